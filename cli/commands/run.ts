@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { BACKEND_NAMES, MODEL_NAMES, STUDY_DEFAULTS } from '../../workers/protocol.ts';
+import { nonNegativeInt, oneOf, positiveInt, positiveNumber } from '../options.ts';
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('Train one model once and evaluate it on train, val and test with every metric of the study.')
+    .requiredOption('--model <name>', `model: ${MODEL_NAMES.join(', ')}`, oneOf(MODEL_NAMES))
+    .option('--data <dir>', 'dataset folder in the Kaggle layout (default: $MELANOMA_DATA, else ./data)')
+    .option('--epochs <n>', 'maximum number of epochs (default: the model\'s, 100)', positiveInt)
+    .option('--image-size <px>', 'images are resized to this square size', positiveInt, STUDY_DEFAULTS.imageSize)
+    .option('--batch-size <n>', 'images per training step', positiveInt, STUDY_DEFAULTS.batchSize)
+    .option('--seed <n>', 'fixes data order, augmentation and initial weights', nonNegativeInt, 1)
+    .option('--learning-rate <x>', 'Adam learning rate (default: the model\'s)', positiveNumber)
+    .option('--patience <n>', 'stop after this many epochs without a val ROC AUC gain', positiveInt, STUDY_DEFAULTS.patience)
+    .option('--backend <name>', `compute backend: ${BACKEND_NAMES.join(', ')}`, oneOf(BACKEND_NAMES), 'auto')
+    .option('--gpu <index>', 'GPU (WebGPU adapter / CUDA device) to run on', nonNegativeInt)
+    .option('--out <dir>', 'output folder (default: runs/<model>-seed<seed>-<time>)')
+    .option('--init-from <dir>', 'checkpoint of the base run (xception-ft, mobilenet-ft)')
+    .option('--weights <path>', 'pretrained ImageNet weights (default: the cache folder, see `melanoma weights`)')
+    .option('--no-cache', 'decode images from disk every epoch instead of caching them as uint8')
+    .option('--save-augmented <dir>', 'write the augmented training images the model saw into this folder')
+    .option('--json', 'print one JSON document with config, history, final metrics, confusion matrices and curves')
+    .action(async (opts) => {
+      const { runCommand } = await import('../../workers/train/run-command.ts');
+      await runCommand(opts);
+    });
+}

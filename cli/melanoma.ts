@@ -1,0 +1,18 @@
+/** `melanoma`: one run, the data, the models, weights, benchmarks, SQL over the run history, the web page. */
+import { Command } from 'commander';
+import { runProgram } from './main.ts';
+import * as bench from './commands/bench.ts';
+import * as data from './commands/data.ts';
+import * as models from './commands/models.ts';
+import * as run from './commands/run.ts';
+import * as serve from './commands/serve.ts';
+import * as sql from './commands/sql.ts';
+import * as weights from './commands/weights.ts';
+
+const program = new Command('melanoma')
+  .description('Melanoma vs. benign skin-lesion study: train and evaluate models, inspect data, query results.')
+  .version('0.1.0');
+
+for (const command of [run, data, models, weights, bench, sql, serve]) command.register(program);
+
+await runProgram(program);

@@ -1,0 +1,120 @@
+/**
+ * The contract between one run (executed in a worker thread or by `melanoma run`) and whoever started it.
+ * Types and constants only: the orchestrator, the database layer and the web page import this file without
+ * pulling in tfjs.
+ */
+
+export const SPLITS = ['train', 'val', 'test'] as const;
+export type Split = (typeof SPLITS)[number];
+
+/** The six numbers the study reports for every split. */
+export const METRIC_NAMES = ['loss', 'accuracy', 'precision', 'recall', 'roc_auc', 'pr_auc'] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
+export type Metrics = Record<MetricName, number>;
+
+export const MODEL_NAMES = ['baseline', 'augmented', 'xception', 'xception-ft', 'mobilenet', 'mobilenet-ft'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+/** A fine-tuning model starts from the best weights of the same run index of its base model. */
+export const FINE_TUNES: Partial<Record<ModelName, ModelName>> = {
+  'xception-ft': 'xception',
+  'mobilenet-ft': 'mobilenet',
+};
+
+export const BACKEND_NAMES = ['auto', 'webgpu', 'wasm', 'tensorflow', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/** Everything a run needs; stored with the run so that it can be reproduced from its row. */
+export interface RunSpec {
+  model: ModelName;
+  dataDir: string;
+  outDir: string;
+  seed: number;
+  epochs: number;
+  imageSize: number;
+  batchSize: number;
+  learningRate: number;
+  patience: number;
+  backend: BackendName;
+  /** GPU index (adapter) the run is pinned to, or null for CPU. */
+  gpu: number | null;
+  /** Folder with the best checkpoint of the base run, for `-ft` models. */
+  initFrom: string | null;
+  /** Folder with pretrained ImageNet weights (mobilenet, xception); null uses the default location. */
+  weights: string | null;
+  /** Cache decoded images as uint8 in memory (per worker). */
+  cacheImages: boolean;
+  /** Writes the augmented training images the model saw into this folder (Keras' save_to_dir). */
+  saveAugmented: string | null;
+  /** Test hook: throw this message at the start of the given epoch (fault-injection tests). */
+  failAtEpoch?: number | null;
+}
+
+export interface ConfusionMatrix {
+  tp: number;
+  fp: number;
+  tn: number;
+  fn: number;
+}
+
+/** A curve as parallel arrays; `thresholds[i]` produced the point (x[i], y[i]). */
+export interface Curve {
+  x: number[];
+  y: number[];
+  thresholds: number[];
+}
+
+export interface SplitEvaluation {
+  split: Split;
+  n: number;
+  metrics: Metrics;
+  confusion: ConfusionMatrix;
+  /** ROC: x = false-positive rate, y = true-positive rate. */
+  roc: Curve;
+  /** PR: x = recall, y = precision. */
+  pr: Curve;
+}
+
+export interface EpochRecord {
+  epoch: number; // 1-based
+  train: Metrics;
+  val: Metrics;
+  seconds: number;
+  learningRate: number;
+}
+
+export interface RunResult {
+  spec: RunSpec;
+  backend: string;
+  /** Framework and hardware details of the backend, e.g. the GPU adapter's name. */
+  backendDetail: string;
+  datasetFingerprint: string;
+  counts: Record<Split, { benign: number; malignant: number }>;
+  params: { total: number; trainable: number };
+  history: EpochRecord[];
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  checkpointDir: string;
+  final: SplitEvaluation[];
+  seconds: number;
+}
+
+/** Messages a run posts while it works; the orchestrator stores each in its own transaction. */
+export type RunEvent =
+  | { type: 'started'; backend: string; backendDetail: string; datasetFingerprint: string; params: { total: number; trainable: number } }
+  | { type: 'epoch'; record: EpochRecord; best: boolean }
+  | { type: 'checkpoint'; epoch: number; dir: string }
+  | { type: 'final'; result: RunResult }
+  | { type: 'log'; message: string };
+
+/** The study's training settings per model (Adam, binary cross-entropy); flags override them. */
+export const MODEL_DEFAULTS: Record<ModelName, { learningRate: number; epochs: number; augment: boolean }> = {
+  baseline: { learningRate: 1e-3, epochs: 100, augment: false },
+  augmented: { learningRate: 1e-3, epochs: 100, augment: true },
+  xception: { learningRate: 1e-4, epochs: 100, augment: false },
+  'xception-ft': { learningRate: 1e-5, epochs: 100, augment: false },
+  mobilenet: { learningRate: 1e-4, epochs: 100, augment: false },
+  'mobilenet-ft': { learningRate: 1e-5, epochs: 100, augment: false },
+};
+
+export const STUDY_DEFAULTS = { imageSize: 224, batchSize: 32, patience: 10, validationSplit: 0.2 } as const;
