@@ -1,4 +1,32 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { STUDY_DEFAULTS } from '../../workers/protocol.ts';
+import { positiveInt } from '../options.ts';
 
-// Filled in by the data work.
-export function register(_program: Command): void {}
+function fraction(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n >= 1) {
+    throw new InvalidArgumentError(`'${value}' is not a fraction in [0, 1).`);
+  }
+  return n;
+}
+
+export function register(program: Command): void {
+  const data = program.command('data').description('Look at the dataset (Kaggle "Skin Cancer: Malignant vs. Benign" layout).');
+  data
+    .command('inspect')
+    .description('Counts per split and class, class ratios, an image size/channel check, and the dataset fingerprint.')
+    .option('--data <dir>', 'dataset folder in the Kaggle layout (default: $MELANOMA_DATA, else ./data)')
+    .option('--validation-split <x>', 'fraction of each train class folder used for validation', fraction, STUDY_DEFAULTS.validationSplit)
+    .option('--image-size <px>', 'expected image size', positiveInt, STUDY_DEFAULTS.imageSize)
+    .option('--json', 'print one JSON document')
+    .action(async (opts: { data?: string; validationSplit: number; imageSize: number; json?: boolean }) => {
+      const { resolveDataDir } = await import('../../workers/data/dataset.ts');
+      const { inspectDataset, formatReport } = await import('../../workers/data/inspect.ts');
+      const report = await inspectDataset(resolveDataDir(opts.data), {
+        validationSplit: opts.validationSplit,
+        expectedSize: opts.imageSize,
+      });
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+      if (report.images.unreadable > 0) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,24 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import '@tensorflow/tfjs-backend-cpu';
+import { buildModel } from './workers/models/index.ts';
+import { fileLoadHandler } from './workers/models/file-io.ts';
+await tf.setBackend('cpu');
+const orig = await tfl.loadLayersModel(fileLoadHandler('/work/shared/weights/mobilenet_v2_035_224'));
+console.log(orig.layers.map((l) => l.name));
+const seq = orig.layers[0] as tfl.LayersModel;
+const model2 = seq.layers[0] as tfl.LayersModel;
+console.log(model2.name, model2.layers.length, model2.outputShape);
+const m = await buildModel('mobilenet', { imageSize: 224, seed: 1, outputBias: -0.2 });
+const x = tf.randomUniform([2, 224, 224, 3], 0, 1, 'float32', 7);
+const a = m.base!.predict(x) as tf.Tensor;
+const b = model2.predict(tf.sub(tf.mul(x, 2), 1)) as tf.Tensor;
+console.log(a.shape, b.shape, tf.max(tf.abs(tf.sub(a, b))).dataSync(), tf.max(b).dataSync(), tf.mean(b).dataSync());
+// inference mode under training=true
+const p1 = m.model.apply(x, { training: true }) as tf.Tensor;
+const p2 = m.model.predict(x) as tf.Tensor;
+console.log(p1.dataSync(), p2.dataSync());
+const bnMean = m.base!.getLayer('Conv_1_bn').getWeights()[2].dataSync().slice(0, 3);
+m.model.compile({ optimizer: tf.train.adam(1e-3), loss: 'binaryCrossentropy' });
+await m.model.fit(x, tf.tensor2d([[1], [0]]), { epochs: 1, batchSize: 2, verbose: 0 });
+console.log(bnMean, m.base!.getLayer('Conv_1_bn').getWeights()[2].dataSync().slice(0, 3), m.model.trainableWeights.map(w => w.name));

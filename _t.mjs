@@ -1,0 +1,17 @@
+import { PGlite } from '@electric-sql/pglite';
+let t=Date.now();
+const db = await PGlite.create();
+console.log('memory create ms', Date.now()-t);
+t=Date.now();
+const db2 = await PGlite.create();
+console.log('2nd memory create ms', Date.now()-t);
+t=Date.now();
+const dump = await db2.dumpDataDir('none');
+console.log('dump ms', Date.now()-t, dump.size);
+t=Date.now();
+const db3 = await PGlite.create({ loadDataDir: dump });
+console.log('load ms', Date.now()-t, (await db3.query('select 1 as x')).rows);
+t=Date.now();
+const d3 = await PGlite.create('/tmp/pgl/data2'); console.log('folder reopen ms', Date.now()-t); await d3.close();
+t=Date.now();
+const d4 = await PGlite.create('/tmp/pgl/data3', { loadDataDir: dump }); console.log('folder from dump ms', Date.now()-t); await d4.close();

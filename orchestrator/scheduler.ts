@@ -1,0 +1,118 @@
+/**
+ * Drives the slots: each slot claims the next runnable run from the database, executes it on its runner, writes its
+ * events in order (one promise chain per run) and then its outcome. The main thread is the only writer.
+ */
+import type { RunEvent, RunResult, RunSpec } from '../workers/protocol.ts';
+import type { Progress, RunLabel } from './progress.ts';
+import type { SlotRunner } from './slot-runner.ts';
+import type { ClaimedRun, RunStore } from './store.ts';
+
+export interface SchedulerOptions {
+  store: RunStore;
+  runners: SlotRunner[];
+  specFor(claim: ClaimedRun, runner: SlotRunner): RunSpec;
+  progress: Progress;
+  /** Aborting stops claiming and kills the runs in flight; they are recorded `interrupted`. */
+  signal: AbortSignal;
+  /** How often an idle slot looks again while runs it cannot claim yet are unfinished (default 1000 ms). */
+  pollMs?: number;
+}
+
+export interface SchedulerReport {
+  completed: number;
+  /** Attempts that failed (retried or not). */
+  failedAttempts: number;
+  interrupted: number;
+}
+
+export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerReport> {
+  const report: SchedulerReport = { completed: 0, failedAttempts: 0, interrupted: 0 };
+  const pollMs = opts.pollMs ?? 1000;
+  const wake = new Wakeup();
+  await Promise.all(opts.runners.map((runner) => slotLoop(runner)));
+  return report;
+
+  async function slotLoop(runner: SlotRunner): Promise<void> {
+    while (!opts.signal.aborted) {
+      const claim = await opts.store.claimNextRun(runner.slot.name);
+      if (!claim) {
+        if (!(await opts.store.hasUnfinishedRuns())) return;
+        // A `-ft` run waits for its base, or another slot or process is still working: look again later.
+        await wake.wait(pollMs, opts.signal);
+        continue;
+      }
+      await execute(runner, claim);
+      wake.notify();
+    }
+  }
+
+  async function execute(runner: SlotRunner, claim: ClaimedRun): Promise<void> {
+    const spec = opts.specFor(claim, runner);
+    const label: RunLabel = { model: claim.model, runIndex: claim.runIndex, seed: claim.seed, attempt: claim.attempt, epochs: spec.epochs };
+    const slot = runner.slot.name;
+    opts.progress.runStarted(slot, label);
+    let writes: Promise<void> = Promise.resolve();
+    const onEvent = (event: RunEvent) => {
+      if (event.type === 'epoch') opts.progress.epoch(slot, label, event.record, event.best);
+      if (event.type === 'log') opts.progress.log(`[${slot}] ${claim.model} run ${claim.runIndex}: ${event.message}`);
+      writes = writes.then(() => opts.store.recordEvent(claim, event));
+    };
+    let result: RunResult | null = null;
+    let error: unknown = null;
+    try {
+      result = await runner.run(spec, onEvent, opts.signal);
+    } catch (err) {
+      error = err;
+    }
+    try {
+      await writes;
+    } catch (err) {
+      // A write failed (e.g. the database went away): the run cannot count as completed.
+      result = null;
+      error ??= err;
+    }
+    if (opts.signal.aborted) {
+      await opts.store.markInterrupted(claim);
+      report.interrupted++;
+      opts.progress.runEnded(slot, label, { status: 'interrupted' });
+    } else if (result) {
+      await opts.store.completeRun(claim, result, slot);
+      report.completed++;
+      const test = result.final.find((e) => e.split === 'test');
+      opts.progress.runEnded(slot, label, { status: 'completed', seconds: result.seconds, testRocAuc: test?.metrics.roc_auc ?? null });
+    } else {
+      const message = errorMessage(error);
+      const { willRetry } = await opts.store.failRun(claim, message, slot);
+      report.failedAttempts++;
+      opts.progress.runEnded(slot, label, { status: 'failed', error: message, willRetry });
+    }
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
+
+/** Lets idle slots sleep until a run finishes somewhere in this process, a timeout, or an abort. */
+class Wakeup {
+  #waiters = new Set<() => void>();
+
+  wait(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.#waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      this.#waiters.add(done);
+    });
+  }
+
+  notify(): void {
+    for (const waiter of [...this.#waiters]) waiter();
+  }
+}

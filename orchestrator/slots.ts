@@ -1,0 +1,76 @@
+/**
+ * Where runs execute. A slot runs one run at a time: with --gpus, one slot per listed GPU (times --runs-per-gpu),
+ * each pinned to its GPU; otherwise --workers CPU slots.
+ */
+import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { UsageError } from '../common/errors.ts';
+import type { BackendName } from '../workers/protocol.ts';
+
+export interface SlotPlan {
+  /** Stable name recorded with every run it executes: 'gpu0', 'gpu1.2' (second slot of GPU 1), 'cpu0'. */
+  name: string;
+  gpu: number | null;
+}
+
+/**
+ * Threads one CPU run keeps busy: the tfjs compute thread plus libvips (sharp) decoding the next batch. The
+ * default number of CPU slots is the cores available divided by this (1 on a 2-core machine), at least 1.
+ */
+export const THREADS_PER_CPU_RUN = 2;
+
+export function defaultCpuWorkers(cores = availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / THREADS_PER_CPU_RUN));
+}
+
+/** `--gpus` value: 'none', or a comma-separated list of distinct GPU indices. */
+export function parseGpus(value: string): number[] {
+  if (value.trim() === 'none') return [];
+  const items = value.split(',').map((s) => s.trim());
+  const gpus = items.map((s) => {
+    if (!/^\d+$/.test(s)) throw new UsageError(`--gpus: '${s}' is not a GPU index (use e.g. --gpus 0,1 or --gpus none).`);
+    return Number(s);
+  });
+  if (new Set(gpus).size !== gpus.length) throw new UsageError(`--gpus: '${value}' lists a GPU twice.`);
+  return gpus;
+}
+
+/** Indices of the NVIDIA GPUs `nvidia-smi -L` lists; none when it is absent or fails. */
+export function detectGpus(): number[] {
+  try {
+    const out = execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
+    return [...out.matchAll(/^GPU (\d+):/gm)].map((m) => Number(m[1]));
+  } catch {
+    return [];
+  }
+}
+
+export interface SlotOptions {
+  /** Listed GPUs ([] = none); undefined = detect them (for backends that can use a GPU, when --workers is absent). */
+  gpus?: number[];
+  runsPerGpu: number;
+  /** CPU slots when no GPU is used; undefined = defaultCpuWorkers(). */
+  workers?: number;
+  backend: BackendName;
+}
+
+const CPU_BACKENDS: readonly BackendName[] = ['wasm', 'cpu'];
+
+export function planSlots(opts: SlotOptions, detect = detectGpus): SlotPlan[] {
+  const cpuOnly = CPU_BACKENDS.includes(opts.backend);
+  if (cpuOnly && opts.gpus && opts.gpus.length > 0) {
+    throw new UsageError(`--backend ${opts.backend} computes on the CPU: use --gpus none (or leave --gpus out) with --workers N.`);
+  }
+  if (opts.gpus && opts.gpus.length > 0 && opts.workers !== undefined) {
+    throw new UsageError('--workers sets CPU slots; with --gpus use --runs-per-gpu (or --gpus none --workers N).');
+  }
+  // Without --gpus: --workers asks for CPU slots; otherwise every detected GPU gets its slots.
+  const gpus = opts.gpus ?? (cpuOnly || opts.workers !== undefined ? [] : detect());
+  if (gpus.length > 0) {
+    return gpus.flatMap((gpu) =>
+      Array.from({ length: opts.runsPerGpu }, (_, k) => ({ name: opts.runsPerGpu === 1 ? `gpu${gpu}` : `gpu${gpu}.${k}`, gpu })),
+    );
+  }
+  const workers = opts.workers ?? defaultCpuWorkers();
+  return Array.from({ length: workers }, (_, k) => ({ name: `cpu${k}`, gpu: null }));
+}

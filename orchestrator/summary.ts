@@ -1,0 +1,24 @@
+/** The study's summary table: per model and split, mean ± sample std of every metric over completed runs. */
+import { METRIC_NAMES, type MetricName, type Split } from '../workers/protocol.ts';
+
+export interface SummaryRow {
+  model: string;
+  split: Split;
+  /** Completed runs the row aggregates. */
+  n: number;
+  mean: Record<MetricName, number | null>;
+  /** Sample standard deviation (n - 1); null with fewer than two runs. */
+  std: Record<MetricName, number | null>;
+}
+
+const cell = (mean: number | null, std: number | null) =>
+  mean === null ? '-' : std === null ? mean.toFixed(4) : `${mean.toFixed(4)} ± ${std.toFixed(4)}`;
+
+export function formatSummary(rows: SummaryRow[]): string {
+  if (rows.length === 0) return 'No completed runs yet.';
+  const header = ['model', 'split', 'n', ...METRIC_NAMES];
+  const body = rows.map((r) => [r.model, r.split, String(r.n), ...METRIC_NAMES.map((m) => cell(r.mean[m], r.std[m]))]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Everything the test suite needs on a fresh Debian machine, then the suite itself:
+# system packages (lavapipe, PostgreSQL, Chromium), npm packages, a throwaway PostgreSQL server, type check, tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash .ci/system-packages.sh
+npm ci --no-audit --no-fund
+eval "$(bash scripts/postgres-test-server.sh)"   # exports MELANOMA_TEST_PG_URL
+trap 'bash scripts/postgres-test-server.sh stop >/dev/null 2>&1 || true' EXIT
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
+npx tsc --noEmit
+npm test

@@ -1,0 +1,20 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { confusionAt, rates } from '../../../workers/metrics/confusion.ts';
+
+test('p exactly at the threshold is predicted negative (Keras: p > 0.5)', () => {
+  // label 1 p 0.5 -> fn; label 0 p 0.5 -> tn; label 1 p 0.5000001 -> tp; label 0 p 0.4999999 -> tn.
+  assert.deepEqual(confusionAt([1, 0, 1, 0], [0.5, 0.5, 0.5000001, 0.4999999]), { tp: 1, fp: 0, tn: 2, fn: 1 });
+});
+
+test('another threshold', () => {
+  // at 0.2: 0.3 (label 0) -> fp, 0.2 (label 1) -> fn, 0.1 (label 0) -> tn, 0.9 (label 1) -> tp.
+  assert.deepEqual(confusionAt([0, 1, 0, 1], [0.3, 0.2, 0.1, 0.9], 0.2), { tp: 1, fp: 1, tn: 1, fn: 1 });
+  assert.throws(() => confusionAt([1], [0.5], Number.NaN), /threshold = NaN/);
+});
+
+test('rates: precision 0 without predicted positives, recall 0 without positives', () => {
+  assert.deepEqual(rates({ tp: 3, fp: 3, tn: 1, fn: 1 }), { accuracy: 0.5, precision: 0.5, recall: 0.75 });
+  assert.deepEqual(rates({ tp: 0, fp: 0, tn: 2, fn: 2 }), { accuracy: 0.5, precision: 0, recall: 0 });
+  assert.deepEqual(rates({ tp: 0, fp: 1, tn: 3, fn: 0 }), { accuracy: 0.75, precision: 0, recall: 0 });
+});

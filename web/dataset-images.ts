@@ -1,0 +1,137 @@
+/**
+ * The dataset behind the page's Dataset view: counts per split and class, sample images, and augmented training
+ * images. Every image is addressed by its file id, the position of its record in the listing (train, then val,
+ * then test, in indexDataset's order), so no request ever names a path.
+ */
+import sharp from 'sharp';
+import { DEFAULT_AUGMENT, applyAugment, sampleParams, type AugmentConfig } from '../workers/data/augment.ts';
+import { CLASSES, indexDataset, type DatasetIndex, type ImageRecord } from '../workers/data/dataset.ts';
+import { decodeImage } from '../workers/data/decode.ts';
+import { augmentRng, epochOrder } from '../workers/data/loader.ts';
+import { SPLITS, STUDY_DEFAULTS, type Split } from '../workers/protocol.ts';
+
+export interface ClassCounts {
+  benign: number;
+  malignant: number;
+  total: number;
+  /** malignant / total. */
+  malignantRatio: number;
+}
+
+export interface DatasetSample {
+  fileId: number;
+  split: Split;
+  label: (typeof CLASSES)[number];
+  /** File name, e.g. '123.jpg'. */
+  name: string;
+}
+
+export interface DatasetSummary {
+  dataDir: string;
+  fingerprint: string;
+  validationSplit: number;
+  imageSize: number;
+  counts: Record<Split, ClassCounts>;
+  all: ClassCounts;
+  samples: Record<(typeof CLASSES)[number], DatasetSample[]>;
+  augment: AugmentConfig;
+  augmentSources: DatasetSample[];
+  augmentSeed: number;
+  augmentEpochs: number;
+}
+
+const SAMPLES_PER_CLASS = 8;
+const AUGMENT_SOURCES_PER_CLASS = 2;
+const AUGMENT_EPOCHS = 5;
+export const DEFAULT_AUGMENT_SEED = 1;
+
+function tally(records: ImageRecord[]): ClassCounts {
+  const malignant = records.filter((r) => r.label === 1).length;
+  const total = records.length;
+  return { benign: total - malignant, malignant, total, malignantRatio: total ? malignant / total : 0 };
+}
+
+/** `count` items spread evenly over `items` (the first, then every n/count-th). */
+function spread<T>(items: T[], count: number): T[] {
+  if (items.length <= count) return items;
+  return Array.from({ length: count }, (_, k) => items[Math.floor((k * items.length) / count)]);
+}
+
+export class DatasetImages {
+  private index: Promise<{ index: DatasetIndex; records: ImageRecord[] }> | null = null;
+
+  constructor(
+    readonly dataDir: string,
+    readonly validationSplit: number = STUDY_DEFAULTS.validationSplit,
+  ) {}
+
+  /** The listing, read once (the first request waits for it). */
+  private listing() {
+    this.index ??= indexDataset(this.dataDir, { validationSplit: this.validationSplit, warn: () => {} }).then((index) => ({
+      index,
+      records: SPLITS.flatMap((s) => index.splits[s]),
+    }));
+    // A failed listing (folder gone) is retried by the next request rather than cached.
+    this.index.catch(() => (this.index = null));
+    return this.index;
+  }
+
+  private sample(records: ImageRecord[], fileId: number): DatasetSample {
+    const r = records[fileId];
+    return { fileId, split: r.split, label: CLASSES[r.label], name: r.id.slice(r.id.lastIndexOf('/') + 1) };
+  }
+
+  async summary(): Promise<DatasetSummary> {
+    const { index, records } = await this.listing();
+    const counts = Object.fromEntries(SPLITS.map((s) => [s, tally(index.splits[s])])) as Record<Split, ClassCounts>;
+    const ids = records.map((_, i) => i);
+    const ofClass = (label: 0 | 1, split?: Split) => ids.filter((i) => records[i].label === label && (!split || records[i].split === split));
+    return {
+      dataDir: index.root,
+      fingerprint: index.fingerprint,
+      validationSplit: this.validationSplit,
+      imageSize: STUDY_DEFAULTS.imageSize,
+      counts,
+      all: tally(records),
+      samples: {
+        benign: spread(ofClass(0), SAMPLES_PER_CLASS).map((i) => this.sample(records, i)),
+        malignant: spread(ofClass(1), SAMPLES_PER_CLASS).map((i) => this.sample(records, i)),
+      },
+      augment: DEFAULT_AUGMENT,
+      augmentSources: [0, 1].flatMap((label) => spread(ofClass(label as 0 | 1, 'train'), AUGMENT_SOURCES_PER_CLASS)).map((i) => this.sample(records, i)),
+      augmentSeed: DEFAULT_AUGMENT_SEED,
+      augmentEpochs: AUGMENT_EPOCHS,
+    };
+  }
+
+  /** The record of a file id, or null when there is none. */
+  async record(fileId: number): Promise<ImageRecord | null> {
+    const { records } = await this.listing();
+    return records[fileId] ?? null;
+  }
+
+  /** The image as JPEG, `size` x `size` (decoded like training does it). */
+  async jpeg(fileId: number, size: number): Promise<Buffer | null> {
+    const record = await this.record(fileId);
+    if (!record) return null;
+    const pixels = await decodeImage(record.path, size);
+    return sharp(pixels, { raw: { width: size, height: size, channels: 3 } }).jpeg({ quality: 88 }).toBuffer();
+  }
+
+  /**
+   * The training image `fileId` as the 'augmented' model's pipeline draws it in `epoch` of a run with `seed`:
+   * its position in that epoch's shuffled order picks the random source, as in workers/data/loader.ts. Returns
+   * null for an unknown id, 'not-train' for an image outside the training subset (never augmented).
+   */
+  async augmentedPng(fileId: number, o: { seed: number; epoch: number; size: number }): Promise<Buffer | null | 'not-train'> {
+    const { index, records } = await this.listing();
+    const record = records[fileId];
+    if (!record) return null;
+    if (record.split !== 'train') return 'not-train';
+    const train = index.splits.train;
+    const position = epochOrder(train.length, o.seed, o.epoch).indexOf(train.indexOf(record));
+    const pixels = await decodeImage(record.path, o.size);
+    const out = applyAugment(pixels, o.size, sampleParams(o.size, DEFAULT_AUGMENT, augmentRng(o.seed, o.epoch, position)));
+    return sharp(out, { raw: { width: o.size, height: o.size, channels: 3 } }).png().toBuffer();
+  }
+}

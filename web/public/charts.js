@@ -1,0 +1,193 @@
+// Chart.js helpers: series styles that stay readable without colour (dash patterns, point styles, hatching),
+// a plugin for std error bars on bar charts and one for labelled vertical epoch markers.
+const Chart = globalThis.Chart;
+
+// Okabe-Ito: distinguishable with the common colour-vision deficiencies.
+export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
+
+export const SPLIT_STYLE = {
+  train: { color: '#0072B2', dash: [], point: 'circle' },
+  val: { color: '#D55E00', dash: [6, 4], point: 'triangle' },
+  test: { color: '#009E73', dash: [2, 3], point: 'rect' },
+};
+
+const DASHES = [[], [6, 4], [2, 3], [10, 3, 2, 3], [1, 2], [12, 6]];
+const POINTS = ['circle', 'triangle', 'rect', 'rectRot', 'star', 'crossRot', 'cross', 'rectRounded'];
+
+export function seriesStyle(i) {
+  return { color: PALETTE[i % PALETTE.length], dash: DASHES[i % DASHES.length], point: POINTS[i % POINTS.length] };
+}
+
+export function alpha(hex, a) {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${a})`;
+}
+
+/** A fill pattern per series index (solid, diagonal, cross-hatch, dots, horizontal, vertical) over `color`. */
+export function hatch(color, i) {
+  const kind = i % 6;
+  if (kind === 0) return color;
+  const size = 8;
+  const c = document.createElement('canvas');
+  c.width = c.height = size;
+  const g = c.getContext('2d');
+  g.fillStyle = alpha(color, 0.35);
+  g.fillRect(0, 0, size, size);
+  g.strokeStyle = color;
+  g.fillStyle = color;
+  g.lineWidth = 2;
+  g.beginPath();
+  if (kind === 1 || kind === 2) {
+    g.moveTo(0, size);
+    g.lineTo(size, 0);
+    g.moveTo(-2, 2);
+    g.lineTo(2, -2);
+    g.moveTo(size - 2, size + 2);
+    g.lineTo(size + 2, size - 2);
+  }
+  if (kind === 2) {
+    g.moveTo(0, 0);
+    g.lineTo(size, size);
+  }
+  if (kind === 4) {
+    g.moveTo(0, size / 2);
+    g.lineTo(size, size / 2);
+  }
+  if (kind === 5) {
+    g.moveTo(size / 2, 0);
+    g.lineTo(size / 2, size);
+  }
+  g.stroke();
+  if (kind === 3) {
+    g.beginPath();
+    g.arc(size / 2, size / 2, 1.8, 0, Math.PI * 2);
+    g.fill();
+  }
+  return g.createPattern(c, 'repeat');
+}
+
+/**
+ * Draws mean ± std whiskers on bar datasets that carry `errorBars: number[]` (one std per bar; null draws none).
+ */
+export const errorBarsPlugin = {
+  id: 'errorBars',
+  afterDatasetsDraw(chart) {
+    const { ctx } = chart;
+    const yScale = chart.scales.y;
+    ctx.save();
+    ctx.strokeStyle = '#222';
+    ctx.lineWidth = 1.25;
+    chart.data.datasets.forEach((ds, di) => {
+      if (!Array.isArray(ds.errorBars) || !chart.isDatasetVisible(di)) return;
+      const meta = chart.getDatasetMeta(di);
+      meta.data.forEach((bar, i) => {
+        const mean = ds.data[i];
+        const std = ds.errorBars[i];
+        if (!(Number.isFinite(mean) && Number.isFinite(std)) || std <= 0) return;
+        const top = yScale.getPixelForValue(mean + std);
+        const bottom = yScale.getPixelForValue(mean - std);
+        const half = Math.max(2, Math.min(6, (bar.width ?? 8) * 0.3));
+        ctx.beginPath();
+        ctx.moveTo(bar.x, top);
+        ctx.lineTo(bar.x, bottom);
+        ctx.moveTo(bar.x - half, top);
+        ctx.lineTo(bar.x + half, top);
+        ctx.moveTo(bar.x - half, bottom);
+        ctx.lineTo(bar.x + half, bottom);
+        ctx.stroke();
+      });
+    });
+    ctx.restore();
+  },
+};
+
+/** Vertical lines at x values: options.plugins.markers = { lines: [{ x, label, dash }] }. */
+export const markersPlugin = {
+  id: 'markers',
+  afterDatasetsDraw(chart, _args, opts) {
+    const lines = opts?.lines ?? [];
+    if (!lines.length) return;
+    const { ctx, chartArea, scales } = chart;
+    ctx.save();
+    ctx.font = '11px system-ui, sans-serif';
+    ctx.fillStyle = '#333';
+    ctx.strokeStyle = '#555';
+    lines.forEach((line, i) => {
+      const x = scales.x.getPixelForValue(line.x);
+      if (!Number.isFinite(x) || x < chartArea.left - 1 || x > chartArea.right + 1) return;
+      ctx.setLineDash(line.dash ?? [3, 3]);
+      ctx.beginPath();
+      ctx.moveTo(x, chartArea.top);
+      ctx.lineTo(x, chartArea.bottom);
+      ctx.stroke();
+      const width = ctx.measureText(line.label).width;
+      const right = x + 4 + width > chartArea.right;
+      ctx.textAlign = right ? 'right' : 'left';
+      ctx.fillText(line.label, right ? x - 4 : x + 4, chartArea.top + 12 + i * 13);
+    });
+    ctx.restore();
+  },
+};
+
+if (Chart) Chart.register(errorBarsPlugin, markersPlugin);
+
+/** Creates the chart on `canvas`, or swaps in the new data and options of an existing one without animation. */
+export function drawChart(canvas, config) {
+  const existing = Chart.getChart(canvas);
+  if (existing) {
+    existing.data = config.data;
+    existing.options = config.options;
+    existing.update('none');
+    return existing;
+  }
+  return new Chart(canvas, config);
+}
+
+export function chartBox(title, attrs = {}) {
+  const canvas = document.createElement('canvas');
+  canvas.setAttribute('role', 'img');
+  canvas.setAttribute('aria-label', title);
+  const box = document.createElement('figure');
+  box.className = 'chart';
+  Object.entries(attrs).forEach(([k, v]) => box.setAttribute(k, v));
+  const caption = document.createElement('figcaption');
+  caption.textContent = title;
+  const holder = document.createElement('div');
+  holder.className = 'chart-holder';
+  holder.append(canvas);
+  box.append(caption, holder);
+  return { box, canvas };
+}
+
+/** Legend entries show each dataset's point style, so series differ by shape as well as colour. */
+export const legend = { labels: { usePointStyle: true, boxWidth: 10, font: { size: 11 } } };
+
+export function lineDataset(label, points, style, extra = {}) {
+  return {
+    label,
+    data: points,
+    borderColor: style.color,
+    backgroundColor: style.color,
+    borderDash: style.dash,
+    pointStyle: style.point,
+    pointRadius: points.length > 60 ? 0 : 3,
+    pointHoverRadius: 4,
+    borderWidth: 2,
+    spanGaps: false,
+    ...extra,
+  };
+}
+
+export function baseOptions({ xTitle, yTitle, yMin, yMax, xMin, xMax } = {}) {
+  return {
+    responsive: true,
+    maintainAspectRatio: false,
+    animation: false,
+    interaction: { mode: 'nearest', intersect: false },
+    plugins: { legend },
+    scales: {
+      x: { type: 'linear', title: { display: !!xTitle, text: xTitle }, min: xMin, max: xMax },
+      y: { title: { display: !!yTitle, text: yTitle }, min: yMin, max: yMax },
+    },
+  };
+}

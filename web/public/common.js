@@ -1,0 +1,159 @@
+// Shared helpers of the pages: DOM building (text only, never HTML from data), number formats, JSON fetches,
+// live polling.
+
+/**
+ * Builds an element. `attrs` are set as properties or attributes (`class`, `data-*`, `aria-*` as attributes);
+ * children are nodes or strings, and strings always become text nodes.
+ */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs ?? {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') node.className = value;
+    else if (key.startsWith('on') && typeof value === 'function') node.addEventListener(key.slice(2), value);
+    else if (key in node && !key.includes('-')) node[key] = value;
+    else node.setAttribute(key, value === true ? '' : String(value));
+  }
+  append(node, children);
+  return node;
+}
+
+function append(node, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** Replaces the children of `node`. */
+export function fill(node, ...children) {
+  node.replaceChildren();
+  append(node, children);
+  return node;
+}
+
+export const DASH = '—';
+
+/** A metric value; null, undefined or NaN (e.g. the AUC of a one-class split) shows as a dash. */
+export function num(x, digits = 3) {
+  return typeof x === 'number' && Number.isFinite(x) ? x.toFixed(digits) : DASH;
+}
+
+export function meanStd(mean, std, digits = 3) {
+  if (!(typeof mean === 'number' && Number.isFinite(mean))) return DASH;
+  return typeof std === 'number' && Number.isFinite(std) ? `${mean.toFixed(digits)} ± ${std.toFixed(digits)}` : mean.toFixed(digits);
+}
+
+export function pct(x, digits = 1) {
+  return typeof x === 'number' && Number.isFinite(x) ? `${(x * 100).toFixed(digits)}%` : DASH;
+}
+
+export function duration(seconds) {
+  if (!(typeof seconds === 'number' && Number.isFinite(seconds))) return DASH;
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h ? `${h}h ${String(m).padStart(2, '0')}m` : `${m}m ${String(s % 60).padStart(2, '0')}s`;
+}
+
+export function when(iso) {
+  if (!iso) return DASH;
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return DASH;
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+export const METRICS = ['loss', 'accuracy', 'precision', 'recall', 'roc_auc', 'pr_auc'];
+export const METRIC_LABELS = {
+  loss: 'Loss',
+  accuracy: 'Accuracy',
+  precision: 'Precision',
+  recall: 'Recall',
+  roc_auc: 'ROC AUC',
+  pr_auc: 'PR AUC',
+};
+export const SPLITS = ['train', 'val', 'test'];
+/** Lower is better for loss, higher for the rest. */
+export const lowerIsBetter = (metric) => metric === 'loss';
+
+export class HttpError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export async function getJSON(url) {
+  const res = await fetch(url, { headers: { accept: 'application/json' } });
+  let body = null;
+  try {
+    body = await res.json();
+  } catch {
+    // not JSON: reported below with the status
+  }
+  if (!res.ok) throw new HttpError(res.status, body?.error ?? `${res.status} ${res.statusText}`);
+  return body;
+}
+
+/** The path segment after `prefix`, e.g. idFromPath('/runs/') on '/runs/12' gives '12'. */
+export function pathPart(index) {
+  return decodeURIComponent(location.pathname.split('/').filter(Boolean)[index] ?? '');
+}
+
+export function statusBadge(status) {
+  return el('span', { class: `badge status-${String(status).replace(/[^a-z]/g, '')}` }, status);
+}
+
+export function showError(err) {
+  const main = document.querySelector('main');
+  const box = el('p', { class: 'error', role: 'alert' }, err instanceof Error ? err.message : String(err));
+  main.prepend(box);
+}
+
+/**
+ * Calls `refresh` every `ms` while `isLive()` is true and the tab is visible; a failed refresh is shown once in
+ * the live indicator and retried.
+ */
+export function poll(refresh, isLive, ms = 3000) {
+  const indicator = document.getElementById('live');
+  let timer = null;
+  const tick = async () => {
+    timer = null;
+    if (!isLive()) {
+      if (indicator) indicator.hidden = true;
+      return;
+    }
+    if (!document.hidden) {
+      try {
+        await refresh();
+        if (indicator) fill(indicator, '● live: updates every ', String(ms / 1000), ' s');
+      } catch (err) {
+        if (indicator) fill(indicator, '○ update failed: ', err.message);
+      }
+    }
+    timer = setTimeout(tick, ms);
+  };
+  if (indicator) indicator.hidden = !isLive();
+  timer = setTimeout(tick, ms);
+  return () => timer && clearTimeout(timer);
+}
+
+/** A table wrapped in a horizontally scrolling box (narrow screens). */
+export function table(head, rows, attrs = {}) {
+  return el(
+    'div',
+    { class: 'table-wrap' },
+    el('table', attrs, el('thead', {}, el('tr', {}, head.map((h) => (h instanceof Node ? h : el('th', { scope: 'col' }, h))))), el('tbody', {}, rows)),
+  );
+}
+
+export function section(title, ...children) {
+  return el('section', {}, el('h2', {}, title), ...children);
+}
+
+/** <dl> from [term, value] pairs; values may be nodes. */
+export function facts(pairs) {
+  return el('dl', { class: 'facts' }, pairs.filter(Boolean).map(([k, v]) => [el('dt', {}, k), el('dd', {}, v ?? DASH)]));
+}

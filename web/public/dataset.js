@@ -1,0 +1,67 @@
+// The dataset: images per split and class with the class ratio, sample images of each class, and augmented
+// samples exactly as the training pipeline of the 'augmented' model produces them. Images are fetched by file id
+// (position in the dataset listing), never by path.
+import { el, fill, getJSON, pct, section, showError, table } from './common.js';
+import { PALETTE, chartBox, drawChart, hatch } from './charts.js';
+
+const main = document.querySelector('main');
+const header = el('div', { id: 'dataset-header' }, el('h1', {}, 'Dataset'));
+const countsHolder = el('div', { id: 'counts' });
+const ratio = chartBox('Images per split and class', { id: 'class-chart' });
+const samplesHolder = el('div', { id: 'samples' });
+const augHolder = el('div', { id: 'augmented' });
+main.append(header, section('Class balance', countsHolder, ratio.box), section('Sample images', samplesHolder), section('Augmented training samples', augHolder));
+
+const CLASSES = ['benign', 'malignant'];
+
+function image(src, caption, alt) {
+  return el('figure', { class: 'thumb' }, el('img', { src, alt, loading: 'lazy', width: 112, height: 112 }), el('figcaption', {}, caption));
+}
+
+function render(d) {
+  fill(
+    header,
+    el('h1', {}, 'Dataset'),
+    el('p', { class: 'hint' }, 'Folder ', el('code', { class: 'path' }, d.dataDir), `; validation = the first ${pct(d.validationSplit, 0)} of each train class folder (Keras' validation_split); fingerprint `, el('code', {}, d.fingerprint.slice(0, 16)), '.'),
+  );
+  const splits = Object.keys(d.counts);
+  const rows = [...splits, 'all'].map((s) => {
+    const c = s === 'all' ? d.all : d.counts[s];
+    return el('tr', { 'data-split': s }, el('th', { scope: 'row' }, s), el('td', { class: 'num' }, String(c.benign)), el('td', { class: 'num' }, String(c.malignant)), el('td', { class: 'num' }, String(c.total)), el('td', { class: 'num' }, pct(c.malignantRatio)));
+  });
+  fill(countsHolder, table(['Split', 'Benign', 'Malignant', 'Total', 'Malignant share'], rows, { id: 'counts-table' }));
+
+  drawChart(ratio.canvas, {
+    type: 'bar',
+    data: {
+      labels: splits.map((s) => `${s} (${pct(d.counts[s].malignantRatio, 0)} malignant)`),
+      datasets: CLASSES.map((cls, i) => ({ label: cls, data: splits.map((s) => d.counts[s][cls]), backgroundColor: hatch(PALETTE[i], i * 2), borderColor: PALETTE[i], borderWidth: 1.5 })),
+    },
+    options: { responsive: true, maintainAspectRatio: false, animation: false, scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'images' } } } },
+  });
+
+  fill(
+    samplesHolder,
+    CLASSES.map((cls) =>
+      el('div', { class: 'class-samples', 'data-class': cls }, el('h3', {}, cls), el('div', { class: 'grid' }, d.samples[cls].map((s) => image(`/api/dataset/images/${s.fileId}`, `${s.split} · ${s.name}`, `${cls} sample ${s.name}`)))),
+    ),
+  );
+
+  fill(
+    augHolder,
+    el('p', { class: 'hint' }, `Rotation ±${d.augment.rotationRange}°, zoom ±${d.augment.zoomRange}, shifts ±${d.augment.widthShiftRange}, horizontal and vertical flips, brightness ${d.augment.brightnessRange.join('–')}, black fill. Each row: the original, then the same image as drawn in training epochs 1 to ${d.augmentEpochs} (seed ${d.augmentSeed}).`),
+    d.augmentSources.map((s) =>
+      el(
+        'div',
+        { class: 'aug-row', 'data-file': s.fileId },
+        el('div', { class: 'grid' }, image(`/api/dataset/images/${s.fileId}`, `original ${s.label} · ${s.name}`, `original ${s.name}`), Array.from({ length: d.augmentEpochs }, (_, k) => image(`/api/dataset/augmented/${s.fileId}?seed=${d.augmentSeed}&epoch=${k + 1}&size=${d.imageSize}`, `epoch ${k + 1}`, `augmented ${s.name}, epoch ${k + 1}`))),
+      ),
+    ),
+  );
+}
+
+try {
+  render(await getJSON('/api/dataset'));
+} catch (err) {
+  showError(err);
+}

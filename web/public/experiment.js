@@ -1,0 +1,227 @@
+// One experiment: the study's summary table (mean ± std per model and split, best per column marked, sortable),
+// the summary chart (grouped bars per metric and model with std error bars) and the per-run table.
+import {
+  DASH, METRICS, METRIC_LABELS, SPLITS, duration, el, facts, fill, getJSON, lowerIsBetter, meanStd, num, pathPart, poll,
+  section, showError, statusBadge, table, when,
+} from './common.js';
+import { PALETTE, chartBox, drawChart, hatch } from './charts.js';
+
+const id = pathPart(1);
+const main = document.querySelector('main');
+
+const header = el('div', { id: 'experiment-header' });
+const summaryHolder = el('div', { id: 'summary' });
+const splitSelect = el('select', { id: 'chart-split', 'aria-label': 'split shown in the chart' }, SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)));
+const { box: chartFigure, canvas: chartCanvas } = chartBox('Mean ± std per metric and model', { id: 'summary-chart' });
+const runsHolder = el('div', { id: 'runs' });
+
+main.append(
+  header,
+  el('p', { id: 'live', class: 'live', hidden: true }),
+  section('Summary', el('p', { class: 'hint' }, 'Mean ± sample std over completed runs; n = runs. ★ marks the best value of each column within a split (lowest loss, highest otherwise). Click a column to sort.'), summaryHolder),
+  section('Summary chart', el('label', { class: 'control' }, 'Split ', splitSelect), chartFigure),
+  section('Runs', runsHolder),
+);
+
+let experiment = null;
+let summary = [];
+let sortBy = null; // metric name, or null for model order
+
+/** summary rows → Map "model|split" → { n, metrics: { metric: {mean, std} } } */
+function indexSummary(rows) {
+  const out = new Map();
+  for (const r of rows) {
+    const key = `${r.model}|${r.split}`;
+    if (!out.has(key)) out.set(key, { model: r.model, split: r.split, n: 0, metrics: {} });
+    const entry = out.get(key);
+    entry.n = Math.max(entry.n, r.n);
+    entry.metrics[r.metric] = r;
+  }
+  return out;
+}
+
+function modelsInOrder() {
+  const seen = new Set(experiment.models);
+  for (const r of summary) seen.add(r.model);
+  return [...seen];
+}
+
+function renderHeader() {
+  document.title = `${experiment.name} · melanoma study`;
+  fill(
+    header,
+    el('p', { class: 'crumbs' }, el('a', { href: '/' }, 'Experiments'), ' / '),
+    el('h1', {}, experiment.name, ' ', statusBadge(experiment.status)),
+    facts([
+      ['Dataset', experiment.dataDir ?? DASH],
+      ['Fingerprint', experiment.datasetFingerprint ? experiment.datasetFingerprint.slice(0, 16) : DASH],
+      ['Models', experiment.models.join(', ')],
+      ['Runs', `${experiment.runs.done} done, ${experiment.runs.failed} failed, ${experiment.runs.running} running, ${experiment.runs.pending} pending (${experiment.runs.total} in all)`],
+      ['Started', when(experiment.startedAt)],
+      ['Duration', duration(experiment.seconds)],
+      ['Compare runs', el('span', { class: 'links' }, modelsInOrder().map((m) => el('a', { href: `/experiments/${encodeURIComponent(id)}/compare?model=${encodeURIComponent(m)}` }, m)))],
+    ]),
+  );
+}
+
+function renderSummary() {
+  const byKey = indexSummary(summary);
+  if (byKey.size === 0) {
+    fill(summaryHolder, el('p', { class: 'empty' }, 'No completed runs yet: the table fills in as runs finish.'));
+    return;
+  }
+  const models = modelsInOrder();
+  const head = [
+    el('th', { scope: 'col' }, sortButton(null, 'Model')),
+    el('th', { scope: 'col' }, 'Split'),
+    el('th', { scope: 'col', class: 'num' }, 'n'),
+    ...METRICS.map((m) => el('th', { scope: 'col', class: 'num', 'aria-sort': sortBy === m ? (lowerIsBetter(m) ? 'ascending' : 'descending') : undefined }, sortButton(m, METRIC_LABELS[m]))),
+  ];
+  const rows = [];
+  for (const split of SPLITS) {
+    const entries = models.map((m) => byKey.get(`${m}|${split}`)).filter(Boolean);
+    if (entries.length === 0) continue;
+    const best = {};
+    for (const metric of METRICS) {
+      const values = entries.map((e) => e.metrics[metric]?.mean).filter((v) => Number.isFinite(v));
+      if (values.length) best[metric] = lowerIsBetter(metric) ? Math.min(...values) : Math.max(...values);
+    }
+    if (sortBy) {
+      const key = (e) => e.metrics[sortBy]?.mean;
+      entries.sort((a, b) => {
+        const va = key(a);
+        const vb = key(b);
+        if (!Number.isFinite(va)) return Number.isFinite(vb) ? 1 : 0;
+        if (!Number.isFinite(vb)) return -1;
+        return lowerIsBetter(sortBy) ? va - vb : vb - va;
+      });
+    }
+    rows.push(el('tr', { class: 'group' }, el('th', { colspan: 3 + METRICS.length, scope: 'rowgroup' }, split)));
+    for (const e of entries) {
+      rows.push(
+        el(
+          'tr',
+          { 'data-model': e.model, 'data-split': split },
+          el('th', { scope: 'row' }, e.model),
+          el('td', {}, split),
+          el('td', { class: 'num' }, String(e.n)),
+          METRICS.map((metric) => {
+            const s = e.metrics[metric];
+            const isBest = s && Number.isFinite(s.mean) && s.mean === best[metric] && entries.length > 1;
+            return el(
+              'td',
+              { class: `num${isBest ? ' best' : ''}`, 'data-metric': metric, title: s ? `n=${s.n}, min ${num(s.min)}, max ${num(s.max)}` : '' },
+              s ? meanStd(s.mean, s.std) : DASH,
+              isBest ? el('span', { class: 'star', 'aria-label': 'best' }, ' ★') : null,
+            );
+          }),
+        ),
+      );
+    }
+  }
+  fill(summaryHolder, table(head, rows, { id: 'summary-table', class: 'summary' }));
+}
+
+function sortButton(metric, label) {
+  const active = sortBy === metric;
+  return el(
+    'button',
+    {
+      type: 'button',
+      class: `sort${active ? ' active' : ''}`,
+      'data-sort': metric ?? 'model',
+      title: metric ? `sort by ${label} (${lowerIsBetter(metric) ? 'lowest' : 'highest'} first)` : 'model order',
+      onclick: () => {
+        sortBy = metric;
+        renderSummary();
+      },
+    },
+    label,
+    active && metric ? (lowerIsBetter(metric) ? ' ▲' : ' ▼') : '',
+  );
+}
+
+function renderChart() {
+  const split = splitSelect.value;
+  const byKey = indexSummary(summary);
+  const models = modelsInOrder().filter((m) => byKey.has(`${m}|${split}`));
+  const datasets = models.map((model, i) => {
+    const e = byKey.get(`${model}|${split}`);
+    const color = PALETTE[i % PALETTE.length];
+    return {
+      label: `${model} (n=${e.n})`,
+      data: METRICS.map((m) => e.metrics[m]?.mean ?? null),
+      errorBars: METRICS.map((m) => e.metrics[m]?.std ?? null),
+      backgroundColor: hatch(color, i),
+      borderColor: color,
+      borderWidth: 1.5,
+    };
+  });
+  drawChart(chartCanvas, {
+    type: 'bar',
+    data: { labels: METRICS.map((m) => METRIC_LABELS[m]), datasets },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      plugins: {
+        legend: { labels: { boxWidth: 18, font: { size: 11 } } },
+        title: { display: true, text: `${split} split: mean ± std (whiskers) over completed runs` },
+        tooltip: {
+          callbacks: {
+            label: (ctx) => `${ctx.dataset.label}: ${meanStd(ctx.raw, ctx.dataset.errorBars[ctx.dataIndex])}`,
+          },
+        },
+      },
+      scales: { y: { beginAtZero: true, suggestedMax: 1 } },
+    },
+  });
+}
+
+function renderRuns() {
+  const runs = experiment.runs;
+  if (!runs.length) {
+    fill(runsHolder, el('p', { class: 'empty' }, 'No runs.'));
+    return;
+  }
+  const rows = runs.map((r) =>
+    el(
+      'tr',
+      { 'data-run': r.id },
+      el('td', {}, el('a', { href: `/runs/${encodeURIComponent(r.id)}` }, `#${r.id}`)),
+      el('td', {}, r.model),
+      el('td', { class: 'num' }, String(r.repeat)),
+      el('td', {}, statusBadge(r.status)),
+      el('td', { class: 'num' }, r.epochs ? `${r.bestEpoch ?? DASH} / ${r.epochs}${r.stoppedEarly ? ' (early stop)' : ''}` : DASH),
+      el('td', { class: 'num' }, num(r.test?.accuracy)),
+      el('td', { class: 'num' }, num(r.test?.roc_auc)),
+      el('td', { class: 'num' }, num(r.test?.pr_auc)),
+      el('td', {}, r.slot ?? DASH, r.gpu !== null && r.gpu !== undefined ? ` (GPU ${r.gpu})` : ''),
+      el('td', { class: 'num' }, duration(r.seconds)),
+      el('td', { class: 'msg' }, r.error ?? ''),
+    ),
+  );
+  fill(
+    runsHolder,
+    table(['Run', 'Model', 'Repeat', 'Status', 'Best / epochs', 'Test acc.', 'Test ROC AUC', 'Test PR AUC', 'Slot', 'Duration', 'Error'], rows, { id: 'runs-table' }),
+  );
+}
+
+async function load() {
+  const [x, s] = await Promise.all([getJSON(`/api/experiments/${encodeURIComponent(id)}`), getJSON(`/api/experiments/${encodeURIComponent(id)}/summary`)]);
+  experiment = x;
+  summary = s.rows;
+  renderHeader();
+  renderSummary();
+  renderChart();
+  renderRuns();
+}
+
+splitSelect.addEventListener('change', renderChart);
+
+try {
+  await load();
+  poll(load, () => experiment && (experiment.status === 'running' || experiment.runs.running > 0 || experiment.runs.pending > 0), 3000);
+} catch (err) {
+  showError(err);
+}

@@ -1,0 +1,173 @@
+// One run: training history (train and val per epoch, best epoch and early stop marked), final metrics, the
+// confusion matrix at threshold 0.5, ROC and PR curves per split, and the run's configuration and timings.
+import {
+  DASH, METRICS, METRIC_LABELS, SPLITS, duration, el, facts, fill, getJSON, num, pathPart, pct, poll, section, showError,
+  statusBadge, table, when,
+} from './common.js';
+import { SPLIT_STYLE, baseOptions, chartBox, drawChart, lineDataset } from './charts.js';
+
+const id = pathPart(1);
+const main = document.querySelector('main');
+const HISTORY = ['loss', 'accuracy', 'roc_auc', 'recall'];
+
+const header = el('div', { id: 'run-header' });
+const finalHolder = el('div', { id: 'final' });
+const historyNote = el('p', { class: 'hint', id: 'history-note' });
+const historyCharts = Object.fromEntries(HISTORY.map((m) => [m, chartBox(`${METRIC_LABELS[m]} per epoch`, { id: `history-${m}` })]));
+const cmSelect = el('select', { id: 'confusion-split', 'aria-label': 'split of the confusion matrix' }, SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)));
+const cmHolder = el('div', { id: 'confusion' });
+const roc = chartBox('ROC curve (true-positive rate vs. false-positive rate)', { id: 'roc-chart' });
+const pr = chartBox('Precision-recall curve', { id: 'pr-chart' });
+const configHolder = el('div', { id: 'config' });
+
+main.append(
+  header,
+  el('p', { id: 'live', class: 'live', hidden: true }),
+  section('Training history', historyNote, el('div', { class: 'chart-grid' }, HISTORY.map((m) => historyCharts[m].box))),
+  section('Final evaluation', finalHolder),
+  section('Confusion matrix at threshold 0.5', el('label', { class: 'control' }, 'Split ', cmSelect), cmHolder),
+  section('ROC and PR curves', el('div', { class: 'chart-grid two' }, roc.box, pr.box)),
+  section('Configuration', configHolder),
+);
+
+let run = null;
+let epochs = null;
+let curves = null;
+
+function renderHeader() {
+  document.title = `Run #${run.id} · ${run.model} · melanoma study`;
+  fill(
+    header,
+    el('p', { class: 'crumbs' }, el('a', { href: '/' }, 'Experiments'), ' / ', el('a', { href: `/experiments/${encodeURIComponent(run.experimentId)}` }, run.experimentName), ' / '),
+    el('h1', {}, `Run #${run.id}: ${run.model}, repeat ${run.repeat} `, statusBadge(run.status)),
+    facts([
+      ['Compare', el('a', { href: `/experiments/${encodeURIComponent(run.experimentId)}/compare?model=${encodeURIComponent(run.model)}` }, `all ${run.model} runs`)],
+      ['Epochs', epochs ? `${epochs.epochs.length} of ${run.spec?.epochs ?? DASH}` : DASH],
+      ['Best epoch', run.bestEpoch ?? DASH],
+      ['Stopped early', run.stoppedEarly === null || run.stoppedEarly === undefined ? DASH : run.stoppedEarly ? `yes (patience ${run.spec?.patience ?? DASH})` : 'no'],
+      ['Slot / GPU', `${run.slot ?? DASH} / ${run.gpu === null || run.gpu === undefined ? 'CPU' : `GPU ${run.gpu}`}`],
+      ['Backend', [run.backend ?? DASH, run.backendDetail ? ` (${run.backendDetail})` : '']],
+      ['Parameters', run.params ? `${run.params.total.toLocaleString('en')} (${run.params.trainable.toLocaleString('en')} trainable)` : DASH],
+      ['Started', when(run.startedAt)],
+      ['Finished', when(run.finishedAt)],
+      ['Duration', duration(run.seconds)],
+      ['Seconds per epoch', epochs?.epochs.length ? num(epochs.epochs.reduce((a, e) => a + (e.seconds ?? 0), 0) / epochs.epochs.length, 1) : DASH],
+      ['Checkpoint', el('code', { class: 'path' }, run.checkpointDir ?? DASH)],
+      ['Dataset fingerprint', run.datasetFingerprint ? el('code', {}, run.datasetFingerprint.slice(0, 16)) : DASH],
+      run.error ? ['Error', el('span', { class: 'msg' }, run.error)] : null,
+    ]),
+  );
+}
+
+function renderHistory() {
+  const list = epochs?.epochs ?? [];
+  const last = list.at(-1)?.epoch;
+  const notes = [];
+  if (!list.length) notes.push('No epochs recorded yet.');
+  if (epochs?.bestEpoch) notes.push(`Best epoch ${epochs.bestEpoch} (lowest validation loss; its weights are the checkpoint).`);
+  if (epochs?.stoppedEarly) notes.push(`Early stop after epoch ${last}: no improvement for ${run.spec?.patience ?? '?'} epochs.`);
+  else if (run.status === 'running') notes.push('Training: new epochs appear as they finish.');
+  fill(historyNote, notes.join(' '));
+  const markers = [];
+  if (epochs?.bestEpoch) markers.push({ x: epochs.bestEpoch, label: `best: ${epochs.bestEpoch}`, dash: [4, 3] });
+  if (epochs?.stoppedEarly && last) markers.push({ x: last, label: `early stop: ${last}`, dash: [1, 3] });
+  for (const metric of HISTORY) {
+    const datasets = ['train', 'val'].map((split) =>
+      lineDataset(split, list.map((e) => ({ x: e.epoch, y: e[split]?.[metric] ?? null })), SPLIT_STYLE[split]),
+    );
+    const options = baseOptions({ xTitle: 'epoch', yTitle: METRIC_LABELS[metric], xMin: 1, xMax: Math.max(2, last ?? 1) });
+    options.scales.x.ticks = { precision: 0 };
+    options.plugins.markers = { lines: markers };
+    drawChart(historyCharts[metric].canvas, { type: 'line', data: { datasets }, options });
+  }
+}
+
+function renderFinal() {
+  const evals = run.evaluations ?? [];
+  if (!evals.length) {
+    fill(finalHolder, el('p', { class: 'empty' }, run.status === 'running' || run.status === 'pending' ? 'The run is not finished.' : 'No evaluation recorded.'));
+    return;
+  }
+  const rows = evals.map((e) =>
+    el('tr', { 'data-split': e.split }, el('th', { scope: 'row' }, e.split), el('td', { class: 'num' }, String(e.n)), METRICS.map((m) => el('td', { class: 'num', 'data-metric': m }, num(e.metrics[m])))),
+  );
+  fill(finalHolder, table(['Split', 'n', ...METRICS.map((m) => METRIC_LABELS[m])], rows, { id: 'final-table' }));
+}
+
+function renderConfusion() {
+  const e = (run.evaluations ?? []).find((x) => x.split === cmSelect.value);
+  if (!e) {
+    fill(cmHolder, el('p', { class: 'empty' }, `No ${cmSelect.value} evaluation yet.`));
+    return;
+  }
+  const { tp, fp, tn, fn } = e.confusion;
+  const pos = tp + fn;
+  const neg = tn + fp;
+  const cell = (count, total, what, cls) =>
+    el('td', { class: `cm ${cls}`, 'data-cell': what }, el('strong', {}, String(count)), el('br'), el('span', { class: 'rate' }, `${pct(total ? count / total : NaN)} ${what}`));
+  fill(
+    cmHolder,
+    el(
+      'div',
+      { class: 'table-wrap' },
+      el(
+        'table',
+        { id: 'confusion-table', class: 'confusion' },
+        el('caption', {}, `${e.split}: ${e.n} images, threshold 0.5; rates are of the true class (row)`),
+        el('thead', {}, el('tr', {}, el('td'), el('th', { scope: 'col' }, 'predicted benign'), el('th', { scope: 'col' }, 'predicted malignant'), el('th', { scope: 'col' }, 'total'))),
+        el(
+          'tbody',
+          {},
+          el('tr', {}, el('th', { scope: 'row' }, 'true benign'), cell(tn, neg, 'TN (specificity)', 'good'), cell(fp, neg, 'FP', 'bad'), el('td', { class: 'num' }, String(neg))),
+          el('tr', {}, el('th', { scope: 'row' }, 'true malignant'), cell(fn, pos, 'FN', 'bad'), cell(tp, pos, 'TP (recall)', 'good'), el('td', { class: 'num' }, String(pos))),
+        ),
+      ),
+    ),
+  );
+}
+
+function renderCurves() {
+  const list = curves?.curves ?? [];
+  const build = (kind) =>
+    SPLITS.map((split) => list.find((c) => c.split === split && c.kind === kind))
+      .filter(Boolean)
+      .map((c) => lineDataset(`${c.split} (AUC ${num(c.auc)})`, c.x.map((x, i) => ({ x, y: c.y[i] })), SPLIT_STYLE[c.split], { pointRadius: 0, showLine: true }));
+  const rocSets = build('roc');
+  if (rocSets.length) rocSets.push(lineDataset('chance', [{ x: 0, y: 0 }, { x: 1, y: 1 }], { color: '#999', dash: [2, 4], point: 'line' }, { pointRadius: 0, borderWidth: 1, showLine: true }));
+  const prSets = build('pr');
+  const testEval = (run.evaluations ?? []).find((e) => e.split === 'test');
+  if (prSets.length && testEval && testEval.n) {
+    const prevalence = (testEval.confusion.tp + testEval.confusion.fn) / testEval.n;
+    prSets.push(lineDataset(`chance (test prevalence ${num(prevalence, 2)})`, [{ x: 0, y: prevalence }, { x: 1, y: prevalence }], { color: '#999', dash: [2, 4], point: 'line' }, { pointRadius: 0, borderWidth: 1, showLine: true }));
+  }
+  drawChart(roc.canvas, { type: 'scatter', data: { datasets: rocSets }, options: baseOptions({ xTitle: 'false-positive rate', yTitle: 'true-positive rate', xMin: 0, xMax: 1, yMin: 0, yMax: 1 }) });
+  drawChart(pr.canvas, { type: 'scatter', data: { datasets: prSets }, options: baseOptions({ xTitle: 'recall', yTitle: 'precision', xMin: 0, xMax: 1, yMin: 0, yMax: 1 }) });
+}
+
+function renderConfig() {
+  const spec = run.spec ?? {};
+  const rows = Object.entries(spec).map(([k, v]) => el('tr', {}, el('th', { scope: 'row' }, k), el('td', { class: 'path' }, v === null ? 'null' : typeof v === 'object' ? JSON.stringify(v) : String(v))));
+  fill(configHolder, rows.length ? table(['Setting', 'Value'], rows, { id: 'config-table' }) : el('p', { class: 'empty' }, 'No configuration recorded.'));
+}
+
+async function load() {
+  const base = `/api/runs/${encodeURIComponent(id)}`;
+  const wasFinished = run && !['running', 'pending'].includes(run.status);
+  [run, epochs] = await Promise.all([getJSON(base), getJSON(`${base}/epochs`)]);
+  if (!curves || !wasFinished) curves = await getJSON(`${base}/curves`);
+  renderHeader();
+  renderHistory();
+  renderFinal();
+  renderConfusion();
+  renderCurves();
+  renderConfig();
+}
+
+cmSelect.addEventListener('change', renderConfusion);
+
+try {
+  await load();
+  poll(load, () => run && (run.status === 'running' || run.status === 'pending'), 3000);
+} catch (err) {
+  showError(err);
+}

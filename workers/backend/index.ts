@@ -1,0 +1,106 @@
+/**
+ * Chooses and initialises the tfjs backend of this thread (the tfjs engine and its kernel registry are per
+ * thread: every worker thread calls initBackend once). All backends plug into the one @tensorflow/tfjs-core the
+ * project imports.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { UserError } from '../../common/errors.ts';
+import type { BackendName } from '../protocol.ts';
+import { initWasm } from './wasm.ts';
+import { describeAdapter, initWebgpu, isSoftwareAdapter, openAdapter } from './webgpu.ts';
+
+export type ActiveBackend = 'webgpu' | 'wasm' | 'tensorflow' | 'cpu';
+
+export interface BackendInfo {
+  name: ActiveBackend;
+  /** Framework and hardware details, e.g. the GPU adapter's name. */
+  detail: string;
+}
+
+const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
+
+let current: { key: string; info: Promise<BackendInfo> } | null = null;
+
+/**
+ * Initialises `requested` in this thread and makes it tfjs' active backend. `gpu` pins webgpu to one adapter
+ * (see webgpu.ts for how adapters are numbered). `auto` takes tensorflow if it loads, else a hardware WebGPU
+ * adapter, else wasm; a software Vulkan adapter (lavapipe) is slower than wasm, so auto does not take it.
+ */
+export async function initBackend(requested: BackendName, opts: { gpu?: number | null } = {}): Promise<BackendInfo> {
+  const gpu = opts.gpu ?? null;
+  const key = `${requested}:${gpu}`;
+  if (current?.key !== key) {
+    const info = start(requested, gpu);
+    current = { key, info };
+    info.catch(() => {
+      if (current?.info === info) current = null;
+    });
+  }
+  const info = await current.info;
+  if (tf.getBackend() !== info.name) await tf.setBackend(info.name);
+  return info;
+}
+
+async function start(requested: BackendName, gpu: number | null): Promise<BackendInfo> {
+  // tfjs-core's Node build registers no gradient functions; tfjs-layers' build carries and registers them all.
+  await import('@tensorflow/tfjs-layers');
+  switch (requested) {
+    case 'cpu':
+      return initCpu();
+    case 'wasm':
+      return { name: 'wasm', detail: await initWasm() };
+    case 'tensorflow': {
+      const loaded = await loadTensorflow();
+      if (typeof loaded !== 'string') return loaded;
+      throw new UserError(
+        `the tensorflow backend needs @tensorflow/tfjs-node-gpu (or @tensorflow/tfjs-node for CPUs): ` +
+          `npm install @tensorflow/tfjs-node-gpu (${loaded})`,
+      );
+    }
+    case 'webgpu': {
+      const opened = await openAdapter(gpu);
+      if (opened === null) {
+        throw new UserError('the webgpu backend found no WebGPU adapter (no Vulkan driver on this machine?)');
+      }
+      return { name: 'webgpu', detail: await initWebgpu(opened) };
+    }
+    case 'auto': {
+      const tensorflow = await loadTensorflow();
+      if (typeof tensorflow !== 'string') return tensorflow;
+      const opened = await openAdapter(gpu).catch((error: unknown) => {
+        if (error instanceof UserError) throw error;
+        return null; // no usable Dawn/Vulkan: fall through to wasm
+      });
+      if (opened !== null && !isSoftwareAdapter(opened.info)) {
+        return { name: 'webgpu', detail: await initWebgpu(opened) };
+      }
+      const skipped = opened ? `; skipped the software adapter ${describeAdapter(opened.info)}` : '';
+      return { name: 'wasm', detail: (await initWasm()) + skipped };
+    }
+    default:
+      throw new UserError(`unknown backend '${String(requested)}'`);
+  }
+}
+
+async function initCpu(): Promise<BackendInfo> {
+  await import('@tensorflow/tfjs-backend-cpu');
+  if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to initialise');
+  return { name: 'cpu', detail: `tfjs-backend-cpu ${tf.version_core} (pure JavaScript)` };
+}
+
+/** Loads the native TensorFlow binding; returns why it could not when neither package is installed. */
+async function loadTensorflow(): Promise<BackendInfo | string> {
+  const failures: string[] = [];
+  for (const name of TENSORFLOW_PACKAGES) {
+    try {
+      const module = (await import(name)) as { version?: Record<string, string> };
+      if (!(await tf.setBackend('tensorflow'))) throw new Error('the backend failed to initialise');
+      const version = module.version?.['tfjs-node'] ?? module.version?.['tfjs-node-gpu'] ?? '';
+      return { name: 'tensorflow', detail: `${name} ${version}`.trim() };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      failures.push(code === 'ERR_MODULE_NOT_FOUND' ? `${name} is not installed` : `${name}: ${(error as Error).message}`);
+    }
+  }
+  return failures.join('; ');
+}

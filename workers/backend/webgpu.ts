@@ -1,0 +1,122 @@
+/**
+ * WebGPU in Node through Dawn's node binding (the `webgpu` package, or the dawn.node file named by $DAWN_NODE
+ * on machines that carry it without node_modules).
+ *
+ * Adapter choice: dawn.node enumerates the adapters itself and picks the first whose name contains its
+ * `adapter=` flag; the list of names comes back in the error it raises for a name that matches nothing. GPU
+ * number g therefore means the g-th adapter of that list, opened by its name. Identical GPUs (eight of the same
+ * model) share one name, and dawn.node offers no other selector, so they all open the first of them; the
+ * backend detail says so when it happens.
+ */
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { UserError } from '../../common/errors.ts';
+import { registerTrainingKernels } from '../kernels/index.ts';
+
+interface DawnModule {
+  create(flags: string[]): GPU;
+  globals: Record<string, unknown>;
+}
+
+export interface AdapterDescription {
+  index: number;
+  backend: string;
+  name: string;
+}
+
+let dawn: DawnModule | null = null;
+
+async function loadDawn(): Promise<DawnModule> {
+  if (dawn) return dawn;
+  const path = process.env.DAWN_NODE;
+  if (path) {
+    dawn = createRequire(import.meta.url)(resolve(path)) as DawnModule;
+  } else {
+    dawn = (await import('webgpu')) as unknown as DawnModule;
+  }
+  // tfjs' webgpu backend uses the GPUBufferUsage, GPUMapMode, ... constants as globals.
+  Object.assign(globalThis, dawn.globals);
+  return dawn;
+}
+
+const NO_SUCH_ADAPTER = 'adapter=\u0001no adapter has this name';
+
+/** The WebGPU adapters Dawn finds on this machine (empty when there is none, e.g. no Vulkan driver). */
+export async function listAdapters(): Promise<AdapterDescription[]> {
+  const { create } = await loadDawn();
+  try {
+    const adapter = await create([NO_SUCH_ADAPTER]).requestAdapter();
+    if (adapter === null) return [];
+    throw new Error('dawn.node opened an adapter for a name that matches none');
+  } catch (error) {
+    const message = String((error as Error)?.message ?? error);
+    const adapters: AdapterDescription[] = [];
+    for (const match of message.matchAll(/^ \* backend: '([^']*)', name: '(.*)'$/gm)) {
+      adapters.push({ index: adapters.length, backend: match[1], name: match[2] });
+    }
+    if (adapters.length === 0 && !/Available adapters/.test(message)) throw error;
+    return adapters;
+  }
+}
+
+function describe(info: GPUAdapterInfo): string {
+  const parts = [info.vendor, info.architecture].filter((s) => s);
+  return `${info.description || info.device || 'unnamed adapter'}${parts.length ? ` (${parts.join(', ')})` : ''}`;
+}
+
+/** A CPU implementation of Vulkan (Mesa's lavapipe/llvmpipe, SwiftShader): correct, but slower than wasm. */
+export function isSoftwareAdapter(info: GPUAdapterInfo): boolean {
+  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
+  return info.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/.test(text);
+}
+
+export interface OpenedAdapter {
+  adapter: GPUAdapter;
+  info: GPUAdapterInfo;
+  note: string;
+}
+
+/** Opens adapter number `gpu` (null: Dawn's default choice), or returns null when there is no adapter. */
+export async function openAdapter(gpu: number | null): Promise<OpenedAdapter | null> {
+  const { create } = await loadDawn();
+  const adapters = await listAdapters();
+  if (adapters.length === 0) return null;
+  let flags: string[] = [];
+  let note = '';
+  if (gpu !== null) {
+    const chosen = adapters[gpu];
+    if (!chosen) {
+      throw new UserError(
+        `GPU ${gpu} does not exist: WebGPU sees ${adapters.length} adapter(s): ` +
+          adapters.map((a) => `${a.index}: ${a.name}`).join('; '),
+      );
+    }
+    flags = [`adapter=${chosen.name}`];
+    const first = adapters.find((a) => a.name === chosen.name)!;
+    if (first.index !== gpu) note = `; GPU ${gpu} has the same name as GPU ${first.index}, which dawn.node opens instead`;
+  }
+  const gpuApi = create(flags);
+  const adapter = await gpuApi.requestAdapter({ powerPreference: 'high-performance' });
+  if (adapter === null) return null;
+  // tfjs' webgpu backend requests its adapter from navigator.gpu when it initialises: this instance, whose
+  // `adapter=` flag makes it return the chosen one.
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav) Object.defineProperty(nav, 'gpu', { value: gpuApi, configurable: true, writable: true });
+  else Object.defineProperty(globalThis, 'navigator', { value: { gpu: gpuApi }, configurable: true, writable: true });
+  return { adapter, info: adapter.info, note };
+}
+
+/** Initialises tfjs' webgpu backend on an adapter opened by openAdapter; returns the backend detail. */
+export async function initWebgpu(opened: OpenedAdapter): Promise<string> {
+  // Imported only now: the package registers its backend at load time, and only if navigator.gpu exists.
+  await import('@tensorflow/tfjs-backend-webgpu');
+  if (tf.findBackendFactory('webgpu') === null) {
+    throw new Error('@tensorflow/tfjs-backend-webgpu was loaded before navigator.gpu existed; it did not register');
+  }
+  if (!(await tf.setBackend('webgpu'))) throw new Error(`the webgpu backend failed to initialise on ${describe(opened.info)}`);
+  registerTrainingKernels('webgpu');
+  return `${describe(opened.info)}${opened.note}`;
+}
+
+export { describe as describeAdapter };

@@ -1,0 +1,157 @@
+/**
+ * The dataset index: which image files make up train, val and test, read from the Kaggle layout
+ *   ROOT/train/{benign,malignant}/*   ROOT/test/{benign,malignant}/*
+ * Validation is carved out of each train class folder the way Keras' ImageDataGenerator(validation_split=0.2)
+ * with flow_from_directory(subset=...) does it, which is how the study made its split (see `keras split` below).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { UserError } from '../../common/errors.ts';
+import { STUDY_DEFAULTS, type Split } from '../protocol.ts';
+
+export interface ImageRecord {
+  /** Path relative to the dataset root, e.g. 'train/benign/123.jpg' (a val record keeps its train/ path). */
+  id: string;
+  /** Absolute path. */
+  path: string;
+  label: 0 | 1;
+  split: Split;
+}
+
+export interface DatasetIndex {
+  root: string;
+  splits: Record<Split, ImageRecord[]>;
+  /** sha256 over the sorted ids and file sizes of every image (independent of the validation split). */
+  fingerprint: string;
+}
+
+export const CLASSES = ['benign', 'malignant'] as const;
+export type ClassName = (typeof CLASSES)[number];
+
+/** Extensions taken as images (case-insensitive), Keras' list less the formats sharp cannot read, plus webp. */
+export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff'] as const;
+
+export function isImageName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return IMAGE_EXTENSIONS.some((ext) => lower.endsWith(ext));
+}
+
+/** Python's sorted() on str: code point order (UTF-8 byte order is the same), so '10.jpg' < '2.jpg'. */
+export function pythonSort(names: string[]): string[] {
+  return [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+
+/**
+ * The study's split of one class folder, as Keras' `fit(validation_split=v)` takes it from arrays loaded in file
+ * order: files sorted by name, validation = the LAST floor(v*n), training = the rest. (keras_preprocessing's
+ * `flow_from_directory(subset=...)` would take the first floor(v*n) instead; the study's counts are the same
+ * either way, the images are not.)
+ */
+export function kerasSplit<T>(sortedFiles: T[], validationSplit: number): { train: T[]; val: T[] } {
+  const cut = sortedFiles.length - Math.floor(validationSplit * sortedFiles.length);
+  return { train: sortedFiles.slice(0, cut), val: sortedFiles.slice(cut) };
+}
+
+export interface IndexOptions {
+  /** Fraction of each train class folder used for validation, 0 <= v < 1 (default 0.2, the study's). */
+  validationSplit?: number;
+  /** Receives one message per skipped non-image file (default: printed on stderr). */
+  warn?: (message: string) => void;
+}
+
+/**
+ * Lists the dataset. Non-image files inside a class folder (by extension) are skipped with a warning naming
+ * them; hidden files (leading '.') and sub-folders are ignored silently. Record order is deterministic: split, then
+ * class (benign, malignant), then file name in string order.
+ */
+export async function indexDataset(root: string, opts: IndexOptions = {}): Promise<DatasetIndex> {
+  const validationSplit = opts.validationSplit ?? STUDY_DEFAULTS.validationSplit;
+  if (!(Number.isFinite(validationSplit) && validationSplit >= 0 && validationSplit < 1)) {
+    throw new UserError(`validation split ${validationSplit} is not a fraction in [0, 1).`);
+  }
+  const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  const absRoot = resolve(root);
+  const splits: Record<Split, ImageRecord[]> = { train: [], val: [], test: [] };
+  const sizes = new Map<string, number>();
+
+  for (const folder of ['train', 'test'] as const) {
+    const dir = join(absRoot, folder);
+    if (!isDirectory(dir)) {
+      throw new UserError(`missing folder ${dir}: a dataset folder must hold train/ and test/, each with benign/ and malignant/.`);
+    }
+    for (const [label, cls] of CLASSES.entries()) {
+      const classDir = join(dir, cls);
+      if (!isDirectory(classDir)) throw new UserError(`missing class folder ${classDir} (expected ${folder}/benign and ${folder}/malignant).`);
+      const files = await listImages(classDir, warn);
+      if (files.length === 0) throw new UserError(`class folder ${classDir} has no images (${IMAGE_EXTENSIONS.join(', ')}).`);
+      const toRecord = (split: Split) => (f: { name: string; size: number }): ImageRecord => {
+        const id = `${folder}/${cls}/${f.name}`;
+        sizes.set(id, f.size);
+        return { id, path: join(classDir, f.name), label: label as 0 | 1, split };
+      };
+      if (folder === 'test') {
+        splits.test.push(...files.map(toRecord('test')));
+      } else {
+        const { train, val } = kerasSplit(files, validationSplit);
+        splits.train.push(...train.map(toRecord('train')));
+        splits.val.push(...val.map(toRecord('val')));
+      }
+    }
+  }
+  return { root: absRoot, splits, fingerprint: fingerprintOf(sizes) };
+}
+
+function fingerprintOf(sizes: Map<string, number>): string {
+  const hash = createHash('sha256');
+  for (const id of pythonSort([...sizes.keys()])) hash.update(`${id}\t${sizes.get(id)}\n`);
+  return hash.digest('hex');
+}
+
+async function listImages(dir: string, warn: (m: string) => void): Promise<{ name: string; size: number }[]> {
+  const names = pythonSort(await readdir(dir)).filter((name) => !name.startsWith('.'));
+  // stat follows symlinks (a folder of links to the images is fine); a dangling link gives null.
+  const stats = await Promise.all(names.map((name) => stat(join(dir, name)).catch(() => null)));
+  const out: { name: string; size: number }[] = [];
+  names.forEach((name, i) => {
+    const st = stats[i];
+    const path = join(dir, name);
+    if (!st) warn(`skipping ${path}: broken link or unreadable entry.`);
+    else if (!st.isFile()) return; // sub-folders are not part of the Kaggle layout
+    else if (!isImageName(name)) warn(`skipping ${path}: not an image file (expected ${IMAGE_EXTENSIONS.join(', ')}).`);
+    else out.push({ name, size: st.size });
+  });
+  return out;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export const DATA_ENV = 'MELANOMA_DATA';
+
+/**
+ * The dataset folder: the --data flag, else $MELANOMA_DATA, else ./data, as an absolute path. Throws a UserError
+ * that says how to get the data when the folder does not exist.
+ */
+export function resolveDataDir(flag?: string | null): string {
+  const env = process.env[DATA_ENV];
+  const [value, from] = flag ? [flag, '--data'] : env ? [env, `$${DATA_ENV}`] : ['data', 'the default ./data'];
+  const dir = resolve(value);
+  if (isDirectory(dir)) return dir;
+  const what = existsSync(dir) ? 'is not a folder' : 'does not exist';
+  throw new UserError(
+    [
+      `dataset folder ${dir} (from ${from}) ${what}.`,
+      'Get the Kaggle dataset "Skin Cancer: Malignant vs. Benign" by Claudio Fanconi',
+      '(https://www.kaggle.com/datasets/fanconic/skin-cancer-malignant-vs-benign), unpack the archive, and point',
+      'the project at the folder that holds train/ and test/ (each with benign/ and malignant/):',
+      `  --data DIR, or export ${DATA_ENV}=DIR, or unpack it into ./data`,
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,128 @@
+/**
+ * `melanoma data inspect`: counts per split and class, class ratios, and a header-only check of every image
+ * (size, channels, format, EXIF orientation) through sharp's metadata, without decoding pixels.
+ */
+import sharp, { type Metadata } from 'sharp';
+import { SPLITS, STUDY_DEFAULTS, type Split } from '../protocol.ts';
+import { indexDataset } from './dataset.ts';
+
+export interface SplitCounts {
+  benign: number;
+  malignant: number;
+  total: number;
+  /** malignant / total. */
+  malignantRatio: number;
+}
+
+export interface ImageCheck {
+  checked: number;
+  /** Images whose stored size is not expectedSize x expectedSize (they get resized when loaded). */
+  wrongSize: number;
+  /** Images that are not 3-channel (grayscale, RGBA, CMYK...: converted to RGB when loaded). */
+  notRgb: number;
+  /** Images whose header sharp cannot read. */
+  unreadable: number;
+  /** Images with an EXIF orientation other than 1; ignored when loading (the pixels are upright). */
+  exifRotated: number;
+  formats: Record<string, number>;
+  /** Up to 20 examples of odd images, 'id: what'. */
+  examples: string[];
+}
+
+export interface DatasetReport {
+  root: string;
+  fingerprint: string;
+  validationSplit: number;
+  counts: Record<Split, SplitCounts>;
+  all: SplitCounts;
+  expectedSize: number;
+  images: ImageCheck;
+  /** Files skipped while listing (not images). */
+  warnings: string[];
+}
+
+const METADATA_CONCURRENCY = 16;
+
+export async function inspectDataset(
+  root: string,
+  opts: { validationSplit?: number; expectedSize?: number } = {},
+): Promise<DatasetReport> {
+  const validationSplit = opts.validationSplit ?? STUDY_DEFAULTS.validationSplit;
+  const expectedSize = opts.expectedSize ?? STUDY_DEFAULTS.imageSize;
+  const warnings: string[] = [];
+  const index = await indexDataset(root, { validationSplit, warn: (m) => warnings.push(m) });
+
+  const tally = (labels: number[]): SplitCounts => {
+    const malignant = labels.filter((l) => l === 1).length;
+    const total = labels.length;
+    return { benign: total - malignant, malignant, total, malignantRatio: total ? malignant / total : 0 };
+  };
+  const counts = Object.fromEntries(SPLITS.map((s) => [s, tally(index.splits[s].map((r) => r.label))])) as Record<Split, SplitCounts>;
+  const records = SPLITS.flatMap((s) => index.splits[s]);
+
+  const images: ImageCheck = { checked: 0, wrongSize: 0, notRgb: 0, unreadable: 0, exifRotated: 0, formats: {}, examples: [] };
+  const note = (id: string, what: string) => {
+    if (images.examples.length < 20) images.examples.push(`${id}: ${what}`);
+  };
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < records.length; i = next++) {
+      const r = records[i];
+      images.checked++;
+      let meta: Metadata;
+      try {
+        meta = await sharp(r.path).metadata();
+      } catch (err) {
+        images.unreadable++;
+        note(r.id, `unreadable (${err instanceof Error ? err.message : String(err)})`);
+        continue;
+      }
+      images.formats[meta.format ?? 'unknown'] = (images.formats[meta.format ?? 'unknown'] ?? 0) + 1;
+      if (meta.width !== expectedSize || meta.height !== expectedSize) {
+        images.wrongSize++;
+        note(r.id, `${meta.width}x${meta.height}`);
+      }
+      if (meta.channels !== 3) {
+        images.notRgb++;
+        note(r.id, `${meta.channels} channels (${meta.space})`);
+      }
+      if (meta.orientation !== undefined && meta.orientation !== 1) images.exifRotated++;
+    }
+  };
+  await Promise.all(Array.from({ length: METADATA_CONCURRENCY }, worker));
+
+  return {
+    root: index.root,
+    fingerprint: index.fingerprint,
+    validationSplit,
+    counts,
+    all: tally(records.map((r) => r.label)),
+    expectedSize,
+    images,
+    warnings,
+  };
+}
+
+export function formatReport(r: DatasetReport): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const row = (name: string, c: SplitCounts) =>
+    `${name.padEnd(7)}${String(c.benign).padStart(8)}${String(c.malignant).padStart(11)}${String(c.total).padStart(7)}${pct(c.malignantRatio).padStart(13)}`;
+  const i = r.images;
+  const formats = Object.entries(i.formats).map(([f, n]) => `${f} ${n}`).join(', ') || 'none';
+  const lines = [
+    `dataset      ${r.root}`,
+    `fingerprint  ${r.fingerprint}`,
+    `validation   first ${pct(r.validationSplit)} of each train class folder (file names in string order, as Keras)`,
+    '',
+    `${'split'.padEnd(7)}${'benign'.padStart(8)}${'malignant'.padStart(11)}${'total'.padStart(7)}${'malignant %'.padStart(13)}`,
+    ...SPLITS.map((s) => row(s, r.counts[s])),
+    row('all', r.all),
+    '',
+    `images       ${i.checked} checked (headers): ${i.wrongSize} not ${r.expectedSize}x${r.expectedSize}, ${i.notRgb} not 3-channel, ` +
+      `${i.unreadable} unreadable; formats: ${formats}`,
+    `             ${i.exifRotated} with an EXIF orientation other than 1 (ignored: the pixels are upright)`,
+    ...i.examples.map((e) => `  ${e}`),
+    ...r.warnings.map((w) => `warning: ${w}`),
+  ];
+  return lines.join('\n');
+}

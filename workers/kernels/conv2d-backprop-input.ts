@@ -1,0 +1,56 @@
+/**
+ * Conv2DBackpropInput (the gradient of a convolution w.r.t. its input) built on the backend's fast kernels:
+ * - 1x1: one matMul dy [pixels, cout] x W^T, spread back onto the input grid for stride > 1;
+ * - kxk: a stride-1 "full" convolution of dy (zeros inserted between its values for stride > 1, padded by
+ *   k-1-pad) with the filter rotated by 180 degrees and its channel axes swapped.
+ * On wasm the stock kernel is a naive loop; these run on XNNPACK's matMul and convolution.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, NamedTensorInfoMap } from '@tensorflow/tfjs-core';
+import { asTensor, assertChannelsLast, dilateSpatial, matMulNT, padOrCrop, type KernelBackend } from './tensors.ts';
+
+export function conv2DBackpropInputImpl(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  attrs: Conv2DBackpropInputAttrs,
+  backend: KernelBackend,
+): tf.Tensor4D {
+  assertChannelsLast('Conv2DBackpropInput', attrs.dataFormat);
+  const info = tf.backend_util.computeConv2DInfo(
+    attrs.inputShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+  );
+  const { filterHeight: kh, filterWidth: kw, inChannels: cin, outChannels: cout, inHeight, inWidth } = info;
+  const { top, left } = info.padInfo;
+  const [n, oh, ow] = dy.shape;
+
+  if (kh === 1 && kw === 1) {
+    const w2d = tf.reshape<tf.Rank.R2>(filter, [cin, cout]);
+    const dy2d = tf.reshape<tf.Rank.R2>(dy, [n * oh * ow, cout]);
+    const dxs = tf.reshape<tf.Rank.R4>(matMulNT(dy2d, w2d, backend), [n, oh, ow, cin]);
+    // The values belong at padded-input rows oh*stride; put them on the input grid.
+    const spread = dilateSpatial(dxs, info.strideHeight, info.strideWidth);
+    const [, sh, sw] = spread.shape;
+    return padOrCrop(spread, -top, inHeight - (sh - top), -left, inWidth - (sw - left));
+  }
+
+  const spread = dilateSpatial(dy, info.strideHeight, info.strideWidth);
+  const [, sh, sw] = spread.shape;
+  const padTop = kh - 1 - top;
+  const padLeft = kw - 1 - left;
+  const full = padOrCrop(spread, padTop, inHeight + kh - 1 - sh - padTop, padLeft, inWidth + kw - 1 - sw - padLeft);
+  const rotated = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
+  return tf.conv2d(full, rotated as tf.Tensor4D, 1, 'valid');
+}
+
+export function conv2DBackpropInputConfig(backendName: KernelBackend): KernelConfig {
+  const kernelFunc = ({ inputs, attrs }: { inputs: NamedTensorInfoMap; attrs?: unknown }) =>
+    tf.tidy(() =>
+      conv2DBackpropInputImpl(
+        asTensor<tf.Rank.R4>(inputs.dy, 'dy'),
+        asTensor<tf.Rank.R4>(inputs.filter, 'filter'),
+        attrs as unknown as Conv2DBackpropInputAttrs,
+        backendName,
+      ),
+    );
+  return { kernelName: tf.Conv2DBackpropInput, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+}

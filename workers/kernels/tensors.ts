@@ -1,0 +1,137 @@
+/**
+ * Shared pieces of the training kernels: they are written with tfjs ops, which run on the backend the kernel is
+ * registered for. Inside a kernel the engine's tape is off (kernelDepth > 0), so these ops record no gradients;
+ * the intermediate tensors are freed by the tidy the kernel runs in.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The backends the kernels are registered for; some formulations differ per backend (see matMulTN). */
+export type KernelBackend = 'wasm' | 'webgpu' | 'cpu';
+
+/**
+ * A tracked tensor sharing the data of a kernel input. makeTensorFromTensorInfo does not count a reference on
+ * the backend's data, and disposing the wrapper (at the end of the kernel's tidy) drops one, so the reference
+ * is added here: without it the input's data would be freed while the tape still holds it.
+ */
+export function asTensor<R extends tf.Rank = tf.Rank>(info: tf.TensorInfo | undefined, name: string): tf.Tensor<R> {
+  if (info === undefined) throw new Error(`training kernel: missing input '${name}'`);
+  const engine = tf.engine();
+  const tensor = engine.makeTensorFromTensorInfo(info) as tf.Tensor<R>;
+  engine.backend.incRef(info.dataId);
+  return tensor;
+}
+
+export function pair(v: number | [number, number]): [number, number] {
+  return typeof v === 'number' ? [v, v] : v;
+}
+
+export function assertChannelsLast(kernel: string, dataFormat: string | undefined): void {
+  if (dataFormat !== undefined && dataFormat !== 'NHWC') {
+    throw new Error(`${kernel}: only NHWC data is supported by the training kernels, got ${dataFormat}`);
+  }
+}
+
+/**
+ * Pads (positive amounts) or crops (negative amounts) the two spatial axes of an NHWC tensor.
+ */
+export function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  let y = x;
+  if (top < 0 || bottom < 0 || left < 0 || right < 0) {
+    const t = Math.max(0, -top);
+    const l = Math.max(0, -left);
+    y = tf.slice(y, [0, t, l, 0], [n, h - t - Math.max(0, -bottom), w - l - Math.max(0, -right), c]);
+  }
+  if (top > 0 || bottom > 0 || left > 0 || right > 0) {
+    y = tf.pad(y, [[0, 0], [Math.max(0, top), Math.max(0, bottom)], [Math.max(0, left), Math.max(0, right)], [0, 0]]);
+  }
+  return y;
+}
+
+/**
+ * Spreads an NHWC tensor over a grid `stride` times finer, with zeros between the values:
+ * out[n, i*sh, j*sw, c] = x[n, i, j, c], shape [(H-1)*sh+1, (W-1)*sw+1]. Built from pad + reshape.
+ */
+export function dilateSpatial(x: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+  if (sh === 1 && sw === 1) return x;
+  const [n, h, w, c] = x.shape;
+  const spread = tf.pad(tf.reshape(x, [n, h, 1, w, 1, c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
+  const grid = tf.reshape<tf.Rank.R4>(spread, [n, h * sh, w * sw, c]);
+  return tf.slice(grid, [0, 0, 0, 0], [n, (h - 1) * sh + 1, (w - 1) * sw + 1, c]);
+}
+
+/**
+ * The input values that filter tap (i, j) meets: x_padded[n, oh*sh + i*dh, ow*sw + j*dw, c] for every output
+ * position (oh, ow), shape [N, outH, outW, C].
+ */
+export function tapSlice(
+  xPadded: tf.Tensor4D,
+  i: number,
+  j: number,
+  out: { outHeight: number; outWidth: number },
+  stride: [number, number],
+  dilation: [number, number] = [1, 1],
+): tf.Tensor4D {
+  const [n, , , c] = xPadded.shape;
+  const [sh, sw] = stride;
+  const top = i * dilation[0];
+  const left = j * dilation[1];
+  if (sh === 1 && sw === 1) return tf.slice(xPadded, [0, top, left, 0], [n, out.outHeight, out.outWidth, c]);
+  return tf.stridedSlice(
+    xPadded,
+    [0, top, left, 0],
+    [n, top + (out.outHeight - 1) * sh + 1, left + (out.outWidth - 1) * sw + 1, c],
+    [1, sh, sw, 1],
+  ) as tf.Tensor4D;
+}
+
+/**
+ * a^T b for a [P, M] and b [P, N] (P large: all pixels of a batch), giving [M, N].
+ * The wasm backend runs a matMul on XNNPACK only without transpose flags (otherwise it falls back to a naive
+ * loop), so there the smaller operand is transposed explicitly; webgpu and cpu take the flag.
+ */
+export function matMulTN(a: tf.Tensor2D, b: tf.Tensor2D, backend: KernelBackend): tf.Tensor2D {
+  if (backend !== 'wasm') return tf.matMul(a, b, true, false);
+  const [, m] = a.shape;
+  const [, n] = b.shape;
+  if (m <= n) return tf.matMul(tf.transpose(a), b);
+  return tf.transpose(tf.matMul(tf.transpose(b), a)) as tf.Tensor2D;
+}
+
+/** a b^T for a [P, K] and b [N, K] (b small: a filter), giving [P, N]; see matMulTN for why wasm transposes. */
+export function matMulNT(a: tf.Tensor2D, b: tf.Tensor2D, backend: KernelBackend): tf.Tensor2D {
+  if (backend !== 'wasm') return tf.matMul(a, b, false, true);
+  return tf.matMul(a, tf.transpose(b) as tf.Tensor2D);
+}
+
+/**
+ * Splits the batch axis into chunks of at most `maxElements / elementsPerImage` images (at least one) so that
+ * a kernel's temporary buffers stay bounded, and sums `f` over the chunks. Every tensor in `xs` is split alike.
+ */
+export function sumOverBatchChunks(
+  xs: tf.Tensor4D[],
+  elementsPerImage: number,
+  maxElements: number,
+  f: (chunk: tf.Tensor4D[]) => tf.Tensor,
+): tf.Tensor {
+  const n = xs[0].shape[0];
+  const per = Math.max(1, Math.floor(maxElements / Math.max(1, elementsPerImage)));
+  if (per >= n) return f(xs);
+  let total: tf.Tensor | null = null;
+  for (let start = 0; start < n; start += per) {
+    const size = Math.min(per, n - start);
+    const part = tf.tidy(() => {
+      const chunk = xs.map((x) => tf.slice(x, [start, 0, 0, 0], [size, -1, -1, -1]));
+      return f(chunk);
+    });
+    if (total === null) {
+      total = part;
+    } else {
+      const next: tf.Tensor = tf.add(total, part);
+      total.dispose();
+      part.dispose();
+      total = next;
+    }
+  }
+  return total!;
+}

@@ -1,0 +1,176 @@
+/**
+ * The study's six models. Every model takes images in [0,1] (batch, size, size, 3) and outputs P(malignant).
+ * The pretrained ones are a base (Xception or MobileNetV2 with ImageNet weights, always run in inference mode so
+ * that its batch normalisations keep their ImageNet statistics, as Keras' `base(x, training=False)`) followed by a
+ * Flatten → Dense(16) → Dense(1) head; `-ft` starts from the best checkpoint of the frozen run and also trains the
+ * last stage of the base.
+ */
+import * as tfl from '@tensorflow/tfjs-layers';
+import { UserError } from '../../common/errors.ts';
+import { FINE_TUNES, type ModelName } from '../protocol.ts';
+import { buildAugmented, buildBaseline } from './baseline.ts';
+import { fileSaveHandler, modelJsonPath, readNamedWeights } from './file-io.ts';
+import { buildFlattenHead } from './head.ts';
+import { countParams } from './init.ts';
+import { buildMobileNetV2Base, isMobileNetFtLayer } from './mobilenet.ts';
+import { locatePretrained, type WeightsLocation } from './pretrained.ts';
+import { assignWeightsByName, type LoadReport } from './weights-by-name.ts';
+import { loadH5Weights } from './weights-h5.ts';
+import { XCEPTION_FT_LAYERS, buildXceptionBase, xceptionH5LayerNames } from './xception.ts';
+
+export interface StudyModel {
+  name: ModelName;
+  /** Pretrained part, always applied with training=false (frozen BN); null for baseline/augmented. */
+  base: tfl.LayersModel | null;
+  /** Takes the base's output (or the images for baseline/augmented). */
+  head: tfl.LayersModel;
+  /** Images in [0,1] -> P(malignant); shares its weights with base + head; what is saved. */
+  model: tfl.LayersModel;
+  trainableParams: number;
+  totalParams: number;
+  /** Where the starting weights came from (ImageNet file or the base run's checkpoint); null when random. */
+  loaded: { from: string; tensors: number; params: number } | null;
+}
+
+export interface BuildOptions {
+  imageSize: number;
+  seed: number;
+  /** log(pos/neg) of the training split: the output bias that makes the untrained model predict the prior. */
+  outputBias: number;
+  /** ImageNet weights: a file or a folder holding it; null/undefined = the default locations. */
+  weights?: string | null;
+  /** Checkpoint folder of the base run, for `-ft` models. */
+  initFrom?: string | null;
+  /** Tests and summaries only: keep the random initial weights instead of loading ImageNet weights / initFrom. */
+  randomWeights?: boolean;
+}
+
+/** Head initialisers count from here so that they never share a seed with the base's layers. */
+const HEAD_SEED_OFFSET = 1_000_003;
+
+export async function buildModel(name: ModelName, opts: BuildOptions): Promise<StudyModel> {
+  if (!Number.isFinite(opts.outputBias)) throw new UserError(`output bias ${opts.outputBias} is not a finite number.`);
+  if (name === 'baseline' || name === 'augmented') {
+    const spec = { imageSize: opts.imageSize, seed: opts.seed, outputBias: opts.outputBias };
+    const net = name === 'baseline' ? buildBaseline(spec) : buildAugmented(spec);
+    return finish(name, null, net, net, null);
+  }
+
+  const family = name.startsWith('xception') ? 'xception' : 'mobilenet';
+  const fineTune = FINE_TUNES[name] !== undefined;
+  const base = family === 'xception' ? buildXceptionBase(opts.imageSize, opts.seed) : buildMobileNetV2Base(opts.imageSize, opts.seed);
+  const head = buildFlattenHead(base.outputShape.slice(1) as number[], opts.seed + HEAD_SEED_OFFSET, opts.outputBias);
+  runInInferenceMode(base);
+
+  const input = tfl.input({ shape: [opts.imageSize, opts.imageSize, 3], name: 'images' });
+  const output = head.apply(base.apply(input)) as tfl.SymbolicTensor;
+  const model = tfl.model({ inputs: input, outputs: output, name: name.replace('-', '_') });
+
+  let loaded: StudyModel['loaded'] = null;
+  if (!opts.randomWeights) {
+    if (fineTune) {
+      if (!opts.initFrom) {
+        throw new UserError(`${name} fine-tunes the best checkpoint of a ${FINE_TUNES[name]} run: pass its checkpoint folder (--init-from DIR).`);
+      }
+      const report = await loadWeightsByName(model, opts.initFrom);
+      loaded = { from: modelJsonPath(opts.initFrom), tensors: report.tensors, params: report.params };
+    } else {
+      const where = locatePretrained(family, opts.weights);
+      const report = await loadImageNetWeights(family, base, where);
+      loaded = { from: where.path, tensors: report.tensors, params: report.params };
+    }
+  }
+
+  if (fineTune) {
+    const unfrozen = family === 'xception' ? (n: string) => XCEPTION_FT_LAYERS.includes(n) : isMobileNetFtLayer;
+    base.trainable = true;
+    for (const layer of base.layers) layer.trainable = unfrozen(layer.name);
+  } else {
+    base.trainable = false;
+  }
+  return finish(name, base, head, model, loaded);
+}
+
+function finish(
+  name: ModelName,
+  base: tfl.LayersModel | null,
+  head: tfl.LayersModel,
+  model: tfl.LayersModel,
+  loaded: StudyModel['loaded'],
+): StudyModel {
+  return { name, base, head, model, trainableParams: countParams(model.trainableWeights), totalParams: model.countParams(), loaded };
+}
+
+/**
+ * Makes every call of `base` run in inference mode, whatever the caller asks (fit() asks for training mode): its
+ * batch normalisations then use and keep their stored statistics, also for the layers `-ft` unfreezes.
+ */
+function runInInferenceMode(base: tfl.LayersModel): void {
+  const call = base.call.bind(base);
+  base.call = (inputs, kwargs) => call(inputs, { ...kwargs, training: false });
+}
+
+async function loadImageNetWeights(family: 'xception' | 'mobilenet', base: tfl.LayersModel, where: WeightsLocation): Promise<LoadReport> {
+  if (where.format === 'h5') {
+    return loadH5Weights(base, where.path, family === 'xception' ? { renameLayers: xceptionH5LayerNames } : {});
+  }
+  return loadWeightsByName(base, where.path);
+}
+
+/** TensorFlow.js format (model.json + weights.bin) in `dir`, written with node:fs. */
+export async function saveModel(model: tfl.LayersModel, dir: string): Promise<void> {
+  await model.save(fileSaveHandler(dir));
+}
+
+/**
+ * Loads the weights of a saved model (a folder with model.json, or the model.json itself) into `model`, matching
+ * `<layer>/<param>` names; every weight of `model` must be there with the same shape. Extra ones are ignored.
+ */
+export async function loadWeightsByName(model: tfl.LayersModel, dir: string): Promise<LoadReport> {
+  const source = readNamedWeights(dir);
+  try {
+    return assignWeightsByName(model, source, modelJsonPath(dir));
+  } finally {
+    for (const t of source.values()) t.dispose();
+  }
+}
+
+export interface LayerSummary {
+  name: string;
+  className: string;
+  outputShape: string;
+  params: number;
+  trainable: boolean;
+}
+
+/** Keras' summary with nested models expanded: one row per layer, and the parameter counts. */
+export function summarize(model: tfl.LayersModel): { layers: LayerSummary[]; total: number; trainable: number } {
+  const trainableIds = new Set(model.trainableWeights.map((w) => w.id));
+  const rows: LayerSummary[] = [];
+  const visit = (container: tfl.LayersModel, parentTrainable: boolean, nested: boolean) => {
+    for (const layer of container.layers) {
+      const effective = parentTrainable && layer.trainable;
+      if (layer instanceof tfl.LayersModel) {
+        visit(layer, effective, true);
+        continue;
+      }
+      if (nested && layer.getClassName() === 'InputLayer') continue;
+      rows.push({
+        name: layer.name,
+        className: layer.getClassName(),
+        outputShape: formatShape(layer.outputShape),
+        params: layer.countParams(),
+        trainable: layer.weights.length > 0 ? layer.weights.some((w) => trainableIds.has(w.id)) : effective,
+      });
+    }
+  };
+  visit(model, model.trainable, false);
+  return { layers: rows, total: model.countParams(), trainable: countParams(model.trainableWeights) };
+}
+
+function formatShape(shape: tfl.Shape | tfl.Shape[]): string {
+  const one = (s: tfl.Shape) => `(${s.map((d) => (d == null ? 'None' : String(d))).join(', ')})`;
+  return Array.isArray(shape[0]) ? (shape as tfl.Shape[]).map(one).join(', ') : one(shape as tfl.Shape);
+}
+
+export type { LoadReport };

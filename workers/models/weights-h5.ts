@@ -1,0 +1,123 @@
+/**
+ * Keras HDF5 weight files (`model.save_weights(...h5)`, the files Keras Applications publishes), read with h5wasm.
+ * Layout: the root attribute `layer_names` lists the layers in order; each layer's group has the attribute
+ * `weight_names` (e.g. `conv1/kernel:0`) and the tensors at `<layer>/<weight_name>`, i.e.
+ * `<layer>/<layer>/<param>:0`. Tensors come back keyed `<layer>/<param>`, the keys `assignWeightsByName` matches.
+ */
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import h5wasm from 'h5wasm/node';
+import { UserError } from '../../common/errors.ts';
+import { assignWeightsByName, type LoadReport } from './weights-by-name.ts';
+
+export interface H5Tensor {
+  layer: string;
+  param: string;
+  shape: number[];
+  values: Float32Array;
+}
+
+export interface H5Weights {
+  kerasVersion: string | null;
+  /** Every layer the file lists, weightless ones included. */
+  layerNames: string[];
+  tensors: H5Tensor[];
+}
+
+type H5File = InstanceType<typeof h5wasm.File>;
+type H5Group = InstanceType<typeof h5wasm.Group>;
+
+function stringList(value: unknown): string[] {
+  const items = Array.isArray(value) ? value : value == null ? [] : [value];
+  return items.map((v) => (v instanceof Uint8Array ? new TextDecoder().decode(v) : String(v))).filter((s) => s !== '');
+}
+
+const SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** The HDF5 superblock signature sits at byte 0, 512, 1024, 2048, ... (checked up front: HDF5 itself prints a
+ * long diagnostic on stderr when asked to open anything else). */
+export function hasHdf5Signature(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(SIGNATURE.length);
+    for (let offset = 0; offset <= 1 << 20; offset = offset === 0 ? 512 : offset * 2) {
+      if (readSync(fd, buf, 0, buf.length, offset) < buf.length) return false;
+      if (buf.equals(SIGNATURE)) return true;
+    }
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Opens a file with h5wasm, or throws a UserError naming it when it is missing or not HDF5. */
+export async function openH5(path: string): Promise<H5File> {
+  if (!existsSync(path)) throw new UserError(`weight file ${path} does not exist.`);
+  if (!hasHdf5Signature(path)) throw new UserError(`${path} is not an HDF5 file (no HDF5 signature).`);
+  await h5wasm.ready;
+  let file: H5File;
+  try {
+    file = new h5wasm.File(path, 'r');
+  } catch (err) {
+    throw new UserError(`${path} is not an HDF5 file (${(err as Error).message}).`);
+  }
+  if (file.file_id < 0n) throw new UserError(`${path} is not an HDF5 file.`);
+  return file;
+}
+
+export async function readH5Weights(path: string): Promise<H5Weights> {
+  const file = await openH5(path);
+  try {
+    // Whole-model files keep their weights under `model_weights`; weight-only files at the root.
+    const nested = file.keys().includes('model_weights') ? file.get('model_weights') : null;
+    const root: H5Group = nested instanceof h5wasm.Group ? nested : file;
+    if (!('layer_names' in root.attrs)) {
+      throw new UserError(`${path} is HDF5 but not a Keras weight file (no layer_names attribute).`);
+    }
+    const layerNames = stringList(root.attrs['layer_names'].value);
+    const tensors: H5Tensor[] = [];
+    for (const layer of layerNames) {
+      const group = root.get(layer);
+      if (!(group instanceof h5wasm.Group)) throw new UserError(`${path}: layer ${layer} is listed in layer_names but has no group.`);
+      for (const weightName of stringList(group.attrs['weight_names']?.value)) {
+        const dataset = root.get(`${layer}/${weightName}`);
+        if (!(dataset instanceof h5wasm.Dataset)) throw new UserError(`${path}: tensor ${layer}/${weightName} is listed but missing.`);
+        const param = weightName.split('/').pop()!.replace(/:\d+$/, '');
+        const value = dataset.value;
+        const values = value instanceof Float32Array ? value : Float32Array.from(value as ArrayLike<number>);
+        tensors.push({ layer, param, shape: [...(dataset.shape ?? [])], values });
+      }
+    }
+    const version = file.attrs['keras_version']?.value;
+    return { kerasVersion: version == null ? null : String(version), layerNames, tensors };
+  } finally {
+    file.close();
+  }
+}
+
+export interface H5LoadOptions {
+  /** Maps a layer name of the file to the model's name for it (layers not in the map keep their name). */
+  renameLayers?: (fileLayerNames: string[]) => Map<string, string>;
+}
+
+export interface H5LoadReport extends LoadReport {
+  kerasVersion: string | null;
+}
+
+/** Loads a Keras .h5 weight file into `model` by layer name; every variable of the model must be in the file. */
+export async function loadH5Weights(model: tfl.LayersModel, path: string, opts: H5LoadOptions = {}): Promise<H5LoadReport> {
+  const h5 = await readH5Weights(path);
+  const rename = opts.renameLayers ? opts.renameLayers(h5.layerNames) : new Map<string, string>();
+  const source = new Map<string, tf.Tensor>();
+  try {
+    for (const t of h5.tensors) {
+      const key = `${rename.get(t.layer) ?? t.layer}/${t.param}`;
+      if (source.has(key)) throw new UserError(`${path}: two tensors map to ${key}.`);
+      source.set(key, tf.tensor(t.values, t.shape, 'float32'));
+    }
+    return { ...assignWeightsByName(model, source, path), kerasVersion: h5.kerasVersion };
+  } finally {
+    for (const t of source.values()) t.dispose();
+  }
+}

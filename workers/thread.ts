@@ -1,0 +1,20 @@
+/**
+ * The task a piscina worker thread runs: one RunSpec, its events posted back over a MessagePort. The thread keeps
+ * its tfjs backend (and its GPU adapter) between runs; each run disposes its own tensors.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { RunEvent, RunResult, RunSpec } from './protocol.ts';
+import { executeRun } from './train/run.ts';
+
+export interface ThreadTask {
+  spec: RunSpec;
+  port: MessagePort;
+}
+
+export default async function runTask({ spec, port }: ThreadTask): Promise<RunResult> {
+  try {
+    return await executeRun(spec, { emit: (event: RunEvent) => port.postMessage(event) });
+  } finally {
+    port.close();
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The training loop: Adam on binary cross-entropy, per-epoch metrics on train and val, the best weights by val
+ * ROC AUC kept (Keras' ModelCheckpoint(save_best_only)), early stopping after `patience` epochs without a gain.
+ *
+ * Train metrics of an epoch are computed from the predictions made during that epoch's training steps (with
+ * dropout on and the weights moving), as Keras' `fit` history reports them. Val metrics come from a separate
+ * inference pass after the epoch.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { EpochRecord } from '../protocol.ts';
+import { evaluateBinary } from '../metrics/index.ts';
+import type { StudyModel } from '../models/index.ts';
+import type { InputSource } from './inputs.ts';
+
+export interface FitOptions {
+  epochs: number;
+  learningRate: number;
+  patience: number;
+  /** Test hook: throws at the start of this epoch. */
+  failAtEpoch?: number | null;
+}
+
+export interface FitCallbacks {
+  onEpoch(record: EpochRecord, isBest: boolean): Promise<void> | void;
+  /** Called with the model holding the new best weights, so they can be saved. */
+  onBest(epoch: number): Promise<void> | void;
+  onBatch?(done: number, total: number): void;
+}
+
+export interface FitOutcome {
+  history: EpochRecord[];
+  bestEpoch: number;
+  stoppedEarly: boolean;
+}
+
+const EPSILON = 1e-7; // Keras' backend epsilon, used to clip probabilities in binary cross-entropy
+
+function binaryCrossEntropy(y: tf.Tensor, p: tf.Tensor): tf.Scalar {
+  const q = tf.clipByValue(p, EPSILON, 1 - EPSILON);
+  const perSample = tf.add(tf.mul(y, tf.log(q)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, q))));
+  return tf.neg(tf.mean(perSample));
+}
+
+/** Forward pass of the trained part; the pretrained base always runs in inference mode (frozen batch norm). */
+function forward(m: StudyModel, x: tf.Tensor, training: boolean, xIsFeatures: boolean): tf.Tensor {
+  const features = m.base && !xIsFeatures ? (m.base.apply(x, { training: false }) as tf.Tensor) : x;
+  return m.head.apply(features, { training }) as tf.Tensor;
+}
+
+/** Probabilities for every item of a source, in its order. */
+export async function predictAll(m: StudyModel, source: InputSource): Promise<Float32Array> {
+  const out = new Float32Array(source.size);
+  let offset = 0;
+  for await (const batch of source.batches({ epoch: 0, training: false })) {
+    const p = tf.tidy(() => forward(m, batch.x, false, source.isFeatures));
+    out.set(await p.data(), offset);
+    offset += batch.n;
+    p.dispose();
+    batch.x.dispose();
+  }
+  return out;
+}
+
+export async function fit(m: StudyModel, train: InputSource, val: InputSource, opts: FitOptions, cb: FitCallbacks): Promise<FitOutcome> {
+  const optimizer = tf.train.adam(opts.learningRate); // beta1 0.9, beta2 0.999, epsilon 1e-7: Keras' defaults
+  const variables = m.model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const history: EpochRecord[] = [];
+  let best = -Infinity;
+  let bestEpoch = 0;
+  let sinceBest = 0;
+
+  for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+    if (opts.failAtEpoch === epoch) throw new Error(`injected failure at epoch ${epoch} (test hook)`);
+    const started = performance.now();
+    const labels = new Float32Array(train.size);
+    const probs = new Float32Array(train.size);
+    let seen = 0;
+    for await (const batch of train.batches({ epoch, training: true })) {
+      const p = tf.tidy(() => {
+        let kept: tf.Tensor | undefined;
+        optimizer.minimize(() => {
+          kept = tf.keep(forward(m, batch.x, true, train.isFeatures));
+          return binaryCrossEntropy(batch.y, kept);
+        }, false, variables);
+        return kept!;
+      });
+      probs.set(await p.data(), seen);
+      labels.set(await batch.y.data(), seen);
+      seen += batch.n;
+      tf.dispose([p, batch.x, batch.y]);
+      cb.onBatch?.(seen, train.size);
+    }
+    const valProbs = await predictAll(m, val);
+    const record: EpochRecord = {
+      epoch,
+      train: evaluateBinary(labels, probs).metrics,
+      val: evaluateBinary(val.labels, valProbs).metrics,
+      seconds: (performance.now() - started) / 1000,
+      learningRate: opts.learningRate,
+    };
+    history.push(record);
+
+    // Strictly greater, as Keras' ModelCheckpoint and EarlyStopping compare; a NaN AUC (one-class val) never
+    // improves, except that the first epoch is always kept so there is a best model to restore.
+    const auc = record.val.roc_auc;
+    const isBest = auc > best || bestEpoch === 0;
+    if (isBest) {
+      best = Number.isNaN(auc) ? -Infinity : auc;
+      bestEpoch = epoch;
+      sinceBest = 0;
+    } else {
+      sinceBest++;
+    }
+    await cb.onEpoch(record, isBest);
+    if (isBest) await cb.onBest(epoch);
+    if (sinceBest >= opts.patience) break;
+  }
+  optimizer.dispose();
+  return { history, bestEpoch, stoppedEarly: history.length < opts.epochs };
+}

@@ -1,0 +1,100 @@
+/**
+ * Where a model's batches come from: images streamed from disk (decoded, augmented for training), or the
+ * activations of a frozen pretrained base computed once per image and kept in memory, so that training the head
+ * of a transfer-learning model does not run the base again every epoch.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { AugmentConfig } from '../data/augment.ts';
+import type { ImageRecord } from '../data/dataset.ts';
+import type { ImageCache } from '../data/image-cache.ts';
+import { batches, epochOrder } from '../data/loader.ts';
+
+export interface TensorBatch {
+  x: tf.Tensor;
+  y: tf.Tensor;
+  n: number;
+}
+
+export interface InputSource {
+  size: number;
+  /** Labels in the source's own (unshuffled) order, matching inference outputs. */
+  labels: Float32Array;
+  /** True when the batches are base activations rather than images. */
+  isFeatures: boolean;
+  batches(o: { epoch: number; training: boolean }): AsyncGenerator<TensorBatch>;
+}
+
+export interface ImageSourceOptions {
+  imageSize: number;
+  batchSize: number;
+  seed: number;
+  /** Augmentation for training batches; inference batches are never augmented. */
+  augment: AugmentConfig | null;
+  cache: ImageCache | null;
+  saveAugmentedDir?: string | null;
+}
+
+export function imageSource(records: ImageRecord[], o: ImageSourceOptions): InputSource {
+  const size = o.imageSize;
+  return {
+    size: records.length,
+    labels: Float32Array.from(records, (r) => r.label),
+    isFeatures: false,
+    async *batches({ epoch, training }) {
+      const stream = batches(records, {
+        imageSize: size,
+        batchSize: o.batchSize,
+        shuffle: training,
+        seed: o.seed,
+        epoch,
+        augment: training ? o.augment : null,
+        cache: o.cache,
+        saveAugmentedDir: training ? o.saveAugmentedDir : null,
+      });
+      for await (const b of stream) {
+        yield { x: tf.tensor4d(b.x, [b.size, size, size, 3]), y: tf.tensor2d(b.y, [b.size, 1]), n: b.size };
+      }
+    },
+  };
+}
+
+/**
+ * Runs `base` over every image once (inference mode) and serves its outputs as batches. Returns null when the
+ * activations would not fit in `budgetBytes`; the caller then streams images instead.
+ */
+export async function featureSource(
+  base: tf.LayersModel,
+  images: InputSource,
+  o: { batchSize: number; seed: number; budgetBytes: number },
+): Promise<InputSource | null> {
+  const shape = (base.outputs[0].shape.slice(1) as number[]);
+  const perItem = shape.reduce((a, b) => a * b, 1);
+  if (perItem * 4 * images.size > o.budgetBytes) return null;
+  const features = new Float32Array(perItem * images.size);
+  let offset = 0;
+  for await (const b of images.batches({ epoch: 0, training: false })) {
+    const f = tf.tidy(() => base.apply(b.x, { training: false }) as tf.Tensor);
+    features.set(await f.data(), offset);
+    offset += b.n * perItem;
+    tf.dispose([f, b.x, b.y]);
+  }
+  const labels = images.labels;
+  return {
+    size: images.size,
+    labels,
+    isFeatures: true,
+    async *batches({ epoch, training }) {
+      const order = training ? epochOrder(images.size, o.seed, epoch) : Array.from({ length: images.size }, (_, i) => i);
+      for (let start = 0; start < order.length; start += o.batchSize) {
+        const idx = order.slice(start, start + o.batchSize);
+        const x = new Float32Array(idx.length * perItem);
+        const y = new Float32Array(idx.length);
+        idx.forEach((item, k) => {
+          x.set(features.subarray(item * perItem, (item + 1) * perItem), k * perItem);
+          y[k] = labels[item];
+        });
+        yield { x: tf.tensor(x, [idx.length, ...shape]), y: tf.tensor2d(y, [idx.length, 1]), n: idx.length };
+      }
+    },
+  };
+}

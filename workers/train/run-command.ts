@@ -1,0 +1,90 @@
+/** `melanoma run`: flags → RunSpec, one run in this process, Keras-like progress on stderr, JSON on stdout. */
+import { resolve } from 'node:path';
+import cliProgress from 'cli-progress';
+import { resolveDataDir } from '../data/dataset.ts';
+import { METRIC_NAMES, MODEL_DEFAULTS, type BackendName, type EpochRecord, type Metrics, type ModelName, type RunResult, type RunSpec } from '../protocol.ts';
+import { executeRun } from './run.ts';
+
+export interface RunFlags {
+  model: ModelName;
+  data?: string;
+  epochs?: number;
+  imageSize: number;
+  batchSize: number;
+  seed: number;
+  learningRate?: number;
+  patience: number;
+  backend: BackendName;
+  gpu?: number;
+  out?: string;
+  initFrom?: string;
+  weights?: string;
+  cache: boolean;
+  saveAugmented?: string;
+  json?: boolean;
+}
+
+export function specFromFlags(f: RunFlags): RunSpec {
+  const defaults = MODEL_DEFAULTS[f.model];
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  return {
+    model: f.model,
+    dataDir: resolveDataDir(f.data),
+    outDir: resolve(f.out ?? `runs/${f.model}-seed${f.seed}-${stamp}`),
+    seed: f.seed,
+    epochs: f.epochs ?? defaults.epochs,
+    imageSize: f.imageSize,
+    batchSize: f.batchSize,
+    learningRate: f.learningRate ?? defaults.learningRate,
+    patience: f.patience,
+    backend: f.backend,
+    gpu: f.gpu ?? null,
+    initFrom: f.initFrom ? resolve(f.initFrom) : null,
+    weights: f.weights ? resolve(f.weights) : null,
+    cacheImages: f.cache,
+    saveAugmented: f.saveAugmented ? resolve(f.saveAugmented) : null,
+  };
+}
+
+const fmt = (x: number) => (Number.isNaN(x) ? 'nan' : x.toFixed(4));
+
+export function metricsLine(m: Metrics, prefix = ''): string {
+  return METRIC_NAMES.map((k) => `${prefix}${k}: ${fmt(m[k])}`).join(' - ');
+}
+
+export function epochLine(r: EpochRecord, epochs: number, best: boolean): string {
+  return `Epoch ${r.epoch}/${epochs} - ${r.seconds.toFixed(1)}s - ${metricsLine(r.train)} - ${metricsLine(r.val, 'val_')}${best ? ' (best)' : ''}`;
+}
+
+export function finalTable(result: RunResult): string {
+  const rows = result.final.map((e) => `${e.split.padEnd(5)} ${String(e.n).padStart(5)}  ${METRIC_NAMES.map((k) => fmt(e.metrics[k]).padStart(9)).join(' ')}   tp ${e.confusion.tp} fp ${e.confusion.fp} tn ${e.confusion.tn} fn ${e.confusion.fn}`);
+  const header = `split     n  ${METRIC_NAMES.map((k) => k.padStart(9)).join(' ')}   confusion at 0.5`;
+  return [header, ...rows].join('\n');
+}
+
+export async function runCommand(flags: RunFlags): Promise<void> {
+  const spec = specFromFlags(flags);
+  const err = process.stderr;
+  const bar = err.isTTY ? new cliProgress.SingleBar({ format: '  {bar} {value}/{total} images', stream: err, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
+  const result = await executeRun(spec, {
+    emit(event) {
+      if (event.type === 'started') {
+        err.write(`backend: ${event.backend} (${event.backendDetail})\n`);
+        err.write(`model: ${spec.model}, ${event.params.total.toLocaleString('en')} parameters (${event.params.trainable.toLocaleString('en')} trainable)\n`);
+        err.write(`output: ${spec.outDir}\n`);
+      } else if (event.type === 'epoch') {
+        bar?.stop();
+        err.write(epochLine(event.record, spec.epochs, event.best) + '\n');
+      }
+    },
+    onBatch(_epoch, done, total) {
+      if (!bar) return;
+      if (done <= flags.batchSize) bar.start(total, 0);
+      bar.update(done);
+      if (done === total) bar.stop();
+    },
+  });
+  err.write(`best epoch ${result.bestEpoch} of ${result.history.length}${result.stoppedEarly ? ' (stopped early)' : ''}; ${result.seconds.toFixed(1)}s\n`);
+  err.write(finalTable(result) + '\n');
+  if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
+}

@@ -1,0 +1,121 @@
+/**
+ * One run of the study: data → model → training → final evaluation of the best weights on train, val and test.
+ * Posts RunEvents as it goes and writes OUT/history.csv, OUT/best/ (TensorFlow.js format) and OUT/result.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import seedrandom from 'seedrandom';
+import { initBackend } from '../backend/index.ts';
+import { DEFAULT_AUGMENT } from '../data/augment.ts';
+import { indexDataset } from '../data/dataset.ts';
+import { ImageCache } from '../data/image-cache.ts';
+import { evaluateBinary } from '../metrics/index.ts';
+import { buildModel, saveModel } from '../models/index.ts';
+import { MODEL_DEFAULTS, SPLITS, type RunEvent, type RunResult, type RunSpec, type SplitEvaluation } from '../protocol.ts';
+import { fit, predictAll } from './fit.ts';
+import { writeHistoryCsv } from './history-csv.ts';
+import { featureSource, imageSource, type InputSource } from './inputs.ts';
+
+export interface RunHooks {
+  emit(event: RunEvent): void | Promise<void>;
+  onBatch?(epoch: number, done: number, total: number): void;
+}
+
+/** Bytes of frozen-base activations a run may keep in memory (MELANOMA_FEATURE_CACHE_MB overrides). */
+const FEATURE_BUDGET = Number(process.env.MELANOMA_FEATURE_CACHE_MB ?? 3072) * 2 ** 20;
+/** Bytes of decoded uint8 images a run may keep in memory: the whole dataset at 224 px is 0.5 GB. */
+const IMAGE_CACHE_BUDGET = Number(process.env.MELANOMA_IMAGE_CACHE_MB ?? 1024) * 2 ** 20;
+
+export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunResult> {
+  const started = performance.now();
+  // Dropout masks and every other tfjs random draw without an explicit seed come from Math.random: seeding it
+  // (per worker thread) makes the whole run a function of the seed on a given backend.
+  seedrandom(`melanoma:${spec.seed}`, { global: true });
+  const backend = await initBackend(spec.backend, { gpu: spec.gpu });
+  const data = await indexDataset(spec.dataDir);
+  const counts = Object.fromEntries(
+    SPLITS.map((s) => [s, { benign: data.splits[s].filter((r) => r.label === 0).length, malignant: data.splits[s].filter((r) => r.label === 1).length }]),
+  ) as RunResult['counts'];
+  const { benign, malignant } = counts.train;
+  const m = await buildModel(spec.model, {
+    imageSize: spec.imageSize,
+    seed: spec.seed,
+    outputBias: Math.log(malignant / benign),
+    weights: spec.weights,
+    initFrom: spec.initFrom,
+  });
+  const params = { total: m.totalParams, trainable: m.trainableParams };
+  await hooks.emit({ type: 'started', backend: backend.name, backendDetail: backend.detail, datasetFingerprint: data.fingerprint, params });
+
+  const augment = MODEL_DEFAULTS[spec.model].augment ? DEFAULT_AUGMENT : null;
+  const cache = spec.cacheImages ? new ImageCache(spec.imageSize, IMAGE_CACHE_BUDGET) : null;
+  const imagesOf = (split: 'train' | 'val' | 'test', forTraining: boolean) =>
+    imageSource(data.splits[split], {
+      imageSize: spec.imageSize,
+      batchSize: spec.batchSize,
+      seed: spec.seed,
+      augment: forTraining ? augment : null,
+      cache,
+      saveAugmentedDir: forTraining ? spec.saveAugmented : null,
+    });
+  // A base that is entirely frozen and sees no augmentation gives the same activations every epoch: compute once.
+  const frozenBase = m.base && m.base.trainableWeights.length === 0 && !augment ? m.base : null;
+  const sourceOf = async (split: 'train' | 'val' | 'test', forTraining: boolean): Promise<InputSource> => {
+    const images = imagesOf(split, forTraining);
+    if (!frozenBase) return images;
+    return (await featureSource(frozenBase, images, { batchSize: spec.batchSize, seed: spec.seed, budgetBytes: FEATURE_BUDGET })) ?? images;
+  };
+
+  const outDir = spec.outDir;
+  const bestDir = join(outDir, 'best');
+  mkdirSync(outDir, { recursive: true });
+  const train = await sourceOf('train', true);
+  const val = await sourceOf('val', false);
+  let bestWeights: tf.Tensor[] = [];
+  const outcome = await fit(m, train, val, spec, {
+    onBatch: (done, total) => hooks.onBatch?.(0, done, total),
+    onEpoch: async (record, best) => {
+      await hooks.emit({ type: 'epoch', record, best });
+    },
+    onBest: async (epoch) => {
+      tf.dispose(bestWeights);
+      bestWeights = m.model.getWeights().map((w) => tf.clone(w));
+      await saveModel(m.model, bestDir);
+      await hooks.emit({ type: 'checkpoint', epoch, dir: bestDir });
+    },
+  });
+  writeHistoryCsv(join(outDir, 'history.csv'), outcome.history);
+
+  // Final evaluation with the best weights, on clean (never augmented) images of every split.
+  m.model.setWeights(bestWeights);
+  tf.dispose(bestWeights);
+  // (A source's inference batches are never augmented, so `train` serves the clean training images here.)
+  const sources = { train, val, test: await sourceOf('test', false) };
+  const final: SplitEvaluation[] = [];
+  for (const split of SPLITS) {
+    const source = sources[split];
+    const probs = await predictAll(m, source);
+    const ev = evaluateBinary(source.labels, probs);
+    final.push({ split, n: source.size, ...ev });
+  }
+
+  const result: RunResult = {
+    spec,
+    backend: backend.name,
+    backendDetail: backend.detail,
+    datasetFingerprint: data.fingerprint,
+    counts,
+    params,
+    history: outcome.history,
+    bestEpoch: outcome.bestEpoch,
+    stoppedEarly: outcome.stoppedEarly,
+    checkpointDir: bestDir,
+    final,
+    seconds: (performance.now() - started) / 1000,
+  };
+  writeFileSync(join(outDir, 'result.json'), JSON.stringify(result, null, 2));
+  await hooks.emit({ type: 'final', result });
+  m.model.dispose();
+  return result;
+}
