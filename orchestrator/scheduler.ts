@@ -76,13 +76,13 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRep
       report.interrupted++;
       opts.progress.runEnded(slot, label, { status: 'interrupted' });
     } else if (result) {
-      await opts.store.completeRun(claim, result, slot);
+      await opts.store.completeRun(claim, result);
       report.completed++;
       const test = result.final.find((e) => e.split === 'test');
       opts.progress.runEnded(slot, label, { status: 'completed', seconds: result.seconds, testRocAuc: test?.metrics.roc_auc ?? null });
     } else {
       const message = errorMessage(error);
-      const { willRetry } = await opts.store.failRun(claim, message, slot);
+      const { willRetry } = await opts.store.failRun(claim, message);
       report.failedAttempts++;
       opts.progress.runEnded(slot, label, { status: 'failed', error: message, willRetry });
     }

@@ -1,4 +1,23 @@
 import type { Command } from 'commander';
+import { BACKEND_NAMES, MODEL_NAMES, STUDY_DEFAULTS } from '../../workers/protocol.ts';
+import { nonNegativeInt, oneOf, positiveInt } from '../options.ts';
 
-// Filled in by the bench work.
-export function register(_program: Command): void {}
+export function register(program: Command): void {
+  program
+    .command('bench')
+    .description('Measure training and inference speed of one backend on one model, and the data pipeline that feeds it.')
+    .option('--backend <name>', `compute backend: ${BACKEND_NAMES.join(', ')}`, oneOf(BACKEND_NAMES), 'auto')
+    .option('--model <name>', `model: ${MODEL_NAMES.join(', ')}`, oneOf(MODEL_NAMES), 'baseline')
+    .option('--image-size <px>', 'square image size', positiveInt, STUDY_DEFAULTS.imageSize)
+    .option('--batch-size <n>', 'images per step', positiveInt, STUDY_DEFAULTS.batchSize)
+    .option('--steps <n>', 'timed steps (after warm-up)', positiveInt, 10)
+    .option('--warmup <n>', 'untimed steps first', nonNegativeInt, 2)
+    .option('--gpu <index>', 'GPU adapter to use', nonNegativeInt)
+    .option('--data <dir>', 'dataset for the data-pipeline measurement (default: $MELANOMA_DATA, else ./data; skipped if absent)')
+    .option('--ref <framework>', 'also run the reference implementation in the same invocation and print the ratio', oneOf(['torch'] as const))
+    .option('--json', 'print one JSON document')
+    .action(async (opts) => {
+      const { benchCommand } = await import('../../workers/bench/bench-command.ts');
+      await benchCommand(opts);
+    });
+}

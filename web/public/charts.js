@@ -122,8 +122,13 @@ export const markersPlugin = {
       ctx.stroke();
       const width = ctx.measureText(line.label).width;
       const right = x + 4 + width > chartArea.right;
-      ctx.textAlign = right ? 'right' : 'left';
-      ctx.fillText(line.label, right ? x - 4 : x + 4, chartArea.top + 12 + i * 13);
+      const left = right ? x - 4 - width : x + 4;
+      const y = chartArea.top + 12 + i * 14;
+      ctx.fillStyle = 'rgba(255, 255, 255, 0.85)';
+      ctx.fillRect(left - 2, y - 10, width + 4, 13);
+      ctx.fillStyle = '#333';
+      ctx.textAlign = 'left';
+      ctx.fillText(line.label, left, y);
     });
     ctx.restore();
   },
@@ -160,7 +165,7 @@ export function chartBox(title, attrs = {}) {
 }
 
 /** Legend entries show each dataset's point style, so series differ by shape as well as colour. */
-export const legend = { labels: { usePointStyle: true, boxWidth: 10, font: { size: 11 } } };
+export const legend = { labels: { usePointStyle: true, pointStyleWidth: 12, boxHeight: 6, font: { size: 11 } } };
 
 export function lineDataset(label, points, style, extra = {}) {
   return {

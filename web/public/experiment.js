@@ -56,7 +56,7 @@ function renderHeader() {
       ['Dataset', experiment.dataDir ?? DASH],
       ['Fingerprint', experiment.datasetFingerprint ? experiment.datasetFingerprint.slice(0, 16) : DASH],
       ['Models', experiment.models.join(', ')],
-      ['Runs', `${experiment.runs.done} done, ${experiment.runs.failed} failed, ${experiment.runs.running} running, ${experiment.runs.pending} pending (${experiment.runs.total} in all)`],
+      ['Runs', `${experiment.counts.done} done, ${experiment.counts.failed} failed, ${experiment.counts.running} running, ${experiment.counts.pending} pending (${experiment.counts.total} in all)`],
       ['Started', when(experiment.startedAt)],
       ['Duration', duration(experiment.seconds)],
       ['Compare runs', el('span', { class: 'links' }, modelsInOrder().map((m) => el('a', { href: `/experiments/${encodeURIComponent(id)}/compare?model=${encodeURIComponent(m)}` }, m)))],
@@ -73,7 +73,6 @@ function renderSummary() {
   const models = modelsInOrder();
   const head = [
     el('th', { scope: 'col' }, sortButton(null, 'Model')),
-    el('th', { scope: 'col' }, 'Split'),
     el('th', { scope: 'col', class: 'num' }, 'n'),
     ...METRICS.map((m) => el('th', { scope: 'col', class: 'num', 'aria-sort': sortBy === m ? (lowerIsBetter(m) ? 'ascending' : 'descending') : undefined }, sortButton(m, METRIC_LABELS[m]))),
   ];
@@ -96,14 +95,13 @@ function renderSummary() {
         return lowerIsBetter(sortBy) ? va - vb : vb - va;
       });
     }
-    rows.push(el('tr', { class: 'group' }, el('th', { colspan: 3 + METRICS.length, scope: 'rowgroup' }, split)));
+    rows.push(el('tr', { class: 'group' }, el('th', { colspan: 2 + METRICS.length, scope: 'rowgroup' }, split)));
     for (const e of entries) {
       rows.push(
         el(
           'tr',
           { 'data-model': e.model, 'data-split': split },
           el('th', { scope: 'row' }, e.model),
-          el('td', {}, split),
           el('td', { class: 'num' }, String(e.n)),
           METRICS.map((metric) => {
             const s = e.metrics[metric];
@@ -221,7 +219,7 @@ splitSelect.addEventListener('change', renderChart);
 
 try {
   await load();
-  poll(load, () => experiment && (experiment.status === 'running' || experiment.runs.running > 0 || experiment.runs.pending > 0), 3000);
+  poll(load, () => experiment && (experiment.status === 'running' || experiment.counts.running > 0 || experiment.counts.pending > 0), 3000);
 } catch (err) {
   showError(err);
 }

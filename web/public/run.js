@@ -64,7 +64,7 @@ function renderHistory() {
   const last = list.at(-1)?.epoch;
   const notes = [];
   if (!list.length) notes.push('No epochs recorded yet.');
-  if (epochs?.bestEpoch) notes.push(`Best epoch ${epochs.bestEpoch} (lowest validation loss; its weights are the checkpoint).`);
+  if (epochs?.bestEpoch) notes.push(`Best epoch ${epochs.bestEpoch} (highest validation ROC AUC; its weights are the checkpoint and the final evaluation).`);
   if (epochs?.stoppedEarly) notes.push(`Early stop after epoch ${last}: no improvement for ${run.spec?.patience ?? '?'} epochs.`);
   else if (run.status === 'running') notes.push('Training: new epochs appear as they finish.');
   fill(historyNote, notes.join(' '));

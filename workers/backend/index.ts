@@ -19,7 +19,8 @@ export interface BackendInfo {
 
 const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
 
-let current: { key: string; info: Promise<BackendInfo> } | null = null;
+/** One initialisation per requested backend and GPU in this thread; later calls reuse it. */
+const started = new Map<string, Promise<BackendInfo>>();
 
 /**
  * Initialises `requested` in this thread and makes it tfjs' active backend. `gpu` pins webgpu to one adapter
@@ -29,16 +30,15 @@ let current: { key: string; info: Promise<BackendInfo> } | null = null;
 export async function initBackend(requested: BackendName, opts: { gpu?: number | null } = {}): Promise<BackendInfo> {
   const gpu = opts.gpu ?? null;
   const key = `${requested}:${gpu}`;
-  if (current?.key !== key) {
-    const info = start(requested, gpu);
-    current = { key, info };
-    info.catch(() => {
-      if (current?.info === info) current = null;
-    });
+  let info = started.get(key);
+  if (!info) {
+    info = start(requested, gpu);
+    started.set(key, info);
+    info.catch(() => started.delete(key));
   }
-  const info = await current.info;
-  if (tf.getBackend() !== info.name) await tf.setBackend(info.name);
-  return info;
+  const ready = await info;
+  if (tf.getBackend() !== ready.name) await tf.setBackend(ready.name);
+  return ready;
 }
 
 async function start(requested: BackendName, gpu: number | null): Promise<BackendInfo> {
@@ -85,6 +85,8 @@ async function start(requested: BackendName, gpu: number | null): Promise<Backen
 async function initCpu(): Promise<BackendInfo> {
   await import('@tensorflow/tfjs-backend-cpu');
   if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to initialise');
+  // Its first write prints a banner recommending tfjs-node; the choice of backend is deliberate here.
+  (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
   return { name: 'cpu', detail: `tfjs-backend-cpu ${tf.version_core} (pure JavaScript)` };
 }
 

@@ -10,7 +10,13 @@ import { registerTrainingKernels } from '../kernels/index.ts';
 
 const require = createRequire(import.meta.url);
 
+let detail: string | null = null;
+
 export async function initWasm(): Promise<string> {
+  if (detail !== null) {
+    await tf.setBackend('wasm');
+    return detail;
+  }
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
   wasm.setWasmPaths(dist);
@@ -32,5 +38,6 @@ export async function initWasm(): Promise<string> {
   }
   const kernels = registerTrainingKernels('wasm');
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  return `tfjs-backend-wasm ${wasm.version_wasm} (${simd ? 'SIMD' : 'no SIMD'}, ${wasm.getThreadsCount()} thread; training kernels: ${kernels.join(', ')})`;
+  detail = `tfjs-backend-wasm ${wasm.version_wasm} (${simd ? 'SIMD' : 'no SIMD'}, ${wasm.getThreadsCount()} thread; training kernels: ${kernels.join(', ')})`;
+  return detail;
 }

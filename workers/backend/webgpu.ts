@@ -107,8 +107,14 @@ export async function openAdapter(gpu: number | null): Promise<OpenedAdapter | n
   return { adapter, info: adapter.info, note };
 }
 
+let initialisedOn: string | null = null;
+
 /** Initialises tfjs' webgpu backend on an adapter opened by openAdapter; returns the backend detail. */
 export async function initWebgpu(opened: OpenedAdapter): Promise<string> {
+  const detail = `${describe(opened.info)}${opened.note}`;
+  if (initialisedOn !== null && initialisedOn !== detail) {
+    throw new Error(`this thread already runs webgpu on ${initialisedOn}; one thread drives one GPU`);
+  }
   // Imported only now: the package registers its backend at load time, and only if navigator.gpu exists.
   await import('@tensorflow/tfjs-backend-webgpu');
   if (tf.findBackendFactory('webgpu') === null) {
@@ -116,7 +122,8 @@ export async function initWebgpu(opened: OpenedAdapter): Promise<string> {
   }
   if (!(await tf.setBackend('webgpu'))) throw new Error(`the webgpu backend failed to initialise on ${describe(opened.info)}`);
   registerTrainingKernels('webgpu');
-  return `${describe(opened.info)}${opened.note}`;
+  initialisedOn = detail;
+  return detail;
 }
 
 export { describe as describeAdapter };

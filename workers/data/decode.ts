@@ -29,7 +29,9 @@ export async function decodeImage(path: string, size: number): Promise<Uint8Arra
     data = out.data;
     channels = out.info.channels;
   } catch (err) {
-    throw new UserError(`cannot decode image ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    // libvips repeats its decoder's warnings over several lines; the first says what is wrong.
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    throw new UserError(`cannot decode image ${path}: ${reason}`);
   }
   if (channels !== 3 || data.length !== size * size * 3) {
     throw new UserError(`cannot decode image ${path}: got ${channels} channels, ${data.length} bytes for ${size}x${size}.`);

@@ -2,8 +2,8 @@
  * Training kernels for backends whose stock tfjs 4.22 kernels are missing or slow. Registered once per
  * thread (the kernel registry is per thread) by initBackend; they replace any stock kernel of the same name.
  *
- * wasm: the three below are missing (training fails without them) and the stock Conv2DBackpropInput is a
- *       naive loop.
+ * wasm: Conv2DBackpropFilter and the two depthwise gradients are missing (training fails without them); the
+ *       stock Conv2DBackpropInput is a naive loop; the stock MaxPoolGrad loses gradients (see max-pool-grad.ts).
  * webgpu: the stock filter gradients are correct but two orders of magnitude slower than the matMul they are.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -12,26 +12,20 @@ import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter.ts';
 import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.ts';
+import { maxPoolGradWasmConfig } from './max-pool-grad.ts';
 import type { KernelBackend } from './tensors.ts';
 
 export type { KernelBackend } from './tensors.ts';
 
-export const TRAINING_KERNELS: Record<KernelBackend, readonly string[]> = {
+export const TRAINING_KERNELS: Record<'wasm' | 'webgpu', readonly string[]> = {
   wasm: [
     tf.Conv2DBackpropFilter,
     tf.Conv2DBackpropInput,
     tf.DepthwiseConv2dNativeBackpropFilter,
     tf.DepthwiseConv2dNativeBackpropInput,
+    tf.MaxPoolGrad,
   ],
   webgpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter],
-  // Not registered by initBackend: cpu is the reference the kernels are tested against. Tests may register
-  // them there to check the formulations themselves.
-  cpu: [
-    tf.Conv2DBackpropFilter,
-    tf.Conv2DBackpropInput,
-    tf.DepthwiseConv2dNativeBackpropFilter,
-    tf.DepthwiseConv2dNativeBackpropInput,
-  ],
 };
 
 const FACTORIES: Record<string, (backend: KernelBackend) => KernelConfig> = {
@@ -39,12 +33,16 @@ const FACTORIES: Record<string, (backend: KernelBackend) => KernelConfig> = {
   [tf.Conv2DBackpropInput]: conv2DBackpropInputConfig,
   [tf.DepthwiseConv2dNativeBackpropFilter]: depthwiseBackpropFilterConfig,
   [tf.DepthwiseConv2dNativeBackpropInput]: depthwiseBackpropInputConfig,
+  [tf.MaxPoolGrad]: (backend) => {
+    if (backend !== 'wasm') throw new Error(`no MaxPoolGrad training kernel for ${backend}`);
+    return maxPoolGradWasmConfig;
+  },
 };
 
-const registered = new Set<KernelBackend>();
+const registered = new Set<string>();
 
 /** Registers the training kernels for `backend` (idempotent); returns the kernel names it holds. */
-export function registerTrainingKernels(backend: KernelBackend): readonly string[] {
+export function registerTrainingKernels(backend: 'wasm' | 'webgpu'): readonly string[] {
   const names = TRAINING_KERNELS[backend];
   if (registered.has(backend)) return names;
   for (const name of names) {

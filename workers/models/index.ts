@@ -5,6 +5,7 @@
  * Flatten → Dense(16) → Dense(1) head; `-ft` starts from the best checkpoint of the frozen run and also trains the
  * last stage of the base.
  */
+import { existsSync } from 'node:fs';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../../common/errors.ts';
 import { FINE_TUNES, type ModelName } from '../protocol.ts';
@@ -58,6 +59,16 @@ export async function buildModel(name: ModelName, opts: BuildOptions): Promise<S
 
   const family = name.startsWith('xception') ? 'xception' : 'mobilenet';
   const fineTune = FINE_TUNES[name] !== undefined;
+  // Where the starting weights come from is settled before the (large) model is built.
+  let weightsAt: WeightsLocation | null = null;
+  if (!opts.randomWeights && fineTune && !opts.initFrom) {
+    throw new UserError(`${name} fine-tunes the best checkpoint of a ${FINE_TUNES[name]} run: pass its checkpoint folder (--init-from DIR).`);
+  }
+  if (!opts.randomWeights && fineTune && !existsSync(modelJsonPath(opts.initFrom!))) {
+    throw new UserError(`${name}: no checkpoint at ${opts.initFrom} (expected the model.json of a ${FINE_TUNES[name]} run).`);
+  }
+  if (!opts.randomWeights && !fineTune) weightsAt = locatePretrained(family, opts.weights);
+
   const base = family === 'xception' ? buildXceptionBase(opts.imageSize, opts.seed) : buildMobileNetV2Base(opts.imageSize, opts.seed);
   const head = buildFlattenHead(base.outputShape.slice(1) as number[], opts.seed + HEAD_SEED_OFFSET, opts.outputBias);
   runInInferenceMode(base);
@@ -67,18 +78,17 @@ export async function buildModel(name: ModelName, opts: BuildOptions): Promise<S
   const model = tfl.model({ inputs: input, outputs: output, name: name.replace('-', '_') });
 
   let loaded: StudyModel['loaded'] = null;
-  if (!opts.randomWeights) {
-    if (fineTune) {
-      if (!opts.initFrom) {
-        throw new UserError(`${name} fine-tunes the best checkpoint of a ${FINE_TUNES[name]} run: pass its checkpoint folder (--init-from DIR).`);
-      }
+  try {
+    if (weightsAt) {
+      const report = await loadImageNetWeights(family, base, weightsAt);
+      loaded = { from: weightsAt.path, tensors: report.tensors, params: report.params };
+    } else if (!opts.randomWeights && opts.initFrom) {
       const report = await loadWeightsByName(model, opts.initFrom);
       loaded = { from: modelJsonPath(opts.initFrom), tensors: report.tensors, params: report.params };
-    } else {
-      const where = locatePretrained(family, opts.weights);
-      const report = await loadImageNetWeights(family, base, where);
-      loaded = { from: where.path, tensors: report.tensors, params: report.params };
     }
+  } catch (err) {
+    model.dispose();
+    throw err;
   }
 
   if (fineTune) {

@@ -7,7 +7,6 @@
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import h5wasm from 'h5wasm/node';
 import { UserError } from '../../common/errors.ts';
 import { assignWeightsByName, type LoadReport } from './weights-by-name.ts';
 
@@ -25,8 +24,16 @@ export interface H5Weights {
   tensors: H5Tensor[];
 }
 
-type H5File = InstanceType<typeof h5wasm.File>;
-type H5Group = InstanceType<typeof h5wasm.Group>;
+type H5wasm = typeof import('h5wasm/node').default;
+type H5File = InstanceType<H5wasm['File']>;
+type H5Group = InstanceType<H5wasm['Group']>;
+
+/** Loaded on first use: through tsx, importing h5wasm's 4 MB Emscripten module takes seconds. */
+export async function loadH5wasm(): Promise<H5wasm> {
+  const h5wasm = (await import('h5wasm/node')).default;
+  await h5wasm.ready;
+  return h5wasm;
+}
 
 function stringList(value: unknown): string[] {
   const items = Array.isArray(value) ? value : value == null ? [] : [value];
@@ -55,7 +62,7 @@ export function hasHdf5Signature(path: string): boolean {
 export async function openH5(path: string): Promise<H5File> {
   if (!existsSync(path)) throw new UserError(`weight file ${path} does not exist.`);
   if (!hasHdf5Signature(path)) throw new UserError(`${path} is not an HDF5 file (no HDF5 signature).`);
-  await h5wasm.ready;
+  const h5wasm = await loadH5wasm();
   let file: H5File;
   try {
     file = new h5wasm.File(path, 'r');
@@ -68,6 +75,7 @@ export async function openH5(path: string): Promise<H5File> {
 
 export async function readH5Weights(path: string): Promise<H5Weights> {
   const file = await openH5(path);
+  const h5wasm = await loadH5wasm();
   try {
     // Whole-model files keep their weights under `model_weights`; weight-only files at the root.
     const nested = file.keys().includes('model_weights') ? file.get('model_weights') : null;

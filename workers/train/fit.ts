@@ -11,6 +11,7 @@ import type { EpochRecord } from '../protocol.ts';
 import { evaluateBinary } from '../metrics/index.ts';
 import type { StudyModel } from '../models/index.ts';
 import type { InputSource } from './inputs.ts';
+import { forward, makeTrainStep } from './step.ts';
 
 export interface FitOptions {
   epochs: number;
@@ -33,20 +34,6 @@ export interface FitOutcome {
   stoppedEarly: boolean;
 }
 
-const EPSILON = 1e-7; // Keras' backend epsilon, used to clip probabilities in binary cross-entropy
-
-function binaryCrossEntropy(y: tf.Tensor, p: tf.Tensor): tf.Scalar {
-  const q = tf.clipByValue(p, EPSILON, 1 - EPSILON);
-  const perSample = tf.add(tf.mul(y, tf.log(q)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, q))));
-  return tf.neg(tf.mean(perSample));
-}
-
-/** Forward pass of the trained part; the pretrained base always runs in inference mode (frozen batch norm). */
-function forward(m: StudyModel, x: tf.Tensor, training: boolean, xIsFeatures: boolean): tf.Tensor {
-  const features = m.base && !xIsFeatures ? (m.base.apply(x, { training: false }) as tf.Tensor) : x;
-  return m.head.apply(features, { training }) as tf.Tensor;
-}
-
 /** Probabilities for every item of a source, in its order. */
 export async function predictAll(m: StudyModel, source: InputSource): Promise<Float32Array> {
   const out = new Float32Array(source.size);
@@ -63,7 +50,7 @@ export async function predictAll(m: StudyModel, source: InputSource): Promise<Fl
 
 export async function fit(m: StudyModel, train: InputSource, val: InputSource, opts: FitOptions, cb: FitCallbacks): Promise<FitOutcome> {
   const optimizer = tf.train.adam(opts.learningRate); // beta1 0.9, beta2 0.999, epsilon 1e-7: Keras' defaults
-  const variables = m.model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const trainStep = makeTrainStep(m, optimizer, train.isFeatures);
   const history: EpochRecord[] = [];
   let best = -Infinity;
   let bestEpoch = 0;
@@ -76,14 +63,7 @@ export async function fit(m: StudyModel, train: InputSource, val: InputSource, o
     const probs = new Float32Array(train.size);
     let seen = 0;
     for await (const batch of train.batches({ epoch, training: true })) {
-      const p = tf.tidy(() => {
-        let kept: tf.Tensor | undefined;
-        optimizer.minimize(() => {
-          kept = tf.keep(forward(m, batch.x, true, train.isFeatures));
-          return binaryCrossEntropy(batch.y, kept);
-        }, false, variables);
-        return kept!;
-      });
+      const p = trainStep(batch.x, batch.y);
       probs.set(await p.data(), seen);
       labels.set(await batch.y.data(), seen);
       seen += batch.n;

@@ -4,6 +4,7 @@
  * of a transfer-learning model does not run the base again every epoch.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { AugmentConfig } from '../data/augment.ts';
 import type { ImageRecord } from '../data/dataset.ts';
 import type { ImageCache } from '../data/image-cache.ts';
@@ -63,7 +64,7 @@ export function imageSource(records: ImageRecord[], o: ImageSourceOptions): Inpu
  * activations would not fit in `budgetBytes`; the caller then streams images instead.
  */
 export async function featureSource(
-  base: tf.LayersModel,
+  base: LayersModel,
   images: InputSource,
   o: { batchSize: number; seed: number; budgetBytes: number },
 ): Promise<InputSource | null> {

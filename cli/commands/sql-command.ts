@@ -1,0 +1,69 @@
+/** `melanoma sql`: runs the statement read-only and prints the rows as an aligned table, JSON or CSV. */
+import { readFileSync } from 'node:fs';
+import { UserError } from '../../common/errors.ts';
+import type { QueryOutput } from '../../db/client.ts';
+import { runReadOnly } from '../../db/read-only.ts';
+
+export async function sqlCommand(query: string, opts: { db?: string; json?: boolean; csv?: boolean; timeout: number }): Promise<void> {
+  const text = (query === '-' ? readFileSync(0, 'utf8') : query).trim().replace(/;\s*$/, '');
+  if (text === '') throw new UserError('the SQL statement is empty.');
+  const output = await runReadOnly({ target: opts.db, sql: text, timeoutMs: opts.timeout * 1000 });
+  process.stdout.write(opts.json ? formatJson(output) : opts.csv ? formatCsv(output) : formatTable(output));
+}
+
+export function formatTable({ columns, rows }: QueryOutput): string {
+  if (columns.length === 0) return 'OK (the statement returns no rows)\n';
+  const cells = rows.map((row) => row.map((v) => plain(v).replace(/\r?\n/g, '\\n')));
+  const numeric = columns.map((_, c) => rows.length > 0 && rows.every((r) => r[c] === null || isNumber(r[c])));
+  const widths = columns.map((name, c) => Math.max(name.length, ...cells.map((r) => r[c].length)));
+  const line = (values: string[], alignRight: boolean[]) =>
+    values.map((v, c) => (alignRight[c] ? v.padStart(widths[c]) : v.padEnd(widths[c]))).join(' | ').trimEnd();
+  const lines = [
+    line(columns, columns.map(() => false)),
+    widths.map((w) => '-'.repeat(w)).join('-+-'),
+    ...cells.map((r) => line(r, numeric)),
+    `(${rows.length} ${rows.length === 1 ? 'row' : 'rows'})`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
+export function formatJson({ columns, rows }: QueryOutput): string {
+  const keys = uniqueNames(columns);
+  const objects = rows.map((row) => Object.fromEntries(keys.map((k, c) => [k, jsonValue(row[c])])));
+  return JSON.stringify(objects, null, 2) + '\n';
+}
+
+export function formatCsv({ columns, rows }: QueryOutput): string {
+  const field = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  return [columns, ...rows.map((row) => row.map(plain))].map((r) => r.map(field).join(',')).join('\n') + '\n';
+}
+
+function isNumber(v: unknown): boolean {
+  return typeof v === 'number' || typeof v === 'bigint' || (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)));
+}
+
+/** A value as text: null is empty, dates ISO 8601, JSON values as JSON, bytes as \x hex. */
+function plain(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (v instanceof Date) return v.toISOString();
+  if (v instanceof Uint8Array) return `\\x${Buffer.from(v).toString('hex')}`;
+  if (typeof v === 'object') return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+  return String(v);
+}
+
+/** JSON has no NaN or Infinity (they would become null) and no bigint. */
+function jsonValue(v: unknown): unknown {
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (v instanceof Uint8Array) return plain(v);
+  return v;
+}
+
+function uniqueNames(columns: string[]): string[] {
+  const seen = new Map<string, number>();
+  return columns.map((name) => {
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    return n === 1 ? name : `${name}_${n}`;
+  });
+}

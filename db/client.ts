@@ -1,0 +1,206 @@
+/**
+ * Opens the study database: PGlite (Postgres compiled to WebAssembly, in this process) for a folder or memory://,
+ * or a PostgreSQL server for a postgres:// URL. Both give the same Drizzle type, schema and queries; pending
+ * migrations from db/migrations/ are applied on open.
+ */
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { PGlite } from '@electric-sql/pglite';
+import type { Sql, UnsafeQueryOptions } from 'postgres';
+import { UserError } from '../common/errors.ts';
+import { lockFolder } from './folder-lock.ts';
+import * as schema from './schema.ts';
+
+/** The Drizzle database both drivers produce; every query in db/ is written against it. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+export type DatabaseKind = 'pglite' | 'postgres';
+
+export interface QueryOutput {
+  columns: string[];
+  rows: unknown[][];
+}
+
+export interface Database {
+  db: Db;
+  kind: DatabaseKind;
+  /** What was opened: an absolute folder, memory://, or the URL. */
+  target: string;
+  /** Raw SQL with $1, $2 ... parameters; rows as objects, values as the driver parses them. */
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * One statement in a READ ONLY transaction with `SET LOCAL statement_timeout`; rows as arrays, in column order.
+   * PGlite accepts but does not enforce statement_timeout (it has no timer signal); see db/read-only.ts.
+   */
+  readOnlyQuery(text: string, opts: { timeoutMs: number }): Promise<QueryOutput>;
+  close(): Promise<void>;
+}
+
+export type DatabaseTarget = { kind: 'memory' } | { kind: 'folder'; dir: string } | { kind: 'postgres'; url: string };
+
+/** The project database when neither --db, $MELANOMA_DB nor $DATABASE_URL says otherwise (relative to the cwd). */
+export const DEFAULT_DB_DIR = '.melanoma/db';
+export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
+
+/** `target`, else $MELANOMA_DB, else $DATABASE_URL, else ./.melanoma/db. */
+export function parseTarget(target?: string): DatabaseTarget {
+  const t = (target ?? process.env.MELANOMA_DB ?? process.env.DATABASE_URL ?? DEFAULT_DB_DIR).trim();
+  if (t === '') throw new UserError('the database target is empty: give a folder, memory:// or a postgres:// URL.');
+  if (t === 'memory://' || t === 'memory:') return { kind: 'memory' };
+  if (/^postgres(ql)?:\/\//i.test(t)) return { kind: 'postgres', url: t };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(t)) {
+    throw new UserError(`unsupported database '${redact(t)}': use a folder (PGlite), memory://, or a postgres:// or postgresql:// URL.`);
+  }
+  return { kind: 'folder', dir: resolve(t) };
+}
+
+/** The URL without its password, for messages. */
+export function redact(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:/@]*):[^@]*@/i, '$1:***@');
+}
+
+/**
+ * Opens (and migrates) the database. `create: false` refuses a folder that holds no database yet (for read-only
+ * commands); PostgreSQL databases must exist already.
+ */
+export async function openDatabase(target?: string, opts: { create?: boolean } = {}): Promise<Database> {
+  const t = parseTarget(target);
+  if (t.kind === 'postgres') return openPostgres(t.url);
+  return openPglite(t.kind === 'memory' ? null : t.dir, opts.create ?? true);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// PGlite
+
+/**
+ * A migrated, empty cluster. Creating a cluster from scratch (initdb) takes seconds; loading this copy about one,
+ * so every memory database after the first, and every new folder, starts from it.
+ */
+let template: Promise<Blob> | null = null;
+
+async function migratedTemplate(): Promise<Blob> {
+  template ??= (async () => {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const pg = await PGlite.create();
+    try {
+      await migratePglite(pg);
+      return await pg.dumpDataDir('none');
+    } finally {
+      await pg.close();
+    }
+  })();
+  template.catch(() => (template = null));
+  return template;
+}
+
+async function openPglite(dir: string | null, create: boolean): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  let release = () => {};
+  let fresh = true;
+  if (dir) {
+    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UserError(`the database path ${dir} is a file, not a folder.`);
+    fresh = !existsSync(resolve(dir, 'PG_VERSION'));
+    if (fresh && existsSync(dir) && readdirSync(dir).length > 0) {
+      throw new UserError(`the folder ${dir} is not empty and holds no database (no PG_VERSION): give an empty or a database folder.`);
+    }
+    if (fresh && !create) throw new UserError(`no database at ${dir}: run an experiment first, or pass --db (a folder, or a postgres:// URL).`);
+    mkdirSync(dir, { recursive: true });
+    release = lockFolder(dir);
+  }
+  let pg: PGlite;
+  try {
+    pg = fresh ? await PGlite.create(dir ?? undefined, { loadDataDir: await migratedTemplate() }) : await PGlite.create(dir!);
+    await migratePglite(pg);
+  } catch (err) {
+    release();
+    if (err instanceof UserError || !dir) throw err;
+    throw new UserError(`cannot open the PGlite database in ${dir}: ${(err as Error).message}`);
+  }
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const db: Db = drizzle({ client: pg, schema });
+  return {
+    db,
+    kind: 'pglite',
+    target: dir ?? 'memory://',
+    async query<T>(text: string, params: unknown[] = []) {
+      return (await pg.query<T>(text, params)).rows;
+    },
+    async readOnlyQuery(text, { timeoutMs }) {
+      return pg.transaction(async (tx) => {
+        await tx.exec(`set transaction read only; set local statement_timeout = ${timeoutMsLiteral(timeoutMs)}`);
+        // query() uses the extended protocol: exactly one statement, so `commit; delete ...` cannot slip through.
+        const r = await tx.query<unknown[]>(text, [], { rowMode: 'array' });
+        return { columns: r.fields.map((f) => f.name), rows: r.rows };
+      });
+    },
+    async close() {
+      try {
+        if (!pg.closed) await pg.close();
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+async function migratePglite(pg: PGlite): Promise<void> {
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const { migrate } = await import('drizzle-orm/pglite/migrator');
+  await migrate(drizzle({ client: pg }), { migrationsFolder: MIGRATIONS_DIR });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// PostgreSQL
+
+/** pg_advisory_lock key that serialises migrations when several processes open one server at once. */
+const MIGRATION_LOCK = 0x6d656c61; // 'mela'
+
+async function openPostgres(url: string): Promise<Database> {
+  const { default: postgres } = await import('postgres');
+  const { drizzle } = await import('drizzle-orm/postgres-js');
+  const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+  const options = { onnotice: () => {}, connect_timeout: 10, connection: { application_name: 'melanoma' } };
+
+  const migrator = postgres(url, { ...options, max: 1 });
+  try {
+    await migrator`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    await migrate(drizzle({ client: migrator }), { migrationsFolder: MIGRATIONS_DIR });
+  } catch (err) {
+    throw new UserError(`cannot open the PostgreSQL database ${redact(url)}: ${(err as Error).message}`);
+  } finally {
+    await migrator.end({ timeout: 5 }); // also releases the advisory lock (session-level)
+  }
+
+  const client: Sql = postgres(url, { ...options, max: 10 });
+  // A separate client: drizzle replaces the date parsers of the client it wraps with pass-through ones.
+  const raw: Sql = postgres(url, { ...options, max: 2 });
+  const db: Db = drizzle({ client, schema });
+  return {
+    db,
+    kind: 'postgres',
+    target: url,
+    async query<T>(text: string, params: unknown[] = []) {
+      return [...(await raw.unsafe(text, params as never[]))] as T[];
+    },
+    async readOnlyQuery(text, { timeoutMs }) {
+      const result = await raw.begin('read only', async (tx) => {
+        await tx.unsafe(`set local statement_timeout = ${timeoutMsLiteral(timeoutMs)}`);
+        // simple: false forces the extended protocol, which runs exactly one statement.
+        return tx.unsafe(text, [], EXTENDED_PROTOCOL).values();
+      });
+      return { columns: (result.columns ?? []).map((c) => c.name), rows: [...result] as unknown[][] };
+    },
+    async close() {
+      await Promise.all([client.end({ timeout: 5 }), raw.end({ timeout: 5 })]);
+    },
+  };
+}
+
+/** postgres.js runs a parameterless unsafe() with the simple protocol (several statements) unless told not to. */
+const EXTENDED_PROTOCOL = { simple: false } as UnsafeQueryOptions;
+
+function timeoutMsLiteral(ms: number): number {
+  if (!Number.isFinite(ms) || ms < 1) throw new UserError(`the statement timeout must be at least 1 ms (got ${ms}).`);
+  return Math.round(ms);
+}

@@ -1,0 +1,135 @@
+/**
+ * Stores what a run reports while it works. Each event is one transaction and idempotent: rows are upserted on
+ * their keys (run, epoch, split), (run, split) and curves are replaced as a whole, so replaying an event (or the
+ * whole stream) leaves the same rows. `log` events are appended: a message has no identity to deduplicate on.
+ */
+import { and, eq, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
+import type { EpochRecord, Metrics, RunEvent, RunResult, SplitEvaluation } from '../workers/protocol.ts';
+import type { Database } from './client.ts';
+import { curvePoints, epochMetrics, evaluations, runLogs, runs } from './schema.ts';
+import type { DbOrTx } from './sql-helpers.ts';
+
+/** Rows per INSERT for curves (7 parameters each, well under PostgreSQL's 65535). */
+const CURVE_CHUNK = 2000;
+
+export async function recordEvent(database: Database, runId: number, event: RunEvent): Promise<void> {
+  await database.db.transaction(async (tx) => {
+    switch (event.type) {
+      case 'started':
+        await touchRun(tx, runId, {
+          backend: event.backend,
+          backendDetail: event.backendDetail,
+          paramsTotal: event.params.total,
+          paramsTrainable: event.params.trainable,
+        });
+        return;
+      case 'epoch':
+        await upsertEpochs(tx, runId, [event.record], () => event.best);
+        await touchRun(tx, runId, event.best ? { bestEpoch: event.record.epoch } : {});
+        return;
+      case 'checkpoint':
+        await touchRun(tx, runId, { checkpointDir: event.dir, bestEpoch: event.epoch });
+        return;
+      case 'final':
+        await recordResult(tx, runId, event.result);
+        return;
+      case 'log':
+        await tx.insert(runLogs).values({
+          runId,
+          attempt: sql`(select ${runs.attempts} from ${runs} where ${runs.id} = ${runId})`,
+          message: event.message,
+        });
+        await touchRun(tx, runId, {});
+        return;
+      default:
+        throw new Error(`unknown run event ${JSON.stringify(event satisfies never)}`);
+    }
+  });
+}
+
+/** The whole result: every epoch (in case an epoch event was lost), final evaluations, curves, run details. */
+async function recordResult(tx: DbOrTx, runId: number, result: RunResult): Promise<void> {
+  await upsertEpochs(tx, runId, result.history, (r) => r.epoch === result.bestEpoch);
+  for (const evaluation of result.final) await upsertEvaluation(tx, runId, evaluation);
+  await touchRun(tx, runId, {
+    spec: result.spec,
+    backend: result.backend,
+    backendDetail: result.backendDetail,
+    paramsTotal: result.params.total,
+    paramsTrainable: result.params.trainable,
+    bestEpoch: result.bestEpoch,
+    stoppedEarly: result.stoppedEarly,
+    checkpointDir: result.checkpointDir,
+    durationSeconds: result.seconds,
+  });
+}
+
+async function touchRun(tx: DbOrTx, runId: number, set: Partial<typeof runs.$inferInsert>): Promise<void> {
+  const [row] = await tx
+    .update(runs)
+    .set({ ...set, lastEventAt: sql`now()` })
+    .where(eq(runs.id, runId))
+    .returning({ id: runs.id });
+  if (!row) throw new Error(`no run ${runId}`);
+}
+
+function metricColumns(m: Metrics) {
+  return { loss: m.loss, accuracy: m.accuracy, precision: m.precision, recall: m.recall, rocAuc: m.roc_auc, prAuc: m.pr_auc };
+}
+
+/** `on conflict do update set col = excluded.col` for these columns. */
+function excluded<T extends PgTable>(table: T, columns: (keyof T['$inferInsert'] & string)[]) {
+  const cols = table as unknown as Record<string, { name: string }>;
+  return Object.fromEntries(columns.map((c) => [c, sql.raw(`excluded."${cols[c].name}"`)]));
+}
+
+const EPOCH_UPDATE = ['loss', 'accuracy', 'precision', 'recall', 'rocAuc', 'prAuc', 'seconds', 'learningRate'] as const;
+
+/** Upserts train and val rows; `improved` is set on insert, and only ever turned on by a replay. */
+async function upsertEpochs(tx: DbOrTx, runId: number, records: EpochRecord[], improved: (r: EpochRecord) => boolean): Promise<void> {
+  if (records.length === 0) return;
+  const rows = records.flatMap((r) =>
+    (['train', 'val'] as const).map((split) => ({
+      runId,
+      epoch: r.epoch,
+      split,
+      ...metricColumns(r[split]),
+      seconds: r.seconds,
+      learningRate: r.learningRate,
+      improved: improved(r),
+    })),
+  );
+  await tx
+    .insert(epochMetrics)
+    .values(rows)
+    .onConflictDoUpdate({
+      target: [epochMetrics.runId, epochMetrics.epoch, epochMetrics.split],
+      set: { ...excluded(epochMetrics, [...EPOCH_UPDATE]), improved: sql`${epochMetrics.improved} or excluded.improved` },
+    });
+}
+
+async function upsertEvaluation(tx: DbOrTx, runId: number, e: SplitEvaluation): Promise<void> {
+  const row = { runId, split: e.split, n: e.n, ...metricColumns(e.metrics), ...e.confusion };
+  await tx
+    .insert(evaluations)
+    .values(row)
+    .onConflictDoUpdate({
+      target: [evaluations.runId, evaluations.split],
+      set: excluded(evaluations, ['n', 'loss', 'accuracy', 'precision', 'recall', 'rocAuc', 'prAuc', 'tp', 'fp', 'tn', 'fn']),
+    });
+  for (const [kind, curve] of [['roc', e.roc], ['pr', e.pr]] as const) {
+    if (curve.x.length !== curve.y.length || curve.x.length !== curve.thresholds.length) {
+      throw new Error(`the ${e.split} ${kind} curve has arrays of different lengths (${curve.x.length}, ${curve.y.length}, ${curve.thresholds.length})`);
+    }
+    await tx.delete(curvePoints).where(and(eq(curvePoints.runId, runId), eq(curvePoints.split, e.split), eq(curvePoints.kind, kind)));
+    for (let start = 0; start < curve.x.length; start += CURVE_CHUNK) {
+      const end = Math.min(start + CURVE_CHUNK, curve.x.length);
+      const points = [];
+      for (let i = start; i < end; i++) {
+        points.push({ runId, split: e.split, kind, idx: i, x: curve.x[i], y: curve.y[i], threshold: curve.thresholds[i] });
+      }
+      await tx.insert(curvePoints).values(points);
+    }
+  }
+}

@@ -1,0 +1,124 @@
+/** Experiments: created once by name, resumed by name, compared by configuration. */
+import { eq, sql } from 'drizzle-orm';
+import { UserError } from '../common/errors.ts';
+import type { Database } from './client.ts';
+import { experiments, runs } from './schema.ts';
+
+export type Experiment = typeof experiments.$inferSelect;
+
+export interface ExperimentInput {
+  name: string;
+  /** The settings that define the experiment (models, run count, epochs, ...): a resume must match them. */
+  config: Record<string, unknown>;
+  datasetFingerprint: string | null;
+  datasetDir: string | null;
+  codeVersion: string | null;
+}
+
+/**
+ * Creates the experiment, or resumes the one with this name. Resuming requires the same config and dataset
+ * fingerprint; otherwise a UserError names each difference, unless `force` (then the stored config, fingerprint,
+ * dataset folder and code version are replaced by the given ones). A resumed experiment is unfinished again.
+ */
+export async function createOrResumeExperiment(
+  database: Database,
+  input: ExperimentInput,
+  opts: { force?: boolean } = {},
+): Promise<Experiment & { resumed: boolean }> {
+  const name = input.name.trim();
+  if (name === '') throw new UserError('the experiment name is empty.');
+  const config = normalizeJson(input.config) as Record<string, unknown>;
+  const values = {
+    name,
+    config,
+    datasetFingerprint: input.datasetFingerprint,
+    datasetDir: input.datasetDir,
+    codeVersion: input.codeVersion,
+  };
+  const { db } = database;
+  return db.transaction(async (tx) => {
+    const [created] = await tx.insert(experiments).values(values).onConflictDoNothing({ target: experiments.name }).returning();
+    if (created) return { ...created, resumed: false };
+
+    const [existing] = await tx.select().from(experiments).where(eq(experiments.name, name)).for('update');
+    const differences = diffJson(existing.config, config);
+    if (existing.datasetFingerprint !== null && input.datasetFingerprint !== null && existing.datasetFingerprint !== input.datasetFingerprint) {
+      differences.push(`dataset fingerprint (stored ${existing.datasetFingerprint}, now ${input.datasetFingerprint}: the dataset changed)`);
+    }
+    if (differences.length > 0 && !opts.force) {
+      throw new UserError(
+        `experiment '${name}' already exists with a different configuration: ${differences.join('; ')}. ` +
+          `Choose another experiment name, or force the resume to continue it with the new configuration.`,
+      );
+    }
+    const update = differences.length > 0 ? { ...values, finishedAt: null } : { finishedAt: null };
+    const [resumed] = await tx.update(experiments).set(update).where(eq(experiments.id, existing.id)).returning();
+    return { ...resumed, resumed: true };
+  });
+}
+
+export async function finishExperiment(database: Database, experimentId: number): Promise<void> {
+  await database.db.update(experiments).set({ finishedAt: sql`now()` }).where(eq(experiments.id, experimentId));
+}
+
+export async function getExperiment(database: Database, experimentId: number): Promise<Experiment | null> {
+  const [row] = await database.db.select().from(experiments).where(eq(experiments.id, experimentId));
+  return row ?? null;
+}
+
+export async function findExperiment(database: Database, name: string): Promise<Experiment | null> {
+  const [row] = await database.db.select().from(experiments).where(eq(experiments.name, name));
+  return row ?? null;
+}
+
+export type ExperimentListItem = Experiment & {
+  runs: number;
+  pending: number;
+  running: number;
+  completed: number;
+  failed: number;
+  interrupted: number;
+};
+
+/** Every experiment, newest first, with its runs counted by status. */
+export async function listExperiments(database: Database): Promise<ExperimentListItem[]> {
+  const count = (status: string) => sql<number>`(count(${runs.id}) filter (where ${runs.status} = ${status}))::integer`;
+  return database.db
+    .select({
+      id: experiments.id,
+      name: experiments.name,
+      config: experiments.config,
+      datasetFingerprint: experiments.datasetFingerprint,
+      datasetDir: experiments.datasetDir,
+      codeVersion: experiments.codeVersion,
+      createdAt: experiments.createdAt,
+      finishedAt: experiments.finishedAt,
+      runs: sql<number>`count(${runs.id})::integer`,
+      pending: count('pending'),
+      running: count('running'),
+      completed: count('completed'),
+      failed: count('failed'),
+      interrupted: count('interrupted'),
+    })
+    .from(experiments)
+    .leftJoin(runs, eq(runs.experimentId, experiments.id))
+    .groupBy(experiments.id)
+    .orderBy(sql`${experiments.createdAt} desc`, sql`${experiments.id} desc`);
+}
+
+/** What JSON (and so jsonb) keeps of a value: no undefined members, no functions. */
+function normalizeJson(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value ?? null));
+}
+
+/** Paths where two JSON values differ, e.g. `epochs (stored 100, now 50)`; arrays compare as a whole. */
+export function diffJson(stored: unknown, given: unknown, path = ''): string[] {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (isObject(stored) && isObject(given)) {
+    const keys = [...new Set([...Object.keys(stored), ...Object.keys(given)])].sort();
+    return keys.flatMap((k) => diffJson(stored[k], given[k], path ? `${path}.${k}` : k));
+  }
+  if (JSON.stringify(stored) === JSON.stringify(given)) return [];
+  const show = (v: unknown) => (v === undefined ? 'absent' : JSON.stringify(v));
+  return [`${path || 'config'} (stored ${show(stored)}, now ${show(given)})`];
+}

@@ -1,0 +1,7 @@
+/** The study database: open it, write runs as they happen, read results. */
+export * from './client.ts';
+export * from './experiments.ts';
+export * from './runs.ts';
+export * from './events.ts';
+export * from './results.ts';
+export { RUN_STATUSES, CURVE_KINDS, type RunStatus, type CurveKind } from './schema.ts';

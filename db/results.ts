@@ -1,0 +1,109 @@
+/** What a results page reads: summaries per model, runs, and one run's epochs, evaluations, curves and logs. */
+import { asc, eq } from 'drizzle-orm';
+import { METRIC_NAMES, MODEL_NAMES, SPLITS, type Split } from '../workers/protocol.ts';
+import type { Database } from './client.ts';
+import {
+  type CurveKind,
+  curvePoints,
+  epochMetrics,
+  evaluations,
+  experiments,
+  metricSummary,
+  metricSummaryWide,
+  runLogs,
+  runOverview,
+  runs,
+} from './schema.ts';
+import { positionIn } from './sql-helpers.ts';
+
+export type MetricSummaryRow = typeof metricSummary.$inferSelect;
+export type MetricSummaryWideRow = typeof metricSummaryWide.$inferSelect;
+export type RunOverviewRow = typeof runOverview.$inferSelect;
+export type EpochMetricsRow = typeof epochMetrics.$inferSelect;
+export type EvaluationRow = typeof evaluations.$inferSelect;
+export type RunLogRow = typeof runLogs.$inferSelect;
+export type RunDetail = typeof runs.$inferSelect & { experiment: string };
+
+export interface StoredCurve {
+  split: Split;
+  kind: CurveKind;
+  x: number[];
+  y: number[];
+  thresholds: number[];
+}
+
+/** Rows of the metric_summary view (completed runs only), ordered by model, split and metric. */
+export async function experimentSummary(database: Database, experimentId: number): Promise<MetricSummaryRow[]> {
+  return database.db
+    .select()
+    .from(metricSummary)
+    .where(eq(metricSummary.experimentId, experimentId))
+    .orderBy(positionIn(MODEL_NAMES, metricSummary.model), positionIn(SPLITS, metricSummary.split), positionIn(METRIC_NAMES, metricSummary.metric));
+}
+
+/** Rows of the metric_summary_wide view: one per model and split, <metric>Mean and <metric>Std. */
+export async function experimentSummaryWide(database: Database, experimentId: number): Promise<MetricSummaryWideRow[]> {
+  return database.db
+    .select()
+    .from(metricSummaryWide)
+    .where(eq(metricSummaryWide.experimentId, experimentId))
+    .orderBy(positionIn(MODEL_NAMES, metricSummaryWide.model), positionIn(SPLITS, metricSummaryWide.split));
+}
+
+/** Rows of the run_overview view for one experiment, by model and run index. */
+export async function listRuns(database: Database, experimentId: number): Promise<RunOverviewRow[]> {
+  return database.db
+    .select()
+    .from(runOverview)
+    .where(eq(runOverview.experimentId, experimentId))
+    .orderBy(positionIn(MODEL_NAMES, runOverview.model), asc(runOverview.runIndex));
+}
+
+export async function getRun(database: Database, runId: number): Promise<RunDetail | null> {
+  const [row] = await database.db
+    .select({ run: runs, experiment: experiments.name })
+    .from(runs)
+    .innerJoin(experiments, eq(experiments.id, runs.experimentId))
+    .where(eq(runs.id, runId));
+  return row ? { ...row.run, experiment: row.experiment } : null;
+}
+
+/** Per-epoch metrics, by epoch then split (train before val). */
+export async function runEpochs(database: Database, runId: number): Promise<EpochMetricsRow[]> {
+  return database.db
+    .select()
+    .from(epochMetrics)
+    .where(eq(epochMetrics.runId, runId))
+    .orderBy(asc(epochMetrics.epoch), positionIn(SPLITS, epochMetrics.split));
+}
+
+/** Final evaluations, train, val, test. */
+export async function runEvaluations(database: Database, runId: number): Promise<EvaluationRow[]> {
+  return database.db
+    .select()
+    .from(evaluations)
+    .where(eq(evaluations.runId, runId))
+    .orderBy(positionIn(SPLITS, evaluations.split));
+}
+
+/** ROC and PR curves per split, as parallel arrays like the protocol's Curve. */
+export async function runCurves(database: Database, runId: number): Promise<StoredCurve[]> {
+  const points = await database.db
+    .select()
+    .from(curvePoints)
+    .where(eq(curvePoints.runId, runId))
+    .orderBy(positionIn(SPLITS, curvePoints.split), asc(curvePoints.kind), asc(curvePoints.idx));
+  const curves: StoredCurve[] = [];
+  for (const p of points) {
+    let c = curves.at(-1);
+    if (!c || c.split !== p.split || c.kind !== p.kind) curves.push((c = { split: p.split, kind: p.kind, x: [], y: [], thresholds: [] }));
+    c.x.push(p.x);
+    c.y.push(p.y);
+    c.thresholds.push(p.threshold);
+  }
+  return curves;
+}
+
+export async function runLogMessages(database: Database, runId: number): Promise<RunLogRow[]> {
+  return database.db.select().from(runLogs).where(eq(runLogs.runId, runId)).orderBy(asc(runLogs.id));
+}

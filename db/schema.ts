@@ -1,0 +1,264 @@
+/**
+ * The database schema, the single source of truth: `npm run db:generate` turns changes here into a new SQL
+ * migration under db/migrations/, which every `openDatabase` applies.
+ *
+ * Tracking model: an experiment (one `orchestrate` invocation, resumable by name) has runs (a model trained once
+ * with one seed), a run has per-epoch metrics (train and val), final evaluations (train, val, test) and the ROC and
+ * PR curves behind them. The views aggregate completed runs per model (mean ± sample std).
+ */
+import { sql } from 'drizzle-orm';
+import {
+  type AnyPgColumn,
+  boolean,
+  check,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  pgView,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+} from 'drizzle-orm/pg-core';
+import type { ModelName, RunSpec, Split } from '../workers/protocol.ts';
+
+export const RUN_STATUSES = ['pending', 'running', 'completed', 'failed', 'interrupted'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const CURVE_KINDS = ['roc', 'pr'] as const;
+export type CurveKind = (typeof CURVE_KINDS)[number];
+
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const experiments = pgTable('experiments', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  name: text('name').notNull().unique(),
+  config: jsonb('config').$type<Record<string, unknown>>().notNull(),
+  datasetFingerprint: text('dataset_fingerprint'),
+  datasetDir: text('dataset_dir'),
+  codeVersion: text('code_version'),
+  createdAt: timestamptz('created_at').notNull().defaultNow(),
+  finishedAt: timestamptz('finished_at'),
+});
+
+export const runs = pgTable(
+  'runs',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    experimentId: integer('experiment_id').notNull().references(() => experiments.id, { onDelete: 'cascade' }),
+    model: text('model').$type<ModelName>().notNull(),
+    runIndex: integer('run_index').notNull(),
+    /** For `-ft` models: the run of the base model with the same run index, whose best checkpoint it starts from. */
+    baseRunId: integer('base_run_id').references((): AnyPgColumn => runs.id, { onDelete: 'cascade' }),
+    status: text('status').$type<RunStatus>().notNull().default('pending'),
+    seed: integer('seed').notNull(),
+    spec: jsonb('spec').$type<RunSpec>().notNull(),
+    /** The worker slot (GPU or CPU worker) that ran or runs it. */
+    slot: text('slot'),
+    backend: text('backend'),
+    backendDetail: text('backend_detail'),
+    attempts: integer('attempts').notNull().default(0),
+    error: text('error'),
+    startedAt: timestamptz('started_at'),
+    finishedAt: timestamptz('finished_at'),
+    /** When the last event of the current attempt arrived. */
+    lastEventAt: timestamptz('last_event_at'),
+    durationSeconds: doublePrecision('duration_seconds'),
+    bestEpoch: integer('best_epoch'),
+    stoppedEarly: boolean('stopped_early'),
+    checkpointDir: text('checkpoint_dir'),
+    paramsTotal: integer('params_total'),
+    paramsTrainable: integer('params_trainable'),
+  },
+  (t) => [
+    unique('runs_experiment_model_run_index_key').on(t.experimentId, t.model, t.runIndex),
+    index('runs_experiment_status_idx').on(t.experimentId, t.status),
+    check('runs_status_check', sql`${t.status} in ('pending', 'running', 'completed', 'failed', 'interrupted')`),
+  ],
+);
+
+/** One row per run, epoch and split (train, val): the six metrics as columns. */
+export const epochMetrics = pgTable(
+  'epoch_metrics',
+  {
+    runId: integer('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    epoch: integer('epoch').notNull(),
+    split: text('split').$type<Split>().notNull(),
+    loss: doublePrecision('loss').notNull(),
+    accuracy: doublePrecision('accuracy').notNull(),
+    precision: doublePrecision('precision').notNull(),
+    recall: doublePrecision('recall').notNull(),
+    rocAuc: doublePrecision('roc_auc').notNull(),
+    prAuc: doublePrecision('pr_auc').notNull(),
+    /** Wall time of the whole epoch (training and validation). */
+    seconds: doublePrecision('seconds').notNull(),
+    learningRate: doublePrecision('learning_rate').notNull(),
+    /** Val ROC AUC improved at this epoch (the checkpoint was saved). */
+    improved: boolean('improved').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'epoch_metrics_pkey', columns: [t.runId, t.epoch, t.split] }),
+    check('epoch_metrics_split_check', sql`${t.split} in ('train', 'val')`),
+  ],
+);
+
+/** The final evaluation of a run's best checkpoint, per split. */
+export const evaluations = pgTable(
+  'evaluations',
+  {
+    runId: integer('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    split: text('split').$type<Split>().notNull(),
+    n: integer('n').notNull(),
+    loss: doublePrecision('loss').notNull(),
+    accuracy: doublePrecision('accuracy').notNull(),
+    precision: doublePrecision('precision').notNull(),
+    recall: doublePrecision('recall').notNull(),
+    rocAuc: doublePrecision('roc_auc').notNull(),
+    prAuc: doublePrecision('pr_auc').notNull(),
+    tp: integer('tp').notNull(),
+    fp: integer('fp').notNull(),
+    tn: integer('tn').notNull(),
+    fn: integer('fn').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'evaluations_pkey', columns: [t.runId, t.split] }),
+    check('evaluations_split_check', sql`${t.split} in ('train', 'val', 'test')`),
+  ],
+);
+
+/** ROC (x = false-positive rate, y = true-positive rate) and PR (x = recall, y = precision) curves. */
+export const curvePoints = pgTable(
+  'curve_points',
+  {
+    runId: integer('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    split: text('split').$type<Split>().notNull(),
+    kind: text('kind').$type<CurveKind>().notNull(),
+    idx: integer('idx').notNull(),
+    x: doublePrecision('x').notNull(),
+    y: doublePrecision('y').notNull(),
+    threshold: doublePrecision('threshold').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'curve_points_pkey', columns: [t.runId, t.split, t.kind, t.idx] }),
+    check('curve_points_kind_check', sql`${t.kind} in ('roc', 'pr')`),
+  ],
+);
+
+/** `log` events of a run (messages from the worker), in arrival order. */
+export const runLogs = pgTable(
+  'run_logs',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    runId: integer('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    attempt: integer('attempt').notNull(),
+    loggedAt: timestamptz('logged_at').notNull().defaultNow(),
+    message: text('message').notNull(),
+  },
+  (t) => [index('run_logs_run_id_idx').on(t.runId)],
+);
+
+/**
+ * Long format: one row per experiment, model, split and metric over the final evaluations of COMPLETED runs.
+ * `stddev` is the sample standard deviation (n - 1), null for a single run.
+ */
+export const metricSummary = pgView('metric_summary', {
+  experimentId: integer('experiment_id').notNull(),
+  experiment: text('experiment').notNull(),
+  model: text('model').$type<ModelName>().notNull(),
+  split: text('split').$type<Split>().notNull(),
+  metric: text('metric').notNull(),
+  n: integer('n').notNull(),
+  mean: doublePrecision('mean').notNull(),
+  stddev: doublePrecision('stddev'),
+  min: doublePrecision('min').notNull(),
+  max: doublePrecision('max').notNull(),
+}).as(sql`
+  select r.experiment_id, e.name as experiment, r.model, ev.split, m.metric,
+         count(*)::integer as n, avg(m.value) as mean, stddev_samp(m.value) as stddev,
+         min(m.value) as min, max(m.value) as max
+  from evaluations ev
+  join runs r on r.id = ev.run_id
+  join experiments e on e.id = r.experiment_id
+  cross join lateral (values
+    ('loss', ev.loss), ('accuracy', ev.accuracy), ('precision', ev.precision),
+    ('recall', ev.recall), ('roc_auc', ev.roc_auc), ('pr_auc', ev.pr_auc)
+  ) as m(metric, value)
+  where r.status = 'completed'
+  group by r.experiment_id, e.name, r.model, ev.split, m.metric
+`);
+
+/** Wide format of metric_summary: one row per experiment, model and split; <metric>_mean and <metric>_std. */
+export const metricSummaryWide = pgView('metric_summary_wide', {
+  experimentId: integer('experiment_id').notNull(),
+  experiment: text('experiment').notNull(),
+  model: text('model').$type<ModelName>().notNull(),
+  split: text('split').$type<Split>().notNull(),
+  n: integer('n').notNull(),
+  lossMean: doublePrecision('loss_mean').notNull(),
+  lossStd: doublePrecision('loss_std'),
+  accuracyMean: doublePrecision('accuracy_mean').notNull(),
+  accuracyStd: doublePrecision('accuracy_std'),
+  precisionMean: doublePrecision('precision_mean').notNull(),
+  precisionStd: doublePrecision('precision_std'),
+  recallMean: doublePrecision('recall_mean').notNull(),
+  recallStd: doublePrecision('recall_std'),
+  rocAucMean: doublePrecision('roc_auc_mean').notNull(),
+  rocAucStd: doublePrecision('roc_auc_std'),
+  prAucMean: doublePrecision('pr_auc_mean').notNull(),
+  prAucStd: doublePrecision('pr_auc_std'),
+}).as(sql`
+  select r.experiment_id, e.name as experiment, r.model, ev.split, count(*)::integer as n,
+         avg(ev.loss) as loss_mean, stddev_samp(ev.loss) as loss_std,
+         avg(ev.accuracy) as accuracy_mean, stddev_samp(ev.accuracy) as accuracy_std,
+         avg(ev.precision) as precision_mean, stddev_samp(ev.precision) as precision_std,
+         avg(ev.recall) as recall_mean, stddev_samp(ev.recall) as recall_std,
+         avg(ev.roc_auc) as roc_auc_mean, stddev_samp(ev.roc_auc) as roc_auc_std,
+         avg(ev.pr_auc) as pr_auc_mean, stddev_samp(ev.pr_auc) as pr_auc_std
+  from evaluations ev
+  join runs r on r.id = ev.run_id
+  join experiments e on e.id = r.experiment_id
+  where r.status = 'completed'
+  group by r.experiment_id, e.name, r.model, ev.split
+`);
+
+/** One row per run: where it stands and its headline numbers. */
+export const runOverview = pgView('run_overview', {
+  runId: integer('run_id').notNull(),
+  experimentId: integer('experiment_id').notNull(),
+  experiment: text('experiment').notNull(),
+  model: text('model').$type<ModelName>().notNull(),
+  runIndex: integer('run_index').notNull(),
+  seed: integer('seed').notNull(),
+  status: text('status').$type<RunStatus>().notNull(),
+  slot: text('slot'),
+  backend: text('backend'),
+  attempts: integer('attempts').notNull(),
+  epochs: integer('epochs').notNull(),
+  bestEpoch: integer('best_epoch'),
+  stoppedEarly: boolean('stopped_early'),
+  startedAt: timestamptz('started_at'),
+  finishedAt: timestamptz('finished_at'),
+  durationSeconds: doublePrecision('duration_seconds'),
+  valRocAuc: doublePrecision('val_roc_auc'),
+  testLoss: doublePrecision('test_loss'),
+  testAccuracy: doublePrecision('test_accuracy'),
+  testPrecision: doublePrecision('test_precision'),
+  testRecall: doublePrecision('test_recall'),
+  testRocAuc: doublePrecision('test_roc_auc'),
+  testPrAuc: doublePrecision('test_pr_auc'),
+  error: text('error'),
+}).as(sql`
+  select r.id as run_id, r.experiment_id, e.name as experiment, r.model, r.run_index, r.seed, r.status,
+         r.slot, r.backend, r.attempts,
+         (select count(*)::integer from epoch_metrics em where em.run_id = r.id and em.split = 'val') as epochs,
+         r.best_epoch, r.stopped_early, r.started_at, r.finished_at, r.duration_seconds,
+         val.roc_auc as val_roc_auc,
+         test.loss as test_loss, test.accuracy as test_accuracy, test.precision as test_precision,
+         test.recall as test_recall, test.roc_auc as test_roc_auc, test.pr_auc as test_pr_auc,
+         r.error
+  from runs r
+  join experiments e on e.id = r.experiment_id
+  left join evaluations val on val.run_id = r.id and val.split = 'val'
+  left join evaluations test on test.run_id = r.id and test.split = 'test'
+`);

@@ -1,0 +1,11 @@
+import { type SQL, type SQLWrapper, sql } from 'drizzle-orm';
+import type { Database } from './client.ts';
+
+/** `array_position(array['a','b',...], column)`: orders rows by a fixed list (models, splits, metrics). */
+export function positionIn(values: readonly string[], column: SQLWrapper): SQL {
+  const literal = values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ');
+  return sql`array_position(array[${sql.raw(literal)}]::text[], ${column})`;
+}
+
+/** The Drizzle instance, for functions that take either an open Database or a transaction's `tx`. */
+export type DbOrTx = Database['db'] | Parameters<Parameters<Database['db']['transaction']>[0]>[0];

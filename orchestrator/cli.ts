@@ -1,0 +1,42 @@
+/** `orchestrate`: the study's protocol (every model x N runs) over GPU or CPU slots, results in the database. */
+import { Command, Option } from 'commander';
+import { runProgram } from '../cli/main.ts';
+import { listOf, nonNegativeInt, oneOf, positiveInt } from '../cli/options.ts';
+import { BACKEND_NAMES, MODEL_NAMES, STUDY_DEFAULTS } from '../workers/protocol.ts';
+import { orchestrate, STUDY_MODELS } from './orchestrate.ts';
+import { defaultCpuWorkers, parseGpus, THREADS_PER_CPU_RUN } from './slots.ts';
+
+const program = new Command('orchestrate')
+  .description(
+    'Run the study: every model of --models, --runs times each (run i uses seed --seed + i), spread over one slot per\n' +
+      'GPU (or CPU slots), every epoch and final metric stored in the database, then the summary table.\n' +
+      'Running the same command again resumes the experiment: finished runs are kept, unfinished ones start over.',
+  )
+  .option('--runs <n>', 'runs per model', positiveInt, 10)
+  .option('--models <list>', `comma-separated models: ${MODEL_NAMES.join(', ')}`, listOf(MODEL_NAMES), [...STUDY_MODELS])
+  .option('--gpus <list>', "GPU indices, e.g. 0,1, or 'none' for CPU slots (default: every GPU nvidia-smi lists)", parseGpus)
+  .option('--runs-per-gpu <n>', 'concurrent runs on each GPU', positiveInt, 1)
+  .option('--workers <n>', `CPU slots without GPUs (default: cores / ${THREADS_PER_CPU_RUN} = ${defaultCpuWorkers()} here)`, positiveInt)
+  .option('--backend <name>', `compute backend: ${BACKEND_NAMES.join(', ')}`, oneOf(BACKEND_NAMES), 'auto')
+  .option('--data <dir>', 'dataset folder in the Kaggle layout (default: $MELANOMA_DATA, else ./data)')
+  .option('--db <target>', 'database: a PGlite folder, memory://, or a postgres:// URL (default: $MELANOMA_DB, else the project folder)')
+  .option('--experiment <name>', 'experiment name; an existing one is resumed', 'study')
+  .option('--epochs <n>', "maximum epochs per run (default: each model's, 100)", positiveInt)
+  .option('--image-size <px>', 'images are resized to this square size', positiveInt, STUDY_DEFAULTS.imageSize)
+  .option('--batch-size <n>', 'images per training step', positiveInt, STUDY_DEFAULTS.batchSize)
+  .option('--seed <n>', 'experiment seed: run i of every model uses seed + i', nonNegativeInt, 1)
+  .option('--retries <n>', 'times a failed run is tried again', nonNegativeInt, 1)
+  .option('--out <dir>', 'checkpoints and histories go to OUT/<experiment>/<model>-run<i>', 'runs')
+  .option('--weights <path>', 'ImageNet weights of the pretrained models, a file or a folder (default: the weights cache, see `melanoma weights`)')
+  .option('--serve', 'also serve the results web page (and keep serving after the runs, until Ctrl-C)')
+  .option('--host <host>', 'web server address', '127.0.0.1')
+  .option('--port <n>', 'web server port', nonNegativeInt, 8080)
+  .option('--json', 'print one JSON document (experiment, runs, summary) at the end and nothing else on stdout')
+  // Test hook: the task file the slots run instead of workers/thread-entry.mjs.
+  .addOption(new Option('--thread-file <path>').hideHelp())
+  .addOption(new Option('--poll-ms <ms>').hideHelp().argParser(positiveInt))
+  .action(async (opts) => {
+    process.exitCode = await orchestrate(opts);
+  });
+
+await runProgram(program);

@@ -1,0 +1,41 @@
+/** Checks made before any run starts, so that a study does not fail hours in: the dataset and pretrained weights. */
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { UserError } from '../common/errors.ts';
+import { indexDataset, resolveDataDir } from '../workers/data/dataset.ts';
+import type { ModelName } from '../workers/protocol.ts';
+
+/** The dataset folder (flag, $MELANOMA_DATA, ./data); throws with how to get the data when it is missing or empty. */
+export async function checkDataset(flag: string | undefined): Promise<{ dir: string; fingerprint: string; images: Record<'train' | 'val' | 'test', number> }> {
+  const dir = resolveDataDir(flag);
+  const index = await indexDataset(dir);
+  const images = { train: index.splits.train.length, val: index.splits.val.length, test: index.splits.test.length };
+  if (images.train === 0 || images.val === 0 || images.test === 0) {
+    throw new UserError(`dataset ${dir} has ${images.train} training, ${images.val} validation and ${images.test} test images: every split needs some.`);
+  }
+  return { dir, fingerprint: index.fingerprint, images };
+}
+
+const PRETRAINED_OF: Partial<Record<ModelName, 'xception' | 'mobilenet'>> = {
+  xception: 'xception',
+  'xception-ft': 'xception',
+  mobilenet: 'mobilenet',
+  'mobilenet-ft': 'mobilenet',
+};
+
+const ALTERNATIVE: Record<'xception' | 'mobilenet', string> = {
+  xception: 'or run the study with MobileNetV2 instead: --models baseline,augmented,mobilenet,mobilenet-ft',
+  mobilenet: 'or leave the mobilenet models out of --models',
+};
+
+/** Throws, naming `melanoma weights download <name>` and an alternative, when a planned model lacks its weights. */
+export async function checkPretrainedWeights(models: readonly ModelName[], weights: string | null): Promise<void> {
+  const names = [...new Set(models.map((m) => PRETRAINED_OF[m]).filter((n) => n !== undefined))];
+  if (names.length === 0) return;
+  const worker = new Worker(new URL('./locate-weights.mjs', import.meta.url), { workerData: { names, weights } });
+  const [missing] = (await once(worker, 'message')) as [{ name: 'xception' | 'mobilenet'; message: string }[]];
+  await worker.terminate();
+  if (missing.length > 0) {
+    throw new UserError(missing.map((m) => `${m.message}\n  ${ALTERNATIVE[m.name]}.`).join('\n'));
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The orchestrator's view of the database: one experiment's run queue, its events and its outcome, on top of db/.
+ *
+ * Recovery rules: on start, runs no live process holds (interrupted, failed, and running ones whose heartbeat is
+ * stale; with PGlite, which admits one process, every running one) go back to pending and train again from scratch.
+ * While this process holds runs it beats their heartbeat; an idle slot also takes back the runs of a dead peer.
+ * Retries: a failed attempt goes back to the queue while the run has been tried at most `retries` more times than
+ * when this process started; then the run is recorded failed with its error.
+ */
+import { execFileSync } from 'node:child_process';
+import {
+  claimNextRun,
+  createOrResumeExperiment,
+  ensureRuns,
+  experimentSummary,
+  finishExperiment,
+  finishRun,
+  hasUnfinishedRuns,
+  listRuns,
+  markInterrupted,
+  recordEvent,
+  runCounts,
+  type Database,
+  type RunCounts,
+  type RunOverviewRow,
+} from '../db/index.ts';
+import { heartbeat, requeueRun, resetStaleRuns } from '../db/run-leases.ts';
+import { METRIC_NAMES, type MetricName, type ModelName, type RunEvent, type RunResult, type RunSpec, type Split } from '../workers/protocol.ts';
+import type { SummaryRow } from './summary.ts';
+
+export interface ClaimedRun {
+  runId: number;
+  model: ModelName;
+  runIndex: number;
+  seed: number;
+  /** 1 for the first attempt. */
+  attempt: number;
+  spec: RunSpec;
+  initFrom: string | null;
+}
+
+export interface StudyOutcome {
+  experiment: { id: number; name: string; config: Record<string, unknown> };
+  counts: RunCounts;
+  runs: RunOverviewRow[];
+  summary: SummaryRow[];
+}
+
+export interface RunStore {
+  readonly experimentId: number;
+  /** Runs of the plan that were already completed when this process started. */
+  readonly alreadyCompleted: number;
+  claimNextRun(slot: string): Promise<ClaimedRun | null>;
+  /** Whether runs remain that may still run (this also takes back the runs of a dead peer). */
+  hasUnfinishedRuns(): Promise<boolean>;
+  recordEvent(run: ClaimedRun, event: RunEvent): Promise<void>;
+  completeRun(run: ClaimedRun, result: RunResult): Promise<void>;
+  failRun(run: ClaimedRun, error: string): Promise<{ willRetry: boolean }>;
+  markInterrupted(run: ClaimedRun): Promise<void>;
+  outcome(): Promise<StudyOutcome>;
+  /** Stops the heartbeat (the database itself is closed by its owner). */
+  close(): void;
+}
+
+export interface StoreOptions {
+  experiment: string;
+  config: Record<string, unknown>;
+  datasetDir: string;
+  datasetFingerprint: string;
+  retries: number;
+  runs: { model: ModelName; runIndex: number; seed: number; spec: RunSpec }[];
+  /** Heartbeat period (default 5 s) and the age after which a running run's holder is taken for dead (default 60 s). */
+  heartbeatMs?: number;
+  staleAfterSeconds?: number;
+}
+
+export async function openStore(database: Database, o: StoreOptions): Promise<RunStore> {
+  const staleAfterSeconds = o.staleAfterSeconds ?? 60;
+  const experiment = await createOrResumeExperiment(database, {
+    name: o.experiment,
+    config: o.config,
+    datasetFingerprint: o.datasetFingerprint,
+    datasetDir: o.datasetDir,
+    codeVersion: codeVersion(),
+  });
+  const experimentId = experiment.id;
+  await ensureRuns(database, experimentId, o.runs);
+  // PGlite: this process holds the folder's lock, so no running run has a live holder.
+  await resetStaleRuns(database, experimentId, { staleAfterSeconds: database.kind === 'pglite' ? -1 : staleAfterSeconds, includeFailed: true });
+  const alreadyCompleted = (await runCounts(database, experimentId)).completed;
+  const attemptsAtStart = new Map((await listRuns(database, experimentId)).map((r) => [r.runId, r.attempts]));
+
+  const held = new Set<number>();
+  const beat = setInterval(() => {
+    heartbeat(database, [...held]).catch((err) => process.stderr.write(`warning: heartbeat failed: ${(err as Error).message}\n`));
+  }, o.heartbeatMs ?? 5_000);
+  beat.unref();
+
+  return {
+    experimentId,
+    alreadyCompleted,
+    async claimNextRun(slot) {
+      const run = await claimNextRun(database, experimentId, slot);
+      if (!run) return null;
+      held.add(run.id);
+      return { runId: run.id, model: run.model, runIndex: run.runIndex, seed: run.seed, attempt: run.attempts, spec: run.spec, initFrom: run.initFrom };
+    },
+    async hasUnfinishedRuns() {
+      if (database.kind === 'postgres') await resetStaleRuns(database, experimentId, { staleAfterSeconds });
+      return hasUnfinishedRuns(database, experimentId);
+    },
+    recordEvent: (run, event) => recordEvent(database, run.runId, event),
+    async completeRun(run, result) {
+      // The final event normally stored the result already; recording it again is idempotent.
+      await recordEvent(database, run.runId, { type: 'final', result });
+      await finishRun(database, run.runId, { status: 'completed' });
+      held.delete(run.runId);
+    },
+    async failRun(run, error) {
+      const triedHere = run.attempt - (attemptsAtStart.get(run.runId) ?? 0);
+      const willRetry = triedHere <= o.retries && (await requeueRun(database, run.runId, error));
+      if (!willRetry) await finishRun(database, run.runId, { status: 'failed', error });
+      held.delete(run.runId);
+      return { willRetry };
+    },
+    async markInterrupted(run) {
+      await markInterrupted(database, [run.runId]);
+      held.delete(run.runId);
+    },
+    async outcome() {
+      const counts = await runCounts(database, experimentId);
+      if (counts.pending === 0 && counts.running === 0 && counts.interrupted === 0) await finishExperiment(database, experimentId);
+      return {
+        experiment: { id: experimentId, name: experiment.name, config: experiment.config },
+        counts,
+        runs: await listRuns(database, experimentId),
+        summary: toSummaryRows(await experimentSummary(database, experimentId)),
+      };
+    },
+    close: () => clearInterval(beat),
+  };
+}
+
+/** The metric_summary view's long rows (one per metric) folded into one row per model and split. */
+export function toSummaryRows(rows: { model: string; split: Split; metric: string; n: number; mean: number; stddev: number | null }[]): SummaryRow[] {
+  const out: SummaryRow[] = [];
+  const empty = () => Object.fromEntries(METRIC_NAMES.map((m) => [m, null])) as Record<MetricName, number | null>;
+  for (const r of rows) {
+    let row = out.find((x) => x.model === r.model && x.split === r.split);
+    if (!row) out.push((row = { model: r.model, split: r.split, n: r.n, mean: empty(), std: empty() }));
+    row.mean[r.metric as MetricName] = r.mean;
+    row.std[r.metric as MetricName] = r.stddev;
+  }
+  return out;
+}
+
+function codeVersion(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: import.meta.dirname, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Databases and event streams for the db tests: the same suites run against in-memory PGlite, a PGlite folder and
+ * (when MELANOMA_TEST_PG_URL is set, see scripts/postgres-test-server.sh) a fresh database on a PostgreSQL server.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import postgres from 'postgres';
+import { type Database, openDatabase } from '../../db/index.ts';
+import {
+  MODEL_DEFAULTS,
+  type Metrics,
+  type ModelName,
+  type RunEvent,
+  type RunResult,
+  type RunSpec,
+  SPLITS,
+  STUDY_DEFAULTS,
+  type SplitEvaluation,
+} from '../../workers/protocol.ts';
+
+export const PG_URL = process.env.MELANOMA_TEST_PG_URL;
+
+/** Logs loudly and skips when no PostgreSQL server is configured; returns its URL otherwise. */
+export function pgUrlOrSkip(t: TestContext): string | null {
+  if (PG_URL) return PG_URL;
+  const why = `SKIPPED: ${t.name} needs a PostgreSQL server: set MELANOMA_TEST_PG_URL (eval "$(bash scripts/postgres-test-server.sh)")`;
+  process.stderr.write(`\n*** ${why} ***\n`);
+  t.skip(why);
+  return null;
+}
+
+/** Creates an empty database on the test server; `drop()` removes it. */
+export async function scratchPgDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `melanoma_t_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const a = postgres(serverUrl, { max: 1, onnotice: () => {} });
+      await a.unsafe(`drop database if exists ${name} with (force)`);
+      await a.end();
+    },
+  };
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `melanoma-${prefix}-`));
+}
+
+export interface Backend {
+  name: string;
+  open(): Promise<Database>;
+  /** Removes what open() created (the PostgreSQL database). */
+  cleanup(): Promise<void>;
+}
+
+/** memory://, a new PGlite folder, and a scratch PostgreSQL database (null when the server is not configured). */
+export function backends(): { name: string; make(): Promise<Backend> | null }[] {
+  return [
+    { name: 'PGlite memory', make: async () => ({ name: 'memory', open: () => openDatabase('memory://'), cleanup: async () => {} }) },
+    {
+      name: 'PGlite folder',
+      make: async () => {
+        const dir = join(tempDir('db'), 'db');
+        return { name: 'folder', open: () => openDatabase(dir), cleanup: async () => {} };
+      },
+    },
+    {
+      name: 'PostgreSQL',
+      make: () => {
+        if (!PG_URL) return null;
+        return scratchPgDatabase(PG_URL).then((scratch) => ({ name: 'postgres', open: () => openDatabase(scratch.url), cleanup: scratch.drop }));
+      },
+    },
+  ];
+}
+
+export function specFor(model: ModelName, seed: number): RunSpec {
+  return {
+    model,
+    dataDir: '/data/melanoma',
+    outDir: `/runs/test/${model}-${seed}`,
+    seed,
+    epochs: 4,
+    imageSize: STUDY_DEFAULTS.imageSize,
+    batchSize: STUDY_DEFAULTS.batchSize,
+    learningRate: MODEL_DEFAULTS[model].learningRate,
+    patience: 2,
+    backend: 'cpu',
+    gpu: null,
+    initFrom: null,
+    weights: null,
+    cacheImages: true,
+    saveAugmented: null,
+  };
+}
+
+/** All six metrics derived from one number, so a test can predict every aggregate. */
+export function metrics(v: number): Metrics {
+  return { loss: 1 - v, accuracy: v - 0.05, precision: v - 0.1, recall: v - 0.02, roc_auc: v, pr_auc: v - 0.03 };
+}
+
+function evaluation(split: (typeof SPLITS)[number], v: number): SplitEvaluation {
+  return {
+    split,
+    n: 100,
+    metrics: metrics(v),
+    confusion: { tp: 40, fp: 10, tn: 45, fn: 5 },
+    // The first ROC point's threshold is +Infinity (nothing predicted positive), as in the metric code.
+    roc: { x: [0, 0.1, 0.5, 1], y: [0, 0.6, 0.9, 1], thresholds: [Infinity, 0.8, 0.4, 0] },
+    pr: { x: [0, 0.6, 1], y: [1, 0.9, 0.5], thresholds: [1, 0.5, 0] },
+  };
+}
+
+/**
+ * The events of a run of `epochs` epochs whose best epoch is 2 and whose final test ROC AUC is `testRocAuc`
+ * (val = testRocAuc + 0.01, train = testRocAuc + 0.05).
+ */
+export function runEvents(spec: RunSpec, testRocAuc: number, epochs = 3): RunEvent[] {
+  const history = Array.from({ length: epochs }, (_, i) => ({
+    epoch: i + 1,
+    train: metrics(0.6 + 0.05 * i),
+    val: metrics(i === 1 ? 0.7 : 0.6 + 0.01 * i),
+    seconds: 1.5 + i,
+    learningRate: spec.learningRate,
+  }));
+  const result: RunResult = {
+    spec,
+    backend: 'cpu',
+    backendDetail: 'tfjs-backend-cpu',
+    datasetFingerprint: 'fp',
+    counts: { train: { benign: 40, malignant: 40 }, val: { benign: 10, malignant: 10 }, test: { benign: 10, malignant: 10 } },
+    params: { total: 1234, trainable: 1000 },
+    history,
+    bestEpoch: 2,
+    stoppedEarly: epochs > 2,
+    checkpointDir: `${spec.outDir}/best`,
+    final: [evaluation('train', testRocAuc + 0.05), evaluation('val', testRocAuc + 0.01), evaluation('test', testRocAuc)],
+    seconds: 12.5,
+  };
+  return [
+    { type: 'started', backend: 'cpu', backendDetail: 'tfjs-backend-cpu', datasetFingerprint: 'fp', params: result.params },
+    ...history.flatMap((record): RunEvent[] => [
+      { type: 'epoch', record, best: record.epoch === 2 },
+      ...(record.epoch === 2 ? [{ type: 'checkpoint', epoch: 2, dir: result.checkpointDir } as RunEvent] : []),
+    ]),
+    { type: 'log', message: 'early stop' },
+    { type: 'final', result },
+  ];
+}
+
+/** Row counts of every table of one database, to compare before and after a replay. */
+export async function tableCounts(database: Database): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const table of ['experiments', 'runs', 'epoch_metrics', 'evaluations', 'curve_points', 'run_logs']) {
+    const [row] = await database.query<{ n: number }>(`select count(*)::integer as n from ${table}`);
+    out[table] = row.n;
+  }
+  return out;
+}

@@ -1,0 +1,310 @@
+/**
+ * The database API against every backend: PGlite in memory, a PGlite folder, and PostgreSQL (skipped loudly
+ * without MELANOMA_TEST_PG_URL). Each backend gets one database; each test its own experiment.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import {
+  claimNextRun,
+  createOrResumeExperiment,
+  type Database,
+  ensureRuns,
+  experimentSummary,
+  experimentSummaryWide,
+  finishRun,
+  getRun,
+  hasUnfinishedRuns,
+  listExperiments,
+  listRuns,
+  markInterrupted,
+  MIGRATIONS_DIR,
+  openDatabase,
+  recordEvent,
+  resetUnfinishedRuns,
+  runCounts,
+  runCurves,
+  runEpochs,
+  runEvaluations,
+  runLogMessages,
+} from '../../db/index.ts';
+import { METRIC_NAMES, type ModelName } from '../../workers/protocol.ts';
+import { type Backend, backends, metrics, pgUrlOrSkip, runEvents, specFor, tableCounts } from './fixtures.ts';
+
+const newExperiment = (database: Database, name: string, config: Record<string, unknown> = { runs: 3 }) =>
+  createOrResumeExperiment(database, { name, config, datasetFingerprint: 'fp', datasetDir: '/data', codeVersion: 'v1' });
+
+const plan = (model: ModelName, runIndex: number) => ({ model, runIndex, seed: 100 + runIndex, spec: specFor(model, 100 + runIndex) });
+
+/** Claims the next run of `model`, records its whole event stream and finishes it as `status`. */
+async function runThrough(database: Database, experimentId: number, model: ModelName, testRocAuc: number, status: 'completed' | 'failed' = 'completed') {
+  const run = await claimNextRun(database, experimentId, 'cpu:0', { models: [model] });
+  assert.ok(run, `a ${model} run to claim`);
+  for (const event of runEvents(run.spec, testRocAuc)) await recordEvent(database, run.id, event);
+  return finishRun(database, run.id, { status, error: status === 'failed' ? 'boom' : null });
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const sampleStd = (xs: number[]) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
+
+for (const b of backends()) {
+  describe(b.name, () => {
+    let backend: Backend | null = null;
+    let database: Database;
+    before(async () => {
+      backend = await b.make();
+      if (backend) database = await backend.open();
+    });
+    after(async () => {
+      await database?.close();
+      await backend?.cleanup();
+    });
+    /** A test that needs the backend (skips loudly when PostgreSQL is not configured). */
+    const it = (name: string, fn: (t: TestContext) => Promise<void>) =>
+      test(name, async (t) => {
+        if (!backend) return void pgUrlOrSkip(t);
+        await fn(t);
+      });
+
+    it('migrations create the tables and views, and are recorded', async () => {
+      const rows = await database.query<{ table_name: string; table_type: string }>(
+        `select table_name, table_type from information_schema.tables where table_schema = 'public' order by table_name`,
+      );
+      assert.deepEqual(
+        rows.map((r) => `${r.table_name}:${r.table_type}`),
+        [
+          'curve_points:BASE TABLE', 'epoch_metrics:BASE TABLE', 'evaluations:BASE TABLE', 'experiments:BASE TABLE',
+          'metric_summary:VIEW', 'metric_summary_wide:VIEW', 'run_logs:BASE TABLE', 'run_overview:VIEW', 'runs:BASE TABLE',
+        ],
+      );
+      const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
+      const [applied] = await database.query<{ n: number }>('select count(*)::integer as n from drizzle.__drizzle_migrations');
+      assert.equal(applied.n, journal.entries.length);
+    });
+
+    it('an experiment is resumed by name; a different config is refused unless forced', async () => {
+      const created = await newExperiment(database, 'resume-me', { runs: 3, epochs: 10, nested: { lr: 1e-4 } });
+      assert.equal(created.resumed, false);
+      const again = await newExperiment(database, 'resume-me', { nested: { lr: 0.0001 }, epochs: 10, runs: 3, dropped: undefined });
+      assert.equal(again.resumed, true);
+      assert.equal(again.id, created.id);
+      await assert.rejects(newExperiment(database, 'resume-me', { runs: 5, epochs: 10, nested: { lr: 1e-5 } }), (err: Error) => {
+        assert.equal(err.name, 'UserError');
+        assert.match(err.message, /resume-me/);
+        assert.match(err.message, /nested\.lr \(stored 0\.0001, now 0\.00001\)/);
+        assert.match(err.message, /runs \(stored 3, now 5\)/);
+        assert.doesNotMatch(err.message, /epochs/);
+        return true;
+      });
+      const forced = await createOrResumeExperiment(
+        database,
+        { name: 'resume-me', config: { runs: 5 }, datasetFingerprint: 'fp', datasetDir: '/data', codeVersion: 'v2' },
+        { force: true },
+      );
+      assert.equal(forced.id, created.id);
+      assert.deepEqual(forced.config, { runs: 5 });
+      await assert.rejects(
+        createOrResumeExperiment(database, { name: 'resume-me', config: { runs: 5 }, datasetFingerprint: 'other', datasetDir: '/data', codeVersion: 'v2' }),
+        /dataset fingerprint/,
+      );
+      const listed = (await listExperiments(database)).find((x) => x.name === 'resume-me');
+      assert.equal(listed?.runs, 0);
+    });
+
+    it('ensureRuns is idempotent and links each -ft run to its base', async () => {
+      const x = await newExperiment(database, 'ensure');
+      const items = [plan('mobilenet', 0), plan('mobilenet', 1), plan('mobilenet-ft', 0), plan('mobilenet-ft', 1), plan('baseline', 0)];
+      const first = await ensureRuns(database, x.id, items);
+      const second = await ensureRuns(database, x.id, items);
+      assert.deepEqual(second.map((r) => r.id), first.map((r) => r.id));
+      assert.equal(first[2].baseRunId, first[0].id);
+      assert.equal(first[3].baseRunId, first[1].id);
+      assert.equal(first[4].baseRunId, null);
+      assert.ok(first.every((r) => r.status === 'pending' && r.attempts === 0));
+      assert.equal((await runCounts(database, x.id)).pending, 5);
+      await assert.rejects(ensureRuns(database, x.id, [plan('xception-ft', 0)]), /xception-ft run 0 fine-tunes xception run 0/);
+    });
+
+    it('claims base models first by run index; a -ft run waits for its completed base and gets its checkpoint', async () => {
+      const x = await newExperiment(database, 'claim-order');
+      // Scrambled on purpose: the claim order must not depend on the plan order.
+      await ensureRuns(database, x.id, [plan('xception-ft', 0), plan('xception', 1), plan('xception', 0), plan('baseline', 1), plan('xception-ft', 1)]);
+      const order: string[] = [];
+      const claimed = [];
+      for (let i = 0; i < 3; i++) {
+        const run = await claimNextRun(database, x.id, `gpu:${i}`);
+        assert.ok(run);
+        order.push(`${run.model}#${run.runIndex}`);
+        claimed.push(run);
+      }
+      assert.deepEqual(order, ['xception#0', 'baseline#1', 'xception#1']);
+      assert.equal(claimed[0].status, 'running');
+      assert.equal(claimed[0].slot, 'gpu:0');
+      assert.equal(claimed[0].attempts, 1);
+      assert.equal(await claimNextRun(database, x.id, 'gpu:3'), null, 'the -ft runs wait while their bases run');
+      assert.equal(await hasUnfinishedRuns(database, x.id), true);
+
+      for (const event of runEvents(claimed[2].spec, 0.8)) await recordEvent(database, claimed[2].id, event);
+      await finishRun(database, claimed[2].id, { status: 'completed' });
+      const ft = await claimNextRun(database, x.id, 'gpu:2');
+      assert.equal(`${ft?.model}#${ft?.runIndex}`, 'xception-ft#1');
+      assert.equal(ft?.initFrom, `${claimed[2].spec.outDir}/best`);
+      assert.equal(ft?.spec.initFrom, ft?.initFrom);
+      assert.equal((await getRun(database, ft!.id))?.spec.initFrom, ft?.initFrom);
+      assert.equal(await claimNextRun(database, x.id, 'gpu:2'), null);
+    });
+
+    it('replaying events (one by one, or the whole stream) never duplicates rows', async () => {
+      const x = await newExperiment(database, 'replay');
+      await ensureRuns(database, x.id, [plan('baseline', 0)]);
+      const run = (await claimNextRun(database, x.id, 'cpu:0'))!;
+      const events = runEvents(run.spec, 0.8);
+      const before = await tableCounts(database);
+      for (const event of events) {
+        await recordEvent(database, run.id, event);
+        if (event.type !== 'log') await recordEvent(database, run.id, event); // each event twice
+      }
+      const once = await tableCounts(database);
+      assert.equal(once.epoch_metrics - before.epoch_metrics, 3 * 2);
+      assert.equal(once.evaluations - before.evaluations, 3);
+      assert.equal(once.curve_points - before.curve_points, 3 * (4 + 3));
+      assert.equal(once.run_logs - before.run_logs, 1);
+      for (const event of events.filter((e) => e.type !== 'log')) await recordEvent(database, run.id, event);
+      assert.deepEqual(await tableCounts(database), once);
+
+      const epochs = await runEpochs(database, run.id);
+      assert.deepEqual(epochs.map((e) => `${e.epoch}${e.split}${e.improved ? '*' : ''}`), ['1train', '1val', '2train*', '2val*', '3train', '3val']);
+      assert.equal(epochs[3].rocAuc, 0.7);
+      assert.equal(epochs[2].learningRate, 1e-3);
+      const evals = await runEvaluations(database, run.id);
+      assert.deepEqual(evals.map((e) => e.split), ['train', 'val', 'test']);
+      assert.deepEqual({ n: evals[2].n, tp: evals[2].tp, fp: evals[2].fp, tn: evals[2].tn, fn: evals[2].fn }, { n: 100, tp: 40, fp: 10, tn: 45, fn: 5 });
+      assert.equal(evals[2].rocAuc, 0.8);
+      await finishRun(database, run.id, { status: 'completed' });
+      const stored = (await getRun(database, run.id))!;
+      assert.equal(stored.experiment, 'replay');
+      assert.deepEqual(
+        { best: stored.bestEpoch, early: stored.stoppedEarly, ckpt: stored.checkpointDir, s: stored.durationSeconds, p: stored.paramsTotal, b: stored.backend },
+        { best: 2, early: true, ckpt: `${run.spec.outDir}/best`, s: 12.5, p: 1234, b: 'cpu' },
+      );
+      assert.deepEqual((await runLogMessages(database, run.id)).map((l) => [l.attempt, l.message]), [[1, 'early stop']]);
+    });
+
+    it('curves keep their infinite thresholds and come back as parallel arrays', async () => {
+      const x = await newExperiment(database, 'curves');
+      await ensureRuns(database, x.id, [plan('baseline', 0)]);
+      const run = (await claimNextRun(database, x.id, 'cpu:0'))!;
+      for (const event of runEvents(run.spec, 0.8)) await recordEvent(database, run.id, event);
+      const curves = await runCurves(database, run.id);
+      assert.deepEqual(curves.map((c) => `${c.split}/${c.kind}`), ['train/pr', 'train/roc', 'val/pr', 'val/roc', 'test/pr', 'test/roc']);
+      const roc = curves.find((c) => c.split === 'test' && c.kind === 'roc')!;
+      assert.deepEqual(roc, { split: 'test', kind: 'roc', x: [0, 0.1, 0.5, 1], y: [0, 0.6, 0.9, 1], thresholds: [Infinity, 0.8, 0.4, 0] });
+    });
+
+    it('metric_summary is the mean and sample std of completed runs, like a hand computation', async () => {
+      const x = await newExperiment(database, 'summary');
+      await ensureRuns(database, x.id, [plan('baseline', 0), plan('baseline', 1), plan('baseline', 2), plan('baseline', 3), plan('mobilenet', 0)]);
+      const aucs = [0.81, 0.85, 0.9];
+      for (const v of aucs) await runThrough(database, x.id, 'baseline', v);
+      await runThrough(database, x.id, 'baseline', 0.2, 'failed'); // evaluated, but failed: not in the summary
+      await runThrough(database, x.id, 'mobilenet', 0.88);
+
+      const rows = await experimentSummary(database, x.id);
+      assert.equal(rows.length, 2 * 3 * METRIC_NAMES.length);
+      assert.deepEqual([...new Set(rows.map((r) => r.model))], ['baseline', 'mobilenet']);
+      const offsets = { train: 0.05, val: 0.01, test: 0 } as const;
+      for (const r of rows.filter((row) => row.model === 'baseline')) {
+        const values = aucs.map((v) => metrics(v + offsets[r.split])[r.metric as keyof ReturnType<typeof metrics>]);
+        assert.equal(r.n, 3);
+        assert.ok(Math.abs(r.mean - mean(values)) < 1e-12, `${r.split} ${r.metric} mean ${r.mean} vs ${mean(values)}`);
+        assert.ok(Math.abs(r.stddev! - sampleStd(values)) < 1e-12, `${r.split} ${r.metric} std ${r.stddev} vs ${sampleStd(values)}`);
+        assert.equal(r.min, Math.min(...values));
+        assert.equal(r.max, Math.max(...values));
+      }
+      const testAuc = rows.find((r) => r.model === 'baseline' && r.split === 'test' && r.metric === 'roc_auc')!;
+      assert.ok(Math.abs(testAuc.mean - 0.8533333333333334) < 1e-12);
+      assert.ok(Math.abs(testAuc.stddev! - 0.045092497528228976) < 1e-12);
+      const single = rows.find((r) => r.model === 'mobilenet' && r.split === 'test' && r.metric === 'roc_auc')!;
+      assert.deepEqual([single.n, single.mean, single.stddev], [1, 0.88, null]);
+
+      const wide = await experimentSummaryWide(database, x.id);
+      const wideTest = wide.find((w) => w.model === 'baseline' && w.split === 'test')!;
+      assert.equal(wideTest.n, 3);
+      assert.ok(Math.abs(wideTest.rocAucMean - testAuc.mean) < 1e-12);
+      assert.ok(Math.abs(wideTest.rocAucStd! - testAuc.stddev!) < 1e-12);
+
+      const overview = await listRuns(database, x.id);
+      assert.deepEqual(overview.map((o) => `${o.model}#${o.runIndex}:${o.status}`), [
+        'baseline#0:completed', 'baseline#1:completed', 'baseline#2:completed', 'baseline#3:failed', 'mobilenet#0:completed',
+      ]);
+      assert.equal(overview[1].testRocAuc, 0.85);
+      assert.equal(overview[1].epochs, 3);
+      assert.equal(overview[3].error, 'boom');
+    });
+
+    it('a restart resets unfinished runs, drops their partial rows, and the rerun does not duplicate', async () => {
+      const x = await newExperiment(database, 'restart');
+      await ensureRuns(database, x.id, [plan('baseline', 0), plan('baseline', 1), plan('baseline', 2)]);
+      await runThrough(database, x.id, 'baseline', 0.8);
+      const running = (await claimNextRun(database, x.id, 'cpu:0'))!;
+      const interrupted = (await claimNextRun(database, x.id, 'cpu:1'))!;
+      const events = runEvents(running.spec, 0.7);
+      for (const e of events.slice(0, 3)) await recordEvent(database, running.id, e);
+      for (const e of events.slice(0, 3)) await recordEvent(database, interrupted.id, e);
+      assert.equal(await markInterrupted(database, [interrupted.id]), 1);
+      assert.equal((await getRun(database, interrupted.id))?.status, 'interrupted');
+
+      const reset = await resetUnfinishedRuns(database, x.id);
+      assert.deepEqual(reset.map((r) => r.id).sort(), [running.id, interrupted.id].sort());
+      assert.ok(reset.every((r) => r.status === 'pending' && r.slot === null && r.bestEpoch === null));
+      assert.equal((await runEpochs(database, running.id)).length, 0);
+      assert.equal((await runEpochs(database, interrupted.id)).length, 0);
+      assert.deepEqual(await runCounts(database, x.id), { pending: 2, running: 0, completed: 1, failed: 0, interrupted: 0, blocked: 0 });
+
+      const before = await tableCounts(database);
+      await runThrough(database, x.id, 'baseline', 0.7);
+      await runThrough(database, x.id, 'baseline', 0.75);
+      const after = await tableCounts(database);
+      assert.equal(after.epoch_metrics - before.epoch_metrics, 2 * 3 * 2);
+      assert.equal((await getRun(database, running.id))?.attempts, 2);
+      assert.equal(await hasUnfinishedRuns(database, x.id), false);
+      assert.equal((await experimentSummary(database, x.id)).find((r) => r.split === 'test' && r.metric === 'roc_auc')?.n, 3);
+    });
+
+    it('a -ft run whose base failed is blocked, not unfinished; completing needs a final evaluation', async () => {
+      const x = await newExperiment(database, 'blocked');
+      await ensureRuns(database, x.id, [plan('mobilenet', 0), plan('mobilenet-ft', 0)]);
+      const base = (await claimNextRun(database, x.id, 'cpu:0'))!;
+      await assert.rejects(finishRun(database, base.id, { status: 'completed' }), /no final evaluation/);
+      await finishRun(database, base.id, { status: 'failed', error: 'out of memory' });
+      assert.equal(await claimNextRun(database, x.id, 'cpu:0'), null);
+      assert.deepEqual(await runCounts(database, x.id), { pending: 1, running: 0, completed: 0, failed: 1, interrupted: 0, blocked: 1 });
+      assert.equal(await hasUnfinishedRuns(database, x.id), false);
+      // Retrying failed runs unblocks it.
+      assert.equal((await resetUnfinishedRuns(database, x.id, { includeFailed: true })).length, 1);
+      assert.equal(await hasUnfinishedRuns(database, x.id), true);
+      assert.equal((await claimNextRun(database, x.id, 'cpu:0'))?.model, 'mobilenet');
+    });
+
+    it('readOnlyQuery answers in column order and refuses writes and several statements', async () => {
+      const out = await database.readOnlyQuery(`select 1 as a, 'x' as a, 2.5::float8 as b`, { timeoutMs: 5000 });
+      assert.deepEqual(out, { columns: ['a', 'a', 'b'], rows: [[1, 'x', 2.5]] });
+      const before = await tableCounts(database);
+      await assert.rejects(database.readOnlyQuery('delete from runs', { timeoutMs: 5000 }), /read-only transaction/);
+      await assert.rejects(database.readOnlyQuery('commit; delete from runs', { timeoutMs: 5000 }), /multiple commands/);
+      assert.deepEqual(await tableCounts(database), before);
+    });
+
+    if (b.name === 'PGlite folder') {
+      it('a reopened folder keeps its data', async () => {
+        const { target } = database;
+        const n = (await listExperiments(database)).length;
+        await database.close();
+        database = await openDatabase(target);
+        assert.equal((await listExperiments(database)).length, n);
+        assert.ok(n > 0);
+      });
+    }
+  });
+}

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { createSlotRunner } from '../../orchestrator/slot-runner.ts';
+import type { RunEvent, RunSpec } from '../../workers/protocol.ts';
+
+const THREAD_FILE = join(import.meta.dirname, 'fixtures', 'fake-thread.mjs');
+const work = mkdtempSync(join(tmpdir(), 'orch-slot-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+const spec = (seed: number): RunSpec => ({
+  model: 'baseline', dataDir: work, outDir: join(work, `run-${seed}`), seed, epochs: 3, imageSize: 64, batchSize: 8,
+  learningRate: 1e-3, patience: 10, backend: 'cpu', gpu: null, initFrom: null, weights: null, cacheImages: false, saveAugmented: null,
+});
+
+// Seeds 2, 3, 4 (run indices 1, 2, 3) fail on their first attempt: thrown, process.exit in the thread, uncaught in a timer.
+process.env.FAKE_THREAD_FAULTS = JSON.stringify([
+  { model: 'baseline', runIndex: 1, kind: 'throw', times: 1 },
+  { model: 'baseline', runIndex: 2, kind: 'exit', times: 1 },
+  { model: 'baseline', runIndex: 3, kind: 'timer', times: 1 },
+]);
+
+for (const mode of ['thread', 'process'] as const) {
+  test(`${mode} slot: every event arrives in order before the run settles; a crashed ${mode} is replaced`, async () => {
+    process.env.FAKE_THREAD_STATE = mkdtempSync(join(work, 'faults-'));
+    const runner = createSlotRunner({ name: 'cpu0', gpu: null }, { mode, threadFile: THREAD_FILE });
+    try {
+      const events: RunEvent['type'][] = [];
+      const result = await runner.run(spec(1), (e) => events.push(e.type));
+      assert.deepEqual(events, ['started', 'epoch', 'checkpoint', 'epoch', 'checkpoint', 'epoch', 'checkpoint', 'final']);
+      assert.equal(result.history.length, 3);
+
+      for (const [seed, message] of [[2, /injected failure/], [3, mode === 'thread' ? /exited with code: 3/ : /exited \(code 3\)/], [4, mode === 'thread' ? /uncaught error in a timer/ : /exited \(code 1\)/]] as const) {
+        const seen: string[] = [];
+        await assert.rejects(runner.run(spec(seed), (e) => seen.push(e.type)), message);
+        assert.deepEqual(seen, ['started']);
+        // The slot still works: the same run succeeds on its second attempt.
+        const again = await runner.run(spec(seed), () => {});
+        assert.equal(again.spec.seed, seed);
+      }
+    } finally {
+      await runner.close();
+    }
+  });
+}
+
+test('aborting a run kills it', async () => {
+  process.env.FAKE_THREAD_DELAY_MS = '60000';
+  const runner = createSlotRunner({ name: 'cpu0', gpu: null }, { mode: 'thread', threadFile: THREAD_FILE });
+  delete process.env.FAKE_THREAD_DELAY_MS;
+  try {
+    const controller = new AbortController();
+    const running = runner.run(spec(50), () => {}, controller.signal);
+    setTimeout(() => controller.abort(), 300);
+    await assert.rejects(running, /abort/i);
+  } finally {
+    await runner.close();
+  }
+});

@@ -1,0 +1,243 @@
+/**
+ * The JSON API and the server's guards, with plain fetch against a started server: the numbers match the
+ * database, unknown ids are 404, bad parameters 400, nothing but GET/HEAD is allowed, no request reaches a file
+ * outside the served folders, names with markup come back as data.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { openDatabase, type Database } from '../../db/index.ts';
+import { startServer, type RunningServer } from '../../web/server.ts';
+import { METRIC_NAMES } from '../../workers/protocol.ts';
+import { buildExperiment, oneClassStudy, smallStudy, XSS_NAME, type BuiltExperiment } from './fixtures.ts';
+
+let db: Database;
+let server: RunningServer;
+let study: BuiltExperiment;
+let oneClass: BuiltExperiment;
+
+before(async () => {
+  db = await openDatabase('memory://');
+  study = await buildExperiment(db, smallStudy());
+  oneClass = await buildExperiment(db, oneClassStudy());
+  server = await startServer({ db, port: 0, dataDir: null });
+});
+
+after(async () => {
+  await server?.close();
+  await db?.close();
+});
+
+async function get(path: string, init?: RequestInit) {
+  const res = await fetch(server.url + path, { redirect: 'manual', ...init });
+  const body = await res.text();
+  const json = body && res.headers.get('content-type')?.includes('application/json') ? JSON.parse(body) : null;
+  return { status: res.status, headers: res.headers, body, json };
+}
+
+describe('JSON API', () => {
+  test('binds 127.0.0.1 by default', () => {
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  test('/api/experiments lists experiments newest first with run counts', async () => {
+    const { status, json } = await get('/api/experiments');
+    assert.equal(status, 200);
+    assert.deepEqual(json.map((x: { id: number }) => x.id), [oneClass.experimentId, study.experimentId]);
+    const x = json[1];
+    assert.equal(x.name, XSS_NAME);
+    assert.deepEqual(x.models, ['baseline', 'xception']);
+    assert.deepEqual(x.counts, { total: 7, done: 4, failed: 1, running: 1, pending: 1, interrupted: 0 });
+    assert.equal(x.status, 'running');
+    assert.equal(json[0].status, 'completed');
+    assert.ok(json[0].seconds >= 0 && typeof x.startedAt === 'string');
+  });
+
+  test('/api/experiments/:id has every run with its test metrics', async () => {
+    const { json } = await get(`/api/experiments/${study.experimentId}`);
+    assert.deepEqual(json.runs.map((r: { id: number }) => r.id), study.runIds);
+    const [first] = json.runs;
+    const [row] = await db.query<{ accuracy: number; roc_auc: number }>("select accuracy, roc_auc from evaluations where run_id = $1 and split = 'test'", [first.id]);
+    assert.equal(first.test.accuracy, row.accuracy);
+    assert.equal(first.test.roc_auc, row.roc_auc);
+    assert.deepEqual(json.runs.map((r: { status: string }) => r.status), ['completed', 'completed', 'failed', 'completed', 'completed', 'running', 'pending']);
+    assert.match(json.runs[2].error, /injected failure/);
+    assert.equal(json.runs[3].gpu, 0);
+  });
+
+  test('/api/experiments/:id/summary is metric_summary (completed runs only)', async () => {
+    const { json } = await get(`/api/experiments/${study.experimentId}/summary`);
+    const sql = await db.query<{ model: string; split: string; metric: string; n: number; mean: number; stddev: number | null }>(
+      'select model, split, metric, n, mean, stddev from metric_summary where experiment_id = $1',
+      [study.experimentId],
+    );
+    assert.equal(json.rows.length, 2 * 3 * METRIC_NAMES.length);
+    assert.equal(json.rows.length, sql.length);
+    for (const s of sql) {
+      const r = json.rows.find((x: { model: string; split: string; metric: string }) => x.model === s.model && x.split === s.split && x.metric === s.metric);
+      assert.ok(r, `${s.model} ${s.split} ${s.metric}`);
+      assert.equal(r.n, 2, 'the failed and running runs are not in the summary');
+      assert.equal(r.mean, s.mean);
+      assert.equal(r.std, s.stddev);
+    }
+  });
+
+  test('NaN metrics (AUC of a one-class split) arrive as null', async () => {
+    const summary = (await get(`/api/experiments/${oneClass.experimentId}/summary`)).json;
+    const valAuc = summary.rows.find((r: { split: string; metric: string }) => r.split === 'val' && r.metric === 'roc_auc');
+    assert.equal(valAuc.mean, null);
+    const testAuc = summary.rows.find((r: { split: string; metric: string }) => r.split === 'test' && r.metric === 'roc_auc');
+    assert.ok(testAuc.mean > 0.5);
+    const run = (await get(`/api/runs/${oneClass.runIds[0]}`)).json;
+    assert.equal(run.evaluations.find((e: { split: string }) => e.split === 'val').metrics.roc_auc, null);
+  });
+
+  test('/api/runs/:id, /epochs and /curves', async () => {
+    const id = study.runIds[0];
+    const run = (await get(`/api/runs/${id}`)).json;
+    assert.equal(run.experimentName, XSS_NAME);
+    assert.deepEqual(run.evaluations.map((e: { split: string }) => e.split), ['train', 'val', 'test']);
+    const [cm] = await db.query<{ tp: number; fp: number; tn: number; fn: number }>("select tp, fp, tn, fn from evaluations where run_id = $1 and split = 'test'", [id]);
+    assert.deepEqual(run.evaluations[2].confusion, cm);
+    assert.equal(run.stoppedEarly, true);
+    assert.ok(run.bestEpoch >= 1 && run.checkpointDir.endsWith('/best'));
+
+    const epochs = (await get(`/api/runs/${id}/epochs`)).json;
+    assert.equal(epochs.epochs.length, 14);
+    assert.ok(epochs.epochs.every((e: { train: object; val: object }) => e.train && e.val));
+    assert.equal(epochs.bestEpoch, run.bestEpoch);
+
+    const curves = (await get(`/api/runs/${id}/curves`)).json;
+    assert.deepEqual(curves.curves.map((c: { split: string; kind: string }) => `${c.split}/${c.kind}`), ['train/pr', 'train/roc', 'val/pr', 'val/roc', 'test/pr', 'test/roc']);
+    const roc = curves.curves.find((c: { split: string; kind: string }) => c.split === 'test' && c.kind === 'roc');
+    assert.equal(roc.x.length, roc.y.length);
+    assert.ok(roc.x.length > 10);
+    assert.equal(roc.auc, run.evaluations[2].metrics.roc_auc);
+  });
+
+  test('a running run has its epochs so far and its best epoch so far', async () => {
+    const epochs = (await get(`/api/runs/${study.runIds[5]}/epochs`)).json;
+    assert.equal(epochs.status, 'running');
+    assert.equal(epochs.epochs.length, 8);
+    assert.ok(epochs.bestEpoch >= 1 && epochs.bestEpoch <= 8);
+  });
+
+  test('/api/experiments/:id/compare gives every run of the model and per-epoch bands from SQL', async () => {
+    const { json } = await get(`/api/experiments/${study.experimentId}/compare?model=xception`);
+    assert.deepEqual(json.runs.map((r: { status: string }) => r.status), ['completed', 'completed', 'running', 'pending']);
+    const val = json.bands.val.roc_auc;
+    assert.equal(val.length, 20, 'the longest run has 20 epochs');
+    assert.equal(val[0].n, 3, 'epoch 1: two completed runs and the running one');
+    assert.equal(val[15].n, 2, 'epoch 16: the 16- and 20-epoch runs');
+    assert.equal(val[16].n, 1, 'epoch 17: only the 20-epoch run');
+    assert.equal(val[16].std, null);
+    const values = json.runs.slice(0, 3).map((r: { epochs: { val: { roc_auc: number } }[] }) => r.epochs[0].val.roc_auc);
+    const mean = values.reduce((a: number, b: number) => a + b, 0) / 3;
+    assert.ok(Math.abs(val[0].mean - mean) < 1e-12);
+    const baseline = (await get(`/api/experiments/${study.experimentId}/compare?model=baseline`)).json;
+    assert.equal(baseline.bands.val.loss[0].n, 2, 'a failed run is overlaid but not in the bands');
+    assert.equal(baseline.runs.length, 3);
+  });
+});
+
+describe('errors', () => {
+  for (const path of ['/api/experiments/999', '/api/experiments/999/summary', '/api/experiments/999/compare?model=baseline', '/api/runs/999', '/api/runs/999/epochs', '/api/runs/999/curves', '/api/runs/abc', '/api/runs/1.5', '/api/runs/0', '/api/nothing-here']) {
+    test(`${path} is a JSON 404`, async () => {
+      const { status, json } = await get(path);
+      assert.equal(status, 404);
+      assert.match(json.error, /not found/);
+    });
+  }
+
+  for (const path of ['/experiments/999', '/runs/999', '/runs/abc', '/nothing-here', '/experiments/999/compare?model=baseline']) {
+    test(`${path} is an HTML 404 page`, async () => {
+      const { status, headers, body } = await get(path);
+      assert.equal(status, 404);
+      assert.match(headers.get('content-type') ?? '', /text\/html/);
+      assert.match(body, /404 Not found/);
+    });
+  }
+
+  test('bad query parameters are 400 with a message naming them', async () => {
+    const cases: [string, RegExp][] = [
+      [`/api/experiments/${study.experimentId}/compare?model=resnet`, /'model' must be one of baseline/],
+      [`/api/experiments/${study.experimentId}/compare`, /'model'/],
+      [`/api/experiments/${study.experimentId}/compare?model=baseline&model=xception`, /'model'/],
+      [`/api/experiments/${study.experimentId}/compare?model=baseline&colour=red`, /unknown query parameter\(s\) 'colour'/],
+      ['/api/experiments?limit=5', /unknown query parameter\(s\) 'limit'/],
+      [`/api/runs/${study.runIds[0]}?x=1`, /unknown query parameter/],
+    ];
+    for (const [path, message] of cases) {
+      const { status, json } = await get(path);
+      assert.equal(status, 400, path);
+      assert.match(json.error, message, path);
+    }
+    const page = await get(`/experiments/${study.experimentId}/compare?model=resnet`);
+    assert.equal(page.status, 400);
+    assert.match(page.body, /400 Bad request/);
+  });
+
+  test('the server is read-only: other methods are 405 and change nothing', async () => {
+    const count = async () => (await db.query<{ n: number }>('select (select count(*) from experiments) + (select count(*) from runs) + (select count(*) from epoch_metrics) as n'))[0].n;
+    const before = await count();
+    for (const [method, path] of [['POST', '/api/experiments'], ['DELETE', `/api/runs/${study.runIds[0]}`], ['PUT', `/api/experiments/${study.experimentId}`], ['PATCH', '/api/runs/1'], ['POST', '/'], ['DELETE', '/static/style.css'], ['OPTIONS', '/api/experiments']]) {
+      const { status, headers } = await get(path, { method, body: method === 'OPTIONS' ? undefined : '{"name":"x"}', headers: { 'content-type': 'application/json' } });
+      assert.equal(status, 405, `${method} ${path}`);
+      assert.equal(headers.get('allow'), 'GET, HEAD');
+    }
+    assert.equal(await count(), before);
+    const head = await get('/api/experiments', { method: 'HEAD' });
+    assert.equal(head.status, 200);
+  });
+
+  test('no request reads a file outside the served folders', async () => {
+    const paths = [
+      '/static/..%2f..%2fpackage.json',
+      '/static/..%2fserver.ts',
+      '/static/%2e%2e/%2e%2e/package.json',
+      '/static/%2e%2e%2f%2e%2e%2fpackage.json',
+      '/static/....//....//package.json',
+      '/static//etc/passwd',
+      '/static/%2fetc%2fpasswd',
+      '/static/..%5c..%5cpackage.json',
+      '/vendor/..%2f..%2fpackage.json',
+      '/vendor/chart.umd.js%2f..%2f..%2fpackage.json',
+      '/static/%00',
+      '/static/.hidden',
+      '/../../etc/passwd',
+      '/%2e%2e/%2e%2e/etc/passwd',
+    ];
+    for (const path of paths) {
+      const { status, body } = await get(path);
+      assert.ok(status === 400 || status === 403 || status === 404, `${path}: ${status}`);
+      assert.doesNotMatch(body, /"dependencies"|root:x:0|startServer/, path);
+    }
+  });
+
+  test('dataset file ids are integers, never paths', async () => {
+    // No dataset folder in this server: /api/dataset says how to get one.
+    const ds = await get('/api/dataset');
+    assert.equal(ds.status, 404);
+    assert.match(ds.json.error, /--data/);
+    for (const id of ['..%2f..%2fetc%2fpasswd', '%2fetc%2fpasswd', '-1', '1e3', '0x10', '1.0', 'train%2fbenign%2f1.jpg', '1%2f..%2f2']) {
+      const { status, json } = await get(`/api/dataset/images/${id}`);
+      assert.equal(status, 400, id);
+      assert.match(json.error, /file id .* must be a non-negative integer/, id);
+    }
+    // fetch resolves a literal '..' segment itself: the request that arrives is for another route.
+    assert.equal((await get('/api/dataset/images/%2e%2e')).status, 404);
+  });
+
+  test('names with markup are data: JSON for the API, escaped text in error pages', async () => {
+    const { headers, body } = await get(`/api/experiments/${study.experimentId}`);
+    assert.match(headers.get('content-type') ?? '', /^application\/json/);
+    assert.equal(JSON.parse(body).name, XSS_NAME);
+    const shell = await get(`/experiments/${study.experimentId}`);
+    assert.equal(shell.status, 200);
+    assert.doesNotMatch(shell.body, /__xss/, 'the page shell holds no data');
+    assert.match(shell.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+    const notFound = await get('/runs/%3Cscript%3Ealert(1)%3C%2Fscript%3E');
+    assert.equal(notFound.status, 404);
+    assert.doesNotMatch(notFound.body, /<script>alert/);
+    assert.match(notFound.body, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+  });
+});

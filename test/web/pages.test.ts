@@ -1,0 +1,238 @@
+/**
+ * The views in headless Chromium: the summary table shows metric_summary's numbers, charts hold data points, a
+ * run shows its confusion matrix and curves, the compare view its bands, a running run gains epochs without a
+ * reload, names with markup stay text. Screenshots of each view go to test-output/screenshots/.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { openDatabase, recordEvent, type Database } from '../../db/index.ts';
+import { startServer, type RunningServer } from '../../web/server.ts';
+import { METRIC_NAMES } from '../../workers/protocol.ts';
+import { hasChromium, launchBrowser, openPage, screenshot, CHROMIUM } from './browser.ts';
+import { buildExperiment, oneClassStudy, smallStudy, XSS_NAME, type BuiltExperiment } from './fixtures.ts';
+import { runEvents } from './run-events.ts';
+
+const skip = hasChromium() ? false : `SKIPPED: the page tests need Chromium at ${CHROMIUM} (.ci/system-packages.sh installs it)`;
+if (skip) process.stderr.write(`\n*** ${skip} ***\n`);
+
+let db: Database;
+let server: RunningServer;
+let browser: Browser;
+let study: BuiltExperiment;
+let oneClass: BuiltExperiment;
+
+before(async () => {
+  if (skip) return;
+  db = await openDatabase('memory://');
+  study = await buildExperiment(db, smallStudy());
+  oneClass = await buildExperiment(db, oneClassStudy());
+  server = await startServer({ db, port: 0, dataDir: null });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await db?.close();
+});
+
+/** Opens a view and waits for its module to have drawn `ready`; fails on any console error or exception. */
+async function view(path: string, ready: string, viewport?: { width: number; height: number }): Promise<{ page: Page; problems: string[] }> {
+  const opened = await openPage(browser, viewport);
+  await opened.page.goto(server.url + path);
+  await opened.page.waitForSelector(ready, { timeout: 10_000 });
+  return opened;
+}
+
+/** Number of points per dataset of the Chart.js chart drawn on `selector`'s canvas. */
+function chartPoints(page: Page, selector: string): Promise<{ label: string; points: number; fill: unknown }[]> {
+  return page.$eval(`${selector} canvas`, (canvas) => {
+    const chart = (globalThis as unknown as { Chart: { getChart(c: unknown): { data: { datasets: { label: string; data: unknown[]; fill?: unknown }[] } } } }).Chart.getChart(canvas);
+    return chart.data.datasets.map((d) => ({ label: d.label, points: d.data.filter((p) => p !== null && (typeof p !== 'object' || (p as { y: unknown }).y !== null)).length, fill: d.fill ?? null }));
+  });
+}
+
+const fmt = (mean: number | null, std: number | null) =>
+  mean === null || !Number.isFinite(mean) ? '—' : std === null ? mean.toFixed(3) : `${mean.toFixed(3)} ± ${std.toFixed(3)}`;
+
+describe('pages', { skip }, () => {
+  test('experiments list: counts, names as text', async () => {
+    const { page, problems } = await view('/', '#experiments-table');
+    const rows = await page.$$eval('#experiments-table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    assert.equal(rows.length, 2);
+    const row = rows.find((r) => r[0] === XSS_NAME)!;
+    assert.ok(row, 'the name is shown verbatim, as text');
+    assert.deepEqual(row.slice(1, 7), ['running', '/data/melanoma', 'baseline, xception', '4 / 7', '1', '1']);
+    assert.equal(await page.evaluate(() => (globalThis as { __xss?: number }).__xss), undefined);
+    await screenshot(page, 'experiments');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('experiment: summary table equals metric_summary, chart has bars with error bars, runs listed', async () => {
+    const { page, problems } = await view(`/experiments/${study.experimentId}`, '#summary-table');
+    assert.equal(await page.title(), `${XSS_NAME} · melanoma study`);
+    assert.equal(await page.$eval('h1', (h) => h.firstChild!.textContent), XSS_NAME);
+    const rows = await db.query<{ model: string; split: string; metric: string; n: number; mean: number; stddev: number | null }>(
+      'select model, split, metric, n, mean, stddev from metric_summary where experiment_id = $1',
+      [study.experimentId],
+    );
+    assert.equal(rows.length, 36);
+    const cells = await page.$$eval('#summary-table tbody tr[data-model]', (trs) =>
+      trs.map((tr) => ({
+        model: tr.getAttribute('data-model'),
+        split: tr.getAttribute('data-split'),
+        n: tr.querySelector('td')!.textContent,
+        values: Object.fromEntries([...tr.querySelectorAll('td[data-metric]')].map((td) => [td.getAttribute('data-metric'), td.firstChild!.textContent])),
+        best: [...tr.querySelectorAll('td.best')].map((td) => td.getAttribute('data-metric')),
+      })),
+    );
+    assert.equal(cells.length, 6);
+    for (const r of rows) {
+      const cell = cells.find((c) => c.model === r.model && c.split === r.split)!;
+      assert.equal(cell.values[r.metric], fmt(r.mean, r.stddev), `${r.model} ${r.split} ${r.metric}`);
+      assert.equal(cell.n, String(r.n));
+    }
+    // Best per column within a split: lowest loss, highest otherwise.
+    for (const split of ['train', 'val', 'test']) {
+      for (const metric of METRIC_NAMES) {
+        const candidates = rows.filter((r) => r.split === split && r.metric === metric);
+        const best = candidates.reduce((a, b) => ((metric === 'loss' ? b.mean < a.mean : b.mean > a.mean) ? b : a));
+        const marked = cells.filter((c) => c.split === split && c.best.includes(metric)).map((c) => c.model);
+        assert.deepEqual(marked, [best.model], `${split} ${metric}`);
+      }
+    }
+
+    const bars = await chartPoints(page, '#summary-chart');
+    assert.deepEqual(bars.map((b) => b.label), ['baseline (n=2)', 'xception (n=2)']);
+    assert.ok(bars.every((b) => b.points === 6));
+    const errorBars = await page.$eval('#summary-chart canvas', (c) =>
+      (globalThis as unknown as { Chart: { getChart(c: unknown): { data: { datasets: { errorBars: number[] }[] } } } }).Chart.getChart(c).data.datasets.map((d) => d.errorBars),
+    );
+    const testAucStd = rows.find((r) => r.model === 'xception' && r.split === 'test' && r.metric === 'roc_auc')!.stddev;
+    assert.equal(errorBars[1][4], testAucStd);
+
+    const runLinks = await page.$$eval('#runs-table tbody tr a', (as) => as.map((a) => a.getAttribute('href')));
+    assert.deepEqual(runLinks, study.runIds.map((id) => `/runs/${id}`));
+    await screenshot(page, 'experiment');
+
+    // Sort by test ROC AUC: the best model comes first within each split.
+    await page.click('button[data-sort="roc_auc"]');
+    const order = await page.$$eval('#summary-table tbody tr[data-split="test"]', (trs) => trs.map((tr) => tr.getAttribute('data-model')));
+    const testAuc = rows.filter((r) => r.split === 'test' && r.metric === 'roc_auc').sort((a, b) => b.mean - a.mean);
+    assert.deepEqual(order, testAuc.map((r) => r.model));
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('experiment at a phone width: no horizontal overflow of the page', async () => {
+    const { page, problems } = await view(`/experiments/${study.experimentId}`, '#summary-table', { width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
+    await screenshot(page, 'experiment-phone');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('run: history with best epoch, confusion matrix of the database, ROC and PR curves', async () => {
+    const id = study.runIds[0];
+    const { page, problems } = await view(`/runs/${id}`, '#confusion-table');
+    const [cm] = await db.query<{ tp: number; fp: number; tn: number; fn: number; n: number }>("select tp, fp, tn, fn, n from evaluations where run_id = $1 and split = 'test'", [id]);
+    const cell = (what: string) => page.$eval(`#confusion-table td[data-cell^="${what}"] strong`, (s) => s.textContent);
+    assert.equal(await cell('TP'), String(cm.tp));
+    assert.equal(await cell('FP'), String(cm.fp));
+    assert.equal(await cell('TN'), String(cm.tn));
+    assert.equal(await cell('FN'), String(cm.fn));
+    const recall = await page.$eval('#confusion-table td[data-cell^="TP"] .rate', (s) => s.textContent);
+    assert.equal(recall, `${((100 * cm.tp) / (cm.tp + cm.fn)).toFixed(1)}% TP (recall)`);
+
+    const loss = await chartPoints(page, '#history-loss');
+    assert.deepEqual(loss.map((d) => [d.label, d.points]), [['train', 14], ['val', 14]]);
+    const markers = await page.$eval('#history-loss canvas', (c) =>
+      (globalThis as unknown as { Chart: { getChart(c: unknown): { options: { plugins: { markers: { lines: { label: string }[] } } } } } }).Chart.getChart(c).options.plugins.markers.lines.map((l) => l.label),
+    );
+    const [run] = await db.query<{ best_epoch: number }>('select best_epoch from runs where id = $1', [id]);
+    assert.deepEqual(markers, [`best: ${run.best_epoch}`, 'early stop: 14']);
+
+    const roc = await chartPoints(page, '#roc-chart');
+    assert.deepEqual(roc.map((d) => d.label.replace(/\(AUC [\d.]+\)/, '(AUC x)')), ['train (AUC x)', 'val (AUC x)', 'test (AUC x)', 'chance']);
+    assert.ok(roc.slice(0, 3).every((d) => d.points > 10));
+    const [auc] = await db.query<{ roc_auc: number }>("select roc_auc from evaluations where run_id = $1 and split = 'test'", [id]);
+    assert.equal(roc[2].label, `test (AUC ${auc.roc_auc.toFixed(3)})`);
+    const pr = await chartPoints(page, '#pr-chart');
+    assert.equal(pr.length, 4);
+    assert.ok(pr.slice(0, 3).every((d) => d.points > 10));
+    const crumbs = await page.$eval('.crumbs', (p) => p.textContent);
+    assert.ok(crumbs!.includes(XSS_NAME));
+    await screenshot(page, 'run');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('run with a one-class validation split shows — for its undefined AUCs', async () => {
+    const { page, problems } = await view(`/runs/${oneClass.runIds[0]}`, '#final-table');
+    const val = await page.$$eval('#final-table tr[data-split="val"] td[data-metric]', (tds) => Object.fromEntries(tds.map((td) => [td.getAttribute('data-metric'), td.textContent])));
+    assert.equal(val.roc_auc, '—');
+    assert.equal(val.pr_auc, '—');
+    assert.match(val.accuracy!, /^0\.\d{3}$/);
+    const summary = await view(`/experiments/${oneClass.experimentId}`, '#summary-table');
+    const cell = await summary.page.$eval('#summary-table tr[data-split="val"] td[data-metric="roc_auc"]', (td) => td.textContent);
+    assert.equal(cell, '—');
+    assert.deepEqual([...problems, ...summary.problems], []);
+    await page.close();
+    await summary.page.close();
+  });
+
+  test('a running run gains epochs without a reload', async () => {
+    const id = study.runIds[5];
+    const { page, problems } = await view(`/runs/${id}`, '#history-loss canvas');
+    await page.waitForFunction(() => document.querySelector('#live')?.textContent?.includes('live'), null, { timeout: 8000 }).catch(() => {});
+    assert.deepEqual((await chartPoints(page, '#history-loss')).map((d) => d.points), [8, 8]);
+    await screenshot(page, 'run-running');
+    // The worker reports two more epochs.
+    const more = runEvents({ model: 'xception', seed: 1002, epochs: 30, bestEpoch: 20, upTo: 10 }).filter((e) => e.type === 'epoch').slice(8);
+    for (const e of more) await recordEvent(db, id, e);
+    await page.waitForFunction(
+      () => {
+        const c = document.querySelector('#history-loss canvas');
+        const chart = (globalThis as unknown as { Chart: { getChart(c: unknown): { data: { datasets: { data: unknown[] }[] } } } }).Chart.getChart(c);
+        return chart?.data.datasets[0].data.length === 10;
+      },
+      null,
+      { timeout: 10_000 },
+    );
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('compare: mean ± std bands, and the runs overlaid', async () => {
+    const { page, problems } = await view(`/experiments/${study.experimentId}/compare?model=xception`, '#compare-roc_auc canvas');
+    await page.waitForFunction(() => document.querySelector('#compare-note')?.textContent?.includes('run(s)'));
+    const bands = await chartPoints(page, '#compare-roc_auc');
+    assert.deepEqual(bands.map((d) => [d.label, d.fill]), [['+1 std', false], ['± 1 std', '-1'], ['mean of 3 runs', null]]);
+    assert.ok(bands.every((d) => d.points === 20), 'the longest run has 20 epochs');
+    await screenshot(page, 'compare-bands');
+    await page.selectOption('#compare-mode', 'overlay');
+    const lines = await chartPoints(page, '#compare-roc_auc');
+    assert.equal(lines.length, 3, 'three runs have epochs (the pending one has none)');
+    const epochs = await db.query<{ n: number }>(
+      "select count(*)::integer as n from epoch_metrics where split = 'val' and run_id = any($1::integer[]) group by run_id order by n",
+      [study.runIds.slice(3)],
+    );
+    assert.deepEqual(lines.map((d) => d.points).sort((a, b) => a - b), epochs.map((e) => e.n));
+    assert.match(page.url(), /mode=overlay/);
+    await screenshot(page, 'compare-overlay');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('unknown ids give a 404 page', async () => {
+    const { page } = await openPage(browser);
+    const res = await page.goto(`${server.url}/runs/987654`);
+    assert.equal(res?.status(), 404);
+    assert.match((await page.textContent('h1')) ?? '', /404/);
+    await screenshot(page, 'not-found');
+    await page.close();
+  });
+});

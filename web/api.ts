@@ -1,0 +1,90 @@
+/** The JSON API (documented in web/README.md): the numbers behind every view, read-only. */
+import { Router, type Request } from 'express';
+import type { Database } from '../db/index.ts';
+import { STUDY_DEFAULTS } from '../workers/protocol.ts';
+import { DEFAULT_AUGMENT_SEED, type DatasetImages } from './dataset-images.ts';
+import { HttpError, badRequest, notFound } from './http-errors.ts';
+import { augmentedQuery, compareQuery, fileIdParam, idParam, imageQuery, noQuery, parse } from './params.ts';
+import * as q from './queries.ts';
+
+export function apiRouter(o: { db: Database; images: DatasetImages | null }): Router {
+  const { db } = o;
+  const api = Router();
+
+  const id = (req: Request, what: string): number => {
+    const raw = String(req.params.id);
+    const r = idParam.safeParse(raw);
+    if (!r.success) throw notFound(`${what} '${raw}'`);
+    return r.data;
+  };
+  const found = <T>(value: T | null, what: string): T => {
+    if (value === null) throw notFound(what);
+    return value;
+  };
+  const images = (): DatasetImages => {
+    if (!o.images) throw new HttpError(404, 'no dataset folder: start the server with --data DIR (or set $MELANOMA_DATA) to see the dataset.');
+    return o.images;
+  };
+  const fileId = (req: Request): number => {
+    const raw = String(req.params.fileId);
+    const r = fileIdParam.safeParse(raw);
+    if (!r.success) throw badRequest(`bad request: file id '${raw}' must be a non-negative integer (an index into the dataset listing).`);
+    return r.data;
+  };
+
+  api.get('/experiments', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    res.json(await q.listExperiments(db));
+  });
+  api.get('/experiments/:id', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    const x = id(req, 'experiment');
+    res.json(found(await q.getExperiment(db, x), `experiment ${x}`));
+  });
+  api.get('/experiments/:id/summary', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    const x = id(req, 'experiment');
+    res.json(found(await q.experimentSummary(db, x), `experiment ${x}`));
+  });
+  api.get('/experiments/:id/compare', async (req, res) => {
+    const x = id(req, 'experiment');
+    const { model } = parse(compareQuery, req.query, 'query');
+    res.json(found(await q.compareRuns(db, x, model), `experiment ${x}`));
+  });
+  api.get('/runs/:id', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    const r = id(req, 'run');
+    res.json(found(await q.getRun(db, r), `run ${r}`));
+  });
+  api.get('/runs/:id/epochs', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    const r = id(req, 'run');
+    res.json(found(await q.runEpochs(db, r), `run ${r}`));
+  });
+  api.get('/runs/:id/curves', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    const r = id(req, 'run');
+    res.json(found(await q.runCurves(db, r), `run ${r}`));
+  });
+
+  api.get('/dataset', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    res.json(await images().summary());
+  });
+  api.get('/dataset/images/:fileId', async (req, res) => {
+    const { size } = parse(imageQuery, req.query, 'query');
+    const f = fileId(req);
+    const jpeg = found(await images().jpeg(f, size ?? STUDY_DEFAULTS.imageSize), `dataset file ${f}`);
+    res.type('jpeg').set('Cache-Control', 'max-age=3600').send(jpeg);
+  });
+  api.get('/dataset/augmented/:fileId', async (req, res) => {
+    const p = parse(augmentedQuery, req.query, 'query');
+    const f = fileId(req);
+    const png = await images().augmentedPng(f, { seed: p.seed ?? DEFAULT_AUGMENT_SEED, epoch: p.epoch ?? 1, size: p.size ?? STUDY_DEFAULTS.imageSize });
+    if (png === 'not-train') throw badRequest(`bad request: dataset file ${f} is not a training image (only the training subset is augmented).`);
+    res.type('png').set('Cache-Control', 'max-age=3600').send(found(png, `dataset file ${f}`));
+  });
+
+  api.use((req, _res, next) => next(notFound(`API endpoint ${req.path}`)));
+  return api;
+}

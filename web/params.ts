@@ -1,0 +1,44 @@
+/** Validation of path and query parameters (zod); a bad value becomes a 400 that names the parameter. */
+import { z } from 'zod';
+import { MODEL_NAMES } from '../workers/protocol.ts';
+import { badRequest } from './http-errors.ts';
+
+/** A database id in a path: a positive integer written in decimal digits only. */
+export const idParam = z.string().regex(/^[1-9]\d{0,15}$/, 'must be a positive integer').transform(Number);
+
+/** A file id of the dataset listing: a non-negative integer. */
+export const fileIdParam = z.string().regex(/^(0|[1-9]\d{0,8})$/, 'must be a non-negative integer').transform(Number);
+
+const intIn = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, `must be an integer from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be an integer from ${min} to ${max}`).max(max, `must be an integer from ${min} to ${max}`));
+
+export const compareQuery = z.strictObject({
+  model: z.enum(MODEL_NAMES, { error: `must be one of ${MODEL_NAMES.join(', ')}` }),
+});
+
+export const imageQuery = z.strictObject({ size: intIn(16, 512).optional() });
+
+export const augmentedQuery = z.strictObject({
+  seed: intIn(0, 2 ** 31 - 1).optional(),
+  epoch: intIn(1, 10_000).optional(),
+  size: intIn(16, 512).optional(),
+});
+
+/** No query parameters allowed. */
+export const noQuery = z.strictObject({});
+
+/** Parses `value` with `schema`; a failure throws a 400 naming `what` and the offending parameter. */
+export function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => {
+    if (i.code === 'unrecognized_keys') return `unknown ${what} parameter(s) ${i.keys.map((k) => `'${k}'`).join(', ')}`;
+    const name = i.path.length ? `${what} parameter '${i.path.join('.')}'` : what;
+    return `${name} ${i.message}`;
+  });
+  throw badRequest(`bad request: ${issues.join('; ')}.`);
+}

@@ -1,0 +1,433 @@
+/**
+ * The reads behind the JSON API, shaped for the page: db/'s query functions where they exist (metric_summary,
+ * run_overview, a run's epochs, evaluations, curves and logs), plain SQL over db/schema.ts for the rest (experiment
+ * list with run counts, models and times; per-epoch mean ± std bands). SELECTs only: the web page never writes.
+ * Every function returns null for an unknown id.
+ */
+import * as store from '../db/index.ts';
+import type { Database } from '../db/index.ts';
+import { METRIC_NAMES, MODEL_NAMES, SPLITS, type ConfusionMatrix, type MetricName, type ModelName, type Split } from '../workers/protocol.ts';
+
+type Row = Record<string, unknown>;
+
+/** A metric as JSON: NaN (e.g. the ROC AUC of a split with one class) and missing values become null. */
+export type Num = number | null;
+export type NullableMetrics = Record<MetricName, Num>;
+
+export interface RunCounts {
+  total: number;
+  /** Completed runs. */
+  done: number;
+  failed: number;
+  running: number;
+  pending: number;
+  interrupted: number;
+}
+
+/** 'running' while a run runs; 'incomplete' when runs are left pending or interrupted; 'empty' without runs. */
+export type ExperimentStatus = 'running' | 'incomplete' | 'completed' | 'empty';
+
+export interface ExperimentListItem {
+  id: number;
+  name: string;
+  status: ExperimentStatus;
+  dataDir: string | null;
+  datasetFingerprint: string | null;
+  models: ModelName[];
+  counts: RunCounts;
+  createdAt: string;
+  /** First run start (null before any run started). */
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** From the first run start to the experiment's end, or to now while it runs. */
+  seconds: number | null;
+}
+
+export interface RunRow {
+  id: number;
+  model: ModelName;
+  repeat: number;
+  seed: number;
+  status: string;
+  slot: string | null;
+  gpu: number | null;
+  backend: string | null;
+  attempts: number;
+  epochs: number;
+  bestEpoch: number | null;
+  stoppedEarly: boolean | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  seconds: number | null;
+  valRocAuc: Num;
+  test: NullableMetrics | null;
+  error: string | null;
+}
+
+export interface ExperimentDetail extends ExperimentListItem {
+  config: Record<string, unknown>;
+  codeVersion: string | null;
+  runs: RunRow[];
+}
+
+export interface SummaryRow {
+  model: ModelName;
+  split: Split;
+  metric: MetricName;
+  n: number;
+  mean: Num;
+  /** Sample standard deviation; null for a single run. */
+  std: Num;
+  min: Num;
+  max: Num;
+}
+
+export interface SplitEvaluationRow {
+  split: Split;
+  n: number;
+  metrics: NullableMetrics;
+  confusion: ConfusionMatrix;
+}
+
+export interface RunDetail {
+  id: number;
+  experimentId: number;
+  experimentName: string;
+  model: ModelName;
+  repeat: number;
+  baseRunId: number | null;
+  status: string;
+  seed: number;
+  spec: Record<string, unknown>;
+  slot: string | null;
+  gpu: number | null;
+  backend: string | null;
+  backendDetail: string | null;
+  attempts: number;
+  params: { total: number; trainable: number } | null;
+  bestEpoch: number | null;
+  stoppedEarly: boolean | null;
+  checkpointDir: string | null;
+  datasetFingerprint: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  lastEventAt: string | null;
+  seconds: number | null;
+  error: string | null;
+  evaluations: SplitEvaluationRow[];
+  /** The latest log messages of the run (at most 50), oldest first. */
+  logs: { at: string; attempt: number; message: string }[];
+}
+
+export interface EpochRow {
+  epoch: number;
+  train: NullableMetrics | null;
+  val: NullableMetrics | null;
+  seconds: number;
+  learningRate: number;
+  /** Val ROC AUC improved: the checkpoint was saved at this epoch. */
+  improved: boolean;
+}
+
+export interface RunEpochs {
+  runId: number;
+  status: string;
+  /** The run's best epoch, or while it trains the last epoch that improved. */
+  bestEpoch: number | null;
+  stoppedEarly: boolean | null;
+  epochs: EpochRow[];
+}
+
+export interface CurveRow {
+  split: Split;
+  kind: 'roc' | 'pr';
+  auc: Num;
+  x: number[];
+  y: number[];
+  thresholds: number[];
+}
+
+export interface BandPoint {
+  epoch: number;
+  /** Runs that reached this epoch. */
+  n: number;
+  mean: Num;
+  std: Num;
+}
+
+export interface CompareView {
+  experimentId: number;
+  model: ModelName;
+  /** Every run of the model with its history (failed ones too, for the overlay). */
+  runs: { id: number; repeat: number; status: string; bestEpoch: number | null; stoppedEarly: boolean | null; epochs: EpochRow[] }[];
+  /** Mean and sample std per epoch over the completed and running runs, per split and metric. */
+  bands: Record<'train' | 'val', Record<MetricName, BandPoint[]>>;
+}
+
+const num = (v: unknown): Num => {
+  if (v === null || v === undefined) return null;
+  const n = typeof v === 'number' ? v : Number(v);
+  return Number.isFinite(n) ? n : null;
+};
+const int = (v: unknown): number => Number(v);
+const iso = (v: unknown): string | null => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString());
+const text = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const modelOrder = (m: string) => {
+  const i = MODEL_NAMES.indexOf(m as ModelName);
+  return i < 0 ? MODEL_NAMES.length : i;
+};
+
+/** Seconds between two instants; `to` null means now. */
+function secondsBetween(from: string | null, to: string | null): number | null {
+  if (!from) return null;
+  const end = to ? Date.parse(to) : Date.now();
+  return Math.max(0, (end - Date.parse(from)) / 1000);
+}
+
+export async function experimentExists(d: Database, id: number): Promise<boolean> {
+  return (await d.query('select 1 from experiments where id = $1', [id])).length > 0;
+}
+
+export async function runExists(d: Database, id: number): Promise<boolean> {
+  return (await d.query('select 1 from runs where id = $1', [id])).length > 0;
+}
+
+const EXPERIMENT_SQL = `
+  select e.id, e.name, e.config, e.code_version, e.dataset_dir, e.dataset_fingerprint, e.created_at, e.finished_at,
+         count(r.id)::integer as total,
+         (count(*) filter (where r.status = 'completed'))::integer as done,
+         (count(*) filter (where r.status = 'failed'))::integer as failed,
+         (count(*) filter (where r.status = 'running'))::integer as running,
+         (count(*) filter (where r.status = 'pending'))::integer as pending,
+         (count(*) filter (where r.status = 'interrupted'))::integer as interrupted,
+         min(r.started_at) as first_start,
+         max(r.finished_at) as last_finish,
+         coalesce(array_agg(distinct r.model) filter (where r.model is not null), '{}') as models
+  from experiments e
+  left join runs r on r.experiment_id = e.id`;
+
+function experimentItem(r: Row): ExperimentListItem & { config: Record<string, unknown>; codeVersion: string | null } {
+  const counts: RunCounts = {
+    total: int(r.total),
+    done: int(r.done),
+    failed: int(r.failed),
+    running: int(r.running),
+    pending: int(r.pending),
+    interrupted: int(r.interrupted),
+  };
+  const status: ExperimentStatus =
+    counts.total === 0 ? 'empty' : counts.running > 0 ? 'running' : counts.pending + counts.interrupted > 0 ? 'incomplete' : 'completed';
+  const startedAt = iso(r.first_start);
+  const finishedAt = iso(r.finished_at);
+  const end = status === 'running' ? null : (finishedAt ?? iso(r.last_finish));
+  const models = (Array.isArray(r.models) ? (r.models as string[]) : []).sort((a, b) => modelOrder(a) - modelOrder(b)) as ModelName[];
+  return {
+    id: int(r.id),
+    name: String(r.name),
+    status,
+    dataDir: text(r.dataset_dir),
+    datasetFingerprint: text(r.dataset_fingerprint),
+    models,
+    counts,
+    createdAt: iso(r.created_at)!,
+    startedAt,
+    finishedAt,
+    seconds: status === 'running' || end ? secondsBetween(startedAt, end) : null,
+    config: (r.config ?? {}) as Record<string, unknown>,
+    codeVersion: text(r.code_version),
+  };
+}
+
+export async function listExperiments(d: Database): Promise<ExperimentListItem[]> {
+  const rows = await d.query(`${EXPERIMENT_SQL} group by e.id order by e.created_at desc, e.id desc`);
+  return rows.map((r) => {
+    const { config: _config, codeVersion: _codeVersion, ...item } = experimentItem(r);
+    return item;
+  });
+}
+
+export async function getExperiment(d: Database, id: number): Promise<ExperimentDetail | null> {
+  const [row] = await d.query(`${EXPERIMENT_SQL} where e.id = $1 group by e.id`, [id]);
+  if (!row) return null;
+  const runs = await store.listRuns(d, id);
+  const gpus = await d.query<{ id: number; gpu: number | null }>(`select id, (spec->>'gpu')::integer as gpu from runs where experiment_id = $1`, [id]);
+  const gpuOf = new Map(gpus.map((g) => [int(g.id), g.gpu === null ? null : int(g.gpu)]));
+  const runRows: RunRow[] = runs.map((r) => {
+    const startedAt = iso(r.startedAt);
+    return {
+      id: r.runId,
+      model: r.model,
+      repeat: r.runIndex,
+      seed: r.seed,
+      status: r.status,
+      slot: r.slot,
+      gpu: gpuOf.get(r.runId) ?? null,
+      backend: r.backend,
+      attempts: r.attempts,
+      epochs: r.epochs,
+      bestEpoch: r.bestEpoch,
+      stoppedEarly: r.stoppedEarly,
+      startedAt,
+      finishedAt: iso(r.finishedAt),
+      seconds: num(r.durationSeconds) ?? (r.status === 'running' ? secondsBetween(startedAt, null) : null),
+      valRocAuc: num(r.valRocAuc),
+      test:
+        r.testLoss === null
+          ? null
+          : { loss: num(r.testLoss), accuracy: num(r.testAccuracy), precision: num(r.testPrecision), recall: num(r.testRecall), roc_auc: num(r.testRocAuc), pr_auc: num(r.testPrAuc) },
+      error: r.error,
+    };
+  });
+  return { ...experimentItem(row), runs: runRows };
+}
+
+export async function experimentSummary(d: Database, id: number): Promise<{ experimentId: number; rows: SummaryRow[] } | null> {
+  if (!(await experimentExists(d, id))) return null;
+  const rows = await store.experimentSummary(d, id);
+  return {
+    experimentId: id,
+    rows: rows.map((r) => ({
+      model: r.model,
+      split: r.split,
+      metric: r.metric as MetricName,
+      n: r.n,
+      mean: num(r.mean),
+      std: num(r.stddev),
+      min: num(r.min),
+      max: num(r.max),
+    })),
+  };
+}
+
+const LOG_LINES = 50;
+
+export async function getRun(d: Database, id: number): Promise<RunDetail | null> {
+  const r = await store.getRun(d, id);
+  if (!r) return null;
+  const [evals, logs, [experiment]] = await Promise.all([
+    store.runEvaluations(d, id),
+    store.runLogMessages(d, id),
+    d.query('select dataset_fingerprint from experiments where id = $1', [r.experimentId]),
+  ]);
+  const spec = r.spec as unknown as Record<string, unknown>;
+  const startedAt = iso(r.startedAt);
+  return {
+    id: r.id,
+    experimentId: r.experimentId,
+    experimentName: r.experiment,
+    model: r.model,
+    repeat: r.runIndex,
+    baseRunId: r.baseRunId,
+    status: r.status,
+    seed: r.seed,
+    spec,
+    slot: r.slot,
+    gpu: typeof spec.gpu === 'number' ? spec.gpu : null,
+    backend: r.backend,
+    backendDetail: r.backendDetail,
+    attempts: r.attempts,
+    params: r.paramsTotal === null ? null : { total: r.paramsTotal, trainable: r.paramsTrainable ?? 0 },
+    bestEpoch: r.bestEpoch,
+    stoppedEarly: r.stoppedEarly,
+    checkpointDir: r.checkpointDir,
+    datasetFingerprint: text(experiment?.dataset_fingerprint),
+    startedAt,
+    finishedAt: iso(r.finishedAt),
+    lastEventAt: iso(r.lastEventAt),
+    seconds: num(r.durationSeconds) ?? (r.status === 'running' ? secondsBetween(startedAt, null) : null),
+    error: r.error,
+    evaluations: evals.map((e) => ({
+      split: e.split,
+      n: e.n,
+      metrics: { loss: num(e.loss), accuracy: num(e.accuracy), precision: num(e.precision), recall: num(e.recall), roc_auc: num(e.rocAuc), pr_auc: num(e.prAuc) },
+      confusion: { tp: e.tp, fp: e.fp, tn: e.tn, fn: e.fn },
+    })),
+    logs: logs.slice(-LOG_LINES).map((l) => ({ at: iso(l.loggedAt)!, attempt: l.attempt, message: l.message })),
+  };
+}
+
+/** Epoch rows (one per epoch and split, ordered by epoch) → one entry per epoch with its train and val metrics. */
+function groupEpochs(rows: store.EpochMetricsRow[]): EpochRow[] {
+  const list: EpochRow[] = [];
+  for (const r of rows) {
+    let e = list.at(-1);
+    if (!e || e.epoch !== r.epoch) {
+      e = { epoch: r.epoch, train: null, val: null, seconds: r.seconds, learningRate: r.learningRate, improved: false };
+      list.push(e);
+    }
+    const split = r.split as 'train' | 'val';
+    e[split] = { loss: num(r.loss), accuracy: num(r.accuracy), precision: num(r.precision), recall: num(r.recall), roc_auc: num(r.rocAuc), pr_auc: num(r.prAuc) };
+    if (split === 'val') e.improved = r.improved;
+  }
+  return list;
+}
+
+function currentBest(bestEpoch: number | null, epochs: EpochRow[]): number | null {
+  if (bestEpoch !== null) return bestEpoch;
+  return epochs.filter((e) => e.improved).at(-1)?.epoch ?? null;
+}
+
+export async function runEpochs(d: Database, id: number): Promise<RunEpochs | null> {
+  const r = await store.getRun(d, id);
+  if (!r) return null;
+  const epochs = groupEpochs(await store.runEpochs(d, id));
+  return { runId: id, status: r.status, bestEpoch: currentBest(r.bestEpoch, epochs), stoppedEarly: r.stoppedEarly, epochs };
+}
+
+export async function runCurves(d: Database, id: number): Promise<{ runId: number; curves: CurveRow[] } | null> {
+  if (!(await runExists(d, id))) return null;
+  const [curves, evals] = await Promise.all([store.runCurves(d, id), store.runEvaluations(d, id)]);
+  return {
+    runId: id,
+    curves: curves.map((c) => {
+      const e = evals.find((x) => x.split === c.split);
+      return { split: c.split, kind: c.kind, auc: e ? num(c.kind === 'roc' ? e.rocAuc : e.prAuc) : null, x: c.x, y: c.y, thresholds: c.thresholds };
+    }),
+  };
+}
+
+export async function compareRuns(d: Database, experimentId: number, model: ModelName): Promise<CompareView | null> {
+  if (!(await experimentExists(d, experimentId))) return null;
+  const runs = (await store.listRuns(d, experimentId)).filter((r) => r.model === model);
+  const epochs = await Promise.all(runs.map(async (r) => groupEpochs(await store.runEpochs(d, r.runId))));
+  const bandRows = await d.query(
+    `select em.split, em.epoch, count(*)::integer as n,
+            avg(em.loss) as loss_mean, stddev_samp(em.loss) as loss_std,
+            avg(em.accuracy) as accuracy_mean, stddev_samp(em.accuracy) as accuracy_std,
+            avg(em.precision) as precision_mean, stddev_samp(em.precision) as precision_std,
+            avg(em.recall) as recall_mean, stddev_samp(em.recall) as recall_std,
+            avg(em.roc_auc) as roc_auc_mean, stddev_samp(em.roc_auc) as roc_auc_std,
+            avg(em.pr_auc) as pr_auc_mean, stddev_samp(em.pr_auc) as pr_auc_std
+     from epoch_metrics em
+     join runs r on r.id = em.run_id
+     where r.experiment_id = $1 and r.model = $2 and r.status in ('completed', 'running')
+     group by em.split, em.epoch
+     order by em.split, em.epoch`,
+    [experimentId, model],
+  );
+  const bands = Object.fromEntries(
+    (['train', 'val'] as const).map((split) => [
+      split,
+      Object.fromEntries(
+        METRIC_NAMES.map((m) => [
+          m,
+          bandRows.filter((b) => b.split === split).map((b) => ({ epoch: int(b.epoch), n: int(b.n), mean: num(b[`${m}_mean`]), std: num(b[`${m}_std`]) })),
+        ]),
+      ),
+    ]),
+  ) as CompareView['bands'];
+  return {
+    experimentId,
+    model,
+    runs: runs.map((r, i) => ({
+      id: r.runId,
+      repeat: r.runIndex,
+      status: r.status,
+      bestEpoch: currentBest(r.bestEpoch, epochs[i]),
+      stoppedEarly: r.stoppedEarly,
+      epochs: epochs[i],
+    })),
+    bands,
+  };
+}
+

@@ -1,0 +1,131 @@
+/**
+ * The results web page: an Express 5 app, read-only over the database, with a JSON API behind every view
+ * (web/README.md) and the views themselves (plain HTML + ES modules in web/public, Chart.js from node_modules).
+ */
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Database } from '../db/index.ts';
+import { UserError } from '../common/errors.ts';
+import { apiRouter } from './api.ts';
+import { DatasetImages } from './dataset-images.ts';
+import { HttpError, notFound } from './http-errors.ts';
+import { errorPage, viewPage } from './pages.ts';
+import { compareQuery, idParam, parse } from './params.ts';
+import { experimentExists, runExists } from './queries.ts';
+
+export interface ServerOptions {
+  db: Database;
+  /** Default 127.0.0.1 (this machine only). */
+  host?: string;
+  /** Default 8080; 0 picks a free port. */
+  port?: number;
+  /** Dataset folder for the Dataset view; null or absent leaves that view empty with a message. */
+  dataDir?: string | null;
+}
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+const PUBLIC_DIR = join(import.meta.dirname, 'public');
+const CHART_JS = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');
+const READ_METHODS = new Set(['GET', 'HEAD']);
+
+export function createApp(o: { db: Database; dataDir?: string | null }): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  const images = o.dataDir ? new DatasetImages(o.dataDir) : null;
+
+  app.use((req, res, next) => {
+    res.set({
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Content-Security-Policy': "default-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    });
+    if (READ_METHODS.has(req.method)) return next();
+    res.set('Allow', 'GET, HEAD');
+    next(new HttpError(405, `method ${req.method} is not allowed: this server is read-only (GET, HEAD).`));
+  });
+
+  app.get('/favicon.ico', (_req, res) => res.redirect(301, '/static/favicon.svg'));
+  app.get('/vendor/chart.umd.js', (_req, res) => res.sendFile(CHART_JS, { maxAge: '1h' }));
+  app.use('/static', express.static(PUBLIC_DIR, { index: false, dotfiles: 'ignore', redirect: false, maxAge: 0 }));
+  app.use('/api', apiRouter({ db: o.db, images }));
+
+  const html = (view: Parameters<typeof viewPage>[0]) => (_req: Request, res: Response) => {
+    res.type('html').set('Cache-Control', 'no-store').send(viewPage(view));
+  };
+  const pathId = (what: string, value: string): number => {
+    const r = idParam.safeParse(value);
+    if (!r.success) throw notFound(`${what} '${value}'`);
+    return r.data;
+  };
+  const experiment = async (req: Request) => {
+    const id = pathId('experiment', String(req.params.id));
+    if (!(await experimentExists(o.db, id))) throw notFound(`experiment ${id}`);
+  };
+
+  app.get('/', html('experiments'));
+  app.get('/dataset', html('dataset'));
+  app.get('/experiments/:id', async (req, res) => {
+    await experiment(req);
+    html('experiment')(req, res);
+  });
+  app.get('/experiments/:id/compare', async (req, res) => {
+    await experiment(req);
+    parse(compareQuery, req.query, 'query');
+    html('compare')(req, res);
+  });
+  app.get('/runs/:id', async (req, res) => {
+    const id = pathId('run', String(req.params.id));
+    if (!(await runExists(o.db, id))) throw notFound(`run ${id}`);
+    html('run')(req, res);
+  });
+
+  app.use((req, _res, next) => next(notFound(`${req.path}`)));
+
+  // JSON for /api, an HTML page for the rest; a user error (e.g. an unreadable image) keeps its message, anything
+  // else is logged and answered with a generic 500.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    let status = 500;
+    let message = 'internal error (see the server log).';
+    if (err instanceof HttpError) [status, message] = [err.status, err.message];
+    else if (err instanceof UserError) message = err.message;
+    else if (typeof (err as { status?: unknown })?.status === 'number' && (err as { status: number }).status < 500) {
+      status = (err as { status: number }).status; // body-parser / static errors (e.g. a malformed URI)
+      message = (err as Error).message;
+    } else process.stderr.write(`web: ${req.method} ${req.originalUrl}: ${err instanceof Error ? err.stack : String(err)}\n`);
+    if (res.headersSent) return res.end();
+    res.status(status).set('Cache-Control', 'no-store');
+    if (req.path.startsWith('/api/') || req.path === '/api') res.json({ error: message, status });
+    else res.type('html').send(errorPage(status, message));
+  });
+  return app;
+}
+
+export async function startServer(o: ServerOptions): Promise<RunningServer> {
+  const host = o.host ?? '127.0.0.1';
+  const app = createApp(o);
+  const server = await new Promise<import('node:http').Server>((resolve, reject) => {
+    const s = app.listen(o.port ?? 8080, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    s.once('error', reject);
+  }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EADDRINUSE') throw new UserError(`cannot serve on ${host}:${o.port}: the port is in use (pick another with --port).`);
+    if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') throw new UserError(`cannot serve on ${host}: no such address on this machine.`);
+    throw err;
+  });
+  const { port } = server.address() as AddressInfo;
+  const shown = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  return {
+    url: `http://${shown}:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

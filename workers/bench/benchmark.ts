@@ -1,0 +1,109 @@
+/**
+ * `melanoma bench`: speed of one backend on one model — median train step (forward, backward, Adam update),
+ * train and predict images/s — and of the data pipeline (decode + augmentation) that feeds it. Each timed step is
+ * forced to finish by reading one number back, never the whole output.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../backend/index.ts';
+import { DEFAULT_AUGMENT } from '../data/augment.ts';
+import { indexDataset } from '../data/dataset.ts';
+import { batches } from '../data/loader.ts';
+import { buildModel } from '../models/index.ts';
+import type { BackendName, ModelName } from '../protocol.ts';
+import { forward, makeTrainStep } from '../train/step.ts';
+
+export interface BenchOptions {
+  backend: BackendName;
+  model: ModelName;
+  imageSize: number;
+  batchSize: number;
+  steps: number;
+  warmup: number;
+  gpu: number | null;
+  /** Dataset folder for the data-pipeline measurement; null skips it. */
+  dataDir: string | null;
+}
+
+export interface BenchReport {
+  backend: string;
+  backendDetail: string;
+  model: ModelName;
+  imageSize: number;
+  batchSize: number;
+  steps: number;
+  trainStepMs: { median: number; min: number; max: number };
+  trainImagesPerSec: number;
+  predictImagesPerSec: number;
+  /** Decode + augmentation of real training images, streamed as a run does (no cache). */
+  dataImagesPerSec: number | null;
+  /** Kernels that took the most time in one profiled train step. */
+  topKernels: { name: string; ms: number }[];
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function settle(t: tf.Tensor): Promise<void> {
+  const one = tf.tidy(() => tf.slice(tf.reshape(t, [-1]), [0], [1]));
+  await one.data();
+  one.dispose();
+}
+
+export async function benchmark(o: BenchOptions): Promise<BenchReport> {
+  const backend = await initBackend(o.backend, { gpu: o.gpu });
+  const m = await buildModel(o.model, { imageSize: o.imageSize, seed: 1, outputBias: 0, randomWeights: true, initFrom: null });
+  const x = tf.randomUniform([o.batchSize, o.imageSize, o.imageSize, 3], 0, 1, 'float32', 1);
+  const y = tf.tensor2d(Array.from({ length: o.batchSize }, (_, i) => i % 2), [o.batchSize, 1]);
+  const optimizer = tf.train.adam(1e-3);
+  const step = makeTrainStep(m, optimizer, false);
+
+  const timeSteps = async (n: number, run: () => tf.Tensor) => {
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      const out = run();
+      await settle(out);
+      out.dispose();
+      times.push(performance.now() - t0);
+    }
+    return times;
+  };
+  await timeSteps(o.warmup, () => step(x, y));
+  const train = await timeSteps(o.steps, () => step(x, y));
+  const profile = await tf.profile(async () => {
+    const out = step(x, y);
+    await settle(out);
+    out.dispose();
+  });
+  const byKernel = new Map<string, number>();
+  for (const k of profile.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0));
+  const topKernels = [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, ms]) => ({ name, ms }));
+
+  const predict = () => tf.tidy(() => forward(m, x, false, false));
+  await timeSteps(o.warmup, predict);
+  const inference = await timeSteps(o.steps, predict);
+  tf.dispose([x, y]);
+  optimizer.dispose();
+  m.model.dispose();
+
+  return {
+    backend: backend.name,
+    backendDetail: backend.detail,
+    model: o.model,
+    imageSize: o.imageSize,
+    batchSize: o.batchSize,
+    steps: o.steps,
+    trainStepMs: { median: median(train), min: Math.min(...train), max: Math.max(...train) },
+    trainImagesPerSec: (o.batchSize * 1000) / median(train),
+    predictImagesPerSec: (o.batchSize * 1000) / median(inference),
+    dataImagesPerSec: o.dataDir ? await dataPipelineSpeed(o.dataDir, o.imageSize, o.batchSize, Math.max(4, o.steps)) : null,
+    topKernels,
+  };
+}
+
+async function dataPipelineSpeed(dataDir: string, imageSize: number, batchSize: number, nBatches: number): Promise<number> {
+  const records = (await indexDataset(dataDir)).splits.train.slice(0, nBatches * batchSize);
+  const t0 = performance.now();
+  let n = 0;
+  for await (const b of batches(records, { imageSize, batchSize, shuffle: true, seed: 1, epoch: 1, augment: DEFAULT_AUGMENT, cache: null })) n += b.size;
+  return (n * 1000) / (performance.now() - t0);
+}

@@ -1,0 +1,36 @@
+/** One Adam step on binary cross-entropy, shared by the training loop and the benchmark. */
+import * as tf from '@tensorflow/tfjs-core';
+import type { StudyModel } from '../models/index.ts';
+
+const EPSILON = 1e-7; // Keras' backend epsilon, used to clip probabilities in binary cross-entropy
+
+export function binaryCrossEntropy(y: tf.Tensor, p: tf.Tensor): tf.Scalar {
+  const q = tf.clipByValue(p, EPSILON, 1 - EPSILON);
+  const perSample = tf.add(tf.mul(y, tf.log(q)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, q))));
+  return tf.neg(tf.mean(perSample)) as tf.Scalar;
+}
+
+/**
+ * Forward pass of the trained part. The pretrained base always runs in inference mode (frozen batch norm, as
+ * Keras does for a base called with training=False); `xIsFeatures` says x already is the base's output.
+ */
+export function forward(m: StudyModel, x: tf.Tensor, training: boolean, xIsFeatures: boolean): tf.Tensor {
+  const features = m.base && !xIsFeatures ? (m.base.apply(x, { training: false }) as tf.Tensor) : x;
+  return m.head.apply(features, { training }) as tf.Tensor;
+}
+
+export type TrainStep = (x: tf.Tensor, y: tf.Tensor) => tf.Tensor;
+
+/** Returns a function that trains on one batch and returns its predicted probabilities (caller disposes). */
+export function makeTrainStep(m: StudyModel, optimizer: tf.Optimizer, xIsFeatures: boolean): TrainStep {
+  const variables = m.model.trainableWeights.map((w) => w.read() as tf.Variable);
+  return (x, y) =>
+    tf.tidy(() => {
+      let probs: tf.Tensor | undefined;
+      optimizer.minimize(() => {
+        probs = tf.keep(forward(m, x, true, xIsFeatures));
+        return binaryCrossEntropy(y, probs);
+      }, false, variables);
+      return probs!;
+    });
+}
