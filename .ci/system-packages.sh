@@ -16,4 +16,4 @@ SRC
 fi
 apt-get update -qq
 apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
-apt-get install -y -qq postgresql chromium fonts-dejavu-core >/dev/null
+apt-get install -y -qq postgresql chromium fonts-dejavu-core fonts-wqy-microhei >/dev/null

@@ -74,24 +74,31 @@ export async function openDatabase(target?: string, opts: { create?: boolean } =
 // PGlite
 
 /**
- * A migrated, empty cluster. Creating a cluster from scratch (initdb) takes seconds; loading this copy about one,
- * so every memory database after the first, and every new folder, starts from it.
+ * A migrated, empty cluster. Creating a cluster from scratch (initdb) takes several seconds, loading this copy
+ * about one; so the first memory database of a process is created and copied, and every later one, and every new
+ * folder, starts from the copy.
  */
 let template: Promise<Blob> | null = null;
 
-async function migratedTemplate(): Promise<Blob> {
-  template ??= (async () => {
-    const { PGlite } = await import('@electric-sql/pglite');
-    const pg = await PGlite.create();
-    try {
-      await migratePglite(pg);
-      return await pg.dumpDataDir('none');
-    } finally {
-      await pg.close();
-    }
-  })();
-  template.catch(() => (template = null));
-  return template;
+async function freshCluster(dir: string | null): Promise<PGlite> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  if (template) {
+    const copy = await template.catch(() => null);
+    if (copy) return PGlite.create(dir ?? undefined, { loadDataDir: copy });
+  }
+  const pg = await PGlite.create();
+  try {
+    await migratePglite(pg);
+    template = pg.dumpDataDir('none'); // before anyone writes to it
+    const copy = await template;
+    if (!dir) return pg;
+    await pg.close();
+    return PGlite.create(dir, { loadDataDir: copy });
+  } catch (err) {
+    template = null;
+    if (!pg.closed) await pg.close();
+    throw err;
+  }
 }
 
 async function openPglite(dir: string | null, create: boolean): Promise<Database> {
@@ -104,13 +111,13 @@ async function openPglite(dir: string | null, create: boolean): Promise<Database
     if (fresh && existsSync(dir) && readdirSync(dir).length > 0) {
       throw new UserError(`the folder ${dir} is not empty and holds no database (no PG_VERSION): give an empty or a database folder.`);
     }
-    if (fresh && !create) throw new UserError(`no database at ${dir}: run an experiment first, or pass --db (a folder, or a postgres:// URL).`);
+    if (fresh && !create) throw noDatabaseAt(dir);
     mkdirSync(dir, { recursive: true });
     release = lockFolder(dir);
   }
   let pg: PGlite;
   try {
-    pg = fresh ? await PGlite.create(dir ?? undefined, { loadDataDir: await migratedTemplate() }) : await PGlite.create(dir!);
+    pg = fresh ? await freshCluster(dir) : await PGlite.create(dir!);
     await migratePglite(pg);
   } catch (err) {
     release();
@@ -142,6 +149,11 @@ async function openPglite(dir: string | null, create: boolean): Promise<Database
       }
     },
   };
+}
+
+/** For commands that only read: the folder holds no database yet. */
+export function noDatabaseAt(dir: string): UserError {
+  return new UserError(`no database at ${dir}: run an experiment first, or pass --db (a folder, or a postgres:// URL).`);
 }
 
 async function migratePglite(pg: PGlite): Promise<void> {

@@ -6,10 +6,11 @@
  * runs in a worker thread, which is terminated when the time is up. The statement was read-only, so the folder
  * only needs Postgres' normal crash recovery on its next open; its lock file is removed here.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../common/errors.ts';
-import { type QueryOutput, openDatabase, parseTarget } from './client.ts';
+import { type QueryOutput, noDatabaseAt, openDatabase, parseTarget } from './client.ts';
 import { LOCK_FILE, removeIfOurs } from './folder-lock.ts';
 
 export interface ReadOnlyRequest {
@@ -23,6 +24,7 @@ type WorkerReply = { ok: true; output: QueryOutput } | { ok: false; message: str
 export async function runReadOnly(request: ReadOnlyRequest): Promise<QueryOutput> {
   const target = parseTarget(request.target);
   if (target.kind === 'postgres') return queryIn(request);
+  if (target.kind === 'folder' && !existsSync(join(target.dir, 'PG_VERSION'))) throw noDatabaseAt(target.dir); // fail before starting a worker
   const worker = new Worker(new URL('./read-only-worker.mjs', import.meta.url), { workerData: request });
   let timer: NodeJS.Timeout | undefined;
   try {

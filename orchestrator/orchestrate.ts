@@ -77,10 +77,11 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   let progress: Progress | null = null;
   const stop = new AbortController();
   let stopSignal: NodeJS.Signals | null = null;
+  let runsDone = false;
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopSignal) process.exit(sig === 'SIGINT' ? 130 : 143); // a second Ctrl-C does not wait for the cleanup
     stopSignal = sig;
-    say(`\n${sig}: stopping; runs in flight are recorded as interrupted (Ctrl-C again to quit at once).`);
+    say(runsDone ? `\n${sig}: stopping the web server.` : `\n${sig}: stopping; runs in flight are recorded as interrupted (Ctrl-C again to quit at once).`);
     stop.abort();
   };
   process.on('SIGINT', onSignal);
@@ -116,6 +117,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
       pollMs: o.pollMs,
       specFor: (claim, runner) => ({ ...claim.spec, gpu: runner.slot.gpu, initFrom: claim.initFrom }),
     });
+    runsDone = true;
     progress.stop();
     progress = null;
     await Promise.all(runners.map((r) => r.close()));
@@ -131,7 +133,8 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
       }
     }
     if (stopSignal) return stopSignal === 'SIGINT' ? 130 : 143;
-    const code = outcome.counts.failed > 0 ? 1 : 0;
+    // Runs still pending here wait behind a failed base run: the study is incomplete, like with a failed run.
+    const code = outcome.counts.failed > 0 || outcome.counts.pending > 0 ? 1 : 0;
     if (server) {
       say(`results: ${server.url} (Ctrl-C to stop)`);
       await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));

@@ -9,7 +9,7 @@
 set -euo pipefail
 
 port=${MELANOMA_TEST_PG_PORT:-55432}
-dir=${TMPDIR:-/tmp}/melanoma-test-pg-$port
+dir=/tmp/melanoma-test-pg-$port  # not $TMPDIR: the postgres user must reach it when started as root
 db=melanoma_test
 url="postgres://postgres@127.0.0.1:$port/$db"
 bin=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}

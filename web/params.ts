@@ -20,6 +20,13 @@ export const compareQuery = z.strictObject({
   model: z.enum(MODEL_NAMES, { error: `must be one of ${MODEL_NAMES.join(', ')}` }),
 });
 
+/** The compare page: the API's model plus the view's own settings (kept in the URL by the page). */
+export const comparePageQuery = z.strictObject({
+  model: z.enum(MODEL_NAMES, { error: `must be one of ${MODEL_NAMES.join(', ')}` }).optional(),
+  split: z.enum(['train', 'val'], { error: 'must be train or val' }).optional(),
+  mode: z.enum(['bands', 'overlay'], { error: 'must be bands or overlay' }).optional(),
+});
+
 export const imageQuery = z.strictObject({ size: intIn(16, 512).optional() });
 
 export const augmentedQuery = z.strictObject({

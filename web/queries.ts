@@ -188,6 +188,15 @@ export async function experimentExists(d: Database, id: number): Promise<boolean
   return (await d.query('select 1 from experiments where id = $1', [id])).length > 0;
 }
 
+/** The experiment's first model in the study's order (for the compare page without ?model=). */
+export function firstModel(d: Database, experimentId: number): Promise<{ model: ModelName }[]> {
+  return d.query(
+    `select model from runs where experiment_id = $1
+     order by array_position($2::text[], model), model limit 1`,
+    [experimentId, [...MODEL_NAMES]],
+  );
+}
+
 export async function runExists(d: Database, id: number): Promise<boolean> {
   return (await d.query('select 1 from runs where id = $1', [id])).length > 0;
 }

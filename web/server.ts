@@ -12,8 +12,8 @@ import { apiRouter } from './api.ts';
 import { DatasetImages } from './dataset-images.ts';
 import { HttpError, notFound } from './http-errors.ts';
 import { errorPage, viewPage } from './pages.ts';
-import { compareQuery, idParam, parse } from './params.ts';
-import { experimentExists, runExists } from './queries.ts';
+import { comparePageQuery, idParam, parse } from './params.ts';
+import { experimentExists, firstModel, runExists } from './queries.ts';
 
 export interface ServerOptions {
   db: Database;
@@ -67,6 +67,7 @@ export function createApp(o: { db: Database; dataDir?: string | null }): express
   const experiment = async (req: Request) => {
     const id = pathId('experiment', String(req.params.id));
     if (!(await experimentExists(o.db, id))) throw notFound(`experiment ${id}`);
+    return id;
   };
 
   app.get('/', html('experiments'));
@@ -76,8 +77,14 @@ export function createApp(o: { db: Database; dataDir?: string | null }): express
     html('experiment')(req, res);
   });
   app.get('/experiments/:id/compare', async (req, res) => {
-    await experiment(req);
-    parse(compareQuery, req.query, 'query');
+    const id = await experiment(req);
+    const q = parse(comparePageQuery, req.query, 'query');
+    if (!q.model) {
+      // No model chosen: the experiment's first one.
+      const [first] = await firstModel(o.db, id);
+      if (!first) throw new HttpError(404, `experiment ${id} has no runs to compare.`);
+      return res.redirect(302, `/experiments/${id}/compare?${new URLSearchParams({ ...q, model: first.model })}`);
+    }
     html('compare')(req, res);
   });
   app.get('/runs/:id', async (req, res) => {

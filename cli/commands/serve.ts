@@ -32,7 +32,7 @@ export function register(program: Command): void {
         if (opts.data) throw err; // an explicit --data that is wrong is an error, the defaults are optional
         dataDir = null;
       }
-      const db = await openDatabase(opts.db);
+      const db = await openDatabase(opts.db, { create: false });
       let server;
       try {
         server = await startServer({ db, host: opts.host, port: opts.port, dataDir });

@@ -1,6 +1,6 @@
 /**
- * claimNextRun under concurrency: FOR UPDATE SKIP LOCKED on PostgreSQL (two processes, several connections each),
- * and PGlite's single connection.
+ * claimNextRun under concurrency on PostgreSQL: FOR UPDATE SKIP LOCKED, two processes with several connections each.
+ * (Concurrent claims on every backend, PGlite included, are in store.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -76,19 +76,5 @@ test('PostgreSQL: two processes claiming at once never get the same run', async 
   } finally {
     await database.close();
     await scratch.drop();
-  }
-});
-
-test('PGlite: concurrent claims on the single connection are handed out once each', async () => {
-  const database = await openDatabase('memory://');
-  try {
-    const experimentId = await queue(database, 'pglite-claims', 3); // 12 runs
-    const claims = await Promise.all(Array.from({ length: 16 }, (_, i) => claimNextRun(database, experimentId, `cpu:${i}`)));
-    const ids = claims.filter((c) => c !== null).map((c) => c.id);
-    assert.equal(ids.length, 12);
-    assert.equal(new Set(ids).size, 12);
-    assert.ok([...(await attemptsById(database, experimentId)).values()].every((n) => n === 1));
-  } finally {
-    await database.close();
   }
 });

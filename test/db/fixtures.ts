@@ -22,12 +22,15 @@ import {
 
 export const PG_URL = process.env.MELANOMA_TEST_PG_URL;
 
-/** Logs loudly and skips when no PostgreSQL server is configured; returns its URL otherwise. */
+let warned = false;
+
+/** Skips the test when no PostgreSQL server is configured (loudly, once per file); returns its URL otherwise. */
 export function pgUrlOrSkip(t: TestContext): string | null {
   if (PG_URL) return PG_URL;
-  const why = `SKIPPED: ${t.name} needs a PostgreSQL server: set MELANOMA_TEST_PG_URL (eval "$(bash scripts/postgres-test-server.sh)")`;
-  process.stderr.write(`\n*** ${why} ***\n`);
-  t.skip(why);
+  const why = 'needs a PostgreSQL server: set MELANOMA_TEST_PG_URL (eval "$(bash scripts/postgres-test-server.sh)")';
+  if (!warned) process.stderr.write(`\n*** SKIPPED: the PostgreSQL tests of ${process.argv[1]} ${why} ***\n`);
+  warned = true;
+  t.skip(`SKIPPED: ${why}`);
   return null;
 }
 

@@ -3,7 +3,10 @@
  * without MELANOMA_TEST_PG_URL). Each backend gets one database; each test its own experiment.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import {
@@ -29,6 +32,8 @@ import {
   runEvaluations,
   runLogMessages,
 } from '../../db/index.ts';
+import { LOCK_FILE } from '../../db/folder-lock.ts';
+import { PROJECT_ROOT } from '../helpers/real-data.ts';
 import { METRIC_NAMES, type ModelName } from '../../workers/protocol.ts';
 import { type Backend, backends, metrics, pgUrlOrSkip, runEvents, specFor, tableCounts } from './fixtures.ts';
 
@@ -287,6 +292,17 @@ for (const b of backends()) {
       assert.equal((await claimNextRun(database, x.id, 'cpu:0'))?.model, 'mobilenet');
     });
 
+    it('concurrent claims (several connections on PostgreSQL) hand out each run once', async () => {
+      const x = await newExperiment(database, 'concurrent');
+      await ensureRuns(database, x.id, ['baseline', 'augmented', 'mobilenet'].flatMap((m) => [0, 1, 2, 3].map((i) => plan(m as ModelName, i))));
+      const claims = await Promise.all(Array.from({ length: 16 }, (_, i) => claimNextRun(database, x.id, `cpu:${i}`)));
+      const ids = claims.filter((c) => c !== null).map((c) => c.id);
+      assert.equal(ids.length, 12);
+      assert.equal(new Set(ids).size, 12);
+      const attempts = await database.query<{ attempts: number }>('select attempts from runs where experiment_id = $1', [x.id]);
+      assert.deepEqual(attempts.map((r) => r.attempts), Array(12).fill(1));
+    });
+
     it('readOnlyQuery answers in column order and refuses writes and several statements', async () => {
       const out = await database.readOnlyQuery(`select 1 as a, 'x' as a, 2.5::float8 as b`, { timeoutMs: 5000 });
       assert.deepEqual(out, { columns: ['a', 'a', 'b'], rows: [[1, 'x', 2.5]] });
@@ -301,9 +317,47 @@ for (const b of backends()) {
         const { target } = database;
         const n = (await listExperiments(database)).length;
         await database.close();
+        assert.equal(existsSync(join(target, LOCK_FILE)), false, 'close() removes the lock');
         database = await openDatabase(target);
         assert.equal((await listExperiments(database)).length, n);
         assert.ok(n > 0);
+      });
+
+      it('a folder open in another process gives a clear error; its lock is taken over once that process is gone', async () => {
+        const dir = database.target;
+        await database.close();
+        const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'test/db/fixtures/hold-folder.ts'), dir], {
+          cwd: PROJECT_ROOT,
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        try {
+          const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
+          assert.equal(chunk.toString().trim(), 'open');
+          await assert.rejects(openDatabase(dir), (err: Error) => {
+            assert.equal(err.name, 'UserError');
+            assert.match(err.message, new RegExp(`database folder ${dir} is in use by process ${child.pid} on `));
+            assert.match(err.message, /only one process at a time/);
+            assert.match(err.message, /postgres:\/\//);
+            return true;
+          });
+        } finally {
+          child.kill('SIGKILL');
+          await once(child, 'exit');
+        }
+        // The killed process left its lock file behind; it names a dead process, so it is stale.
+        assert.ok(existsSync(join(dir, LOCK_FILE)));
+        database = await openDatabase(dir);
+        assert.ok((await listExperiments(database)).length > 0);
+      });
+
+      it('opening a folder twice in one process is refused; a live lock wins', async () => {
+        const dir = database.target;
+        await assert.rejects(openDatabase(dir), /already open in this process/);
+        await database.close();
+        writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: 1, host: hostname(), since: 'then' })); // pid 1 is alive
+        await assert.rejects(openDatabase(dir), /in use by process 1 on .* since then/);
+        rmSync(join(dir, LOCK_FILE));
+        database = await openDatabase(dir);
       });
     }
   });

@@ -4,10 +4,16 @@
  * outside the served folders, names with markup come back as data.
  */
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import sharp from 'sharp';
 import { openDatabase, type Database } from '../../db/index.ts';
 import { startServer, type RunningServer } from '../../web/server.ts';
+import { DEFAULT_AUGMENT } from '../../workers/data/augment.ts';
+import { indexDataset } from '../../workers/data/dataset.ts';
+import { batches } from '../../workers/data/loader.ts';
 import { METRIC_NAMES } from '../../workers/protocol.ts';
+import { realDataOrSkip, realSubset } from '../helpers/real-data.ts';
 import { buildExperiment, oneClassStudy, smallStudy, XSS_NAME, type BuiltExperiment } from './fixtures.ts';
 
 let db: Database;
@@ -171,9 +177,16 @@ describe('errors', () => {
       assert.equal(status, 400, path);
       assert.match(json.error, message, path);
     }
-    const page = await get(`/experiments/${study.experimentId}/compare?model=resnet`);
-    assert.equal(page.status, 400);
-    assert.match(page.body, /400 Bad request/);
+    for (const q of ['model=resnet', 'model=xception&mode=pie', 'model=xception&split=test', 'model=xception&x=1']) {
+      const page = await get(`/experiments/${study.experimentId}/compare?${q}`);
+      assert.equal(page.status, 400, q);
+      assert.match(page.body, /400 Bad request/);
+    }
+    // The page keeps its settings in the URL: a reload with them is fine.
+    assert.equal((await get(`/experiments/${study.experimentId}/compare?model=xception&split=train&mode=overlay`)).status, 200);
+    const redirect = await get(`/experiments/${study.experimentId}/compare?mode=overlay`);
+    assert.equal(redirect.status, 302);
+    assert.equal(redirect.headers.get('location'), `/experiments/${study.experimentId}/compare?mode=overlay&model=baseline`);
   });
 
   test('the server is read-only: other methods are 405 and change nothing', async () => {
@@ -239,5 +252,67 @@ describe('errors', () => {
     assert.equal(notFound.status, 404);
     assert.doesNotMatch(notFound.body, /<script>alert/);
     assert.match(notFound.body, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+  });
+});
+
+describe('dataset API (tiny real subset)', () => {
+  let dataServer: RunningServer | null = null;
+  let subset: string | null = null;
+  after(async () => {
+    await dataServer?.close();
+    if (subset) rmSync(subset, { recursive: true, force: true });
+  });
+  const dataGet = async (path: string) => {
+    const res = await fetch(dataServer!.url + path);
+    return { status: res.status, type: res.headers.get('content-type') ?? '', body: Buffer.from(await res.arrayBuffer()) };
+  };
+
+  test('counts per split and class, samples by file id', async (t) => {
+    if (!realDataOrSkip(t)) return;
+    subset = realSubset({ train: 10, test: 4 });
+    dataServer = await startServer({ db, port: 0, dataDir: subset });
+    const d = JSON.parse((await dataGet('/api/dataset')).body.toString());
+    assert.deepEqual(d.counts.train, { benign: 8, malignant: 8, total: 16, malignantRatio: 0.5 });
+    assert.deepEqual(d.counts.val, { benign: 2, malignant: 2, total: 4, malignantRatio: 0.5 });
+    assert.deepEqual(d.counts.test, { benign: 4, malignant: 4, total: 8, malignantRatio: 0.5 });
+    assert.equal(d.all.total, 28);
+    assert.equal(d.fingerprint, (await indexDataset(subset, { warn: () => {} })).fingerprint);
+    assert.equal(d.samples.benign.length, 8);
+    assert.ok(d.samples.malignant.every((s: { label: string }) => s.label === 'malignant'));
+    assert.ok(d.augmentSources.every((s: { split: string }) => s.split === 'train'));
+    assert.doesNotMatch(JSON.stringify(d.samples), /\/melanoma-subset-/, 'samples carry ids, not paths');
+  });
+
+  test('images come as JPEG by file id; unknown ids 404, bad ids and sizes 400', async (t) => {
+    if (!realDataOrSkip(t) || !dataServer) return;
+    const img = await dataGet('/api/dataset/images/0?size=64');
+    assert.equal(img.status, 200);
+    assert.equal(img.type, 'image/jpeg');
+    const meta = await sharp(img.body).metadata();
+    assert.deepEqual([meta.width, meta.height, meta.format], [64, 64, 'jpeg']);
+    assert.equal((await dataGet('/api/dataset/images/28')).status, 404);
+    assert.equal((await dataGet('/api/dataset/images/..%2f..%2f..%2fetc%2fpasswd')).status, 400);
+    assert.equal((await dataGet('/api/dataset/images/0?size=100000')).status, 400);
+    assert.equal((await dataGet('/api/dataset/images/0?path=/etc/passwd')).status, 400);
+    assert.equal((await dataGet('/api/dataset/augmented/27')).status, 400, 'a test image is never augmented');
+  });
+
+  test('an augmented sample is exactly what the training pipeline feeds the model', async (t) => {
+    if (!realDataOrSkip(t) || !dataServer) return;
+    const size = 32;
+    const index = await indexDataset(subset!, { warn: () => {} });
+    const train = index.splits.train;
+    const fileId = 3; // the listing starts with the train records
+    const png = await dataGet(`/api/dataset/augmented/${fileId}?seed=7&epoch=2&size=${size}`);
+    assert.equal(png.type, 'image/png');
+    const shown = await sharp(png.body).raw().toBuffer();
+    for await (const batch of batches(train, { imageSize: size, batchSize: 4, shuffle: true, seed: 7, epoch: 2, augment: DEFAULT_AUGMENT, cache: null })) {
+      const k = batch.ids.indexOf(train[fileId].id);
+      if (k < 0) continue;
+      const pixels = batch.x.subarray(k * size * size * 3, (k + 1) * size * size * 3);
+      assert.deepEqual([...shown], Array.from(pixels, (v) => Math.round(v * 255)));
+      return;
+    }
+    assert.fail('the image was not in any batch');
   });
 });

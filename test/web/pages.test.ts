@@ -4,11 +4,13 @@
  * reload, names with markup stay text. Screenshots of each view go to test-output/screenshots/.
  */
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { openDatabase, recordEvent, type Database } from '../../db/index.ts';
 import { startServer, type RunningServer } from '../../web/server.ts';
 import { METRIC_NAMES } from '../../workers/protocol.ts';
+import { realDataOrSkip, realSubset } from '../helpers/real-data.ts';
 import { hasChromium, launchBrowser, openPage, screenshot, CHROMIUM } from './browser.ts';
 import { buildExperiment, oneClassStudy, smallStudy, XSS_NAME, type BuiltExperiment } from './fixtures.ts';
 import { runEvents } from './run-events.ts';
@@ -59,7 +61,7 @@ const fmt = (mean: number | null, std: number | null) =>
 describe('pages', { skip }, () => {
   test('experiments list: counts, names as text', async () => {
     const { page, problems } = await view('/', '#experiments-table');
-    const rows = await page.$$eval('#experiments-table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    const rows = await page.$$eval('#experiments-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
     assert.equal(rows.length, 2);
     const row = rows.find((r) => r[0] === XSS_NAME)!;
     assert.ok(row, 'the name is shown verbatim, as text');
@@ -84,8 +86,8 @@ describe('pages', { skip }, () => {
         model: tr.getAttribute('data-model'),
         split: tr.getAttribute('data-split'),
         n: tr.querySelector('td')!.textContent,
-        values: Object.fromEntries([...tr.querySelectorAll('td[data-metric]')].map((td) => [td.getAttribute('data-metric'), td.firstChild!.textContent])),
-        best: [...tr.querySelectorAll('td.best')].map((td) => td.getAttribute('data-metric')),
+        values: Object.fromEntries(Array.from(tr.querySelectorAll('td[data-metric]')).map((td) => [td.getAttribute('data-metric'), td.firstChild!.textContent])),
+        best: Array.from(tr.querySelectorAll('td.best')).map((td) => td.getAttribute('data-metric')),
       })),
     );
     assert.equal(cells.length, 6);
@@ -225,6 +227,37 @@ describe('pages', { skip }, () => {
     await screenshot(page, 'compare-overlay');
     assert.deepEqual(problems, []);
     await page.close();
+  });
+
+  test('dataset: class counts, sample grids and augmented samples load (tiny real subset)', async (t) => {
+    if (!realDataOrSkip(t)) return;
+    const subset = realSubset({ train: 10, test: 4 });
+    const dataServer = await startServer({ db, port: 0, dataDir: subset });
+    try {
+      const opened = await openPage(browser);
+      const { page, problems } = opened;
+      await page.goto(`${dataServer.url}/dataset`);
+      await page.waitForSelector('#counts-table');
+      const counts = await page.$$eval('#counts-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.children).map((c) => c.textContent)));
+      assert.deepEqual(counts, [
+        ['train', '8', '8', '16', '50.0%'],
+        ['val', '2', '2', '4', '50.0%'],
+        ['test', '4', '4', '8', '50.0%'],
+        ['all', '14', '14', '28', '50.0%'],
+      ]);
+      const bars = await chartPoints(page, '#class-chart');
+      assert.deepEqual(bars.map((b) => [b.label, b.points]), [['benign', 3], ['malignant', 3]]);
+      // Every image (8 samples per class, 4 sources x (original + 5 augmentations)) decoded in the browser.
+      await page.waitForFunction(() => Array.from(document.images).length === 40 && Array.from(document.images).every((img) => img.complete && img.naturalWidth > 0), null, { timeout: 20_000 });
+      const sizes = await page.$$eval('#augmented img', (imgs) => imgs.map((img) => (img as HTMLImageElement).naturalWidth));
+      assert.ok(sizes.every((w) => w === 224));
+      await screenshot(page, 'dataset');
+      assert.deepEqual(problems, []);
+      await page.close();
+    } finally {
+      await dataServer.close();
+      rmSync(subset, { recursive: true, force: true });
+    }
   });
 
   test('unknown ids give a 404 page', async () => {

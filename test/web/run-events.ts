@@ -110,7 +110,9 @@ export function runEvents(plan: RunPlan): RunEvent[] {
   const spec = specFor(plan.model, plan.seed, plan.spec);
   const events: RunEvent[] = [];
   const params = { total: 1_000_000 + Math.round(SKILL[plan.model] * 1e6), trainable: 500_000 };
-  events.push({ type: 'started', backend: 'cpu', backendDetail: 'tfjs-backend-cpu 4.22.0 (fixture)', datasetFingerprint: 'f'.repeat(64), params });
+  const backend = spec.backend === 'auto' ? 'cpu' : spec.backend;
+  const backendDetail = backend === 'webgpu' ? 'Dawn, NVIDIA H100 80GB HBM3 (fixture)' : `tfjs-backend-${backend} 4.22.0 (fixture)`;
+  events.push({ type: 'started', backend, backendDetail, datasetFingerprint: 'f'.repeat(64), params });
 
   const history: EpochRecord[] = [];
   let bestAuc = -Infinity;
@@ -143,8 +145,8 @@ export function runEvents(plan: RunPlan): RunEvent[] {
   const final = SPLITS.map((split) => evaluation(split, counts[split], split === 'train' ? skill * 1.15 : skill, rng));
   const result: RunResult = {
     spec,
-    backend: 'cpu',
-    backendDetail: 'tfjs-backend-cpu 4.22.0 (fixture)',
+    backend,
+    backendDetail,
     datasetFingerprint: 'f'.repeat(64),
     counts,
     params,

@@ -50,7 +50,7 @@ function render() {
   for (const metric of METRICS) {
     let datasets;
     if (mode === 'overlay') {
-      datasets = runs.map((r, i) => lineDataset(`#${r.id} (repeat ${r.repeat})`, r.epochs.map((e) => ({ x: e.epoch, y: e[split]?.[metric] ?? null })), seriesStyle(i)));
+      datasets = runs.map((r, i) => lineDataset(`#${r.id} (repeat ${r.repeat}${r.status === 'completed' ? '' : `, ${r.status}`})`, r.epochs.map((e) => ({ x: e.epoch, y: e[split]?.[metric] ?? null })), seriesStyle(i)));
     } else {
       const band = data.bands[split][metric];
       const style = SPLIT_STYLE[split];

@@ -56,12 +56,18 @@ function renderHeader() {
       ['Dataset', experiment.dataDir ?? DASH],
       ['Fingerprint', experiment.datasetFingerprint ? experiment.datasetFingerprint.slice(0, 16) : DASH],
       ['Models', experiment.models.join(', ')],
-      ['Runs', `${experiment.counts.done} done, ${experiment.counts.failed} failed, ${experiment.counts.running} running, ${experiment.counts.pending} pending (${experiment.counts.total} in all)`],
+      ['Runs', runCounts(experiment.counts)],
       ['Started', when(experiment.startedAt)],
       ['Duration', duration(experiment.seconds)],
       ['Compare runs', el('span', { class: 'links' }, modelsInOrder().map((m) => el('a', { href: `/experiments/${encodeURIComponent(id)}/compare?model=${encodeURIComponent(m)}` }, m)))],
     ]),
   );
+}
+
+function runCounts(c) {
+  const parts = [`${c.done} done`, `${c.failed} failed`, `${c.running} running`, `${c.pending} pending`];
+  if (c.interrupted) parts.push(`${c.interrupted} interrupted`);
+  return `${parts.join(', ')} (${c.total} in all)`;
 }
 
 function renderSummary() {
@@ -143,6 +149,7 @@ function renderChart() {
   const split = splitSelect.value;
   const byKey = indexSummary(summary);
   const models = modelsInOrder().filter((m) => byKey.has(`${m}|${split}`));
+  chartFigure.hidden = byKey.size === 0;
   const datasets = models.map((model, i) => {
     const e = byKey.get(`${model}|${split}`);
     const color = PALETTE[i % PALETTE.length];
@@ -194,7 +201,7 @@ function renderRuns() {
       el('td', { class: 'num' }, num(r.test?.accuracy)),
       el('td', { class: 'num' }, num(r.test?.roc_auc)),
       el('td', { class: 'num' }, num(r.test?.pr_auc)),
-      el('td', {}, r.slot ?? DASH, r.gpu !== null && r.gpu !== undefined ? ` (GPU ${r.gpu})` : ''),
+      el('td', { class: 'nowrap' }, r.slot ?? DASH),
       el('td', { class: 'num' }, duration(r.seconds)),
       el('td', { class: 'msg' }, r.error ?? ''),
     ),

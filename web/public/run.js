@@ -18,7 +18,12 @@ const cmSelect = el('select', { id: 'confusion-split', 'aria-label': 'split of t
 const cmHolder = el('div', { id: 'confusion' });
 const roc = chartBox('ROC curve (true-positive rate vs. false-positive rate)', { id: 'roc-chart' });
 const pr = chartBox('Precision-recall curve', { id: 'pr-chart' });
+const curvesNote = el('p', { class: 'empty', id: 'curves-note', hidden: true }, 'The curves appear when the run has its final evaluation.');
+const curvesGrid = el('div', { class: 'chart-grid two' }, roc.box, pr.box);
 const configHolder = el('div', { id: 'config' });
+const logHolder = el('div', { id: 'log' });
+// RunSpec's fields in a readable order; anything else follows alphabetically.
+const SPEC_ORDER = ['model', 'seed', 'epochs', 'patience', 'learningRate', 'batchSize', 'imageSize', 'backend', 'gpu', 'dataDir', 'outDir', 'initFrom', 'weights', 'cacheImages', 'saveAugmented', 'failAtEpoch'];
 
 main.append(
   header,
@@ -26,8 +31,9 @@ main.append(
   section('Training history', historyNote, el('div', { class: 'chart-grid' }, HISTORY.map((m) => historyCharts[m].box))),
   section('Final evaluation', finalHolder),
   section('Confusion matrix at threshold 0.5', el('label', { class: 'control' }, 'Split ', cmSelect), cmHolder),
-  section('ROC and PR curves', el('div', { class: 'chart-grid two' }, roc.box, pr.box)),
+  section('ROC and PR curves', curvesNote, curvesGrid),
   section('Configuration', configHolder),
+  section('Log', logHolder),
 );
 
 let run = null;
@@ -132,6 +138,9 @@ function renderCurves() {
     SPLITS.map((split) => list.find((c) => c.split === split && c.kind === kind))
       .filter(Boolean)
       .map((c) => lineDataset(`${c.split} (AUC ${num(c.auc)})`, c.x.map((x, i) => ({ x, y: c.y[i] })), SPLIT_STYLE[c.split], { pointRadius: 0, showLine: true }));
+  curvesNote.hidden = list.length > 0;
+  curvesGrid.hidden = list.length === 0;
+  if (!list.length) return;
   const rocSets = build('roc');
   if (rocSets.length) rocSets.push(lineDataset('chance', [{ x: 0, y: 0 }, { x: 1, y: 1 }], { color: '#999', dash: [2, 4], point: 'line' }, { pointRadius: 0, borderWidth: 1, showLine: true }));
   const prSets = build('pr');
@@ -146,8 +155,20 @@ function renderCurves() {
 
 function renderConfig() {
   const spec = run.spec ?? {};
-  const rows = Object.entries(spec).map(([k, v]) => el('tr', {}, el('th', { scope: 'row' }, k), el('td', { class: 'path' }, v === null ? 'null' : typeof v === 'object' ? JSON.stringify(v) : String(v))));
+  const rank = (k) => (SPEC_ORDER.includes(k) ? SPEC_ORDER.indexOf(k) : SPEC_ORDER.length);
+  const entries = Object.entries(spec).sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+  const rows = entries.map(([k, v]) => el('tr', {}, el('th', { scope: 'row' }, k), el('td', { class: 'path' }, v === null ? 'null' : typeof v === 'object' ? JSON.stringify(v) : String(v))));
   fill(configHolder, rows.length ? table(['Setting', 'Value'], rows, { id: 'config-table' }) : el('p', { class: 'empty' }, 'No configuration recorded.'));
+}
+
+function renderLog() {
+  const logs = run.logs ?? [];
+  fill(
+    logHolder,
+    logs.length
+      ? el('pre', { class: 'log' }, logs.map((l) => `${when(l.at)}  [attempt ${l.attempt}]  ${l.message}\n`))
+      : el('p', { class: 'empty' }, 'No log messages.'),
+  );
 }
 
 async function load() {
@@ -161,6 +182,7 @@ async function load() {
   renderConfusion();
   renderCurves();
   renderConfig();
+  renderLog();
 }
 
 cmSelect.addEventListener('change', renderConfusion);

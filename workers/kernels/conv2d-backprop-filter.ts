@@ -60,8 +60,10 @@ export function conv2DBackpropFilterImpl(
   const perTap: tf.Tensor2D[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
-      const xs = tapSlice(xPadded, i, j, info, stride);
-      perTap.push(matMulTN(tf.reshape<tf.Rank.R2>(xs, [pixels, cin]), dy2d, backend));
+      perTap.push(tf.tidy(() => {
+        const xs = tapSlice(xPadded, i, j, info, stride);
+        return matMulTN(tf.reshape<tf.Rank.R2>(xs, [pixels, cin]), dy2d, backend);
+      }));
     }
   }
   return tf.reshape(tf.stack(perTap), [kh, kw, cin, cout]);

@@ -40,8 +40,11 @@ export function depthwiseBackpropFilterImpl(
   const taps: tf.Tensor[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
-      const xs = tf.reshape(tapSlice(xPadded, i, j, info, [strideHeight, strideWidth], dilation), [pixels, c, 1]);
-      taps.push(tf.sum(tf.mul(xs, dy3d), 0));
+      // One tap at a time, so that only its [C, M] result outlives the input-sized temporaries.
+      taps.push(tf.tidy(() => {
+        const xs = tf.reshape(tapSlice(xPadded, i, j, info, [strideHeight, strideWidth], dilation), [pixels, c, 1]);
+        return tf.sum(tf.mul(xs, dy3d), 0);
+      }));
     }
   }
   return tf.reshape(tf.stack(taps), [kh, kw, c, m]);

@@ -40,13 +40,23 @@ const FACTORIES: Record<string, (backend: KernelBackend) => KernelConfig> = {
 };
 
 const registered = new Set<string>();
+const replaced = new Map<string, KernelConfig>();
+
+/** The stock kernel a training kernel replaced in this thread, if there was one (for benchmarks). */
+export function stockKernel(name: string, backend: 'wasm' | 'webgpu'): KernelConfig | undefined {
+  return replaced.get(`${backend}/${name}`);
+}
 
 /** Registers the training kernels for `backend` (idempotent); returns the kernel names it holds. */
 export function registerTrainingKernels(backend: 'wasm' | 'webgpu'): readonly string[] {
   const names = TRAINING_KERNELS[backend];
   if (registered.has(backend)) return names;
   for (const name of names) {
-    if (tf.getKernel(name, backend) !== undefined) tf.unregisterKernel(name, backend);
+    const stock = tf.getKernel(name, backend);
+    if (stock !== undefined) {
+      replaced.set(`${backend}/${name}`, stock);
+      tf.unregisterKernel(name, backend);
+    }
     tf.registerKernel(FACTORIES[name](backend));
   }
   registered.add(backend);

@@ -1,0 +1,146 @@
+/**
+ * Training-speed benchmark of the backends and their training kernels.
+ *
+ *   npx tsx bench/kernels.ts step [--backend wasm] [--size 224] [--batch 32] [--steps 3]
+ *     times training steps of the baseline model (4x [SeparableConv2D 3x3 valid + MaxPool 2x2] + GAP + Dense,
+ *     Adam, binary cross-entropy) on random data, then profiles one step with tf.profile and lists the kernels
+ *     by total time. A training kernel's time includes the kernels it runs (also listed on their own).
+ *
+ *   npx tsx bench/kernels.ts kernels [--backend webgpu] [--batch 32] [--size 224]
+ *     times each replaced gradient kernel against the stock one it replaced (where the backend has one) at the
+ *     baseline's shapes, forcing completion by reading one element of the output.
+ */
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { initBackend } from '../workers/backend/index.ts';
+import { stockKernel } from '../workers/kernels/index.ts';
+import type { BackendName } from '../workers/protocol.ts';
+
+const { positionals, values: opts } = parseArgs({
+  allowPositionals: true,
+  options: {
+    backend: { type: 'string', default: 'wasm' },
+    size: { type: 'string', default: '224' },
+    batch: { type: 'string', default: '32' },
+    steps: { type: 'string', default: '3' },
+    gpu: { type: 'string' },
+  },
+});
+const mode = positionals[0] ?? 'step';
+const size = Number(opts.size);
+const batch = Number(opts.batch);
+
+const info = await initBackend(opts.backend as BackendName, { gpu: opts.gpu === undefined ? null : Number(opts.gpu) });
+console.log(`backend ${info.name}: ${info.detail}`);
+
+function baseline(): tfl.LayersModel {
+  const m = tfl.sequential();
+  m.add(tfl.layers.separableConv2d({ inputShape: [size, size, 3], filters: 32, kernelSize: 3, activation: 'relu' }));
+  m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+  for (const filters of [64, 128, 256]) {
+    m.add(tfl.layers.separableConv2d({ filters, kernelSize: 3, activation: 'relu' }));
+    m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+  }
+  m.add(tfl.layers.globalAveragePooling2d({}));
+  m.add(tfl.layers.dense({ units: 1, activation: 'sigmoid' }));
+  m.compile({ optimizer: tf.train.adam(1e-3), loss: 'binaryCrossentropy' });
+  return m;
+}
+
+async function stepBench(): Promise<void> {
+  const model = baseline();
+  const x = tf.randomUniform([batch, size, size, 3]);
+  const y = tf.round(tf.randomUniform([batch, 1]));
+  let t0 = performance.now();
+  await model.trainOnBatch(x, y);
+  console.log(`first step (allocations, shader compilation): ${(performance.now() - t0).toFixed(0)} ms`);
+  const times: number[] = [];
+  for (let i = 0; i < Number(opts.steps); i++) {
+    t0 = performance.now();
+    await model.trainOnBatch(x, y);
+    times.push(performance.now() - t0);
+  }
+  const best = Math.min(...times);
+  const mean = times.reduce((a, b) => a + b, 0) / times.length;
+  console.log(`baseline ${size}px batch ${batch}: steps ${times.map((t) => t.toFixed(0)).join(', ')} ms; ` +
+    `best ${best.toFixed(0)} ms = ${((batch * 1000) / best).toFixed(2)} images/s; mean ${((batch * 1000) / mean).toFixed(2)} images/s`);
+
+  const profile = await tf.profile(async () => {
+    await model.trainOnBatch(x, y);
+  });
+  const byName = new Map<string, { ms: number; calls: number }>();
+  for (const k of profile.kernels) {
+    const entry = byName.get(k.name) ?? { ms: 0, calls: 0 };
+    entry.ms += Number(k.kernelTimeMs);
+    entry.calls++;
+    byName.set(k.name, entry);
+  }
+  console.log('profile of one step, kernels by total time:');
+  for (const [name, { ms, calls }] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
+    console.log(`  ${ms.toFixed(0).padStart(7)} ms  ${String(calls).padStart(4)} calls  ${name}`);
+  }
+  const slowest = [...profile.kernels].sort((a, b) => Number(b.kernelTimeMs) - Number(a.kernelTimeMs)).slice(0, 10);
+  console.log('slowest single calls:');
+  for (const k of slowest) {
+    console.log(`  ${Number(k.kernelTimeMs).toFixed(0).padStart(7)} ms  ${k.name} ${JSON.stringify(k.inputShapes)}`);
+  }
+}
+
+async function time(run: () => tf.Tensor): Promise<number> {
+  const first = run();
+  await tf.slice(tf.reshape(first, [-1]), [0], [1]).data();
+  first.dispose();
+  const t0 = performance.now();
+  const out = run();
+  await tf.slice(tf.reshape(out, [-1]), [0], [1]).data();
+  out.dispose();
+  return performance.now() - t0;
+}
+
+async function kernelBench(): Promise<void> {
+  const backend = info.name;
+  // The baseline's separable convolutions (valid 3x3 depthwise, then 1x1) at this size.
+  let h = size;
+  const layers: { h: number; cin: number; cout: number }[] = [];
+  for (const cout of [32, 64, 128, 256]) {
+    layers.push({ h, cin: layers.length ? layers[layers.length - 1].cout : 3, cout });
+    h = Math.floor((h - 2) / 2);
+  }
+  for (const { h, cin, cout } of layers) {
+    const o = h - 2;
+    const cases: [string, tf.NamedTensorMap, object][] = [
+      [tf.DepthwiseConv2dNativeBackpropFilter, { x: tf.randomNormal([batch, h, h, cin]), dy: tf.randomNormal([batch, o, o, cin]) },
+        { strides: 1, dilations: 1, pad: 'valid', filterShape: [3, 3, cin, 1] }],
+      [tf.DepthwiseConv2dNativeBackpropInput, { dy: tf.randomNormal([batch, o, o, cin]), filter: tf.randomNormal([3, 3, cin, 1]) },
+        { strides: 1, dilations: 1, pad: 'valid', inputShape: [batch, h, h, cin] }],
+      [tf.Conv2DBackpropFilter, { x: tf.randomNormal([batch, o, o, cin]), dy: tf.randomNormal([batch, o, o, cout]) },
+        { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [1, 1, cin, cout] }],
+      [tf.Conv2DBackpropInput, { dy: tf.randomNormal([batch, o, o, cout]), filter: tf.randomNormal([1, 1, cin, cout]) },
+        { strides: 1, pad: 'valid', dataFormat: 'NHWC', inputShape: [batch, o, o, cin] }],
+    ];
+    for (const [name, inputs, attrs] of cases) {
+      const ours = tf.getKernel(name, backend);
+      const stock = stockKernel(name, backend as 'wasm' | 'webgpu');
+      const run = (config: tf.KernelConfig) => () => {
+        // Route the call through the engine with this config registered, so both run under the same bookkeeping.
+        tf.unregisterKernel(name, backend);
+        tf.registerKernel(config);
+        return tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+      };
+      const oursMs = ours ? await time(run(ours)) : NaN;
+      const stockMs = stock ? await time(run(stock)) : NaN;
+      if (ours) {
+        tf.unregisterKernel(name, backend);
+        tf.registerKernel(ours);
+      }
+      console.log(`${name.padEnd(36)} x ${batch}x${h}x${h}x${cin} -> ${cout}: ours ${oursMs.toFixed(1)} ms, stock ${
+        stock ? `${stockMs.toFixed(1)} ms` : 'none'}`);
+      tf.dispose(Object.values(inputs));
+    }
+  }
+}
+
+if (mode === 'step') await stepBench();
+else if (mode === 'kernels') await kernelBench();
+else throw new Error(`unknown mode '${mode}': step or kernels`);

@@ -1,0 +1,55 @@
+/** Shared pieces of the orchestrator tests: a tiny dataset, the fake thread, the CLI as a child process. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../helpers/real-data.ts';
+
+export const FAKE_THREAD = join(import.meta.dirname, 'fixtures', 'fake-thread.mjs');
+export const ORCHESTRATE = join(PROJECT_ROOT, 'bin', 'orchestrate.mjs');
+export const MELANOMA = join(PROJECT_ROOT, 'bin', 'melanoma.mjs');
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `orch-${prefix}-`));
+}
+
+/** A dataset folder in the Kaggle layout with 5 placeholder files per class and split (the fake thread reads none). */
+export function tinyDataset(): string {
+  const dir = tempDir('data');
+  for (const split of ['train', 'test']) {
+    for (const cls of ['benign', 'malignant']) {
+      mkdirSync(join(dir, split, cls), { recursive: true });
+      for (let i = 0; i < 5; i++) writeFileSync(join(dir, split, cls, `${i}.jpg`), 'x');
+    }
+  }
+  return dir;
+}
+
+export interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts `node bin/orchestrate.mjs ...args` (or bin/melanoma.mjs); `done` settles when it exits. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, bin = ORCHESTRATE): { child: ChildProcess; done: Promise<Finished>; stderrSoFar(): string } {
+  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<Finished>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done, stderrSoFar: () => stderr };
+}
+
+export const runCli = (args: string[], env: NodeJS.ProcessEnv = {}, bin = ORCHESTRATE) => startCli(args, env, bin).done;
+
+/** Resolves once `predicate(stderr)` holds, polling every 50 ms; rejects after `ms`. */
+export async function waitForStderr(started: ReturnType<typeof startCli>, predicate: (s: string) => boolean, ms = 60_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!predicate(started.stderrSoFar())) {
+    if (Date.now() > until) throw new Error(`timed out waiting; stderr so far:\n${started.stderrSoFar()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
