@@ -10,7 +10,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Sql, UnsafeQueryOptions } from 'postgres';
 import { UserError } from '../common/errors.ts';
-import { lockFolder } from './folder-lock.ts';
+import { LOCK_FILE, lockFolder } from './folder-lock.ts';
 import * as schema from './schema.ts';
 
 /** The Drizzle database both drivers produce; every query in db/ is written against it. */
@@ -108,18 +108,19 @@ async function openPglite(dir: string | null, create: boolean): Promise<Database
   if (dir) {
     if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UserError(`the database path ${dir} is a file, not a folder.`);
     fresh = !existsSync(resolve(dir, 'PG_VERSION'));
-    if (fresh && existsSync(dir) && readdirSync(dir).length > 0) {
+    if (fresh && existsSync(dir) && readdirSync(dir).some((f) => f !== LOCK_FILE)) {
       throw new UserError(`the folder ${dir} is not empty and holds no database (no PG_VERSION): give an empty or a database folder.`);
     }
     if (fresh && !create) throw noDatabaseAt(dir);
     mkdirSync(dir, { recursive: true });
     release = lockFolder(dir);
   }
-  let pg: PGlite;
+  let pg: PGlite | undefined;
   try {
     pg = fresh ? await freshCluster(dir) : await PGlite.create(dir!);
     await migratePglite(pg);
   } catch (err) {
+    if (pg && !pg.closed) await pg.close().catch(() => {});
     release();
     if (err instanceof UserError || !dir) throw err;
     throw new UserError(`cannot open the PGlite database in ${dir}: ${(err as Error).message}`);

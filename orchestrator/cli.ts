@@ -8,18 +8,18 @@ import { defaultCpuWorkers, parseGpus, THREADS_PER_CPU_RUN } from './slots.ts';
 
 const program = new Command('orchestrate')
   .description(
-    'Run the study: every model of --models, --runs times each (run i uses seed --seed + i), spread over one slot per\n' +
-      'GPU (or CPU slots), every epoch and final metric stored in the database, then the summary table.\n' +
-      'Running the same command again resumes the experiment: finished runs are kept, unfinished ones start over.',
+    'Runs the study: every model of --models, --runs times each (run i uses seed --seed + i), one run at a time per ' +
+      'slot (one slot per GPU, or CPU slots), every epoch and final metric stored in the database, then the summary ' +
+      'table. The same command again resumes the experiment: completed runs are kept, the others start over.',
   )
   .option('--runs <n>', 'runs per model', positiveInt, 10)
-  .option('--models <list>', `comma-separated models: ${MODEL_NAMES.join(', ')}`, listOf(MODEL_NAMES), [...STUDY_MODELS])
+  .option('--models <list>', `comma-separated models: ${MODEL_NAMES.join(', ')} (default: ${STUDY_MODELS.join(',')})`, listOf(MODEL_NAMES))
   .option('--gpus <list>', "GPU indices, e.g. 0,1, or 'none' for CPU slots (default: every GPU nvidia-smi lists)", parseGpus)
   .option('--runs-per-gpu <n>', 'concurrent runs on each GPU', positiveInt, 1)
   .option('--workers <n>', `CPU slots without GPUs (default: cores / ${THREADS_PER_CPU_RUN} = ${defaultCpuWorkers()} here)`, positiveInt)
   .option('--backend <name>', `compute backend: ${BACKEND_NAMES.join(', ')}`, oneOf(BACKEND_NAMES), 'auto')
   .option('--data <dir>', 'dataset folder in the Kaggle layout (default: $MELANOMA_DATA, else ./data)')
-  .option('--db <target>', 'database: a PGlite folder, memory://, or a postgres:// URL (default: $MELANOMA_DB, else the project folder)')
+  .option('--db <target>', 'database: a PGlite folder, memory://, or a postgres:// URL (default: $MELANOMA_DB, $DATABASE_URL, else ./.melanoma/db)')
   .option('--experiment <name>', 'experiment name; an existing one is resumed', 'study')
   .option('--epochs <n>', "maximum epochs per run (default: each model's, 100)", positiveInt)
   .option('--image-size <px>', 'images are resized to this square size', positiveInt, STUDY_DEFAULTS.imageSize)
@@ -36,7 +36,7 @@ const program = new Command('orchestrate')
   .addOption(new Option('--thread-file <path>').hideHelp())
   .addOption(new Option('--poll-ms <ms>').hideHelp().argParser(positiveInt))
   .action(async (opts) => {
-    process.exitCode = await orchestrate(opts);
+    process.exitCode = await orchestrate({ ...opts, models: opts.models ?? [...STUDY_MODELS] });
   });
 
 await runProgram(program);

@@ -10,7 +10,7 @@ import { checkDataset, checkPretrainedWeights } from './preflight.ts';
 import { plainProgress, ttyProgress, type Progress } from './progress.ts';
 import { runScheduler } from './scheduler.ts';
 import { createSlotRunner, type SlotRunner } from './slot-runner.ts';
-import { planSlots } from './slots.ts';
+import { planSlots, runnerMode } from './slots.ts';
 import { openStore, type RunStore } from './store.ts';
 import { formatSummary } from './summary.ts';
 
@@ -107,7 +107,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
     }
 
     progress = err.isTTY && !process.env.CI ? ttyProgress(err, slots.map((s) => s.name), plan.length) : plainProgress(say);
-    const mode = o.backend === 'tensorflow' ? 'process' : 'thread';
+    const mode = runnerMode(o.backend);
     runners = slots.map((slot) => createSlotRunner(slot, { mode, threadFile: o.threadFile }));
     await runScheduler({
       store,

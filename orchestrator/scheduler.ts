@@ -56,6 +56,7 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRep
       if (event.type === 'epoch') opts.progress.epoch(slot, label, event.record, event.best);
       if (event.type === 'log') opts.progress.log(`[${slot}] ${claim.model} run ${claim.runIndex}: ${event.message}`);
       writes = writes.then(() => opts.store.recordEvent(claim, event));
+      writes.catch(() => {}); // awaited (and reported) once the run has settled; later events are not written
     };
     let result: RunResult | null = null;
     let error: unknown = null;
@@ -71,15 +72,22 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRep
       result = null;
       error ??= err;
     }
-    if (opts.signal.aborted) {
-      await opts.store.markInterrupted(claim);
-      report.interrupted++;
-      opts.progress.runEnded(slot, label, { status: 'interrupted' });
-    } else if (result) {
-      await opts.store.completeRun(claim, result);
+    if (result) {
+      try {
+        await opts.store.completeRun(claim, result);
+      } catch (err) {
+        result = null;
+        error = err;
+      }
+    }
+    if (result) {
       report.completed++;
       const test = result.final.find((e) => e.split === 'test');
       opts.progress.runEnded(slot, label, { status: 'completed', seconds: result.seconds, testRocAuc: test?.metrics.roc_auc ?? null });
+    } else if (opts.signal.aborted) {
+      await opts.store.markInterrupted(claim);
+      report.interrupted++;
+      opts.progress.runEnded(slot, label, { status: 'interrupted' });
     } else {
       const message = errorMessage(error);
       const { willRetry } = await opts.store.failRun(claim, message);

@@ -3,6 +3,7 @@
  * each pinned to its GPU; otherwise --workers CPU slots.
  */
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../common/errors.ts';
 import type { BackendName } from '../workers/protocol.ts';
@@ -73,4 +74,26 @@ export function planSlots(opts: SlotOptions, detect = detectGpus): SlotPlan[] {
   }
   const workers = opts.workers ?? defaultCpuWorkers();
   return Array.from({ length: workers }, (_, k) => ({ name: `cpu${k}`, gpu: null }));
+}
+
+/** Whether the native TensorFlow binding is installed (resolved, not loaded: the main thread stays free of tfjs). */
+export function tensorflowInstalled(): boolean {
+  const require = createRequire(import.meta.url);
+  return ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'].some((name) => {
+    try {
+      require.resolve(name);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Threads, or a process per run where the run may use the tensorflow backend (named, or taken by `auto` when
+ * installed): tfjs-node binds every GPU its process can see, so only a process pinned with CUDA_VISIBLE_DEVICES
+ * keeps a slot on its GPU, and its native addon is not meant to be loaded by several threads of one process.
+ */
+export function runnerMode(backend: BackendName, installed = tensorflowInstalled): 'thread' | 'process' {
+  return backend === 'tensorflow' || (backend === 'auto' && installed()) ? 'process' : 'thread';
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UsageError } from '../../common/errors.ts';
-import { defaultCpuWorkers, parseGpus, planSlots } from '../../orchestrator/slots.ts';
+import { defaultCpuWorkers, parseGpus, planSlots, runnerMode } from '../../orchestrator/slots.ts';
 
 const noGpu = () => [];
 const twoGpus = () => [0, 1];
@@ -37,4 +37,12 @@ test('bad --gpus values and contradictory flags are usage errors', () => {
   assert.throws(() => parseGpus('1,1'), UsageError);
   assert.throws(() => planSlots({ gpus: [0], runsPerGpu: 1, backend: 'wasm' }, noGpu), UsageError);
   assert.throws(() => planSlots({ gpus: [0], runsPerGpu: 1, workers: 2, backend: 'auto' }, noGpu), UsageError);
+});
+
+test('a run that may use tfjs-node runs in a process of its own, any other in a thread', () => {
+  assert.equal(runnerMode('tensorflow', () => false), 'process');
+  assert.equal(runnerMode('auto', () => true), 'process');
+  assert.equal(runnerMode('auto', () => false), 'thread');
+  assert.equal(runnerMode('webgpu', () => true), 'thread');
+  assert.equal(runnerMode('wasm'), 'thread');
 });

@@ -56,6 +56,15 @@ function depthwiseFilterGradRows(x: Float32Array, dy: Float32Array, info: Conv2D
   const { top, left } = info.padInfo;
   const row = outWidth * c;
   const rows = new Float64Array(kh * kw * row);
+  // Per tap j: x column = output column + shift[j]; the products exist for t (= column * c + channel) in [from, to).
+  const shift: number[] = [];
+  const from: number[] = [];
+  const to: number[] = [];
+  for (let j = 0; j < kw; j++) {
+    shift.push(j * dilationWidth - left);
+    from.push(Math.max(0, -shift[j]) * c);
+    to.push(Math.max(Math.max(0, -shift[j]) * c, Math.min(outWidth, inWidth - shift[j]) * c));
+  }
   for (let n = 0; n < batchSize; n++) {
     for (let oh = 0; oh < outHeight; oh++) {
       const dyOff = (n * outHeight + oh) * row;
@@ -63,13 +72,34 @@ function depthwiseFilterGradRows(x: Float32Array, dy: Float32Array, info: Conv2D
         const xr = oh * strideHeight + i * dilationHeight - top;
         if (xr < 0 || xr >= inHeight) continue;
         const xRow = (n * inHeight + xr) * inWidth;
-        for (let j = 0; j < kw; j++) {
-          const shift = j * dilationWidth - left; // x column = output column + shift
-          const from = Math.max(0, -shift) * c;
-          const to = Math.min(outWidth, inWidth - shift) * c;
-          const xOff = (xRow + shift) * c;
+        // Three taps of a filter row share one pass over dy (a 3-wide filter: one pass per row of taps).
+        let j = 0;
+        for (; j + 3 <= kw; j += 3) {
+          const lo = Math.max(from[j], from[j + 1], from[j + 2]);
+          const hi = Math.max(lo, Math.min(to[j], to[j + 1], to[j + 2]));
+          const x0 = (xRow + shift[j]) * c;
+          const x1 = (xRow + shift[j + 1]) * c;
+          const x2 = (xRow + shift[j + 2]) * c;
+          const r0 = (i * kw + j) * row;
+          const r1 = r0 + row;
+          const r2 = r1 + row;
+          for (let t = lo; t < hi; t++) {
+            const d = dy[dyOff + t];
+            rows[r0 + t] += x[x0 + t] * d;
+            rows[r1 + t] += x[x1 + t] * d;
+            rows[r2 + t] += x[x2 + t] * d;
+          }
+          for (let g = j; g < j + 3; g++) {
+            const xOff = (xRow + shift[g]) * c;
+            const r = (i * kw + g) * row;
+            for (let t = from[g]; t < Math.min(lo, to[g]); t++) rows[r + t] += x[xOff + t] * dy[dyOff + t];
+            for (let t = Math.max(hi, from[g]); t < to[g]; t++) rows[r + t] += x[xOff + t] * dy[dyOff + t];
+          }
+        }
+        for (; j < kw; j++) {
+          const xOff = (xRow + shift[j]) * c;
           const r = (i * kw + j) * row;
-          for (let t = from; t < to; t++) rows[r + t] += x[xOff + t] * dy[dyOff + t];
+          for (let t = from[j]; t < to[j]; t++) rows[r + t] += x[xOff + t] * dy[dyOff + t];
         }
       }
     }
@@ -129,4 +159,104 @@ export function maxPoolGradLoop(x: Float32Array, dy: Float32Array, dx: Float32Ar
       }
     }
   }
+}
+
+/**
+ * The max-pool gradient for windows that tile the input (filter = stride, no padding, no dilation): every
+ * input position belongs to at most one window, so dx is written in one pass, without zero-filling it first.
+ * Positions past the last whole window (odd sizes) get 0. Ties go to the first maximum in row-major order.
+ */
+export function maxPoolGradTiledLoop(x: Float32Array, dy: Float32Array, dx: Float32Array, info: Conv2DInfo): void {
+  const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth } = info;
+  const { filterHeight: fh, filterWidth: fw } = info;
+  if (fh === 2 && fw === 2) {
+    maxPoolGrad2x2(x, dy, dx, info);
+  } else {
+    for (let n = 0; n < batchSize; n++) {
+      for (let oh = 0; oh < outHeight; oh++) {
+        for (let ow = 0; ow < outWidth; ow++) {
+          const dyOff = ((n * outHeight + oh) * outWidth + ow) * c;
+          const first = ((n * inHeight + oh * fh) * inWidth + ow * fw) * c;
+          for (let ch = 0; ch < c; ch++) {
+            let best = x[first + ch];
+            let at = first + ch;
+            for (let wr = 0; wr < fh; wr++) {
+              for (let wc = 0; wc < fw; wc++) {
+                const off = first + (wr * inWidth + wc) * c + ch;
+                dx[off] = 0;
+                if (x[off] > best) {
+                  best = x[off];
+                  at = off;
+                }
+              }
+            }
+            dx[at] = dy[dyOff + ch];
+          }
+        }
+      }
+    }
+  }
+  // Rows and columns no window covers.
+  const rowLen = inWidth * c;
+  for (let n = 0; n < batchSize; n++) {
+    const image = n * inHeight * rowLen;
+    dx.fill(0, image + outHeight * fh * rowLen, image + inHeight * rowLen);
+    if (outWidth * fw < inWidth) {
+      for (let r = 0; r < outHeight * fh; r++) dx.fill(0, image + r * rowLen + outWidth * fw * c, image + (r + 1) * rowLen);
+    }
+  }
+}
+
+function maxPoolGrad2x2(x: Float32Array, dy: Float32Array, dx: Float32Array, info: Conv2DInfo): void {
+  const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth } = info;
+  const rowLen = inWidth * c;
+  for (let n = 0; n < batchSize; n++) {
+    for (let oh = 0; oh < outHeight; oh++) {
+      const top = (n * inHeight + 2 * oh) * rowLen;
+      const bottom = top + rowLen;
+      const dyRow = (n * outHeight + oh) * outWidth * c;
+      const span = outWidth * 2 * c;
+      // t walks the top row's first window column; the window's four positions are t, t+c, t+rowLen, t+rowLen+c.
+      for (let t = 0, d = dyRow; t < span; t += 2 * c, d += c) {
+        for (let ch = 0; ch < c; ch++) {
+          const a = top + t + ch;
+          const b = a + c;
+          const e = bottom + t + ch;
+          const f = e + c;
+          const g = dy[d + ch];
+          const va = x[a];
+          const vb = x[b];
+          const ve = x[e];
+          const vf = x[f];
+          let k = 0;
+          let best = va;
+          if (vb > best) {
+            best = vb;
+            k = 1;
+          }
+          if (ve > best) {
+            best = ve;
+            k = 2;
+          }
+          if (vf > best) k = 3;
+          dx[a] = k === 0 ? g : 0;
+          dx[b] = k === 1 ? g : 0;
+          dx[e] = k === 2 ? g : 0;
+          dx[f] = k === 3 ? g : 0;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Sums a [outer, inner] row-major buffer over its outer axis (a reduction over the leading axes of a tensor,
+ * e.g. a bias gradient over N, H, W of NHWC) in one pass, accumulating in float64.
+ */
+export function sumOuterLoop(x: Float32Array, outer: number, inner: number): Float32Array {
+  const acc = new Float64Array(inner);
+  for (let p = 0, off = 0; p < outer; p++, off += inner) {
+    for (let k = 0; k < inner; k++) acc[k] += x[off + k];
+  }
+  return Float32Array.from(acc);
 }

@@ -58,10 +58,6 @@ test('on a PGlite folder: prints rows; refuses writes; cancels a query past the 
   const write = await sql('delete from experiments', '--db', folder);
   assert.equal(write.code, 1);
   assert.equal(write.stderr, 'melanoma: the statement tries to write, but queries here are read-only (cannot execute DELETE in a read-only transaction); nothing was changed.\n');
-  for (const other of ["update experiments set name = 'x'", 'drop table runs', 'commit; delete from experiments']) {
-    await assert.rejects(runReadOnly({ target: folder, sql: other, timeoutMs: 30_000 }), /read-only|multiple commands/, other);
-  }
-
   await assert.rejects(
     runReadOnly({ target: folder, sql: 'select count(*) from generate_series(1, 1000000000)', timeoutMs: 1000 }),
     /cancelled after the 1 s statement timeout \(raise it with --timeout\)/,
