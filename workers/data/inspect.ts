@@ -112,7 +112,7 @@ export function formatReport(r: DatasetReport): string {
   const lines = [
     `dataset      ${r.root}`,
     `fingerprint  ${r.fingerprint}`,
-    `validation   first ${pct(r.validationSplit)} of each train class folder (file names in string order, as Keras)`,
+    `validation   last ${pct(r.validationSplit)} of each train class folder (file names in string order, as Keras)`,
     '',
     `${'split'.padEnd(7)}${'benign'.padStart(8)}${'malignant'.padStart(11)}${'total'.padStart(7)}${'malignant %'.padStart(13)}`,
     ...SPLITS.map((s) => row(s, r.counts[s])),
