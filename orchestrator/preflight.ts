@@ -1,8 +1,7 @@
 /** Checks made before any run starts, so that a study does not fail hours in: the dataset and pretrained weights. */
-import { once } from 'node:events';
-import { Worker } from 'node:worker_threads';
 import { UserError } from '../common/errors.ts';
 import { indexDataset, resolveDataDir } from '../workers/data/dataset.ts';
+import { locatePretrained } from '../workers/models/pretrained.ts';
 import type { ModelName } from '../workers/protocol.ts';
 
 /** The dataset folder (flag, $MELANOMA_DATA, ./data); throws with how to get the data when it is missing or empty. */
@@ -32,9 +31,14 @@ const ALTERNATIVE: Record<'xception' | 'mobilenet', string> = {
 export async function checkPretrainedWeights(models: readonly ModelName[], weights: string | null): Promise<void> {
   const names = [...new Set(models.map((m) => PRETRAINED_OF[m]).filter((n) => n !== undefined))];
   if (names.length === 0) return;
-  const worker = new Worker(new URL('./locate-weights.mjs', import.meta.url), { workerData: { names, weights } });
-  const [missing] = (await once(worker, 'message')) as [{ name: 'xception' | 'mobilenet'; message: string }[]];
-  await worker.terminate();
+  const missing: { name: 'xception' | 'mobilenet'; message: string }[] = [];
+  for (const name of names) {
+    try {
+      locatePretrained(name, weights);
+    } catch (err) {
+      missing.push({ name, message: err instanceof Error ? err.message : String(err) });
+    }
+  }
   if (missing.length > 0) {
     throw new UserError(missing.map((m) => `${m.message}\n  ${ALTERNATIVE[m.name]}.`).join('\n'));
   }

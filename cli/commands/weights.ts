@@ -45,7 +45,8 @@ export function register(program: Command): void {
     .option('--dir <dir>', 'cache folder (default: $MELANOMA_WEIGHTS, else ~/.cache/melanoma/weights)')
     .option('--url <url>', 'download from this address instead of the Keras Applications bucket')
     .action(async (model: (typeof PRETRAINED)[number], opts: { dir?: string; url?: string }) => {
-      const { downloadPretrained, PRETRAINED: FILES } = await import('../../workers/models/weights-download.ts');
+      const { downloadPretrained } = await import('../../workers/models/weights-download.ts');
+      const { PRETRAINED: FILES } = await import('../../workers/models/pretrained.ts');
       const progress = await progressReporter(FILES[model].file);
       let result;
       try {
@@ -66,7 +67,8 @@ export function register(program: Command): void {
     .option('--dir <dir>', 'cache folder (default: $MELANOMA_WEIGHTS, else ~/.cache/melanoma/weights)')
     .option('--json', 'print one JSON document')
     .action(async (opts: { dir?: string; json?: boolean }) => {
-      const { listCachedWeights, weightsCacheDir } = await import('../../workers/models/weights-download.ts');
+      const { listCachedWeights } = await import('../../workers/models/weights-download.ts');
+      const { weightsCacheDir } = await import('../../workers/models/pretrained.ts');
       const { locatePretrained } = await import('../../workers/models/pretrained.ts');
       const dir = opts.dir ?? weightsCacheDir();
       const files = listCachedWeights(dir);

@@ -8,7 +8,9 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../../common/errors.ts';
 
-export const MODEL_JSON = 'model.json';
+import { MODEL_JSON } from './pretrained.ts';
+
+export { MODEL_JSON };
 export const WEIGHTS_BIN = 'weights.bin';
 
 /** `dir` may be the folder or its model.json. */

@@ -2,12 +2,48 @@
  * Finds the ImageNet weights for the pretrained models. `--weights` may name the file itself or a folder holding
  * it; without it the weights cache (`$MELANOMA_WEIGHTS`, else ~/.cache/melanoma/weights) is searched, then the
  * shared weights folder next to the project (../shared/weights), where the offline machines keep them.
+ * Free of tfjs, so the orchestrator can check for the weights before it starts any run.
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { UserError } from '../../common/errors.ts';
-import { MODEL_JSON } from './file-io.ts';
-import { PRETRAINED, weightsCacheDir, type PretrainedName } from './weights-download.ts';
+import { homedir } from 'node:os';
+
+const KERAS_APPLICATIONS = 'https://storage.googleapis.com/tensorflow/keras-applications';
+
+export interface PretrainedFile {
+  file: string;
+  url: string;
+  /** Published md5, or null where Keras publishes none (then the file is checked by opening it). */
+  md5: string | null;
+  description: string;
+}
+
+export const PRETRAINED_NAMES = ['xception', 'mobilenet'] as const;
+export type PretrainedName = (typeof PRETRAINED_NAMES)[number];
+
+export const PRETRAINED: Record<PretrainedName, PretrainedFile> = {
+  xception: {
+    file: 'xception_weights_tf_dim_ordering_tf_kernels_notop.h5',
+    url: `${KERAS_APPLICATIONS}/xception/xception_weights_tf_dim_ordering_tf_kernels_notop.h5`,
+    md5: 'b0042744bf5b25fce3cb969f33bebb97',
+    description: 'Xception, ImageNet, no top (Keras HDF5)',
+  },
+  mobilenet: {
+    file: 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5',
+    url: `${KERAS_APPLICATIONS}/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5`,
+    md5: null,
+    description: 'MobileNetV2 alpha 0.35, ImageNet, no top (Keras HDF5)',
+  },
+};
+
+/** `$MELANOMA_WEIGHTS`, else `~/.cache/melanoma/weights`. */
+export function weightsCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.MELANOMA_WEIGHTS && env.MELANOMA_WEIGHTS.trim() !== '' ? env.MELANOMA_WEIGHTS : join(homedir(), '.cache', 'melanoma', 'weights');
+}
+
+/** A TensorFlow.js layers model's topology file. */
+export const MODEL_JSON = 'model.json';
 
 /** The TensorFlow.js export of MobileNetV2 0.35 (a folder with model.json + weights.bin). */
 export const MOBILENET_TFJS_FOLDER = 'mobilenet_v2_035_224';

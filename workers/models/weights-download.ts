@@ -6,45 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../../common/errors.ts';
+import { PRETRAINED, PRETRAINED_NAMES, weightsCacheDir, type PretrainedName } from './pretrained.ts';
 import { readH5Weights } from './weights-h5.ts';
-
-const KERAS_APPLICATIONS = 'https://storage.googleapis.com/tensorflow/keras-applications';
-
-export interface PretrainedFile {
-  file: string;
-  url: string;
-  /** Published md5, or null where Keras publishes none (then the file is checked by opening it). */
-  md5: string | null;
-  description: string;
-}
-
-export const PRETRAINED_NAMES = ['xception', 'mobilenet'] as const;
-export type PretrainedName = (typeof PRETRAINED_NAMES)[number];
-
-export const PRETRAINED: Record<PretrainedName, PretrainedFile> = {
-  xception: {
-    file: 'xception_weights_tf_dim_ordering_tf_kernels_notop.h5',
-    url: `${KERAS_APPLICATIONS}/xception/xception_weights_tf_dim_ordering_tf_kernels_notop.h5`,
-    md5: 'b0042744bf5b25fce3cb969f33bebb97',
-    description: 'Xception, ImageNet, no top (Keras HDF5)',
-  },
-  mobilenet: {
-    file: 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5',
-    url: `${KERAS_APPLICATIONS}/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5`,
-    md5: null,
-    description: 'MobileNetV2 alpha 0.35, ImageNet, no top (Keras HDF5)',
-  },
-};
-
-/** `$MELANOMA_WEIGHTS`, else `~/.cache/melanoma/weights`. */
-export function weightsCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.MELANOMA_WEIGHTS && env.MELANOMA_WEIGHTS.trim() !== '' ? env.MELANOMA_WEIGHTS : join(homedir(), '.cache', 'melanoma', 'weights');
-}
 
 export interface DownloadProgress {
   /** Bytes already in the .part file when this download started. */

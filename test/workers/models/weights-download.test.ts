@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { UserError } from '../../../common/errors.ts';
-import { PRETRAINED, downloadFile, downloadPretrained, listCachedWeights, weightsCacheDir } from '../../../workers/models/weights-download.ts';
+import { PRETRAINED, weightsCacheDir } from '../../../workers/models/pretrained.ts';
+import { downloadFile, downloadPretrained, listCachedWeights } from '../../../workers/models/weights-download.ts';
 import { sharedWeightsOrSkip } from '../../helpers/real-data.ts';
 
 const payload = Buffer.alloc(300_000);

@@ -12,7 +12,7 @@ import { buildModel } from '../../../workers/models/index.ts';
 import { buildMobileNetV1Base } from '../../../workers/models/mobilenet-v1.ts';
 import { leafLayers, weightKey } from '../../../workers/models/weights-by-name.ts';
 import { loadH5Weights, readH5Weights } from '../../../workers/models/weights-h5.ts';
-import { PRETRAINED } from '../../../workers/models/weights-download.ts';
+import { PRETRAINED } from '../../../workers/models/pretrained.ts';
 import { buildXceptionBase, xceptionH5LayerNames } from '../../../workers/models/xception.ts';
 import { sharedWeightsOrSkip } from '../../helpers/real-data.ts';
 
