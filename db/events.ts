@@ -2,19 +2,23 @@
  * Stores what a run reports while it works. Each event is one transaction and idempotent: rows are upserted on
  * their keys (run, epoch, split), (run, split) and curves are replaced as a whole, so replaying an event (or the
  * whole stream) leaves the same rows. `log` events are appended: a message has no identity to deduplicate on.
+ * An event is stored only while `owner` (default: this process) holds the run; otherwise LostRunLeaseError is thrown
+ * and nothing is written, so a stalled process never writes into a run a peer has taken back.
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { EpochRecord, Metrics, RunEvent, RunResult, SplitEvaluation } from '../workers/protocol.ts';
 import type { Database } from './client.ts';
+import { assertOwner, PROCESS_OWNER } from './run-leases.ts';
 import { curvePoints, epochMetrics, evaluations, runLogs, runs } from './schema.ts';
 import type { DbOrTx } from './sql-helpers.ts';
 
 /** Rows per INSERT for curves (7 parameters each, well under PostgreSQL's 65535). */
 const CURVE_CHUNK = 2000;
 
-export async function recordEvent(database: Database, runId: number, event: RunEvent): Promise<void> {
+export async function recordEvent(database: Database, runId: number, event: RunEvent, owner: string = PROCESS_OWNER): Promise<void> {
   await database.db.transaction(async (tx) => {
+    await assertOwner(tx, runId, owner);
     switch (event.type) {
       case 'started':
         await touchRun(tx, runId, {

@@ -1,26 +1,68 @@
 /**
- * Liveness of running runs, for several orchestrators (processes) sharing one PostgreSQL server: the process that
- * holds a run touches its `last_event_at` every few seconds (a heartbeat); a `running` run whose heartbeat is older
- * than a threshold belongs to a process that died (kill -9, a lost machine) and may be taken back. Also the
- * per-run requeue used for retries. Resetting a run deletes its partial rows: it trains again from scratch.
+ * Ownership and liveness of running runs, for several orchestrators (processes) sharing one PostgreSQL server. A
+ * claim writes the claiming process's owner id into `runs.owner`; while the run is `running` only that owner may
+ * record its events and outcome. The owner beats `runs.heartbeat_at` every few seconds; a running run whose
+ * heartbeat is older than the lease belongs to a process that died or stalled (kill -9, a lost machine, a long
+ * pause) and may be taken back by a peer. The stalled process, should it wake up, finds the run no longer its own
+ * (LostRunLeaseError) and its outcome is dropped. Also the per-run requeue used for retries. Resetting a run deletes
+ * its partial rows: it trains again from scratch.
  */
-import { and, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Database } from './client.ts';
 import { curvePoints, epochMetrics, evaluations, runs } from './schema.ts';
 import type { DbOrTx } from './sql-helpers.ts';
 
-/** Marks these runs (those still running) as alive now. */
-export async function heartbeat(database: Database, runIds: readonly number[]): Promise<void> {
-  if (runIds.length === 0) return;
-  await database.db
+/** A fresh owner id, `host:pid:random`: unique per orchestrator (several may share a host, or even a process). */
+export function newOwnerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+}
+
+/** The owner id used by the run API when the caller names none: this process. */
+export const PROCESS_OWNER = newOwnerId();
+
+/** The caller no longer holds the run: a peer took it back (or it was reset) after the caller's lease expired. */
+export class LostRunLeaseError extends Error {
+  override name = 'LostRunLeaseError';
+  constructor(
+    readonly runId: number,
+    readonly owner: string,
+    readonly holder: string | null,
+    readonly status: string,
+  ) {
+    super(
+      `run ${runId} is no longer held by ${owner} (it is ${status}${holder ? `, held by ${holder}` : ''}): ` +
+        `its lease expired and another orchestrator took it back; this process's outcome for it is dropped`,
+    );
+  }
+}
+
+/**
+ * Locks the run's row for the rest of the transaction and checks that `owner` still holds it (running, owned by
+ * it). Throws LostRunLeaseError otherwise, so nothing the transaction wrote is kept.
+ */
+export async function assertOwner(tx: DbOrTx, runId: number, owner: string): Promise<void> {
+  const [row] = await tx.select({ status: runs.status, owner: runs.owner }).from(runs).where(eq(runs.id, runId)).for('update');
+  if (!row) throw new Error(`no run ${runId}`);
+  if (row.status !== 'running' || row.owner !== owner) throw new LostRunLeaseError(runId, owner, row.owner, row.status);
+}
+
+/** Marks the running runs that `owner` holds as alive now. Returns their ids (a run missing here was taken back). */
+export async function heartbeat(database: Database, owner: string = PROCESS_OWNER): Promise<number[]> {
+  const rows = await database.db
     .update(runs)
-    .set({ lastEventAt: sql`now()` })
-    .where(and(inArray(runs.id, [...runIds]), eq(runs.status, 'running')));
+    .set({ heartbeatAt: sql`now()` })
+    .where(and(eq(runs.owner, owner), eq(runs.status, 'running')))
+    .returning({ id: runs.id });
+  return rows.map((r) => r.id);
 }
 
 const PENDING_AGAIN = {
   status: 'pending',
   slot: null,
+  owner: null,
+  heartbeatAt: null,
   startedAt: null,
   finishedAt: null,
   lastEventAt: null,
@@ -37,12 +79,16 @@ async function deletePartialRows(tx: DbOrTx, ids: number[]): Promise<void> {
 }
 
 /**
- * Puts a run that failed back in the queue (pending, partial rows deleted), keeping its attempt count and its last
- * error. Does nothing unless the run is still `running` (another process may have taken it back meanwhile).
+ * Puts a run that failed back in the queue (pending, owner cleared, partial rows deleted), keeping its attempt
+ * count and its last error. Does nothing, and returns false, unless `owner` still holds the run.
  */
-export async function requeueRun(database: Database, runId: number, error: string): Promise<boolean> {
+export async function requeueRun(database: Database, runId: number, error: string, owner: string = PROCESS_OWNER): Promise<boolean> {
   return database.db.transaction(async (tx) => {
-    const [row] = await tx.select({ id: runs.id }).from(runs).where(and(eq(runs.id, runId), eq(runs.status, 'running'))).for('update');
+    const [row] = await tx
+      .select({ id: runs.id })
+      .from(runs)
+      .where(and(eq(runs.id, runId), eq(runs.status, 'running'), eq(runs.owner, owner)))
+      .for('update');
     if (!row) return false;
     await deletePartialRows(tx, [runId]);
     await tx.update(runs).set({ ...PENDING_AGAIN, error }).where(eq(runs.id, runId));
@@ -52,7 +98,8 @@ export async function requeueRun(database: Database, runId: number, error: strin
 
 /**
  * Puts back to pending the experiment's runs that no live process holds: `interrupted` ones, `running` ones whose
- * heartbeat is older than `staleAfterSeconds`, and `failed` ones with `includeFailed`. Returns the reset runs' ids.
+ * heartbeat is older than `staleAfterSeconds` (or missing), and `failed` ones with `includeFailed`. Their owner is
+ * cleared. A run whose owner beat within the lease is left alone. Returns the reset runs' ids.
  */
 export async function resetStaleRuns(
   database: Database,
@@ -68,7 +115,10 @@ export async function resetStaleRuns(
           eq(runs.experimentId, experimentId),
           or(
             eq(runs.status, 'interrupted'),
-            and(eq(runs.status, 'running'), lt(runs.lastEventAt, sql`now() - make_interval(secs => ${opts.staleAfterSeconds})`)),
+            and(
+              eq(runs.status, 'running'),
+              or(isNull(runs.heartbeatAt), lt(runs.heartbeatAt, sql`now() - make_interval(secs => ${opts.staleAfterSeconds})`)),
+            ),
             opts.includeFailed ? eq(runs.status, 'failed') : undefined,
           ),
         ),

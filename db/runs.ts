@@ -1,7 +1,9 @@
 /**
  * The run queue: planned runs are inserted `pending`, claimed one at a time (`running`), finished `completed`,
  * `failed` or `interrupted`. Claims lock with FOR UPDATE SKIP LOCKED, so several orchestrator processes sharing one
- * PostgreSQL server never run the same run; on PGlite the single connection serialises them.
+ * PostgreSQL server never run the same run; on PGlite the single connection serialises them. A claim makes the caller
+ * the run's owner (db/run-leases.ts): finishing or interrupting it takes effect only while the caller still owns it.
+ * `owner` defaults to this process's id (PROCESS_OWNER).
  */
 import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
@@ -9,6 +11,7 @@ import { UserError } from '../common/errors.ts';
 import { FINE_TUNES, MODEL_NAMES, type ModelName, type RunSpec } from '../workers/protocol.ts';
 import type { Database } from './client.ts';
 import { curvePoints, epochMetrics, evaluations, type RunStatus, runs } from './schema.ts';
+import { assertOwner, PROCESS_OWNER } from './run-leases.ts';
 import { positionIn } from './sql-helpers.ts';
 
 export type Run = typeof runs.$inferSelect;
@@ -62,13 +65,14 @@ export async function ensureRuns(database: Database, experimentId: number, plan:
 /**
  * Claims the next runnable pending run for `slot` and marks it running (attempts + 1). Order: base models before
  * `-ft` models, then by run index, then model order. A `-ft` run is runnable once its base run has completed.
- * `models` restricts the claim to these models. Returns null when nothing is runnable now.
+ * `models` restricts the claim to these models. The run's owner becomes `owner` and its heartbeat starts now.
+ * Returns null when nothing is runnable now.
  */
 export async function claimNextRun(
   database: Database,
   experimentId: number,
   slot: string,
-  opts: { models?: readonly ModelName[] } = {},
+  opts: { models?: readonly ModelName[]; owner?: string } = {},
 ): Promise<ClaimedRun | null> {
   const base = alias(runs, 'base');
   return database.db.transaction(async (tx) => {
@@ -94,6 +98,8 @@ export async function claimNextRun(
       .set({
         status: 'running',
         slot,
+        owner: opts.owner ?? PROCESS_OWNER,
+        heartbeatAt: sql`now()`,
         attempts: sql`${runs.attempts} + 1`,
         startedAt: sql`now()`,
         lastEventAt: sql`now()`,
@@ -110,14 +116,17 @@ export async function claimNextRun(
 
 /**
  * Ends a run. `completed` requires its final evaluation to be recorded (recordEvent 'final'). The duration is the
- * run's own measurement when it reported one, else the wall time since it was claimed.
+ * run's own measurement when it reported one, else the wall time since it was claimed. Throws LostRunLeaseError,
+ * changing nothing, when `owner` no longer holds the run (a peer took it back after this owner's lease expired).
  */
 export async function finishRun(
   database: Database,
   runId: number,
   outcome: { status: 'completed' | 'failed' | 'interrupted'; error?: string | null },
+  owner: string = PROCESS_OWNER,
 ): Promise<Run> {
   return database.db.transaction(async (tx) => {
+    await assertOwner(tx, runId, owner);
     if (outcome.status === 'completed') {
       const [row] = await tx.select({ n: sql<number>`count(*)::integer` }).from(evaluations).where(eq(evaluations.runId, runId));
       if (row.n === 0) throw new Error(`run ${runId} cannot be completed: no final evaluation was recorded for it`);
@@ -126,6 +135,7 @@ export async function finishRun(
       .update(runs)
       .set({
         status: outcome.status,
+        owner: null,
         error: outcome.error ?? null,
         finishedAt: sql`now()`,
         durationSeconds: sql`coalesce(${runs.durationSeconds}, extract(epoch from now() - ${runs.startedAt}))`,
@@ -137,17 +147,21 @@ export async function finishRun(
   });
 }
 
-/** Marks these runs (those still running) as interrupted, e.g. on Ctrl-C. Returns how many changed. */
-export async function markInterrupted(database: Database, runIds: readonly number[]): Promise<number> {
+/**
+ * Marks these runs as interrupted, e.g. on Ctrl-C: those still running and held by `owner` (a run a peer took back
+ * is left alone). Returns how many changed.
+ */
+export async function markInterrupted(database: Database, runIds: readonly number[], owner: string = PROCESS_OWNER): Promise<number> {
   if (runIds.length === 0) return 0;
   const changed = await database.db
     .update(runs)
     .set({
       status: 'interrupted',
+      owner: null,
       finishedAt: sql`now()`,
       durationSeconds: sql`extract(epoch from now() - ${runs.startedAt})`,
     })
-    .where(and(inArray(runs.id, [...runIds]), eq(runs.status, 'running')))
+    .where(and(inArray(runs.id, [...runIds]), eq(runs.status, 'running'), eq(runs.owner, owner)))
     .returning({ id: runs.id });
   return changed.length;
 }
@@ -179,6 +193,8 @@ export async function resetUnfinishedRuns(
       .set({
         status: 'pending',
         slot: null,
+        owner: null,
+        heartbeatAt: null,
         error: null,
         startedAt: null,
         finishedAt: null,

@@ -64,6 +64,13 @@ export const runs = pgTable(
     finishedAt: timestamptz('finished_at'),
     /** When the last event of the current attempt arrived. */
     lastEventAt: timestamptz('last_event_at'),
+    /**
+     * The orchestrator process that holds the run while it is `running` (`host:pid:random`), null otherwise. Only
+     * the owner may record the run's events and outcome.
+     */
+    owner: text('owner'),
+    /** The owner's last heartbeat: a running run whose heartbeat is older than the lease has a dead owner. */
+    heartbeatAt: timestamptz('heartbeat_at'),
     durationSeconds: doublePrecision('duration_seconds'),
     bestEpoch: integer('best_epoch'),
     stoppedEarly: boolean('stopped_early'),

@@ -3,7 +3,9 @@
  *
  * Recovery rules: on start, runs no live process holds (interrupted, failed, and running ones whose heartbeat is
  * stale; with PGlite, which admits one process, every running one) go back to pending and train again from scratch.
- * While this process holds runs it beats their heartbeat; an idle slot also takes back the runs of a dead peer.
+ * Each store has its own owner id (host:pid:random); it beats the heartbeat of the runs it owns, and an idle slot
+ * takes back the runs of a dead peer. A run taken back from this store while it stalled (its lease expired) is no
+ * longer its own: its events and outcome are refused by the database, reported on stderr and dropped.
  * Retries: a failed attempt goes back to the queue while the run has been tried at most `retries` more times than
  * when this process started; then the run is recorded failed with its error.
  */
@@ -24,7 +26,7 @@ import {
   type RunCounts,
   type RunOverviewRow,
 } from '../db/index.ts';
-import { heartbeat, requeueRun, resetStaleRuns } from '../db/run-leases.ts';
+import { heartbeat, LostRunLeaseError, newOwnerId, requeueRun, resetStaleRuns } from '../db/run-leases.ts';
 import { METRIC_NAMES, type MetricName, type ModelName, type RunEvent, type RunResult, type RunSpec, type Split } from '../workers/protocol.ts';
 import type { SummaryRow } from './summary.ts';
 
@@ -48,6 +50,8 @@ export interface StudyOutcome {
 
 export interface RunStore {
   readonly experimentId: number;
+  /** The owner id this store claims runs as (`runs.owner`). */
+  readonly owner: string;
   /** Runs of the plan that were already completed when this process started. */
   readonly alreadyCompleted: number;
   claimNextRun(slot: string): Promise<ClaimedRun | null>;
@@ -90,42 +94,47 @@ export async function openStore(database: Database, o: StoreOptions): Promise<Ru
   const alreadyCompleted = (await runCounts(database, experimentId)).completed;
   const attemptsAtStart = new Map((await listRuns(database, experimentId)).map((r) => [r.runId, r.attempts]));
 
-  const held = new Set<number>();
+  const owner = newOwnerId();
   const beat = setInterval(() => {
-    heartbeat(database, [...held]).catch((err) => process.stderr.write(`warning: heartbeat failed: ${(err as Error).message}\n`));
+    heartbeat(database, owner).catch((err) => process.stderr.write(`warning: heartbeat failed: ${(err as Error).message}\n`));
   }, o.heartbeatMs ?? 5_000);
   beat.unref();
+  /** A run taken back by a peer: say so and drop this process's outcome for it. */
+  const dropLost = (err: unknown) => {
+    if (!(err instanceof LostRunLeaseError)) throw err;
+    process.stderr.write(`warning: ${err.message}\n`);
+  };
 
   return {
     experimentId,
+    owner,
     alreadyCompleted,
     async claimNextRun(slot) {
-      const run = await claimNextRun(database, experimentId, slot);
+      const run = await claimNextRun(database, experimentId, slot, { owner });
       if (!run) return null;
-      held.add(run.id);
       return { runId: run.id, model: run.model, runIndex: run.runIndex, seed: run.seed, attempt: run.attempts, spec: run.spec, initFrom: run.initFrom };
     },
     async hasUnfinishedRuns() {
       if (database.kind === 'postgres') await resetStaleRuns(database, experimentId, { staleAfterSeconds });
       return hasUnfinishedRuns(database, experimentId);
     },
-    recordEvent: (run, event) => recordEvent(database, run.runId, event),
+    recordEvent: (run, event) => recordEvent(database, run.runId, event, owner),
     async completeRun(run, result) {
-      // The final event normally stored the result already; recording it again is idempotent.
-      await recordEvent(database, run.runId, { type: 'final', result });
-      await finishRun(database, run.runId, { status: 'completed' });
-      held.delete(run.runId);
+      // The final event normally stored the result already; recording it again is idempotent. A lost lease throws
+      // here: the scheduler then fails the attempt, and failRun drops it.
+      await recordEvent(database, run.runId, { type: 'final', result }, owner);
+      await finishRun(database, run.runId, { status: 'completed' }, owner);
     },
     async failRun(run, error) {
       const triedHere = run.attempt - (attemptsAtStart.get(run.runId) ?? 0);
-      const willRetry = triedHere <= o.retries && (await requeueRun(database, run.runId, error));
-      if (!willRetry) await finishRun(database, run.runId, { status: 'failed', error });
-      held.delete(run.runId);
+      const willRetry = triedHere <= o.retries && (await requeueRun(database, run.runId, error, owner));
+      if (!willRetry) await finishRun(database, run.runId, { status: 'failed', error }, owner).catch(dropLost);
       return { willRetry };
     },
     async markInterrupted(run) {
-      await markInterrupted(database, [run.runId]);
-      held.delete(run.runId);
+      if ((await markInterrupted(database, [run.runId], owner)) === 0) {
+        process.stderr.write(`warning: run ${run.runId} was taken back by another orchestrator; it is not marked interrupted\n`);
+      }
     },
     async outcome() {
       const counts = await runCounts(database, experimentId);
