@@ -72,9 +72,13 @@ export function hatch(color, i) {
 export const errorBarsPlugin = {
   id: 'errorBars',
   afterDatasetsDraw(chart) {
-    const { ctx } = chart;
+    const { ctx, chartArea } = chart;
     const yScale = chart.scales.y;
     ctx.save();
+    // Whiskers that reach past the axis (a std larger than the room left below 0 or above 1) stop at its edge.
+    ctx.beginPath();
+    ctx.rect(chartArea.left, chartArea.top, chartArea.right - chartArea.left, chartArea.bottom - chartArea.top);
+    ctx.clip();
     ctx.strokeStyle = '#222';
     ctx.lineWidth = 1.25;
     chart.data.datasets.forEach((ds, di) => {
