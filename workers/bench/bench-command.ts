@@ -29,7 +29,9 @@ const REFERENCE = resolve(import.meta.dirname, '..', '..', 'bench', 'torch_refer
 
 /** Runs bench/torch_reference.py with the same shape; python3 from $MELANOMA_PYTHON, else python3 on PATH. */
 export function runTorchReference(f: Pick<BenchFlags, 'model' | 'imageSize' | 'batchSize' | 'steps' | 'warmup'>): TorchReport {
-  if (f.model !== 'baseline' && f.model !== 'augmented') throw new UserError(`--ref torch has a reference for baseline and augmented only, not ${f.model}.`);
+  if (f.model !== 'baseline' && f.model !== 'augmented' && f.model !== 'xception') {
+    throw new UserError(`--ref torch has a reference for baseline, augmented and xception only, not ${f.model}.`);
+  }
   const python = process.env.MELANOMA_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
   const args = [REFERENCE, '--model', f.model, '--image-size', String(f.imageSize), '--batch-size', String(f.batchSize), '--steps', String(f.steps), '--warmup', String(f.warmup)];
   const r = spawnSync(python, args, { encoding: 'utf8' });

@@ -5,9 +5,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend/index.ts';
-import { DEFAULT_AUGMENT } from '../data/augment.ts';
-import { indexDataset } from '../data/dataset.ts';
-import { batches } from '../data/loader.ts';
 import { buildModel } from '../models/index.ts';
 import type { BackendName, ModelName } from '../protocol.ts';
 import { forward, makeTrainStep } from '../train/step.ts';
@@ -101,6 +98,12 @@ export async function benchmark(o: BenchOptions): Promise<BenchReport> {
 }
 
 async function dataPipelineSpeed(dataDir: string, imageSize: number, batchSize: number, nBatches: number): Promise<number> {
+  // Loaded here, not at the top: the GPU bundle (bench/gpu.ts) runs without sharp and never measures the pipeline.
+  const [{ DEFAULT_AUGMENT }, { indexDataset }, { batches }] = await Promise.all([
+    import('../data/augment.ts'),
+    import('../data/dataset.ts'),
+    import('../data/loader.ts'),
+  ]);
   const records = (await indexDataset(dataDir)).splits.train.slice(0, nBatches * batchSize);
   const t0 = performance.now();
   let n = 0;

@@ -4,6 +4,8 @@
  *
  * wasm: Conv2DBackpropFilter and the two depthwise gradients are missing (training fails without them); the
  *       stock Conv2DBackpropInput is a naive loop; the stock MaxPoolGrad loses gradients (see max-pool-grad.ts).
+ *       Stock kernels that are slow on training-sized tensors are replaced too, falling back to the stock kernel
+ *       for the cases they do not speed up: Transpose, Sum, and the copying Identity and Cast.
  * webgpu: the stock filter gradients are correct but two orders of magnitude slower than the matMul they are.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -13,7 +15,10 @@ import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter.ts';
 import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.ts';
 import { maxPoolGradWasmConfig } from './max-pool-grad.ts';
+import { castWasmConfig, identityWasmConfig } from './shared-data.ts';
+import { sumWasmConfig } from './sum.ts';
 import type { KernelBackend } from './tensors.ts';
+import { transposeWasmConfig } from './transpose.ts';
 
 export type { KernelBackend } from './tensors.ts';
 
@@ -24,11 +29,25 @@ export const TRAINING_KERNELS: Record<'wasm' | 'webgpu', readonly string[]> = {
     tf.DepthwiseConv2dNativeBackpropFilter,
     tf.DepthwiseConv2dNativeBackpropInput,
     tf.MaxPoolGrad,
+    tf.Transpose,
+    tf.Sum,
+    tf.Identity,
+    tf.Cast,
   ],
   webgpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter],
 };
 
-const FACTORIES: Record<string, (backend: KernelBackend) => KernelConfig> = {
+/** Builds a kernel for `backend`; `stock` is the kernel it replaces (the wasm ones fall back to it). */
+type Factory = (backend: KernelBackend, stock: KernelConfig | undefined) => KernelConfig;
+
+function wasmOnly(name: string, make: (stock: KernelConfig) => KernelConfig): Factory {
+  return (backend, stock) => {
+    if (backend !== 'wasm' || stock === undefined) throw new Error(`no ${name} training kernel for ${backend}`);
+    return make(stock);
+  };
+}
+
+const FACTORIES: Record<string, Factory> = {
   [tf.Conv2DBackpropFilter]: conv2DBackpropFilterConfig,
   [tf.Conv2DBackpropInput]: conv2DBackpropInputConfig,
   [tf.DepthwiseConv2dNativeBackpropFilter]: depthwiseBackpropFilterConfig,
@@ -37,6 +56,10 @@ const FACTORIES: Record<string, (backend: KernelBackend) => KernelConfig> = {
     if (backend !== 'wasm') throw new Error(`no MaxPoolGrad training kernel for ${backend}`);
     return maxPoolGradWasmConfig;
   },
+  [tf.Transpose]: wasmOnly(tf.Transpose, transposeWasmConfig),
+  [tf.Sum]: wasmOnly(tf.Sum, sumWasmConfig),
+  [tf.Identity]: wasmOnly(tf.Identity, identityWasmConfig),
+  [tf.Cast]: wasmOnly(tf.Cast, castWasmConfig),
 };
 
 const registered = new Set<string>();
@@ -57,7 +80,7 @@ export function registerTrainingKernels(backend: 'wasm' | 'webgpu'): readonly st
       replaced.set(`${backend}/${name}`, stock);
       tf.unregisterKernel(name, backend);
     }
-    tf.registerKernel(FACTORIES[name](backend));
+    tf.registerKernel(FACTORIES[name](backend, stock));
   }
   registered.add(backend);
   return names;

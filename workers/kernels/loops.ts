@@ -260,3 +260,24 @@ export function sumOuterLoop(x: Float32Array, outer: number, inner: number): Flo
   }
   return Float32Array.from(acc);
 }
+
+/**
+ * out = x^T for `batches` row-major [rows, cols] matrices stored one after another. Works in 32x32 tiles so
+ * that both the reads and the strided writes stay within a few cache lines and pages at a time.
+ */
+export function transposeLoop(x: Float32Array, out: Float32Array, batches: number, rows: number, cols: number): void {
+  const TILE = 32;
+  const size = rows * cols;
+  for (let b = 0, base = 0; b < batches; b++, base += size) {
+    for (let i0 = 0; i0 < rows; i0 += TILE) {
+      const i1 = Math.min(rows, i0 + TILE);
+      for (let j0 = 0; j0 < cols; j0 += TILE) {
+        const j1 = Math.min(cols, j0 + TILE);
+        for (let j = j0; j < j1; j++) {
+          const o = base + j * rows;
+          for (let i = i0, s = base + i0 * cols + j; i < i1; i++, s += cols) out[o + i] = x[s];
+        }
+      }
+    }
+  }
+}

@@ -1,12 +1,24 @@
 /**
  * MaxPoolGrad for wasm, replacing the stock kernel, which drops the gradient of windows whose values are all
- * <= 0 (see maxPoolGradLoop) and so trains Xception's max pools after batch norm wrongly.
+ * <= 0 (see maxPoolGradLoop) and so trains Xception's max pools after batch norm wrongly. Windows that tile
+ * the input (the baseline's 2x2/2 valid pools) take a one-pass loop that writes dx without zero-filling it.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, MaxPoolGradAttrs, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { maxPoolGradLoop } from './loops.ts';
+import { maxPoolGradLoop, maxPoolGradTiledLoop } from './loops.ts';
 import { heapView, zeroOutput } from './wasm-heap.ts';
+
+type Pool2DInfo = ReturnType<typeof tf.backend_util.computePool2DInfo>;
+
+/** Windows side by side, none overlapping, no padding: every input position is in at most one window. */
+function tiles(info: Pool2DInfo): boolean {
+  const { top, bottom, left, right } = info.padInfo;
+  return (
+    info.strideHeight === info.filterHeight && info.strideWidth === info.filterWidth &&
+    info.dilationHeight === 1 && info.dilationWidth === 1 && top === 0 && bottom === 0 && left === 0 && right === 0
+  );
+}
 
 function maxPoolGradWasm({ inputs, attrs, backend }: { inputs: NamedTensorInfoMap; attrs?: unknown; backend: unknown }) {
   const wasm = backend as BackendWasm;
@@ -15,6 +27,11 @@ function maxPoolGradWasm({ inputs, attrs, backend }: { inputs: NamedTensorInfoMa
   const info = tf.backend_util.computePool2DInfo(
     input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode,
   );
+  if (tiles(info)) {
+    const dx = wasm.makeOutput(input.shape, 'float32');
+    maxPoolGradTiledLoop(heapView(wasm, input), heapView(wasm, dy), heapView(wasm, dx), info);
+    return dx;
+  }
   const dx = zeroOutput(wasm, input.shape);
   maxPoolGradLoop(heapView(wasm, input), heapView(wasm, dy), heapView(wasm, dx), info);
   return dx;

@@ -45,6 +45,9 @@ const DEPTHWISE: DepthwiseCase[] = [
   { x: [2, 9, 9, 3], k: 3, mult: 1, stride: 2, pad: 'same' },
   { x: [2, 7, 7, 3], k: 3, mult: 2, stride: 1, pad: 'same' },
   { x: [1, 5, 5, 2], k: 1, mult: 1, stride: 1, pad: 'valid' },
+  { x: [2, 9, 8, 3], k: 5, mult: 1, stride: 1, pad: 'same' }, // one 3-tap pass and two single taps per row
+  { x: [1, 7, 6, 4], k: 2, mult: 1, stride: 1, pad: 'same' }, // asymmetric padding
+  { x: [1, 4, 5, 2], k: 3, mult: 1, stride: 1, pad: 'same' }, // the padding cuts into every tap's range
 ];
 
 const POOL: PoolCase[] = [
@@ -53,6 +56,9 @@ const POOL: PoolCase[] = [
   { x: [2, 9, 9, 4], k: 3, stride: 2, pad: 'same' },
   { x: [1, 8, 8, 2], k: 3, stride: 2, pad: 'same' },
   { x: [1, 7, 7, 2], k: 3, stride: 1, pad: 'same' },
+  { x: [2, 7, 9, 4], k: 2, stride: 2, pad: 'valid' }, // windows tile the input; last row and column uncovered
+  { x: [1, 8, 6, 3], k: 2, stride: 2, pad: 'same' }, // even sizes: 'same' adds no padding, windows tile
+  { x: [1, 10, 11, 2], k: 3, stride: 3, pad: 'valid' }, // tiling 3x3 windows
 ];
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);

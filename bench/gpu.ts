@@ -1,0 +1,53 @@
+/**
+ * The training benchmark on webgpu, for the GPU machine (bundled by `npm run bundle:gpu` into .gpu/app.cjs, run
+ * by bench/gpu-run.sh): baseline at 224 px, batch 32, and Xception (random weights) at 224 px, batch 16, each
+ * timed by workers/bench/benchmark.ts. Prints one JSON object.
+ *
+ *   node .gpu/app.cjs [--size 224] [--baseline-batch 32] [--xception-batch 16] [--steps 5] [--warmup 2] [--models baseline,xception]
+ */
+import { parseArgs } from 'node:util';
+import { benchmark, type BenchReport } from '../workers/bench/benchmark.ts';
+import type { ModelName } from '../workers/protocol.ts';
+
+const { values: opts } = parseArgs({
+  options: {
+    size: { type: 'string', default: '224' },
+    'baseline-batch': { type: 'string', default: '32' },
+    'xception-batch': { type: 'string', default: '16' },
+    steps: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
+    models: { type: 'string', default: 'baseline,xception' },
+    backend: { type: 'string', default: 'webgpu' },
+  },
+});
+
+const batchOf: Record<string, number> = { baseline: Number(opts['baseline-batch']), xception: Number(opts['xception-batch']) };
+
+// No top-level await: the bundle is CommonJS.
+async function main(): Promise<void> {
+  const results: (BenchReport | { model: string; error: string })[] = [];
+  for (const model of opts.models.split(',')) {
+    if (!(model in batchOf)) throw new Error(`--models: ${model} is not one of ${Object.keys(batchOf).join(', ')}`);
+    try {
+      results.push(await benchmark({
+        backend: opts.backend as 'webgpu' | 'wasm',
+        model: model as ModelName,
+        imageSize: Number(opts.size),
+        batchSize: batchOf[model],
+        steps: Number(opts.steps),
+        warmup: Number(opts.warmup),
+        gpu: null,
+        dataDir: null,
+      }));
+    } catch (error) {
+      // One model failing (e.g. out of GPU memory) still reports the other.
+      results.push({ model, error: String((error as Error)?.stack ?? error) });
+    }
+  }
+  process.stdout.write(JSON.stringify({ framework: 'tfjs', results }) + '\n');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${String((error as Error)?.stack ?? error)}\n`);
+  process.exit(1);
+});
