@@ -58,24 +58,31 @@ export async function heartbeat(database: Database, owner: string = PROCESS_OWNE
   return rows.map((r) => r.id);
 }
 
-const PENDING_AGAIN = {
-  status: 'pending',
-  slot: null,
-  owner: null,
-  heartbeatAt: null,
-  startedAt: null,
-  finishedAt: null,
-  lastEventAt: null,
-  durationSeconds: null,
-  bestEpoch: null,
-  stoppedEarly: null,
-  checkpointDir: null,
-} as const;
-
-async function deletePartialRows(tx: DbOrTx, ids: number[]): Promise<void> {
+/**
+ * Puts runs back to pending as if never started: their partial epoch rows, evaluations and curves are deleted and
+ * every field a start set is cleared, owner included. `error` keeps (or clears, with null) the last error.
+ */
+export async function backToPending(tx: DbOrTx, ids: number[], error: string | null): Promise<void> {
   await tx.delete(epochMetrics).where(inArray(epochMetrics.runId, ids));
   await tx.delete(evaluations).where(inArray(evaluations.runId, ids));
   await tx.delete(curvePoints).where(inArray(curvePoints.runId, ids));
+  await tx
+    .update(runs)
+    .set({
+      status: 'pending',
+      slot: null,
+      owner: null,
+      heartbeatAt: null,
+      error,
+      startedAt: null,
+      finishedAt: null,
+      lastEventAt: null,
+      durationSeconds: null,
+      bestEpoch: null,
+      stoppedEarly: null,
+      checkpointDir: null,
+    })
+    .where(inArray(runs.id, ids));
 }
 
 /**
@@ -90,8 +97,7 @@ export async function requeueRun(database: Database, runId: number, error: strin
       .where(and(eq(runs.id, runId), eq(runs.status, 'running'), eq(runs.owner, owner)))
       .for('update');
     if (!row) return false;
-    await deletePartialRows(tx, [runId]);
-    await tx.update(runs).set({ ...PENDING_AGAIN, error }).where(eq(runs.id, runId));
+    await backToPending(tx, [runId], error);
     return true;
   });
 }
@@ -126,8 +132,7 @@ export async function resetStaleRuns(
       .for('update', { skipLocked: true });
     const ids = stale.map((r) => r.id);
     if (ids.length === 0) return [];
-    await deletePartialRows(tx, ids);
-    await tx.update(runs).set({ ...PENDING_AGAIN, error: null }).where(inArray(runs.id, ids));
+    await backToPending(tx, ids, null);
     return ids;
   });
 }

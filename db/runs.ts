@@ -10,8 +10,8 @@ import { alias } from 'drizzle-orm/pg-core';
 import { UserError } from '../common/errors.ts';
 import { FINE_TUNES, MODEL_NAMES, type ModelName, type RunSpec } from '../workers/protocol.ts';
 import type { Database } from './client.ts';
-import { curvePoints, epochMetrics, evaluations, type RunStatus, runs } from './schema.ts';
-import { assertOwner, PROCESS_OWNER } from './run-leases.ts';
+import { evaluations, type RunStatus, runs } from './schema.ts';
+import { assertOwner, backToPending, PROCESS_OWNER } from './run-leases.ts';
 import { positionIn } from './sql-helpers.ts';
 
 export type Run = typeof runs.$inferSelect;
@@ -185,27 +185,8 @@ export async function resetUnfinishedRuns(
       .for('update');
     const ids = stale.map((r) => r.id);
     if (ids.length === 0) return [];
-    await tx.delete(epochMetrics).where(inArray(epochMetrics.runId, ids));
-    await tx.delete(evaluations).where(inArray(evaluations.runId, ids));
-    await tx.delete(curvePoints).where(inArray(curvePoints.runId, ids));
-    return tx
-      .update(runs)
-      .set({
-        status: 'pending',
-        slot: null,
-        owner: null,
-        heartbeatAt: null,
-        error: null,
-        startedAt: null,
-        finishedAt: null,
-        lastEventAt: null,
-        durationSeconds: null,
-        bestEpoch: null,
-        stoppedEarly: null,
-        checkpointDir: null,
-      })
-      .where(inArray(runs.id, ids))
-      .returning();
+    await backToPending(tx, ids, null);
+    return tx.select().from(runs).where(inArray(runs.id, ids));
   });
 }
 

@@ -7,7 +7,8 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../../common/errors.ts';
-import { SeededInit, constantInit } from './init.ts';
+import { classifier } from './head.ts';
+import { SeededInit } from './init.ts';
 
 export const BASELINE_FILTERS = [32, 64, 128, 256] as const;
 /** Each block shrinks a side s to floor((s - 2) / 2); four blocks leave at least 1 pixel only from 46 up. */
@@ -48,18 +49,7 @@ export function buildSmallNet(opts: SmallNetOptions): tfl.LayersModel {
   });
   if (dropout) x = tfl.layers.dropout({ rate: 0.5, seed: init.seed(), name: 'dropout' }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.globalAveragePooling2d({ name: 'global_average_pooling2d' }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers
-    .dense({ units: 16, activation: 'relu', kernelInitializer: init.glorot(), name: 'dense' })
-    .apply(x) as tfl.SymbolicTensor;
-  const output = tfl.layers
-    .dense({
-      units: 1,
-      activation: 'sigmoid',
-      kernelInitializer: init.glorot(),
-      biasInitializer: constantInit(outputBias),
-      name: 'dense_1',
-    })
-    .apply(x) as tfl.SymbolicTensor;
+  const output = classifier(x, init, outputBias);
   return tfl.model({ inputs: input, outputs: output, name: dropout ? 'augmented' : 'baseline' });
 }
 

@@ -1,15 +1,12 @@
-/** The classifier put on a pretrained base: Flatten → Dense(16, relu) → Dense(1, sigmoid), bias = outputBias. */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { SeededInit, constantInit } from './init.ts';
 
-export function buildFlattenHead(inputShape: number[], seed: number, outputBias: number): tfl.LayersModel {
-  const init = new SeededInit(seed);
-  const input = tfl.input({ shape: inputShape, name: 'head_input' });
-  let x = tfl.layers.flatten({ name: 'flatten' }).apply(input) as tfl.SymbolicTensor;
-  x = tfl.layers
+/** The study's classifier, Dense(16, relu) → Dense(1, sigmoid) with its bias set to outputBias = log(pos/neg). */
+export function classifier(features: tfl.SymbolicTensor, init: SeededInit, outputBias: number): tfl.SymbolicTensor {
+  const x = tfl.layers
     .dense({ units: 16, activation: 'relu', kernelInitializer: init.glorot(), name: 'dense' })
-    .apply(x) as tfl.SymbolicTensor;
-  const output = tfl.layers
+    .apply(features) as tfl.SymbolicTensor;
+  return tfl.layers
     .dense({
       units: 1,
       activation: 'sigmoid',
@@ -18,5 +15,12 @@ export function buildFlattenHead(inputShape: number[], seed: number, outputBias:
       name: 'dense_1',
     })
     .apply(x) as tfl.SymbolicTensor;
-  return tfl.model({ inputs: input, outputs: output, name: 'head' });
+}
+
+/** The head put on a pretrained base: Flatten → the classifier. */
+export function buildFlattenHead(inputShape: number[], seed: number, outputBias: number): tfl.LayersModel {
+  const init = new SeededInit(seed);
+  const input = tfl.input({ shape: inputShape, name: 'head_input' });
+  const features = tfl.layers.flatten({ name: 'flatten' }).apply(input) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: input, outputs: classifier(features, init, outputBias), name: 'head' });
 }
