@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend/index.ts';
 import { buildModel } from '../models/index.ts';
 import type { BackendName, ModelName } from '../protocol.ts';
-import { forward, makeTrainStep } from '../train/step.ts';
+import { forward, kerasAdam, makeTrainStep } from '../train/step.ts';
 
 export interface BenchOptions {
   backend: BackendName;
@@ -50,7 +50,7 @@ export async function benchmark(o: BenchOptions): Promise<BenchReport> {
   const m = await buildModel(o.model, { imageSize: o.imageSize, seed: 1, outputBias: 0, randomWeights: true, initFrom: null });
   const x = tf.randomUniform([o.batchSize, o.imageSize, o.imageSize, 3], 0, 1, 'float32', 1);
   const y = tf.tensor2d(Array.from({ length: o.batchSize }, (_, i) => i % 2), [o.batchSize, 1]);
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = kerasAdam(1e-3);
   const step = makeTrainStep(m, optimizer, false);
 
   const timeSteps = async (n: number, run: () => tf.Tensor) => {

@@ -11,7 +11,7 @@ import type { EpochRecord } from '../protocol.ts';
 import { evaluateBinary } from '../metrics/index.ts';
 import type { StudyModel } from '../models/index.ts';
 import type { InputSource } from './inputs.ts';
-import { forward, makeTrainStep } from './step.ts';
+import { forward, kerasAdam, makeTrainStep } from './step.ts';
 
 export interface FitOptions {
   epochs: number;
@@ -49,7 +49,7 @@ export async function predictAll(m: StudyModel, source: InputSource): Promise<Fl
 }
 
 export async function fit(m: StudyModel, train: InputSource, val: InputSource, opts: FitOptions, cb: FitCallbacks): Promise<FitOutcome> {
-  const optimizer = tf.train.adam(opts.learningRate); // beta1 0.9, beta2 0.999, epsilon 1e-7: Keras' defaults
+  const optimizer = kerasAdam(opts.learningRate);
   const trainStep = makeTrainStep(m, optimizer, train.isFeatures);
   const history: EpochRecord[] = [];
   let best = -Infinity;

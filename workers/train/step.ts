@@ -19,6 +19,11 @@ export function forward(m: StudyModel, x: tf.Tensor, training: boolean, xIsFeatu
   return m.head.apply(features, { training }) as tf.Tensor;
 }
 
+/** Adam with Keras' defaults (beta1 0.9, beta2 0.999, epsilon 1e-7), the same on every backend. */
+export function kerasAdam(learningRate: number): tf.Optimizer {
+  return tf.train.adam(learningRate, 0.9, 0.999, 1e-7);
+}
+
 export type TrainStep = (x: tf.Tensor, y: tf.Tensor) => tf.Tensor;
 
 /** Returns a function that trains on one batch and returns its predicted probabilities (caller disposes). */
