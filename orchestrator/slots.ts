@@ -15,10 +15,11 @@ export interface SlotPlan {
 }
 
 /**
- * Threads one CPU run keeps busy: the tfjs compute thread plus libvips (sharp) decoding the next batch. The
- * default number of CPU slots is the cores available divided by this (1 on a 2-core machine), at least 1.
+ * Cores one CPU run keeps busy: tfjs' wasm backend computes on one thread (its multi-threaded build cannot start in
+ * Node), and after the first epoch images come from the in-memory cache. Measured on 2 cores (baseline, 64 px, the
+ * real data): one run alone 8.4 s an epoch, two side by side 9.0-9.5 s each, so two slots do 1.8x the work of one.
  */
-export const THREADS_PER_CPU_RUN = 2;
+export const THREADS_PER_CPU_RUN = 1;
 
 export function defaultCpuWorkers(cores = availableParallelism()): number {
   return Math.max(1, Math.floor(cores / THREADS_PER_CPU_RUN));

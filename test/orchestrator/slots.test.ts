@@ -24,10 +24,10 @@ test('without --gpus: detected GPUs, unless the backend is CPU-only or --workers
   assert.deepEqual(planSlots({ gpus: [], runsPerGpu: 1, workers: 2, backend: 'webgpu' }, twoGpus).map((s) => s.name), ['cpu0', 'cpu1']);
 });
 
-test('default CPU slots: cores / 2, at least one', () => {
-  assert.equal(defaultCpuWorkers(2), 1);
+test('default CPU slots: one per core (a wasm run computes on one thread), at least one', () => {
+  assert.equal(defaultCpuWorkers(2), 2);
   assert.equal(defaultCpuWorkers(1), 1);
-  assert.equal(defaultCpuWorkers(16), 8);
+  assert.equal(defaultCpuWorkers(16), 16);
 });
 
 test('bad --gpus values and contradictory flags are usage errors', () => {
