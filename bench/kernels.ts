@@ -4,7 +4,8 @@
  *   npx tsx bench/kernels.ts step [--backend wasm] [--size 224] [--batch 32] [--steps 3]
  *     times training steps of the baseline model (4x [SeparableConv2D 3x3 valid + MaxPool 2x2] + GAP + Dense,
  *     Adam, binary cross-entropy) on random data, then profiles one step with tf.profile and lists the kernels
- *     by total time. A training kernel's time includes the kernels it runs (also listed on their own).
+ *     by total time, and the slowest single calls (--calls N, default 10). A training kernel's time includes the
+ *     kernels it runs (also listed on their own).
  *
  *   npx tsx bench/kernels.ts kernels [--backend webgpu] [--batch 32] [--size 224]
  *     times each replaced gradient kernel against the stock one it replaced (where the backend has one) at the
@@ -25,6 +26,7 @@ const { positionals, values: opts } = parseArgs({
     batch: { type: 'string', default: '32' },
     steps: { type: 'string', default: '3' },
     gpu: { type: 'string' },
+    calls: { type: 'string', default: '10' },
   },
 });
 const mode = positionals[0] ?? 'step';
@@ -80,7 +82,7 @@ async function stepBench(): Promise<void> {
   for (const [name, { ms, calls }] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
     console.log(`  ${ms.toFixed(0).padStart(7)} ms  ${String(calls).padStart(4)} calls  ${name}`);
   }
-  const slowest = [...profile.kernels].sort((a, b) => Number(b.kernelTimeMs) - Number(a.kernelTimeMs)).slice(0, 10);
+  const slowest = [...profile.kernels].sort((a, b) => Number(b.kernelTimeMs) - Number(a.kernelTimeMs)).slice(0, Number(opts.calls));
   console.log('slowest single calls:');
   for (const k of slowest) {
     console.log(`  ${Number(k.kernelTimeMs).toFixed(0).padStart(7)} ms  ${k.name} ${JSON.stringify(k.inputShapes)}`);

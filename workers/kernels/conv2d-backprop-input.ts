@@ -3,10 +3,13 @@
  * - 1x1: one matMul dy [pixels, cout] x W^T, spread back onto the input grid for stride > 1;
  * - kxk: a stride-1 "full" convolution of dy (zeros inserted between its values for stride > 1, padded by
  *   k-1-pad) with the filter rotated by 180 degrees and its channel axes swapped.
- * On wasm the stock kernel is a naive loop; these run on XNNPACK's matMul and convolution.
+ * On wasm the stock kernel is a naive loop; these run on XNNPACK's matMul and convolution, except the 1x1
+ * stride-1 case, which is one SIMD matrix product reading dy and the filter in place (simd/kernels.c).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, NamedTensorInfoMap } from '@tensorflow/tfjs-core';
+import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { simdKernels } from './simd/index.ts';
 import { asTensor, assertChannelsLast, dilateSpatial, matMulNT, padOrCrop, type KernelBackend } from './tensors.ts';
 
 export function conv2DBackpropInputImpl(
@@ -42,15 +45,34 @@ export function conv2DBackpropInputImpl(
   return tf.conv2d(full, rotated as tf.Tensor4D, 1, 'valid');
 }
 
+/** On wasm, a 1x1 filter with stride 1 and no padding: dx = dy x W^T in one SIMD matrix product, in place. */
+function pointwiseBackpropInputWasm(dy: TensorInfo, filter: TensorInfo, attrs: Conv2DBackpropInputAttrs, backend: BackendWasm): TensorInfo | null {
+  const info = tf.backend_util.computeConv2DInfo(
+    attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad,
+    attrs.dimRoundingMode, false, 'channelsLast',
+  );
+  const { top, bottom, left, right } = info.padInfo;
+  const pointwise =
+    info.filterHeight === 1 && info.filterWidth === 1 && info.strideHeight === 1 && info.strideWidth === 1 &&
+    top === 0 && bottom === 0 && left === 0 && right === 0;
+  if (!pointwise || dy.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  const dx = backend.makeOutput(attrs.inputShape, 'float32');
+  const pixels = info.batchSize * info.inHeight * info.inWidth;
+  simdKernels(backend).gemmNN(dy, filter, true, dx, pixels, info.outChannels, info.inChannels);
+  return dx;
+}
+
 export function conv2DBackpropInputConfig(backendName: KernelBackend): KernelConfig {
-  const kernelFunc = ({ inputs, attrs }: { inputs: NamedTensorInfoMap; attrs?: unknown }) =>
-    tf.tidy(() =>
-      conv2DBackpropInputImpl(
-        asTensor<tf.Rank.R4>(inputs.dy, 'dy'),
-        asTensor<tf.Rank.R4>(inputs.filter, 'filter'),
-        attrs as unknown as Conv2DBackpropInputAttrs,
-        backendName,
-      ),
+  const kernelFunc = ({ inputs, attrs, backend }: { inputs: NamedTensorInfoMap; attrs?: unknown; backend: unknown }) => {
+    const a = attrs as unknown as Conv2DBackpropInputAttrs;
+    assertChannelsLast('Conv2DBackpropInput', a.dataFormat);
+    if (backendName === 'wasm') {
+      const dx = pointwiseBackpropInputWasm(inputs.dy!, inputs.filter!, a, backend as BackendWasm);
+      if (dx !== null) return dx;
+    }
+    return tf.tidy(() =>
+      conv2DBackpropInputImpl(asTensor<tf.Rank.R4>(inputs.dy, 'dy'), asTensor<tf.Rank.R4>(inputs.filter, 'filter'), a, backendName),
     );
+  };
   return { kernelName: tf.Conv2DBackpropInput, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
 }

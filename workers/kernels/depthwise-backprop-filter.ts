@@ -2,7 +2,8 @@
  * DepthwiseConv2dNativeBackpropFilter:
  *   dW[i, j, c, m] = sum over (n, oh, ow) of x_padded[n, oh*s + i*d, ow*s + j*d, c] * dy[n, oh, ow, c*M + m]
  * On webgpu (and cpu, for tests) as k*k elementwise products of shifted inputs and dy, each reduced over batch
- * and space; on wasm as one loop over the heap (loops.ts), which is ~10x faster there than those k*k passes.
+ * and space; on wasm as one pass over the heap, in SIMD (simd/kernels.c) for channel multiplier 1 and horizontal
+ * stride 1, else as a plain loop (loops.ts): ~10x faster than those k*k passes even as a plain loop.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type {
@@ -14,11 +15,12 @@ import type {
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { depthwiseFilterGradLoop } from './loops.ts';
 import { asTensor, padOrCrop, pair, tapSlice, type KernelBackend } from './tensors.ts';
+import { simdKernels } from './simd/index.ts';
 import { heapView, outputFrom } from './wasm-heap.ts';
 
 function depthwiseFilterInfo(xShape: number[], attrs: DepthwiseConv2dNativeBackpropFilterAttrs) {
   return tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number], attrs.filterShape, attrs.strides, attrs.dilations, attrs.pad,
+    xShape as [number, number, number, number], attrs.filterShape, attrs.strides, attrs.dilations ?? 1, attrs.pad,
     attrs.dimRoundingMode, true, 'channelsLast',
   );
 }
@@ -28,7 +30,7 @@ export function depthwiseBackpropFilterImpl(
   dy: tf.Tensor4D,
   attrs: DepthwiseConv2dNativeBackpropFilterAttrs,
 ): tf.Tensor4D {
-  const dilation = pair(attrs.dilations);
+  const dilation = pair(attrs.dilations ?? 1);
   const info = depthwiseFilterInfo(x.shape, attrs);
   const { filterHeight: kh, filterWidth: kw, inChannels: c, strideHeight, strideWidth } = info;
   const m = attrs.filterShape[3];
@@ -54,8 +56,21 @@ function depthwiseBackpropFilterWasm({ inputs, attrs, backend }: { inputs: Named
   const wasm = backend as BackendWasm;
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const a = attrs as unknown as DepthwiseConv2dNativeBackpropFilterAttrs;
-  const dW = depthwiseFilterGradLoop(heapView(wasm, x), heapView(wasm, dy), depthwiseFilterInfo(x.shape, a), a.filterShape[3]);
-  return outputFrom(wasm, a.filterShape, dW);
+  const info = depthwiseFilterInfo(x.shape, a);
+  if (a.filterShape[3] !== 1 || info.strideWidth !== 1) {
+    return outputFrom(wasm, a.filterShape, depthwiseFilterGradLoop(heapView(wasm, x), heapView(wasm, dy), info, a.filterShape[3]));
+  }
+  const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, strideHeight } = info;
+  const { dilationHeight, dilationWidth, filterHeight: kh, filterWidth: kw } = info;
+  const simd = simdKernels(wasm);
+  const out = wasm.makeOutput(a.filterShape, 'float32');
+  simd.withScratch([kh * kw * outWidth * c * 4, kh * kw * c * 8], (rows, acc) =>
+    simd.exports.depthwise_filter_grad(
+      simd.ptr(x), simd.ptr(dy), batchSize, inHeight, inWidth, c, outHeight, outWidth, strideHeight,
+      dilationHeight, dilationWidth, info.padInfo.top, info.padInfo.left, kh, kw, rows, acc, simd.ptr(out),
+    ),
+  );
+  return out;
 }
 
 export function depthwiseBackpropFilterConfig(backendName: KernelBackend): KernelConfig {

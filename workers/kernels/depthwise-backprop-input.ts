@@ -2,6 +2,8 @@
  * DepthwiseConv2dNativeBackpropInput as a stride-1 depthwise convolution of dy (zeros inserted between its
  * values for stride > 1, padded by (k-1)*dilation - pad) with the spatially flipped filter. A channel
  * multiplier M > 1 convolves each of the C*M output channels and sums the M that come from one input channel.
+ * On wasm, stride 1 and M = 1 (every depthwise layer of the study's models but MobileNetV2's strided ones) run
+ * as one SIMD pass with no padded copy of dy (simd/kernels.c).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type {
@@ -9,7 +11,10 @@ import type {
   KernelConfig,
   KernelFunc,
   NamedTensorInfoMap,
+  TensorInfo,
 } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { simdKernels } from './simd/index.ts';
 import { asTensor, dilateSpatial, padOrCrop, pair, type KernelBackend } from './tensors.ts';
 
 export function depthwiseBackpropInputImpl(
@@ -17,7 +22,7 @@ export function depthwiseBackpropInputImpl(
   filter: tf.Tensor4D,
   attrs: DepthwiseConv2dNativeBackpropInputAttrs,
 ): tf.Tensor4D {
-  const [dh, dw] = pair(attrs.dilations);
+  const [dh, dw] = pair(attrs.dilations ?? 1);
   const info = tf.backend_util.computeConv2DInfo(
     attrs.inputShape, filter.shape, attrs.strides, [dh, dw], attrs.pad, attrs.dimRoundingMode, true, 'channelsLast',
   );
@@ -38,15 +43,38 @@ export function depthwiseBackpropInputImpl(
   return tf.sum(tf.reshape(dx, [n, inHeight, inWidth, c, m]), 4);
 }
 
+function depthwiseBackpropInputWasm(dy: TensorInfo, filter: TensorInfo, attrs: DepthwiseConv2dNativeBackpropInputAttrs, backend: BackendWasm): TensorInfo | null {
+  const info = tf.backend_util.computeConv2DInfo(
+    attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, attrs.dilations ?? 1, attrs.pad,
+    attrs.dimRoundingMode, true, 'channelsLast',
+  );
+  if (filter.shape[3] !== 1 || info.strideHeight !== 1 || info.strideWidth !== 1 || dy.dtype !== 'float32') return null;
+  const { filterHeight: kh, filterWidth: kw, dilationHeight: dh, dilationWidth: dw } = info;
+  const dx = backend.makeOutput(attrs.inputShape, 'float32');
+  // dx is the convolution of dy by the rotated filter, offset by (k-1)*dilation - pad.
+  simdKernels(backend).depthwiseConv(dy, filter, dx, {
+    n: info.batchSize, h: info.outHeight, w: info.outWidth, c: info.inChannels, outHeight: info.inHeight,
+    outWidth: info.inWidth, strideHeight: 1, dilationHeight: dh, dilationWidth: dw,
+    top: (kh - 1) * dh - info.padInfo.top, left: (kw - 1) * dw - info.padInfo.left, kh, kw,
+  }, true);
+  return dx;
+}
+
 export function depthwiseBackpropInputConfig(backendName: KernelBackend): KernelConfig {
-  const kernelFunc = ({ inputs, attrs }: { inputs: NamedTensorInfoMap; attrs?: unknown }) =>
-    tf.tidy(() =>
+  const kernelFunc = ({ inputs, attrs, backend }: { inputs: NamedTensorInfoMap; attrs?: unknown; backend: unknown }) => {
+    const a = attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs;
+    if (backendName === 'wasm') {
+      const dx = depthwiseBackpropInputWasm(inputs.dy!, inputs.filter!, a, backend as BackendWasm);
+      if (dx !== null) return dx;
+    }
+    return tf.tidy(() =>
       depthwiseBackpropInputImpl(
         asTensor<tf.Rank.R4>(inputs.dy, 'dy'),
         asTensor<tf.Rank.R4>(inputs.filter, 'filter'),
-        attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs,
+        a,
       ),
     );
+  };
   return {
     kernelName: tf.DepthwiseConv2dNativeBackpropInput,
     backendName,

@@ -5,7 +5,9 @@
  * wasm: Conv2DBackpropFilter and the two depthwise gradients are missing (training fails without them); the
  *       stock Conv2DBackpropInput is a naive loop; the stock MaxPoolGrad loses gradients (see max-pool-grad.ts).
  *       Stock kernels that are slow on training-sized tensors are replaced too, falling back to the stock kernel
- *       for the cases they do not speed up: Transpose, Sum, and the copying Identity and Cast.
+ *       for the cases they do not speed up: Transpose, Sum, Add (a bias), and the copying Identity and Cast. The
+ *       Relu gradient runs one fused kernel, ReluGrad (relu-grad.ts). The heavy loops are WebAssembly SIMD
+ *       working in place on the backend's heap (simd/kernels.c).
  * webgpu: the stock filter gradients are correct but two orders of magnitude slower than the matMul they are.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -15,6 +17,10 @@ import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter.ts';
 import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.ts';
 import { maxPoolGradWasmConfig } from './max-pool-grad.ts';
+import { addWasmConfig } from './add.ts';
+import { conv2DWasmConfig } from './conv2d.ts';
+import { depthwiseConvWasmConfig } from './depthwise-conv.ts';
+import { RELU_GRAD, registerReluGradient, reluGradWasmConfig } from './relu-grad.ts';
 import { castWasmConfig, identityWasmConfig } from './shared-data.ts';
 import { sumWasmConfig } from './sum.ts';
 import type { KernelBackend } from './tensors.ts';
@@ -33,6 +39,10 @@ export const TRAINING_KERNELS: Record<'wasm' | 'webgpu', readonly string[]> = {
     tf.Sum,
     tf.Identity,
     tf.Cast,
+    tf.Add,
+    tf.DepthwiseConv2dNative,
+    tf.Conv2D,
+    RELU_GRAD,
   ],
   webgpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter],
 };
@@ -60,6 +70,13 @@ const FACTORIES: Record<string, Factory> = {
   [tf.Sum]: wasmOnly(tf.Sum, sumWasmConfig),
   [tf.Identity]: wasmOnly(tf.Identity, identityWasmConfig),
   [tf.Cast]: wasmOnly(tf.Cast, castWasmConfig),
+  [tf.Add]: wasmOnly(tf.Add, addWasmConfig),
+  [tf.DepthwiseConv2dNative]: wasmOnly(tf.DepthwiseConv2dNative, depthwiseConvWasmConfig),
+  [tf.Conv2D]: wasmOnly(tf.Conv2D, conv2DWasmConfig),
+  [RELU_GRAD]: (backend) => {
+    if (backend !== 'wasm') throw new Error(`no ${RELU_GRAD} kernel for ${backend}`);
+    return reluGradWasmConfig;
+  },
 };
 
 const registered = new Set<string>();
@@ -82,6 +99,7 @@ export function registerTrainingKernels(backend: 'wasm' | 'webgpu'): readonly st
     }
     tf.registerKernel(FACTORIES[name](backend, stock));
   }
+  if (backend === 'wasm') registerReluGradient();
   registered.add(backend);
   return names;
 }

@@ -13,7 +13,6 @@ type Conv2DInfo = backend_util.Conv2DInfo;
  * (out-of-range rows and columns are the zero padding). Accumulates in float64.
  */
 export function depthwiseFilterGradLoop(x: Float32Array, dy: Float32Array, info: Conv2DInfo, m: number): Float32Array {
-  if (m === 1 && info.strideWidth === 1) return depthwiseFilterGradRows(x, dy, info);
   const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, strideHeight, strideWidth } = info;
   const { dilationHeight, dilationWidth, filterHeight: kh, filterWidth: kw } = info;
   const { top, left } = info.padInfo;
@@ -43,72 +42,6 @@ export function depthwiseFilterGradLoop(x: Float32Array, dy: Float32Array, info:
     }
   }
   return Float32Array.from(acc);
-}
-
-/**
- * The same for channel multiplier 1 and horizontal stride 1, where a tap's inputs along an output row are one
- * contiguous run: products accumulate per (tap, column, channel) in long unit-stride loops -- about 1.5x
- * faster than the loop above for 3 channels -- and are reduced over the columns at the end.
- */
-function depthwiseFilterGradRows(x: Float32Array, dy: Float32Array, info: Conv2DInfo): Float32Array {
-  const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, strideHeight } = info;
-  const { dilationHeight, dilationWidth, filterHeight: kh, filterWidth: kw } = info;
-  const { top, left } = info.padInfo;
-  const row = outWidth * c;
-  const rows = new Float64Array(kh * kw * row);
-  // Per tap j: x column = output column + shift[j]; the products exist for t (= column * c + channel) in [from, to).
-  const shift: number[] = [];
-  const from: number[] = [];
-  const to: number[] = [];
-  for (let j = 0; j < kw; j++) {
-    shift.push(j * dilationWidth - left);
-    from.push(Math.max(0, -shift[j]) * c);
-    to.push(Math.max(Math.max(0, -shift[j]) * c, Math.min(outWidth, inWidth - shift[j]) * c));
-  }
-  for (let n = 0; n < batchSize; n++) {
-    for (let oh = 0; oh < outHeight; oh++) {
-      const dyOff = (n * outHeight + oh) * row;
-      for (let i = 0; i < kh; i++) {
-        const xr = oh * strideHeight + i * dilationHeight - top;
-        if (xr < 0 || xr >= inHeight) continue;
-        const xRow = (n * inHeight + xr) * inWidth;
-        // Three taps of a filter row share one pass over dy (a 3-wide filter: one pass per row of taps).
-        let j = 0;
-        for (; j + 3 <= kw; j += 3) {
-          const lo = Math.max(from[j], from[j + 1], from[j + 2]);
-          const hi = Math.max(lo, Math.min(to[j], to[j + 1], to[j + 2]));
-          const x0 = (xRow + shift[j]) * c;
-          const x1 = (xRow + shift[j + 1]) * c;
-          const x2 = (xRow + shift[j + 2]) * c;
-          const r0 = (i * kw + j) * row;
-          const r1 = r0 + row;
-          const r2 = r1 + row;
-          for (let t = lo; t < hi; t++) {
-            const d = dy[dyOff + t];
-            rows[r0 + t] += x[x0 + t] * d;
-            rows[r1 + t] += x[x1 + t] * d;
-            rows[r2 + t] += x[x2 + t] * d;
-          }
-          for (let g = j; g < j + 3; g++) {
-            const xOff = (xRow + shift[g]) * c;
-            const r = (i * kw + g) * row;
-            for (let t = from[g]; t < Math.min(lo, to[g]); t++) rows[r + t] += x[xOff + t] * dy[dyOff + t];
-            for (let t = Math.max(hi, from[g]); t < to[g]; t++) rows[r + t] += x[xOff + t] * dy[dyOff + t];
-          }
-        }
-        for (; j < kw; j++) {
-          const xOff = (xRow + shift[j]) * c;
-          const r = (i * kw + j) * row;
-          for (let t = from[j]; t < to[j]; t++) rows[r + t] += x[xOff + t] * dy[dyOff + t];
-        }
-      }
-    }
-  }
-  const out = new Float64Array(kh * kw * c);
-  for (let tap = 0; tap < kh * kw; tap++) {
-    for (let t = 0; t < row; t++) out[tap * c + (t % c)] += rows[tap * row + t];
-  }
-  return Float32Array.from(out);
 }
 
 /**
@@ -196,7 +129,12 @@ export function maxPoolGradTiledLoop(x: Float32Array, dy: Float32Array, dx: Floa
       }
     }
   }
-  // Rows and columns no window covers.
+  zeroUncovered(dx, info);
+}
+
+/** Zeroes the rows and columns of dx past the last whole window of a tiled max pool (odd sizes). */
+export function zeroUncovered(dx: Float32Array, info: Conv2DInfo): void {
+  const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, filterHeight: fh, filterWidth: fw } = info;
   const rowLen = inWidth * c;
   for (let n = 0; n < batchSize; n++) {
     const image = n * inHeight * rowLen;

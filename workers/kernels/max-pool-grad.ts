@@ -1,12 +1,14 @@
 /**
  * MaxPoolGrad for wasm, replacing the stock kernel, which drops the gradient of windows whose values are all
  * <= 0 (see maxPoolGradLoop) and so trains Xception's max pools after batch norm wrongly. Windows that tile
- * the input (the baseline's 2x2/2 valid pools) take a one-pass loop that writes dx without zero-filling it.
+ * the input (the baseline's 2x2/2 valid pools) take a one-pass loop that writes dx without zero-filling it, in
+ * SIMD (simd/kernels.c) for 2x2 windows over a multiple of 4 channels.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, MaxPoolGradAttrs, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { maxPoolGradLoop, maxPoolGradTiledLoop } from './loops.ts';
+import { maxPoolGradLoop, maxPoolGradTiledLoop, zeroUncovered } from './loops.ts';
+import { simdKernels } from './simd/index.ts';
 import { heapView, zeroOutput } from './wasm-heap.ts';
 
 type Pool2DInfo = ReturnType<typeof tf.backend_util.computePool2DInfo>;
@@ -29,7 +31,14 @@ function maxPoolGradWasm({ inputs, attrs, backend }: { inputs: NamedTensorInfoMa
   );
   if (tiles(info)) {
     const dx = wasm.makeOutput(input.shape, 'float32');
-    maxPoolGradTiledLoop(heapView(wasm, input), heapView(wasm, dy), heapView(wasm, dx), info);
+    if (info.filterHeight === 2 && info.filterWidth === 2 && info.inChannels % 4 === 0) {
+      const simd = simdKernels(wasm);
+      const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } = info;
+      simd.exports.max_pool_grad_2x2(simd.ptr(input), simd.ptr(dy), simd.ptr(dx), batchSize, inHeight, inWidth, inChannels, outHeight, outWidth);
+      zeroUncovered(heapView(wasm, dx), info);
+    } else {
+      maxPoolGradTiledLoop(heapView(wasm, input), heapView(wasm, dy), heapView(wasm, dx), info);
+    }
     return dx;
   }
   const dx = zeroOutput(wasm, input.shape);

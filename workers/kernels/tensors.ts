@@ -4,6 +4,8 @@
  * the intermediate tensors are freed by the tidy the kernel runs in.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { simdKernels } from './simd/index.ts';
 
 /** The backends the kernels are registered for; some formulations differ per backend (see matMulTN). */
 export type KernelBackend = 'wasm' | 'webgpu' | 'cpu';
@@ -93,17 +95,29 @@ export function tapSlice(
 
 /**
  * a^T b for a [P, M] and b [P, N] (P large: all pixels of a batch), giving [M, N].
- * The wasm backend runs a matMul on XNNPACK only without transpose flags (otherwise it falls back to a naive
- * loop that is ~6x slower here), so there one operand is transposed explicitly and the other becomes XNNPACK's
- * packed weight matrix. Packing the narrower one measured fastest: for [1577088 x 3] and [1577088 x 32],
- * 112-163 ms against 370 ms the other way round.
+ * On wasm this is the SIMD kernel gemm_tn, which reads both operands in place (one of M, N a multiple of 4).
+ * Otherwise XNNPACK runs it, which it does fast only without transpose flags (the stock wasm matMul falls back
+ * to a naive loop ~6x slower), so one operand is transposed explicitly and the other becomes XNNPACK's packed
+ * weight matrix; that is ~4x slower than gemm_tn for the baseline's shapes, packing a weight matrix of P rows.
  */
 export function matMulTN(a: tf.Tensor2D, b: tf.Tensor2D, backend: KernelBackend): tf.Tensor2D {
   if (backend !== 'wasm') return tf.matMul(a, b, true, false);
   const [, m] = a.shape;
   const [, n] = b.shape;
+  if (n % 4 === 0) return gemmTN(a, b);
+  if (m % 4 === 0) return tf.transpose(gemmTN(b, a));
   if (m <= n) return tf.transpose(tf.matMul(tf.transpose(b), a)) as tf.Tensor2D;
   return tf.matMul(tf.transpose(a), b);
+}
+
+function gemmTN(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  const backend = tf.backend() as BackendWasm;
+  const simd = simdKernels(backend);
+  const [p, m] = a.shape;
+  const [, n] = b.shape;
+  const out = backend.makeOutput([m, n], 'float32');
+  simd.withScratch([m * n * 8], (acc) => simd.exports.gemm_tn(simd.ptr(a), simd.ptr(b), p, m, n, acc, simd.ptr(out)));
+  return tf.engine().makeTensorFromTensorInfo(out) as tf.Tensor2D;
 }
 
 /** a b^T for a [P, K] and b [N, K] (b small: a filter), giving [P, N]; see matMulTN for why wasm transposes. */

@@ -35,6 +35,12 @@ const CONV: ConvCase[] = [
   { x: [2, 7, 9, 3], k: 1, cout: 5, stride: 2, pad: 'same' },
   { x: [1, 8, 8, 6], k: 1, cout: 4, stride: 2, pad: 'same' },
   { x: [1, 9, 9, 4], k: 1, cout: 4, stride: 2, pad: 'valid' },
+  // 1x1 stride 1 on wasm: the SIMD products, with 4-row tiles and partial ones (pixels % 4), 8- and 4-column
+  // tiles and partial ones, and the operand order swapped when only cin is a multiple of 4.
+  { x: [1, 5, 7, 3], k: 1, cout: 8, stride: 1, pad: 'valid' },
+  { x: [2, 3, 5, 8], k: 1, cout: 5, stride: 1, pad: 'valid' },
+  { x: [1, 6, 5, 12], k: 1, cout: 12, stride: 1, pad: 'same' },
+  { x: [3, 9, 11, 6], k: 1, cout: 20, stride: 1, pad: 'valid' },
 ];
 
 const DEPTHWISE: DepthwiseCase[] = [
@@ -48,6 +54,9 @@ const DEPTHWISE: DepthwiseCase[] = [
   { x: [2, 9, 8, 3], k: 5, mult: 1, stride: 1, pad: 'same' }, // one 3-tap pass and two single taps per row
   { x: [1, 7, 6, 4], k: 2, mult: 1, stride: 1, pad: 'same' }, // asymmetric padding
   { x: [1, 4, 5, 2], k: 3, mult: 1, stride: 1, pad: 'same' }, // the padding cuts into every tap's range
+  // Wide enough rows for the SIMD loops to run vectors and scalar tails on wasm.
+  { x: [2, 12, 11, 8], k: 3, mult: 1, stride: 1, pad: 'same' },
+  { x: [1, 10, 9, 5], k: 3, mult: 1, stride: 1, pad: 'valid' },
 ];
 
 const POOL: PoolCase[] = [
@@ -59,6 +68,8 @@ const POOL: PoolCase[] = [
   { x: [2, 7, 9, 4], k: 2, stride: 2, pad: 'valid' }, // windows tile the input; last row and column uncovered
   { x: [1, 8, 6, 3], k: 2, stride: 2, pad: 'same' }, // even sizes: 'same' adds no padding, windows tile
   { x: [1, 10, 11, 2], k: 3, stride: 3, pad: 'valid' }, // tiling 3x3 windows
+  { x: [2, 8, 6, 8], k: 2, stride: 2, pad: 'valid' }, // 2x2 over a multiple of 4 channels: SIMD on wasm
+  { x: [1, 7, 5, 12], k: 2, stride: 2, pad: 'valid' }, // the same with uncovered edges
 ];
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);

@@ -1,0 +1,124 @@
+/**
+ * The wasm kernels in WebAssembly SIMD (workers/kernels/simd) that replace forward kernels and fuse the ReLU
+ * gradient, against the cpu backend: the pointwise Conv2D, the depthwise convolution, the bias Add and ReluGrad,
+ * over the shapes they take and the ones they hand to the stock kernel. (The gradient kernels built on the same
+ * module are in parity.test.ts.)
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../../workers/backend/index.ts';
+import { sectionIds } from '../../../workers/kernels/simd/index.ts';
+import { compare, randomValues } from './backends.ts';
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+type Shape4 = [number, number, number, number];
+
+/** Runs `f` on cpu and on wasm over tensors with the given shapes and values; asserts the results agree. */
+async function assertSameOnWasm(what: string, inputs: { shape: number[]; values?: Float32Array }[], f: (...xs: tf.Tensor[]) => tf.Tensor) {
+  const results: { values: Float32Array; shape: number[] }[] = [];
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await initBackend(backend);
+    const xs = inputs.map((x, i) => tf.tensor(x.values ?? randomValues(size(x.shape), 11 + i), x.shape));
+    const y = f(...xs);
+    results.push({ values: (await y.data()) as Float32Array, shape: y.shape });
+    tf.dispose([...xs, y]);
+  }
+  const [expected, actual] = results;
+  assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
+  const { ok, worst } = compare(actual.values, expected.values);
+  assert.ok(ok, `${what}: differs from the cpu backend (worst ${worst})`);
+}
+
+test('kernels.wasm has no data section, so instantiating it writes nothing into the tfjs heap it imports', () => {
+  const bytes = readFileSync(resolve(import.meta.dirname, '../../../workers/kernels/simd/kernels.wasm'));
+  const ids = sectionIds(bytes);
+  assert.ok(ids.includes(10), 'a code section');
+  assert.ok(!ids.includes(11), `sections ${ids.join(',')}`);
+  assert.deepEqual(sectionIds(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 11, 1, 0])), [11]);
+});
+
+test('wasm Conv2D equals cpu for 1x1 stride-1 convolutions (SIMD) and the ones it leaves to the stock kernel', async () => {
+  const cases: [Shape4, number, number, 'same' | 'valid'][] = [
+    [[2, 5, 7, 3], 32, 1, 'valid'], // 3 input channels, as the baseline's first pointwise convolution
+    [[1, 3, 5, 8], 5, 1, 'same'], // partial last column tile; 15 pixels (a partial row tile)
+    [[2, 4, 4, 16], 12, 1, 'valid'],
+    [[1, 2, 3, 7], 1, 1, 'valid'],
+    [[1, 7, 7, 4], 8, 2, 'same'], // strided: stock
+  ];
+  for (const [x, cout, stride, pad] of cases) {
+    await assertSameOnWasm(`conv2d ${x.join('x')} -> ${cout}, 1x1/${stride} ${pad}`, [{ shape: x }, { shape: [1, 1, x[3], cout] }], (a, w) =>
+      tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, stride, pad),
+    );
+  }
+  await assertSameOnWasm('conv2d 3x3 (stock)', [{ shape: [1, 6, 6, 4] }, { shape: [3, 3, 4, 8] }], (a, w) =>
+    tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'),
+  );
+});
+
+test('wasm depthwise convolution equals cpu with stride 1 or vertical stride 2, dilation, any channel count', async () => {
+  const cases: [Shape4, number, [number, number], 'same' | 'valid', number][] = [
+    [[2, 12, 13, 3], 3, [1, 1], 'valid', 1], // RGB, as the baseline's first layer
+    [[1, 9, 10, 8], 3, [1, 1], 'same', 1],
+    [[1, 11, 9, 5], 3, [2, 1], 'same', 1],
+    [[1, 12, 12, 4], 3, [1, 1], 'same', 2],
+    [[1, 8, 9, 6], 5, [1, 1], 'same', 1], // 5 taps a row: no three-tap pass
+    [[1, 7, 7, 4], 2, [1, 1], 'same', 1],
+    [[1, 9, 9, 4], 3, [2, 2], 'same', 1], // horizontal stride 2: stock
+  ];
+  for (const [x, k, strides, pad, dilation] of cases) {
+    await assertSameOnWasm(
+      `depthwise ${x.join('x')} ${k}x${k}/${strides.join(',')} ${pad} dilation ${dilation}`,
+      [{ shape: x }, { shape: [k, k, x[3], 1] }],
+      (a, w) => tf.depthwiseConv2d(a as tf.Tensor4D, w as tf.Tensor4D, strides, pad, 'NHWC', dilation),
+    );
+  }
+  await assertSameOnWasm('depthwise with channel multiplier 2 (stock)', [{ shape: [1, 6, 6, 4] }, { shape: [3, 3, 4, 2] }], (a, w) =>
+    tf.depthwiseConv2d(a as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'),
+  );
+});
+
+test('wasm Add equals cpu for a bias along the last axis (either operand) and for the adds it leaves to the stock kernel', async () => {
+  const cases: [number[], number[]][] = [
+    [[2, 3, 5, 8], [8]],
+    [[8], [2, 3, 5, 8]],
+    [[3, 4, 12], [1, 1, 12]],
+    [[2, 3], [3]], // 3 channels: stock
+    [[4, 8], [4, 8]], // same shapes: stock
+    [[4, 1], [1, 8]], // broadcast both ways: stock
+    [[8], [8]],
+  ];
+  for (const [a, b] of cases) {
+    await assertSameOnWasm(`add ${a.join('x')} + ${b.join('x')}`, [{ shape: a }, { shape: b }], (x, y) => tf.add(x, y));
+  }
+});
+
+test('on wasm the ReLU gradient is one fused kernel that equals dy * step(x), NaN and zero included', async () => {
+  const n = 4 * 9 + 3; // vectors and a scalar tail
+  const x = randomValues(n, 5);
+  x[0] = 0;
+  x[1] = Number.NaN;
+  x[5] = -0;
+  x[38] = Number.NaN; // in the scalar tail
+  const dy = randomValues(n, 6);
+  const results: Float32Array[] = [];
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await initBackend(backend);
+    const xt = tf.tensor1d(x);
+    const dyt = tf.tensor1d(dy);
+    const g = tf.grad((a: tf.Tensor) => tf.mul(tf.relu(a), dyt))(xt);
+    const profile = await tf.profile(() => tf.grad((a: tf.Tensor) => tf.mul(tf.relu(a), dyt))(xt));
+    const kernels = profile.kernelNames;
+    assert.equal(kernels.includes('ReluGrad'), backend === 'wasm', `${backend} kernels: ${kernels.join(', ')}`);
+    results.push((await g.data()) as Float32Array);
+    tf.dispose([xt, dyt, g]);
+  }
+  const [expected, actual] = results;
+  for (let i = 0; i < n; i++) {
+    if (Number.isNaN(expected[i])) assert.ok(Number.isNaN(actual[i]), `index ${i}: NaN expected, got ${actual[i]}`);
+    // dy * 0 may be -0 where the fused kernel writes 0: the same value to every later op.
+    else assert.ok(actual[i] === expected[i], `index ${i} (x = ${x[i]}): ${actual[i]} vs ${expected[i]}`);
+  }
+});

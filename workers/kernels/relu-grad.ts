@@ -1,0 +1,48 @@
+/**
+ * The ReLU gradient as one kernel. tfjs-core's gradient for Relu is dy * cast(step(x)): two passes over the
+ * activation (Step, then Multiply), the largest tensors of a training step (the baseline's first layer at 224 px
+ * holds 50M values). On wasm the Relu gradient runs ReluGrad instead, one SIMD pass; every other backend keeps
+ * tfjs' own formula.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { GradConfig, KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { simdKernels } from './simd/index.ts';
+
+export const RELU_GRAD = 'ReluGrad';
+
+function reluGradWasm({ inputs, backend }: { inputs: NamedTensorInfoMap; backend: unknown }): TensorInfo {
+  const wasm = backend as BackendWasm;
+  const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
+  const simd = simdKernels(wasm);
+  const dx = wasm.makeOutput(x.shape, 'float32');
+  simd.exports.relu_grad(simd.ptr(dy), simd.ptr(x), simd.ptr(dx), tf.util.sizeFromShape(x.shape));
+  return dx;
+}
+
+export const reluGradWasmConfig: KernelConfig = {
+  kernelName: RELU_GRAD,
+  backendName: 'wasm',
+  kernelFunc: reluGradWasm as unknown as KernelFunc,
+};
+
+let registered = false;
+
+/** Routes the Relu gradient to ReluGrad on wasm (idempotent); other backends get tfjs' stock gradient. */
+export function registerReluGradient(): void {
+  if (registered) return;
+  const stock = tf.getGradient(tf.Relu);
+  if (stock === undefined) throw new Error('tfjs-core has no gradient registered for Relu');
+  const config: GradConfig = {
+    kernelName: tf.Relu,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      const single = dy as tf.Tensor;
+      if (tf.getBackend() !== 'wasm' || x.dtype !== 'float32' || single.dtype !== 'float32') return stock.gradFunc(dy, saved, attrs);
+      return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: single, x }) as tf.Tensor };
+    },
+  };
+  tf.registerGradient(config);
+  registered = true;
+}
