@@ -16,6 +16,7 @@ import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter.ts';
 import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.ts';
+import { maxPoolWasmConfig } from './max-pool.ts';
 import { maxPoolGradWasmConfig } from './max-pool-grad.ts';
 import { addWasmConfig } from './add.ts';
 import { conv2DWasmConfig } from './conv2d.ts';
@@ -42,6 +43,7 @@ export const TRAINING_KERNELS: Record<'wasm' | 'webgpu', readonly string[]> = {
     tf.Add,
     tf.DepthwiseConv2dNative,
     tf.Conv2D,
+    tf.MaxPool,
     RELU_GRAD,
   ],
   webgpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter],
@@ -73,6 +75,7 @@ const FACTORIES: Record<string, Factory> = {
   [tf.Add]: wasmOnly(tf.Add, addWasmConfig),
   [tf.DepthwiseConv2dNative]: wasmOnly(tf.DepthwiseConv2dNative, depthwiseConvWasmConfig),
   [tf.Conv2D]: wasmOnly(tf.Conv2D, conv2DWasmConfig),
+  [tf.MaxPool]: wasmOnly(tf.MaxPool, maxPoolWasmConfig),
   [RELU_GRAD]: (backend) => {
     if (backend !== 'wasm') throw new Error(`no ${RELU_GRAD} kernel for ${backend}`);
     return reluGradWasmConfig;

@@ -14,7 +14,7 @@ import { heapView, zeroOutput } from './wasm-heap.ts';
 type Pool2DInfo = ReturnType<typeof tf.backend_util.computePool2DInfo>;
 
 /** Windows side by side, none overlapping, no padding: every input position is in at most one window. */
-function tiles(info: Pool2DInfo): boolean {
+export function tiles(info: Pool2DInfo): boolean {
   const { top, bottom, left, right } = info.padInfo;
   return (
     info.strideHeight === info.filterHeight && info.strideWidth === info.filterWidth &&

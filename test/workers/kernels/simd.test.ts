@@ -80,6 +80,18 @@ test('wasm depthwise convolution equals cpu with stride 1 or vertical stride 2, 
   );
 });
 
+test('wasm MaxPool equals cpu for 2x2/2 valid windows over a multiple of 4 channels and hands other pools to the stock kernel', async () => {
+  const cases: [Shape4, number, number, 'same' | 'valid'][] = [
+    [[2, 8, 6, 8], 2, 2, 'valid'],
+    [[1, 7, 9, 4], 2, 2, 'valid'], // odd sizes: the last row and column belong to no window
+    [[1, 7, 9, 3], 2, 2, 'valid'], // 3 channels: stock
+    [[1, 9, 9, 4], 3, 2, 'same'], // stock
+  ];
+  for (const [x, k, stride, pad] of cases) {
+    await assertSameOnWasm(`max pool ${x.join('x')} ${k}x${k}/${stride} ${pad}`, [{ shape: x }], (a) => tf.maxPool(a as tf.Tensor4D, k, stride, pad));
+  }
+});
+
 test('wasm Add equals cpu for a bias along the last axis (either operand) and for the adds it leaves to the stock kernel', async () => {
   const cases: [number[], number[]][] = [
     [[2, 3, 5, 8], [8]],

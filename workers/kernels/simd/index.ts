@@ -29,6 +29,7 @@ interface Exports {
     dh: number, dw: number, top: number, left: number, kh: number, kw: number, rotate: number, wrows: Ptr,
   ): void;
   gemm_nn(a: Ptr, b: Ptr, bk: number, bn: number, p: number, k: number, n: number, bp: Ptr, out: Ptr): void;
+  max_pool_2x2(x: Ptr, out: Ptr, n: number, h: number, w: number, c: number, oh: number, ow: number): void;
   relu_grad(dy: Ptr, x: Ptr, dx: Ptr, n: number): void;
   add_bias(x: Ptr, bias: Ptr, out: Ptr, p: number, k: number): void;
 }

@@ -330,3 +330,25 @@ void gemm_nn(const f32 *a, const f32 *b, int bk, int bn, int P, int K, int N, f3
     case 1: row_tiles_nn(a + p * K, K, bp, ldb, N, 1, out + p * N); break;
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Max pooling over 2x2 windows with stride 2 and no padding, C a multiple of 4 (rows and columns past the
+// last whole window are dropped, as 'valid' pooling does).
+EXPORT(max_pool_2x2)
+void max_pool_2x2(const f32 *x, f32 *out, int N, int H, int W, int C, int OH, int OW) {
+  const int rowLen = W * C;
+  for (int n = 0; n < N; n++) {
+    for (int oh = 0; oh < OH; oh++) {
+      const f32 *top = x + (n * H + 2 * oh) * rowLen, *bottom = top + rowLen;
+      f32 *o = out + (n * OH + oh) * OW * C;
+      for (int ow = 0; ow < OW; ow++) {
+        for (int c = 0; c < C; c += 4) {
+          const int i = 2 * ow * C + c;
+          v128_t m = wasm_f32x4_pmax(wasm_v128_load(top + i), wasm_v128_load(top + i + C));
+          m = wasm_f32x4_pmax(m, wasm_f32x4_pmax(wasm_v128_load(bottom + i), wasm_v128_load(bottom + i + C)));
+          wasm_v128_store(o + ow * C + c, m);
+        }
+      }
+    }
+  }
+}
