@@ -19,7 +19,7 @@ import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.ts';
 import { maxPoolWasmConfig } from './max-pool.ts';
 import { maxPoolGradWasmConfig } from './max-pool-grad.ts';
 import { addWasmConfig } from './add.ts';
-import { conv2DWasmConfig } from './conv2d.ts';
+import { conv2DWasmConfig, fusedConv2DWasmConfig } from './conv2d.ts';
 import { depthwiseConvWasmConfig } from './depthwise-conv.ts';
 import { RELU_GRAD, registerReluGradient, reluGradWasmConfig } from './relu-grad.ts';
 import { castWasmConfig, identityWasmConfig } from './shared-data.ts';
@@ -43,6 +43,7 @@ export const TRAINING_KERNELS: Record<'wasm' | 'webgpu', readonly string[]> = {
     tf.Add,
     tf.DepthwiseConv2dNative,
     tf.Conv2D,
+    tf.FusedConv2D,
     tf.MaxPool,
     RELU_GRAD,
   ],
@@ -75,6 +76,7 @@ const FACTORIES: Record<string, Factory> = {
   [tf.Add]: wasmOnly(tf.Add, addWasmConfig),
   [tf.DepthwiseConv2dNative]: wasmOnly(tf.DepthwiseConv2dNative, depthwiseConvWasmConfig),
   [tf.Conv2D]: wasmOnly(tf.Conv2D, conv2DWasmConfig),
+  [tf.FusedConv2D]: wasmOnly(tf.FusedConv2D, fusedConv2DWasmConfig),
   [tf.MaxPool]: wasmOnly(tf.MaxPool, maxPoolWasmConfig),
   [RELU_GRAD]: (backend) => {
     if (backend !== 'wasm') throw new Error(`no ${RELU_GRAD} kernel for ${backend}`);

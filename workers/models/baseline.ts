@@ -3,12 +3,14 @@
  * MaxPooling2D(2) blocks with 32/64/128/256 filters, GlobalAveragePooling2D, Dense(16, relu), Dense(1, sigmoid):
  * 49,756 parameters. `augmented`: the same network with Dropout(0.5) right after the convolutional stack, i.e.
  * between the last MaxPooling2D and GlobalAveragePooling2D (it is trained on augmented images as well).
- * Layer names are the ones Keras gives automatically in a fresh session, so weights load by name.
+ * Layer names are the ones Keras gives automatically in a fresh session, so weights load by name. Each separable
+ * convolution runs its pointwise product, bias and ReLU as one op (separable-conv.ts).
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../../common/errors.ts';
 import { classifier } from './head.ts';
 import { SeededInit } from './init.ts';
+import { separableConv2d } from './separable-conv.ts';
 
 export const BASELINE_FILTERS = [32, 64, 128, 256] as const;
 /** Each block shrinks a side s to floor((s - 2) / 2); four blocks leave at least 1 pixel only from 46 up. */
@@ -34,17 +36,15 @@ export function buildSmallNet(opts: SmallNetOptions): tfl.LayersModel {
   let x: tfl.SymbolicTensor = input;
   BASELINE_FILTERS.forEach((filters, i) => {
     const suffix = i === 0 ? '' : `_${i}`;
-    x = tfl.layers
-      .separableConv2d({
-        filters,
-        kernelSize: 3,
-        activation: 'relu',
-        padding: 'valid',
-        depthwiseInitializer: init.glorot(),
-        pointwiseInitializer: init.glorot(),
-        name: `separable_conv2d${suffix}`,
-      })
-      .apply(x) as tfl.SymbolicTensor;
+    x = separableConv2d({
+      filters,
+      kernelSize: 3,
+      activation: 'relu',
+      padding: 'valid',
+      depthwiseInitializer: init.glorot(),
+      pointwiseInitializer: init.glorot(),
+      name: `separable_conv2d${suffix}`,
+    }).apply(x) as tfl.SymbolicTensor;
     x = tfl.layers.maxPooling2d({ poolSize: 2, name: `max_pooling2d${suffix}` }).apply(x) as tfl.SymbolicTensor;
   });
   if (dropout) x = tfl.layers.dropout({ rate: 0.5, seed: init.seed(), name: 'dropout' }).apply(x) as tfl.SymbolicTensor;

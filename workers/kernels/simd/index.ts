@@ -28,7 +28,7 @@ interface Exports {
     x: Ptr, w: Ptr, out: Ptr, n: number, h: number, w_: number, c: number, oh: number, ow: number, sh: number,
     dh: number, dw: number, top: number, left: number, kh: number, kw: number, rotate: number, wrows: Ptr,
   ): void;
-  gemm_nn(a: Ptr, b: Ptr, bk: number, bn: number, p: number, k: number, n: number, bp: Ptr, out: Ptr): void;
+  gemm_nn(a: Ptr, b: Ptr, bk: number, bn: number, bias: Ptr, relu: number, p: number, k: number, n: number, bp: Ptr, out: Ptr): void;
   max_pool_2x2(x: Ptr, out: Ptr, n: number, h: number, w: number, c: number, oh: number, ow: number): void;
   relu_grad(dy: Ptr, x: Ptr, dx: Ptr, n: number): void;
   add_bias(x: Ptr, bias: Ptr, out: Ptr, p: number, k: number): void;
@@ -118,13 +118,17 @@ export class SimdKernels {
   }
 
   /**
-   * out [P, N] = a [P, K] x B, where B [K, N] is `b` read with strides (bk, bn): (N, 1) for a row-major
-   * [K, N] matrix, (1, K) for the transpose of a row-major [N, K] one.
+   * out [P, N] = a [P, K] x B (+ bias [N], then ReLU if `relu`), where B [K, N] is `b` read with strides
+   * (bk, bn): (N, 1) for a row-major [K, N] matrix, (1, K) for the transpose of a row-major [N, K] one.
    */
-  gemmNN(a: TensorInfo, b: TensorInfo, transposeB: boolean, out: TensorInfo, p: number, k: number, n: number): void {
+  gemmNN(
+    a: TensorInfo, b: TensorInfo, transposeB: boolean, out: TensorInfo, p: number, k: number, n: number,
+    epilogue: { bias?: TensorInfo; relu?: boolean } = {},
+  ): void {
     const [bk, bn] = transposeB ? [1, k] : [n, 1];
-    this.withScratch([k * (Math.ceil(n / 4) * 4) * 4], (bp) =>
-      this.exports.gemm_nn(this.ptr(a), this.ptr(b), bk, bn, p, k, n, bp, this.ptr(out)),
+    const bias = epilogue.bias === undefined ? 0 : this.ptr(epilogue.bias);
+    this.withScratch([(k + 1) * (Math.ceil(n / 4) * 4) * 4], (bp) =>
+      this.exports.gemm_nn(this.ptr(a), this.ptr(b), bk, bn, bias, epilogue.relu ? 1 : 0, p, k, n, bp, this.ptr(out)),
     );
   }
 

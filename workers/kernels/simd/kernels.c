@@ -284,11 +284,16 @@ INLINE void store_lanes(f32 *o, v128_t v, int n) {
   if (n > 2) o[2] = wasm_f32x4_extract_lane(v, 2);
 }
 
-// out[MR rows, columns n0 .. n0 + 4*NV) = A rows x packed B, over the full K. B is packed [K, ldb] (ldb a
-// multiple of 4, zero beyond N); `cols` is how many of the tile's columns exist (the rest are not stored).
-INLINE void tile_nn(const f32 *a, int lda, const f32 *bp, int ldb, int K, int MR, int NV, f32 *out, int ldo, int cols) {
+// out[MR rows, columns n0 .. n0 + 4*NV) = bias + A rows x packed B over the full K, then max(., 0) if `relu`.
+// B is packed [K, ldb] (ldb a multiple of 4, zero beyond N) with the bias as row K; `cols` is how many of the
+// tile's columns exist (the rest are not stored).
+INLINE void tile_nn(const f32 *a, int lda, const f32 *bp, int ldb, int K, int MR, int NV, int relu, f32 *out, int ldo, int cols) {
   v128_t c[4][2];
-  for (int i = 0; i < MR; i++) c[i][0] = c[i][1] = wasm_f32x4_splat(0);
+  const f32 *bias = bp + K * ldb;
+  for (int i = 0; i < MR; i++) {
+    c[i][0] = wasm_v128_load(bias);
+    c[i][1] = NV > 1 ? wasm_v128_load(bias + 4) : c[i][0];
+  }
   for (int k = 0; k < K; k++) {
     const f32 *br = bp + k * ldb;
     v128_t b0 = wasm_v128_load(br);
@@ -299,35 +304,40 @@ INLINE void tile_nn(const f32 *a, int lda, const f32 *bp, int ldb, int K, int MR
       if (NV > 1) c[i][1] = wasm_f32x4_add(c[i][1], wasm_f32x4_mul(ai, b1));
     }
   }
+  const v128_t zero = wasm_f32x4_splat(0);
   for (int i = 0; i < MR; i++) {
     f32 *o = out + i * ldo;
-    if (cols >= 4) wasm_v128_store(o, c[i][0]); else store_lanes(o, c[i][0], cols);
+    v128_t v0 = relu ? wasm_f32x4_pmax(c[i][0], zero) : c[i][0];  // pmax keeps a NaN, as relu does
+    if (cols >= 4) wasm_v128_store(o, v0); else store_lanes(o, v0, cols);
     if (NV > 1) {
-      if (cols >= 8) wasm_v128_store(o + 4, c[i][1]); else if (cols > 4) store_lanes(o + 4, c[i][1], cols - 4);
+      v128_t v1 = relu ? wasm_f32x4_pmax(c[i][1], zero) : c[i][1];
+      if (cols >= 8) wasm_v128_store(o + 4, v1); else if (cols > 4) store_lanes(o + 4, v1, cols - 4);
     }
   }
 }
 
-INLINE void row_tiles_nn(const f32 *a, int K, const f32 *bp, int ldb, int N, int MR, f32 *out) {
+INLINE void row_tiles_nn(const f32 *a, int K, const f32 *bp, int ldb, int N, int MR, int relu, f32 *out) {
   int n = 0;
-  for (; n + 8 <= ldb; n += 8) tile_nn(a, K, bp + n, ldb, K, MR, 2, out + n, N, N - n);
-  if (n < ldb) tile_nn(a, K, bp + n, ldb, K, MR, 1, out + n, N, N - n);
+  for (; n + 8 <= ldb; n += 8) tile_nn(a, K, bp + n, ldb, K, MR, 2, relu, out + n, N, N - n);
+  if (n < ldb) tile_nn(a, K, bp + n, ldb, K, MR, 1, relu, out + n, N, N - n);
 }
 
-// out[P, N] = A B for A [P, K] row-major and B [K, N] given by strides (b[k, n] at b + k*bk + n*bn), so that a
-// transposed B (a filter's W^T) needs no copy of its own. B is packed into `bp` (scratch, K * ceil4(N)
-// floats, zero-padded), which stays in cache while 4-row tiles of A stream past it.
+// out[P, N] = A B (+ bias, then ReLU if `relu`) for A [P, K] row-major and B [K, N] given by strides (b[k, n]
+// at b + k*bk + n*bn), so that a transposed B (a filter's W^T) needs no copy of its own; `bias` is N floats or
+// null. B and the bias are packed into `bp` (scratch, (K + 1) * ceil4(N) floats, zero-padded), which stays in
+// cache while 4-row tiles of A stream past it.
 EXPORT(gemm_nn)
-void gemm_nn(const f32 *a, const f32 *b, int bk, int bn, int P, int K, int N, f32 *bp, f32 *out) {
+void gemm_nn(const f32 *a, const f32 *b, int bk, int bn, const f32 *bias, int relu, int P, int K, int N, f32 *bp, f32 *out) {
   const int ldb = (N + 3) & ~3;
   for (int k = 0; k < K; k++)
     for (int n = 0; n < ldb; n++) bp[k * ldb + n] = n < N ? b[k * bk + n * bn] : 0;
+  for (int n = 0; n < ldb; n++) bp[K * ldb + n] = bias && n < N ? bias[n] : 0;
   int p = 0;
-  for (; p + 4 <= P; p += 4) row_tiles_nn(a + p * K, K, bp, ldb, N, 4, out + p * N);
+  for (; p + 4 <= P; p += 4) row_tiles_nn(a + p * K, K, bp, ldb, N, 4, relu, out + p * N);
   switch (P - p) {
-    case 3: row_tiles_nn(a + p * K, K, bp, ldb, N, 3, out + p * N); break;
-    case 2: row_tiles_nn(a + p * K, K, bp, ldb, N, 2, out + p * N); break;
-    case 1: row_tiles_nn(a + p * K, K, bp, ldb, N, 1, out + p * N); break;
+    case 3: row_tiles_nn(a + p * K, K, bp, ldb, N, 3, relu, out + p * N); break;
+    case 2: row_tiles_nn(a + p * K, K, bp, ldb, N, 2, relu, out + p * N); break;
+    case 1: row_tiles_nn(a + p * K, K, bp, ldb, N, 1, relu, out + p * N); break;
   }
 }
 
