@@ -128,7 +128,10 @@ def main():
     p.add_argument('--batch-size', type=int, default=32)
     p.add_argument('--steps', type=int, default=10)
     p.add_argument('--warmup', type=int, default=2)
+    p.add_argument('--threads', type=int, help="CPU threads (default: torch's own default)")
     a = p.parse_args()
+    if a.threads is not None:
+        torch.set_num_threads(a.threads)
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     if device == 'cuda':
         torch.backends.cudnn.benchmark = True

@@ -15,6 +15,7 @@ export function register(program: Command): void {
     .option('--gpu <index>', 'GPU adapter to use', nonNegativeInt)
     .option('--data <dir>', 'dataset for the data-pipeline measurement (default: $MELANOMA_DATA, else ./data; skipped if absent)')
     .option('--ref <framework>', 'also run the reference implementation in the same invocation and print the ratio', oneOf(['torch'] as const))
+    .option('--ref-threads <n>', "CPU threads for the reference (default: the framework's own default)", positiveInt)
     .option('--json', 'print one JSON document')
     .action(async (opts) => {
       const { benchCommand } = await import('../../workers/bench/bench-command.ts');

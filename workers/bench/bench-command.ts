@@ -15,6 +15,7 @@ interface BenchFlags {
   gpu?: number;
   data?: string;
   ref?: 'torch';
+  refThreads?: number;
   json?: boolean;
 }
 
@@ -28,12 +29,13 @@ export interface TorchReport {
 const REFERENCE = resolve(import.meta.dirname, '..', '..', 'bench', 'torch_reference.py');
 
 /** Runs bench/torch_reference.py with the same shape; python3 from $MELANOMA_PYTHON, else python3 on PATH. */
-export function runTorchReference(f: Pick<BenchFlags, 'model' | 'imageSize' | 'batchSize' | 'steps' | 'warmup'>): TorchReport {
+export function runTorchReference(f: Pick<BenchFlags, 'model' | 'imageSize' | 'batchSize' | 'steps' | 'warmup' | 'refThreads'>): TorchReport {
   if (f.model !== 'baseline' && f.model !== 'augmented' && f.model !== 'xception') {
     throw new UserError(`--ref torch has a reference for baseline, augmented and xception only, not ${f.model}.`);
   }
   const python = process.env.MELANOMA_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
   const args = [REFERENCE, '--model', f.model, '--image-size', String(f.imageSize), '--batch-size', String(f.batchSize), '--steps', String(f.steps), '--warmup', String(f.warmup)];
+  if (f.refThreads !== undefined) args.push('--threads', String(f.refThreads));
   const r = spawnSync(python, args, { encoding: 'utf8' });
   if (r.status !== 0) {
     const why = r.error?.message ?? r.stderr.trim().split('\n').pop();
