@@ -7,6 +7,10 @@
  *     by total time, and the slowest single calls (--calls N, default 10). A training kernel's time includes the
  *     kernels it runs (also listed on their own).
  *
+ *   npx tsx bench/kernels.ts fusion [--backend wasm] [--steps 3]
+ *     times the baseline built with the project's fused separable convolutions (pointwise conv + bias + ReLU as
+ *     one op) against tfjs-layers' stock ones, steps alternating after 3 warm-up rounds; medians.
+ *
  *   npx tsx bench/kernels.ts kernels [--backend webgpu] [--batch 32] [--size 224]
  *     times each replaced gradient kernel against the stock one it replaced (where the backend has one) at the
  *     baseline's shapes, forcing completion by reading one element of the output.
@@ -16,6 +20,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../workers/backend/index.ts';
 import { stockKernel } from '../workers/kernels/index.ts';
+import { separableConv2d } from '../workers/models/separable-conv.ts';
 import type { BackendName } from '../workers/protocol.ts';
 
 const { positionals, values: opts } = parseArgs({
@@ -36,18 +41,39 @@ const batch = Number(opts.batch);
 const info = await initBackend(opts.backend as BackendName, { gpu: opts.gpu === undefined ? null : Number(opts.gpu) });
 console.log(`backend ${info.name}: ${info.detail}`);
 
-function baseline(): tfl.LayersModel {
+/** The baseline's layers; `fused`: its separable convolutions as the project builds them (separable-conv.ts). */
+function baseline(fused = true): tfl.LayersModel {
+  const sep = fused ? separableConv2d : tfl.layers.separableConv2d;
   const m = tfl.sequential();
-  m.add(tfl.layers.separableConv2d({ inputShape: [size, size, 3], filters: 32, kernelSize: 3, activation: 'relu' }));
+  m.add(sep({ inputShape: [size, size, 3], filters: 32, kernelSize: 3, activation: 'relu' }));
   m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
   for (const filters of [64, 128, 256]) {
-    m.add(tfl.layers.separableConv2d({ filters, kernelSize: 3, activation: 'relu' }));
+    m.add(sep({ filters, kernelSize: 3, activation: 'relu' }));
     m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
   }
   m.add(tfl.layers.globalAveragePooling2d({}));
   m.add(tfl.layers.dense({ units: 1, activation: 'sigmoid' }));
   m.compile({ optimizer: tf.train.adam(1e-3), loss: 'binaryCrossentropy' });
   return m;
+}
+
+/** The baseline with fused and with stock tfjs-layers separable convolutions, steps alternating. */
+async function fusionBench(): Promise<void> {
+  const models = { fused: baseline(true), stock: baseline(false) };
+  const x = tf.randomUniform([batch, size, size, 3]);
+  const y = tf.round(tf.randomUniform([batch, 1]));
+  const times: Record<string, number[]> = { fused: [], stock: [] };
+  for (let i = 0; i < 3 + Number(opts.steps); i++) {
+    for (const [name, model] of Object.entries(models)) {
+      const t0 = performance.now();
+      await model.trainOnBatch(x, y);
+      if (i >= 3) times[name].push(performance.now() - t0);
+    }
+  }
+  for (const [name, ts] of Object.entries(times)) {
+    const sorted = [...ts].sort((a, b) => a - b);
+    console.log(`${name} separable convolutions: median step ${sorted[sorted.length >> 1].toFixed(0)} ms (min ${sorted[0].toFixed(0)})`);
+  }
 }
 
 async function stepBench(): Promise<void> {
@@ -145,4 +171,5 @@ async function kernelBench(): Promise<void> {
 
 if (mode === 'step') await stepBench();
 else if (mode === 'kernels') await kernelBench();
-else throw new Error(`unknown mode '${mode}': step or kernels`);
+else if (mode === 'fusion') await fusionBench();
+else throw new Error(`unknown mode '${mode}': step, fusion or kernels`);

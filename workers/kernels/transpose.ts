@@ -1,7 +1,7 @@
 /**
  * Transpose for wasm. The stock kernel walks the output with scattered reads and is the slowest part of the
- * matrix products the gradient kernels run (a [P, C] -> [C, P] transpose of a dy takes longer than the matMul
- * it feeds); a transpose that swaps two groups of axes -- [1, 0] or [0, 2, 1] once neighbouring axes that move
+ * XNNPACK matrix products the gradient kernels fall back to (a [P, C] -> [C, P] transpose of a dy takes longer
+ * than the matMul it feeds); a transpose that swaps two groups of axes -- [1, 0] or [0, 2, 1] once neighbouring axes that move
  * together are merged and size-1 axes dropped -- runs as a tiled loop over the heap instead (5-8x faster at the
  * baseline's shapes). Other permutations and dtypes go to the stock kernel.
  */

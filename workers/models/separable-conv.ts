@@ -44,8 +44,10 @@ export const pointwiseBiasRelu = tf.customGrad((...args: (tf.Tensor | tf.GradSav
 type SeparableConvLayerArgs = Parameters<typeof tfl.layers.separableConv2d>[0];
 type SeparableConv2D = ReturnType<typeof tfl.layers.separableConv2d>;
 type SeparableConv2DClass = new (args: SeparableConvLayerArgs) => SeparableConv2D;
-// tfjs-layers exports the layer's factory, not its class; the class is the prototype of what the factory makes.
-const SeparableConv2DBase = tfl.layers.separableConv2d({ filters: 1, kernelSize: 1 }).constructor as SeparableConv2DClass;
+// tfjs-layers exports the layer's factory, not its class; the class is the constructor of what the factory
+// makes. (Named, so that making it leaves tfjs-layers' automatic layer names untouched.)
+const SeparableConv2DBase = tfl.layers.separableConv2d({ filters: 1, kernelSize: 1, name: 'separable_conv2d_class' })
+  .constructor as SeparableConv2DClass;
 
 /** The fields of the base layer this one reads (protected in the typings). */
 interface SeparableFields {

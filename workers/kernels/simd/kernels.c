@@ -25,36 +25,23 @@ INLINE void fold4(v128_t v, f64 *acc) {
 // acc[M, N] += A^T B over rows [0, pb) for A [pb, M] (row stride lda) and B [pb, N] (row stride ldb):
 // one register tile of MR rows of the result by NV vectors (4 columns each).
 INLINE void tile_tn(const f32 *a, int lda, const f32 *b, int ldb, int pb, int MR, int NV, f64 *acc, int N) {
-  v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  v128_t c[4][2];
+  for (int i = 0; i < MR; i++) c[i][0] = c[i][1] = wasm_f32x4_splat(0);
   for (int p = 0; p < pb; p++) {
     const f32 *ar = a + p * lda;
     const f32 *br = b + p * ldb;
     v128_t b0 = wasm_v128_load(br);
     v128_t b1 = NV > 1 ? wasm_v128_load(br + 4) : b0;
-    v128_t a0 = wasm_v128_load32_splat(ar);
-    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0));
-    if (NV > 1) c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
-    if (MR > 1) {
-      v128_t a1 = wasm_v128_load32_splat(ar + 1);
-      c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0));
-      if (NV > 1) c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a1, b1));
-    }
-    if (MR > 2) {
-      v128_t a2 = wasm_v128_load32_splat(ar + 2);
-      c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a2, b0));
-      if (NV > 1) c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a2, b1));
-    }
-    if (MR > 3) {
-      v128_t a3 = wasm_v128_load32_splat(ar + 3);
-      c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a3, b0));
-      if (NV > 1) c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a3, b1));
+    for (int i = 0; i < MR; i++) {
+      v128_t ai = wasm_v128_load32_splat(ar + i);
+      c[i][0] = wasm_f32x4_add(c[i][0], wasm_f32x4_mul(ai, b0));
+      if (NV > 1) c[i][1] = wasm_f32x4_add(c[i][1], wasm_f32x4_mul(ai, b1));
     }
   }
-  fold4(c00, acc);
-  if (NV > 1) fold4(c01, acc + 4);
-  if (MR > 1) { fold4(c10, acc + N); if (NV > 1) fold4(c11, acc + N + 4); }
-  if (MR > 2) { fold4(c20, acc + 2 * N); if (NV > 1) fold4(c21, acc + 2 * N + 4); }
-  if (MR > 3) { fold4(c30, acc + 3 * N); if (NV > 1) fold4(c31, acc + 3 * N + 4); }
+  for (int i = 0; i < MR; i++) {
+    fold4(c[i][0], acc + i * N);
+    if (NV > 1) fold4(c[i][1], acc + i * N + 4);
+  }
 }
 
 INLINE void tiles_tn(const f32 *a, int lda, const f32 *b, int ldb, int pb, int MR, int N, f64 *acc) {
