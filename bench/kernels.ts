@@ -98,7 +98,7 @@ async function stepBench(): Promise<void> {
     await model.trainOnBatch(x, y);
   });
   const byName = new Map<string, { ms: number; calls: number }>();
-  for (const k of profile.kernels) {
+  for (const k of profile.kernels.filter((k) => k.name !== 'unnamed scope')) {
     const entry = byName.get(k.name) ?? { ms: 0, calls: 0 };
     entry.ms += Number(k.kernelTimeMs);
     entry.calls++;
@@ -108,7 +108,7 @@ async function stepBench(): Promise<void> {
   for (const [name, { ms, calls }] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
     console.log(`  ${ms.toFixed(0).padStart(7)} ms  ${String(calls).padStart(4)} calls  ${name}`);
   }
-  const slowest = [...profile.kernels].sort((a, b) => Number(b.kernelTimeMs) - Number(a.kernelTimeMs)).slice(0, Number(opts.calls));
+  const slowest = profile.kernels.filter((k) => k.name !== 'unnamed scope').sort((a, b) => Number(b.kernelTimeMs) - Number(a.kernelTimeMs)).slice(0, Number(opts.calls));
   console.log('slowest single calls:');
   for (const k of slowest) {
     console.log(`  ${Number(k.kernelTimeMs).toFixed(0).padStart(7)} ms  ${k.name} ${JSON.stringify(k.inputShapes)}`);

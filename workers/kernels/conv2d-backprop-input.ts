@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { isPointwise } from './conv2d.ts';
 import { simdKernels } from './simd/index.ts';
 import { asTensor, assertChannelsLast, dilateSpatial, matMulNT, padOrCrop, type KernelBackend } from './tensors.ts';
 
@@ -51,11 +52,7 @@ function pointwiseBackpropInputWasm(dy: TensorInfo, filter: TensorInfo, attrs: C
     attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad,
     attrs.dimRoundingMode, false, 'channelsLast',
   );
-  const { top, bottom, left, right } = info.padInfo;
-  const pointwise =
-    info.filterHeight === 1 && info.filterWidth === 1 && info.strideHeight === 1 && info.strideWidth === 1 &&
-    top === 0 && bottom === 0 && left === 0 && right === 0;
-  if (!pointwise || dy.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  if (!isPointwise(info) || dy.dtype !== 'float32' || filter.dtype !== 'float32') return null;
   const dx = backend.makeOutput(attrs.inputShape, 'float32');
   const pixels = info.batchSize * info.inHeight * info.inWidth;
   simdKernels(backend).gemmNN(dy, filter, true, dx, pixels, info.outChannels, info.inChannels);

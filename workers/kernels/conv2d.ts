@@ -10,18 +10,23 @@ import type { Conv2DAttrs, FusedConv2DAttrs, KernelConfig, KernelFunc, TensorInf
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { simdKernels } from './simd/index.ts';
 
+/** A 1x1 filter, stride 1, no padding: the convolution is a matrix product over pixels. */
+export function isPointwise(info: tf.backend_util.Conv2DInfo): boolean {
+  const { top, bottom, left, right } = info.padInfo;
+  return (
+    info.filterHeight === 1 && info.filterWidth === 1 && info.strideHeight === 1 && info.strideWidth === 1 &&
+    top === 0 && bottom === 0 && left === 0 && right === 0
+  );
+}
+
 /** The convolution's geometry if it is a pointwise one on NHWC float32 data, else null. */
 function pointwiseInfo(x: TensorInfo, filter: TensorInfo, attrs: Conv2DAttrs) {
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number], filter.shape as [number, number, number, number], attrs.strides,
     attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
   );
-  const { top, bottom, left, right } = info.padInfo;
-  const pointwise =
-    info.filterHeight === 1 && info.filterWidth === 1 && info.strideHeight === 1 && info.strideWidth === 1 &&
-    top === 0 && bottom === 0 && left === 0 && right === 0;
   const nhwc = attrs.dataFormat === undefined || attrs.dataFormat === 'NHWC';
-  return pointwise && nhwc && x.dtype === 'float32' && filter.dtype === 'float32' ? info : null;
+  return isPointwise(info) && nhwc && x.dtype === 'float32' && filter.dtype === 'float32' ? info : null;
 }
 
 export function conv2DWasmConfig(stock: KernelConfig): KernelConfig {
