@@ -1,8 +1,10 @@
 /**
- * What the frozen-base activation cache (workers/train/inputs.ts featureSource) saves per epoch: training the
- * head of a transfer-learning model on cached base outputs against running base + head on every batch.
+ * What the frozen-trunk activation cache (workers/train/inputs.ts featureSource) saves per epoch: training what
+ * lies above the frozen layers of a transfer-learning model (the head; for -ft models also the base's last
+ * stage) on cached activations, against running base + head on every batch.
  *
- *   npx tsx bench/feature-cache.ts [--model mobilenet] [--backend wasm] [--size 96] [--images 512] [--batch 32] [--epochs 2]
+ *   npx tsx bench/feature-cache.ts [--model mobilenet|mobilenet-ft|xception|xception-ft] [--backend wasm] [--size 96]
+ *     [--images 512] [--batch 32] [--epochs 2]
  *
  * Images are random (decoding is the same work in both cases and not what the cache removes); the base is the
  * real architecture with random weights. Prints the time to build the cache, the median epoch time of each way
@@ -15,6 +17,7 @@ import { buildModel } from '../workers/models/index.ts';
 import type { BackendName, ModelName } from '../workers/protocol.ts';
 import { makeTrainStep } from '../workers/train/step.ts';
 import { featureSource, type InputSource } from '../workers/train/inputs.ts';
+import { frozenTrunk } from '../workers/models/trunk.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -44,7 +47,7 @@ function randomImages(): InputSource {
   return {
     size: count,
     labels,
-    isFeatures: false,
+    base: 'all',
     async *batches() {
       for (let start = 0; start < count; start += batchSize) {
         const n = Math.min(batchSize, count - start);
@@ -75,16 +78,18 @@ const m = await buildModel(opts.model as ModelName, { imageSize: size, seed: 1, 
 if (!m.base) throw new Error(`${opts.model} has no pretrained base to cache`);
 const images = randomImages();
 
-const perBatch = makeTrainStep(m, tf.train.adam(1e-3), false);
+const perBatch = makeTrainStep(m, tf.train.adam(1e-3), 'all');
 await epochMs(images, perBatch, 0); // warm-up: allocations, kernel set-up
 const perBatchMs: number[] = [];
 for (let e = 1; e <= epochs; e++) perBatchMs.push(await epochMs(images, perBatch, e));
 
 let t0 = performance.now();
-const features = await featureSource(m.base, images, { batchSize, seed: 1, budgetBytes: 4 * 2 ** 30 });
+const trunk = frozenTrunk(m.base);
+if (!trunk) throw new Error(`${opts.model}: the trainable layers of its base are not a plain chain above a frozen trunk`);
+const features = await featureSource(trunk, images, { batchSize, seed: 1, budgetBytes: 4 * 2 ** 30 });
 const cacheMs = performance.now() - t0;
 if (!features) throw new Error('the activations do not fit the cache budget');
-const fromCache = makeTrainStep(m, tf.train.adam(1e-3), true);
+const fromCache = makeTrainStep(m, tf.train.adam(1e-3), features.base);
 await epochMs(features, fromCache, 0);
 const cachedMs: number[] = [];
 for (let e = 1; e <= epochs; e++) cachedMs.push(await epochMs(features, fromCache, e));
@@ -95,7 +100,7 @@ console.log(JSON.stringify({
   imageSize: size,
   images: count,
   batchSize,
-  baseOutput: m.base.outputs[0].shape.slice(1),
+  cached: trunk.trunk.outputs[0].shape.slice(1),
   epochMsBasePlusHead: median(perBatchMs),
   cacheBuildMs: cacheMs,
   epochMsHeadFromCache: median(cachedMs),

@@ -51,7 +51,7 @@ export async function benchmark(o: BenchOptions): Promise<BenchReport> {
   const x = tf.randomUniform([o.batchSize, o.imageSize, o.imageSize, 3], 0, 1, 'float32', 1);
   const y = tf.tensor2d(Array.from({ length: o.batchSize }, (_, i) => i % 2), [o.batchSize, 1]);
   const optimizer = kerasAdam(1e-3);
-  const step = makeTrainStep(m, optimizer, false);
+  const step = makeTrainStep(m, optimizer, 'all');
 
   const timeSteps = async (n: number, run: () => tf.Tensor) => {
     const times: number[] = [];
@@ -79,7 +79,7 @@ export async function benchmark(o: BenchOptions): Promise<BenchReport> {
   }
   const topKernels = [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, ms]) => ({ name, ms }));
 
-  const predict = () => tf.tidy(() => forward(m, x, false, false));
+  const predict = () => tf.tidy(() => forward(m, x, false, 'all'));
   await timeSteps(o.warmup, predict);
   const inference = await timeSteps(o.steps, predict);
   tf.dispose([x, y]);

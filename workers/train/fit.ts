@@ -39,18 +39,17 @@ export async function predictAll(m: StudyModel, source: InputSource): Promise<Fl
   const out = new Float32Array(source.size);
   let offset = 0;
   for await (const batch of source.batches({ epoch: 0, training: false })) {
-    const p = tf.tidy(() => forward(m, batch.x, false, source.isFeatures));
+    const p = tf.tidy(() => forward(m, batch.x, false, source.base));
     out.set(await p.data(), offset);
     offset += batch.n;
-    p.dispose();
-    batch.x.dispose();
+    tf.dispose([p, batch.x, batch.y]);
   }
   return out;
 }
 
 export async function fit(m: StudyModel, train: InputSource, val: InputSource, opts: FitOptions, cb: FitCallbacks): Promise<FitOutcome> {
   const optimizer = kerasAdam(opts.learningRate);
-  const trainStep = makeTrainStep(m, optimizer, train.isFeatures);
+  const trainStep = makeTrainStep(m, optimizer, train.base);
   const history: EpochRecord[] = [];
   let best = -Infinity;
   let bestEpoch = 0;

@@ -8,6 +8,8 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { AugmentConfig } from '../data/augment.ts';
 import type { ImageRecord } from '../data/dataset.ts';
 import type { ImageCache } from '../data/image-cache.ts';
+import type { FrozenTrunk } from '../models/trunk.ts';
+import type { BaseToApply } from './step.ts';
 import { batches, epochOrder } from '../data/loader.ts';
 
 export interface TensorBatch {
@@ -20,8 +22,11 @@ export interface InputSource {
   size: number;
   /** Labels in the source's own (unshuffled) order, matching inference outputs. */
   labels: Float32Array;
-  /** True when the batches are base activations rather than images. */
-  isFeatures: boolean;
+  /**
+   * What of the model's pretrained base the batches still have to go through: 'all' for images; for cached
+   * activations of the frozen trunk, the layers above it (null when the trunk is the whole base).
+   */
+  base: BaseToApply;
   batches(o: { epoch: number; training: boolean }): AsyncGenerator<TensorBatch>;
 }
 
@@ -40,7 +45,7 @@ export function imageSource(records: ImageRecord[], o: ImageSourceOptions): Inpu
   return {
     size: records.length,
     labels: Float32Array.from(records, (r) => r.label),
-    isFeatures: false,
+    base: 'all',
     async *batches({ epoch, training }) {
       const stream = batches(records, {
         imageSize: size,
@@ -60,21 +65,22 @@ export function imageSource(records: ImageRecord[], o: ImageSourceOptions): Inpu
 }
 
 /**
- * Runs `base` over every image once (inference mode) and serves its outputs as batches. Returns null when the
- * activations would not fit in `budgetBytes`; the caller then streams images instead.
+ * Runs the frozen trunk of a base over every image once (inference mode) and serves its outputs as batches, for
+ * the layers above it (`rest`, see workers/models/trunk.ts). Returns null when the activations would not fit in
+ * `budgetBytes`; the caller then streams images instead.
  */
 export async function featureSource(
-  base: LayersModel,
+  { trunk, rest }: FrozenTrunk,
   images: InputSource,
   o: { batchSize: number; seed: number; budgetBytes: number },
 ): Promise<InputSource | null> {
-  const shape = (base.outputs[0].shape.slice(1) as number[]);
+  const shape = (trunk.outputs[0].shape.slice(1) as number[]);
   const perItem = shape.reduce((a, b) => a * b, 1);
   if (perItem * 4 * images.size > o.budgetBytes) return null;
   const features = new Float32Array(perItem * images.size);
   let offset = 0;
   for await (const b of images.batches({ epoch: 0, training: false })) {
-    const f = tf.tidy(() => base.apply(b.x, { training: false }) as tf.Tensor);
+    const f = tf.tidy(() => trunk.apply(b.x, { training: false }) as tf.Tensor);
     features.set(await f.data(), offset);
     offset += b.n * perItem;
     tf.dispose([f, b.x, b.y]);
@@ -83,7 +89,7 @@ export async function featureSource(
   return {
     size: images.size,
     labels,
-    isFeatures: true,
+    base: rest,
     async *batches({ epoch, training }) {
       const order = training ? epochOrder(images.size, o.seed, epoch) : Array.from({ length: images.size }, (_, i) => i);
       for (let start = 0; start < order.length; start += o.batchSize) {

@@ -12,6 +12,7 @@ import { indexDataset } from '../data/dataset.ts';
 import { ImageCache } from '../data/image-cache.ts';
 import { evaluateBinary } from '../metrics/index.ts';
 import { buildModel, saveModel } from '../models/index.ts';
+import { frozenTrunk } from '../models/trunk.ts';
 import { MODEL_DEFAULTS, SPLITS, type RunEvent, type RunResult, type RunSpec, type SplitEvaluation } from '../protocol.ts';
 import { fit, predictAll } from './fit.ts';
 import { writeHistoryCsv } from './history-csv.ts';
@@ -59,12 +60,12 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
       cache,
       saveAugmentedDir: forTraining ? spec.saveAugmented : null,
     });
-  // A base that is entirely frozen and sees no augmentation gives the same activations every epoch: compute once.
-  const frozenBase = m.base && m.base.trainableWeights.length === 0 && !augment ? m.base : null;
+  // The frozen layers of a base give every unaugmented image the same activations every epoch: compute them once.
+  const cached = m.base && !augment ? frozenTrunk(m.base) : null;
   const sourceOf = async (split: 'train' | 'val' | 'test', forTraining: boolean): Promise<InputSource> => {
     const images = imagesOf(split, forTraining);
-    if (!frozenBase) return images;
-    return (await featureSource(frozenBase, images, { batchSize: spec.batchSize, seed: spec.seed, budgetBytes: FEATURE_BUDGET })) ?? images;
+    if (!cached) return images;
+    return (await featureSource(cached, images, { batchSize: spec.batchSize, seed: spec.seed, budgetBytes: FEATURE_BUDGET })) ?? images;
   };
 
   const outDir = spec.outDir;

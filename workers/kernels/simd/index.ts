@@ -95,6 +95,10 @@ export class SimdKernels {
 
   constructor(private readonly backend: BackendWasm) {
     this.module = backend.wasm as unknown as EmscriptenModule;
+    if (typeof SharedArrayBuffer !== 'undefined' && this.module.asm.memory.buffer instanceof SharedArrayBuffer) {
+      // kernels.wasm imports an unshared memory; tfjs' multithreaded build (which cannot start in Node) shares it.
+      throw new Error("the wasm training kernels need tfjs' single-threaded wasm build; this one shares its memory between threads");
+    }
     const instance = new WebAssembly.Instance(compile(), { env: { memory: this.module.asm.memory } });
     this.exports = instance.exports as unknown as Exports;
     const stack = this.module._malloc(STACK_BYTES);
