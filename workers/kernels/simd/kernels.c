@@ -1,11 +1,12 @@
 // Training kernels for the wasm backend, in WebAssembly SIMD (128-bit), compiled by scripts/build-simd-kernels.sh
 // into kernels.wasm. The module imports the tfjs wasm backend's own memory and works on its tensors in place:
 // every pointer argument is a byte offset into that memory. It has no data segment and no static state, so
-// instantiating it writes nothing into tfjs' memory; its shadow stack is a block that simd-kernels.ts allocates
-// with tfjs' malloc.
+// instantiating it writes nothing into tfjs' memory; its shadow stack is a block that the loader (index.ts)
+// allocates with tfjs' malloc.
 //
-// Sums accumulate in float32 over short blocks (vector lanes) and fold into float64 accumulators, so the
-// results stay within float32 rounding of the float64 reference however many pixels a batch has.
+// The reductions over all pixels of a batch (filter gradients, bias sums) accumulate in float32 over short
+// blocks and fold into float64, so they stay within float32 rounding of the exact sum however large the batch;
+// the sums over channels and taps (gemm_nn, depthwise_conv) are short and run in float32, as XNNPACK's do.
 #include <wasm_simd128.h>
 
 #define EXPORT(name) __attribute__((export_name(#name)))
