@@ -140,9 +140,11 @@ export class SimdKernels {
   withScratch<T>(bytes: number[], f: (...ptrs: Ptr[]) => T): T {
     const ptrs = bytes.map((b) => this.module._malloc(Math.max(8, b)));
     try {
+      const failed = ptrs.findIndex((p) => p === 0);
+      if (failed >= 0) throw new Error(`simd kernel: out of wasm memory for ${bytes[failed]} bytes of scratch space`);
       return f(...ptrs);
     } finally {
-      for (const p of ptrs) this.module._free(p);
+      for (const p of ptrs) if (p !== 0) this.module._free(p);
     }
   }
 }
