@@ -17,7 +17,8 @@ export interface SlotPlan {
 /**
  * Cores one CPU run keeps busy: tfjs' wasm backend computes on one thread (its multi-threaded build cannot start in
  * Node), and after the first epoch images come from the in-memory cache. Measured on 2 cores (baseline, 64 px, the
- * real data): one run alone 8.4 s an epoch, two side by side 9.0-9.5 s each, so two slots do 1.8x the work of one.
+ * real data): one run alone 8.4 s an epoch, two side by side 9.0-9.5 s each, so two slots do 1.8x the work of one;
+ * at 224 px (bench/cpu-cores.ts) one run alone trains 53.4 images/s, two side by side 51.3 + 50.2.
  */
 export const THREADS_PER_CPU_RUN = 1;
 
