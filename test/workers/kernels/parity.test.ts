@@ -57,6 +57,7 @@ const DEPTHWISE: DepthwiseCase[] = [
   // Wide enough rows for the SIMD loops to run vectors and scalar tails on wasm.
   { x: [2, 12, 11, 8], k: 3, mult: 1, stride: 1, pad: 'same' },
   { x: [1, 10, 9, 5], k: 3, mult: 1, stride: 1, pad: 'valid' },
+  { x: [2, 8, 9, 8], k: 3, mult: 1, stride: 1, pad: 'valid' },
 ];
 
 const POOL: PoolCase[] = [

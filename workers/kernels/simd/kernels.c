@@ -77,40 +77,80 @@ void gemm_tn(const f32 *a, const f32 *b, int P, int M, int N, f64 *acc, f32 *out
 // ---------------------------------------------------------------------------------------------------------
 // Depthwise filter gradient, channel multiplier 1, horizontal stride 1:
 //   dW[i, j, c] = sum over (n, oh, ow) of x[n, oh*sh + i*dh - top, ow + j*dw - left, c] * dy[n, oh, ow, c]
-// Along an output row, tap (i, j) meets one contiguous run of x, so products accumulate per (tap, column,
-// channel) in unit-stride vector loops over `rows` (scratch, kh*kw*ow*C floats); each image's sums fold into
-// `acc` (scratch, kh*kw*C float64s) and out [kh, kw, C] is written at the end.
+// Two ways, both summing each image in float32 and folding it into `acc` (scratch, kh*kw*C float64s); out
+// [kh, kw, C] is written at the end.
+// - 3 taps a row and C a multiple of 4 (every depthwise layer after an RGB input): for each block of 4 channels
+//   and each filter row, the three taps' sums stay in registers along the output row, where all three fall
+//   inside the input; the few columns at the edges add into `rows` (here kh*kw*C floats) tap by tap.
+// - Otherwise (an RGB input): along an output row, tap (i, j) meets one contiguous run of x, so products
+//   accumulate per (tap, column, channel) in unit-stride vector loops over `rows` (kh*kw*OW*C floats).
+
+// r[t] += xs[t] * d[t] for t < n, vectors then a scalar tail.
+INLINE void multiply_add(f32 *r, const f32 *xs, const f32 *d, int n) {
+  int t = 0;
+  for (; t + 4 <= n; t += 4)
+    wasm_v128_store(r + t, wasm_f32x4_add(wasm_v128_load(r + t), wasm_f32x4_mul(wasm_v128_load(xs + t), wasm_v128_load(d + t))));
+  for (; t < n; t++) r[t] += xs[t] * d[t];
+}
+
 EXPORT(depthwise_filter_grad)
 void depthwise_filter_grad(const f32 *x, const f32 *dy, int N, int H, int W, int C, int OH, int OW, int sh,
                            int dh, int dw, int top, int left, int kh, int kw, f32 *rows, f64 *acc, f32 *out) {
   const int row = OW * C;
+  const int registers = kw == 3 && C % 4 == 0;
+  const int per_image = registers ? kh * kw * C : kh * kw * row;
   for (int i = 0; i < kh * kw * C; i++) acc[i] = 0;
   for (int n = 0; n < N; n++) {
-    for (int i = 0; i < kh * kw * row; i++) rows[i] = 0;
+    for (int i = 0; i < per_image; i++) rows[i] = 0;
     for (int oh = 0; oh < OH; oh++) {
       const f32 *d = dy + (n * OH + oh) * row;
       for (int i = 0; i < kh; i++) {
         int xr = oh * sh + i * dh - top;
         if (xr < 0 || xr >= H) continue;
+        const f32 *xrow = x + (n * H + xr) * W * C;
+        if (registers) {
+          // Output columns [lo, hi) have all three taps inside the input.
+          const int s0 = -left, s1 = dw - left, s2 = 2 * dw - left;
+          int lo = s0 < 0 ? -s0 : 0, hi = W - s2 < OW ? W - s2 : OW;
+          if (hi < lo) hi = lo;
+          f32 *r = rows + i * 3 * C;
+          for (int cb = 0; cb < C; cb += 4) {
+            v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0;
+            const f32 *x0 = xrow + (lo + s0) * C + cb, *x1 = xrow + (lo + s1) * C + cb, *x2 = xrow + (lo + s2) * C + cb;
+            const f32 *dl = d + lo * C + cb;
+            for (int k = 0; k < hi - lo; k++) {
+              v128_t dv = wasm_v128_load(dl + k * C);
+              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(x0 + k * C), dv));
+              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(x1 + k * C), dv));
+              a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load(x2 + k * C), dv));
+            }
+            wasm_v128_store(r + cb, wasm_f32x4_add(wasm_v128_load(r + cb), a0));
+            wasm_v128_store(r + C + cb, wasm_f32x4_add(wasm_v128_load(r + C + cb), a1));
+            wasm_v128_store(r + 2 * C + cb, wasm_f32x4_add(wasm_v128_load(r + 2 * C + cb), a2));
+          }
+          for (int j = 0; j < 3; j++) {
+            int shift = j * dw - left;
+            int c0 = shift < 0 ? -shift : 0, c1 = W - shift < OW ? W - shift : OW;
+            for (int ow = c0; ow < c1 && ow < lo; ow++) multiply_add(r + j * C, xrow + (ow + shift) * C, d + ow * C, C);
+            for (int ow = hi > c0 ? hi : c0; ow < c1; ow++) multiply_add(r + j * C, xrow + (ow + shift) * C, d + ow * C, C);
+          }
+          continue;
+        }
         for (int j = 0; j < kw; j++) {
           int shift = j * dw - left;  // x column = output column + shift
           int c0 = shift < 0 ? -shift : 0;
           int c1 = W - shift < OW ? W - shift : OW;
-          if (c1 <= c0) continue;
-          int t = c0 * C, end = c1 * C;
-          const f32 *xs = x + ((n * H + xr) * W + shift) * C;
-          f32 *r = rows + (i * kw + j) * row;
-          for (; t + 4 <= end; t += 4) {
-            v128_t prod = wasm_f32x4_mul(wasm_v128_load(xs + t), wasm_v128_load(d + t));
-            wasm_v128_store(r + t, wasm_f32x4_add(wasm_v128_load(r + t), prod));
-          }
-          for (; t < end; t++) r[t] += xs[t] * d[t];
+          if (c1 > c0) multiply_add(rows + (i * kw + j) * row + c0 * C, xrow + (c0 + shift) * C, d + c0 * C, (c1 - c0) * C);
         }
       }
     }
     for (int tap = 0; tap < kh * kw; tap++) {
-      const f32 *r = rows + tap * row;
       f64 *a = acc + tap * C;
+      if (registers) {
+        for (int c = 0; c < C; c++) a[c] += rows[tap * C + c];
+        continue;
+      }
+      const f32 *r = rows + tap * row;
       for (int col = 0; col < OW; col++)
         for (int c = 0; c < C; c++) a[c] += r[col * C + c];
     }
