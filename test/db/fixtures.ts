@@ -5,7 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import postgres from 'postgres';
 import { type Database, openDatabase } from '../../db/index.ts';
 import {
@@ -82,6 +82,42 @@ export function backends(): { name: string; make(): Promise<Backend> | null }[] 
       },
     },
   ];
+}
+
+/** What a backend's tests share: its open database (a test may reopen it), and `it` for its tests. */
+export interface BackendSuite {
+  /** The backend's name in backends(). */
+  name: string;
+  database: Database;
+  /** A test that needs the backend (skips loudly when PostgreSQL is not configured). */
+  it(name: string, fn: (t: TestContext) => Promise<void>): void;
+}
+
+/** One describe() per backend of `list`, each opening one database for its tests and removing it after them. */
+export function describeEachBackend(list: ReturnType<typeof backends>, body: (suite: BackendSuite) => void): void {
+  for (const b of list) {
+    describe(b.name, () => {
+      let backend: Backend | null = null;
+      const suite: BackendSuite = {
+        name: b.name,
+        database: undefined as unknown as Database,
+        it: (name, fn) =>
+          test(name, async (t) => {
+            if (!backend) return void pgUrlOrSkip(t);
+            await fn(t);
+          }),
+      };
+      before(async () => {
+        backend = await b.make();
+        if (backend) suite.database = await backend.open();
+      });
+      after(async () => {
+        await suite.database?.close();
+        await backend?.cleanup();
+      });
+      body(suite);
+    });
+  }
 }
 
 export function specFor(model: ModelName, seed: number): RunSpec {

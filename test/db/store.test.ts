@@ -8,7 +8,6 @@ import { once } from 'node:events';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
 import {
   claimNextRun,
   createOrResumeExperiment,
@@ -35,7 +34,7 @@ import {
 import { LOCK_FILE } from '../../db/folder-lock.ts';
 import { PROJECT_ROOT } from '../helpers/real-data.ts';
 import { METRIC_NAMES, type ModelName } from '../../workers/protocol.ts';
-import { type Backend, backends, metrics, pgUrlOrSkip, runEvents, specFor, tableCounts } from './fixtures.ts';
+import { backends, describeEachBackend, metrics, runEvents, specFor, tableCounts } from './fixtures.ts';
 
 const newExperiment = (database: Database, name: string, config: Record<string, unknown> = { runs: 3 }) =>
   createOrResumeExperiment(database, { name, config, datasetFingerprint: 'fp', datasetDir: '/data', codeVersion: 'v1' });
@@ -53,27 +52,11 @@ async function runThrough(database: Database, experimentId: number, model: Model
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sampleStd = (xs: number[]) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
 
-for (const b of backends()) {
-  describe(b.name, () => {
-    let backend: Backend | null = null;
-    let database: Database;
-    before(async () => {
-      backend = await b.make();
-      if (backend) database = await backend.open();
-    });
-    after(async () => {
-      await database?.close();
-      await backend?.cleanup();
-    });
-    /** A test that needs the backend (skips loudly when PostgreSQL is not configured). */
-    const it = (name: string, fn: (t: TestContext) => Promise<void>) =>
-      test(name, async (t) => {
-        if (!backend) return void pgUrlOrSkip(t);
-        await fn(t);
-      });
+describeEachBackend(backends(), (suite) => {
+    const { it } = suite;
 
     it('migrations create the tables and views, and are recorded', async () => {
-      const rows = await database.query<{ table_name: string; table_type: string }>(
+      const rows = await suite.database.query<{ table_name: string; table_type: string }>(
         `select table_name, table_type from information_schema.tables where table_schema = 'public' order by table_name`,
       );
       assert.deepEqual(
@@ -84,17 +67,17 @@ for (const b of backends()) {
         ],
       );
       const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
-      const [applied] = await database.query<{ n: number }>('select count(*)::integer as n from drizzle.__drizzle_migrations');
+      const [applied] = await suite.database.query<{ n: number }>('select count(*)::integer as n from drizzle.__drizzle_migrations');
       assert.equal(applied.n, journal.entries.length);
     });
 
     it('an experiment is resumed by name; a different config is refused unless forced', async () => {
-      const created = await newExperiment(database, 'resume-me', { runs: 3, epochs: 10, nested: { lr: 1e-4 } });
+      const created = await newExperiment(suite.database, 'resume-me', { runs: 3, epochs: 10, nested: { lr: 1e-4 } });
       assert.equal(created.resumed, false);
-      const again = await newExperiment(database, 'resume-me', { nested: { lr: 0.0001 }, epochs: 10, runs: 3, dropped: undefined });
+      const again = await newExperiment(suite.database, 'resume-me', { nested: { lr: 0.0001 }, epochs: 10, runs: 3, dropped: undefined });
       assert.equal(again.resumed, true);
       assert.equal(again.id, created.id);
-      await assert.rejects(newExperiment(database, 'resume-me', { runs: 5, epochs: 10, nested: { lr: 1e-5 } }), (err: Error) => {
+      await assert.rejects(newExperiment(suite.database, 'resume-me', { runs: 5, epochs: 10, nested: { lr: 1e-5 } }), (err: Error) => {
         assert.equal(err.name, 'UserError');
         assert.match(err.message, /resume-me/);
         assert.match(err.message, /nested\.lr \(stored 0\.0001, now 0\.00001\)/);
@@ -103,42 +86,42 @@ for (const b of backends()) {
         return true;
       });
       const forced = await createOrResumeExperiment(
-        database,
+        suite.database,
         { name: 'resume-me', config: { runs: 5 }, datasetFingerprint: 'fp', datasetDir: '/data', codeVersion: 'v2' },
         { force: true },
       );
       assert.equal(forced.id, created.id);
       assert.deepEqual(forced.config, { runs: 5 });
       await assert.rejects(
-        createOrResumeExperiment(database, { name: 'resume-me', config: { runs: 5 }, datasetFingerprint: 'other', datasetDir: '/data', codeVersion: 'v2' }),
+        createOrResumeExperiment(suite.database, { name: 'resume-me', config: { runs: 5 }, datasetFingerprint: 'other', datasetDir: '/data', codeVersion: 'v2' }),
         /dataset fingerprint/,
       );
-      const listed = (await listExperiments(database)).find((x) => x.name === 'resume-me');
+      const listed = (await listExperiments(suite.database)).find((x) => x.name === 'resume-me');
       assert.equal(listed?.runs, 0);
     });
 
     it('ensureRuns is idempotent and links each -ft run to its base', async () => {
-      const x = await newExperiment(database, 'ensure');
+      const x = await newExperiment(suite.database, 'ensure');
       const items = [plan('mobilenet', 0), plan('mobilenet', 1), plan('mobilenet-ft', 0), plan('mobilenet-ft', 1), plan('baseline', 0)];
-      const first = await ensureRuns(database, x.id, items);
-      const second = await ensureRuns(database, x.id, items);
+      const first = await ensureRuns(suite.database, x.id, items);
+      const second = await ensureRuns(suite.database, x.id, items);
       assert.deepEqual(second.map((r) => r.id), first.map((r) => r.id));
       assert.equal(first[2].baseRunId, first[0].id);
       assert.equal(first[3].baseRunId, first[1].id);
       assert.equal(first[4].baseRunId, null);
       assert.ok(first.every((r) => r.status === 'pending' && r.attempts === 0));
-      assert.equal((await runCounts(database, x.id)).pending, 5);
-      await assert.rejects(ensureRuns(database, x.id, [plan('xception-ft', 0)]), /xception-ft run 0 fine-tunes xception run 0/);
+      assert.equal((await runCounts(suite.database, x.id)).pending, 5);
+      await assert.rejects(ensureRuns(suite.database, x.id, [plan('xception-ft', 0)]), /xception-ft run 0 fine-tunes xception run 0/);
     });
 
     it('claims base models first by run index; a -ft run waits for its completed base and gets its checkpoint', async () => {
-      const x = await newExperiment(database, 'claim-order');
+      const x = await newExperiment(suite.database, 'claim-order');
       // Scrambled on purpose: the claim order must not depend on the plan order.
-      await ensureRuns(database, x.id, [plan('xception-ft', 0), plan('xception', 1), plan('xception', 0), plan('baseline', 1), plan('xception-ft', 1)]);
+      await ensureRuns(suite.database, x.id, [plan('xception-ft', 0), plan('xception', 1), plan('xception', 0), plan('baseline', 1), plan('xception-ft', 1)]);
       const order: string[] = [];
       const claimed = [];
       for (let i = 0; i < 3; i++) {
-        const run = await claimNextRun(database, x.id, `gpu:${i}`);
+        const run = await claimNextRun(suite.database, x.id, `gpu:${i}`);
         assert.ok(run);
         order.push(`${run.model}#${run.runIndex}`);
         claimed.push(run);
@@ -147,75 +130,75 @@ for (const b of backends()) {
       assert.equal(claimed[0].status, 'running');
       assert.equal(claimed[0].slot, 'gpu:0');
       assert.equal(claimed[0].attempts, 1);
-      assert.equal(await claimNextRun(database, x.id, 'gpu:3'), null, 'the -ft runs wait while their bases run');
-      assert.equal(await hasUnfinishedRuns(database, x.id), true);
+      assert.equal(await claimNextRun(suite.database, x.id, 'gpu:3'), null, 'the -ft runs wait while their bases run');
+      assert.equal(await hasUnfinishedRuns(suite.database, x.id), true);
 
-      for (const event of runEvents(claimed[2].spec, 0.8)) await recordEvent(database, claimed[2].id, event);
-      await finishRun(database, claimed[2].id, { status: 'completed' });
-      const ft = await claimNextRun(database, x.id, 'gpu:2');
+      for (const event of runEvents(claimed[2].spec, 0.8)) await recordEvent(suite.database, claimed[2].id, event);
+      await finishRun(suite.database, claimed[2].id, { status: 'completed' });
+      const ft = await claimNextRun(suite.database, x.id, 'gpu:2');
       assert.equal(`${ft?.model}#${ft?.runIndex}`, 'xception-ft#1');
       assert.equal(ft?.initFrom, `${claimed[2].spec.outDir}/best`);
       assert.equal(ft?.spec.initFrom, ft?.initFrom);
-      assert.equal((await getRun(database, ft!.id))?.spec.initFrom, ft?.initFrom);
-      assert.equal(await claimNextRun(database, x.id, 'gpu:2'), null);
+      assert.equal((await getRun(suite.database, ft!.id))?.spec.initFrom, ft?.initFrom);
+      assert.equal(await claimNextRun(suite.database, x.id, 'gpu:2'), null);
     });
 
     it('replaying events (one by one, or the whole stream) never duplicates rows', async () => {
-      const x = await newExperiment(database, 'replay');
-      await ensureRuns(database, x.id, [plan('baseline', 0)]);
-      const run = (await claimNextRun(database, x.id, 'cpu:0'))!;
+      const x = await newExperiment(suite.database, 'replay');
+      await ensureRuns(suite.database, x.id, [plan('baseline', 0)]);
+      const run = (await claimNextRun(suite.database, x.id, 'cpu:0'))!;
       const events = runEvents(run.spec, 0.8);
-      const before = await tableCounts(database);
+      const before = await tableCounts(suite.database);
       for (const event of events) {
-        await recordEvent(database, run.id, event);
-        if (event.type !== 'log') await recordEvent(database, run.id, event); // each event twice
+        await recordEvent(suite.database, run.id, event);
+        if (event.type !== 'log') await recordEvent(suite.database, run.id, event); // each event twice
       }
-      const once = await tableCounts(database);
+      const once = await tableCounts(suite.database);
       assert.equal(once.epoch_metrics - before.epoch_metrics, 3 * 2);
       assert.equal(once.evaluations - before.evaluations, 3);
       assert.equal(once.curve_points - before.curve_points, 3 * (4 + 3));
       assert.equal(once.run_logs - before.run_logs, 1);
-      for (const event of events.filter((e) => e.type !== 'log')) await recordEvent(database, run.id, event);
-      assert.deepEqual(await tableCounts(database), once);
+      for (const event of events.filter((e) => e.type !== 'log')) await recordEvent(suite.database, run.id, event);
+      assert.deepEqual(await tableCounts(suite.database), once);
 
-      const epochs = await runEpochs(database, run.id);
+      const epochs = await runEpochs(suite.database, run.id);
       assert.deepEqual(epochs.map((e) => `${e.epoch}${e.split}${e.improved ? '*' : ''}`), ['1train', '1val', '2train*', '2val*', '3train', '3val']);
       assert.equal(epochs[3].rocAuc, 0.7);
       assert.equal(epochs[2].learningRate, 1e-3);
-      const evals = await runEvaluations(database, run.id);
+      const evals = await runEvaluations(suite.database, run.id);
       assert.deepEqual(evals.map((e) => e.split), ['train', 'val', 'test']);
       assert.deepEqual({ n: evals[2].n, tp: evals[2].tp, fp: evals[2].fp, tn: evals[2].tn, fn: evals[2].fn }, { n: 100, tp: 40, fp: 10, tn: 45, fn: 5 });
       assert.equal(evals[2].rocAuc, 0.8);
-      await finishRun(database, run.id, { status: 'completed' });
-      const stored = (await getRun(database, run.id))!;
+      await finishRun(suite.database, run.id, { status: 'completed' });
+      const stored = (await getRun(suite.database, run.id))!;
       assert.equal(stored.experiment, 'replay');
       assert.deepEqual(
         { best: stored.bestEpoch, early: stored.stoppedEarly, ckpt: stored.checkpointDir, s: stored.durationSeconds, p: stored.paramsTotal, b: stored.backend },
         { best: 2, early: true, ckpt: `${run.spec.outDir}/best`, s: 12.5, p: 1234, b: 'cpu' },
       );
-      assert.deepEqual((await runLogMessages(database, run.id)).map((l) => [l.attempt, l.message]), [[1, 'early stop']]);
+      assert.deepEqual((await runLogMessages(suite.database, run.id)).map((l) => [l.attempt, l.message]), [[1, 'early stop']]);
     });
 
     it('curves keep their infinite thresholds and come back as parallel arrays', async () => {
-      const x = await newExperiment(database, 'curves');
-      await ensureRuns(database, x.id, [plan('baseline', 0)]);
-      const run = (await claimNextRun(database, x.id, 'cpu:0'))!;
-      for (const event of runEvents(run.spec, 0.8)) await recordEvent(database, run.id, event);
-      const curves = await runCurves(database, run.id);
+      const x = await newExperiment(suite.database, 'curves');
+      await ensureRuns(suite.database, x.id, [plan('baseline', 0)]);
+      const run = (await claimNextRun(suite.database, x.id, 'cpu:0'))!;
+      for (const event of runEvents(run.spec, 0.8)) await recordEvent(suite.database, run.id, event);
+      const curves = await runCurves(suite.database, run.id);
       assert.deepEqual(curves.map((c) => `${c.split}/${c.kind}`), ['train/pr', 'train/roc', 'val/pr', 'val/roc', 'test/pr', 'test/roc']);
       const roc = curves.find((c) => c.split === 'test' && c.kind === 'roc')!;
       assert.deepEqual(roc, { split: 'test', kind: 'roc', x: [0, 0.1, 0.5, 1], y: [0, 0.6, 0.9, 1], thresholds: [Infinity, 0.8, 0.4, 0] });
     });
 
     it('metric_summary is the mean and sample std of completed runs, like a hand computation', async () => {
-      const x = await newExperiment(database, 'summary');
-      await ensureRuns(database, x.id, [plan('baseline', 0), plan('baseline', 1), plan('baseline', 2), plan('baseline', 3), plan('mobilenet', 0)]);
+      const x = await newExperiment(suite.database, 'summary');
+      await ensureRuns(suite.database, x.id, [plan('baseline', 0), plan('baseline', 1), plan('baseline', 2), plan('baseline', 3), plan('mobilenet', 0)]);
       const aucs = [0.81, 0.85, 0.9];
-      for (const v of aucs) await runThrough(database, x.id, 'baseline', v);
-      await runThrough(database, x.id, 'baseline', 0.2, 'failed'); // evaluated, but failed: not in the summary
-      await runThrough(database, x.id, 'mobilenet', 0.88);
+      for (const v of aucs) await runThrough(suite.database, x.id, 'baseline', v);
+      await runThrough(suite.database, x.id, 'baseline', 0.2, 'failed'); // evaluated, but failed: not in the summary
+      await runThrough(suite.database, x.id, 'mobilenet', 0.88);
 
-      const rows = await experimentSummary(database, x.id);
+      const rows = await experimentSummary(suite.database, x.id);
       assert.equal(rows.length, 2 * 3 * METRIC_NAMES.length);
       assert.deepEqual([...new Set(rows.map((r) => r.model))], ['baseline', 'mobilenet']);
       const offsets = { train: 0.05, val: 0.01, test: 0 } as const;
@@ -233,13 +216,13 @@ for (const b of backends()) {
       const single = rows.find((r) => r.model === 'mobilenet' && r.split === 'test' && r.metric === 'roc_auc')!;
       assert.deepEqual([single.n, single.mean, single.stddev], [1, 0.88, null]);
 
-      const wide = await experimentSummaryWide(database, x.id);
+      const wide = await experimentSummaryWide(suite.database, x.id);
       const wideTest = wide.find((w) => w.model === 'baseline' && w.split === 'test')!;
       assert.equal(wideTest.n, 3);
       assert.ok(Math.abs(wideTest.rocAucMean - testAuc.mean) < 1e-12);
       assert.ok(Math.abs(wideTest.rocAucStd! - testAuc.stddev!) < 1e-12);
 
-      const overview = await listRuns(database, x.id);
+      const overview = await listRuns(suite.database, x.id);
       assert.deepEqual(overview.map((o) => `${o.model}#${o.runIndex}:${o.status}`), [
         'baseline#0:completed', 'baseline#1:completed', 'baseline#2:completed', 'baseline#3:failed', 'mobilenet#0:completed',
       ]);
@@ -249,83 +232,83 @@ for (const b of backends()) {
     });
 
     it('a restart resets unfinished runs, drops their partial rows, and the rerun does not duplicate', async () => {
-      const x = await newExperiment(database, 'restart');
-      await ensureRuns(database, x.id, [plan('baseline', 0), plan('baseline', 1), plan('baseline', 2)]);
-      await runThrough(database, x.id, 'baseline', 0.8);
-      const running = (await claimNextRun(database, x.id, 'cpu:0'))!;
-      const interrupted = (await claimNextRun(database, x.id, 'cpu:1'))!;
+      const x = await newExperiment(suite.database, 'restart');
+      await ensureRuns(suite.database, x.id, [plan('baseline', 0), plan('baseline', 1), plan('baseline', 2)]);
+      await runThrough(suite.database, x.id, 'baseline', 0.8);
+      const running = (await claimNextRun(suite.database, x.id, 'cpu:0'))!;
+      const interrupted = (await claimNextRun(suite.database, x.id, 'cpu:1'))!;
       const events = runEvents(running.spec, 0.7);
-      for (const e of events.slice(0, 3)) await recordEvent(database, running.id, e);
-      for (const e of events.slice(0, 3)) await recordEvent(database, interrupted.id, e);
-      assert.equal(await markInterrupted(database, [interrupted.id]), 1);
-      assert.equal((await getRun(database, interrupted.id))?.status, 'interrupted');
+      for (const e of events.slice(0, 3)) await recordEvent(suite.database, running.id, e);
+      for (const e of events.slice(0, 3)) await recordEvent(suite.database, interrupted.id, e);
+      assert.equal(await markInterrupted(suite.database, [interrupted.id]), 1);
+      assert.equal((await getRun(suite.database, interrupted.id))?.status, 'interrupted');
 
-      const reset = await resetUnfinishedRuns(database, x.id);
+      const reset = await resetUnfinishedRuns(suite.database, x.id);
       assert.deepEqual(reset.map((r) => r.id).sort(), [running.id, interrupted.id].sort());
       assert.ok(reset.every((r) => r.status === 'pending' && r.slot === null && r.bestEpoch === null));
-      assert.equal((await runEpochs(database, running.id)).length, 0);
-      assert.equal((await runEpochs(database, interrupted.id)).length, 0);
-      assert.deepEqual(await runCounts(database, x.id), { pending: 2, running: 0, completed: 1, failed: 0, interrupted: 0, blocked: 0 });
+      assert.equal((await runEpochs(suite.database, running.id)).length, 0);
+      assert.equal((await runEpochs(suite.database, interrupted.id)).length, 0);
+      assert.deepEqual(await runCounts(suite.database, x.id), { pending: 2, running: 0, completed: 1, failed: 0, interrupted: 0, blocked: 0 });
 
-      const before = await tableCounts(database);
-      await runThrough(database, x.id, 'baseline', 0.7);
-      await runThrough(database, x.id, 'baseline', 0.75);
-      const after = await tableCounts(database);
+      const before = await tableCounts(suite.database);
+      await runThrough(suite.database, x.id, 'baseline', 0.7);
+      await runThrough(suite.database, x.id, 'baseline', 0.75);
+      const after = await tableCounts(suite.database);
       assert.equal(after.epoch_metrics - before.epoch_metrics, 2 * 3 * 2);
-      assert.equal((await getRun(database, running.id))?.attempts, 2);
-      assert.equal(await hasUnfinishedRuns(database, x.id), false);
-      assert.equal((await experimentSummary(database, x.id)).find((r) => r.split === 'test' && r.metric === 'roc_auc')?.n, 3);
+      assert.equal((await getRun(suite.database, running.id))?.attempts, 2);
+      assert.equal(await hasUnfinishedRuns(suite.database, x.id), false);
+      assert.equal((await experimentSummary(suite.database, x.id)).find((r) => r.split === 'test' && r.metric === 'roc_auc')?.n, 3);
     });
 
     it('a -ft run whose base failed is blocked, not unfinished; completing needs a final evaluation', async () => {
-      const x = await newExperiment(database, 'blocked');
-      await ensureRuns(database, x.id, [plan('mobilenet', 0), plan('mobilenet-ft', 0)]);
-      const base = (await claimNextRun(database, x.id, 'cpu:0'))!;
-      await assert.rejects(finishRun(database, base.id, { status: 'completed' }), /no final evaluation/);
-      await finishRun(database, base.id, { status: 'failed', error: 'out of memory' });
-      assert.equal(await claimNextRun(database, x.id, 'cpu:0'), null);
-      assert.deepEqual(await runCounts(database, x.id), { pending: 1, running: 0, completed: 0, failed: 1, interrupted: 0, blocked: 1 });
-      assert.equal(await hasUnfinishedRuns(database, x.id), false);
+      const x = await newExperiment(suite.database, 'blocked');
+      await ensureRuns(suite.database, x.id, [plan('mobilenet', 0), plan('mobilenet-ft', 0)]);
+      const base = (await claimNextRun(suite.database, x.id, 'cpu:0'))!;
+      await assert.rejects(finishRun(suite.database, base.id, { status: 'completed' }), /no final evaluation/);
+      await finishRun(suite.database, base.id, { status: 'failed', error: 'out of memory' });
+      assert.equal(await claimNextRun(suite.database, x.id, 'cpu:0'), null);
+      assert.deepEqual(await runCounts(suite.database, x.id), { pending: 1, running: 0, completed: 0, failed: 1, interrupted: 0, blocked: 1 });
+      assert.equal(await hasUnfinishedRuns(suite.database, x.id), false);
       // Retrying failed runs unblocks it.
-      assert.equal((await resetUnfinishedRuns(database, x.id, { includeFailed: true })).length, 1);
-      assert.equal(await hasUnfinishedRuns(database, x.id), true);
-      assert.equal((await claimNextRun(database, x.id, 'cpu:0'))?.model, 'mobilenet');
+      assert.equal((await resetUnfinishedRuns(suite.database, x.id, { includeFailed: true })).length, 1);
+      assert.equal(await hasUnfinishedRuns(suite.database, x.id), true);
+      assert.equal((await claimNextRun(suite.database, x.id, 'cpu:0'))?.model, 'mobilenet');
     });
 
     it('concurrent claims (several connections on PostgreSQL) hand out each run once', async () => {
-      const x = await newExperiment(database, 'concurrent');
-      await ensureRuns(database, x.id, ['baseline', 'augmented', 'mobilenet'].flatMap((m) => [0, 1, 2, 3].map((i) => plan(m as ModelName, i))));
-      const claims = await Promise.all(Array.from({ length: 16 }, (_, i) => claimNextRun(database, x.id, `cpu:${i}`)));
+      const x = await newExperiment(suite.database, 'concurrent');
+      await ensureRuns(suite.database, x.id, ['baseline', 'augmented', 'mobilenet'].flatMap((m) => [0, 1, 2, 3].map((i) => plan(m as ModelName, i))));
+      const claims = await Promise.all(Array.from({ length: 16 }, (_, i) => claimNextRun(suite.database, x.id, `cpu:${i}`)));
       const ids = claims.filter((c) => c !== null).map((c) => c.id);
       assert.equal(ids.length, 12);
       assert.equal(new Set(ids).size, 12);
-      const attempts = await database.query<{ attempts: number }>('select attempts from runs where experiment_id = $1', [x.id]);
+      const attempts = await suite.database.query<{ attempts: number }>('select attempts from runs where experiment_id = $1', [x.id]);
       assert.deepEqual(attempts.map((r) => r.attempts), Array(12).fill(1));
     });
 
     it('readOnlyQuery answers in column order and refuses writes and several statements', async () => {
-      const out = await database.readOnlyQuery(`select 1 as a, 'x' as a, 2.5::float8 as b`, { timeoutMs: 5000 });
+      const out = await suite.database.readOnlyQuery(`select 1 as a, 'x' as a, 2.5::float8 as b`, { timeoutMs: 5000 });
       assert.deepEqual(out, { columns: ['a', 'a', 'b'], rows: [[1, 'x', 2.5]] });
-      const before = await tableCounts(database);
-      await assert.rejects(database.readOnlyQuery('delete from runs', { timeoutMs: 5000 }), /read-only transaction/);
-      await assert.rejects(database.readOnlyQuery('commit; delete from runs', { timeoutMs: 5000 }), /multiple commands/);
-      assert.deepEqual(await tableCounts(database), before);
+      const before = await tableCounts(suite.database);
+      await assert.rejects(suite.database.readOnlyQuery('delete from runs', { timeoutMs: 5000 }), /read-only transaction/);
+      await assert.rejects(suite.database.readOnlyQuery('commit; delete from runs', { timeoutMs: 5000 }), /multiple commands/);
+      assert.deepEqual(await tableCounts(suite.database), before);
     });
 
-    if (b.name === 'PGlite folder') {
+    if (suite.name === 'PGlite folder') {
       it('a reopened folder keeps its data', async () => {
-        const { target } = database;
-        const n = (await listExperiments(database)).length;
-        await database.close();
+        const { target } = suite.database;
+        const n = (await listExperiments(suite.database)).length;
+        await suite.database.close();
         assert.equal(existsSync(join(target, LOCK_FILE)), false, 'close() removes the lock');
-        database = await openDatabase(target);
-        assert.equal((await listExperiments(database)).length, n);
+        suite.database = await openDatabase(target);
+        assert.equal((await listExperiments(suite.database)).length, n);
         assert.ok(n > 0);
       });
 
       it('a folder open in another process gives a clear error; its lock is taken over once that process is gone', async () => {
-        const dir = database.target;
-        await database.close();
+        const dir = suite.database.target;
+        await suite.database.close();
         const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'test/db/fixtures/hold-folder.ts'), dir], {
           cwd: PROJECT_ROOT,
           stdio: ['ignore', 'pipe', 'inherit'],
@@ -346,19 +329,18 @@ for (const b of backends()) {
         }
         // The killed process left its lock file behind; it names a dead process, so it is stale.
         assert.ok(existsSync(join(dir, LOCK_FILE)));
-        database = await openDatabase(dir);
-        assert.ok((await listExperiments(database)).length > 0);
+        suite.database = await openDatabase(dir);
+        assert.ok((await listExperiments(suite.database)).length > 0);
       });
 
       it('opening a folder twice in one process is refused; a live lock wins', async () => {
-        const dir = database.target;
+        const dir = suite.database.target;
         await assert.rejects(openDatabase(dir), /already open in this process/);
-        await database.close();
+        await suite.database.close();
         writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: 1, host: hostname(), since: 'then' })); // pid 1 is alive
         await assert.rejects(openDatabase(dir), /in use by process 1 on .* since then/);
         rmSync(join(dir, LOCK_FILE));
-        database = await openDatabase(dir);
+        suite.database = await openDatabase(dir);
       });
     }
-  });
-}
+});
