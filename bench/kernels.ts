@@ -12,14 +12,14 @@
  *     one op) against tfjs-layers' stock ones, steps alternating after 3 warm-up rounds; medians.
  *
  *   npx tsx bench/kernels.ts kernels [--backend webgpu] [--batch 32] [--size 224]
- *     times each replaced gradient kernel against the stock one it replaced (where the backend has one) at the
- *     baseline's shapes, forcing completion by reading one element of the output.
+ *     times each replaced kernel of a training step against the stock one it replaced (where the backend has
+ *     one) at the baseline's shapes, forcing completion by reading one element of the output.
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../workers/backend/index.ts';
-import { stockKernel } from '../workers/kernels/index.ts';
+import { stockKernel, TRAINING_KERNELS } from '../workers/kernels/index.ts';
 import { separableConv2d } from '../workers/models/separable-conv.ts';
 import type { BackendName } from '../workers/protocol.ts';
 
@@ -146,6 +146,11 @@ async function kernelBench(): Promise<void> {
         { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [1, 1, cin, cout] }],
       [tf.Conv2DBackpropInput, { dy: tf.randomNormal([batch, o, o, cout]), filter: tf.randomNormal([1, 1, cin, cout]) },
         { strides: 1, pad: 'valid', dataFormat: 'NHWC', inputShape: [batch, o, o, cin] }],
+      [tf.FusedConv2D, { x: tf.randomNormal([batch, o, o, cin]), filter: tf.randomNormal([1, 1, cin, cout]), bias: tf.randomNormal([cout]) },
+        { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1, activation: 'relu' }],
+      [tf.Sum, { x: tf.randomNormal([batch, o, o, cout]) }, { axis: [0, 1, 2], keepDims: false }],
+      [tf.MaxPoolGrad, { dy: tf.randomNormal([batch, o >> 1, o >> 1, cout]), input: tf.randomNormal([batch, o, o, cout]), output: tf.randomNormal([batch, o >> 1, o >> 1, cout]) },
+        { filterSize: 2, strides: 2, pad: 'valid' }],
     ];
     for (const [name, inputs, attrs] of cases) {
       const ours = tf.getKernel(name, backend);
@@ -162,8 +167,11 @@ async function kernelBench(): Promise<void> {
         tf.unregisterKernel(name, backend);
         tf.registerKernel(ours);
       }
-      console.log(`${name.padEnd(36)} x ${batch}x${h}x${h}x${cin} -> ${cout}: ours ${oursMs.toFixed(1)} ms, stock ${
-        stock ? `${stockMs.toFixed(1)} ms` : 'none'}`);
+      const shape = Object.values(inputs)[0].shape.join('x');
+      const result = !TRAINING_KERNELS[backend as 'wasm' | 'webgpu'].includes(name)
+        ? `stock ${oursMs.toFixed(1)} ms (not replaced on ${backend})`
+        : `ours ${oursMs.toFixed(1)} ms, stock ${stock ? `${stockMs.toFixed(1)} ms` : 'none'}`;
+      console.log(`${name.padEnd(36)} ${shape} (layer ${cin} -> ${cout}): ${result}`);
       tf.dispose(Object.values(inputs));
     }
   }

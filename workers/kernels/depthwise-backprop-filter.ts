@@ -1,9 +1,9 @@
 /**
  * DepthwiseConv2dNativeBackpropFilter:
  *   dW[i, j, c, m] = sum over (n, oh, ow) of x_padded[n, oh*s + i*d, ow*s + j*d, c] * dy[n, oh, ow, c*M + m]
- * On webgpu (and cpu, for tests) as k*k elementwise products of shifted inputs and dy, each reduced over batch
- * and space; on wasm as one pass over the heap, in SIMD (simd/kernels.c) for channel multiplier 1 and horizontal
- * stride 1, else as a plain loop (loops.ts): ~10x faster than those k*k passes even as a plain loop.
+ * On wasm as one pass over the heap, in SIMD (simd/kernels.c) for channel multiplier 1 and horizontal stride 1,
+ * else as a plain loop (loops.ts); on webgpu as one WGSL pass for channel multiplier 1 (wgsl/), else (and on cpu,
+ * for tests) as k*k elementwise products of shifted inputs and dy, each reduced over batch and space.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type {
@@ -13,10 +13,12 @@ import type {
   NamedTensorInfoMap,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { depthwiseFilterGradLoop } from './loops.ts';
 import { asTensor, padOrCrop, pair, tapSlice, type KernelBackend } from './tensors.ts';
 import { simdKernels } from './simd/index.ts';
 import { heapView, outputFrom } from './wasm-heap.ts';
+import { depthwiseFilterGrad } from './wgsl/depthwise-filter-grad.ts';
 
 function depthwiseFilterInfo(xShape: number[], attrs: DepthwiseConv2dNativeBackpropFilterAttrs) {
   return tf.backend_util.computeConv2DInfo(
@@ -81,14 +83,20 @@ export function depthwiseBackpropFilterConfig(backendName: KernelBackend): Kerne
       kernelFunc: depthwiseBackpropFilterWasm as unknown as KernelFunc,
     };
   }
-  const kernelFunc = ({ inputs, attrs }: { inputs: NamedTensorInfoMap; attrs?: unknown }) =>
-    tf.tidy(() =>
+  const kernelFunc = ({ inputs, attrs, backend }: { inputs: NamedTensorInfoMap; attrs?: unknown; backend: unknown }) => {
+    const a = attrs as unknown as DepthwiseConv2dNativeBackpropFilterAttrs;
+    if (backendName === 'webgpu' && a.filterShape[3] === 1) {
+      const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      return depthwiseFilterGrad(backend as WebGPUBackend, x, dy, depthwiseFilterInfo(x.shape, a));
+    }
+    return tf.tidy(() =>
       depthwiseBackpropFilterImpl(
         asTensor<tf.Rank.R4>(inputs.x, 'x'),
         asTensor<tf.Rank.R4>(inputs.dy, 'dy'),
-        attrs as unknown as DepthwiseConv2dNativeBackpropFilterAttrs,
+        a,
       ),
     );
+  };
   return {
     kernelName: tf.DepthwiseConv2dNativeBackpropFilter,
     backendName,

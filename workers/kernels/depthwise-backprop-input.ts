@@ -3,7 +3,8 @@
  * values for stride > 1, padded by (k-1)*dilation - pad) with the spatially flipped filter. A channel
  * multiplier M > 1 convolves each of the C*M output channels and sums the M that come from one input channel.
  * On wasm, stride 1 and M = 1 (every depthwise layer of the study's models but MobileNetV2's strided ones) run
- * as one SIMD pass with no padded copy of dy (simd/kernels.c).
+ * as one SIMD pass with no padded copy of dy (simd/kernels.c). On webgpu, stride 1 runs the formulation below,
+ * the convolution padding dy itself: 1.4-6x the stock kernel on lavapipe at the baseline's shapes.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type {
@@ -34,11 +35,13 @@ export function depthwiseBackpropInputImpl(
   const [, sh, sw] = spread.shape;
   const padTop = (kh - 1) * dh - top;
   const padLeft = (kw - 1) * dw - left;
-  const full = padOrCrop(
-    spread, padTop, inHeight + (kh - 1) * dh - sh - padTop, padLeft, inWidth + (kw - 1) * dw - sw - padLeft,
-  );
+  const padBottom = inHeight + (kh - 1) * dh - sh - padTop;
+  const padRight = inWidth + (kw - 1) * dw - sw - padLeft;
   const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [kh, kw, c * m, 1]) as tf.Tensor4D;
-  const dx = tf.depthwiseConv2d(full, flipped, 1, 'valid', 'NHWC', [dh, dw]);
+  // The convolution pads dy itself (no padded copy) where every amount is >= 0, as 'same' and 'valid' give.
+  const dx = Math.min(padTop, padBottom, padLeft, padRight) >= 0
+    ? tf.depthwiseConv2d(spread, flipped, 1, [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]], 'NHWC', [dh, dw])
+    : tf.depthwiseConv2d(padOrCrop(spread, padTop, padBottom, padLeft, padRight), flipped, 1, 'valid', 'NHWC', [dh, dw]);
   if (m === 1) return dx;
   return tf.sum(tf.reshape(dx, [n, inHeight, inWidth, c, m]), 4);
 }
@@ -60,12 +63,18 @@ function depthwiseBackpropInputWasm(dy: TensorInfo, filter: TensorInfo, attrs: D
   return dx;
 }
 
-export function depthwiseBackpropInputConfig(backendName: KernelBackend): KernelConfig {
-  const kernelFunc = ({ inputs, attrs, backend }: { inputs: NamedTensorInfoMap; attrs?: unknown; backend: unknown }) => {
+export function depthwiseBackpropInputConfig(backendName: KernelBackend, stock?: KernelConfig): KernelConfig {
+  const kernelFunc = (args: { inputs: NamedTensorInfoMap; attrs?: unknown; backend: unknown }) => {
+    const { inputs, attrs, backend } = args;
     const a = attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs;
     if (backendName === 'wasm') {
       const dx = depthwiseBackpropInputWasm(inputs.dy!, inputs.filter!, a, backend as BackendWasm);
       if (dx !== null) return dx;
+    }
+    // webgpu's Pad cannot build the rank-6 tensor that spreads dy for stride > 1 (its shader fails to compile
+    // and the result reads as zeros), so strided gradients stay with the stock kernel there.
+    if (backendName === 'webgpu' && stock !== undefined && pair(a.strides).some((s) => s !== 1)) {
+      return stock.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
     }
     return tf.tidy(() =>
       depthwiseBackpropInputImpl(

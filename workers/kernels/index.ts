@@ -8,7 +8,10 @@
  *       for the cases they do not speed up: Transpose, Sum, Add (a bias), and the copying Identity and Cast. The
  *       Relu gradient runs one fused kernel, ReluGrad (relu-grad.ts). The heavy loops are WebAssembly SIMD
  *       working in place on the backend's heap (simd/kernels.c).
- * webgpu: the stock filter gradients are correct but two orders of magnitude slower than the matMul they are.
+ * webgpu: the stock filter gradients are correct but two orders of magnitude slower than the matMul they are;
+ *       the depthwise filter gradient, the tiling max-pool gradient, sums over leading axes (bias gradients) and
+ *       pointwise convolutions of few channels are WGSL shaders (wgsl/), each handing the other cases to the
+ *       stock kernel or a tf-ops formulation; other pointwise convolutions run as one matMul over all pixels.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
@@ -17,13 +20,13 @@ import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter.ts';
 import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.ts';
 import { maxPoolWasmConfig } from './max-pool.ts';
-import { maxPoolGradWasmConfig } from './max-pool-grad.ts';
+import { maxPoolGradWasmConfig, maxPoolGradWebgpuConfig } from './max-pool-grad.ts';
 import { addWasmConfig } from './add.ts';
-import { conv2DWasmConfig, fusedConv2DWasmConfig } from './conv2d.ts';
+import { conv2DWasmConfig, conv2DWebgpuConfig, fusedConv2DWasmConfig, fusedConv2DWebgpuConfig } from './conv2d.ts';
 import { depthwiseConvWasmConfig } from './depthwise-conv.ts';
-import { RELU_GRAD, registerReluGradient, reluGradWasmConfig } from './relu-grad.ts';
+import { RELU_GRAD, registerReluGradient, reluGradWasmConfig, reluGradWebgpuConfig } from './relu-grad.ts';
 import { castWasmConfig, identityWasmConfig } from './shared-data.ts';
-import { sumWasmConfig } from './sum.ts';
+import { sumWasmConfig, sumWebgpuConfig } from './sum.ts';
 import type { KernelBackend } from './tensors.ts';
 import { transposeWasmConfig } from './transpose.ts';
 
@@ -47,16 +50,22 @@ export const TRAINING_KERNELS: Record<'wasm' | 'webgpu', readonly string[]> = {
     tf.MaxPool,
     RELU_GRAD,
   ],
-  webgpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter],
+  webgpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.MaxPoolGrad, tf.Sum, tf.Conv2D, tf.FusedConv2D, tf.DepthwiseConv2dNativeBackpropInput, RELU_GRAD],
 };
 
 /** Builds a kernel for `backend`; `stock` is the kernel it replaces (the wasm ones fall back to it). */
 type Factory = (backend: KernelBackend, stock: KernelConfig | undefined) => KernelConfig;
 
 function wasmOnly(name: string, make: (stock: KernelConfig) => KernelConfig): Factory {
+  return perBackend(name, { wasm: make });
+}
+
+/** A kernel that wraps the stock one, built per backend. */
+function perBackend(name: string, make: Partial<Record<'wasm' | 'webgpu', (stock: KernelConfig) => KernelConfig>>): Factory {
   return (backend, stock) => {
-    if (backend !== 'wasm' || stock === undefined) throw new Error(`no ${name} training kernel for ${backend}`);
-    return make(stock);
+    const build = backend === 'cpu' ? undefined : make[backend];
+    if (build === undefined || stock === undefined) throw new Error(`no ${name} training kernel for ${backend}`);
+    return build(stock);
   };
 }
 
@@ -65,22 +74,19 @@ const FACTORIES: Record<string, Factory> = {
   [tf.Conv2DBackpropInput]: conv2DBackpropInputConfig,
   [tf.DepthwiseConv2dNativeBackpropFilter]: depthwiseBackpropFilterConfig,
   [tf.DepthwiseConv2dNativeBackpropInput]: depthwiseBackpropInputConfig,
-  [tf.MaxPoolGrad]: (backend) => {
-    if (backend !== 'wasm') throw new Error(`no MaxPoolGrad training kernel for ${backend}`);
-    return maxPoolGradWasmConfig;
-  },
+  [tf.MaxPoolGrad]: perBackend(tf.MaxPoolGrad, { wasm: () => maxPoolGradWasmConfig, webgpu: maxPoolGradWebgpuConfig }),
   [tf.Transpose]: wasmOnly(tf.Transpose, transposeWasmConfig),
-  [tf.Sum]: wasmOnly(tf.Sum, sumWasmConfig),
+  [tf.Sum]: perBackend(tf.Sum, { wasm: sumWasmConfig, webgpu: sumWebgpuConfig }),
   [tf.Identity]: wasmOnly(tf.Identity, identityWasmConfig),
   [tf.Cast]: wasmOnly(tf.Cast, castWasmConfig),
   [tf.Add]: wasmOnly(tf.Add, addWasmConfig),
   [tf.DepthwiseConv2dNative]: wasmOnly(tf.DepthwiseConv2dNative, depthwiseConvWasmConfig),
-  [tf.Conv2D]: wasmOnly(tf.Conv2D, conv2DWasmConfig),
-  [tf.FusedConv2D]: wasmOnly(tf.FusedConv2D, fusedConv2DWasmConfig),
+  [tf.Conv2D]: perBackend(tf.Conv2D, { wasm: conv2DWasmConfig, webgpu: conv2DWebgpuConfig }),
+  [tf.FusedConv2D]: perBackend(tf.FusedConv2D, { wasm: fusedConv2DWasmConfig, webgpu: fusedConv2DWebgpuConfig }),
   [tf.MaxPool]: wasmOnly(tf.MaxPool, maxPoolWasmConfig),
   [RELU_GRAD]: (backend) => {
-    if (backend !== 'wasm') throw new Error(`no ${RELU_GRAD} kernel for ${backend}`);
-    return reluGradWasmConfig;
+    if (backend === 'cpu') throw new Error(`no ${RELU_GRAD} kernel for ${backend}`);
+    return backend === 'wasm' ? reluGradWasmConfig : reluGradWebgpuConfig;
   },
 };
 
@@ -104,7 +110,7 @@ export function registerTrainingKernels(backend: 'wasm' | 'webgpu'): readonly st
     }
     tf.registerKernel(FACTORIES[name](backend, stock));
   }
-  if (backend === 'wasm') registerReluGradient();
+  registerReluGradient();
   registered.add(backend);
   return names;
 }

@@ -1,13 +1,15 @@
 /**
  * The ReLU gradient as one kernel. tfjs-core's gradient for Relu is dy * cast(step(x)): two passes over the
  * activation (Step, then Multiply), the largest tensors of a training step (the baseline's first layer at 224 px
- * holds 50M values). On wasm the Relu gradient runs ReluGrad instead, one SIMD pass; every other backend keeps
- * tfjs' own formula.
+ * holds 50M values). On wasm and webgpu the Relu gradient runs ReluGrad instead, one pass (SIMD on wasm, WGSL
+ * on webgpu); every other backend keeps tfjs' own formula.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { simdKernels } from './simd/index.ts';
+import { reluGrad } from './wgsl/relu-grad.ts';
 
 export const RELU_GRAD = 'ReluGrad';
 
@@ -26,9 +28,21 @@ export const reluGradWasmConfig: KernelConfig = {
   kernelFunc: reluGradWasm as unknown as KernelFunc,
 };
 
+export const reluGradWebgpuConfig: KernelConfig = {
+  kernelName: RELU_GRAD,
+  backendName: 'webgpu',
+  kernelFunc: (({ inputs, backend }: { inputs: NamedTensorInfoMap; backend: unknown }) =>
+    reluGrad(backend as WebGPUBackend, inputs.dy as TensorInfo, inputs.x as TensorInfo)) as unknown as KernelFunc,
+};
+
+/** Whether the current backend has the ReluGrad kernel. */
+export function hasReluGrad(): boolean {
+  return tf.getKernel(RELU_GRAD, tf.getBackend()) !== undefined;
+}
+
 let registered = false;
 
-/** Routes the Relu gradient to ReluGrad on wasm (idempotent); other backends get tfjs' stock gradient. */
+/** Routes the Relu gradient to ReluGrad where the backend has it (idempotent); others get tfjs' stock gradient. */
 export function registerReluGradient(): void {
   if (registered) return;
   const stock = tf.getGradient(tf.Relu);
@@ -39,7 +53,7 @@ export function registerReluGradient(): void {
     gradFunc: (dy, saved, attrs) => {
       const [x] = saved;
       const single = dy as tf.Tensor;
-      if (tf.getBackend() !== 'wasm' || x.dtype !== 'float32' || single.dtype !== 'float32') return stock.gradFunc(dy, saved, attrs);
+      if (!hasReluGrad() || x.dtype !== 'float32' || single.dtype !== 'float32') return stock.gradFunc(dy, saved, attrs);
       return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: single, x }) as tf.Tensor };
     },
   };

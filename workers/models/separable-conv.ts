@@ -3,18 +3,18 @@
  * pointwise convolution, its bias and the ReLU (pointwiseBiasRelu). tfjs-layers runs them as three ops (and
  * tfjs-core's fused conv2d falls back to three while gradients are recorded), each a full pass over the
  * layer's output, the largest tensor of the step: the fused op writes it once, and its gradient reads it once
- * for the ReLU (ReluGrad on wasm). Same weights, same names, same serialised class: a model built with it loads
+ * for the ReLU (ReluGrad on wasm and webgpu). Same weights, same names, same serialised class: a model built with it loads
  * and saves as plain SeparableConv2D layers.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { RELU_GRAD } from '../kernels/relu-grad.ts';
+import { hasReluGrad, RELU_GRAD } from '../kernels/relu-grad.ts';
 
 const POINTWISE = { strides: [1, 1] as [number, number], pad: 'valid' as const, dataFormat: 'NHWC' as const, dimRoundingMode: undefined };
 
-/** dy * step(y) for y = relu(x): y > 0 exactly where x > 0. One kernel on wasm, tfjs' two ops elsewhere. */
+/** dy * step(y) for y = relu(x): y > 0 exactly where x > 0. One kernel on wasm and webgpu, two ops elsewhere. */
 function reluGradFromOutput(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
-  if (tf.getBackend() === 'wasm') return tf.engine().runKernel(RELU_GRAD, { dy, x: y }) as tf.Tensor;
+  if (hasReluGrad()) return tf.engine().runKernel(RELU_GRAD, { dy, x: y }) as tf.Tensor;
   return tf.mul(dy, tf.step(y));
 }
 

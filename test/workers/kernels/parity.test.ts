@@ -73,15 +73,20 @@ const POOL: PoolCase[] = [
   { x: [1, 7, 5, 12], k: 2, stride: 2, pad: 'valid' }, // the same with uncovered edges
 ];
 
+/** Windows side by side with no padding (stride = window; 'same' adds none when the window divides the size). */
+const tilesInput = (c: PoolCase) =>
+  c.k === c.stride && (c.pad === 'valid' || (c.x[1] % c.k === 0 && c.x[2] % c.k === 0));
+
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 const name = (c: { x: Shape4; k: number; stride: number; pad: Pad }, extra = '') =>
   `x ${c.x.join('x')} ${c.k}x${c.k}/${c.stride} ${c.pad}${extra}`;
 
 /**
  * Max-pool inputs shifted down by `shift` (shift 2: every window is negative). With `ties`, multiples of 1/4,
- * so that most windows hold tied maxima. The wasm kernel breaks ties as cpu and TensorFlow do (first maximum);
- * webgpu's stock kernel takes another of the tied positions, which trains the same wherever ties occur in
- * practice (zeros after a ReLU, whose gradient the ReLU drops), so webgpu is checked on tie-free values.
+ * so that most windows hold tied maxima. The wasm kernel and webgpu's kernel for tiling windows break ties as
+ * cpu and TensorFlow do (first maximum); webgpu's stock kernel, which runs the overlapping pools, takes another
+ * of the tied positions, which trains the same wherever ties occur in practice (zeros after a ReLU, whose
+ * gradient the ReLU drops), so those cases are checked on tie-free values there.
  */
 function poolValues(n: number, seed: number, shift: number, ties: boolean): Float32Array {
   return randomValues(n, seed).map((v) => (ties ? Math.round(v * 4) / 4 : v) - shift);
@@ -153,9 +158,9 @@ for (const backend of BACKENDS) {
     }
   });
 
-  const ties = backend === 'wasm';
-  test(`${backend}: max-pool gradient equals cpu's, with all-negative windows${ties ? ' and ties' : ''}`, async (t) => {
+  test(`${backend}: max-pool gradient equals cpu's, with all-negative windows and ties`, async (t) => {
     for (const [i, c] of POOL.entries()) {
+      const ties = backend === 'wasm' || tilesInput(c);
       for (const shift of [0, 2]) {
         await initBackend('cpu');
         const expected = await poolGrad(c, 300 + i, shift, ties);
@@ -202,13 +207,23 @@ test('the tf-ops formulations (run by webgpu) equal the stock kernels on cpu', a
   }
 });
 
-test('the training kernels free their temporary tensors', async () => {
-  await initBackend('wasm');
-  const c = CONV[2];
-  await convGrads(c, 1); // first run: lazy allocations
-  const before = tf.memory().numTensors;
-  await convGrads(c, 1);
-  await depthwiseGrads(DEPTHWISE[1], 1);
-  await poolGrad(POOL[2], 1, 2, true);
-  assert.equal(tf.memory().numTensors, before);
-});
+for (const backend of BACKENDS) {
+  test(`${backend}: the training kernels free their temporary tensors and buffers`, async (t) => {
+    if (!(await useBackendOrSkip(t, backend))) return;
+    const c = CONV[2];
+    const all = async () => {
+      await convGrads(c, 1);
+      await depthwiseGrads(DEPTHWISE[1], 1);
+      await poolGrad(POOL[2], 1, 2, true); // overlapping windows: the stock kernel on webgpu
+      await poolGrad(POOL[0], 1, 2, true);
+      const x = tf.tensor4d(randomValues(2 * 40 * 40 * 3, 5), [2, 40, 40, 3]);
+      const bias = tf.sum(x, [0, 1, 2]); // several column-sum passes on webgpu
+      await bias.data();
+      tf.dispose([x, bias]);
+    };
+    await all(); // first run: lazy allocations
+    const before = { tensors: tf.memory().numTensors, data: tf.engine().backend.numDataIds() };
+    await all();
+    assert.deepEqual({ tensors: tf.memory().numTensors, data: tf.engine().backend.numDataIds() }, before);
+  });
+}

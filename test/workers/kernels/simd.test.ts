@@ -1,8 +1,8 @@
 /**
- * The wasm kernels in WebAssembly SIMD (workers/kernels/simd) that replace forward kernels and fuse the ReLU
- * gradient, against the cpu backend: the pointwise Conv2D, the depthwise convolution, the bias Add and ReluGrad,
- * over the shapes they take and the ones they hand to the stock kernel. (The gradient kernels built on the same
- * module are in parity.test.ts.)
+ * The wasm kernels in WebAssembly SIMD (workers/kernels/simd) that replace forward kernels, against the cpu
+ * backend: the pointwise Conv2D, the depthwise convolution and the bias Add, over the shapes they take and the
+ * ones they hand to the stock kernel. (The gradient kernels built on the same module are in parity.test.ts,
+ * the fused ReLU gradient in relu-grad.test.ts.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -104,33 +104,5 @@ test('wasm Add equals cpu for a bias along the last axis (either operand) and fo
   ];
   for (const [a, b] of cases) {
     await assertSameOnWasm(`add ${a.join('x')} + ${b.join('x')}`, [{ shape: a }, { shape: b }], (x, y) => tf.add(x, y));
-  }
-});
-
-test('on wasm the ReLU gradient is one fused kernel that equals dy * step(x), NaN and zero included', async () => {
-  const n = 4 * 9 + 3; // vectors and a scalar tail
-  const x = randomValues(n, 5);
-  x[0] = 0;
-  x[1] = Number.NaN;
-  x[5] = -0;
-  x[38] = Number.NaN; // in the scalar tail
-  const dy = randomValues(n, 6);
-  const results: Float32Array[] = [];
-  for (const backend of ['cpu', 'wasm'] as const) {
-    await initBackend(backend);
-    const xt = tf.tensor1d(x);
-    const dyt = tf.tensor1d(dy);
-    const g = tf.grad((a: tf.Tensor) => tf.mul(tf.relu(a), dyt))(xt);
-    const profile = await tf.profile(() => tf.grad((a: tf.Tensor) => tf.mul(tf.relu(a), dyt))(xt));
-    const kernels = profile.kernelNames;
-    assert.equal(kernels.includes('ReluGrad'), backend === 'wasm', `${backend} kernels: ${kernels.join(', ')}`);
-    results.push((await g.data()) as Float32Array);
-    tf.dispose([xt, dyt, g]);
-  }
-  const [expected, actual] = results;
-  for (let i = 0; i < n; i++) {
-    if (Number.isNaN(expected[i])) assert.ok(Number.isNaN(actual[i]), `index ${i}: NaN expected, got ${actual[i]}`);
-    // dy * 0 may be -0 where the fused kernel writes 0: the same value to every later op.
-    else assert.ok(actual[i] === expected[i], `index ${i} (x = ${x[i]}): ${actual[i]} vs ${expected[i]}`);
   }
 });

@@ -1,0 +1,50 @@
+/**
+ * Runs a WGSL compute shader through tfjs' webgpu backend, so that its output is an ordinary tfjs tensor on the
+ * GPU. The backend adds the bindings (`result`, then the inputs by name, as flat arrays), the `uniforms`
+ * struct and the `_start` entry point; a program supplies `fn main(index : i32)`, run for `uniforms.threads`
+ * indices (one per output element unless the spec says otherwise; the last workgroup runs past the end). Everything a shader bakes in as a constant must be in
+ * its key, because the backend caches compiled pipelines by key, input ranks and dtypes.
+ */
+import type { DataType, TensorInfo } from '@tensorflow/tfjs-core';
+import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+
+export interface WgslSpec {
+  /** Names the shader and every constant baked into `main`. */
+  key: string;
+  inputs: Record<string, TensorInfo>;
+  outputShape: number[];
+  dtype?: DataType;
+  /** i32 uniforms, as `name: value`, in `uniforms.name`. */
+  uniforms?: Record<string, number>;
+  /** WGSL: `fn main(index : i32) { ... }` plus any helpers. */
+  main: string;
+  /** Values per element of `result` and of each input's array (vec4 when 4; default 1). */
+  components?: { output: number; inputs: Record<string, number> };
+  /** How many threads run `main` (default: one per output element). */
+  threads?: number;
+  workgroupSize?: number;
+}
+
+export function runWgsl(backend: WebGPUBackend, spec: WgslSpec): TensorInfo {
+  const names = Object.keys(spec.inputs);
+  const threads = spec.threads ?? spec.outputShape.reduce((a, b) => a * b, 1);
+  const values: Record<string, number> = { threads, ...spec.uniforms };
+  const uniformNames = Object.keys(values);
+  const workgroupSize = spec.workgroupSize ?? 64;
+  const program: WebGPUProgram = {
+    shaderKey: `melanoma_${spec.key}`,
+    outputShape: spec.outputShape,
+    variableNames: names,
+    uniforms: uniformNames.map((name) => `${name} : i32,`).join(' '),
+    workgroupSize: [workgroupSize, 1, 1],
+    dispatchLayout: { x: spec.outputShape.map((_, i) => i) },
+    dispatch: [Math.ceil(threads / workgroupSize), 1, 1],
+    getUserCode: () => spec.main,
+  };
+  if (spec.components !== undefined) {
+    program.outputComponent = spec.components.output;
+    program.variableComponents = names.map((n) => spec.components!.inputs[n] ?? 1);
+  }
+  const uniforms = uniformNames.map((name) => ({ type: 'int32' as const, data: [values[name]] }));
+  return backend.runWebGPUProgram(program, names.map((n) => spec.inputs[n]), spec.dtype ?? 'float32', uniforms);
+}
