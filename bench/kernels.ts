@@ -3,13 +3,18 @@
  *
  *   npx tsx bench/kernels.ts step [--backend wasm] [--size 224] [--batch 32] [--steps 3]
  *     times training steps of the baseline model (4x [SeparableConv2D 3x3 valid + MaxPool 2x2] + GAP + Dense,
- *     Adam, binary cross-entropy) on random data, then profiles one step with tf.profile and lists the kernels
- *     by total time, and the slowest single calls (--calls N, default 10). A training kernel's time includes the
- *     kernels it runs (also listed on their own).
+ *     the project's Adam, binary cross-entropy) on random data, then profiles one step with tf.profile and lists
+ *     the kernels by total time, and the slowest single calls (--calls N, default 10). A training kernel's time
+ *     includes the kernels it runs (also listed on their own).
  *
  *   npx tsx bench/kernels.ts fusion [--backend wasm] [--steps 3]
  *     times the baseline built with the project's fused separable convolutions (pointwise conv + bias + ReLU as
  *     one op) against tfjs-layers' stock ones, steps alternating after 3 warm-up rounds; medians.
+ *
+ *   npx tsx bench/kernels.ts versus [--backend webgpu] [--steps 3]
+ *     times the project's training step (its kernels, fused separable convolutions, its Adam) against stock tfjs
+ *     (the backend's own kernels, tfjs-layers' layers, tf.train.adam) on the same baseline, steps alternating.
+ *     webgpu only: stock wasm cannot train (it has no Conv2DBackpropFilter).
  *
  *   npx tsx bench/kernels.ts kernels [--backend webgpu] [--batch 32] [--size 224]
  *     times each replaced kernel of a training step against the stock one it replaced (where the backend has
@@ -21,6 +26,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../workers/backend/index.ts';
 import { stockKernel, TRAINING_KERNELS } from '../workers/kernels/index.ts';
 import { separableConv2d } from '../workers/models/separable-conv.ts';
+import { kerasAdam } from '../workers/train/step.ts';
 import type { BackendName } from '../workers/protocol.ts';
 
 const { positionals, values: opts } = parseArgs({
@@ -42,7 +48,7 @@ const info = await initBackend(opts.backend as BackendName, { gpu: opts.gpu === 
 console.log(`backend ${info.name}: ${info.detail}`);
 
 /** The baseline's layers; `fused`: its separable convolutions as the project builds them (separable-conv.ts). */
-function baseline(fused = true): tfl.LayersModel {
+function baseline(fused = true, optimizer: tf.Optimizer = kerasAdam(1e-3)): tfl.LayersModel {
   const sep = fused ? separableConv2d : tfl.layers.separableConv2d;
   const m = tfl.sequential();
   m.add(sep({ inputShape: [size, size, 3], filters: 32, kernelSize: 3, activation: 'relu' }));
@@ -53,27 +59,62 @@ function baseline(fused = true): tfl.LayersModel {
   }
   m.add(tfl.layers.globalAveragePooling2d({}));
   m.add(tfl.layers.dense({ units: 1, activation: 'sigmoid' }));
-  m.compile({ optimizer: tf.train.adam(1e-3), loss: 'binaryCrossentropy' });
+  m.compile({ optimizer, loss: 'binaryCrossentropy' });
   return m;
 }
 
-/** The baseline with fused and with stock tfjs-layers separable convolutions, steps alternating. */
-async function fusionBench(): Promise<void> {
-  const models = { fused: baseline(true), stock: baseline(false) };
+/** Median and best step time of each contestant, their steps alternating after 3 warm-up rounds. */
+async function alternate(contestants: Record<string, { model: tfl.LayersModel; select?: () => void }>): Promise<Record<string, number>> {
   const x = tf.randomUniform([batch, size, size, 3]);
   const y = tf.round(tf.randomUniform([batch, 1]));
-  const times: Record<string, number[]> = { fused: [], stock: [] };
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(contestants).map((name) => [name, []]));
   for (let i = 0; i < 3 + Number(opts.steps); i++) {
-    for (const [name, model] of Object.entries(models)) {
+    for (const [name, { model, select }] of Object.entries(contestants)) {
+      select?.();
       const t0 = performance.now();
       await model.trainOnBatch(x, y);
       if (i >= 3) times[name].push(performance.now() - t0);
     }
   }
+  tf.dispose([x, y]);
+  const medians: Record<string, number> = {};
   for (const [name, ts] of Object.entries(times)) {
     const sorted = [...ts].sort((a, b) => a - b);
-    console.log(`${name} separable convolutions: median step ${sorted[sorted.length >> 1].toFixed(0)} ms (min ${sorted[0].toFixed(0)})`);
+    medians[name] = sorted[sorted.length >> 1];
+    console.log(`${name}: median step ${medians[name].toFixed(0)} ms (min ${sorted[0].toFixed(0)}), ${((batch * 1000) / medians[name]).toFixed(2)} images/s`);
   }
+  return medians;
+}
+
+/** The baseline with fused and with stock tfjs-layers separable convolutions (both on the project's kernels). */
+async function fusionBench(): Promise<void> {
+  await alternate({ 'fused separable convolutions': { model: baseline(true) }, 'stock separable convolutions': { model: baseline(false) } });
+}
+
+/**
+ * The project's training step (its kernels, fused separable convolutions, KerasAdam) against stock tfjs (the
+ * backend's own kernels, tfjs-layers' layers, tf.train.adam), steps alternating in one process.
+ */
+async function versusBench(): Promise<void> {
+  if (info.name !== 'webgpu') throw new Error(`versus: stock tfjs cannot train on ${info.name}; use --backend webgpu`);
+  const backend = info.name;
+  const names = TRAINING_KERNELS[backend];
+  const ours = new Map(names.map((name) => [name, tf.getKernel(name, backend)]));
+  const use = (set: 'ours' | 'stock') => () => {
+    for (const name of names) {
+      const config = set === 'ours' ? ours.get(name) : stockKernel(name, backend);
+      if (tf.getKernel(name, backend) !== undefined) tf.unregisterKernel(name, backend);
+      if (config !== undefined) tf.registerKernel(config);
+    }
+  };
+  const stock = baseline(false, tf.train.adam(1e-3, 0.9, 0.999, 1e-7));
+  const medians = await alternate({
+    'project kernels, fused layers, KerasAdam': { model: baseline(true), select: use('ours') },
+    'stock tfjs': { model: stock, select: use('stock') },
+  });
+  use('ours')();
+  const [a, b] = Object.values(medians);
+  console.log(`speed-up: ${(b / a).toFixed(2)}x`);
 }
 
 async function stepBench(): Promise<void> {
@@ -104,7 +145,7 @@ async function stepBench(): Promise<void> {
     entry.calls++;
     byName.set(k.name, entry);
   }
-  console.log('profile of one step, kernels by total time:');
+  console.log(`profile of one step (${profile.kernels.length} kernel calls), kernels by total time:`);
   for (const [name, { ms, calls }] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
     console.log(`  ${ms.toFixed(0).padStart(7)} ms  ${String(calls).padStart(4)} calls  ${name}`);
   }
@@ -180,4 +221,5 @@ async function kernelBench(): Promise<void> {
 if (mode === 'step') await stepBench();
 else if (mode === 'kernels') await kernelBench();
 else if (mode === 'fusion') await fusionBench();
-else throw new Error(`unknown mode '${mode}': step, fusion or kernels`);
+else if (mode === 'versus') await versusBench();
+else throw new Error(`unknown mode '${mode}': step, fusion, versus or kernels`);

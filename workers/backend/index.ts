@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../../common/errors.ts';
 import type { BackendName } from '../protocol.ts';
 import { initWasm } from './wasm.ts';
-import { describeAdapter, initWebgpu, isSoftwareAdapter, openAdapter } from './webgpu.ts';
+import { describeAdapter, deviceError, initWebgpu, isSoftwareAdapter, openAdapter } from './webgpu.ts';
 
 export type ActiveBackend = 'webgpu' | 'wasm' | 'tensorflow' | 'cpu';
 
@@ -39,6 +39,19 @@ export async function initBackend(requested: BackendName, opts: { gpu?: number |
   const ready = await info;
   if (tf.getBackend() !== ready.name) await tf.setBackend(ready.name);
   return ready;
+}
+
+/**
+ * Throws if the GPU device reported an error: every result computed since may be wrong (a failed dispatch
+ * leaves zeros), so nothing computed after it may be stored. Called before a run's numbers are kept.
+ */
+export function assertDeviceHealthy(): void {
+  const error = deviceError();
+  if (error === null) return;
+  throw new UserError(
+    `the WebGPU device reported an error, so the results computed since are not valid: ${error.split('\n')[0]}` +
+      (/binding size/i.test(error) ? ' (a tensor exceeds the adapter\'s buffer limit: lower --batch-size or --image-size)' : ''),
+  );
 }
 
 async function start(requested: BackendName, gpu: number | null): Promise<BackendInfo> {

@@ -108,6 +108,16 @@ export async function openAdapter(gpu: number | null): Promise<OpenedAdapter | n
 }
 
 let initialisedOn: string | null = null;
+let firstDeviceError: string | null = null;
+
+/**
+ * The first error the device reported since this thread opened it, or null. WebGPU reports a failed dispatch
+ * (a buffer over the adapter's binding limit, an invalid shader) asynchronously and tfjs does not listen, so
+ * without this the op's result silently reads as zeros.
+ */
+export function deviceError(): string | null {
+  return firstDeviceError;
+}
 
 /** Initialises tfjs' webgpu backend on an adapter opened by openAdapter; returns the backend detail. */
 export async function initWebgpu(opened: OpenedAdapter): Promise<string> {
@@ -122,6 +132,10 @@ export async function initWebgpu(opened: OpenedAdapter): Promise<string> {
   }
   if (!(await tf.setBackend('webgpu'))) throw new Error(`the webgpu backend failed to initialise on ${describe(opened.info)}`);
   registerTrainingKernels('webgpu');
+  const device = (tf.backend() as unknown as { device: GPUDevice }).device;
+  device.addEventListener('uncapturederror', (event) => {
+    firstDeviceError ??= (event as GPUUncapturedErrorEvent).error.message;
+  });
   initialisedOn = detail;
   return detail;
 }

@@ -74,7 +74,7 @@ export async function benchCommand(f: BenchFlags): Promise<void> {
     `train          ${n(ours.trainImagesPerSec)} images/s`,
     `predict        ${n(ours.predictImagesPerSec)} images/s`,
     `data pipeline  ${ours.dataImagesPerSec === null ? 'skipped (no dataset; pass --data)' : `${n(ours.dataImagesPerSec)} images/s (decode + augmentation)`}`,
-    `top kernels    ${ours.topKernels.map((k) => `${k.name} ${n(k.ms)} ms`).join(', ')}`,
+    `top kernels    ${ours.topKernels.map((k) => `${k.name} ${n(k.ms)} ms`).join(', ')} (${ours.kernelCalls} kernel calls a step)`,
   ];
   if (ref && ratio !== null) {
     lines.push(`reference      ${ref.framework} on ${ref.device}: ${n(ref.trainImagesPerSec)} images/s (median step ${n(ref.trainStepMsMedian)} ms)`);

@@ -4,7 +4,7 @@
  * forced to finish by reading one number back, never the whole output.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../backend/index.ts';
+import { assertDeviceHealthy, initBackend } from '../backend/index.ts';
 import { buildModel } from '../models/index.ts';
 import type { BackendName, ModelName } from '../protocol.ts';
 import { forward, kerasAdam, makeTrainStep } from '../train/step.ts';
@@ -35,6 +35,8 @@ export interface BenchReport {
   dataImagesPerSec: number | null;
   /** Kernels that took the most time in one profiled train step. */
   topKernels: { name: string; ms: number }[];
+  /** Kernel calls in that step (each one or more GPU dispatches on webgpu). */
+  kernelCalls: number;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -85,6 +87,7 @@ export async function benchmark(o: BenchOptions): Promise<BenchReport> {
   tf.dispose([x, y]);
   optimizer.dispose();
   m.model.dispose();
+  assertDeviceHealthy();
 
   return {
     backend: backend.name,
@@ -98,6 +101,7 @@ export async function benchmark(o: BenchOptions): Promise<BenchReport> {
     predictImagesPerSec: (o.batchSize * 1000) / median(inference),
     dataImagesPerSec: o.dataDir ? await dataPipelineSpeed(o.dataDir, o.imageSize, o.batchSize, Math.max(4, o.steps)) : null,
     topKernels,
+    kernelCalls: profile.kernels.filter((k) => k.name !== 'unnamed scope').length,
   };
 }
 

@@ -11,7 +11,8 @@
  * webgpu: the stock filter gradients are correct but two orders of magnitude slower than the matMul they are;
  *       the depthwise filter gradient, the tiling max-pool gradient, sums over leading axes (bias gradients) and
  *       pointwise convolutions of few channels are WGSL shaders (wgsl/), each handing the other cases to the
- *       stock kernel or a tf-ops formulation; other pointwise convolutions run as one matMul over all pixels.
+ *       stock kernel or a tf-ops formulation; other pointwise convolutions run as one matMul over all pixels;
+ *       a variable's Adam update is one kernel, AdamUpdate (adam.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
@@ -21,6 +22,7 @@ import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter.ts';
 import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.ts';
 import { maxPoolWasmConfig } from './max-pool.ts';
 import { maxPoolGradWasmConfig, maxPoolGradWebgpuConfig } from './max-pool-grad.ts';
+import { ADAM_UPDATE, adamUpdateWebgpuConfig } from './adam.ts';
 import { addWasmConfig } from './add.ts';
 import { conv2DWasmConfig, conv2DWebgpuConfig, fusedConv2DWasmConfig, fusedConv2DWebgpuConfig } from './conv2d.ts';
 import { depthwiseConvWasmConfig } from './depthwise-conv.ts';
@@ -50,7 +52,7 @@ export const TRAINING_KERNELS: Record<'wasm' | 'webgpu', readonly string[]> = {
     tf.MaxPool,
     RELU_GRAD,
   ],
-  webgpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.MaxPoolGrad, tf.Sum, tf.Conv2D, tf.FusedConv2D, tf.DepthwiseConv2dNativeBackpropInput, RELU_GRAD],
+  webgpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.MaxPoolGrad, tf.Sum, tf.Conv2D, tf.FusedConv2D, tf.DepthwiseConv2dNativeBackpropInput, RELU_GRAD, ADAM_UPDATE],
 };
 
 /** Builds a kernel for `backend`; `stock` is the kernel it replaces (the wasm ones fall back to it). */
@@ -84,6 +86,10 @@ const FACTORIES: Record<string, Factory> = {
   [tf.Conv2D]: perBackend(tf.Conv2D, { wasm: conv2DWasmConfig, webgpu: conv2DWebgpuConfig }),
   [tf.FusedConv2D]: perBackend(tf.FusedConv2D, { wasm: fusedConv2DWasmConfig, webgpu: fusedConv2DWebgpuConfig }),
   [tf.MaxPool]: wasmOnly(tf.MaxPool, maxPoolWasmConfig),
+  [ADAM_UPDATE]: (backend) => {
+    if (backend !== 'webgpu') throw new Error(`no ${ADAM_UPDATE} kernel for ${backend}`);
+    return adamUpdateWebgpuConfig;
+  },
   [RELU_GRAD]: (backend) => {
     if (backend === 'cpu') throw new Error(`no ${RELU_GRAD} kernel for ${backend}`);
     return backend === 'wasm' ? reluGradWasmConfig : reluGradWebgpuConfig;

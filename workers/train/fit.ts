@@ -7,6 +7,7 @@
  * inference pass after the epoch.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { assertDeviceHealthy } from '../backend/index.ts';
 import type { EpochRecord } from '../protocol.ts';
 import { evaluateBinary } from '../metrics/index.ts';
 import type { StudyModel } from '../models/index.ts';
@@ -34,7 +35,10 @@ export interface FitOutcome {
   stoppedEarly: boolean;
 }
 
-/** Probabilities for every item of a source, in its order. */
+/**
+ * Probabilities for every item of a source, in its order. Throws if the GPU device failed since it opened
+ * (every epoch's validation and the final evaluations come here before their numbers are stored).
+ */
 export async function predictAll(m: StudyModel, source: InputSource): Promise<Float32Array> {
   const out = new Float32Array(source.size);
   let offset = 0;
@@ -44,6 +48,7 @@ export async function predictAll(m: StudyModel, source: InputSource): Promise<Fl
     offset += batch.n;
     tf.dispose([p, batch.x, batch.y]);
   }
+  assertDeviceHealthy();
   return out;
 }
 

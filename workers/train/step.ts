@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { StudyModel } from '../models/index.ts';
+import { KerasAdam } from './adam.ts';
 
 const EPSILON = 1e-7; // Keras' backend epsilon, used to clip probabilities in binary cross-entropy
 
@@ -27,9 +28,9 @@ export function forward(m: StudyModel, x: tf.Tensor, training: boolean, base: Ba
   return m.head.apply(features, { training }) as tf.Tensor;
 }
 
-/** Adam with Keras' defaults (beta1 0.9, beta2 0.999, epsilon 1e-7), the same on every backend. */
+/** Adam with Keras' defaults (beta1 0.9, beta2 0.999, epsilon 1e-7), the same on every backend (adam.ts). */
 export function kerasAdam(learningRate: number): tf.Optimizer {
-  return tf.train.adam(learningRate, 0.9, 0.999, 1e-7);
+  return new KerasAdam(learningRate);
 }
 
 export type TrainStep = (x: tf.Tensor, y: tf.Tensor) => tf.Tensor;

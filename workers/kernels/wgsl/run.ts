@@ -16,6 +16,8 @@ export interface WgslSpec {
   dtype?: DataType;
   /** i32 uniforms, as `name: value`, in `uniforms.name`. */
   uniforms?: Record<string, number>;
+  /** f32 uniforms, likewise (after the i32 ones). */
+  floats?: Record<string, number>;
   /** WGSL: `fn main(index : i32) { ... }` plus any helpers. */
   main: string;
   /** Values per element of `result` and of each input's array (vec4 when 4; default 1). */
@@ -28,14 +30,18 @@ export interface WgslSpec {
 export function runWgsl(backend: WebGPUBackend, spec: WgslSpec): TensorInfo {
   const names = Object.keys(spec.inputs);
   const threads = spec.threads ?? spec.outputShape.reduce((a, b) => a * b, 1);
-  const values: Record<string, number> = { threads, ...spec.uniforms };
-  const uniformNames = Object.keys(values);
+  const ints: Record<string, number> = { threads, ...spec.uniforms };
+  const floats = spec.floats ?? {};
+  const declared = [
+    ...Object.keys(ints).map((name) => `${name} : i32,`),
+    ...Object.keys(floats).map((name) => `${name} : f32,`),
+  ];
   const workgroupSize = spec.workgroupSize ?? 64;
   const program: WebGPUProgram = {
     shaderKey: `melanoma_${spec.key}`,
     outputShape: spec.outputShape,
     variableNames: names,
-    uniforms: uniformNames.map((name) => `${name} : i32,`).join(' '),
+    uniforms: declared.join(' '),
     workgroupSize: [workgroupSize, 1, 1],
     dispatchLayout: { x: spec.outputShape.map((_, i) => i) },
     dispatch: [Math.ceil(threads / workgroupSize), 1, 1],
@@ -45,6 +51,9 @@ export function runWgsl(backend: WebGPUBackend, spec: WgslSpec): TensorInfo {
     program.outputComponent = spec.components.output;
     program.variableComponents = names.map((n) => spec.components!.inputs[n] ?? 1);
   }
-  const uniforms = uniformNames.map((name) => ({ type: 'int32' as const, data: [values[name]] }));
+  const uniforms = [
+    ...Object.values(ints).map((value) => ({ type: 'int32' as const, data: [value] })),
+    ...Object.values(floats).map((value) => ({ type: 'float32' as const, data: [value] })),
+  ];
   return backend.runWebGPUProgram(program, names.map((n) => spec.inputs[n]), spec.dtype ?? 'float32', uniforms);
 }

@@ -1,0 +1,64 @@
+/**
+ * KerasAdam against tfjs' own Adam (same hyper-parameters) on each backend, over several steps and variables of
+ * different shapes: on cpu and wasm it is tfjs' update itself; on webgpu it runs the fused AdamUpdate kernel,
+ * whose values and moments must match tfjs' 14-op update to float32 rounding.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../../workers/backend/index.ts';
+import { KerasAdam } from '../../../workers/train/adam.ts';
+import { randomValues, useBackendOrSkip } from '../kernels/backends.ts';
+
+const SHAPES = [[3, 3, 4, 1], [1, 1, 4, 8], [8], [1000]];
+const STEPS = 6;
+
+/** Every value of each variable and of the optimizer state after STEPS updates with reproducible gradients. */
+async function train(make: () => tf.Optimizer): Promise<{ weights: Float32Array[]; state: Float32Array[]; kernels: string[] }> {
+  const variables = SHAPES.map((shape, i) =>
+    tf.variable(tf.tensor(randomValues(shape.reduce((a, b) => a * b, 1), 10 + i), shape), true, `adam_test_${i}_${Math.random()}`),
+  );
+  const optimizer = make();
+  let kernels: string[] = [];
+  for (let step = 0; step < STEPS; step++) {
+    const grads = variables.map((v, i) => ({ name: v.name, tensor: tf.tensor(randomValues(v.size, 100 * step + i).map((g) => g * (i + 1)), v.shape) }));
+    const profile = await tf.profile(() => optimizer.applyGradients(grads));
+    kernels = profile.kernels.map((k) => k.name);
+    tf.dispose(grads.map((g) => g.tensor));
+  }
+  const weights = await Promise.all(variables.map(async (v) => (await v.data()) as Float32Array));
+  const state = await Promise.all((await optimizer.getWeights()).map(async (w) => (await w.tensor.data()) as Float32Array));
+  optimizer.dispose();
+  tf.dispose(variables);
+  return { weights, state, kernels };
+}
+
+function assertNear(actual: Float32Array[], expected: Float32Array[], what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: count`);
+  for (const [k, e] of expected.entries()) {
+    for (let i = 0; i < e.length; i++) {
+      // float32 rounding of a few dozen operations; a wrong term (a moment, a bias correction) moves values by >1e-3.
+      const tol = 1e-6 + 1e-5 * Math.abs(e[i]);
+      assert.ok(Math.abs(actual[k][i] - e[i]) <= tol, `${what} ${k}[${i}]: ${actual[k][i]} vs ${e[i]}`);
+    }
+  }
+}
+
+for (const backend of ['cpu', 'wasm', 'webgpu'] as const) {
+  test(`${backend}: KerasAdam updates weights and moments as tfjs' Adam does`, async (t) => {
+    if (!(await useBackendOrSkip(t, backend))) return;
+    const ours = await train(() => new KerasAdam(0.01));
+    const stock = await train(() => tf.train.adam(0.01, 0.9, 0.999, 1e-7));
+    assertNear(ours.weights, stock.weights, 'weights');
+    assertNear(ours.state, stock.state, 'iterations and moments');
+    const fused = ours.kernels.filter((k) => k === 'AdamUpdate').length;
+    assert.equal(fused, backend === 'webgpu' ? SHAPES.length : 0, `kernels of one step: ${ours.kernels.join(', ')}`);
+  });
+}
+
+test('a KerasAdam step on webgpu runs one AdamUpdate per variable and only the two bias-power updates besides', async (t) => {
+  if (!(await useBackendOrSkip(t, 'webgpu'))) return;
+  const { kernels } = await train(() => new KerasAdam(0.01));
+  assert.deepEqual(kernels.filter((k) => k !== 'AdamUpdate'), ['Multiply', 'Multiply'], kernels.join(', '));
+  await initBackend('cpu');
+});
