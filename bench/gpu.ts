@@ -1,12 +1,14 @@
 /**
  * The training benchmark on webgpu, for the GPU machine (bundled by `npm run bundle:gpu` into .gpu/app.cjs, run
  * by bench/gpu-run.sh): baseline at 224 px, batch 32, and Xception (random weights) at 224 px, batch 16, each
- * timed by workers/bench/benchmark.ts. Prints one JSON object.
+ * timed by workers/bench/benchmark.ts, then the baseline's step against stock tfjs-webgpu (bench/versus.ts).
+ * Prints one JSON object.
  *
  *   node .gpu/app.cjs [--size 224] [--baseline-batch 32] [--xception-batch 16] [--steps 5] [--warmup 2] [--models baseline,xception]
  */
 import { parseArgs } from 'node:util';
 import { benchmark, type BenchReport } from '../workers/bench/benchmark.ts';
+import { versus, type VersusResult } from './versus.ts';
 import type { ModelName } from '../workers/protocol.ts';
 
 const { values: opts } = parseArgs({
@@ -44,7 +46,16 @@ async function main(): Promise<void> {
       results.push({ model, error: String((error as Error)?.stack ?? error) });
     }
   }
-  process.stdout.write(JSON.stringify({ framework: 'tfjs', results }) + '\n');
+  // The same baseline step with stock tfjs-webgpu (its kernels, layers and Adam), alternating with the project's.
+  let stock: VersusResult | { error: string } | null = null;
+  if (opts.backend === 'webgpu' && opts.models.split(',').includes('baseline')) {
+    try {
+      stock = await versus({ size: Number(opts.size), batch: batchOf.baseline, steps: Number(opts.steps), log: (line) => process.stderr.write(`${line}\n`) });
+    } catch (error) {
+      stock = { error: String((error as Error)?.stack ?? error) };
+    }
+  }
+  process.stdout.write(JSON.stringify({ framework: 'tfjs', results, versusStock: stock }) + '\n');
 }
 
 main().catch((error: unknown) => {

@@ -22,11 +22,9 @@
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../workers/backend/index.ts';
 import { stockKernel, TRAINING_KERNELS } from '../workers/kernels/index.ts';
-import { separableConv2d } from '../workers/models/separable-conv.ts';
-import { kerasAdam } from '../workers/train/step.ts';
+import { alternate, baselineLayers, versus } from './versus.ts';
 import type { BackendName } from '../workers/protocol.ts';
 
 const { positionals, values: opts } = parseArgs({
@@ -47,74 +45,21 @@ const batch = Number(opts.batch);
 const info = await initBackend(opts.backend as BackendName, { gpu: opts.gpu === undefined ? null : Number(opts.gpu) });
 console.log(`backend ${info.name}: ${info.detail}`);
 
-/** The baseline's layers; `fused`: its separable convolutions as the project builds them (separable-conv.ts). */
-function baseline(fused = true, optimizer: tf.Optimizer = kerasAdam(1e-3)): tfl.LayersModel {
-  const sep = fused ? separableConv2d : tfl.layers.separableConv2d;
-  const m = tfl.sequential();
-  m.add(sep({ inputShape: [size, size, 3], filters: 32, kernelSize: 3, activation: 'relu' }));
-  m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
-  for (const filters of [64, 128, 256]) {
-    m.add(sep({ filters, kernelSize: 3, activation: 'relu' }));
-    m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
-  }
-  m.add(tfl.layers.globalAveragePooling2d({}));
-  m.add(tfl.layers.dense({ units: 1, activation: 'sigmoid' }));
-  m.compile({ optimizer, loss: 'binaryCrossentropy' });
-  return m;
-}
-
-/** Median and best step time of each contestant, their steps alternating after 3 warm-up rounds. */
-async function alternate(contestants: Record<string, { model: tfl.LayersModel; select?: () => void }>): Promise<Record<string, number>> {
-  const x = tf.randomUniform([batch, size, size, 3]);
-  const y = tf.round(tf.randomUniform([batch, 1]));
-  const times: Record<string, number[]> = Object.fromEntries(Object.keys(contestants).map((name) => [name, []]));
-  for (let i = 0; i < 3 + Number(opts.steps); i++) {
-    for (const [name, { model, select }] of Object.entries(contestants)) {
-      select?.();
-      const t0 = performance.now();
-      await model.trainOnBatch(x, y);
-      if (i >= 3) times[name].push(performance.now() - t0);
-    }
-  }
-  tf.dispose([x, y]);
-  const medians: Record<string, number> = {};
-  for (const [name, ts] of Object.entries(times)) {
-    const sorted = [...ts].sort((a, b) => a - b);
-    medians[name] = sorted[sorted.length >> 1];
-    console.log(`${name}: median step ${medians[name].toFixed(0)} ms (min ${sorted[0].toFixed(0)}), ${((batch * 1000) / medians[name]).toFixed(2)} images/s`);
-  }
-  return medians;
-}
+/** The baseline's layers; `fused`: its separable convolutions as the project builds them. */
+const baseline = (fused = true) => baselineLayers(size, fused);
 
 /** The baseline with fused and with stock tfjs-layers separable convolutions (both on the project's kernels). */
 async function fusionBench(): Promise<void> {
-  await alternate({ 'fused separable convolutions': { model: baseline(true) }, 'stock separable convolutions': { model: baseline(false) } });
+  await alternate(
+    { 'fused separable convolutions': { model: baseline(true) }, 'stock separable convolutions': { model: baseline(false) } },
+    { size, batch, steps: Number(opts.steps), log: console.log },
+  );
 }
 
-/**
- * The project's training step (its kernels, fused separable convolutions, KerasAdam) against stock tfjs (the
- * backend's own kernels, tfjs-layers' layers, tf.train.adam), steps alternating in one process.
- */
 async function versusBench(): Promise<void> {
   if (info.name !== 'webgpu') throw new Error(`versus: stock tfjs cannot train on ${info.name}; use --backend webgpu`);
-  const backend = info.name;
-  const names = TRAINING_KERNELS[backend];
-  const ours = new Map(names.map((name) => [name, tf.getKernel(name, backend)]));
-  const use = (set: 'ours' | 'stock') => () => {
-    for (const name of names) {
-      const config = set === 'ours' ? ours.get(name) : stockKernel(name, backend);
-      if (tf.getKernel(name, backend) !== undefined) tf.unregisterKernel(name, backend);
-      if (config !== undefined) tf.registerKernel(config);
-    }
-  };
-  const stock = baseline(false, tf.train.adam(1e-3, 0.9, 0.999, 1e-7));
-  const medians = await alternate({
-    'project kernels, fused layers, KerasAdam': { model: baseline(true), select: use('ours') },
-    'stock tfjs': { model: stock, select: use('stock') },
-  });
-  use('ours')();
-  const [a, b] = Object.values(medians);
-  console.log(`speed-up: ${(b / a).toFixed(2)}x`);
+  const { speedup } = await versus({ size, batch, steps: Number(opts.steps), log: console.log });
+  console.log(`speed-up: ${speedup.toFixed(2)}x`);
 }
 
 async function stepBench(): Promise<void> {
