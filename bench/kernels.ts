@@ -5,7 +5,8 @@
  *     times training steps of the baseline model (4x [SeparableConv2D 3x3 valid + MaxPool 2x2] + GAP + Dense,
  *     the project's Adam, binary cross-entropy) on random data, then profiles one step with tf.profile and lists
  *     the kernels by total time, and the slowest single calls (--calls N, default 10). A training kernel's time
- *     includes the kernels it runs (also listed on their own).
+ *     includes the kernels it runs (also listed on their own). --stock (webgpu): the same with stock tfjs (its
+ *     kernels, layers and Adam). Ends with the GPU memory the backend's buffer pool holds (webgpu).
  *
  *   npx tsx bench/kernels.ts fusion [--backend wasm] [--steps 3]
  *     times the baseline built with the project's fused separable convolutions (pointwise conv + bias + ReLU as
@@ -24,7 +25,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../workers/backend/index.ts';
 import { stockKernel, TRAINING_KERNELS } from '../workers/kernels/index.ts';
-import { alternate, baselineLayers, versus } from './versus.ts';
+import { alternate, baselineLayers, stockAdam, useWebgpuKernels, versus } from './versus.ts';
 import type { BackendName } from '../workers/protocol.ts';
 
 const { positionals, values: opts } = parseArgs({
@@ -36,6 +37,7 @@ const { positionals, values: opts } = parseArgs({
     steps: { type: 'string', default: '3' },
     gpu: { type: 'string' },
     calls: { type: 'string', default: '10' },
+    stock: { type: 'boolean', default: false },
   },
 });
 const mode = positionals[0] ?? 'step';
@@ -63,7 +65,8 @@ async function versusBench(): Promise<void> {
 }
 
 async function stepBench(): Promise<void> {
-  const model = baseline();
+  if (opts.stock) useWebgpuKernels('stock');
+  const model = opts.stock ? baselineLayers(size, false, stockAdam(1e-3)) : baseline();
   const x = tf.randomUniform([batch, size, size, 3]);
   const y = tf.round(tf.randomUniform([batch, 1]));
   let t0 = performance.now();
@@ -98,6 +101,11 @@ async function stepBench(): Promise<void> {
   console.log('slowest single calls:');
   for (const k of slowest) {
     console.log(`  ${Number(k.kernelTimeMs).toFixed(0).padStart(7)} ms  ${k.name} ${JSON.stringify(k.inputShapes)}`);
+  }
+  // The buffer pool keeps every buffer a step allocated for reuse, so what it holds is the step's peak.
+  const memory = tf.memory() as { numBytesAllocatedInGPU?: number };
+  if (memory.numBytesAllocatedInGPU !== undefined) {
+    console.log(`GPU buffers held by the backend: ${(memory.numBytesAllocatedInGPU / 2 ** 20).toFixed(0)} MiB`);
   }
 }
 

@@ -69,22 +69,32 @@ export interface VersusResult {
   speedup: number;
 }
 
+/** tf.train.adam with KerasAdam's hyper-parameters: what a stock tfjs user trains with. */
+export const stockAdam = (learningRate: number) => tf.train.adam(learningRate, 0.9, 0.999, 1e-7);
+
+const projectKernels = new Map<string, tf.KernelConfig | undefined>();
+
+/**
+ * Registers the project's webgpu training kernels ('ours') or the stock kernels they replaced ('stock'). Kernels
+ * without a stock version (ReluGrad, AdamUpdate) are unregistered for 'stock', so that the Relu gradient takes
+ * tfjs' own formula and KerasAdam tfjs' own update there.
+ */
+export function useWebgpuKernels(set: 'ours' | 'stock'): void {
+  const backend = 'webgpu';
+  if (tf.getBackend() !== backend) throw new Error(`stock tfjs cannot train on ${tf.getBackend()}; use webgpu`);
+  for (const name of TRAINING_KERNELS.webgpu) {
+    if (!projectKernels.has(name)) projectKernels.set(name, tf.getKernel(name, backend));
+    const config = set === 'ours' ? projectKernels.get(name) : stockKernel(name, backend);
+    if (tf.getKernel(name, backend) !== undefined) tf.unregisterKernel(name, backend);
+    if (config !== undefined) tf.registerKernel(config);
+  }
+}
+
 export async function versus(o: AlternateOptions): Promise<VersusResult> {
-  const backend = tf.getBackend();
-  if (backend !== 'webgpu') throw new Error(`versus: stock tfjs cannot train on ${backend}; use webgpu`);
-  const names = TRAINING_KERNELS.webgpu;
-  const ours = new Map(names.map((name) => [name, tf.getKernel(name, backend)]));
-  // Kernels without a stock version (ReluGrad, AdamUpdate) are unregistered for the stock steps, so that the
-  // Relu gradient takes tfjs' own formula there.
-  const use = (set: 'ours' | 'stock') => () => {
-    for (const name of names) {
-      const config = set === 'ours' ? ours.get(name) : stockKernel(name, backend);
-      if (tf.getKernel(name, backend) !== undefined) tf.unregisterKernel(name, backend);
-      if (config !== undefined) tf.registerKernel(config);
-    }
-  };
+  const use = (set: 'ours' | 'stock') => () => useWebgpuKernels(set);
+  use('ours')();
   const project = baselineLayers(o.size, true);
-  const stock = baselineLayers(o.size, false, tf.train.adam(1e-3, 0.9, 0.999, 1e-7));
+  const stock = baselineLayers(o.size, false, stockAdam(1e-3));
   try {
     const medians = await alternate({
       'project kernels, fused layers, KerasAdam': { model: project, select: use('ours') },

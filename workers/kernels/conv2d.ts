@@ -74,12 +74,15 @@ function pointwiseWebgpu(
   if (cin <= POINTWISE_MAX_CHANNELS && cout % 4 === 0) return pointwiseConv(backend, x, filter, bias, relu, info);
   return tf.tidy(() => {
     const pixels = info.batchSize * info.outHeight * info.outWidth;
-    const y = tf.fused.matMul({
+    const inputs: tf.NamedTensorMap = {
       a: tf.reshape(asTensor(x, 'x'), [pixels, cin]),
       b: tf.reshape(asTensor(filter, 'filter'), [cin, cout]),
-      bias: bias === undefined ? undefined : asTensor(bias, 'bias'),
-      activation: relu ? 'relu' : 'linear',
-    });
+    };
+    if (bias !== undefined) inputs.bias = asTensor(bias, 'bias');
+    // The kernel itself: tf.fused.matMul splits into matMul, add and relu whenever a gradient is being recorded,
+    // as it is around every training forward pass.
+    const attrs = { transposeA: false, transposeB: false, activation: relu ? 'relu' : 'linear' };
+    const y = tf.engine().runKernel(tf._FusedMatMul, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
     return tf.reshape(y, info.outShape);
   });
 }
