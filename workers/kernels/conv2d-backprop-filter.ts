@@ -4,9 +4,15 @@
  * A 1x1 filter is one matMul of the (strided) input and dy, both reshaped to [pixels, channels]. A kxk filter
  * with few input channels (the first convolution of a network) concatenates the k*k shifted inputs along the
  * channel axis (im2col) for one matMul with a useful number of rows; otherwise it runs one matMul per tap.
+ * On webgpu a 1x1 stride-1 filter over at most 8 input channels (the baseline's first pointwise layer) is one
+ * WGSL pass instead (wgsl/pointwise-filter-grad.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, NamedTensorInfoMap } from '@tensorflow/tfjs-core';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { isPointwise } from './conv2d.ts';
+import { POINTWISE_MAX_CHANNELS } from './wgsl/pointwise-conv.ts';
+import { pointwiseFilterGrad } from './wgsl/pointwise-filter-grad.ts';
 import {
   asTensor,
   assertChannelsLast,
@@ -70,14 +76,21 @@ export function conv2DBackpropFilterImpl(
 }
 
 export function conv2DBackpropFilterConfig(backendName: KernelBackend): KernelConfig {
-  const kernelFunc = ({ inputs, attrs }: { inputs: NamedTensorInfoMap; attrs?: unknown }) =>
-    tf.tidy(() =>
-      conv2DBackpropFilterImpl(
-        asTensor<tf.Rank.R4>(inputs.x, 'x'),
-        asTensor<tf.Rank.R4>(inputs.dy, 'dy'),
-        attrs as unknown as Conv2DBackpropFilterAttrs,
-        backendName,
-      ),
+  const kernelFunc = ({ inputs, attrs, backend }: { inputs: NamedTensorInfoMap; attrs?: unknown; backend: unknown }) => {
+    const a = attrs as unknown as Conv2DBackpropFilterAttrs;
+    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    if (backendName === 'webgpu' && x.dtype === 'float32' && dy.dtype === 'float32') {
+      assertChannelsLast('Conv2DBackpropFilter', a.dataFormat);
+      const info = tf.backend_util.computeConv2DInfo(
+        x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast',
+      );
+      if (isPointwise(info) && info.inChannels <= POINTWISE_MAX_CHANNELS) {
+        return pointwiseFilterGrad(backend as WebGPUBackend, x, dy, info.inChannels, info.outChannels);
+      }
+    }
+    return tf.tidy(() =>
+      conv2DBackpropFilterImpl(asTensor<tf.Rank.R4>(x, 'x'), asTensor<tf.Rank.R4>(dy, 'dy'), a, backendName),
     );
+  };
   return { kernelName: tf.Conv2DBackpropFilter, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
 }
