@@ -4,13 +4,16 @@
  * - kxk: a stride-1 "full" convolution of dy (zeros inserted between its values for stride > 1, padded by
  *   k-1-pad) with the filter rotated by 180 degrees and its channel axes swapped.
  * On wasm the stock kernel is a naive loop; these run on XNNPACK's matMul and convolution, except the 1x1
- * stride-1 case, which is one SIMD matrix product reading dy and the filter in place (simd/kernels.c).
+ * stride-1 case, which is one SIMD matrix product reading dy and the filter in place (simd/kernels.c). On webgpu
+ * only pointwise convolutions of few input channels are replaced (a WGSL pass).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { isPointwise } from './conv2d.ts';
 import { simdKernels } from './simd/index.ts';
+import { POINTWISE_MAX_CHANNELS, pointwiseConvInputGrad } from './wgsl/pointwise-conv.ts';
 import { asTensor, assertChannelsLast, dilateSpatial, matMulNT, padOrCrop, type KernelBackend } from './tensors.ts';
 
 export function conv2DBackpropInputImpl(
@@ -59,13 +62,33 @@ function pointwiseBackpropInputWasm(dy: TensorInfo, filter: TensorInfo, attrs: C
   return dx;
 }
 
-export function conv2DBackpropInputConfig(backendName: KernelBackend): KernelConfig {
-  const kernelFunc = ({ inputs, attrs, backend }: { inputs: NamedTensorInfoMap; attrs?: unknown; backend: unknown }) => {
+/** On webgpu, the input gradient of a pointwise convolution over at most 8 input channels (wgsl/pointwise-conv.ts). */
+function pointwiseBackpropInputWebgpu(dy: TensorInfo, filter: TensorInfo, attrs: Conv2DBackpropInputAttrs, backend: WebGPUBackend): TensorInfo | null {
+  const info = tf.backend_util.computeConv2DInfo(
+    attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad,
+    attrs.dimRoundingMode, false, 'channelsLast',
+  );
+  const small = info.inChannels <= POINTWISE_MAX_CHANNELS && info.outChannels % 4 === 0;
+  if (!isPointwise(info) || !small || dy.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  return pointwiseConvInputGrad(backend, dy, filter, info);
+}
+
+/**
+ * wasm: the SIMD product for pointwise convolutions, else the formulation above. webgpu: the WGSL kernel for
+ * pointwise convolutions of few channels, else the stock kernel (a tiled product, faster there than the above).
+ */
+export function conv2DBackpropInputConfig(backendName: KernelBackend, stock?: KernelConfig): KernelConfig {
+  const kernelFunc = (args: { inputs: NamedTensorInfoMap; attrs?: unknown; backend: unknown }) => {
+    const { inputs, attrs, backend } = args;
     const a = attrs as unknown as Conv2DBackpropInputAttrs;
     assertChannelsLast('Conv2DBackpropInput', a.dataFormat);
     if (backendName === 'wasm') {
       const dx = pointwiseBackpropInputWasm(inputs.dy!, inputs.filter!, a, backend as BackendWasm);
       if (dx !== null) return dx;
+    }
+    if (backendName === 'webgpu' && stock !== undefined) {
+      return pointwiseBackpropInputWebgpu(inputs.dy!, inputs.filter!, a, backend as WebGPUBackend)
+        ?? stock.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
     }
     return tf.tidy(() =>
       conv2DBackpropInputImpl(asTensor<tf.Rank.R4>(inputs.dy, 'dy'), asTensor<tf.Rank.R4>(inputs.filter, 'filter'), a, backendName),

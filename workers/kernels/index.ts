@@ -52,7 +52,7 @@ export const TRAINING_KERNELS: Record<'wasm' | 'webgpu', readonly string[]> = {
     tf.MaxPool,
     RELU_GRAD,
   ],
-  webgpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.MaxPoolGrad, tf.Sum, tf.Conv2D, tf.FusedConv2D, tf.DepthwiseConv2dNativeBackpropInput, RELU_GRAD, ADAM_UPDATE],
+  webgpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.MaxPoolGrad, tf.Sum, tf.Conv2D, tf.FusedConv2D, tf.DepthwiseConv2dNativeBackpropInput, tf.Conv2DBackpropInput, RELU_GRAD, ADAM_UPDATE],
 };
 
 /** Builds a kernel for `backend`; `stock` is the kernel it replaces (the wasm ones fall back to it). */

@@ -2,7 +2,7 @@
  * A pointwise (1x1, stride 1) convolution with few input channels -- the baseline's first pointwise layer
  * reads the 3 channels of the depthwise output -- plus its bias and ReLU: each thread computes 4 neighbouring
  * output channels of one pixel as a vec4. The stock webgpu kernel runs it as a tiled matrix product whose tiles
- * are 32 deep, so with 3 input channels most of its work is padding.
+ * are 32 deep, so with 3 input channels most of its work is padding. Its input gradient likewise.
  */
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
@@ -44,5 +44,38 @@ export function pointwiseConv(
     threads: (info.batchSize * info.outHeight * info.outWidth * outChannels) / 4,
     uniforms: { outChannels },
     main: main(cin, bias !== undefined, relu),
+  });
+}
+
+const inputGradMain = (cin: number) => /* wgsl */ `
+fn main(index : i32) {
+  if (index >= uniforms.threads) { return; }
+  let quads = uniforms.outChannels / 4;
+  var acc : array<f32, ${cin}>;
+  for (var q = 0; q < quads; q++) {
+    let g = dy[index * quads + q];
+    for (var k = 0; k < ${cin}; k++) {
+      acc[k] += dot(g, w[k * quads + q]);
+    }
+  }
+  for (var k = 0; k < ${cin}; k++) {
+    result[index * ${cin} + k] = acc[k];
+  }
+}`;
+
+/**
+ * The input gradient of the same convolution, dx [N, H, W, cin] = dy W^T: a thread per pixel reads its row of dy
+ * as vec4s and keeps the cin sums in registers (cin <= 8, cout a multiple of 4).
+ */
+export function pointwiseConvInputGrad(backend: WebGPUBackend, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+  const { inChannels: cin, outChannels } = info;
+  return runWgsl(backend, {
+    key: `pointwise_conv_input_grad_${cin}`,
+    inputs: { dy, w: filter },
+    outputShape: info.inShape,
+    components: { output: 1, inputs: { dy: 4, w: 4 } },
+    threads: info.batchSize * info.inHeight * info.inWidth,
+    uniforms: { outChannels },
+    main: inputGradMain(cin),
   });
 }
