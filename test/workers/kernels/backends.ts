@@ -3,6 +3,7 @@
  * training kernels are registered for. webgpu runs wherever a Vulkan adapter exists (Mesa's lavapipe on CPU-only
  * machines); without one its tests skip with a loud message.
  */
+import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../workers/backend/index.ts';
@@ -70,4 +71,30 @@ export function compare(actual: ArrayLike<number>, expected: ArrayLike<number>):
 
 export async function values(t: tf.Tensor): Promise<Float32Array> {
   return (await t.data()) as Float32Array;
+}
+
+/**
+ * Runs `f` on cpu and on `backend` over tensors of the given shapes (values pseudo-random unless given); asserts
+ * that the results agree. Returns false, having skipped the test, where `backend` cannot run here.
+ */
+export async function assertSameAsCpu(
+  t: TestContext,
+  backend: Backend,
+  what: string,
+  inputs: { shape: number[]; values?: Float32Array }[],
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+): Promise<boolean> {
+  const results: { values: Float32Array; shape: number[] }[] = [];
+  for (const b of ['cpu', backend] as const) {
+    if (!(await useBackendOrSkip(t, b))) return false;
+    const xs = inputs.map((x, i) => tf.tensor(x.values ?? randomValues(x.shape.reduce((a, c) => a * c, 1), 11 + i), x.shape));
+    const y = f(...xs);
+    results.push({ values: (await y.data()) as Float32Array, shape: y.shape });
+    tf.dispose([...xs, y]);
+  }
+  const [expected, actual] = results;
+  assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
+  const { ok, worst } = compare(actual.values, expected.values);
+  assert.ok(ok, `${what}: differs from the cpu backend (worst ${worst})`);
+  return true;
 }

@@ -4,12 +4,11 @@
  * beyond what one pass sums), one column and many, keepDims; the pointwise FusedConv2D of few input channels,
  * with and without bias and ReLU; and the cases each hands to the stock kernel.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../../../workers/backend/index.ts';
 import { chunkRows } from '../../../workers/kernels/wgsl/column-sum.ts';
-import { compare, randomValues, useBackendOrSkip } from './backends.ts';
+import { assertSameAsCpu } from './backends.ts';
 
 const CASES: { shape: number[]; axis: number | number[]; keepDims?: boolean }[] = [
   { shape: [2, 5, 7, 3], axis: [0, 1, 2] }, // one pass
@@ -21,24 +20,6 @@ const CASES: { shape: number[]; axis: number | number[]; keepDims?: boolean }[] 
   { shape: [6, 5, 4], axis: [0, 1, 2] }, // every axis: stock kernel
   { shape: [6, 5, 4], axis: -1 },
 ];
-
-/** Runs `f` on cpu and on webgpu over tensors of the given shapes; asserts the results agree. */
-async function assertSameOnWebgpu(t: TestContext, what: string, shapes: number[][], f: (...xs: tf.Tensor[]) => tf.Tensor): Promise<boolean> {
-  const results: { values: Float32Array; shape: number[] }[] = [];
-  for (const backend of ['cpu', 'webgpu'] as const) {
-    if (backend === 'cpu') await initBackend('cpu');
-    else if (!(await useBackendOrSkip(t, 'webgpu'))) return false;
-    const xs = shapes.map((shape, i) => tf.tensor(randomValues(shape.reduce((a, b) => a * b, 1), 40 + i), shape));
-    const y = f(...xs);
-    results.push({ values: (await y.data()) as Float32Array, shape: y.shape });
-    tf.dispose([...xs, y]);
-  }
-  const [expected, actual] = results;
-  assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
-  const { ok, worst } = compare(actual.values, expected.values);
-  assert.ok(ok, `${what}: differs from the cpu backend (worst ${worst})`);
-  return true;
-}
 
 test('chunkRows: passes shrink the rows and keep every chunk non-empty', () => {
   for (const [rows, cols] of [[1, 1], [64, 3], [65, 3], [1_577_088, 32], [20_000, 1], [7104, 27]]) {
@@ -53,7 +34,7 @@ test('chunkRows: passes shrink the rows and keep every chunk non-empty', () => {
 test('webgpu Sum over leading axes equals cpu, in one pass or several, and hands other sums to the stock kernel', async (t) => {
   for (const c of CASES) {
     const what = `sum of ${c.shape.join('x')} over ${String(c.axis)}${c.keepDims ? ', keepDims' : ''}`;
-    if (!(await assertSameOnWebgpu(t, what, [c.shape], (x) => tf.sum(x, c.axis, c.keepDims)))) return;
+    if (!(await assertSameAsCpu(t, 'webgpu', what, [{ shape: c.shape }], (x) => tf.sum(x, c.axis, c.keepDims)))) return;
   }
 });
 
@@ -69,13 +50,13 @@ test('webgpu pointwise FusedConv2D of few input channels equals cpu, with and wi
   ];
   for (const c of cases) {
     const k = c.k ?? 1;
-    const shapes = [c.x, [k, k, c.x[3], c.cout], [c.cout]];
+    const shapes = [c.x, [k, k, c.x[3], c.cout], [c.cout]].map((shape) => ({ shape }));
     const what = `fused conv ${k}x${k} of ${c.x.join('x')} to ${c.cout}${c.bias ? ' + bias' : ''}, ${c.activation}`;
     const conv = (x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor) =>
       tf.fused.conv2d({
         x: x as tf.Tensor4D, filter: filter as tf.Tensor4D, strides: 1, pad: 'valid',
         bias: c.bias ? bias : undefined, activation: c.activation,
       });
-    if (!(await assertSameOnWebgpu(t, what, shapes, conv))) return;
+    if (!(await assertSameAsCpu(t, 'webgpu', what, shapes, conv))) return;
   }
 });
