@@ -2,7 +2,8 @@
  * One Adam update of a variable in three passes, each computing one of the new first moment, second moment
  * and value from the old ones and the gradient (the value pass recomputes both moments rather than reading
  * them back). tfjs' Adam runs 14 elementwise ops per variable, each a dispatch and a pass over the variable.
- * Same formula, same float32 operations and order as tfjs' AdamOptimizer.
+ * The same formula and order of float32 operations as tfjs' AdamOptimizer; a shader compiler may still fuse a
+ * multiply and an add, so results can differ in the last bits (test/workers/train/adam.test.ts bounds that).
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';

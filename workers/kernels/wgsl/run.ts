@@ -1,9 +1,10 @@
 /**
  * Runs a WGSL compute shader through tfjs' webgpu backend, so that its output is an ordinary tfjs tensor on the
- * GPU. The backend adds the bindings (`result`, then the inputs by name, as flat arrays), the `uniforms`
- * struct and the `_start` entry point; a program supplies `fn main(index : i32)`, run for `uniforms.threads`
- * indices (one per output element unless the spec says otherwise; the last workgroup runs past the end). Everything a shader bakes in as a constant must be in
- * its key, because the backend caches compiled pipelines by key, input ranks and dtypes.
+ * GPU. The backend adds the bindings (`result`, then the inputs by name, as flat arrays), the `uniforms` struct
+ * and the `_start` entry point. A program supplies `fn main(index : i32)`, run for `uniforms.threads` indices
+ * (one per output element unless the spec says otherwise; the last workgroup runs past the end, so `main`
+ * checks). Every constant a shader bakes in must be in its key: the backend caches compiled pipelines by key,
+ * input ranks and dtypes. Every input must be read by the shader (a bound input it never reads fails validation).
  */
 import type { DataType, TensorInfo } from '@tensorflow/tfjs-core';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
