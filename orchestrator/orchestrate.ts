@@ -33,6 +33,8 @@ export interface OrchestrateOptions {
   seed: number;
   retries: number;
   out: string;
+  /** Folder of frozen-trunk activations the runs share; false: none (default OUT/features). */
+  featureCache?: string | false;
   weights?: string;
   serve?: boolean;
   host: string;
@@ -50,6 +52,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   if (!o.threadFile) await checkPretrainedWeights(models, o.weights ?? null);
   const plan = planRuns(models, o.runs, o.seed);
   const outRoot = resolve(o.out, o.experiment);
+  const featureCacheDir = o.featureCache === false ? null : resolve(o.featureCache ?? join(o.out, 'features'));
   const baseSpec = (model: ModelName, seed: number, runIndex: number): RunSpec => ({
     model,
     dataDir: data.dir,
@@ -65,6 +68,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
     initFrom: null,
     weights: o.weights ? resolve(o.weights) : null,
     cacheImages: true,
+    featureCacheDir,
     saveAugmented: null,
   });
 

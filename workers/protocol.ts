@@ -44,6 +44,11 @@ export interface RunSpec {
   weights: string | null;
   /** Cache decoded images as uint8 in memory (per worker). */
   cacheImages: boolean;
+  /**
+   * Folder of frozen-trunk activations shared by runs (workers/train/feature-store.ts): the runs of a transfer
+   * model compute them once. Null or absent: each run computes its own, in memory only.
+   */
+  featureCacheDir?: string | null;
   /** Writes the augmented training images the model saw into this folder (Keras' save_to_dir). */
   saveAugmented: string | null;
   /** Test hook: throw this message at the start of the given epoch (fault-injection tests). */

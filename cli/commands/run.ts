@@ -20,6 +20,7 @@ export function register(program: Command): void {
     .option('--init-from <dir>', 'checkpoint of the base run (xception-ft, mobilenet-ft)')
     .option('--weights <path>', 'pretrained ImageNet weights (default: the cache folder, see `melanoma weights`)')
     .option('--no-cache', 'decode images from disk every epoch instead of caching them as uint8')
+    .option('--feature-cache <dir>', 'keep frozen-trunk activations in this folder for later runs of transfer models to read')
     .option('--save-augmented <dir>', 'write the augmented training images the model saw into this folder')
     .option('--json', 'print one JSON document with config, history, final metrics, confusion matrices and curves')
     .action(async (opts) => {

@@ -11,6 +11,7 @@ import type { ImageCache } from '../data/image-cache.ts';
 import type { FrozenTrunk } from '../models/trunk.ts';
 import type { BaseToApply } from './step.ts';
 import { batches, epochOrder } from '../data/loader.ts';
+import type { FeatureStore } from './feature-store.ts';
 
 export interface TensorBatch {
   x: tf.Tensor;
@@ -67,24 +68,43 @@ export function imageSource(records: ImageRecord[], o: ImageSourceOptions): Inpu
 /**
  * Runs the frozen trunk of a base over every image once (inference mode) and serves its outputs as batches, for
  * the layers above it (`rest`, see workers/models/trunk.ts). Returns null when the activations would not fit in
- * `budgetBytes`; the caller then streams images instead.
+ * `budgetBytes`; the caller then streams images instead. With a `store`, activations another run already
+ * computed under the same key are read from disk instead, and computed ones are stored for the next run.
  */
 export async function featureSource(
   { trunk, rest }: FrozenTrunk,
   images: InputSource,
-  o: { batchSize: number; seed: number; budgetBytes: number },
+  o: {
+    batchSize: number;
+    seed: number;
+    budgetBytes: number;
+    store?: { store: FeatureStore; key: string } | null;
+    log?: (message: string) => void;
+  },
 ): Promise<InputSource | null> {
   const shape = (trunk.outputs[0].shape.slice(1) as number[]);
   const perItem = shape.reduce((a, b) => a * b, 1);
   if (perItem * 4 * images.size > o.budgetBytes) return null;
-  const features = new Float32Array(perItem * images.size);
-  let offset = 0;
-  for await (const b of images.batches({ epoch: 0, training: false })) {
-    const f = tf.tidy(() => trunk.apply(b.x, { training: false }) as tf.Tensor);
-    features.set(await f.data(), offset);
-    offset += b.n * perItem;
-    tf.dispose([f, b.x, b.y]);
+  const started = performance.now();
+  const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
+  let features = o.store ? await o.store.store.read(o.store.key, perItem * images.size) : null;
+  if (features !== null) {
+    o.log?.(`frozen-trunk activations of ${images.size} images read from ${o.store!.store.dir} in ${seconds()} s`);
+  } else {
+    features = new Float32Array(perItem * images.size);
+    let offset = 0;
+    for await (const b of images.batches({ epoch: 0, training: false })) {
+      const f = tf.tidy(() => trunk.apply(b.x, { training: false }) as tf.Tensor);
+      features.set(await f.data(), offset);
+      offset += b.n * perItem;
+      tf.dispose([f, b.x, b.y]);
+    }
+    if (o.store) {
+      await o.store.store.write(o.store.key, features);
+      o.log?.(`frozen-trunk activations of ${images.size} images computed in ${seconds()} s, stored in ${o.store.store.dir}`);
+    }
   }
+  const cached = features;
   const labels = images.labels;
   return {
     size: images.size,
@@ -97,7 +117,7 @@ export async function featureSource(
         const x = new Float32Array(idx.length * perItem);
         const y = new Float32Array(idx.length);
         idx.forEach((item, k) => {
-          x.set(features.subarray(item * perItem, (item + 1) * perItem), k * perItem);
+          x.set(cached.subarray(item * perItem, (item + 1) * perItem), k * perItem);
           y[k] = labels[item];
         });
         yield { x: tf.tensor(x, [idx.length, ...shape]), y: tf.tensor2d(y, [idx.length, 1]), n: idx.length };

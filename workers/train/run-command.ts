@@ -20,6 +20,7 @@ export interface RunFlags {
   initFrom?: string;
   weights?: string;
   cache: boolean;
+  featureCache?: string;
   saveAugmented?: string;
   json?: boolean;
 }
@@ -42,6 +43,7 @@ export function specFromFlags(f: RunFlags): RunSpec {
     initFrom: f.initFrom ? resolve(f.initFrom) : null,
     weights: f.weights ? resolve(f.weights) : null,
     cacheImages: f.cache,
+    featureCacheDir: f.featureCache ? resolve(f.featureCache) : null,
     saveAugmented: f.saveAugmented ? resolve(f.saveAugmented) : null,
   };
 }
@@ -75,6 +77,8 @@ export async function runCommand(flags: RunFlags): Promise<void> {
       } else if (event.type === 'epoch') {
         bar?.stop();
         err.write(epochLine(event.record, spec.epochs, event.best) + '\n');
+      } else if (event.type === 'log') {
+        err.write(`${event.message}\n`);
       }
     },
     onBatch(_epoch, done, total) {
