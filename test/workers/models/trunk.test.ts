@@ -7,6 +7,7 @@ import { buildModel } from '../../../workers/models/index.ts';
 import { frozenTrunk } from '../../../workers/models/trunk.ts';
 import { predictAll } from '../../../workers/train/fit.ts';
 import { featureSource, type InputSource } from '../../../workers/train/inputs.ts';
+import { fixedImages } from '../../helpers/input-sources.ts';
 import { compare, randomValues } from '../kernels/backends.ts';
 
 /** A small base: a frozen conv + BN + residual add, then `top` (trainable) on the sum. */
@@ -65,18 +66,7 @@ for (const [name, size] of [['xception-ft', 71], ['mobilenet-ft', 48], ['xceptio
 
     const count = 5;
     const pixels = randomValues(count * size * size * 3, 9).map((v) => (v + 1) / 2);
-    const images: InputSource = {
-      size: count,
-      labels: Float32Array.from({ length: count }, (_, i) => i % 2),
-      base: 'all',
-      async *batches() {
-        for (let start = 0; start < count; start += 2) {
-          const n = Math.min(2, count - start);
-          const x = tf.tensor4d(pixels.subarray(start * size * size * 3, (start + n) * size * size * 3), [n, size, size, 3]);
-          yield { x, y: tf.zeros([n, 1]), n };
-        }
-      },
-    };
+    const images = fixedImages(pixels, count, size);
     const features = await featureSource(split, images, { batchSize: 2, seed: 1, budgetBytes: 2 ** 30 });
     assert.ok(features);
     assert.equal(features.base, split.rest);

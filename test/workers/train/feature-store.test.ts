@@ -13,6 +13,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../../workers/backend/index.ts';
 import { featureKey, FeatureStore } from '../../../workers/train/feature-store.ts';
 import { featureSource, type InputSource } from '../../../workers/train/inputs.ts';
+import { fixedImages } from '../../helpers/input-sources.ts';
 import { randomValues } from '../kernels/backends.ts';
 
 const SIZE = 8;
@@ -27,21 +28,7 @@ function trunkModel(seed: number, strides = 1): tfl.LayersModel {
 }
 
 /** N fixed images in batches of 2. */
-function images(): InputSource {
-  const pixels = randomValues(N * SIZE * SIZE * 3, 3);
-  return {
-    size: N,
-    labels: Float32Array.from({ length: N }, (_, i) => i % 2),
-    base: 'all',
-    async *batches() {
-      for (let start = 0; start < N; start += 2) {
-        const n = Math.min(2, N - start);
-        const x = tf.tensor4d(pixels.subarray(start * SIZE * SIZE * 3, (start + n) * SIZE * SIZE * 3), [n, SIZE, SIZE, 3]);
-        yield { x, y: tf.zeros([n, 1]), n };
-      }
-    },
-  };
-}
+const images = () => fixedImages(randomValues(N * SIZE * SIZE * 3, 3), N, SIZE);
 
 async function allFeatures(source: InputSource): Promise<Float32Array> {
   const out: number[] = [];
