@@ -8,11 +8,12 @@
  *       for the cases they do not speed up: Transpose, Sum, Add (a bias), and the copying Identity and Cast. The
  *       Relu gradient runs one fused kernel, ReluGrad (relu-grad.ts). The heavy loops are WebAssembly SIMD
  *       working in place on the backend's heap (simd/kernels.c).
- * webgpu: the stock filter gradients are correct but two orders of magnitude slower than the matMul they are;
- *       the depthwise filter gradient, the tiling max-pool gradient, sums over leading axes (bias gradients) and
- *       pointwise convolutions of few channels are WGSL shaders (wgsl/), each handing the other cases to the
- *       stock kernel or a tf-ops formulation; other pointwise convolutions run as one matMul over all pixels;
- *       a variable's Adam update is one kernel, AdamUpdate (adam.ts).
+ * webgpu: the stock filter gradients are correct but two orders of magnitude slower than the matMul they are.
+ *       The depthwise filter gradient, the tiling max-pool gradient, sums over leading axes (bias gradients),
+ *       pointwise convolutions of few channels (forward and both gradients) and ReluGrad are WGSL shaders (wgsl/),
+ *       each handing the other cases to the stock kernel or a tf-ops formulation; other pointwise convolutions
+ *       run as one matMul over all pixels; a variable's Adam update is one kernel, AdamUpdate (adam.ts). See
+ *       README.md for the table.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
