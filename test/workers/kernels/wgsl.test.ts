@@ -2,13 +2,16 @@
  * The WGSL kernels' entry points that parity.test.ts does not reach through a gradient, on webgpu against the
  * cpu backend: Sum over leading axes (bias gradients, batch-norm statistics) in one pass and in several (rows
  * beyond what one pass sums), one column and many, keepDims; the pointwise FusedConv2D of few input channels,
- * with and without bias and ReLU; and the cases each hands to the stock kernel.
+ * with and without bias and ReLU; and the cases each hands to the stock kernel. Also runWgsl's dispatch of more
+ * workgroups than one dimension allows, which the training-sized tensors at 224 px need.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { chunkRows } from '../../../workers/kernels/wgsl/column-sum.ts';
-import { assertSameAsCpu } from './backends.ts';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { runWgsl } from '../../../workers/kernels/wgsl/run.ts';
+import { assertSameAsCpu, useBackendOrSkip } from './backends.ts';
 
 const CASES: { shape: number[]; axis: number | number[]; keepDims?: boolean }[] = [
   { shape: [2, 5, 7, 3], axis: [0, 1, 2] }, // one pass
@@ -59,4 +62,22 @@ test('webgpu pointwise FusedConv2D of few input channels equals cpu, with and wi
       });
     if (!(await assertSameAsCpu(t, 'webgpu', what, shapes, conv))) return;
   }
+});
+
+test('runWgsl: a dispatch of more than 65535 workgroups (which the backend splits in 2D) runs every index once', async (t) => {
+  if (!(await useBackendOrSkip(t, 'webgpu'))) return;
+  const n = 70_001; // workgroups of 1: over the 65535 a dimension allows
+  const x = tf.zeros([n]);
+  const info = runWgsl(tf.backend() as unknown as WebGPUBackend, {
+    key: 'test_index',
+    inputs: { x },
+    outputShape: [n],
+    main: 'fn main(index : i32) { if (index < uniforms.threads) { result[index] = x[index] + f32(index); } }',
+    workgroupSize: 1,
+  });
+  const y = tf.engine().makeTensorFromTensorInfo(info);
+  const values = await y.data();
+  const wrong = values.findIndex((v, i) => v !== i);
+  assert.equal(wrong, -1, `index ${wrong}: ${values[wrong]}`);
+  tf.dispose([x, y]);
 });
