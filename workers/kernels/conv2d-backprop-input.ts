@@ -49,13 +49,19 @@ export function conv2DBackpropInputImpl(
   return tf.conv2d(full, rotated as tf.Tensor4D, 1, 'valid');
 }
 
-/** On wasm, a 1x1 filter with stride 1 and no padding: dx = dy x W^T in one SIMD matrix product, in place. */
-function pointwiseBackpropInputWasm(dy: TensorInfo, filter: TensorInfo, attrs: Conv2DBackpropInputAttrs, backend: BackendWasm): TensorInfo | null {
+/** The geometry of a pointwise convolution (1x1, stride 1, no padding) on float32 data, else null. */
+function pointwiseInfo(dy: TensorInfo, filter: TensorInfo, attrs: Conv2DBackpropInputAttrs): tf.backend_util.Conv2DInfo | null {
   const info = tf.backend_util.computeConv2DInfo(
     attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad,
     attrs.dimRoundingMode, false, 'channelsLast',
   );
-  if (!isPointwise(info) || dy.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  return isPointwise(info) && dy.dtype === 'float32' && filter.dtype === 'float32' ? info : null;
+}
+
+/** On wasm, a pointwise convolution: dx = dy x W^T in one SIMD matrix product, in place. */
+function pointwiseBackpropInputWasm(dy: TensorInfo, filter: TensorInfo, attrs: Conv2DBackpropInputAttrs, backend: BackendWasm): TensorInfo | null {
+  const info = pointwiseInfo(dy, filter, attrs);
+  if (info === null) return null;
   const dx = backend.makeOutput(attrs.inputShape, 'float32');
   const pixels = info.batchSize * info.inHeight * info.inWidth;
   simdKernels(backend).gemmNN(dy, filter, true, dx, pixels, info.outChannels, info.inChannels);
@@ -64,12 +70,8 @@ function pointwiseBackpropInputWasm(dy: TensorInfo, filter: TensorInfo, attrs: C
 
 /** On webgpu, the input gradient of a pointwise convolution over at most 8 input channels (wgsl/pointwise-conv.ts). */
 function pointwiseBackpropInputWebgpu(dy: TensorInfo, filter: TensorInfo, attrs: Conv2DBackpropInputAttrs, backend: WebGPUBackend): TensorInfo | null {
-  const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad,
-    attrs.dimRoundingMode, false, 'channelsLast',
-  );
-  const small = info.inChannels <= POINTWISE_MAX_CHANNELS && info.outChannels % 4 === 0;
-  if (!isPointwise(info) || !small || dy.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  const info = pointwiseInfo(dy, filter, attrs);
+  if (info === null || info.inChannels > POINTWISE_MAX_CHANNELS || info.outChannels % 4 !== 0) return null;
   return pointwiseConvInputGrad(backend, dy, filter, info);
 }
 

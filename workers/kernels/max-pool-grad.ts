@@ -1,7 +1,7 @@
 /**
  * MaxPoolGrad. On webgpu, windows that tile the input run one WGSL pass (wgsl/max-pool-grad.ts); other pools go
- * to the stock kernel. On wasm it replaces the stock kernel, which drops the gradient of windows whose values are all
- * <= 0 (see maxPoolGradLoop) and so trains Xception's max pools after batch norm wrongly. Windows that tile
+ * to the stock kernel. On wasm it replaces the stock kernel, which drops the gradient of windows whose values are
+ * all <= 0 (see maxPoolGradLoop) and so trains Xception's max pools after batch norm wrongly. Windows that tile
  * the input (the baseline's 2x2/2 valid pools) take a one-pass loop that writes dx without zero-filling it, in
  * SIMD (simd/kernels.c) for 2x2 windows over a multiple of 4 channels.
  */

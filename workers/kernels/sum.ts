@@ -1,7 +1,7 @@
 /**
- * Sum over leading axes for wasm and webgpu. The stock kernels moves the reduced axes innermost with a transpose first, so the bias gradient
- * of a convolution -- dy [N, H, W, C] summed over N, H and W -- costs a full transpose of dy (0.3-0.6 s for the
- * baseline's first layer at 224 px, batch 32, on wasm). On wasm a sum over leading axes is one pass over the heap
+ * Sum over leading axes for wasm and webgpu. The stock kernels move the reduced axes innermost with a transpose
+ * first, so the bias gradient of a convolution -- dy [N, H, W, C] summed over N, H and W -- costs a full transpose
+ * of dy (0.3-0.6 s for the baseline's first layer at 224 px, batch 32, on wasm). On wasm a sum over leading axes is one pass over the heap
  * instead (SIMD when the kept axes hold a multiple of 4 values); on webgpu it is wgsl/column-sum.ts. Other sums
  * go to the stock kernel.
  */

@@ -12,8 +12,31 @@ import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
+/** Layer settings that do not change what a layer computes once its weights are given (names vary per thread). */
+const IRRELEVANT = /^(name|trainable)$|Initializer$|Regularizer$|Constraint$/;
+
+/**
+ * A hex digest of what the trunk computes: each layer's class and settings (not its name, which tfjs numbers per
+ * thread, nor its initialisers, which follow the run's seed) and every weight's values. Computed once per run:
+ * it reads all the trunk's weights back.
+ */
+export async function trunkDigest(trunk: LayersModel): Promise<string> {
+  const hash = createHash('sha256');
+  for (const layer of trunk.layers) {
+    const config = Object.entries(layer.getConfig()).filter(([k]) => !IRRELEVANT.test(k));
+    hash.update(`${layer.getClassName()} ${JSON.stringify(config)}\n`);
+  }
+  for (const w of trunk.weights) {
+    const values = (await w.read().data()) as Float32Array;
+    hash.update(`${w.shape.join('x')}\n`);
+    hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  }
+  return hash.digest('hex');
+}
+
 export interface FeatureKeyParts {
-  trunk: LayersModel;
+  /** trunkDigest of the trunk. */
+  trunk: string;
   imageSize: number;
   backend: string;
   datasetFingerprint: string;
@@ -21,26 +44,10 @@ export interface FeatureKeyParts {
   ids: string[];
 }
 
-/** Layer settings that do not change what a layer computes once its weights are given (names vary per thread). */
-const IRRELEVANT = /^(name|trainable)$|Initializer$|Regularizer$|Constraint$/;
-
-/**
- * A hex digest of everything the trunk's activations of these images depend on: each layer's class and settings
- * (not its name, which tfjs numbers per thread, nor its initialisers, which follow the run's seed) and every
- * weight's values.
- */
-export async function featureKey(p: FeatureKeyParts): Promise<string> {
+/** A hex digest of everything the trunk's activations of these images depend on. */
+export function featureKey(p: FeatureKeyParts): string {
   const hash = createHash('sha256');
-  hash.update(`melanoma features v1\n${p.imageSize}\n${p.backend}\n${p.datasetFingerprint}\n`);
-  for (const layer of p.trunk.layers) {
-    const config = Object.entries(layer.getConfig()).filter(([k]) => !IRRELEVANT.test(k));
-    hash.update(`${layer.getClassName()} ${JSON.stringify(config)}\n`);
-  }
-  for (const w of p.trunk.weights) {
-    const values = (await w.read().data()) as Float32Array;
-    hash.update(`${w.shape.join('x')}\n`);
-    hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-  }
+  hash.update(`melanoma features v1\n${p.trunk}\n${p.imageSize}\n${p.backend}\n${p.datasetFingerprint}\n`);
   hash.update(p.ids.join('\n'));
   return hash.digest('hex');
 }

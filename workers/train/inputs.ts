@@ -4,7 +4,6 @@
  * of a transfer-learning model does not run the base again every epoch.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { AugmentConfig } from '../data/augment.ts';
 import type { ImageRecord } from '../data/dataset.ts';
 import type { ImageCache } from '../data/image-cache.ts';

@@ -16,7 +16,7 @@ import { frozenTrunk } from '../models/trunk.ts';
 import { MODEL_DEFAULTS, SPLITS, type RunEvent, type RunResult, type RunSpec, type SplitEvaluation } from '../protocol.ts';
 import { fit, predictAll } from './fit.ts';
 import { writeHistoryCsv } from './history-csv.ts';
-import { featureKey, FeatureStore } from './feature-store.ts';
+import { featureKey, FeatureStore, trunkDigest } from './feature-store.ts';
 import { featureSource, imageSource, type InputSource } from './inputs.ts';
 
 export interface RunHooks {
@@ -64,11 +64,12 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
   // The frozen layers of a base give every unaugmented image the same activations every epoch: compute them once.
   const cached = m.base && !augment ? frozenTrunk(m.base) : null;
   const store = cached && spec.featureCacheDir ? new FeatureStore(spec.featureCacheDir) : null;
+  const digest = store && cached ? await trunkDigest(cached.trunk) : null;
   const sourceOf = async (split: 'train' | 'val' | 'test', forTraining: boolean): Promise<InputSource> => {
     const images = imagesOf(split, forTraining);
     if (!cached) return images;
-    const key = store && await featureKey({
-      trunk: cached.trunk,
+    const key = digest && featureKey({
+      trunk: digest,
       imageSize: spec.imageSize,
       backend: `${backend.name} ${backend.detail}`,
       datasetFingerprint: data.fingerprint,
