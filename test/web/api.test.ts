@@ -11,7 +11,7 @@ import { openDatabase, type Database } from '../../db/index.ts';
 import { startServer, type RunningServer } from '../../web/server.ts';
 import { DEFAULT_AUGMENT } from '../../workers/data/augment.ts';
 import { indexDataset } from '../../workers/data/dataset.ts';
-import { batches } from '../../workers/data/loader.ts';
+import { augmentedPixels, batches } from '../../workers/data/loader.ts';
 import { METRIC_NAMES } from '../../workers/protocol.ts';
 import { realDataOrSkip, realSubset } from '../helpers/real-data.ts';
 import { buildExperiment, oneClassStudy, smallStudy, XSS_NAME, type BuiltExperiment } from './fixtures.ts';
@@ -309,8 +309,7 @@ describe('dataset API (tiny real subset)', () => {
     for await (const batch of batches(train, { imageSize: size, batchSize: 4, shuffle: true, seed: 7, epoch: 2, augment: DEFAULT_AUGMENT, cache: null })) {
       const k = batch.ids.indexOf(train[fileId].id);
       if (k < 0) continue;
-      const pixels = batch.x.subarray(k * size * size * 3, (k + 1) * size * size * 3);
-      assert.deepEqual([...shown], Array.from(pixels, (v) => Math.round(v * 255)));
+      assert.deepEqual([...shown], [...augmentedPixels(batch).subarray(k * size * size * 3, (k + 1) * size * size * 3)]);
       return;
     }
     assert.fail('the image was not in any batch');

@@ -73,7 +73,7 @@ export async function benchCommand(f: BenchFlags): Promise<void> {
     `train step     median ${n(ours.trainStepMs.median)} ms (min ${n(ours.trainStepMs.min)}, max ${n(ours.trainStepMs.max)})`,
     `train          ${n(ours.trainImagesPerSec)} images/s`,
     `predict        ${n(ours.predictImagesPerSec)} images/s`,
-    `data pipeline  ${ours.dataImagesPerSec === null ? 'skipped (no dataset; pass --data)' : `${n(ours.dataImagesPerSec)} images/s (decode + augmentation)`}`,
+    `data pipeline  ${ours.dataImagesPerSec === null ? 'decoding skipped (no dataset; pass --data); ' : `${n(ours.dataImagesPerSec)} images/s decoding (first epoch), `}${n(ours.cachedDataImagesPerSec)} images/s from the image cache (later epochs); augmented, as input tensors`,
     `top kernels    ${ours.topKernels.map((k) => `${k.name} ${n(k.ms)} ms`).join(', ')} (${ours.kernelCalls} kernel calls a step)`,
   ];
   if (ref && ratio !== null) {

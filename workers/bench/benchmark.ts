@@ -1,13 +1,18 @@
 /**
  * `melanoma bench`: speed of one backend on one model — median train step (forward, backward, Adam update),
- * train and predict images/s — and of the data pipeline (decode + augmentation) that feeds it. Each timed step is
- * forced to finish by reading one number back, never the whole output.
+ * train and predict images/s — and of the data pipeline that feeds it: loader, augmentation and the input tensor
+ * on this backend (workers/train/image-tensor.ts), once decoding every image from disk (a run's first epoch) and
+ * once from the in-memory image cache (every later epoch). Each timed step is forced to finish by reading one
+ * number back, never the whole output.
  */
+import { randomFillSync } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertDeviceHealthy, initBackend } from '../backend/index.ts';
 import { buildModel } from '../models/index.ts';
 import type { BackendName, ModelName } from '../protocol.ts';
 import { forward, kerasAdam, makeTrainStep } from '../train/step.ts';
+import type { ImageRecord } from '../data/dataset.ts';
+import type { ImageCache as ImageCacheType } from '../data/image-cache.ts';
 
 export interface BenchOptions {
   backend: BackendName;
@@ -31,8 +36,13 @@ export interface BenchReport {
   trainStepMs: { median: number; min: number; max: number };
   trainImagesPerSec: number;
   predictImagesPerSec: number;
-  /** Decode + augmentation of real training images, streamed as a run does (no cache). */
+  /** Decode + augmentation + input tensor of real training images, streamed as a run's first epoch (no cache). */
   dataImagesPerSec: number | null;
+  /**
+   * Augmentation + input tensor of images already in the image cache, as every later epoch: the real images
+   * when there is a dataset, else random ones (the same work).
+   */
+  cachedDataImagesPerSec: number;
   /** Kernels that took the most time in one profiled train step. */
   topKernels: { name: string; ms: number }[];
   /** Kernel calls in that step (each one or more GPU dispatches on webgpu). */
@@ -99,22 +109,40 @@ export async function benchmark(o: BenchOptions): Promise<BenchReport> {
     trainStepMs: { median: median(train), min: Math.min(...train), max: Math.max(...train) },
     trainImagesPerSec: (o.batchSize * 1000) / median(train),
     predictImagesPerSec: (o.batchSize * 1000) / median(inference),
-    dataImagesPerSec: o.dataDir ? await dataPipelineSpeed(o.dataDir, o.imageSize, o.batchSize, Math.max(4, o.steps)) : null,
+    ...(await dataPipelineSpeeds(o.dataDir, o.imageSize, o.batchSize, Math.max(4, o.steps))),
     topKernels,
     kernelCalls: profile.kernels.filter((k) => k.name !== 'unnamed scope').length,
   };
 }
 
-async function dataPipelineSpeed(dataDir: string, imageSize: number, batchSize: number, nBatches: number): Promise<number> {
-  // Loaded here, not at the top: the GPU bundle (bench/gpu.ts) runs without sharp and never measures the pipeline.
-  const [{ DEFAULT_AUGMENT }, { indexDataset }, { batches }] = await Promise.all([
+/** Images per second through the loader into input tensors, augmented as the augmented model trains. */
+async function dataPipelineSpeeds(dataDir: string | null, imageSize: number, batchSize: number, nBatches: number) {
+  // Loaded here, not at the top: they load sharp only when decoding, which the GPU bundle (bench/gpu.ts) never does.
+  const [{ DEFAULT_AUGMENT }, { indexDataset }, { batches }, { ImageCache }, { imageTensor }] = await Promise.all([
     import('../data/augment.ts'),
     import('../data/dataset.ts'),
     import('../data/loader.ts'),
+    import('../data/image-cache.ts'),
+    import('../train/image-tensor.ts'),
   ]);
-  const records = (await indexDataset(dataDir)).splits.train.slice(0, nBatches * batchSize);
-  const t0 = performance.now();
-  let n = 0;
-  for await (const b of batches(records, { imageSize, batchSize, shuffle: true, seed: 1, epoch: 1, augment: DEFAULT_AUGMENT, cache: null })) n += b.size;
-  return (n * 1000) / (performance.now() - t0);
+  const count = nBatches * batchSize;
+  const speed = async (records: ImageRecord[], cache: ImageCacheType | null) => {
+    const t0 = performance.now();
+    for await (const b of batches(records, { imageSize, batchSize, shuffle: true, seed: 1, epoch: 1, augment: DEFAULT_AUGMENT, cache })) {
+      const x = imageTensor(b);
+      await settle(x);
+      x.dispose();
+    }
+    return (records.length * 1000) / (performance.now() - t0);
+  };
+  const cache = new ImageCache(imageSize, count * imageSize * imageSize * 3);
+  if (dataDir === null) {
+    const records: ImageRecord[] = Array.from({ length: count }, (_, i) => ({ id: `random/${i}`, path: '', label: (i % 2) as 0 | 1, split: 'train' }));
+    for (const r of records) cache.set(r.id, randomFillSync(new Uint8Array(cache.bytesPerImage)));
+    return { dataImagesPerSec: null, cachedDataImagesPerSec: await speed(records, cache) };
+  }
+  const records = (await indexDataset(dataDir)).splits.train.slice(0, count);
+  const dataImagesPerSec = await speed(records, null);
+  for (const r of records) await cache.load(r.id, r.path);
+  return { dataImagesPerSec, cachedDataImagesPerSec: await speed(records, cache) };
 }

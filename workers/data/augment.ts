@@ -113,14 +113,48 @@ export function augmentImage(src: Uint8Array, size: number, cfg: AugmentConfig, 
   return applyAugment(src, size, sampleParams(size, cfg, rng));
 }
 
-const EPS = 1e-6;
+/** How far outside the source (in pixels) a sample may fall and still read the edge: rounding, not content. */
+export const EDGE_EPS = 1e-6;
 
 /**
- * Applies fixed parameters. The forward transform, as Keras composes it: rotate the content about the centre,
- * shift it, scale it by 1/zoom, then flip the result, then brightness. It is computed backwards: for output pixel
- * (c, r), undo the flips, u = c' - m, v = r' - m (m = centre), and sample the source at
- *   (sx, sy) = Rback * (zoomX * u - shiftX, zoomY * v - shiftY) + m,   Rback = [[cos, -sin], [sin, cos]]
- * which is affine in (c, r): the inner loop only adds.
+ * Where output pixel (c, r) samples the source: (sx, sy) = (ax*c + bx*r + cx, ay*c + by*r + cy). The forward
+ * transform, as Keras composes it: rotate the content about the centre, shift it, scale it by 1/zoom, then flip
+ * the result. It is computed backwards: undo the flips, u = c' - m, v = r' - m (m = centre), and sample at
+ *   (sx, sy) = Rback * (zoomX * u - shiftX, zoomY * v - shiftY) + m,   Rback = [[cos, -sin], [sin, cos]].
+ */
+export interface SourceMap {
+  ax: number;
+  bx: number;
+  cx: number;
+  ay: number;
+  by: number;
+  cy: number;
+}
+
+export function sourceMap(size: number, p: AugmentParams): SourceMap {
+  const m = (size - 1) / 2;
+  const t = (p.rotation * Math.PI) / 180;
+  const cos = Math.cos(t);
+  const sin = Math.sin(t);
+  // Undoing a flip: c' = size-1-c.
+  const fh = p.flipH ? -1 : 1;
+  const fv = p.flipV ? -1 : 1;
+  const u0 = p.zoomX * ((p.flipH ? size - 1 : 0) - m) - p.shiftX; // zoomX*u - shiftX at c = 0
+  const v0 = p.zoomY * ((p.flipV ? size - 1 : 0) - m) - p.shiftY;
+  return {
+    ax: cos * p.zoomX * fh,
+    bx: -sin * p.zoomY * fv,
+    cx: cos * u0 - sin * v0 + m,
+    ay: sin * p.zoomX * fh,
+    by: cos * p.zoomY * fv,
+    cy: sin * u0 + cos * v0 + m,
+  };
+}
+
+/**
+ * Applies fixed parameters: every output pixel samples the source where sourceMap puts it, bilinearly, then the
+ * brightness factor, rounded and clipped to 0..255. The inner loop only adds. (wgsl/augment-images.ts is the same
+ * computation on the GPU.)
  */
 export function applyAugment(src: Uint8Array, size: number, p: AugmentParams): Uint8Array {
   const n = size * size * 3;
@@ -136,22 +170,7 @@ export function applyAugment(src: Uint8Array, size: number, p: AugmentParams): U
     return out;
   }
 
-  const m = (size - 1) / 2;
-  const t = (p.rotation * Math.PI) / 180;
-  const cos = Math.cos(t);
-  const sin = Math.sin(t);
-  // Undoing a flip: c' = size-1-c.
-  const fh = p.flipH ? -1 : 1;
-  const fv = p.flipV ? -1 : 1;
-  const u0 = p.zoomX * ((p.flipH ? size - 1 : 0) - m) - p.shiftX; // zoomX*u - shiftX at c = 0
-  const v0 = p.zoomY * ((p.flipV ? size - 1 : 0) - m) - p.shiftY;
-  const ax = cos * p.zoomX * fh; // d sx / dc
-  const bx = -sin * p.zoomY * fv; // d sx / dr
-  const cx0 = cos * u0 - sin * v0 + m;
-  const ay = sin * p.zoomX * fh;
-  const by = cos * p.zoomY * fv;
-  const cy0 = sin * u0 + cos * v0 + m;
-
+  const { ax, bx, cx: cx0, ay, by, cy: cy0 } = sourceMap(size, p);
   const last = size - 1;
   const row = size * 3;
   const dx = last > 0 ? 3 : 0; // step to the right / lower neighbour (none in a 1-pixel image)
@@ -162,7 +181,7 @@ export function applyAugment(src: Uint8Array, size: number, p: AugmentParams): U
     let sx = bx * r + cx0;
     let sy = by * r + cy0;
     for (let c = 0; c < size; c++, sx += ax, sy += ay, o += 3) {
-      if (sx < -EPS || sy < -EPS || sx > last + EPS || sy > last + EPS) continue; // stays black
+      if (sx < -EDGE_EPS || sy < -EDGE_EPS || sx > last + EDGE_EPS || sy > last + EDGE_EPS) continue; // stays black
       // Clamped so that a coordinate a rounding error outside the edge samples the edge pixel.
       let x0 = sx <= 0 ? 0 : sx | 0;
       let y0 = sy <= 0 ? 0 : sy | 0;

@@ -13,10 +13,10 @@
  * - failOn 'error': a truncated or corrupt file is rejected, mere libjpeg warnings (e.g. extraneous bytes) are
  *   tolerated, which is where PIL draws the line too. Both give a UserError naming the file.
  */
-import sharp from 'sharp';
 import { UserError } from '../../common/errors.ts';
 
 export async function decodeImage(path: string, size: number): Promise<Uint8Array> {
+  const { default: sharp } = await import('sharp'); // loaded on first use: the GPU bundle has no sharp and never decodes
   let data: Buffer;
   let channels: number;
   try {

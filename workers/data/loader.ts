@@ -1,21 +1,24 @@
 /**
- * Batches of images for one epoch: order shuffled from (seed, epoch), images decoded (or taken from the cache),
- * augmented when asked, scaled to [0, 1] (Keras' rescale=1/255) as float32 NHWC. Batches are built ahead of the
- * consumer, at most `prefetch` at a time, so memory stays bounded; each batch decodes a few images at a time and
- * leaves the parallelism to sharp's own thread pool.
+ * Batches of images for one epoch: order shuffled from (seed, epoch), images decoded (or taken from the cache)
+ * into one uint8 NHWC buffer, with each image's augmentation parameters drawn when asked. Applying them and the
+ * scaling to [0, 1] is left to whoever turns the batch into a tensor (workers/train/image-tensor.ts): on webgpu
+ * both run on the GPU, which a CPU thread could not keep fed. `augmentedPixels` applies them on the CPU.
+ * Batches are built ahead of the consumer, at most `prefetch` at a time, so memory stays bounded; each batch
+ * decodes a few images at a time and leaves the parallelism to sharp's own thread pool.
  */
 import { mkdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import seedrandom from 'seedrandom';
-import sharp from 'sharp';
-import { applyAugment, sampleParams, type AugmentConfig } from './augment.ts';
+import { applyAugment, sampleParams, type AugmentConfig, type AugmentParams } from './augment.ts';
 import { CLASSES, type ImageRecord } from './dataset.ts';
 import { decodeImage } from './decode.ts';
 import type { ImageCache } from './image-cache.ts';
 
 export interface Batch {
-  /** NHWC, scaled to [0, 1]. */
-  x: Float32Array;
+  /** NHWC bytes as decoded, before augmentation. */
+  pixels: Uint8Array;
+  /** Each image's augmentation, still to apply; null when the batch is not augmented. */
+  augment: AugmentParams[] | null;
   y: Float32Array;
   ids: string[];
   size: number;
@@ -32,7 +35,7 @@ export interface LoaderOptions {
   augment: AugmentConfig | null;
   cache: ImageCache | null;
   /**
-   * Writes every augmented image the model saw into this folder as PNG, named like Keras' save_to_dir
+   * Writes every augmented image the model sees (as augmentedPixels makes it) into this folder as PNG, named like Keras' save_to_dir
    * ('{prefix}_{index}_{hash}.png') with prefix 'e<epoch>', index the record's position in `records` (Keras' j),
    * and the source's class and file name in place of Keras' random hash: e.g. 'e3_417_malignant-123.png'.
    */
@@ -43,8 +46,6 @@ export interface LoaderOptions {
 
 /** Images decoded at once per batch being built. */
 const DECODE_CONCURRENCY = 4;
-
-const TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
 
 /** The record order of one epoch: a Fisher-Yates shuffle seeded by (seed, epoch). */
 export function epochOrder(n: number, seed: number, epoch: number): number[] {
@@ -78,27 +79,25 @@ export async function* batches(records: ImageRecord[], opts: LoaderOptions): Asy
   const build = async (b: number): Promise<Batch> => {
     const positions = order.slice(b * batchSize, (b + 1) * batchSize);
     const pixelsPerImage = imageSize * imageSize * 3;
-    const x = new Float32Array(positions.length * pixelsPerImage);
+    const pixels = new Uint8Array(positions.length * pixelsPerImage);
     const y = new Float32Array(positions.length);
     const ids = positions.map((i) => records[i].id);
+    const augment = opts.augment
+      ? positions.map((_, k) => sampleParams(imageSize, opts.augment!, augmentRng(opts.seed, opts.epoch, b * batchSize + k)))
+      : null;
     let next = 0;
     const worker = async () => {
       for (let k = next++; k < positions.length; k = next++) {
         const index = positions[k];
         const record = records[index];
-        let pixels = opts.cache ? await opts.cache.load(record.id, record.path) : await decodeImage(record.path, imageSize);
-        if (opts.augment) {
-          const position = b * batchSize + k;
-          pixels = applyAugment(pixels, imageSize, sampleParams(imageSize, opts.augment, augmentRng(opts.seed, opts.epoch, position)));
-          if (saveDir) await saveImage(saveDir, opts.epoch, index, record, pixels, imageSize);
-        }
-        const base = k * pixelsPerImage;
-        for (let i = 0; i < pixelsPerImage; i++) x[base + i] = TO_UNIT[pixels[i]];
+        const image = opts.cache ? await opts.cache.load(record.id, record.path) : await decodeImage(record.path, imageSize);
+        pixels.set(image, k * pixelsPerImage);
         y[k] = record.label;
+        if (saveDir) await saveImage(saveDir, opts.epoch, index, record, applyAugment(image, imageSize, augment![k]), imageSize);
       }
     };
     await Promise.all(Array.from({ length: Math.min(DECODE_CONCURRENCY, positions.length) }, worker));
-    return { x, y, ids, size: positions.length, imageSize };
+    return { pixels, augment, y, ids, size: positions.length, imageSize };
   };
 
   const pending: Promise<Batch>[] = [];
@@ -123,7 +122,17 @@ export async function* batches(records: ImageRecord[], opts: LoaderOptions): Asy
   }
 }
 
+/** The batch's bytes with its augmentation applied (on the CPU); the bytes themselves when it has none. */
+export function augmentedPixels(batch: Batch): Uint8Array {
+  if (batch.augment === null) return batch.pixels;
+  const n = batch.imageSize * batch.imageSize * 3;
+  const out = new Uint8Array(batch.pixels.length);
+  batch.augment.forEach((p, k) => out.set(applyAugment(batch.pixels.subarray(k * n, (k + 1) * n), batch.imageSize, p), k * n));
+  return out;
+}
+
 async function saveImage(dir: string, epoch: number, index: number, record: ImageRecord, pixels: Uint8Array, size: number): Promise<void> {
+  const { default: sharp } = await import('sharp'); // as in decode.ts
   const stem = basename(record.path, extname(record.path));
   const name = `e${epoch}_${index}_${CLASSES[record.label]}-${stem}.png`;
   await sharp(pixels, { raw: { width: size, height: size, channels: 3 } }).png().toFile(join(dir, name));

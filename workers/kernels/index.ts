@@ -12,7 +12,8 @@
  *       The depthwise filter gradient, the tiling max-pool gradient, sums over leading axes (bias gradients),
  *       pointwise convolutions of few channels (forward and both gradients) and ReluGrad are WGSL shaders (wgsl/),
  *       each handing the other cases to the stock kernel or a tf-ops formulation; other pointwise convolutions
- *       run as one matMul over all pixels; a variable's Adam update is one kernel, AdamUpdate (adam.ts). See
+ *       run as one matMul over all pixels; a variable's Adam update is one kernel, AdamUpdate (adam.ts); a batch
+ *       of images goes from bytes to augmented float input in one kernel, ImageBatch (image-batch.ts). See
  *       README.md for the table.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -24,6 +25,7 @@ import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.ts';
 import { maxPoolWasmConfig } from './max-pool.ts';
 import { maxPoolGradWasmConfig, maxPoolGradWebgpuConfig } from './max-pool-grad.ts';
 import { ADAM_UPDATE, adamUpdateWebgpuConfig } from './adam.ts';
+import { IMAGE_BATCH, imageBatchWebgpuConfig } from './image-batch.ts';
 import { addWasmConfig } from './add.ts';
 import { conv2DWasmConfig, conv2DWebgpuConfig, fusedConv2DWasmConfig, fusedConv2DWebgpuConfig } from './conv2d.ts';
 import { depthwiseConvWasmConfig } from './depthwise-conv.ts';
@@ -53,7 +55,7 @@ export const TRAINING_KERNELS: Record<'wasm' | 'webgpu', readonly string[]> = {
     tf.MaxPool,
     RELU_GRAD,
   ],
-  webgpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.MaxPoolGrad, tf.Sum, tf.Conv2D, tf.FusedConv2D, tf.DepthwiseConv2dNativeBackpropInput, tf.Conv2DBackpropInput, RELU_GRAD, ADAM_UPDATE],
+  webgpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.MaxPoolGrad, tf.Sum, tf.Conv2D, tf.FusedConv2D, tf.DepthwiseConv2dNativeBackpropInput, tf.Conv2DBackpropInput, RELU_GRAD, ADAM_UPDATE, IMAGE_BATCH],
 };
 
 /** Builds a kernel for `backend`; `stock` is the kernel it replaces (the wasm ones fall back to it). */
@@ -90,6 +92,10 @@ const FACTORIES: Record<string, Factory> = {
   [ADAM_UPDATE]: (backend) => {
     if (backend !== 'webgpu') throw new Error(`no ${ADAM_UPDATE} kernel for ${backend}`);
     return adamUpdateWebgpuConfig;
+  },
+  [IMAGE_BATCH]: (backend) => {
+    if (backend !== 'webgpu') throw new Error(`no ${IMAGE_BATCH} kernel for ${backend}`);
+    return imageBatchWebgpuConfig;
   },
   [RELU_GRAD]: (backend) => {
     if (backend === 'cpu') throw new Error(`no ${RELU_GRAD} kernel for ${backend}`);

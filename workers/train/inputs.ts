@@ -11,6 +11,7 @@ import type { FrozenTrunk } from '../models/trunk.ts';
 import type { BaseToApply } from './step.ts';
 import { batches, epochOrder } from '../data/loader.ts';
 import type { FeatureStore } from './feature-store.ts';
+import { imageTensor } from './image-tensor.ts';
 
 export interface TensorBatch {
   x: tf.Tensor;
@@ -58,7 +59,7 @@ export function imageSource(records: ImageRecord[], o: ImageSourceOptions): Inpu
         saveAugmentedDir: training ? o.saveAugmentedDir : null,
       });
       for await (const b of stream) {
-        yield { x: tf.tensor4d(b.x, [b.size, size, size, 3]), y: tf.tensor2d(b.y, [b.size, 1]), n: b.size };
+        yield { x: imageTensor(b), y: tf.tensor2d(b.y, [b.size, 1]), n: b.size };
       }
     },
   };

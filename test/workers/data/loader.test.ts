@@ -3,11 +3,11 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { UserError } from '../../../common/errors.ts';
-import { DEFAULT_AUGMENT } from '../../../workers/data/augment.ts';
+import { applyAugment, DEFAULT_AUGMENT } from '../../../workers/data/augment.ts';
 import { indexDataset, type ImageRecord } from '../../../workers/data/dataset.ts';
 import { decodeImage } from '../../../workers/data/decode.ts';
 import { ImageCache } from '../../../workers/data/image-cache.ts';
-import { batches, epochOrder, type Batch, type LoaderOptions } from '../../../workers/data/loader.ts';
+import { augmentedPixels, batches, epochOrder, type Batch, type LoaderOptions } from '../../../workers/data/loader.ts';
 import { makeDataset, names, tempDir } from './fixtures.ts';
 
 const SIZE = 16;
@@ -37,29 +37,29 @@ async function collect(recs: ImageRecord[], o: LoaderOptions): Promise<Batch[]> 
   return out;
 }
 
-test('an epoch: every record once, batches of batchSize and a smaller last one, labels and values in [0, 1]', async () => {
+test('an epoch: every record once, batches of batchSize and a smaller last one, labels, the decoded bytes', async () => {
   assert.equal(records.length, 11);
   const got = await collect(records, options());
   assert.deepEqual(got.map((b) => b.size), [4, 4, 3]);
   const ids = got.flatMap((b) => b.ids);
   assert.deepEqual([...ids].sort(), records.map((r) => r.id).sort());
   for (const b of got) {
-    assert.equal(b.x.length, b.size * SIZE * SIZE * 3);
+    assert.equal(b.pixels.length, b.size * SIZE * SIZE * 3);
     assert.equal(b.imageSize, SIZE);
-    assert.ok(b.x.every((v) => v >= 0 && v <= 1));
+    assert.equal(b.augment, null);
+    assert.equal(augmentedPixels(b), b.pixels);
     b.ids.forEach((id, k) => assert.equal(b.y[k], records.find((r) => r.id === id)!.label));
   }
-  // Without augmentation the values are the decoded bytes / 255.
-  const first = got[0];
-  const px = await decodeImage(records.find((r) => r.id === first.ids[0])!.path, SIZE);
-  assert.ok(px.every((v, i) => Math.abs(first.x[i] - v / 255) < 1e-7));
+  const last = got[2];
+  const px = await decodeImage(records.find((r) => r.id === last.ids[2])!.path, SIZE);
+  assert.deepEqual(last.pixels.subarray(2 * px.length), px);
 });
 
 test('same seed and epoch -> same batches; another epoch or seed -> another order; no shuffle keeps the order', async () => {
   const a = await collect(records, options());
   const b = await collect(records, options({ prefetch: 1 }));
   assert.deepEqual(a.map((x) => x.ids), b.map((x) => x.ids));
-  assert.deepEqual(a.map((x) => x.x), b.map((x) => x.x));
+  assert.deepEqual(a.map((x) => x.pixels), b.map((x) => x.pixels));
   const other = await collect(records, options({ epoch: 2 }));
   assert.notDeepEqual(other.flatMap((x) => x.ids), a.flatMap((x) => x.ids));
   assert.notDeepEqual(epochOrder(11, 4, 1), epochOrder(11, 3, 1));
@@ -72,12 +72,17 @@ test('augmentation is fixed by (seed, epoch) and changes with the epoch', async 
   const aug = options({ augment: DEFAULT_AUGMENT, shuffle: false });
   const a = await collect(records, aug);
   const b = await collect(records, { ...aug, prefetch: 3 });
-  assert.deepEqual(a.map((x) => x.x), b.map((x) => x.x));
+  assert.deepEqual(a.map((x) => x.augment), b.map((x) => x.augment));
+  assert.deepEqual(a.map(augmentedPixels), b.map(augmentedPixels));
   const c = await collect(records, { ...aug, epoch: 2 });
-  assert.notDeepEqual(a[0].x, c[0].x);
+  assert.notDeepEqual(augmentedPixels(a[0]), augmentedPixels(c[0]));
+  // The bytes stay as decoded; the augmentation is one parameter set per image, applied by augmentedPixels.
   const clean = await collect(records, options({ shuffle: false }));
-  assert.notDeepEqual(a[0].x, clean[0].x);
-  assert.ok(a.every((x) => x.x.every((v) => v >= 0 && v <= 1)));
+  assert.deepEqual(a.map((x) => x.pixels), clean.map((x) => x.pixels));
+  assert.deepEqual(a.map((x) => x.augment!.length), [4, 4, 3]);
+  assert.notDeepEqual(augmentedPixels(a[0]), clean[0].pixels);
+  const n = SIZE * SIZE * 3;
+  assert.deepEqual(augmentedPixels(a[1]).subarray(n, 2 * n), applyAugment(a[1].pixels.subarray(n, 2 * n), SIZE, a[1].augment![1]));
 });
 
 test('saveAugmentedDir receives every augmented image, named e<epoch>_<index>_<class>-<file>.png', async () => {
@@ -101,7 +106,7 @@ test('the cache serves later epochs and stays within its budget', async () => {
   assert.equal(cache.misses, 11);
   const again = await collect(records, options({ cache }));
   assert.equal(cache.hits, 5);
-  assert.deepEqual(again.map((b) => b.x), first.map((b) => b.x));
+  assert.deepEqual(again.map((b) => b.pixels), first.map((b) => b.pixels));
   await assert.rejects(collect(records, options({ cache: new ImageCache(32, 1e6) })), /32 px/);
   assert.throws(() => cache.set('x', new Uint8Array(3)), /holds 16x16x3/);
 });
