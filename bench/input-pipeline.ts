@@ -8,12 +8,13 @@
  * Real training images with --data, else random bytes (the same work). Prints, for plain and augmented
  * batches, images/s counting only the calling thread's time (the loader's work and the tensor's: the CPU work
  * that has to keep up with the GPU) and until the device has finished (on lavapipe the device is this CPU too,
- * so that number says nothing of a GPU).
+ * so that number says nothing of a GPU). Then the upload alone: one batch's bytes through tfjs' tf.tensor and
+ * through inputTensor (workers/backend/index.ts), median calling-thread ms of 8.
  */
 import { randomFillSync } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../workers/backend/index.ts';
+import { initBackend, inputTensor } from '../workers/backend/index.ts';
 import { DEFAULT_AUGMENT } from '../workers/data/augment.ts';
 import { indexDataset, type ImageRecord } from '../workers/data/dataset.ts';
 import { ImageCache } from '../workers/data/image-cache.ts';
@@ -72,4 +73,20 @@ for (const augment of [null, DEFAULT_AUGMENT]) {
     }
   }
 }
-console.log(JSON.stringify({ backend: opts.backend, size, batch: Number(opts.batch), images: count, data: opts.data ?? 'random', results }, null, 1));
+// One batch's bytes (as int32 words) up to the device: tfjs' own upload against inputTensor; calling thread's ms.
+const words = new Int32Array((Number(opts.batch) * size * size * 3) / 4);
+const uploadMs: Record<string, number[]> = { 'tf.tensor': [], inputTensor: [] };
+for (let r = 0; r < 8; r++) {
+  for (const [way, make] of [['tf.tensor', () => tf.tensor1d(words, 'int32')], ['inputTensor', () => inputTensor(words, [words.length])]] as const) {
+    words.fill(r);
+    const t0 = performance.now();
+    const x = make();
+    const one = tf.slice(x, [0], [1]); // forces the upload
+    uploadMs[way].push(performance.now() - t0);
+    await one.data();
+    tf.dispose([x, one]);
+  }
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const upload = { bytes: words.byteLength, tfTensorMs: median(uploadMs['tf.tensor']), inputTensorMs: median(uploadMs.inputTensor) };
+console.log(JSON.stringify({ backend: opts.backend, size, batch: Number(opts.batch), images: count, data: opts.data ?? 'random', results, upload }, null, 1));

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../../common/errors.ts';
 import type { BackendName } from '../protocol.ts';
 import { initWasm } from './wasm.ts';
-import { describeAdapter, deviceError, initWebgpu, isSoftwareAdapter, openAdapter } from './webgpu.ts';
+import { describeAdapter, deviceError, initWebgpu, isSoftwareAdapter, openAdapter, uploadToDevice } from './webgpu.ts';
 
 export type ActiveBackend = 'webgpu' | 'wasm' | 'tensorflow' | 'cpu';
 
@@ -52,6 +52,15 @@ export function assertDeviceHealthy(): void {
     `the WebGPU device reported an error, so the results computed since are not valid: ${error.split('\n')[0]}` +
       (/binding size/i.test(error) ? ' (a tensor exceeds the adapter\'s buffer limit: lower --batch-size or --image-size)' : ''),
   );
+}
+
+/**
+ * A tensor of `values` (a batch of input) on the active backend. On webgpu it bypasses tfjs' upload, which costs
+ * a new staging buffer per tensor (see webgpu.ts uploadToDevice).
+ */
+export function inputTensor(values: Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer>, shape: number[]): tf.Tensor {
+  if (tf.getBackend() === 'webgpu') return uploadToDevice(values, shape);
+  return tf.tensor(values, shape, values instanceof Int32Array ? 'int32' : 'float32');
 }
 
 async function start(requested: BackendName, gpu: number | null): Promise<BackendInfo> {

@@ -4,7 +4,6 @@
  * {shape}. Registered for webgpu (wgsl/image-batch.ts), where expanding and augmenting on the CPU could not keep
  * up with the GPU; workers/train/image-tensor.ts uses it wherever it is registered.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { TO_UNIT } from '../data/pixels.ts';
@@ -28,28 +27,3 @@ export const imageBatchWebgpuConfig: KernelConfig = {
     return imageBatch(webgpu, inputs.bytes as TensorInfo, unit, (inputs.maps as TensorInfo | undefined) ?? null, attrs.shape);
   }) as unknown as KernelFunc,
 };
-
-// One upload buffer per device and byte size (a run has a few batch sizes: the full one and each split's last).
-const uploadBuffers = new WeakMap<WebGPUBackend, Map<number, GPUBuffer>>();
-
-/**
- * `values` as a 1-D tensor on the current webgpu device, for the inputs of ImageBatch. tfjs' own upload (a
- * tensor made from a typed array) creates a new mapped staging buffer for every tensor: 20 ms for one batch's
- * 4.8 MB of bytes on Dawn here, where queue.writeBuffer into a kept buffer takes 0.4 ms. tfjs copies that buffer
- * into a tensor of its own and submits the copy at once, so the next write to it cannot overtake the copy.
- */
-export function uploadToDevice(values: Int32Array<ArrayBuffer> | Float32Array<ArrayBuffer>): tf.Tensor1D {
-  const backend = tf.backend() as WebGPUBackend;
-  let buffers = uploadBuffers.get(backend);
-  if (buffers === undefined) {
-    buffers = new Map();
-    uploadBuffers.set(backend, buffers);
-  }
-  let buffer = buffers.get(values.byteLength);
-  if (buffer === undefined) {
-    buffer = backend.device.createBuffer({ size: values.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-    buffers.set(values.byteLength, buffer);
-  }
-  backend.device.queue.writeBuffer(buffer, 0, values);
-  return tf.tensor({ buffer }, [values.length], values instanceof Int32Array ? 'int32' : 'float32');
-}

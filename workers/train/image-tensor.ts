@@ -8,17 +8,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import { sourceMap } from '../data/augment.ts';
 import { augmentedPixels, type Batch } from '../data/loader.ts';
 import { toUnit } from '../data/pixels.ts';
-import { IMAGE_BATCH, uploadToDevice } from '../kernels/image-batch.ts';
+import { inputTensor } from '../backend/index.ts';
+import { IMAGE_BATCH } from '../kernels/image-batch.ts';
 
 export function imageTensor(batch: Batch): tf.Tensor4D {
   const shape: [number, number, number, number] = [batch.size, batch.imageSize, batch.imageSize, 3];
   if (tf.getKernel(IMAGE_BATCH, tf.getBackend()) === undefined) {
     const x = new Float32Array(batch.pixels.length);
     toUnit(augmentedPixels(batch), x);
-    return tf.tensor4d(x, shape);
+    return inputTensor(x, shape) as tf.Tensor4D;
   }
-  const bytes = uploadToDevice(packedWords(batch.pixels));
-  const maps = batch.augment === null ? null : uploadToDevice(sourceMaps(batch));
+  const words = packedWords(batch.pixels);
+  const bytes = inputTensor(words, [words.length]);
+  const maps = batch.augment === null ? null : inputTensor(sourceMaps(batch), [batch.size, 8]);
   const x = tf.engine().runKernel(IMAGE_BATCH, maps === null ? { bytes } : { bytes, maps }, { shape }) as tf.Tensor4D;
   tf.dispose([bytes, maps ?? []]);
   return x;

@@ -4,6 +4,7 @@
  * of a transfer-learning model does not run the base again every epoch.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { inputTensor } from '../backend/index.ts';
 import type { AugmentConfig } from '../data/augment.ts';
 import type { ImageRecord } from '../data/dataset.ts';
 import type { ImageCache } from '../data/image-cache.ts';
@@ -120,7 +121,7 @@ export async function featureSource(
           x.set(cached.subarray(item * perItem, (item + 1) * perItem), k * perItem);
           y[k] = labels[item];
         });
-        yield { x: tf.tensor(x, [idx.length, ...shape]), y: tf.tensor2d(y, [idx.length, 1]), n: idx.length };
+        yield { x: inputTensor(x, [idx.length, ...shape]), y: tf.tensor2d(y, [idx.length, 1]), n: idx.length };
       }
     },
   };
