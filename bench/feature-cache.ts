@@ -54,6 +54,7 @@ function randomImages(): InputSource {
         yield {
           x: tf.tensor4d(pixels.subarray(start * perImage, (start + n) * perImage), [n, size, size, 3]),
           y: tf.tensor2d(labels.subarray(start, start + n), [n, 1]),
+          labels: labels.subarray(start, start + n),
           n,
         };
       }

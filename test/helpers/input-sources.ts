@@ -13,7 +13,7 @@ export function fixedImages(pixels: Float32Array, count: number, size: number, b
       for (let start = 0; start < count; start += batchSize) {
         const n = Math.min(batchSize, count - start);
         const x = tf.tensor4d(pixels.subarray(start * perImage, (start + n) * perImage), [n, size, size, 3]);
-        yield { x, y: tf.zeros([n, 1]), n };
+        yield { x, y: tf.zeros([n, 1]), labels: new Float32Array(n), n };
       }
     },
   };

@@ -70,7 +70,7 @@ export async function benchCommand(f: BenchFlags): Promise<void> {
   const lines = [
     `backend        ${ours.backend} (${ours.backendDetail})`,
     `model          ${ours.model}, ${ours.imageSize}x${ours.imageSize}, batch ${ours.batchSize}, ${ours.steps} steps`,
-    `train step     median ${n(ours.trainStepMs.median)} ms (min ${n(ours.trainStepMs.min)}, max ${n(ours.trainStepMs.max)})`,
+    `train step     median ${n(ours.trainStepMs.median)} ms (min ${n(ours.trainStepMs.min)}, max ${n(ours.trainStepMs.max)}), of which ${n(ours.trainIssueMs)} ms issuing its kernels`,
     `train          ${n(ours.trainImagesPerSec)} images/s`,
     `predict        ${n(ours.predictImagesPerSec)} images/s`,
     `data pipeline  ${ours.dataImagesPerSec === null ? 'decoding skipped (no dataset; pass --data); ' : `${n(ours.dataImagesPerSec)} images/s decoding (first epoch), `}${n(ours.cachedDataImagesPerSec)} images/s from the image cache (later epochs); augmented, as input tensors`,

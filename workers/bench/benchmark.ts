@@ -34,6 +34,11 @@ export interface BenchReport {
   batchSize: number;
   steps: number;
   trainStepMs: { median: number; min: number; max: number };
+  /**
+   * Median host time to issue one train step (tfjs and the driver recording its kernels); on a GPU the rest of
+   * the step is waiting for the device. When it is close to the step time, the host, not the GPU, sets the pace.
+   */
+  trainIssueMs: number;
   trainImagesPerSec: number;
   predictImagesPerSec: number;
   /** Decode + augmentation + input tensor of real training images, streamed as a run's first epoch (no cache). */
@@ -65,11 +70,14 @@ export async function benchmark(o: BenchOptions): Promise<BenchReport> {
   const optimizer = kerasAdam(1e-3);
   const step = makeTrainStep(m, optimizer, 'all');
 
+  const issued: number[] = [];
   const timeSteps = async (n: number, run: () => tf.Tensor) => {
     const times: number[] = [];
+    issued.length = 0;
     for (let i = 0; i < n; i++) {
       const t0 = performance.now();
       const out = run();
+      issued.push(performance.now() - t0);
       await settle(out);
       out.dispose();
       times.push(performance.now() - t0);
@@ -78,6 +86,7 @@ export async function benchmark(o: BenchOptions): Promise<BenchReport> {
   };
   await timeSteps(o.warmup, () => step(x, y));
   const train = await timeSteps(o.steps, () => step(x, y));
+  const issueMs = median(issued);
   const profile = await tf.profile(async () => {
     const out = step(x, y);
     await settle(out);
@@ -107,6 +116,7 @@ export async function benchmark(o: BenchOptions): Promise<BenchReport> {
     batchSize: o.batchSize,
     steps: o.steps,
     trainStepMs: { median: median(train), min: Math.min(...train), max: Math.max(...train) },
+    trainIssueMs: issueMs,
     trainImagesPerSec: (o.batchSize * 1000) / median(train),
     predictImagesPerSec: (o.batchSize * 1000) / median(inference),
     ...(await dataPipelineSpeeds(o.dataDir, o.imageSize, o.batchSize, Math.max(4, o.steps))),

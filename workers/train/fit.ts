@@ -69,7 +69,7 @@ export async function fit(m: StudyModel, train: InputSource, val: InputSource, o
     for await (const batch of train.batches({ epoch, training: true })) {
       const p = trainStep(batch.x, batch.y);
       probs.set(await p.data(), seen);
-      labels.set(await batch.y.data(), seen);
+      labels.set(batch.labels, seen);
       seen += batch.n;
       tf.dispose([p, batch.x, batch.y]);
       cb.onBatch?.(seen, train.size);

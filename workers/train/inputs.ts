@@ -17,6 +17,8 @@ import { imageTensor } from './image-tensor.ts';
 export interface TensorBatch {
   x: tf.Tensor;
   y: tf.Tensor;
+  /** y's values, kept on the host so that nobody reads them back from the device. */
+  labels: Float32Array;
   n: number;
 }
 
@@ -60,7 +62,7 @@ export function imageSource(records: ImageRecord[], o: ImageSourceOptions): Inpu
         saveAugmentedDir: training ? o.saveAugmentedDir : null,
       });
       for await (const b of stream) {
-        yield { x: imageTensor(b), y: tf.tensor2d(b.y, [b.size, 1]), n: b.size };
+        yield { x: imageTensor(b), y: tf.tensor2d(b.y, [b.size, 1]), labels: b.y, n: b.size };
       }
     },
   };
@@ -121,7 +123,7 @@ export async function featureSource(
           x.set(cached.subarray(item * perItem, (item + 1) * perItem), k * perItem);
           y[k] = labels[item];
         });
-        yield { x: inputTensor(x, [idx.length, ...shape]), y: tf.tensor2d(y, [idx.length, 1]), n: idx.length };
+        yield { x: inputTensor(x, [idx.length, ...shape]), y: tf.tensor2d(y, [idx.length, 1]), labels: y, n: idx.length };
       }
     },
   };

@@ -86,7 +86,7 @@ test('predicting a source frees every batch it was given', async () => {
     labels: new Float32Array(3),
     base: 'all',
     async *batches() {
-      for (let i = 0; i < 3; i++) yield { x: tf.ones([1, 46, 46, 3]), y: tf.zeros([1, 1]), n: 1 };
+      for (let i = 0; i < 3; i++) yield { x: tf.ones([1, 46, 46, 3]), y: tf.zeros([1, 1]), labels: new Float32Array(1), n: 1 };
     },
   };
   await predictAll(m, source); // first pass: lazy allocations
