@@ -1,6 +1,7 @@
 // The dataset: images per split and class with the class ratio, sample images of each class, and augmented
-// samples exactly as the training pipeline of the 'augmented' model produces them. Images are fetched by file id
-// (position in the dataset listing), never by path.
+// samples exactly as the training pipeline of the 'augmented' model produces them on the CPU (on webgpu the GPU
+// computes the same in float32: a few values one byte step apart). Images are fetched by file id (position in the
+// dataset listing), never by path.
 import { el, fill, getJSON, pct, section, showError, table } from './common.js';
 import { PALETTE, chartBox, drawChart, hatch } from './charts.js';
 

@@ -35,9 +35,10 @@ export interface LoaderOptions {
   augment: AugmentConfig | null;
   cache: ImageCache | null;
   /**
-   * Writes every augmented image the model sees (as augmentedPixels makes it) into this folder as PNG, named like Keras' save_to_dir
-   * ('{prefix}_{index}_{hash}.png') with prefix 'e<epoch>', index the record's position in `records` (Keras' j),
-   * and the source's class and file name in place of Keras' random hash: e.g. 'e3_417_malignant-123.png'.
+   * Writes every augmented image the model sees (as augmentedPixels makes it; on webgpu the GPU's may differ by a
+   * byte step here and there) into this folder as PNG, named like Keras' save_to_dir ('{prefix}_{index}_{hash}.png')
+   * with prefix 'e<epoch>', index the record's position in `records` (Keras' j), and the source's class and file
+   * name in place of Keras' random hash: e.g. 'e3_417_malignant-123.png'.
    */
   saveAugmentedDir?: string | null;
   /** Batches built ahead of the consumer (default 2). */
