@@ -2,15 +2,19 @@
 // `npm run bundle:gpu`: bundles bench/gpu.ts into .gpu/app.cjs for the GPU machine, which has no node_modules,
 // then fills .gpu/ with node, dawn.node and the Vulkan loader (../shared/tools/gpu/prepare.sh) where that
 // script exists. Run there with bench/gpu-run.sh.
+//   node bench/bundle-gpu.mjs [--out FILE] [--bundle-only]   (a test bundles elsewhere, without the rest of .gpu/)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 
 const root = resolve(import.meta.dirname, '..');
+const { values: opts } = parseArgs({ options: { out: { type: 'string' }, 'bundle-only': { type: 'boolean', default: false } } });
+const outfile = resolve(opts.out ?? resolve(root, '.gpu/app.cjs'));
 await build({
   entryPoints: [resolve(root, 'bench/gpu.ts')],
-  outfile: resolve(root, '.gpu/app.cjs'),
+  outfile,
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -23,7 +27,8 @@ await build({
   define: { 'import.meta.url': '__bundleUrl', 'import.meta.dirname': '__dirname' },
   logLevel: 'warning',
 });
-console.log('built .gpu/app.cjs');
+console.log(`built ${outfile}`);
+if (opts['bundle-only']) process.exit(0);
 
 const prepare = resolve(root, '../shared/tools/gpu/prepare.sh');
 if (existsSync(prepare)) {
