@@ -50,6 +50,8 @@ export interface BenchReport {
   cachedDataImagesPerSec: number;
   /** Kernels that took the most time in one profiled train step. */
   topKernels: { name: string; ms: number }[];
+  /** The slowest single kernel calls of that step, with their input shapes (which layer a kernel served). */
+  slowestCalls: { name: string; inputShapes: number[][]; ms: number }[];
   /** Kernel calls in that step (each one or more GPU dispatches on webgpu). */
   kernelCalls: number;
 }
@@ -99,6 +101,11 @@ export async function benchmark(o: BenchOptions): Promise<BenchReport> {
     byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0));
   }
   const topKernels = [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, ms]) => ({ name, ms }));
+  const slowestCalls = profile.kernels
+    .filter((k) => k.name !== 'unnamed scope' && typeof k.kernelTimeMs === 'number')
+    .sort((a, b) => (b.kernelTimeMs as number) - (a.kernelTimeMs as number))
+    .slice(0, 10)
+    .map((k) => ({ name: k.name, inputShapes: k.inputShapes, ms: k.kernelTimeMs as number }));
 
   const predict = () => tf.tidy(() => forward(m, x, false, 'all'));
   await timeSteps(o.warmup, predict);
@@ -121,6 +128,7 @@ export async function benchmark(o: BenchOptions): Promise<BenchReport> {
     predictImagesPerSec: (o.batchSize * 1000) / median(inference),
     ...(await dataPipelineSpeeds(o.dataDir, o.imageSize, o.batchSize, Math.max(4, o.steps))),
     topKernels,
+    slowestCalls,
     kernelCalls: profile.kernels.filter((k) => k.name !== 'unnamed scope').length,
   };
 }

@@ -41,6 +41,8 @@ const CONV: ConvCase[] = [
   { x: [2, 3, 5, 8], k: 1, cout: 5, stride: 1, pad: 'valid' },
   { x: [1, 6, 5, 12], k: 1, cout: 12, stride: 1, pad: 'same' },
   { x: [3, 9, 11, 6], k: 1, cout: 20, stride: 1, pad: 'valid' },
+  // 1x1 stride 1 over more than 8 input channels on webgpu: one product per image, summed over the batch.
+  { x: [3, 5, 6, 12], k: 1, cout: 16, stride: 1, pad: 'valid' },
 ];
 
 const DEPTHWISE: DepthwiseCase[] = [
