@@ -6,10 +6,29 @@ import { KerasAdam } from './adam.ts';
 
 const EPSILON = 1e-7; // Keras' backend epsilon, used to clip probabilities in binary cross-entropy
 
+/**
+ * Keras' binary cross-entropy of probabilities p, -mean(y log q + (1 - y) log(1 - q)) with q = p clipped to
+ * [EPSILON, 1 - EPSILON], with its gradient written out: d/dp = (q - y) / (q (1 - q)) / n where the clip let p
+ * through, else 0. Autodiff through the formula takes about 30 kernels on a batch of 32 numbers, each a GPU
+ * dispatch and a host round of tfjs bookkeeping; this takes 8.
+ */
 export function binaryCrossEntropy(y: tf.Tensor, p: tf.Tensor): tf.Scalar {
-  const q = tf.clipByValue(p, EPSILON, 1 - EPSILON);
-  const perSample = tf.add(tf.mul(y, tf.log(q)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, q))));
-  return tf.neg(tf.mean(perSample)) as tf.Scalar;
+  const loss = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [probs, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    const q = tf.clipByValue(probs, EPSILON, 1 - EPSILON);
+    const rest = tf.sub(1, q);
+    save([probs, q, rest]);
+    const perSample = tf.add(tf.mul(y, tf.log(q)), tf.mul(tf.sub(1, y), tf.log(rest)));
+    return {
+      value: tf.neg(tf.mean(perSample)) as tf.Scalar,
+      gradFunc: (dy: tf.Tensor, [saved, clipped, oneMinusQ]: tf.Tensor[]) => {
+        const passed = tf.equal(saved, clipped); // false where clipped (and for NaN), as the clip's own gradient
+        const g = tf.div(tf.sub(clipped, y), tf.mul(clipped, oneMinusQ));
+        return tf.mul(tf.where(passed, g, tf.zerosLike(g)), tf.div(dy, saved.size));
+      },
+    };
+  });
+  return loss(p) as tf.Scalar;
 }
 
 /**
