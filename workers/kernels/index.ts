@@ -12,9 +12,9 @@
  *       The depthwise filter gradient, the tiling max-pool gradient, sums over leading axes (bias gradients),
  *       pointwise convolutions of few channels (forward and both gradients) and ReluGrad are WGSL shaders (wgsl/),
  *       each handing the other cases to the stock kernel or a tf-ops formulation; other pointwise convolutions
- *       run as one matMul over all pixels; a variable's Adam update is one kernel, AdamUpdate (adam.ts); a batch
- *       of images goes from bytes to augmented float input in one kernel, ImageBatch (image-batch.ts). See
- *       README.md for the table.
+ *       run as one matMul over all pixels. New kernels: Adam updates the moments of all variables in one pass and
+ *       each variable in one more (adam.ts); a batch of images goes from bytes to augmented float input in one
+ *       pass, ImageBatch (image-batch.ts). See README.md for the table.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
@@ -24,7 +24,7 @@ import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter.ts';
 import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.ts';
 import { maxPoolWasmConfig } from './max-pool.ts';
 import { maxPoolGradWasmConfig, maxPoolGradWebgpuConfig } from './max-pool-grad.ts';
-import { ADAM_UPDATE, adamUpdateWebgpuConfig } from './adam.ts';
+import { ADAM_MOMENTS, ADAM_VALUE, adamMomentsWebgpuConfig, adamValueWebgpuConfig } from './adam.ts';
 import { IMAGE_BATCH, imageBatchWebgpuConfig } from './image-batch.ts';
 import { addWasmConfig } from './add.ts';
 import { conv2DWasmConfig, conv2DWebgpuConfig, fusedConv2DWasmConfig, fusedConv2DWebgpuConfig } from './conv2d.ts';
@@ -55,7 +55,7 @@ export const TRAINING_KERNELS: Record<'wasm' | 'webgpu', readonly string[]> = {
     tf.MaxPool,
     RELU_GRAD,
   ],
-  webgpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.MaxPoolGrad, tf.Sum, tf.Conv2D, tf.FusedConv2D, tf.DepthwiseConv2dNativeBackpropInput, tf.Conv2DBackpropInput, RELU_GRAD, ADAM_UPDATE, IMAGE_BATCH],
+  webgpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.MaxPoolGrad, tf.Sum, tf.Conv2D, tf.FusedConv2D, tf.DepthwiseConv2dNativeBackpropInput, tf.Conv2DBackpropInput, RELU_GRAD, ADAM_MOMENTS, ADAM_VALUE, IMAGE_BATCH],
 };
 
 /** Builds a kernel for `backend`; `stock` is the kernel it replaces (the wasm ones fall back to it). */
@@ -63,6 +63,14 @@ type Factory = (backend: KernelBackend, stock: KernelConfig | undefined) => Kern
 
 function wasmOnly(name: string, make: (stock: KernelConfig) => KernelConfig): Factory {
   return perBackend(name, { wasm: make });
+}
+
+/** A new kernel (no stock one) that only webgpu has. */
+function webgpuOnly(name: string, config: KernelConfig): Factory {
+  return (backend) => {
+    if (backend !== 'webgpu') throw new Error(`no ${name} kernel for ${backend}`);
+    return config;
+  };
 }
 
 /** A kernel that wraps the stock one, built per backend. */
@@ -89,14 +97,9 @@ const FACTORIES: Record<string, Factory> = {
   [tf.Conv2D]: perBackend(tf.Conv2D, { wasm: conv2DWasmConfig, webgpu: conv2DWebgpuConfig }),
   [tf.FusedConv2D]: perBackend(tf.FusedConv2D, { wasm: fusedConv2DWasmConfig, webgpu: fusedConv2DWebgpuConfig }),
   [tf.MaxPool]: wasmOnly(tf.MaxPool, maxPoolWasmConfig),
-  [ADAM_UPDATE]: (backend) => {
-    if (backend !== 'webgpu') throw new Error(`no ${ADAM_UPDATE} kernel for ${backend}`);
-    return adamUpdateWebgpuConfig;
-  },
-  [IMAGE_BATCH]: (backend) => {
-    if (backend !== 'webgpu') throw new Error(`no ${IMAGE_BATCH} kernel for ${backend}`);
-    return imageBatchWebgpuConfig;
-  },
+  [ADAM_MOMENTS]: webgpuOnly(ADAM_MOMENTS, adamMomentsWebgpuConfig),
+  [ADAM_VALUE]: webgpuOnly(ADAM_VALUE, adamValueWebgpuConfig),
+  [IMAGE_BATCH]: webgpuOnly(IMAGE_BATCH, imageBatchWebgpuConfig),
   [RELU_GRAD]: (backend) => {
     if (backend === 'cpu') throw new Error(`no ${RELU_GRAD} kernel for ${backend}`);
     return backend === 'wasm' ? reluGradWasmConfig : reluGradWebgpuConfig;

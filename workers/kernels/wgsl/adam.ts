@@ -1,9 +1,11 @@
 /**
- * One Adam update of a variable in three passes, each computing one of the new first moment, second moment
- * and value from the old ones and the gradient (the value pass recomputes both moments rather than reading
- * them back). tfjs' Adam runs 14 elementwise ops per variable, each a dispatch and a pass over the variable.
- * The same formula and order of float32 operations as tfjs' AdamOptimizer; a shader compiler may still fuse a
- * multiply and an add, so results can differ in the last bits (test/workers/train/adam.test.ts bounds that).
+ * Adam on webgpu in 1 + (one per variable) passes: AdamMoments updates the first and second moments of every
+ * variable at once, held flat in one buffer (every m, then every v, in variable order), from every gradient
+ * concatenated in the same order; AdamValue then updates each variable from its stretch of the new moments.
+ * tfjs' Adam runs 14 elementwise ops per variable, each a dispatch and a pass over the variable, and every
+ * dispatch costs the host about as much as it costs the GPU for the study's small variables. The same formula
+ * and order of float32 operations as tfjs' AdamOptimizer; a shader compiler may still fuse a multiply and an add,
+ * so results can differ in the last bits (test/workers/train/adam.test.ts bounds that).
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
@@ -22,39 +24,36 @@ export interface AdamScalars {
   learningRate: number;
 }
 
-const FIRST = 'm[index] * uniforms.beta1 + g[index] * uniforms.oneMinusBeta1';
-const SECOND = 'v[index] * uniforms.beta2 + (g[index] * g[index]) * uniforms.oneMinusBeta2';
-
-/** Each pass binds only the inputs it reads (a bound input the shader never reads fails validation). */
-const PASSES = {
-  m: { inputs: ['m', 'g'], code: `result[index] = ${FIRST};` },
-  v: { inputs: ['v', 'g'], code: `result[index] = ${SECOND};` },
-  value: {
-    inputs: ['m', 'v', 'g', 'value'],
-    code: `let mHat = (${FIRST}) / uniforms.correction1;
-  let vHat = (${SECOND}) / uniforms.correction2;
-  result[index] = (mHat / (sqrt(vHat) + uniforms.epsilon)) * -uniforms.learningRate + value[index];`,
-  },
-} as const;
-
-/** The new [m, v, value] of one variable. */
-export function adamUpdate(
-  backend: WebGPUBackend,
-  inputs: { m: TensorInfo; v: TensorInfo; g: TensorInfo; value: TensorInfo },
-  scalars: AdamScalars,
-): TensorInfo[] {
-  const floats = { ...scalars } as unknown as Record<string, number>;
-  return (['m', 'v', 'value'] as const).map((out) =>
-    runWgsl(backend, {
-      key: `adam_${out}`,
-      inputs: Object.fromEntries(PASSES[out].inputs.map((name) => [name, inputs[name]])),
-      outputShape: inputs.value.shape,
-      floats,
-      main: `fn main(index : i32) {
+const MOMENTS = /* wgsl */ `
+fn main(index : i32) {
   if (index >= uniforms.threads) { return; }
-  ${PASSES[out].code}
-}`,
-      workgroupSize: 256,
-    }),
-  );
+  let total = uniforms.threads / 2;
+  if (index < total) {
+    result[index] = mv[index] * uniforms.beta1 + g[index] * uniforms.oneMinusBeta1;
+  } else {
+    let j = index - total;
+    result[index] = mv[index] * uniforms.beta2 + (g[j] * g[j]) * uniforms.oneMinusBeta2;
+  }
+}`;
+
+const VALUE = /* wgsl */ `
+fn main(index : i32) {
+  if (index >= uniforms.threads) { return; }
+  let mHat = mv[uniforms.offset + index] / uniforms.correction1;
+  let vHat = mv[uniforms.total + uniforms.offset + index] / uniforms.correction2;
+  result[index] = (mHat / (sqrt(vHat) + uniforms.epsilon)) * -uniforms.learningRate + value[index];
+}`;
+
+/** The new moments [every m', every v'] from the old ones and the concatenated gradients. */
+export function adamMoments(backend: WebGPUBackend, mv: TensorInfo, g: TensorInfo, scalars: AdamScalars): TensorInfo {
+  const floats = { beta1: scalars.beta1, beta2: scalars.beta2, oneMinusBeta1: scalars.oneMinusBeta1, oneMinusBeta2: scalars.oneMinusBeta2 };
+  return runWgsl(backend, { key: 'adam_moments', inputs: { mv, g }, outputShape: mv.shape, floats, main: MOMENTS, workgroupSize: 256 });
+}
+
+/** One variable's new value; its moments start at `offset` of the `total` values of each half of `mv`. */
+export function adamValue(backend: WebGPUBackend, mv: TensorInfo, value: TensorInfo, scalars: AdamScalars, offset: number, total: number): TensorInfo {
+  const floats = { correction1: scalars.correction1, correction2: scalars.correction2, epsilon: scalars.epsilon, learningRate: scalars.learningRate };
+  return runWgsl(backend, {
+    key: 'adam_value', inputs: { mv, value }, outputShape: value.shape, uniforms: { offset, total }, floats, main: VALUE, workgroupSize: 256,
+  });
 }
