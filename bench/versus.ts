@@ -76,8 +76,8 @@ const projectKernels = new Map<string, tf.KernelConfig | undefined>();
 
 /**
  * Registers the project's webgpu training kernels ('ours') or the stock kernels they replaced ('stock'). Kernels
- * without a stock version (ReluGrad, the Adam kernels, ImageBatch) are unregistered for 'stock', so that the Relu gradient takes
- * tfjs' own formula and KerasAdam tfjs' own update there.
+ * without a stock version (ReluGrad, the Adam kernels, ImageBatch) are unregistered for 'stock', so that the Relu
+ * gradient takes tfjs' own formula there.
  */
 export function useWebgpuKernels(set: 'ours' | 'stock'): void {
   const backend = 'webgpu';
