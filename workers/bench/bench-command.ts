@@ -74,7 +74,7 @@ export async function benchCommand(f: BenchFlags): Promise<void> {
     `train          ${n(ours.trainImagesPerSec)} images/s`,
     `predict        ${n(ours.predictImagesPerSec)} images/s`,
     `data pipeline  ${ours.dataImagesPerSec === null ? 'decoding skipped (no dataset; pass --data); ' : `${n(ours.dataImagesPerSec)} images/s decoding (first epoch), `}${n(ours.cachedDataImagesPerSec)} images/s from the image cache (later epochs); augmented, as input tensors`,
-    `top kernels    ${ours.topKernels.map((k) => `${k.name} ${n(k.ms)} ms`).join(', ')} (${ours.kernelCalls} kernel calls a step)`,
+    `top kernels    ${ours.topKernels.map((k) => `${k.name} ${n(k.ms)} ms`).join(', ')} (${ours.kernelCalls} kernel calls a step, peak ${n(ours.stepPeakBytes / 2 ** 20)} MiB of tensors)`,
   ];
   if (ref && ratio !== null) {
     lines.push(`reference      ${ref.framework} on ${ref.device}: ${n(ref.trainImagesPerSec)} images/s (median step ${n(ref.trainStepMsMedian)} ms)`);

@@ -54,6 +54,8 @@ export interface BenchReport {
   slowestCalls: { name: string; inputShapes: number[][]; ms: number }[];
   /** Kernel calls in that step (each one or more GPU dispatches on webgpu). */
   kernelCalls: number;
+  /** The most tensor memory the backend held during that step, in bytes (tf.profile's peakBytes). */
+  stepPeakBytes: number;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -130,6 +132,7 @@ export async function benchmark(o: BenchOptions): Promise<BenchReport> {
     topKernels,
     slowestCalls,
     kernelCalls: profile.kernels.filter((k) => k.name !== 'unnamed scope').length,
+    stepPeakBytes: profile.peakBytes,
   };
 }
 

@@ -54,14 +54,20 @@ export function kerasAdam(learningRate: number): tf.Optimizer {
 
 export type TrainStep = (x: tf.Tensor, y: tf.Tensor) => tf.Tensor;
 
-/** Returns a function that trains on one batch and returns its predicted probabilities (caller disposes). */
+/**
+ * Returns a function that trains on one batch and returns its predicted probabilities (caller disposes). A base
+ * without trainable weights runs before the gradient tape starts: nothing flows back into it, and tfjs would
+ * otherwise keep a copy of every activation it records (as PyTorch does not record a frozen base either).
+ */
 export function makeTrainStep(m: StudyModel, optimizer: tf.Optimizer, base: BaseToApply): TrainStep {
   const variables = m.model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const frozen = base === 'all' && m.base !== null && m.base.trainableWeights.length === 0;
   return (x, y) =>
     tf.tidy(() => {
+      const input = frozen ? (m.base!.apply(x, { training: false }) as tf.Tensor) : x;
       let probs: tf.Tensor | undefined;
       optimizer.minimize(() => {
-        probs = tf.keep(forward(m, x, true, base));
+        probs = tf.keep(forward(m, input, true, frozen ? null : base));
         return binaryCrossEntropy(y, probs);
       }, false, variables);
       return probs!;

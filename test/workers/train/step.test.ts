@@ -1,12 +1,15 @@
 /**
- * The training loss: binaryCrossEntropy (workers/train/step.ts) writes out its gradient; it must equal what
- * autodiff through the same formula gives, clipped probabilities included, on every backend it trains on.
+ * The training step (workers/train/step.ts): binaryCrossEntropy writes out its gradient, which must equal what
+ * autodiff through the same formula gives, clipped probabilities included, on every backend it trains on; a
+ * frozen base runs before the gradient tape records, and the update must not change for it.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../workers/backend/index.ts';
-import { binaryCrossEntropy } from '../../../workers/train/step.ts';
+import { buildModel } from '../../../workers/models/index.ts';
+import { KerasAdam } from '../../../workers/train/adam.ts';
+import { binaryCrossEntropy, forward, makeTrainStep } from '../../../workers/train/step.ts';
 import { BACKENDS, useBackendOrSkip } from '../kernels/backends.ts';
 
 const EPSILON = 1e-7;
@@ -47,3 +50,38 @@ for (const backend of ['cpu', ...BACKENDS] as const) {
     tf.dispose([y, p, ours.value, ours.grad, expected.value, expected.grad]);
   });
 }
+
+test('a frozen base runs outside the gradient tape: the same update, without copies of its activations', async () => {
+  await initBackend('cpu');
+  const [ours, recorded] = await Promise.all([0, 1].map(() => buildModel('mobilenet', { imageSize: 32, seed: 3, outputBias: 0, randomWeights: true, initFrom: null })));
+  const x = tf.tensor4d(Array.from({ length: 2 * 32 * 32 * 3 }, (_, i) => (i % 97) / 97), [2, 32, 32, 3]);
+  const y = tf.tensor2d([0, 1], [2, 1]);
+  // The step as it was: the whole model inside the tape.
+  const variables = recorded.model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const reference = new KerasAdam(1e-3);
+  const recordedStep = (a: tf.Tensor, b: tf.Tensor) =>
+    tf.tidy(() => {
+      let probs: tf.Tensor | undefined;
+      reference.minimize(() => {
+        probs = tf.keep(forward(recorded, a, true, 'all'));
+        return binaryCrossEntropy(b, probs);
+      }, false, variables);
+      return probs!;
+    });
+  const optimizer = new KerasAdam(1e-3);
+  const step = makeTrainStep(ours, optimizer, 'all');
+  const copies: number[] = [];
+  for (const run of [step, recordedStep]) {
+    run(x, y).dispose();
+    const profile = await tf.profile(() => run(x, y).dispose());
+    copies.push(profile.kernels.filter((k) => k.name === 'Identity').length); // tfjs copies each tensor the tape saves
+  }
+  assert.ok(copies[0] * 4 < copies[1], `${copies[0]} Identity kernels, against ${copies[1]} with the base on the tape`);
+  const [a, b] = [ours, recorded].map((m) => m.model.trainableWeights.map((w) => w.read().dataSync()));
+  assert.equal(a.length, 4);
+  a.forEach((w, i) => assert.deepEqual(w, b[i], `trainable weight ${i} after two steps`));
+  tf.dispose([x, y]);
+  optimizer.dispose();
+  reference.dispose();
+  [ours, recorded].forEach((m) => m.model.dispose());
+});
