@@ -9,22 +9,22 @@ const EPSILON = 1e-7; // Keras' backend epsilon, used to clip probabilities in b
 /**
  * Keras' binary cross-entropy of probabilities p, -mean(y log q + (1 - y) log(1 - q)) with q = p clipped to
  * [EPSILON, 1 - EPSILON], with its gradient written out: d/dp = (q - y) / (q (1 - q)) / n where the clip let p
- * through, else 0. Autodiff through the formula takes about 30 kernels on a batch of 32 numbers, each a GPU
- * dispatch and a host round of tfjs bookkeeping; this takes 8.
+ * through, else 0. Autodiff's gradient of the formula takes about 30 kernels on a batch of 32 numbers, each a GPU
+ * dispatch and a host round of tfjs bookkeeping; this one takes 8.
  */
 export function binaryCrossEntropy(y: tf.Tensor, p: tf.Tensor): tf.Scalar {
   const loss = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [probs, save] = args as [tf.Tensor, tf.GradSaveFunc];
     const q = tf.clipByValue(probs, EPSILON, 1 - EPSILON);
-    const rest = tf.sub(1, q);
-    save([probs, q, rest]);
-    const perSample = tf.add(tf.mul(y, tf.log(q)), tf.mul(tf.sub(1, y), tf.log(rest)));
+    const oneMinusQ = tf.sub(1, q);
+    save([probs, q, oneMinusQ]);
+    const perSample = tf.add(tf.mul(y, tf.log(q)), tf.mul(tf.sub(1, y), tf.log(oneMinusQ)));
     return {
       value: tf.neg(tf.mean(perSample)) as tf.Scalar,
-      gradFunc: (dy: tf.Tensor, [saved, clipped, oneMinusQ]: tf.Tensor[]) => {
-        const passed = tf.equal(saved, clipped); // false where clipped (and for NaN), as the clip's own gradient
-        const g = tf.div(tf.sub(clipped, y), tf.mul(clipped, oneMinusQ));
-        return tf.mul(tf.where(passed, g, tf.zerosLike(g)), tf.div(dy, saved.size));
+      gradFunc: (dy: tf.Tensor, [probsIn, qIn, oneMinusQIn]: tf.Tensor[]) => {
+        const passed = tf.equal(probsIn, qIn); // false where clipped (and for NaN), as the clip's own gradient
+        const g = tf.div(tf.sub(qIn, y), tf.mul(qIn, oneMinusQIn));
+        return tf.mul(tf.where(passed, g, tf.zerosLike(g)), tf.div(dy, probsIn.size));
       },
     };
   });
@@ -57,7 +57,7 @@ export type TrainStep = (x: tf.Tensor, y: tf.Tensor) => tf.Tensor;
 /**
  * Returns a function that trains on one batch and returns its predicted probabilities (caller disposes). A base
  * without trainable weights runs before the gradient tape starts: nothing flows back into it, and tfjs would
- * otherwise keep a copy of every activation it records (as PyTorch does not record a frozen base either).
+ * otherwise keep a copy of every activation it records. PyTorch does not record a frozen base either.
  */
 export function makeTrainStep(m: StudyModel, optimizer: tf.Optimizer, base: BaseToApply): TrainStep {
   const variables = m.model.trainableWeights.map((w) => w.read() as tf.Variable);
