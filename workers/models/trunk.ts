@@ -17,8 +17,16 @@ export interface FrozenTrunk {
   rest: tfl.LayersModel | null;
 }
 
+// One split per base: `rest` re-applies the chain's layers, which a second split would find fed twice.
+const splits = new WeakMap<tfl.LayersModel, FrozenTrunk | null>();
+
 /** The base's frozen trunk and the layers above it, or null when the trainable layers are not a plain chain. */
 export function frozenTrunk(base: tfl.LayersModel): FrozenTrunk | null {
+  if (!splits.has(base)) splits.set(base, split(base));
+  return splits.get(base)!;
+}
+
+function split(base: tfl.LayersModel): FrozenTrunk | null {
   if (base.trainableWeights.length === 0) return { trunk: base, rest: null };
   const layers = base.layers;
   const first = layers.findIndex((l) => l.trainableWeights.length > 0);

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { StudyModel } from '../models/index.ts';
+import { frozenTrunk } from '../models/trunk.ts';
 import { KerasAdam } from './adam.ts';
 
 const EPSILON = 1e-7; // Keras' backend epsilon, used to clip probabilities in binary cross-entropy
@@ -55,19 +56,20 @@ export function kerasAdam(learningRate: number): tf.Optimizer {
 export type TrainStep = (x: tf.Tensor, y: tf.Tensor) => tf.Tensor;
 
 /**
- * Returns a function that trains on one batch and returns its predicted probabilities (caller disposes). A base
- * without trainable weights runs before the gradient tape starts: nothing flows back into it, and tfjs would
- * otherwise keep a copy of every activation it records. PyTorch does not record a frozen base either.
+ * Returns a function that trains on one batch and returns its predicted probabilities (caller disposes). The
+ * frozen trunk of a base (all of it for `xception` and `mobilenet`, workers/models/trunk.ts) runs before the
+ * gradient tape starts: nothing flows back into it, and tfjs would otherwise keep a copy of every activation it
+ * records. PyTorch does not record a frozen base either.
  */
 export function makeTrainStep(m: StudyModel, optimizer: tf.Optimizer, base: BaseToApply): TrainStep {
   const variables = m.model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const frozen = base === 'all' && m.base !== null && m.base.trainableWeights.length === 0;
+  const split = base === 'all' && m.base !== null ? frozenTrunk(m.base) : null;
   return (x, y) =>
     tf.tidy(() => {
-      const input = frozen ? (m.base!.apply(x, { training: false }) as tf.Tensor) : x;
+      const input = split ? (split.trunk.apply(x, { training: false }) as tf.Tensor) : x;
       let probs: tf.Tensor | undefined;
       optimizer.minimize(() => {
-        probs = tf.keep(forward(m, input, true, frozen ? null : base));
+        probs = tf.keep(forward(m, input, true, split ? split.rest : base));
         return binaryCrossEntropy(y, probs);
       }, false, variables);
       return probs!;
