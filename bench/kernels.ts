@@ -20,13 +20,19 @@
  *   npx tsx bench/kernels.ts kernels [--backend webgpu] [--batch 32] [--size 224]
  *     times each replaced kernel of a training step against the stock one it replaced (where the backend has
  *     one) at the baseline's shapes, forcing completion by reading one element of the output.
+ *
+ *   npx tsx bench/kernels.ts dispatches --backend webgpu [--model baseline] [--size 224] [--batch 32] [--min-mb 4]
+ *     lists the GPU dispatches of one training step of a study model (the step `melanoma bench` times), with the
+ *     workgroups and threads each runs: the parallelism a GPU gets, which no timing on lavapipe shows. Dispatches
+ *     reading less than --min-mb of input are counted but not listed; --stock: with stock tfjs kernels.
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../workers/backend/index.ts';
 import { stockKernel, TRAINING_KERNELS } from '../workers/kernels/index.ts';
 import { alternate, baselineLayers, stockAdam, useWebgpuKernels, versus } from './versus.ts';
-import type { BackendName } from '../workers/protocol.ts';
+import { stepDispatches } from './dispatches.ts';
+import type { BackendName, ModelName } from '../workers/protocol.ts';
 
 const { positionals, values: opts } = parseArgs({
   allowPositionals: true,
@@ -38,6 +44,8 @@ const { positionals, values: opts } = parseArgs({
     gpu: { type: 'string' },
     calls: { type: 'string', default: '10' },
     stock: { type: 'boolean', default: false },
+    model: { type: 'string', default: 'baseline' },
+    'min-mb': { type: 'string', default: '4' },
   },
 });
 const mode = positionals[0] ?? 'step';
@@ -171,8 +179,23 @@ async function kernelBench(): Promise<void> {
   }
 }
 
+async function dispatchBench(): Promise<void> {
+  if (info.name !== 'webgpu') throw new Error(`dispatches: webgpu only, not ${info.name}`);
+  if (opts.stock) useWebgpuKernels('stock');
+  const log = await stepDispatches(opts.model as ModelName, size, batch);
+  const minBytes = Number(opts['min-mb']) * 2 ** 20;
+  const large = log.filter((d) => d.inputBytes >= minBytes).sort((a, b) => a.workgroups - b.workgroups);
+  console.log(`${opts.model} ${size}px batch ${batch}: ${log.length} dispatches in one training step; ` +
+    `the ${large.length} reading at least ${opts['min-mb']} MB, fewest workgroups first:`);
+  for (const d of large) {
+    console.log(`  ${String(d.workgroups).padStart(7)} workgroups ${String(d.threads).padStart(9)} threads  ` +
+      `${(d.inputBytes / 2 ** 20).toFixed(0).padStart(5)} MB  ${d.program.slice(0, 48)} ${JSON.stringify(d.inputShapes)}`);
+  }
+}
+
 if (mode === 'step') await stepBench();
+else if (mode === 'dispatches') await dispatchBench();
 else if (mode === 'kernels') await kernelBench();
 else if (mode === 'fusion') await fusionBench();
 else if (mode === 'versus') await versusBench();
-else throw new Error(`unknown mode '${mode}': step, fusion, versus or kernels`);
+else throw new Error(`unknown mode '${mode}': step, fusion, versus, kernels or dispatches`);

@@ -5,7 +5,7 @@
  * with few input channels (the first convolution of a network) concatenates the k*k shifted inputs along the
  * channel axis (im2col) for one matMul with a useful number of rows; otherwise it runs one matMul per tap.
  * On webgpu a 1x1 stride-1 filter over at most 8 input channels (the baseline's first pointwise layer) is one
- * WGSL pass instead (wgsl/pointwise-filter-grad.ts), and other 1x1 filters take one product per image.
+ * WGSL pass instead (wgsl/pointwise-filter-grad.ts), and every product sums its pixels in groups (matMulTN).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, NamedTensorInfoMap } from '@tensorflow/tfjs-core';
@@ -47,20 +47,6 @@ export function conv2DBackpropFilterImpl(
   const xPadded = padOrCrop(x, top, bottom, left, right);
   if (kh === 1 && kw === 1) {
     const xs = tapSlice(xPadded, 0, 0, info, stride);
-    if (backend === 'webgpu' && info.batchSize > 1) {
-      // One product over all pixels has a small output and a huge inner dimension: tfjs-webgpu runs it on a few
-      // workgroups, or splits the inner dimension into float atomic adds that land in whatever order the GPU
-      // runs them. One product per image (a batched matMul), then a sum over the images, is parallel and in a
-      // fixed order.
-      const rows = info.outHeight * info.outWidth;
-      const perImage = tf.matMul(
-        tf.reshape<tf.Rank.R3>(xs, [info.batchSize, rows, cin]),
-        tf.reshape<tf.Rank.R3>(dy, [info.batchSize, rows, cout]),
-        true,
-        false,
-      );
-      return tf.reshape(tf.sum(perImage, 0), [1, 1, cin, cout]);
-    }
     return tf.reshape(matMulTN(tf.reshape<tf.Rank.R2>(xs, [pixels, cin]), dy2d, backend), [1, 1, cin, cout]);
   }
 

@@ -99,8 +99,10 @@ export function tapSlice(
  * Otherwise XNNPACK runs it, which it does fast only without transpose flags (the stock wasm matMul falls back
  * to a naive loop ~6x slower), so one operand is transposed explicitly and the other becomes XNNPACK's packed
  * weight matrix; that is ~4x slower than gemm_tn for the baseline's shapes, packing a weight matrix of P rows.
+ * On webgpu the rows are split into groups (innerGroups), one product per group, then summed.
  */
 export function matMulTN(a: tf.Tensor2D, b: tf.Tensor2D, backend: KernelBackend): tf.Tensor2D {
+  if (backend === 'webgpu') return matMulTNGrouped(a, b);
   if (backend !== 'wasm') return tf.matMul(a, b, true, false);
   const [, m] = a.shape;
   const [, n] = b.shape;
@@ -108,6 +110,42 @@ export function matMulTN(a: tf.Tensor2D, b: tf.Tensor2D, backend: KernelBackend)
   if (m % 4 === 0) return tf.transpose(gemmTN(b, a));
   if (m <= n) return tf.transpose(tf.matMul(tf.transpose(b), a)) as tf.Tensor2D;
   return tf.matMul(tf.transpose(a), b);
+}
+
+/** Output tiles (32x32, one tfjs-webgpu workgroup each) a product should spread over to fill a large GPU. */
+const TARGET_TILES = 1024;
+/** Rows each group sums at least, so that a group's work outweighs writing and summing its partial result. */
+const MIN_GROUP_ROWS = 128;
+
+/**
+ * How many groups to split the P rows of a^T b ([P, M], [P, N]) into: a divisor of P near the number that gives
+ * TARGET_TILES output tiles in all, 1 when the product is parallel enough already or P is small. One product
+ * over all rows has few outputs and a huge inner dimension, so tfjs-webgpu runs it on a few workgroups, or splits
+ * the inner dimension into float atomic adds that land in whatever order the GPU runs them; a batched product
+ * over groups has many workgroups and sums in a fixed order.
+ */
+export function innerGroups(rows: number, m: number, n: number): number {
+  const tiles = Math.ceil(m / 32) * Math.ceil(n / 32);
+  const wanted = Math.min(Math.ceil(TARGET_TILES / tiles), Math.floor(rows / MIN_GROUP_ROWS));
+  if (wanted <= 1) return 1;
+  let best = 1;
+  for (let d = 1; d * d <= rows; d++) {
+    if (rows % d !== 0) continue;
+    for (const g of [d, rows / d]) {
+      if (rows / g >= MIN_GROUP_ROWS / 4 && Math.abs(Math.log(g / wanted)) < Math.abs(Math.log(best / wanted))) best = g;
+    }
+  }
+  return best;
+}
+
+function matMulTNGrouped(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  const [rows, m] = a.shape;
+  const n = b.shape[1];
+  const groups = innerGroups(rows, m, n);
+  if (groups === 1) return tf.matMul(a, b, true, false);
+  const per = rows / groups;
+  const partial = tf.matMul(tf.reshape<tf.Rank.R3>(a, [groups, per, m]), tf.reshape<tf.Rank.R3>(b, [groups, per, n]), true, false);
+  return tf.sum(partial, 0);
 }
 
 function gemmTN(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {

@@ -13,6 +13,7 @@ import { conv2DBackpropFilterImpl } from '../../../workers/kernels/conv2d-backpr
 import { conv2DBackpropInputImpl } from '../../../workers/kernels/conv2d-backprop-input.ts';
 import { depthwiseBackpropFilterImpl } from '../../../workers/kernels/depthwise-backprop-filter.ts';
 import { depthwiseBackpropInputImpl } from '../../../workers/kernels/depthwise-backprop-input.ts';
+import { innerGroups } from '../../../workers/kernels/tensors.ts';
 import { BACKENDS, compare, randomValues, useBackendOrSkip, values } from './backends.ts';
 
 type Pad = 'same' | 'valid';
@@ -41,7 +42,10 @@ const CONV: ConvCase[] = [
   { x: [2, 3, 5, 8], k: 1, cout: 5, stride: 1, pad: 'valid' },
   { x: [1, 6, 5, 12], k: 1, cout: 12, stride: 1, pad: 'same' },
   { x: [3, 9, 11, 6], k: 1, cout: 20, stride: 1, pad: 'valid' },
-  // 1x1 stride 1 over more than 8 input channels on webgpu: one product per image, summed over the batch.
+  // On webgpu, products over at least 256 pixels sum them in groups (innerGroups): 4 groups of 128 for the 1x1,
+  // 5 of 160 for the 3x3 (im2col), 3 of 99 for the 297 pixels above; 90 pixels stay one product.
+  { x: [2, 16, 16, 12], k: 1, cout: 16, stride: 1, pad: 'valid' },
+  { x: [2, 20, 20, 3], k: 3, cout: 8, stride: 1, pad: 'same' },
   { x: [3, 5, 6, 12], k: 1, cout: 16, stride: 1, pad: 'valid' },
 ];
 
@@ -137,6 +141,15 @@ function assertClose(actual: Float32Array, expected: Float32Array, what: string)
   assert.ok(ok, `${what}: differs from the cpu backend (worst ${worst})`);
 }
 
+test('the grid has filter gradients that webgpu sums in groups of pixels', () => {
+  const groups = (c: ConvCase) => {
+    const info = tf.backend_util.computeConv2DInfo(c.x, [c.k, c.k, c.x[3], c.cout], c.stride, 1, c.pad);
+    const cols = c.k === 1 || c.x[3] <= 16 ? c.k * c.k * c.x[3] : c.x[3]; // im2col, else per tap
+    return innerGroups(info.batchSize * info.outHeight * info.outWidth, cols, c.cout);
+  };
+  assert.deepEqual(CONV.map(groups).filter((g) => g > 1), [3, 4, 5]);
+});
+
 for (const backend of BACKENDS) {
   test(`${backend}: conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput) equal cpu's`, async (t) => {
     for (const [i, c] of CONV.entries()) {
@@ -184,13 +197,17 @@ test('the tf-ops formulations (run by webgpu) equal the stock kernels on cpu', a
     const yShape = tf.tidy(() => tf.conv2d(x, filter, c.stride, c.pad).shape);
     const dy = tf.tensor4d(randomValues(size(yShape), 600 + i), yShape);
     const common = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC' as const };
-    const dw = conv2DBackpropFilterImpl(x, dy, { ...common, filterShape: w }, 'cpu');
     const dwRef = run(tf.Conv2DBackpropFilter, { x, dy }, { ...common, filterShape: w });
-    assertClose(await values(dw), await values(dwRef), `ops Conv2DBackpropFilter, ${name(c)}`);
+    // 'webgpu' is the formulation that sums a product's pixels in groups (matMulTN), here in tf ops on cpu.
+    for (const formulation of ['cpu', 'webgpu'] as const) {
+      const dw = conv2DBackpropFilterImpl(x, dy, { ...common, filterShape: w }, formulation);
+      assertClose(await values(dw), await values(dwRef), `ops Conv2DBackpropFilter (${formulation}), ${name(c)}`);
+      dw.dispose();
+    }
     const dx = conv2DBackpropInputImpl(dy, filter, { ...common, inputShape: c.x }, 'cpu');
     const dxRef = run(tf.Conv2DBackpropInput, { dy, filter }, { ...common, inputShape: c.x });
     assertClose(await values(dx), await values(dxRef), `ops Conv2DBackpropInput, ${name(c)}`);
-    tf.dispose([x, filter, dy, dw, dwRef, dx, dxRef]);
+    tf.dispose([x, filter, dy, dwRef, dx, dxRef]);
   }
   for (const [i, c] of DEPTHWISE.entries()) {
     const w: Shape4 = [c.k, c.k, c.x[3], c.mult];
@@ -205,7 +222,7 @@ test('the tf-ops formulations (run by webgpu) equal the stock kernels on cpu', a
     const dx = depthwiseBackpropInputImpl(dy, filter, { ...common, inputShape: c.x });
     const dxRef = run(tf.DepthwiseConv2dNativeBackpropInput, { dy, filter }, { ...common, inputShape: c.x });
     assertClose(await values(dx), await values(dxRef), `ops DepthwiseConv2dNativeBackpropInput, ${name(c)}`);
-    tf.dispose([x, filter, dy, dw, dwRef, dx, dxRef]);
+    tf.dispose([x, filter, dy, dwRef, dx, dxRef]);
   }
 });
 
