@@ -40,3 +40,13 @@ test('webgpu: every large dispatch of the baseline training step is spread over 
     useWebgpuKernels('ours');
   }
 });
+
+test('webgpu: the transfer models\' training steps add no floats atomically', async (t) => {
+  if (!(await useBackendOrSkip(t, 'webgpu'))) return;
+  // At batch 16 the head's Dense over mobilenet's flattened base (16 x 5120 by 5120 x 16) is what tfjs-webgpu
+  // would run as split-K.
+  for (const model of ['mobilenet', 'mobilenet-ft'] as const) {
+    const log = await stepDispatches(model, 64, 16);
+    assert.deepEqual(log.filter((d) => /SplitK/.test(d.program)).map(describe), [], model);
+  }
+});

@@ -14,7 +14,8 @@
  *       each handing the other cases to the stock kernel or a tf-ops formulation; other pointwise convolutions
  *       run as one matMul over all pixels. New kernels: Adam updates the moments of all variables in one pass and
  *       each variable in one more (adam.ts); a batch of images goes from bytes to augmented float input in one
- *       pass, ImageBatch (image-batch.ts). See README.md for the table.
+ *       pass, ImageBatch (image-batch.ts). A product that tfjs would split into float atomic adds sums in groups
+ *       instead (mat-mul.ts). See README.md for the table.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
@@ -29,6 +30,7 @@ import { IMAGE_BATCH, imageBatchWebgpuConfig } from './image-batch.ts';
 import { addWasmConfig } from './add.ts';
 import { conv2DWasmConfig, conv2DWebgpuConfig, fusedConv2DWasmConfig, fusedConv2DWebgpuConfig } from './conv2d.ts';
 import { depthwiseConvWasmConfig } from './depthwise-conv.ts';
+import { batchMatMulWebgpuConfig, fusedMatMulWebgpuConfig } from './mat-mul.ts';
 import { RELU_GRAD, registerReluGradient, reluGradWasmConfig, reluGradWebgpuConfig } from './relu-grad.ts';
 import { castWasmConfig, identityWasmConfig } from './shared-data.ts';
 import { sumWasmConfig, sumWebgpuConfig } from './sum.ts';
@@ -55,7 +57,7 @@ export const TRAINING_KERNELS: Record<'wasm' | 'webgpu', readonly string[]> = {
     tf.MaxPool,
     RELU_GRAD,
   ],
-  webgpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.MaxPoolGrad, tf.Sum, tf.Conv2D, tf.FusedConv2D, tf.DepthwiseConv2dNativeBackpropInput, tf.Conv2DBackpropInput, RELU_GRAD, ADAM_MOMENTS, ADAM_VALUE, IMAGE_BATCH],
+  webgpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.MaxPoolGrad, tf.Sum, tf.Conv2D, tf.FusedConv2D, tf.DepthwiseConv2dNativeBackpropInput, tf.Conv2DBackpropInput, tf.BatchMatMul, tf._FusedMatMul, RELU_GRAD, ADAM_MOMENTS, ADAM_VALUE, IMAGE_BATCH],
 };
 
 /** Builds a kernel for `backend`; `stock` is the kernel it replaces (the wasm ones fall back to it). */
@@ -97,6 +99,8 @@ const FACTORIES: Record<string, Factory> = {
   [tf.Conv2D]: perBackend(tf.Conv2D, { wasm: conv2DWasmConfig, webgpu: conv2DWebgpuConfig }),
   [tf.FusedConv2D]: perBackend(tf.FusedConv2D, { wasm: fusedConv2DWasmConfig, webgpu: fusedConv2DWebgpuConfig }),
   [tf.MaxPool]: wasmOnly(tf.MaxPool, maxPoolWasmConfig),
+  [tf.BatchMatMul]: perBackend(tf.BatchMatMul, { webgpu: batchMatMulWebgpuConfig }),
+  [tf._FusedMatMul]: perBackend(tf._FusedMatMul, { webgpu: fusedMatMulWebgpuConfig }),
   [ADAM_MOMENTS]: webgpuOnly(ADAM_MOMENTS, adamMomentsWebgpuConfig),
   [ADAM_VALUE]: webgpuOnly(ADAM_VALUE, adamValueWebgpuConfig),
   [IMAGE_BATCH]: webgpuOnly(IMAGE_BATCH, imageBatchWebgpuConfig),

@@ -2,7 +2,8 @@
  * The WGSL kernels' entry points that parity.test.ts does not reach through a gradient, on webgpu against the
  * cpu backend: Sum over leading axes (bias gradients, batch-norm statistics) in one pass and in several (rows
  * beyond what one pass sums), one column and many, keepDims; the pointwise FusedConv2D of few input channels,
- * with and without bias and ReLU; and the cases each hands to the stock kernel. Also runWgsl's dispatch of more
+ * with and without bias and ReLU; the matrix products tfjs would split into float atomic adds (mat-mul.ts); and
+ * the cases each hands to the stock kernel. Also runWgsl's dispatch of more
  * workgroups than one dimension allows, which the training-sized tensors at 224 px need.
  */
 import { test } from 'node:test';
@@ -12,6 +13,7 @@ import { chunkRows } from '../../../workers/kernels/wgsl/column-sum.ts';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { runWgsl } from '../../../workers/kernels/wgsl/run.ts';
 import { assertSameAsCpu, useBackendOrSkip } from './backends.ts';
+import { recordDispatches } from '../../../bench/dispatches.ts';
 
 const CASES: { shape: number[]; axis: number | number[]; keepDims?: boolean }[] = [
   { shape: [2, 5, 7, 3], axis: [0, 1, 2] }, // one pass
@@ -80,4 +82,35 @@ test('runWgsl: a dispatch of more than 65535 workgroups (which the backend split
   const wrong = values.findIndex((v, i) => v !== i);
   assert.equal(wrong, -1, `index ${wrong}: ${values[wrong]}`);
   tf.dispose([x, y]);
+});
+
+test('webgpu BatchMatMul and _FusedMatMul: products tfjs would split into float atomics sum in groups, equal to cpu', async (t) => {
+  type Case = { a: number[]; b: number[]; transposeA?: boolean; transposeB?: boolean; fused?: 'relu' | 'sigmoid'; splitK: boolean };
+  const cases: Case[] = [
+    { a: [1, 16, 5120], b: [1, 5120, 16], splitK: false }, // mobilenet's head at 64 px, batch 16
+    { a: [3000, 16], b: [3000, 24], transposeA: true, splitK: false },
+    { a: [16, 3000], b: [24, 3000], transposeB: true, splitK: false },
+    { a: [16, 5120], b: [5120, 16], fused: 'relu', splitK: false },
+    { a: [8, 4096], b: [4096, 20], fused: 'sigmoid', splitK: false },
+    { a: [16, 2003], b: [2003, 16], splitK: true }, // a prime inner dimension has no groups: stock split-K
+    { a: [64, 64], b: [64, 64], splitK: false }, // parallel enough: stock
+  ];
+  for (const c of cases) {
+    const what = `${c.a.join('x')}${c.transposeA ? 'ᵀ' : ''} x ${c.b.join('x')}${c.transposeB ? 'ᵀ' : ''}${c.fused ? ` + bias, ${c.fused}` : ''}`;
+    const n = c.transposeB ? c.b[c.b.length - 2] : c.b[c.b.length - 1];
+    const product = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) =>
+      c.fused === undefined
+        ? tf.matMul(a, b, c.transposeA, c.transposeB)
+        : tf.fused.matMul({ a, b, transposeA: c.transposeA, transposeB: c.transposeB, bias, activation: c.fused });
+    const shapes = [{ shape: c.a }, { shape: c.b }, { shape: [n] }];
+    if (!(await assertSameAsCpu(t, 'webgpu', what, shapes, product))) return;
+    const [a, b, bias] = shapes.map(({ shape }) => tf.randomNormal(shape));
+    const log = await recordDispatches(async () => {
+      const y = product(a, b, bias);
+      await y.data();
+      y.dispose();
+    });
+    assert.equal(log.some((d) => /SplitK/.test(d.program)), c.splitK, `${what}: ${log.map((d) => d.program).join(', ')}`);
+    tf.dispose([a, b, bias]);
+  }
 });
