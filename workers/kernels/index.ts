@@ -14,7 +14,8 @@
  *       each handing the other cases to the stock kernel or a tf-ops formulation; other pointwise convolutions
  *       run as one matMul over all pixels. New kernels: Adam updates the moments of all variables in one pass and
  *       each variable in one more (adam.ts); a batch of images goes from bytes to augmented float input in one
- *       pass, ImageBatch (image-batch.ts). A product that tfjs would split into float atomic adds sums in groups
+ *       pass, ImageBatch (image-batch.ts); binary cross-entropy and its gradient in one pass each
+ *       (binary-cross-entropy.ts). A product that tfjs would split into float atomic adds sums in groups
  *       instead (mat-mul.ts). See README.md for the table.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -27,6 +28,12 @@ import { maxPoolWasmConfig } from './max-pool.ts';
 import { maxPoolGradWasmConfig, maxPoolGradWebgpuConfig } from './max-pool-grad.ts';
 import { ADAM_MOMENTS, ADAM_VALUE, adamMomentsWebgpuConfig, adamValueWebgpuConfig } from './adam.ts';
 import { IMAGE_BATCH, imageBatchWebgpuConfig } from './image-batch.ts';
+import {
+  BINARY_CROSS_ENTROPY,
+  BINARY_CROSS_ENTROPY_GRAD,
+  binaryCrossEntropyGradWebgpuConfig,
+  binaryCrossEntropyWebgpuConfig,
+} from './binary-cross-entropy.ts';
 import { addWasmConfig } from './add.ts';
 import { conv2DWasmConfig, conv2DWebgpuConfig, fusedConv2DWasmConfig, fusedConv2DWebgpuConfig } from './conv2d.ts';
 import { depthwiseConvWasmConfig } from './depthwise-conv.ts';
@@ -57,7 +64,7 @@ export const TRAINING_KERNELS: Record<'wasm' | 'webgpu', readonly string[]> = {
     tf.MaxPool,
     RELU_GRAD,
   ],
-  webgpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.MaxPoolGrad, tf.Sum, tf.Conv2D, tf.FusedConv2D, tf.DepthwiseConv2dNativeBackpropInput, tf.Conv2DBackpropInput, tf.BatchMatMul, tf._FusedMatMul, RELU_GRAD, ADAM_MOMENTS, ADAM_VALUE, IMAGE_BATCH],
+  webgpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.MaxPoolGrad, tf.Sum, tf.Conv2D, tf.FusedConv2D, tf.DepthwiseConv2dNativeBackpropInput, tf.Conv2DBackpropInput, tf.BatchMatMul, tf._FusedMatMul, RELU_GRAD, ADAM_MOMENTS, ADAM_VALUE, IMAGE_BATCH, BINARY_CROSS_ENTROPY, BINARY_CROSS_ENTROPY_GRAD],
 };
 
 /** Builds a kernel for `backend`; `stock` is the kernel it replaces (the wasm ones fall back to it). */
@@ -104,6 +111,8 @@ const FACTORIES: Record<string, Factory> = {
   [ADAM_MOMENTS]: webgpuOnly(ADAM_MOMENTS, adamMomentsWebgpuConfig),
   [ADAM_VALUE]: webgpuOnly(ADAM_VALUE, adamValueWebgpuConfig),
   [IMAGE_BATCH]: webgpuOnly(IMAGE_BATCH, imageBatchWebgpuConfig),
+  [BINARY_CROSS_ENTROPY]: webgpuOnly(BINARY_CROSS_ENTROPY, binaryCrossEntropyWebgpuConfig),
+  [BINARY_CROSS_ENTROPY_GRAD]: webgpuOnly(BINARY_CROSS_ENTROPY_GRAD, binaryCrossEntropyGradWebgpuConfig),
   [RELU_GRAD]: (backend) => {
     if (backend === 'cpu') throw new Error(`no ${RELU_GRAD} kernel for ${backend}`);
     return backend === 'wasm' ? reluGradWasmConfig : reluGradWebgpuConfig;

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { StudyModel } from '../models/index.ts';
 import { frozenTrunk } from '../models/trunk.ts';
+import { BINARY_CROSS_ENTROPY, BINARY_CROSS_ENTROPY_GRAD } from '../kernels/binary-cross-entropy.ts';
 import { KerasAdam } from './adam.ts';
 
 const EPSILON = 1e-7; // Keras' backend epsilon, used to clip probabilities in binary cross-entropy
@@ -11,11 +12,22 @@ const EPSILON = 1e-7; // Keras' backend epsilon, used to clip probabilities in b
  * Keras' binary cross-entropy of probabilities p, -mean(y log q + (1 - y) log(1 - q)) with q = p clipped to
  * [EPSILON, 1 - EPSILON], with its gradient written out: d/dp = (q - y) / (q (1 - q)) / n where the clip let p
  * through, else 0. Autodiff's gradient of the formula takes about 30 kernels on a batch of 32 numbers, each a GPU
- * dispatch and a host round of tfjs bookkeeping; this one takes 8.
+ * dispatch and a host round of tfjs bookkeeping; these ops take 18 for both, and on webgpu the same formula is
+ * one kernel each way (workers/kernels/wgsl/binary-cross-entropy.ts).
  */
 export function binaryCrossEntropy(y: tf.Tensor, p: tf.Tensor): tf.Scalar {
+  const oneKernel = tf.getKernel(BINARY_CROSS_ENTROPY, tf.getBackend()) !== undefined;
+  const attrs = { epsilon: EPSILON };
   const loss = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [probs, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    if (oneKernel) {
+      save([probs]);
+      return {
+        value: tf.reshape(tf.engine().runKernel(BINARY_CROSS_ENTROPY, { y, p: probs }, attrs) as tf.Tensor, []) as tf.Scalar,
+        gradFunc: (dy: tf.Tensor, [probsIn]: tf.Tensor[]) =>
+          tf.engine().runKernel(BINARY_CROSS_ENTROPY_GRAD, { dy, y, p: probsIn }, attrs) as tf.Tensor,
+      };
+    }
     const q = tf.clipByValue(probs, EPSILON, 1 - EPSILON);
     const oneMinusQ = tf.sub(1, q);
     save([probs, q, oneMinusQ]);
