@@ -20,8 +20,6 @@ interface Slot {
 interface AdamState {
   accumulatedFirstMoment: Slot[];
   accumulatedSecondMoment: Slot[];
-  accBeta1: tf.Variable;
-  accBeta2: tf.Variable;
 }
 
 type Gradients = Parameters<tf.AdamOptimizer['applyGradients']>[0];
@@ -38,7 +36,7 @@ interface FlatMoments {
 const f32 = Math.fround;
 
 export class KerasAdam extends tf.AdamOptimizer {
-  /** beta1^t and beta2^t as float32, as accBeta1 and accBeta2 hold them on the device. */
+  /** beta1^t and beta2^t as float32, as tfjs' accBeta1 and accBeta2 hold them on the device. */
   private power1: number;
   private power2: number;
   private flat: FlatMoments | null = null;
@@ -50,14 +48,15 @@ export class KerasAdam extends tf.AdamOptimizer {
   }
 
   override applyGradients(variableGradients: Gradients): void {
-    if (tf.getKernel(ADAM_MOMENTS, tf.getBackend()) === undefined) super.applyGradients(variableGradients);
-    else this.applyFlat(variableGradients);
+    if (tf.getKernel(ADAM_MOMENTS, tf.getBackend()) !== undefined) this.applyFlat(variableGradients);
+    else if (this.flat === null) super.applyGradients(variableGradients);
+    else throw new Error('KerasAdam: the backend lost its Adam kernels between steps; the moments live in them');
     this.power1 = f32(this.power1 * f32(this.beta1));
     this.power2 = f32(this.power2 * f32(this.beta2));
   }
 
+  /** tfjs' accBeta1 and accBeta2 are left as they are: only tfjs' own update reads them, and setWeights sets them. */
   private applyFlat(variableGradients: Gradients): void {
-    const state = this as unknown as AdamState;
     const grads = (Array.isArray(variableGradients)
       ? variableGradients
       : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }))) as { name: string; tensor: tf.Tensor | null }[];
@@ -86,8 +85,6 @@ export class KerasAdam extends tf.AdamOptimizer {
       });
       flat.moments.dispose();
       flat.moments = tf.keep(moments);
-      state.accBeta1.assign(tf.mul(state.accBeta1, this.beta1));
-      state.accBeta2.assign(tf.mul(state.accBeta2, this.beta2));
     });
     this.incrementIterations();
   }
