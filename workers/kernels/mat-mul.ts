@@ -2,8 +2,8 @@
  * BatchMatMul and _FusedMatMul on webgpu without float atomics. For a single product with few output tiles and a
  * long inner dimension (a Dense layer over a flattened base: 16 x 100,352 by 100,352 x 16 in Xception's head),
  * tfjs-webgpu picks its split-K program, whose workgroups add their partial sums into the output with atomic
- * compare-and-swap loops, in whatever order the GPU runs them: the same step gives different numbers from run to
- * run. Here that case sums the inner dimension in groups instead (a batched product, then a sum over the groups,
+ * compare-and-swap loops, in whatever order the GPU runs them: the same step can give different numbers from run
+ * to run. Here that case sums the inner dimension in groups instead (a batched product, then a sum over the groups,
  * both in a fixed order; `innerGroups` in tensors.ts), then adds the bias and the activation. Every other product
  * goes to the stock kernel.
  */
