@@ -29,6 +29,22 @@ const FEATURE_BUDGET = Number(process.env.MELANOMA_FEATURE_CACHE_MB ?? 3072) * 2
 /** Bytes of decoded uint8 images a run may keep in memory: the whole dataset at 224 px is 0.5 GB. */
 const IMAGE_CACHE_BUDGET = Number(process.env.MELANOMA_IMAGE_CACHE_MB ?? 1024) * 2 ** 20;
 
+/**
+ * The decoded images, kept by this thread from one run to the next: an orchestrator slot runs all its runs on one
+ * thread, and only the first should pay for decoding (on a GPU, decoding a run's images takes several of its
+ * epochs). Replaced when a run needs another dataset or image size.
+ */
+let threadImages: { key: string; cache: ImageCache } | null = null;
+
+export function imageCacheFor(data: { root: string; fingerprint: string }, imageSize: number): ImageCache {
+  const key = `${data.root} ${data.fingerprint} ${imageSize}`;
+  if (threadImages?.key !== key) {
+    threadImages?.cache.clear();
+    threadImages = { key, cache: new ImageCache(imageSize, IMAGE_CACHE_BUDGET) };
+  }
+  return threadImages.cache;
+}
+
 export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunResult> {
   const started = performance.now();
   // Dropout masks and every other tfjs random draw without an explicit seed come from Math.random: seeding it
@@ -51,7 +67,7 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
   await hooks.emit({ type: 'started', backend: backend.name, backendDetail: backend.detail, datasetFingerprint: data.fingerprint, params });
 
   const augment = MODEL_DEFAULTS[spec.model].augment ? DEFAULT_AUGMENT : null;
-  const cache = spec.cacheImages ? new ImageCache(spec.imageSize, IMAGE_CACHE_BUDGET) : null;
+  const cache = spec.cacheImages ? imageCacheFor(data, spec.imageSize) : null;
   const imagesOf = (split: 'train' | 'val' | 'test', forTraining: boolean) =>
     imageSource(data.splits[split], {
       imageSize: spec.imageSize,

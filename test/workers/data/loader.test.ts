@@ -7,6 +7,7 @@ import { applyAugment, DEFAULT_AUGMENT } from '../../../workers/data/augment.ts'
 import { indexDataset, type ImageRecord } from '../../../workers/data/dataset.ts';
 import { decodeImage } from '../../../workers/data/decode.ts';
 import { ImageCache } from '../../../workers/data/image-cache.ts';
+import { imageCacheFor } from '../../../workers/train/run.ts';
 import { augmentedPixels, batches, epochOrder, type Batch, type LoaderOptions } from '../../../workers/data/loader.ts';
 import { makeDataset, names, tempDir } from './fixtures.ts';
 
@@ -121,4 +122,18 @@ test('a corrupt image fails its batch with a UserError naming the file; stopping
     break; // the batches still being built (one of them will fail) must not surface as unhandled rejections
   }
   await new Promise((r) => setTimeout(r, 100));
+});
+
+test('a worker thread keeps its decoded images from one run to the next, for the same dataset and image size', () => {
+  const data = { root: '/data/a', fingerprint: 'f1' };
+  const first = imageCacheFor(data, SIZE);
+  first.set('train/benign/1.jpg', new Uint8Array(SIZE * SIZE * 3));
+  assert.equal(imageCacheFor({ ...data }, SIZE), first, 'the next run of the same dataset and size');
+  assert.equal(imageCacheFor(data, SIZE).size, 1);
+  const other = imageCacheFor(data, SIZE + 1);
+  assert.notEqual(other, first, 'another image size');
+  assert.equal(first.size, 0, 'the images of the previous key are let go');
+  const elsewhere = imageCacheFor({ root: '/data/b', fingerprint: 'f1' }, SIZE + 1);
+  assert.notEqual(elsewhere, other, 'another folder');
+  assert.notEqual(imageCacheFor({ root: '/data/b', fingerprint: 'f2' }, SIZE + 1), elsewhere, 'other files');
 });
