@@ -36,7 +36,7 @@ interface FlatMoments {
 const f32 = Math.fround;
 
 export class KerasAdam extends tf.AdamOptimizer {
-  /** beta1^t and beta2^t as float32, as tfjs' accBeta1 and accBeta2 hold them on the device. */
+  /** beta1^t and beta2^t in float32, multiplied up as tfjs' own update does on the device. */
   private power1: number;
   private power2: number;
   private flat: FlatMoments | null = null;
