@@ -12,6 +12,7 @@ import type { EpochRecord } from '../protocol.ts';
 import { evaluateBinary } from '../metrics/index.ts';
 import type { StudyModel } from '../models/index.ts';
 import type { InputSource } from './inputs.ts';
+import { LaggedReads } from './lagged-reads.ts';
 import { forward, kerasAdam, makeTrainStep } from './step.ts';
 
 export interface FitOptions {
@@ -40,16 +41,16 @@ export interface FitOutcome {
  * (every epoch's validation and the final evaluations come here before their numbers are stored).
  */
 export async function predictAll(m: StudyModel, source: InputSource): Promise<Float32Array> {
-  const out = new Float32Array(source.size);
+  const reads = new LaggedReads(new Float32Array(source.size));
   let offset = 0;
   for await (const batch of source.batches({ epoch: 0, training: false })) {
-    const p = tf.tidy(() => forward(m, batch.x, false, source.base));
-    out.set(await p.data(), offset);
+    await reads.push(tf.tidy(() => forward(m, batch.x, false, source.base)), offset);
     offset += batch.n;
-    tf.dispose([p, batch.x, batch.y]);
+    tf.dispose([batch.x, batch.y]);
   }
+  await reads.flush();
   assertDeviceHealthy();
-  return out;
+  return reads.into;
 }
 
 export async function fit(m: StudyModel, train: InputSource, val: InputSource, opts: FitOptions, cb: FitCallbacks): Promise<FitOutcome> {
@@ -64,20 +65,20 @@ export async function fit(m: StudyModel, train: InputSource, val: InputSource, o
     if (opts.failAtEpoch === epoch) throw new Error(`injected failure at epoch ${epoch} (test hook)`);
     const started = performance.now();
     const labels = new Float32Array(train.size);
-    const probs = new Float32Array(train.size);
+    const probs = new LaggedReads(new Float32Array(train.size));
     let seen = 0;
     for await (const batch of train.batches({ epoch, training: true })) {
-      const p = trainStep(batch.x, batch.y);
-      probs.set(await p.data(), seen);
+      await probs.push(trainStep(batch.x, batch.y), seen);
       labels.set(batch.labels, seen);
       seen += batch.n;
-      tf.dispose([p, batch.x, batch.y]);
+      tf.dispose([batch.x, batch.y]);
       cb.onBatch?.(seen, train.size);
     }
+    await probs.flush();
     const valProbs = await predictAll(m, val);
     const record: EpochRecord = {
       epoch,
-      train: evaluateBinary(labels, probs).metrics,
+      train: evaluateBinary(labels, probs.into).metrics,
       val: evaluateBinary(val.labels, valProbs).metrics,
       seconds: (performance.now() - started) / 1000,
       learningRate: opts.learningRate,

@@ -13,6 +13,7 @@ import type { BaseToApply } from './step.ts';
 import { batches, epochOrder } from '../data/loader.ts';
 import type { FeatureStore } from './feature-store.ts';
 import { imageTensor } from './image-tensor.ts';
+import { LaggedReads } from './lagged-reads.ts';
 
 export interface TensorBatch {
   x: tf.Tensor;
@@ -94,14 +95,15 @@ export async function featureSource(
   if (features !== null) {
     o.log?.(`frozen-trunk activations of ${images.size} images read from ${o.store!.store.dir} in ${seconds()} s`);
   } else {
-    features = new Float32Array(perItem * images.size);
+    const reads = new LaggedReads(new Float32Array(perItem * images.size));
     let offset = 0;
     for await (const b of images.batches({ epoch: 0, training: false })) {
-      const f = tf.tidy(() => trunk.apply(b.x, { training: false }) as tf.Tensor);
-      features.set(await f.data(), offset);
+      await reads.push(tf.tidy(() => trunk.apply(b.x, { training: false }) as tf.Tensor), offset);
       offset += b.n * perItem;
-      tf.dispose([f, b.x, b.y]);
+      tf.dispose([b.x, b.y]);
     }
+    await reads.flush();
+    features = reads.into;
     if (o.store) {
       await o.store.store.write(o.store.key, features);
       o.log?.(`frozen-trunk activations of ${images.size} images computed in ${seconds()} s, stored in ${o.store.store.dir}`);
