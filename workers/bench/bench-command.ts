@@ -71,7 +71,7 @@ export async function benchCommand(f: BenchFlags): Promise<void> {
     `backend        ${ours.backend} (${ours.backendDetail})`,
     `model          ${ours.model}, ${ours.imageSize}x${ours.imageSize}, batch ${ours.batchSize}, ${ours.steps} steps`,
     `train step     median ${n(ours.trainStepMs.median)} ms (min ${n(ours.trainStepMs.min)}, max ${n(ours.trainStepMs.max)}), of which ${n(ours.trainIssueMs)} ms issuing its kernels`,
-    `train          ${n(ours.trainImagesPerSec)} images/s`,
+    `train          ${n(ours.trainImagesPerSec)} images/s waiting for each step; ${n(ours.trainImagesPerSecOverlapped)} images/s as a run issues them (each read one step late)`,
     `predict        ${n(ours.predictImagesPerSec)} images/s`,
     `data pipeline  ${ours.dataImagesPerSec === null ? 'decoding skipped (no dataset; pass --data); ' : `${n(ours.dataImagesPerSec)} images/s decoding (first epoch), `}${n(ours.cachedDataImagesPerSec)} images/s from the image cache (later epochs); augmented, as input tensors`,
     `top kernels    ${ours.topKernels.map((k) => `${k.name} ${n(k.ms)} ms`).join(', ')} (${ours.kernelCalls} kernel calls a step, peak ${n(ours.stepPeakBytes / 2 ** 20)} MiB of tensors)`,
