@@ -153,8 +153,8 @@ export function sourceMap(size: number, p: AugmentParams): SourceMap {
 
 /**
  * Applies fixed parameters: every output pixel samples the source where sourceMap puts it, bilinearly, then the
- * brightness factor, rounded and clipped to 0..255. The inner loop only adds. (wgsl/augment-images.ts is the same
- * computation on the GPU.)
+ * brightness factor, rounded and clipped to 0..255. The inner loop only adds. (kernels/wgsl/image-batch.ts is
+ * the same computation on the GPU.)
  */
 export function applyAugment(src: Uint8Array, size: number, p: AugmentParams): Uint8Array {
   const n = size * size * 3;

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BatchMatMulAttrs, KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo, _FusedMatMulAttrs } from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { asTensor, innerGroups } from './tensors.ts';
+import { asTensor, groupedProduct, productGroups } from './tensors.ts';
 
 /** Whether tfjs-webgpu 4.22 (kernels/BatchMatMul_impl.js) would run this product with its split-K program. */
 export function choosesSplitK(backend: WebGPUBackend, a: number[], b: number[], transposeA: boolean, transposeB: boolean): boolean {
@@ -24,31 +24,6 @@ export function choosesSplitK(backend: WebGPUBackend, a: number[], b: number[], 
   const tiles = batch * Math.ceil(m / 32) * Math.ceil(n / 32);
   const fewWorkgroups = tiles <= threshold || (m <= 8 && tiles <= threshold * 2);
   return fewWorkgroups && batch * m * n > 128 && batch === 1 && k >= 2000;
-}
-
-/** M, N, K and the number of groups of one product's inner dimension (1: no split has enough rows). */
-function dimensions(a: number[], b: number[], transposeA: boolean, transposeB: boolean) {
-  const [a0, a1] = a.slice(-2);
-  const [b0, b1] = b.slice(-2);
-  const [m, k] = transposeA ? [a1, a0] : [a0, a1];
-  const n = transposeB ? b0 : b1;
-  return { m, n, k, groups: innerGroups(k, m, n) };
-}
-
-/** op(a) op(b) for one product (batch 1, any rank), its inner dimension summed in groups; shape [..., M, N]. */
-function groupedProduct(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
-  const outer = a.rank >= b.rank ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
-  const { m, n, k, groups } = dimensions(a.shape, b.shape, transposeA, transposeB);
-  const per = k / groups;
-  // [groups, per, m] read transposed, or [groups, m, per] (a copy of a).
-  const a3 = transposeA
-    ? tf.reshape(a, [groups, per, m])
-    : tf.transpose(tf.reshape(a, [m, groups, per]), [1, 0, 2]);
-  const b3 = transposeB
-    ? tf.transpose(tf.reshape(b, [n, groups, per]), [1, 0, 2])
-    : tf.reshape(b, [groups, per, n]);
-  const partial = tf.matMul(a3 as tf.Tensor3D, b3 as tf.Tensor3D, transposeA, transposeB);
-  return tf.reshape(tf.sum(partial, 0), [...outer, m, n]);
 }
 
 function activate(x: tf.Tensor, attrs: _FusedMatMulAttrs, prelu: tf.Tensor | undefined): tf.Tensor {
@@ -74,7 +49,7 @@ function config(kernelName: string, stock: KernelConfig): KernelConfig {
     const split = a.dtype === 'float32' && choosesSplitK(backend, a.shape, b.shape, transposeA, transposeB);
     // A prime inner dimension has no groups; it keeps the split-K program (the batched product below, with more
     // than one group, never takes it).
-    if (!split || dimensions(a.shape, b.shape, transposeA, transposeB).groups === 1) {
+    if (!split || productGroups(a.shape, b.shape, transposeA, transposeB) === 1) {
       return stock.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
     }
     return tf.tidy(() => {

@@ -139,13 +139,34 @@ export function innerGroups(rows: number, m: number, n: number): number {
 }
 
 function matMulTNGrouped(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  const [rows, m] = a.shape;
-  const n = b.shape[1];
-  const groups = innerGroups(rows, m, n);
-  if (groups === 1) return tf.matMul(a, b, true, false);
-  const per = rows / groups;
-  const partial = tf.matMul(tf.reshape<tf.Rank.R3>(a, [groups, per, m]), tf.reshape<tf.Rank.R3>(b, [groups, per, n]), true, false);
-  return tf.sum(partial, 0);
+  if (productGroups(a.shape, b.shape, true, false) === 1) return tf.matMul(a, b, true, false);
+  return groupedProduct(a, b, true, false) as tf.Tensor2D;
+}
+
+/** The number of groups (innerGroups) of the inner dimension of op(a) op(b), for shapes [..., rows, cols]. */
+export function productGroups(a: number[], b: number[], transposeA: boolean, transposeB: boolean): number {
+  const [a0, a1] = a.slice(-2);
+  const [b0, b1] = b.slice(-2);
+  const [m, k] = transposeA ? [a1, a0] : [a0, a1];
+  return innerGroups(k, m, transposeB ? b0 : b1);
+}
+
+/**
+ * op(a) op(b) for one product (batch 1, any rank), its inner dimension summed in productGroups groups: a batched
+ * product over the groups, then a sum over them; shape [..., M, N].
+ */
+export function groupedProduct(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
+  const outer = a.rank >= b.rank ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
+  const [a0, a1] = a.shape.slice(-2);
+  const [m, k] = transposeA ? [a1, a0] : [a0, a1];
+  const n = transposeB ? b.shape[b.rank - 2] : b.shape[b.rank - 1];
+  const groups = productGroups(a.shape, b.shape, transposeA, transposeB);
+  const per = k / groups;
+  // [groups, per, m] read transposed, or [groups, m, per] (a copy of a); likewise b.
+  const a3 = transposeA ? tf.reshape(a, [groups, per, m]) : tf.transpose(tf.reshape(a, [m, groups, per]), [1, 0, 2]);
+  const b3 = transposeB ? tf.transpose(tf.reshape(b, [n, groups, per]), [1, 0, 2]) : tf.reshape(b, [groups, per, n]);
+  const partial = tf.matMul(a3 as tf.Tensor3D, b3 as tf.Tensor3D, transposeA, transposeB);
+  return tf.reshape(tf.sum(partial, 0), [...outer, m, n]);
 }
 
 function gemmTN(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
