@@ -17,7 +17,12 @@ export interface Dispatch {
   inputShapes: number[][];
   /** Bytes of all its inputs (4 per value). */
   inputBytes: number;
+  /** Bytes it reads: inputBytes, except for Adam's value update, which reads its variable's stretch of the moments. */
+  readBytes: number;
 }
+
+const readBytes = (program: string, bytes: number[]) =>
+  program === 'melanoma_adam_value' ? 3 * bytes[1] : bytes.reduce((a, b) => a + b, 0);
 
 interface Program {
   shaderKey: string;
@@ -27,33 +32,56 @@ interface Program {
 
 type RunProgram = (program: Program, inputs: tf.TensorInfo[], ...rest: unknown[]) => tf.TensorInfo;
 
-/** Records every program the webgpu backend dispatches while `run` runs. */
-export async function recordDispatches(run: () => Promise<void>): Promise<Dispatch[]> {
+/** What recordDispatches saw: the programs, and the errors the device reported while they were encoded. */
+export interface Recording {
+  dispatches: Dispatch[];
+  /** Validation errors, e.g. lavapipe's 128 MiB binding limit at 224 px, batch 32 (a GPU's is GiBs). */
+  errors: string[];
+}
+
+/**
+ * Records every program the webgpu backend dispatches while `run` runs, without running them: the device's queue
+ * drops every command buffer meanwhile, so a step at the study's sizes takes the host's time only (seconds on
+ * lavapipe instead of minutes) and the list is the same. Results read meanwhile are garbage.
+ */
+export async function recordDispatches(run: () => Promise<void>): Promise<Recording> {
   if (tf.getBackend() !== 'webgpu') throw new Error(`dispatches: webgpu only, not ${tf.getBackend()}`);
-  const backend = tf.backend() as unknown as { runWebGPUProgram: RunProgram };
+  const backend = tf.backend() as unknown as { runWebGPUProgram: RunProgram; device: GPUDevice };
+  const { device } = backend;
   const original = backend.runWebGPUProgram;
-  const log: Dispatch[] = [];
+  const submit = Object.getOwnPropertyDescriptor(device.queue, 'submit');
+  const dispatches: Dispatch[] = [];
   backend.runWebGPUProgram = function (this: unknown, program, inputs, ...rest) {
     const workgroups = program.dispatch.reduce((a, b) => a * b, 1);
-    log.push({
+    const bytes = inputs.map((i) => 4 * tf.util.sizeFromShape(i.shape));
+    dispatches.push({
       program: program.shaderKey,
       workgroups,
       threads: workgroups * program.workgroupSize.reduce((a, b) => a * b, 1),
       inputShapes: inputs.map((i) => i.shape),
-      inputBytes: inputs.reduce((sum, i) => sum + 4 * tf.util.sizeFromShape(i.shape), 0),
+      inputBytes: bytes.reduce((a, b) => a + b, 0),
+      readBytes: readBytes(program.shaderKey, bytes),
     });
     return original.call(this, program, inputs, ...rest);
   } as RunProgram;
+  Object.defineProperty(device.queue, 'submit', { value: () => {}, configurable: true, writable: true });
+  device.pushErrorScope('validation');
   try {
     await run();
   } finally {
     backend.runWebGPUProgram = original;
+    if (submit) Object.defineProperty(device.queue, 'submit', submit);
+    else delete (device.queue as { submit?: unknown }).submit;
   }
-  return log;
+  const errors: string[] = [];
+  // A scope holds the first error only; the first one names the problem.
+  const error = await device.popErrorScope();
+  if (error) errors.push(error.message.split('\n')[0]);
+  return { dispatches, errors };
 }
 
 /** The dispatches of one training step of `model` (the step `melanoma bench` times) on random data. */
-export async function stepDispatches(model: ModelName, imageSize: number, batchSize: number): Promise<Dispatch[]> {
+export async function stepDispatches(model: ModelName, imageSize: number, batchSize: number): Promise<Recording> {
   const m = await buildModel(model, { imageSize, seed: 1, outputBias: 0, randomWeights: true, initFrom: null });
   const optimizer = kerasAdam(1e-3);
   const step = makeTrainStep(m, optimizer, 'all');
@@ -65,7 +93,8 @@ export async function stepDispatches(model: ModelName, imageSize: number, batchS
     probs.dispose();
   };
   try {
-    await once(); // compiles the shaders and fills the buffer pool
+    // The first step compiles the shaders and fills the buffer pool; it runs nothing either.
+    await recordDispatches(once);
     return await recordDispatches(once);
   } finally {
     tf.dispose([x, y]);

@@ -24,7 +24,8 @@
  *   npx tsx bench/kernels.ts dispatches --backend webgpu [--model baseline] [--size 224] [--batch 32] [--min-mb 4]
  *     lists the GPU dispatches of one training step of a study model (the step `melanoma bench` times), with the
  *     workgroups and threads each runs: the parallelism a GPU gets, which no timing on lavapipe shows. Dispatches
- *     reading less than --min-mb of input are counted but not listed; --stock: with stock tfjs kernels.
+ *     reading less than --min-mb of input are counted but not listed; --stock: with stock tfjs kernels. The GPU runs
+ *     none of them (bench/dispatches.ts), so the study's sizes take seconds.
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -182,7 +183,7 @@ async function kernelBench(): Promise<void> {
 async function dispatchBench(): Promise<void> {
   if (info.name !== 'webgpu') throw new Error(`dispatches: webgpu only, not ${info.name}`);
   if (opts.stock) useWebgpuKernels('stock');
-  const log = await stepDispatches(opts.model as ModelName, size, batch);
+  const { dispatches: log, errors } = await stepDispatches(opts.model as ModelName, size, batch);
   const minBytes = Number(opts['min-mb']) * 2 ** 20;
   const large = log.filter((d) => d.inputBytes >= minBytes).sort((a, b) => a.workgroups - b.workgroups);
   console.log(`${opts.model} ${size}px batch ${batch}: ${log.length} dispatches in one training step; ` +
@@ -191,6 +192,7 @@ async function dispatchBench(): Promise<void> {
     console.log(`  ${String(d.workgroups).padStart(7)} workgroups ${String(d.threads).padStart(9)} threads  ` +
       `${(d.inputBytes / 2 ** 20).toFixed(0).padStart(5)} MB  ${d.program.slice(0, 48)} ${JSON.stringify(d.inputShapes)}`);
   }
+  for (const error of errors) console.log(`the device reported: ${error}`);
 }
 
 if (mode === 'step') await stepBench();

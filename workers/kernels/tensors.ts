@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { simdKernels } from './simd/index.ts';
+import { GPU_THREADS } from './wgsl/run.ts';
 
 /** The backends the kernels are registered for; some formulations differ per backend (see matMulTN). */
 export type KernelBackend = 'wasm' | 'webgpu' | 'cpu';
@@ -112,8 +113,8 @@ export function matMulTN(a: tf.Tensor2D, b: tf.Tensor2D, backend: KernelBackend)
   return tf.matMul(tf.transpose(a), b);
 }
 
-/** Output tiles (32x32, one tfjs-webgpu workgroup each) a product should spread over to fill a large GPU. */
-const TARGET_TILES = 1024;
+/** Output tiles (32x32, one tfjs-webgpu workgroup of 64 threads each) a product should spread over. */
+const TARGET_TILES = GPU_THREADS / 64;
 /** Rows each group sums at least, so that a group's work outweighs writing and summing its partial result. */
 const MIN_GROUP_ROWS = 128;
 

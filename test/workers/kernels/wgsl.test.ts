@@ -105,7 +105,7 @@ test('webgpu BatchMatMul and _FusedMatMul: products tfjs would split into float 
     const shapes = [{ shape: c.a }, { shape: c.b }, { shape: [n] }];
     if (!(await assertSameAsCpu(t, 'webgpu', what, shapes, product))) return;
     const [a, b, bias] = shapes.map(({ shape }) => tf.randomNormal(shape));
-    const log = await recordDispatches(async () => {
+    const { dispatches: log } = await recordDispatches(async () => {
       const y = product(a, b, bias);
       await y.data();
       y.dispose();

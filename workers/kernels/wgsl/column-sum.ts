@@ -7,11 +7,11 @@
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { runWgsl } from './run.ts';
+import { GPU_THREADS, runWgsl } from './run.ts';
 
-/** Threads a pass aims for: enough to fill a large GPU; chunks never get shorter than MIN_ROWS. */
-const TARGET_THREADS = 32768;
+/** Chunks never get shorter than MIN_ROWS; up to ONE_PASS_ROWS rows are summed in one pass. */
 const MIN_ROWS = 16;
+const ONE_PASS_ROWS = 256;
 
 const MAIN = /* wgsl */ `
 fn main(index : i32) {
@@ -28,8 +28,8 @@ fn main(index : i32) {
 
 /** Rows per chunk for a pass over [rows, cols]: all of them once few are left. */
 export function chunkRows(rows: number, cols: number): number {
-  if (rows <= 4 * MIN_ROWS) return rows;
-  const chunks = Math.max(1, Math.min(Math.ceil(TARGET_THREADS / cols), Math.floor(rows / MIN_ROWS)));
+  if (rows <= ONE_PASS_ROWS) return rows;
+  const chunks = Math.max(1, Math.min(Math.ceil(GPU_THREADS / cols), Math.floor(rows / MIN_ROWS)));
   return Math.ceil(rows / chunks);
 }
 

@@ -8,9 +8,7 @@
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { columnSum } from './column-sum.ts';
-import { runWgsl } from './run.ts';
-
-const TARGET_THREADS = 32768;
+import { GPU_THREADS, runWgsl } from './run.ts';
 
 const main = (kh: number, kw: number) => /* wgsl */ `
 fn main(index : i32) {
@@ -48,7 +46,7 @@ fn main(index : i32) {
 export function depthwiseFilterGrad(backend: WebGPUBackend, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { filterHeight: kh, filterWidth: kw, inChannels: channels, batchSize, outHeight } = info;
   const rows = batchSize * outHeight;
-  const chunks = Math.max(1, Math.min(rows, Math.ceil(TARGET_THREADS / channels)));
+  const chunks = Math.max(1, Math.min(rows, Math.ceil(GPU_THREADS / channels)));
   const chunkRows = Math.ceil(rows / chunks);
   const used = Math.ceil(rows / chunkRows);
   // Threads are (chunk, channel); the output [chunks, kh*kw, C] holds one value per (chunk, tap, channel).

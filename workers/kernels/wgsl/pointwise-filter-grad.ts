@@ -8,9 +8,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { columnSum } from './column-sum.ts';
-import { runWgsl } from './run.ts';
-
-const TARGET_THREADS = 32768;
+import { GPU_THREADS, runWgsl } from './run.ts';
 
 const main = (cin: number) => /* wgsl */ `
 fn main(index : i32) {
@@ -34,7 +32,7 @@ fn main(index : i32) {
 /** dW [1, 1, cin, cout] of a 1x1 stride-1 convolution: x [pixels, cin] (any shape), dy [pixels, cout]. */
 export function pointwiseFilterGrad(backend: WebGPUBackend, x: TensorInfo, dy: TensorInfo, cin: number, outChannels: number): TensorInfo {
   const pixels = x.shape.reduce((a, b) => a * b, 1) / cin;
-  const chunks = Math.max(1, Math.min(pixels, Math.ceil(TARGET_THREADS / outChannels)));
+  const chunks = Math.max(1, Math.min(pixels, Math.ceil(GPU_THREADS / outChannels)));
   const chunkPixels = Math.ceil(pixels / chunks);
   const used = Math.ceil(pixels / chunkPixels);
   const partial = runWgsl(backend, {
