@@ -80,25 +80,58 @@ export async function recordDispatches(run: () => Promise<void>): Promise<Record
   return { dispatches, errors };
 }
 
-/** The dispatches of one training step of `model` (the step `melanoma bench` times) on random data. */
-export async function stepDispatches(model: ModelName, imageSize: number, batchSize: number): Promise<Recording> {
+/**
+ * Builds `model` with random weights and a batch of random data, and hands `use` a function that issues one
+ * training step (the step `melanoma bench` times) and returns its probabilities.
+ */
+async function withTrainStep<T>(
+  model: ModelName, imageSize: number, batchSize: number, use: (issue: () => tf.Tensor) => Promise<T>,
+): Promise<T> {
   const m = await buildModel(model, { imageSize, seed: 1, outputBias: 0, randomWeights: true, initFrom: null });
   const optimizer = kerasAdam(1e-3);
   const step = makeTrainStep(m, optimizer, 'all');
   const x = tf.randomUniform([batchSize, imageSize, imageSize, 3], 0, 1, 'float32', 1);
   const y = tf.tensor2d(Array.from({ length: batchSize }, (_, i) => i % 2), [batchSize, 1]);
-  const once = async () => {
-    const probs = step(x, y);
-    await probs.data();
-    probs.dispose();
-  };
   try {
-    // The first step compiles the shaders and fills the buffer pool; it runs nothing either.
-    await recordDispatches(once);
-    return await recordDispatches(once);
+    return await use(() => step(x, y));
   } finally {
     tf.dispose([x, y]);
     optimizer.dispose();
     m.model.dispose();
   }
+}
+
+const readAndDispose = async (t: tf.Tensor) => {
+  await t.data();
+  t.dispose();
+};
+
+/** The dispatches of one training step of `model` on random data. */
+export function stepDispatches(model: ModelName, imageSize: number, batchSize: number): Promise<Recording> {
+  return withTrainStep(model, imageSize, batchSize, async (issue) => {
+    const once = () => readAndDispose(issue());
+    // The first step compiles the shaders and fills the buffer pool; it runs nothing either.
+    await recordDispatches(once);
+    return recordDispatches(once);
+  });
+}
+
+/**
+ * The host's time to issue each of `steps` training steps of `model`, the GPU running none of them: what the
+ * host alone costs a step, which bounds a GPU's steps a second however fast it computes.
+ */
+export function hostStepMs(model: ModelName, imageSize: number, batchSize: number, steps: number): Promise<number[]> {
+  return withTrainStep(model, imageSize, batchSize, async (issue) => {
+    await recordDispatches(() => readAndDispose(issue()));
+    const times: number[] = [];
+    await recordDispatches(async () => {
+      for (let i = 0; i < steps; i++) {
+        const t0 = performance.now();
+        const probs = issue();
+        times.push(performance.now() - t0);
+        probs.dispose();
+      }
+    });
+    return times;
+  });
 }

@@ -26,13 +26,17 @@
  *     workgroups and threads each runs: the parallelism a GPU gets, which no timing on lavapipe shows. Dispatches
  *     reading less than --min-mb of input are counted but not listed; --stock: with stock tfjs kernels. The GPU runs
  *     none of them (bench/dispatches.ts), so the study's sizes take seconds.
+ *
+ *   npx tsx bench/kernels.ts host --backend webgpu [--model baseline] [--size 224] [--batch 32] [--steps 3]
+ *     the host's time to issue one training step with the GPU running none of it: on a GPU, a step can take no
+ *     less than this.
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../workers/backend/index.ts';
 import { stockKernel, TRAINING_KERNELS } from '../workers/kernels/index.ts';
 import { alternate, baselineLayers, stockAdam, useWebgpuKernels, versus } from './versus.ts';
-import { stepDispatches } from './dispatches.ts';
+import { hostStepMs, stepDispatches } from './dispatches.ts';
 import type { BackendName, ModelName } from '../workers/protocol.ts';
 
 const { positionals, values: opts } = parseArgs({
@@ -195,9 +199,19 @@ async function dispatchBench(): Promise<void> {
   for (const error of errors) console.log(`the device reported: ${error}`);
 }
 
+async function hostBench(): Promise<void> {
+  if (info.name !== 'webgpu') throw new Error(`host: webgpu only, not ${info.name}`);
+  const times = (await hostStepMs(opts.model as ModelName, size, batch, Number(opts.steps))).sort((a, b) => a - b);
+  const median = times[times.length >> 1];
+  console.log(`${opts.model} ${size}px batch ${batch}: host time to issue a step, the GPU running none of it, over ` +
+    `${times.length} steps: median ${median.toFixed(1)} ms (min ${times[0].toFixed(1)}, max ${times[times.length - 1].toFixed(1)}), ` +
+    `at most ${((batch * 1000) / median).toFixed(0)} images/s on any GPU with this host`);
+}
+
 if (mode === 'step') await stepBench();
 else if (mode === 'dispatches') await dispatchBench();
+else if (mode === 'host') await hostBench();
 else if (mode === 'kernels') await kernelBench();
 else if (mode === 'fusion') await fusionBench();
 else if (mode === 'versus') await versusBench();
-else throw new Error(`unknown mode '${mode}': step, fusion, versus, kernels or dispatches`);
+else throw new Error(`unknown mode '${mode}': step, fusion, versus, kernels, dispatches or host`);

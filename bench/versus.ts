@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { useGradients } from '../workers/kernels/gradients.ts';
 import { stockKernel, TRAINING_KERNELS } from '../workers/kernels/index.ts';
 import { separableConv2d } from '../workers/models/separable-conv.ts';
 import { kerasAdam } from '../workers/train/step.ts';
@@ -77,7 +78,7 @@ const projectKernels = new Map<string, tf.KernelConfig | undefined>();
 /**
  * Registers the project's webgpu training kernels ('ours') or the stock kernels they replaced ('stock'). Kernels
  * without a stock version (ReluGrad, the Adam kernels, ImageBatch) are unregistered for 'stock', so that the Relu
- * gradient takes tfjs' own formula there.
+ * gradient takes tfjs' own formula there; the Mean and Sigmoid gradients are tfjs' own for 'stock' too.
  */
 export function useWebgpuKernels(set: 'ours' | 'stock'): void {
   const backend = 'webgpu';
@@ -88,6 +89,7 @@ export function useWebgpuKernels(set: 'ours' | 'stock'): void {
     if (tf.getKernel(name, backend) !== undefined) tf.unregisterKernel(name, backend);
     if (config !== undefined) tf.registerKernel(config);
   }
+  useGradients(set);
 }
 
 export async function versus(o: AlternateOptions): Promise<VersusResult> {

@@ -15,8 +15,9 @@
  *       run as one matMul over all pixels. New kernels: Adam updates the moments of all variables in one pass and
  *       each variable in one more (adam.ts); a batch of images goes from bytes to augmented float input in one
  *       pass, ImageBatch (image-batch.ts); binary cross-entropy and its gradient in one pass each
- *       (binary-cross-entropy.ts). A product that tfjs would split into float atomic adds sums in groups
- *       instead (mat-mul.ts). See README.md for the table.
+ *       (binary-cross-entropy.ts); dropout with its mask drawn on the GPU (dropout.ts). A product that tfjs
+ *       would split into float atomic adds sums in groups instead (mat-mul.ts). See README.md for the table.
+ * Both: the Mean and Sigmoid gradients make no tensor on the host (gradients.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
@@ -28,6 +29,7 @@ import { maxPoolWasmConfig } from './max-pool.ts';
 import { maxPoolGradWasmConfig, maxPoolGradWebgpuConfig } from './max-pool-grad.ts';
 import { ADAM_MOMENTS, ADAM_VALUE, adamMomentsWebgpuConfig, adamValueWebgpuConfig } from './adam.ts';
 import { IMAGE_BATCH, imageBatchWebgpuConfig } from './image-batch.ts';
+import { SEEDED_DROPOUT, seededDropoutWebgpuConfig } from './dropout.ts';
 import {
   BINARY_CROSS_ENTROPY,
   BINARY_CROSS_ENTROPY_GRAD,
@@ -38,6 +40,7 @@ import { addWasmConfig } from './add.ts';
 import { conv2DWasmConfig, conv2DWebgpuConfig, fusedConv2DWasmConfig, fusedConv2DWebgpuConfig } from './conv2d.ts';
 import { depthwiseConvWasmConfig } from './depthwise-conv.ts';
 import { batchMatMulWebgpuConfig, fusedMatMulWebgpuConfig } from './mat-mul.ts';
+import { useGradients } from './gradients.ts';
 import { RELU_GRAD, registerReluGradient, reluGradWasmConfig, reluGradWebgpuConfig } from './relu-grad.ts';
 import { castWasmConfig, identityWasmConfig } from './shared-data.ts';
 import { sumWasmConfig, sumWebgpuConfig } from './sum.ts';
@@ -64,7 +67,7 @@ export const TRAINING_KERNELS: Record<'wasm' | 'webgpu', readonly string[]> = {
     tf.MaxPool,
     RELU_GRAD,
   ],
-  webgpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.MaxPoolGrad, tf.Sum, tf.Conv2D, tf.FusedConv2D, tf.DepthwiseConv2dNativeBackpropInput, tf.Conv2DBackpropInput, tf.BatchMatMul, tf._FusedMatMul, RELU_GRAD, ADAM_MOMENTS, ADAM_VALUE, IMAGE_BATCH, BINARY_CROSS_ENTROPY, BINARY_CROSS_ENTROPY_GRAD],
+  webgpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.MaxPoolGrad, tf.Sum, tf.Conv2D, tf.FusedConv2D, tf.DepthwiseConv2dNativeBackpropInput, tf.Conv2DBackpropInput, tf.BatchMatMul, tf._FusedMatMul, RELU_GRAD, ADAM_MOMENTS, ADAM_VALUE, IMAGE_BATCH, BINARY_CROSS_ENTROPY, BINARY_CROSS_ENTROPY_GRAD, SEEDED_DROPOUT],
 };
 
 /** Builds a kernel for `backend`; `stock` is the kernel it replaces (the wasm ones fall back to it). */
@@ -113,6 +116,7 @@ const FACTORIES: Record<string, Factory> = {
   [IMAGE_BATCH]: webgpuOnly(IMAGE_BATCH, imageBatchWebgpuConfig),
   [BINARY_CROSS_ENTROPY]: webgpuOnly(BINARY_CROSS_ENTROPY, binaryCrossEntropyWebgpuConfig),
   [BINARY_CROSS_ENTROPY_GRAD]: webgpuOnly(BINARY_CROSS_ENTROPY_GRAD, binaryCrossEntropyGradWebgpuConfig),
+  [SEEDED_DROPOUT]: webgpuOnly(SEEDED_DROPOUT, seededDropoutWebgpuConfig),
   [RELU_GRAD]: (backend) => {
     if (backend === 'cpu') throw new Error(`no ${RELU_GRAD} kernel for ${backend}`);
     return backend === 'wasm' ? reluGradWasmConfig : reluGradWebgpuConfig;
@@ -140,6 +144,7 @@ export function registerTrainingKernels(backend: 'wasm' | 'webgpu'): readonly st
     tf.registerKernel(FACTORIES[name](backend, stock));
   }
   registerReluGradient();
+  useGradients('ours');
   registered.add(backend);
   return names;
 }

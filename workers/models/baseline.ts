@@ -4,12 +4,14 @@
  * 49,756 parameters. `augmented`: the same network with Dropout(0.5) right after the convolutional stack, i.e.
  * between the last MaxPooling2D and GlobalAveragePooling2D (it is trained on augmented images as well).
  * Layer names are the ones Keras gives automatically in a fresh session, so weights load by name. Each separable
- * convolution runs its pointwise product, bias and ReLU as one op (separable-conv.ts).
+ * convolution runs its pointwise product, bias and ReLU as one op (separable-conv.ts); Dropout draws a new mask at
+ * every step (dropout.ts).
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../../common/errors.ts';
 import { classifier } from './head.ts';
 import { SeededInit } from './init.ts';
+import { dropout as dropoutLayer } from './dropout.ts';
 import { separableConv2d } from './separable-conv.ts';
 
 export const BASELINE_FILTERS = [32, 64, 128, 256] as const;
@@ -47,7 +49,7 @@ export function buildSmallNet(opts: SmallNetOptions): tfl.LayersModel {
     }).apply(x) as tfl.SymbolicTensor;
     x = tfl.layers.maxPooling2d({ poolSize: 2, name: `max_pooling2d${suffix}` }).apply(x) as tfl.SymbolicTensor;
   });
-  if (dropout) x = tfl.layers.dropout({ rate: 0.5, seed: init.seed(), name: 'dropout' }).apply(x) as tfl.SymbolicTensor;
+  if (dropout) x = dropoutLayer({ rate: 0.5, seed: init.seed(), name: 'dropout' }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.globalAveragePooling2d({ name: 'global_average_pooling2d' }).apply(x) as tfl.SymbolicTensor;
   const output = classifier(x, init, outputBias);
   return tfl.model({ inputs: input, outputs: output, name: dropout ? 'augmented' : 'baseline' });

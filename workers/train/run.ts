@@ -47,7 +47,7 @@ export function imageCacheFor(data: { root: string; fingerprint: string }, image
 
 export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunResult> {
   const started = performance.now();
-  // Dropout masks and every other tfjs random draw without an explicit seed come from Math.random: seeding it
+  // Every tfjs random draw without an explicit seed comes from Math.random: seeding it
   // (per worker thread) makes the whole run a function of the seed on a given backend.
   seedrandom(`melanoma:${spec.seed}`, { global: true });
   const backend = await initBackend(spec.backend, { gpu: spec.gpu });

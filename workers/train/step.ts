@@ -4,6 +4,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { StudyModel } from '../models/index.ts';
 import { frozenTrunk } from '../models/trunk.ts';
 import { BINARY_CROSS_ENTROPY, BINARY_CROSS_ENTROPY_GRAD } from '../kernels/binary-cross-entropy.ts';
+import { keptScalar } from '../kernels/gradients.ts';
 import { KerasAdam } from './adam.ts';
 
 const EPSILON = 1e-7; // Keras' backend epsilon, used to clip probabilities in binary cross-entropy
@@ -80,10 +81,12 @@ export function makeTrainStep(m: StudyModel, optimizer: tf.Optimizer, base: Base
     tf.tidy(() => {
       const input = split ? (split.trunk.apply(x, { training: false }) as tf.Tensor) : x;
       let probs: tf.Tensor | undefined;
-      optimizer.minimize(() => {
+      // optimizer.minimize, seeded with a kept 1 instead of a new scalar uploaded at every step.
+      const { grads } = tf.engine().gradients(() => {
         probs = tf.keep(forward(m, input, true, split ? split.rest : base));
         return binaryCrossEntropy(y, probs);
-      }, false, variables);
+      }, variables, keptScalar(1), true);
+      optimizer.applyGradients(Object.fromEntries(variables.map((v, i) => [v.name, grads[i]])));
       return probs!;
     });
 }

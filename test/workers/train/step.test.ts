@@ -91,3 +91,39 @@ for (const [name, trainable] of [['mobilenet', 4], ['mobilenet-ft', 16]] as cons
     [ours, recorded].forEach((m) => m.model.dispose());
   });
 }
+
+test('webgpu: a warm training step creates no GPU buffer: nothing is made on the host and uploaded', async (t) => {
+  if (!(await useBackendOrSkip(t, 'webgpu'))) return;
+  const device = (tf.backend() as unknown as { device: GPUDevice }).device;
+  const original = device.createBuffer;
+  for (const name of ['baseline', 'augmented'] as const) {
+    const m = await buildModel(name, { imageSize: 64, seed: 1, outputBias: 0, randomWeights: true, initFrom: null });
+    const optimizer = new KerasAdam(1e-3);
+    const step = makeTrainStep(m, optimizer, 'all');
+    const x = tf.randomUniform([2, 64, 64, 3]);
+    const y = tf.tensor2d([0, 1], [2, 1]);
+    const run = async () => {
+      const probs = step(x, y);
+      await probs.data();
+      probs.dispose();
+    };
+    await run(); // the first step fills tfjs' buffer pool and uploads x and y
+    await run();
+    const created: string[] = [];
+    // tfjs uploads a tensor made on the host through a staging buffer it creates for that tensor alone.
+    device.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor) {
+      created.push(`${descriptor.size} bytes, usage ${descriptor.usage}`);
+      return original.call(this, descriptor);
+    };
+    try {
+      await run();
+      await run();
+    } finally {
+      device.createBuffer = original;
+    }
+    assert.deepEqual(created, [], `${name}: buffers created by two warm steps`);
+    tf.dispose([x, y]);
+    optimizer.dispose();
+    m.model.dispose();
+  }
+});
