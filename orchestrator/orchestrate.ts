@@ -10,7 +10,7 @@ import { checkDataset, checkPretrainedWeights } from './preflight.ts';
 import { plainProgress, ttyProgress, type Progress } from './progress.ts';
 import { runScheduler } from './scheduler.ts';
 import { createSlotRunner, type SlotRunner } from './slot-runner.ts';
-import { planSlots, runnerMode } from './slots.ts';
+import { checkGpusDistinguishable, planSlots, runnerMode, usableGpus } from './slots.ts';
 import { openStore, type RunStore } from './store.ts';
 import { formatSummary } from './summary.ts';
 
@@ -47,7 +47,13 @@ export interface OrchestrateOptions {
 /** Runs the study; resolves with the process exit code (0, 1 if a run failed for good, 130/143 when interrupted). */
 export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   const models = checkModels(o.models);
-  const slots = planSlots({ gpus: o.gpus, runsPerGpu: o.runsPerGpu, workers: o.workers, backend: o.backend });
+  let gpuNote: string | null = null; // detected GPUs that get no slot
+  const slots = planSlots({ gpus: o.gpus, runsPerGpu: o.runsPerGpu, workers: o.workers, backend: o.backend }, () => {
+    const usable = usableGpus(o.backend);
+    gpuNote = usable.note;
+    return usable.gpus;
+  });
+  checkGpusDistinguishable(slots, o.backend);
   const data = await checkDataset(o.data);
   if (!o.threadFile) await checkPretrainedWeights(models, o.weights ?? null);
   const plan = planRuns(models, o.runs, o.seed);
@@ -74,6 +80,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
 
   const err = process.stderr;
   const say = (line: string) => err.write(line + '\n');
+  if (gpuNote !== null) say(`warning: ${gpuNote}`);
   const database = await openDatabase(o.db);
   let server: { url: string; close(): Promise<void> } | null = null;
   let runners: SlotRunner[] = [];

@@ -38,14 +38,79 @@ export function parseGpus(value: string): number[] {
   return gpus;
 }
 
+/** `nvidia-smi -L` output ("GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-...)"), index to name. */
+export function parseGpuList(out: string): Map<number, string> {
+  return new Map([...out.matchAll(/^GPU (\d+): (.*?)(?: \(UUID: [^)]*\))?\s*$/gm)].map((m) => [Number(m[1]), m[2]]));
+}
+
+/** The NVIDIA GPUs `nvidia-smi -L` lists, index to name; none when it is absent or fails. */
+export function detectGpuNames(): Map<number, string> {
+  try {
+    return parseGpuList(execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }));
+  } catch {
+    return new Map();
+  }
+}
+
 /** Indices of the NVIDIA GPUs `nvidia-smi -L` lists; none when it is absent or fails. */
 export function detectGpus(): number[] {
-  try {
-    const out = execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
-    return [...out.matchAll(/^GPU (\d+):/gm)].map((m) => Number(m[1]));
-  } catch {
-    return [];
+  return [...detectGpuNames().keys()];
+}
+
+/** Whether runs of `backend` may use webgpu in this process's threads (not in processes of their own). */
+function webgpuInThreads(backend: BackendName, installed: () => boolean): boolean {
+  return backend === 'webgpu' || (backend === 'auto' && runnerMode(backend, installed) === 'thread');
+}
+
+/** GPUs after the first of their name: dawn.node opens an adapter by name, the first that has it (webgpu.ts). */
+function shadowedGpus(gpus: number[], names: Map<number, string>): { gpu: number; first: number; name: string }[] {
+  const firstOfName = new Map<string, number>();
+  const shadowed: { gpu: number; first: number; name: string }[] = [];
+  for (const gpu of gpus) {
+    const name = names.get(gpu);
+    if (name === undefined) continue;
+    const first = firstOfName.get(name);
+    if (first === undefined) firstOfName.set(name, gpu);
+    else shadowed.push({ gpu, first, name });
   }
+  return shadowed;
+}
+
+/**
+ * The detected GPUs that runs of `backend` can use, and a note on those they cannot: webgpu reaches only the first
+ * of GPUs that share a name, so the others get no slot (rather than slots that would run on the first).
+ */
+export function usableGpus(backend: BackendName, names = detectGpuNames, installed = tensorflowInstalled): { gpus: number[]; note: string | null } {
+  const known = names();
+  const gpus = [...known.keys()];
+  if (!webgpuInThreads(backend, installed)) return { gpus, note: null };
+  const shadowed = shadowedGpus(gpus, known);
+  if (shadowed.length === 0) return { gpus, note: null };
+  return {
+    gpus: gpus.filter((g) => !shadowed.some((s) => s.gpu === g)),
+    note: `GPU ${shadowed.map((s) => s.gpu).join(', ')} left out: the webgpu backend opens a GPU by its name (dawn.node takes the ` +
+      `first that has it), and ${shadowed.map((s) => `GPU ${s.gpu} has GPU ${s.first}'s ('${s.name}')`).join('; ')}. ` +
+      `--backend tensorflow (npm install @tensorflow/tfjs-node-gpu) pins each run to its GPU with CUDA_VISIBLE_DEVICES.`,
+  };
+}
+
+/**
+ * Throws a UsageError when two slots' GPUs have the same name and their runs would use webgpu in threads: both
+ * would run on the first (see usableGpus).
+ */
+export function checkGpusDistinguishable(slots: SlotPlan[], backend: BackendName, names = detectGpuNames, installed = tensorflowInstalled): void {
+  if (!webgpuInThreads(backend, installed)) return;
+  const gpus = [...new Set(slots.map((s) => s.gpu).filter((g) => g !== null))];
+  if (gpus.length < 2) return;
+  const [shadowed] = shadowedGpus(gpus, names());
+  if (shadowed === undefined) return;
+  const { gpu, first, name } = shadowed;
+  throw new UsageError(
+    `GPUs ${first} and ${gpu} are both '${name}'. The webgpu backend opens a GPU by its name (dawn.node takes the first ` +
+      `that has it), so the runs of GPU ${gpu} would run on GPU ${first}. Use --gpus ${first} --runs-per-gpu 2 for two ` +
+      `runs at a time on GPU ${first}, or --backend tensorflow (npm install @tensorflow/tfjs-node-gpu), whose runs are ` +
+      `pinned to their GPU with CUDA_VISIBLE_DEVICES.`,
+  );
 }
 
 export interface SlotOptions {
