@@ -53,7 +53,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
     gpuNote = usable.note;
     return usable.gpus;
   });
-  checkGpusDistinguishable(slots, o.backend);
+  if (o.gpus !== undefined) checkGpusDistinguishable(slots, o.backend); // detected GPUs are filtered by usableGpus
   const data = await checkDataset(o.data);
   if (!o.threadFile) await checkPretrainedWeights(models, o.weights ?? null);
   const plan = planRuns(models, o.runs, o.seed);

@@ -1,5 +1,7 @@
 /**
- * The gradients of Mean and Sigmoid without tensors made on the host, and a kept 1 to seed backpropagation.
+ * The gradients the project registers in place of tfjs': Relu's, which runs the ReluGrad kernel where the backend
+ * has it (relu-grad.ts), and those of Mean and Sigmoid, which make no tensor on the host; and a kept 1 to seed
+ * backpropagation.
  * tfjs' Mean gradient multiplies dy by a tensor of ones of x's shape, filled on the CPU at every step, and
  * divides by the count; its Sigmoid gradient subtracts from a scalar 1; tfjs seeds a gradient with a new scalar
  * 1. Every such tensor is uploaded at every step, on webgpu through a staging buffer created and destroyed for
@@ -9,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig } from '@tensorflow/tfjs-core';
+import { hasReluGrad, RELU_GRAD } from './relu-grad.ts';
 
 const kept = new Map<string, tf.Scalar>();
 
@@ -40,8 +43,21 @@ const sigmoidGrad: GradConfig = {
   gradFunc: (dy, [y]) => ({ x: () => tf.mul(dy as tf.Tensor, tf.mul(y, tf.sub(keptScalar(1), y))) }),
 };
 
-const ours = [meanGrad, sigmoidGrad];
 const stock = new Map<string, GradConfig>();
+
+/** One pass where the backend has ReluGrad; tfjs' own two otherwise. */
+const reluGrad: GradConfig = {
+  kernelName: tf.Relu,
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x] = saved;
+    const single = dy as tf.Tensor;
+    if (!hasReluGrad() || x.dtype !== 'float32' || single.dtype !== 'float32') return stock.get(tf.Relu)!.gradFunc(dy, saved, attrs);
+    return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: single, x }) as tf.Tensor };
+  },
+};
+
+const ours = [reluGrad, meanGrad, sigmoidGrad];
 
 /** Registers these gradients in place of tfjs' ('ours', idempotent), or puts tfjs' back ('stock', for benchmarks). */
 export function useGradients(set: 'ours' | 'stock'): void {

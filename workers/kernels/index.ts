@@ -17,7 +17,7 @@
  *       pass, ImageBatch (image-batch.ts); binary cross-entropy and its gradient in one pass each
  *       (binary-cross-entropy.ts); dropout with its mask drawn on the GPU (dropout.ts). A product that tfjs
  *       would split into float atomic adds sums in groups instead (mat-mul.ts). See README.md for the table.
- * Both: the Mean and Sigmoid gradients make no tensor on the host (gradients.ts).
+ * Both: the Relu gradient runs ReluGrad, and the Mean and Sigmoid gradients make no tensor on the host (gradients.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
@@ -41,7 +41,7 @@ import { conv2DWasmConfig, conv2DWebgpuConfig, fusedConv2DWasmConfig, fusedConv2
 import { depthwiseConvWasmConfig } from './depthwise-conv.ts';
 import { batchMatMulWebgpuConfig, fusedMatMulWebgpuConfig } from './mat-mul.ts';
 import { useGradients } from './gradients.ts';
-import { RELU_GRAD, registerReluGradient, reluGradWasmConfig, reluGradWebgpuConfig } from './relu-grad.ts';
+import { RELU_GRAD, reluGradWasmConfig, reluGradWebgpuConfig } from './relu-grad.ts';
 import { castWasmConfig, identityWasmConfig } from './shared-data.ts';
 import { sumWasmConfig, sumWebgpuConfig } from './sum.ts';
 import type { KernelBackend } from './tensors.ts';
@@ -143,7 +143,6 @@ export function registerTrainingKernels(backend: 'wasm' | 'webgpu'): readonly st
     }
     tf.registerKernel(FACTORIES[name](backend, stock));
   }
-  registerReluGradient();
   useGradients('ours');
   registered.add(backend);
   return names;

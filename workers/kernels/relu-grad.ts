@@ -2,10 +2,10 @@
  * The ReLU gradient as one kernel. tfjs-core's gradient for Relu is dy * cast(step(x)): two passes over the
  * activation (Step, then Multiply), the largest tensors of a training step (the baseline's first layer at 224 px
  * holds 50M values). On wasm and webgpu the Relu gradient runs ReluGrad instead, one pass (SIMD on wasm, WGSL
- * on webgpu); every other backend keeps tfjs' own formula.
+ * on webgpu); every other backend keeps tfjs' own formula. The gradient that routes to it is in gradients.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { GradConfig, KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { simdKernels } from './simd/index.ts';
@@ -38,25 +38,4 @@ export const reluGradWebgpuConfig: KernelConfig = {
 /** Whether the current backend has the ReluGrad kernel. */
 export function hasReluGrad(): boolean {
   return tf.getKernel(RELU_GRAD, tf.getBackend()) !== undefined;
-}
-
-let registered = false;
-
-/** Routes the Relu gradient to ReluGrad where the backend has it (idempotent); others get tfjs' stock gradient. */
-export function registerReluGradient(): void {
-  if (registered) return;
-  const stock = tf.getGradient(tf.Relu);
-  if (stock === undefined) throw new Error('tfjs-core has no gradient registered for Relu');
-  const config: GradConfig = {
-    kernelName: tf.Relu,
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved;
-      const single = dy as tf.Tensor;
-      if (!hasReluGrad() || x.dtype !== 'float32' || single.dtype !== 'float32') return stock.gradFunc(dy, saved, attrs);
-      return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: single, x }) as tf.Tensor };
-    },
-  };
-  tf.registerGradient(config);
-  registered = true;
 }

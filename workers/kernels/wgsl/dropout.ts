@@ -1,7 +1,7 @@
 /**
  * Dropout with a mask drawn on the GPU from a counter-based hash of (seed, element): x times scale where the
  * element's uniform draw is below the keep probability, else times 0. The same hash runs on the CPU for the other
- * backends (dropout.ts `keepsElement`), so a seed gives the same mask everywhere. tfjs draws a mask on the CPU
+ * backends (dropout.ts `dropoutMask`), so a seed gives the same mask everywhere. tfjs draws a mask on the CPU
  * and uploads it: at 224 px, batch 32, 1.2M draws and a 4.7 MB upload a step.
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
