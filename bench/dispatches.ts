@@ -116,22 +116,49 @@ export function stepDispatches(model: ModelName, imageSize: number, batchSize: n
   });
 }
 
+/** The host's time to issue one training step, the GPU running none of it, and the part of it in createBindGroup. */
+export interface HostStep {
+  ms: number;
+  /** Time spent in device.createBindGroup: one call a dispatch, the largest native cost per dispatch. */
+  bindGroupMs: number;
+  bindGroups: number;
+}
+
 /**
  * The host's time to issue each of `steps` training steps of `model`, the GPU running none of them: what the
- * host alone costs a step, which bounds a GPU's steps a second however fast it computes.
+ * host alone costs a step, which bounds a GPU's steps a second however fast it computes. Bind groups are counted
+ * apart because their cost is the driver's: lavapipe allocates each one's descriptor set in 25-36 us.
  */
-export function hostStepMs(model: ModelName, imageSize: number, batchSize: number, steps: number): Promise<number[]> {
+export function hostStepMs(model: ModelName, imageSize: number, batchSize: number, steps: number): Promise<HostStep[]> {
   return withTrainStep(model, imageSize, batchSize, async (issue) => {
     await recordDispatches(() => readAndDispose(issue()));
-    const times: number[] = [];
-    await recordDispatches(async () => {
-      for (let i = 0; i < steps; i++) {
-        const t0 = performance.now();
-        const probs = issue();
-        times.push(performance.now() - t0);
-        probs.dispose();
-      }
-    });
-    return times;
+    const device = (tf.backend() as unknown as { device: GPUDevice }).device;
+    const createBindGroup = device.createBindGroup;
+    let bindGroupMs = 0;
+    let bindGroups = 0;
+    device.createBindGroup = function (this: GPUDevice, descriptor: GPUBindGroupDescriptor) {
+      const t0 = performance.now();
+      const group = createBindGroup.call(this, descriptor);
+      bindGroupMs += performance.now() - t0;
+      bindGroups++;
+      return group;
+    };
+    const result: HostStep[] = [];
+    try {
+      await recordDispatches(async () => {
+        for (let i = 0; i < steps; i++) {
+          bindGroupMs = 0;
+          bindGroups = 0;
+          const t0 = performance.now();
+          const probs = issue();
+          result.push({ ms: performance.now() - t0, bindGroupMs, bindGroups });
+          probs.dispose();
+        }
+      });
+    } finally {
+      delete (device as { createBindGroup?: unknown }).createBindGroup;
+      if (device.createBindGroup !== createBindGroup) device.createBindGroup = createBindGroup;
+    }
+    return result;
   });
 }

@@ -201,11 +201,18 @@ async function dispatchBench(): Promise<void> {
 
 async function hostBench(): Promise<void> {
   if (info.name !== 'webgpu') throw new Error(`host: webgpu only, not ${info.name}`);
-  const times = (await hostStepMs(opts.model as ModelName, size, batch, Number(opts.steps))).sort((a, b) => a - b);
-  const median = times[times.length >> 1];
+  const steps = await hostStepMs(opts.model as ModelName, size, batch, Number(opts.steps));
+  const med = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
+  const times = steps.map((s) => s.ms).sort((a, b) => a - b);
+  const median = med(times);
+  const bindGroupMs = med(steps.map((s) => s.bindGroupMs));
+  const bindGroups = steps[0].bindGroups;
   console.log(`${opts.model} ${size}px batch ${batch}: host time to issue a step, the GPU running none of it, over ` +
     `${times.length} steps: median ${median.toFixed(1)} ms (min ${times[0].toFixed(1)}, max ${times[times.length - 1].toFixed(1)}), ` +
     `at most ${((batch * 1000) / median).toFixed(0)} images/s on any GPU with this host`);
+  console.log(`  of which creating bind groups: median ${bindGroupMs.toFixed(1)} ms (${bindGroups} a step, ` +
+    `${((1000 * bindGroupMs) / bindGroups).toFixed(1)} us each; the driver's cost); without them, at most ` +
+    `${((batch * 1000) / (median - bindGroupMs)).toFixed(0)} images/s`);
 }
 
 if (mode === 'step') await stepBench();

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { useBackendOrSkip } from '../workers/kernels/backends.ts';
 
-test('the GPU bundle runs without node_modules and reports both models, the pipeline and the stock comparison', async (t) => {
+test('the GPU bundle runs without node_modules and reports both models, the pipeline, the stock comparison and the host time', async (t) => {
   if (!(await useBackendOrSkip(t, 'webgpu'))) return;
   const dir = mkdtempSync(join(tmpdir(), 'melanoma-gpu-bundle-'));
   try {
@@ -36,6 +36,8 @@ test('the GPU bundle runs without node_modules and reports both models, the pipe
       assert.ok(r.trainIssueMs > 0 && r.trainIssueMs <= r.trainStepMs.median, JSON.stringify(r));
     }
     assert.ok(report.versusStock.speedup > 0, JSON.stringify(report.versusStock));
+    assert.equal(report.hostSteps.length, 20, JSON.stringify(report.hostSteps));
+    for (const s of report.hostSteps) assert.ok(s.bindGroups > 0 && s.bindGroupMs > 0 && s.bindGroupMs < s.ms, JSON.stringify(s));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
