@@ -4,7 +4,7 @@ import type { Database } from '../db/index.ts';
 import { STUDY_DEFAULTS } from '../workers/protocol.ts';
 import { DEFAULT_AUGMENT_SEED, type DatasetImages } from './dataset-images.ts';
 import { HttpError, badRequest, notFound } from './http-errors.ts';
-import { augmentedQuery, compareQuery, fileIdParam, idParam, imageQuery, noQuery, parse } from './params.ts';
+import { augmentedQuery, compareQuery, experimentsCompareQuery, fileIdParam, idParam, imageQuery, noQuery, parse } from './params.ts';
 import * as q from './queries.ts';
 
 export function apiRouter(o: { db: Database; images: DatasetImages | null }): Router {
@@ -35,6 +35,12 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
   api.get('/experiments', async (req, res) => {
     parse(noQuery, req.query, 'query');
     res.json(await q.listExperiments(db));
+  });
+  api.get('/compare', async (req, res) => {
+    const { experiments } = parse(experimentsCompareQuery, req.query, 'query');
+    const unknown = await q.firstUnknownExperiment(db, experiments);
+    if (unknown !== undefined) throw notFound(`experiment ${unknown}`);
+    res.json(found(await q.compareExperiments(db, experiments), `experiment in ${experiments.join(', ')}`));
   });
   api.get('/experiments/:id', async (req, res) => {
     parse(noQuery, req.query, 'query');

@@ -3,13 +3,14 @@
  * builds the DOM; nothing from the database or the request is ever written into the markup except through
  * `escapeHtml` (the 404/400 pages' message).
  */
-export type View = 'experiments' | 'experiment' | 'run' | 'compare' | 'dataset';
+export type View = 'experiments' | 'experiment' | 'run' | 'compare' | 'experiments-compare' | 'dataset';
 
 const TITLES: Record<View, string> = {
   experiments: 'Experiments',
   experiment: 'Experiment',
   run: 'Run',
   compare: 'Compare runs',
+  'experiments-compare': 'Compare experiments',
   dataset: 'Dataset',
 };
 

@@ -1,6 +1,6 @@
 /** Validation of path and query parameters (zod); a bad value becomes a 400 that names the parameter. */
 import { z } from 'zod';
-import { MODEL_NAMES } from '../workers/protocol.ts';
+import { METRIC_NAMES, MODEL_NAMES, SPLITS } from '../workers/protocol.ts';
 import { badRequest } from './http-errors.ts';
 
 /** A database id in a path: a positive integer written in decimal digits only. */
@@ -25,6 +25,23 @@ export const comparePageQuery = z.strictObject({
   model: z.enum(MODEL_NAMES, { error: `must be one of ${MODEL_NAMES.join(', ')}` }).optional(),
   split: z.enum(['train', 'val'], { error: 'must be train or val' }).optional(),
   mode: z.enum(['bands', 'overlay'], { error: 'must be bands or overlay' }).optional(),
+});
+
+/** Experiments to compare: up to 20 distinct ids, comma-separated, in the order they are shown. */
+export const MAX_COMPARED = 20;
+const experimentList = z
+  .string()
+  .regex(/^[1-9]\d{0,15}(,[1-9]\d{0,15})*$/, 'must be experiment ids separated by commas, e.g. 1,3')
+  .transform((s) => [...new Set(s.split(',').map(Number))])
+  .pipe(z.array(z.number()).max(MAX_COMPARED, `must name at most ${MAX_COMPARED} experiments`));
+
+export const experimentsCompareQuery = z.strictObject({ experiments: experimentList });
+
+/** The experiments comparison page: the API's list plus the view's own settings (kept in the URL by the page). */
+export const experimentsComparePageQuery = z.strictObject({
+  experiments: experimentList,
+  split: z.enum(SPLITS, { error: `must be one of ${SPLITS.join(', ')}` }).optional(),
+  metric: z.enum(METRIC_NAMES, { error: `must be one of ${METRIC_NAMES.join(', ')}` }).optional(),
 });
 
 export const imageQuery = z.strictObject({ size: intIn(16, 512).optional() });

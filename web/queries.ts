@@ -64,9 +64,7 @@ export interface RunRow {
   error: string | null;
 }
 
-export interface ExperimentDetail extends ExperimentListItem {
-  config: Record<string, unknown>;
-  codeVersion: string | null;
+export interface ExperimentDetail extends ExperimentSettings {
   runs: RunRow[];
 }
 
@@ -188,6 +186,13 @@ export async function experimentExists(d: Database, id: number): Promise<boolean
   return (await d.query('select 1 from experiments where id = $1', [id])).length > 0;
 }
 
+/** The first of `ids` that is no experiment, or undefined when all are. */
+export async function firstUnknownExperiment(d: Database, ids: number[]): Promise<number | undefined> {
+  const found = await d.query<{ id: number }>('select id from experiments where id = any($1::integer[])', [ids]);
+  const known = new Set(found.map((r) => int(r.id)));
+  return ids.find((id) => !known.has(id));
+}
+
 /** The experiment's first model in the study's order (for the compare page without ?model=). */
 export function firstModel(d: Database, experimentId: number): Promise<{ model: ModelName }[]> {
   return d.query(
@@ -215,7 +220,7 @@ const EXPERIMENT_SQL = `
   from experiments e
   left join runs r on r.experiment_id = e.id`;
 
-function experimentItem(r: Row): ExperimentListItem & { config: Record<string, unknown>; codeVersion: string | null } {
+function experimentItem(r: Row): ExperimentSettings {
   const counts: RunCounts = {
     total: int(r.total),
     done: int(r.done),
@@ -290,22 +295,40 @@ export async function getExperiment(d: Database, id: number): Promise<Experiment
   return { ...experimentItem(row), runs: runRows };
 }
 
+const summaryRow = (r: store.MetricSummaryRow): SummaryRow => ({
+  model: r.model,
+  split: r.split,
+  metric: r.metric as MetricName,
+  n: r.n,
+  mean: num(r.mean),
+  std: num(r.stddev),
+  min: num(r.min),
+  max: num(r.max),
+});
+
 export async function experimentSummary(d: Database, id: number): Promise<{ experimentId: number; rows: SummaryRow[] } | null> {
   if (!(await experimentExists(d, id))) return null;
-  const rows = await store.experimentSummary(d, id);
-  return {
-    experimentId: id,
-    rows: rows.map((r) => ({
-      model: r.model,
-      split: r.split,
-      metric: r.metric as MetricName,
-      n: r.n,
-      mean: num(r.mean),
-      std: num(r.stddev),
-      min: num(r.min),
-      max: num(r.max),
-    })),
-  };
+  return { experimentId: id, rows: (await store.experimentSummary(d, id)).map(summaryRow) };
+}
+
+export interface ExperimentSettings extends ExperimentListItem {
+  config: Record<string, unknown>;
+  codeVersion: string | null;
+}
+
+export interface ExperimentComparison {
+  /** In the order asked for. */
+  experiments: ExperimentSettings[];
+  rows: (SummaryRow & { experimentId: number })[];
+}
+
+/** Experiments side by side: each one's settings and its summary (metric_summary). Null if one id is no experiment. */
+export async function compareExperiments(d: Database, ids: number[]): Promise<ExperimentComparison | null> {
+  const found = await d.query(`${EXPERIMENT_SQL} where e.id = any($1::integer[]) group by e.id`, [ids]);
+  const byId = new Map(found.map((r) => [int(r.id), experimentItem(r)]));
+  if (ids.some((id) => !byId.has(id))) return null;
+  const summaries = await Promise.all(ids.map(async (id) => (await store.experimentSummary(d, id)).map((r) => ({ experimentId: id, ...summaryRow(r) }))));
+  return { experiments: ids.map((id) => byId.get(id)!), rows: summaries.flat() };
 }
 
 const LOG_LINES = 50;

@@ -12,8 +12,8 @@ import { apiRouter } from './api.ts';
 import { DatasetImages } from './dataset-images.ts';
 import { HttpError, notFound } from './http-errors.ts';
 import { errorPage, viewPage } from './pages.ts';
-import { comparePageQuery, idParam, parse } from './params.ts';
-import { experimentExists, firstModel, runExists } from './queries.ts';
+import { comparePageQuery, experimentsComparePageQuery, idParam, parse } from './params.ts';
+import { experimentExists, firstModel, firstUnknownExperiment, runExists } from './queries.ts';
 
 export interface ServerOptions {
   db: Database;
@@ -72,6 +72,12 @@ export function createApp(o: { db: Database; dataDir?: string | null }): express
 
   app.get('/', html('experiments'));
   app.get('/dataset', html('dataset'));
+  app.get('/compare', async (req, res) => {
+    const { experiments } = parse(experimentsComparePageQuery, req.query, 'query');
+    const unknown = await firstUnknownExperiment(o.db, experiments);
+    if (unknown !== undefined) throw notFound(`experiment ${unknown}`);
+    html('experiments-compare')(req, res);
+  });
   app.get('/experiments/:id', async (req, res) => {
     await experiment(req);
     html('experiment')(req, res);

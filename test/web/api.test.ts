@@ -143,10 +143,27 @@ describe('JSON API', () => {
     assert.equal(baseline.bands.val.loss[0].n, 2, 'a failed run is overlaid but not in the bands');
     assert.equal(baseline.runs.length, 3);
   });
+
+  test('/api/compare gives each experiment with its settings and its summary rows, in the order asked', async () => {
+    const ids = [study.experimentId, oneClass.experimentId];
+    const { status, json } = await get(`/api/compare?experiments=${ids.join(',')}`);
+    assert.equal(status, 200);
+    assert.deepEqual(json.experiments.map((x: { id: number }) => x.id), ids);
+    assert.deepEqual(json.experiments[0].config, { models: ['baseline', 'xception'], runs: 7, epochs: 30 });
+    assert.equal(json.experiments[0].codeVersion, 'fixture');
+    assert.deepEqual(json.experiments[1].counts, { total: 1, done: 1, failed: 0, running: 0, pending: 0, interrupted: 0 });
+    for (const id of ids) {
+      const own = (await get(`/api/experiments/${id}/summary`)).json.rows;
+      const mine = json.rows.filter((r: { experimentId: number }) => r.experimentId === id).map(({ experimentId: _, ...r }: { experimentId: number }) => r);
+      assert.deepEqual(mine, own, `experiment ${id}`);
+    }
+    const reversed = (await get(`/api/compare?experiments=${oneClass.experimentId},${study.experimentId},${oneClass.experimentId}`)).json;
+    assert.deepEqual(reversed.experiments.map((x: { id: number }) => x.id), [oneClass.experimentId, study.experimentId], 'repeats count once');
+  });
 });
 
 describe('errors', () => {
-  for (const path of ['/api/experiments/999', '/api/experiments/999/summary', '/api/experiments/999/compare?model=baseline', '/api/runs/999', '/api/runs/999/epochs', '/api/runs/999/curves', '/api/runs/abc', '/api/runs/1.5', '/api/runs/0', '/api/nothing-here']) {
+  for (const path of ['/api/compare?experiments=1,999', '/api/experiments/999', '/api/experiments/999/summary', '/api/experiments/999/compare?model=baseline', '/api/runs/999', '/api/runs/999/epochs', '/api/runs/999/curves', '/api/runs/abc', '/api/runs/1.5', '/api/runs/0', '/api/nothing-here']) {
     test(`${path} is a JSON 404`, async () => {
       const { status, json } = await get(path);
       assert.equal(status, 404);
@@ -154,7 +171,7 @@ describe('errors', () => {
     });
   }
 
-  for (const path of ['/experiments/999', '/runs/999', '/runs/abc', '/nothing-here', '/experiments/999/compare?model=baseline']) {
+  for (const path of ['/experiments/999', '/runs/999', '/runs/abc', '/nothing-here', '/experiments/999/compare?model=baseline', '/compare?experiments=999,1']) {
     test(`${path} is an HTML 404 page`, async () => {
       const { status, headers, body } = await get(path);
       assert.equal(status, 404);
@@ -171,12 +188,24 @@ describe('errors', () => {
       [`/api/experiments/${study.experimentId}/compare?model=baseline&colour=red`, /unknown query parameter\(s\) 'colour'/],
       ['/api/experiments?limit=5', /unknown query parameter\(s\) 'limit'/],
       [`/api/runs/${study.runIds[0]}?x=1`, /unknown query parameter/],
+      ['/api/compare', /'experiments'/],
+      ['/api/compare?experiments=1;2', /'experiments' must be experiment ids separated by commas/],
+      ['/api/compare?experiments=1,,2', /'experiments' must be experiment ids/],
+      ['/api/compare?experiments=0', /'experiments' must be experiment ids/],
+      [`/api/compare?experiments=${Array.from({ length: 21 }, (_, i) => i + 1).join(',')}`, /'experiments' must name at most 20 experiments/],
+      ['/api/compare?experiments=1&split=test', /unknown query parameter\(s\) 'split'/],
     ];
     for (const [path, message] of cases) {
       const { status, json } = await get(path);
       assert.equal(status, 400, path);
       assert.match(json.error, message, path);
     }
+    for (const q of ['experiments=1&split=holdout', 'experiments=1&metric=f1', 'experiments=a']) {
+      const page = await get(`/compare?${q}`);
+      assert.equal(page.status, 400, q);
+      assert.match(page.body, /400 Bad request/);
+    }
+    assert.equal((await get(`/compare?experiments=${study.experimentId},${oneClass.experimentId}&split=val&metric=loss`)).status, 200);
     for (const q of ['model=resnet', 'model=xception&mode=pie', 'model=xception&split=test', 'model=xception&x=1']) {
       const page = await get(`/experiments/${study.experimentId}/compare?${q}`);
       assert.equal(page.status, 400, q);

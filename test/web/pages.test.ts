@@ -61,12 +61,20 @@ const fmt = (mean: number | null, std: number | null) =>
 describe('pages', { skip }, () => {
   test('experiments list: counts, names as text', async () => {
     const { page, problems } = await view('/', '#experiments-table');
-    const rows = await page.$$eval('#experiments-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
+    const rows = await page.$$eval('#experiments-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).slice(1).map((td) => td.textContent)));
     assert.equal(rows.length, 2);
     const row = rows.find((r) => r[0] === XSS_NAME)!;
     assert.ok(row, 'the name is shown verbatim, as text');
     assert.deepEqual(row.slice(1, 7), ['running', '/data/melanoma', 'baseline, xception', '4 / 7', '1', '1']);
     assert.equal(await page.evaluate(() => (globalThis as { __xss?: number }).__xss), undefined);
+
+    // Ticking two experiments links to their comparison, in the list's order (newest first).
+    assert.equal(await page.getAttribute('#compare-selected', 'aria-disabled'), 'true');
+    await page.check(`#experiments-table tr[data-id="${study.experimentId}"] input.pick`);
+    assert.equal(await page.getAttribute('#compare-selected', 'aria-disabled'), 'true', 'one is not a comparison');
+    await page.check(`#experiments-table tr[data-id="${oneClass.experimentId}"] input.pick`);
+    assert.equal(await page.getAttribute('#compare-selected', 'aria-disabled'), 'false');
+    assert.equal(await page.getAttribute('#compare-selected', 'href'), `/compare?experiments=${oneClass.experimentId}%2C${study.experimentId}`);
     await screenshot(page, 'experiments');
     assert.deepEqual(problems, []);
     await page.close();
@@ -225,6 +233,57 @@ describe('pages', { skip }, () => {
     assert.deepEqual(lines.map((d) => d.points).sort((a, b) => a - b), epochs.map((e) => e.n));
     assert.match(page.url(), /mode=overlay/);
     await screenshot(page, 'compare-overlay');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('compare experiments: settings that differ, summaries of metric_summary per model, a grouped bar chart', async () => {
+    const ids = [study.experimentId, oneClass.experimentId];
+    const { page, problems } = await view(`/compare?experiments=${ids.join(',')}`, '#compare-table');
+    const settings = await page.$$eval('#settings-table tbody tr', (trs) =>
+      trs.map((tr) => ({ name: tr.getAttribute('data-setting'), differs: tr.classList.contains('differs'), values: Array.from(tr.querySelectorAll('td')).map((td) => td.textContent) })),
+    );
+    const setting = (name: string) => settings.find((x) => x.name === name)!;
+    assert.deepEqual(setting('Models'), { name: 'Models', differs: true, values: ['baseline, xception', 'mobilenet'] });
+    assert.deepEqual(setting('Epochs (at most)'), { name: 'Epochs (at most)', differs: false, values: ['30', '30'] });
+    assert.deepEqual(setting('runs').values, ['7', '1']);
+    assert.equal(setting('Code version').differs, false);
+
+    // The test split by default: each model's experiments, the numbers of metric_summary.
+    const sql = await db.query<{ experiment_id: number; model: string; metric: string; n: number; mean: number; stddev: number | null }>(
+      "select experiment_id, model, metric, n, mean, stddev from metric_summary where experiment_id = any($1::integer[]) and split = 'test'",
+      [ids],
+    );
+    const cells = await page.$$eval('#compare-table tbody tr[data-model]', (trs) =>
+      trs.map((tr) => ({
+        model: tr.getAttribute('data-model'),
+        experiment: Number(tr.getAttribute('data-experiment')),
+        n: tr.querySelector('td')!.textContent,
+        values: Object.fromEntries(Array.from(tr.querySelectorAll('td[data-metric]')).map((td) => [td.getAttribute('data-metric'), td.firstChild!.textContent])),
+      })),
+    );
+    assert.deepEqual(cells.map((c) => [c.model, c.experiment]), [['baseline', ids[0]], ['xception', ids[0]], ['mobilenet', ids[1]]]);
+    assert.equal(sql.length, 3 * METRIC_NAMES.length);
+    for (const r of sql) {
+      const cell = cells.find((c) => c.model === r.model && c.experiment === r.experiment_id)!;
+      assert.equal(cell.values[r.metric], fmt(r.mean, r.stddev), `${r.experiment_id} ${r.model} ${r.metric}`);
+      assert.equal(cell.n, String(r.n));
+    }
+    assert.equal(await page.$$eval('#compare-table td.best', (tds) => tds.length), 0, 'no model is in both experiments: nothing to mark');
+
+    const bars = await chartPoints(page, '#compare-chart');
+    assert.deepEqual(bars.map((b) => [b.label, b.points]), [[XSS_NAME, 2], ['one-class validation', 1]]);
+    const labels = await page.$eval('#compare-chart canvas', (c) => (globalThis as unknown as { Chart: { getChart(c: unknown): { data: { labels: string[] } } } }).Chart.getChart(c).data.labels);
+    assert.deepEqual(labels, ['baseline', 'xception', 'mobilenet']);
+    await screenshot(page, 'compare-experiments');
+
+    // The split and metric stay in the URL; the val split of the one-class run has no ROC AUC.
+    await page.selectOption('#compare-split', 'val');
+    await page.selectOption('#compare-metric', 'roc_auc');
+    assert.match(page.url(), /split=val&metric=roc_auc/);
+    const valAuc = await page.$eval(`#compare-table tr[data-experiment="${ids[1]}"] td[data-metric="roc_auc"]`, (td) => td.textContent);
+    assert.equal(valAuc, '—');
+    assert.equal(await page.evaluate(() => (globalThis as { __xss?: number }).__xss), undefined);
     assert.deepEqual(problems, []);
     await page.close();
   });

@@ -157,3 +157,27 @@ export function section(title, ...children) {
 export function facts(pairs) {
   return el('dl', { class: 'facts' }, pairs.filter(Boolean).map(([k, v]) => [el('dt', {}, k), el('dd', {}, v ?? DASH)]));
 }
+
+// An experiment's settings as the orchestrator stored them (its `config`): known keys first, with their labels.
+const SETTINGS = {
+  imageSize: ['Image size', (v) => `${v} px`],
+  batchSize: ['Batch size', String],
+  epochs: ['Epochs (at most)', (v) => (v === null ? "each model's default" : String(v))],
+  seed: ['Seed', String],
+  backend: ['Backend', String],
+  weights: ['Weights', (v) => (v === null ? 'the weights cache' : String(v))],
+  out: ['Output folder', String],
+};
+
+/** [label, text] pairs of an experiment's config (models aside: they are listed on their own) and code version. */
+export function settings(experiment) {
+  const config = experiment.config ?? {};
+  const known = Object.keys(SETTINGS).filter((k) => k in config);
+  const other = Object.keys(config).filter((k) => !(k in SETTINGS) && k !== 'models');
+  const show = (v) => (v === null || v === undefined ? DASH : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  return [
+    ...known.map((k) => [SETTINGS[k][0], SETTINGS[k][1](config[k])]),
+    ...other.map((k) => [k, show(config[k])]),
+    ['Code version', experiment.codeVersion ?? DASH],
+  ];
+}

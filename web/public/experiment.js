@@ -2,7 +2,7 @@
 // the summary chart (grouped bars per metric and model with std error bars) and the per-run table.
 import {
   DASH, METRICS, METRIC_LABELS, SPLITS, duration, el, facts, fill, getJSON, lowerIsBetter, meanStd, num, pathPart, poll,
-  section, showError, statusBadge, table, when,
+  section, settings, showError, statusBadge, table, when,
 } from './common.js';
 import { PALETTE, chartBox, drawChart, hatch } from './charts.js';
 
@@ -59,6 +59,7 @@ function renderHeader() {
       ['Runs', runCounts(experiment.counts)],
       ['Started', when(experiment.startedAt)],
       ['Duration', duration(experiment.seconds)],
+      ...settings(experiment),
       ['Compare runs', el('span', { class: 'links' }, modelsInOrder().map((m) => el('a', { href: `/experiments/${encodeURIComponent(id)}/compare?model=${encodeURIComponent(m)}` }, m)))],
     ]),
   );

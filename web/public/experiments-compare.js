@@ -1,0 +1,200 @@
+// Experiments side by side (e.g. the same study at 64 and 224 px): their settings, with the ones that differ
+// marked; the summary of one split, each model's experiments one under the other, best per model and column marked;
+// and one metric as grouped bars (models along the axis, one bar per experiment, std whiskers).
+import {
+  DASH, METRICS, METRIC_LABELS, SPLITS, el, fill, getJSON, lowerIsBetter, meanStd, num, poll, section, settings,
+  showError, statusBadge, table,
+} from './common.js';
+import { PALETTE, chartBox, drawChart, hatch } from './charts.js';
+
+const params = new URLSearchParams(location.search);
+const ids = params.get('experiments') ?? '';
+const main = document.querySelector('main');
+
+const header = el('div', { id: 'compare-header' });
+const settingsHolder = el('div', { id: 'settings' });
+const summaryHolder = el('div', { id: 'summary' });
+const splitSelect = el('select', { id: 'compare-split', 'aria-label': 'split' }, SPLITS.map((s) => el('option', { value: s, selected: s === (params.get('split') ?? 'test') }, s)));
+const metricSelect = el(
+  'select',
+  { id: 'compare-metric', 'aria-label': 'metric shown in the chart' },
+  METRICS.map((m) => el('option', { value: m, selected: m === (params.get('metric') ?? 'roc_auc') }, METRIC_LABELS[m])),
+);
+const { box: chartFigure, canvas: chartCanvas } = chartBox('Mean ± std per model and experiment', { id: 'compare-chart' });
+
+main.append(
+  header,
+  el('p', { id: 'live', class: 'live', hidden: true }),
+  section('Settings', el('p', { class: 'hint' }, 'Rows in bold differ between the experiments.'), settingsHolder),
+  section(
+    'Summary',
+    el('label', { class: 'control' }, 'Split ', splitSelect),
+    el('p', { class: 'hint' }, 'Mean ± sample std over completed runs; n = runs. ★ marks the best experiment of each model and column (lowest loss, highest otherwise).'),
+    summaryHolder,
+  ),
+  section('Chart', el('label', { class: 'control' }, 'Metric ', metricSelect), chartFigure),
+);
+
+let data = null;
+
+/** Map "experimentId|model|split" → { n, metrics: { metric: summary row } } */
+function indexRows(rows) {
+  const out = new Map();
+  for (const r of rows) {
+    const key = `${r.experimentId}|${r.model}|${r.split}`;
+    if (!out.has(key)) out.set(key, { n: 0, metrics: {} });
+    const entry = out.get(key);
+    entry.n = Math.max(entry.n, r.n);
+    entry.metrics[r.metric] = r;
+  }
+  return out;
+}
+
+/** Models in study order, as the experiments list them. */
+function models() {
+  const seen = new Set();
+  for (const x of data.experiments) for (const m of x.models) seen.add(m);
+  return [...seen];
+}
+
+const experimentLink = (x) => el('a', { href: `/experiments/${encodeURIComponent(x.id)}` }, x.name);
+
+function renderHeader() {
+  document.title = `Compare ${data.experiments.map((x) => x.name).join(', ')} · melanoma study`;
+  fill(
+    header,
+    el('p', { class: 'crumbs' }, el('a', { href: '/' }, 'Experiments'), ' / '),
+    el('h1', {}, `Compare ${data.experiments.length} experiments`),
+    el('p', { class: 'links' }, data.experiments.map((x) => el('span', {}, experimentLink(x), ' ', statusBadge(x.status)))),
+  );
+}
+
+function renderSettings() {
+  const rows = new Map(); // label → one text per experiment
+  const add = (label, i, text) => {
+    if (!rows.has(label)) rows.set(label, data.experiments.map(() => DASH));
+    rows.get(label)[i] = text;
+  };
+  data.experiments.forEach((x, i) => {
+    add('Models', i, x.models.join(', '));
+    add('Runs done', i, `${x.counts.done} / ${x.counts.total}`);
+    for (const [label, text] of settings(x)) add(label, i, text);
+    add('Dataset', i, x.datasetFingerprint ? `${x.datasetFingerprint.slice(0, 16)} (${x.dataDir ?? DASH})` : DASH);
+  });
+  const body = [...rows].map(([label, texts]) => {
+    const differs = new Set(texts).size > 1;
+    return el('tr', { class: differs ? 'differs' : undefined, 'data-setting': label }, el('th', { scope: 'row' }, label), texts.map((t) => el('td', {}, t)));
+  });
+  fill(settingsHolder, table([el('th', { scope: 'col' }, 'Setting'), ...data.experiments.map((x) => el('th', { scope: 'col' }, experimentLink(x)))], body, { id: 'settings-table' }));
+}
+
+function renderSummary() {
+  const split = splitSelect.value;
+  const byKey = indexRows(data.rows);
+  const head = [el('th', { scope: 'col' }, 'Experiment'), el('th', { scope: 'col', class: 'num' }, 'n'), ...METRICS.map((m) => el('th', { scope: 'col', class: 'num' }, METRIC_LABELS[m]))];
+  const rows = [];
+  for (const model of models()) {
+    const entries = data.experiments.map((x) => ({ x, e: byKey.get(`${x.id}|${model}|${split}`) })).filter(({ e }) => e);
+    if (entries.length === 0) continue;
+    const best = {};
+    for (const metric of METRICS) {
+      const values = entries.map(({ e }) => e.metrics[metric]?.mean).filter((v) => Number.isFinite(v));
+      if (values.length) best[metric] = lowerIsBetter(metric) ? Math.min(...values) : Math.max(...values);
+    }
+    rows.push(el('tr', { class: 'group' }, el('th', { colspan: 2 + METRICS.length, scope: 'rowgroup' }, model)));
+    for (const { x, e } of entries) {
+      rows.push(
+        el(
+          'tr',
+          { 'data-model': model, 'data-experiment': x.id },
+          el('th', { scope: 'row' }, experimentLink(x)),
+          el('td', { class: 'num' }, String(e.n)),
+          METRICS.map((metric) => {
+            const s = e.metrics[metric];
+            const isBest = s && Number.isFinite(s.mean) && s.mean === best[metric] && entries.length > 1;
+            return el(
+              'td',
+              { class: `num${isBest ? ' best' : ''}`, 'data-metric': metric, title: s ? `n=${s.n}, min ${num(s.min)}, max ${num(s.max)}` : '' },
+              s ? meanStd(s.mean, s.std) : DASH,
+              isBest ? el('span', { class: 'star', 'aria-label': 'best' }, ' ★') : null,
+            );
+          }),
+        ),
+      );
+    }
+  }
+  if (rows.length === 0) fill(summaryHolder, el('p', { class: 'empty' }, `No completed runs on the ${split} split yet.`));
+  else fill(summaryHolder, table(head, rows, { id: 'compare-table', class: 'summary' }));
+}
+
+function renderChart() {
+  const split = splitSelect.value;
+  const metric = metricSelect.value;
+  const byKey = indexRows(data.rows);
+  const shown = models().filter((m) => data.experiments.some((x) => byKey.has(`${x.id}|${m}|${split}`)));
+  chartFigure.hidden = shown.length === 0;
+  const datasets = data.experiments.map((x, i) => {
+    const color = PALETTE[i % PALETTE.length];
+    const cell = (m) => byKey.get(`${x.id}|${m}|${split}`)?.metrics[metric];
+    return {
+      label: x.name,
+      data: shown.map((m) => cell(m)?.mean ?? null),
+      errorBars: shown.map((m) => cell(m)?.std ?? null),
+      counts: shown.map((m) => cell(m)?.n ?? 0),
+      backgroundColor: hatch(color, i),
+      borderColor: color,
+      borderWidth: 1.5,
+    };
+  });
+  drawChart(chartCanvas, {
+    type: 'bar',
+    data: { labels: shown, datasets },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      plugins: {
+        legend: { labels: { boxWidth: 18, font: { size: 11 } } },
+        title: { display: true, text: `${split} ${METRIC_LABELS[metric]}: mean ± std (whiskers) over completed runs` },
+        tooltip: {
+          callbacks: {
+            label: (ctx) => `${ctx.dataset.label}: ${meanStd(ctx.raw, ctx.dataset.errorBars[ctx.dataIndex])} (n=${ctx.dataset.counts[ctx.dataIndex]})`,
+          },
+        },
+      },
+      scales: { y: { beginAtZero: true, suggestedMax: 1 } },
+    },
+  });
+}
+
+function render() {
+  renderHeader();
+  renderSettings();
+  renderSummary();
+  renderChart();
+}
+
+function keepInUrl() {
+  const q = new URLSearchParams({ experiments: ids, split: splitSelect.value, metric: metricSelect.value });
+  history.replaceState(null, '', `${location.pathname}?${q}`);
+}
+
+async function load() {
+  data = await getJSON(`/api/compare?${new URLSearchParams({ experiments: ids })}`);
+  render();
+}
+
+for (const select of [splitSelect, metricSelect]) {
+  select.addEventListener('change', () => {
+    keepInUrl();
+    renderSummary();
+    renderChart();
+  });
+}
+
+try {
+  await load();
+  poll(load, () => data.experiments.some((x) => x.status === 'running'), 3000);
+} catch (err) {
+  showError(err);
+}
