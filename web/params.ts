@@ -42,6 +42,8 @@ export const experimentsComparePageQuery = z.strictObject({
   experiments: experimentList,
   split: z.enum(SPLITS, { error: `must be one of ${SPLITS.join(', ')}` }).optional(),
   metric: z.enum(METRIC_NAMES, { error: `must be one of ${METRIC_NAMES.join(', ')}` }).optional(),
+  model: z.enum(MODEL_NAMES, { error: `must be one of ${MODEL_NAMES.join(', ')}` }).optional(),
+  historySplit: z.enum(['train', 'val'], { error: 'must be train or val' }).optional(),
 });
 
 export const imageQuery = z.strictObject({ size: intIn(16, 512).optional() });

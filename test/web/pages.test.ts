@@ -277,10 +277,19 @@ describe('pages', { skip }, () => {
     assert.deepEqual(labels, ['baseline', 'xception', 'mobilenet']);
     await screenshot(page, 'compare-experiments');
 
-    // The split and metric stay in the URL; the val split of the one-class run has no ROC AUC.
+    // History of one model: the mean of its runs per epoch, as the experiment's own compare endpoint gives it.
+    const history = await chartPoints(page, '#history-chart');
+    assert.deepEqual(history.map((d) => [d.label, d.fill]), [[`${XSS_NAME} +1 std`, false], [`${XSS_NAME} ± 1 std`, '-1'], [XSS_NAME, null]]);
+    const band = (await (await fetch(`${server.url}/api/experiments/${ids[0]}/compare?model=baseline`)).json()).bands.val.roc_auc;
+    assert.equal(history[2].points, band.length);
+    await page.selectOption('#history-model', 'mobilenet');
+    await page.waitForFunction(() => document.querySelector('#history-note')?.textContent?.startsWith('mobilenet'));
+    assert.deepEqual((await chartPoints(page, '#history-chart')).map((d) => [d.label, d.points]).slice(2), [['one-class validation', 6]]);
+
+    // The settings stay in the URL; the val split of the one-class run has no ROC AUC.
     await page.selectOption('#compare-split', 'val');
     await page.selectOption('#compare-metric', 'roc_auc');
-    assert.match(page.url(), /split=val&metric=roc_auc/);
+    assert.match(page.url(), /split=val&metric=roc_auc&model=mobilenet&historySplit=val/);
     const valAuc = await page.$eval(`#compare-table tr[data-experiment="${ids[1]}"] td[data-metric="roc_auc"]`, (td) => td.textContent);
     assert.equal(valAuc, '—');
     assert.equal(await page.evaluate(() => (globalThis as { __xss?: number }).__xss), undefined);

@@ -1,11 +1,12 @@
 // Experiments side by side (e.g. the same study at 64 and 224 px): their settings, with the ones that differ
 // marked; the summary of one split, each model's experiments one under the other, best per model and column marked;
-// and one metric as grouped bars (models along the axis, one bar per experiment, std whiskers).
+// one metric as grouped bars (models along the axis, one bar per experiment, std whiskers); and that metric's
+// history for one model, the mean ± std band of each experiment's runs per epoch.
 import {
   DASH, METRICS, METRIC_LABELS, SPLITS, el, fill, getJSON, lowerIsBetter, meanStd, num, poll, section, settings,
   showError, statusBadge, table,
 } from './common.js';
-import { PALETTE, chartBox, drawChart, hatch } from './charts.js';
+import { PALETTE, alpha, baseOptions, chartBox, drawChart, hatch, lineDataset, seriesStyle } from './charts.js';
 
 const params = new URLSearchParams(location.search);
 const ids = params.get('experiments') ?? '';
@@ -21,6 +22,14 @@ const metricSelect = el(
   METRICS.map((m) => el('option', { value: m, selected: m === (params.get('metric') ?? 'roc_auc') }, METRIC_LABELS[m])),
 );
 const { box: chartFigure, canvas: chartCanvas } = chartBox('Mean ± std per model and experiment', { id: 'compare-chart' });
+const modelSelect = el('select', { id: 'history-model', 'aria-label': 'model whose history is shown' });
+const historySplitSelect = el(
+  'select',
+  { id: 'history-split', 'aria-label': 'split of the history' },
+  ['val', 'train'].map((s) => el('option', { value: s, selected: s === (params.get('historySplit') ?? 'val') }, s)),
+);
+const historyNote = el('p', { class: 'hint', id: 'history-note' });
+const { box: historyFigure, canvas: historyCanvas } = chartBox('Mean ± std per epoch, one band per experiment', { id: 'history-chart' });
 
 main.append(
   header,
@@ -32,10 +41,17 @@ main.append(
     el('p', { class: 'hint' }, 'Mean ± sample std over completed runs; n = runs. ★ marks the best experiment of each model and column (lowest loss, highest otherwise).'),
     summaryHolder,
   ),
-  section('Chart', el('label', { class: 'control' }, 'Metric ', metricSelect), chartFigure),
+  section('Charts', el('label', { class: 'control' }, 'Metric ', metricSelect), chartFigure),
+  section(
+    'History of one model',
+    el('div', { class: 'controls' }, el('label', { class: 'control' }, 'Model ', modelSelect), el('label', { class: 'control' }, 'Split ', historySplitSelect)),
+    historyNote,
+    historyFigure,
+  ),
 );
 
 let data = null;
+let histories = []; // per experiment that has the model: { x, bands } from /api/experiments/:id/compare
 
 /** Map "experimentId|model|split" → { n, metrics: { metric: summary row } } */
 function indexRows(rows) {
@@ -167,30 +183,83 @@ function renderChart() {
   });
 }
 
+function renderHistory() {
+  const split = historySplitSelect.value;
+  const metric = metricSelect.value;
+  const shown = histories.filter((h) => h.bands[split][metric].length);
+  fill(
+    historyNote,
+    shown.length
+      ? `${modelSelect.value}, ${split} ${METRIC_LABELS[metric]} (the metric chosen above): line = mean over the experiment's completed and running runs, band = ± 1 sample std; n (in the tooltip) drops as runs stop early.`
+      : `No epochs of ${modelSelect.value || 'any model'} recorded yet.`,
+  );
+  historyFigure.hidden = shown.length === 0;
+  const datasets = shown.flatMap((h, i) => {
+    const style = seriesStyle(i);
+    const band = h.bands[split][metric];
+    const edge = (sign) => band.map((b) => ({ x: b.epoch, y: Number.isFinite(b.mean) ? b.mean + sign * (b.std ?? 0) : null }));
+    return [
+      lineDataset(`${h.x.name} +1 std`, edge(1), style, { borderWidth: 0, pointRadius: 0, fill: false, band: true }),
+      lineDataset(`${h.x.name} ± 1 std`, edge(-1), style, { borderWidth: 0, pointRadius: 0, fill: '-1', backgroundColor: alpha(style.color, 0.15), band: true }),
+      lineDataset(h.x.name, band.map((b) => ({ x: b.epoch, y: b.mean, n: b.n, std: b.std })), style),
+    ];
+  });
+  const options = baseOptions({ xTitle: 'epoch', yTitle: METRIC_LABELS[metric], xMin: 1 });
+  options.scales.x.ticks = { precision: 0 };
+  options.plugins.legend = { ...options.plugins.legend, labels: { ...options.plugins.legend.labels, filter: (item, chartData) => !chartData.datasets[item.datasetIndex].band } };
+  options.plugins.tooltip = {
+    filter: (item) => !item.dataset.band,
+    callbacks: { label: (ctx) => `${ctx.dataset.label}: ${meanStd(ctx.raw.y, ctx.raw.std)} (n=${ctx.raw.n})` },
+  };
+  drawChart(historyCanvas, { type: 'line', data: { datasets }, options });
+}
+
+async function loadHistories() {
+  const model = modelSelect.value;
+  const withModel = data.experiments.filter((x) => x.models.includes(model));
+  const bands = await Promise.all(withModel.map((x) => getJSON(`/api/experiments/${encodeURIComponent(x.id)}/compare?${new URLSearchParams({ model })}`)));
+  histories = withModel.map((x, i) => ({ x, bands: bands[i].bands }));
+}
+
 function render() {
   renderHeader();
   renderSettings();
   renderSummary();
   renderChart();
+  renderHistory();
 }
 
 function keepInUrl() {
-  const q = new URLSearchParams({ experiments: ids, split: splitSelect.value, metric: metricSelect.value });
+  const q = new URLSearchParams({ experiments: ids, split: splitSelect.value, metric: metricSelect.value, model: modelSelect.value, historySplit: historySplitSelect.value });
   history.replaceState(null, '', `${location.pathname}?${q}`);
 }
 
 async function load() {
   data = await getJSON(`/api/compare?${new URLSearchParams({ experiments: ids })}`);
+  const chosen = modelSelect.value || params.get('model');
+  const available = models();
+  fill(modelSelect, available.map((m) => el('option', { value: m, selected: m === chosen }, m)));
+  await loadHistories();
   render();
 }
 
-for (const select of [splitSelect, metricSelect]) {
+for (const select of [splitSelect, metricSelect, historySplitSelect]) {
   select.addEventListener('change', () => {
     keepInUrl();
     renderSummary();
     renderChart();
+    renderHistory();
   });
 }
+modelSelect.addEventListener('change', async () => {
+  keepInUrl();
+  try {
+    await loadHistories();
+    renderHistory();
+  } catch (err) {
+    showError(err);
+  }
+});
 
 try {
   await load();
