@@ -81,7 +81,7 @@ export async function runCommand(flags: RunFlags): Promise<void> {
         err.write(`${event.message}\n`);
       }
     },
-    onBatch(_epoch, done, total) {
+    onBatch(done, total) {
       if (!bar) return;
       if (done <= flags.batchSize) bar.start(total, 0);
       bar.update(done);

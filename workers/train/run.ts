@@ -21,7 +21,7 @@ import { featureSource, imageSource, type InputSource } from './inputs.ts';
 
 export interface RunHooks {
   emit(event: RunEvent): void | Promise<void>;
-  onBatch?(epoch: number, done: number, total: number): void;
+  onBatch?(done: number, total: number): void;
 }
 
 /** Bytes of frozen-base activations a run may keep in memory (MELANOMA_FEATURE_CACHE_MB overrides). */
@@ -108,7 +108,7 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
   const val = await sourceOf('val', false);
   let bestWeights: tf.Tensor[] = [];
   const outcome = await fit(m, train, val, spec, {
-    onBatch: (done, total) => hooks.onBatch?.(0, done, total),
+    onBatch: (done, total) => hooks.onBatch?.(done, total),
     onEpoch: async (record, best) => {
       await hooks.emit({ type: 'epoch', record, best });
     },
