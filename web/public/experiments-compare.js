@@ -80,7 +80,7 @@ function renderHeader() {
   fill(
     header,
     el('p', { class: 'crumbs' }, el('a', { href: '/' }, 'Experiments'), ' / '),
-    el('h1', {}, `Compare ${data.experiments.length} experiments`),
+    el('h1', {}, data.experiments.length === 1 ? 'One experiment' : `Compare ${data.experiments.length} experiments`),
     el('p', { class: 'links' }, data.experiments.map((x) => el('span', {}, experimentLink(x), ' ', statusBadge(x.status)))),
   );
 }
