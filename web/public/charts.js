@@ -200,3 +200,18 @@ export function baseOptions({ xTitle, yTitle, yMin, yMax, xMin, xMax } = {}) {
     },
   };
 }
+
+/** Options of a bar chart of means whose datasets carry `errorBars` (std whiskers): a title and the tooltip's label. */
+export function meanBarOptions(title, label) {
+  return {
+    responsive: true,
+    maintainAspectRatio: false,
+    animation: false,
+    plugins: {
+      legend: { labels: { boxWidth: 18, font: { size: 11 } } },
+      title: { display: true, text: title },
+      tooltip: { callbacks: { label } },
+    },
+    scales: { y: { beginAtZero: true, suggestedMax: 1 } },
+  };
+}

@@ -158,6 +158,30 @@ export function facts(pairs) {
   return el('dl', { class: 'facts' }, pairs.filter(Boolean).map(([k, v]) => [el('dt', {}, k), el('dd', {}, v ?? DASH)]));
 }
 
+/** The best mean of each metric over summary entries ({ metrics: { metric: row } }): lowest loss, highest otherwise. */
+export function bestMeans(entries) {
+  const best = {};
+  for (const metric of METRICS) {
+    const values = entries.map((e) => e.metrics[metric]?.mean).filter((v) => Number.isFinite(v));
+    if (values.length) best[metric] = lowerIsBetter(metric) ? Math.min(...values) : Math.max(...values);
+  }
+  return best;
+}
+
+/** A summary row's metric cells: mean ± std (min and max in the title), marked ★ where best among several rows. */
+export function summaryCells(entry, best, several) {
+  return METRICS.map((metric) => {
+    const s = entry.metrics[metric];
+    const isBest = s && Number.isFinite(s.mean) && s.mean === best[metric] && several;
+    return el(
+      'td',
+      { class: `num${isBest ? ' best' : ''}`, 'data-metric': metric, title: s ? `n=${s.n}, min ${num(s.min)}, max ${num(s.max)}` : '' },
+      s ? meanStd(s.mean, s.std) : DASH,
+      isBest ? el('span', { class: 'star', 'aria-label': 'best' }, ' ★') : null,
+    );
+  });
+}
+
 // An experiment's settings as the orchestrator stored them (its `config`): known keys first, with their labels.
 const SETTINGS = {
   imageSize: ['Image size', (v) => `${v} px`],

@@ -1,10 +1,10 @@
 // One experiment: the study's summary table (mean ± std per model and split, best per column marked, sortable),
 // the summary chart (grouped bars per metric and model with std error bars) and the per-run table.
 import {
-  DASH, METRICS, METRIC_LABELS, SPLITS, duration, el, facts, fill, getJSON, lowerIsBetter, meanStd, num, pathPart, poll,
-  section, settings, showError, statusBadge, table, when,
+  DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, duration, el, facts, fill, getJSON, lowerIsBetter, meanStd, num,
+  pathPart, poll, section, settings, showError, statusBadge, summaryCells, table, when,
 } from './common.js';
-import { PALETTE, chartBox, drawChart, hatch } from './charts.js';
+import { PALETTE, chartBox, drawChart, hatch, meanBarOptions } from './charts.js';
 
 const id = pathPart(1);
 const main = document.querySelector('main');
@@ -87,11 +87,7 @@ function renderSummary() {
   for (const split of SPLITS) {
     const entries = models.map((m) => byKey.get(`${m}|${split}`)).filter(Boolean);
     if (entries.length === 0) continue;
-    const best = {};
-    for (const metric of METRICS) {
-      const values = entries.map((e) => e.metrics[metric]?.mean).filter((v) => Number.isFinite(v));
-      if (values.length) best[metric] = lowerIsBetter(metric) ? Math.min(...values) : Math.max(...values);
-    }
+    const best = bestMeans(entries);
     if (sortBy) {
       const key = (e) => e.metrics[sortBy]?.mean;
       entries.sort((a, b) => {
@@ -110,16 +106,7 @@ function renderSummary() {
           { 'data-model': e.model, 'data-split': split },
           el('th', { scope: 'row' }, e.model),
           el('td', { class: 'num' }, String(e.n)),
-          METRICS.map((metric) => {
-            const s = e.metrics[metric];
-            const isBest = s && Number.isFinite(s.mean) && s.mean === best[metric] && entries.length > 1;
-            return el(
-              'td',
-              { class: `num${isBest ? ' best' : ''}`, 'data-metric': metric, title: s ? `n=${s.n}, min ${num(s.min)}, max ${num(s.max)}` : '' },
-              s ? meanStd(s.mean, s.std) : DASH,
-              isBest ? el('span', { class: 'star', 'aria-label': 'best' }, ' ★') : null,
-            );
-          }),
+          summaryCells(e, best, entries.length > 1),
         ),
       );
     }
@@ -166,21 +153,7 @@ function renderChart() {
   drawChart(chartCanvas, {
     type: 'bar',
     data: { labels: METRICS.map((m) => METRIC_LABELS[m]), datasets },
-    options: {
-      responsive: true,
-      maintainAspectRatio: false,
-      animation: false,
-      plugins: {
-        legend: { labels: { boxWidth: 18, font: { size: 11 } } },
-        title: { display: true, text: `${split} split: mean ± std (whiskers) over completed runs` },
-        tooltip: {
-          callbacks: {
-            label: (ctx) => `${ctx.dataset.label}: ${meanStd(ctx.raw, ctx.dataset.errorBars[ctx.dataIndex])}`,
-          },
-        },
-      },
-      scales: { y: { beginAtZero: true, suggestedMax: 1 } },
-    },
+    options: meanBarOptions(`${split} split: mean ± std (whiskers) over completed runs`, (ctx) => `${ctx.dataset.label}: ${meanStd(ctx.raw, ctx.dataset.errorBars[ctx.dataIndex])}`),
   });
 }
 

@@ -3,10 +3,10 @@
 // one metric as grouped bars (models along the axis, one bar per experiment, std whiskers); and that metric's
 // history for one model, the mean ± std band of each experiment's runs per epoch.
 import {
-  DASH, METRICS, METRIC_LABELS, SPLITS, el, fill, getJSON, lowerIsBetter, meanStd, num, poll, section, settings,
-  showError, statusBadge, table,
+  DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, el, fill, getJSON, meanStd, poll, section, settings, showError,
+  statusBadge, summaryCells, table,
 } from './common.js';
-import { PALETTE, alpha, baseOptions, chartBox, drawChart, hatch, lineDataset, seriesStyle } from './charts.js';
+import { PALETTE, alpha, baseOptions, chartBox, drawChart, hatch, lineDataset, meanBarOptions, seriesStyle } from './charts.js';
 
 const params = new URLSearchParams(location.search);
 const ids = params.get('experiments') ?? '';
@@ -112,11 +112,7 @@ function renderSummary() {
   for (const model of models()) {
     const entries = data.experiments.map((x) => ({ x, e: byKey.get(`${x.id}|${model}|${split}`) })).filter(({ e }) => e);
     if (entries.length === 0) continue;
-    const best = {};
-    for (const metric of METRICS) {
-      const values = entries.map(({ e }) => e.metrics[metric]?.mean).filter((v) => Number.isFinite(v));
-      if (values.length) best[metric] = lowerIsBetter(metric) ? Math.min(...values) : Math.max(...values);
-    }
+    const best = bestMeans(entries.map(({ e }) => e));
     rows.push(el('tr', { class: 'group' }, el('th', { colspan: 2 + METRICS.length, scope: 'rowgroup' }, model)));
     for (const { x, e } of entries) {
       rows.push(
@@ -125,16 +121,7 @@ function renderSummary() {
           { 'data-model': model, 'data-experiment': x.id },
           el('th', { scope: 'row' }, experimentLink(x)),
           el('td', { class: 'num' }, String(e.n)),
-          METRICS.map((metric) => {
-            const s = e.metrics[metric];
-            const isBest = s && Number.isFinite(s.mean) && s.mean === best[metric] && entries.length > 1;
-            return el(
-              'td',
-              { class: `num${isBest ? ' best' : ''}`, 'data-metric': metric, title: s ? `n=${s.n}, min ${num(s.min)}, max ${num(s.max)}` : '' },
-              s ? meanStd(s.mean, s.std) : DASH,
-              isBest ? el('span', { class: 'star', 'aria-label': 'best' }, ' ★') : null,
-            );
-          }),
+          summaryCells(e, best, entries.length > 1),
         ),
       );
     }
@@ -165,21 +152,10 @@ function renderChart() {
   drawChart(chartCanvas, {
     type: 'bar',
     data: { labels: shown, datasets },
-    options: {
-      responsive: true,
-      maintainAspectRatio: false,
-      animation: false,
-      plugins: {
-        legend: { labels: { boxWidth: 18, font: { size: 11 } } },
-        title: { display: true, text: `${split} ${METRIC_LABELS[metric]}: mean ± std (whiskers) over completed runs` },
-        tooltip: {
-          callbacks: {
-            label: (ctx) => `${ctx.dataset.label}: ${meanStd(ctx.raw, ctx.dataset.errorBars[ctx.dataIndex])} (n=${ctx.dataset.counts[ctx.dataIndex]})`,
-          },
-        },
-      },
-      scales: { y: { beginAtZero: true, suggestedMax: 1 } },
-    },
+    options: meanBarOptions(
+      `${split} ${METRIC_LABELS[metric]}: mean ± std (whiskers) over completed runs`,
+      (ctx) => `${ctx.dataset.label}: ${meanStd(ctx.raw, ctx.dataset.errorBars[ctx.dataIndex])} (n=${ctx.dataset.counts[ctx.dataIndex]})`,
+    ),
   });
 }
 
