@@ -215,3 +215,16 @@ export function meanBarOptions(title, label) {
     scales: { y: { beginAtZero: true, suggestedMax: 1 } },
   };
 }
+
+/**
+ * A mean ± 1 std band over epochs ([{ epoch, n, mean, std }]): two edge lines whose space is filled (marked
+ * `band`, for legend and tooltip filters) and the mean line, whose points carry n and std for the tooltip.
+ */
+export function bandDatasets(band, style, { prefix = '', mean, shade = 0.2 }) {
+  const edge = (sign) => band.map((b) => ({ x: b.epoch, y: Number.isFinite(b.mean) ? b.mean + sign * (b.std ?? 0) : null }));
+  return [
+    lineDataset(`${prefix}+1 std`, edge(1), style, { borderWidth: 0, pointRadius: 0, fill: false, band: true }),
+    lineDataset(`${prefix}± 1 std`, edge(-1), style, { borderWidth: 0, pointRadius: 0, fill: '-1', backgroundColor: alpha(style.color, shade), band: true }),
+    lineDataset(mean, band.map((b) => ({ x: b.epoch, y: b.mean, n: b.n, std: b.std })), style),
+  ];
+}

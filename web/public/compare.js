@@ -1,7 +1,7 @@
 // All runs of one model of an experiment: their history curves overlaid, or as mean ± std bands per epoch
 // (runs that stopped early drop out of later epochs; n per epoch is in the tooltip).
 import { METRICS, METRIC_LABELS, el, fill, getJSON, meanStd, num, pathPart, poll, section, showError, statusBadge } from './common.js';
-import { SPLIT_STYLE, alpha, baseOptions, chartBox, drawChart, lineDataset, seriesStyle } from './charts.js';
+import { SPLIT_STYLE, bandDatasets, baseOptions, chartBox, drawChart, lineDataset, seriesStyle } from './charts.js';
 
 const id = pathPart(1);
 const params = new URLSearchParams(location.search);
@@ -52,14 +52,7 @@ function render() {
     if (mode === 'overlay') {
       datasets = runs.map((r, i) => lineDataset(`#${r.id} (repeat ${r.repeat}${r.status === 'completed' ? '' : `, ${r.status}`})`, r.epochs.map((e) => ({ x: e.epoch, y: e[split]?.[metric] ?? null })), seriesStyle(i)));
     } else {
-      const band = data.bands[split][metric];
-      const style = SPLIT_STYLE[split];
-      const edge = (sign) => band.map((b) => ({ x: b.epoch, y: Number.isFinite(b.mean) ? b.mean + sign * (b.std ?? 0) : null }));
-      datasets = [
-        lineDataset('+1 std', edge(1), style, { borderWidth: 0, pointRadius: 0, fill: false, band: true }),
-        lineDataset('± 1 std', edge(-1), style, { borderWidth: 0, pointRadius: 0, fill: '-1', backgroundColor: alpha(style.color, 0.2), band: true }),
-        lineDataset(`mean of ${runs.length} runs`, band.map((b) => ({ x: b.epoch, y: b.mean, n: b.n, std: b.std })), style),
-      ];
+      datasets = bandDatasets(data.bands[split][metric], SPLIT_STYLE[split], { mean: `mean of ${runs.length} runs` });
     }
     const options = baseOptions({ xTitle: 'epoch', yTitle: METRIC_LABELS[metric], xMin: 1, xMax: maxEpoch });
     options.scales.x.ticks = { precision: 0 };

@@ -6,7 +6,7 @@ import {
   DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, el, fill, getJSON, meanStd, poll, section, settings, showError,
   statusBadge, summaryCells, table,
 } from './common.js';
-import { PALETTE, alpha, baseOptions, chartBox, drawChart, hatch, lineDataset, meanBarOptions, seriesStyle } from './charts.js';
+import { PALETTE, bandDatasets, baseOptions, chartBox, drawChart, hatch, meanBarOptions, seriesStyle } from './charts.js';
 
 const params = new URLSearchParams(location.search);
 const ids = params.get('experiments') ?? '';
@@ -170,16 +170,9 @@ function renderHistory() {
       : `No epochs of ${modelSelect.value || 'any model'} recorded yet.`,
   );
   historyFigure.hidden = shown.length === 0;
-  const datasets = shown.flatMap((h, i) => {
-    const style = seriesStyle(i);
-    const band = h.bands[split][metric];
-    const edge = (sign) => band.map((b) => ({ x: b.epoch, y: Number.isFinite(b.mean) ? b.mean + sign * (b.std ?? 0) : null }));
-    return [
-      lineDataset(`${h.x.name} +1 std`, edge(1), style, { borderWidth: 0, pointRadius: 0, fill: false, band: true }),
-      lineDataset(`${h.x.name} ± 1 std`, edge(-1), style, { borderWidth: 0, pointRadius: 0, fill: '-1', backgroundColor: alpha(style.color, 0.15), band: true }),
-      lineDataset(h.x.name, band.map((b) => ({ x: b.epoch, y: b.mean, n: b.n, std: b.std })), style),
-    ];
-  });
+  const datasets = shown.flatMap((h, i) =>
+    bandDatasets(h.bands[split][metric], seriesStyle(i), { prefix: `${h.x.name} `, mean: h.x.name, shade: 0.15 }),
+  );
   const options = baseOptions({ xTitle: 'epoch', yTitle: METRIC_LABELS[metric], xMin: 1 });
   options.scales.x.ticks = { precision: 0 };
   options.plugins.legend = { ...options.plugins.legend, labels: { ...options.plugins.legend.labels, filter: (item, chartData) => !chartData.datasets[item.datasetIndex].band } };
