@@ -1,7 +1,7 @@
 /**
  * The gradients the project registers in place of tfjs': Relu's, which runs the ReluGrad kernel where the backend
- * has it (relu-grad.ts), and those of Mean and Sigmoid, which make no tensor on the host; and a kept 1 to seed
- * backpropagation.
+ * has it (relu-grad.ts), and those of Mean, Sigmoid, FusedBatchNorm and ClipByValue, which make no tensor on the
+ * host; and a kept 1 to seed backpropagation.
  * tfjs' Mean gradient multiplies dy by a tensor of ones of x's shape, filled on the CPU at every step, and
  * divides by the count; its Sigmoid gradient subtracts from a scalar 1; tfjs seeds a gradient with a new scalar
  * 1. Every such tensor is uploaded at every step, on webgpu through a staging buffer created and destroyed for
@@ -43,6 +43,49 @@ const sigmoidGrad: GradConfig = {
   gradFunc: (dy, [y]) => ({ x: () => tf.mul(dy as tf.Tensor, tf.mul(y, tf.sub(keptScalar(1), y))) }),
 };
 
+/**
+ * tfjs' FusedBatchNorm gradient, with the same numbers, less work and no upload. tfjs makes 1/sqrt(var + eps)
+ * with a new scalar eps, and eagerly, whichever gradients are asked for, (x - mean), dy * scale, a tensor of x's
+ * shape tiled from 1/sqrt(var + eps), and -(1/sqrt(var + eps))^3 / 2 with another new scalar. A pretrained base's
+ * batch norm runs in inference mode: its moving mean and variance are constants, so only x, scale and offset
+ * want gradients. Here each product is made only by the gradient that needs it, the per-channel factor is
+ * broadcast instead of tiled (the same products), and the constants are kept scalars.
+ */
+const fusedBatchNormGrad: GradConfig = {
+  kernelName: tf.FusedBatchNorm,
+  inputsToSave: ['x', 'mean', 'variance', 'scale'],
+  gradFunc: (dy, saved, attrs) => {
+    const { varianceEpsilon } = attrs as unknown as tf.FusedBatchNormAttrs;
+    const [x, mean, variance, scale] = saved; // tfjs cannot save a missing scale: the models' batch norms all have one
+    const d = dy as tf.Tensor;
+    const axes = tf.backend_util.getReductionAxes(mean.shape, x.shape);
+    const perChannel = (t: tf.Tensor) => tf.reshape(mean.rank === 1 ? tf.sum(t, axes) : t, mean.shape);
+    const rsqrtVariance = tf.rsqrt(tf.add(variance, keptScalar(varianceEpsilon)));
+    const dyTimesScale = () => tf.mul(d, scale);
+    return {
+      x: () => tf.reshape(tf.mul(tf.mul(d, rsqrtVariance), scale), x.shape),
+      mean: () => perChannel(tf.mul(tf.mul(rsqrtVariance, keptScalar(-1)), dyTimesScale())),
+      variance: () => {
+        const minusHalfRCube = tf.mul(tf.mul(tf.mul(rsqrtVariance, rsqrtVariance), rsqrtVariance), keptScalar(-0.5));
+        return perChannel(tf.mul(tf.mul(minusHalfRCube, tf.sub(x, mean)), dyTimesScale()));
+      },
+      scale: () => perChannel(tf.mul(d, tf.mul(tf.sub(x, mean), rsqrtVariance))),
+      offset: () => perChannel(d),
+    };
+  },
+};
+
+/** tfjs' ClipByValue gradient (ReLU6's in MobileNetV2), comparing x with kept bounds instead of new scalars. */
+const clipByValueGrad: GradConfig = {
+  kernelName: tf.ClipByValue,
+  inputsToSave: ['x'],
+  gradFunc: (dy, [x], attrs) => {
+    const { clipValueMin, clipValueMax } = attrs as unknown as tf.ClipByValueAttrs;
+    const inside = () => tf.logicalAnd(tf.greaterEqual(x, keptScalar(clipValueMin)), tf.lessEqual(x, keptScalar(clipValueMax)));
+    return { x: () => tf.where(inside(), dy as tf.Tensor, tf.zerosLike(dy as tf.Tensor)) };
+  },
+};
+
 const stock = new Map<string, GradConfig>();
 
 /** One pass where the backend has ReluGrad; tfjs' own two otherwise. */
@@ -57,7 +100,7 @@ const reluGrad: GradConfig = {
   },
 };
 
-const ours = [reluGrad, meanGrad, sigmoidGrad];
+const ours = [reluGrad, meanGrad, sigmoidGrad, fusedBatchNormGrad, clipByValueGrad];
 
 /** Registers these gradients in place of tfjs' ('ours', idempotent), or puts tfjs' back ('stock', for benchmarks). */
 export function useGradients(set: 'ours' | 'stock'): void {

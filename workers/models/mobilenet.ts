@@ -9,6 +9,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../../common/errors.ts';
 import { SeededInit } from './init.ts';
+import { rescaling } from './rescaling.ts';
 
 export const MOBILENET_ALPHA = 0.35;
 export const MOBILENET_MIN_SIZE = 32;
@@ -62,7 +63,7 @@ export function buildMobileNetV2Base(imageSize: number, seed: number, alpha = MO
       .apply(x) as T;
 
   const input = tfl.input({ shape: [imageSize, imageSize, 3], name: 'input_1' });
-  let x = tfl.layers.rescaling({ scale: 2, offset: -1, name: 'rescaling' }).apply(input) as T;
+  let x = rescaling({ scale: 2, offset: -1, name: 'rescaling' }).apply(input) as T;
   x = tfl.layers
     .conv2d({
       filters: makeDivisible(32 * alpha),

@@ -12,6 +12,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../../common/errors.ts';
 import { SeededInit } from './init.ts';
+import { rescaling } from './rescaling.ts';
 
 export const XCEPTION_MIN_SIZE = 71;
 export const XCEPTION_BASE_PARAMS = 20_861_480;
@@ -76,7 +77,7 @@ export function buildXceptionBase(imageSize: number, seed: number): tfl.LayersMo
   };
 
   const input = tfl.input({ shape: [imageSize, imageSize, 3], name: 'input_1' });
-  let x = tfl.layers.rescaling({ scale: 2, offset: -1, name: 'rescaling' }).apply(input) as T;
+  let x = rescaling({ scale: 2, offset: -1, name: 'rescaling' }).apply(input) as T;
 
   x = relu(bn(conv(x, 32, 'block1_conv1', 2), 'block1_conv1_bn'), 'block1_conv1_act');
   x = relu(bn(conv(x, 64, 'block1_conv2'), 'block1_conv2_bn'), 'block1_conv2_act');

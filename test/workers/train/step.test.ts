@@ -92,20 +92,22 @@ for (const [name, trainable] of [['mobilenet', 4], ['mobilenet-ft', 16]] as cons
   });
 }
 
-test('webgpu: a warm training step creates no GPU buffer: nothing is made on the host and uploaded', async (t) => {
+test('webgpu: a warm training step and a warm prediction create no GPU buffer: nothing is made on the host and uploaded', async (t) => {
   if (!(await useBackendOrSkip(t, 'webgpu'))) return;
   const device = (tf.backend() as unknown as { device: GPUDevice }).device;
   const original = device.createBuffer;
-  for (const name of ['baseline', 'augmented'] as const) {
-    const m = await buildModel(name, { imageSize: 64, seed: 1, outputBias: 0, randomWeights: true, initFrom: null });
+  for (const name of ['baseline', 'augmented', 'mobilenet', 'mobilenet-ft', 'xception', 'xception-ft'] as const) {
+    const size = name.startsWith('xception') ? 71 : 64;
+    const m = await buildModel(name, { imageSize: size, seed: 1, outputBias: 0, randomWeights: true, initFrom: null });
     const optimizer = new KerasAdam(1e-3);
     const step = makeTrainStep(m, optimizer, 'all');
-    const x = tf.randomUniform([2, 64, 64, 3]);
+    const x = tf.randomUniform([2, size, size, 3]);
     const y = tf.tensor2d([0, 1], [2, 1]);
     const run = async () => {
-      const probs = step(x, y);
-      await probs.data();
-      probs.dispose();
+      for (const probs of [step(x, y), tf.tidy(() => forward(m, x, false, 'all'))]) {
+        await probs.data();
+        probs.dispose();
+      }
     };
     await run(); // the first step fills tfjs' buffer pool and uploads x and y
     await run();
@@ -121,7 +123,7 @@ test('webgpu: a warm training step creates no GPU buffer: nothing is made on the
     } finally {
       device.createBuffer = original;
     }
-    assert.deepEqual(created, [], `${name}: buffers created by two warm steps`);
+    assert.deepEqual(created, [], `${name}: buffers created by two warm steps and predictions`);
     tf.dispose([x, y]);
     optimizer.dispose();
     m.model.dispose();
