@@ -1,7 +1,7 @@
 /**
  * Stores what a run reports while it works. Each event is one transaction and idempotent: rows are upserted on
- * their keys (run, epoch, split), (run, split) and curves are replaced as a whole, so replaying an event (or the
- * whole stream) leaves the same rows. `log` events are appended: a message has no identity to deduplicate on.
+ * their keys (run, epoch, split), (run, split), and curves and predictions are replaced as a whole, so replaying an
+ * event (or the whole stream) leaves the same rows. `log` events are appended: a message has no identity to deduplicate on.
  * An event is stored only while `owner` (default: this process) holds the run; otherwise LostRunLeaseError is thrown
  * and nothing is written, so a stalled process never writes into a run a peer has taken back.
  */
@@ -10,11 +10,11 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import type { EpochRecord, Metrics, RunEvent, RunResult, SplitEvaluation } from '../workers/protocol.ts';
 import type { Database } from './client.ts';
 import { assertOwner, PROCESS_OWNER } from './run-leases.ts';
-import { curvePoints, epochMetrics, evaluations, runLogs, runs } from './schema.ts';
+import { curvePoints, epochMetrics, evaluations, predictions, runLogs, runs } from './schema.ts';
 import type { DbOrTx } from './sql-helpers.ts';
 
-/** Rows per INSERT for curves (7 parameters each, well under PostgreSQL's 65535). */
-const CURVE_CHUNK = 2000;
+/** Rows per INSERT for curves and predictions (7 and 5 parameters each, well under PostgreSQL's 65535). */
+const CHUNK = 2000;
 
 export async function recordEvent(database: Database, runId: number, event: RunEvent, owner: string = PROCESS_OWNER): Promise<void> {
   await database.db.transaction(async (tx) => {
@@ -52,7 +52,7 @@ export async function recordEvent(database: Database, runId: number, event: RunE
   });
 }
 
-/** The whole result: every epoch (in case an epoch event was lost), final evaluations, curves, run details. */
+/** The whole result: every epoch (in case an epoch event was lost), final evaluations, curves, predictions, run details. */
 async function recordResult(tx: DbOrTx, runId: number, result: RunResult): Promise<void> {
   await upsertEpochs(tx, runId, result.history, (r) => r.epoch === result.bestEpoch);
   for (const evaluation of result.final) await upsertEvaluation(tx, runId, evaluation);
@@ -127,13 +127,25 @@ async function upsertEvaluation(tx: DbOrTx, runId: number, e: SplitEvaluation): 
       throw new Error(`the ${e.split} ${kind} curve has arrays of different lengths (${curve.x.length}, ${curve.y.length}, ${curve.thresholds.length})`);
     }
     await tx.delete(curvePoints).where(and(eq(curvePoints.runId, runId), eq(curvePoints.split, e.split), eq(curvePoints.kind, kind)));
-    for (let start = 0; start < curve.x.length; start += CURVE_CHUNK) {
-      const end = Math.min(start + CURVE_CHUNK, curve.x.length);
+    for (let start = 0; start < curve.x.length; start += CHUNK) {
+      const end = Math.min(start + CHUNK, curve.x.length);
       const points = [];
       for (let i = start; i < end; i++) {
         points.push({ runId, split: e.split, kind, idx: i, x: curve.x[i], y: curve.y[i], threshold: curve.thresholds[i] });
       }
       await tx.insert(curvePoints).values(points);
     }
+  }
+  const p = e.predictions;
+  if (p.images.length !== p.labels.length || p.images.length !== p.probabilities.length) {
+    throw new Error(`the ${e.split} predictions have arrays of different lengths (${p.images.length}, ${p.labels.length}, ${p.probabilities.length})`);
+  }
+  await tx.delete(predictions).where(and(eq(predictions.runId, runId), eq(predictions.split, e.split)));
+  for (let start = 0; start < p.images.length; start += CHUNK) {
+    const rows = [];
+    for (let i = start; i < Math.min(start + CHUNK, p.images.length); i++) {
+      rows.push({ runId, split: e.split, image: p.images[i], label: p.labels[i], probability: p.probabilities[i] });
+    }
+    await tx.insert(predictions).values(rows);
   }
 }

@@ -1,5 +1,8 @@
-/** What a results page reads: summaries per model, runs, and one run's epochs, evaluations, curves and logs. */
-import { asc, eq } from 'drizzle-orm';
+/**
+ * What a results page reads: summaries per model, runs, one run's epochs, evaluations, curves, predictions and logs,
+ * and the images the runs of a model get wrong.
+ */
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { METRIC_NAMES, MODEL_NAMES, SPLITS, type Split } from '../workers/protocol.ts';
 import type { Database } from './client.ts';
 import {
@@ -8,8 +11,10 @@ import {
   epochMetrics,
   evaluations,
   experiments,
+  imageSummary,
   metricSummary,
   metricSummaryWide,
+  predictions,
   runLogs,
   runOverview,
   runs,
@@ -22,6 +27,7 @@ export type RunOverviewRow = typeof runOverview.$inferSelect;
 export type EpochMetricsRow = typeof epochMetrics.$inferSelect;
 export type EvaluationRow = typeof evaluations.$inferSelect;
 export type RunLogRow = typeof runLogs.$inferSelect;
+export type ImageSummaryRow = typeof imageSummary.$inferSelect;
 export type RunDetail = typeof runs.$inferSelect & { experiment: string };
 
 export interface StoredCurve {
@@ -102,6 +108,30 @@ export async function runCurves(database: Database, runId: number): Promise<Stor
     c.thresholds.push(p.threshold);
   }
   return curves;
+}
+
+/** Every image's predicted probability in one split, by image path (empty for runs stored before predictions were). */
+export async function runPredictions(database: Database, runId: number, split: Split): Promise<{ image: string; label: 0 | 1; probability: number }[]> {
+  const rows = await database.db
+    .select({ image: predictions.image, label: predictions.label, probability: predictions.probability })
+    .from(predictions)
+    .where(and(eq(predictions.runId, runId), eq(predictions.split, split)))
+    .orderBy(asc(predictions.image));
+  // PostgreSQL prints a real as the shortest decimal that identifies it ('0.7'); fround gives back the float32 stored.
+  return rows.map((r) => ({ ...r, probability: Math.fround(r.probability) }));
+}
+
+/**
+ * The images of one split that the completed runs of a model classify wrongly most often (image_summary): most
+ * runs wrong first, then furthest from their label on average.
+ */
+export async function hardestImages(database: Database, experimentId: number, model: string, split: Split, limit: number): Promise<ImageSummaryRow[]> {
+  return database.db
+    .select()
+    .from(imageSummary)
+    .where(and(eq(imageSummary.experimentId, experimentId), eq(imageSummary.model, model as ImageSummaryRow['model']), eq(imageSummary.split, split), sql`${imageSummary.wrong} > 0`))
+    .orderBy(desc(imageSummary.wrong), desc(sql`abs(${imageSummary.meanProbability} - ${imageSummary.label})`), asc(imageSummary.image))
+    .limit(limit);
 }
 
 export async function runLogMessages(database: Database, runId: number): Promise<RunLogRow[]> {

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Database } from './client.ts';
-import { curvePoints, epochMetrics, evaluations, runs } from './schema.ts';
+import { curvePoints, epochMetrics, evaluations, predictions, runs } from './schema.ts';
 import type { DbOrTx } from './sql-helpers.ts';
 
 /** A fresh owner id, `host:pid:random`: unique per orchestrator (several may share a host, or even a process). */
@@ -59,13 +59,14 @@ export async function heartbeat(database: Database, owner: string = PROCESS_OWNE
 }
 
 /**
- * Puts runs back to pending as if never started: their partial epoch rows, evaluations and curves are deleted and
- * every field a start set is cleared, owner included. `error` keeps (or clears, with null) the last error.
+ * Puts runs back to pending as if never started: their partial epoch rows, evaluations, curves and predictions are
+ * deleted and every field a start set is cleared, owner included. `error` keeps (or clears, with null) the last error.
  */
 export async function backToPending(tx: DbOrTx, ids: number[], error: string | null): Promise<void> {
   await tx.delete(epochMetrics).where(inArray(epochMetrics.runId, ids));
   await tx.delete(evaluations).where(inArray(evaluations.runId, ids));
   await tx.delete(curvePoints).where(inArray(curvePoints.runId, ids));
+  await tx.delete(predictions).where(inArray(predictions.runId, ids));
   await tx
     .update(runs)
     .set({

@@ -3,8 +3,9 @@
  * migration under db/migrations/, which every `openDatabase` applies.
  *
  * Tracking model: an experiment (one `orchestrate` invocation, resumable by name) has runs (a model trained once
- * with one seed), a run has per-epoch metrics (train and val), final evaluations (train, val, test) and the ROC and
- * PR curves behind them. The views aggregate completed runs per model (mean ± sample std).
+ * with one seed), a run has per-epoch metrics (train and val), final evaluations (train, val, test), the ROC and
+ * PR curves behind them and every image's predicted probability. The views aggregate completed runs per model
+ * (mean ± sample std) and per image.
  */
 import { sql } from 'drizzle-orm';
 import {
@@ -18,6 +19,8 @@ import {
   pgTable,
   pgView,
   primaryKey,
+  real,
+  smallint,
   text,
   timestamp,
   unique,
@@ -152,6 +155,27 @@ export const curvePoints = pgTable(
   ],
 );
 
+/**
+ * The best checkpoint's predicted probability of melanoma for every image of every split (the numbers the final
+ * evaluation and its curves come from). `image` is the path in the dataset, e.g. 'test/malignant/1.jpg'; float32,
+ * as the model computed it.
+ */
+export const predictions = pgTable(
+  'predictions',
+  {
+    runId: integer('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    split: text('split').$type<Split>().notNull(),
+    image: text('image').notNull(),
+    label: smallint('label').$type<0 | 1>().notNull(),
+    probability: real('probability').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'predictions_pkey', columns: [t.runId, t.split, t.image] }),
+    check('predictions_split_check', sql`${t.split} in ('train', 'val', 'test')`),
+    check('predictions_label_check', sql`${t.label} in (0, 1)`),
+  ],
+);
+
 /** `log` events of a run (messages from the worker), in arrival order. */
 export const runLogs = pgTable(
   'run_logs',
@@ -227,6 +251,31 @@ export const metricSummaryWide = pgView('metric_summary_wide', {
   join experiments e on e.id = r.experiment_id
   where r.status = 'completed'
   group by r.experiment_id, e.name, r.model, ev.split
+`);
+
+/**
+ * One row per experiment, model, split and image over the COMPLETED runs: how many runs classified it wrongly at
+ * 0.5 (positive when p > 0.5) and the mean and sample std of its probability, e.g. the melanomas every run missed.
+ */
+export const imageSummary = pgView('image_summary', {
+  experimentId: integer('experiment_id').notNull(),
+  model: text('model').$type<ModelName>().notNull(),
+  split: text('split').$type<Split>().notNull(),
+  image: text('image').notNull(),
+  label: smallint('label').$type<0 | 1>().notNull(),
+  n: integer('n').notNull(),
+  wrong: integer('wrong').notNull(),
+  meanProbability: doublePrecision('mean_probability').notNull(),
+  stdProbability: doublePrecision('std_probability'),
+}).as(sql`
+  select r.experiment_id, r.model, p.split, p.image, p.label, count(*)::integer as n,
+         (count(*) filter (where (p.probability > 0.5) <> (p.label = 1)))::integer as wrong,
+         avg(p.probability::double precision) as mean_probability,
+         stddev_samp(p.probability::double precision) as std_probability
+  from predictions p
+  join runs r on r.id = p.run_id
+  where r.status = 'completed'
+  group by r.experiment_id, r.model, p.split, p.image, p.label
 `);
 
 /** One row per run: where it stands and its headline numbers. */

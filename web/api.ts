@@ -4,7 +4,10 @@ import type { Database } from '../db/index.ts';
 import { STUDY_DEFAULTS } from '../workers/protocol.ts';
 import { DEFAULT_AUGMENT_SEED, type DatasetImages } from './dataset-images.ts';
 import { HttpError, badRequest, notFound } from './http-errors.ts';
-import { augmentedQuery, compareQuery, experimentsCompareQuery, fileIdParam, idParam, imageQuery, noQuery, parse } from './params.ts';
+import {
+  augmentedQuery, compareQuery, experimentsCompareQuery, fileIdParam, idParam, imageQuery, misclassifiedQuery, noQuery, parse,
+  predictionsQuery,
+} from './params.ts';
 import * as q from './queries.ts';
 
 export function apiRouter(o: { db: Database; images: DatasetImages | null }): Router {
@@ -32,6 +35,12 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
     return r.data;
   };
 
+  /** Adds each image's dataset file id (for its thumbnail): null without a dataset folder, or for another dataset. */
+  const withFileIds = async <T extends { image: string }>(fingerprint: string, rows: T[]): Promise<(T & { fileId: number | null })[]> => {
+    const ids = o.images ? await o.images.fileIds(fingerprint, rows.map((r) => r.image)).catch(() => null) : null;
+    return rows.map((r, i) => ({ ...r, fileId: ids?.[i] ?? null }));
+  };
+
   api.get('/experiments', async (req, res) => {
     parse(noQuery, req.query, 'query');
     res.json(await q.listExperiments(db));
@@ -57,6 +66,12 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
     const { model } = parse(compareQuery, req.query, 'query');
     res.json(found(await q.compareRuns(db, x, model), `experiment ${x}`));
   });
+  api.get('/experiments/:id/misclassified', async (req, res) => {
+    const x = id(req, 'experiment');
+    const p = parse(misclassifiedQuery, req.query, 'query');
+    const view = found(await q.misclassified(db, x, p.model, p.split ?? 'test', p.limit ?? 24), `experiment ${x}`);
+    res.json({ ...view, images: await withFileIds(view.datasetFingerprint, view.images) });
+  });
   api.get('/runs/:id', async (req, res) => {
     parse(noQuery, req.query, 'query');
     const r = id(req, 'run');
@@ -71,6 +86,13 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
     parse(noQuery, req.query, 'query');
     const r = id(req, 'run');
     res.json(found(await q.runCurves(db, r), `run ${r}`));
+  });
+
+  api.get('/runs/:id/predictions', async (req, res) => {
+    const { split } = parse(predictionsQuery, req.query, 'query');
+    const r = id(req, 'run');
+    const view = found(await q.runPredictions(db, r, split ?? 'test'), `run ${r}`);
+    res.json({ ...view, predictions: await withFileIds(view.datasetFingerprint, view.predictions) });
   });
 
   api.get('/dataset', async (req, res) => {

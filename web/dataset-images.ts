@@ -59,6 +59,7 @@ function spread<T>(items: T[], count: number): T[] {
 
 export class DatasetImages {
   private index: Promise<{ index: DatasetIndex; records: ImageRecord[] }> | null = null;
+  private byPath: Map<string, number> | null = null;
 
   constructor(
     readonly dataDir: string,
@@ -102,6 +103,17 @@ export class DatasetImages {
       augmentSeed: DEFAULT_AUGMENT_SEED,
       augmentEpochs: AUGMENT_EPOCHS,
     };
+  }
+
+  /**
+   * The file ids of images given by their dataset paths ('test/malignant/1.jpg'), for results stored with the
+   * dataset `fingerprint`: all null when this server's dataset is another one (its paths may name other images).
+   */
+  async fileIds(fingerprint: string | null, images: string[]): Promise<(number | null)[]> {
+    const { index, records } = await this.listing();
+    if (fingerprint !== index.fingerprint) return images.map(() => null);
+    this.byPath ??= new Map(records.map((r, i) => [r.id, i]));
+    return images.map((image) => this.byPath!.get(image) ?? null);
   }
 
   /** The record of a file id, or null when there is none. */

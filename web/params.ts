@@ -48,6 +48,18 @@ export const experimentsComparePageQuery = z.strictObject({
 
 export const imageQuery = z.strictObject({ size: intIn(16, 512).optional() });
 
+/** A run's predictions: one split, test by default. */
+export const predictionsQuery = z.strictObject({
+  split: z.enum(SPLITS, { error: `must be one of ${SPLITS.join(', ')}` }).optional(),
+});
+
+/** The images a model's runs get wrong most often: the model, a split (test by default), how many (24 by default). */
+export const misclassifiedQuery = z.strictObject({
+  model: z.enum(MODEL_NAMES, { error: `must be one of ${MODEL_NAMES.join(', ')}` }),
+  split: z.enum(SPLITS, { error: `must be one of ${SPLITS.join(', ')}` }).optional(),
+  limit: intIn(1, 500).optional(),
+});
+
 export const augmentedQuery = z.strictObject({
   seed: intIn(0, 2 ** 31 - 1).optional(),
   epoch: intIn(1, 10_000).optional(),

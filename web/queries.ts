@@ -463,3 +463,51 @@ export async function compareRuns(d: Database, experimentId: number, model: Mode
   };
 }
 
+
+export interface PredictionsView {
+  runId: number;
+  split: Split;
+  /** The fingerprint of the dataset the run was evaluated on (its experiment's). */
+  datasetFingerprint: string;
+  predictions: { image: string; label: 0 | 1; probability: number }[];
+}
+
+/** Every image's probability in one split of a run (empty for runs stored before predictions were). */
+export async function runPredictions(d: Database, id: number, split: Split): Promise<PredictionsView | null> {
+  const [row] = await d.query<{ fp: string }>(
+    'select e.dataset_fingerprint as fp from runs r join experiments e on e.id = r.experiment_id where r.id = $1',
+    [id],
+  );
+  if (!row) return null;
+  return { runId: id, split, datasetFingerprint: row.fp, predictions: await store.runPredictions(d, id, split) };
+}
+
+export interface MisclassifiedView {
+  experimentId: number;
+  model: ModelName;
+  split: Split;
+  datasetFingerprint: string;
+  /** Completed runs of the model with predictions stored for the split. */
+  runs: number;
+  images: { image: string; label: 0 | 1; n: number; wrong: number; meanProbability: number; stdProbability: Num }[];
+}
+
+/** The images of a split that the completed runs of a model get wrong most often (image_summary). */
+export async function misclassified(d: Database, experimentId: number, model: ModelName, split: Split, limit: number): Promise<MisclassifiedView | null> {
+  const [row] = await d.query<{ fp: string }>('select dataset_fingerprint as fp from experiments where id = $1', [experimentId]);
+  if (!row) return null;
+  const [counted] = await d.query<{ n: number }>(
+    `select count(distinct p.run_id)::integer as n from predictions p join runs r on r.id = p.run_id
+     where r.experiment_id = $1 and r.model = $2 and p.split = $3 and r.status = 'completed'`,
+    [experimentId, model, split],
+  );
+  const rows = await store.hardestImages(d, experimentId, model, split, limit);
+  return {
+    experimentId,
+    model,
+    split,
+    datasetFingerprint: row.fp,
+    runs: counted.n,
+    images: rows.map((r) => ({ image: r.image, label: r.label, n: r.n, wrong: r.wrong, meanProbability: r.meanProbability, stdProbability: num(r.stdProbability) })),
+  };
+}

@@ -78,6 +78,15 @@ export interface SplitEvaluation {
   roc: Curve;
   /** PR: x = recall, y = precision. */
   pr: Curve;
+  /** Every image's predicted probability of melanoma, in the dataset listing's order. */
+  predictions: Predictions;
+}
+
+/** Parallel arrays: image i is `images[i]` (its path in the dataset, e.g. 'test/malignant/1.jpg'), of class `labels[i]`. */
+export interface Predictions {
+  images: string[];
+  labels: (0 | 1)[];
+  probabilities: number[];
 }
 
 export interface EpochRecord {

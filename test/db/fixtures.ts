@@ -154,6 +154,17 @@ function evaluation(split: (typeof SPLITS)[number], v: number): SplitEvaluation 
     // The first ROC point's threshold is +Infinity (nothing predicted positive), as in the metric code.
     roc: { x: [0, 0.1, 0.5, 1], y: [0, 0.6, 0.9, 1], thresholds: [Infinity, 0.8, 0.4, 0] },
     pr: { x: [0, 0.6, 1], y: [1, 0.9, 0.5], thresholds: [1, 0.5, 0] },
+    predictions: predictionsFor(split, v),
+  };
+}
+
+/** Four images of a split: a and c classified right, b (p = v) and d (p = 1 - v) wrong whenever v > 0.5. */
+export function predictionsFor(split: (typeof SPLITS)[number], v: number): SplitEvaluation['predictions'] {
+  const dir = split === 'val' ? 'train' : split;
+  return {
+    images: [`${dir}/benign/a.jpg`, `${dir}/benign/b.jpg`, `${dir}/malignant/c.jpg`, `${dir}/malignant/d.jpg`],
+    labels: [0, 0, 1, 1],
+    probabilities: [0.25, v, 0.875, 1 - v],
   };
 }
 
@@ -197,7 +208,7 @@ export function runEvents(spec: RunSpec, testRocAuc: number, epochs = 3): RunEve
 /** Row counts of every table of one database, to compare before and after a replay. */
 export async function tableCounts(database: Database): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const table of ['experiments', 'runs', 'epoch_metrics', 'evaluations', 'curve_points', 'run_logs']) {
+  for (const table of ['experiments', 'runs', 'epoch_metrics', 'evaluations', 'curve_points', 'predictions', 'run_logs']) {
     const [row] = await database.query<{ n: number }>(`select count(*)::integer as n from ${table}`);
     out[table] = row.n;
   }

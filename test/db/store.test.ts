@@ -17,6 +17,7 @@ import {
   experimentSummaryWide,
   finishRun,
   getRun,
+  hardestImages,
   hasUnfinishedRuns,
   listExperiments,
   listRuns,
@@ -30,6 +31,7 @@ import {
   runEpochs,
   runEvaluations,
   runLogMessages,
+  runPredictions,
 } from '../../db/index.ts';
 import { LOCK_FILE } from '../../db/folder-lock.ts';
 import { PROJECT_ROOT } from '../helpers/real-data.ts';
@@ -63,7 +65,8 @@ describeEachBackend(backends(), (suite) => {
         rows.map((r) => `${r.table_name}:${r.table_type}`),
         [
           'curve_points:BASE TABLE', 'epoch_metrics:BASE TABLE', 'evaluations:BASE TABLE', 'experiments:BASE TABLE',
-          'metric_summary:VIEW', 'metric_summary_wide:VIEW', 'run_logs:BASE TABLE', 'run_overview:VIEW', 'runs:BASE TABLE',
+          'image_summary:VIEW', 'metric_summary:VIEW', 'metric_summary_wide:VIEW', 'predictions:BASE TABLE', 'run_logs:BASE TABLE',
+          'run_overview:VIEW', 'runs:BASE TABLE',
         ],
       );
       const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
@@ -157,6 +160,7 @@ describeEachBackend(backends(), (suite) => {
       assert.equal(once.epoch_metrics - before.epoch_metrics, 3 * 2);
       assert.equal(once.evaluations - before.evaluations, 3);
       assert.equal(once.curve_points - before.curve_points, 3 * (4 + 3));
+      assert.equal(once.predictions - before.predictions, 3 * 4);
       assert.equal(once.run_logs - before.run_logs, 1);
       for (const event of events.filter((e) => e.type !== 'log')) await recordEvent(suite.database, run.id, event);
       assert.deepEqual(await tableCounts(suite.database), once);
@@ -188,6 +192,31 @@ describeEachBackend(backends(), (suite) => {
       assert.deepEqual(curves.map((c) => `${c.split}/${c.kind}`), ['train/pr', 'train/roc', 'val/pr', 'val/roc', 'test/pr', 'test/roc']);
       const roc = curves.find((c) => c.split === 'test' && c.kind === 'roc')!;
       assert.deepEqual(roc, { split: 'test', kind: 'roc', x: [0, 0.1, 0.5, 1], y: [0, 0.6, 0.9, 1], thresholds: [Infinity, 0.8, 0.4, 0] });
+    });
+
+    it('predictions come back per split, float32 as computed; image_summary counts the completed runs wrong on each image', async () => {
+      const x = await newExperiment(suite.database, 'predictions');
+      await ensureRuns(suite.database, x.id, [plan('baseline', 0), plan('baseline', 1), plan('baseline', 2), plan('baseline', 3)]);
+      const aucs = [0.6, 0.7, 0.95];
+      const runIds = [];
+      for (const v of aucs) runIds.push((await runThrough(suite.database, x.id, 'baseline', v))!.id);
+      await runThrough(suite.database, x.id, 'baseline', 0.3, 'failed'); // not in the summary
+      assert.deepEqual(await runPredictions(suite.database, runIds[1], 'test'), [
+        { image: 'test/benign/a.jpg', label: 0, probability: 0.25 },
+        { image: 'test/benign/b.jpg', label: 0, probability: Math.fround(0.7) },
+        { image: 'test/malignant/c.jpg', label: 1, probability: 0.875 },
+        { image: 'test/malignant/d.jpg', label: 1, probability: Math.fround(1 - 0.7) },
+      ]);
+      assert.deepEqual((await runPredictions(suite.database, runIds[1], 'val')).map((p) => p.image)[0], 'train/benign/a.jpg');
+      // b has p = v and d has p = 1 - v: both wrong in every run; a and c never.
+      const hard = await hardestImages(suite.database, x.id, 'baseline', 'test', 10);
+      assert.deepEqual(hard.map((h) => [h.image, h.label, h.n, h.wrong]).sort(), [['test/benign/b.jpg', 0, 3, 3], ['test/malignant/d.jpg', 1, 3, 3]]);
+      const b = hard.find((h) => h.image === 'test/benign/b.jpg')!;
+      const probs = aucs.map((v) => Math.fround(v));
+      assert.ok(Math.abs(b.meanProbability - mean(probs)) < 1e-12, `mean ${b.meanProbability}`);
+      assert.ok(Math.abs(b.stdProbability! - sampleStd(probs)) < 1e-12, `std ${b.stdProbability}`);
+      assert.deepEqual(await hardestImages(suite.database, x.id, 'baseline', 'test', 1).then((r) => r.length), 1);
+      assert.deepEqual(await hardestImages(suite.database, x.id, 'mobilenet', 'test', 10), []);
     });
 
     it('metric_summary is the mean and sample std of completed runs, like a hand computation', async () => {
@@ -238,7 +267,8 @@ describeEachBackend(backends(), (suite) => {
       const running = (await claimNextRun(suite.database, x.id, 'cpu:0'))!;
       const interrupted = (await claimNextRun(suite.database, x.id, 'cpu:1'))!;
       const events = runEvents(running.spec, 0.7);
-      for (const e of events.slice(0, 3)) await recordEvent(suite.database, running.id, e);
+      for (const e of events) await recordEvent(suite.database, running.id, e); // its final event too, but not finished
+      assert.equal((await runPredictions(suite.database, running.id, 'test')).length, 4);
       for (const e of events.slice(0, 3)) await recordEvent(suite.database, interrupted.id, e);
       assert.equal(await markInterrupted(suite.database, [interrupted.id]), 1);
       assert.equal((await getRun(suite.database, interrupted.id))?.status, 'interrupted');
@@ -248,6 +278,8 @@ describeEachBackend(backends(), (suite) => {
       assert.ok(reset.every((r) => r.status === 'pending' && r.slot === null && r.bestEpoch === null));
       assert.equal((await runEpochs(suite.database, running.id)).length, 0);
       assert.equal((await runEpochs(suite.database, interrupted.id)).length, 0);
+      assert.equal((await runPredictions(suite.database, running.id, 'test')).length, 0);
+      assert.equal((await runEvaluations(suite.database, running.id)).length, 0);
       assert.deepEqual(await runCounts(suite.database, x.id), { pending: 2, running: 0, completed: 1, failed: 0, interrupted: 0, blocked: 0 });
 
       const before = await tableCounts(suite.database);

@@ -12,6 +12,7 @@ import { startServer, type RunningServer } from '../../web/server.ts';
 import { DEFAULT_AUGMENT } from '../../workers/data/augment.ts';
 import { indexDataset } from '../../workers/data/dataset.ts';
 import { augmentedPixels, batches } from '../../workers/data/loader.ts';
+import { evaluateBinary } from '../../workers/metrics/index.ts';
 import { METRIC_NAMES } from '../../workers/protocol.ts';
 import { realDataOrSkip, realSubset } from '../helpers/real-data.ts';
 import { buildExperiment, oneClassStudy, smallStudy, XSS_NAME, type BuiltExperiment } from './fixtures.ts';
@@ -159,6 +160,62 @@ describe('JSON API', () => {
     }
     const reversed = (await get(`/api/compare?experiments=${oneClass.experimentId},${study.experimentId},${oneClass.experimentId}`)).json;
     assert.deepEqual(reversed.experiments.map((x: { id: number }) => x.id), [oneClass.experimentId, study.experimentId], 'repeats count once');
+  });
+});
+
+describe('predictions', () => {
+  type Prediction = { image: string; label: 0 | 1; probability: number; fileId: number | null };
+
+  test('/api/runs/:id/predictions: every image of a split, which give the stored confusion matrix and AUCs again', async () => {
+    const runId = study.runIds[0];
+    const run = (await get(`/api/runs/${runId}`)).json;
+    for (const split of ['test', 'val', 'train']) {
+      const { status, json } = await get(`/api/runs/${runId}/predictions${split === 'test' ? '' : `?split=${split}`}`);
+      assert.equal(status, 200);
+      assert.equal(json.split, split);
+      const list: Prediction[] = json.predictions;
+      const stored = run.evaluations.find((e: { split: string }) => e.split === split);
+      assert.equal(list.length, stored.n);
+      assert.ok(list.every((p) => p.fileId === null), 'no dataset folder: no file ids');
+      const e = evaluateBinary(list.map((p) => p.label), list.map((p) => p.probability));
+      assert.deepEqual(e.confusion, stored.confusion, split);
+      assert.equal(e.metrics.roc_auc, stored.metrics.roc_auc, split);
+      assert.equal(e.metrics.pr_auc, stored.metrics.pr_auc, split);
+    }
+    const failed = await get(`/api/runs/${study.runIds[2]}/predictions`);
+    assert.deepEqual(failed.json.predictions, [], 'a failed run has no final evaluation');
+    assert.equal((await get('/api/runs/999999/predictions')).status, 404);
+    assert.equal((await get(`/api/runs/${runId}/predictions?split=holdout`)).status, 400);
+    assert.equal((await get(`/api/runs/${runId}/predictions?limit=3`)).status, 400);
+  });
+
+  test('/api/experiments/:id/misclassified: the images most completed runs get wrong, as computed by hand', async () => {
+    const x = study.experimentId;
+    const completed = [study.runIds[0], study.runIds[1]]; // the third baseline run failed
+    const perRun: Prediction[][] = await Promise.all(completed.map(async (r) => (await get(`/api/runs/${r}/predictions`)).json.predictions));
+    const expected = perRun[0]
+      .map((p, i) => {
+        const probs = perRun.map((list) => list[i].probability);
+        const mean = probs.reduce((a, b) => a + b, 0) / probs.length;
+        return { image: p.image, wrong: probs.filter((q) => (q > 0.5) !== (p.label === 1)).length, mean, far: Math.abs(mean - p.label) };
+      })
+      .filter((e) => e.wrong > 0)
+      .sort((a, b) => b.wrong - a.wrong || b.far - a.far);
+    const { status, json } = await get(`/api/experiments/${x}/misclassified?model=baseline&limit=30`);
+    assert.equal(status, 200);
+    assert.equal(json.runs, 2);
+    assert.equal(json.split, 'test');
+    assert.deepEqual(json.images.map((i: { image: string; wrong: number }) => [i.image, i.wrong]), expected.slice(0, 30).map((e) => [e.image, e.wrong]));
+    json.images.forEach((i: { meanProbability: number; n: number }, k: number) => {
+      assert.equal(i.n, 2);
+      assert.ok(Math.abs(i.meanProbability - expected[k].mean) < 1e-12);
+    });
+    assert.equal((await get(`/api/experiments/${x}/misclassified?model=baseline`)).json.images.length, 24, 'default limit');
+    const none = (await get(`/api/experiments/${x}/misclassified?model=xception-ft&split=val`)).json;
+    assert.deepEqual([none.runs, none.images], [0, []]);
+    assert.equal((await get(`/api/experiments/${x}/misclassified`)).status, 400, 'model is required');
+    assert.equal((await get(`/api/experiments/${x}/misclassified?model=baseline&limit=0`)).status, 400);
+    assert.equal((await get('/api/experiments/999999/misclassified?model=baseline')).status, 404);
   });
 });
 
@@ -324,6 +381,30 @@ describe('dataset API (tiny real subset)', () => {
     assert.equal((await dataGet('/api/dataset/images/0?size=100000')).status, 400);
     assert.equal((await dataGet('/api/dataset/images/0?path=/etc/passwd')).status, 400);
     assert.equal((await dataGet('/api/dataset/augmented/27')).status, 400, 'a test image is never augmented');
+  });
+
+  test('predictions carry the file ids of their images when the server has the run\'s dataset, and none for another', async (t) => {
+    if (!realDataOrSkip(t) || !dataServer) return;
+    const index = await indexDataset(subset!, { warn: () => {} });
+    const listing = [...index.splits.train, ...index.splits.val, ...index.splits.test];
+    const own = await openDatabase('memory://');
+    const server = await startServer({ db: own, port: 0, dataDir: subset! });
+    try {
+      const dataset = { fingerprint: index.fingerprint, images: { train: index.splits.train, val: index.splits.val, test: index.splits.test } };
+      const onSubset = await buildExperiment(own, { name: 'on the subset', runs: [{ model: 'baseline', epochs: 4, bestEpoch: 2 }], dataset });
+      const other = await buildExperiment(own, { name: 'elsewhere', runs: [{ model: 'baseline', epochs: 4, bestEpoch: 2 }] });
+      const fetchJson = async (path: string) => (await fetch(server.url + path)).json();
+      const predictions = (await fetchJson(`/api/runs/${onSubset.runIds[0]}/predictions?split=val`)).predictions as { image: string; fileId: number }[];
+      assert.equal(predictions.length, 4);
+      for (const p of predictions) assert.equal(listing[p.fileId].id, p.image);
+      const hard = (await fetchJson(`/api/experiments/${onSubset.experimentId}/misclassified?model=baseline&split=test`)).images as { image: string; fileId: number }[];
+      for (const h of hard) assert.equal(listing[h.fileId].id, h.image);
+      const elsewhere = (await fetchJson(`/api/runs/${other.runIds[0]}/predictions`)).predictions as { fileId: number | null }[];
+      assert.ok(elsewhere.length > 0 && elsewhere.every((p) => p.fileId === null), 'another dataset: its paths may name other images');
+    } finally {
+      await server.close();
+      await own.close();
+    }
   });
 
   test('an augmented sample is exactly what the training pipeline feeds the model', async (t) => {

@@ -6,7 +6,7 @@ import {
   claimNextRun, createOrResumeExperiment, ensureRuns, finishExperiment, finishRun, recordEvent, type Database,
 } from '../../db/index.ts';
 import type { ModelName } from '../../workers/protocol.ts';
-import { runEvents, specFor, type RunPlan } from './run-events.ts';
+import { runEvents, specFor, type FixtureDataset, type RunPlan } from './run-events.ts';
 
 export type FixtureStatus = 'completed' | 'failed' | 'running' | 'pending';
 
@@ -21,6 +21,8 @@ export interface FixtureExperiment {
   /** In run-index order per model; pending runs must come last within their model. */
   runs: FixtureRun[];
   finished?: boolean;
+  /** Every run evaluated on this dataset's images (default: synthetic names, the real dataset's split sizes). */
+  dataset?: FixtureDataset;
 }
 
 export interface BuiltExperiment {
@@ -34,7 +36,7 @@ export async function buildExperiment(database: Database, x: FixtureExperiment):
   const experiment = await createOrResumeExperiment(database, {
     name: x.name,
     config: { models, runs: x.runs.length, epochs: 30 },
-    datasetFingerprint: 'f'.repeat(64),
+    datasetFingerprint: x.dataset?.fingerprint ?? 'f'.repeat(64),
     datasetDir: '/data/melanoma',
     codeVersion: 'fixture',
   });
@@ -43,7 +45,7 @@ export async function buildExperiment(database: Database, x: FixtureExperiment):
     const runIndex = index.get(r.model) ?? 0;
     index.set(r.model, runIndex + 1);
     const seed = 1000 + runIndex;
-    return { fixture: r, plan: { ...r, seed } as RunPlan, runIndex, seed };
+    return { fixture: r, plan: { ...r, seed, dataset: x.dataset } as RunPlan, runIndex, seed };
   });
   const stored = await ensureRuns(
     database,

@@ -10,6 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { openDatabase, recordEvent, type Database } from '../../db/index.ts';
 import { startServer, type RunningServer } from '../../web/server.ts';
 import { METRIC_NAMES } from '../../workers/protocol.ts';
+import { indexDataset } from '../../workers/data/dataset.ts';
 import { realDataOrSkip, realSubset } from '../helpers/real-data.ts';
 import { hasChromium, launchBrowser, openPage, screenshot, CHROMIUM } from './browser.ts';
 import { buildExperiment, oneClassStudy, smallStudy, XSS_NAME, type BuiltExperiment } from './fixtures.ts';
@@ -180,6 +181,55 @@ describe('pages', { skip }, () => {
     await page.close();
   });
 
+  test('run: the probability histogram per class and the misclassified images are those of the database', async () => {
+    const id = study.runIds[0];
+    const { page, problems } = await view(`/runs/${id}`, '#missed h3');
+    for (const split of ['test', 'val']) {
+      if (split !== 'test') {
+        await page.selectOption('#predictions-split', split);
+        await page.waitForFunction((s) => document.querySelector('#predictions-note')?.textContent?.includes(` ${s} images`), split);
+      }
+      const [cm] = await db.query<{ fp: number; fn: number; n: number }>('select fp, fn, n from evaluations where run_id = $1 and split = $2', [id, split]);
+      const bars = await page.$eval('#probability-chart canvas', (c) =>
+        (globalThis as unknown as { Chart: { getChart(c: unknown): { data: { datasets: { label: string; data: { y: number }[] }[] } } } }).Chart.getChart(c).data.datasets.map((d) => [d.label, d.data.reduce((a, p) => a + p.y, 0)]),
+      );
+      const [counts] = await db.query<{ benign: number; malignant: number }>(
+        'select count(*) filter (where label = 0)::integer as benign, count(*) filter (where label = 1)::integer as malignant from predictions where run_id = $1 and split = $2',
+        [id, split],
+      );
+      assert.deepEqual(bars, [[`true benign (${counts.benign})`, counts.benign], [`true malignant (${counts.malignant})`, counts.malignant]]);
+      assert.equal(counts.benign + counts.malignant, cm.n);
+      assert.match((await page.$eval('#missed h3', (h) => h.textContent))!, new RegExp(`: ${cm.fn}( |$)`));
+      assert.match((await page.$eval('#false-alarms h3', (h) => h.textContent))!, new RegExp(`: ${cm.fp}( |$)`));
+      const missed = await page.$$eval('#missed .error-tile', (tiles) => tiles.map((t) => t.getAttribute('data-image')));
+      const lowest = await db.query<{ image: string }>(
+        'select image from predictions where run_id = $1 and split = $2 and label = 1 and probability <= 0.5 order by probability, image limit 12',
+        [id, split],
+      );
+      assert.deepEqual(missed, lowest.map((r) => r.image));
+      assert.equal(await page.$$eval('#errors img', (imgs) => imgs.length), 0, 'no dataset folder: blank tiles');
+    }
+    await screenshot(page, 'run-predictions');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('experiment: the images a model\'s runs get wrong most often, per model and split', async () => {
+    const { page, problems } = await view(`/experiments/${study.experimentId}`, '#misclassified .error-tile');
+    const api = async (model: string, split: string) =>
+      (await (await fetch(`${server.url}/api/experiments/${study.experimentId}/misclassified?model=${model}&split=${split}`)).json()).images.map((i: { image: string }) => i.image);
+    const shown = () => page.$$eval('#misclassified .error-tile', (tiles) => tiles.map((t) => t.getAttribute('data-image')));
+    assert.deepEqual(await shown(), await api('baseline', 'test'));
+    assert.equal((await shown()).length, 24);
+    await page.selectOption('#misclassified-model', 'xception');
+    await page.selectOption('#misclassified-split', 'val');
+    await page.waitForFunction(() => document.querySelector('#misclassified .hint')?.textContent?.includes('xception run'));
+    assert.deepEqual(await shown(), await api('xception', 'val'));
+    assert.match((await page.$eval('#misclassified .hint', (p) => p.textContent))!, /Over 2 completed xception runs: the val images/);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
   test('run with a one-class validation split shows — for its undefined AUCs', async () => {
     const { page, problems } = await view(`/runs/${oneClass.runIds[0]}`, '#final-table');
     const val = await page.$$eval('#final-table tr[data-split="val"] td[data-metric]', (tds) => Object.fromEntries(tds.map((td) => [td.getAttribute('data-metric'), td.textContent])));
@@ -324,6 +374,36 @@ describe('pages', { skip }, () => {
       await page.close();
     } finally {
       await dataServer.close();
+      rmSync(subset, { recursive: true, force: true });
+    }
+  });
+
+  test('misclassified images show from the dataset the run was evaluated on (tiny real subset)', async (t) => {
+    if (!realDataOrSkip(t)) return;
+    const subset = realSubset({ train: 10, test: 4 });
+    const own = await openDatabase('memory://');
+    const dataServer = await startServer({ db: own, port: 0, dataDir: subset });
+    try {
+      const index = await indexDataset(subset, { warn: () => {} });
+      const dataset = { fingerprint: index.fingerprint, images: { train: index.splits.train, val: index.splits.val, test: index.splits.test } };
+      const built = await buildExperiment(own, { name: 'on the subset', runs: [{ model: 'baseline', epochs: 4, bestEpoch: 2 }], dataset });
+      const { page, problems } = await openPage(browser);
+      await page.goto(`${dataServer.url}/runs/${built.runIds[0]}`);
+      await page.waitForSelector('#missed h3');
+      await page.selectOption('#predictions-split', 'train'); // 16 images, of which the fixture's seeded scores get some wrong
+      await page.waitForFunction(() => document.querySelector('#predictions-note')?.textContent?.includes(' train images'));
+      const tiles = await page.$$eval('#errors .error-tile', (ts) => ts.length);
+      assert.ok(tiles > 0);
+      await page.$$eval('#errors img', (imgs) => imgs.forEach((i) => ((i as HTMLImageElement).loading = 'eager')));
+      await page.waitForFunction((n) => {
+        const imgs = Array.from(document.querySelectorAll('#errors img')) as HTMLImageElement[];
+        return imgs.length === n && imgs.every((img) => img.complete && img.naturalWidth === 112);
+      }, tiles, { timeout: 20_000 });
+      assert.deepEqual(problems, []);
+      await page.close();
+    } finally {
+      await dataServer.close();
+      await own.close();
       rmSync(subset, { recursive: true, force: true });
     }
   });

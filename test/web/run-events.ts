@@ -53,23 +53,27 @@ function gaussian(rng: () => number): number {
 }
 
 /** Synthetic predictions for `n` images: malignant scores shifted by `skill` on the logit scale. */
-function scores(counts: { benign: number; malignant: number }, skill: number, rng: () => number) {
-  const labels: number[] = [];
+function scores(split: Split, counts: { benign: number; malignant: number }, skill: number, rng: () => number, dataset?: FixtureDataset) {
+  const images: string[] = [];
+  const labels: (0 | 1)[] = [];
   const probs: number[] = [];
   for (const [label, n] of [[0, counts.benign], [1, counts.malignant]] as const) {
+    const names = dataset?.images[split].filter((r) => r.label === label).map((r) => r.id);
     for (let i = 0; i < n; i++) {
       const logit = (label ? skill / 2 : -skill / 2) + gaussian(rng);
+      images.push(names?.[i] ?? `${split === 'val' ? 'train' : split}/${label ? 'malignant' : 'benign'}/${split}-${i}.jpg`);
       labels.push(label);
-      probs.push(1 / (1 + Math.exp(-logit)));
+      probs.push(Math.fround(1 / (1 + Math.exp(-logit)))); // float32, as a model's output and the stored column are
     }
   }
-  return { labels, probs };
+  return { images, labels, probs };
 }
 
-function evaluation(split: Split, counts: { benign: number; malignant: number }, skill: number, rng: () => number): SplitEvaluation {
-  const { labels, probs } = scores(counts, skill, rng);
+function evaluation(split: Split, counts: { benign: number; malignant: number }, skill: number, rng: () => number, dataset?: FixtureDataset): SplitEvaluation {
+  const { images, labels, probs } = scores(split, counts, skill, rng, dataset);
   const e = evaluateBinary(labels, probs);
-  return { split, n: labels.length, metrics: e.metrics, confusion: e.confusion, roc: e.roc, pr: e.pr };
+  const predictions = { images, labels, probabilities: probs };
+  return { split, n: labels.length, metrics: e.metrics, confusion: e.confusion, roc: e.roc, pr: e.pr, predictions };
 }
 
 /** Epoch metrics when the model separates the classes with skill `d`. */
@@ -87,6 +91,12 @@ function epochMetrics(d: number, loss: number, rng: () => number): Metrics {
   };
 }
 
+/** A real dataset's listing, for runs whose predictions name its images (and so show them on the page). */
+export interface FixtureDataset {
+  fingerprint: string;
+  images: Record<Split, { id: string; label: 0 | 1 }[]>;
+}
+
 export interface RunPlan {
   model: ModelName;
   seed: number;
@@ -101,6 +111,8 @@ export interface RunPlan {
   /** Evaluation counts override, e.g. a split without malignant images (its AUCs are NaN). */
   counts?: Partial<Record<Split, { benign: number; malignant: number }>>;
   spec?: Partial<RunSpec>;
+  /** Evaluate on this dataset's images (its counts, names and fingerprint) instead of the real dataset's sizes. */
+  dataset?: FixtureDataset;
 }
 
 /** The events of one run, in the order a worker posts them. */
@@ -112,7 +124,8 @@ export function runEvents(plan: RunPlan): RunEvent[] {
   const params = { total: 1_000_000 + Math.round(SKILL[plan.model] * 1e6), trainable: 500_000 };
   const backend = spec.backend === 'auto' ? 'cpu' : spec.backend;
   const backendDetail = backend === 'webgpu' ? 'Dawn, NVIDIA H100 80GB HBM3 (fixture)' : `tfjs-backend-${backend} 4.22.0 (fixture)`;
-  events.push({ type: 'started', backend, backendDetail, datasetFingerprint: 'f'.repeat(64), params });
+  const fingerprint = plan.dataset?.fingerprint ?? 'f'.repeat(64);
+  events.push({ type: 'started', backend, backendDetail, datasetFingerprint: fingerprint, params });
 
   const history: EpochRecord[] = [];
   let bestAuc = -Infinity;
@@ -141,13 +154,17 @@ export function runEvents(plan: RunPlan): RunEvent[] {
   if (plan.upTo !== undefined && plan.upTo < plan.epochs) return events;
   if (plan.failAfter !== undefined) return events;
 
-  const counts = { ...COUNTS, ...plan.counts };
-  const final = SPLITS.map((split) => evaluation(split, counts[split], split === 'train' ? skill * 1.15 : skill, rng));
+  const fromDataset = (split: Split) => {
+    const images = plan.dataset!.images[split];
+    return { benign: images.filter((r) => r.label === 0).length, malignant: images.filter((r) => r.label === 1).length };
+  };
+  const counts = plan.dataset ? { train: fromDataset('train'), val: fromDataset('val'), test: fromDataset('test') } : { ...COUNTS, ...plan.counts };
+  const final = SPLITS.map((split) => evaluation(split, counts[split], split === 'train' ? skill * 1.15 : skill, rng, plan.dataset));
   const result: RunResult = {
     spec,
     backend,
     backendDetail,
-    datasetFingerprint: 'f'.repeat(64),
+    datasetFingerprint: fingerprint,
     counts,
     params,
     history,

@@ -205,3 +205,23 @@ export function settings(experiment) {
     ['Code version', experiment.codeVersion ?? DASH],
   ];
 }
+
+/**
+ * A thumbnail with a caption, a link to `href` when given; without `src` (no dataset to show it from) a blank tile
+ * keeps the grid.
+ */
+export function thumb(src, caption, alt, href = null) {
+  const image = src ? el('img', { src, alt, loading: 'lazy', width: 112, height: 112 }) : el('div', { class: 'no-image', role: 'img', 'aria-label': alt });
+  return el('figure', { class: 'thumb' }, href && src ? el('a', { href }, image) : image, el('figcaption', {}, caption));
+}
+
+/** Thumbnail and full-size addresses of a dataset image by file id (null: no dataset to show it from). */
+export function datasetImage(fileId) {
+  if (fileId === null || fileId === undefined) return { src: null, href: null };
+  return { src: `/api/dataset/images/${fileId}?size=112`, href: `/api/dataset/images/${fileId}?size=512` };
+}
+
+/** The file name of a dataset path ('test/malignant/1.jpg' → '1.jpg'). */
+export function fileName(image) {
+  return image.slice(image.lastIndexOf('/') + 1);
+}

@@ -2,7 +2,7 @@
 // samples exactly as the training pipeline of the 'augmented' model produces them on the CPU (on webgpu the GPU
 // computes the same in float32: a few values one byte step apart). Images are fetched by file id (position in the
 // dataset listing), never by path.
-import { el, fill, getJSON, pct, section, showError, table } from './common.js';
+import { el, fill, getJSON, pct, section, showError, table, thumb } from './common.js';
 import { PALETTE, chartBox, drawChart, hatch } from './charts.js';
 
 const main = document.querySelector('main');
@@ -14,10 +14,6 @@ const augHolder = el('div', { id: 'augmented' });
 main.append(header, section('Class balance', countsHolder, ratio.box), section('Sample images', samplesHolder), section('Augmented training samples', augHolder));
 
 const CLASSES = ['benign', 'malignant'];
-
-function image(src, caption, alt) {
-  return el('figure', { class: 'thumb' }, el('img', { src, alt, loading: 'lazy', width: 112, height: 112 }), el('figcaption', {}, caption));
-}
 
 function render(d) {
   fill(
@@ -44,7 +40,7 @@ function render(d) {
   fill(
     samplesHolder,
     CLASSES.map((cls) =>
-      el('div', { class: 'class-samples', 'data-class': cls }, el('h3', {}, cls), el('div', { class: 'grid' }, d.samples[cls].map((s) => image(`/api/dataset/images/${s.fileId}`, `${s.split} · ${s.name}`, `${cls} sample ${s.name}`)))),
+      el('div', { class: 'class-samples', 'data-class': cls }, el('h3', {}, cls), el('div', { class: 'grid' }, d.samples[cls].map((s) => thumb(`/api/dataset/images/${s.fileId}`, `${s.split} · ${s.name}`, `${cls} sample ${s.name}`)))),
     ),
   );
 
@@ -55,7 +51,7 @@ function render(d) {
       el(
         'div',
         { class: 'aug-row', 'data-file': s.fileId },
-        el('div', { class: 'grid' }, image(`/api/dataset/images/${s.fileId}`, `original ${s.label} · ${s.name}`, `original ${s.name}`), Array.from({ length: d.augmentEpochs }, (_, k) => image(`/api/dataset/augmented/${s.fileId}?seed=${d.augmentSeed}&epoch=${k + 1}&size=${d.imageSize}`, `epoch ${k + 1}`, `augmented ${s.name}, epoch ${k + 1}`))),
+        el('div', { class: 'grid' }, thumb(`/api/dataset/images/${s.fileId}`, `original ${s.label} · ${s.name}`, `original ${s.name}`), Array.from({ length: d.augmentEpochs }, (_, k) => thumb(`/api/dataset/augmented/${s.fileId}?seed=${d.augmentSeed}&epoch=${k + 1}&size=${d.imageSize}`, `epoch ${k + 1}`, `augmented ${s.name}, epoch ${k + 1}`))),
       ),
     ),
   );

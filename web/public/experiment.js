@@ -1,8 +1,9 @@
 // One experiment: the study's summary table (mean ± std per model and split, best per column marked, sortable),
-// the summary chart (grouped bars per metric and model with std error bars) and the per-run table.
+// the summary chart (grouped bars per metric and model with std error bars), the per-run table, and the images a
+// model's runs classify wrongly most often.
 import {
-  DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, duration, el, facts, fill, getJSON, lowerIsBetter, meanStd, num,
-  pathPart, poll, section, settings, showError, statusBadge, summaryCells, table, when,
+  DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, datasetImage, duration, el, facts, fill, getJSON, lowerIsBetter, meanStd, num,
+  fileName, pathPart, poll, section, settings, showError, statusBadge, summaryCells, table, thumb, when,
 } from './common.js';
 import { PALETTE, chartBox, drawChart, hatch, meanBarOptions } from './charts.js';
 
@@ -14,6 +15,9 @@ const summaryHolder = el('div', { id: 'summary' });
 const splitSelect = el('select', { id: 'chart-split', 'aria-label': 'split shown in the chart' }, SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)));
 const { box: chartFigure, canvas: chartCanvas } = chartBox('Mean ± std per metric and model', { id: 'summary-chart' });
 const runsHolder = el('div', { id: 'runs' });
+const hardModel = el('select', { id: 'misclassified-model', 'aria-label': 'model whose misclassified images are shown' });
+const hardSplit = el('select', { id: 'misclassified-split', 'aria-label': 'split of the misclassified images' }, SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)));
+const hardHolder = el('div', { id: 'misclassified' });
 
 main.append(
   header,
@@ -21,6 +25,7 @@ main.append(
   section('Summary', el('p', { class: 'hint' }, 'Mean ± sample std over completed runs; n = runs. ★ marks the best value of each column within a split (lowest loss, highest otherwise). Click a column to sort.'), summaryHolder),
   section('Summary chart', el('label', { class: 'control' }, 'Split ', splitSelect), chartFigure),
   section('Runs', runsHolder),
+  section('Images the runs get wrong', el('label', { class: 'control' }, 'Model ', hardModel), ' ', el('label', { class: 'control' }, 'Split ', hardSplit), hardHolder),
 );
 
 let experiment = null;
@@ -186,6 +191,31 @@ function renderRuns() {
   );
 }
 
+/** The images most completed runs of the chosen model classify wrongly at 0.5, with their mean probability. */
+async function loadMisclassified() {
+  const models = experiment.models;
+  if (hardModel.options.length !== models.length) fill(hardModel, models.map((m) => el('option', { value: m }, m)));
+  if (!hardModel.value) return;
+  const v = await getJSON(`/api/experiments/${encodeURIComponent(id)}/misclassified?model=${encodeURIComponent(hardModel.value)}&split=${encodeURIComponent(hardSplit.value)}`);
+  if (!v.runs) {
+    fill(hardHolder, el('p', { class: 'empty' }, `No completed ${v.model} run has predictions stored for the ${v.split} split.`));
+    return;
+  }
+  const thumbnails = v.images.some((i) => i.fileId !== null);
+  fill(
+    hardHolder,
+    el('p', { class: 'hint' }, `Over ${v.runs} completed ${v.model} run${v.runs === 1 ? '' : 's'}: the ${v.split} images classified wrongly (p > 0.5 for benign, p ≤ 0.5 for malignant) by the most runs, then the furthest from their class on average. `, thumbnails ? '' : "Images show when the server is started with --data on this experiment's dataset."),
+    v.images.length
+      ? el('div', { class: 'grid' }, v.images.map((i) => {
+          const { src, href } = datasetImage(i.fileId);
+          const cls = i.label ? 'malignant' : 'benign';
+          const caption = [`${fileName(i.image)} · ${cls}`, el('br'), `wrong in ${i.wrong} of ${i.n}`, el('br'), `mean p ${meanStd(i.meanProbability, i.stdProbability, 2)}`];
+          return el('div', { class: 'error-tile', 'data-image': i.image }, thumb(src, caption, `${cls} ${fileName(i.image)}`, href));
+        }))
+      : el('p', { class: 'empty' }, 'Every run classified every image correctly.'),
+  );
+}
+
 async function load() {
   const [x, s] = await Promise.all([getJSON(`/api/experiments/${encodeURIComponent(id)}`), getJSON(`/api/experiments/${encodeURIComponent(id)}/summary`)]);
   experiment = x;
@@ -194,9 +224,11 @@ async function load() {
   renderSummary();
   renderChart();
   renderRuns();
+  await loadMisclassified();
 }
 
 splitSelect.addEventListener('change', renderChart);
+for (const select of [hardModel, hardSplit]) select.addEventListener('change', () => loadMisclassified().catch(showError));
 
 try {
   await load();

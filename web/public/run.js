@@ -1,10 +1,11 @@
 // One run: training history (train and val per epoch, best epoch and early stop marked), final metrics, the
-// confusion matrix at threshold 0.5, ROC and PR curves per split, and the run's configuration and timings.
+// confusion matrix at threshold 0.5, ROC and PR curves per split, every image's predicted probability (their
+// distribution per class and the images classified wrongly), and the run's configuration and timings.
 import {
-  DASH, METRICS, METRIC_LABELS, SPLITS, duration, el, facts, fill, getJSON, num, pathPart, pct, poll, section, showError,
-  statusBadge, table, when,
+  DASH, METRICS, METRIC_LABELS, SPLITS, datasetImage, duration, el, facts, fileName, fill, getJSON, num, pathPart, pct,
+  poll, section, showError, statusBadge, table, thumb, when,
 } from './common.js';
-import { SPLIT_STYLE, baseOptions, chartBox, drawChart, lineDataset } from './charts.js';
+import { PALETTE, SPLIT_STYLE, baseOptions, chartBox, drawChart, hatch, lineDataset } from './charts.js';
 
 const id = pathPart(1);
 const main = document.querySelector('main');
@@ -20,6 +21,10 @@ const roc = chartBox('ROC curve (true-positive rate vs. false-positive rate)', {
 const pr = chartBox('Precision-recall curve', { id: 'pr-chart' });
 const curvesNote = el('p', { class: 'empty', id: 'curves-note', hidden: true }, 'The curves appear when the run has its final evaluation.');
 const curvesGrid = el('div', { class: 'chart-grid two' }, roc.box, pr.box);
+const predSelect = el('select', { id: 'predictions-split', 'aria-label': 'split of the predictions' }, SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)));
+const predNote = el('p', { class: 'hint', id: 'predictions-note' });
+const histogram = chartBox('Predicted probability of melanoma, per true class', { id: 'probability-chart' });
+const errorsHolder = el('div', { id: 'errors' });
 const configHolder = el('div', { id: 'config' });
 const logHolder = el('div', { id: 'log' });
 // RunSpec's fields in a readable order; anything else follows alphabetically.
@@ -32,6 +37,7 @@ main.append(
   section('Final evaluation', finalHolder),
   section('Confusion matrix at threshold 0.5', el('label', { class: 'control' }, 'Split ', cmSelect), cmHolder),
   section('ROC and PR curves', curvesNote, curvesGrid),
+  section('Predictions', el('label', { class: 'control' }, 'Split ', predSelect), predNote, histogram.box, errorsHolder),
   section('Configuration', configHolder),
   section('Log', logHolder),
 );
@@ -39,6 +45,9 @@ main.append(
 let run = null;
 let epochs = null;
 let curves = null;
+let predictions = null;
+const BINS = 20;
+const SHOWN_ERRORS = 12;
 
 function renderHeader() {
   document.title = `Run #${run.id} · ${run.model} · melanoma study`;
@@ -153,6 +162,59 @@ function renderCurves() {
   drawChart(pr.canvas, { type: 'scatter', data: { datasets: prSets }, options: baseOptions({ xTitle: 'recall', yTitle: 'precision', xMin: 0, xMax: 1, yMin: 0, yMax: 1 }) });
 }
 
+function renderPredictions() {
+  const list = predictions?.predictions ?? [];
+  histogram.box.hidden = list.length === 0;
+  if (!list.length) {
+    fill(predNote, run.status === 'completed' || run.status === 'failed' ? 'No predictions stored for this run (runs recorded before predictions were kept have none).' : 'The predictions appear when the run has its final evaluation.');
+    fill(errorsHolder);
+    return;
+  }
+  const wrong = (p) => (p.probability > 0.5) !== (p.label === 1);
+  const missed = list.filter((p) => p.label === 1 && wrong(p)).sort((a, b) => a.probability - b.probability);
+  const alarms = list.filter((p) => p.label === 0 && wrong(p)).sort((a, b) => b.probability - a.probability);
+  const thumbnails = list.some((p) => p.fileId !== null);
+  fill(
+    predNote,
+    `${list.length} ${predictions.split} images, the best checkpoint's probability of melanoma for each; positive when p > 0.5. `,
+    thumbnails ? '' : "Images show when the server is started with --data on the run's dataset (same fingerprint).",
+  );
+  const counts = [0, 1].map((label) => {
+    const bins = new Array(BINS).fill(0);
+    // Bins (k/20, (k+1)/20], so that a bin lies wholly on one side of the threshold (positive when p > 0.5).
+    for (const p of list) if (p.label === label) bins[Math.max(0, Math.ceil(p.probability * BINS) - 1)]++;
+    return bins;
+  });
+  const datasets = ['benign', 'malignant'].map((cls, i) => ({
+    label: `true ${cls} (${counts[i].reduce((a, b) => a + b, 0)})`,
+    data: counts[i].map((y, b) => ({ x: (b + 0.5) / BINS, y })),
+    backgroundColor: hatch(PALETTE[i], i * 2),
+    borderColor: PALETTE[i],
+    borderWidth: 1,
+    barPercentage: 1,
+    categoryPercentage: 0.9,
+  }));
+  const options = baseOptions({ xTitle: 'predicted probability of melanoma', yTitle: 'images', xMin: 0, xMax: 1, yMin: 0 });
+  options.scales.x.offset = false;
+  options.plugins.markers = { lines: [{ x: 0.5, label: 'threshold 0.5', dash: [4, 3] }] };
+  drawChart(histogram.canvas, { type: 'bar', data: { datasets }, options });
+  const tiles = (items, what) =>
+    items.length
+      ? el('div', { class: 'grid' }, items.slice(0, SHOWN_ERRORS).map((p) => {
+          const { src, href } = datasetImage(p.fileId);
+          return el('div', { class: 'error-tile', 'data-image': p.image }, thumb(src, `${fileName(p.image)} · p = ${num(p.probability)}`, `${what} ${fileName(p.image)}`, href));
+        }))
+      : el('p', { class: 'empty' }, 'None.');
+  const heading = (title, items) => el('h3', {}, `${title}: ${items.length}`, items.length > SHOWN_ERRORS ? ` (the ${SHOWN_ERRORS} most confident shown)` : '');
+  fill(
+    errorsHolder,
+    el('div', { id: 'missed' }, heading('Missed melanomas (false negatives, lowest p first)', missed), tiles(missed, 'missed melanoma')),
+    el('div', { id: 'false-alarms' }, heading('False alarms (benign lesions called malignant, highest p first)', alarms), tiles(alarms, 'false alarm')),
+  );
+}
+
+const fetchPredictions = () => getJSON(`/api/runs/${encodeURIComponent(id)}/predictions?split=${encodeURIComponent(predSelect.value)}`);
+
 function renderConfig() {
   const spec = run.spec ?? {};
   const rank = (k) => (SPEC_ORDER.includes(k) ? SPEC_ORDER.indexOf(k) : SPEC_ORDER.length);
@@ -175,17 +237,29 @@ async function load() {
   const base = `/api/runs/${encodeURIComponent(id)}`;
   const wasFinished = run && !['running', 'pending'].includes(run.status);
   [run, epochs] = await Promise.all([getJSON(base), getJSON(`${base}/epochs`)]);
-  if (!curves || !wasFinished) curves = await getJSON(`${base}/curves`);
+  if (!curves || !wasFinished) {
+    curves = await getJSON(`${base}/curves`);
+    predictions = await fetchPredictions();
+  }
   renderHeader();
   renderHistory();
   renderFinal();
   renderConfusion();
   renderCurves();
+  renderPredictions();
   renderConfig();
   renderLog();
 }
 
 cmSelect.addEventListener('change', renderConfusion);
+predSelect.addEventListener('change', async () => {
+  try {
+    predictions = await fetchPredictions();
+    renderPredictions();
+  } catch (err) {
+    showError(err);
+  }
+});
 
 try {
   await load();

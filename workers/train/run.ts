@@ -131,7 +131,12 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
     const source = sources[split];
     const probs = await predictAll(m, source);
     const ev = evaluateBinary(source.labels, probs);
-    final.push({ split, n: source.size, ...ev });
+    const records = data.splits[split];
+    if (records.length !== probs.length || records.some((r, i) => r.label !== source.labels[i])) {
+      throw new Error(`${split}: ${probs.length} predictions do not line up with the ${records.length} images listed`);
+    }
+    const predictions = { images: records.map((r) => r.id), labels: records.map((r) => r.label), probabilities: Array.from(probs) };
+    final.push({ split, n: source.size, ...ev, predictions });
   }
 
   const result: RunResult = {

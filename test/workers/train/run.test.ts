@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { evaluateBinary } from '../../../workers/metrics/index.ts';
 import { METRIC_NAMES, SPLITS, type RunResult } from '../../../workers/protocol.ts';
 import { PROJECT_ROOT, realDataOrSkip, realSubset } from '../../helpers/real-data.ts';
 import { useBackendOrSkip } from '../kernels/backends.ts';
@@ -39,7 +40,20 @@ test('melanoma run: baseline on a 56-image real subset at 64 px, 2 epochs on was
       const { tp, fp, tn, fn } = e.confusion;
       assert.equal(tp + fp + tn + fn, e.n);
       assert.ok(e.roc.x.length >= 2 && e.pr.x.length >= 2);
+      // Every image's probability, in the listing's order and with its own class, gives the split's numbers again.
+      const p = e.predictions;
+      assert.equal(p.images.length, e.n);
+      const folder = e.split === 'test' ? 'test' : 'train';
+      p.images.forEach((image, i) => assert.match(image, new RegExp(`^${folder}/${p.labels[i] ? 'malignant' : 'benign'}/`)));
+      assert.deepEqual(evaluateBinary(p.labels, p.probabilities).metrics, e.metrics);
     }
+    assert.deepEqual(
+      result.final.map((e) => e.predictions.images.filter((image) => image.startsWith('train/')).length),
+      [32, 8, 0],
+      'train and val images are disjoint parts of train/',
+    );
+    const [train, val] = result.final.map((e) => new Set(e.predictions.images));
+    assert.ok([...val].every((image) => !train.has(image)));
     assert.equal(result.final.find((e) => e.split === 'test')!.n, 16);
     assert.ok(result.bestEpoch >= 1 && result.bestEpoch <= 2);
     // The same document is in OUT/result.json, the history in OUT/history.csv, the best model in OUT/best.
