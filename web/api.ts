@@ -6,7 +6,7 @@ import { DEFAULT_AUGMENT_SEED, type DatasetImages } from './dataset-images.ts';
 import { HttpError, badRequest, notFound } from './http-errors.ts';
 import {
   augmentedQuery, compareQuery, experimentsCompareQuery, fileIdParam, idParam, imageQuery, misclassifiedQuery, noQuery, parse,
-  predictionsQuery,
+  splitQuery,
 } from './params.ts';
 import * as q from './queries.ts';
 
@@ -66,6 +66,11 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
     const { model } = parse(compareQuery, req.query, 'query');
     res.json(found(await q.compareRuns(db, x, model), `experiment ${x}`));
   });
+  api.get('/experiments/:id/ensemble', async (req, res) => {
+    const x = id(req, 'experiment');
+    const { split } = parse(splitQuery, req.query, 'query');
+    res.json(found(await q.ensemble(db, x, split ?? 'test'), `experiment ${x}`));
+  });
   api.get('/experiments/:id/misclassified', async (req, res) => {
     const x = id(req, 'experiment');
     const p = parse(misclassifiedQuery, req.query, 'query');
@@ -89,7 +94,7 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
   });
 
   api.get('/runs/:id/predictions', async (req, res) => {
-    const { split } = parse(predictionsQuery, req.query, 'query');
+    const { split } = parse(splitQuery, req.query, 'query');
     const r = id(req, 'run');
     const view = found(await q.runPredictions(db, r, split ?? 'test'), `run ${r}`);
     res.json({ ...view, predictions: await withFileIds(view.datasetFingerprint, view.predictions) });

@@ -48,8 +48,8 @@ export const experimentsComparePageQuery = z.strictObject({
 
 export const imageQuery = z.strictObject({ size: intIn(16, 512).optional() });
 
-/** A run's predictions: one split, test by default. */
-export const predictionsQuery = z.strictObject({
+/** One split, test by default: a run's predictions, an experiment's ensemble. */
+export const splitQuery = z.strictObject({
   split: z.enum(SPLITS, { error: `must be one of ${SPLITS.join(', ')}` }).optional(),
 });
 

@@ -1,11 +1,13 @@
 /**
  * The reads behind the JSON API, shaped for the page: db/'s query functions where they exist (metric_summary,
- * run_overview, a run's epochs, evaluations, curves and logs), plain SQL over db/schema.ts for the rest (experiment
- * list with run counts, models and times; per-epoch mean ± std bands). SELECTs only: the web page never writes.
+ * run_overview, a run's epochs, evaluations, curves, predictions and logs, image_summary), plain SQL over
+ * db/schema.ts for the rest (experiment list with run counts, models and times; per-epoch mean ± std bands; the
+ * predictions behind a model's ensemble, scored by workers/metrics). SELECTs only: the web page never writes.
  * Every function returns null for an unknown id.
  */
 import * as store from '../db/index.ts';
 import type { Database } from '../db/index.ts';
+import { evaluateBinary } from '../workers/metrics/index.ts';
 import { METRIC_NAMES, MODEL_NAMES, SPLITS, type ConfusionMatrix, type MetricName, type ModelName, type Split } from '../workers/protocol.ts';
 
 type Row = Record<string, unknown>;
@@ -510,4 +512,45 @@ export async function misclassified(d: Database, experimentId: number, model: Mo
     runs: counted.n,
     images: rows.map((r) => ({ image: r.image, label: r.label, n: r.n, wrong: r.wrong, meanProbability: r.meanProbability, stdProbability: num(r.stdProbability) })),
   };
+}
+
+export interface EnsembleView {
+  experimentId: number;
+  split: Split;
+  /** Per model: the metrics of each image's mean probability over the model's completed runs with predictions. */
+  models: { model: ModelName; runs: number; n: number; metrics: NullableMetrics; confusion: ConfusionMatrix }[];
+}
+
+/**
+ * The ensemble of a model's repeated runs: each image's probability averaged over the completed runs, scored by
+ * the same metric code as every run (workers/metrics). Images some run lacks are left out.
+ */
+export async function ensemble(d: Database, experimentId: number, split: Split): Promise<EnsembleView | null> {
+  if (!(await experimentExists(d, experimentId))) return null;
+  const rows = await d.query<{ model: ModelName; run_id: number; image: string; label: number; probability: number }>(
+    `select r.model, p.run_id, p.image, p.label, p.probability::double precision as probability
+     from predictions p join runs r on r.id = p.run_id
+     where r.experiment_id = $1 and r.status = 'completed' and p.split = $2
+     order by r.model, p.image, p.run_id`,
+    [experimentId, split],
+  );
+  const byModel = new Map<ModelName, { runs: Set<number>; images: Map<string, { label: number; sum: number; count: number }> }>();
+  for (const r of rows) {
+    let m = byModel.get(r.model);
+    if (!m) byModel.set(r.model, (m = { runs: new Set(), images: new Map() }));
+    m.runs.add(r.run_id);
+    const image = m.images.get(r.image) ?? { label: r.label, sum: 0, count: 0 };
+    image.sum += r.probability;
+    image.count += 1;
+    m.images.set(r.image, image);
+  }
+  const models = [...byModel]
+    .sort(([a], [b]) => MODEL_NAMES.indexOf(a) - MODEL_NAMES.indexOf(b))
+    .map(([model, m]) => {
+      const complete = [...m.images.values()].filter((i) => i.count === m.runs.size);
+      const e = evaluateBinary(complete.map((i) => i.label), complete.map((i) => i.sum / i.count));
+      const metrics = Object.fromEntries(METRIC_NAMES.map((k) => [k, num(e.metrics[k])])) as NullableMetrics;
+      return { model, runs: m.runs.size, n: complete.length, metrics, confusion: e.confusion };
+    });
+  return { experimentId, split, models };
 }

@@ -189,6 +189,25 @@ describe('predictions', () => {
     assert.equal((await get(`/api/runs/${runId}/predictions?limit=3`)).status, 400);
   });
 
+  test('/api/experiments/:id/ensemble: the metrics of the completed runs\' mean probabilities, per model', async () => {
+    const x = study.experimentId;
+    const { status, json } = await get(`/api/experiments/${x}/ensemble?split=val`);
+    assert.equal(status, 200);
+    assert.deepEqual(json.models.map((m: { model: string; runs: number }) => [m.model, m.runs]), [['baseline', 2], ['xception', 2]]);
+    const completed = { baseline: [study.runIds[0], study.runIds[1]], xception: [study.runIds[3], study.runIds[4]] };
+    for (const m of json.models) {
+      const lists: Prediction[][] = await Promise.all(completed[m.model as 'baseline'].map(async (r) => (await get(`/api/runs/${r}/predictions?split=val`)).json.predictions));
+      const mean = lists[0].map((_, i) => lists.reduce((a, list) => a + list[i].probability, 0) / lists.length);
+      const e = evaluateBinary(lists[0].map((p) => p.label), mean);
+      assert.equal(m.n, 527);
+      assert.deepEqual(m.confusion, e.confusion);
+      for (const k of METRIC_NAMES) assert.ok(Math.abs(m.metrics[k] - e.metrics[k]) < 1e-12, `${m.model} ${k}`);
+    }
+    assert.equal((await get(`/api/experiments/${x}/ensemble`)).json.split, 'test');
+    assert.equal((await get(`/api/experiments/${x}/ensemble?split=all`)).status, 400);
+    assert.equal((await get('/api/experiments/999999/ensemble')).status, 404);
+  });
+
   test('/api/experiments/:id/misclassified: the images most completed runs get wrong, as computed by hand', async () => {
     const x = study.experimentId;
     const completed = [study.runIds[0], study.runIds[1]]; // the third baseline run failed

@@ -214,13 +214,17 @@ describe('pages', { skip }, () => {
     await page.close();
   });
 
-  test('experiment: the images a model\'s runs get wrong most often, per model and split', async () => {
+  test('experiment: the ensemble of each model\'s runs, and the images its runs get wrong most often, per model and split', async () => {
     const { page, problems } = await view(`/experiments/${study.experimentId}`, '#misclassified .error-tile');
     const api = async (model: string, split: string) =>
       (await (await fetch(`${server.url}/api/experiments/${study.experimentId}/misclassified?model=${model}&split=${split}`)).json()).images.map((i: { image: string }) => i.image);
     const shown = () => page.$$eval('#misclassified .error-tile', (tiles) => tiles.map((t) => t.getAttribute('data-image')));
     assert.deepEqual(await shown(), await api('baseline', 'test'));
     assert.equal((await shown()).length, 24);
+    const ensembleApi = await (await fetch(`${server.url}/api/experiments/${study.experimentId}/ensemble`)).json();
+    const ensembleRows = await page.$$eval('#ensemble-table tr[data-kind="ensemble"]', (trs) => trs.map((tr) => [tr.getAttribute('data-model'), tr.querySelector('[data-metric="roc_auc"]')?.textContent]));
+    assert.deepEqual(ensembleRows, ensembleApi.models.map((m: { model: string; metrics: { roc_auc: number } }) => [m.model, m.metrics.roc_auc.toFixed(3)]));
+    assert.equal(await page.$$eval('#ensemble-table tr[data-kind="runs"]', (trs) => trs.length), 2, 'each ensemble above its single runs');
     await page.selectOption('#misclassified-model', 'xception');
     await page.selectOption('#misclassified-split', 'val');
     await page.waitForFunction(() => document.querySelector('#misclassified .hint')?.textContent?.includes('xception run'));

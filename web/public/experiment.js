@@ -1,6 +1,6 @@
 // One experiment: the study's summary table (mean ± std per model and split, best per column marked, sortable),
-// the summary chart (grouped bars per metric and model with std error bars), the per-run table, and the images a
-// model's runs classify wrongly most often.
+// the summary chart (grouped bars per metric and model with std error bars), the ensemble of each model's runs
+// against its single runs, the per-run table, and the images a model's runs classify wrongly most often.
 import {
   DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, datasetImage, duration, el, facts, fill, getJSON, lowerIsBetter, meanStd, num,
   fileName, pathPart, poll, section, settings, showError, statusBadge, summaryCells, table, thumb, when,
@@ -15,6 +15,8 @@ const summaryHolder = el('div', { id: 'summary' });
 const splitSelect = el('select', { id: 'chart-split', 'aria-label': 'split shown in the chart' }, SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)));
 const { box: chartFigure, canvas: chartCanvas } = chartBox('Mean ± std per metric and model', { id: 'summary-chart' });
 const runsHolder = el('div', { id: 'runs' });
+const ensembleSplit = el('select', { id: 'ensemble-split', 'aria-label': 'split of the ensemble' }, SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)));
+const ensembleHolder = el('div', { id: 'ensemble' });
 const hardModel = el('select', { id: 'misclassified-model', 'aria-label': 'model whose misclassified images are shown' });
 const hardSplit = el('select', { id: 'misclassified-split', 'aria-label': 'split of the misclassified images' }, SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)));
 const hardHolder = el('div', { id: 'misclassified' });
@@ -24,6 +26,12 @@ main.append(
   el('p', { id: 'live', class: 'live', hidden: true }),
   section('Summary', el('p', { class: 'hint' }, 'Mean ± sample std over completed runs; n = runs. ★ marks the best value of each column within a split (lowest loss, highest otherwise). Click a column to sort.'), summaryHolder),
   section('Summary chart', el('label', { class: 'control' }, 'Split ', splitSelect), chartFigure),
+  section(
+    'Ensemble of the runs',
+    el('p', { class: 'hint' }, "Each model's repeated runs as one classifier: every image's probability averaged over the completed runs, scored like a single run; below it, the single runs' mean ± std."),
+    el('label', { class: 'control' }, 'Split ', ensembleSplit),
+    ensembleHolder,
+  ),
   section('Runs', runsHolder),
   section('Images the runs get wrong', el('label', { class: 'control' }, 'Model ', hardModel), ' ', el('label', { class: 'control' }, 'Split ', hardSplit), hardHolder),
 );
@@ -191,6 +199,23 @@ function renderRuns() {
   );
 }
 
+async function loadEnsemble() {
+  const v = await getJSON(`/api/experiments/${encodeURIComponent(id)}/ensemble?split=${encodeURIComponent(ensembleSplit.value)}`);
+  if (!v.models.length) {
+    fill(ensembleHolder, el('p', { class: 'empty' }, `No completed run has predictions stored for the ${v.split} split.`));
+    return;
+  }
+  const byKey = indexSummary(summary);
+  const rows = v.models.flatMap((m) => {
+    const single = byKey.get(`${m.model}|${v.split}`);
+    return [
+      el('tr', { 'data-model': m.model, 'data-kind': 'ensemble' }, el('th', { scope: 'row' }, `${m.model}: ensemble of ${m.runs}`), el('td', { class: 'num' }, String(m.n)), METRICS.map((k) => el('td', { class: 'num', 'data-metric': k }, num(m.metrics[k])))),
+      single ? el('tr', { 'data-model': m.model, 'data-kind': 'runs', class: 'secondary' }, el('th', { scope: 'row' }, `${m.model}: ${single.n} runs, mean ± std`), el('td', { class: 'num' }, DASH), summaryCells(single, {}, false)) : null,
+    ];
+  });
+  fill(ensembleHolder, table(['Model', 'Images', ...METRICS.map((k) => METRIC_LABELS[k])], rows, { id: 'ensemble-table', class: 'summary' }));
+}
+
 /** The images most completed runs of the chosen model classify wrongly at 0.5, with their mean probability. */
 async function loadMisclassified() {
   const models = experiment.models;
@@ -224,11 +249,12 @@ async function load() {
   renderSummary();
   renderChart();
   renderRuns();
-  await loadMisclassified();
+  await Promise.all([loadEnsemble(), loadMisclassified()]);
 }
 
 splitSelect.addEventListener('change', renderChart);
 for (const select of [hardModel, hardSplit]) select.addEventListener('change', () => loadMisclassified().catch(showError));
+ensembleSplit.addEventListener('change', () => loadEnsemble().catch(showError));
 
 try {
   await load();
