@@ -7,7 +7,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import type { EpochRecord, Metrics, RunEvent, RunResult, SplitEvaluation } from '../workers/protocol.ts';
+import type { EpochRecord, Metrics, Predictions, RunEvent, RunResult, Split, SplitEvaluation } from '../workers/protocol.ts';
 import type { Database } from './client.ts';
 import { assertOwner, PROCESS_OWNER } from './run-leases.ts';
 import { curvePoints, epochMetrics, evaluations, predictions, runLogs, runs } from './schema.ts';
@@ -136,16 +136,31 @@ async function upsertEvaluation(tx: DbOrTx, runId: number, e: SplitEvaluation): 
       await tx.insert(curvePoints).values(points);
     }
   }
-  const p = e.predictions;
+  await replacePredictions(tx, runId, e.split, e.predictions);
+}
+
+async function replacePredictions(tx: DbOrTx, runId: number, split: Split, p: Predictions): Promise<void> {
   if (p.images.length !== p.labels.length || p.images.length !== p.probabilities.length) {
-    throw new Error(`the ${e.split} predictions have arrays of different lengths (${p.images.length}, ${p.labels.length}, ${p.probabilities.length})`);
+    throw new Error(`the ${split} predictions have arrays of different lengths (${p.images.length}, ${p.labels.length}, ${p.probabilities.length})`);
   }
-  await tx.delete(predictions).where(and(eq(predictions.runId, runId), eq(predictions.split, e.split)));
+  await tx.delete(predictions).where(and(eq(predictions.runId, runId), eq(predictions.split, split)));
   for (let start = 0; start < p.images.length; start += CHUNK) {
     const rows = [];
     for (let i = start; i < Math.min(start + CHUNK, p.images.length); i++) {
-      rows.push({ runId, split: e.split, image: p.images[i], label: p.labels[i], probability: p.probabilities[i] });
+      rows.push({ runId, split, image: p.images[i], label: p.labels[i], probability: p.probabilities[i] });
     }
     await tx.insert(predictions).values(rows);
   }
+}
+
+/**
+ * Stores the predictions of a COMPLETED run recorded without them (`melanoma predictions`), in one transaction;
+ * throws, storing nothing, when the run is not completed.
+ */
+export async function storePredictions(database: Database, runId: number, bySplit: { split: Split; predictions: Predictions }[]): Promise<void> {
+  await database.db.transaction(async (tx) => {
+    const [run] = await tx.select({ status: runs.status }).from(runs).where(eq(runs.id, runId)).for('update');
+    if (run?.status !== 'completed') throw new Error(`run ${runId} is ${run ? run.status : 'not in the database'}: only a completed run's predictions are stored afterwards`);
+    for (const s of bySplit) await replacePredictions(tx, runId, s.split, s.predictions);
+  });
 }

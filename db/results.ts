@@ -121,6 +121,15 @@ export async function runPredictions(database: Database, runId: number, split: S
   return rows.map((r) => ({ ...r, probability: Math.fround(r.probability) }));
 }
 
+/** The completed runs of an experiment that have no predictions stored (recorded before predictions were kept). */
+export async function runsWithoutPredictions(database: Database, experimentId: number): Promise<(typeof runs.$inferSelect)[]> {
+  return database.db
+    .select()
+    .from(runs)
+    .where(and(eq(runs.experimentId, experimentId), eq(runs.status, 'completed'), sql`not exists (select 1 from ${predictions} where ${predictions.runId} = ${runs.id})`))
+    .orderBy(asc(runs.id));
+}
+
 /**
  * The images of one split that the completed runs of a model classify wrongly most often (image_summary): most
  * runs wrong first, then furthest from their label on average.
