@@ -2,8 +2,9 @@
 // the summary chart (grouped bars per metric and model with std error bars), the ensemble of each model's runs
 // against its single runs, the per-run table, and the images a model's runs classify wrongly most often.
 import {
-  DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, datasetImage, duration, el, facts, fill, getJSON, lowerIsBetter, meanStd, num,
-  fileName, pathPart, poll, section, settings, showError, statusBadge, summaryCells, table, thumb, when,
+  DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, datasetImage, duration, el, facts, fileName, fill, getJSON,
+  lowerIsBetter, meanStd, num, pathPart, poll, section, settings, showError, statusBadge, summaryCells, table, thumb,
+  when,
 } from './common.js';
 import { PALETTE, chartBox, drawChart, hatch, meanBarOptions } from './charts.js';
 
