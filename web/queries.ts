@@ -495,7 +495,13 @@ export interface MisclassifiedView {
 }
 
 /** The images of a split that the completed runs of a model get wrong most often (image_summary). */
-export async function misclassified(d: Database, experimentId: number, model: ModelName, split: Split, limit: number): Promise<MisclassifiedView | null> {
+export async function misclassified(
+  d: Database,
+  experimentId: number,
+  model: ModelName,
+  split: Split,
+  limit: number,
+): Promise<MisclassifiedView | null> {
   const [row] = await d.query<{ fp: string }>('select dataset_fingerprint as fp from experiments where id = $1', [experimentId]);
   if (!row) return null;
   const [counted] = await d.query<{ n: number }>(
@@ -510,7 +516,14 @@ export async function misclassified(d: Database, experimentId: number, model: Mo
     split,
     datasetFingerprint: row.fp,
     runs: counted.n,
-    images: rows.map((r) => ({ image: r.image, label: r.label, n: r.n, wrong: r.wrong, meanProbability: r.meanProbability, stdProbability: num(r.stdProbability) })),
+    images: rows.map((r) => ({
+      image: r.image,
+      label: r.label,
+      n: r.n,
+      wrong: r.wrong,
+      meanProbability: r.meanProbability,
+      stdProbability: num(r.stdProbability),
+    })),
   };
 }
 
@@ -534,7 +547,8 @@ export async function ensemble(d: Database, experimentId: number, split: Split):
      order by r.model, p.image, p.run_id`,
     [experimentId, split],
   );
-  const byModel = new Map<ModelName, { runs: Set<number>; images: Map<string, { label: number; sum: number; count: number }> }>();
+  type Sums = { label: number; sum: number; count: number };
+  const byModel = new Map<ModelName, { runs: Set<number>; images: Map<string, Sums> }>();
   for (const r of rows) {
     let m = byModel.get(r.model);
     if (!m) byModel.set(r.model, (m = { runs: new Set(), images: new Map() }));
