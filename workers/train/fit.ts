@@ -8,7 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { assertDeviceHealthy } from '../backend/index.ts';
-import type { EpochRecord } from '../protocol.ts';
+import type { EpochRecord, Predictions, Split } from '../protocol.ts';
+import type { ImageRecord } from '../data/dataset.ts';
 import { evaluateBinary } from '../metrics/index.ts';
 import type { StudyModel } from '../models/index.ts';
 import type { InputSource } from './inputs.ts';
@@ -51,6 +52,17 @@ export async function predictAll(m: StudyModel, source: InputSource): Promise<Fl
   await reads.flush();
   assertDeviceHealthy();
   return reads.into;
+}
+
+/**
+ * A split's predictions as stored: each listed image with its class and probability. `labels` are the source's
+ * (in its order); they must be the listing's, or the probabilities would be stored against the wrong images.
+ */
+export function predictionsOf(split: Split, records: ImageRecord[], labels: ArrayLike<number>, probs: Float32Array): Predictions {
+  if (records.length !== probs.length || records.some((r, i) => r.label !== labels[i])) {
+    throw new Error(`${split}: ${probs.length} predictions do not line up with the ${records.length} images listed`);
+  }
+  return { images: records.map((r) => r.id), labels: records.map((r) => r.label), probabilities: Array.from(probs) };
 }
 
 export async function fit(m: StudyModel, train: InputSource, val: InputSource, opts: FitOptions, cb: FitCallbacks): Promise<FitOutcome> {

@@ -12,7 +12,7 @@ import { indexDataset, resolveDataDir } from '../data/dataset.ts';
 import { evaluateBinary } from '../metrics/index.ts';
 import { buildModel, loadWeightsByName } from '../models/index.ts';
 import { BACKEND_NAMES, METRIC_NAMES, SPLITS, type BackendName, type Predictions, type RunSpec, type Split } from '../protocol.ts';
-import { predictAll } from './fit.ts';
+import { predictAll, predictionsOf } from './fit.ts';
 import { imageSource } from './inputs.ts';
 import { imageCacheFor } from './run.ts';
 
@@ -86,7 +86,7 @@ export async function predictionsCommand(f: PredictionsFlags): Promise<void> {
           if (e.confusion.tp !== s.tp || e.confusion.fp !== s.fp || e.confusion.tn !== s.tn || e.confusion.fn !== s.fn) {
             mismatches.push(`${split} confusion matrix differs from the stored one`);
           }
-          bySplit.push({ split, predictions: { images: records.map((r) => r.id), labels: records.map((r) => r.label), probabilities: Array.from(probs) } });
+          bySplit.push({ split, predictions: predictionsOf(split, records, source.labels, probs) });
         }
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         if (mismatches.length) {

@@ -14,7 +14,7 @@ import { evaluateBinary } from '../metrics/index.ts';
 import { buildModel, saveModel } from '../models/index.ts';
 import { frozenTrunk } from '../models/trunk.ts';
 import { MODEL_DEFAULTS, SPLITS, type RunEvent, type RunResult, type RunSpec, type SplitEvaluation } from '../protocol.ts';
-import { fit, predictAll } from './fit.ts';
+import { fit, predictAll, predictionsOf } from './fit.ts';
 import { writeHistoryCsv } from './history-csv.ts';
 import { featureKey, FeatureStore, trunkDigest } from './feature-store.ts';
 import { featureSource, imageSource, type InputSource } from './inputs.ts';
@@ -131,12 +131,7 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
     const source = sources[split];
     const probs = await predictAll(m, source);
     const ev = evaluateBinary(source.labels, probs);
-    const records = data.splits[split];
-    if (records.length !== probs.length || records.some((r, i) => r.label !== source.labels[i])) {
-      throw new Error(`${split}: ${probs.length} predictions do not line up with the ${records.length} images listed`);
-    }
-    const predictions = { images: records.map((r) => r.id), labels: records.map((r) => r.label), probabilities: Array.from(probs) };
-    final.push({ split, n: source.size, ...ev, predictions });
+    final.push({ split, n: source.size, ...ev, predictions: predictionsOf(split, data.splits[split], source.labels, probs) });
   }
 
   const result: RunResult = {
