@@ -18,12 +18,14 @@ export interface ExperimentInput {
 /**
  * Creates the experiment, or resumes the one with this name. Resuming requires the same config and dataset
  * fingerprint; otherwise a UserError names each difference, unless `force` (then the stored config, fingerprint,
- * dataset folder and code version are replaced by the given ones). A resumed experiment is unfinished again.
+ * dataset folder and code version are replaced by the given ones). Differences at config paths `updatable`
+ * accepts (e.g. 'protocol.models.baseline.runs.value') do not block a resume: the stored config then takes the
+ * given one. A resumed experiment is unfinished again.
  */
 export async function createOrResumeExperiment(
   database: Database,
   input: ExperimentInput,
-  opts: { force?: boolean } = {},
+  opts: { force?: boolean; updatable?: (path: string) => boolean } = {},
 ): Promise<Experiment & { resumed: boolean }> {
   const name = input.name.trim();
   if (name === '') throw new UserError('the experiment name is empty.');
@@ -41,7 +43,8 @@ export async function createOrResumeExperiment(
     if (created) return { ...created, resumed: false };
 
     const [existing] = await tx.select().from(experiments).where(eq(experiments.name, name)).for('update');
-    const differences = diffJson(existing.config, config);
+    const changed = configDifferences(existing.config, config);
+    const differences = changed.filter((d) => !opts.updatable?.(d.path)).map((d) => d.text);
     if (existing.datasetFingerprint !== null && input.datasetFingerprint !== null && existing.datasetFingerprint !== input.datasetFingerprint) {
       differences.push(`dataset fingerprint (stored ${existing.datasetFingerprint}, now ${input.datasetFingerprint}: the dataset changed)`);
     }
@@ -51,7 +54,7 @@ export async function createOrResumeExperiment(
           `Choose another experiment name, or force the resume to continue it with the new configuration.`,
       );
     }
-    const update = differences.length > 0 ? { ...values, finishedAt: null } : { finishedAt: null };
+    const update = differences.length > 0 ? { ...values, finishedAt: null } : changed.length > 0 ? { config, finishedAt: null } : { finishedAt: null };
     const [resumed] = await tx.update(experiments).set(update).where(eq(experiments.id, existing.id)).returning();
     return { ...resumed, resumed: true };
   });
@@ -112,13 +115,17 @@ function normalizeJson(value: unknown): unknown {
 }
 
 /** Paths where two JSON values differ, e.g. `epochs (stored 100, now 50)`; arrays compare as a whole. */
-export function diffJson(stored: unknown, given: unknown, path = ''): string[] {
+export function diffJson(stored: unknown, given: unknown): string[] {
+  return configDifferences(stored, given).map((d) => d.text);
+}
+
+function configDifferences(stored: unknown, given: unknown, path = ''): { path: string; text: string }[] {
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (isObject(stored) && isObject(given)) {
     const keys = [...new Set([...Object.keys(stored), ...Object.keys(given)])].sort();
-    return keys.flatMap((k) => diffJson(stored[k], given[k], path ? `${path}.${k}` : k));
+    return keys.flatMap((k) => configDifferences(stored[k], given[k], path ? `${path}.${k}` : k));
   }
   if (JSON.stringify(stored) === JSON.stringify(given)) return [];
   const show = (v: unknown) => (v === undefined ? 'absent' : JSON.stringify(v));
-  return [`${path || 'config'} (stored ${show(stored)}, now ${show(given)})`];
+  return [{ path: path || 'config', text: `${path || 'config'} (stored ${show(stored)}, now ${show(given)})` }];
 }

@@ -3,8 +3,13 @@
  * execute the runs on the slots, and print the summary read back from the database's metric_summary view.
  */
 import { join, resolve } from 'node:path';
-import { openDatabase, type Database, type RunCounts } from '../db/index.ts';
-import { MODEL_DEFAULTS, STUDY_DEFAULTS, type BackendName, type ModelName, type RunSpec } from '../workers/protocol.ts';
+import { UserError } from '../common/errors.ts';
+import { findExperiment, openDatabase, type Database, type RunCounts } from '../db/index.ts';
+import {
+  DEFAULT_PROTOCOL, isProtocolName, LEGACY_PROTOCOL, resolveProtocol, runSettings, type ProtocolName, type ResolvedProtocol,
+} from '../study/protocol.ts';
+import type { BackendName, ModelName, RunSpec } from '../workers/protocol.ts';
+import { dryRun } from './dry-run.ts';
 import { checkModels, planRuns } from './plan.ts';
 import { checkDataset, checkPretrainedWeights } from './preflight.ts';
 import { plainProgress, ttyProgress, type Progress } from './progress.ts';
@@ -18,7 +23,10 @@ import { formatSummary } from './summary.ts';
 export const STUDY_MODELS: readonly ModelName[] = ['baseline', 'augmented', 'xception', 'xception-ft'];
 
 export interface OrchestrateOptions {
-  runs: number;
+  /** The protocol (default: a resumed experiment's, else DEFAULT_PROTOCOL). */
+  protocol?: ProtocolName;
+  /** Runs of every model (default: each model's in the protocol). */
+  runs?: number;
   models: ModelName[];
   gpus?: number[];
   runsPerGpu: number;
@@ -27,9 +35,10 @@ export interface OrchestrateOptions {
   data?: string;
   db?: string;
   experiment: string;
+  /** Overrides of the protocol's settings, recorded with the experiment. */
   epochs?: number;
-  imageSize: number;
-  batchSize: number;
+  imageSize?: number;
+  batchSize?: number;
   seed: number;
   retries: number;
   out: string;
@@ -40,6 +49,8 @@ export interface OrchestrateOptions {
   host: string;
   port: number;
   json?: boolean;
+  /** Print the planned runs with their resolved settings; open no database, start no run. */
+  dryRun?: boolean;
   threadFile?: string;
   pollMs?: number;
 }
@@ -47,6 +58,8 @@ export interface OrchestrateOptions {
 /** Runs the study; resolves with the process exit code (0, 1 if a run failed for good, 130/143 when interrupted). */
 export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   const models = checkModels(o.models);
+  const overrides = { runs: o.runs, epochs: o.epochs, imageSize: o.imageSize, batchSize: o.batchSize };
+  if (o.dryRun) return dryRun({ ...o, models, protocol: resolveProtocol(o.protocol ?? DEFAULT_PROTOCOL, overrides) });
   let gpuNote: string | null = null; // detected GPUs that get no slot
   const slots = planSlots({ gpus: o.gpus, runsPerGpu: o.runsPerGpu, workers: o.workers, backend: o.backend }, () => {
     const usable = usableGpus(o.backend);
@@ -54,29 +67,36 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
     return usable.gpus;
   });
   if (o.gpus !== undefined) checkGpusDistinguishable(slots, o.backend); // detected GPUs are filtered by usableGpus
+  // Every protocol takes 20% of each class folder: the counts checked here do not depend on which 20%.
   const data = await checkDataset(o.data);
   if (!o.threadFile) await checkPretrainedWeights(models, o.weights ?? null);
-  const plan = planRuns(models, o.runs, o.seed);
   const outRoot = resolve(o.out, o.experiment);
   const featureCacheDir = o.featureCache === false ? null : resolve(o.featureCache ?? join(o.out, 'features'));
-  const baseSpec = (model: ModelName, seed: number, runIndex: number): RunSpec => ({
-    model,
-    dataDir: data.dir,
-    outDir: join(outRoot, `${model}-run${runIndex}`),
-    seed,
-    epochs: o.epochs ?? MODEL_DEFAULTS[model].epochs,
-    imageSize: o.imageSize,
-    batchSize: o.batchSize,
-    learningRate: MODEL_DEFAULTS[model].learningRate,
-    patience: STUDY_DEFAULTS.patience,
-    backend: o.backend,
-    gpu: null,
-    initFrom: null,
-    weights: o.weights ? resolve(o.weights) : null,
-    cacheImages: true,
-    featureCacheDir,
-    saveAugmented: null,
-  });
+  const specFor = (protocol: ResolvedProtocol) => (model: ModelName, seed: number, runIndex: number): RunSpec => {
+    const s = runSettings(protocol.models[model]);
+    return {
+      model,
+      dataDir: data.dir,
+      outDir: join(outRoot, `${model}-run${runIndex}`),
+      seed,
+      epochs: s.epochs,
+      imageSize: s.imageSize,
+      batchSize: s.batchSize,
+      learningRate: s.learningRate,
+      patience: s.patience,
+      backend: o.backend,
+      gpu: null,
+      initFrom: null,
+      weights: o.weights ? resolve(o.weights) : null,
+      cacheImages: true,
+      featureCacheDir,
+      saveAugmented: null,
+      protocol: protocol.name,
+      augment: s.augment,
+      inputScaling: s.inputScaling,
+      validation: s.validation,
+    };
+  };
 
   const err = process.stderr;
   const say = (line: string) => err.write(line + '\n');
@@ -98,17 +118,35 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    const { protocol, legacy } = await experimentProtocol(database, o.experiment, o.protocol);
+    const resolved = resolveProtocol(protocol, overrides);
+    const plan = planRuns(models, (m) => resolved.models[m].runs.value, o.seed);
+    const baseSpec = specFor(resolved);
+    const shared = resolved.models.baseline;
     store = await openStore(database, {
       experiment: o.experiment,
-      // What the runs' results depend on. Models and run count are left out: a rerun may add runs or models.
-      config: { seed: o.seed, epochs: o.epochs ?? null, imageSize: o.imageSize, batchSize: o.batchSize, backend: o.backend, weights: o.weights ?? null, out: outRoot },
+      // What the runs' results depend on. Models and run counts are left out: a rerun may add runs or models.
+      config: {
+        seed: o.seed,
+        epochs: o.epochs ?? null,
+        imageSize: shared.imageSize.value,
+        batchSize: shared.batchSize.value,
+        backend: o.backend,
+        weights: o.weights ?? null,
+        out: outRoot,
+        protocol: { name: resolved.name, models: resolved.models, overrides: resolved.overrides },
+      },
+      // The resolved settings follow from the name and the overrides (each run's spec keeps its own); run counts
+      // may grow. An experiment recorded before protocols gets its protocol recorded now.
+      updatableConfig: (path) => path.startsWith('protocol.models.') || path === 'protocol.overrides.runs' || (legacy && path === 'protocol'),
       datasetDir: data.dir,
       datasetFingerprint: data.fingerprint,
       retries: o.retries,
       runs: plan.map((r) => ({ ...r, spec: baseSpec(r.model, r.seed, r.runIndex) })),
     });
+    const counts = models.map((m) => `${m} x ${resolved.models[m].runs.value}`).join(', ');
     say(
-      `experiment '${o.experiment}' (id ${store.experimentId}): ${models.join(', ')} x ${o.runs} runs = ${plan.length} runs, ` +
+      `experiment '${o.experiment}' (id ${store.experimentId}), protocol ${resolved.name}${legacy ? ' (recorded before protocols)' : ''}: ${counts} = ${plan.length} runs, ` +
         `${store.alreadyCompleted} already completed; slots: ${slots.map((s) => s.name).join(', ')}; backend ${o.backend}; ` +
         `data ${data.dir} (${data.images.train}/${data.images.val}/${data.images.test} train/val/test images); database ${database.kind} ${database.target}`,
     );
@@ -160,6 +198,27 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
     await server?.close();
     await database.close();
   }
+}
+
+/**
+ * The protocol of experiment `name`: the one it was recorded with when it exists (an experiment recorded before
+ * protocols is LEGACY_PROTOCOL's), else `given`, else DEFAULT_PROTOCOL. A `given` protocol that differs from a
+ * recorded one is left for the resume to refuse, naming both.
+ */
+async function experimentProtocol(database: Database, name: string, given: ProtocolName | undefined): Promise<{ protocol: ProtocolName; legacy: boolean }> {
+  const stored = await findExperiment(database, name.trim());
+  if (!stored) return { protocol: given ?? DEFAULT_PROTOCOL, legacy: false };
+  const recorded = (stored.config as { protocol?: { name?: unknown } }).protocol?.name;
+  if (recorded === undefined) {
+    if (given !== undefined && given !== LEGACY_PROTOCOL) {
+      throw new UserError(
+        `experiment '${name}' was recorded before protocols and continues as --protocol ${LEGACY_PROTOCOL} (what the project then did); ` +
+          `for --protocol ${given}, choose another --experiment name.`,
+      );
+    }
+    return { protocol: LEGACY_PROTOCOL, legacy: true };
+  }
+  return { protocol: given ?? (isProtocolName(recorded) ? recorded : DEFAULT_PROTOCOL), legacy: false };
 }
 
 function describeCounts(c: RunCounts): string {

@@ -69,6 +69,8 @@ export interface RunStore {
 export interface StoreOptions {
   experiment: string;
   config: Record<string, unknown>;
+  /** Config paths whose change does not block a resume (createOrResumeExperiment's `updatable`). */
+  updatableConfig?: (path: string) => boolean;
   datasetDir: string;
   datasetFingerprint: string;
   retries: number;
@@ -86,7 +88,7 @@ export async function openStore(database: Database, o: StoreOptions): Promise<Ru
     datasetFingerprint: o.datasetFingerprint,
     datasetDir: o.datasetDir,
     codeVersion: codeVersion(),
-  });
+  }, { updatable: o.updatableConfig });
   const experimentId = experiment.id;
   await ensureRuns(database, experimentId, o.runs);
   // PGlite: this process holds the folder's lock, so no running run has a live holder.

@@ -1,7 +1,7 @@
 /** The JSON API (documented in web/README.md): the numbers behind every view, read-only. */
 import { Router, type Request } from 'express';
 import type { Database } from '../db/index.ts';
-import { STUDY_DEFAULTS } from '../workers/protocol.ts';
+import { DEFAULT_IMAGE_SIZE } from '../study/protocol.ts';
 import { DEFAULT_AUGMENT_SEED, type DatasetImages } from './dataset-images.ts';
 import { HttpError, badRequest, notFound } from './http-errors.ts';
 import {
@@ -107,13 +107,13 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
   api.get('/dataset/images/:fileId', async (req, res) => {
     const { size } = parse(imageQuery, req.query, 'query');
     const f = fileId(req);
-    const jpeg = found(await images().jpeg(f, size ?? STUDY_DEFAULTS.imageSize), `dataset file ${f}`);
+    const jpeg = found(await images().jpeg(f, size ?? DEFAULT_IMAGE_SIZE), `dataset file ${f}`);
     res.type('jpeg').set('Cache-Control', 'max-age=3600').send(jpeg);
   });
   api.get('/dataset/augmented/:fileId', async (req, res) => {
     const p = parse(augmentedQuery, req.query, 'query');
     const f = fileId(req);
-    const png = await images().augmentedPng(f, { seed: p.seed ?? DEFAULT_AUGMENT_SEED, epoch: p.epoch ?? 1, size: p.size ?? STUDY_DEFAULTS.imageSize });
+    const png = await images().augmentedPng(f, { seed: p.seed ?? DEFAULT_AUGMENT_SEED, epoch: p.epoch ?? 1, size: p.size ?? DEFAULT_IMAGE_SIZE });
     if (png === 'not-train') throw badRequest(`bad request: dataset file ${f} is not a training image (only the training subset is augmented).`);
     res.type('png').set('Cache-Control', 'max-age=3600').send(found(png, `dataset file ${f}`));
   });

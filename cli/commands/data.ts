@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { STUDY_DEFAULTS } from '../../workers/protocol.ts';
-import { positiveInt } from '../options.ts';
+import { DEFAULT_PROTOCOL, PROTOCOL_NAMES } from '../../study/protocol.ts';
+import { oneOf, positiveInt } from '../options.ts';
 
 function fraction(value: string): number {
   const n = Number(value);
@@ -16,14 +16,16 @@ export function register(program: Command): void {
     .command('inspect')
     .description('Counts per split and class, class ratios, an image size/channel check, and the dataset fingerprint.')
     .option('--data <dir>', 'dataset folder in the Kaggle layout (default: $MELANOMA_DATA, else ./data)')
-    .option('--validation-split <x>', 'fraction of each train class folder used for validation', fraction, STUDY_DEFAULTS.validationSplit)
-    .option('--image-size <px>', 'expected image size', positiveInt, STUDY_DEFAULTS.imageSize)
+    .option('--protocol <name>', `whose validation rule splits the training folders: ${PROTOCOL_NAMES.join(', ')}`, oneOf(PROTOCOL_NAMES), DEFAULT_PROTOCOL)
+    .option('--validation-split <x>', "fraction of each train class folder used for validation (default: the protocol's, 0.2)", fraction)
+    .option('--image-size <px>', "expected image size (default: the protocol's, 224)", positiveInt)
     .option('--json', 'print one JSON document')
-    .action(async (opts: { data?: string; validationSplit: number; imageSize: number; json?: boolean }) => {
+    .action(async (opts: { data?: string; protocol: (typeof PROTOCOL_NAMES)[number]; validationSplit?: number; imageSize?: number; json?: boolean }) => {
       const { resolveDataDir } = await import('../../workers/data/dataset.ts');
       const { inspectDataset, formatReport } = await import('../../workers/data/inspect.ts');
       const report = await inspectDataset(resolveDataDir(opts.data), {
-        validationSplit: opts.validationSplit,
+        protocol: opts.protocol,
+        validationFraction: opts.validationSplit,
         expectedSize: opts.imageSize,
       });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);

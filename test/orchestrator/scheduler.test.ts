@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { PROTOCOLS } from '../../study/protocol.ts';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -8,7 +9,7 @@ import type { Progress } from '../../orchestrator/progress.ts';
 import { runScheduler } from '../../orchestrator/scheduler.ts';
 import { createSlotRunner } from '../../orchestrator/slot-runner.ts';
 import { openStore } from '../../orchestrator/store.ts';
-import { MODEL_DEFAULTS, type ModelName, type RunSpec } from '../../workers/protocol.ts';
+import { type ModelName, type RunSpec } from '../../workers/protocol.ts';
 import { FAKE_THREAD, tempDir } from './helpers.ts';
 
 const EPOCHS = 3;
@@ -16,7 +17,7 @@ const EPOCHS = 3;
 function specOf(out: string, model: ModelName, seed: number, runIndex: number): RunSpec {
   return {
     model, dataDir: out, outDir: join(out, `${model}-run${runIndex}`), seed, epochs: EPOCHS, imageSize: 64, batchSize: 8,
-    learningRate: MODEL_DEFAULTS[model].learningRate, patience: 10, backend: 'cpu', gpu: null, initFrom: null, weights: null, cacheImages: false, saveAugmented: null,
+    learningRate: PROTOCOLS.seed.models[model].learningRate.value, patience: 10, backend: 'cpu', gpu: null, initFrom: null, weights: null, cacheImages: false, saveAugmented: null,
   };
 }
 

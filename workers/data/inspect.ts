@@ -3,7 +3,8 @@
  * (size, channels, format, EXIF orientation) through sharp's metadata, without decoding pixels.
  */
 import sharp, { type Metadata } from 'sharp';
-import { SPLITS, STUDY_DEFAULTS, type Split } from '../protocol.ts';
+import { DEFAULT_PROTOCOL, PROTOCOLS, describeSource, formatValue, type ProtocolName, type ValidationRule } from '../../study/protocol.ts';
+import { SPLITS, type Split } from '../protocol.ts';
 import { indexDataset } from './dataset.ts';
 
 export interface SplitCounts {
@@ -32,7 +33,10 @@ export interface ImageCheck {
 export interface DatasetReport {
   root: string;
   fingerprint: string;
-  validationSplit: number;
+  /** The protocol whose validation rule made the split, the rule, and where the rule comes from. */
+  validation: { protocol: ProtocolName; rule: ValidationRule; description: string; source: string };
+  /** The first validation file of each class, in the split's order. */
+  firstValidation: Record<'benign' | 'malignant', string | null>;
   counts: Record<Split, SplitCounts>;
   all: SplitCounts;
   expectedSize: number;
@@ -45,12 +49,22 @@ const METADATA_CONCURRENCY = 16;
 
 export async function inspectDataset(
   root: string,
-  opts: { validationSplit?: number; expectedSize?: number } = {},
+  opts: { protocol?: ProtocolName; validationFraction?: number; expectedSize?: number } = {},
 ): Promise<DatasetReport> {
-  const validationSplit = opts.validationSplit ?? STUDY_DEFAULTS.validationSplit;
-  const expectedSize = opts.expectedSize ?? STUDY_DEFAULTS.imageSize;
+  const protocol = opts.protocol ?? DEFAULT_PROTOCOL;
+  const setting = PROTOCOLS[protocol].models.baseline.validation;
+  const rule: ValidationRule = { ...setting.value, fraction: opts.validationFraction ?? setting.value.fraction };
+  const expectedSize = opts.expectedSize ?? PROTOCOLS[protocol].models.baseline.imageSize.value;
   const warnings: string[] = [];
-  const index = await indexDataset(root, { validationSplit, warn: (m) => warnings.push(m) });
+  const index = await indexDataset(root, { validation: rule, warn: (m) => warnings.push(m) });
+  const validation = {
+    protocol,
+    rule,
+    description: formatValue(rule),
+    source: opts.validationFraction === undefined ? describeSource(setting.source) : `override: --validation-split ${opts.validationFraction}`,
+  };
+  const firstOf = (label: 0 | 1) => index.splits.val.find((r) => r.label === label)?.id ?? null;
+  const firstValidation = { benign: firstOf(0), malignant: firstOf(1) };
 
   const tally = (labels: number[]): SplitCounts => {
     const malignant = labels.filter((l) => l === 1).length;
@@ -94,7 +108,8 @@ export async function inspectDataset(
   return {
     root: index.root,
     fingerprint: index.fingerprint,
-    validationSplit,
+    validation,
+    firstValidation,
     counts,
     all: tally(records.map((r) => r.label)),
     expectedSize,
@@ -112,7 +127,8 @@ export function formatReport(r: DatasetReport): string {
   const lines = [
     `dataset      ${r.root}`,
     `fingerprint  ${r.fingerprint}`,
-    `validation   last ${pct(r.validationSplit)} of each train class folder (file names in string order, as Keras)`,
+    `validation   ${r.validation.description}, protocol ${r.validation.protocol} (${r.validation.source})`,
+    `             first validation files: ${r.firstValidation.benign ?? '-'}, ${r.firstValidation.malignant ?? '-'}`,
     '',
     `${'split'.padEnd(7)}${'benign'.padStart(8)}${'malignant'.padStart(11)}${'total'.padStart(7)}${'malignant %'.padStart(13)}`,
     ...SPLITS.map((s) => row(s, r.counts[s])),

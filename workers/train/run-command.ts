@@ -2,18 +2,20 @@
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { resolveDataDir } from '../data/dataset.ts';
-import { METRIC_NAMES, MODEL_DEFAULTS, type BackendName, type EpochRecord, type Metrics, type ModelName, type RunResult, type RunSpec } from '../protocol.ts';
+import { resolveProtocol, runSettings, type ProtocolName } from '../../study/protocol.ts';
+import { METRIC_NAMES, type BackendName, type EpochRecord, type Metrics, type ModelName, type RunResult, type RunSpec } from '../protocol.ts';
 import { executeRun } from './run.ts';
 
 export interface RunFlags {
   model: ModelName;
+  protocol: ProtocolName;
   data?: string;
   epochs?: number;
-  imageSize: number;
-  batchSize: number;
+  imageSize?: number;
+  batchSize?: number;
   seed: number;
   learningRate?: number;
-  patience: number;
+  patience?: number;
   backend: BackendName;
   gpu?: number;
   out?: string;
@@ -26,18 +28,19 @@ export interface RunFlags {
 }
 
 export function specFromFlags(f: RunFlags): RunSpec {
-  const defaults = MODEL_DEFAULTS[f.model];
+  const resolved = resolveProtocol(f.protocol, { epochs: f.epochs, imageSize: f.imageSize, batchSize: f.batchSize, learningRate: f.learningRate, patience: f.patience });
+  const settings = runSettings(resolved.models[f.model]);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   return {
     model: f.model,
     dataDir: resolveDataDir(f.data),
     outDir: resolve(f.out ?? `runs/${f.model}-seed${f.seed}-${stamp}`),
     seed: f.seed,
-    epochs: f.epochs ?? defaults.epochs,
-    imageSize: f.imageSize,
-    batchSize: f.batchSize,
-    learningRate: f.learningRate ?? defaults.learningRate,
-    patience: f.patience,
+    epochs: settings.epochs,
+    imageSize: settings.imageSize,
+    batchSize: settings.batchSize,
+    learningRate: settings.learningRate,
+    patience: settings.patience,
     backend: f.backend,
     gpu: f.gpu ?? null,
     initFrom: f.initFrom ? resolve(f.initFrom) : null,
@@ -45,6 +48,10 @@ export function specFromFlags(f: RunFlags): RunSpec {
     cacheImages: f.cache,
     featureCacheDir: f.featureCache ? resolve(f.featureCache) : null,
     saveAugmented: f.saveAugmented ? resolve(f.saveAugmented) : null,
+    protocol: f.protocol,
+    augment: settings.augment,
+    inputScaling: settings.inputScaling,
+    validation: settings.validation,
   };
 }
 
@@ -83,7 +90,7 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     },
     onBatch(done, total) {
       if (!bar) return;
-      if (done <= flags.batchSize) bar.start(total, 0);
+      if (done <= spec.batchSize) bar.start(total, 0);
       bar.update(done);
       if (done === total) bar.stop();
     },
