@@ -50,6 +50,11 @@ export interface AugmentationParams {
   fill: 'constant';
 }
 
+/** The parameters in Keras' order (a stored copy, jsonb, keeps its keys in another). */
+export const AUGMENTATION_KEYS = [
+  'rotationRange', 'zoomRange', 'widthShiftRange', 'heightShiftRange', 'horizontalFlip', 'verticalFlip', 'brightnessRange', 'fill',
+] as const satisfies readonly (keyof AugmentationParams)[];
+
 export type AugmentationSettings = { [K in keyof AugmentationParams]: Setting<AugmentationParams[K]> };
 
 export interface ModelProtocol {
@@ -344,7 +349,7 @@ export function settingRows(models: Record<ModelName, ModelProtocol>, only: read
     add('image size', m.imageSize);
     add('augmentation', m.augment);
     if (m.augment.value && m.augmentation) {
-      for (const [k, s] of Object.entries(m.augmentation)) add(`  ${k}`, s);
+      for (const k of AUGMENTATION_KEYS) add(`  ${k}`, m.augmentation[k]);
     }
     add('input scaling', m.inputScaling);
     add('validation', m.validation);

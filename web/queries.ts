@@ -7,6 +7,9 @@
  */
 import * as store from '../db/index.ts';
 import type { Database } from '../db/index.ts';
+import {
+  describeSource, isProtocolName, LEGACY_PROTOCOL, resolveProtocol, settingRows, type Overrides, type ProtocolName, type ResolvedProtocol,
+} from '../study/protocol.ts';
 import { evaluateBinary } from '../workers/metrics/index.ts';
 import { METRIC_NAMES, MODEL_NAMES, SPLITS, type ConfusionMatrix, type MetricName, type ModelName, type Split } from '../workers/protocol.ts';
 
@@ -68,6 +71,42 @@ export interface RunRow {
 
 export interface ExperimentDetail extends ExperimentSettings {
   runs: RunRow[];
+  protocol: ExperimentProtocol;
+}
+
+/** The protocol an experiment ran, as the page shows it: one row per model of the experiment and setting. */
+export interface ExperimentProtocol {
+  name: ProtocolName;
+  /** Recorded before protocols: its runs followed the legacy protocol, whose settings are shown. */
+  legacy: boolean;
+  overrides: Overrides;
+  rows: { model: ModelName; setting: string; value: string; source: string; kind: 'article' | 'choice' | 'override' }[];
+}
+
+/** The stored protocol of an experiment (config.protocol), or the legacy protocol's for one recorded before protocols. */
+export function experimentProtocol(config: Record<string, unknown>, models: readonly ModelName[]): ExperimentProtocol {
+  const stored = config.protocol as Partial<ResolvedProtocol> | undefined;
+  const legacy = !stored || !isProtocolName(stored.name) || !stored.models;
+  const resolved: ResolvedProtocol = legacy
+    ? resolveProtocol(LEGACY_PROTOCOL, {
+        epochs: typeof config.epochs === 'number' ? config.epochs : undefined,
+        imageSize: typeof config.imageSize === 'number' ? config.imageSize : undefined,
+        batchSize: typeof config.batchSize === 'number' ? config.batchSize : undefined,
+      })
+    : (stored as ResolvedProtocol);
+  const shown = models.filter((m) => resolved.models[m] !== undefined);
+  return {
+    name: resolved.name,
+    legacy,
+    overrides: resolved.overrides ?? {},
+    rows: settingRows(resolved.models, shown).map((r) => ({
+      model: r.model,
+      setting: r.setting.trim(),
+      value: r.value,
+      source: describeSource(r.source),
+      kind: 'article' in r.source ? 'article' : 'choice' in r.source ? 'choice' : 'override',
+    })),
+  };
 }
 
 export interface SummaryRow {
@@ -294,7 +333,8 @@ export async function getExperiment(d: Database, id: number): Promise<Experiment
       error: r.error,
     };
   });
-  return { ...experimentItem(row), runs: runRows };
+  const item = experimentItem(row);
+  return { ...item, runs: runRows, protocol: experimentProtocol(item.config, item.models) };
 }
 
 const summaryRow = (r: store.MetricSummaryRow): SummaryRow => ({

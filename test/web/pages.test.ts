@@ -137,6 +137,26 @@ describe('pages', { skip }, () => {
     await page.close();
   });
 
+  test('experiment: the protocol of each model, every setting with its source; an experiment recorded before protocols says so', async () => {
+    const { page, problems } = await view(`/experiments/${study.experimentId}`, '#protocol-table');
+    const rows = await page.$$eval('#protocol-table tbody tr', (trs) =>
+      trs.map((tr) => ({ model: tr.getAttribute('data-model'), kind: tr.getAttribute('data-kind'), cells: Array.from(tr.querySelectorAll('td')).map((td) => td.textContent) })),
+    );
+    assert.deepEqual([...new Set(rows.map((r) => r.model))], ['baseline', 'xception']);
+    const find = (model: string, setting: string) => rows.find((r) => r.model === model && r.cells[0] === setting)!;
+    assert.deepEqual(find('baseline', 'epochs').cells.slice(1), ['30', 'override --epochs 30']);
+    assert.equal(find('xception', 'learning rate').kind, 'choice');
+    assert.match(find('xception', 'augmentation').cells[2]!, /^article 279/);
+    assert.equal(find('xception', 'input scaling').cells[1], '[0, 1]');
+    assert.match(find('baseline', 'validation').cells[1]!, /^first 20%/);
+    assert.ok(rows.every((r) => r.cells[2]!.trim().length > 8), 'every setting has a source');
+    assert.match((await page.textContent('#protocol')) ?? '', /Protocol seed, overridden by flags: epochs 30/);
+    const legacy = await view(`/experiments/${oneClass.experimentId}`, '#protocol-table');
+    assert.match((await legacy.page.textContent('#protocol')) ?? '', /Recorded before protocols: its runs followed the extended protocol/);
+    assert.deepEqual([...problems, ...legacy.problems], []);
+    await screenshot(page, 'experiment-protocol');
+  });
+
   test('experiment at a phone width: no horizontal overflow of the page', async () => {
     const { page, problems } = await view(`/experiments/${study.experimentId}`, '#summary-table', { width: 390, height: 844 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

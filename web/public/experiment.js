@@ -21,6 +21,7 @@ const ensembleHolder = el('div', { id: 'ensemble' });
 const hardModel = el('select', { id: 'misclassified-model', 'aria-label': 'model whose misclassified images are shown' });
 const hardSplit = el('select', { id: 'misclassified-split', 'aria-label': 'split of the misclassified images' }, SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)));
 const hardHolder = el('div', { id: 'misclassified' });
+const protocolHolder = el('div', { id: 'protocol' });
 
 main.append(
   header,
@@ -34,6 +35,7 @@ main.append(
     ensembleHolder,
   ),
   section('Runs', runsHolder),
+  section('Protocol', protocolHolder),
   section('Images the runs get wrong', el('label', { class: 'control' }, 'Model ', hardModel), ' ', el('label', { class: 'control' }, 'Split ', hardSplit), hardHolder),
 );
 
@@ -242,6 +244,31 @@ async function loadMisclassified() {
   );
 }
 
+const SOURCE_LABELS = { article: 'article', choice: "project's choice", override: 'override' };
+
+/** The protocol's settings of each model of the experiment, each with its source (the article's line, or why). */
+function renderProtocol() {
+  const p = experiment.protocol;
+  const overrides = Object.entries(p.overrides).map(([k, v]) => `${k} ${v}`).join(', ');
+  const intro = p.legacy
+    ? `Recorded before protocols: its runs followed the ${p.name} protocol, whose settings these are.`
+    : `Protocol ${p.name}${overrides ? `, overridden by flags: ${overrides}` : ''}. Each setting comes from the article (its line in the article) or is the project's choice (with why).`;
+  let previous = null;
+  const rows = p.rows.map((r) => {
+    const first = r.model !== previous;
+    previous = r.model;
+    return el(
+      'tr',
+      { class: first ? 'group-start' : undefined, 'data-model': r.model, 'data-kind': r.kind },
+      el('th', { scope: 'row' }, first ? r.model : ''),
+      el('td', {}, r.setting),
+      el('td', {}, r.value),
+      el('td', {}, el('span', { class: `source source-${r.kind}` }, SOURCE_LABELS[r.kind]), ' ', r.source.replace(/^(article |project's choice: |override: )/, '')),
+    );
+  });
+  fill(protocolHolder, el('p', { class: 'hint' }, intro), table(['Model', 'Setting', 'Value', 'Source'], rows, { id: 'protocol-table' }));
+}
+
 async function load() {
   const [x, s] = await Promise.all([getJSON(`/api/experiments/${encodeURIComponent(id)}`), getJSON(`/api/experiments/${encodeURIComponent(id)}/summary`)]);
   experiment = x;
@@ -250,6 +277,7 @@ async function load() {
   renderSummary();
   renderChart();
   renderRuns();
+  renderProtocol();
   await Promise.all([loadEnsemble(), loadMisclassified()]);
 }
 
