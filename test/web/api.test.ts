@@ -69,6 +69,13 @@ describe('JSON API', () => {
     assert.deepEqual(json.runs.map((r: { status: string }) => r.status), ['completed', 'completed', 'failed', 'completed', 'completed', 'running', 'pending']);
     assert.match(json.runs[2].error, /injected failure/);
     assert.equal(json.runs[3].gpu, 0);
+    // The protocol: rows of the experiment's models only, each setting with its source.
+    assert.deepEqual([json.protocol.name, json.protocol.legacy, json.protocol.overrides], ['seed', false, { epochs: 30 }]);
+    assert.deepEqual([...new Set(json.protocol.rows.map((r: { model: string }) => r.model))], ['baseline', 'xception']);
+    const epochs = json.protocol.rows.find((r: { model: string; setting: string }) => r.model === 'baseline' && r.setting === 'epochs');
+    assert.deepEqual(epochs, { model: 'baseline', setting: 'epochs', value: '30', source: 'override: --epochs 30', kind: 'override' });
+    const legacy = (await get(`/api/experiments/${oneClass.experimentId}`)).json.protocol;
+    assert.deepEqual([legacy.name, legacy.legacy], ['extended', true]);
   });
 
   test('/api/experiments/:id/summary is metric_summary (completed runs only)', async () => {
@@ -150,7 +157,9 @@ describe('JSON API', () => {
     const { status, json } = await get(`/api/compare?experiments=${ids.join(',')}`);
     assert.equal(status, 200);
     assert.deepEqual(json.experiments.map((x: { id: number }) => x.id), ids);
-    assert.deepEqual(json.experiments[0].config, { models: ['baseline', 'xception'], runs: 7, epochs: 30 });
+    const { protocol, ...config } = json.experiments[0].config;
+    assert.deepEqual(config, { models: ['baseline', 'xception'], runs: 7, epochs: 30 });
+    assert.deepEqual([protocol.name, protocol.overrides], ['seed', { epochs: 30 }]);
     assert.equal(json.experiments[0].codeVersion, 'fixture');
     assert.deepEqual(json.experiments[1].counts, { total: 1, done: 1, failed: 0, running: 0, pending: 0, interrupted: 0 });
     for (const id of ids) {
