@@ -1,6 +1,6 @@
 /** `melanoma report`: an experiment's reproduction report (study/reproduction.ts), as Markdown or JSON. */
-import { type Command, InvalidArgumentError } from 'commander';
-import { UserError } from '../../common/errors.ts';
+import type { Command } from 'commander';
+import { UsageError, UserError } from '../../common/errors.ts';
 
 interface ReportOptions {
   experiment: string;
@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .option('--markdown', 'print Markdown (the default)')
     .option('--json', 'print the report as JSON')
     .action(async (opts: ReportOptions) => {
-      if (opts.markdown && opts.json) throw new InvalidArgumentError('--markdown and --json exclude each other: pick one.');
+      if (opts.markdown && opts.json) throw new UsageError('--markdown and --json exclude each other: pick one.');
       await reportCommand(opts);
     });
 }
