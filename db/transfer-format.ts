@@ -66,6 +66,8 @@ export const runSchema = z.strictObject({
   startedAt: timestamp.nullable(),
   finishedAt: timestamp.nullable(),
   lastEventAt: timestamp.nullable(),
+  /** The last heartbeat of the run's last holder (a run is exported unheld: see exportExperiment). */
+  heartbeatAt: timestamp.nullable(),
   durationSeconds: double.nullable(),
   bestEpoch: int.nullable(),
   stoppedEarly: z.boolean().nullable(),

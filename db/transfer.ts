@@ -61,7 +61,8 @@ export async function exportExperiment(database: Database, name: string): Promis
         tx,
         sql`select r.id, r.model, r.run_index, b.run_index as base_run_index, r.status, r.seed, r.spec::text as spec, r.slot,
                    r.backend, r.backend_detail, r.attempts, r.error, ${iso('r.started_at')} as started_at,
-                   ${iso('r.finished_at')} as finished_at, ${iso('r.last_event_at')} as last_event_at, r.duration_seconds,
+                   ${iso('r.finished_at')} as finished_at, ${iso('r.last_event_at')} as last_event_at,
+                   ${iso('r.heartbeat_at')} as heartbeat_at, r.duration_seconds,
                    r.best_epoch, r.stopped_early, r.checkpoint_dir, r.params_total, r.params_trainable
             from runs r left join runs b on b.id = r.base_run_id
             where r.experiment_id = ${id} order by r.model collate "C", r.run_index`,
@@ -143,6 +144,7 @@ export async function exportExperiment(database: Database, name: string): Promis
           startedAt: str(r.started_at),
           finishedAt: str(r.finished_at),
           lastEventAt: str(r.last_event_at),
+          heartbeatAt: inFlight ? null : str(r.heartbeat_at),
           durationSeconds: numOrNull(r.duration_seconds),
           bestEpoch: numOrNull(r.best_epoch),
           stoppedEarly: r.stopped_early === null ? null : Boolean(r.stopped_early),
@@ -266,7 +268,7 @@ function checkRuns(file: ExperimentFile, source: string): void {
   }
 }
 
-/** The run row's own columns from the file, as SQL values (ids and lease excluded). */
+/** The run row's own columns from the file, as SQL values (no ids; no owner: an imported run is held by no one). */
 function runColumns(run: RunRecord): Record<string, SQL> {
   const ts = (v: string | null) => sql`${v}::timestamptz`;
   return {
@@ -282,7 +284,7 @@ function runColumns(run: RunRecord): Record<string, SQL> {
     finished_at: ts(run.finishedAt),
     last_event_at: ts(run.lastEventAt),
     owner: sql`null`,
-    heartbeat_at: sql`null`,
+    heartbeat_at: ts(run.heartbeatAt),
     duration_seconds: sql`${doubleParam(run.durationSeconds)}::float8`,
     best_epoch: sql`${run.bestEpoch}::integer`,
     stopped_early: sql`${run.stoppedEarly}::boolean`,
