@@ -9,7 +9,6 @@
  * Retries: a failed attempt goes back to the queue while the run has been tried at most `retries` more times than
  * when this process started; then the run is recorded failed with its error.
  */
-import { execFileSync } from 'node:child_process';
 import {
   claimNextRun,
   createOrResumeExperiment,
@@ -29,6 +28,7 @@ import {
 import { heartbeat, LostRunLeaseError, newOwnerId, requeueRun, resetStaleRuns } from '../db/run-leases.ts';
 import { METRIC_NAMES, type MetricName, type ModelName, type RunEvent, type RunResult, type RunSpec, type Split } from '../workers/protocol.ts';
 import type { SummaryRow } from './summary.ts';
+import { codeVersion } from './code-version.ts';
 
 export interface ClaimedRun {
   runId: number;
@@ -161,12 +161,4 @@ export function toSummaryRows(rows: { model: string; split: Split; metric: strin
     row.std[r.metric as MetricName] = r.stddev;
   }
   return out;
-}
-
-function codeVersion(): string | null {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: import.meta.dirname, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
-  } catch {
-    return null;
-  }
 }

@@ -9,6 +9,7 @@ import {
   splitQuery,
 } from './params.ts';
 import * as q from './queries.ts';
+import { reproductionReport } from './reproduction.ts';
 
 export function apiRouter(o: { db: Database; images: DatasetImages | null }): Router {
   const { db } = o;
@@ -70,6 +71,11 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
     const x = id(req, 'experiment');
     const { split } = parse(splitQuery, req.query, 'query');
     res.json(found(await q.ensemble(db, x, split ?? 'test'), `experiment ${x}`));
+  });
+  api.get('/experiments/:id/reproduction', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    const x = id(req, 'experiment');
+    res.json(found(await reproductionReport(db, x), `experiment ${x}`));
   });
   api.get('/experiments/:id/misclassified', async (req, res) => {
     const x = id(req, 'experiment');
