@@ -45,7 +45,7 @@ export async function importCommand(path: string, opts: { db?: string }): Promis
     const o = await importExperiment(database, file, path);
     process.stdout.write(
       `${path} -> experiment '${file.experiment.name}' (id ${o.experimentId}, ${o.created ? 'new' : 'merged'}) in ${redact(database.target)}: ` +
-        `${o.added} runs added, ${o.updated} updated, ${o.unchanged} unchanged\n`,
+        `${o.added} run${o.added === 1 ? '' : 's'} added, ${o.updated} updated, ${o.unchanged} unchanged\n`,
     );
   } finally {
     await database.close();
