@@ -62,10 +62,15 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   const plan = planRuns(models, o.runs, o.seed);
   const outRoot = resolve(o.out, o.experiment);
   const featureCacheDir = o.featureCache === false ? null : resolve(o.featureCache ?? join(o.out, 'features'));
-  const baseSpec = (model: ModelName, seed: number, runIndex: number): RunSpec => ({
-    model,
+  const localFolders = (model: ModelName, runIndex: number) => ({
     dataDir: data.dir,
     outDir: join(outRoot, `${model}-run${runIndex}`),
+    featureCacheDir,
+    weights: o.weights ? resolve(o.weights) : null,
+  });
+  const baseSpec = (model: ModelName, seed: number, runIndex: number): RunSpec => ({
+    model,
+    ...localFolders(model, runIndex),
     seed,
     epochs: o.epochs ?? MODEL_DEFAULTS[model].epochs,
     imageSize: o.imageSize,
@@ -75,9 +80,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
     backend: o.backend,
     gpu: null,
     initFrom: null,
-    weights: o.weights ? resolve(o.weights) : null,
     cacheImages: true,
-    featureCacheDir,
     saveAugmented: null,
   });
 
@@ -130,7 +133,8 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
       progress,
       signal: stop.signal,
       pollMs: o.pollMs,
-      specFor: (claim, runner) => ({ ...claim.spec, gpu: runner.slot.gpu, initFrom: claim.initFrom }),
+      // A run planned on another machine (an imported experiment) keeps its settings but takes this machine's folders.
+      specFor: (claim, runner) => ({ ...claim.spec, ...localFolders(claim.model, claim.runIndex), gpu: runner.slot.gpu, initFrom: claim.initFrom }),
     });
     runsDone = true;
     progress.stop();
