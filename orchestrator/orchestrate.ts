@@ -7,7 +7,7 @@ import cliProgress from 'cli-progress';
 import { openDatabase, type Database, type RunCounts } from '../db/index.ts';
 import { MODEL_DEFAULTS, STUDY_DEFAULTS, type BackendName, type ModelName, type RunSpec } from '../workers/protocol.ts';
 import { checkModels, planRuns } from './plan.ts';
-import { checkDataset, checkPretrainedWeights } from './preflight.ts';
+import { checkDataset, checkFlags, checkPretrainedWeights } from './preflight.ts';
 import { plainProgress, ttyProgress, type Progress } from './progress.ts';
 import { runScheduler } from './scheduler.ts';
 import { createSlotRunner, type SlotRunner } from './slot-runner.ts';
@@ -24,6 +24,8 @@ export interface OrchestrateOptions {
   gpus?: number[];
   runsPerGpu: number;
   workers?: number;
+  /** Allow more --workers than cores. */
+  oversubscribe?: boolean;
   backend: BackendName;
   data?: string;
   db?: string;
@@ -48,6 +50,7 @@ export interface OrchestrateOptions {
 /** Runs the study; resolves with the process exit code (0, 1 if a run failed for good, 130/143 when interrupted). */
 export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   const models = checkModels(o.models);
+  checkFlags(o, models);
   let gpuNote: string | null = null; // detected GPUs that get no slot
   const slots = planSlots({ gpus: o.gpus, runsPerGpu: o.runsPerGpu, workers: o.workers, backend: o.backend }, () => {
     const usable = usableGpus(o.backend);
@@ -118,6 +121,11 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    // Before the experiment is stored: a port in use leaves nothing behind.
+    if (o.serve) {
+      server = await startWebServer(database, o.host, o.port, data.dir);
+      say(`results: ${server.url}`);
+    }
     store = await openStore(database, {
       experiment: o.experiment,
       // What the runs' results depend on. Models and run count are left out: a rerun may add runs or models.
@@ -132,10 +140,6 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
         `${store.alreadyCompleted} already completed; slots: ${slots.map((s) => s.name).join(', ')}; backend ${o.backend}; ` +
         `data ${data.dir} (${data.images.train}/${data.images.val}/${data.images.test} train/val/test images); database ${database.kind} ${database.target}`,
     );
-    if (o.serve) {
-      server = await startWebServer(database, o.host, o.port, data.dir);
-      say(`results: ${server.url}`);
-    }
 
     progress = err.isTTY && !process.env.CI ? ttyProgress(err, slots.map((s) => s.name), plan.length) : plainProgress(say);
     const mode = runnerMode(o.backend);

@@ -10,7 +10,6 @@
  * when this process started; then the run is recorded failed with its error. A failure caused by the user's input
  * (bad data, a bad setting) is not retried. Every failed attempt's error is kept (failed_attempts).
  */
-import { execFileSync } from 'node:child_process';
 import {
   claimNextRun,
   createOrResumeExperiment,
@@ -33,6 +32,7 @@ import {
 import { heartbeat, LostRunLeaseError, newOwnerId, resetStaleRuns } from '../db/run-leases.ts';
 import { METRIC_NAMES, type MetricName, type ModelName, type RunEvent, type RunResult, type RunSpec, type Split } from '../workers/protocol.ts';
 import type { SummaryRow } from './summary.ts';
+import { codeVersion } from './code-version.ts';
 
 export interface ClaimedRun {
   runId: number;
@@ -174,12 +174,4 @@ export function toSummaryRows(rows: { model: string; split: Split; metric: strin
     row.std[r.metric as MetricName] = r.stddev;
   }
   return out;
-}
-
-function codeVersion(): string | null {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: import.meta.dirname, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
-  } catch {
-    return null;
-  }
 }
