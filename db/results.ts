@@ -11,6 +11,7 @@ import {
   epochMetrics,
   evaluations,
   experiments,
+  failedAttempts,
   imageSummary,
   metricSummary,
   metricSummaryWide,
@@ -27,6 +28,7 @@ export type RunOverviewRow = typeof runOverview.$inferSelect;
 export type EpochMetricsRow = typeof epochMetrics.$inferSelect;
 export type EvaluationRow = typeof evaluations.$inferSelect;
 export type RunLogRow = typeof runLogs.$inferSelect;
+export type FailedAttemptRow = typeof failedAttempts.$inferSelect;
 export type ImageSummaryRow = typeof imageSummary.$inferSelect;
 export type RunDetail = typeof runs.$inferSelect & { experiment: string };
 
@@ -145,4 +147,23 @@ export async function hardestImages(database: Database, experimentId: number, mo
 
 export async function runLogMessages(database: Database, runId: number): Promise<RunLogRow[]> {
   return database.db.select().from(runLogs).where(eq(runLogs.runId, runId)).orderBy(asc(runLogs.id));
+}
+
+/** The failed attempts of one run, oldest first. */
+export async function runFailedAttempts(database: Database, runId: number): Promise<FailedAttemptRow[]> {
+  return database.db.select().from(failedAttempts).where(eq(failedAttempts.runId, runId)).orderBy(asc(failedAttempts.attempt));
+}
+
+/** The failed attempts of every run of an experiment, by run then attempt. */
+export async function experimentFailedAttempts(
+  database: Database,
+  experimentId: number,
+): Promise<(FailedAttemptRow & { model: string; runIndex: number })[]> {
+  const rows = await database.db
+    .select({ attempt: failedAttempts, model: runs.model, runIndex: runs.runIndex })
+    .from(failedAttempts)
+    .innerJoin(runs, eq(runs.id, failedAttempts.runId))
+    .where(eq(runs.experimentId, experimentId))
+    .orderBy(asc(runs.runIndex), positionIn(MODEL_NAMES, runs.model), asc(failedAttempts.attempt));
+  return rows.map((r) => ({ ...r.attempt, model: r.model, runIndex: r.runIndex }));
 }

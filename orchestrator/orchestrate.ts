@@ -3,6 +3,7 @@
  * execute the runs on the slots, and print the summary read back from the database's metric_summary view.
  */
 import { join, resolve } from 'node:path';
+import cliProgress from 'cli-progress';
 import { openDatabase, type Database, type RunCounts } from '../db/index.ts';
 import { MODEL_DEFAULTS, STUDY_DEFAULTS, type BackendName, type ModelName, type RunSpec } from '../workers/protocol.ts';
 import { checkModels, planRuns } from './plan.ts';
@@ -12,7 +13,7 @@ import { runScheduler } from './scheduler.ts';
 import { createSlotRunner, type SlotRunner } from './slot-runner.ts';
 import { checkGpusDistinguishable, planSlots, runnerMode, usableGpus } from './slots.ts';
 import { openStore, type RunStore } from './store.ts';
-import { formatSummary } from './summary.ts';
+import { formatFailedAttempts, formatSummary } from './summary.ts';
 
 /** The study's four models; MobileNetV2 (`mobilenet`, `mobilenet-ft`) stands in for Xception where its weights are missing. */
 export const STUDY_MODELS: readonly ModelName[] = ['baseline', 'augmented', 'xception', 'xception-ft'];
@@ -57,7 +58,23 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
     return usable.gpus;
   });
   if (o.gpus !== undefined) checkGpusDistinguishable(slots, o.backend); // detected GPUs are filtered by usableGpus
-  const data = await checkDataset(o.data);
+  const checkBar = process.stderr.isTTY && !o.json
+    ? new cliProgress.SingleBar({ format: '  decoding {bar} {value}/{total} images', stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic)
+    : null;
+  let data: Awaited<ReturnType<typeof checkDataset>>;
+  try {
+    data = await checkDataset(o.data, {
+      imageSize: o.imageSize,
+      onProgress: checkBar
+        ? (done, total) => {
+            if (done === 1) checkBar.start(total, 0);
+            checkBar.update(done);
+          }
+        : undefined,
+    });
+  } finally {
+    checkBar?.stop();
+  }
   if (!o.threadFile) await checkPretrainedWeights(models, o.weights ?? null);
   const plan = planRuns(models, o.runs, o.seed);
   const outRoot = resolve(o.out, o.experiment);
@@ -81,12 +98,15 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
     gpu: null,
     initFrom: null,
     cacheImages: true,
+    checkImages: false, // checkDataset decoded every image before anything was stored
     saveAugmented: null,
   });
 
   const err = process.stderr;
   const say = (line: string) => err.write(line + '\n');
   if (gpuNote !== null) say(`warning: ${gpuNote}`);
+  const total = data.images.train + data.images.val + data.images.test;
+  say(`data: ${total} images checked in ${data.checkSeconds.toFixed(1)}s`);
   const database = await openDatabase(o.db);
   let server: { url: string; close(): Promise<void> } | null = null;
   let runners: SlotRunner[] = [];
@@ -147,9 +167,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
       process.stdout.write(JSON.stringify(outcome, null, 2) + '\n');
     } else {
       process.stdout.write(`\nExperiment '${o.experiment}': ${describeCounts(outcome.counts)}\n${formatSummary(outcome.summary)}\n`);
-      for (const run of outcome.runs.filter((r) => r.status === 'failed')) {
-        process.stdout.write(`failed: ${run.model} run ${run.runIndex} after ${run.attempts} attempt(s): ${run.error}\n`);
-      }
+      if (outcome.failedAttempts.length > 0) process.stdout.write(`\n${formatFailedAttempts(outcome.failedAttempts)}\n`);
     }
     if (stopSignal) return stopSignal === 'SIGINT' ? 130 : 143;
     // Runs still pending here wait behind a failed base run: the study is incomplete, like with a failed run.

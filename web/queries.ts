@@ -117,6 +117,8 @@ export interface RunDetail {
   evaluations: SplitEvaluationRow[];
   /** The latest log messages of the run (at most 50), oldest first. */
   logs: { at: string; attempt: number; message: string }[];
+  /** Every failed attempt of the run, oldest first, with its error and whether the run was tried again. */
+  failedAttempts: { attempt: number; at: string; slot: string | null; retried: boolean; error: string }[];
 }
 
 export interface EpochRow {
@@ -338,9 +340,10 @@ const LOG_LINES = 50;
 export async function getRun(d: Database, id: number): Promise<RunDetail | null> {
   const r = await store.getRun(d, id);
   if (!r) return null;
-  const [evals, logs, [experiment]] = await Promise.all([
+  const [evals, logs, failures, [experiment]] = await Promise.all([
     store.runEvaluations(d, id),
     store.runLogMessages(d, id),
+    store.runFailedAttempts(d, id),
     d.query('select dataset_fingerprint from experiments where id = $1', [r.experimentId]),
   ]);
   const spec = r.spec as unknown as Record<string, unknown>;
@@ -377,6 +380,7 @@ export async function getRun(d: Database, id: number): Promise<RunDetail | null>
       confusion: { tp: e.tp, fp: e.fp, tn: e.tn, fn: e.fn },
     })),
     logs: logs.slice(-LOG_LINES).map((l) => ({ at: iso(l.loggedAt)!, attempt: l.attempt, message: l.message })),
+    failedAttempts: failures.map((f) => ({ attempt: f.attempt, at: iso(f.failedAt)!, slot: f.slot, retried: f.retried, error: f.error })),
   };
 }
 

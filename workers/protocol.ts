@@ -51,6 +51,11 @@ export interface RunSpec {
   featureCacheDir?: string | null;
   /** Writes the augmented training images the model saw into this folder (Keras' save_to_dir). */
   saveAugmented: string | null;
+  /**
+   * Decode every image before building the model and stop, naming every file that cannot be decoded (default
+   * true). The orchestrator checks the dataset once before it stores anything and turns this off for its runs.
+   */
+  checkImages?: boolean;
   /** Test hook: throw this message at the start of the given epoch (fault-injection tests). */
   failAtEpoch?: number | null;
 }

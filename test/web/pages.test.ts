@@ -181,6 +181,23 @@ describe('pages', { skip }, () => {
     await page.close();
   });
 
+  test('run: a failed run lists its failed attempts with their errors as text; a completed run has no such section', async () => {
+    const { page, problems } = await view(`/runs/${study.runIds[2]}`, '#failed-attempts-table');
+    const rows = await page.$$eval('#failed-attempts-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)));
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0][0], '1');
+    assert.equal(rows[0][2], 'cpu:0');
+    assert.equal(rows[0][3], 'no');
+    assert.equal(rows[0][4], 'Error: injected failure at epoch 5 (test hook)\n  <b>second line</b>');
+    assert.equal(await page.$('#failed-attempts-table b'), null, 'the error is text, not markup');
+    await screenshot(page, 'run-failed-attempts');
+    await page.close();
+    const completed = await view(`/runs/${study.runIds[0]}`, '#confusion-table');
+    assert.equal(await completed.page.$eval('#failed-attempts', (d) => (d.closest('section') as HTMLElement).hidden), true);
+    await completed.page.close();
+    assert.deepEqual([...problems, ...completed.problems], []);
+  });
+
   test('run: the probability histogram per class and the misclassified images are those of the database', async () => {
     const id = study.runIds[0];
     const { page, problems } = await view(`/runs/${id}`, '#missed h3');

@@ -27,12 +27,15 @@ const histogram = chartBox('Predicted probability of melanoma, per true class', 
 const errorsHolder = el('div', { id: 'errors' });
 const configHolder = el('div', { id: 'config' });
 const logHolder = el('div', { id: 'log' });
+const failuresSection = section('Failed attempts', el('div', { id: 'failed-attempts' }));
+const failuresHolder = failuresSection.querySelector('#failed-attempts');
 // RunSpec's fields in a readable order; anything else follows alphabetically.
-const SPEC_ORDER = ['model', 'seed', 'epochs', 'patience', 'learningRate', 'batchSize', 'imageSize', 'backend', 'gpu', 'dataDir', 'outDir', 'initFrom', 'weights', 'cacheImages', 'saveAugmented', 'failAtEpoch'];
+const SPEC_ORDER = ['model', 'seed', 'epochs', 'patience', 'learningRate', 'batchSize', 'imageSize', 'backend', 'gpu', 'dataDir', 'outDir', 'initFrom', 'weights', 'cacheImages', 'checkImages', 'saveAugmented', 'failAtEpoch'];
 
 main.append(
   header,
   el('p', { id: 'live', class: 'live', hidden: true }),
+  failuresSection,
   section('Training history', historyNote, el('div', { class: 'chart-grid' }, HISTORY.map((m) => historyCharts[m].box))),
   section('Final evaluation', finalHolder),
   section('Confusion matrix at threshold 0.5', el('label', { class: 'control' }, 'Split ', cmSelect), cmHolder),
@@ -223,6 +226,21 @@ function renderConfig() {
   fill(configHolder, rows.length ? table(['Setting', 'Value'], rows, { id: 'config-table' }) : el('p', { class: 'empty' }, 'No configuration recorded.'));
 }
 
+function renderFailures() {
+  const list = run.failedAttempts ?? [];
+  failuresSection.hidden = list.length === 0;
+  fill(
+    failuresHolder,
+    list.length
+      ? table(
+          ['Attempt', 'Failed', 'Slot', 'Retried', 'Error'],
+          list.map((f) => el('tr', {}, el('td', {}, String(f.attempt)), el('td', {}, when(f.at)), el('td', {}, f.slot ?? DASH), el('td', {}, f.retried ? 'yes' : 'no'), el('td', {}, el('pre', { class: 'msg' }, f.error)))),
+          { id: 'failed-attempts-table' },
+        )
+      : null,
+  );
+}
+
 function renderLog() {
   const logs = run.logs ?? [];
   fill(
@@ -248,6 +266,7 @@ async function load() {
   renderCurves();
   renderPredictions();
   renderConfig();
+  renderFailures();
   renderLog();
 }
 

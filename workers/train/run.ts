@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { initBackend } from '../backend/index.ts';
 import { DEFAULT_AUGMENT } from '../data/augment.ts';
+import { checkImages } from '../data/check.ts';
 import { indexDataset } from '../data/dataset.ts';
 import { ImageCache } from '../data/image-cache.ts';
 import { evaluateBinary } from '../metrics/index.ts';
@@ -22,6 +23,8 @@ import { featureSource, imageSource, type InputSource } from './inputs.ts';
 export interface RunHooks {
   emit(event: RunEvent): void | Promise<void>;
   onBatch?(done: number, total: number): void;
+  /** Progress of the decoding of every image before training (spec.checkImages). */
+  onCheck?(done: number, total: number): void;
 }
 
 /** Bytes of frozen-base activations a run may keep in memory (MELANOMA_FEATURE_CACHE_MB overrides). */
@@ -52,6 +55,12 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
   seedrandom(`melanoma:${spec.seed}`, { global: true });
   const backend = await initBackend(spec.backend, { gpu: spec.gpu });
   const data = await indexDataset(spec.dataDir);
+  const cache = spec.cacheImages ? imageCacheFor(data, spec.imageSize) : null;
+  if (spec.checkImages !== false) {
+    // Every bad file stops the run here, before anything of it is written; with the cache on, this decoding is also
+    // the one the first epoch would do.
+    await checkImages(SPLITS.flatMap((s) => data.splits[s]), data.root, { imageSize: spec.imageSize, cache, onProgress: hooks.onCheck });
+  }
   const counts = Object.fromEntries(
     SPLITS.map((s) => [s, { benign: data.splits[s].filter((r) => r.label === 0).length, malignant: data.splits[s].filter((r) => r.label === 1).length }]),
   ) as RunResult['counts'];
@@ -67,7 +76,6 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
   await hooks.emit({ type: 'started', backend: backend.name, backendDetail: backend.detail, datasetFingerprint: data.fingerprint, params });
 
   const augment = MODEL_DEFAULTS[spec.model].augment ? DEFAULT_AUGMENT : null;
-  const cache = spec.cacheImages ? imageCacheFor(data, spec.imageSize) : null;
   const imagesOf = (split: 'train' | 'val' | 'test', forTraining: boolean) =>
     imageSource(data.splits[split], {
       imageSize: spec.imageSize,

@@ -29,7 +29,7 @@ async function dumpThroughSql(db: string): Promise<Record<string, string[]>> {
 }
 
 test('export, import into PGlite and PostgreSQL, continue with orchestrate, carry back', async () => {
-  const dataA = tinyDataset();
+  const dataA = await tinyDataset();
   const dbA = join(tempDir('a'), 'db');
   const first = await orchestrate(dbA, dataA, 2);
   assert.equal(first.code, 0, first.stderr);
@@ -78,7 +78,7 @@ test('export, import into PGlite and PostgreSQL, continue with orchestrate, carr
 
   // "Machine B": the same images in another folder, another --out, one more run per model.
   const dbB = targets[0];
-  const more = await orchestrate(dbB, tinyDataset(), 3);
+  const more = await orchestrate(dbB, await tinyDataset(), 3);
   assert.equal(more.code, 0, more.stderr);
   assert.match(more.stderr, /4 already completed/);
   const runsB = JSON.parse((await melanoma(['sql', '--json', "select model, run_index, attempts, status, to_char(finished_at, 'YYYY-MM-DD HH24:MI:SS.US') as finished from run_overview order by model, run_index", '--db', dbB])).stdout);
@@ -89,7 +89,7 @@ test('export, import into PGlite and PostgreSQL, continue with orchestrate, carr
   for (const r of before) assert.equal(runsB.find((b: { model: string; run_index: number }) => b.model === r.model && b.run_index === r.run_index).finished, r.finished);
 
   // Another dataset under the same experiment name is refused, as on any resume.
-  const otherData = tinyDataset();
+  const otherData = await tinyDataset();
   writeFileSync(join(otherData, 'test', 'benign', 'extra.jpg'), 'xx');
   const wrongData = await orchestrate(dbB, otherData, 3);
   assert.equal(wrongData.code, 1);
