@@ -39,6 +39,7 @@ const predictionSet = z
     message: 'image, label and probability differ in length',
   });
 const logRow = z.strictObject({ attempt: int, loggedAt: timestamp, message: z.string() });
+const failedAttemptRow = z.strictObject({ attempt: int, slot: z.string().nullable(), failedAt: timestamp, error: z.string(), retried: z.boolean() });
 
 export const experimentSchema = z.strictObject({
   name: z.string().trim().min(1),
@@ -79,6 +80,7 @@ export const runSchema = z.strictObject({
   curves: z.array(curve),
   predictions: z.array(predictionSet),
   logs: z.array(logRow),
+  failedAttempts: z.array(failedAttemptRow),
 });
 
 const headerSchema = z.strictObject({

@@ -126,6 +126,10 @@ export async function exportExperiment(database: Database, name: string): Promis
         await rows(tx, sql`select run_id, attempt, ${iso('logged_at')} as logged_at, message from run_logs where run_id in ${ofExperiment} order by run_id, id`),
         (r) => ({ attempt: num(r.attempt), loggedAt: String(r.logged_at), message: String(r.message) }),
       );
+      const failedAttemptsOf = byRun(
+        await rows(tx, sql`select run_id, attempt, slot, ${iso('failed_at')} as failed_at, error, retried from failed_attempts where run_id in ${ofExperiment} order by run_id, attempt`),
+        (r) => ({ attempt: num(r.attempt), slot: str(r.slot), failedAt: String(r.failed_at), error: String(r.error), retried: Boolean(r.retried) }),
+      );
       const runs: RunRecord[] = runRows.map((r) => {
         const runId = Number(r.id);
         const inFlight = r.status === 'running';
@@ -156,6 +160,7 @@ export async function exportExperiment(database: Database, name: string): Promis
           curves: curvesOf(runId),
           predictions: predictionsOf(runId),
           logs: logsOf(runId),
+          failedAttempts: failedAttemptsOf(runId),
         };
       });
       return { experiment, runs };
@@ -305,7 +310,7 @@ async function insertRun(tx: DbOrTx, experimentId: number, baseRunId: number | n
 }
 
 async function replaceRun(tx: DbOrTx, runId: number, run: RunRecord): Promise<void> {
-  for (const table of ['epoch_metrics', 'evaluations', 'curve_points', 'predictions', 'run_logs']) {
+  for (const table of ['epoch_metrics', 'evaluations', 'curve_points', 'predictions', 'run_logs', 'failed_attempts']) {
     await tx.execute(sql`delete from ${sql.raw(table)} where run_id = ${runId}`);
   }
   const set = Object.entries(runColumns(run)).map(([column, value]) => sql`${sql.raw(column)} = ${value}`);
@@ -383,5 +388,9 @@ async function insertChildren(tx: DbOrTx, runId: number, run: RunRecord): Promis
   // One statement per line, so that their ids keep the file's order.
   for (const log of run.logs) {
     await tx.execute(sql`insert into run_logs (run_id, attempt, logged_at, message) values (${runId}, ${log.attempt}, ${log.loggedAt}::timestamptz, ${log.message})`);
+  }
+  for (const f of run.failedAttempts) {
+    await tx.execute(sql`insert into failed_attempts (run_id, attempt, slot, failed_at, error, retried)
+      values (${runId}, ${f.attempt}, ${f.slot}, ${f.failedAt}::timestamptz, ${f.error}, ${f.retried})`);
   }
 }

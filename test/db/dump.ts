@@ -6,7 +6,7 @@
  */
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from '../../db/index.ts';
-import { curvePoints, epochMetrics, evaluations, experiments, predictions, runLogs, runs } from '../../db/schema.ts';
+import { curvePoints, epochMetrics, evaluations, experiments, failedAttempts, predictions, runLogs, runs } from '../../db/schema.ts';
 
 const IDS = new Set(['id', 'run_id', 'experiment_id', 'base_run_id']);
 
@@ -35,6 +35,7 @@ export const DUMP_QUERIES: Record<string, string> = {
   curve_points: `select ${RUN_KEY}, ${columns(curvePoints, 't').join(', ')} from curve_points t ${RUN_JOIN} order by 1, 2, 3, t.split collate "C", t.kind collate "C", t.idx`,
   predictions: `select ${RUN_KEY}, ${columns(predictions, 't').join(', ')} from predictions t ${RUN_JOIN} order by 1, 2, 3, t.split collate "C", t.image collate "C"`,
   run_logs: `select ${RUN_KEY}, ${columns(runLogs, 't').join(', ')} from run_logs t ${RUN_JOIN} order by 1, 2, 3, t.id`,
+  failed_attempts: `select ${RUN_KEY}, ${columns(failedAttempts, 't').join(', ')} from failed_attempts t ${RUN_JOIN} order by 1, 2, 3, t.attempt`,
 };
 
 /** Every table's rows, each row as a JSON line of text values. */

@@ -13,6 +13,7 @@ import {
   createOrResumeExperiment,
   type Database,
   ensureRuns,
+  failAttempt,
   finishRun,
   openDatabase,
   type PlannedRun,
@@ -48,7 +49,8 @@ async function play(db: Database, experimentId: number, model: ModelName, how: '
     return run.id;
   }
   for (const e of how === 'complete' ? events : events.slice(0, 2)) await recordEvent(db, run.id, e);
-  await finishRun(db, run.id, how === 'complete' ? { status: 'completed' } : { status: 'failed', error: 'Error: boom' });
+  if (how === 'complete') await finishRun(db, run.id, { status: 'completed' });
+  else await failAttempt(db, run.id, { error: 'Error: boom', retry: false });
   return run.id;
 }
 
@@ -108,6 +110,7 @@ test('the file: the same experiment gives the same bytes; float32 values are wri
   assert.equal(decoded.runs.find((r) => r.model === 'mobilenet-ft')!.baseRunIndex, 0);
   assert.equal(decoded.runs[0].curves.find((c) => c.kind === 'roc')!.threshold[0], Infinity);
   assert.ok(sourceDump.predictions.length > 0 && sourceDump.run_logs.length > 0 && sourceDump.curve_points.length > 0);
+  assert.ok(sourceDump.failed_attempts.length > 0, 'a failed attempt travels too');
 });
 
 const targets: { name: string; open(): Promise<{ db: Database; drop(): Promise<void> } | null> }[] = [
