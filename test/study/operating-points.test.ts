@@ -133,7 +133,7 @@ describe('operating points', () => {
     for (let round = 0; round < 200; round++) {
       const n = 3 + Math.floor(rng() * 30);
       // Coarse probabilities, so that ties within and across classes are common.
-      const s: Scored = { labels: Array.from({ length: n }, () => (rng() < 0.4 ? 1 : 0)), probabilities: Array.from({ length: n }, () => Math.round(rng() * 10) / 10) };
+      const s = { labels: Array.from({ length: n }, () => (rng() < 0.4 ? 1 : 0)), probabilities: Array.from({ length: n }, () => Math.round(rng() * 10) / 10) };
       const benign = s.probabilities.filter((_, i) => s.labels[i] === 0);
       const malignant = s.probabilities.filter((_, i) => s.labels[i] === 1);
       const t: OperatingPointTarget = { kind: rng() < 0.5 ? 'specificity' : 'sensitivity', target: [0.5, 0.8, 0.9, 0.95, 1][Math.floor(rng() * 5)] };
