@@ -187,6 +187,65 @@ export function summarizeOperatingPoints(runs: readonly { model: string; points:
   }));
 }
 
+/** A run's predictions: labels and probabilities per split (those it has). */
+export interface RunSplits {
+  runId: number;
+  model: string;
+  runIndex: number;
+  splits: Partial<Record<string, Scored>>;
+}
+
+/** The operating points of an experiment's runs, one by one and per model, with the rule they follow. */
+export interface OperatingPointsReport {
+  rule: string;
+  definition: string;
+  targets: readonly OperatingPointTarget[];
+  /** Runs with both val and test predictions, in the order given. */
+  runs: { runId: number; model: string; runIndex: number; points: OperatingPoint[] }[];
+  models: ModelOperatingPoints[];
+}
+
+/** Every run's five operating points (chosen on val, measured on test) and their mean ± std per model. */
+export function operatingPointsReport(runs: readonly RunSplits[], targets: readonly OperatingPointTarget[] = OPERATING_POINTS): OperatingPointsReport {
+  const scored = runs.flatMap((r) => {
+    const { val, test } = r.splits;
+    return val && test ? [{ runId: r.runId, model: r.model, runIndex: r.runIndex, points: operatingPoints(val, test, targets) }] : [];
+  });
+  return { rule: DECISION_RULE, definition: OPERATING_POINT_DEFINITION, targets, runs: scored, models: summarizeOperatingPoints(scored) };
+}
+
+/** One model's runs at one threshold on one split: mean ± std over runs of the counts and the rates. */
+export interface ModelAtThreshold {
+  model: string;
+  runs: number;
+  confusion: Record<keyof Confusion, MeanStd>;
+  sensitivity: MeanStd;
+  specificity: MeanStd;
+  ppv: MeanStd;
+}
+
+/** Every model at a threshold the user picks, on one split (runs without that split's predictions are left out). */
+export function modelsAtThreshold(runs: readonly RunSplits[], split: string, threshold: number): ModelAtThreshold[] {
+  const byModel = new Map<string, (Confusion & Rates)[]>();
+  for (const r of runs) {
+    const s = r.splits[split];
+    if (!s) continue;
+    const confusion = confusionAt(s, threshold);
+    byModel.set(r.model, [...(byModel.get(r.model) ?? []), { ...confusion, ...ratesOf(confusion) }]);
+  }
+  return [...byModel].map(([model, list]) => {
+    const of = (key: keyof (Confusion & Rates)) => meanStd(list.map((x) => x[key]));
+    return {
+      model,
+      runs: list.length,
+      confusion: { tp: of('tp'), fp: of('fp'), tn: of('tn'), fn: of('fn') },
+      sensitivity: of('sensitivity'),
+      specificity: of('specificity'),
+      ppv: of('ppv'),
+    };
+  });
+}
+
 /** The largest double below x. */
 function nextDown(x: number): number {
   if (Number.isNaN(x) || x === -Infinity) return x;

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import seedrandom from 'seedrandom';
 import {
-  OPERATING_POINTS, chooseThreshold, confusionAt, meanStd, operatingPoint, operatingPoints, ratesOf, summarizeOperatingPoints,
-  type OperatingPointTarget, type Scored,
+  OPERATING_POINTS, chooseThreshold, confusionAt, meanStd, modelsAtThreshold, operatingPoint, operatingPoints, operatingPointsReport,
+  ratesOf, summarizeOperatingPoints, type Scored,
 } from '../../study/operating-points.ts';
 
 /*
@@ -128,6 +128,33 @@ describe('operating points', () => {
     assert.deepEqual(meanStd([null, 2, 4, NaN]), { n: 2, mean: 3, std: Math.SQRT2 });
   });
 
+  test('every model at a chosen threshold: mean ± std over runs of the counts and rates', () => {
+    // At t = 0.4 on 'test'. Run 1 (worked test): TP 1, FP 2, TN 2, FN 1 → sens 1/2, spec 1/2, PPV 1/3.
+    // Run 2 (the worked val as its test): benign 0.7 > 0.4 → FP 1, TN 3; malignant 0.9 → TP 1, FN 1 → sens 1/2,
+    // spec 3/4, PPV 1/2. A run without test predictions is left out.
+    const runs = [
+      { runId: 1, model: 'baseline', runIndex: 0, splits: { val, test: testSplit } },
+      { runId: 2, model: 'baseline', runIndex: 1, splits: { val: testSplit, test: val } },
+      { runId: 3, model: 'baseline', runIndex: 2, splits: { val } },
+    ];
+    const [m] = modelsAtThreshold(runs, 'test', 0.4);
+    assert.equal(m.runs, 2);
+    assert.deepEqual(m.confusion.tp, { n: 2, mean: 1, std: 0 });
+    assert.equal(m.confusion.fp.mean, 1.5);
+    near(m.confusion.fp.std, Math.SQRT1_2);
+    assert.deepEqual(m.sensitivity, { n: 2, mean: 0.5, std: 0 });
+    assert.equal(m.specificity.mean, 0.625);
+    near(m.specificity.std, 0.25 * Math.SQRT1_2);
+    near(m.ppv.mean, 5 / 12);
+
+    const report = operatingPointsReport(runs);
+    assert.deepEqual(report.runs.map((r) => r.runId), [1, 2], 'run 3 has no test predictions');
+    assert.deepEqual(report.runs[0].points, operatingPoints(val, testSplit));
+    assert.equal(report.models[0].runs, 2);
+    assert.equal(report.models[0].points[0].sensitivity.mean, 0.25);
+    assert.match(report.rule, /p > t/);
+  });
+
   test('the chosen threshold is the best one that reaches the target, by brute force over every candidate', () => {
     const rng = seedrandom('operating points');
     for (let round = 0; round < 200; round++) {
@@ -136,7 +163,7 @@ describe('operating points', () => {
       const s = { labels: Array.from({ length: n }, () => (rng() < 0.4 ? 1 : 0)), probabilities: Array.from({ length: n }, () => Math.round(rng() * 10) / 10) };
       const benign = s.probabilities.filter((_, i) => s.labels[i] === 0);
       const malignant = s.probabilities.filter((_, i) => s.labels[i] === 1);
-      const t: OperatingPointTarget = { kind: rng() < 0.5 ? 'specificity' : 'sensitivity', target: [0.5, 0.8, 0.9, 0.95, 1][Math.floor(rng() * 5)] };
+      const t: { kind: 'specificity' | 'sensitivity'; target: number } = { kind: rng() < 0.5 ? 'specificity' : 'sensitivity', target: [0.5, 0.8, 0.9, 0.95, 1][Math.floor(rng() * 5)] };
       const choice = chooseThreshold(s, t);
       if ((t.kind === 'specificity' ? benign : malignant).length === 0) {
         assert.equal(choice.threshold, null);
