@@ -7,10 +7,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { openDatabase, type Database } from '../../db/index.ts';
+import { claimNextRun, createOrResumeExperiment, ensureRuns, openDatabase, recordEvent, type Database } from '../../db/index.ts';
 import { startServer, type RunningServer } from '../../web/server.ts';
 import { hasChromium, launchBrowser, openPage, screenshot, CHROMIUM } from './browser.ts';
 import { buildExperiment, smallStudy, type BuiltExperiment } from './fixtures.ts';
+import { runEvents, specFor } from './run-events.ts';
 
 const skip = hasChromium() ? false : `SKIPPED: the page tests need Chromium at ${CHROMIUM} (.ci/system-packages.sh installs it)`;
 if (skip) process.stderr.write(`\n*** ${skip} ***\n`);
@@ -19,11 +20,26 @@ let db: Database;
 let server: RunningServer;
 let browser: Browser;
 let study: BuiltExperiment;
+let spread = 0;
+
+/** Two running runs with one epoch each, val recalls 0.99 and 0.40: mean 0.695 ± 0.417, so mean + std passes 1. */
+async function oneEpochSpread(database: Database): Promise<number> {
+  const x = await createOrResumeExperiment(database, { name: 'one epoch, wide spread', config: { models: ['baseline'] }, datasetFingerprint: 'f'.repeat(64), datasetDir: '/data/melanoma', codeVersion: 'fixture' });
+  await ensureRuns(database, x.id, [0, 1].map((i) => ({ model: 'baseline' as const, runIndex: i, seed: 7 + i, spec: specFor('baseline', 7 + i) })));
+  for (const recall of [0.99, 0.4]) {
+    const run = await claimNextRun(database, x.id, 'cpu:0', { models: ['baseline'] });
+    for (const e of runEvents({ model: 'baseline', seed: 7, epochs: 30, bestEpoch: 10, upTo: 1 })) {
+      await recordEvent(database, run!.id, e.type === 'epoch' ? { ...e, record: { ...e.record, val: { ...e.record.val, recall } } } : e);
+    }
+  }
+  return x.id;
+}
 
 before(async () => {
   if (skip) return;
   db = await openDatabase('memory://');
   study = await buildExperiment(db, smallStudy('thresholds'));
+  spread = await oneEpochSpread(db);
   server = await startServer({ db, port: 0, dataDir: null });
   browser = await launchBrowser();
 });
@@ -173,19 +189,26 @@ describe('thresholds and operating points in the pages', { skip }, () => {
     await page.close();
   });
 
-  test('compare: a band of a metric stays in [0, 1] on a [0, 1] axis, even where mean + std passes 1', async () => {
-    const { page, problems } = await view(`/experiments/${study.experimentId}/compare?model=xception`, '#compare-recall canvas');
+  test('compare, one epoch with a wide spread: the recall axis is [0, 1] and its band is clipped at 1', async () => {
+    const { page, problems } = await view(`/experiments/${spread}/compare?model=baseline`, '#compare-recall canvas');
     await page.waitForFunction(() => document.querySelector('#compare-note')?.textContent?.includes('run(s)'));
     for (const metric of ['accuracy', 'precision', 'recall', 'roc_auc', 'pr_auc']) {
       const s = await chartState(page, `#compare-${metric}`);
       assert.deepEqual([s.min, s.max], [0, 1], metric);
       assert.ok(s.edges.every((y) => y >= 0 && y <= 1), metric);
     }
-    // The raw bands do pass 1 somewhere (a near-perfect train metric with spread): the clip matters.
-    const bands = (await (await fetch(`${server.url}/api/experiments/${study.experimentId}/compare?model=xception`)).json()).bands;
-    const past = ['train', 'val'].flatMap((split) => Object.values(bands[split] as Record<string, { mean: number; std: number | null }[]>).flat()).filter((b) => b.mean + (b.std ?? 0) > 1 || b.mean - (b.std ?? 0) < 0);
-    process.stderr.write(`band points past [0, 1] before clipping: ${past.length}\n`);
-    assert.deepEqual(problems, []);
+    const std = Math.sqrt(((0.99 - 0.695) ** 2 + (0.4 - 0.695) ** 2) / 1);
+    const recall = await chartState(page, '#compare-recall');
+    assert.equal(recall.edges.length, 2);
+    assert.equal(recall.edges[0], 1, 'the upper edge, 0.695 + 0.417, stops at 1');
+    assert.ok(Math.abs(recall.edges[1] - (0.695 - std)) < 1e-9, `the lower edge is mean - std: ${recall.edges[1]}`);
+    const other = await view(`/experiments/${spread}`, '#bands-chart canvas');
+    await other.page.selectOption('#bands-metric', 'recall');
+    const all = await chartState(other.page, '#bands-chart');
+    assert.deepEqual([all.min, all.max, all.edges[0]], [0, 1, 1]);
+    await screenshot(page, 'compare-one-epoch');
+    assert.deepEqual([...problems, ...other.problems], []);
     await page.close();
+    await other.page.close();
   });
 });
