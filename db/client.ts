@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Sql, UnsafeQueryOptions } from 'postgres';
-import { UserError } from '../common/errors.ts';
+import { UsageError, UserError } from '../common/errors.ts';
+import { checkWritableFolder } from '../common/writable-folder.ts';
 import { LOCK_FILE, lockFolder } from './folder-lock.ts';
 import * as schema from './schema.ts';
 
@@ -45,19 +46,46 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.
 
 /** `target`, else $MELANOMA_DB, else $DATABASE_URL, else ./.melanoma/db. */
 export function parseTarget(target?: string): DatabaseTarget {
-  const t = (target ?? process.env.MELANOMA_DB ?? process.env.DATABASE_URL ?? DEFAULT_DB_DIR).trim();
-  if (t === '') throw new UserError('the database target is empty: give a folder, memory:// or a postgres:// URL.');
+  const { value, source } = targetSource(target);
+  const t = value.trim();
+  if (t === '') throw new UsageError(`${source} is empty: give a folder, memory:// or a postgres:// URL.`);
   if (t === 'memory://' || t === 'memory:') return { kind: 'memory' };
-  if (/^postgres(ql)?:\/\//i.test(t)) return { kind: 'postgres', url: t };
+  if (/^postgres(ql)?:\/\//i.test(t)) {
+    if (!URL.canParse(t)) throw new UsageError(`${source} '${redact(t)}' is not a valid URL (expected postgres://user:password@host:port/database).`);
+    return { kind: 'postgres', url: t };
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(t)) {
-    throw new UserError(`unsupported database '${redact(t)}': use a folder (PGlite), memory://, or a postgres:// or postgresql:// URL.`);
+    throw new UsageError(`${source}: unsupported database '${redact(t)}': use a folder (PGlite), memory://, or a postgres:// or postgresql:// URL.`);
   }
   return { kind: 'folder', dir: resolve(t) };
 }
 
-/** The URL without its password, for messages. */
+/** Where the database target comes from, for messages: the flag or the environment variable that gave it. */
+function targetSource(target?: string): { value: string; source: string } {
+  if (target !== undefined) return { value: target, source: '--db' };
+  if (process.env.MELANOMA_DB !== undefined) return { value: process.env.MELANOMA_DB, source: '$MELANOMA_DB' };
+  if (process.env.DATABASE_URL !== undefined) return { value: process.env.DATABASE_URL, source: '$DATABASE_URL' };
+  return { value: DEFAULT_DB_DIR, source: '--db (default)' };
+}
+
+/**
+ * The target, checked before anything is opened: a valid URL, or a PGlite folder that is a folder and can be
+ * created or written (see common/writable-folder.ts). Throws a one-line UsageError naming --db and the value.
+ */
+export function checkTarget(target?: string): DatabaseTarget {
+  const t = parseTarget(target);
+  if (t.kind === 'folder') checkWritableFolder(t.dir, targetSource(target).source);
+  return t;
+}
+
+/** The URL without its password, for messages (an unparsable URL loses everything between '://user:' and its last '@'). */
 export function redact(url: string): string {
-  return url.replace(/^([a-z]+:\/\/[^:/@]*):[^@]*@/i, '$1:***@');
+  if (URL.canParse(url)) {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.href;
+  }
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):.*@/i, '$1:***@');
 }
 
 /**
@@ -65,7 +93,7 @@ export function redact(url: string): string {
  * commands); PostgreSQL databases must exist already.
  */
 export async function openDatabase(target?: string, opts: { create?: boolean } = {}): Promise<Database> {
-  const t = parseTarget(target);
+  const t = checkTarget(target);
   if (t.kind === 'postgres') return openPostgres(t.url);
   return openPglite(t.kind === 'memory' ? null : t.dir, opts.create ?? true);
 }

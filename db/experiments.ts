@@ -41,7 +41,7 @@ export async function createOrResumeExperiment(
     if (created) return { ...created, resumed: false };
 
     const [existing] = await tx.select().from(experiments).where(eq(experiments.name, name)).for('update');
-    const differences = diffJson(existing.config, config);
+    const differences = configDifferences(existing.config, config);
     if (existing.datasetFingerprint !== null && input.datasetFingerprint !== null && existing.datasetFingerprint !== input.datasetFingerprint) {
       differences.push(`dataset fingerprint (stored ${existing.datasetFingerprint}, now ${input.datasetFingerprint}: the dataset changed)`);
     }
@@ -51,7 +51,8 @@ export async function createOrResumeExperiment(
           `Choose another experiment name, or force the resume to continue it with the new configuration.`,
       );
     }
-    const update = differences.length > 0 ? { ...values, finishedAt: null } : { finishedAt: null };
+    // The same data may sit in another folder on another machine (an imported experiment): the folder follows it.
+    const update = differences.length > 0 ? { ...values, finishedAt: null } : { datasetDir: input.datasetDir ?? existing.datasetDir, finishedAt: null };
     const [resumed] = await tx.update(experiments).set(update).where(eq(experiments.id, existing.id)).returning();
     return { ...resumed, resumed: true };
   });
@@ -104,6 +105,25 @@ export async function listExperiments(database: Database): Promise<ExperimentLis
     .leftJoin(runs, eq(runs.experimentId, experiments.id))
     .groupBy(experiments.id)
     .orderBy(sql`${experiments.createdAt} desc`, sql`${experiments.id} desc`);
+}
+
+/**
+ * Config keys that name places on the machine that runs the experiment, not what its results depend on: they may
+ * differ between the machines an experiment is carried across (melanoma export / import).
+ */
+export const MACHINE_LOCAL_CONFIG_KEYS: readonly string[] = ['out'];
+
+/** How two experiment configs differ, machine-local keys aside (see diffJson). */
+export function configDifferences(stored: Record<string, unknown>, given: Record<string, unknown>): string[] {
+  const shared = (c: Record<string, unknown>) => Object.fromEntries(Object.entries(c).filter(([k]) => !MACHINE_LOCAL_CONFIG_KEYS.includes(k)));
+  return diffJson(shared(stored), shared(given));
+}
+
+/** The name of the protocol an experiment follows: `config.protocol.name`, or 'none' for one recorded without. */
+export function protocolName(config: Record<string, unknown>): string {
+  const protocol = config.protocol;
+  const name = protocol && typeof protocol === 'object' ? (protocol as Record<string, unknown>).name : undefined;
+  return typeof name === 'string' ? name : 'none';
 }
 
 /** What JSON (and so jsonb) keeps of a value: no undefined members, no functions. */

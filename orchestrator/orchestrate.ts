@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { openDatabase, type Database, type RunCounts } from '../db/index.ts';
 import { MODEL_DEFAULTS, STUDY_DEFAULTS, type BackendName, type ModelName, type RunSpec } from '../workers/protocol.ts';
 import { checkModels, planRuns } from './plan.ts';
-import { checkDataset, checkPretrainedWeights } from './preflight.ts';
+import { checkDataset, checkFlags, checkPretrainedWeights } from './preflight.ts';
 import { plainProgress, ttyProgress, type Progress } from './progress.ts';
 import { runScheduler } from './scheduler.ts';
 import { createSlotRunner, type SlotRunner } from './slot-runner.ts';
@@ -23,6 +23,8 @@ export interface OrchestrateOptions {
   gpus?: number[];
   runsPerGpu: number;
   workers?: number;
+  /** Allow more --workers than cores. */
+  oversubscribe?: boolean;
   backend: BackendName;
   data?: string;
   db?: string;
@@ -47,6 +49,7 @@ export interface OrchestrateOptions {
 /** Runs the study; resolves with the process exit code (0, 1 if a run failed for good, 130/143 when interrupted). */
 export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   const models = checkModels(o.models);
+  checkFlags(o, models);
   let gpuNote: string | null = null; // detected GPUs that get no slot
   const slots = planSlots({ gpus: o.gpus, runsPerGpu: o.runsPerGpu, workers: o.workers, backend: o.backend }, () => {
     const usable = usableGpus(o.backend);
@@ -59,10 +62,15 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   const plan = planRuns(models, o.runs, o.seed);
   const outRoot = resolve(o.out, o.experiment);
   const featureCacheDir = o.featureCache === false ? null : resolve(o.featureCache ?? join(o.out, 'features'));
-  const baseSpec = (model: ModelName, seed: number, runIndex: number): RunSpec => ({
-    model,
+  const localFolders = (model: ModelName, runIndex: number) => ({
     dataDir: data.dir,
     outDir: join(outRoot, `${model}-run${runIndex}`),
+    featureCacheDir,
+    weights: o.weights ? resolve(o.weights) : null,
+  });
+  const baseSpec = (model: ModelName, seed: number, runIndex: number): RunSpec => ({
+    model,
+    ...localFolders(model, runIndex),
     seed,
     epochs: o.epochs ?? MODEL_DEFAULTS[model].epochs,
     imageSize: o.imageSize,
@@ -72,9 +80,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
     backend: o.backend,
     gpu: null,
     initFrom: null,
-    weights: o.weights ? resolve(o.weights) : null,
     cacheImages: true,
-    featureCacheDir,
     saveAugmented: null,
   });
 
@@ -98,6 +104,11 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    // Before the experiment is stored: a port in use leaves nothing behind.
+    if (o.serve) {
+      server = await startWebServer(database, o.host, o.port, data.dir);
+      say(`results: ${server.url}`);
+    }
     store = await openStore(database, {
       experiment: o.experiment,
       // What the runs' results depend on. Models and run count are left out: a rerun may add runs or models.
@@ -112,10 +123,6 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
         `${store.alreadyCompleted} already completed; slots: ${slots.map((s) => s.name).join(', ')}; backend ${o.backend}; ` +
         `data ${data.dir} (${data.images.train}/${data.images.val}/${data.images.test} train/val/test images); database ${database.kind} ${database.target}`,
     );
-    if (o.serve) {
-      server = await startWebServer(database, o.host, o.port, data.dir);
-      say(`results: ${server.url}`);
-    }
 
     progress = err.isTTY && !process.env.CI ? ttyProgress(err, slots.map((s) => s.name), plan.length) : plainProgress(say);
     const mode = runnerMode(o.backend);
@@ -126,7 +133,8 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
       progress,
       signal: stop.signal,
       pollMs: o.pollMs,
-      specFor: (claim, runner) => ({ ...claim.spec, gpu: runner.slot.gpu, initFrom: claim.initFrom }),
+      // A run planned on another machine (an imported experiment) keeps its settings but takes this machine's folders.
+      specFor: (claim, runner) => ({ ...claim.spec, ...localFolders(claim.model, claim.runIndex), gpu: runner.slot.gpu, initFrom: claim.initFrom }),
     });
     runsDone = true;
     progress.stop();

@@ -1,8 +1,29 @@
-/** Checks made before any run starts, so that a study does not fail hours in: the dataset and pretrained weights. */
+/**
+ * Checks made before anything is stored or run, so that a study does not fail hours in: the flags (each a one-line
+ * UsageError naming the flag and the value), the dataset and the pretrained weights.
+ */
 import { UserError } from '../common/errors.ts';
+import { checkWritableFolder } from '../common/writable-folder.ts';
+import { checkTarget } from '../db/client.ts';
+import { checkMinImageSize } from '../study/image-size.ts';
 import { indexDataset, resolveDataDir } from '../workers/data/dataset.ts';
 import { locatePretrained } from '../workers/models/pretrained.ts';
 import type { ModelName } from '../workers/protocol.ts';
+import type { OrchestrateOptions } from './orchestrate.ts';
+import { checkListedGpus, checkWorkers } from './slots.ts';
+
+/**
+ * The flags that need more than their parser: image size against each model's minimum, --workers against the
+ * cores, the database target, the output folders, --gpus against the GPUs found (slowest last: it may start Dawn).
+ */
+export function checkFlags(o: OrchestrateOptions, models: readonly ModelName[]): void {
+  checkMinImageSize(o.imageSize, models);
+  checkWorkers(o.workers, o.oversubscribe ?? false);
+  checkTarget(o.db);
+  checkWritableFolder(o.out, '--out');
+  if (typeof o.featureCache === 'string') checkWritableFolder(o.featureCache, '--feature-cache');
+  checkListedGpus(o.gpus, o.backend);
+}
 
 /** The dataset folder (flag, $MELANOMA_DATA, ./data); throws with how to get the data when it is missing or empty. */
 export async function checkDataset(flag: string | undefined): Promise<{ dir: string; fingerprint: string; images: Record<'train' | 'val' | 'test', number> }> {

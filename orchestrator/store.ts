@@ -9,6 +9,7 @@
  * Retries: a failed attempt goes back to the queue while the run has been tried at most `retries` more times than
  * when this process started; then the run is recorded failed with its error.
  */
+import { isDeepStrictEqual } from 'node:util';
 import {
   claimNextRun,
   createOrResumeExperiment,
@@ -99,6 +100,8 @@ export async function openStore(database: Database, o: StoreOptions): Promise<Ru
     heartbeat(database, owner).catch((err) => process.stderr.write(`warning: heartbeat failed: ${(err as Error).message}\n`));
   }, o.heartbeatMs ?? 5_000);
   beat.unref();
+  /** Per run, the result its final event stored (a copy of what the runner then returns: a thread posts clones). */
+  const finalStored = new Map<number, RunResult>();
   /** A run taken back by a peer: say so and drop this process's outcome for it. */
   const dropLost = (err: unknown) => {
     if (!(err instanceof LostRunLeaseError)) throw err;
@@ -118,20 +121,28 @@ export async function openStore(database: Database, o: StoreOptions): Promise<Ru
       if (database.kind === 'postgres') await resetStaleRuns(database, experimentId, { staleAfterSeconds });
       return hasUnfinishedRuns(database, experimentId);
     },
-    recordEvent: (run, event) => recordEvent(database, run.runId, event, owner),
+    async recordEvent(run, event) {
+      await recordEvent(database, run.runId, event, owner);
+      if (event.type === 'final') finalStored.set(run.runId, event.result);
+    },
     async completeRun(run, result) {
-      // The final event normally stored the result already; recording it again is idempotent. A lost lease throws
-      // here: the scheduler then fails the attempt, and failRun drops it.
-      await recordEvent(database, run.runId, { type: 'final', result }, owner);
+      // The run's final event normally stored this result already: writing its thousands of rows again would hold
+      // the database (with PGlite, the page's reads) as long again. A lost lease throws in finishRun: the scheduler
+      // then fails the attempt, and failRun drops it.
+      const stored = finalStored.get(run.runId);
+      if (!stored || !isDeepStrictEqual(stored, result)) await recordEvent(database, run.runId, { type: 'final', result }, owner);
+      finalStored.delete(run.runId);
       await finishRun(database, run.runId, { status: 'completed' }, owner);
     },
     async failRun(run, error) {
+      finalStored.delete(run.runId);
       const triedHere = run.attempt - (attemptsAtStart.get(run.runId) ?? 0);
       const willRetry = triedHere <= o.retries && (await requeueRun(database, run.runId, error, owner));
       if (!willRetry) await finishRun(database, run.runId, { status: 'failed', error }, owner).catch(dropLost);
       return { willRetry };
     },
     async markInterrupted(run) {
+      finalStored.delete(run.runId);
       if ((await markInterrupted(database, [run.runId], owner)) === 0) {
         process.stderr.write(`warning: run ${run.runId} was taken back by another orchestrator; it is not marked interrupted\n`);
       }

@@ -9,6 +9,7 @@ import {
   splitQuery, thresholdQuery,
 } from './params.ts';
 import * as q from './queries.ts';
+import { reproductionReport } from './reproduction.ts';
 
 export function apiRouter(o: { db: Database; images: DatasetImages | null }): Router {
   const { db } = o;
@@ -86,6 +87,11 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
     const p = parse(thresholdQuery, req.query, 'query');
     res.json(found(await q.experimentAtThreshold(db, x, p.split ?? 'test', p.threshold), `experiment ${x}`));
   });
+  api.get('/experiments/:id/reproduction', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    const x = id(req, 'experiment');
+    res.json(found(await reproductionReport(db, x), `experiment ${x}`));
+  });
   api.get('/experiments/:id/misclassified', async (req, res) => {
     const x = id(req, 'experiment');
     const p = parse(misclassifiedQuery, req.query, 'query');
@@ -135,7 +141,8 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
     const f = fileId(req);
     const png = await images().augmentedPng(f, { seed: p.seed ?? DEFAULT_AUGMENT_SEED, epoch: p.epoch ?? 1, size: p.size ?? STUDY_DEFAULTS.imageSize });
     if (png === 'not-train') throw badRequest(`bad request: dataset file ${f} is not a training image (only the training subset is augmented).`);
-    res.type('png').set('Cache-Control', 'max-age=3600').send(found(png, `dataset file ${f}`));
+    const body = found(png, `dataset file ${f}`); // before the content type: an error answers JSON
+    res.type('png').set('Cache-Control', 'max-age=3600').send(body);
   });
 
   api.use((req, _res, next) => next(notFound(`API endpoint ${req.path}`)));

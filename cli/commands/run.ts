@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { checkWritableFolder } from '../../common/writable-folder.ts';
+import { checkMinImageSize } from '../../study/image-size.ts';
 import { BACKEND_NAMES, MODEL_NAMES, STUDY_DEFAULTS } from '../../workers/protocol.ts';
-import { nonNegativeInt, oneOf, positiveInt, positiveNumber } from '../options.ts';
+import { IMAGE_SIZE_HELP, imageSize, nonNegativeInt, oneOf, positiveInt, positiveNumber } from '../options.ts';
 
 export function register(program: Command): void {
   program
@@ -9,7 +11,7 @@ export function register(program: Command): void {
     .requiredOption('--model <name>', `model: ${MODEL_NAMES.join(', ')}`, oneOf(MODEL_NAMES))
     .option('--data <dir>', 'dataset folder in the Kaggle layout (default: $MELANOMA_DATA, else ./data)')
     .option('--epochs <n>', 'maximum number of epochs (default: the model\'s, 100)', positiveInt)
-    .option('--image-size <px>', 'images are resized to this square size', positiveInt, STUDY_DEFAULTS.imageSize)
+    .option('--image-size <px>', IMAGE_SIZE_HELP, imageSize, STUDY_DEFAULTS.imageSize)
     .option('--batch-size <n>', 'images per training step', positiveInt, STUDY_DEFAULTS.batchSize)
     .option('--seed <n>', 'fixes data order, augmentation and initial weights', nonNegativeInt, 1)
     .option('--learning-rate <x>', 'Adam learning rate (default: the model\'s)', positiveNumber)
@@ -24,6 +26,11 @@ export function register(program: Command): void {
     .option('--save-augmented <dir>', 'write the augmented training images the model saw into this folder')
     .option('--json', 'print one JSON document with config, history, final metrics, confusion matrices and curves')
     .action(async (opts) => {
+      // Before tfjs loads or anything is written: flags that a run would otherwise trip over minutes in.
+      checkMinImageSize(opts.imageSize, [opts.model]);
+      checkWritableFolder(opts.out ?? 'runs', opts.out ? '--out' : '--out (default)');
+      if (opts.featureCache) checkWritableFolder(opts.featureCache, '--feature-cache');
+      if (opts.saveAugmented) checkWritableFolder(opts.saveAugmented, '--save-augmented');
       const { runCommand } = await import('../../workers/train/run-command.ts');
       await runCommand(opts);
     });

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { positiveNumber } from '../options.ts';
+import type { SqlOptions } from './sql-command.ts';
 
 export function register(program: Command): void {
   program
@@ -10,7 +11,18 @@ export function register(program: Command): void {
     .addOption(new Option('--json', 'print the rows as a JSON array of objects').conflicts('csv'))
     .addOption(new Option('--csv', 'print the rows as CSV with a header line').conflicts('json'))
     .option('--timeout <seconds>', 'cancel the statement after this many seconds', positiveNumber, 30)
-    .action(async (query: string, opts: { db?: string; json?: boolean; csv?: boolean; timeout: number }) => {
+    .option('--raw', 'print every digit of floats (the table rounds them to 4 places; --json and --csv never round)')
+    .addOption(new Option('-x, --expanded', 'one line per field, a block per row (default: when the table is wider than the terminal)'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  melanoma sql "select model, n, roc_auc_mean, roc_auc_std, recall_mean from metric_summary_wide where split = 'test'"
+  melanoma sql "select * from run_overview where status <> 'completed'" -x
+  melanoma sql --csv "select * from epoch_metrics" > epochs.csv
+  echo "select count(*) from predictions" | melanoma sql -`,
+    )
+    .action(async (query: string, opts: SqlOptions) => {
       const { sqlCommand } = await import('./sql-command.ts');
       await sqlCommand(query, opts);
     });

@@ -214,6 +214,22 @@ describe('pages', { skip }, () => {
     await page.close();
   });
 
+  test("experiment: the reproduction section shows the article's numbers, the claims and the pairwise tests of the API's report", async () => {
+    const { page, problems } = await view(`/experiments/${study.experimentId}`, '#delong-table tr[data-pair]');
+    const report = await (await fetch(`${server.url}/api/experiments/${study.experimentId}/reproduction`)).json();
+    const checks = await page.$$eval('#article-numbers tr[data-number]', (trs) =>
+      trs.map((tr) => [tr.getAttribute('data-number'), tr.querySelector('[data-check="range"]')?.textContent, tr.querySelector('[data-check="2std"]')?.textContent]));
+    const yesNo = (b: boolean | null) => (b === null ? 'n/a' : b ? 'yes' : 'no');
+    assert.deepEqual(checks, report.article.map((a: { id: string; withinRange: boolean | null; within2Std: boolean | null }) => [a.id, yesNo(a.withinRange), yesNo(a.within2Std)]));
+    const verdicts = await page.$$eval('#claims > li', (lis) => lis.map((li) => [li.getAttribute('data-claim'), li.getAttribute('data-verdict')]));
+    assert.deepEqual(verdicts, report.claims.map((c: { id: string; verdict: string }) => [c.id, c.verdict]));
+    assert.equal(await page.$$eval('#welch-table tr[data-pair]', (trs) => trs.length), report.welch.length);
+    assert.match((await page.$eval('#reproduction', (d) => d.textContent))!, /protocol not recorded/);
+    await screenshot(page, 'experiment-reproduction');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
   test('experiment: the ensemble of each model\'s runs, and the images its runs get wrong most often, per model and split', async () => {
     const { page, problems } = await view(`/experiments/${study.experimentId}`, '#misclassified .error-tile');
     const api = async (model: string, split: string) =>

@@ -42,6 +42,33 @@ test('the table aligns columns (numbers right), CSV quotes, JSON keeps NaN and d
   ]);
 });
 
+test('the table rounds the floats of numeric columns to 4 places unless raw; text columns and big integers keep their digits', () => {
+  const output = { columns: ['model', 'auc', 'n', 'note'], rows: [['baseline', 0.93953612345, '12345678901234567890', '0.123456'], ['augmented', '0.9012499999', 2, 'x'], ['tiny', 1.23e-7, 0, null]] };
+  assert.equal(
+    formatTable(output),
+    [
+      'model     | auc    | n                    | note',
+      '----------+--------+----------------------+---------',
+      'baseline  | 0.9395 | 12345678901234567890 | 0.123456',
+      'augmented | 0.9012 |                    2 | x',
+      'tiny      | 1.2e-7 |                    0 |',
+      '(3 rows)',
+      '',
+    ].join('\n'),
+  );
+  assert.match(formatTable(output, { raw: true }), /baseline {2}\| 0\.93953612345 \| 12345678901234567890/);
+  assert.match(formatCsv(output), /baseline,0\.93953612345,12345678901234567890/, 'CSV keeps every digit');
+});
+
+test('expanded: a block per row, one line per field; auto only when the table is wider than the terminal', () => {
+  const output = { columns: ['model', 'roc_auc_mean'], rows: [['baseline', 0.91], ['mobilenet', 0.94]] };
+  const expanded = ['-[ RECORD 1 ]--', 'model        | baseline', 'roc_auc_mean | 0.91', '-[ RECORD 2 ]--', 'model        | mobilenet', 'roc_auc_mean | 0.94', '(2 rows)', ''].join('\n');
+  assert.equal(formatTable(output, { expanded: true }), expanded);
+  assert.equal(formatTable(output, { expanded: 'auto', width: 20 }), expanded, 'the table is 24 characters wide');
+  assert.match(formatTable(output, { expanded: 'auto', width: 80 }), /^model {5}\| roc_auc_mean\n/);
+  assert.match(formatTable(output, { expanded: 'auto' }), /^model {5}\| roc_auc_mean\n/, 'no terminal: never expanded');
+});
+
 let folder = '';
 before(async () => {
   folder = join(tempDir('sql'), 'db');
