@@ -17,6 +17,7 @@
  * rounding of 0.9 · 10). Every target in (0, 1] is reached on a split that has images of the class it counts; a
  * split without them has no threshold (null, with the reason). Rates of a class the split lacks are null.
  */
+import { mean, sampleStd } from './statistics.ts';
 
 /** Counts at one threshold: malignant is the positive class. */
 export interface Confusion {
@@ -141,11 +142,8 @@ export interface MeanStd {
 
 export function meanStd(values: readonly (number | null)[]): MeanStd {
   const xs = values.filter((v): v is number => v !== null && Number.isFinite(v));
-  const n = xs.length;
-  if (n === 0) return { n, mean: null, std: null };
-  const mean = xs.reduce((a, b) => a + b, 0) / n;
-  if (n < 2) return { n, mean, std: null };
-  return { n, mean, std: Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1)) };
+  if (xs.length === 0) return { n: 0, mean: null, std: null };
+  return { n: xs.length, mean: mean(xs), std: xs.length < 2 ? null : sampleStd(xs) };
 }
 
 /** One operating point of a model over its runs: mean ± sample std of the threshold and of the test rates. */
