@@ -6,7 +6,7 @@ import { DEFAULT_AUGMENT_SEED, type DatasetImages } from './dataset-images.ts';
 import { HttpError, badRequest, notFound } from './http-errors.ts';
 import {
   augmentedQuery, compareQuery, experimentsCompareQuery, fileIdParam, idParam, imageQuery, misclassifiedQuery, noQuery, parse,
-  splitQuery,
+  splitQuery, thresholdQuery,
 } from './params.ts';
 import * as q from './queries.ts';
 import { reproductionReport } from './reproduction.ts';
@@ -72,6 +72,21 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
     const { split } = parse(splitQuery, req.query, 'query');
     res.json(found(await q.ensemble(db, x, split ?? 'test'), `experiment ${x}`));
   });
+  api.get('/experiments/:id/bands', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    const x = id(req, 'experiment');
+    res.json(found(await q.experimentBands(db, x), `experiment ${x}`));
+  });
+  api.get('/experiments/:id/operating-points', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    const x = id(req, 'experiment');
+    res.json(found(await q.experimentOperatingPoints(db, x), `experiment ${x}`));
+  });
+  api.get('/experiments/:id/threshold', async (req, res) => {
+    const x = id(req, 'experiment');
+    const p = parse(thresholdQuery, req.query, 'query');
+    res.json(found(await q.experimentAtThreshold(db, x, p.split ?? 'test', p.threshold), `experiment ${x}`));
+  });
   api.get('/experiments/:id/reproduction', async (req, res) => {
     parse(noQuery, req.query, 'query');
     const x = id(req, 'experiment');
@@ -104,6 +119,11 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
     const r = id(req, 'run');
     const view = found(await q.runPredictions(db, r, split ?? 'test'), `run ${r}`);
     res.json({ ...view, predictions: await withFileIds(view.datasetFingerprint, view.predictions) });
+  });
+  api.get('/runs/:id/operating-points', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    const r = id(req, 'run');
+    res.json(found(await q.runOperatingPoints(db, r), `run ${r}`));
   });
 
   api.get('/dataset', async (req, res) => {
