@@ -7,9 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { UserError } from '../common/errors.ts';
 
 export async function runProgram(program: Command, argv = process.argv): Promise<void> {
-  program.exitOverride();
-  program.showHelpAfterError('(add --help for usage)');
-  for (const sub of program.commands) applyExitOverride(sub);
+  applyExitOverride(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -19,7 +17,8 @@ export async function runProgram(program: Command, argv = process.argv): Promise
 
 function applyExitOverride(cmd: Command): void {
   cmd.exitOverride();
-  cmd.showHelpAfterError('(add --help for usage)');
+  // A usage error is one line: commander's message with the pointer to --help on the same line.
+  cmd.configureOutput({ outputError: (str, write) => write(`${str.trimEnd()} (add --help for usage)\n`) });
   for (const sub of cmd.commands) applyExitOverride(sub);
 }
 

@@ -1,5 +1,6 @@
 /** Flag parsers shared by the CLIs: each rejects a bad value with a message naming the value (exit code 2). */
 import { InvalidArgumentError } from 'commander';
+import { MAX_IMAGE_SIZE } from '../study/image-size.ts';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -43,3 +44,22 @@ export function listOf<T extends string>(choices: readonly T[]) {
     return items.map(item);
   };
 }
+
+/** A TCP port, 0-65535 (0: the system picks a free one). */
+export function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n > 65535) throw new InvalidArgumentError(`'${value}' is not a port number (0-65535).`);
+  return n;
+}
+
+/** --image-size: a positive integer up to MAX_IMAGE_SIZE (each model's minimum is checked with the models, see study/image-size.ts). */
+export function imageSize(value: string): number {
+  const n = positiveInt(value);
+  if (n > MAX_IMAGE_SIZE) throw new InvalidArgumentError(`${n} px is over the maximum of ${MAX_IMAGE_SIZE} (a batch of Xception's activations at a larger size outgrows the memory a backend can address).`);
+  return n;
+}
+
+/** What --help says of --image-size, the same for every command. */
+export const IMAGE_SIZE_HELP =
+  `images are resized to this square size, at most ${MAX_IMAGE_SIZE} (at the default batch of 32, Xception's largest ` +
+  `activations at a larger size outgrow the 4 GiB a backend can address; see study/image-size.ts)`;

@@ -1,7 +1,7 @@
 /** `orchestrate`: a protocol of the study (every model x its runs) over GPU or CPU slots, results in the database. */
 import { Command, Option } from 'commander';
 import { runProgram } from '../cli/main.ts';
-import { listOf, nonNegativeInt, oneOf, positiveInt } from '../cli/options.ts';
+import { IMAGE_SIZE_HELP, imageSize, listOf, nonNegativeInt, oneOf, port, positiveInt } from '../cli/options.ts';
 import { DEFAULT_PROTOCOL, PROTOCOL_NAMES } from '../study/protocol.ts';
 import { BACKEND_NAMES, MODEL_NAMES } from '../workers/protocol.ts';
 import { orchestrate, STUDY_MODELS } from './orchestrate.ts';
@@ -23,13 +23,14 @@ const program = new Command('orchestrate')
   .option('--models <list>', `comma-separated models: ${MODEL_NAMES.join(', ')} (default: ${STUDY_MODELS.join(',')})`, listOf(MODEL_NAMES))
   .option('--gpus <list>', "GPU indices, e.g. 0,1, or 'none' for CPU slots (default: every GPU nvidia-smi lists)", parseGpus)
   .option('--runs-per-gpu <n>', 'concurrent runs on each GPU', positiveInt, 1)
-  .option('--workers <n>', `CPU slots without GPUs (default: cores / ${THREADS_PER_CPU_RUN} = ${defaultCpuWorkers()} here)`, positiveInt)
+  .option('--workers <n>', `CPU slots without GPUs (default: cores / ${THREADS_PER_CPU_RUN} = ${defaultCpuWorkers()} here, also the most allowed without --oversubscribe)`, positiveInt)
+  .option('--oversubscribe', 'allow more --workers than the cores can run at once (each run then goes slower)')
   .option('--backend <name>', `compute backend: ${BACKEND_NAMES.join(', ')}`, oneOf(BACKEND_NAMES), 'auto')
   .option('--data <dir>', 'dataset folder in the Kaggle layout (default: $MELANOMA_DATA, else ./data)')
   .option('--db <target>', 'database: a PGlite folder, memory://, or a postgres:// URL (default: $MELANOMA_DB, $DATABASE_URL, else ./.melanoma/db)')
   .option('--experiment <name>', 'experiment name; an existing one is resumed', 'study')
   .option('--epochs <n>', "maximum epochs of every run (default: the protocol's for each model)", positiveInt)
-  .option('--image-size <px>', "images are resized to this square size (default: the protocol's, 224)", positiveInt)
+  .option('--image-size <px>', `${IMAGE_SIZE_HELP} (default: the protocol's, 224)`, imageSize)
   .option('--batch-size <n>', "images per training step (default: the protocol's, 32)", positiveInt)
   .option('--seed <n>', 'experiment seed: run i of every model uses seed + i', nonNegativeInt, 1)
   .option('--retries <n>', 'times a failed run is tried again', nonNegativeInt, 1)
@@ -40,7 +41,7 @@ const program = new Command('orchestrate')
   .option('--dry-run', 'print the planned runs with their resolved settings and sources, and what is missing; store nothing')
   .option('--serve', 'also serve the results web page (and keep serving after the runs, until Ctrl-C)')
   .option('--host <host>', 'web server address', '127.0.0.1')
-  .option('--port <n>', 'web server port', nonNegativeInt, 8080)
+  .option('--port <n>', 'web server port (0 picks a free one)', port, 8080)
   .option('--json', 'print one JSON document (experiment, runs, summary; with --dry-run the plan) at the end and nothing else on stdout')
   // Test hook: the task file the slots run instead of workers/thread-entry.mjs.
   .addOption(new Option('--thread-file <path>').hideHelp())

@@ -3,21 +3,22 @@
  * execute the runs on the slots, and print the summary read back from the database's metric_summary view.
  */
 import { join, resolve } from 'node:path';
+import cliProgress from 'cli-progress';
 import { UserError } from '../common/errors.ts';
 import { findExperiment, openDatabase, type Database, type RunCounts } from '../db/index.ts';
 import {
-  DEFAULT_PROTOCOL, isProtocolName, LEGACY_PROTOCOL, resolveProtocol, runSettings, type ProtocolName, type ResolvedProtocol,
+  DEFAULT_IMAGE_SIZE, DEFAULT_PROTOCOL, isProtocolName, LEGACY_PROTOCOL, resolveProtocol, runSettings, type ProtocolName, type ResolvedProtocol,
 } from '../study/protocol.ts';
 import type { BackendName, ModelName, RunSpec } from '../workers/protocol.ts';
 import { dryRun } from './dry-run.ts';
 import { checkModels, planRuns } from './plan.ts';
-import { checkDataset, checkPretrainedWeights } from './preflight.ts';
+import { checkDataset, checkFlags, checkPretrainedWeights } from './preflight.ts';
 import { plainProgress, ttyProgress, type Progress } from './progress.ts';
 import { runScheduler } from './scheduler.ts';
 import { createSlotRunner, type SlotRunner } from './slot-runner.ts';
 import { checkGpusDistinguishable, planSlots, runnerMode, usableGpus } from './slots.ts';
 import { openStore, type RunStore } from './store.ts';
-import { formatSummary } from './summary.ts';
+import { formatFailedAttempts, formatSummary } from './summary.ts';
 
 /** The study's four models; MobileNetV2 (`mobilenet`, `mobilenet-ft`) stands in for Xception where its weights are missing. */
 export const STUDY_MODELS: readonly ModelName[] = ['baseline', 'augmented', 'xception', 'xception-ft'];
@@ -31,6 +32,8 @@ export interface OrchestrateOptions {
   gpus?: number[];
   runsPerGpu: number;
   workers?: number;
+  /** Allow more --workers than cores. */
+  oversubscribe?: boolean;
   backend: BackendName;
   data?: string;
   db?: string;
@@ -58,6 +61,7 @@ export interface OrchestrateOptions {
 /** Runs the study; resolves with the process exit code (0, 1 if a run failed for good, 130/143 when interrupted). */
 export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   const models = checkModels(o.models);
+  checkFlags(o, models);
   const overrides = { runs: o.runs, epochs: o.epochs, imageSize: o.imageSize, batchSize: o.batchSize };
   if (o.dryRun) return dryRun({ ...o, models, protocol: resolveProtocol(o.protocol ?? DEFAULT_PROTOCOL, overrides) });
   let gpuNote: string | null = null; // detected GPUs that get no slot
@@ -67,17 +71,37 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
     return usable.gpus;
   });
   if (o.gpus !== undefined) checkGpusDistinguishable(slots, o.backend); // detected GPUs are filtered by usableGpus
-  // Every protocol takes 20% of each class folder: the counts checked here do not depend on which 20%.
-  const data = await checkDataset(o.data);
+  const checkBar = process.stderr.isTTY && !o.json
+    ? new cliProgress.SingleBar({ format: '  decoding {bar} {value}/{total} images', stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic)
+    : null;
+  let data: Awaited<ReturnType<typeof checkDataset>>;
+  try {
+    data = await checkDataset(o.data, {
+      imageSize: o.imageSize ?? DEFAULT_IMAGE_SIZE,
+      onProgress: checkBar
+        ? (done, total) => {
+            if (done === 1) checkBar.start(total, 0);
+            checkBar.update(done);
+          }
+        : undefined,
+    });
+  } finally {
+    checkBar?.stop();
+  }
   if (!o.threadFile) await checkPretrainedWeights(models, o.weights ?? null);
   const outRoot = resolve(o.out, o.experiment);
   const featureCacheDir = o.featureCache === false ? null : resolve(o.featureCache ?? join(o.out, 'features'));
+  const localFolders = (model: ModelName, runIndex: number) => ({
+    dataDir: data.dir,
+    outDir: join(outRoot, `${model}-run${runIndex}`),
+    featureCacheDir,
+    weights: o.weights ? resolve(o.weights) : null,
+  });
   const specFor = (protocol: ResolvedProtocol) => (model: ModelName, seed: number, runIndex: number): RunSpec => {
     const s = runSettings(protocol.models[model]);
     return {
       model,
-      dataDir: data.dir,
-      outDir: join(outRoot, `${model}-run${runIndex}`),
+      ...localFolders(model, runIndex),
       seed,
       epochs: s.epochs,
       imageSize: s.imageSize,
@@ -87,9 +111,8 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
       backend: o.backend,
       gpu: null,
       initFrom: null,
-      weights: o.weights ? resolve(o.weights) : null,
       cacheImages: true,
-      featureCacheDir,
+      checkImages: false, // checkDataset decoded every image before anything was stored
       saveAugmented: null,
       protocol: protocol.name,
       augment: s.augment,
@@ -101,6 +124,8 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   const err = process.stderr;
   const say = (line: string) => err.write(line + '\n');
   if (gpuNote !== null) say(`warning: ${gpuNote}`);
+  const total = data.images.train + data.images.val + data.images.test;
+  say(`data: ${total} images checked in ${data.checkSeconds.toFixed(1)}s`);
   const database = await openDatabase(o.db);
   let server: { url: string; close(): Promise<void> } | null = null;
   let runners: SlotRunner[] = [];
@@ -118,6 +143,11 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    // Before the experiment is stored: a port in use leaves nothing behind.
+    if (o.serve) {
+      server = await startWebServer(database, o.host, o.port, data.dir);
+      say(`results: ${server.url}`);
+    }
     const { protocol, legacy } = await experimentProtocol(database, o.experiment, o.protocol);
     const resolved = resolveProtocol(protocol, overrides);
     const plan = planRuns(models, (m) => resolved.models[m].runs.value, o.seed);
@@ -150,10 +180,6 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
         `${store.alreadyCompleted} already completed; slots: ${slots.map((s) => s.name).join(', ')}; backend ${o.backend}; ` +
         `data ${data.dir} (${data.images.train}/${data.images.val}/${data.images.test} train/val/test images); database ${database.kind} ${database.target}`,
     );
-    if (o.serve) {
-      server = await startWebServer(database, o.host, o.port, data.dir);
-      say(`results: ${server.url}`);
-    }
 
     progress = err.isTTY && !process.env.CI ? ttyProgress(err, slots.map((s) => s.name), plan.length) : plainProgress(say);
     const mode = runnerMode(o.backend);
@@ -164,7 +190,8 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
       progress,
       signal: stop.signal,
       pollMs: o.pollMs,
-      specFor: (claim, runner) => ({ ...claim.spec, gpu: runner.slot.gpu, initFrom: claim.initFrom }),
+      // A run planned on another machine (an imported experiment) keeps its settings but takes this machine's folders.
+      specFor: (claim, runner) => ({ ...claim.spec, ...localFolders(claim.model, claim.runIndex), gpu: runner.slot.gpu, initFrom: claim.initFrom }),
     });
     runsDone = true;
     progress.stop();
@@ -177,9 +204,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
       process.stdout.write(JSON.stringify(outcome, null, 2) + '\n');
     } else {
       process.stdout.write(`\nExperiment '${o.experiment}': ${describeCounts(outcome.counts)}\n${formatSummary(outcome.summary)}\n`);
-      for (const run of outcome.runs.filter((r) => r.status === 'failed')) {
-        process.stdout.write(`failed: ${run.model} run ${run.runIndex} after ${run.attempts} attempt(s): ${run.error}\n`);
-      }
+      if (outcome.failedAttempts.length > 0) process.stdout.write(`\n${formatFailedAttempts(outcome.failedAttempts)}\n`);
     }
     if (stopSignal) return stopSignal === 'SIGINT' ? 130 : 143;
     // Runs still pending here wait behind a failed base run: the study is incomplete, like with a failed run.

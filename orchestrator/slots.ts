@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { UsageError } from '../common/errors.ts';
 import type { BackendName } from '../workers/protocol.ts';
 
@@ -24,6 +25,19 @@ export const THREADS_PER_CPU_RUN = 1;
 
 export function defaultCpuWorkers(cores = availableParallelism()): number {
   return Math.max(1, Math.floor(cores / THREADS_PER_CPU_RUN));
+}
+
+/**
+ * Throws a UsageError unless --workers fits the cores (defaultCpuWorkers): more slots than cores share them, every
+ * run slows down, and a study's runs can outlast any timeout. `oversubscribe` (--oversubscribe) allows it.
+ */
+export function checkWorkers(workers: number | undefined, oversubscribe: boolean, cores = availableParallelism()): void {
+  const most = defaultCpuWorkers(cores);
+  if (workers === undefined || workers <= most || oversubscribe) return;
+  throw new UsageError(
+    `--workers ${workers} is more CPU slots than this machine runs at once (${cores} core(s), ${THREADS_PER_CPU_RUN} per run: at most ${most}); ` +
+      `use --workers ${most}, or add --oversubscribe to run ${workers} anyway.`,
+  );
 }
 
 /** `--gpus` value: 'none', or a comma-separated list of distinct GPU indices. */
@@ -55,6 +69,60 @@ export function detectGpuNames(): Map<number, string> {
 /** Indices of the NVIDIA GPUs `nvidia-smi -L` lists; none when it is absent or fails. */
 export function detectGpus(): number[] {
   return [...detectGpuNames().keys()];
+}
+
+const LIST_ADAPTERS = fileURLToPath(new URL('../workers/backend/list-adapters.mjs', import.meta.url));
+
+/** The WebGPU adapters Dawn finds (workers/backend/list-adapters.mjs, run as a child: the orchestrator loads no Dawn). */
+export function detectWebgpuAdapters(): { index: number; name: string }[] {
+  try {
+    const out = execFileSync(process.execPath, [LIST_ADAPTERS], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 });
+    return JSON.parse(out) as { index: number; name: string }[];
+  } catch {
+    return [];
+  }
+}
+
+/** Dawn's name of a CPU implementation of Vulkan (lavapipe/llvmpipe, SwiftShader); as workers/backend/adapters.ts. */
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader/i;
+
+export interface GpuFinders {
+  nvidia: () => Map<number, string>;
+  webgpu: () => { index: number; name: string }[];
+  installed: () => boolean;
+}
+
+/**
+ * Throws a UsageError unless every GPU of --gpus is one the runs of `backend` can reach: a CUDA device of
+ * nvidia-smi where runs use tensorflow (process mode), else a WebGPU adapter (the g-th of Dawn's list, see
+ * workers/backend/webgpu.ts); `auto` skips a software adapter for wasm, so there it must be a hardware one. The
+ * message lists what exists and what to use instead.
+ */
+export function checkListedGpus(gpus: number[] | undefined, backend: BackendName, find: GpuFinders = { nvidia: detectGpuNames, webgpu: detectWebgpuAdapters, installed: tensorflowInstalled }): void {
+  if (!gpus || gpus.length === 0 || CPU_BACKENDS.includes(backend)) return; // --gpus none; cpu backends: planSlots
+  const listed = gpus.join(',');
+  let found: { index: number; name: string }[];
+  let what: string;
+  let skipped: { index: number; name: string }[] = [];
+  if (runnerMode(backend, find.installed) === 'process') {
+    found = [...find.nvidia()].map(([index, name]) => ({ index, name }));
+    what = 'CUDA GPUs (nvidia-smi)';
+  } else {
+    const adapters = find.webgpu();
+    found = backend === 'auto' ? adapters.filter((a) => !SOFTWARE_ADAPTER.test(a.name)) : adapters;
+    skipped = adapters.filter((a) => !found.includes(a));
+    what = backend === 'auto' ? 'hardware WebGPU adapters' : 'WebGPU adapters';
+  }
+  const missing = gpus.filter((g) => !found.some((f) => f.index === g));
+  if (missing.length === 0) return;
+  const exist = found.length ? found.map((f) => `${f.index}: ${f.name}`).join('; ') : 'none';
+  const software = skipped.length ? ` (the software adapter ${skipped.map((a) => `${a.index}: ${a.name}`).join('; ')} is left for wasm)` : '';
+  const instead = found.length
+    ? `use --gpus ${found.map((f) => f.index).join(',')}, or --gpus none --workers N for CPU slots`
+    : `use --gpus none --workers N (or leave --gpus out) for CPU slots${skipped.length ? ', or --backend webgpu to run on the software adapter' : ''}`;
+  throw new UsageError(
+    `--gpus ${listed}: ${missing.length > 1 ? 'GPUs' : 'GPU'} ${missing.join(', ')} not found; --backend ${backend} sees ${what}: ${exist}${software}; ${instead}.`,
+  );
 }
 
 /** Whether runs of `backend` may use webgpu in this process's threads (not in processes of their own). */

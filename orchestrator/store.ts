@@ -7,14 +7,17 @@
  * takes back the runs of a dead peer. A run taken back from this store while it stalled (its lease expired) is no
  * longer its own: its events and outcome are refused by the database, reported on stderr and dropped.
  * Retries: a failed attempt goes back to the queue while the run has been tried at most `retries` more times than
- * when this process started; then the run is recorded failed with its error.
+ * when this process started; then the run is recorded failed with its error. A failure caused by the user's input
+ * (bad data, a bad setting) is not retried. Every failed attempt's error is kept (failed_attempts).
  */
-import { execFileSync } from 'node:child_process';
+import { isDeepStrictEqual } from 'node:util';
 import {
   claimNextRun,
   createOrResumeExperiment,
   ensureRuns,
+  experimentFailedAttempts,
   experimentSummary,
+  failAttempt,
   finishExperiment,
   finishRun,
   hasUnfinishedRuns,
@@ -23,12 +26,14 @@ import {
   recordEvent,
   runCounts,
   type Database,
+  type FailedAttemptRow,
   type RunCounts,
   type RunOverviewRow,
 } from '../db/index.ts';
-import { heartbeat, LostRunLeaseError, newOwnerId, requeueRun, resetStaleRuns } from '../db/run-leases.ts';
+import { heartbeat, LostRunLeaseError, newOwnerId, resetStaleRuns } from '../db/run-leases.ts';
 import { METRIC_NAMES, type MetricName, type ModelName, type RunEvent, type RunResult, type RunSpec, type Split } from '../workers/protocol.ts';
 import type { SummaryRow } from './summary.ts';
+import { codeVersion } from './code-version.ts';
 
 export interface ClaimedRun {
   runId: number;
@@ -45,6 +50,8 @@ export interface StudyOutcome {
   experiment: { id: number; name: string; config: Record<string, unknown> };
   counts: RunCounts;
   runs: RunOverviewRow[];
+  /** Every failed attempt of the experiment's runs, retried or not. */
+  failedAttempts: (FailedAttemptRow & { model: string; runIndex: number })[];
   summary: SummaryRow[];
 }
 
@@ -59,7 +66,8 @@ export interface RunStore {
   hasUnfinishedRuns(): Promise<boolean>;
   recordEvent(run: ClaimedRun, event: RunEvent): Promise<void>;
   completeRun(run: ClaimedRun, result: RunResult): Promise<void>;
-  failRun(run: ClaimedRun, error: string): Promise<{ willRetry: boolean }>;
+  /** Records the failed attempt with its error; a `retryable` one goes back to the queue while retries are left. */
+  failRun(run: ClaimedRun, error: string, opts?: { retryable?: boolean }): Promise<{ willRetry: boolean }>;
   markInterrupted(run: ClaimedRun): Promise<void>;
   outcome(): Promise<StudyOutcome>;
   /** Stops the heartbeat (the database itself is closed by its owner). */
@@ -101,6 +109,8 @@ export async function openStore(database: Database, o: StoreOptions): Promise<Ru
     heartbeat(database, owner).catch((err) => process.stderr.write(`warning: heartbeat failed: ${(err as Error).message}\n`));
   }, o.heartbeatMs ?? 5_000);
   beat.unref();
+  /** Per run, the result its final event stored (a copy of what the runner then returns: a thread posts clones). */
+  const finalStored = new Map<number, RunResult>();
   /** A run taken back by a peer: say so and drop this process's outcome for it. */
   const dropLost = (err: unknown) => {
     if (!(err instanceof LostRunLeaseError)) throw err;
@@ -120,20 +130,33 @@ export async function openStore(database: Database, o: StoreOptions): Promise<Ru
       if (database.kind === 'postgres') await resetStaleRuns(database, experimentId, { staleAfterSeconds });
       return hasUnfinishedRuns(database, experimentId);
     },
-    recordEvent: (run, event) => recordEvent(database, run.runId, event, owner),
+    async recordEvent(run, event) {
+      await recordEvent(database, run.runId, event, owner);
+      if (event.type === 'final') finalStored.set(run.runId, event.result);
+    },
     async completeRun(run, result) {
-      // The final event normally stored the result already; recording it again is idempotent. A lost lease throws
-      // here: the scheduler then fails the attempt, and failRun drops it.
-      await recordEvent(database, run.runId, { type: 'final', result }, owner);
+      // The run's final event normally stored this result already: writing its thousands of rows again would hold
+      // the database (with PGlite, the page's reads) as long again. A lost lease throws in finishRun: the scheduler
+      // then fails the attempt, and failRun drops it.
+      const stored = finalStored.get(run.runId);
+      if (!stored || !isDeepStrictEqual(stored, result)) await recordEvent(database, run.runId, { type: 'final', result }, owner);
+      finalStored.delete(run.runId);
       await finishRun(database, run.runId, { status: 'completed' }, owner);
     },
-    async failRun(run, error) {
+    async failRun(run, error, { retryable = true } = {}) {
+      finalStored.delete(run.runId);
       const triedHere = run.attempt - (attemptsAtStart.get(run.runId) ?? 0);
-      const willRetry = triedHere <= o.retries && (await requeueRun(database, run.runId, error, owner));
-      if (!willRetry) await finishRun(database, run.runId, { status: 'failed', error }, owner).catch(dropLost);
-      return { willRetry };
+      const retry = retryable && triedHere <= o.retries;
+      try {
+        await failAttempt(database, run.runId, { error, retry }, owner);
+      } catch (err) {
+        dropLost(err);
+        return { willRetry: false };
+      }
+      return { willRetry: retry };
     },
     async markInterrupted(run) {
+      finalStored.delete(run.runId);
       if ((await markInterrupted(database, [run.runId], owner)) === 0) {
         process.stderr.write(`warning: run ${run.runId} was taken back by another orchestrator; it is not marked interrupted\n`);
       }
@@ -145,6 +168,7 @@ export async function openStore(database: Database, o: StoreOptions): Promise<Ru
         experiment: { id: experimentId, name: experiment.name, config: experiment.config },
         counts,
         runs: await listRuns(database, experimentId),
+        failedAttempts: await experimentFailedAttempts(database, experimentId),
         summary: toSummaryRows(await experimentSummary(database, experimentId)),
       };
     },
@@ -163,12 +187,4 @@ export function toSummaryRows(rows: { model: string; split: Split; metric: strin
     row.std[r.metric as MetricName] = r.stddev;
   }
   return out;
-}
-
-function codeVersion(): string | null {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: import.meta.dirname, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
-  } catch {
-    return null;
-  }
 }

@@ -10,5 +10,6 @@ eval "$(bash scripts/postgres-test-server.sh)"   # exports MELANOMA_TEST_PG_URL
 trap 'bash scripts/postgres-test-server.sh stop >/dev/null 2>&1 || true' EXIT
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
 npx tsc --noEmit
+bash scripts/check-migrations.sh
 bash scripts/build-simd-kernels.sh --check
 npm test

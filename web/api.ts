@@ -6,9 +6,10 @@ import { DEFAULT_AUGMENT_SEED, type DatasetImages } from './dataset-images.ts';
 import { HttpError, badRequest, notFound } from './http-errors.ts';
 import {
   augmentedQuery, compareQuery, experimentsCompareQuery, fileIdParam, idParam, imageQuery, misclassifiedQuery, noQuery, parse,
-  splitQuery,
+  splitQuery, thresholdQuery,
 } from './params.ts';
 import * as q from './queries.ts';
+import { reproductionReport } from './reproduction.ts';
 
 export function apiRouter(o: { db: Database; images: DatasetImages | null }): Router {
   const { db } = o;
@@ -71,6 +72,26 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
     const { split } = parse(splitQuery, req.query, 'query');
     res.json(found(await q.ensemble(db, x, split ?? 'test'), `experiment ${x}`));
   });
+  api.get('/experiments/:id/bands', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    const x = id(req, 'experiment');
+    res.json(found(await q.experimentBands(db, x), `experiment ${x}`));
+  });
+  api.get('/experiments/:id/operating-points', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    const x = id(req, 'experiment');
+    res.json(found(await q.experimentOperatingPoints(db, x), `experiment ${x}`));
+  });
+  api.get('/experiments/:id/threshold', async (req, res) => {
+    const x = id(req, 'experiment');
+    const p = parse(thresholdQuery, req.query, 'query');
+    res.json(found(await q.experimentAtThreshold(db, x, p.split ?? 'test', p.threshold), `experiment ${x}`));
+  });
+  api.get('/experiments/:id/reproduction', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    const x = id(req, 'experiment');
+    res.json(found(await reproductionReport(db, x), `experiment ${x}`));
+  });
   api.get('/experiments/:id/misclassified', async (req, res) => {
     const x = id(req, 'experiment');
     const p = parse(misclassifiedQuery, req.query, 'query');
@@ -99,6 +120,11 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
     const view = found(await q.runPredictions(db, r, split ?? 'test'), `run ${r}`);
     res.json({ ...view, predictions: await withFileIds(view.datasetFingerprint, view.predictions) });
   });
+  api.get('/runs/:id/operating-points', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    const r = id(req, 'run');
+    res.json(found(await q.runOperatingPoints(db, r), `run ${r}`));
+  });
 
   api.get('/dataset', async (req, res) => {
     parse(noQuery, req.query, 'query');
@@ -115,7 +141,8 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
     const f = fileId(req);
     const png = await images().augmentedPng(f, { seed: p.seed ?? DEFAULT_AUGMENT_SEED, epoch: p.epoch ?? 1, size: p.size ?? DEFAULT_IMAGE_SIZE });
     if (png === 'not-train') throw badRequest(`bad request: dataset file ${f} is not a training image (only the training subset is augmented).`);
-    res.type('png').set('Cache-Control', 'max-age=3600').send(found(png, `dataset file ${f}`));
+    const body = found(png, `dataset file ${f}`); // before the content type: an error answers JSON
+    res.type('png').set('Cache-Control', 'max-age=3600').send(body);
   });
 
   api.use((req, _res, next) => next(notFound(`API endpoint ${req.path}`)));

@@ -3,7 +3,10 @@
  * images. Every image is addressed by its file id, the position of its record in the listing (train, then val,
  * then test, in indexDataset's order), so no request ever names a path.
  */
+import { realpath } from 'node:fs/promises';
+import { sep } from 'node:path';
 import sharp from 'sharp';
+import { UserError } from '../common/errors.ts';
 import { DEFAULT_AUGMENT, applyAugment, sampleParams, type AugmentConfig } from '../workers/data/augment.ts';
 import { CLASSES, indexDataset, type DatasetIndex, type ImageRecord } from '../workers/data/dataset.ts';
 import { decodeImage } from '../workers/data/decode.ts';
@@ -126,18 +129,35 @@ export class DatasetImages {
     return records[fileId] ?? null;
   }
 
-  /** The image as JPEG, `size` x `size` (decoded like training does it). */
+  /**
+   * The pixels of a record, or null when its file's real path (symlinks resolved) lies outside the dataset
+   * folder's: a link in the folder never serves a file from elsewhere. A file that cannot be decoded is named by
+   * its dataset path, never by where it lies on this machine.
+   */
+  private async pixels(fileId: number, record: ImageRecord, size: number): Promise<Uint8Array | null> {
+    const [root, file] = await Promise.all([realpath(this.dataDir), realpath(record.path).catch(() => null)]);
+    if (file === null || !file.startsWith(root + sep)) return null;
+    try {
+      return await decodeImage(file, size);
+    } catch (err) {
+      if (err instanceof UserError) throw new UserError(`dataset file ${fileId} (${record.id}) cannot be decoded.`);
+      throw err;
+    }
+  }
+
+  /** The image as JPEG, `size` x `size` (decoded like training does it); null for an unknown or unservable id. */
   async jpeg(fileId: number, size: number): Promise<Buffer | null> {
     const record = await this.record(fileId);
     if (!record) return null;
-    const pixels = await decodeImage(record.path, size);
+    const pixels = await this.pixels(fileId, record, size);
+    if (!pixels) return null;
     return sharp(pixels, { raw: { width: size, height: size, channels: 3 } }).jpeg({ quality: 88 }).toBuffer();
   }
 
   /**
    * The training image `fileId` as the 'augmented' model's pipeline draws it in `epoch` of a run with `seed`:
    * its position in that epoch's shuffled order picks the random source, as in workers/data/loader.ts. Returns
-   * null for an unknown id, 'not-train' for an image outside the training subset (never augmented).
+   * null for an unknown or unservable id (see pixels), 'not-train' for an image outside the training subset (never augmented).
    */
   async augmentedPng(fileId: number, o: { seed: number; epoch: number; size: number }): Promise<Buffer | null | 'not-train'> {
     const { index, records } = await this.listing();
@@ -145,8 +165,9 @@ export class DatasetImages {
     if (!record) return null;
     if (record.split !== 'train') return 'not-train';
     const train = index.splits.train;
+    const pixels = await this.pixels(fileId, record, o.size);
+    if (!pixels) return null;
     const position = epochOrder(train.length, o.seed, o.epoch).indexOf(train.indexOf(record));
-    const pixels = await decodeImage(record.path, o.size);
     const out = applyAugment(pixels, o.size, sampleParams(o.size, DEFAULT_AUGMENT, augmentRng(o.seed, o.epoch, position)));
     return sharp(out, { raw: { width: o.size, height: o.size, channels: 3 } }).png().toBuffer();
   }

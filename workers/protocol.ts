@@ -59,6 +59,11 @@ export interface RunSpec {
   inputScaling?: InputScaling;
   /** Which files of each train class folder are the validation split. */
   validation?: ValidationRule;
+  /**
+   * Decode every image before building the model and stop, naming every file that cannot be decoded (default
+   * true). The orchestrator checks the dataset once before it stores anything and turns this off for its runs.
+   */
+  checkImages?: boolean;
   /** Test hook: throw this message at the start of the given epoch (fault-injection tests). */
   failAtEpoch?: number | null;
 }

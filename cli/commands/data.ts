@@ -1,3 +1,4 @@
+import cliProgress from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_PROTOCOL, PROTOCOL_NAMES } from '../../study/protocol.ts';
 import { oneOf, positiveInt } from '../options.ts';
@@ -14,7 +15,10 @@ export function register(program: Command): void {
   const data = program.command('data').description('Look at the dataset (Kaggle "Skin Cancer: Malignant vs. Benign" layout).');
   data
     .command('inspect')
-    .description('Counts per split and class, class ratios, an image size/channel check, and the dataset fingerprint.')
+    .description(
+      'Counts per split and class, class ratios, skipped entries, an image size/channel check, a decoding of every image ' +
+        '(each unreadable one named with the reason), and the dataset fingerprint. Exits 1 when an image cannot be decoded.',
+    )
     .option('--data <dir>', 'dataset folder in the Kaggle layout (default: $MELANOMA_DATA, else ./data)')
     .option('--protocol <name>', `whose validation rule splits the training folders: ${PROTOCOL_NAMES.join(', ')}`, oneOf(PROTOCOL_NAMES), DEFAULT_PROTOCOL)
     .option('--validation-split <x>', "fraction of each train class folder used for validation (default: the protocol's, 0.2)", fraction)
@@ -23,11 +27,27 @@ export function register(program: Command): void {
     .action(async (opts: { data?: string; protocol: (typeof PROTOCOL_NAMES)[number]; validationSplit?: number; imageSize?: number; json?: boolean }) => {
       const { resolveDataDir } = await import('../../workers/data/dataset.ts');
       const { inspectDataset, formatReport } = await import('../../workers/data/inspect.ts');
-      const report = await inspectDataset(resolveDataDir(opts.data), {
-        protocol: opts.protocol,
-        validationFraction: opts.validationSplit,
-        expectedSize: opts.imageSize,
-      });
+      const dir = resolveDataDir(opts.data);
+      // Progress on stderr (drawn on a terminal only); none with --json.
+      const bar = opts.json
+        ? null
+        : new cliProgress.SingleBar({ format: '  decoding {bar} {value}/{total} images', stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+      let report;
+      try {
+        report = await inspectDataset(dir, {
+          protocol: opts.protocol,
+          validationFraction: opts.validationSplit,
+          expectedSize: opts.imageSize,
+          onProgress: bar
+            ? (done, total) => {
+                if (done === 1) bar.start(total, 0);
+                bar.update(done);
+              }
+            : undefined,
+        });
+      } finally {
+        bar?.stop();
+      }
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
       if (report.images.unreadable > 0) process.exitCode = 1;
     });

@@ -52,9 +52,8 @@ export function register(program: Command): void {
     .option('--image-size <px>', 'input image size', positiveInt, DEFAULT_IMAGE_SIZE)
     .option('--json', 'print one JSON document')
     .action(async (opts: { model?: ModelName; imageSize: number; json?: boolean }) => {
-      const tf = await import('@tensorflow/tfjs-core');
-      await import('@tensorflow/tfjs-backend-cpu');
-      await tf.setBackend('cpu');
+      const { initBackend } = await import('../../workers/backend/index.ts');
+      await initBackend('cpu');
       const { buildModel, summarize } = await import('../../workers/models/index.ts');
       const summaries: ModelSummary[] = [];
       for (const name of opts.model ? [opts.model] : MODEL_NAMES) {

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import { checkWritableFolder } from '../../common/writable-folder.ts';
+import { checkMinImageSize } from '../../study/image-size.ts';
 import { DEFAULT_PROTOCOL, PROTOCOL_NAMES } from '../../study/protocol.ts';
 import { BACKEND_NAMES, MODEL_NAMES } from '../../workers/protocol.ts';
-import { nonNegativeInt, oneOf, positiveInt, positiveNumber } from '../options.ts';
+import { IMAGE_SIZE_HELP, imageSize, nonNegativeInt, oneOf, positiveInt, positiveNumber } from '../options.ts';
 
 export function register(program: Command): void {
   program
@@ -11,7 +13,7 @@ export function register(program: Command): void {
     .option('--protocol <name>', `whose settings the run takes (flags override them): ${PROTOCOL_NAMES.join(', ')}`, oneOf(PROTOCOL_NAMES), DEFAULT_PROTOCOL)
     .option('--data <dir>', 'dataset folder in the Kaggle layout (default: $MELANOMA_DATA, else ./data)')
     .option('--epochs <n>', "maximum number of epochs (default: the protocol's for the model)", positiveInt)
-    .option('--image-size <px>', "images are resized to this square size (default: the protocol's, 224)", positiveInt)
+    .option('--image-size <px>', `${IMAGE_SIZE_HELP} (default: the protocol's, 224)`, imageSize)
     .option('--batch-size <n>', "images per training step (default: the protocol's, 32)", positiveInt)
     .option('--seed <n>', 'fixes data order, augmentation and initial weights', nonNegativeInt, 1)
     .option('--learning-rate <x>', "Adam learning rate (default: the protocol's for the model)", positiveNumber)
@@ -26,6 +28,11 @@ export function register(program: Command): void {
     .option('--save-augmented <dir>', 'write the augmented training images the model saw into this folder')
     .option('--json', 'print one JSON document with config, history, final metrics, confusion matrices and curves')
     .action(async (opts) => {
+      // Before tfjs loads or anything is written: flags that a run would otherwise trip over minutes in.
+      checkMinImageSize(opts.imageSize, [opts.model]);
+      checkWritableFolder(opts.out ?? 'runs', opts.out ? '--out' : '--out (default)');
+      if (opts.featureCache) checkWritableFolder(opts.featureCache, '--feature-cache');
+      if (opts.saveAugmented) checkWritableFolder(opts.saveAugmented, '--save-augmented');
       const { runCommand } = await import('../../workers/train/run-command.ts');
       await runCommand(opts);
     });

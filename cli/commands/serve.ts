@@ -1,10 +1,5 @@
-import { InvalidArgumentError, type Command } from 'commander';
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n > 65535) throw new InvalidArgumentError(`'${value}' is not a port number (0-65535).`);
-  return n;
-}
+import type { Command } from 'commander';
+import { port } from '../options.ts';
 
 interface ServeOptions {
   db?: string;

@@ -12,7 +12,7 @@ import type { DryRunPlan } from '../../orchestrator/dry-run.ts';
 import type { RunSpec } from '../../workers/protocol.ts';
 import { FAKE_THREAD, runCli, tempDir, tinyDataset } from './helpers.ts';
 
-const data = tinyDataset();
+const data = await tinyDataset();
 const db = join(tempDir('db'), 'db');
 
 async function withDb<T>(target: string, fn: (db: Database) => Promise<T>): Promise<T> {

@@ -128,6 +128,16 @@ describe('JSON API', () => {
     assert.equal(roc.auc, run.evaluations[2].metrics.roc_auc);
   });
 
+  test('/api/runs/:id lists the failed attempts of a run with their errors', async () => {
+    const failed = (await get(`/api/runs/${study.runIds[2]}`)).json;
+    assert.equal(failed.status, 'failed');
+    assert.deepEqual(
+      failed.failedAttempts.map((f: { attempt: number; slot: string; retried: boolean; error: string }) => [f.attempt, f.slot, f.retried, f.error]),
+      [[1, 'cpu:0', false, 'Error: injected failure at epoch 5 (test hook)\n  <b>second line</b>']],
+    );
+    assert.equal((await get(`/api/runs/${study.runIds[0]}`)).json.failedAttempts.length, 0);
+  });
+
   test('a running run has its epochs so far and its best epoch so far', async () => {
     const epochs = (await get(`/api/runs/${study.runIds[5]}/epochs`)).json;
     assert.equal(epochs.status, 'running');

@@ -4,7 +4,7 @@
  */
 import { resolveProtocol, type ResolvedProtocol } from '../../study/protocol.ts';
 import {
-  claimNextRun, createOrResumeExperiment, ensureRuns, finishExperiment, finishRun, recordEvent, type Database,
+  claimNextRun, createOrResumeExperiment, ensureRuns, failAttempt, finishExperiment, finishRun, recordEvent, type Database,
 } from '../../db/index.ts';
 import type { ModelName } from '../../workers/protocol.ts';
 import { runEvents, specFor, type FixtureDataset, type RunPlan } from './run-events.ts';
@@ -64,7 +64,7 @@ export async function buildExperiment(database: Database, x: FixtureExperiment):
     if (status === 'failed') plan.failAfter ??= Math.ceil(plan.epochs / 3);
     for (const event of runEvents(plan)) await recordEvent(database, claimed.id, event);
     if (status === 'completed') await finishRun(database, claimed.id, { status: 'completed' });
-    if (status === 'failed') await finishRun(database, claimed.id, { status: 'failed', error: `Error: injected failure at epoch ${plan.failAfter! + 1} (test hook)` });
+    if (status === 'failed') await failAttempt(database, claimed.id, { error: `Error: injected failure at epoch ${plan.failAfter! + 1} (test hook)\n  <b>second line</b>`, retry: false });
   }
   if (x.finished) await finishExperiment(database, experiment.id);
   return { experimentId: experiment.id, runIds: stored.map((r) => r.id) };

@@ -201,6 +201,23 @@ describe('pages', { skip }, () => {
     await page.close();
   });
 
+  test('run: a failed run lists its failed attempts with their errors as text; a completed run has no such section', async () => {
+    const { page, problems } = await view(`/runs/${study.runIds[2]}`, '#failed-attempts-table');
+    const rows = await page.$$eval('#failed-attempts-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)));
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0][0], '1');
+    assert.equal(rows[0][2], 'cpu:0');
+    assert.equal(rows[0][3], 'no');
+    assert.equal(rows[0][4], 'Error: injected failure at epoch 5 (test hook)\n  <b>second line</b>');
+    assert.equal(await page.$('#failed-attempts-table b'), null, 'the error is text, not markup');
+    await screenshot(page, 'run-failed-attempts');
+    await page.close();
+    const completed = await view(`/runs/${study.runIds[0]}`, '#confusion-table');
+    assert.equal(await completed.page.$eval('#failed-attempts', (d) => (d.closest('section') as HTMLElement).hidden), true);
+    await completed.page.close();
+    assert.deepEqual([...problems, ...completed.problems], []);
+  });
+
   test('run: the probability histogram per class and the misclassified images are those of the database', async () => {
     const id = study.runIds[0];
     const { page, problems } = await view(`/runs/${id}`, '#missed h3');
@@ -230,6 +247,22 @@ describe('pages', { skip }, () => {
       assert.equal(await page.$$eval('#errors img', (imgs) => imgs.length), 0, 'no dataset folder: blank tiles');
     }
     await screenshot(page, 'run-predictions');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test("experiment: the reproduction section shows the article's numbers, the claims and the pairwise tests of the API's report", async () => {
+    const { page, problems } = await view(`/experiments/${study.experimentId}`, '#delong-table tr[data-pair]');
+    const report = await (await fetch(`${server.url}/api/experiments/${study.experimentId}/reproduction`)).json();
+    const checks = await page.$$eval('#article-numbers tr[data-number]', (trs) =>
+      trs.map((tr) => [tr.getAttribute('data-number'), tr.querySelector('[data-check="range"]')?.textContent, tr.querySelector('[data-check="2std"]')?.textContent]));
+    const yesNo = (b: boolean | null) => (b === null ? 'n/a' : b ? 'yes' : 'no');
+    assert.deepEqual(checks, report.article.map((a: { id: string; withinRange: boolean | null; within2Std: boolean | null }) => [a.id, yesNo(a.withinRange), yesNo(a.within2Std)]));
+    const verdicts = await page.$$eval('#claims > li', (lis) => lis.map((li) => [li.getAttribute('data-claim'), li.getAttribute('data-verdict')]));
+    assert.deepEqual(verdicts, report.claims.map((c: { id: string; verdict: string }) => [c.id, c.verdict]));
+    assert.equal(await page.$$eval('#welch-table tr[data-pair]', (trs) => trs.length), report.welch.length);
+    assert.match((await page.$eval('#reproduction', (d) => d.textContent))!, /protocol not recorded/);
+    await screenshot(page, 'experiment-reproduction');
     assert.deepEqual(problems, []);
     await page.close();
   });

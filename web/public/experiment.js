@@ -1,12 +1,16 @@
 // One experiment: the study's summary table (mean ± std per model and split, best per column marked, sortable),
 // the summary chart (grouped bars per metric and model with std error bars), the ensemble of each model's runs
-// against its single runs, the per-run table, and the images a model's runs classify wrongly most often.
+// against its single runs, the reproduction of the article (its numbers and claims beside the runs, pairwise
+// tests), the per-run table, and the images a model's runs classify wrongly most often.
 import {
   DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, datasetImage, duration, el, facts, fileName, fill, getJSON,
   lowerIsBetter, meanStd, num, pathPart, poll, section, settings, showError, statusBadge, summaryCells, table, thumb,
   when,
 } from './common.js';
-import { PALETTE, chartBox, drawChart, hatch, meanBarOptions } from './charts.js';
+import {
+  PALETTE, bandDatasets, baseOptions, chartBox, drawChart, hatch, meanBarMax, meanBarOptions, metricAxis, metricRange, seriesStyle,
+} from './charts.js';
+import { experimentOperatingSections } from './operating-points.js';
 
 const id = pathPart(1);
 const main = document.querySelector('main');
@@ -22,17 +26,62 @@ const hardModel = el('select', { id: 'misclassified-model', 'aria-label': 'model
 const hardSplit = el('select', { id: 'misclassified-split', 'aria-label': 'split of the misclassified images' }, SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)));
 const hardHolder = el('div', { id: 'misclassified' });
 const protocolHolder = el('div', { id: 'protocol' });
+const reproductionHolder = el('div', { id: 'reproduction' });
+
+// All models per epoch: one line per model (the mean over its completed and running runs), a ± 1 std band each.
+const bandsMetric = el('select', { id: 'bands-metric', 'aria-label': 'metric of the all-models chart' }, METRICS.map((m) => el('option', { value: m, selected: m === 'roc_auc' }, METRIC_LABELS[m])));
+const bandsSplit = el('select', { id: 'bands-split', 'aria-label': 'split of the all-models chart' }, ['val', 'train'].map((s) => el('option', { value: s }, s)));
+const bandsNote = el('p', { class: 'hint', id: 'bands-note' });
+const { box: bandsFigure, canvas: bandsCanvas } = chartBox('Mean ± std per epoch, one line per model', { id: 'bands-chart' });
+let allBands = null;
+
+function renderBands() {
+  const metric = bandsMetric.value;
+  const split = bandsSplit.value;
+  const shown = (allBands?.models ?? []).filter((m) => m.bands[split][metric].length);
+  bandsFigure.hidden = shown.length === 0;
+  fill(
+    bandsNote,
+    shown.length
+      ? `${split} ${METRIC_LABELS[metric]} per epoch: line = mean over each model's completed and running runs, band = ± 1 sample std${metric === 'loss' ? ' (cut at 0)' : ', clipped to [0, 1]'}; n (in the tooltip) drops as runs stop early.`
+      : 'No epochs recorded yet.',
+  );
+  const datasets = shown.flatMap((m, i) => bandDatasets(m.bands[split][metric], seriesStyle(i), { prefix: `${m.model} `, mean: `${m.model} (${m.runs} runs)`, shade: 0.12, range: metricRange(metric) }));
+  const options = baseOptions({ xTitle: 'epoch', yTitle: METRIC_LABELS[metric], xMin: 1, ...metricAxis(metric) });
+  options.scales.x.ticks = { precision: 0 };
+  options.plugins.legend = { ...options.plugins.legend, labels: { ...options.plugins.legend.labels, filter: (item, chartData) => !chartData.datasets[item.datasetIndex].band } };
+  options.plugins.tooltip = {
+    filter: (item) => !item.dataset.band,
+    callbacks: { label: (ctx) => `${ctx.dataset.label}: ${meanStd(ctx.raw.y, ctx.raw.std)} (n=${ctx.raw.n})` },
+  };
+  drawChart(bandsCanvas, { type: 'line', data: { datasets }, options });
+}
+
+async function loadBands() {
+  allBands = await getJSON(`/api/experiments/${encodeURIComponent(id)}/bands`);
+  renderBands();
+}
+
+for (const select of [bandsMetric, bandsSplit]) select.addEventListener('change', renderBands);
+const operating = experimentOperatingSections(id);
 
 main.append(
   header,
   el('p', { id: 'live', class: 'live', hidden: true }),
   section('Summary', el('p', { class: 'hint' }, 'Mean ± sample std over completed runs; n = runs. ★ marks the best value of each column within a split (lowest loss, highest otherwise). Click a column to sort.'), summaryHolder),
   section('Summary chart', el('label', { class: 'control' }, 'Split ', splitSelect), chartFigure),
+  section('All models per epoch', el('div', { class: 'controls' }, el('label', { class: 'control' }, 'Metric ', bandsMetric), el('label', { class: 'control' }, 'Split ', bandsSplit)), bandsNote, bandsFigure),
+  ...operating.sections,
   section(
     'Ensemble of the runs',
     el('p', { class: 'hint' }, "Each model's repeated runs as one classifier: every image's probability averaged over the completed runs, scored like a single run; below it, the single runs' mean ± std."),
     el('label', { class: 'control' }, 'Split ', ensembleSplit),
     ensembleHolder,
+  ),
+  section(
+    'Reproduction',
+    el('p', { class: 'hint' }, "The article's numbers beside the runs' test values, its claims with verdicts, and Welch's and DeLong's tests between the models (the same report as `melanoma report`)."),
+    reproductionHolder,
   ),
   section('Runs', runsHolder),
   section('Protocol', protocolHolder),
@@ -161,6 +210,7 @@ function renderChart() {
       label: `${model} (n=${e.n})`,
       data: METRICS.map((m) => e.metrics[m]?.mean ?? null),
       errorBars: METRICS.map((m) => e.metrics[m]?.std ?? null),
+      errorBarRanges: METRICS.map(metricRange),
       backgroundColor: hatch(color, i),
       borderColor: color,
       borderWidth: 1.5,
@@ -169,7 +219,11 @@ function renderChart() {
   drawChart(chartCanvas, {
     type: 'bar',
     data: { labels: METRICS.map((m) => METRIC_LABELS[m]), datasets },
-    options: meanBarOptions(`${split} split: mean ± std (whiskers) over completed runs`, (ctx) => `${ctx.dataset.label}: ${meanStd(ctx.raw, ctx.dataset.errorBars[ctx.dataIndex])}`),
+    options: meanBarOptions(
+      `${split} split: mean ± std (whiskers, clipped to [0, 1] for the metrics) over completed runs`,
+      (ctx) => `${ctx.dataset.label}: ${meanStd(ctx.raw, ctx.dataset.errorBars[ctx.dataIndex])}`,
+      meanBarMax(datasets),
+    ),
   });
 }
 
@@ -269,6 +323,65 @@ function renderProtocol() {
   fill(protocolHolder, el('p', { class: 'hint' }, intro), table(['Model', 'Setting', 'Value', 'Source'], rows, { id: 'protocol-table' }));
 }
 
+const yesNo = (b) => (b === null ? 'n/a' : b ? 'yes' : 'no');
+const pValue = (p) => (typeof p === 'number' && Number.isFinite(p) ? (p < 0.001 ? '< 0.001' : p.toFixed(3)) : DASH);
+const interval = (ci) => (ci ? `${num(ci[0])} to ${num(ci[1])}` : DASH);
+
+/** The reproduction report: the article's numbers against the runs, the claims, the pairwise tests. */
+async function loadReproduction() {
+  const r = await getJSON(`/api/experiments/${encodeURIComponent(id)}/reproduction`);
+  const isCount = (a) => a.quantity.kind === 'count' || a.quantity.kind === 'epochs';
+  const articleRows = r.article.map((a) =>
+    el(
+      'tr',
+      { 'data-number': a.id },
+      el('td', {}, a.lines),
+      el('td', {}, a.ourModel && a.ourModel !== a.model ? `${a.model} (→ ${a.ourModel})` : a.model),
+      el('td', {}, `${a.label} (${a.basis})`),
+      el('td', { class: 'num' }, isCount(a) ? String(a.value) : a.value.toFixed(2)),
+      el('td', { class: 'num' }, a.ours ? meanStd(a.ours.mean, a.ours.std, isCount(a) ? 1 : 3) : DASH),
+      el('td', { class: 'num' }, a.ours ? `${num(a.ours.min, isCount(a) ? 0 : 3)} to ${num(a.ours.max, isCount(a) ? 0 : 3)}` : DASH),
+      el('td', { 'data-check': 'range' }, yesNo(a.withinRange)),
+      el('td', { 'data-check': '2std' }, yesNo(a.within2Std)),
+    ),
+  );
+  const claims = el(
+    'ul',
+    { id: 'claims' },
+    r.claims.map((c) =>
+      el(
+        'li',
+        { 'data-claim': c.id, 'data-verdict': c.verdict },
+        el('strong', {}, c.verdict),
+        `: ${c.says} (line ${c.lines}). Rule: ${c.rule}.`,
+        c.reason ? ` Why: ${c.reason}.` : '',
+        c.evidence.length
+          ? el('ul', {}, c.evidence.map((e) => el('li', {}, `${e.holds ? 'holds' : 'fails'}: ${e.what} (${Object.entries(e.numbers).map(([k, v]) => `${k} ${k === 'p' ? pValue(v) : num(v, 4)}`).join(', ')})`)))
+          : null,
+      ),
+    ),
+  );
+  const welchRows = r.welch.map((w) =>
+    el('tr', { 'data-pair': `${w.a}|${w.b}`, 'data-metric': w.metric }, el('td', {}, `${w.a} vs ${w.b}`), el('td', {}, METRIC_LABELS[w.metric] ?? 'PR AUC (Keras)'), el('td', { class: 'num' }, `${w.n[0]} / ${w.n[1]}`), el('td', { class: 'num' }, w.test ? num(w.test.diff) : DASH), el('td', { class: 'num' }, interval(w.test?.ci)), el('td', { class: 'num' }, w.test ? pValue(w.test.p) : 'n/a')),
+  );
+  const delongRows = r.delong.map((d) =>
+    el('tr', { 'data-pair': `${d.a}|${d.b}` }, el('td', {}, `${d.a} vs ${d.b}`), el('td', { class: 'num' }, String(d.images)), el('td', { class: 'num' }, num(d.aucA)), el('td', { class: 'num' }, num(d.aucB)), el('td', { class: 'num' }, interval(d.ci)), el('td', { class: 'num' }, pValue(d.p))),
+  );
+  const standIns = Object.entries(r.standIns);
+  fill(
+    reproductionHolder,
+    el('p', {}, `Protocol: ${r.experiment.protocol ?? 'protocol not recorded'}.`, standIns.length ? ` Stand-ins: ${standIns.map(([a, m]) => `${m} for ${a}`).join(', ')} (Xception's weights can't be downloaded here).` : ''),
+    el('h3', {}, "The article's numbers beside ours"),
+    table(['Line', 'Model', 'Number', 'Article', 'Ours (mean ± std)', 'Our range', 'In range', 'Within 2 std'], articleRows, { id: 'article-numbers' }),
+    el('h3', {}, 'Claims'),
+    claims,
+    el('h3', {}, "Welch's t-test (test metrics, first model minus second)"),
+    welchRows.length ? table(['Models', 'Metric', 'Runs', 'A − B', '95% CI', 'p'], welchRows, { id: 'welch-table' }) : el('p', { class: 'empty' }, 'Fewer than two models.'),
+    el('h3', {}, "DeLong's test (the ensembles' test ROC AUCs, paired over the same images)"),
+    delongRows.length ? table(['Models', 'Images', 'AUC A', 'AUC B', '95% CI of A − B', 'p'], delongRows, { id: 'delong-table' }) : el('p', { class: 'empty' }, 'No pair of models with test predictions.'),
+  );
+}
+
 async function load() {
   const [x, s] = await Promise.all([getJSON(`/api/experiments/${encodeURIComponent(id)}`), getJSON(`/api/experiments/${encodeURIComponent(id)}/summary`)]);
   experiment = x;
@@ -278,7 +391,7 @@ async function load() {
   renderChart();
   renderRuns();
   renderProtocol();
-  await Promise.all([loadEnsemble(), loadMisclassified()]);
+  await Promise.all([loadEnsemble(), loadMisclassified(), loadReproduction(), loadBands(), operating.load()]);
 }
 
 splitSelect.addEventListener('change', renderChart);

@@ -3,61 +3,25 @@
  * on machines that carry it without node_modules).
  *
  * Adapter choice: dawn.node enumerates the adapters itself and picks the first whose name contains its
- * `adapter=` flag; the list of names comes back in the error it raises for a name that matches nothing. GPU
- * number g therefore means the g-th adapter of that list, opened by its name. Identical GPUs (eight of the same
- * model) share one name, and dawn.node offers no other selector, so they all open the first of them; the
- * backend detail says so when it happens.
+ * `adapter=` flag (adapters.ts lists them). GPU number g therefore means the g-th adapter of that list, opened by
+ * its name. Identical GPUs (eight of the same model) share one name, and dawn.node offers no other selector, so
+ * they all open the first of them; the backend detail says so when it happens.
  */
-import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../../common/errors.ts';
 import { registerTrainingKernels } from '../kernels/index.ts';
+import { isSoftwareName, listAdapters, loadDawnModule, type DawnModule } from './adapters.ts';
 
-interface DawnModule {
-  create(flags: string[]): GPU;
-  globals: Record<string, unknown>;
-}
+export { listAdapters, type AdapterDescription } from './adapters.ts';
 
-export interface AdapterDescription {
-  index: number;
-  backend: string;
-  name: string;
-}
-
-let dawn: DawnModule | null = null;
+let globalsSet = false;
 
 async function loadDawn(): Promise<DawnModule> {
-  if (dawn) return dawn;
-  const path = process.env.DAWN_NODE;
-  if (path) {
-    dawn = createRequire(import.meta.url)(resolve(path)) as DawnModule;
-  } else {
-    dawn = (await import('webgpu')) as unknown as DawnModule;
-  }
+  const dawn = await loadDawnModule();
   // tfjs' webgpu backend uses the GPUBufferUsage, GPUMapMode, ... constants as globals.
-  Object.assign(globalThis, dawn.globals);
+  if (!globalsSet) Object.assign(globalThis, dawn.globals);
+  globalsSet = true;
   return dawn;
-}
-
-const NO_SUCH_ADAPTER = 'adapter=\u0001no adapter has this name';
-
-/** The WebGPU adapters Dawn finds on this machine (empty when there is none, e.g. no Vulkan driver). */
-export async function listAdapters(): Promise<AdapterDescription[]> {
-  const { create } = await loadDawn();
-  try {
-    const adapter = await create([NO_SUCH_ADAPTER]).requestAdapter();
-    if (adapter === null) return [];
-    throw new Error('dawn.node opened an adapter for a name that matches none');
-  } catch (error) {
-    const message = String((error as Error)?.message ?? error);
-    const adapters: AdapterDescription[] = [];
-    for (const match of message.matchAll(/^ \* backend: '([^']*)', name: '(.*)'$/gm)) {
-      adapters.push({ index: adapters.length, backend: match[1], name: match[2] });
-    }
-    if (adapters.length === 0 && !/Available adapters/.test(message)) throw error;
-    return adapters;
-  }
 }
 
 function describe(info: GPUAdapterInfo): string {
@@ -68,7 +32,7 @@ function describe(info: GPUAdapterInfo): string {
 /** A CPU implementation of Vulkan (Mesa's lavapipe/llvmpipe, SwiftShader): correct, but slower than wasm. */
 export function isSoftwareAdapter(info: GPUAdapterInfo): boolean {
   const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
-  return info.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/.test(text);
+  return info.architecture === 'software' || isSoftwareName(text);
 }
 
 export interface OpenedAdapter {

@@ -22,9 +22,17 @@ export interface ImageRecord {
   split: Split;
 }
 
+/** An entry of a class folder that is not taken as an image, and why. */
+export interface SkippedEntry {
+  path: string;
+  reason: string;
+}
+
 export interface DatasetIndex {
   root: string;
   splits: Record<Split, ImageRecord[]>;
+  /** Entries of the class folders left out (hidden files, sub-folders, non-image files, broken links). */
+  skipped: SkippedEntry[];
   /** sha256 over the sorted ids and file sizes of every image (independent of the validation split). */
   fingerprint: string;
 }
@@ -60,14 +68,15 @@ export function kerasSplit<T>(sortedFiles: T[], rule: ValidationRule): { train: 
 export interface IndexOptions {
   /** Which files of each train class folder are validation (default: the default protocol's, the first 20%). */
   validation?: ValidationRule;
-  /** Receives one message per skipped non-image file (default: printed on stderr). */
+  /** Receives one message per skipped entry of a class folder (default: printed on stderr). */
   warn?: (message: string) => void;
 }
 
 /**
- * Lists the dataset. Non-image files inside a class folder (by extension) are skipped with a warning naming
- * them; hidden files (leading '.') and sub-folders are ignored silently. Record order is deterministic: split, then
- * class (benign, malignant), then file name in string order.
+ * Lists the dataset. Every entry of a class folder that is not taken as an image is skipped with a warning naming
+ * it: hidden files (leading '.', even a valid image, as Keras skips them), sub-folders (not read: the Kaggle layout
+ * has none), non-image files (by extension) and broken links. Record order is deterministic: split, then class
+ * (benign, malignant), then file name in string order.
  */
 export async function indexDataset(root: string, opts: IndexOptions = {}): Promise<DatasetIndex> {
   const validation = opts.validation ?? validationRule();
@@ -79,6 +88,11 @@ export async function indexDataset(root: string, opts: IndexOptions = {}): Promi
   const absRoot = resolve(root);
   const splits: Record<Split, ImageRecord[]> = { train: [], val: [], test: [] };
   const sizes = new Map<string, number>();
+  const skipped: SkippedEntry[] = [];
+  const skip = (entry: SkippedEntry) => {
+    skipped.push(entry);
+    warn(`skipping ${entry.path}: ${entry.reason}.`);
+  };
 
   for (const folder of ['train', 'test'] as const) {
     const dir = join(absRoot, folder);
@@ -88,7 +102,7 @@ export async function indexDataset(root: string, opts: IndexOptions = {}): Promi
     for (const [label, cls] of CLASSES.entries()) {
       const classDir = join(dir, cls);
       if (!isDirectory(classDir)) throw new UserError(`missing class folder ${classDir} (expected ${folder}/benign and ${folder}/malignant).`);
-      const files = await listImages(classDir, warn);
+      const files = await listImages(classDir, skip);
       if (files.length === 0) throw new UserError(`class folder ${classDir} has no images (${IMAGE_EXTENSIONS.join(', ')}).`);
       const toRecord = (split: Split) => (f: { name: string; size: number }): ImageRecord => {
         const id = `${folder}/${cls}/${f.name}`;
@@ -104,7 +118,7 @@ export async function indexDataset(root: string, opts: IndexOptions = {}): Promi
       }
     }
   }
-  return { root: absRoot, splits, fingerprint: fingerprintOf(sizes) };
+  return { root: absRoot, splits, skipped, fingerprint: fingerprintOf(sizes) };
 }
 
 function fingerprintOf(sizes: Map<string, number>): string {
@@ -113,17 +127,19 @@ function fingerprintOf(sizes: Map<string, number>): string {
   return hash.digest('hex');
 }
 
-async function listImages(dir: string, warn: (m: string) => void): Promise<{ name: string; size: number }[]> {
-  const names = pythonSort(await readdir(dir)).filter((name) => !name.startsWith('.'));
+async function listImages(dir: string, skip: (entry: SkippedEntry) => void): Promise<{ name: string; size: number }[]> {
+  const names = pythonSort(await readdir(dir));
   // stat follows symlinks (a folder of links to the images is fine); a dangling link gives null.
   const stats = await Promise.all(names.map((name) => stat(join(dir, name)).catch(() => null)));
   const out: { name: string; size: number }[] = [];
   names.forEach((name, i) => {
     const st = stats[i];
     const path = join(dir, name);
-    if (!st) warn(`skipping ${path}: broken link or unreadable entry.`);
-    else if (!st.isFile()) return; // sub-folders are not part of the Kaggle layout
-    else if (!isImageName(name)) warn(`skipping ${path}: not an image file (expected ${IMAGE_EXTENSIONS.join(', ')}).`);
+    if (name.startsWith('.')) skip({ path, reason: st?.isDirectory() ? 'hidden folder' : 'hidden file' });
+    else if (!st) skip({ path, reason: 'broken link or unreadable entry' });
+    else if (st.isDirectory()) skip({ path, reason: 'a sub-folder (class folders are not read recursively)' });
+    else if (!st.isFile()) skip({ path, reason: 'not a regular file' });
+    else if (!isImageName(name)) skip({ path, reason: `not an image file (expected ${IMAGE_EXTENSIONS.join(', ')})` });
     else out.push({ name, size: st.size });
   });
   return out;

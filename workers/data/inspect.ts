@@ -1,11 +1,14 @@
 /**
- * `melanoma data inspect`: counts per split and class, class ratios, and a header-only check of every image
- * (size, channels, format, EXIF orientation) through sharp's metadata, without decoding pixels.
+ * `melanoma data inspect`: counts per split and class, class ratios, the entries of the class folders that are
+ * skipped, a header check of every image (size, channels, format, EXIF orientation) through sharp's metadata, and
+ * a full decoding of every image as a run decodes it, which lists each image that cannot be decoded with the
+ * decoder's reason.
  */
 import sharp, { type Metadata } from 'sharp';
 import { DEFAULT_PROTOCOL, PROTOCOLS, describeSource, formatValue, type ProtocolName, type ValidationRule } from '../../study/protocol.ts';
 import { SPLITS, type Split } from '../protocol.ts';
-import { indexDataset } from './dataset.ts';
+import { findBadImages, type BadImage } from './check.ts';
+import { indexDataset, type SkippedEntry } from './dataset.ts';
 
 export interface SplitCounts {
   benign: number;
@@ -21,8 +24,10 @@ export interface ImageCheck {
   wrongSize: number;
   /** Images that are not 3-channel (grayscale, RGBA, CMYK...: converted to RGB when loaded). */
   notRgb: number;
-  /** Images whose header sharp cannot read. */
+  /** Images that cannot be decoded (see unreadableFiles). */
   unreadable: number;
+  /** Every image that cannot be decoded, with the decoder's reason. */
+  unreadableFiles: BadImage[];
   /** Images with an EXIF orientation other than 1; ignored when loading (the pixels are upright). */
   exifRotated: number;
   formats: Record<string, number>;
@@ -41,7 +46,9 @@ export interface DatasetReport {
   all: SplitCounts;
   expectedSize: number;
   images: ImageCheck;
-  /** Files skipped while listing (not images). */
+  /** Entries of the class folders skipped while listing (hidden files, sub-folders, non-image files...). */
+  skipped: { count: number; entries: SkippedEntry[] };
+  /** The listing's warnings, one per skipped entry. */
   warnings: string[];
 }
 
@@ -49,7 +56,7 @@ const METADATA_CONCURRENCY = 16;
 
 export async function inspectDataset(
   root: string,
-  opts: { protocol?: ProtocolName; validationFraction?: number; expectedSize?: number } = {},
+  opts: { protocol?: ProtocolName; validationFraction?: number; expectedSize?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<DatasetReport> {
   const protocol = opts.protocol ?? DEFAULT_PROTOCOL;
   const setting = PROTOCOLS[protocol].models.baseline.validation;
@@ -74,7 +81,7 @@ export async function inspectDataset(
   const counts = Object.fromEntries(SPLITS.map((s) => [s, tally(index.splits[s].map((r) => r.label))])) as Record<Split, SplitCounts>;
   const records = SPLITS.flatMap((s) => index.splits[s]);
 
-  const images: ImageCheck = { checked: 0, wrongSize: 0, notRgb: 0, unreadable: 0, exifRotated: 0, formats: {}, examples: [] };
+  const images: ImageCheck = { checked: 0, wrongSize: 0, notRgb: 0, unreadable: 0, unreadableFiles: [], exifRotated: 0, formats: {}, examples: [] };
   const note = (id: string, what: string) => {
     if (images.examples.length < 20) images.examples.push(`${id}: ${what}`);
   };
@@ -86,10 +93,8 @@ export async function inspectDataset(
       let meta: Metadata;
       try {
         meta = await sharp(r.path).metadata();
-      } catch (err) {
-        images.unreadable++;
-        note(r.id, `unreadable (${err instanceof Error ? err.message : String(err)})`);
-        continue;
+      } catch {
+        continue; // the decoding below names it with its reason
       }
       images.formats[meta.format ?? 'unknown'] = (images.formats[meta.format ?? 'unknown'] ?? 0) + 1;
       if (meta.width !== expectedSize || meta.height !== expectedSize) {
@@ -104,6 +109,8 @@ export async function inspectDataset(
     }
   };
   await Promise.all(Array.from({ length: METADATA_CONCURRENCY }, worker));
+  images.unreadableFiles = await findBadImages(records, { imageSize: expectedSize, onProgress: opts.onProgress });
+  images.unreadable = images.unreadableFiles.length;
 
   return {
     root: index.root,
@@ -114,6 +121,7 @@ export async function inspectDataset(
     all: tally(records.map((r) => r.label)),
     expectedSize,
     images,
+    skipped: { count: index.skipped.length, entries: index.skipped },
     warnings,
   };
 }
@@ -134,10 +142,12 @@ export function formatReport(r: DatasetReport): string {
     ...SPLITS.map((s) => row(s, r.counts[s])),
     row('all', r.all),
     '',
-    `images       ${i.checked} checked (headers): ${i.wrongSize} not ${r.expectedSize}x${r.expectedSize}, ${i.notRgb} not 3-channel, ` +
+    `images       ${i.checked} decoded: ${i.wrongSize} not ${r.expectedSize}x${r.expectedSize}, ${i.notRgb} not 3-channel, ` +
       `${i.unreadable} unreadable; formats: ${formats}`,
     `             ${i.exifRotated} with an EXIF orientation other than 1 (ignored: the pixels are upright)`,
     ...i.examples.map((e) => `  ${e}`),
+    ...i.unreadableFiles.map((b) => `unreadable: ${b.path}: ${b.reason}`),
+    `skipped      ${r.skipped.count} ${r.skipped.count === 1 ? 'entry' : 'entries'} of the class folders`,
     ...r.warnings.map((w) => `warning: ${w}`),
   ];
   return lines.join('\n');

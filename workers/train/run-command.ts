@@ -74,7 +74,8 @@ export function finalTable(result: RunResult): string {
 export async function runCommand(flags: RunFlags): Promise<void> {
   const spec = specFromFlags(flags);
   const err = process.stderr;
-  const bar = err.isTTY ? new cliProgress.SingleBar({ format: '  {bar} {value}/{total} images', stream: err, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
+  const bar = err.isTTY ? new cliProgress.SingleBar({ format: '  {bar} {value}/{total} {what}', stream: err, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
+  let checkStarted = 0;
   const result = await executeRun(spec, {
     emit(event) {
       if (event.type === 'started') {
@@ -88,9 +89,18 @@ export async function runCommand(flags: RunFlags): Promise<void> {
         err.write(`${event.message}\n`);
       }
     },
+    onCheck(done, total) {
+      if (done === 1) checkStarted = performance.now();
+      if (bar) {
+        if (done === 1) bar.start(total, 0, { what: 'images decoded' });
+        bar.update(done);
+        if (done === total) bar.stop();
+      }
+      if (done === total) err.write(`data: ${total} images checked in ${((performance.now() - checkStarted) / 1000).toFixed(1)}s\n`);
+    },
     onBatch(done, total) {
       if (!bar) return;
-      if (done <= spec.batchSize) bar.start(total, 0);
+      if (done <= spec.batchSize) bar.start(total, 0, { what: 'images' });
       bar.update(done);
       if (done === total) bar.stop();
     },

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { initBackend } from '../backend/index.ts';
+import { checkImages } from '../data/check.ts';
 import { indexDataset } from '../data/dataset.ts';
 import { ImageCache } from '../data/image-cache.ts';
 import { evaluateBinary } from '../metrics/index.ts';
@@ -20,6 +21,8 @@ import { specSettings } from './spec-settings.ts';
 export interface RunHooks {
   emit(event: RunEvent): void | Promise<void>;
   onBatch?(done: number, total: number): void;
+  /** Progress of the decoding of every image before training (spec.checkImages). */
+  onCheck?(done: number, total: number): void;
 }
 
 /** Bytes of frozen-base activations a run may keep in memory (MELANOMA_FEATURE_CACHE_MB overrides). */
@@ -51,6 +54,12 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
   const backend = await initBackend(spec.backend, { gpu: spec.gpu });
   const settings = specSettings(spec);
   const data = await indexDataset(spec.dataDir, { validation: settings.validation });
+  const cache = spec.cacheImages ? imageCacheFor(data, spec.imageSize) : null;
+  if (spec.checkImages !== false) {
+    // Every bad file stops the run here, before anything of it is written; with the cache on, this decoding is also
+    // the one the first epoch would do.
+    await checkImages(SPLITS.flatMap((s) => data.splits[s]), data.root, { imageSize: spec.imageSize, cache, onProgress: hooks.onCheck });
+  }
   const counts = Object.fromEntries(
     SPLITS.map((s) => [s, { benign: data.splits[s].filter((r) => r.label === 0).length, malignant: data.splits[s].filter((r) => r.label === 1).length }]),
   ) as RunResult['counts'];
@@ -66,7 +75,6 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
   const params = { total: m.totalParams, trainable: m.trainableParams };
   await hooks.emit({ type: 'started', backend: backend.name, backendDetail: backend.detail, datasetFingerprint: data.fingerprint, params });
 
-  const cache = spec.cacheImages ? imageCacheFor(data, spec.imageSize) : null;
   const { sourceOf } = runSources(m, data, {
     imageSize: spec.imageSize,
     batchSize: spec.batchSize,

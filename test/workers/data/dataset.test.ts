@@ -93,7 +93,7 @@ test('string order and the Keras cut', () => {
   assert.deepEqual(kerasSplit([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], { fraction: 0.2, take: 'first' }), { train: [3, 4, 5, 6, 7, 8, 9, 10], val: [1, 2] });
 });
 
-test('non-image files are skipped with a warning naming them; hidden files are ignored', async () => {
+test('non-image files, hidden files and sub-folders are skipped with a warning naming each', async () => {
   const root = await makeDataset(small());
   try {
     writeFileSync(join(root, 'train', 'benign', 'notes.txt'), 'x');
@@ -102,9 +102,12 @@ test('non-image files are skipped with a warning naming them; hidden files are i
     mkdirSync(join(root, 'test', 'benign', 'sub'));
     const warnings: string[] = [];
     const index = await indexDataset(root, { warn: (m) => warnings.push(m) });
-    assert.equal(warnings.length, 1);
-    assert.match(warnings[0], /notes\.txt.*not an image/);
-    assert.ok(warnings[0].includes(join(root, 'train', 'benign', 'notes.txt')));
+    assert.equal(warnings.length, 3);
+    assert.equal(warnings[0], `skipping ${join(root, 'train', 'benign', '.DS_Store')}: hidden file.`);
+    assert.match(warnings[1], /notes\.txt.*not an image/);
+    assert.ok(warnings[1].includes(join(root, 'train', 'benign', 'notes.txt')));
+    assert.match(warnings[2], /test\/benign\/sub: a sub-folder/);
+    assert.equal(index.skipped.length, 3);
     assert.equal(index.splits.train.length + index.splits.val.length, 17);
     assert.ok(index.splits.test.some((r) => r.id === 'test/malignant/UPPER.JPEG'));
     const before = (await indexDataset(await makeDataset(small()))).fingerprint;

@@ -1,0 +1,96 @@
+/**
+ * The reads behind the reproduction report (study/reproduction.ts): an experiment's completed runs with their
+ * evaluations and every image's stored probability, and per model the test images every run gets wrong
+ * (image_summary). SELECTs only.
+ */
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { AlwaysWrong, ReproductionInput, SplitPredictions, StoredRun } from '../study/reproduction.ts';
+import type { ReportSplit } from '../study/report-metrics.ts';
+import { MODEL_NAMES, SPLITS } from '../workers/protocol.ts';
+import type { Database } from './client.ts';
+import { evaluations, experiments, imageSummary, predictions, runOverview, runs } from './schema.ts';
+import { positionIn } from './sql-helpers.ts';
+
+/** The protocol's name recorded in the experiment's config (`config.protocol.name`), or null. */
+export function protocolName(config: Record<string, unknown>): string | null {
+  const p = config.protocol;
+  if (p && typeof p === 'object' && typeof (p as { name?: unknown }).name === 'string') return (p as { name: string }).name;
+  return null;
+}
+
+/** Everything the report is built from, or null for an unknown experiment. */
+export async function reproductionInput(database: Database, experimentId: number): Promise<ReproductionInput | null> {
+  const [experiment] = await database.db.select().from(experiments).where(eq(experiments.id, experimentId));
+  if (!experiment) return null;
+  const completed = await database.db
+    .select({ runId: runOverview.runId, model: runOverview.model, runIndex: runOverview.runIndex, epochs: runOverview.epochs })
+    .from(runOverview)
+    .where(and(eq(runOverview.experimentId, experimentId), eq(runOverview.status, 'completed')))
+    .orderBy(positionIn(MODEL_NAMES, runOverview.model), asc(runOverview.runIndex));
+  const evals = await database.db
+    .select({ e: evaluations })
+    .from(evaluations)
+    .innerJoin(runs, eq(runs.id, evaluations.runId))
+    .where(and(eq(runs.experimentId, experimentId), eq(runs.status, 'completed')));
+  const preds = await database.db
+    .select({ runId: predictions.runId, split: predictions.split, image: predictions.image, label: predictions.label, probability: predictions.probability })
+    .from(predictions)
+    .innerJoin(runs, eq(runs.id, predictions.runId))
+    .where(and(eq(runs.experimentId, experimentId), eq(runs.status, 'completed')))
+    .orderBy(asc(predictions.runId), positionIn(SPLITS, predictions.split), asc(predictions.image));
+
+  const byRun = new Map<number, StoredRun>(
+    completed.map((r) => [r.runId, { runId: r.runId, model: r.model, runIndex: r.runIndex, epochs: r.epochs, evaluations: {}, predictions: {} }]),
+  );
+  for (const { e } of evals) {
+    const run = byRun.get(e.runId);
+    if (!run) continue;
+    run.evaluations[e.split as ReportSplit] = {
+      metrics: { loss: e.loss, accuracy: e.accuracy, precision: e.precision, recall: e.recall, roc_auc: e.rocAuc, pr_auc: e.prAuc },
+      confusion: { tp: e.tp, fp: e.fp, tn: e.tn, fn: e.fn },
+    };
+  }
+  for (const p of preds) {
+    const run = byRun.get(p.runId);
+    if (!run) continue;
+    const split = p.split as ReportSplit;
+    const s: SplitPredictions = run.predictions[split] ?? (run.predictions[split] = { images: [], labels: [], probabilities: [] });
+    s.images.push(p.image);
+    s.labels.push(p.label);
+    // PostgreSQL prints a real as the shortest decimal that identifies it; fround gives back the float32 stored.
+    s.probabilities.push(Math.fround(p.probability));
+  }
+  return {
+    experiment: { id: experiment.id, name: experiment.name, protocol: protocolName(experiment.config) },
+    runs: [...byRun.values()],
+    alwaysWrong: await alwaysWrong(database, experimentId),
+  };
+}
+
+/** Per model: the test images that every completed run with test predictions classifies wrongly at 0.5. */
+export async function alwaysWrong(database: Database, experimentId: number): Promise<AlwaysWrong[]> {
+  const counted = await database.db
+    .select({ model: runs.model, runs: sql<number>`count(distinct ${predictions.runId})::integer` })
+    .from(predictions)
+    .innerJoin(runs, eq(runs.id, predictions.runId))
+    .where(and(eq(runs.experimentId, experimentId), eq(runs.status, 'completed'), eq(predictions.split, 'test')))
+    .groupBy(runs.model)
+    .orderBy(positionIn(MODEL_NAMES, runs.model));
+  const wrong = await database.db
+    .select({
+      model: imageSummary.model,
+      n: imageSummary.n,
+      images: sql<number>`count(*)::integer`,
+      malignant: sql<number>`(count(*) filter (where ${imageSummary.label} = 1))::integer`,
+    })
+    .from(imageSummary)
+    .where(and(eq(imageSummary.experimentId, experimentId), eq(imageSummary.split, 'test'), sql`${imageSummary.wrong} = ${imageSummary.n}`))
+    .groupBy(imageSummary.model, imageSummary.n);
+  return counted.map((c) => {
+    // An image some run lacks (n below the model's runs) is not one that every run gets wrong.
+    const w = wrong.find((x) => x.model === c.model && x.n === c.runs);
+    const images = w?.images ?? 0;
+    const malignant = w?.malignant ?? 0;
+    return { model: c.model, runs: c.runs, images, malignant, benign: images - malignant };
+  });
+}

@@ -1,0 +1,57 @@
+/**
+ * The metrics the reproduction report shows per run: the six the project stores for every evaluation, and the
+ * article's own AUPRC (Keras' interpolated PR AUC over 200 thresholds), computed from the stored predictions.
+ */
+export const STORED_METRICS = ['loss', 'accuracy', 'precision', 'recall', 'roc_auc', 'pr_auc'] as const;
+export type StoredMetric = (typeof STORED_METRICS)[number];
+
+export const REPORT_METRICS = [...STORED_METRICS, 'keras_pr_auc'] as const;
+export type ReportMetric = (typeof REPORT_METRICS)[number];
+
+export const REPORT_METRIC_LABELS: Record<ReportMetric, string> = {
+  loss: 'Loss',
+  accuracy: 'Accuracy',
+  precision: 'Precision',
+  recall: 'Recall',
+  roc_auc: 'ROC AUC',
+  pr_auc: 'PR AUC (AP)',
+  keras_pr_auc: 'PR AUC (Keras)',
+};
+
+export const REPORT_SPLITS = ['test', 'val', 'train'] as const;
+export type ReportSplit = (typeof REPORT_SPLITS)[number];
+
+export interface Confusion {
+  tp: number;
+  fp: number;
+  tn: number;
+  fn: number;
+}
+
+/** One completed run as the report sees it. */
+export interface RunValues {
+  runId: number;
+  model: string;
+  runIndex: number;
+  /** Epochs trained (val rows stored). */
+  epochs: number;
+  /** Per split: the stored metrics and Keras' PR AUC (NaN where the run has no predictions of the split). */
+  metrics: Partial<Record<ReportSplit, Record<ReportMetric, number>>>;
+  /** Test confusion matrix at 0.5. */
+  confusion: Confusion | null;
+  /** True-positive rate of the test ROC at the article's false-positive rate 0.23 (null without predictions). */
+  tprAtArticleFpr: number | null;
+}
+
+/**
+ * The stand-ins of this workplace: Xception's ImageNet weights can't be downloaded here, so the MobileNetV2 pair
+ * takes its place in the article's claims when an experiment has no Xception runs.
+ */
+export const STAND_INS: Record<string, string> = { xception: 'mobilenet', 'xception-ft': 'mobilenet-ft' };
+
+/** The model of the experiment that answers for the article's `model`, or null when it has none. */
+export function modelFor(articleModel: string, present: readonly string[]): string | null {
+  if (present.includes(articleModel)) return articleModel;
+  const standIn = STAND_INS[articleModel];
+  return standIn && present.includes(standIn) ? standIn : null;
+}

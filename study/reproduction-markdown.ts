@@ -1,0 +1,155 @@
+/**
+ * The reproduction report as Markdown, ready to paste into a README: deterministic (the same report gives the same
+ * bytes: no clock, no locale, fixed decimals), val and train folded into <details>.
+ */
+import { REPORT_METRICS, REPORT_METRIC_LABELS } from './report-metrics.ts';
+import type { ArticleComparison, ReproductionReport } from './reproduction.ts';
+import type { Spread } from './statistics.ts';
+import { SIMILARITY_MARGIN } from './claims.ts';
+
+const DASH = '–';
+const fixed = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined || !Number.isFinite(x) ? DASH : x.toFixed(digits));
+const pValue = (p: number | null | undefined): string => (p === null || p === undefined || !Number.isFinite(p) ? DASH : p < 0.001 ? '< 0.001' : p.toFixed(3));
+const meanStd = (s: Spread, digits = 3): string =>
+  s.n === 0 ? DASH : Number.isNaN(s.std) ? fixed(s.mean, digits) : `${fixed(s.mean, digits)} ± ${fixed(s.std, digits)}`;
+const yesNo = (b: boolean | null): string => (b === null ? 'n/a' : b ? 'yes' : 'no');
+const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+
+function tableOf(header: string[], rows: string[][], rightFrom = 1): string[] {
+  return [
+    `| ${header.map(cell).join(' | ')} |`,
+    `|${header.map((_, i) => (i >= rightFrom ? '---:' : '---')).join('|')}|`,
+    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ];
+}
+
+function studyTable(report: ReproductionReport, split: string): string[] {
+  const t = report.table.find((x) => x.split === split);
+  if (!t || t.rows.length === 0) return [`No completed run has a ${split} evaluation.`];
+  return tableOf(
+    ['Model', 'Runs', ...REPORT_METRICS.map((k) => REPORT_METRIC_LABELS[k])],
+    t.rows.map((r) => [r.model, String(r.runs), ...REPORT_METRICS.map((k) => meanStd(r.metrics[k]))]),
+  );
+}
+
+/** Counts and epochs with one decimal, rates with three. */
+const digitsFor = (a: ArticleComparison) => (a.quantity.kind === 'count' || a.quantity.kind === 'epochs' ? 1 : 3);
+const articleValue = (a: ArticleComparison) => (a.quantity.kind === 'count' || a.quantity.kind === 'epochs' ? String(a.value) : a.value.toFixed(2));
+
+export function reproductionMarkdown(report: ReproductionReport): string {
+  const out: string[] = [];
+  const { experiment } = report;
+  out.push(`## Reproduction: ${cell(experiment.name)}`, '');
+  out.push(`Experiment ${experiment.id}; protocol: ${experiment.protocol ?? 'protocol not recorded'}.`);
+  out.push(`Completed runs: ${report.models.length === 0 ? 'none' : report.models.map((m) => `${m.model} ${m.runs}`).join(', ')}.`);
+  const standIns = Object.entries(report.standIns);
+  if (standIns.length > 0) {
+    out.push(`Stand-ins: ${standIns.map(([a, m]) => `${a} → ${m}`).join(', ')} (Xception's ImageNet weights can't be downloaded here; the MobileNetV2 pair answers for its claims).`);
+  }
+  out.push('');
+
+  out.push('### The study\'s table (test)', '');
+  out.push('Mean ± sample std over the completed runs. PR AUC (AP) is scikit-learn\'s average precision, as stored; PR AUC (Keras) is the article\'s AUPRC, Keras\' interpolated `AUC(curve=\'PR\')` over 200 thresholds, from the stored predictions.', '');
+  out.push(...studyTable(report, 'test'), '');
+  out.push('<details><summary>Validation and training splits</summary>', '');
+  for (const split of ['val', 'train']) out.push(`#### ${split}`, '', ...studyTable(report, split), '');
+  out.push('</details>', '');
+
+  out.push('### The article\'s numbers beside ours', '');
+  out.push('Each article number against the distribution of the same quantity over our runs of the model (one value per run): inside the runs\' range, and within 2 std of their mean.', '');
+  out.push(
+    ...tableOf(
+      ['Line', 'Model', 'Article', 'Quantity', 'Article value', 'Ours (mean ± std)', 'Our range', 'Runs', 'In range', 'Within 2 std'],
+      report.article.map((a) => [
+        a.lines,
+        a.ourModel && a.ourModel !== a.model ? `${a.model} (→ ${a.ourModel})` : a.model,
+        a.basis,
+        a.label,
+        articleValue(a),
+        a.ours ? meanStd(a.ours, digitsFor(a)) : DASH,
+        a.ours ? `${fixed(a.ours.min, digitsFor(a) === 1 ? 0 : 3)} to ${fixed(a.ours.max, digitsFor(a) === 1 ? 0 : 3)}` : DASH,
+        a.ours ? String(a.ours.n) : '0',
+        yesNo(a.withinRange),
+        yesNo(a.within2Std),
+      ]),
+      4,
+    ),
+    '',
+  );
+
+  out.push('### The article\'s claims', '');
+  for (const c of report.claims) {
+    out.push(`- **${c.verdict}**: ${c.says} (line ${c.lines}).`);
+    out.push(`  Rule: ${c.rule}.${Object.keys(c.standIns).length ? ` Using ${Object.entries(c.standIns).map(([a, m]) => `${m} for ${a}`).join(', ')}.` : ''}`);
+    if (c.reason) out.push(`  Why: ${c.reason}.`);
+    for (const e of c.evidence) {
+      const numbers = Object.entries(e.numbers).map(([k, v]) => `${k} ${k === 'p' ? pValue(v) : fixed(v, 4)}`).join(', ');
+      out.push(`  - ${e.holds ? 'holds' : 'fails'}: ${e.what} (${numbers})`);
+    }
+  }
+  out.push('');
+
+  out.push('### Significance', '');
+  out.push(`Welch's t-test over the runs, per test metric: the difference of means (first model minus second) with its 95% interval and two-sided p-value. 'Similar' in the claims means that interval lies within ±${SIMILARITY_MARGIN}.`, '');
+  if (report.welch.length === 0) out.push('Fewer than two models: nothing to compare.', '');
+  else {
+    out.push(
+      ...tableOf(
+        ['Models', 'Metric', 'Runs', 'Mean A', 'Mean B', 'A − B', '95% CI', 'p'],
+        report.welch.map((w) => [
+          `${w.a} vs ${w.b}`,
+          REPORT_METRIC_LABELS[w.metric],
+          `${w.n[0]} / ${w.n[1]}`,
+          fixed(w.meanA),
+          fixed(w.meanB),
+          w.test ? fixed(w.test.diff) : DASH,
+          w.test ? `${fixed(w.test.ci[0])} to ${fixed(w.test.ci[1])}` : DASH,
+          w.test ? pValue(w.test.p) : 'n/a',
+        ]),
+        2,
+      ),
+      '',
+    );
+  }
+  out.push("DeLong's test of the ensembles' test ROC AUCs, paired over the same test images.", '');
+  if (report.delong.length === 0) out.push('No pair of models with test predictions.', '');
+  else {
+    out.push(
+      ...tableOf(
+        ['Models', 'Images', 'AUC A', 'AUC B', 'A − B', '95% CI', 'z', 'p'],
+        report.delong.map((d) => [`${d.a} vs ${d.b}`, String(d.images), fixed(d.aucA), fixed(d.aucB), fixed(d.diff), `${fixed(d.ci[0])} to ${fixed(d.ci[1])}`, fixed(d.z, 2), pValue(d.p)]),
+        1,
+      ),
+      '',
+    );
+  }
+
+  out.push('### Ensembles of the runs (test)', '');
+  out.push("Each model's runs as one classifier: every test image's probability averaged over the runs.", '');
+  if (report.ensembles.length === 0) out.push('No completed run has test predictions stored.', '');
+  else {
+    out.push(
+      ...tableOf(
+        ['Model', 'Runs', 'Images', ...REPORT_METRICS.map((k) => REPORT_METRIC_LABELS[k]), 'TP', 'FN', 'TN', 'FP'],
+        report.ensembles.map((e) => [
+          e.model, String(e.runs), String(e.images), ...REPORT_METRICS.map((k) => fixed(e.metrics[k])),
+          String(e.confusion.tp), String(e.confusion.fn), String(e.confusion.tn), String(e.confusion.fp),
+        ]),
+      ),
+      '',
+    );
+  }
+
+  out.push('### Lesions every run gets wrong (test)', '');
+  if (report.alwaysWrong.length === 0) out.push('No completed run has test predictions stored.', '');
+  else {
+    out.push(
+      ...tableOf(
+        ['Model', 'Runs', 'Images', 'Malignant missed', 'Benign called malignant'],
+        report.alwaysWrong.map((w) => [w.model, String(w.runs), String(w.images), String(w.malignant), String(w.benign)]),
+      ),
+      '',
+    );
+  }
+  return out.join('\n');
+}

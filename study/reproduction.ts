@@ -1,0 +1,259 @@
+/**
+ * The reproduction report of one experiment, built from its completed runs (pure: the caller reads the database):
+ * the study's table (mean ± std over the runs per split and metric, Keras' PR AUC beside scikit-learn's average
+ * precision), the article's numbers beside the runs' (within the range? within 2 std of the mean?), the article's
+ * claims with verdicts, Welch's tests between every pair of models per test metric, DeLong's tests between the
+ * models' ensembles (paired over the same test images), the ensembles' metrics and the lesions every run gets wrong.
+ * Numbers that are undefined (a single run's std, a split without a class) are NaN here and null in JSON.
+ */
+import { ARTICLE_NUMBERS, ARTICLE_ROC_FPR, type ArticleNumber } from './article.ts';
+import { checkClaims, type ClaimResult } from './claims.ts';
+import { kerasPrAuc } from './keras-pr-auc.ts';
+import {
+  REPORT_METRICS, REPORT_SPLITS, STAND_INS, modelFor, type Confusion, type ReportMetric, type ReportSplit, type RunValues,
+  type StoredMetric,
+} from './report-metrics.ts';
+import { tprAtFpr } from './roc-point.ts';
+import { delongTest, spread, welch, type Spread } from './statistics.ts';
+
+export interface SplitPredictions {
+  /** Image paths, ascending; labels and probabilities in the same order. */
+  images: string[];
+  labels: number[];
+  probabilities: number[];
+}
+
+/** A completed run as stored. */
+export interface StoredRun {
+  runId: number;
+  model: string;
+  runIndex: number;
+  epochs: number;
+  evaluations: Partial<Record<ReportSplit, { metrics: Record<StoredMetric, number>; confusion: Confusion }>>;
+  predictions: Partial<Record<ReportSplit, SplitPredictions>>;
+}
+
+export interface AlwaysWrong {
+  model: string;
+  /** Completed runs with test predictions. */
+  runs: number;
+  /** Test images that every one of those runs classifies wrongly at 0.5. */
+  images: number;
+  malignant: number;
+  benign: number;
+}
+
+export interface ReproductionInput {
+  experiment: { id: number; name: string; protocol: string | null };
+  /** Completed runs, in the study's model order then run index. */
+  runs: StoredRun[];
+  alwaysWrong: AlwaysWrong[];
+}
+
+/** Scores one split's predictions like a single run (the project's metric definitions). */
+export type Scorer = (labels: number[], probabilities: number[]) => { metrics: Record<StoredMetric, number>; confusion: Confusion };
+
+export interface ArticleComparison extends ArticleNumber {
+  /** The experiment's model for the article's (a stand-in for Xception), null when it has none. */
+  ourModel: string | null;
+  ours: Spread | null;
+  withinRange: boolean | null;
+  /** |article - mean| <= 2 std; null below two runs. */
+  within2Std: boolean | null;
+}
+
+export interface WelchRow {
+  a: string;
+  b: string;
+  metric: ReportMetric;
+  n: [number, number];
+  meanA: number;
+  meanB: number;
+  /** Null when the test is undefined (a single run, or no variance in either model). */
+  test: { diff: number; ci: [number, number]; t: number; df: number; p: number } | null;
+}
+
+export interface DelongRow {
+  a: string;
+  b: string;
+  /** Test images both ensembles score. */
+  images: number;
+  aucA: number;
+  aucB: number;
+  diff: number;
+  ci: [number, number];
+  z: number;
+  p: number;
+}
+
+export interface EnsembleRow {
+  model: string;
+  runs: number;
+  /** Test images every run of the model has a prediction for. */
+  images: number;
+  metrics: Record<ReportMetric, number>;
+  confusion: Confusion;
+}
+
+export interface ReproductionReport {
+  experiment: { id: number; name: string; protocol: string | null };
+  models: { model: string; runs: number }[];
+  /** Article model -> the experiment's model that answers for it, where the experiment lacks the article's. */
+  standIns: Record<string, string>;
+  table: { split: ReportSplit; rows: { model: string; runs: number; metrics: Record<ReportMetric, Spread> }[] }[];
+  article: ArticleComparison[];
+  claims: ClaimResult[];
+  welch: WelchRow[];
+  delong: DelongRow[];
+  ensembles: EnsembleRow[];
+  alwaysWrong: AlwaysWrong[];
+}
+
+/** A run's values for the report: stored metrics, and from its predictions Keras' PR AUC and the ROC point. */
+export function runValues(run: StoredRun, articleFpr: number): RunValues {
+  const metrics: RunValues['metrics'] = {};
+  for (const split of REPORT_SPLITS) {
+    const e = run.evaluations[split];
+    if (!e) continue;
+    const p = run.predictions[split];
+    metrics[split] = { ...e.metrics, keras_pr_auc: p ? kerasPrAuc(p.labels, p.probabilities) : NaN };
+  }
+  const test = run.predictions.test;
+  return {
+    runId: run.runId,
+    model: run.model,
+    runIndex: run.runIndex,
+    epochs: run.epochs,
+    metrics,
+    confusion: run.evaluations.test?.confusion ?? null,
+    tprAtArticleFpr: test ? tprAtFpr(test.labels, test.probabilities, articleFpr) : null,
+  };
+}
+
+function quantityOf(n: ArticleNumber, r: RunValues): number | null {
+  const q = n.quantity;
+  switch (q.kind) {
+    case 'metric': {
+      const v = r.metrics.test?.[q.metric];
+      return v === undefined || Number.isNaN(v) ? null : v;
+    }
+    case 'count':
+      return r.confusion ? r.confusion[q.count] : null;
+    case 'epochs':
+      return r.epochs;
+    case 'tpr-at-fpr':
+      return r.tprAtArticleFpr;
+  }
+}
+
+function compareNumber(n: ArticleNumber, byModel: ReadonlyMap<string, RunValues[]>): ArticleComparison {
+  const ourModel = modelFor(n.model, [...byModel.keys()]);
+  const values = ourModel ? byModel.get(ourModel)!.map((r) => quantityOf(n, r)).filter((v): v is number => v !== null) : [];
+  if (values.length === 0) return { ...n, ourModel, ours: null, withinRange: null, within2Std: null };
+  const ours = spread(values);
+  return {
+    ...n,
+    ourModel,
+    ours,
+    withinRange: n.value >= ours.min && n.value <= ours.max,
+    within2Std: Number.isNaN(ours.std) ? null : Math.abs(n.value - ours.mean) <= 2 * ours.std,
+  };
+}
+
+/** Each image's probability averaged over the runs; only images every run has. */
+function ensemblePredictions(runs: StoredRun[]): SplitPredictions | null {
+  const withTest = runs.map((r) => r.predictions.test).filter((p): p is SplitPredictions => p !== undefined);
+  if (withTest.length === 0) return null;
+  const sums = new Map<string, { label: number; sum: number; count: number }>();
+  for (const p of withTest) {
+    p.images.forEach((image, i) => {
+      const s = sums.get(image) ?? { label: p.labels[i], sum: 0, count: 0 };
+      s.sum += p.probabilities[i];
+      s.count += 1;
+      sums.set(image, s);
+    });
+  }
+  const images = [...sums.keys()].filter((k) => sums.get(k)!.count === withTest.length).sort();
+  return { images, labels: images.map((k) => sums.get(k)!.label), probabilities: images.map((k) => sums.get(k)!.sum / withTest.length) };
+}
+
+/** Two ensembles restricted to the images both score, in the same order. */
+function paired(a: SplitPredictions, b: SplitPredictions): { labels: number[]; a: number[]; b: number[] } {
+  const inB = new Map(b.images.map((image, i) => [image, i]));
+  const out = { labels: [] as number[], a: [] as number[], b: [] as number[] };
+  a.images.forEach((image, i) => {
+    const j = inB.get(image);
+    if (j === undefined) return;
+    out.labels.push(a.labels[i]);
+    out.a.push(a.probabilities[i]);
+    out.b.push(b.probabilities[j]);
+  });
+  return out;
+}
+
+export function buildReproduction(input: ReproductionInput, score: Scorer): ReproductionReport {
+  const models = [...new Set(input.runs.map((r) => r.model))];
+  const runsOf = (m: string) => input.runs.filter((r) => r.model === m);
+  const byModel = new Map(models.map((m) => [m, runsOf(m).map((r) => runValues(r, ARTICLE_ROC_FPR))]));
+
+  const table = REPORT_SPLITS.map((split) => ({
+    split,
+    rows: models
+      .map((model) => {
+        const runs = byModel.get(model)!.filter((r) => r.metrics[split]);
+        const metrics = Object.fromEntries(
+          REPORT_METRICS.map((k) => [k, spread(runs.map((r) => r.metrics[split]![k]).filter((v) => !Number.isNaN(v)))]),
+        ) as Record<ReportMetric, Spread>;
+        return { model, runs: runs.length, metrics };
+      })
+      .filter((row) => row.runs > 0),
+  }));
+
+  const standIns = Object.fromEntries(Object.keys(STAND_INS).flatMap((a) => {
+    const m = modelFor(a, models);
+    return m !== null && m !== a ? [[a, m]] : [];
+  }));
+
+  const testValues = (m: string, k: ReportMetric) => byModel.get(m)!.map((r) => r.metrics.test?.[k] ?? NaN).filter((v) => !Number.isNaN(v));
+  const pairs = models.flatMap((a, i) => models.slice(i + 1).map((b) => [a, b] as const));
+  const welchRows: WelchRow[] = pairs.flatMap(([a, b]) =>
+    REPORT_METRICS.map((metric) => {
+      const xa = testValues(a, metric);
+      const xb = testValues(b, metric);
+      const w = welch(xa, xb);
+      return { a, b, metric, n: [xa.length, xb.length] as [number, number], meanA: spread(xa).mean, meanB: spread(xb).mean, test: w && { diff: w.diff, ci: w.ci, t: w.t, df: w.df, p: w.p } };
+    }),
+  );
+
+  const ensembleOf = new Map(models.map((m) => [m, ensemblePredictions(runsOf(m))]));
+  const ensembles: EnsembleRow[] = models.flatMap((model) => {
+    const e = ensembleOf.get(model);
+    if (!e || e.images.length === 0) return [];
+    const s = score(e.labels, e.probabilities);
+    const runs = runsOf(model).filter((r) => r.predictions.test).length;
+    return [{ model, runs, images: e.images.length, metrics: { ...s.metrics, keras_pr_auc: kerasPrAuc(e.labels, e.probabilities) }, confusion: s.confusion }];
+  });
+
+  const delong: DelongRow[] = pairs.flatMap(([a, b]) => {
+    const ea = ensembleOf.get(a);
+    const eb = ensembleOf.get(b);
+    if (!ea || !eb) return [];
+    const p = paired(ea, eb);
+    if (!p.labels.includes(0) || !p.labels.includes(1)) return [];
+    const d = delongTest(p.labels, p.a, p.b);
+    return [{ a, b, images: p.labels.length, aucA: d.aucA, aucB: d.aucB, diff: d.diff, ci: d.ci, z: d.z, p: d.p }];
+  });
+
+  return {
+    experiment: input.experiment,
+    models: models.map((model) => ({ model, runs: runsOf(model).length })),
+    standIns,
+    table,
+    article: ARTICLE_NUMBERS.map((n) => compareNumber(n, byModel)),
+    claims: checkClaims(byModel),
+    welch: welchRows,
+    delong,
+    ensembles,
+    alwaysWrong: input.alwaysWrong,
+  };
+}

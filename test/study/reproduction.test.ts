@@ -1,0 +1,138 @@
+/**
+ * The reproduction report built from hand-made stored runs: the ROC point, the article's numbers against the runs'
+ * range and 2 std, Keras' PR AUC beside the stored AP, the ensembles and DeLong between them, and Markdown that is
+ * the same bytes for the same report.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { kerasPrAuc } from '../../study/keras-pr-auc.ts';
+import { reproductionMarkdown } from '../../study/reproduction-markdown.ts';
+import { buildReproduction, type Scorer, type StoredRun } from '../../study/reproduction.ts';
+import { tprAtFpr } from '../../study/roc-point.ts';
+import { delongTest } from '../../study/statistics.ts';
+import { evaluateBinary } from '../../workers/metrics/index.ts';
+
+const score: Scorer = (labels, probabilities) => {
+  const e = evaluateBinary(labels, probabilities);
+  return { metrics: e.metrics, confusion: e.confusion };
+};
+
+describe('ROC point', () => {
+  test('TPR at a given FPR, linear between vertices, by hand', () => {
+    // Descending: 0.9 (P), 0.8 (N), 0.7 (P), 0.6 (N), 0.5 (N), 0.4 (P); 3 positives, 3 negatives.
+    const labels = [1, 0, 1, 0, 0, 1];
+    const probs = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4];
+    // Vertices (FPR, TPR): (0, 1/3), (1/3, 1/3), (1/3, 2/3), (2/3, 2/3), (1, 2/3), (1, 1).
+    assert.equal(tprAtFpr(labels, probs, 0), 1 / 3);
+    assert.ok(Math.abs(tprAtFpr(labels, probs, 1 / 6) - 1 / 3) < 1e-12);
+    assert.equal(tprAtFpr(labels, probs, 1 / 3), 2 / 3);
+    assert.equal(tprAtFpr(labels, probs, 0.5), 2 / 3);
+    assert.equal(tprAtFpr(labels, probs, 1), 1);
+    // A tie across classes: the segment from (0, 0) to (1/2, 1/2) at 0.25 gives 0.25.
+    assert.equal(tprAtFpr([1, 0, 1, 0], [0.5, 0.5, 0.2, 0.1], 0.25), 0.25);
+  });
+});
+
+/** A stored run whose test predictions are `probs` over a fixed 20-image test set (10 malignant first). */
+function run(runId: number, model: string, runIndex: number, probs: number[], counts: { tp: number; fp: number; tn: number; fn: number }, epochs = 20): StoredRun {
+  const labels = probs.map((_, i) => (i < 10 ? 1 : 0));
+  const images = probs.map((_, i) => `test/${i < 10 ? 'malignant' : 'benign'}/${String(i).padStart(2, '0')}.jpg`);
+  const e = score(labels, probs);
+  return {
+    runId,
+    model,
+    runIndex,
+    epochs,
+    evaluations: { test: { metrics: e.metrics, confusion: counts } },
+    predictions: { test: { images, labels, probabilities: probs } },
+  };
+}
+
+const ramp = (shift: number) => Array.from({ length: 20 }, (_, i) => Math.min(1, Math.max(0, (i < 10 ? 0.7 : 0.3) + shift + ((i * 7) % 10) / 40 - 0.1)));
+
+const RUNS: StoredRun[] = [
+  run(1, 'baseline', 0, ramp(0), { tp: 290, fp: 120, tn: 240, fn: 10 }),
+  run(2, 'baseline', 1, ramp(0.05), { tp: 300, fp: 140, tn: 220, fn: 0 }),
+  run(3, 'augmented', 0, ramp(-0.1), { tp: 250, fp: 80, tn: 280, fn: 50 }, 38),
+  run(4, 'augmented', 1, ramp(0.1), { tp: 260, fp: 90, tn: 270, fn: 40 }, 30),
+];
+
+describe('reproduction report', () => {
+  const report = buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: RUNS, alwaysWrong: [] }, score);
+
+  test("the article's numbers against the runs' range and 2 std", () => {
+    const tp = report.article.find((a) => a.id === 'baseline-tp')!;
+    // 290 and 300: mean 295, std 7.07; 295 is inside both.
+    assert.deepEqual([tp.ours!.min, tp.ours!.max, tp.ours!.mean], [290, 300, 295]);
+    assert.equal(tp.withinRange, true);
+    assert.equal(tp.within2Std, true);
+    const fp = report.article.find((a) => a.id === 'baseline-fp')!;
+    // 120 and 140 around 130: in range, and |130 - 130| <= 2 std.
+    assert.equal(fp.withinRange, true);
+    const fn = report.article.find((a) => a.id === 'baseline-fn')!;
+    // 10 and 0: mean 5, std 7.07: 5 is within both.
+    assert.equal(fn.within2Std, true);
+    const epochs = report.article.find((a) => a.id === 'augmented-epochs')!;
+    // 38 and 30: mean 34, std 5.66; 38 is the maximum: in range, |38 - 34| = 4 <= 11.3.
+    assert.equal(epochs.withinRange, true);
+    assert.equal(epochs.within2Std, true);
+    const tn = report.article.find((a) => a.id === 'baseline-tn')!;
+    // 240 and 220 around 230: yes; the xception numbers have no model here.
+    assert.equal(tn.withinRange, true);
+    const x = report.article.find((a) => a.id === 'xception-fn')!;
+    assert.equal(x.ourModel, null);
+    assert.equal(x.withinRange, null);
+  });
+
+  test("a number outside the runs' range and beyond 2 std", () => {
+    const far = buildReproduction(
+      { experiment: { id: 1, name: 'far', protocol: null }, runs: [run(1, 'baseline', 0, ramp(0), { tp: 200, fp: 10, tn: 350, fn: 100 }), run(2, 'baseline', 1, ramp(0), { tp: 202, fp: 12, tn: 348, fn: 98 })], alwaysWrong: [] },
+      score,
+    );
+    const tp = far.article.find((a) => a.id === 'baseline-tp')!;
+    assert.equal(tp.withinRange, false);
+    assert.equal(tp.within2Std, false);
+    // 280, 286, 292: mean 286, std 6; 295 lies beyond the maximum but within 2 std (9 <= 12), not within 1 std.
+    const spreadOut = buildReproduction(
+      { experiment: { id: 1, name: 'spread', protocol: null }, runs: [280, 286, 292].map((tp, i) => run(i + 1, 'baseline', i, ramp(0), { tp, fp: 10, tn: 350, fn: 300 - tp })), alwaysWrong: [] },
+      score,
+    );
+    const tp3 = spreadOut.article.find((a) => a.id === 'baseline-tp')!;
+    assert.equal(tp3.withinRange, false);
+    assert.equal(tp3.within2Std, true);
+    const one = buildReproduction({ experiment: { id: 1, name: 'one', protocol: null }, runs: [RUNS[0]], alwaysWrong: [] }, score);
+    assert.equal(one.article.find((a) => a.id === 'baseline-tp')!.within2Std, null);
+  });
+
+  test("Keras' PR AUC per run beside the stored AP; the table's means", () => {
+    const row = report.table.find((t) => t.split === 'test')!.rows.find((r) => r.model === 'baseline')!;
+    const expected = (kerasPrAuc(RUNS[0].predictions.test!.labels, ramp(0)) + kerasPrAuc(RUNS[1].predictions.test!.labels, ramp(0.05))) / 2;
+    assert.ok(Math.abs(row.metrics.keras_pr_auc.mean - expected) < 1e-12);
+    assert.equal(row.metrics.pr_auc.n, 2);
+    assert.equal(report.table.find((t) => t.split === 'val')!.rows.length, 0);
+  });
+
+  test('ensembles average the runs per image; DeLong compares them over the same images', () => {
+    const mean = ramp(0).map((p, i) => (p + ramp(0.05)[i]) / 2);
+    const baseline = report.ensembles.find((e) => e.model === 'baseline')!;
+    assert.equal(baseline.images, 20);
+    assert.ok(Math.abs(baseline.metrics.roc_auc - score(RUNS[0].predictions.test!.labels, mean).metrics.roc_auc) < 1e-12);
+    assert.equal(report.delong.length, 1);
+    const d = report.delong[0];
+    const augmented = ramp(-0.1).map((p, i) => (p + ramp(0.1)[i]) / 2);
+    const expected = delongTest(RUNS[0].predictions.test!.labels, mean, augmented);
+    assert.deepEqual([d.a, d.b, d.images, d.z], ['baseline', 'augmented', 20, expected.z]);
+    assert.equal(report.welch.length, 7);
+  });
+
+  test('the same report gives the same Markdown bytes; it names the protocol and folds val and train', () => {
+    const again = buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: structuredClone(RUNS), alwaysWrong: [] }, score);
+    const md = reproductionMarkdown(report);
+    assert.equal(reproductionMarkdown(again), md);
+    assert.match(md, /protocol: article\./);
+    assert.match(md, /<details><summary>Validation and training splits<\/summary>/);
+    assert.match(md, /\| 129 \| baseline \| one run \| test TP \| 295 \| 295\.0 ± 7\.1 \| 290 to 300 \| 2 \| yes \| yes \|/);
+    const none = reproductionMarkdown(buildReproduction({ experiment: { id: 1, name: 'x', protocol: null }, runs: [], alwaysWrong: [] }, score));
+    assert.match(none, /protocol not recorded/);
+  });
+});
