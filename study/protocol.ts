@@ -258,7 +258,11 @@ export function isProtocolName(value: unknown): value is ProtocolName {
 }
 
 export function resolveProtocol(name: ProtocolName, overrides: Overrides = {}): ResolvedProtocol {
-  const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined && v !== null)) as Overrides;
+  // A flag that repeats the protocol's value for every model overrides nothing, so it is not recorded as one.
+  const differs = (key: keyof Overrides, value: number) => MODEL_NAMES.some((m) => PROTOCOLS[name].models[m][key].value !== value);
+  const given = Object.fromEntries(
+    Object.entries(overrides).filter(([k, v]) => v !== undefined && v !== null && differs(k as keyof Overrides, v as number)),
+  ) as Overrides;
   const models = Object.fromEntries(
     MODEL_NAMES.map((model) => {
       const m = { ...PROTOCOLS[name].models[model] };

@@ -90,3 +90,10 @@ test('an override replaces a setting for every model and is recorded, with the f
   assert.deepEqual(r.models['xception-ft'].runs, PROTOCOLS.seed.models['xception-ft'].runs, 'what no flag touches stays');
   assert.equal(PROTOCOLS.seed.models.baseline.epochs.value, 50, 'the protocol itself is unchanged');
 });
+
+test("a flag that repeats the protocol's value for every model is no override; one that differs for some model is", () => {
+  const r = resolveProtocol('seed', { imageSize: 224, batchSize: 32, epochs: 50 });
+  assert.deepEqual(r.overrides, { epochs: 50 }, 'augmented and the transfer models have other epoch counts');
+  assert.deepEqual(r.models.baseline.imageSize.source, PROTOCOLS.seed.models.baseline.imageSize.source);
+  assert.deepEqual(r.models.augmented.epochs.source, { override: '--epochs 50' });
+});
