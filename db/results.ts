@@ -2,7 +2,7 @@
  * What a results page reads: summaries per model, runs, one run's epochs, evaluations, curves, predictions and logs,
  * and the images the runs of a model get wrong.
  */
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { METRIC_NAMES, MODEL_NAMES, SPLITS, type Split } from '../workers/protocol.ts';
 import type { Database } from './client.ts';
 import {
@@ -81,6 +81,16 @@ export async function runEpochs(database: Database, runId: number): Promise<Epoc
     .from(epochMetrics)
     .where(eq(epochMetrics.runId, runId))
     .orderBy(asc(epochMetrics.epoch), positionIn(SPLITS, epochMetrics.split));
+}
+
+/** Per-epoch metrics of several runs in one query, by run then as runEpochs orders them. */
+export async function runsEpochs(database: Database, runIds: readonly number[]): Promise<EpochMetricsRow[]> {
+  if (runIds.length === 0) return [];
+  return database.db
+    .select()
+    .from(epochMetrics)
+    .where(inArray(epochMetrics.runId, [...runIds]))
+    .orderBy(asc(epochMetrics.runId), asc(epochMetrics.epoch), positionIn(SPLITS, epochMetrics.split));
 }
 
 /** Final evaluations, train, val, test. */
