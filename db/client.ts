@@ -32,10 +32,12 @@ export interface Database {
   /** Raw SQL with $1, $2 ... parameters; rows as objects, values as the driver parses them. */
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   /**
-   * One statement in a READ ONLY transaction with `SET LOCAL statement_timeout`; rows as arrays, in column order.
-   * PGlite accepts but does not enforce statement_timeout (it has no timer signal); see db/read-only.ts.
+   * One statement in a READ ONLY transaction with `SET LOCAL statement_timeout`, ended by ROLLBACK whatever
+   * happens; rows as arrays, in column order. `role`: under SET LOCAL ROLE. It runs with the rights of the
+   * connection's session user, which SET ROLE does not take away: user SQL goes through db/read-only.ts, which
+   * connects as a read-only role. PGlite accepts but does not enforce statement_timeout (it has no timer signal).
    */
-  readOnlyQuery(text: string, opts: { timeoutMs: number }): Promise<QueryOutput>;
+  readOnlyQuery(text: string, opts: { timeoutMs: number; role?: string }): Promise<QueryOutput>;
   /** PGlite: the writes this process commits (db/write-log.ts). PostgreSQL: null, other processes write too. */
   writes: WriteLog | null;
   close(): Promise<void>;
@@ -168,12 +170,16 @@ async function openPglite(dir: string | null, create: boolean): Promise<Database
     async query<T>(text: string, params: unknown[] = []) {
       return (await pg.query<T>(text, params)).rows;
     },
-    async readOnlyQuery(text, { timeoutMs }) {
+    async readOnlyQuery(text, { timeoutMs, role }) {
       return readOnlyTransaction(async (tx) => {
-        await tx.exec(`set transaction read only; set local statement_timeout = ${timeoutMsLiteral(timeoutMs)}`);
-        // query() uses the extended protocol: exactly one statement, so `commit; delete ...` cannot slip through.
-        const r = await tx.query<unknown[]>(text, [], { rowMode: 'array' });
-        return { columns: r.fields.map((f) => f.name), rows: r.rows };
+        try {
+          await tx.exec(`set transaction read only; ${readOnlySettings(timeoutMs, role)}`);
+          // query() uses the extended protocol: exactly one statement, so `commit; delete ...` cannot slip through.
+          const r = await tx.query<unknown[]>(text, [], { rowMode: 'array' });
+          return { columns: r.fields.map((f) => f.name), rows: r.rows };
+        } finally {
+          if (!tx.closed) await tx.rollback();
+        }
       });
     },
     async close() {
@@ -258,14 +264,7 @@ async function openPostgres(url: string): Promise<Database> {
     async query<T>(text: string, params: unknown[] = []) {
       return [...(await raw.unsafe(text, params as never[]))] as T[];
     },
-    async readOnlyQuery(text, { timeoutMs }) {
-      const result = await raw.begin('read only', async (tx) => {
-        await tx.unsafe(`set local statement_timeout = ${timeoutMsLiteral(timeoutMs)}`);
-        // simple: false forces the extended protocol, which runs exactly one statement.
-        return tx.unsafe(text, [], EXTENDED_PROTOCOL).values();
-      });
-      return { columns: (result.columns ?? []).map((c) => c.name), rows: [...result] as unknown[][] };
-    },
+    readOnlyQuery: (text, opts) => rolledBackQuery(raw, text, opts),
     async close() {
       await Promise.all([client.end({ timeout: 5 }), raw.end({ timeout: 5 })]);
     },
@@ -274,6 +273,43 @@ async function openPostgres(url: string): Promise<Database> {
 
 /** postgres.js runs a parameterless unsafe() with the simple protocol (several statements) unless told not to. */
 const EXTENDED_PROTOCOL = { simple: false } as UnsafeQueryOptions;
+
+/**
+ * `Database.readOnlyQuery` on a postgres.js client: the transaction always ends with ROLLBACK, or with the end of
+ * the connection when the statement ends it (pg_terminate_backend of its own session): then nothing more is sent
+ * on it, as postgres.js throws an uncaught error when it writes to a closed connection.
+ */
+export async function rolledBackQuery(conn: Sql, text: string, opts: { timeoutMs: number; role?: string }): Promise<QueryOutput> {
+  const session = await conn.reserve();
+  let open = true;
+  try {
+    await session.unsafe('begin read only');
+    await session.unsafe(readOnlySettings(opts.timeoutMs, opts.role));
+    // simple: false forces the extended protocol, which runs exactly one statement.
+    const result = await session.unsafe(text, [], EXTENDED_PROTOCOL).values();
+    if (!Array.isArray(result)) throw new UserError('the statement returns no rows to print (COPY ... TO STDOUT?); write it as a query, and use --csv for CSV.');
+    return { columns: (result.columns ?? []).map((c) => c.name), rows: [...result] as unknown[][] };
+  } catch (err) {
+    open = !isConnectionLoss(err);
+    throw err;
+  } finally {
+    if (open) await session.unsafe('rollback');
+    session.release();
+  }
+}
+
+/** The server ended the session (its backend, and so the transaction, is gone) or the connection broke. */
+function isConnectionLoss(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('CONNECTION_') || code.startsWith('57P') || code.startsWith('08'));
+}
+
+function readOnlySettings(timeoutMs: number, role?: string): string {
+  const timeout = `set local statement_timeout = ${timeoutMsLiteral(timeoutMs)}`;
+  if (role === undefined) return timeout;
+  if (!/^[a-z_][a-z0-9_]*$/.test(role)) throw new Error(`not a plain role name: ${role}`);
+  return `${timeout}; set local role ${role}`;
+}
 
 function timeoutMsLiteral(ms: number): number {
   if (!Number.isFinite(ms) || ms < 1) throw new UserError(`the statement timeout must be at least 1 ms (got ${ms}).`);

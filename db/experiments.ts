@@ -18,12 +18,14 @@ export interface ExperimentInput {
 /**
  * Creates the experiment, or resumes the one with this name. Resuming requires the same config and dataset
  * fingerprint; otherwise a UserError names each difference, unless `force` (then the stored config, fingerprint,
- * dataset folder and code version are replaced by the given ones). A resumed experiment is unfinished again.
+ * dataset folder and code version are replaced by the given ones). Differences at config paths `updatable`
+ * accepts (e.g. 'protocol.models.baseline.runs.value') do not block a resume: the stored config then takes the
+ * given one. A resumed experiment is unfinished again.
  */
 export async function createOrResumeExperiment(
   database: Database,
   input: ExperimentInput,
-  opts: { force?: boolean } = {},
+  opts: { force?: boolean; updatable?: (path: string) => boolean } = {},
 ): Promise<Experiment & { resumed: boolean }> {
   const name = input.name.trim();
   if (name === '') throw new UserError('the experiment name is empty.');
@@ -41,7 +43,8 @@ export async function createOrResumeExperiment(
     if (created) return { ...created, resumed: false };
 
     const [existing] = await tx.select().from(experiments).where(eq(experiments.name, name)).for('update');
-    const differences = diffJson(existing.config, config);
+    const changed = configChanges(existing.config, config);
+    const differences = changed.filter((d) => !opts.updatable?.(d.path)).map((d) => d.text);
     if (existing.datasetFingerprint !== null && input.datasetFingerprint !== null && existing.datasetFingerprint !== input.datasetFingerprint) {
       differences.push(`dataset fingerprint (stored ${existing.datasetFingerprint}, now ${input.datasetFingerprint}: the dataset changed)`);
     }
@@ -51,7 +54,10 @@ export async function createOrResumeExperiment(
           `Choose another experiment name, or force the resume to continue it with the new configuration.`,
       );
     }
-    const update = differences.length > 0 ? { ...values, finishedAt: null } : { finishedAt: null };
+    // The same data may sit in another folder on another machine (an imported experiment): the folder follows it.
+    const update = differences.length > 0
+      ? { ...values, finishedAt: null }
+      : { ...(changed.length > 0 ? { config } : {}), datasetDir: input.datasetDir ?? existing.datasetDir, finishedAt: null };
     const [resumed] = await tx.update(experiments).set(update).where(eq(experiments.id, existing.id)).returning();
     return { ...resumed, resumed: true };
   });
@@ -106,19 +112,46 @@ export async function listExperiments(database: Database): Promise<ExperimentLis
     .orderBy(sql`${experiments.createdAt} desc`, sql`${experiments.id} desc`);
 }
 
+/**
+ * Config keys that name places on the machine that runs the experiment, not what its results depend on: they may
+ * differ between the machines an experiment is carried across (melanoma export / import).
+ */
+export const MACHINE_LOCAL_CONFIG_KEYS: readonly string[] = ['out'];
+
+/** How two experiment configs differ, machine-local keys aside (see diffJson). */
+export function configDifferences(stored: Record<string, unknown>, given: Record<string, unknown>): string[] {
+  return configChanges(stored, given).map((d) => d.text);
+}
+
+function configChanges(stored: Record<string, unknown>, given: Record<string, unknown>): { path: string; text: string }[] {
+  const shared = (c: Record<string, unknown>) => Object.fromEntries(Object.entries(c).filter(([k]) => !MACHINE_LOCAL_CONFIG_KEYS.includes(k)));
+  return differencesAt(shared(stored), shared(given));
+}
+
+/** The name of the protocol an experiment follows: `config.protocol.name`, or 'none' for one recorded without. */
+export function protocolName(config: Record<string, unknown>): string {
+  const protocol = config.protocol;
+  const name = protocol && typeof protocol === 'object' ? (protocol as Record<string, unknown>).name : undefined;
+  return typeof name === 'string' ? name : 'none';
+}
+
 /** What JSON (and so jsonb) keeps of a value: no undefined members, no functions. */
 function normalizeJson(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value ?? null));
 }
 
 /** Paths where two JSON values differ, e.g. `epochs (stored 100, now 50)`; arrays compare as a whole. */
-export function diffJson(stored: unknown, given: unknown, path = ''): string[] {
+export function diffJson(stored: unknown, given: unknown): string[] {
+  return differencesAt(stored, given).map((d) => d.text);
+}
+
+function differencesAt(stored: unknown, given: unknown, path = ''): { path: string; text: string }[] {
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (isObject(stored) && isObject(given)) {
     const keys = [...new Set([...Object.keys(stored), ...Object.keys(given)])].sort();
-    return keys.flatMap((k) => diffJson(stored[k], given[k], path ? `${path}.${k}` : k));
+    return keys.flatMap((k) => differencesAt(stored[k], given[k], path ? `${path}.${k}` : k));
   }
   if (JSON.stringify(stored) === JSON.stringify(given)) return [];
   const show = (v: unknown) => (v === undefined ? 'absent' : JSON.stringify(v));
-  return [`${path || 'config'} (stored ${show(stored)}, now ${show(given)})`];
+  return [{ path: path || 'config', text: `${path || 'config'} (stored ${show(stored)}, now ${show(given)})` }];
 }

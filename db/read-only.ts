@@ -1,17 +1,23 @@
 /**
- * One read-only statement against a database target, with a time limit, for `melanoma sql`.
+ * One read-only statement against a database target, with a time limit, for `melanoma sql`. The statement can read
+ * the study's tables and views and nothing more, whatever rights the target's user has; its transaction always
+ * ends with ROLLBACK.
  *
- * PostgreSQL enforces the limit itself (SET LOCAL statement_timeout). PGlite accepts the setting but never fires
- * it (WebAssembly has no timer signal) and runs a query synchronously, blocking its thread; so for PGlite the query
- * runs in a worker thread, which is terminated when the time is up. The statement was read-only, so the folder
- * only needs Postgres' normal crash recovery on its next open; its lock file is removed here.
+ * PostgreSQL: the connection's own role must be read-only (db/sql-reader.ts checks it and refuses any other), and
+ * the server enforces the time limit (SET LOCAL statement_timeout). PGlite has a single superuser session, so a
+ * folder is copied to a temporary folder first and the statement runs there, in a worker thread, under the
+ * sandbox of `PGLITE_SANDBOX`; the copy is deleted afterwards, so the folder itself is never opened. PGlite
+ * accepts statement_timeout but never fires it (WebAssembly has no timer signal) and runs a query synchronously,
+ * blocking its thread; so the worker is terminated when the time is up.
  */
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../common/errors.ts';
-import { type QueryOutput, noDatabaseAt, openDatabase, parseTarget } from './client.ts';
-import { LOCK_FILE, removeIfOurs } from './folder-lock.ts';
+import { type QueryOutput, noDatabaseAt, openDatabase, parseTarget, redact, rolledBackQuery } from './client.ts';
+import { LOCK_FILE, lockFolder } from './folder-lock.ts';
+import { PGLITE_SANDBOX, READER_ROLE, notReadOnlyError, rightsBeyondReading } from './sql-reader.ts';
 
 export interface ReadOnlyRequest {
   target?: string;
@@ -22,9 +28,84 @@ export interface ReadOnlyRequest {
 type WorkerReply = { ok: true; output: QueryOutput } | { ok: false; message: string; code?: string; user: boolean };
 
 export async function runReadOnly(request: ReadOnlyRequest): Promise<QueryOutput> {
+  refuseTransactionControl(request.sql);
   const target = parseTarget(request.target);
-  if (target.kind === 'postgres') return queryIn(request);
-  if (target.kind === 'folder' && !existsSync(join(target.dir, 'PG_VERSION'))) throw noDatabaseAt(target.dir); // fail before starting a worker
+  if (target.kind === 'postgres') return queryAsReader(target.url, request);
+  if (target.kind === 'memory') return queryInWorker({ ...request, target: 'memory://' });
+  if (!existsSync(join(target.dir, 'PG_VERSION'))) throw noDatabaseAt(target.dir);
+  const copy = mkdtempSync(join(tmpdir(), 'melanoma-sql-'));
+  try {
+    const release = lockFolder(target.dir); // nobody writes to the folder while it is copied
+    try {
+      cpSync(target.dir, join(copy, 'db'), { recursive: true, filter: (path) => path !== join(target.dir, LOCK_FILE) });
+    } finally {
+      release();
+    }
+    return await queryInWorker({ ...request, target: join(copy, 'db') });
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+}
+
+const TRANSACTION_CONTROL = new Set(['begin', 'start', 'commit', 'end', 'rollback', 'abort', 'savepoint', 'release', 'prepare']);
+
+/**
+ * The statement runs inside a transaction of ours that ends with ROLLBACK; one that would end it (COMMIT ...) is
+ * refused before anything runs. A statement's kind is its first keyword, after blanks and comments. PREPARE is
+ * refused too, for PREPARE TRANSACTION.
+ */
+function refuseTransactionControl(sql: string): void {
+  const keyword = /^[a-z_]+/i.exec(withoutLeadingComments(sql))?.[0].toLowerCase();
+  if (keyword && TRANSACTION_CONTROL.has(keyword)) {
+    throw new UserError(`melanoma sql runs one query in a read-only transaction of its own that always ends with ROLLBACK; '${keyword.toUpperCase()}' controls transactions and is refused.`);
+  }
+}
+
+/** The SQL from its first token on: blanks, -- comments and (nested) block comments removed. */
+function withoutLeadingComments(sql: string): string {
+  let i = 0;
+  for (;;) {
+    while (i < sql.length && /\s/.test(sql[i])) i++;
+    if (sql.startsWith('--', i)) {
+      const end = sql.indexOf('\n', i);
+      i = end < 0 ? sql.length : end + 1;
+    } else if (sql.startsWith('/*', i)) {
+      let depth = 0;
+      do {
+        if (sql.startsWith('/*', i)) (depth++, (i += 2));
+        else if (sql.startsWith('*/', i)) (depth--, (i += 2));
+        else i++;
+      } while (depth > 0 && i < sql.length);
+    } else {
+      return sql.slice(i);
+    }
+  }
+}
+
+/** PostgreSQL: connects as the URL's role, refuses unless that role can only read, runs the statement, closes. */
+async function queryAsReader(url: string, request: ReadOnlyRequest): Promise<QueryOutput> {
+  const { default: postgres } = await import('postgres');
+  const conn = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10, connection: { application_name: 'melanoma sql' } });
+  try {
+    let role: string;
+    let reasons: string[];
+    try {
+      [{ role }] = await conn.unsafe<{ role: string }[]>('select session_user as role');
+      reasons = await rightsBeyondReading(conn);
+    } catch (err) {
+      throw new UserError(`cannot open the PostgreSQL database ${redact(url)}: ${(err as Error).message}`);
+    }
+    if (reasons.length > 0) throw notReadOnlyError(url, role, reasons);
+    return await rolledBackQuery(conn, request.sql, { timeoutMs: request.timeoutMs });
+  } catch (err) {
+    throw sqlError(err, request.timeoutMs);
+  } finally {
+    await conn.end({ timeout: 5 });
+  }
+}
+
+/** PGlite (a throwaway copy, or memory://): the statement runs in a worker thread, stopped at the time limit. */
+async function queryInWorker(request: ReadOnlyRequest): Promise<QueryOutput> {
   const worker = new Worker(new URL('./read-only-worker.mjs', import.meta.url), { workerData: request });
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -37,11 +118,7 @@ export async function runReadOnly(request: ReadOnlyRequest): Promise<QueryOutput
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`the query worker exited (code ${code}) without an answer`)));
     });
-    if (reply === 'timeout') {
-      await worker.terminate();
-      if (target.kind === 'folder') removeIfOurs(join(target.dir, LOCK_FILE));
-      throw timeoutError(request.timeoutMs);
-    }
+    if (reply === 'timeout') throw timeoutError(request.timeoutMs);
     if (reply.ok) return reply.output;
     throw reply.user ? new UserError(reply.message) : Object.assign(new Error(reply.message), { code: reply.code });
   } finally {
@@ -50,12 +127,13 @@ export async function runReadOnly(request: ReadOnlyRequest): Promise<QueryOutput
   }
 }
 
-/** Opens the target (never creating it), runs the statement, closes. Errors from the SQL become UserErrors. */
-async function queryIn(request: ReadOnlyRequest, onOpen = () => {}): Promise<QueryOutput> {
-  const database = await openDatabase(request.target, { create: false });
+/** In the worker: opens the PGlite copy, sets up the sandbox, runs the statement as `READER_ROLE`, closes. */
+async function queryInSandbox(request: ReadOnlyRequest, onOpen: () => void): Promise<QueryOutput> {
+  const database = await openDatabase(request.target, { create: request.target === 'memory://' });
   try {
+    for (const statement of PGLITE_SANDBOX) await database.query(statement);
     onOpen();
-    return await database.readOnlyQuery(request.sql, { timeoutMs: request.timeoutMs });
+    return await database.readOnlyQuery(request.sql, { timeoutMs: request.timeoutMs, role: READER_ROLE });
   } catch (err) {
     throw sqlError(err, request.timeoutMs);
   } finally {
@@ -66,11 +144,15 @@ async function queryIn(request: ReadOnlyRequest, onOpen = () => {}): Promise<Que
 function sqlError(err: unknown, timeoutMs: number): unknown {
   if (err instanceof UserError) return err;
   const e = err as { code?: string; message?: string; position?: string | number; hint?: string };
+  if (typeof e?.code === 'string' && e.code.startsWith('CONNECTION_')) {
+    return new UserError(`the connection to the server ended during the statement (${e.message}), and its transaction with it; nothing was changed.`);
+  }
   if (typeof e?.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) return err; // not from the server: a bug
   if (e.code === '25006') return new UserError(`the statement tries to write, but queries here are read-only (${e.message}); nothing was changed.`);
   if (e.code === '57014') return timeoutError(timeoutMs);
+  if (e.code === '42501') return new UserError(`query refused: ${e.message}; melanoma sql statements may only read the study's tables and views, and nothing was changed.`);
   const at = e.position ? ` (at character ${e.position})` : '';
-  const hint = e.hint ? `\nhint: ${e.hint}` : '';
+  const hint = e.hint ? `; hint: ${e.hint.replace(/\s*\n\s*/g, ' ')}` : '';
   return new UserError(`query failed: ${e.message}${at}${hint}`);
 }
 
@@ -81,7 +163,7 @@ function timeoutError(timeoutMs: number): UserError {
 /** Entry of the query worker (read-only-worker.mjs loads TypeScript support, then calls this). */
 export async function workerMain(request: ReadOnlyRequest, post: (reply: WorkerReply | 'opened') => void): Promise<void> {
   try {
-    post({ ok: true, output: await queryIn(request, () => post('opened')) });
+    post({ ok: true, output: await queryInSandbox(request, () => post('opened')) });
   } catch (err) {
     const e = err as Error & { code?: string };
     post({ ok: false, message: err instanceof UserError ? e.message : String(e?.stack ?? e), code: e?.code, user: err instanceof UserError });

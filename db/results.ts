@@ -3,7 +3,7 @@
  * and the images the runs of a model get wrong.
  */
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
-import { METRIC_NAMES, MODEL_NAMES, SPLITS, type Split } from '../workers/protocol.ts';
+import { METRIC_NAMES, MODEL_NAMES, SPLITS, type ModelName, type Split } from '../workers/protocol.ts';
 import type { Database } from './client.ts';
 import {
   type CurveKind,
@@ -11,6 +11,7 @@ import {
   epochMetrics,
   evaluations,
   experiments,
+  failedAttempts,
   imageSummary,
   metricSummary,
   metricSummaryWide,
@@ -27,6 +28,7 @@ export type RunOverviewRow = typeof runOverview.$inferSelect;
 export type EpochMetricsRow = typeof epochMetrics.$inferSelect;
 export type EvaluationRow = typeof evaluations.$inferSelect;
 export type RunLogRow = typeof runLogs.$inferSelect;
+export type FailedAttemptRow = typeof failedAttempts.$inferSelect;
 export type ImageSummaryRow = typeof imageSummary.$inferSelect;
 export type RunDetail = typeof runs.$inferSelect & { experiment: string };
 
@@ -131,6 +133,37 @@ export async function runPredictions(database: Database, runId: number, split: S
   return rows.map((r) => ({ ...r, probability: Math.fround(r.probability) }));
 }
 
+/** One run's predictions per split: labels (1 = malignant) and probabilities, in the same order (by image path). */
+export interface RunScores {
+  runId: number;
+  model: ModelName;
+  runIndex: number;
+  splits: Partial<Record<Split, { labels: (0 | 1)[]; probabilities: number[] }>>;
+}
+
+/**
+ * The predictions of the given splits for every completed run of an experiment that has them, by model (the
+ * study's order) and run index: what thresholds and operating points are computed from.
+ */
+export async function completedRunScores(database: Database, experimentId: number, splits: readonly Split[]): Promise<RunScores[]> {
+  const rows = await database.db
+    .select({ runId: runs.id, model: runs.model, runIndex: runs.runIndex, split: predictions.split, label: predictions.label, probability: predictions.probability })
+    .from(predictions)
+    .innerJoin(runs, eq(runs.id, predictions.runId))
+    .where(and(eq(runs.experimentId, experimentId), eq(runs.status, 'completed'), inArray(predictions.split, [...splits])))
+    .orderBy(positionIn(MODEL_NAMES, runs.model), asc(runs.runIndex), asc(predictions.split), asc(predictions.image));
+  const out: RunScores[] = [];
+  for (const r of rows) {
+    let run = out.at(-1);
+    if (!run || run.runId !== r.runId) out.push((run = { runId: r.runId, model: r.model, runIndex: r.runIndex, splits: {} }));
+    const split = (run.splits[r.split] ??= { labels: [], probabilities: [] });
+    split.labels.push(r.label);
+    // As in runPredictions: the float32 the model computed.
+    split.probabilities.push(Math.fround(r.probability));
+  }
+  return out;
+}
+
 /** The completed runs of an experiment that have no predictions stored (recorded before predictions were kept). */
 export async function runsWithoutPredictions(database: Database, experimentId: number): Promise<(typeof runs.$inferSelect)[]> {
   return database.db
@@ -155,4 +188,23 @@ export async function hardestImages(database: Database, experimentId: number, mo
 
 export async function runLogMessages(database: Database, runId: number): Promise<RunLogRow[]> {
   return database.db.select().from(runLogs).where(eq(runLogs.runId, runId)).orderBy(asc(runLogs.id));
+}
+
+/** The failed attempts of one run, oldest first. */
+export async function runFailedAttempts(database: Database, runId: number): Promise<FailedAttemptRow[]> {
+  return database.db.select().from(failedAttempts).where(eq(failedAttempts.runId, runId)).orderBy(asc(failedAttempts.attempt));
+}
+
+/** The failed attempts of every run of an experiment, by run then attempt. */
+export async function experimentFailedAttempts(
+  database: Database,
+  experimentId: number,
+): Promise<(FailedAttemptRow & { model: string; runIndex: number })[]> {
+  const rows = await database.db
+    .select({ attempt: failedAttempts, model: runs.model, runIndex: runs.runIndex })
+    .from(failedAttempts)
+    .innerJoin(runs, eq(runs.id, failedAttempts.runId))
+    .where(eq(runs.experimentId, experimentId))
+    .orderBy(asc(runs.runIndex), positionIn(MODEL_NAMES, runs.model), asc(failedAttempts.attempt));
+  return rows.map((r) => ({ ...r.attempt, model: r.model, runIndex: r.runIndex }));
 }

@@ -10,7 +10,7 @@ import { alias } from 'drizzle-orm/pg-core';
 import { UserError } from '../common/errors.ts';
 import { FINE_TUNES, MODEL_NAMES, type ModelName, type RunSpec } from '../workers/protocol.ts';
 import type { Database } from './client.ts';
-import { evaluations, type RunStatus, runs } from './schema.ts';
+import { evaluations, failedAttempts, type RunStatus, runs } from './schema.ts';
 import { assertOwner, backToPending, PROCESS_OWNER } from './run-leases.ts';
 import { positionIn } from './sql-helpers.ts';
 import { writeToRuns } from './write-log.ts';
@@ -149,6 +149,44 @@ export async function finishRun(
       if (!run) throw new Error(`no run ${runId}`);
       return run;
     });
+  });
+}
+
+/**
+ * Ends the current attempt of a run as failed: its error goes into failed_attempts (kept whatever happens to the run
+ * later), then the run goes back to the queue (`retry`, partial rows deleted, see backToPending) or is recorded
+ * failed with this error. Throws LostRunLeaseError, changing nothing, when `owner` no longer holds the run.
+ */
+export async function failAttempt(
+  database: Database,
+  runId: number,
+  outcome: { error: string; retry: boolean },
+  owner: string = PROCESS_OWNER,
+): Promise<void> {
+  await database.db.transaction(async (tx) => {
+    await assertOwner(tx, runId, owner);
+    const [run] = await tx.select({ attempt: runs.attempts, slot: runs.slot }).from(runs).where(eq(runs.id, runId));
+    await tx
+      .insert(failedAttempts)
+      .values({ runId, attempt: run.attempt, slot: run.slot, error: outcome.error, retried: outcome.retry })
+      .onConflictDoUpdate({
+        target: [failedAttempts.runId, failedAttempts.attempt],
+        set: { slot: run.slot, error: outcome.error, retried: outcome.retry, failedAt: sql`now()` },
+      });
+    if (outcome.retry) {
+      await backToPending(tx, [runId], outcome.error);
+      return;
+    }
+    await tx
+      .update(runs)
+      .set({
+        status: 'failed',
+        owner: null,
+        error: outcome.error,
+        finishedAt: sql`now()`,
+        durationSeconds: sql`coalesce(${runs.durationSeconds}, extract(epoch from now() - ${runs.startedAt}))`,
+      })
+      .where(eq(runs.id, runId));
   });
 }
 

@@ -190,6 +190,24 @@ export const runLogs = pgTable(
 );
 
 /**
+ * Every attempt of a run that failed, with its error: a retried run keeps the errors of its earlier attempts here
+ * (runs.error holds the last one only and is cleared when the run is claimed again). `retried` says whether the
+ * run went back to the queue after it; a failure that would repeat (bad data, a bad flag) is not retried.
+ */
+export const failedAttempts = pgTable(
+  'failed_attempts',
+  {
+    runId: integer('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    attempt: integer('attempt').notNull(),
+    slot: text('slot'),
+    failedAt: timestamptz('failed_at').notNull().defaultNow(),
+    error: text('error').notNull(),
+    retried: boolean('retried').notNull(),
+  },
+  (t) => [primaryKey({ name: 'failed_attempts_pkey', columns: [t.runId, t.attempt] })],
+);
+
+/**
  * Long format: one row per experiment, model, split and metric over the final evaluations of COMPLETED runs.
  * `stddev` is the sample standard deviation (n - 1), null for a single run.
  */

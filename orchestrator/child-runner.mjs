@@ -23,7 +23,9 @@ process.once('message', async ({ spec }) => {
     await send({ type: 'result', result });
   } catch (err) {
     await flush();
-    await send({ type: 'error', message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined });
+    // The cause travels too: it marks a failure the orchestrator does not retry (common/errors.ts, forTransfer).
+    const cause = err instanceof Error && typeof err.cause === 'string' ? err.cause : undefined;
+    await send({ type: 'error', message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined, cause });
     code = 1;
   }
   process.exit(code);

@@ -1,18 +1,25 @@
-/** `orchestrate`: the study's protocol (every model x N runs) over GPU or CPU slots, results in the database. */
+/** `orchestrate`: a protocol of the study (every model x its runs) over GPU or CPU slots, results in the database. */
 import { Command, Option } from 'commander';
 import { runProgram } from '../cli/main.ts';
 import { IMAGE_SIZE_HELP, imageSize, listOf, nonNegativeInt, oneOf, port, positiveInt } from '../cli/options.ts';
-import { BACKEND_NAMES, MODEL_NAMES, STUDY_DEFAULTS } from '../workers/protocol.ts';
+import { DEFAULT_PROTOCOL, PROTOCOL_NAMES } from '../study/protocol.ts';
+import { BACKEND_NAMES, MODEL_NAMES } from '../workers/protocol.ts';
 import { orchestrate, STUDY_MODELS } from './orchestrate.ts';
 import { defaultCpuWorkers, parseGpus, THREADS_PER_CPU_RUN } from './slots.ts';
 
 const program = new Command('orchestrate')
   .description(
-    'Runs the study: every model of --models, --runs times each (run i uses seed --seed + i), one run at a time per ' +
-      'slot (one slot per GPU, or CPU slots), every epoch and final metric stored in the database, then the summary ' +
-      'table. The same command again resumes the experiment: completed runs are kept, the others start over.',
+    'Runs the study: every model of --models, its protocol\'s number of runs (run i uses seed --seed + i), one run at a ' +
+      'time per slot (one slot per GPU, or CPU slots), every epoch and final metric stored in the database, then the ' +
+      'summary table. The same command again resumes the experiment: completed runs are kept, the others start over.',
   )
-  .option('--runs <n>', 'runs per model', positiveInt, 10)
+  .option(
+    '--protocol <name>',
+    `the study's settings: ${PROTOCOL_NAMES.join(' (the article as written and as its Keras code behaved), ')} (the project's ` +
+      `earlier choices) (default: a resumed experiment's, else ${DEFAULT_PROTOCOL}; see \`melanoma protocol show\`)`,
+    oneOf(PROTOCOL_NAMES),
+  )
+  .option('--runs <n>', "runs of every model (default: the protocol's: seed 10, 1 of a -ft model; extended 10)", positiveInt)
   .option('--models <list>', `comma-separated models: ${MODEL_NAMES.join(', ')} (default: ${STUDY_MODELS.join(',')})`, listOf(MODEL_NAMES))
   .option('--gpus <list>', "GPU indices, e.g. 0,1, or 'none' for CPU slots (default: every GPU nvidia-smi lists)", parseGpus)
   .option('--runs-per-gpu <n>', 'concurrent runs on each GPU', positiveInt, 1)
@@ -22,19 +29,20 @@ const program = new Command('orchestrate')
   .option('--data <dir>', 'dataset folder in the Kaggle layout (default: $MELANOMA_DATA, else ./data)')
   .option('--db <target>', 'database: a PGlite folder, memory://, or a postgres:// URL (default: $MELANOMA_DB, $DATABASE_URL, else ./.melanoma/db)')
   .option('--experiment <name>', 'experiment name; an existing one is resumed', 'study')
-  .option('--epochs <n>', "maximum epochs per run (default: each model's, 100)", positiveInt)
-  .option('--image-size <px>', IMAGE_SIZE_HELP, imageSize, STUDY_DEFAULTS.imageSize)
-  .option('--batch-size <n>', 'images per training step', positiveInt, STUDY_DEFAULTS.batchSize)
+  .option('--epochs <n>', "maximum epochs of every run (default: the protocol's for each model)", positiveInt)
+  .option('--image-size <px>', `${IMAGE_SIZE_HELP} (default: the protocol's, 224)`, imageSize)
+  .option('--batch-size <n>', "images per training step (default: the protocol's, 32)", positiveInt)
   .option('--seed <n>', 'experiment seed: run i of every model uses seed + i', nonNegativeInt, 1)
   .option('--retries <n>', 'times a failed run is tried again', nonNegativeInt, 1)
   .option('--out <dir>', 'checkpoints and histories go to OUT/<experiment>/<model>-run<i>', 'runs')
   .option('--feature-cache <dir>', "frozen-trunk activations shared by the runs of transfer models (default: OUT/features)")
   .option('--no-feature-cache', 'let every run compute its own frozen-trunk activations')
   .option('--weights <path>', 'ImageNet weights of the pretrained models, a file or a folder (default: the weights cache, see `melanoma weights`)')
+  .option('--dry-run', 'print the planned runs with their resolved settings and sources, and what is missing; store nothing')
   .option('--serve', 'also serve the results web page (and keep serving after the runs, until Ctrl-C)')
   .option('--host <host>', 'web server address', '127.0.0.1')
   .option('--port <n>', 'web server port (0 picks a free one)', port, 8080)
-  .option('--json', 'print one JSON document (experiment, runs, summary) at the end and nothing else on stdout')
+  .option('--json', 'print one JSON document (experiment, runs, summary; with --dry-run the plan) at the end and nothing else on stdout')
   // Test hook: the task file the slots run instead of workers/thread-entry.mjs.
   .addOption(new Option('--thread-file <path>').hideHelp())
   .addOption(new Option('--poll-ms <ms>').hideHelp().argParser(positiveInt))

@@ -3,8 +3,14 @@
  * execute the runs on the slots, and print the summary read back from the database's metric_summary view.
  */
 import { join, resolve } from 'node:path';
-import { openDatabase, type Database, type RunCounts } from '../db/index.ts';
-import { MODEL_DEFAULTS, STUDY_DEFAULTS, type BackendName, type ModelName, type RunSpec } from '../workers/protocol.ts';
+import cliProgress from 'cli-progress';
+import { UserError } from '../common/errors.ts';
+import { findExperiment, openDatabase, type Database, type RunCounts } from '../db/index.ts';
+import {
+  DEFAULT_IMAGE_SIZE, DEFAULT_PROTOCOL, isProtocolName, LEGACY_PROTOCOL, resolveProtocol, runSettings, type ProtocolName, type ResolvedProtocol,
+} from '../study/protocol.ts';
+import type { BackendName, ModelName, RunSpec } from '../workers/protocol.ts';
+import { dryRun } from './dry-run.ts';
 import { checkModels, planRuns } from './plan.ts';
 import { checkDataset, checkFlags, checkPretrainedWeights } from './preflight.ts';
 import { plainProgress, ttyProgress, type Progress } from './progress.ts';
@@ -12,13 +18,16 @@ import { runScheduler } from './scheduler.ts';
 import { createSlotRunner, type SlotRunner } from './slot-runner.ts';
 import { checkGpusDistinguishable, planSlots, runnerMode, usableGpus } from './slots.ts';
 import { openStore, type RunStore } from './store.ts';
-import { formatSummary } from './summary.ts';
+import { formatFailedAttempts, formatSummary } from './summary.ts';
 
 /** The study's four models; MobileNetV2 (`mobilenet`, `mobilenet-ft`) stands in for Xception where its weights are missing. */
 export const STUDY_MODELS: readonly ModelName[] = ['baseline', 'augmented', 'xception', 'xception-ft'];
 
 export interface OrchestrateOptions {
-  runs: number;
+  /** The protocol (default: a resumed experiment's, else DEFAULT_PROTOCOL). */
+  protocol?: ProtocolName;
+  /** Runs of every model (default: each model's in the protocol). */
+  runs?: number;
   models: ModelName[];
   gpus?: number[];
   runsPerGpu: number;
@@ -29,9 +38,10 @@ export interface OrchestrateOptions {
   data?: string;
   db?: string;
   experiment: string;
+  /** Overrides of the protocol's settings, recorded with the experiment. */
   epochs?: number;
-  imageSize: number;
-  batchSize: number;
+  imageSize?: number;
+  batchSize?: number;
   seed: number;
   retries: number;
   out: string;
@@ -42,6 +52,8 @@ export interface OrchestrateOptions {
   host: string;
   port: number;
   json?: boolean;
+  /** Print the planned runs with their resolved settings; open no database, start no run. */
+  dryRun?: boolean;
   threadFile?: string;
   pollMs?: number;
 }
@@ -50,6 +62,8 @@ export interface OrchestrateOptions {
 export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   const models = checkModels(o.models);
   checkFlags(o, models);
+  const overrides = { runs: o.runs, epochs: o.epochs, imageSize: o.imageSize, batchSize: o.batchSize };
+  if (o.dryRun) return dryRun({ ...o, models, protocol: resolveProtocol(o.protocol ?? DEFAULT_PROTOCOL, overrides) });
   let gpuNote: string | null = null; // detected GPUs that get no slot
   const slots = planSlots({ gpus: o.gpus, runsPerGpu: o.runsPerGpu, workers: o.workers, backend: o.backend }, () => {
     const usable = usableGpus(o.backend);
@@ -57,33 +71,61 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
     return usable.gpus;
   });
   if (o.gpus !== undefined) checkGpusDistinguishable(slots, o.backend); // detected GPUs are filtered by usableGpus
-  const data = await checkDataset(o.data);
+  const checkBar = process.stderr.isTTY && !o.json
+    ? new cliProgress.SingleBar({ format: '  decoding {bar} {value}/{total} images', stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic)
+    : null;
+  let data: Awaited<ReturnType<typeof checkDataset>>;
+  try {
+    data = await checkDataset(o.data, {
+      imageSize: o.imageSize ?? DEFAULT_IMAGE_SIZE,
+      onProgress: checkBar
+        ? (done, total) => {
+            if (done === 1) checkBar.start(total, 0);
+            checkBar.update(done);
+          }
+        : undefined,
+    });
+  } finally {
+    checkBar?.stop();
+  }
   if (!o.threadFile) await checkPretrainedWeights(models, o.weights ?? null);
-  const plan = planRuns(models, o.runs, o.seed);
   const outRoot = resolve(o.out, o.experiment);
   const featureCacheDir = o.featureCache === false ? null : resolve(o.featureCache ?? join(o.out, 'features'));
-  const baseSpec = (model: ModelName, seed: number, runIndex: number): RunSpec => ({
-    model,
+  const localFolders = (model: ModelName, runIndex: number) => ({
     dataDir: data.dir,
     outDir: join(outRoot, `${model}-run${runIndex}`),
-    seed,
-    epochs: o.epochs ?? MODEL_DEFAULTS[model].epochs,
-    imageSize: o.imageSize,
-    batchSize: o.batchSize,
-    learningRate: MODEL_DEFAULTS[model].learningRate,
-    patience: STUDY_DEFAULTS.patience,
-    backend: o.backend,
-    gpu: null,
-    initFrom: null,
-    weights: o.weights ? resolve(o.weights) : null,
-    cacheImages: true,
     featureCacheDir,
-    saveAugmented: null,
+    weights: o.weights ? resolve(o.weights) : null,
   });
+  const specFor = (protocol: ResolvedProtocol) => (model: ModelName, seed: number, runIndex: number): RunSpec => {
+    const s = runSettings(protocol.models[model]);
+    return {
+      model,
+      ...localFolders(model, runIndex),
+      seed,
+      epochs: s.epochs,
+      imageSize: s.imageSize,
+      batchSize: s.batchSize,
+      learningRate: s.learningRate,
+      patience: s.patience,
+      backend: o.backend,
+      gpu: null,
+      initFrom: null,
+      cacheImages: true,
+      checkImages: false, // checkDataset decoded every image before anything was stored
+      saveAugmented: null,
+      protocol: protocol.name,
+      augment: s.augment,
+      inputScaling: s.inputScaling,
+      validation: s.validation,
+    };
+  };
 
   const err = process.stderr;
   const say = (line: string) => err.write(line + '\n');
   if (gpuNote !== null) say(`warning: ${gpuNote}`);
+  const total = data.images.train + data.images.val + data.images.test;
+  say(`data: ${total} images checked in ${data.checkSeconds.toFixed(1)}s`);
   const database = await openDatabase(o.db);
   let server: { url: string; close(): Promise<void> } | null = null;
   let runners: SlotRunner[] = [];
@@ -106,17 +148,35 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
       server = await startWebServer(database, o.host, o.port, data.dir);
       say(`results: ${server.url}`);
     }
+    const { protocol, legacy } = await experimentProtocol(database, o.experiment, o.protocol);
+    const resolved = resolveProtocol(protocol, overrides);
+    const plan = planRuns(models, (m) => resolved.models[m].runs.value, o.seed);
+    const baseSpec = specFor(resolved);
+    const shared = resolved.models.baseline;
     store = await openStore(database, {
       experiment: o.experiment,
-      // What the runs' results depend on. Models and run count are left out: a rerun may add runs or models.
-      config: { seed: o.seed, epochs: o.epochs ?? null, imageSize: o.imageSize, batchSize: o.batchSize, backend: o.backend, weights: o.weights ?? null, out: outRoot },
+      // What the runs' results depend on. Models and run counts are left out: a rerun may add runs or models.
+      config: {
+        seed: o.seed,
+        epochs: o.epochs ?? null,
+        imageSize: shared.imageSize.value,
+        batchSize: shared.batchSize.value,
+        backend: o.backend,
+        weights: o.weights ?? null,
+        out: outRoot,
+        protocol: { name: resolved.name, models: resolved.models, overrides: resolved.overrides },
+      },
+      // The resolved settings follow from the name and the overrides (each run's spec keeps its own); run counts
+      // may grow. An experiment recorded before protocols gets its protocol recorded now.
+      updatableConfig: (path) => path.startsWith('protocol.models.') || path === 'protocol.overrides.runs' || (legacy && path === 'protocol'),
       datasetDir: data.dir,
       datasetFingerprint: data.fingerprint,
       retries: o.retries,
       runs: plan.map((r) => ({ ...r, spec: baseSpec(r.model, r.seed, r.runIndex) })),
     });
+    const counts = models.map((m) => `${m} x ${resolved.models[m].runs.value}`).join(', ');
     say(
-      `experiment '${o.experiment}' (id ${store.experimentId}): ${models.join(', ')} x ${o.runs} runs = ${plan.length} runs, ` +
+      `experiment '${o.experiment}' (id ${store.experimentId}), protocol ${resolved.name}${legacy ? ' (recorded before protocols)' : ''}: ${counts} = ${plan.length} runs, ` +
         `${store.alreadyCompleted} already completed; slots: ${slots.map((s) => s.name).join(', ')}; backend ${o.backend}; ` +
         `data ${data.dir} (${data.images.train}/${data.images.val}/${data.images.test} train/val/test images); database ${database.kind} ${database.target}`,
     );
@@ -130,7 +190,8 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
       progress,
       signal: stop.signal,
       pollMs: o.pollMs,
-      specFor: (claim, runner) => ({ ...claim.spec, gpu: runner.slot.gpu, initFrom: claim.initFrom }),
+      // A run planned on another machine (an imported experiment) keeps its settings but takes this machine's folders.
+      specFor: (claim, runner) => ({ ...claim.spec, ...localFolders(claim.model, claim.runIndex), gpu: runner.slot.gpu, initFrom: claim.initFrom }),
     });
     runsDone = true;
     progress.stop();
@@ -143,9 +204,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
       process.stdout.write(JSON.stringify(outcome, null, 2) + '\n');
     } else {
       process.stdout.write(`\nExperiment '${o.experiment}': ${describeCounts(outcome.counts)}\n${formatSummary(outcome.summary)}\n`);
-      for (const run of outcome.runs.filter((r) => r.status === 'failed')) {
-        process.stdout.write(`failed: ${run.model} run ${run.runIndex} after ${run.attempts} attempt(s): ${run.error}\n`);
-      }
+      if (outcome.failedAttempts.length > 0) process.stdout.write(`\n${formatFailedAttempts(outcome.failedAttempts)}\n`);
     }
     if (stopSignal) return stopSignal === 'SIGINT' ? 130 : 143;
     // Runs still pending here wait behind a failed base run: the study is incomplete, like with a failed run.
@@ -164,6 +223,27 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
     await server?.close();
     await database.close();
   }
+}
+
+/**
+ * The protocol of experiment `name`: the one it was recorded with when it exists (an experiment recorded before
+ * protocols is LEGACY_PROTOCOL's), else `given`, else DEFAULT_PROTOCOL. A `given` protocol that differs from a
+ * recorded one is left for the resume to refuse, naming both.
+ */
+async function experimentProtocol(database: Database, name: string, given: ProtocolName | undefined): Promise<{ protocol: ProtocolName; legacy: boolean }> {
+  const stored = await findExperiment(database, name.trim());
+  if (!stored) return { protocol: given ?? DEFAULT_PROTOCOL, legacy: false };
+  const recorded = (stored.config as { protocol?: { name?: unknown } }).protocol?.name;
+  if (recorded === undefined) {
+    if (given !== undefined && given !== LEGACY_PROTOCOL) {
+      throw new UserError(
+        `experiment '${name}' was recorded before protocols and continues as --protocol ${LEGACY_PROTOCOL} (what the project then did); ` +
+          `for --protocol ${given}, choose another --experiment name.`,
+      );
+    }
+    return { protocol: LEGACY_PROTOCOL, legacy: true };
+  }
+  return { protocol: given ?? (isProtocolName(recorded) ? recorded : DEFAULT_PROTOCOL), legacy: false };
 }
 
 function describeCounts(c: RunCounts): string {

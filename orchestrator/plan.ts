@@ -6,7 +6,7 @@
  * run it starts from, and `melanoma run --model M --seed <that seed>` reproduces any single run.
  */
 import { UsageError } from '../common/errors.ts';
-import { FINE_TUNES, MODEL_NAMES, type ModelName } from '../workers/protocol.ts';
+import { FINE_TUNES, MODEL_NAMES, type ModelName } from '../study/models.ts';
 
 export interface PlannedRun {
   model: ModelName;
@@ -34,13 +34,17 @@ export function checkModels(models: readonly ModelName[]): ModelName[] {
 
 /**
  * Runs in claim order: by run index, then by model in the order of MODEL_NAMES (bases before their `-ft`), so run 0
- * of every model finishes early and a `-ft` run's base is always claimed before it.
+ * of every model finishes early and a `-ft` run's base is always claimed before it. `runs`: the same count for
+ * every model, or each model's (a protocol's: the seed protocol fine-tunes once).
  */
-export function planRuns(models: readonly ModelName[], runs: number, experimentSeed: number): PlannedRun[] {
+export function planRuns(models: readonly ModelName[], runs: number | ((model: ModelName) => number), experimentSeed: number): PlannedRun[] {
   const ordered = MODEL_NAMES.filter((m) => checkModels(models).includes(m));
+  const runsOf = typeof runs === 'number' ? () => runs : runs;
+  const most = Math.max(0, ...ordered.map(runsOf));
   const plan: PlannedRun[] = [];
-  for (let runIndex = 0; runIndex < runs; runIndex++) {
+  for (let runIndex = 0; runIndex < most; runIndex++) {
     for (const model of ordered) {
+      if (runIndex >= runsOf(model)) continue;
       plan.push({ model, runIndex, seed: runSeed(experimentSeed, runIndex), baseModel: FINE_TUNES[model] ?? null });
     }
   }

@@ -1,14 +1,16 @@
 /**
  * Checks made before anything is stored or run, so that a study does not fail hours in: the flags (each a one-line
- * UsageError naming the flag and the value), the dataset and the pretrained weights.
+ * UsageError naming the flag and the value), the dataset and every one of its images, and the pretrained weights.
  */
 import { UserError } from '../common/errors.ts';
 import { checkWritableFolder } from '../common/writable-folder.ts';
+import { checkImages } from '../workers/data/check.ts';
 import { checkTarget } from '../db/client.ts';
 import { checkMinImageSize } from '../study/image-size.ts';
+import { DEFAULT_IMAGE_SIZE } from '../study/protocol.ts';
 import { indexDataset, resolveDataDir } from '../workers/data/dataset.ts';
 import { locatePretrained } from '../workers/models/pretrained.ts';
-import type { ModelName } from '../workers/protocol.ts';
+import { SPLITS, type ModelName } from '../workers/protocol.ts';
 import type { OrchestrateOptions } from './orchestrate.ts';
 import { checkListedGpus, checkWorkers } from './slots.ts';
 
@@ -17,7 +19,7 @@ import { checkListedGpus, checkWorkers } from './slots.ts';
  * cores, the database target, the output folders, --gpus against the GPUs found (slowest last: it may start Dawn).
  */
 export function checkFlags(o: OrchestrateOptions, models: readonly ModelName[]): void {
-  checkMinImageSize(o.imageSize, models);
+  checkMinImageSize(o.imageSize ?? DEFAULT_IMAGE_SIZE, models);
   checkWorkers(o.workers, o.oversubscribe ?? false);
   checkTarget(o.db);
   checkWritableFolder(o.out, '--out');
@@ -25,15 +27,26 @@ export function checkFlags(o: OrchestrateOptions, models: readonly ModelName[]):
   checkListedGpus(o.gpus, o.backend);
 }
 
-/** The dataset folder (flag, $MELANOMA_DATA, ./data); throws with how to get the data when it is missing or empty. */
-export async function checkDataset(flag: string | undefined): Promise<{ dir: string; fingerprint: string; images: Record<'train' | 'val' | 'test', number> }> {
+/**
+ * The dataset folder (flag, $MELANOMA_DATA, ./data), with every image decoded once at the runs' image size: throws
+ * with how to get the data when it is missing or empty, and names every image that cannot be decoded. Without an
+ * image size (a dry run) it lists the folder only.
+ */
+export async function checkDataset(
+  flag: string | undefined,
+  o: { imageSize?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<{ dir: string; fingerprint: string; images: Record<'train' | 'val' | 'test', number>; checkSeconds: number }> {
   const dir = resolveDataDir(flag);
   const index = await indexDataset(dir);
   const images = { train: index.splits.train.length, val: index.splits.val.length, test: index.splits.test.length };
   if (images.train === 0 || images.val === 0 || images.test === 0) {
     throw new UserError(`dataset ${dir} has ${images.train} training, ${images.val} validation and ${images.test} test images: every split needs some.`);
   }
-  return { dir, fingerprint: index.fingerprint, images };
+  const started = performance.now();
+  if (o.imageSize !== undefined) {
+    await checkImages(SPLITS.flatMap((s) => index.splits[s]), index.root, { imageSize: o.imageSize, onProgress: o.onProgress });
+  }
+  return { dir, fingerprint: index.fingerprint, images, checkSeconds: (performance.now() - started) / 1000 };
 }
 
 const PRETRAINED_OF: Partial<Record<ModelName, 'xception' | 'mobilenet'>> = {

@@ -2,6 +2,7 @@
  * Drives the slots: each slot claims the next runnable run from the database, executes it on its runner, writes its
  * events in order (one promise chain per run) and then its outcome. The main thread is the only writer.
  */
+import { isUserError } from '../common/errors.ts';
 import type { RunEvent, RunResult, RunSpec } from '../workers/protocol.ts';
 import type { Progress, RunLabel } from './progress.ts';
 import type { SlotRunner } from './slot-runner.ts';
@@ -90,7 +91,8 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRep
       opts.progress.runEnded(slot, label, { status: 'interrupted' });
     } else {
       const message = errorMessage(error);
-      const { willRetry } = await opts.store.failRun(claim, message);
+      // Bad data or a bad setting fails every attempt the same way: only other failures are tried again.
+      const { willRetry } = await opts.store.failRun(claim, message, { retryable: !isUserError(error) });
       report.failedAttempts++;
       opts.progress.runEnded(slot, label, { status: 'failed', error: message, willRetry });
     }

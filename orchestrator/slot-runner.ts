@@ -75,7 +75,7 @@ function processSlot(slot: SlotPlan, threadFile: string): SlotRunner {
         child.on('message', (msg: ChildMessage) => {
           if (msg.type === 'event') onEvent(msg.event);
           else if (msg.type === 'result') finish(() => resolve(msg.result));
-          else finish(() => reject(Object.assign(new Error(msg.message), { stack: msg.stack })));
+          else finish(() => reject(Object.assign(new Error(msg.message, { cause: msg.cause }), { stack: msg.stack })));
         });
         child.on('error', (err) => finish(() => reject(err)));
         child.on('close', (code, sig) => {
@@ -102,4 +102,4 @@ function processSlot(slot: SlotPlan, threadFile: string): SlotRunner {
 export type ChildMessage =
   | { type: 'event'; event: RunEvent }
   | { type: 'result'; result: RunResult }
-  | { type: 'error'; message: string; stack?: string };
+  | { type: 'error'; message: string; stack?: string; cause?: string };

@@ -7,14 +7,17 @@
  * takes back the runs of a dead peer. A run taken back from this store while it stalled (its lease expired) is no
  * longer its own: its events and outcome are refused by the database, reported on stderr and dropped.
  * Retries: a failed attempt goes back to the queue while the run has been tried at most `retries` more times than
- * when this process started; then the run is recorded failed with its error.
+ * when this process started; then the run is recorded failed with its error. A failure caused by the user's input
+ * (bad data, a bad setting) is not retried. Every failed attempt's error is kept (failed_attempts).
  */
 import { isDeepStrictEqual } from 'node:util';
 import {
   claimNextRun,
   createOrResumeExperiment,
   ensureRuns,
+  experimentFailedAttempts,
   experimentSummary,
+  failAttempt,
   finishExperiment,
   finishRun,
   hasUnfinishedRuns,
@@ -23,10 +26,11 @@ import {
   recordEvent,
   runCounts,
   type Database,
+  type FailedAttemptRow,
   type RunCounts,
   type RunOverviewRow,
 } from '../db/index.ts';
-import { heartbeat, LostRunLeaseError, newOwnerId, requeueRun, resetStaleRuns } from '../db/run-leases.ts';
+import { heartbeat, LostRunLeaseError, newOwnerId, resetStaleRuns } from '../db/run-leases.ts';
 import { METRIC_NAMES, type MetricName, type ModelName, type RunEvent, type RunResult, type RunSpec, type Split } from '../workers/protocol.ts';
 import type { SummaryRow } from './summary.ts';
 import { codeVersion } from './code-version.ts';
@@ -46,6 +50,8 @@ export interface StudyOutcome {
   experiment: { id: number; name: string; config: Record<string, unknown> };
   counts: RunCounts;
   runs: RunOverviewRow[];
+  /** Every failed attempt of the experiment's runs, retried or not. */
+  failedAttempts: (FailedAttemptRow & { model: string; runIndex: number })[];
   summary: SummaryRow[];
 }
 
@@ -60,7 +66,8 @@ export interface RunStore {
   hasUnfinishedRuns(): Promise<boolean>;
   recordEvent(run: ClaimedRun, event: RunEvent): Promise<void>;
   completeRun(run: ClaimedRun, result: RunResult): Promise<void>;
-  failRun(run: ClaimedRun, error: string): Promise<{ willRetry: boolean }>;
+  /** Records the failed attempt with its error; a `retryable` one goes back to the queue while retries are left. */
+  failRun(run: ClaimedRun, error: string, opts?: { retryable?: boolean }): Promise<{ willRetry: boolean }>;
   markInterrupted(run: ClaimedRun): Promise<void>;
   outcome(): Promise<StudyOutcome>;
   /** Stops the heartbeat (the database itself is closed by its owner). */
@@ -70,6 +77,8 @@ export interface RunStore {
 export interface StoreOptions {
   experiment: string;
   config: Record<string, unknown>;
+  /** Config paths whose change does not block a resume (createOrResumeExperiment's `updatable`). */
+  updatableConfig?: (path: string) => boolean;
   datasetDir: string;
   datasetFingerprint: string;
   retries: number;
@@ -87,7 +96,7 @@ export async function openStore(database: Database, o: StoreOptions): Promise<Ru
     datasetFingerprint: o.datasetFingerprint,
     datasetDir: o.datasetDir,
     codeVersion: codeVersion(),
-  });
+  }, { updatable: o.updatableConfig });
   const experimentId = experiment.id;
   await ensureRuns(database, experimentId, o.runs);
   // PGlite: this process holds the folder's lock, so no running run has a live holder.
@@ -134,12 +143,17 @@ export async function openStore(database: Database, o: StoreOptions): Promise<Ru
       finalStored.delete(run.runId);
       await finishRun(database, run.runId, { status: 'completed' }, owner);
     },
-    async failRun(run, error) {
+    async failRun(run, error, { retryable = true } = {}) {
       finalStored.delete(run.runId);
       const triedHere = run.attempt - (attemptsAtStart.get(run.runId) ?? 0);
-      const willRetry = triedHere <= o.retries && (await requeueRun(database, run.runId, error, owner));
-      if (!willRetry) await finishRun(database, run.runId, { status: 'failed', error }, owner).catch(dropLost);
-      return { willRetry };
+      const retry = retryable && triedHere <= o.retries;
+      try {
+        await failAttempt(database, run.runId, { error, retry }, owner);
+      } catch (err) {
+        dropLost(err);
+        return { willRetry: false };
+      }
+      return { willRetry: retry };
     },
     async markInterrupted(run) {
       finalStored.delete(run.runId);
@@ -154,6 +168,7 @@ export async function openStore(database: Database, o: StoreOptions): Promise<Ru
         experiment: { id: experimentId, name: experiment.name, config: experiment.config },
         counts,
         runs: await listRuns(database, experimentId),
+        failedAttempts: await experimentFailedAttempts(database, experimentId),
         summary: toSummaryRows(await experimentSummary(database, experimentId)),
       };
     },

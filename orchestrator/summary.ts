@@ -22,3 +22,26 @@ export function formatSummary(rows: SummaryRow[]): string {
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
+
+export interface FailedAttempt {
+  model: string;
+  runIndex: number;
+  attempt: number;
+  slot: string | null;
+  retried: boolean;
+  error: string;
+}
+
+/** Every failed attempt, one row each; an error of several lines goes on under its row, indented. */
+export function formatFailedAttempts(rows: FailedAttempt[]): string {
+  const header = ['model', 'run', 'attempt', 'slot', 'retried', 'error'];
+  const body = rows.map((r) => [r.model, String(r.runIndex), String(r.attempt), r.slot ?? '-', r.retried ? 'yes' : 'no', r.error]);
+  const widths = header.slice(0, -1).map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const indent = widths.reduce((a, w) => a + w + 2, 0);
+  const line = (cells: string[]) => {
+    const [first, ...more] = cells.at(-1)!.split('\n');
+    const head = cells.slice(0, -1).map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+    return [`${head}  ${first}`.trimEnd(), ...more.map((m) => ' '.repeat(indent) + m)].join('\n');
+  };
+  return [`Failed attempts: ${rows.length}`, line(header), [...widths, 5].map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}

@@ -1,12 +1,12 @@
 /** The JSON API (documented in web/README.md): the numbers behind every view, read-only. */
 import { Router, type Request } from 'express';
 import type { Database } from '../db/index.ts';
-import { STUDY_DEFAULTS } from '../workers/protocol.ts';
+import { DEFAULT_IMAGE_SIZE } from '../study/protocol.ts';
 import { DEFAULT_AUGMENT_SEED, type DatasetImages } from './dataset-images.ts';
 import { HttpError, badRequest, notFound } from './http-errors.ts';
 import {
   augmentedQuery, compareQuery, experimentsCompareQuery, fileIdParam, idParam, imageQuery, misclassifiedQuery, noQuery, parse,
-  splitQuery,
+  splitQuery, thresholdQuery,
 } from './params.ts';
 import * as q from './queries.ts';
 import { ReadCache } from './read-cache.ts';
@@ -78,6 +78,21 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
     const s = split ?? 'test';
     res.json(found(await cache.get(`ensemble:${x}:${s}`, {}, () => q.ensemble(db, x, s)), `experiment ${x}`));
   });
+  api.get('/experiments/:id/bands', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    const x = id(req, 'experiment');
+    res.json(found(await q.experimentBands(db, x), `experiment ${x}`));
+  });
+  api.get('/experiments/:id/operating-points', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    const x = id(req, 'experiment');
+    res.json(found(await q.experimentOperatingPoints(db, x), `experiment ${x}`));
+  });
+  api.get('/experiments/:id/threshold', async (req, res) => {
+    const x = id(req, 'experiment');
+    const p = parse(thresholdQuery, req.query, 'query');
+    res.json(found(await q.experimentAtThreshold(db, x, p.split ?? 'test', p.threshold), `experiment ${x}`));
+  });
   api.get('/experiments/:id/reproduction', async (req, res) => {
     parse(noQuery, req.query, 'query');
     const x = id(req, 'experiment');
@@ -113,6 +128,11 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
     const view = found(await cache.get(`predictions:${r}:${s}`, { runId: r }, () => q.runPredictions(db, r, s)), `run ${r}`);
     res.json({ ...view, predictions: await withFileIds(view.datasetFingerprint, view.predictions) });
   });
+  api.get('/runs/:id/operating-points', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    const r = id(req, 'run');
+    res.json(found(await q.runOperatingPoints(db, r), `run ${r}`));
+  });
 
   api.get('/dataset', async (req, res) => {
     parse(noQuery, req.query, 'query');
@@ -121,15 +141,16 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
   api.get('/dataset/images/:fileId', async (req, res) => {
     const { size } = parse(imageQuery, req.query, 'query');
     const f = fileId(req);
-    const jpeg = found(await images().jpeg(f, size ?? STUDY_DEFAULTS.imageSize), `dataset file ${f}`);
+    const jpeg = found(await images().jpeg(f, size ?? DEFAULT_IMAGE_SIZE), `dataset file ${f}`);
     res.type('jpeg').set('Cache-Control', 'max-age=3600').send(jpeg);
   });
   api.get('/dataset/augmented/:fileId', async (req, res) => {
     const p = parse(augmentedQuery, req.query, 'query');
     const f = fileId(req);
-    const png = await images().augmentedPng(f, { seed: p.seed ?? DEFAULT_AUGMENT_SEED, epoch: p.epoch ?? 1, size: p.size ?? STUDY_DEFAULTS.imageSize });
+    const png = await images().augmentedPng(f, { seed: p.seed ?? DEFAULT_AUGMENT_SEED, epoch: p.epoch ?? 1, size: p.size ?? DEFAULT_IMAGE_SIZE });
     if (png === 'not-train') throw badRequest(`bad request: dataset file ${f} is not a training image (only the training subset is augmented).`);
-    res.type('png').set('Cache-Control', 'max-age=3600').send(found(png, `dataset file ${f}`));
+    const body = found(png, `dataset file ${f}`); // before the content type: an error answers JSON
+    res.type('png').set('Cache-Control', 'max-age=3600').send(body);
   });
 
   api.use((req, _res, next) => next(notFound(`API endpoint ${req.path}`)));

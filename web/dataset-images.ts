@@ -11,7 +11,8 @@ import { DEFAULT_AUGMENT, applyAugment, sampleParams, type AugmentConfig } from 
 import { CLASSES, indexDataset, type DatasetIndex, type ImageRecord } from '../workers/data/dataset.ts';
 import { decodeImage } from '../workers/data/decode.ts';
 import { augmentRng, epochOrder } from '../workers/data/loader.ts';
-import { SPLITS, STUDY_DEFAULTS, type Split } from '../workers/protocol.ts';
+import { DEFAULT_IMAGE_SIZE, formatValue, validationRule, type ValidationRule } from '../study/protocol.ts';
+import { SPLITS, type Split } from '../workers/protocol.ts';
 
 export interface ClassCounts {
   benign: number;
@@ -33,6 +34,8 @@ export interface DatasetSummary {
   dataDir: string;
   fingerprint: string;
   validationSplit: number;
+  /** Which files of each train class folder are validation (the default protocol's rule), and in words. */
+  validation: ValidationRule & { description: string };
   imageSize: number;
   counts: Record<Split, ClassCounts>;
   all: ClassCounts;
@@ -66,12 +69,12 @@ export class DatasetImages {
 
   constructor(
     readonly dataDir: string,
-    readonly validationSplit: number = STUDY_DEFAULTS.validationSplit,
+    readonly validation: ValidationRule = validationRule(),
   ) {}
 
   /** The listing, read once (the first request waits for it). */
   private listing() {
-    this.index ??= indexDataset(this.dataDir, { validationSplit: this.validationSplit, warn: () => {} }).then((index) => ({
+    this.index ??= indexDataset(this.dataDir, { validation: this.validation, warn: () => {} }).then((index) => ({
       index,
       records: SPLITS.flatMap((s) => index.splits[s]),
     }));
@@ -93,8 +96,9 @@ export class DatasetImages {
     return {
       dataDir: index.root,
       fingerprint: index.fingerprint,
-      validationSplit: this.validationSplit,
-      imageSize: STUDY_DEFAULTS.imageSize,
+      validationSplit: this.validation.fraction,
+      validation: { ...this.validation, description: formatValue(this.validation) },
+      imageSize: DEFAULT_IMAGE_SIZE,
       counts,
       all: tally(records),
       samples: {

@@ -60,6 +60,15 @@ export const misclassifiedQuery = z.strictObject({
   limit: intIn(1, 500).optional(),
 });
 
+/** Every model at one threshold: the threshold (a decimal from 0 to 1) and a split (test by default). */
+export const thresholdQuery = z.strictObject({
+  threshold: z
+    .string()
+    .regex(/^(0|1|0?\.\d{1,9}|1\.0{1,9})$/, 'must be a decimal number from 0 to 1, e.g. 0.35')
+    .transform(Number),
+  split: z.enum(SPLITS, { error: `must be one of ${SPLITS.join(', ')}` }).optional(),
+});
+
 export const augmentedQuery = z.strictObject({
   seed: intIn(0, 2 ** 31 - 1).optional(),
   epoch: intIn(1, 10_000).optional(),

@@ -7,6 +7,13 @@
  */
 import * as store from '../db/index.ts';
 import type { Database } from '../db/index.ts';
+import {
+  describeSource, isProtocolName, LEGACY_PROTOCOL, resolveProtocol, settingRows, type Overrides, type ProtocolName, type ResolvedProtocol,
+} from '../study/protocol.ts';
+import {
+  DECISION_RULE, OPERATING_POINT_DEFINITION, modelsAtThreshold, operatingPoints, operatingPointsReport, type ModelAtThreshold,
+  type OperatingPoint, type OperatingPointsReport,
+} from '../study/operating-points.ts';
 import { evaluateBinary } from '../workers/metrics/index.ts';
 import { METRIC_NAMES, MODEL_NAMES, SPLITS, type ConfusionMatrix, type MetricName, type ModelName, type Split } from '../workers/protocol.ts';
 
@@ -68,6 +75,42 @@ export interface RunRow {
 
 export interface ExperimentDetail extends ExperimentSettings {
   runs: RunRow[];
+  protocol: ExperimentProtocol;
+}
+
+/** The protocol an experiment ran, as the page shows it: one row per model of the experiment and setting. */
+export interface ExperimentProtocol {
+  name: ProtocolName;
+  /** Recorded before protocols: its runs followed the legacy protocol, whose settings are shown. */
+  legacy: boolean;
+  overrides: Overrides;
+  rows: { model: ModelName; setting: string; value: string; source: string; kind: 'article' | 'choice' | 'override' }[];
+}
+
+/** The stored protocol of an experiment (config.protocol), or the legacy protocol's for one recorded before protocols. */
+export function experimentProtocol(config: Record<string, unknown>, models: readonly ModelName[]): ExperimentProtocol {
+  const stored = config.protocol as Partial<ResolvedProtocol> | undefined;
+  const legacy = !stored || !isProtocolName(stored.name) || !stored.models;
+  const resolved: ResolvedProtocol = legacy
+    ? resolveProtocol(LEGACY_PROTOCOL, {
+        epochs: typeof config.epochs === 'number' ? config.epochs : undefined,
+        imageSize: typeof config.imageSize === 'number' ? config.imageSize : undefined,
+        batchSize: typeof config.batchSize === 'number' ? config.batchSize : undefined,
+      })
+    : (stored as ResolvedProtocol);
+  const shown = models.filter((m) => resolved.models[m] !== undefined);
+  return {
+    name: resolved.name,
+    legacy,
+    overrides: resolved.overrides ?? {},
+    rows: settingRows(resolved.models, shown).map((r) => ({
+      model: r.model,
+      setting: r.setting.trim(),
+      value: r.value,
+      source: describeSource(r.source),
+      kind: 'article' in r.source ? 'article' : 'choice' in r.source ? 'choice' : 'override',
+    })),
+  };
 }
 
 export interface SummaryRow {
@@ -117,6 +160,8 @@ export interface RunDetail {
   evaluations: SplitEvaluationRow[];
   /** The latest log messages of the run (at most 50), oldest first. */
   logs: { at: string; attempt: number; message: string }[];
+  /** Every failed attempt of the run, oldest first, with its error and whether the run was tried again. */
+  failedAttempts: { attempt: number; at: string; slot: string | null; retried: boolean; error: string }[];
 }
 
 export interface EpochRow {
@@ -294,7 +339,8 @@ export async function getExperiment(d: Database, id: number): Promise<Experiment
       error: r.error,
     };
   });
-  return { ...experimentItem(row), runs: runRows };
+  const item = experimentItem(row);
+  return { ...item, runs: runRows, protocol: experimentProtocol(item.config, item.models) };
 }
 
 const summaryRow = (r: store.MetricSummaryRow): SummaryRow => ({
@@ -338,9 +384,10 @@ const LOG_LINES = 50;
 export async function getRun(d: Database, id: number): Promise<RunDetail | null> {
   const r = await store.getRun(d, id);
   if (!r) return null;
-  const [evals, logs, [experiment]] = await Promise.all([
+  const [evals, logs, failures, [experiment]] = await Promise.all([
     store.runEvaluations(d, id),
     store.runLogMessages(d, id),
+    store.runFailedAttempts(d, id),
     d.query('select dataset_fingerprint from experiments where id = $1', [r.experimentId]),
   ]);
   const spec = r.spec as unknown as Record<string, unknown>;
@@ -377,6 +424,7 @@ export async function getRun(d: Database, id: number): Promise<RunDetail | null>
       confusion: { tp: e.tp, fp: e.fp, tn: e.tn, fn: e.fn },
     })),
     logs: logs.slice(-LOG_LINES).map((l) => ({ at: iso(l.loggedAt)!, attempt: l.attempt, message: l.message })),
+    failedAttempts: failures.map((f) => ({ attempt: f.attempt, at: iso(f.failedAt)!, slot: f.slot, retried: f.retried, error: f.error })),
   };
 }
 
@@ -425,32 +473,7 @@ export async function compareRuns(d: Database, experimentId: number, model: Mode
   const runs = (await store.listRuns(d, experimentId)).filter((r) => r.model === model);
   const rows = await store.runsEpochs(d, runs.map((r) => r.runId));
   const epochs = runs.map((r) => groupEpochs(rows.filter((e) => e.runId === r.runId)));
-  const bandRows = await d.query(
-    `select em.split, em.epoch, count(*)::integer as n,
-            avg(em.loss) as loss_mean, stddev_samp(em.loss) as loss_std,
-            avg(em.accuracy) as accuracy_mean, stddev_samp(em.accuracy) as accuracy_std,
-            avg(em.precision) as precision_mean, stddev_samp(em.precision) as precision_std,
-            avg(em.recall) as recall_mean, stddev_samp(em.recall) as recall_std,
-            avg(em.roc_auc) as roc_auc_mean, stddev_samp(em.roc_auc) as roc_auc_std,
-            avg(em.pr_auc) as pr_auc_mean, stddev_samp(em.pr_auc) as pr_auc_std
-     from epoch_metrics em
-     join runs r on r.id = em.run_id
-     where r.experiment_id = $1 and r.model = $2 and r.status in ('completed', 'running')
-     group by em.split, em.epoch
-     order by em.split, em.epoch`,
-    [experimentId, model],
-  );
-  const bands = Object.fromEntries(
-    (['train', 'val'] as const).map((split) => [
-      split,
-      Object.fromEntries(
-        METRIC_NAMES.map((m) => [
-          m,
-          bandRows.filter((b) => b.split === split).map((b) => ({ epoch: int(b.epoch), n: int(b.n), mean: num(b[`${m}_mean`]), std: num(b[`${m}_std`]) })),
-        ]),
-      ),
-    ]),
-  ) as CompareView['bands'];
+  const bands = (await epochBands(d, experimentId, model)).get(model) ?? emptyBands();
   return {
     experimentId,
     model,
@@ -466,6 +489,67 @@ export async function compareRuns(d: Database, experimentId: number, model: Mode
   };
 }
 
+
+type Bands = CompareView['bands'];
+const emptyBands = (): Bands =>
+  Object.fromEntries((['train', 'val'] as const).map((split) => [split, Object.fromEntries(METRIC_NAMES.map((m) => [m, []]))])) as unknown as Bands;
+
+/**
+ * Mean and sample std per epoch of every metric, per model and split, over the completed and running runs of an
+ * experiment (of one model when given).
+ */
+async function epochBands(d: Database, experimentId: number, model?: ModelName): Promise<Map<ModelName, Bands>> {
+  const bandRows = await d.query(
+    `select r.model, em.split, em.epoch, count(*)::integer as n,
+            avg(em.loss) as loss_mean, stddev_samp(em.loss) as loss_std,
+            avg(em.accuracy) as accuracy_mean, stddev_samp(em.accuracy) as accuracy_std,
+            avg(em.precision) as precision_mean, stddev_samp(em.precision) as precision_std,
+            avg(em.recall) as recall_mean, stddev_samp(em.recall) as recall_std,
+            avg(em.roc_auc) as roc_auc_mean, stddev_samp(em.roc_auc) as roc_auc_std,
+            avg(em.pr_auc) as pr_auc_mean, stddev_samp(em.pr_auc) as pr_auc_std
+     from epoch_metrics em
+     join runs r on r.id = em.run_id
+     where r.experiment_id = $1 and ($2::text is null or r.model = $2) and r.status in ('completed', 'running')
+     group by r.model, em.split, em.epoch
+     order by r.model, em.split, em.epoch`,
+    [experimentId, model ?? null],
+  );
+  const out = new Map<ModelName, Bands>();
+  for (const b of bandRows) {
+    const m = b.model as ModelName;
+    if (!out.has(m)) out.set(m, emptyBands());
+    const bands = out.get(m)!;
+    for (const metric of METRIC_NAMES) {
+      bands[b.split as 'train' | 'val'][metric].push({ epoch: int(b.epoch), n: int(b.n), mean: num(b[`${metric}_mean`]), std: num(b[`${metric}_std`]) });
+    }
+  }
+  return out;
+}
+
+export interface ExperimentBands {
+  experimentId: number;
+  /** Per model (the study's order): completed and running runs with epochs, and their mean ± std per epoch. */
+  models: { model: ModelName; runs: number; bands: Bands }[];
+}
+
+/** Every model's mean ± std bands per epoch (the all-models chart of the experiment page). */
+export async function experimentBands(d: Database, experimentId: number): Promise<ExperimentBands | null> {
+  if (!(await experimentExists(d, experimentId))) return null;
+  const [bands, counts] = await Promise.all([
+    epochBands(d, experimentId),
+    d.query<{ model: ModelName; runs: number }>(
+      `select r.model, count(distinct r.id)::integer as runs from runs r join epoch_metrics em on em.run_id = r.id
+       where r.experiment_id = $1 and r.status in ('completed', 'running') group by r.model`,
+      [experimentId],
+    ),
+  ]);
+  return {
+    experimentId,
+    models: [...bands]
+      .sort(([a], [b]) => modelOrder(a) - modelOrder(b))
+      .map(([model, b]) => ({ model, runs: counts.find((c) => c.model === model)?.runs ?? 0, bands: b })),
+  };
+}
 
 export interface PredictionsView {
   runId: number;
@@ -570,4 +654,48 @@ export async function ensemble(d: Database, experimentId: number, split: Split):
       return { model, runs: m.runs, n: m.labels.length, metrics, confusion: e.confusion };
     });
   return { experimentId, split, models };
+}
+
+// Operating points (study/operating-points.ts): thresholds chosen on val for a target specificity or sensitivity,
+// measured on test; and every model at a threshold the reader picks.
+
+export type ExperimentOperatingPoints = { experimentId: number } & OperatingPointsReport;
+
+export async function experimentOperatingPoints(d: Database, experimentId: number): Promise<ExperimentOperatingPoints | null> {
+  if (!(await experimentExists(d, experimentId))) return null;
+  return { experimentId, ...operatingPointsReport(await store.completedRunScores(d, experimentId, ['val', 'test'])) };
+}
+
+export interface ExperimentAtThreshold {
+  experimentId: number;
+  split: Split;
+  threshold: number;
+  rule: string;
+  models: ModelAtThreshold[];
+}
+
+export async function experimentAtThreshold(d: Database, experimentId: number, split: Split, threshold: number): Promise<ExperimentAtThreshold | null> {
+  if (!(await experimentExists(d, experimentId))) return null;
+  const runs = await store.completedRunScores(d, experimentId, [split]);
+  return { experimentId, split, threshold, rule: DECISION_RULE, models: modelsAtThreshold(runs, split, threshold) };
+}
+
+export interface RunOperatingPoints {
+  runId: number;
+  rule: string;
+  definition: string;
+  /** Empty while the run has no val and test predictions (not finished, or recorded before predictions were kept). */
+  points: OperatingPoint[];
+}
+
+export async function runOperatingPoints(d: Database, id: number): Promise<RunOperatingPoints | null> {
+  if (!(await runExists(d, id))) return null;
+  const [val, test] = await Promise.all([store.runPredictions(d, id, 'val'), store.runPredictions(d, id, 'test')]);
+  const scored = (rows: typeof val) => ({ labels: rows.map((r) => r.label), probabilities: rows.map((r) => r.probability) });
+  return {
+    runId: id,
+    rule: DECISION_RULE,
+    definition: OPERATING_POINT_DEFINITION,
+    points: val.length && test.length ? operatingPoints(scored(val), scored(test)) : [],
+  };
 }

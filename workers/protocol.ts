@@ -12,14 +12,10 @@ export const METRIC_NAMES = ['loss', 'accuracy', 'precision', 'recall', 'roc_auc
 export type MetricName = (typeof METRIC_NAMES)[number];
 export type Metrics = Record<MetricName, number>;
 
-export const MODEL_NAMES = ['baseline', 'augmented', 'xception', 'xception-ft', 'mobilenet', 'mobilenet-ft'] as const;
-export type ModelName = (typeof MODEL_NAMES)[number];
+import type { ModelName } from '../study/models.ts';
+import type { AugmentationParams, InputScaling, ProtocolName, ValidationRule } from '../study/protocol.ts';
 
-/** A fine-tuning model starts from the best weights of the same run index of its base model. */
-export const FINE_TUNES: Partial<Record<ModelName, ModelName>> = {
-  'xception-ft': 'xception',
-  'mobilenet-ft': 'mobilenet',
-};
+export { FINE_TUNES, MODEL_NAMES, type ModelName } from '../study/models.ts';
 
 export const BACKEND_NAMES = ['auto', 'webgpu', 'wasm', 'tensorflow', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -51,6 +47,23 @@ export interface RunSpec {
   featureCacheDir?: string | null;
   /** Writes the augmented training images the model saw into this folder (Keras' save_to_dir). */
   saveAugmented: string | null;
+  /**
+   * The protocol these settings come from (study/protocol.ts). The three settings below it are that protocol's
+   * for this model unless a flag changed them. All four are absent in runs recorded before protocols existed:
+   * those runs follow the legacy protocol (LEGACY_PROTOCOL), which reproduces what the project then did.
+   */
+  protocol?: ProtocolName;
+  /** Augmentation of the training images; null: none. */
+  augment?: AugmentationParams | null;
+  /** Pixel values the network sees ('[-1, 1]': a pretrained base gets ImageNet's scaling). */
+  inputScaling?: InputScaling;
+  /** Which files of each train class folder are the validation split. */
+  validation?: ValidationRule;
+  /**
+   * Decode every image before building the model and stop, naming every file that cannot be decoded (default
+   * true). The orchestrator checks the dataset once before it stores anything and turns this off for its runs.
+   */
+  checkImages?: boolean;
   /** Test hook: throw this message at the start of the given epoch (fault-injection tests). */
   failAtEpoch?: number | null;
 }
@@ -120,15 +133,3 @@ export type RunEvent =
   | { type: 'checkpoint'; epoch: number; dir: string }
   | { type: 'final'; result: RunResult }
   | { type: 'log'; message: string };
-
-/** The study's training settings per model (Adam, binary cross-entropy); flags override them. */
-export const MODEL_DEFAULTS: Record<ModelName, { learningRate: number; epochs: number; augment: boolean }> = {
-  baseline: { learningRate: 1e-3, epochs: 100, augment: false },
-  augmented: { learningRate: 1e-3, epochs: 100, augment: true },
-  xception: { learningRate: 1e-4, epochs: 100, augment: false },
-  'xception-ft': { learningRate: 1e-5, epochs: 100, augment: false },
-  mobilenet: { learningRate: 1e-4, epochs: 100, augment: false },
-  'mobilenet-ft': { learningRate: 1e-5, epochs: 100, augment: false },
-};
-
-export const STUDY_DEFAULTS = { imageSize: 224, batchSize: 32, patience: 10, validationSplit: 0.2 } as const;

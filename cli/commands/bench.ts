@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { BACKEND_NAMES, MODEL_NAMES, STUDY_DEFAULTS } from '../../workers/protocol.ts';
+import { DEFAULT_BATCH_SIZE, DEFAULT_IMAGE_SIZE } from '../../study/protocol.ts';
+import { BACKEND_NAMES, MODEL_NAMES } from '../../workers/protocol.ts';
 import { nonNegativeInt, oneOf, positiveInt } from '../options.ts';
 
 export function register(program: Command): void {
@@ -8,8 +9,8 @@ export function register(program: Command): void {
     .description('Measure training and inference speed of one backend on one model, and the data pipeline that feeds it.')
     .option('--backend <name>', `compute backend: ${BACKEND_NAMES.join(', ')}`, oneOf(BACKEND_NAMES), 'auto')
     .option('--model <name>', `model: ${MODEL_NAMES.join(', ')}`, oneOf(MODEL_NAMES), 'baseline')
-    .option('--image-size <px>', 'square image size', positiveInt, STUDY_DEFAULTS.imageSize)
-    .option('--batch-size <n>', 'images per step', positiveInt, STUDY_DEFAULTS.batchSize)
+    .option('--image-size <px>', 'square image size', positiveInt, DEFAULT_IMAGE_SIZE)
+    .option('--batch-size <n>', 'images per step', positiveInt, DEFAULT_BATCH_SIZE)
     .option('--steps <n>', 'timed steps (after warm-up)', positiveInt, 10)
     .option('--warmup <n>', 'untimed steps first', nonNegativeInt, 2)
     .option('--gpu <index>', 'GPU adapter to use', nonNegativeInt)

@@ -1,6 +1,7 @@
+import cliProgress from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
-import { STUDY_DEFAULTS } from '../../workers/protocol.ts';
-import { positiveInt } from '../options.ts';
+import { DEFAULT_PROTOCOL, PROTOCOL_NAMES } from '../../study/protocol.ts';
+import { oneOf, positiveInt } from '../options.ts';
 
 function fraction(value: string): number {
   const n = Number(value);
@@ -14,18 +15,39 @@ export function register(program: Command): void {
   const data = program.command('data').description('Look at the dataset (Kaggle "Skin Cancer: Malignant vs. Benign" layout).');
   data
     .command('inspect')
-    .description('Counts per split and class, class ratios, an image size/channel check, and the dataset fingerprint.')
+    .description(
+      'Counts per split and class, class ratios, skipped entries, an image size/channel check, a decoding of every image ' +
+        '(each unreadable one named with the reason), and the dataset fingerprint. Exits 1 when an image cannot be decoded.',
+    )
     .option('--data <dir>', 'dataset folder in the Kaggle layout (default: $MELANOMA_DATA, else ./data)')
-    .option('--validation-split <x>', 'fraction of each train class folder used for validation', fraction, STUDY_DEFAULTS.validationSplit)
-    .option('--image-size <px>', 'expected image size', positiveInt, STUDY_DEFAULTS.imageSize)
+    .option('--protocol <name>', `whose validation rule splits the training folders: ${PROTOCOL_NAMES.join(', ')}`, oneOf(PROTOCOL_NAMES), DEFAULT_PROTOCOL)
+    .option('--validation-split <x>', "fraction of each train class folder used for validation (default: the protocol's, 0.2)", fraction)
+    .option('--image-size <px>', "expected image size (default: the protocol's, 224)", positiveInt)
     .option('--json', 'print one JSON document')
-    .action(async (opts: { data?: string; validationSplit: number; imageSize: number; json?: boolean }) => {
+    .action(async (opts: { data?: string; protocol: (typeof PROTOCOL_NAMES)[number]; validationSplit?: number; imageSize?: number; json?: boolean }) => {
       const { resolveDataDir } = await import('../../workers/data/dataset.ts');
       const { inspectDataset, formatReport } = await import('../../workers/data/inspect.ts');
-      const report = await inspectDataset(resolveDataDir(opts.data), {
-        validationSplit: opts.validationSplit,
-        expectedSize: opts.imageSize,
-      });
+      const dir = resolveDataDir(opts.data);
+      // Progress on stderr (drawn on a terminal only); none with --json.
+      const bar = opts.json
+        ? null
+        : new cliProgress.SingleBar({ format: '  decoding {bar} {value}/{total} images', stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+      let report;
+      try {
+        report = await inspectDataset(dir, {
+          protocol: opts.protocol,
+          validationFraction: opts.validationSplit,
+          expectedSize: opts.imageSize,
+          onProgress: bar
+            ? (done, total) => {
+                if (done === 1) bar.start(total, 0);
+                bar.update(done);
+              }
+            : undefined,
+        });
+      } finally {
+        bar?.stop();
+      }
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
       if (report.images.unreadable > 0) process.exitCode = 1;
     });

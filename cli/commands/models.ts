@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { MODEL_NAMES, STUDY_DEFAULTS, type ModelName } from '../../workers/protocol.ts';
+import { DEFAULT_IMAGE_SIZE } from '../../study/protocol.ts';
+import { MODEL_NAMES, type ModelName } from '../../workers/protocol.ts';
 import { oneOf, positiveInt } from '../options.ts';
 
 interface SummaryRow {
@@ -48,7 +49,7 @@ export function register(program: Command): void {
     .command('summary')
     .description("Each model's layers and its total / trainable / non-trainable parameter counts (random weights, no weight files needed).")
     .option('--model <name>', `only this model (${MODEL_NAMES.join(', ')})`, oneOf(MODEL_NAMES))
-    .option('--image-size <px>', 'input image size', positiveInt, STUDY_DEFAULTS.imageSize)
+    .option('--image-size <px>', 'input image size', positiveInt, DEFAULT_IMAGE_SIZE)
     .option('--json', 'print one JSON document')
     .action(async (opts: { model?: ModelName; imageSize: number; json?: boolean }) => {
       const { initBackend } = await import('../../workers/backend/index.ts');

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { checkWritableFolder } from '../../common/writable-folder.ts';
 import { checkMinImageSize } from '../../study/image-size.ts';
-import { BACKEND_NAMES, MODEL_NAMES, STUDY_DEFAULTS } from '../../workers/protocol.ts';
+import { DEFAULT_PROTOCOL, PROTOCOL_NAMES } from '../../study/protocol.ts';
+import { BACKEND_NAMES, MODEL_NAMES } from '../../workers/protocol.ts';
 import { IMAGE_SIZE_HELP, imageSize, nonNegativeInt, oneOf, positiveInt, positiveNumber } from '../options.ts';
 
 export function register(program: Command): void {
@@ -9,13 +10,14 @@ export function register(program: Command): void {
     .command('run')
     .description('Train one model once and evaluate it on train, val and test with every metric of the study.')
     .requiredOption('--model <name>', `model: ${MODEL_NAMES.join(', ')}`, oneOf(MODEL_NAMES))
+    .option('--protocol <name>', `whose settings the run takes (flags override them): ${PROTOCOL_NAMES.join(', ')}`, oneOf(PROTOCOL_NAMES), DEFAULT_PROTOCOL)
     .option('--data <dir>', 'dataset folder in the Kaggle layout (default: $MELANOMA_DATA, else ./data)')
-    .option('--epochs <n>', 'maximum number of epochs (default: the model\'s, 100)', positiveInt)
-    .option('--image-size <px>', IMAGE_SIZE_HELP, imageSize, STUDY_DEFAULTS.imageSize)
-    .option('--batch-size <n>', 'images per training step', positiveInt, STUDY_DEFAULTS.batchSize)
+    .option('--epochs <n>', "maximum number of epochs (default: the protocol's for the model)", positiveInt)
+    .option('--image-size <px>', `${IMAGE_SIZE_HELP} (default: the protocol's, 224)`, imageSize)
+    .option('--batch-size <n>', "images per training step (default: the protocol's, 32)", positiveInt)
     .option('--seed <n>', 'fixes data order, augmentation and initial weights', nonNegativeInt, 1)
-    .option('--learning-rate <x>', 'Adam learning rate (default: the model\'s)', positiveNumber)
-    .option('--patience <n>', 'stop after this many epochs without a val ROC AUC gain', positiveInt, STUDY_DEFAULTS.patience)
+    .option('--learning-rate <x>', "Adam learning rate (default: the protocol's for the model)", positiveNumber)
+    .option('--patience <n>', "stop after this many epochs without a val ROC AUC gain (default: the protocol's, 10)", positiveInt)
     .option('--backend <name>', `compute backend: ${BACKEND_NAMES.join(', ')}`, oneOf(BACKEND_NAMES), 'auto')
     .option('--gpu <index>', 'GPU (WebGPU adapter / CUDA device) to run on', nonNegativeInt)
     .option('--out <dir>', 'output folder (default: runs/<model>-seed<seed>-<time>)')

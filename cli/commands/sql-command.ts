@@ -1,8 +1,12 @@
-/** `melanoma sql`: runs the statement read-only and prints the rows as an aligned table, JSON or CSV. */
+/**
+ * `melanoma sql`: runs the statement read-only and prints the rows as an aligned table, JSON or CSV.
+ * `melanoma sql-reader`: creates the PostgreSQL role it connects as.
+ */
 import { readFileSync } from 'node:fs';
 import { UserError } from '../../common/errors.ts';
-import type { QueryOutput } from '../../db/client.ts';
+import { type QueryOutput, parseTarget, redact } from '../../db/client.ts';
 import { runReadOnly } from '../../db/read-only.ts';
+import { createReader } from '../../db/sql-reader.ts';
 
 export interface SqlOptions {
   db?: string;
@@ -16,10 +20,24 @@ export interface SqlOptions {
 export async function sqlCommand(query: string, opts: SqlOptions): Promise<void> {
   const text = (query === '-' ? readFileSync(0, 'utf8') : query).trim().replace(/;\s*$/, '');
   if (text === '') throw new UserError('the SQL statement is empty.');
-  const output = await runReadOnly({ target: opts.db, sql: text, timeoutMs: opts.timeout * 1000 });
+  const target = opts.db ?? (process.env.MELANOMA_SQL_DB || undefined);
+  const output = await runReadOnly({ target, sql: text, timeoutMs: opts.timeout * 1000 });
   const width = process.stdout.isTTY ? process.stdout.columns : undefined;
   const table = () => formatTable(output, { raw: opts.raw, expanded: opts.expanded ?? 'auto', width });
   process.stdout.write(opts.json ? formatJson(output) : opts.csv ? formatCsv(output) : table());
+}
+
+export async function sqlReaderCommand(opts: { db?: string; role: string; newPassword?: boolean }): Promise<void> {
+  const target = parseTarget(opts.db);
+  if (target.kind !== 'postgres') {
+    throw new UserError(`melanoma sql-reader needs a postgres:// URL (--db, $MELANOMA_DB or $DATABASE_URL); on a PGlite folder melanoma sql needs no role of its own.`);
+  }
+  const reader = await createReader(target.url, { role: opts.role, newPassword: opts.newPassword });
+  const password = reader.passwordSet ? 'with a new password' : 'its password is unchanged (--new-password sets a new one)';
+  process.stdout.write(
+    `${reader.created ? 'created' : 'refreshed'} role ${reader.role}: it may read the ${reader.tables} tables and ${reader.views} views of the study, nothing else; ${password}.\n` +
+      `melanoma sql connects as it with --db ${reader.url}\n(or set MELANOMA_SQL_DB to that URL); ${redact(target.url)} stays for the orchestrator and the page.\n`,
+  );
 }
 
 export interface TableOptions {

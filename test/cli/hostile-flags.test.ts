@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { checkWorkers } from '../../orchestrator/slots.ts';
 import { FAKE_THREAD, MELANOMA, runCli, tempDir, tinyDataset } from '../orchestrator/helpers.ts';
 
-const data = tinyDataset();
+const data = await tinyDataset();
 const scratch = tempDir('hostile');
 const aFile = join(scratch, 'a-file');
 writeFileSync(aFile, 'not a folder');

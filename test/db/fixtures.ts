@@ -2,6 +2,7 @@
  * Databases and event streams for the db tests: the same suites run against in-memory PGlite, a PGlite folder and
  * (when MELANOMA_TEST_PG_URL is set, see scripts/postgres-test-server.sh) a fresh database on a PostgreSQL server.
  */
+import { PROTOCOLS, DEFAULT_BATCH_SIZE, DEFAULT_IMAGE_SIZE } from '../../study/protocol.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,14 +10,12 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import postgres from 'postgres';
 import { type Database, openDatabase } from '../../db/index.ts';
 import {
-  MODEL_DEFAULTS,
   type Metrics,
   type ModelName,
   type RunEvent,
   type RunResult,
   type RunSpec,
   SPLITS,
-  STUDY_DEFAULTS,
   type SplitEvaluation,
 } from '../../workers/protocol.ts';
 
@@ -127,9 +126,9 @@ export function specFor(model: ModelName, seed: number): RunSpec {
     outDir: `/runs/test/${model}-${seed}`,
     seed,
     epochs: 4,
-    imageSize: STUDY_DEFAULTS.imageSize,
-    batchSize: STUDY_DEFAULTS.batchSize,
-    learningRate: MODEL_DEFAULTS[model].learningRate,
+    imageSize: DEFAULT_IMAGE_SIZE,
+    batchSize: DEFAULT_BATCH_SIZE,
+    learningRate: PROTOCOLS.seed.models[model].learningRate.value,
     patience: 2,
     backend: 'cpu',
     gpu: null,

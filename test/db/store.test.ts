@@ -15,6 +15,7 @@ import {
   ensureRuns,
   experimentSummary,
   experimentSummaryWide,
+  failAttempt,
   finishRun,
   getRun,
   hardestImages,
@@ -30,10 +31,12 @@ import {
   runCurves,
   runEpochs,
   runEvaluations,
+  runFailedAttempts,
   runLogMessages,
   runPredictions,
 } from '../../db/index.ts';
 import { LOCK_FILE } from '../../db/folder-lock.ts';
+import { LostRunLeaseError } from '../../db/run-leases.ts';
 import { PROJECT_ROOT } from '../helpers/real-data.ts';
 import { CHUNK_ROWS } from '../../db/events.ts';
 import { METRIC_NAMES, type ModelName, type RunResult } from '../../workers/protocol.ts';
@@ -66,7 +69,7 @@ describeEachBackend(backends(), (suite) => {
         rows.map((r) => `${r.table_name}:${r.table_type}`),
         [
           'curve_points:BASE TABLE', 'epoch_metrics:BASE TABLE', 'evaluations:BASE TABLE', 'experiments:BASE TABLE',
-          'image_summary:VIEW', 'metric_summary:VIEW', 'metric_summary_wide:VIEW', 'predictions:BASE TABLE', 'run_logs:BASE TABLE',
+          'failed_attempts:BASE TABLE', 'image_summary:VIEW', 'metric_summary:VIEW', 'metric_summary_wide:VIEW', 'predictions:BASE TABLE', 'run_logs:BASE TABLE',
           'run_overview:VIEW', 'runs:BASE TABLE',
         ],
       );
@@ -338,6 +341,29 @@ describeEachBackend(backends(), (suite) => {
       assert.equal((await getRun(suite.database, running.id))?.attempts, 2);
       assert.equal(await hasUnfinishedRuns(suite.database, x.id), false);
       assert.equal((await experimentSummary(suite.database, x.id)).find((r) => r.split === 'test' && r.metric === 'roc_auc')?.n, 3);
+    });
+
+    it('failAttempt keeps every failed attempt\'s error: a retry requeues the run, the last one fails it; only its owner may', async () => {
+      const { id } = await newExperiment(suite.database, 'failures');
+      const [stored] = await ensureRuns(suite.database, id, [plan('baseline', 0)]);
+      const first = await claimNextRun(suite.database, id, 'cpu:0', { owner: 'me' });
+      assert.equal(first?.id, stored.id);
+      for (const event of runEvents(first!.spec, 0.8).slice(0, 3)) await recordEvent(suite.database, first!.id, event, 'me');
+      await assert.rejects(failAttempt(suite.database, first!.id, { error: 'not mine', retry: true }, 'someone-else'), LostRunLeaseError);
+      await failAttempt(suite.database, first!.id, { error: 'out of memory', retry: true }, 'me');
+      let run = await getRun(suite.database, first!.id);
+      assert.equal(run?.status, 'pending');
+      assert.equal(run?.error, 'out of memory');
+      assert.equal((await runEpochs(suite.database, first!.id)).length, 0, 'the partial epochs are gone');
+      const second = await claimNextRun(suite.database, id, 'cpu:1', { owner: 'me' });
+      await failAttempt(suite.database, second!.id, { error: 'bad image\n  /data/x.jpg: premature end', retry: false }, 'me');
+      run = await getRun(suite.database, first!.id);
+      assert.equal(run?.status, 'failed');
+      assert.equal(run?.error, 'bad image\n  /data/x.jpg: premature end');
+      assert.deepEqual(
+        (await runFailedAttempts(suite.database, first!.id)).map((f) => [f.attempt, f.slot, f.retried, f.error]),
+        [[1, 'cpu:0', true, 'out of memory'], [2, 'cpu:1', false, 'bad image\n  /data/x.jpg: premature end']],
+      );
     });
 
     it('a -ft run whose base failed is blocked, not unfinished; completing needs a final evaluation', async () => {

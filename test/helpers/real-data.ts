@@ -2,7 +2,7 @@
  * Access to the real dataset in ../shared for tests. Tests that need it call `realDataOrSkip(t)`, which skips
  * them with a loud message when ../shared is absent (a machine that has only the repository).
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -39,7 +39,8 @@ function numericSort(names: string[]): string[] {
 }
 
 /**
- * A small real subset in the Kaggle layout, made of symlinks to the real images: the first `perClass.train`
+ * A small real subset in the Kaggle layout, made of copies of the real images (the page serves no file whose real
+ * path lies outside the data folder, so links would not do): the first `perClass.train`
  * files (by number) of each train class folder and `perClass.test` of each test class folder.
  */
 export function realSubset(perClass: { train: number; test: number }, root = REAL_DATA): string {
@@ -50,7 +51,7 @@ export function realSubset(perClass: { train: number; test: number }, root = REA
       const dst = join(dir, split, cls);
       mkdirSync(dst, { recursive: true });
       for (const name of numericSort(readdirSync(src)).slice(0, perClass[split])) {
-        symlinkSync(join(src, name), join(dst, name));
+        copyFileSync(join(src, name), join(dst, name));
       }
     }
   }

@@ -10,7 +10,7 @@ import { toSummaryRows } from '../../orchestrator/store.ts';
 import { formatSummary } from '../../orchestrator/summary.ts';
 import { FAKE_THREAD, MELANOMA, runCli, startCli, tempDir, tinyDataset, waitForStderr } from './helpers.ts';
 
-const data = tinyDataset();
+const data = await tinyDataset();
 // One database folder for the whole file (a new one costs a PGlite initdb per process); each test its own experiment.
 const db = join(tempDir('db'), 'db');
 
@@ -105,7 +105,17 @@ test('the summary printed is the metric_summary view as `melanoma sql` reads it;
   const argv = args(db, ['--runs', '3', '--models', 'baseline,augmented', '--epochs', '2', '--workers', '2', '--experiment', 'sum', '--seed', '1']);
   const run = await runCli(argv, { FAKE_THREAD_FAULTS: faults, FAKE_THREAD_SEED0: '1' });
   assert.equal(run.code, 1, run.stderr);
-  assert.match(run.stdout, /failed: augmented run 1 after 2 attempt\(s\): fake: injected failure/);
+  // The final table lists every failed attempt with its error, whether it was retried or not.
+  assert.match(run.stdout, /Failed attempts: 2\n/);
+  assert.match(run.stdout, /\naugmented\s+1\s+1\s+cpu\d\s+yes\s+fake: injected failure in augmented seed 2\n/);
+  assert.match(run.stdout, /\naugmented\s+1\s+2\s+cpu\d\s+no\s+fake: injected failure in augmented seed 2\n/);
+  // Both attempts' errors are in the database, for `melanoma sql`.
+  const attempts = await runCli(['sql', '--db', db, '--json', "select f.attempt, f.retried, f.error from failed_attempts f join runs r on r.id = f.run_id join experiments e on e.id = r.experiment_id where e.name = 'sum' order by f.attempt"], {}, MELANOMA);
+  assert.equal(attempts.code, 0, attempts.stderr);
+  assert.deepEqual(JSON.parse(attempts.stdout), [
+    { attempt: 1, retried: true, error: 'fake: injected failure in augmented seed 2' },
+    { attempt: 2, retried: false, error: 'fake: injected failure in augmented seed 2' },
+  ]);
 
   const sql = await runCli(['sql', '--db', db, '--json', "select model, split, metric, n, mean, stddev from metric_summary where experiment = 'sum' order by model desc, array_position(array['train', 'val', 'test'], split)"], {}, MELANOMA);
   assert.equal(sql.code, 0, sql.stderr);
@@ -119,7 +129,8 @@ test('the summary printed is the metric_summary view as `melanoma sql` reads it;
   const json = await runCli([...argv, '--json'], { FAKE_THREAD_FAULTS: faults, FAKE_THREAD_SEED0: '1' });
   assert.equal(json.code, 1);
   const doc = JSON.parse(json.stdout);
-  assert.deepEqual(Object.keys(doc), ['experiment', 'counts', 'runs', 'summary']);
+  assert.deepEqual(Object.keys(doc), ['experiment', 'counts', 'runs', 'failedAttempts', 'summary']);
+  assert.deepEqual(doc.failedAttempts.map((f: { attempt: number; retried: boolean }) => `${f.attempt} ${f.retried}`), ['1 true', '2 false', '3 true', '4 false']);
   assert.equal(doc.experiment.name, 'sum');
   assert.equal(doc.runs.length, 6);
   assert.equal(doc.runs.find((r: { model: string; runIndex: number }) => r.model === 'augmented' && r.runIndex === 1).attempts, 4);

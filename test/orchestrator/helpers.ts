@@ -1,8 +1,9 @@
 /** Shared pieces of the orchestrator tests: a tiny dataset, the fake thread, the CLI as a child process. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { PROJECT_ROOT } from '../helpers/real-data.ts';
 
 export const FAKE_THREAD = join(import.meta.dirname, 'fixtures', 'fake-thread.mjs');
@@ -13,13 +14,19 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `orch-${prefix}-`));
 }
 
-/** A dataset folder in the Kaggle layout with 5 placeholder files per class and split (the fake thread reads none). */
-export function tinyDataset(): string {
+/**
+ * A dataset folder in the Kaggle layout with 5 tiny JPEGs (8x8, one grey each) per class and split: the fake thread
+ * reads none, the orchestrator's preflight decodes them all.
+ */
+export async function tinyDataset(): Promise<string> {
   const dir = tempDir('data');
   for (const split of ['train', 'test']) {
     for (const cls of ['benign', 'malignant']) {
       mkdirSync(join(dir, split, cls), { recursive: true });
-      for (let i = 0; i < 5; i++) writeFileSync(join(dir, split, cls, `${i}.jpg`), 'x');
+      for (let i = 0; i < 5; i++) {
+        const grey = 40 * i;
+        await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: grey, g: grey, b: grey } } }).jpeg().toFile(join(dir, split, cls, `${i}.jpg`));
+      }
     }
   }
   return dir;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { PROTOCOLS } from '../../study/protocol.ts';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -8,7 +9,7 @@ import type { Progress } from '../../orchestrator/progress.ts';
 import { runScheduler } from '../../orchestrator/scheduler.ts';
 import { createSlotRunner } from '../../orchestrator/slot-runner.ts';
 import { openStore } from '../../orchestrator/store.ts';
-import { MODEL_DEFAULTS, type ModelName, type RunSpec } from '../../workers/protocol.ts';
+import { type ModelName, type RunSpec } from '../../workers/protocol.ts';
 import { FAKE_THREAD, tempDir } from './helpers.ts';
 
 const EPOCHS = 3;
@@ -16,7 +17,7 @@ const EPOCHS = 3;
 function specOf(out: string, model: ModelName, seed: number, runIndex: number): RunSpec {
   return {
     model, dataDir: out, outDir: join(out, `${model}-run${runIndex}`), seed, epochs: EPOCHS, imageSize: 64, batchSize: 8,
-    learningRate: MODEL_DEFAULTS[model].learningRate, patience: 10, backend: 'cpu', gpu: null, initFrom: null, weights: null, cacheImages: false, saveAugmented: null,
+    learningRate: PROTOCOLS.seed.models[model].learningRate.value, patience: 10, backend: 'cpu', gpu: null, initFrom: null, weights: null, cacheImages: false, saveAugmented: null,
   };
 }
 
@@ -80,6 +81,16 @@ test('a failing run does not stop the others; failures are retried and attempts 
   assert.match(byKey.get('baseline#2')!.error ?? '', /exited with code: 3/);
   assert.equal(byKey.get('baseline#1')!.error, null);
   assert.deepEqual(report, { completed: 5, failedAttempts: 4, interrupted: 0 });
+  // Every failed attempt keeps its error, also those of runs that completed on a later attempt; these failures are
+  // not the user's, so each is retried while retries are left.
+  assert.deepEqual(
+    outcome.failedAttempts.map((f) => `${f.model}#${f.runIndex} ${f.attempt} ${f.retried ? 'retried' : 'final'}`),
+    ['augmented#0 1 retried', 'baseline#1 1 retried', 'baseline#2 1 retried', 'baseline#2 2 final'],
+  );
+  const failure = (key: string, attempt: number) => outcome.failedAttempts.find((f) => `${f.model}#${f.runIndex}` === key && f.attempt === attempt)!.error;
+  assert.equal(failure('baseline#1', 1), 'fake: injected failure in baseline seed 2');
+  assert.match(failure('augmented#0', 1), /fake: uncaught error in a timer/);
+  assert.match(failure('baseline#2', 2), /exited with code: 3/);
   // Completed runs have all their epochs (train + val rows), the failed run none (its partial rows are gone).
   assert.deepEqual([...epochs.values()], [2 * EPOCHS, 2 * EPOCHS, 0, 2 * EPOCHS, 2 * EPOCHS, 2 * EPOCHS]);
   assert.deepEqual(rec.overlaps, []);

@@ -12,7 +12,7 @@ test('two orchestrators on one PostgreSQL: each run is done exactly once', async
   const scratch = await scratchPgDatabase(server);
   try {
     const argv = [
-      '--data', tinyDataset(), '--db', scratch.url, '--out', tempDir('out'), '--thread-file', FAKE_THREAD, '--backend', 'cpu',
+      '--data', await tinyDataset(), '--db', scratch.url, '--out', tempDir('out'), '--thread-file', FAKE_THREAD, '--backend', 'cpu',
       '--poll-ms', '50', '--runs', '4', '--models', 'mobilenet,mobilenet-ft', '--epochs', '3', '--workers', '2', '--experiment', 'shared',
     ];
     const env = { FAKE_THREAD_DELAY_MS: '1000' };

@@ -69,6 +69,13 @@ describe('JSON API', () => {
     assert.deepEqual(json.runs.map((r: { status: string }) => r.status), ['completed', 'completed', 'failed', 'completed', 'completed', 'running', 'pending']);
     assert.match(json.runs[2].error, /injected failure/);
     assert.equal(json.runs[3].gpu, 0);
+    // The protocol: rows of the experiment's models only, each setting with its source.
+    assert.deepEqual([json.protocol.name, json.protocol.legacy, json.protocol.overrides], ['seed', false, { epochs: 30 }]);
+    assert.deepEqual([...new Set(json.protocol.rows.map((r: { model: string }) => r.model))], ['baseline', 'xception']);
+    const epochs = json.protocol.rows.find((r: { model: string; setting: string }) => r.model === 'baseline' && r.setting === 'epochs');
+    assert.deepEqual(epochs, { model: 'baseline', setting: 'epochs', value: '30', source: 'override: --epochs 30', kind: 'override' });
+    const legacy = (await get(`/api/experiments/${oneClass.experimentId}`)).json.protocol;
+    assert.deepEqual([legacy.name, legacy.legacy], ['extended', true]);
   });
 
   test('/api/experiments/:id/summary is metric_summary (completed runs only)', async () => {
@@ -121,6 +128,16 @@ describe('JSON API', () => {
     assert.equal(roc.auc, run.evaluations[2].metrics.roc_auc);
   });
 
+  test('/api/runs/:id lists the failed attempts of a run with their errors', async () => {
+    const failed = (await get(`/api/runs/${study.runIds[2]}`)).json;
+    assert.equal(failed.status, 'failed');
+    assert.deepEqual(
+      failed.failedAttempts.map((f: { attempt: number; slot: string; retried: boolean; error: string }) => [f.attempt, f.slot, f.retried, f.error]),
+      [[1, 'cpu:0', false, 'Error: injected failure at epoch 5 (test hook)\n  <b>second line</b>']],
+    );
+    assert.equal((await get(`/api/runs/${study.runIds[0]}`)).json.failedAttempts.length, 0);
+  });
+
   test('a running run has its epochs so far and its best epoch so far', async () => {
     const epochs = (await get(`/api/runs/${study.runIds[5]}/epochs`)).json;
     assert.equal(epochs.status, 'running');
@@ -150,7 +167,9 @@ describe('JSON API', () => {
     const { status, json } = await get(`/api/compare?experiments=${ids.join(',')}`);
     assert.equal(status, 200);
     assert.deepEqual(json.experiments.map((x: { id: number }) => x.id), ids);
-    assert.deepEqual(json.experiments[0].config, { models: ['baseline', 'xception'], runs: 7, epochs: 30 });
+    const { protocol, ...config } = json.experiments[0].config;
+    assert.deepEqual(config, { models: ['baseline', 'xception'], runs: 7, epochs: 30 });
+    assert.deepEqual([protocol.name, protocol.overrides], ['seed', { epochs: 30 }]);
     assert.equal(json.experiments[0].codeVersion, 'fixture');
     assert.deepEqual(json.experiments[1].counts, { total: 1, done: 1, failed: 0, running: 0, pending: 0, interrupted: 0 });
     for (const id of ids) {

@@ -2,8 +2,9 @@
  * Fills a database the way the orchestrator does (createOrResumeExperiment, ensureRuns, claimNextRun, recordEvent
  * with each RunEvent, finishRun), with the realistic event streams of run-events.ts.
  */
+import { resolveProtocol, type ResolvedProtocol } from '../../study/protocol.ts';
 import {
-  claimNextRun, createOrResumeExperiment, ensureRuns, finishExperiment, finishRun, recordEvent, type Database,
+  claimNextRun, createOrResumeExperiment, ensureRuns, failAttempt, finishExperiment, finishRun, recordEvent, type Database,
 } from '../../db/index.ts';
 import type { ModelName } from '../../workers/protocol.ts';
 import { runEvents, specFor, type FixtureDataset, type RunPlan } from './run-events.ts';
@@ -23,6 +24,8 @@ export interface FixtureExperiment {
   finished?: boolean;
   /** Every run evaluated on this dataset's images (default: synthetic names, the real dataset's split sizes). */
   dataset?: FixtureDataset;
+  /** Recorded in config.protocol as the orchestrator records it; absent: an experiment recorded before protocols. */
+  protocol?: ResolvedProtocol;
 }
 
 export interface BuiltExperiment {
@@ -35,7 +38,7 @@ export async function buildExperiment(database: Database, x: FixtureExperiment):
   const models = [...new Set(x.runs.map((r) => r.model))];
   const experiment = await createOrResumeExperiment(database, {
     name: x.name,
-    config: { models, runs: x.runs.length, epochs: 30 },
+    config: { models, runs: x.runs.length, epochs: 30, ...(x.protocol ? { protocol: x.protocol } : {}) },
     datasetFingerprint: x.dataset?.fingerprint ?? 'f'.repeat(64),
     datasetDir: '/data/melanoma',
     codeVersion: 'fixture',
@@ -61,7 +64,7 @@ export async function buildExperiment(database: Database, x: FixtureExperiment):
     if (status === 'failed') plan.failAfter ??= Math.ceil(plan.epochs / 3);
     for (const event of runEvents(plan)) await recordEvent(database, claimed.id, event);
     if (status === 'completed') await finishRun(database, claimed.id, { status: 'completed' });
-    if (status === 'failed') await finishRun(database, claimed.id, { status: 'failed', error: `Error: injected failure at epoch ${plan.failAfter! + 1} (test hook)` });
+    if (status === 'failed') await failAttempt(database, claimed.id, { error: `Error: injected failure at epoch ${plan.failAfter! + 1} (test hook)\n  <b>second line</b>`, retry: false });
   }
   if (x.finished) await finishExperiment(database, experiment.id);
   return { experimentId: experiment.id, runIds: stored.map((r) => r.id) };
@@ -83,6 +86,7 @@ export function smallStudy(name = XSS_NAME): FixtureExperiment {
       { model: 'xception', epochs: 30, bestEpoch: 20, slot: 'gpu:0', spec: { backend: 'webgpu', gpu: 0 }, status: 'running', upTo: 8 },
       { model: 'xception', epochs: 30, bestEpoch: 20, status: 'pending' },
     ],
+    protocol: resolveProtocol('seed', { epochs: 30 }),
   };
 }
 

@@ -137,6 +137,26 @@ describe('pages', { skip }, () => {
     await page.close();
   });
 
+  test('experiment: the protocol of each model, every setting with its source; an experiment recorded before protocols says so', async () => {
+    const { page, problems } = await view(`/experiments/${study.experimentId}`, '#protocol-table');
+    const rows = await page.$$eval('#protocol-table tbody tr', (trs) =>
+      trs.map((tr) => ({ model: tr.getAttribute('data-model'), kind: tr.getAttribute('data-kind'), cells: Array.from(tr.querySelectorAll('td')).map((td) => td.textContent) })),
+    );
+    assert.deepEqual([...new Set(rows.map((r) => r.model))], ['baseline', 'xception']);
+    const find = (model: string, setting: string) => rows.find((r) => r.model === model && r.cells[0] === setting)!;
+    assert.deepEqual(find('baseline', 'epochs').cells.slice(1), ['30', 'override --epochs 30']);
+    assert.equal(find('xception', 'learning rate').kind, 'choice');
+    assert.match(find('xception', 'augmentation').cells[2]!, /^article 279/);
+    assert.equal(find('xception', 'input scaling').cells[1], '[0, 1]');
+    assert.match(find('baseline', 'validation').cells[1]!, /^first 20%/);
+    assert.ok(rows.every((r) => r.cells[2]!.trim().length > 8), 'every setting has a source');
+    assert.match((await page.textContent('#protocol')) ?? '', /Protocol seed, overridden by flags: epochs 30/);
+    const legacy = await view(`/experiments/${oneClass.experimentId}`, '#protocol-table');
+    assert.match((await legacy.page.textContent('#protocol')) ?? '', /Recorded before protocols: its runs followed the extended protocol/);
+    assert.deepEqual([...problems, ...legacy.problems], []);
+    await screenshot(page, 'experiment-protocol');
+  });
+
   test('experiment at a phone width: no horizontal overflow of the page', async () => {
     const { page, problems } = await view(`/experiments/${study.experimentId}`, '#summary-table', { width: 390, height: 844 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
@@ -179,6 +199,23 @@ describe('pages', { skip }, () => {
     await screenshot(page, 'run');
     assert.deepEqual(problems, []);
     await page.close();
+  });
+
+  test('run: a failed run lists its failed attempts with their errors as text; a completed run has no such section', async () => {
+    const { page, problems } = await view(`/runs/${study.runIds[2]}`, '#failed-attempts-table');
+    const rows = await page.$$eval('#failed-attempts-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)));
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0][0], '1');
+    assert.equal(rows[0][2], 'cpu:0');
+    assert.equal(rows[0][3], 'no');
+    assert.equal(rows[0][4], 'Error: injected failure at epoch 5 (test hook)\n  <b>second line</b>');
+    assert.equal(await page.$('#failed-attempts-table b'), null, 'the error is text, not markup');
+    await screenshot(page, 'run-failed-attempts');
+    await page.close();
+    const completed = await view(`/runs/${study.runIds[0]}`, '#confusion-table');
+    assert.equal(await completed.page.$eval('#failed-attempts', (d) => (d.closest('section') as HTMLElement).hidden), true);
+    await completed.page.close();
+    assert.deepEqual([...problems, ...completed.problems], []);
   });
 
   test('run: the probability histogram per class and the misclassified images are those of the database', async () => {

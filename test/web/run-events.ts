@@ -3,10 +3,11 @@
  * stopping and the best epoch mean something), and final evaluations computed by the project's metric code from
  * seeded synthetic scores, so confusion matrices, curves and AUCs agree with each other.
  */
+import { PROTOCOLS, DEFAULT_BATCH_SIZE, DEFAULT_IMAGE_SIZE } from '../../study/protocol.ts';
 import seedrandom from 'seedrandom';
 import { evaluateBinary } from '../../workers/metrics/index.ts';
 import {
-  MODEL_DEFAULTS, SPLITS, STUDY_DEFAULTS, type EpochRecord, type Metrics, type ModelName, type RunEvent, type RunResult,
+  SPLITS, type EpochRecord, type Metrics, type ModelName, type RunEvent, type RunResult,
   type RunSpec, type Split, type SplitEvaluation,
 } from '../../workers/protocol.ts';
 
@@ -34,9 +35,9 @@ export function specFor(model: ModelName, seed: number, over: Partial<RunSpec> =
     outDir: `/runs/exp/${model}-${seed}`,
     seed,
     epochs: 30,
-    imageSize: STUDY_DEFAULTS.imageSize,
-    batchSize: STUDY_DEFAULTS.batchSize,
-    learningRate: MODEL_DEFAULTS[model].learningRate,
+    imageSize: DEFAULT_IMAGE_SIZE,
+    batchSize: DEFAULT_BATCH_SIZE,
+    learningRate: PROTOCOLS.seed.models[model].learningRate.value,
     patience: 5,
     backend: 'cpu',
     gpu: null,

@@ -67,18 +67,31 @@ export function hatch(color, i) {
 }
 
 /**
- * Draws mean ± std whiskers on bar datasets that carry `errorBars: number[]` (one std per bar; null draws none).
+ * The range a metric's values can take: [0, 1] for every metric but the loss, which has no upper bound. Axes,
+ * bands and error bars of a metric stay inside it.
+ */
+export function metricRange(metric) {
+  return metric === 'loss' ? [0, Infinity] : [0, 1];
+}
+
+const clamp = (x, [lo, hi]) => Math.min(hi, Math.max(lo, x));
+
+/** Axis options of a metric's value axis: fixed to [0, 1] for the metrics, from 0 up for the loss. */
+export function metricAxis(metric) {
+  return metric === 'loss' ? { yMin: 0 } : { yMin: 0, yMax: 1 };
+}
+
+/**
+ * Draws mean ± std whiskers on bar datasets that carry `errorBars: number[]` (one std per bar; null draws none),
+ * clipped to `errorBarRanges[i]` ([lo, hi], the range of the bar's metric; [0, 1] when absent): a whisker stops
+ * at the value the metric cannot pass, with its cap there.
  */
 export const errorBarsPlugin = {
   id: 'errorBars',
   afterDatasetsDraw(chart) {
-    const { ctx, chartArea } = chart;
+    const { ctx } = chart;
     const yScale = chart.scales.y;
     ctx.save();
-    // Whiskers that reach past the axis (a std larger than the room left below 0 or above 1) stop at its edge.
-    ctx.beginPath();
-    ctx.rect(chartArea.left, chartArea.top, chartArea.right - chartArea.left, chartArea.bottom - chartArea.top);
-    ctx.clip();
     ctx.strokeStyle = '#222';
     ctx.lineWidth = 1.25;
     chart.data.datasets.forEach((ds, di) => {
@@ -88,8 +101,9 @@ export const errorBarsPlugin = {
         const mean = ds.data[i];
         const std = ds.errorBars[i];
         if (!(Number.isFinite(mean) && Number.isFinite(std)) || std <= 0) return;
-        const top = yScale.getPixelForValue(mean + std);
-        const bottom = yScale.getPixelForValue(mean - std);
+        const range = ds.errorBarRanges?.[i] ?? [0, 1];
+        const top = yScale.getPixelForValue(clamp(mean + std, range));
+        const bottom = yScale.getPixelForValue(clamp(mean - std, range));
         const half = Math.max(2, Math.min(6, (bar.width ?? 8) * 0.3));
         ctx.beginPath();
         ctx.moveTo(bar.x, top);
@@ -201,8 +215,11 @@ export function baseOptions({ xTitle, yTitle, yMin, yMax, xMin, xMax } = {}) {
   };
 }
 
-/** Options of a bar chart of means whose datasets carry `errorBars` (std whiskers): a title and the tooltip's label. */
-export function meanBarOptions(title, label) {
+/**
+ * Options of a bar chart of means whose datasets carry `errorBars` (std whiskers): a title, the tooltip's label and
+ * the value axis, from 0 to 1 unless a bar (a loss) with its clipped whisker needs more (`yMax`).
+ */
+export function meanBarOptions(title, label, yMax = 1) {
   return {
     responsive: true,
     maintainAspectRatio: false,
@@ -212,16 +229,31 @@ export function meanBarOptions(title, label) {
       title: { display: true, text: title },
       tooltip: { callbacks: { label } },
     },
-    scales: { y: { beginAtZero: true, suggestedMax: 1 } },
+    scales: { y: { min: 0, max: yMax } },
   };
+}
+
+/** The top of a mean-bar chart's axis: 1, or above the highest bar or clipped whisker (a loss) rounded up to 0.1. */
+export function meanBarMax(datasets) {
+  let top = 1;
+  for (const ds of datasets) {
+    ds.data.forEach((mean, i) => {
+      if (!Number.isFinite(mean)) return;
+      const std = ds.errorBars?.[i];
+      const range = ds.errorBarRanges?.[i] ?? [0, 1];
+      top = Math.max(top, mean, Number.isFinite(std) ? clamp(mean + std, range) : mean);
+    });
+  }
+  return top > 1 ? Math.ceil(top * 10) / 10 : 1;
 }
 
 /**
  * A mean ± 1 std band over epochs ([{ epoch, n, mean, std }]): two edge lines whose space is filled (marked
- * `band`, for legend and tooltip filters) and the mean line, whose points carry n and std for the tooltip.
+ * `band`, for legend and tooltip filters) and the mean line, whose points carry n and std for the tooltip. The
+ * edges are clipped to `range` (the metric's, metricRange): a band never shows a recall above 1 or below 0.
  */
-export function bandDatasets(band, style, { prefix = '', mean, shade = 0.2 }) {
-  const edge = (sign) => band.map((b) => ({ x: b.epoch, y: Number.isFinite(b.mean) ? b.mean + sign * (b.std ?? 0) : null }));
+export function bandDatasets(band, style, { prefix = '', mean, shade = 0.2, range = [0, 1] }) {
+  const edge = (sign) => band.map((b) => ({ x: b.epoch, y: Number.isFinite(b.mean) ? clamp(b.mean + sign * (b.std ?? 0), range) : null }));
   return [
     lineDataset(`${prefix}+1 std`, edge(1), style, { borderWidth: 0, pointRadius: 0, fill: false, band: true }),
     lineDataset(`${prefix}± 1 std`, edge(-1), style, { borderWidth: 0, pointRadius: 0, fill: '-1', backgroundColor: alpha(style.color, shade), band: true }),

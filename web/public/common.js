@@ -191,6 +191,10 @@ const SETTINGS = {
   backend: ['Backend', String],
   weights: ['Weights', (v) => (v === null ? 'the weights cache' : String(v))],
   out: ['Output folder', String],
+  protocol: ['Protocol', (v) => {
+    const overrides = Object.entries(v?.overrides ?? {}).map(([k, x]) => `${k} ${x}`).join(', ');
+    return `${v?.name ?? DASH}${overrides ? ` (flags: ${overrides})` : ''}`;
+  }],
 };
 
 /** [label, text] pairs of an experiment's config (models aside: they are listed on their own) and code version. */

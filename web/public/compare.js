@@ -1,7 +1,7 @@
 // All runs of one model of an experiment: their history curves overlaid, or as mean ± std bands per epoch
 // (runs that stopped early drop out of later epochs; n per epoch is in the tooltip).
 import { METRICS, METRIC_LABELS, el, fill, getJSON, meanStd, num, pathPart, poll, section, showError, statusBadge } from './common.js';
-import { SPLIT_STYLE, bandDatasets, baseOptions, chartBox, drawChart, lineDataset, seriesStyle } from './charts.js';
+import { SPLIT_STYLE, bandDatasets, baseOptions, chartBox, drawChart, lineDataset, metricAxis, metricRange, seriesStyle } from './charts.js';
 
 const id = pathPart(1);
 const params = new URLSearchParams(location.search);
@@ -45,16 +45,16 @@ function render() {
   const split = splitSelect.value;
   const mode = modeSelect.value;
   const runs = data.runs.filter((r) => r.epochs.length);
-  fill(note, runs.length ? `${runs.length} run(s) with epochs; ${split} split; ${mode === 'bands' ? 'line = mean, band = ± 1 sample std, n = runs that reached the epoch' : 'one line per run'}.` : 'No epochs recorded for this model yet.');
+  fill(note, runs.length ? `${runs.length} run(s) with epochs; ${split} split; ${mode === 'bands' ? 'line = mean, band = ± 1 sample std (clipped to [0, 1], the loss at 0), n = runs that reached the epoch' : 'one line per run'}.` : 'No epochs recorded for this model yet.');
   const maxEpoch = Math.max(2, ...runs.map((r) => r.epochs.at(-1).epoch));
   for (const metric of METRICS) {
     let datasets;
     if (mode === 'overlay') {
       datasets = runs.map((r, i) => lineDataset(`#${r.id} (repeat ${r.repeat}${r.status === 'completed' ? '' : `, ${r.status}`})`, r.epochs.map((e) => ({ x: e.epoch, y: e[split]?.[metric] ?? null })), seriesStyle(i)));
     } else {
-      datasets = bandDatasets(data.bands[split][metric], SPLIT_STYLE[split], { mean: `mean of ${runs.length} runs` });
+      datasets = bandDatasets(data.bands[split][metric], SPLIT_STYLE[split], { mean: `mean of ${runs.length} runs`, range: metricRange(metric) });
     }
-    const options = baseOptions({ xTitle: 'epoch', yTitle: METRIC_LABELS[metric], xMin: 1, xMax: maxEpoch });
+    const options = baseOptions({ xTitle: 'epoch', yTitle: METRIC_LABELS[metric], xMin: 1, xMax: maxEpoch, ...metricAxis(metric) });
     options.scales.x.ticks = { precision: 0 };
     options.plugins.legend = { ...options.plugins.legend, labels: { ...options.plugins.legend.labels, filter: (item, chartData) => chartData.datasets[item.datasetIndex].label !== '+1 std' } };
     options.plugins.tooltip = {

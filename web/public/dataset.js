@@ -19,7 +19,7 @@ function render(d) {
   fill(
     header,
     el('h1', {}, 'Dataset'),
-    el('p', { class: 'hint' }, 'Folder ', el('code', { class: 'path' }, d.dataDir), `; validation = the last ${pct(d.validationSplit, 0)} of each train class folder (Keras' validation_split); fingerprint `, el('code', {}, d.fingerprint.slice(0, 16)), '.'),
+    el('p', { class: 'hint' }, 'Folder ', el('code', { class: 'path' }, d.dataDir), `; validation = the ${d.validation.take} ${pct(d.validation.fraction, 0)} of each train class folder in file-name order (the default protocol's rule; Keras' validation_split takes the first); fingerprint `, el('code', {}, d.fingerprint.slice(0, 16)), '.'),
   );
   const splits = Object.keys(d.counts);
   const rows = [...splits, 'all'].map((s) => {

@@ -7,7 +7,10 @@ import {
   lowerIsBetter, meanStd, num, pathPart, poll, section, settings, showError, statusBadge, summaryCells, table, thumb,
   when,
 } from './common.js';
-import { PALETTE, chartBox, drawChart, hatch, meanBarOptions } from './charts.js';
+import {
+  PALETTE, bandDatasets, baseOptions, chartBox, drawChart, hatch, meanBarMax, meanBarOptions, metricAxis, metricRange, seriesStyle,
+} from './charts.js';
+import { experimentOperatingSections } from './operating-points.js';
 
 const id = pathPart(1);
 const main = document.querySelector('main');
@@ -22,13 +25,53 @@ const ensembleHolder = el('div', { id: 'ensemble' });
 const hardModel = el('select', { id: 'misclassified-model', 'aria-label': 'model whose misclassified images are shown' });
 const hardSplit = el('select', { id: 'misclassified-split', 'aria-label': 'split of the misclassified images' }, SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)));
 const hardHolder = el('div', { id: 'misclassified' });
+const protocolHolder = el('div', { id: 'protocol' });
 const reproductionHolder = el('div', { id: 'reproduction' });
+
+// All models per epoch: one line per model (the mean over its completed and running runs), a ± 1 std band each.
+const bandsMetric = el('select', { id: 'bands-metric', 'aria-label': 'metric of the all-models chart' }, METRICS.map((m) => el('option', { value: m, selected: m === 'roc_auc' }, METRIC_LABELS[m])));
+const bandsSplit = el('select', { id: 'bands-split', 'aria-label': 'split of the all-models chart' }, ['val', 'train'].map((s) => el('option', { value: s }, s)));
+const bandsNote = el('p', { class: 'hint', id: 'bands-note' });
+const { box: bandsFigure, canvas: bandsCanvas } = chartBox('Mean ± std per epoch, one line per model', { id: 'bands-chart' });
+let allBands = null;
+
+function renderBands() {
+  const metric = bandsMetric.value;
+  const split = bandsSplit.value;
+  const shown = (allBands?.models ?? []).filter((m) => m.bands[split][metric].length);
+  bandsFigure.hidden = shown.length === 0;
+  fill(
+    bandsNote,
+    shown.length
+      ? `${split} ${METRIC_LABELS[metric]} per epoch: line = mean over each model's completed and running runs, band = ± 1 sample std${metric === 'loss' ? ' (cut at 0)' : ', clipped to [0, 1]'}; n (in the tooltip) drops as runs stop early.`
+      : 'No epochs recorded yet.',
+  );
+  const datasets = shown.flatMap((m, i) => bandDatasets(m.bands[split][metric], seriesStyle(i), { prefix: `${m.model} `, mean: `${m.model} (${m.runs} runs)`, shade: 0.12, range: metricRange(metric) }));
+  const options = baseOptions({ xTitle: 'epoch', yTitle: METRIC_LABELS[metric], xMin: 1, ...metricAxis(metric) });
+  options.scales.x.ticks = { precision: 0 };
+  options.plugins.legend = { ...options.plugins.legend, labels: { ...options.plugins.legend.labels, filter: (item, chartData) => !chartData.datasets[item.datasetIndex].band } };
+  options.plugins.tooltip = {
+    filter: (item) => !item.dataset.band,
+    callbacks: { label: (ctx) => `${ctx.dataset.label}: ${meanStd(ctx.raw.y, ctx.raw.std)} (n=${ctx.raw.n})` },
+  };
+  drawChart(bandsCanvas, { type: 'line', data: { datasets }, options });
+}
+
+async function loadBands() {
+  allBands = await getJSON(`/api/experiments/${encodeURIComponent(id)}/bands`);
+  renderBands();
+}
+
+for (const select of [bandsMetric, bandsSplit]) select.addEventListener('change', renderBands);
+const operating = experimentOperatingSections(id);
 
 main.append(
   header,
   el('p', { id: 'live', class: 'live', hidden: true }),
   section('Summary', el('p', { class: 'hint' }, 'Mean ± sample std over completed runs; n = runs. ★ marks the best value of each column within a split (lowest loss, highest otherwise). Click a column to sort.'), summaryHolder),
   section('Summary chart', el('label', { class: 'control' }, 'Split ', splitSelect), chartFigure),
+  section('All models per epoch', el('div', { class: 'controls' }, el('label', { class: 'control' }, 'Metric ', bandsMetric), el('label', { class: 'control' }, 'Split ', bandsSplit)), bandsNote, bandsFigure),
+  ...operating.sections,
   section(
     'Ensemble of the runs',
     el('p', { class: 'hint' }, "Each model's repeated runs as one classifier: every image's probability averaged over the completed runs, scored like a single run; below it, the single runs' mean ± std."),
@@ -41,6 +84,7 @@ main.append(
     reproductionHolder,
   ),
   section('Runs', runsHolder),
+  section('Protocol', protocolHolder),
   section('Images the runs get wrong', el('label', { class: 'control' }, 'Model ', hardModel), ' ', el('label', { class: 'control' }, 'Split ', hardSplit), hardHolder),
 );
 
@@ -166,6 +210,7 @@ function renderChart() {
       label: `${model} (n=${e.n})`,
       data: METRICS.map((m) => e.metrics[m]?.mean ?? null),
       errorBars: METRICS.map((m) => e.metrics[m]?.std ?? null),
+      errorBarRanges: METRICS.map(metricRange),
       backgroundColor: hatch(color, i),
       borderColor: color,
       borderWidth: 1.5,
@@ -174,7 +219,11 @@ function renderChart() {
   drawChart(chartCanvas, {
     type: 'bar',
     data: { labels: METRICS.map((m) => METRIC_LABELS[m]), datasets },
-    options: meanBarOptions(`${split} split: mean ± std (whiskers) over completed runs`, (ctx) => `${ctx.dataset.label}: ${meanStd(ctx.raw, ctx.dataset.errorBars[ctx.dataIndex])}`),
+    options: meanBarOptions(
+      `${split} split: mean ± std (whiskers, clipped to [0, 1] for the metrics) over completed runs`,
+      (ctx) => `${ctx.dataset.label}: ${meanStd(ctx.raw, ctx.dataset.errorBars[ctx.dataIndex])}`,
+      meanBarMax(datasets),
+    ),
   });
 }
 
@@ -249,6 +298,31 @@ async function loadMisclassified() {
   );
 }
 
+const SOURCE_LABELS = { article: 'article', choice: "project's choice", override: 'override' };
+
+/** The protocol's settings of each model of the experiment, each with its source (the article's line, or why). */
+function renderProtocol() {
+  const p = experiment.protocol;
+  const overrides = Object.entries(p.overrides).map(([k, v]) => `${k} ${v}`).join(', ');
+  const intro = p.legacy
+    ? `Recorded before protocols: its runs followed the ${p.name} protocol, whose settings these are.`
+    : `Protocol ${p.name}${overrides ? `, overridden by flags: ${overrides}` : ''}. Each setting comes from the article (its line in the article) or is the project's choice (with why).`;
+  let previous = null;
+  const rows = p.rows.map((r) => {
+    const first = r.model !== previous;
+    previous = r.model;
+    return el(
+      'tr',
+      { class: first ? 'group-start' : undefined, 'data-model': r.model, 'data-kind': r.kind },
+      el('th', { scope: 'row' }, first ? r.model : ''),
+      el('td', {}, r.setting),
+      el('td', {}, r.value),
+      el('td', {}, el('span', { class: `source source-${r.kind}` }, SOURCE_LABELS[r.kind]), ' ', r.source.replace(/^(article |project's choice: |override: )/, '')),
+    );
+  });
+  fill(protocolHolder, el('p', { class: 'hint' }, intro), table(['Model', 'Setting', 'Value', 'Source'], rows, { id: 'protocol-table' }));
+}
+
 const yesNo = (b) => (b === null ? 'n/a' : b ? 'yes' : 'no');
 const pValue = (p) => (typeof p === 'number' && Number.isFinite(p) ? (p < 0.001 ? '< 0.001' : p.toFixed(3)) : DASH);
 const interval = (ci) => (ci ? `${num(ci[0])} to ${num(ci[1])}` : DASH);
@@ -316,7 +390,8 @@ async function load() {
   renderSummary();
   renderChart();
   renderRuns();
-  await Promise.all([loadEnsemble(), loadMisclassified(), loadReproduction()]);
+  renderProtocol();
+  await Promise.all([loadEnsemble(), loadMisclassified(), loadReproduction(), loadBands(), operating.load()]);
 }
 
 splitSelect.addEventListener('change', renderChart);

@@ -6,7 +6,7 @@ import {
   DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, el, fill, getJSON, meanStd, poll, section, settings, showError,
   statusBadge, summaryCells, table,
 } from './common.js';
-import { PALETTE, bandDatasets, baseOptions, chartBox, drawChart, hatch, meanBarOptions, seriesStyle } from './charts.js';
+import { PALETTE, bandDatasets, baseOptions, chartBox, drawChart, hatch, meanBarMax, meanBarOptions, metricAxis, metricRange, seriesStyle } from './charts.js';
 
 const params = new URLSearchParams(location.search);
 const ids = params.get('experiments') ?? '';
@@ -143,6 +143,7 @@ function renderChart() {
       label: x.name,
       data: shown.map((m) => cell(m)?.mean ?? null),
       errorBars: shown.map((m) => cell(m)?.std ?? null),
+      errorBarRanges: shown.map(() => metricRange(metric)),
       counts: shown.map((m) => cell(m)?.n ?? 0),
       backgroundColor: hatch(color, i),
       borderColor: color,
@@ -153,8 +154,9 @@ function renderChart() {
     type: 'bar',
     data: { labels: shown, datasets },
     options: meanBarOptions(
-      `${split} ${METRIC_LABELS[metric]}: mean ± std (whiskers) over completed runs`,
+      `${split} ${METRIC_LABELS[metric]}: mean ± std (whiskers${metric === 'loss' ? '' : ', clipped to [0, 1]'}) over completed runs`,
       (ctx) => `${ctx.dataset.label}: ${meanStd(ctx.raw, ctx.dataset.errorBars[ctx.dataIndex])} (n=${ctx.dataset.counts[ctx.dataIndex]})`,
+      meanBarMax(datasets),
     ),
   });
 }
@@ -166,14 +168,14 @@ function renderHistory() {
   fill(
     historyNote,
     shown.length
-      ? `${modelSelect.value}, ${split} ${METRIC_LABELS[metric]} (the metric chosen above): line = mean over the experiment's completed and running runs, band = ± 1 sample std; n (in the tooltip) drops as runs stop early.`
+      ? `${modelSelect.value}, ${split} ${METRIC_LABELS[metric]} (the metric chosen above): line = mean over the experiment's completed and running runs, band = ± 1 sample std${metric === 'loss' ? '' : ' clipped to [0, 1]'}; n (in the tooltip) drops as runs stop early.`
       : `No epochs of ${modelSelect.value || 'any model'} recorded yet.`,
   );
   historyFigure.hidden = shown.length === 0;
   const datasets = shown.flatMap((h, i) =>
-    bandDatasets(h.bands[split][metric], seriesStyle(i), { prefix: `${h.x.name} `, mean: h.x.name, shade: 0.15 }),
+    bandDatasets(h.bands[split][metric], seriesStyle(i), { prefix: `${h.x.name} `, mean: h.x.name, shade: 0.15, range: metricRange(metric) }),
   );
-  const options = baseOptions({ xTitle: 'epoch', yTitle: METRIC_LABELS[metric], xMin: 1 });
+  const options = baseOptions({ xTitle: 'epoch', yTitle: METRIC_LABELS[metric], xMin: 1, ...metricAxis(metric) });
   options.scales.x.ticks = { precision: 0 };
   options.plugins.legend = { ...options.plugins.legend, labels: { ...options.plugins.legend.labels, filter: (item, chartData) => !chartData.datasets[item.datasetIndex].band } };
   options.plugins.tooltip = {

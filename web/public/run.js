@@ -5,7 +5,8 @@ import {
   DASH, METRICS, METRIC_LABELS, SPLITS, datasetImage, duration, el, facts, fileName, fill, getJSON, num, pathPart, pct,
   poll, section, showError, statusBadge, table, thumb, when,
 } from './common.js';
-import { PALETTE, SPLIT_STYLE, baseOptions, chartBox, drawChart, hatch, lineDataset } from './charts.js';
+import { PALETTE, SPLIT_STYLE, baseOptions, chartBox, drawChart, hatch, lineDataset, metricAxis } from './charts.js';
+import { RULE, confusionAt, confusionTable, ratesOf, runPointsTable, thresholdControl } from './operating-points.js';
 
 const id = pathPart(1);
 const main = document.querySelector('main');
@@ -27,15 +28,78 @@ const histogram = chartBox('Predicted probability of melanoma, per true class', 
 const errorsHolder = el('div', { id: 'errors' });
 const configHolder = el('div', { id: 'config' });
 const logHolder = el('div', { id: 'log' });
+const failuresSection = section('Failed attempts', el('div', { id: 'failed-attempts' }));
+const failuresHolder = failuresSection.querySelector('#failed-attempts');
 // RunSpec's fields in a readable order; anything else follows alphabetically.
-const SPEC_ORDER = ['model', 'seed', 'epochs', 'patience', 'learningRate', 'batchSize', 'imageSize', 'backend', 'gpu', 'dataDir', 'outDir', 'initFrom', 'weights', 'cacheImages', 'saveAugmented', 'failAtEpoch'];
+const SPEC_ORDER = ['model', 'seed', 'epochs', 'patience', 'learningRate', 'batchSize', 'imageSize', 'backend', 'gpu', 'dataDir', 'outDir', 'initFrom', 'weights', 'cacheImages', 'checkImages', 'saveAugmented', 'failAtEpoch'];
+
+// Threshold and operating points: the confusion matrix at a threshold the reader picks, counted here from the
+// run's stored predictions (malignant when p > t), and the run's operating points from the API.
+const thresholdSplit = el('select', { id: 'threshold-split', 'aria-label': 'split at the threshold' }, SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)));
+const thresholdHolder = el('div', { id: 'threshold-confusion-holder' });
+const runPointsHolder = el('div', { id: 'run-operating-points-holder' });
+const thresholdPredictions = new Map(); // split → the run's predictions of that split
+const threshold = thresholdControl('run', () => renderThreshold());
+
+function thresholdSection() {
+  return section(
+    'Threshold and operating points',
+    el('p', { class: 'hint' }, `${RULE} Counted in the browser from the run's stored predictions.`),
+    el('div', { class: 'controls' }, threshold.node, el('label', { class: 'control' }, 'Split ', thresholdSplit)),
+    thresholdHolder,
+    el('h3', {}, 'Operating points (threshold chosen on val, measured on test)'),
+    runPointsHolder,
+  );
+}
+
+async function loadThreshold() {
+  const split = thresholdSplit.value;
+  if (!thresholdPredictions.has(split)) {
+    const v = await getJSON(`/api/runs/${encodeURIComponent(id)}/predictions?split=${encodeURIComponent(split)}`);
+    if (v.predictions.length) thresholdPredictions.set(split, v.predictions);
+  }
+  renderThreshold();
+}
+
+function renderThreshold() {
+  const split = thresholdSplit.value;
+  const list = thresholdPredictions.get(split);
+  if (!list) {
+    fill(thresholdHolder, el('p', { class: 'empty' }, `No ${split} predictions stored for this run yet.`));
+    return;
+  }
+  const t = threshold.value();
+  const c = confusionAt(list, t);
+  const r = ratesOf(c);
+  fill(
+    thresholdHolder,
+    confusionTable(c, { id: 'threshold-confusion', caption: `${split}: ${list.length} images, threshold ${t} (malignant when p > ${t}); rates are of the true class (row)` }),
+    el(
+      'p',
+      { id: 'threshold-rates' },
+      el('span', { 'data-rate': 'sensitivity' }, `sensitivity ${num(r.sensitivity)}`),
+      ' · ',
+      el('span', { 'data-rate': 'specificity' }, `specificity ${num(r.specificity)}`),
+      ' · ',
+      el('span', { 'data-rate': 'ppv' }, `PPV ${num(r.ppv)}`),
+    ),
+  );
+}
+
+async function loadRunPoints() {
+  fill(runPointsHolder, runPointsTable(await getJSON(`/api/runs/${encodeURIComponent(id)}/operating-points`)));
+}
+
+thresholdSplit.addEventListener('change', () => loadThreshold().catch(showError));
 
 main.append(
   header,
   el('p', { id: 'live', class: 'live', hidden: true }),
+  failuresSection,
   section('Training history', historyNote, el('div', { class: 'chart-grid' }, HISTORY.map((m) => historyCharts[m].box))),
   section('Final evaluation', finalHolder),
   section('Confusion matrix at threshold 0.5', el('label', { class: 'control' }, 'Split ', cmSelect), cmHolder),
+  thresholdSection(),
   section('ROC and PR curves', curvesNote, curvesGrid),
   section('Predictions', el('label', { class: 'control' }, 'Split ', predSelect), predNote, histogram.box, errorsHolder),
   section('Configuration', configHolder),
@@ -90,7 +154,7 @@ function renderHistory() {
     const datasets = ['train', 'val'].map((split) =>
       lineDataset(split, list.map((e) => ({ x: e.epoch, y: e[split]?.[metric] ?? null })), SPLIT_STYLE[split]),
     );
-    const options = baseOptions({ xTitle: 'epoch', yTitle: METRIC_LABELS[metric], xMin: 1, xMax: Math.max(2, last ?? 1) });
+    const options = baseOptions({ xTitle: 'epoch', yTitle: METRIC_LABELS[metric], xMin: 1, xMax: Math.max(2, last ?? 1), ...metricAxis(metric) });
     options.scales.x.ticks = { precision: 0 };
     options.plugins.markers = { lines: markers };
     drawChart(historyCharts[metric].canvas, { type: 'line', data: { datasets }, options });
@@ -223,6 +287,21 @@ function renderConfig() {
   fill(configHolder, rows.length ? table(['Setting', 'Value'], rows, { id: 'config-table' }) : el('p', { class: 'empty' }, 'No configuration recorded.'));
 }
 
+function renderFailures() {
+  const list = run.failedAttempts ?? [];
+  failuresSection.hidden = list.length === 0;
+  fill(
+    failuresHolder,
+    list.length
+      ? table(
+          ['Attempt', 'Failed', 'Slot', 'Retried', 'Error'],
+          list.map((f) => el('tr', {}, el('td', {}, String(f.attempt)), el('td', {}, when(f.at)), el('td', {}, f.slot ?? DASH), el('td', {}, f.retried ? 'yes' : 'no'), el('td', {}, el('pre', { class: 'msg' }, f.error)))),
+          { id: 'failed-attempts-table' },
+        )
+      : null,
+  );
+}
+
 function renderLog() {
   const logs = run.logs ?? [];
   fill(
@@ -240,6 +319,7 @@ async function load() {
   if (!curves || !wasFinished) {
     curves = await getJSON(`${base}/curves`);
     predictions = await fetchPredictions();
+    await Promise.all([loadThreshold(), loadRunPoints()]);
   }
   renderHeader();
   renderHistory();
@@ -248,6 +328,7 @@ async function load() {
   renderCurves();
   renderPredictions();
   renderConfig();
+  renderFailures();
   renderLog();
 }
 

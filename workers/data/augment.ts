@@ -8,38 +8,21 @@
  * horizontal shift, zoom x, zoom y, horizontal flip, vertical flip, brightness), each only when its range is
  * non-zero, so a configuration that changes nothing draws nothing and returns the input bytes exactly.
  */
-
-export interface AugmentConfig {
-  /** Degrees: the angle is uniform in [-r, r]; positive turns the content counter-clockwise. */
-  rotationRange: number;
-  /** Zoom factors (independent for x and y) uniform in [1-z, 1+z]; > 1 shows more of the image (zooms out). */
-  zoomRange: number;
-  /** Fraction of the width: horizontal shift uniform in [-f, f] * width. */
-  widthShiftRange: number;
-  /** Fraction of the height. */
-  heightShiftRange: number;
-  horizontalFlip: boolean;
-  verticalFlip: boolean;
-  /** Brightness factor uniform in [lo, hi]; [1, 1] leaves brightness alone. */
-  brightnessRange: [number, number];
-  fill: 'constant';
-}
+import { DEFAULT_PROTOCOL, protocolSettings, type AugmentationParams } from '../../study/protocol.ts';
 
 /**
- * The study's augmented model: ImageDataGenerator(rotation_range=30, zoom_range=0.2, width_shift_range=0.2,
- * height_shift_range=0.2, horizontal_flip=True, vertical_flip=True, brightness_range=[0.8, 1.2],
- * fill_mode='constant') (cval 0: black), used on the training subset only.
+ * ImageDataGenerator's parameters (study/protocol.ts AugmentationParams): rotationRange in degrees (uniform in
+ * [-r, r], positive turns the content counter-clockwise); zoom factors (independent for x and y) uniform in
+ * [1-z, 1+z], > 1 shows more of the image; shifts as fractions of the width / height; brightness factor uniform
+ * in [lo, hi]; fill 'constant' (black).
  */
-export const DEFAULT_AUGMENT: AugmentConfig = Object.freeze({
-  rotationRange: 30,
-  zoomRange: 0.2,
-  widthShiftRange: 0.2,
-  heightShiftRange: 0.2,
-  horizontalFlip: true,
-  verticalFlip: true,
-  brightnessRange: Object.freeze([0.8, 1.2]) as [number, number],
-  fill: 'constant',
-}) as AugmentConfig;
+export type AugmentConfig = AugmentationParams;
+
+/**
+ * The augmented model's ImageDataGenerator in the default protocol (rotation and fill from the article, the
+ * other values the project's choices; study/protocol.ts says which), used on the training subset only.
+ */
+export const DEFAULT_AUGMENT: AugmentConfig = Object.freeze(protocolSettings('augmented', DEFAULT_PROTOCOL).augment!);
 
 /** Augmentation that changes nothing; a base for tests and partial configurations. */
 export const NO_AUGMENT: AugmentConfig = Object.freeze({

@@ -10,10 +10,20 @@
  * - Resize: fit 'fill' (aspect ratio not kept, like Keras' target_size), kernel 'linear' (bilinear, what
  *   tf.keras image_dataset_from_directory uses; ImageDataGenerator's load_img defaults to 'nearest'). An image
  *   already size x size is not resampled at all, which is the case for every image of the real dataset.
- * - failOn 'error': a truncated or corrupt file is rejected, mere libjpeg warnings (e.g. extraneous bytes) are
- *   tolerated, which is where PIL draws the line too. Both give a UserError naming the file.
+ * - failOn 'error': a truncated or corrupt file is rejected (libjpeg's "premature end of JPEG image" is an error
+ *   at this level; failOn 'none' would decode a truncated JPEG with grey where its data stops), mere libjpeg
+ *   warnings (e.g. extraneous bytes) are tolerated, which is where PIL draws the line too. Both give an
+ *   ImageDecodeError naming the file, with the decoder's reason.
  */
 import { UserError } from '../../common/errors.ts';
+
+/** An image file the decoder rejects; `reason` is the decoder's own message. */
+export class ImageDecodeError extends UserError {
+  constructor(readonly path: string, readonly reason: string) {
+    super(`cannot decode image ${path}: ${reason}`);
+    this.name = 'ImageDecodeError';
+  }
+}
 
 export async function decodeImage(path: string, size: number): Promise<Uint8Array> {
   const { default: sharp } = await import('sharp'); // loaded on first use: the GPU bundle has no sharp and never decodes
@@ -31,10 +41,10 @@ export async function decodeImage(path: string, size: number): Promise<Uint8Arra
   } catch (err) {
     // libvips repeats its decoder's warnings over several lines; the first says what is wrong.
     const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-    throw new UserError(`cannot decode image ${path}: ${reason}`);
+    throw new ImageDecodeError(path, reason);
   }
   if (channels !== 3 || data.length !== size * size * 3) {
-    throw new UserError(`cannot decode image ${path}: got ${channels} channels, ${data.length} bytes for ${size}x${size}.`);
+    throw new ImageDecodeError(path, `got ${channels} channels, ${data.length} bytes for ${size}x${size}`);
   }
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }

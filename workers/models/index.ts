@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../../common/errors.ts';
+import type { InputScaling } from '../../study/protocol.ts';
 import { FINE_TUNES, type ModelName } from '../protocol.ts';
 import { buildAugmented, buildBaseline } from './baseline.ts';
 import { fileSaveHandler, modelJsonPath, readNamedWeights } from './file-io.ts';
@@ -42,6 +43,8 @@ export interface BuildOptions {
   weights?: string | null;
   /** Checkpoint folder of the base run, for `-ft` models. */
   initFrom?: string | null;
+  /** Pixel values the base sees: '[-1, 1]' (ImageNet's, the default) or '[0, 1]' (the images as given). */
+  inputScaling?: InputScaling;
   /** Tests and summaries only: keep the random initial weights instead of loading ImageNet weights / initFrom. */
   randomWeights?: boolean;
 }
@@ -69,7 +72,8 @@ export async function buildModel(name: ModelName, opts: BuildOptions): Promise<S
   }
   if (!opts.randomWeights && !fineTune) weightsAt = locatePretrained(family, opts.weights);
 
-  const base = family === 'xception' ? buildXceptionBase(opts.imageSize, opts.seed) : buildMobileNetV2Base(opts.imageSize, opts.seed);
+  const scaling = opts.inputScaling ?? '[-1, 1]';
+  const base = family === 'xception' ? buildXceptionBase(opts.imageSize, opts.seed, scaling) : buildMobileNetV2Base(opts.imageSize, opts.seed, scaling);
   const head = buildFlattenHead(base.outputShape.slice(1) as number[], opts.seed + HEAD_SEED_OFFSET, opts.outputBias);
   runInInferenceMode(base);
 

@@ -3,10 +3,12 @@
  * built in code for any input size from 32 up, with Keras' layer names (`Conv1`, `bn_Conv1`, `Conv1_relu`,
  * `expanded_conv_*`, `block_1_expand` ... `block_16_project_BN`, `Conv_1`, `Conv_1_bn`, `out_relu`) so that the
  * ImageNet weights load by name. Like Keras, `Conv1` uses 'same' padding and the stride-2 depthwise convolutions
- * get an explicit `block_N_pad` (Keras' correct_pad), which pads exactly as 'same' would. A weightless `rescaling`
- * layer in front turns [0,1] images into MobileNet's [-1,1].
+ * get an explicit `block_N_pad` (Keras' correct_pad), which pads exactly as 'same' would. With inputScaling
+ * '[-1, 1]' a weightless `rescaling` layer in front turns [0,1] images into MobileNet's [-1,1]; with '[0, 1]' the
+ * images go in as they are.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
+import type { InputScaling } from '../../study/protocol.ts';
 import { UserError } from '../../common/errors.ts';
 import { SeededInit } from './init.ts';
 import { rescaling } from './rescaling.ts';
@@ -49,7 +51,7 @@ function correctPad(x: T): [[number, number], [number, number]] {
   ];
 }
 
-export function buildMobileNetV2Base(imageSize: number, seed: number, alpha = MOBILENET_ALPHA): tfl.LayersModel {
+export function buildMobileNetV2Base(imageSize: number, seed: number, inputScaling: InputScaling = '[-1, 1]', alpha = MOBILENET_ALPHA): tfl.LayersModel {
   if (!Number.isInteger(imageSize) || imageSize < MOBILENET_MIN_SIZE) {
     throw new UserError(`image size ${imageSize} is too small for MobileNetV2, which needs at least ${MOBILENET_MIN_SIZE} pixels.`);
   }
@@ -63,7 +65,7 @@ export function buildMobileNetV2Base(imageSize: number, seed: number, alpha = MO
       .apply(x) as T;
 
   const input = tfl.input({ shape: [imageSize, imageSize, 3], name: 'input_1' });
-  let x = rescaling({ scale: 2, offset: -1, name: 'rescaling' }).apply(input) as T;
+  let x = inputScaling === '[-1, 1]' ? (rescaling({ scale: 2, offset: -1, name: 'rescaling' }).apply(input) as T) : input;
   x = tfl.layers
     .conv2d({
       filters: makeDivisible(32 * alpha),

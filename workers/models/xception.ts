@@ -1,7 +1,8 @@
 /**
  * Keras' Xception (keras.applications.Xception, include_top=False) built in code with Keras' layer names, so the
- * official ImageNet weights load by name. The model takes images in [0,1] and scales them to [-1,1] itself
- * (Keras' `x / 127.5 - 1` on 0..255) with a weightless `rescaling` layer in front of `block1_conv1`.
+ * official ImageNet weights load by name. The model takes images in [0,1]; with inputScaling '[-1, 1]' (ImageNet's,
+ * Keras' `x / 127.5 - 1` on 0..255) a weightless `rescaling` layer in front of `block1_conv1` scales them, with
+ * '[0, 1]' (the article's generators) the images go in as they are.
  *
  * Keras leaves the four residual 1x1 convolutions and their batch normalisations unnamed; here they carry the
  * names Keras 2.x/3 gives them in a fresh session, in order of creation (blocks 2, 3, 4, 13): `conv2d`,
@@ -10,6 +11,7 @@
  * `conv2d_4` and `batch_normalization_1` ... `_4`: `xceptionH5LayerNames` maps those by order.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
+import type { InputScaling } from '../../study/protocol.ts';
 import { UserError } from '../../common/errors.ts';
 import { SeededInit } from './init.ts';
 import { rescaling } from './rescaling.ts';
@@ -30,7 +32,7 @@ export const XCEPTION_FT_LAYERS = [
 
 type T = tfl.SymbolicTensor;
 
-export function buildXceptionBase(imageSize: number, seed: number): tfl.LayersModel {
+export function buildXceptionBase(imageSize: number, seed: number, inputScaling: InputScaling = '[-1, 1]'): tfl.LayersModel {
   if (!Number.isInteger(imageSize) || imageSize < XCEPTION_MIN_SIZE) {
     throw new UserError(`image size ${imageSize} is too small for Xception, which needs at least ${XCEPTION_MIN_SIZE} pixels.`);
   }
@@ -77,7 +79,7 @@ export function buildXceptionBase(imageSize: number, seed: number): tfl.LayersMo
   };
 
   const input = tfl.input({ shape: [imageSize, imageSize, 3], name: 'input_1' });
-  let x = rescaling({ scale: 2, offset: -1, name: 'rescaling' }).apply(input) as T;
+  let x = inputScaling === '[-1, 1]' ? (rescaling({ scale: 2, offset: -1, name: 'rescaling' }).apply(input) as T) : input;
 
   x = relu(bn(conv(x, 32, 'block1_conv1', 2), 'block1_conv1_bn'), 'block1_conv1_act');
   x = relu(bn(conv(x, 64, 'block1_conv2'), 'block1_conv2_bn'), 'block1_conv2_act');

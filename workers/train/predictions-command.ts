@@ -8,13 +8,14 @@
 import { UserError } from '../../common/errors.ts';
 import { findExperiment, openDatabase, runEvaluations, runsWithoutPredictions, storePredictions } from '../../db/index.ts';
 import { initBackend } from '../backend/index.ts';
-import { indexDataset, resolveDataDir } from '../data/dataset.ts';
+import { indexDataset, resolveDataDir, type DatasetIndex } from '../data/dataset.ts';
 import { evaluateBinary } from '../metrics/index.ts';
 import { buildModel, loadWeightsByName } from '../models/index.ts';
 import { BACKEND_NAMES, METRIC_NAMES, SPLITS, type BackendName, type Predictions, type RunSpec, type Split } from '../protocol.ts';
 import { predictAll, predictionsOf } from './fit.ts';
 import { imageSource } from './inputs.ts';
 import { imageCacheFor } from './run.ts';
+import { specSettings } from './spec-settings.ts';
 
 export interface PredictionsFlags {
   experiment: string;
@@ -43,7 +44,15 @@ export async function predictionsCommand(f: PredictionsFlags): Promise<void> {
       return;
     }
     const dataDir = resolveDataDir(f.data ?? experiment.datasetDir);
-    const data = await indexDataset(dataDir);
+    // Runs recorded before protocols lack a validation rule: theirs is the legacy protocol's.
+    const rule = (spec: RunSpec) => specSettings(spec).validation;
+    const indexes = new Map<string, Promise<DatasetIndex>>();
+    const indexFor = (spec: RunSpec) => {
+      const key = JSON.stringify(rule(spec));
+      if (!indexes.has(key)) indexes.set(key, indexDataset(dataDir, { validation: rule(spec) }));
+      return indexes.get(key)!;
+    };
+    const data = await indexFor(todo[0].spec as RunSpec);
     if (data.fingerprint !== experiment.datasetFingerprint) {
       throw new UserError(
         `${dataDir} is not the dataset of '${experiment.name}' (fingerprint ${data.fingerprint.slice(0, 16)}, the experiment's ` +
@@ -57,7 +66,8 @@ export async function predictionsCommand(f: PredictionsFlags): Promise<void> {
       const started = performance.now();
       const backendName = (BACKEND_NAMES as readonly string[]).includes(run.backend ?? '') ? (run.backend as BackendName) : spec.backend;
       await initBackend(backendName, { gpu: spec.gpu });
-      const m = await buildModel(spec.model, { imageSize: spec.imageSize, seed: spec.seed, outputBias: 0, randomWeights: true });
+      const data = await indexFor(spec);
+      const m = await buildModel(spec.model, { imageSize: spec.imageSize, seed: spec.seed, outputBias: 0, randomWeights: true, inputScaling: specSettings(spec).inputScaling });
       try {
         if (!run.checkpointDir) throw new UserError(`${label} has no checkpoint folder recorded.`);
         await loadWeightsByName(m.model, run.checkpointDir);

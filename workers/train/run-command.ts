@@ -2,18 +2,20 @@
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { resolveDataDir } from '../data/dataset.ts';
-import { METRIC_NAMES, MODEL_DEFAULTS, type BackendName, type EpochRecord, type Metrics, type ModelName, type RunResult, type RunSpec } from '../protocol.ts';
+import { resolveProtocol, runSettings, type ProtocolName } from '../../study/protocol.ts';
+import { METRIC_NAMES, type BackendName, type EpochRecord, type Metrics, type ModelName, type RunResult, type RunSpec } from '../protocol.ts';
 import { executeRun } from './run.ts';
 
 export interface RunFlags {
   model: ModelName;
+  protocol: ProtocolName;
   data?: string;
   epochs?: number;
-  imageSize: number;
-  batchSize: number;
+  imageSize?: number;
+  batchSize?: number;
   seed: number;
   learningRate?: number;
-  patience: number;
+  patience?: number;
   backend: BackendName;
   gpu?: number;
   out?: string;
@@ -26,18 +28,19 @@ export interface RunFlags {
 }
 
 export function specFromFlags(f: RunFlags): RunSpec {
-  const defaults = MODEL_DEFAULTS[f.model];
+  const resolved = resolveProtocol(f.protocol, { epochs: f.epochs, imageSize: f.imageSize, batchSize: f.batchSize, learningRate: f.learningRate, patience: f.patience });
+  const settings = runSettings(resolved.models[f.model]);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   return {
     model: f.model,
     dataDir: resolveDataDir(f.data),
     outDir: resolve(f.out ?? `runs/${f.model}-seed${f.seed}-${stamp}`),
     seed: f.seed,
-    epochs: f.epochs ?? defaults.epochs,
-    imageSize: f.imageSize,
-    batchSize: f.batchSize,
-    learningRate: f.learningRate ?? defaults.learningRate,
-    patience: f.patience,
+    epochs: settings.epochs,
+    imageSize: settings.imageSize,
+    batchSize: settings.batchSize,
+    learningRate: settings.learningRate,
+    patience: settings.patience,
     backend: f.backend,
     gpu: f.gpu ?? null,
     initFrom: f.initFrom ? resolve(f.initFrom) : null,
@@ -45,6 +48,10 @@ export function specFromFlags(f: RunFlags): RunSpec {
     cacheImages: f.cache,
     featureCacheDir: f.featureCache ? resolve(f.featureCache) : null,
     saveAugmented: f.saveAugmented ? resolve(f.saveAugmented) : null,
+    protocol: f.protocol,
+    augment: settings.augment,
+    inputScaling: settings.inputScaling,
+    validation: settings.validation,
   };
 }
 
@@ -67,7 +74,8 @@ export function finalTable(result: RunResult): string {
 export async function runCommand(flags: RunFlags): Promise<void> {
   const spec = specFromFlags(flags);
   const err = process.stderr;
-  const bar = err.isTTY ? new cliProgress.SingleBar({ format: '  {bar} {value}/{total} images', stream: err, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
+  const bar = err.isTTY ? new cliProgress.SingleBar({ format: '  {bar} {value}/{total} {what}', stream: err, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
+  let checkStarted = 0;
   const result = await executeRun(spec, {
     emit(event) {
       if (event.type === 'started') {
@@ -81,9 +89,18 @@ export async function runCommand(flags: RunFlags): Promise<void> {
         err.write(`${event.message}\n`);
       }
     },
+    onCheck(done, total) {
+      if (done === 1) checkStarted = performance.now();
+      if (bar) {
+        if (done === 1) bar.start(total, 0, { what: 'images decoded' });
+        bar.update(done);
+        if (done === total) bar.stop();
+      }
+      if (done === total) err.write(`data: ${total} images checked in ${((performance.now() - checkStarted) / 1000).toFixed(1)}s\n`);
+    },
     onBatch(done, total) {
       if (!bar) return;
-      if (done <= flags.batchSize) bar.start(total, 0);
+      if (done <= spec.batchSize) bar.start(total, 0, { what: 'images' });
       bar.update(done);
       if (done === total) bar.stop();
     },

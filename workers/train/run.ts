@@ -7,21 +7,22 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { initBackend } from '../backend/index.ts';
-import { DEFAULT_AUGMENT } from '../data/augment.ts';
+import { checkImages } from '../data/check.ts';
 import { indexDataset } from '../data/dataset.ts';
 import { ImageCache } from '../data/image-cache.ts';
 import { evaluateBinary } from '../metrics/index.ts';
 import { buildModel, saveModel } from '../models/index.ts';
-import { frozenTrunk } from '../models/trunk.ts';
-import { MODEL_DEFAULTS, SPLITS, type RunEvent, type RunResult, type RunSpec, type SplitEvaluation } from '../protocol.ts';
+import { SPLITS, type RunEvent, type RunResult, type RunSpec, type SplitEvaluation } from '../protocol.ts';
 import { fit, predictAll, predictionsOf } from './fit.ts';
 import { writeHistoryCsv } from './history-csv.ts';
-import { featureKey, FeatureStore, trunkDigest } from './feature-store.ts';
-import { featureSource, imageSource, type InputSource } from './inputs.ts';
+import { runSources } from './sources.ts';
+import { specSettings } from './spec-settings.ts';
 
 export interface RunHooks {
   emit(event: RunEvent): void | Promise<void>;
   onBatch?(done: number, total: number): void;
+  /** Progress of the decoding of every image before training (spec.checkImages). */
+  onCheck?(done: number, total: number): void;
 }
 
 /** Bytes of frozen-base activations a run may keep in memory (MELANOMA_FEATURE_CACHE_MB overrides). */
@@ -51,7 +52,14 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
   // (per worker thread) makes the whole run a function of the seed on a given backend.
   seedrandom(`melanoma:${spec.seed}`, { global: true });
   const backend = await initBackend(spec.backend, { gpu: spec.gpu });
-  const data = await indexDataset(spec.dataDir);
+  const settings = specSettings(spec);
+  const data = await indexDataset(spec.dataDir, { validation: settings.validation });
+  const cache = spec.cacheImages ? imageCacheFor(data, spec.imageSize) : null;
+  if (spec.checkImages !== false) {
+    // Every bad file stops the run here, before anything of it is written; with the cache on, this decoding is also
+    // the one the first epoch would do.
+    await checkImages(SPLITS.flatMap((s) => data.splits[s]), data.root, { imageSize: spec.imageSize, cache, onProgress: hooks.onCheck });
+  }
   const counts = Object.fromEntries(
     SPLITS.map((s) => [s, { benign: data.splits[s].filter((r) => r.label === 0).length, malignant: data.splits[s].filter((r) => r.label === 1).length }]),
   ) as RunResult['counts'];
@@ -62,44 +70,23 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
     outputBias: Math.log(malignant / benign),
     weights: spec.weights,
     initFrom: spec.initFrom,
+    inputScaling: settings.inputScaling,
   });
   const params = { total: m.totalParams, trainable: m.trainableParams };
   await hooks.emit({ type: 'started', backend: backend.name, backendDetail: backend.detail, datasetFingerprint: data.fingerprint, params });
 
-  const augment = MODEL_DEFAULTS[spec.model].augment ? DEFAULT_AUGMENT : null;
-  const cache = spec.cacheImages ? imageCacheFor(data, spec.imageSize) : null;
-  const imagesOf = (split: 'train' | 'val' | 'test', forTraining: boolean) =>
-    imageSource(data.splits[split], {
-      imageSize: spec.imageSize,
-      batchSize: spec.batchSize,
-      seed: spec.seed,
-      augment: forTraining ? augment : null,
-      cache,
-      saveAugmentedDir: forTraining ? spec.saveAugmented : null,
-    });
-  // The frozen layers of a base give every unaugmented image the same activations every epoch: compute them once.
-  const cached = m.base && !augment ? frozenTrunk(m.base) : null;
-  const store = cached && spec.featureCacheDir ? new FeatureStore(spec.featureCacheDir) : null;
-  const digest = store && cached ? await trunkDigest(cached.trunk) : null;
-  const sourceOf = async (split: 'train' | 'val' | 'test', forTraining: boolean): Promise<InputSource> => {
-    const images = imagesOf(split, forTraining);
-    if (!cached) return images;
-    const key = digest && featureKey({
-      trunk: digest,
-      imageSize: spec.imageSize,
-      backend: `${backend.name} ${backend.detail}`,
-      datasetFingerprint: data.fingerprint,
-      ids: data.splits[split].map((r) => r.id),
-    });
-    const source = await featureSource(cached, images, {
-      batchSize: spec.batchSize,
-      seed: spec.seed,
-      budgetBytes: FEATURE_BUDGET,
-      store: store && key ? { store, key } : null,
-      log: (message) => void hooks.emit({ type: 'log', message: `${split}: ${message}` }),
-    });
-    return source ?? images;
-  };
+  const { sourceOf } = runSources(m, data, {
+    imageSize: spec.imageSize,
+    batchSize: spec.batchSize,
+    seed: spec.seed,
+    augment: settings.augment,
+    cache,
+    saveAugmentedDir: spec.saveAugmented,
+    featureCacheDir: spec.featureCacheDir ?? null,
+    featureBudgetBytes: FEATURE_BUDGET,
+    backend: `${backend.name} ${backend.detail}`,
+    log: (message) => void hooks.emit({ type: 'log', message }),
+  });
 
   const outDir = spec.outDir;
   const bestDir = join(outDir, 'best');

@@ -7,14 +7,17 @@ import { promisify } from 'node:util';
 import { formatCsv, formatJson, formatTable } from '../../../cli/commands/sql-command.ts';
 import { createOrResumeExperiment, openDatabase } from '../../../db/index.ts';
 import { runReadOnly } from '../../../db/read-only.ts';
+import { createReader } from '../../../db/sql-reader.ts';
 import { pgUrlOrSkip, scratchPgDatabase, tempDir } from '../../db/fixtures.ts';
 import { PROJECT_ROOT } from '../../helpers/real-data.ts';
 
 const exec = promisify(execFile);
 
-async function sql(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function sql(...args: (string | NodeJS.ProcessEnv)[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env, ...args.find((a) => typeof a === 'object') };
+  const argv = args.filter((a) => typeof a === 'string');
   try {
-    const { stdout, stderr } = await exec(process.execPath, [join(PROJECT_ROOT, 'bin', 'melanoma.mjs'), 'sql', ...args], { cwd: PROJECT_ROOT, timeout: 120_000 });
+    const { stdout, stderr } = await exec(process.execPath, [join(PROJECT_ROOT, 'bin', 'melanoma.mjs'), 'sql', ...argv], { cwd: PROJECT_ROOT, timeout: 120_000, env });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -101,20 +104,20 @@ test('bad targets and bad SQL are one-line errors', async () => {
   assert.equal(typo.stderr, 'melanoma: query failed: syntax error at or near "selec" (at character 1)\n');
 });
 
-test('on PostgreSQL: refuses writes and enforces statement_timeout', async (t) => {
+test('on PostgreSQL, as the role melanoma sql-reader creates ($MELANOMA_SQL_DB): refuses writes and enforces statement_timeout', async (t) => {
   const server = pgUrlOrSkip(t);
   if (!server) return;
   const scratch = await scratchPgDatabase(server);
   try {
-    await (await openDatabase(scratch.url)).close();
-    const write = await sql("insert into experiments (name, config) values ('x', '{}')", '--db', scratch.url, '--json');
+    const reader = (await createReader(scratch.url)).url;
+    const write = await sql("insert into experiments (name, config) values ('x', '{}')", '--json', { MELANOMA_SQL_DB: reader });
     assert.equal(write.code, 1);
     assert.match(write.stderr, /cannot execute INSERT in a read-only transaction/);
     await assert.rejects(
-      runReadOnly({ target: scratch.url, sql: 'select pg_sleep(30)', timeoutMs: 500 }),
+      runReadOnly({ target: reader, sql: 'select pg_sleep(30)', timeoutMs: 500 }),
       /cancelled after the 0.5 s statement timeout/,
     );
-    const count = await runReadOnly({ target: scratch.url, sql: 'select count(*)::integer as n from experiments', timeoutMs: 5000 });
+    const count = await runReadOnly({ target: reader, sql: 'select count(*)::integer as n from experiments', timeoutMs: 5000 });
     assert.deepEqual(count, { columns: ['n'], rows: [[0]] });
   } finally {
     await scratch.drop();

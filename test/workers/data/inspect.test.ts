@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { formatReport, inspectDataset } from '../../../workers/data/inspect.ts';
-import { PROJECT_ROOT } from '../../helpers/real-data.ts';
+import { PROJECT_ROOT, realDataOrSkip } from '../../helpers/real-data.ts';
 import { makeDataset, names } from './fixtures.ts';
 
 test('inspect: counts, ratios and the odd images', async () => {
@@ -62,4 +62,23 @@ test('melanoma data inspect --json prints the report; a missing folder is a one-
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('real data: melanoma data inspect --json names the validation rule; its first validation file of each class is the first of the folder in sorted order', (t) => {
+  const root = realDataOrSkip(t);
+  if (!root) return;
+  const bin = join(PROJECT_ROOT, 'bin', 'melanoma.mjs');
+  const report = JSON.parse(execFileSync(process.execPath, [bin, 'data', 'inspect', '--data', root, '--json'], { encoding: 'utf8' }));
+  assert.equal(report.validation.protocol, 'seed');
+  assert.deepEqual(report.validation.rule, { fraction: 0.2, take: 'first' });
+  assert.match(report.validation.description, /first 20%/);
+  assert.match(report.validation.source, /^article 23/);
+  for (const cls of ['benign', 'malignant'] as const) {
+    const first: string = [...readdirSync(join(root, 'train', cls))].sort()[0];
+    assert.equal(report.firstValidation[cls], `train/${cls}/${first}`);
+  }
+  assert.deepEqual([report.counts.train.total, report.counts.val.total], [2110, 527]);
+  const extended = JSON.parse(execFileSync(process.execPath, [bin, 'data', 'inspect', '--data', root, '--json', '--protocol', 'extended'], { encoding: 'utf8' }));
+  const lastBenign: string = [...readdirSync(join(root, 'train', 'benign'))].sort()[1440 - 288];
+  assert.equal(extended.firstValidation.benign, `train/benign/${lastBenign}`);
 });

@@ -21,7 +21,7 @@ before(async () => {
     { train: { benign: names(1, 6, '.png'), malignant: names(1, 5, '.png') }, test: { benign: ['1.png'], malignant: ['1.png'] } },
     { images: true, size: 20 }, // 20 px files, loaded at 16 px
   );
-  records = (await indexDataset(root, { validationSplit: 0 })).splits.train;
+  records = (await indexDataset(root, { validation: { fraction: 0, take: 'first' } })).splits.train;
 });
 after(() => {
   rmSync(root, { recursive: true, force: true });

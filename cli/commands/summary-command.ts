@@ -1,0 +1,72 @@
+/**
+ * `melanoma summary`: one experiment's study table (metric_summary, the test split) and its operating points
+ * (study/operating-points.ts over the completed runs' stored predictions), as text tables or one JSON document.
+ */
+import { UserError } from '../../common/errors.ts';
+import { completedRunScores, experimentSummary, findExperiment, listExperiments, openDatabase, type Database } from '../../db/index.ts';
+import { toSummaryRows } from '../../orchestrator/store.ts';
+import { formatSummary, type SummaryRow } from '../../orchestrator/summary.ts';
+import { operatingPointLabel, operatingPointsReport, type MeanStd, type OperatingPointsReport } from '../../study/operating-points.ts';
+
+export interface SummaryFlags {
+  experiment?: string;
+  db?: string;
+  json?: boolean;
+}
+
+export interface SummaryDocument {
+  experiment: { id: number; name: string };
+  /** Per model, the test split: completed runs, mean and sample std of every metric. */
+  summary: SummaryRow[];
+  operatingPoints: OperatingPointsReport;
+}
+
+export async function summaryCommand(f: SummaryFlags): Promise<void> {
+  const database = await openDatabase(f.db, { create: false });
+  try {
+    const doc = await summaryDocument(database, f.experiment);
+    process.stdout.write(f.json ? `${JSON.stringify(doc, null, 2)}\n` : `${formatDocument(doc)}\n`);
+  } finally {
+    await database.close();
+  }
+}
+
+export async function summaryDocument(database: Database, name: string | undefined): Promise<SummaryDocument> {
+  const experiment = name === undefined ? ((await listExperiments(database))[0] ?? null) : await findExperiment(database, name);
+  if (!experiment) throw new UserError(name === undefined ? `no experiment in ${database.target} yet.` : `no experiment named '${name}' in ${database.target}.`);
+  const [summary, scores] = await Promise.all([experimentSummary(database, experiment.id), completedRunScores(database, experiment.id, ['val', 'test'])]);
+  return {
+    experiment: { id: experiment.id, name: experiment.name },
+    summary: toSummaryRows(summary).filter((r) => r.split === 'test'),
+    operatingPoints: operatingPointsReport(scores),
+  };
+}
+
+const cell = (s: MeanStd, digits = 4) => (s.mean === null ? '-' : s.std === null ? s.mean.toFixed(digits) : `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}`);
+
+export function formatOperatingPoints(report: OperatingPointsReport): string {
+  if (report.models.length === 0) return 'No completed run has val and test predictions stored yet.';
+  const header = ['model', 'n', 'operating point', 't (chosen on val)', 'test sensitivity', 'test specificity', 'test PPV'];
+  const body = report.models.flatMap((m) =>
+    m.points.map((p) => [m.model, String(p.sensitivity.n), operatingPointLabel(p), cell(p.threshold), cell(p.sensitivity), cell(p.specificity), cell(p.ppv)]),
+  );
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+function formatDocument(doc: SummaryDocument): string {
+  const unreached = doc.operatingPoints.models.flatMap((m) => m.points.filter((p) => p.unreached > 0).map((p) => `${m.model}: ${p.unreached} run(s) have no threshold for ${operatingPointLabel(p)} (their val split lacks the class).`));
+  return [
+    `Experiment '${doc.experiment.name}': test split, mean ± sample std over completed runs (n = runs)`,
+    '',
+    formatSummary(doc.summary),
+    '',
+    'Operating points: the threshold t chosen on val, sensitivity and specificity measured on test at t;',
+    `mean ± sample std over runs. Rule: ${doc.operatingPoints.rule}.`,
+    doc.operatingPoints.definition,
+    '',
+    formatOperatingPoints(doc.operatingPoints),
+    ...unreached,
+  ].join('\n');
+}
