@@ -182,7 +182,10 @@ export function toSummaryRows(rows: { model: string; split: Split; metric: strin
   const empty = () => Object.fromEntries(METRIC_NAMES.map((m) => [m, null])) as Record<MetricName, number | null>;
   for (const r of rows) {
     let row = out.find((x) => x.model === r.model && x.split === r.split);
-    if (!row) out.push((row = { model: r.model, split: r.split, n: r.n, mean: empty(), std: empty() }));
+    if (!row) {
+      row = { model: r.model, split: r.split, n: r.n, mean: empty(), std: empty() };
+      out.push(row);
+    }
     row.mean[r.metric as MetricName] = r.mean;
     row.std[r.metric as MetricName] = r.stddev;
   }

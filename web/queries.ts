@@ -15,7 +15,7 @@ import {
   type OperatingPoint, type OperatingPointsReport,
 } from '../study/operating-points.ts';
 import { evaluateBinary } from '../workers/metrics/index.ts';
-import { METRIC_NAMES, MODEL_NAMES, SPLITS, type ConfusionMatrix, type MetricName, type ModelName, type Split } from '../workers/protocol.ts';
+import { METRIC_NAMES, MODEL_NAMES, type ConfusionMatrix, type MetricName, type ModelName, type Split } from '../workers/protocol.ts';
 
 type Row = Record<string, unknown>;
 
@@ -642,7 +642,10 @@ export async function ensemble(d: Database, experimentId: number, split: Split):
   const byModel = new Map<ModelName, { runs: number; labels: number[]; probabilities: number[] }>();
   for (const r of rows) {
     let m = byModel.get(r.model);
-    if (!m) byModel.set(r.model, (m = { runs: int(r.runs), labels: [], probabilities: [] }));
+    if (!m) {
+      m = { runs: int(r.runs), labels: [], probabilities: [] };
+      byModel.set(r.model, m);
+    }
     m.labels.push(int(r.label));
     m.probabilities.push(Number(r.probability));
   }

@@ -25,6 +25,7 @@ async function withDb<T>(target: string, fn: (db: Database) => Promise<T>): Prom
 }
 
 async function experiment(d: Database, name: string) {
+  // biome-ignore lint/suspicious/noExplicitAny: the stored config is loose JSON, read field by field
   const [row] = await d.query<{ id: number; config: Record<string, any> }>('select id, config from experiments where name = $1', [name]);
   const runs = await d.query<{ model: string; run_index: number; spec: RunSpec }>('select model, run_index, spec from runs where experiment_id = $1 order by id', [row.id]);
   return { ...row, runs };

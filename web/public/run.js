@@ -218,7 +218,7 @@ function renderCurves() {
   if (rocSets.length) rocSets.push(lineDataset('chance', [{ x: 0, y: 0 }, { x: 1, y: 1 }], { color: '#999', dash: [2, 4], point: 'line' }, { pointRadius: 0, borderWidth: 1, showLine: true }));
   const prSets = build('pr');
   const testEval = (run.evaluations ?? []).find((e) => e.split === 'test');
-  if (prSets.length && testEval && testEval.n) {
+  if (prSets.length && testEval?.n) {
     const prevalence = (testEval.confusion.tp + testEval.confusion.fn) / testEval.n;
     prSets.push(lineDataset(`chance (test prevalence ${num(prevalence, 2)})`, [{ x: 0, y: prevalence }, { x: 1, y: prevalence }], { color: '#999', dash: [2, 4], point: 'line' }, { pointRadius: 0, borderWidth: 1, showLine: true }));
   }
