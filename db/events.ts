@@ -22,6 +22,7 @@ import type { DbOrTx } from './sql-helpers.ts';
 const array = (values: readonly (string | number)[]) => sql.param(values);
 
 export async function recordEvent(database: Database, runId: number, event: RunEvent, owner: string = PROCESS_OWNER): Promise<void> {
+  if (event.type === 'progress') return; // progress inside an epoch is shown live, never stored
   await database.db.transaction(async (tx) => {
     await assertOwner(tx, runId, owner);
     switch (event.type) {
