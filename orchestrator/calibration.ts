@@ -52,7 +52,7 @@ export function costFromSpeed(s: ModelSpeed, images: SplitSizes, o: { maxEpochs:
 }
 
 /** Runs workers/calibrate.ts in a worker thread; rejects after `timeoutMs`. */
-export function runCalibration(request: { backend: BackendName; imageSize: number; batchSize: number; models: ModelName[]; steps: number }, timeoutMs = 120_000): Promise<CalibrationReport> {
+export function runCalibration(request: { backend: BackendName; imageSize: number; batchSize: number; models: ModelName[]; steps: number }, timeoutMs = 300_000): Promise<CalibrationReport> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(CALIBRATE_ENTRY, { workerData: request, stdout: false, stderr: false });
     const timer = setTimeout(() => {

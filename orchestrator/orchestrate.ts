@@ -14,6 +14,7 @@ import type { BackendName, ModelName, RunSpec } from '../workers/protocol.ts';
 import { experimentCosts } from './calibration.ts';
 import { dryRun } from './dry-run.ts';
 import { describeEstimate, estimateLine, ExperimentClock } from './estimate.ts';
+import { liveObserver } from './live-observer.ts';
 import { checkModels, planRuns } from './plan.ts';
 import { checkDataset, checkFlags, checkPretrainedWeights } from './preflight.ts';
 import { plainProgress, ttyProgress, type Progress } from './progress.ts';
@@ -209,17 +210,18 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
 
     progress = err.isTTY && !process.env.CI ? ttyProgress(err, slots.map((s) => s.name), plan.length) : plainProgress(say);
     const shown = progress;
-    let lastEstimate = 0;
-    const updateEstimate = (force: boolean) => {
-      if (!clock) return;
-      const seconds = clock.secondsLeft();
-      live.setEstimate(experimentId, { secondsLeft: seconds, upperBound: clock.upperBound(), basis: 'measured epochs of this experiment where it has some' });
-      // The plain log gets a line at most every 10 minutes.
-      if (force || err.isTTY || Date.now() - lastEstimate > 600_000) {
+    let lastEstimate = Date.now();
+    const observer = liveObserver({
+      live,
+      experimentId,
+      clock,
+      onEstimate(seconds, upperBound) {
+        // On a terminal the runs line shows it; the plain log gets a line at most every 10 minutes.
+        if (!err.isTTY && Date.now() - lastEstimate < 600_000) return;
         lastEstimate = Date.now();
-        shown.estimate(`${describeEstimate(seconds, clock.upperBound())} left`);
-      }
-    };
+        shown.estimate(`${describeEstimate(seconds, upperBound)} left`);
+      },
+    });
     if (clock) shown.estimate(`${describeEstimate(clock.secondsLeft(), clock.upperBound())} left`);
     const mode = runnerMode(o.backend);
     runners = slots.map((slot) => createSlotRunner(slot, { mode, threadFile: o.threadFile }));
@@ -231,19 +233,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
       pollMs: o.pollMs,
       // A run planned on another machine (an imported experiment) keeps its settings but takes this machine's folders.
       specFor: (claim, runner) => ({ ...claim.spec, ...localFolders(claim.model, claim.runIndex), gpu: runner.slot.gpu, initFrom: claim.initFrom }),
-      observer: {
-        runStarted: (run) => clock?.runStarted(run.model, run.runIndex),
-        progress: (run, p) => live.setRun(run.runId, p),
-        epoch(run, record) {
-          clock?.epochEnded(run.model, run.runIndex, record.epoch, record.seconds);
-          updateEstimate(false);
-        },
-        runEnded(run, final) {
-          live.clearRun(run.runId);
-          clock?.runEnded(run.model, run.runIndex, final);
-          updateEstimate(false);
-        },
-      },
+      observer,
     });
     runsDone = true;
     progress.stop();
