@@ -102,7 +102,7 @@ export async function experimentCosts(
     costs[model] = { secondsPerEpoch: history.secondsPerEpoch, epochs, maxEpochs: p.epochs.value, setupSeconds: 0, source: 'history', upperBound: history.meanEpochs === null };
     basis.push(
       `${model} ${history.secondsPerEpoch.toFixed(1)} s/epoch measured over ${history.runs} run(s)` +
-        (history.meanEpochs === null ? `, ${p.epochs.value} epochs assumed` : `, ${history.meanEpochs.toFixed(1)} epochs on average`),
+        (history.meanEpochs === null ? `, ${p.epochs.value} epoch${p.epochs.value === 1 ? '' : 's'} assumed` : `, ${history.meanEpochs.toFixed(1)} epochs on average`),
     );
   }
   let calibratedOn: string | null = null;
@@ -121,7 +121,7 @@ export async function experimentCosts(
       const p = o.protocol.models[s.model];
       const cost = costFromSpeed(s, o.images, { maxEpochs: p.epochs.value, augment: p.augment.value });
       costs[s.model] = cost;
-      basis.push(`${s.model} ${cost.secondsPerEpoch.toFixed(1)} s/epoch calibrated (${s.trainImages.toFixed(0)} images/s training), ${p.epochs.value} epochs assumed`);
+      basis.push(`${s.model} ${cost.secondsPerEpoch.toFixed(1)} s/epoch calibrated (${s.trainImages.toFixed(0)} images/s training), ${p.epochs.value} epoch${p.epochs.value === 1 ? '' : 's'} assumed`);
     }
   }
   return { costs, basis, calibratedOn };
