@@ -5,7 +5,7 @@
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { UserError } from '../common/errors.ts';
-import { findExperiment, listRuns, openDatabase, type Database, type RunCounts } from '../db/index.ts';
+import { findExperiment, growableConfigPath, listRuns, openDatabase, type Database, type RunCounts } from '../db/index.ts';
 import { LiveFeed } from '../study/live.ts';
 import {
   DEFAULT_IMAGE_SIZE, DEFAULT_PROTOCOL, isProtocolName, LEGACY_PROTOCOL, resolveProtocol, runSettings, type ProtocolName, type ResolvedProtocol,
@@ -179,7 +179,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
       },
       // The resolved settings follow from the name and the overrides (each run's spec keeps its own); run counts
       // may grow. An experiment recorded before protocols gets its protocol recorded now.
-      updatableConfig: (path) => path.startsWith('protocol.models.') || path === 'protocol.overrides.runs' || (legacy && path === 'protocol'),
+      updatableConfig: (path) => growableConfigPath(path) || (legacy && path === 'protocol'),
       datasetDir: data.dir,
       datasetFingerprint: data.fingerprint,
       retries: o.retries,
