@@ -16,8 +16,8 @@ const CALIBRATE_ENTRY = fileURLToPath(new URL('../workers/calibrate-entry.mjs', 
 /** workers/calibrate.ts's report, as the orchestrator reads it. */
 export interface ModelSpeed {
   model: ModelName;
-  trainImages: number;
-  predictImages: number;
+  trainImages: number | null;
+  predictImages: number | null;
   trunk: number | null;
   trainAboveTrunk: number | null;
   predictAboveTrunk: number | null;
@@ -39,20 +39,25 @@ export type SplitSizes = Record<'train' | 'val' | 'test', number>;
  */
 export function costFromSpeed(s: ModelSpeed, images: SplitSizes, o: { maxEpochs: number; augment: boolean }): ModelCost {
   const all = images.train + images.val + images.test;
+  const pace = (x: number | null, what: string) => {
+    if (x === null) throw new Error(`the calibration of ${s.model} did not measure ${what}`);
+    return x;
+  };
   let secondsPerEpoch: number;
   let setupSeconds: number;
-  if (s.trunk === null || s.trainAboveTrunk === null || s.predictAboveTrunk === null) {
-    secondsPerEpoch = images.train / s.trainImages + images.val / s.predictImages;
-    setupSeconds = all / s.predictImages;
+  if (s.trunk === null) {
+    secondsPerEpoch = images.train / pace(s.trainImages, 'training') + images.val / pace(s.predictImages, 'predicting');
+    setupSeconds = all / pace(s.predictImages, 'predicting');
   } else {
-    secondsPerEpoch = images.train / (o.augment ? s.trainImages : s.trainAboveTrunk) + images.val / s.predictAboveTrunk;
-    setupSeconds = all / s.trunk + all / s.predictAboveTrunk;
+    const above = pace(s.predictAboveTrunk, 'predicting above the trunk');
+    secondsPerEpoch = images.train / (o.augment ? pace(s.trainImages, 'training') : pace(s.trainAboveTrunk, 'training above the trunk')) + images.val / above;
+    setupSeconds = all / s.trunk + all / above;
   }
   return { secondsPerEpoch, epochs: o.maxEpochs, maxEpochs: o.maxEpochs, setupSeconds, source: 'calibration', upperBound: true };
 }
 
 /** Runs workers/calibrate.ts in a worker thread; rejects after `timeoutMs`. */
-export function runCalibration(request: { backend: BackendName; imageSize: number; batchSize: number; models: ModelName[]; steps: number }, timeoutMs = 300_000): Promise<CalibrationReport> {
+export function runCalibration(request: { backend: BackendName; imageSize: number; batchSize: number; models: ModelName[]; augmented: ModelName[]; steps: number }, timeoutMs = 300_000): Promise<CalibrationReport> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(CALIBRATE_ENTRY, { workerData: request, stdout: false, stderr: false });
     const timer = setTimeout(() => {
@@ -115,13 +120,15 @@ export async function experimentCosts(
   }
   for (const [k, models] of groups) {
     const [imageSize, batchSize] = k.split(':').map(Number);
-    const report = await calibrate({ backend: o.backend, imageSize, batchSize, models, steps: o.steps ?? 2 });
+    const augmented = models.filter((m) => o.protocol.models[m].augment.value);
+    const report = await calibrate({ backend: o.backend, imageSize, batchSize, models, augmented, steps: o.steps ?? 2 });
     calibratedOn = `${report.backend} (${report.backendDetail})`;
     for (const s of report.speeds) {
       const p = o.protocol.models[s.model];
       const cost = costFromSpeed(s, o.images, { maxEpochs: p.epochs.value, augment: p.augment.value });
       costs[s.model] = cost;
-      basis.push(`${s.model} ${cost.secondsPerEpoch.toFixed(1)} s/epoch calibrated (${s.trainImages.toFixed(0)} images/s training), ${p.epochs.value} epoch${p.epochs.value === 1 ? '' : 's'} assumed`);
+      const training = s.trainImages ?? s.trainAboveTrunk;
+      basis.push(`${s.model} ${cost.secondsPerEpoch.toFixed(1)} s/epoch calibrated${training === null ? '' : ` (${training.toFixed(0)} images/s training)`}, ${p.epochs.value} epoch${p.epochs.value === 1 ? '' : 's'} assumed`);
     }
   }
   return { costs, basis, calibratedOn };

@@ -16,6 +16,8 @@ export interface CalibrationRequest {
   imageSize: number;
   batchSize: number;
   models: ModelName[];
+  /** The models whose training images are augmented: a transfer model among them trains through its trunk. */
+  augmented: ModelName[];
   /** Timed steps per measurement, after one untimed step. */
   steps: number;
 }
@@ -24,9 +26,9 @@ export interface CalibrationRequest {
 export interface ModelSpeed {
   model: ModelName;
   /** Training on images through the whole model (models without a base; transfer models on augmented images). */
-  trainImages: number;
-  /** Predicting images through the whole model. */
-  predictImages: number;
+  trainImages: number | null;
+  /** Predicting images through the whole model (models without a base). */
+  predictImages: number | null;
   /** A frozen trunk's activations per second (inference), and training/predicting above them. */
   trunk: number | null;
   trainAboveTrunk: number | null;
@@ -61,22 +63,26 @@ export async function calibrate(o: CalibrationRequest): Promise<CalibrationRepor
     const m = await buildModel(model, { imageSize: o.imageSize, seed: 1, outputBias: 0, randomWeights: true, initFrom: null });
     const x = tf.randomUniform([o.batchSize, o.imageSize, o.imageSize, 3], 0, 1, 'float32', 1);
     const optimizer = kerasAdam(1e-4);
-    const viaImages = makeTrainStep(m, optimizer, 'all');
+    const split = m.base ? frozenTrunk(m.base) : null;
+    // Only the paths a run takes: a transfer model predicts (and, unaugmented, trains) above its cached trunk.
+    const throughImages = !split || o.augmented.includes(model);
+    const viaImages = throughImages ? makeTrainStep(m, optimizer, 'all') : null;
     const speed: ModelSpeed = {
       model,
-      trainImages: await imagesPerSecond(o.batchSize, o.steps, () => viaImages(x, y)),
-      predictImages: await imagesPerSecond(o.batchSize, o.steps, () => tf.tidy(() => forward(m, x, false, 'all'))),
+      trainImages: viaImages ? await imagesPerSecond(o.batchSize, o.steps, () => viaImages(x, y)) : null,
+      predictImages: split ? null : await imagesPerSecond(o.batchSize, o.steps, () => tf.tidy(() => forward(m, x, false, 'all'))),
       trunk: null,
       trainAboveTrunk: null,
       predictAboveTrunk: null,
     };
-    const split = m.base ? frozenTrunk(m.base) : null;
     if (split) {
       speed.trunk = await imagesPerSecond(o.batchSize, o.steps, () => tf.tidy(() => split.trunk.apply(x, { training: false }) as tf.Tensor));
       const features = tf.tidy(() => split.trunk.apply(x, { training: false }) as tf.Tensor);
       const above: BaseToApply = split.rest;
-      const viaFeatures = makeTrainStep(m, optimizer, above);
-      speed.trainAboveTrunk = await imagesPerSecond(o.batchSize, o.steps, () => viaFeatures(features, y));
+      if (!throughImages) {
+        const viaFeatures = makeTrainStep(m, optimizer, above);
+        speed.trainAboveTrunk = await imagesPerSecond(o.batchSize, o.steps, () => viaFeatures(features, y));
+      }
       speed.predictAboveTrunk = await imagesPerSecond(o.batchSize, o.steps, () => tf.tidy(() => forward(m, features, false, above)));
       features.dispose();
     }
