@@ -33,6 +33,7 @@ const array = (values: readonly (string | number)[]) => sql.param(values);
 export const CHUNK_ROWS = 1000;
 
 export async function recordEvent(database: Database, runId: number, event: RunEvent, owner: string = PROCESS_OWNER): Promise<void> {
+  if (event.type === 'progress') return; // progress inside an epoch is shown live, never stored
   await writeToRuns(database.writes, async (mark) => {
     mark(runId);
     if (event.type === 'final') return recordResult(database, runId, event.result, owner);

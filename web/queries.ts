@@ -155,6 +155,8 @@ export interface RunDetail {
   startedAt: string | null;
   finishedAt: string | null;
   lastEventAt: string | null;
+  /** The owning process's last heartbeat (every 5 s while it holds the run). */
+  heartbeatAt: string | null;
   seconds: number | null;
   error: string | null;
   evaluations: SplitEvaluationRow[];
@@ -415,6 +417,7 @@ export async function getRun(d: Database, id: number): Promise<RunDetail | null>
     startedAt,
     finishedAt: iso(r.finishedAt),
     lastEventAt: iso(r.lastEventAt),
+    heartbeatAt: iso(r.heartbeatAt),
     seconds: num(r.durationSeconds) ?? (r.status === 'running' ? secondsBetween(startedAt, null) : null),
     error: r.error,
     evaluations: evals.map((e) => ({

@@ -14,6 +14,7 @@ export type Metrics = Record<MetricName, number>;
 
 import type { ModelName } from '../study/models.ts';
 import type { AugmentationParams, InputScaling, ProtocolName, ValidationRule } from '../study/protocol.ts';
+import type { PhaseProgress } from '../study/live.ts';
 
 export { FINE_TUNES, MODEL_NAMES, type ModelName } from '../study/models.ts';
 
@@ -126,10 +127,14 @@ export interface RunResult {
   seconds: number;
 }
 
-/** Messages a run posts while it works; the orchestrator stores each in its own transaction. */
+/**
+ * Messages a run posts while it works; the orchestrator stores each in its own transaction, except `progress`
+ * (a few a second, inside an epoch), which only the progress display and the live page see.
+ */
 export type RunEvent =
   | { type: 'started'; backend: string; backendDetail: string; datasetFingerprint: string; params: { total: number; trainable: number } }
   | { type: 'epoch'; record: EpochRecord; best: boolean }
   | { type: 'checkpoint'; epoch: number; dir: string }
   | { type: 'final'; result: RunResult }
-  | { type: 'log'; message: string };
+  | { type: 'log'; message: string }
+  | ({ type: 'progress' } & PhaseProgress);

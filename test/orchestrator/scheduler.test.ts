@@ -32,6 +32,8 @@ function recordingProgress() {
       busy.set(slot, `${run.model}#${run.runIndex}`);
       ran.push({ slot, run: `${run.model}#${run.runIndex}` });
     },
+    phase() {},
+    estimate() {},
     epoch() {},
     runEnded(slot) {
       busy.delete(slot);

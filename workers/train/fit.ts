@@ -28,7 +28,10 @@ export interface FitCallbacks {
   onEpoch(record: EpochRecord, isBest: boolean): Promise<void> | void;
   /** Called with the model holding the new best weights, so they can be saved. */
   onBest(epoch: number): Promise<void> | void;
-  onBatch?(done: number, total: number): void;
+  /** After each training batch (and with done = 0 as the epoch starts): images done of the epoch's total. */
+  onBatch?(done: number, total: number, epoch: number): void;
+  /** After each batch of the epoch's validation pass (and with done = 0 as it starts). */
+  onValidate?(done: number, total: number, epoch: number): void;
 }
 
 export interface FitOutcome {
@@ -41,13 +44,15 @@ export interface FitOutcome {
  * Probabilities for every item of a source, in its order. Throws if the GPU device failed since it opened
  * (every epoch's validation and the final evaluations come here before their numbers are stored).
  */
-export async function predictAll(m: StudyModel, source: InputSource): Promise<Float32Array> {
+export async function predictAll(m: StudyModel, source: InputSource, onBatch?: (done: number, total: number) => void): Promise<Float32Array> {
   const reads = new LaggedReads(new Float32Array(source.size));
   let offset = 0;
+  onBatch?.(0, source.size);
   for await (const batch of source.batches({ epoch: 0, training: false })) {
     await reads.push(tf.tidy(() => forward(m, batch.x, false, source.base)), offset);
     offset += batch.n;
     tf.dispose([batch.x, batch.y]);
+    onBatch?.(offset, source.size);
   }
   await reads.flush();
   assertDeviceHealthy();
@@ -79,15 +84,16 @@ export async function fit(m: StudyModel, train: InputSource, val: InputSource, o
     const labels = new Float32Array(train.size);
     const probs = new LaggedReads(new Float32Array(train.size));
     let seen = 0;
+    cb.onBatch?.(0, train.size, epoch);
     for await (const batch of train.batches({ epoch, training: true })) {
       await probs.push(trainStep(batch.x, batch.y), seen);
       labels.set(batch.labels, seen);
       seen += batch.n;
       tf.dispose([batch.x, batch.y]);
-      cb.onBatch?.(seen, train.size);
+      cb.onBatch?.(seen, train.size, epoch);
     }
     await probs.flush();
-    const valProbs = await predictAll(m, val);
+    const valProbs = await predictAll(m, val, cb.onValidate && ((done, total) => cb.onValidate!(done, total, epoch)));
     const record: EpochRecord = {
       epoch,
       train: evaluateBinary(labels, probs.into).metrics,

@@ -14,11 +14,13 @@ import { evaluateBinary } from '../metrics/index.ts';
 import { buildModel, saveModel } from '../models/index.ts';
 import { SPLITS, type RunEvent, type RunResult, type RunSpec, type SplitEvaluation } from '../protocol.ts';
 import { fit, predictAll, predictionsOf } from './fit.ts';
+import { progressReporter } from './progress-reporter.ts';
 import { writeHistoryCsv } from './history-csv.ts';
 import { runSources } from './sources.ts';
 import { specSettings } from './spec-settings.ts';
 
 export interface RunHooks {
+  /** Every event of the run, `progress` ones included (at most a few a second). */
   emit(event: RunEvent): void | Promise<void>;
   onBatch?(done: number, total: number): void;
   /** Progress of the decoding of every image before training (spec.checkImages). */
@@ -55,10 +57,22 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
   const settings = specSettings(spec);
   const data = await indexDataset(spec.dataDir, { validation: settings.validation });
   const cache = spec.cacheImages ? imageCacheFor(data, spec.imageSize) : null;
-  if (spec.checkImages !== false) {
-    // Every bad file stops the run here, before anything of it is written; with the cache on, this decoding is also
-    // the one the first epoch would do.
-    await checkImages(SPLITS.flatMap((s) => data.splits[s]), data.root, { imageSize: spec.imageSize, cache, onProgress: hooks.onCheck });
+  const report = progressReporter((p) => void hooks.emit({ type: 'progress', ...p }));
+  const records = SPLITS.flatMap((s) => data.splits[s]);
+  // With every image fitting in the cache, decoding them all first is the decoding the first epoch would do, shown
+  // as its own phase; a thread's later runs find them cached.
+  const decodeFirst = cache !== null && cache.size < records.length && records.length * cache.bytesPerImage <= cache.maxBytes;
+  if (spec.checkImages !== false || decodeFirst) {
+    // Every bad file stops the run here, before anything of it is written.
+    report('decoding', 0, records.length);
+    await checkImages(records, data.root, {
+      imageSize: spec.imageSize,
+      cache,
+      onProgress: (done, total) => {
+        report('decoding', done, total);
+        if (spec.checkImages !== false) hooks.onCheck?.(done, total);
+      },
+    });
   }
   const counts = Object.fromEntries(
     SPLITS.map((s) => [s, { benign: data.splits[s].filter((r) => r.label === 0).length, malignant: data.splits[s].filter((r) => r.label === 1).length }]),
@@ -86,6 +100,7 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
     featureBudgetBytes: FEATURE_BUDGET,
     backend: `${backend.name} ${backend.detail}`,
     log: (message) => void hooks.emit({ type: 'log', message }),
+    onCaching: (done, total) => report('caching', done, total),
   });
 
   const outDir = spec.outDir;
@@ -95,7 +110,11 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
   const val = await sourceOf('val', false);
   let bestWeights: tf.Tensor[] = [];
   const outcome = await fit(m, train, val, spec, {
-    onBatch: (done, total) => hooks.onBatch?.(done, total),
+    onBatch: (done, total, epoch) => {
+      report('training', done, total, epoch);
+      if (done > 0) hooks.onBatch?.(done, total);
+    },
+    onValidate: (done, total, epoch) => report('evaluating', done, total, epoch),
     onEpoch: async (record, best) => {
       await hooks.emit({ type: 'epoch', record, best });
     },
@@ -114,9 +133,12 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
   // (A source's inference batches are never augmented, so `train` serves the clean training images here.)
   const sources = { train, val, test: await sourceOf('test', false) };
   const final: SplitEvaluation[] = [];
+  const finalTotal = SPLITS.reduce((n, split) => n + sources[split].size, 0);
+  let finalDone = 0;
   for (const split of SPLITS) {
     const source = sources[split];
-    const probs = await predictAll(m, source);
+    const probs = await predictAll(m, source, (done) => report('evaluating', finalDone + done, finalTotal));
+    finalDone += source.size;
     const ev = evaluateBinary(source.labels, probs);
     final.push({ split, n: source.size, ...ev, predictions: predictionsOf(split, data.splits[split], source.labels, probs) });
   }
