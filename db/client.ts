@@ -13,6 +13,7 @@ import { UsageError, UserError } from '../common/errors.ts';
 import { checkWritableFolder } from '../common/writable-folder.ts';
 import { LOCK_FILE, lockFolder } from './folder-lock.ts';
 import * as schema from './schema.ts';
+import { WriteLog } from './write-log.ts';
 
 /** The Drizzle database both drivers produce; every query in db/ is written against it. */
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -37,6 +38,8 @@ export interface Database {
    * connects as a read-only role. PGlite accepts but does not enforce statement_timeout (it has no timer signal).
    */
   readOnlyQuery(text: string, opts: { timeoutMs: number; role?: string }): Promise<QueryOutput>;
+  /** PGlite: the writes this process commits (db/write-log.ts). PostgreSQL: null, other processes write too. */
+  writes: WriteLog | null;
   close(): Promise<void>;
 }
 
@@ -156,16 +159,19 @@ async function openPglite(dir: string | null, create: boolean): Promise<Database
     throw new UserError(`cannot open the PGlite database in ${dir}: ${(err as Error).message}`);
   }
   const { drizzle } = await import('drizzle-orm/pglite');
+  const readOnlyTransaction = pg.transaction.bind(pg);
+  const writes = countWrites(pg);
   const db: Db = drizzle({ client: pg, schema });
   return {
     db,
     kind: 'pglite',
     target: dir ?? 'memory://',
+    writes,
     async query<T>(text: string, params: unknown[] = []) {
       return (await pg.query<T>(text, params)).rows;
     },
     async readOnlyQuery(text, { timeoutMs, role }) {
-      return pg.transaction(async (tx) => {
+      return readOnlyTransaction(async (tx) => {
         try {
           await tx.exec(`set transaction read only; ${readOnlySettings(timeoutMs, role)}`);
           // query() uses the extended protocol: exactly one statement, so `commit; delete ...` cannot slip through.
@@ -185,6 +191,33 @@ async function openPglite(dir: string | null, create: boolean): Promise<Database
     },
   };
 }
+
+/**
+ * Tells a WriteLog about every transaction and every statement outside one that may write, once it has finished,
+ * whoever sends it (Drizzle, `query`, migrations). A statement is taken for a read only when it is a SELECT (or
+ * WITH ... SELECT) that names no data-changing command.
+ */
+function countWrites(pg: PGlite): WriteLog {
+  const log = new WriteLog();
+  const mayWrite = (text: string) => !READ_ONLY_TEXT.test(text) || WRITE_WORD.test(text);
+  const query = pg.query.bind(pg);
+  const exec = pg.exec.bind(pg);
+  const transaction = pg.transaction.bind(pg);
+  const after = async <T>(write: boolean, p: Promise<T>): Promise<T> => {
+    try {
+      return await p;
+    } finally {
+      if (write) log.wrote();
+    }
+  };
+  pg.query = ((text: string, ...rest: unknown[]) => after(mayWrite(text), (query as (...a: unknown[]) => Promise<unknown>)(text, ...rest))) as PGlite['query'];
+  pg.exec = ((text: string, ...rest: unknown[]) => after(mayWrite(text), (exec as (...a: unknown[]) => Promise<unknown>)(text, ...rest))) as PGlite['exec'];
+  pg.transaction = ((fn: Parameters<PGlite['transaction']>[0]) => after(true, transaction(fn))) as PGlite['transaction'];
+  return log;
+}
+
+const READ_ONLY_TEXT = /^\s*\(?\s*(select|with)\b/i;
+const WRITE_WORD = /\b(insert|update|delete|merge|truncate|copy|nextval|setval)\b/i;
 
 /** For commands that only read: the folder holds no database yet. */
 export function noDatabaseAt(dir: string): UserError {
@@ -227,6 +260,7 @@ async function openPostgres(url: string): Promise<Database> {
     db,
     kind: 'postgres',
     target: url,
+    writes: null,
     async query<T>(text: string, params: unknown[] = []) {
       return [...(await raw.unsafe(text, params as never[]))] as T[];
     },

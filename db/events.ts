@@ -1,19 +1,27 @@
 /**
- * Stores what a run reports while it works. Each event is one transaction and idempotent: rows are upserted on
- * their keys (run, epoch, split), (run, split), and curves and predictions are replaced as a whole, so replaying an
- * event (or the whole stream) leaves the same rows. `log` events are appended: a message has no identity to deduplicate on.
+ * Stores what a run reports while it works. Each event is idempotent: rows are upserted on their keys (run, epoch,
+ * split), (run, split), and curves and predictions are replaced as a whole, so replaying an event (or the whole
+ * stream) leaves the same rows. `log` events are appended: a message has no identity to deduplicate on.
  * A `started` event sets the run's epoch rows to those its attempt starts from: none from scratch, the saved
  * history when it continues an earlier attempt (workers/train/resume-state.ts).
  * An event is stored only while `owner` (default: this process) holds the run; otherwise LostRunLeaseError is thrown
- * and nothing is written, so a stalled process never writes into a run a peer has taken back.
+ * and nothing more is written, so a stalled process never writes into a run a peer has taken back.
+ *
+ * Every event is one transaction except `final`: its curves and predictions (about 10,000 rows for the real dataset)
+ * are written first, at most CHUNK_ROWS rows per transaction, and then one small transaction writes the epochs, the
+ * evaluations and the run's details. One transaction holding PGlite for all of them made every read of the results
+ * page wait up to a second and more (docs/performance.md). A run counts as evaluated (finishRun) only once its
+ * evaluations are written, after all its rows; a process that stops in between leaves the run running with some of
+ * those rows, and resetting the run (db/run-leases.ts) deletes them as it deletes every partial result.
  */
 import { and, eq, gt, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import type { EpochRecord, Metrics, Predictions, RunEvent, RunResult, Split, SplitEvaluation } from '../workers/protocol.ts';
+import type { Curve, EpochRecord, Metrics, Predictions, RunEvent, RunResult, Split, SplitEvaluation } from '../workers/protocol.ts';
 import type { Database } from './client.ts';
 import { assertOwner, PROCESS_OWNER } from './run-leases.ts';
 import { curvePoints, epochMetrics, evaluations, predictions, runLogs, runs } from './schema.ts';
 import type { DbOrTx } from './sql-helpers.ts';
+import { writeToRuns } from './write-log.ts';
 
 /**
  * A whole list as ONE query parameter (drizzle spreads a bare array into one parameter per value). Curves and
@@ -23,63 +31,119 @@ import type { DbOrTx } from './sql-helpers.ts';
  */
 const array = (values: readonly (string | number)[]) => sql.param(values);
 
+/** The most curve points or predictions one transaction of a final event writes. */
+export const CHUNK_ROWS = 1000;
+
 export async function recordEvent(database: Database, runId: number, event: RunEvent, owner: string = PROCESS_OWNER): Promise<void> {
-  await database.db.transaction(async (tx) => {
-    await assertOwner(tx, runId, owner);
-    switch (event.type) {
-      case 'started': {
-        // The epochs of this attempt's starting point are the truth: rows an earlier attempt stored past them go.
-        const from = event.resumedFrom ?? null;
-        await tx.delete(epochMetrics).where(and(eq(epochMetrics.runId, runId), gt(epochMetrics.epoch, from?.epoch ?? 0)));
-        if (from) await upsertEpochs(tx, runId, from.history, (r) => from.improved.includes(r.epoch));
-        await touchRun(tx, runId, {
-          backend: event.backend,
-          backendDetail: event.backendDetail,
-          paramsTotal: event.params.total,
-          paramsTrainable: event.params.trainable,
-          bestEpoch: from && from.improved.length > 0 ? from.improved[from.improved.length - 1] : null,
-        });
-        return;
+  await writeToRuns(database.writes, async (mark) => {
+    mark(runId);
+    if (event.type === 'final') return recordResult(database, runId, event.result, owner);
+    await database.db.transaction(async (tx) => {
+      await assertOwner(tx, runId, owner);
+      switch (event.type) {
+        case 'started': {
+          // The epochs of this attempt's starting point are the truth: rows an earlier attempt stored past them go.
+          const from = event.resumedFrom ?? null;
+          await tx.delete(epochMetrics).where(and(eq(epochMetrics.runId, runId), gt(epochMetrics.epoch, from?.epoch ?? 0)));
+          if (from) await upsertEpochs(tx, runId, from.history, (r) => from.improved.includes(r.epoch));
+          await touchRun(tx, runId, {
+            backend: event.backend,
+            backendDetail: event.backendDetail,
+            paramsTotal: event.params.total,
+            paramsTrainable: event.params.trainable,
+            bestEpoch: from && from.improved.length > 0 ? from.improved[from.improved.length - 1] : null,
+          });
+          return;
+        }
+        case 'epoch':
+          await upsertEpochs(tx, runId, [event.record], () => event.best);
+          await touchRun(tx, runId, event.best ? { bestEpoch: event.record.epoch } : {});
+          return;
+        case 'checkpoint':
+          await touchRun(tx, runId, { checkpointDir: event.dir, bestEpoch: event.epoch });
+          return;
+        case 'log':
+          await tx.insert(runLogs).values({
+            runId,
+            attempt: sql`(select ${runs.attempts} from ${runs} where ${runs.id} = ${runId})`,
+            message: event.message,
+          });
+          await touchRun(tx, runId, {});
+          return;
+        default:
+          throw new Error(`unknown run event ${JSON.stringify(event satisfies never)}`);
       }
-      case 'epoch':
-        await upsertEpochs(tx, runId, [event.record], () => event.best);
-        await touchRun(tx, runId, event.best ? { bestEpoch: event.record.epoch } : {});
-        return;
-      case 'checkpoint':
-        await touchRun(tx, runId, { checkpointDir: event.dir, bestEpoch: event.epoch });
-        return;
-      case 'final':
-        await recordResult(tx, runId, event.result);
-        return;
-      case 'log':
-        await tx.insert(runLogs).values({
-          runId,
-          attempt: sql`(select ${runs.attempts} from ${runs} where ${runs.id} = ${runId})`,
-          message: event.message,
-        });
-        await touchRun(tx, runId, {});
-        return;
-      default:
-        throw new Error(`unknown run event ${JSON.stringify(event satisfies never)}`);
-    }
+    });
   });
 }
 
-/** The whole result: every epoch (in case an epoch event was lost), final evaluations, curves, predictions, run details. */
-async function recordResult(tx: DbOrTx, runId: number, result: RunResult): Promise<void> {
-  await upsertEpochs(tx, runId, result.history, (r) => r.epoch === result.bestEpoch);
-  for (const evaluation of result.final) await upsertEvaluation(tx, runId, evaluation);
-  await touchRun(tx, runId, {
-    spec: result.spec,
-    backend: result.backend,
-    backendDetail: result.backendDetail,
-    paramsTotal: result.params.total,
-    paramsTrainable: result.params.trainable,
-    bestEpoch: result.bestEpoch,
-    stoppedEarly: result.stoppedEarly,
-    checkpointDir: result.checkpointDir,
-    durationSeconds: result.seconds,
+/**
+ * The whole result: curves and predictions in chunks, then in one transaction every epoch (in case an epoch event
+ * was lost), the final evaluations and the run's details.
+ */
+async function recordResult(database: Database, runId: number, result: RunResult, owner: string): Promise<void> {
+  for (const e of result.final) checkLengths(e);
+  const write = (fn: (tx: DbOrTx) => Promise<void>) =>
+    database.db.transaction(async (tx) => {
+      await assertOwner(tx, runId, owner);
+      await fn(tx);
+    });
+  for (const e of result.final) {
+    for (const [kind, curve] of [['roc', e.roc], ['pr', e.pr]] as const) {
+      await replaceInChunks(write, curve.x.length, {
+        clear: (tx) => tx.delete(curvePoints).where(and(eq(curvePoints.runId, runId), eq(curvePoints.split, e.split), eq(curvePoints.kind, kind))),
+        insert: (tx, from, to) => insertCurvePoints(tx, runId, e.split, kind, curve, from, to),
+      });
+    }
+    await replaceInChunks(write, e.predictions.images.length, {
+      clear: (tx) => tx.delete(predictions).where(and(eq(predictions.runId, runId), eq(predictions.split, e.split))),
+      insert: (tx, from, to) => insertPredictions(tx, runId, e.split, e.predictions, from, to),
+    });
+  }
+  await write(async (tx) => {
+    await upsertEpochs(tx, runId, result.history, (r) => r.epoch === result.bestEpoch);
+    for (const evaluation of result.final) await upsertEvaluation(tx, runId, evaluation);
+    await touchRun(tx, runId, {
+      spec: result.spec,
+      backend: result.backend,
+      backendDetail: result.backendDetail,
+      paramsTotal: result.params.total,
+      paramsTrainable: result.params.trainable,
+      bestEpoch: result.bestEpoch,
+      stoppedEarly: result.stoppedEarly,
+      checkpointDir: result.checkpointDir,
+      durationSeconds: result.seconds,
+    });
   });
+}
+
+/** Deletes the old rows and inserts `n` new ones, CHUNK_ROWS per transaction (the first one also deletes). */
+async function replaceInChunks(
+  write: (fn: (tx: DbOrTx) => Promise<void>) => Promise<void>,
+  n: number,
+  o: { clear(tx: DbOrTx): Promise<unknown>; insert(tx: DbOrTx, from: number, to: number): Promise<unknown> },
+): Promise<void> {
+  for (let from = 0; from === 0 || from < n; from += CHUNK_ROWS) {
+    await write(async (tx) => {
+      if (from === 0) await o.clear(tx);
+      if (n > 0) await o.insert(tx, from, Math.min(n, from + CHUNK_ROWS));
+    });
+  }
+}
+
+function checkLengths(e: SplitEvaluation): void {
+  for (const [kind, curve] of [['roc', e.roc], ['pr', e.pr]] as const) {
+    if (curve.x.length !== curve.y.length || curve.x.length !== curve.thresholds.length) {
+      throw new Error(`the ${e.split} ${kind} curve has arrays of different lengths (${curve.x.length}, ${curve.y.length}, ${curve.thresholds.length})`);
+    }
+  }
+  checkPredictionLengths(e.split, e.predictions);
+}
+
+function checkPredictionLengths(split: Split, p: Predictions): void {
+  if (p.images.length !== p.labels.length || p.images.length !== p.probabilities.length) {
+    throw new Error(`the ${split} predictions have arrays of different lengths (${p.images.length}, ${p.labels.length}, ${p.probabilities.length})`);
+  }
 }
 
 async function touchRun(tx: DbOrTx, runId: number, set: Partial<typeof runs.$inferInsert>): Promise<void> {
@@ -135,31 +199,25 @@ async function upsertEvaluation(tx: DbOrTx, runId: number, e: SplitEvaluation): 
       target: [evaluations.runId, evaluations.split],
       set: excluded(evaluations, ['n', 'loss', 'accuracy', 'precision', 'recall', 'rocAuc', 'prAuc', 'tp', 'fp', 'tn', 'fn']),
     });
-  for (const [kind, curve] of [['roc', e.roc], ['pr', e.pr]] as const) {
-    if (curve.x.length !== curve.y.length || curve.x.length !== curve.thresholds.length) {
-      throw new Error(`the ${e.split} ${kind} curve has arrays of different lengths (${curve.x.length}, ${curve.y.length}, ${curve.thresholds.length})`);
-    }
-    await tx.delete(curvePoints).where(and(eq(curvePoints.runId, runId), eq(curvePoints.split, e.split), eq(curvePoints.kind, kind)));
-    if (curve.x.length === 0) continue;
-    await tx.execute(sql`
-      insert into ${curvePoints} (run_id, split, kind, idx, x, y, threshold)
-      select ${runId}, ${e.split}, ${kind}, u.i - 1, u.x, u.y, u.t
-      from unnest(${array(curve.x)}::double precision[], ${array(curve.y)}::double precision[], ${array(curve.thresholds)}::double precision[])
-        with ordinality as u(x, y, t, i)`);
-  }
-  await replacePredictions(tx, runId, e.split, e.predictions);
 }
 
-async function replacePredictions(tx: DbOrTx, runId: number, split: Split, p: Predictions): Promise<void> {
-  if (p.images.length !== p.labels.length || p.images.length !== p.probabilities.length) {
-    throw new Error(`the ${split} predictions have arrays of different lengths (${p.images.length}, ${p.labels.length}, ${p.probabilities.length})`);
-  }
-  await tx.delete(predictions).where(and(eq(predictions.runId, runId), eq(predictions.split, split)));
-  if (p.images.length === 0) return;
+/** Points [from, to) of a curve, at their own index. */
+async function insertCurvePoints(tx: DbOrTx, runId: number, split: Split, kind: 'roc' | 'pr', curve: Curve, from: number, to: number): Promise<void> {
+  await tx.execute(sql`
+    insert into ${curvePoints} (run_id, split, kind, idx, x, y, threshold)
+    select ${runId}, ${split}, ${kind}, ${from} + u.i - 1, u.x, u.y, u.t
+    from unnest(${array(curve.x.slice(from, to))}::double precision[], ${array(curve.y.slice(from, to))}::double precision[],
+                ${array(curve.thresholds.slice(from, to))}::double precision[])
+      with ordinality as u(x, y, t, i)`);
+}
+
+/** Predictions [from, to) of a split. */
+async function insertPredictions(tx: DbOrTx, runId: number, split: Split, p: Predictions, from: number, to: number): Promise<void> {
   await tx.execute(sql`
     insert into ${predictions} (run_id, split, image, label, probability)
     select ${runId}, ${split}, u.image, u.label, u.probability
-    from unnest(${array(p.images)}::text[], ${array(p.labels)}::smallint[], ${array(p.probabilities)}::real[]) as u(image, label, probability)`);
+    from unnest(${array(p.images.slice(from, to))}::text[], ${array(p.labels.slice(from, to))}::smallint[],
+                ${array(p.probabilities.slice(from, to))}::real[]) as u(image, label, probability)`);
 }
 
 /**
@@ -167,9 +225,16 @@ async function replacePredictions(tx: DbOrTx, runId: number, split: Split, p: Pr
  * throws, storing nothing, when the run is not completed.
  */
 export async function storePredictions(database: Database, runId: number, bySplit: { split: Split; predictions: Predictions }[]): Promise<void> {
-  await database.db.transaction(async (tx) => {
-    const [run] = await tx.select({ status: runs.status }).from(runs).where(eq(runs.id, runId)).for('update');
-    if (run?.status !== 'completed') throw new Error(`run ${runId} is ${run ? run.status : 'not in the database'}: only a completed run's predictions are stored afterwards`);
-    for (const s of bySplit) await replacePredictions(tx, runId, s.split, s.predictions);
+  await writeToRuns(database.writes, async (mark) => {
+    mark(runId);
+    await database.db.transaction(async (tx) => {
+      const [run] = await tx.select({ status: runs.status }).from(runs).where(eq(runs.id, runId)).for('update');
+      if (run?.status !== 'completed') throw new Error(`run ${runId} is ${run ? run.status : 'not in the database'}: only a completed run's predictions are stored afterwards`);
+      for (const s of bySplit) {
+        checkPredictionLengths(s.split, s.predictions);
+        await tx.delete(predictions).where(and(eq(predictions.runId, runId), eq(predictions.split, s.split)));
+        if (s.predictions.images.length > 0) await insertPredictions(tx, runId, s.split, s.predictions, 0, s.predictions.images.length);
+      }
+    });
   });
 }

@@ -118,9 +118,19 @@ export async function listExperiments(database: Database): Promise<ExperimentLis
  */
 export const MACHINE_LOCAL_CONFIG_KEYS: readonly string[] = ['out'];
 
-/** How two experiment configs differ, machine-local keys aside (see diffJson). */
+/**
+ * Config paths on which two records of one experiment may differ: the run counts (a rerun or another machine may
+ * add runs) and the settings resolved from the protocol's name and overrides, which the overrides decide.
+ */
+export function growableConfigPath(path: string): boolean {
+  return path === 'protocol.models' || path.startsWith('protocol.models.') || path === 'protocol.overrides.runs';
+}
+
+/** How two records of one experiment's config differ, machine-local keys and growable paths aside (see diffJson). */
 export function configDifferences(stored: Record<string, unknown>, given: Record<string, unknown>): string[] {
-  return configChanges(stored, given).map((d) => d.text);
+  return configChanges(stored, given)
+    .filter((d) => !growableConfigPath(d.path))
+    .map((d) => d.text);
 }
 
 function configChanges(stored: Record<string, unknown>, given: Record<string, unknown>): { path: string; text: string }[] {

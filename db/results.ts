@@ -85,6 +85,16 @@ export async function runEpochs(database: Database, runId: number): Promise<Epoc
     .orderBy(asc(epochMetrics.epoch), positionIn(SPLITS, epochMetrics.split));
 }
 
+/** Per-epoch metrics of several runs in one query, by run then as runEpochs orders them. */
+export async function runsEpochs(database: Database, runIds: readonly number[]): Promise<EpochMetricsRow[]> {
+  if (runIds.length === 0) return [];
+  return database.db
+    .select()
+    .from(epochMetrics)
+    .where(inArray(epochMetrics.runId, [...runIds]))
+    .orderBy(asc(epochMetrics.runId), asc(epochMetrics.epoch), positionIn(SPLITS, epochMetrics.split));
+}
+
 /** Final evaluations, train, val, test. */
 export async function runEvaluations(database: Database, runId: number): Promise<EvaluationRow[]> {
   return database.db

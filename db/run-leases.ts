@@ -13,6 +13,7 @@ import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Database } from './client.ts';
 import { curvePoints, evaluations, predictions, runs } from './schema.ts';
 import type { DbOrTx } from './sql-helpers.ts';
+import { writeToRuns } from './write-log.ts';
 
 /** A fresh owner id, `host:pid:random`: unique per orchestrator (several may share a host, or even a process). */
 export function newOwnerId(): string {
@@ -50,12 +51,16 @@ export async function assertOwner(tx: DbOrTx, runId: number, owner: string): Pro
 
 /** Marks the running runs that `owner` holds as alive now. Returns their ids (a run missing here was taken back). */
 export async function heartbeat(database: Database, owner: string = PROCESS_OWNER): Promise<number[]> {
-  const rows = await database.db
-    .update(runs)
-    .set({ heartbeatAt: sql`now()` })
-    .where(and(eq(runs.owner, owner), eq(runs.status, 'running')))
-    .returning({ id: runs.id });
-  return rows.map((r) => r.id);
+  return writeToRuns(database.writes, async (mark) => {
+    const rows = await database.db
+      .update(runs)
+      .set({ heartbeatAt: sql`now()` })
+      .where(and(eq(runs.owner, owner), eq(runs.status, 'running')))
+      .returning({ id: runs.id });
+    const ids = rows.map((r) => r.id);
+    ids.forEach(mark);
+    return ids;
+  });
 }
 
 /**

@@ -13,6 +13,7 @@ import type { Database } from './client.ts';
 import { evaluations, failedAttempts, type RunStatus, runs } from './schema.ts';
 import { assertOwner, backToPending, PROCESS_OWNER } from './run-leases.ts';
 import { positionIn } from './sql-helpers.ts';
+import { writeToRuns } from './write-log.ts';
 
 export type Run = typeof runs.$inferSelect;
 
@@ -75,7 +76,7 @@ export async function claimNextRun(
   opts: { models?: readonly ModelName[]; owner?: string } = {},
 ): Promise<ClaimedRun | null> {
   const base = alias(runs, 'base');
-  return database.db.transaction(async (tx) => {
+  return writeToRuns(database.writes, (mark) => database.db.transaction(async (tx) => {
     const [next] = await tx
       .select({ id: runs.id, spec: runs.spec, baseCheckpoint: base.checkpointDir })
       .from(runs)
@@ -92,6 +93,7 @@ export async function claimNextRun(
       .limit(1)
       .for('update', { of: runs, skipLocked: true });
     if (!next) return null;
+    mark(next.id);
     const initFrom = next.baseCheckpoint ?? null;
     const [claimed] = await tx
       .update(runs)
@@ -111,7 +113,7 @@ export async function claimNextRun(
       .where(eq(runs.id, next.id))
       .returning();
     return { ...claimed, initFrom };
-  });
+  }));
 }
 
 /**
@@ -125,8 +127,10 @@ export async function finishRun(
   outcome: { status: 'completed' | 'failed' | 'interrupted'; error?: string | null },
   owner: string = PROCESS_OWNER,
 ): Promise<Run> {
-  return database.db.transaction(async (tx) => {
-    await assertOwner(tx, runId, owner);
+  return writeToRuns(database.writes, (mark) => {
+    mark(runId);
+    return database.db.transaction(async (tx) => {
+      await assertOwner(tx, runId, owner);
     if (outcome.status === 'completed') {
       const [row] = await tx.select({ n: sql<number>`count(*)::integer` }).from(evaluations).where(eq(evaluations.runId, runId));
       if (row.n === 0) throw new Error(`run ${runId} cannot be completed: no final evaluation was recorded for it`);
@@ -140,10 +144,11 @@ export async function finishRun(
         finishedAt: sql`now()`,
         durationSeconds: sql`coalesce(${runs.durationSeconds}, extract(epoch from now() - ${runs.startedAt}))`,
       })
-      .where(eq(runs.id, runId))
-      .returning();
-    if (!run) throw new Error(`no run ${runId}`);
-    return run;
+        .where(eq(runs.id, runId))
+        .returning();
+      if (!run) throw new Error(`no run ${runId}`);
+      return run;
+    });
   });
 }
 

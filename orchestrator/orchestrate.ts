@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { thisCommand } from '../common/command-line.ts';
 import { UserError } from '../common/errors.ts';
-import { findExperiment, openDatabase, type Database, type RunCounts } from '../db/index.ts';
+import { findExperiment, growableConfigPath, openDatabase, type Database, type RunCounts } from '../db/index.ts';
 import {
   DEFAULT_IMAGE_SIZE, DEFAULT_PROTOCOL, isProtocolName, LEGACY_PROTOCOL, resolveProtocol, runSettings, type ProtocolName, type ResolvedProtocol,
 } from '../study/protocol.ts';
@@ -174,7 +174,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
       },
       // The resolved settings follow from the name and the overrides (each run's spec keeps its own); run counts
       // may grow. An experiment recorded before protocols gets its protocol recorded now.
-      updatableConfig: (path) => path.startsWith('protocol.models.') || path === 'protocol.overrides.runs' || (legacy && path === 'protocol'),
+      updatableConfig: (path) => growableConfigPath(path) || (legacy && path === 'protocol'),
       datasetDir: data.dir,
       datasetFingerprint: data.fingerprint,
       retries: o.retries,

@@ -9,11 +9,15 @@ import {
   splitQuery, thresholdQuery,
 } from './params.ts';
 import * as q from './queries.ts';
+import { ReadCache } from './read-cache.ts';
 import { reproductionReport } from './reproduction.ts';
 
 export function apiRouter(o: { db: Database; images: DatasetImages | null }): Router {
   const { db } = o;
   const api = Router();
+  const cache = new ReadCache(db.writes);
+  /** Whether an answer shows no running clock (a running experiment's or run's duration so far). */
+  const settled = (x: { status: string } | null) => x?.status !== 'running';
 
   const id = (req: Request, what: string): number => {
     const raw = String(req.params.id);
@@ -44,33 +48,35 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
 
   api.get('/experiments', async (req, res) => {
     parse(noQuery, req.query, 'query');
-    res.json(await q.listExperiments(db));
+    res.json(await cache.get('experiments', { keep: (list) => list.every(settled) }, () => q.listExperiments(db)));
   });
   api.get('/compare', async (req, res) => {
     const { experiments } = parse(experimentsCompareQuery, req.query, 'query');
     const unknown = await q.firstUnknownExperiment(db, experiments);
     if (unknown !== undefined) throw notFound(`experiment ${unknown}`);
-    res.json(found(await q.compareExperiments(db, experiments), `experiment in ${experiments.join(', ')}`));
+    const view = await cache.get(`compare:${experiments.join(',')}`, { keep: (v) => !v || v.experiments.every(settled) }, () => q.compareExperiments(db, experiments));
+    res.json(found(view, `experiment in ${experiments.join(', ')}`));
   });
   api.get('/experiments/:id', async (req, res) => {
     parse(noQuery, req.query, 'query');
     const x = id(req, 'experiment');
-    res.json(found(await q.getExperiment(db, x), `experiment ${x}`));
+    res.json(found(await cache.get(`experiment:${x}`, { keep: settled }, () => q.getExperiment(db, x)), `experiment ${x}`));
   });
   api.get('/experiments/:id/summary', async (req, res) => {
     parse(noQuery, req.query, 'query');
     const x = id(req, 'experiment');
-    res.json(found(await q.experimentSummary(db, x), `experiment ${x}`));
+    res.json(found(await cache.get(`summary:${x}`, {}, () => q.experimentSummary(db, x)), `experiment ${x}`));
   });
   api.get('/experiments/:id/compare', async (req, res) => {
     const x = id(req, 'experiment');
     const { model } = parse(compareQuery, req.query, 'query');
-    res.json(found(await q.compareRuns(db, x, model), `experiment ${x}`));
+    res.json(found(await cache.get(`compare-runs:${x}:${model}`, {}, () => q.compareRuns(db, x, model)), `experiment ${x}`));
   });
   api.get('/experiments/:id/ensemble', async (req, res) => {
     const x = id(req, 'experiment');
     const { split } = parse(splitQuery, req.query, 'query');
-    res.json(found(await q.ensemble(db, x, split ?? 'test'), `experiment ${x}`));
+    const s = split ?? 'test';
+    res.json(found(await cache.get(`ensemble:${x}:${s}`, {}, () => q.ensemble(db, x, s)), `experiment ${x}`));
   });
   api.get('/experiments/:id/bands', async (req, res) => {
     parse(noQuery, req.query, 'query');
@@ -95,29 +101,31 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
   api.get('/experiments/:id/misclassified', async (req, res) => {
     const x = id(req, 'experiment');
     const p = parse(misclassifiedQuery, req.query, 'query');
-    const view = found(await q.misclassified(db, x, p.model, p.split ?? 'test', p.limit ?? 24), `experiment ${x}`);
+    const [s, limit] = [p.split ?? 'test', p.limit ?? 24];
+    const view = found(await cache.get(`misclassified:${x}:${p.model}:${s}:${limit}`, {}, () => q.misclassified(db, x, p.model, s, limit)), `experiment ${x}`);
     res.json({ ...view, images: await withFileIds(view.datasetFingerprint, view.images) });
   });
   api.get('/runs/:id', async (req, res) => {
     parse(noQuery, req.query, 'query');
     const r = id(req, 'run');
-    res.json(found(await q.getRun(db, r), `run ${r}`));
+    res.json(found(await cache.get(`run:${r}`, { runId: r, keep: settled }, () => q.getRun(db, r)), `run ${r}`));
   });
   api.get('/runs/:id/epochs', async (req, res) => {
     parse(noQuery, req.query, 'query');
     const r = id(req, 'run');
-    res.json(found(await q.runEpochs(db, r), `run ${r}`));
+    res.json(found(await cache.get(`epochs:${r}`, { runId: r }, () => q.runEpochs(db, r)), `run ${r}`));
   });
   api.get('/runs/:id/curves', async (req, res) => {
     parse(noQuery, req.query, 'query');
     const r = id(req, 'run');
-    res.json(found(await q.runCurves(db, r), `run ${r}`));
+    res.json(found(await cache.get(`curves:${r}`, { runId: r }, () => q.runCurves(db, r)), `run ${r}`));
   });
 
   api.get('/runs/:id/predictions', async (req, res) => {
     const { split } = parse(splitQuery, req.query, 'query');
     const r = id(req, 'run');
-    const view = found(await q.runPredictions(db, r, split ?? 'test'), `run ${r}`);
+    const s = split ?? 'test';
+    const view = found(await cache.get(`predictions:${r}:${s}`, { runId: r }, () => q.runPredictions(db, r, s)), `run ${r}`);
     res.json({ ...view, predictions: await withFileIds(view.datasetFingerprint, view.predictions) });
   });
   api.get('/runs/:id/operating-points', async (req, res) => {

@@ -471,7 +471,8 @@ export async function runCurves(d: Database, id: number): Promise<{ runId: numbe
 export async function compareRuns(d: Database, experimentId: number, model: ModelName): Promise<CompareView | null> {
   if (!(await experimentExists(d, experimentId))) return null;
   const runs = (await store.listRuns(d, experimentId)).filter((r) => r.model === model);
-  const epochs = await Promise.all(runs.map(async (r) => groupEpochs(await store.runEpochs(d, r.runId))));
+  const rows = await store.runsEpochs(d, runs.map((r) => r.runId));
+  const epochs = runs.map((r) => groupEpochs(rows.filter((e) => e.runId === r.runId)));
   const bands = (await epochBands(d, experimentId, model)).get(model) ?? emptyBands();
   return {
     experimentId,

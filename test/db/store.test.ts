@@ -38,7 +38,8 @@ import {
 import { LOCK_FILE } from '../../db/folder-lock.ts';
 import { LostRunLeaseError } from '../../db/run-leases.ts';
 import { PROJECT_ROOT } from '../helpers/real-data.ts';
-import { METRIC_NAMES, type ModelName, type RunEvent } from '../../workers/protocol.ts';
+import { CHUNK_ROWS } from '../../db/events.ts';
+import { METRIC_NAMES, type ModelName, type RunEvent, type RunResult } from '../../workers/protocol.ts';
 import { backends, describeEachBackend, metrics, runEvents, specFor, tableCounts } from './fixtures.ts';
 
 const newExperiment = (database: Database, name: string, config: Record<string, unknown> = { runs: 3 }) =>
@@ -184,6 +185,53 @@ describeEachBackend(backends(), (suite) => {
         { best: 2, early: true, ckpt: `${run.spec.outDir}/best`, s: 12.5, p: 1234, b: 'cpu' },
       );
       assert.deepEqual((await runLogMessages(suite.database, run.id)).map((l) => [l.attempt, l.message]), [[1, 'early stop']]);
+    });
+
+    it('a final event larger than a transaction is replaced whole on replay; stopped between parts, the run cannot complete and a reset drops its rows', async () => {
+      const x = await newExperiment(suite.database, 'split-final');
+      await ensureRuns(suite.database, x.id, [plan('baseline', 0)]);
+      const run = (await claimNextRun(suite.database, x.id, 'cpu:0'))!;
+      const events = runEvents(run.spec, 0.8);
+      const final = events.find((e) => e.type === 'final')!.result;
+      /** The train split with `n` predictions and an `n`-point ROC curve (several chunks), probabilities from `p`. */
+      const big = (n: number, p: (i: number) => number): RunResult => {
+        const train = final.final[0];
+        const probabilities = Array.from({ length: n }, (_, i) => Math.fround(p(i)));
+        const roc = { x: probabilities.map((_, i) => i / n), y: probabilities.map((_, i) => (i + 1) / n), thresholds: probabilities };
+        const images = probabilities.map((_, i) => `train/benign/${i}.jpg`);
+        const predictions = { images, labels: probabilities.map(() => 0 as const), probabilities };
+        return { ...final, final: [{ ...train, n, roc, predictions }, ...final.final.slice(1)] };
+      };
+      const n1 = 2 * CHUNK_ROWS + 17;
+      const n2 = CHUNK_ROWS + 3;
+      for (const e of events.filter((e) => e.type !== 'final')) await recordEvent(suite.database, run.id, e);
+      await recordEvent(suite.database, run.id, { type: 'final', result: big(n1, (i) => i / n1) });
+      assert.equal((await runPredictions(suite.database, run.id, 'train')).length, n1);
+      // A replay with other (fewer) rows leaves exactly the replayed ones.
+      await recordEvent(suite.database, run.id, { type: 'final', result: big(n2, (i) => 1 - i / n2) });
+      const stored = await runPredictions(suite.database, run.id, 'train');
+      assert.equal(stored.length, n2);
+      const byImage = new Map(stored.map((r) => [r.image, r.probability]));
+      assert.equal(byImage.get(`train/benign/${n2 - 1}.jpg`), Math.fround(1 / n2));
+      const roc = (await runCurves(suite.database, run.id)).find((c) => c.split === 'train' && c.kind === 'roc')!;
+      assert.equal(roc.x.length, n2);
+      assert.deepEqual(roc.thresholds, big(n2, (i) => 1 - i / n2).final[0].roc.thresholds);
+
+      // A second run whose final event stops after its train rows (its test predictions break a constraint).
+      await ensureRuns(suite.database, x.id, [plan('baseline', 1)]);
+      const second = (await claimNextRun(suite.database, x.id, 'cpu:0'))!;
+      for (const e of events.filter((e) => e.type !== 'final')) await recordEvent(suite.database, second.id, e);
+      const broken = big(n1, (i) => i / n1);
+      const test = broken.final[2];
+      broken.final[2] = { ...test, predictions: { ...test.predictions, labels: test.predictions.labels.map(() => 7 as 0) } };
+      await assert.rejects(recordEvent(suite.database, second.id, { type: 'final', result: broken }), (err: Error) =>
+        /predictions_label_check/.test(`${err.message} ${(err.cause as Error | undefined)?.message}`));
+      assert.equal((await runPredictions(suite.database, second.id, 'train')).length, n1, 'the parts before the failure are stored');
+      assert.equal((await runEvaluations(suite.database, second.id)).length, 0);
+      await assert.rejects(finishRun(suite.database, second.id, { status: 'completed' }), /no final evaluation/);
+      await resetUnfinishedRuns(suite.database, x.id);
+      assert.equal((await runPredictions(suite.database, second.id, 'train')).length, 0);
+      assert.equal((await runCurves(suite.database, second.id)).length, 0);
     });
 
     it('curves keep their infinite thresholds and come back as parallel arrays', async () => {

@@ -25,7 +25,7 @@ import type { ModelName } from '../../workers/protocol.ts';
 import { PG_URL, pgUrlOrSkip, runEvents, scratchPgDatabase, specFor } from './fixtures.ts';
 import { dumpDatabase } from './dump.ts';
 
-const CONFIG = { seed: 1, epochs: 4, imageSize: 64, protocol: { name: 'seed' }, out: '/machine-a/runs/study' };
+const CONFIG = { seed: 1, epochs: 4, imageSize: 64, protocol: { name: 'seed', models: { baseline: { runs: 2 } }, overrides: {} }, out: '/machine-a/runs/study' };
 
 function plan(): PlannedRun[] {
   const models: [ModelName, number][] = [['baseline', 4], ['mobilenet', 1], ['mobilenet-ft', 1]];
@@ -198,6 +198,13 @@ for (const target of targets) {
       const moved = await importBytes(t.db, other((e) => (e.config.out = '/machine-b/runs/study')));
       assert.equal(moved.unchanged, 6);
       assert.deepEqual(await dumpDatabase(t.db), before);
+      // Nor is a run count the other machine raised (`--runs 3` there): it may only add runs.
+      const grown = await importBytes(t.db, other((e) => (e.config.protocol = { name: 'seed', models: { baseline: { runs: 3 } }, overrides: { runs: 3 } })));
+      assert.equal(grown.unchanged, 6);
+      await assert.rejects(
+        importBytes(t.db, other((e) => (e.config.protocol = { name: 'seed', models: { baseline: { runs: 2 } }, overrides: { epochs: 9 } }))),
+        /another configuration: protocol\.overrides\.epochs \(stored absent, now 9\)/,
+      );
     });
   });
 }

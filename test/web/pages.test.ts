@@ -4,20 +4,24 @@
  * reload, names with markup stay text. Screenshots of each view go to test-output/screenshots/.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { openDatabase, recordEvent, type Database } from '../../db/index.ts';
 import { startServer, type RunningServer } from '../../web/server.ts';
 import { METRIC_NAMES } from '../../workers/protocol.ts';
 import { indexDataset } from '../../workers/data/dataset.ts';
-import { realDataOrSkip, realSubset } from '../helpers/real-data.ts';
+import { PROJECT_ROOT, realDataOrSkip, realSubset } from '../helpers/real-data.ts';
 import { hasChromium, launchBrowser, openPage, screenshot, CHROMIUM } from './browser.ts';
 import { buildExperiment, oneClassStudy, smallStudy, XSS_NAME, type BuiltExperiment } from './fixtures.ts';
 import { runEvents } from './run-events.ts';
 
 const skip = hasChromium() ? false : `SKIPPED: the page tests need Chromium at ${CHROMIUM} (.ci/system-packages.sh installs it)`;
 if (skip) process.stderr.write(`\n*** ${skip} ***\n`);
+
+/** The picture of the experiment page the README shows. */
+const README_PICTURE = join(PROJECT_ROOT, 'docs', 'images', 'experiment-page.png');
 
 let db: Database;
 let server: RunningServer;
@@ -135,6 +139,16 @@ describe('pages', { skip }, () => {
     assert.deepEqual(order, testAuc.map((r) => r.model));
     assert.deepEqual(problems, []);
     await page.close();
+  });
+
+  test("the README's picture of the experiment page is taken from the current page", async () => {
+    const shown = await buildExperiment(db, smallStudy('seed-224 (the browser tests\' synthetic runs)'));
+    const { page, problems } = await view(`/experiments/${shown.experimentId}`, '#summary-table', { width: 1200, height: 1500 });
+    await page.waitForSelector('#summary-chart canvas');
+    mkdirSync(dirname(README_PICTURE), { recursive: true });
+    await page.screenshot({ path: README_PICTURE, clip: { x: 0, y: 0, width: 1200, height: 1500 } });
+    assert.deepEqual(problems, []);
+    assert.ok(statSync(README_PICTURE).size > 20_000, 'a picture of the page, not of an empty one');
   });
 
   test('experiment: the protocol of each model, every setting with its source; an experiment recorded before protocols says so', async () => {

@@ -5,11 +5,12 @@
  * folder (only the missing run runs; another dataset is refused), and the result carried back.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { PG_URL, scratchPgDatabase } from '../../db/fixtures.ts';
 import { DUMP_QUERIES } from '../../db/dump.ts';
+import { createReader } from '../../../db/sql-reader.ts';
 import { FAKE_THREAD, MELANOMA, runCli, tempDir, tinyDataset } from '../../orchestrator/helpers.ts';
 
 const melanoma = (args: string[]) => runCli(args, {}, MELANOMA);
@@ -22,7 +23,9 @@ function orchestrate(db: string, data: string, runs: number) {
 async function dumpThroughSql(db: string): Promise<Record<string, string[]>> {
   const tables = Object.entries(DUMP_QUERIES);
   const query = `select ${tables.map(([name, q]) => `(select coalesce(json_agg(x), '[]'::json) from (${q}) x) as ${name}`).join(', ')}`;
-  const r = await melanoma(['sql', '--json', query, '--db', db]);
+  // On PostgreSQL, melanoma sql runs only as the read-only role `melanoma sql-reader` makes.
+  const target = db.startsWith('postgres://') ? (await createReader(db)).url : db;
+  const r = await melanoma(['sql', '--json', query, '--db', target]);
   assert.equal(r.code, 0, r.stderr);
   const [row] = JSON.parse(r.stdout) as Record<string, unknown[]>[];
   return Object.fromEntries(tables.map(([name]) => [name, row[name].map((x) => JSON.stringify(x))]));
@@ -90,7 +93,7 @@ test('export, import into PGlite and PostgreSQL, continue with orchestrate, carr
 
   // Another dataset under the same experiment name is refused, as on any resume.
   const otherData = await tinyDataset();
-  writeFileSync(join(otherData, 'test', 'benign', 'extra.jpg'), 'xx');
+  copyFileSync(join(otherData, 'test', 'benign', '0.jpg'), join(otherData, 'test', 'benign', 'extra.jpg'));
   const wrongData = await orchestrate(dbB, otherData, 3);
   assert.equal(wrongData.code, 1);
   assert.match(wrongData.stderr, /experiment 'carry' already exists with a different configuration: dataset fingerprint/);
@@ -99,5 +102,5 @@ test('export, import into PGlite and PostgreSQL, continue with orchestrate, carr
   const back = join(tempDir('results'), 'carry.ndjson.gz');
   assert.equal((await melanoma(['export', '--experiment', 'carry', '--db', dbB, '--out', back])).code, 0);
   const merged = await melanoma(['import', back, '--db', dbA]);
-  assert.match(merged.stdout, /merged\) in .*: 2 runs added, 0 updated, 4 unchanged\n$/);
+  assert.match(merged.stdout, /merged\) in .*: 2 runs added, 0 updated, 4 unchanged\n$/, merged.stderr);
 });
