@@ -11,7 +11,7 @@ const program = new Command('orchestrate')
   .description(
     'Runs the study: every model of --models, its protocol\'s number of runs (run i uses seed --seed + i), one run at a ' +
       'time per slot (one slot per GPU, or CPU slots), every epoch and final metric stored in the database, then the ' +
-      'summary table. The same command again resumes the experiment: completed runs are kept, the others start over.',
+      'summary table. The same command again resumes the experiment: completed runs are kept, the others continue from their last completed epoch (from scratch where that state is not on this machine).',
   )
   .option(
     '--protocol <name>',

@@ -4,6 +4,7 @@
  */
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
+import { thisCommand } from '../common/command-line.ts';
 import { UserError } from '../common/errors.ts';
 import { findExperiment, growableConfigPath, listRuns, openDatabase, type Database, type RunCounts } from '../db/index.ts';
 import { LiveFeed } from '../study/live.ts';
@@ -148,7 +149,12 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopSignal) process.exit(sig === 'SIGINT' ? 130 : 143); // a second Ctrl-C does not wait for the cleanup
     stopSignal = sig;
-    say(runsDone ? `\n${sig}: stopping the web server.` : `\n${sig}: stopping; runs in flight are recorded as interrupted (Ctrl-C again to quit at once).`);
+    say(
+      runsDone
+        ? `\n${sig}: stopping the web server.`
+        : `\n${sig}: stopping; runs in flight are recorded as interrupted (Ctrl-C again to quit at once).\n` +
+            `To continue (each interrupted run from its last completed epoch): ${thisCommand()}`,
+    );
     stop.abort();
   };
   process.on('SIGINT', onSignal);

@@ -111,6 +111,13 @@ export interface EpochRecord {
   learningRate: number;
 }
 
+/** Where a continued run picks up: the epochs already done, as they were reported. */
+export interface ResumedFrom {
+  epoch: number;
+  history: EpochRecord[];
+  improved: number[];
+}
+
 export interface RunResult {
   spec: RunSpec;
   backend: string;
@@ -132,7 +139,18 @@ export interface RunResult {
  * (a few a second, inside an epoch), which only the progress display and the live page see.
  */
 export type RunEvent =
-  | { type: 'started'; backend: string; backendDetail: string; datasetFingerprint: string; params: { total: number; trainable: number } }
+  | {
+      type: 'started';
+      backend: string;
+      backendDetail: string;
+      datasetFingerprint: string;
+      params: { total: number; trainable: number };
+      /**
+       * The epochs an earlier attempt completed, when this one continues from its saved state (null or absent: it
+       * starts from scratch). `improved`: the epochs that were a new best.
+       */
+      resumedFrom?: ResumedFrom | null;
+    }
   | { type: 'epoch'; record: EpochRecord; best: boolean }
   | { type: 'checkpoint'; epoch: number; dir: string }
   | { type: 'final'; result: RunResult }

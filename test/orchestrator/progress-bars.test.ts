@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
+import { stripVTControlCharacters } from 'node:util';
 import { openDatabase } from '../../db/index.ts';
 import { describePhase, plainProgress, ttyProgress } from '../../orchestrator/progress.ts';
 import { runScheduler } from '../../orchestrator/scheduler.ts';
@@ -38,7 +39,7 @@ test('a run\'s progress events move its slot\'s bar and show in the plain log', 
     await runScheduler({ store, runners: [runner], progress: both, signal: new AbortController().signal, specFor: (c) => c.spec, pollMs: 20 });
     await new Promise((r) => setTimeout(r, 300)); // the bars redraw at most 5 times a second
     tty.stop();
-    const shown = text.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '');
+    const shown = stripVTControlCharacters(text);
     assert.match(shown, /epoch 1 training step 1\/1, \d+ images\/s, ETA \d+s/);
     assert.match(shown, /0\/2 epochs/);
     assert.ok(lines.some((l) => /^\[cpu0\] baseline run 0: epoch 1 training step 0\/1$/.test(l)), lines.join('\n'));

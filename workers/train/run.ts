@@ -1,6 +1,8 @@
 /**
  * One run of the study: data → model → training → final evaluation of the best weights on train, val and test.
  * Posts RunEvents as it goes and writes OUT/history.csv, OUT/best/ (TensorFlow.js format) and OUT/result.json.
+ * At the end of every epoch it saves OUT/resume/ (resume-state.ts): the same spec run again continues from there,
+ * with the same numbers as a run never stopped. The folder is removed once result.json is written.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +18,7 @@ import { SPLITS, type RunEvent, type RunResult, type RunSpec, type SplitEvaluati
 import { fit, predictAll, predictionsOf } from './fit.ts';
 import { progressReporter } from './progress-reporter.ts';
 import { writeHistoryCsv } from './history-csv.ts';
+import { clearResumeState, loadResumeState, restoreTraining, restoredBestWeights, runIdentity, saveResumeState } from './resume-state.ts';
 import { runSources } from './sources.ts';
 import { specSettings } from './spec-settings.ts';
 
@@ -52,10 +55,14 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
   const started = performance.now();
   // Every tfjs random draw without an explicit seed comes from Math.random: seeding it
   // (per worker thread) makes the whole run a function of the seed on a given backend.
-  seedrandom(`melanoma:${spec.seed}`, { global: true });
+  seedrandom(`melanoma:${spec.seed}`, { global: true, state: true });
   const backend = await initBackend(spec.backend, { gpu: spec.gpu });
   const settings = specSettings(spec);
   const data = await indexDataset(spec.dataDir, { validation: settings.validation });
+  // A state saved by an earlier attempt of this run continues it; one of another run stops here, before any work.
+  const resumeDir = join(spec.outDir, 'resume');
+  const identity = runIdentity(spec, data.fingerprint, backend.name);
+  const saved = loadResumeState(resumeDir, identity);
   const cache = spec.cacheImages ? imageCacheFor(data, spec.imageSize) : null;
   const report = progressReporter((p) => void hooks.emit({ type: 'progress', ...p }));
   const records = SPLITS.flatMap((s) => data.splits[s]);
@@ -87,7 +94,9 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
     inputScaling: settings.inputScaling,
   });
   const params = { total: m.totalParams, trainable: m.trainableParams };
-  await hooks.emit({ type: 'started', backend: backend.name, backendDetail: backend.detail, datasetFingerprint: data.fingerprint, params });
+  const resumedFrom = saved && { epoch: saved.progress.epoch, history: saved.progress.history, improved: saved.progress.improved };
+  await hooks.emit({ type: 'started', backend: backend.name, backendDetail: backend.detail, datasetFingerprint: data.fingerprint, params, resumedFrom });
+  if (saved) await hooks.emit({ type: 'log', message: `continues after epoch ${saved.progress.epoch}, from ${saved.dir}` });
 
   const { sourceOf } = runSources(m, data, {
     imageSize: spec.imageSize,
@@ -108,7 +117,8 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
   mkdirSync(outDir, { recursive: true });
   const train = await sourceOf('train', true);
   const val = await sourceOf('val', false);
-  let bestWeights: tf.Tensor[] = [];
+  let bestWeights: tf.Tensor[] = saved ? restoredBestWeights(saved, m) : [];
+  const resume = saved && { restore: (optimizer: tf.Optimizer) => restoreTraining(saved, m, optimizer) };
   const outcome = await fit(m, train, val, spec, {
     onBatch: (done, total, epoch) => {
       report('training', done, total, epoch);
@@ -124,7 +134,8 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
       await saveModel(m.model, bestDir);
       await hooks.emit({ type: 'checkpoint', epoch, dir: bestDir });
     },
-  });
+    onEpochEnd: (progress, optimizer) => saveResumeState(resumeDir, identity, { progress, model: m, optimizer, bestWeights }),
+  }, resume);
   writeHistoryCsv(join(outDir, 'history.csv'), outcome.history);
 
   // Final evaluation with the best weights, on clean (never augmented) images of every split.
@@ -158,6 +169,7 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
     seconds: (performance.now() - started) / 1000,
   };
   writeFileSync(join(outDir, 'result.json'), JSON.stringify(result, null, 2));
+  clearResumeState(resumeDir);
   await hooks.emit({ type: 'final', result });
   m.model.dispose();
   return result;
