@@ -1,5 +1,7 @@
 // Chart.js helpers: series styles that stay readable without colour (dash patterns, point styles, hatching),
 // a plugin for std error bars on bar charts and one for labelled vertical epoch markers.
+import { meanStd } from './common.js';
+
 const Chart = globalThis.Chart;
 
 // Okabe-Ito: distinguishable with the common colour-vision deficiencies.
@@ -252,6 +254,18 @@ export function meanBarMax(datasets) {
  * `band`, for legend and tooltip filters) and the mean line, whose points carry n and std for the tooltip. The
  * edges are clipped to `range` (the metric's, metricRange): a band never shows a recall above 1 or below 0.
  */
+/** Options of a chart of bandDatasets over epochs: the metric's axis, the bands out of the legend and the tooltip. */
+export function bandOptions(metric, label) {
+  const options = baseOptions({ xTitle: 'epoch', yTitle: label, xMin: 1, ...metricAxis(metric) });
+  options.scales.x.ticks = { precision: 0 };
+  options.plugins.legend = { ...options.plugins.legend, labels: { ...options.plugins.legend.labels, filter: (item, chartData) => !chartData.datasets[item.datasetIndex].band } };
+  options.plugins.tooltip = {
+    filter: (item) => !item.dataset.band,
+    callbacks: { label: (ctx) => `${ctx.dataset.label}: ${meanStd(ctx.raw.y, ctx.raw.std)} (n=${ctx.raw.n})` },
+  };
+  return options;
+}
+
 export function bandDatasets(band, style, { prefix = '', mean, shade = 0.2, range = [0, 1] }) {
   const edge = (sign) => band.map((b) => ({ x: b.epoch, y: Number.isFinite(b.mean) ? clamp(b.mean + sign * (b.std ?? 0), range) : null }));
   return [

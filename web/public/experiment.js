@@ -8,7 +8,7 @@ import {
   when,
 } from './common.js';
 import {
-  PALETTE, bandDatasets, baseOptions, chartBox, drawChart, hatch, meanBarMax, meanBarOptions, metricAxis, metricRange, seriesStyle,
+  PALETTE, bandDatasets, bandOptions, chartBox, drawChart, hatch, meanBarMax, meanBarOptions, metricRange, seriesStyle,
 } from './charts.js';
 import { experimentOperatingSections } from './operating-points.js';
 
@@ -47,14 +47,7 @@ function renderBands() {
       : 'No epochs recorded yet.',
   );
   const datasets = shown.flatMap((m, i) => bandDatasets(m.bands[split][metric], seriesStyle(i), { prefix: `${m.model} `, mean: `${m.model} (${m.runs} runs)`, shade: 0.12, range: metricRange(metric) }));
-  const options = baseOptions({ xTitle: 'epoch', yTitle: METRIC_LABELS[metric], xMin: 1, ...metricAxis(metric) });
-  options.scales.x.ticks = { precision: 0 };
-  options.plugins.legend = { ...options.plugins.legend, labels: { ...options.plugins.legend.labels, filter: (item, chartData) => !chartData.datasets[item.datasetIndex].band } };
-  options.plugins.tooltip = {
-    filter: (item) => !item.dataset.band,
-    callbacks: { label: (ctx) => `${ctx.dataset.label}: ${meanStd(ctx.raw.y, ctx.raw.std)} (n=${ctx.raw.n})` },
-  };
-  drawChart(bandsCanvas, { type: 'line', data: { datasets }, options });
+  drawChart(bandsCanvas, { type: 'line', data: { datasets }, options: bandOptions(metric, METRIC_LABELS[metric]) });
 }
 
 async function loadBands() {

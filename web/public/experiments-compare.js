@@ -6,7 +6,7 @@ import {
   DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, el, fill, getJSON, meanStd, poll, section, settings, showError,
   statusBadge, summaryCells, table,
 } from './common.js';
-import { PALETTE, bandDatasets, baseOptions, chartBox, drawChart, hatch, meanBarMax, meanBarOptions, metricAxis, metricRange, seriesStyle } from './charts.js';
+import { PALETTE, bandDatasets, bandOptions, chartBox, drawChart, hatch, meanBarMax, meanBarOptions, metricRange, seriesStyle } from './charts.js';
 
 const params = new URLSearchParams(location.search);
 const ids = params.get('experiments') ?? '';
@@ -175,14 +175,7 @@ function renderHistory() {
   const datasets = shown.flatMap((h, i) =>
     bandDatasets(h.bands[split][metric], seriesStyle(i), { prefix: `${h.x.name} `, mean: h.x.name, shade: 0.15, range: metricRange(metric) }),
   );
-  const options = baseOptions({ xTitle: 'epoch', yTitle: METRIC_LABELS[metric], xMin: 1, ...metricAxis(metric) });
-  options.scales.x.ticks = { precision: 0 };
-  options.plugins.legend = { ...options.plugins.legend, labels: { ...options.plugins.legend.labels, filter: (item, chartData) => !chartData.datasets[item.datasetIndex].band } };
-  options.plugins.tooltip = {
-    filter: (item) => !item.dataset.band,
-    callbacks: { label: (ctx) => `${ctx.dataset.label}: ${meanStd(ctx.raw.y, ctx.raw.std)} (n=${ctx.raw.n})` },
-  };
-  drawChart(historyCanvas, { type: 'line', data: { datasets }, options });
+  drawChart(historyCanvas, { type: 'line', data: { datasets }, options: bandOptions(metric, METRIC_LABELS[metric]) });
 }
 
 async function loadHistories() {
