@@ -10,25 +10,9 @@ import type { ModelName } from '../study/models.ts';
 import type { ResolvedProtocol } from '../study/protocol.ts';
 import type { BackendName } from '../workers/protocol.ts';
 import type { ModelCost } from './estimate.ts';
+import type { CalibrationReport, ModelSpeed } from '../study/calibration.ts';
 
 const CALIBRATE_ENTRY = fileURLToPath(new URL('../workers/calibrate-entry.mjs', import.meta.url));
-
-/** workers/calibrate.ts's report, as the orchestrator reads it. */
-export interface ModelSpeed {
-  model: ModelName;
-  trainImages: number | null;
-  predictImages: number | null;
-  trunk: number | null;
-  trainAboveTrunk: number | null;
-  predictAboveTrunk: number | null;
-}
-
-export interface CalibrationReport {
-  backend: string;
-  backendDetail: string;
-  speeds: ModelSpeed[];
-  seconds: number;
-}
 
 export type SplitSizes = Record<'train' | 'val' | 'test', number>;
 

@@ -10,6 +10,7 @@ import { buildModel } from './models/index.ts';
 import { frozenTrunk } from './models/trunk.ts';
 import type { BackendName, ModelName } from './protocol.ts';
 import { forward, kerasAdam, makeTrainStep, type BaseToApply } from './train/step.ts';
+import type { CalibrationReport, ModelSpeed } from '../study/calibration.ts';
 
 export interface CalibrationRequest {
   backend: BackendName;
@@ -20,26 +21,6 @@ export interface CalibrationRequest {
   augmented: ModelName[];
   /** Timed steps per measurement, after one untimed step. */
   steps: number;
-}
-
-/** Images per second of each path of one model; a path the model never takes is null. */
-export interface ModelSpeed {
-  model: ModelName;
-  /** Training on images through the whole model (models without a base; transfer models on augmented images). */
-  trainImages: number | null;
-  /** Predicting images through the whole model (models without a base). */
-  predictImages: number | null;
-  /** A frozen trunk's activations per second (inference), and training/predicting above them. */
-  trunk: number | null;
-  trainAboveTrunk: number | null;
-  predictAboveTrunk: number | null;
-}
-
-export interface CalibrationReport {
-  backend: string;
-  backendDetail: string;
-  speeds: ModelSpeed[];
-  seconds: number;
 }
 
 async function imagesPerSecond(batch: number, steps: number, run: () => tf.Tensor): Promise<number> {
