@@ -1,17 +1,27 @@
 import type { Command } from 'commander';
 import { downloadProgress, megabytes as mb } from '../../common/download-progress.ts';
 import { oneOf } from '../options.ts';
+import { examples } from '../help.ts';
 
 const PRETRAINED = ['xception', 'mobilenet'] as const;
 
 export function register(program: Command): void {
-  const weights = program.command('weights').description('Pretrained ImageNet weights (Keras Applications files).');
+  const weights = program.command('weights').description('Pretrained ImageNet weights (Keras Applications files).')
+    .addHelpText('after', examples('melanoma weights download xception', 'melanoma weights list'));
   weights
     .command('download')
     .description('Download a model\'s ImageNet weights into the cache, resumably, and verify them (md5, or HDF5 structure where no hash is published).')
     .argument('<model>', `which weights: ${PRETRAINED.join(', ')}`, oneOf(PRETRAINED))
     .option('--dir <dir>', 'cache folder (default: $MELANOMA_WEIGHTS, else ~/.cache/melanoma/weights)')
     .option('--url <url>', 'download from this address (default: $MELANOMA_WEIGHTS_URL/<file>, else the Keras Applications bucket)')
+    .addHelpText(
+      'after',
+      examples(
+        'melanoma weights download xception',
+        'melanoma weights download mobilenet --dir /srv/weights',
+        'MELANOMA_WEIGHTS_URL=http://mirror.example.org/keras melanoma weights download xception   # a mirror with the same file names',
+      ),
+    )
     .action(async (model: (typeof PRETRAINED)[number], opts: { dir?: string; url?: string }) => {
       const { downloadPretrained } = await import('../../workers/models/weights-download.ts');
       const { PRETRAINED: FILES } = await import('../../workers/models/pretrained.ts');
@@ -34,6 +44,13 @@ export function register(program: Command): void {
     .description('What the weights cache holds, and which weights each pretrained model would use.')
     .option('--dir <dir>', 'cache folder (default: $MELANOMA_WEIGHTS, else ~/.cache/melanoma/weights)')
     .option('--json', 'print one JSON document')
+    .addHelpText(
+      'after',
+      examples(
+        'melanoma weights list',
+        'melanoma weights list --dir /srv/weights --json',
+      ),
+    )
     .action(async (opts: { dir?: string; json?: boolean }) => {
       const { listCachedWeights } = await import('../../workers/models/weights-download.ts');
       const { weightsCacheDir } = await import('../../workers/models/pretrained.ts');
