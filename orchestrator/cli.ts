@@ -1,6 +1,7 @@
 /** `orchestrate`: a protocol of the study (every model x its runs) over GPU or CPU slots, results in the database. */
 import { Command, Option } from 'commander';
 import { runProgram } from '../cli/main.ts';
+import { examples } from '../cli/help.ts';
 import { IMAGE_SIZE_HELP, imageSize, listOf, nonNegativeInt, oneOf, port, positiveInt } from '../cli/options.ts';
 import { DEFAULT_PROTOCOL, PROTOCOL_NAMES } from '../study/protocol.ts';
 import { BACKEND_NAMES, MODEL_NAMES } from '../workers/protocol.ts';
@@ -48,6 +49,16 @@ const program = new Command('orchestrate')
   // Test hook: the task file the slots run instead of workers/thread-entry.mjs.
   .addOption(new Option('--thread-file <path>').hideHelp())
   .addOption(new Option('--poll-ms <ms>').hideHelp().argParser(positiveInt))
+  .addHelpText(
+    'after',
+    examples(
+      'orchestrate --dry-run                      # the planned runs and their settings; stores nothing',
+      'orchestrate --serve                        # the seed protocol, results page at http://127.0.0.1:8080',
+      'orchestrate --experiment demo --models baseline,augmented --runs 2 --epochs 3 --image-size 64',
+      'orchestrate --protocol extended --models baseline,augmented,mobilenet,mobilenet-ft --gpus 0,1',
+      'orchestrate --gpus none --workers 4 --db postgres://user@host/melanoma --experiment cpu-study',
+    ),
+  )
   .action(async (opts) => {
     process.exitCode = await orchestrate({ ...opts, models: opts.models ?? [...STUDY_MODELS] });
   });

@@ -50,7 +50,7 @@ export async function planDryRun(o: DryRunOptions): Promise<DryRunPlan> {
     notes.push(`dataset: ${message(err)}`);
   }
   try {
-    await checkPretrainedWeights(o.models, o.weights ?? null);
+    checkPretrainedWeights(o.models, o.weights ?? null);
   } catch (err) {
     notes.push(`weights: ${message(err)}`);
   }

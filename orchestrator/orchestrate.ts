@@ -17,7 +17,7 @@ import { dryRun } from './dry-run.ts';
 import { describeEstimate, estimateLine, ExperimentClock } from './estimate.ts';
 import { liveObserver } from './live-observer.ts';
 import { checkModels, planRuns } from './plan.ts';
-import { checkDataset, checkFlags, checkPretrainedWeights } from './preflight.ts';
+import { checkDataset, checkFlags, ensurePretrainedWeights } from './preflight.ts';
 import { plainProgress, ttyProgress, type Progress } from './progress.ts';
 import { runScheduler } from './scheduler.ts';
 import { createSlotRunner, type SlotRunner } from './slot-runner.ts';
@@ -99,7 +99,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   } finally {
     checkBar?.stop();
   }
-  if (!o.threadFile) await checkPretrainedWeights(models, o.weights ?? null);
+  if (!o.threadFile) await ensurePretrainedWeights(models, o.weights ?? null, (line) => process.stderr.write(`${line}\n`));
   const outRoot = resolve(o.out, o.experiment);
   const featureCacheDir = o.featureCache === false ? null : resolve(o.featureCache ?? join(o.out, 'features'));
   const localFolders = (model: ModelName, runIndex: number) => ({

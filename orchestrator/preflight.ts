@@ -1,6 +1,7 @@
 /**
  * Checks made before anything is stored or run, so that a study does not fail hours in: the flags (each a one-line
- * UsageError naming the flag and the value), the dataset and every one of its images, and the pretrained weights.
+ * UsageError naming the flag and the value), the dataset and every one of its images, and the pretrained weights
+ * (downloaded into the cache when missing, as Keras does on first use).
  */
 import { UserError } from '../common/errors.ts';
 import { checkWritableFolder } from '../common/writable-folder.ts';
@@ -9,7 +10,9 @@ import { checkTarget } from '../db/client.ts';
 import { checkMinImageSize } from '../study/image-size.ts';
 import { DEFAULT_IMAGE_SIZE } from '../study/protocol.ts';
 import { indexDataset, resolveDataDir } from '../workers/data/dataset.ts';
-import { locatePretrained } from '../workers/models/pretrained.ts';
+import { downloadProgress, megabytes } from '../common/download-progress.ts';
+import { defaultWeightDirs, locatePretrained, PRETRAINED, pretrainedUrl, weightsCacheDir } from '../workers/models/pretrained.ts';
+import { ensurePretrained } from '../workers/models/weights-download.ts';
 import { SPLITS, type ModelName } from '../workers/protocol.ts';
 import type { OrchestrateOptions } from './orchestrate.ts';
 import { checkListedGpus, checkWorkers } from './slots.ts';
@@ -61,19 +64,45 @@ const ALTERNATIVE: Record<'xception' | 'mobilenet', string> = {
   mobilenet: 'or leave the mobilenet models out of --models',
 };
 
-/** Throws, naming `melanoma weights download <name>` and an alternative, when a planned model lacks its weights. */
-export async function checkPretrainedWeights(models: readonly ModelName[], weights: string | null): Promise<void> {
-  const names = [...new Set(models.map((m) => PRETRAINED_OF[m]).filter((n) => n !== undefined))];
-  if (names.length === 0) return;
-  const missing: { name: 'xception' | 'mobilenet'; message: string }[] = [];
-  for (const name of names) {
+function pretrainedOf(models: readonly ModelName[]): ('xception' | 'mobilenet')[] {
+  return [...new Set(models.map((m) => PRETRAINED_OF[m]).filter((n) => n !== undefined))];
+}
+
+/**
+ * What a dry run reports: each planned model's weights that are neither at --weights nor in a weights folder
+ * (a real start downloads those into the cache). Throws, naming the fix, for a --weights that lacks them.
+ */
+export function checkPretrainedWeights(models: readonly ModelName[], weights: string | null): void {
+  const missing: string[] = [];
+  for (const name of pretrainedOf(models)) {
     try {
       locatePretrained(name, weights);
     } catch (err) {
-      missing.push({ name, message: err instanceof Error ? err.message : String(err) });
+      if (weights != null) throw new UserError(`${err instanceof Error ? err.message : String(err)}\n  ${ALTERNATIVE[name]}.`);
+      missing.push(`${name}: ${PRETRAINED[name].file} is in none of ${defaultWeightDirs().join(', ')}; a real start downloads it from ${pretrainedUrl(name)} into ${weightsCacheDir()}`);
     }
   }
-  if (missing.length > 0) {
-    throw new UserError(missing.map((m) => `${m.message}\n  ${ALTERNATIVE[m.name]}.`).join('\n'));
+  if (missing.length > 0) throw new UserError(missing.join('; '));
+}
+
+/**
+ * Makes sure every planned pretrained model has its ImageNet weights before anything is stored: found at --weights
+ * or in a weights folder, else downloaded into the cache with a progress bar on stderr. A failed download is a
+ * one-line error naming the file, the cache folder and the alternative.
+ */
+export async function ensurePretrainedWeights(models: readonly ModelName[], weights: string | null, say: (line: string) => void): Promise<void> {
+  for (const name of pretrainedOf(models)) {
+    const progress = downloadProgress(`  ${PRETRAINED[name].file}`);
+    try {
+      const got = await ensurePretrained(name, {
+        weights,
+        alternative: ALTERNATIVE[name],
+        onDownload: (url, dest) => say(`weights: ${name} not cached; downloading ${url} to ${dest}`),
+        onProgress: (p) => progress.update(p),
+      });
+      if (got.download) say(`weights: ${got.location.path}, ${megabytes(got.download.bytes)}, md5 ${got.download.md5}${PRETRAINED[name].md5 ? ' verified' : ''}`);
+    } finally {
+      progress.stop();
+    }
   }
 }

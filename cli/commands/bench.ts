@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { DEFAULT_BATCH_SIZE, DEFAULT_IMAGE_SIZE } from '../../study/protocol.ts';
 import { BACKEND_NAMES, MODEL_NAMES } from '../../workers/protocol.ts';
 import { nonNegativeInt, oneOf, positiveInt } from '../options.ts';
+import { examples } from '../help.ts';
 
 export function register(program: Command): void {
   program
@@ -18,6 +19,14 @@ export function register(program: Command): void {
     .option('--ref <framework>', 'also run the reference implementation in the same invocation and print the ratio', oneOf(['torch'] as const))
     .option('--ref-threads <n>', "CPU threads for the reference (default: the framework's own default)", positiveInt)
     .option('--json', 'print one JSON document')
+    .addHelpText(
+      'after',
+      examples(
+        'melanoma bench',
+        'melanoma bench --backend wasm --model xception --image-size 224 --batch-size 16 --steps 5',
+        'melanoma bench --backend cpu --ref torch --json',
+      ),
+    )
     .action(async (opts) => {
       const { benchCommand } = await import('../../workers/bench/bench-command.ts');
       await benchCommand(opts);

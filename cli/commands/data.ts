@@ -2,6 +2,7 @@ import cliProgress from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_PROTOCOL, PROTOCOL_NAMES } from '../../study/protocol.ts';
 import { oneOf, positiveInt } from '../options.ts';
+import { examples } from '../help.ts';
 
 function fraction(value: string): number {
   const n = Number(value);
@@ -12,7 +13,8 @@ function fraction(value: string): number {
 }
 
 export function register(program: Command): void {
-  const data = program.command('data').description('Look at the dataset (Kaggle "Skin Cancer: Malignant vs. Benign" layout).');
+  const data = program.command('data').description('Look at the dataset (Kaggle "Skin Cancer: Malignant vs. Benign" layout).')
+    .addHelpText('after', examples('melanoma data inspect --data ./data'));
   data
     .command('inspect')
     .description(
@@ -24,6 +26,13 @@ export function register(program: Command): void {
     .option('--validation-split <x>', "fraction of each train class folder used for validation (default: the protocol's, 0.2)", fraction)
     .option('--image-size <px>', "expected image size (default: the protocol's, 224)", positiveInt)
     .option('--json', 'print one JSON document')
+    .addHelpText(
+      'after',
+      examples(
+        'melanoma data inspect --data ./data',
+        'melanoma data inspect --data ./data --protocol extended --json',
+      ),
+    )
     .action(async (opts: { data?: string; protocol: (typeof PROTOCOL_NAMES)[number]; validationSplit?: number; imageSize?: number; json?: boolean }) => {
       const { resolveDataDir } = await import('../../workers/data/dataset.ts');
       const { inspectDataset, formatReport } = await import('../../workers/data/inspect.ts');

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { DEFAULT_IMAGE_SIZE } from '../../study/protocol.ts';
 import { MODEL_NAMES, type ModelName } from '../../workers/protocol.ts';
 import { oneOf, positiveInt } from '../options.ts';
+import { examples } from '../help.ts';
 
 interface SummaryRow {
   name: string;
@@ -44,13 +45,22 @@ export function formatSummary(s: ModelSummary): string {
 }
 
 export function register(program: Command): void {
-  const models = program.command('models').description("The study's models.");
+  const models = program.command('models').description("The study's models.")
+    .addHelpText('after', examples('melanoma models summary --model xception'));
   models
     .command('summary')
     .description("Each model's layers and its total / trainable / non-trainable parameter counts (random weights, no weight files needed).")
     .option('--model <name>', `only this model (${MODEL_NAMES.join(', ')})`, oneOf(MODEL_NAMES))
     .option('--image-size <px>', 'input image size', positiveInt, DEFAULT_IMAGE_SIZE)
     .option('--json', 'print one JSON document')
+    .addHelpText(
+      'after',
+      examples(
+        'melanoma models summary',
+        'melanoma models summary --model xception --image-size 299',
+        'melanoma models summary --json',
+      ),
+    )
     .action(async (opts: { model?: ModelName; imageSize: number; json?: boolean }) => {
       const { initBackend } = await import('../../workers/backend/index.ts');
       await initBackend('cpu');

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { examples } from '../help.ts';
 
 export function register(program: Command): void {
   program
@@ -10,6 +11,13 @@ export function register(program: Command): void {
     .requiredOption('--experiment <name>', 'the experiment, by name')
     .option('--db <target>', 'database: a PGlite folder or a postgres:// URL (default: $MELANOMA_DB, $DATABASE_URL, else ./.melanoma/db)')
     .option('--data <dir>', "the experiment's dataset folder (default: the folder it was run on)")
+    .addHelpText(
+      'after',
+      examples(
+        'melanoma predictions --experiment study',
+        'melanoma predictions --experiment seed-224 --db postgres://user@host/melanoma --data ./data',
+      ),
+    )
     .action(async (opts: { experiment: string; db?: string; data?: string }) => {
       const { predictionsCommand } = await import('../../workers/train/predictions-command.ts');
       await predictionsCommand(opts);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { MODEL_NAMES, type ModelName } from '../../study/models.ts';
 import { DEFAULT_PROTOCOL, describeSource, PROTOCOL_NAMES, PROTOCOLS, settingRows, type ProtocolName } from '../../study/protocol.ts';
 import { listOf, oneOf } from '../options.ts';
+import { examples } from '../help.ts';
 
 /** The protocol's settings as a Markdown table: one row per setting, one column per model. */
 export function protocolMarkdown(name: ProtocolName, models: readonly ModelName[] = MODEL_NAMES): string {
@@ -24,7 +25,8 @@ export function protocolMarkdown(name: ProtocolName, models: readonly ModelName[
 }
 
 export function register(program: Command): void {
-  const protocol = program.command('protocol').description("The study's protocols: every setting of every model, with its source.");
+  const protocol = program.command('protocol').description("The study's protocols: every setting of every model, with its source.")
+    .addHelpText('after', examples('melanoma protocol show', 'melanoma protocol show --protocol extended --markdown'));
   protocol
     .command('show')
     .description("Each model's settings in a protocol, each with its source: the article's line, or the project's choice and why.")
@@ -32,6 +34,14 @@ export function register(program: Command): void {
     .option('--models <list>', `comma-separated models (default: all: ${MODEL_NAMES.join(', ')})`, listOf(MODEL_NAMES))
     .option('--markdown', 'a Markdown table (values and the article line or "choice"), as the README shows it')
     .option('--json', 'the protocol as data')
+    .addHelpText(
+      'after',
+      examples(
+        'melanoma protocol show',
+        'melanoma protocol show --protocol extended --models baseline,xception',
+        'melanoma protocol show --markdown > protocol.md',
+      ),
+    )
     .action((opts: { protocol: ProtocolName; models?: ModelName[]; markdown?: boolean; json?: boolean }) => {
       const models = opts.models ?? [...MODEL_NAMES];
       const p = PROTOCOLS[opts.protocol];

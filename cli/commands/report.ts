@@ -1,6 +1,7 @@
 /** `melanoma report`: an experiment's reproduction report (study/reproduction.ts), as Markdown or JSON. */
 import type { Command } from 'commander';
 import { UsageError, UserError } from '../../common/errors.ts';
+import { examples } from '../help.ts';
 
 interface ReportOptions {
   experiment: string;
@@ -21,6 +22,14 @@ export function register(program: Command): void {
     .option('--db <target>', 'database: a PGlite folder or a postgres:// URL (default: $MELANOMA_DB, $DATABASE_URL, else ./.melanoma/db)')
     .option('--markdown', 'print Markdown (the default)')
     .option('--json', 'print the report as JSON')
+    .addHelpText(
+      'after',
+      examples(
+        'melanoma report --experiment study',
+        'melanoma report --experiment seed-224 --markdown > docs/results.md',
+        'melanoma report --experiment seed-224 --db postgres://user@host/melanoma --json',
+      ),
+    )
     .action(async (opts: ReportOptions) => {
       if (opts.markdown && opts.json) throw new UsageError('--markdown and --json exclude each other: pick one.');
       await reportCommand(opts);

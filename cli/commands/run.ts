@@ -4,6 +4,7 @@ import { checkMinImageSize } from '../../study/image-size.ts';
 import { DEFAULT_PROTOCOL, PROTOCOL_NAMES } from '../../study/protocol.ts';
 import { BACKEND_NAMES, MODEL_NAMES } from '../../workers/protocol.ts';
 import { IMAGE_SIZE_HELP, imageSize, nonNegativeInt, oneOf, positiveInt, positiveNumber } from '../options.ts';
+import { examples } from '../help.ts';
 
 export function register(program: Command): void {
   program
@@ -27,6 +28,16 @@ export function register(program: Command): void {
     .option('--feature-cache <dir>', 'keep frozen-trunk activations in this folder for later runs of transfer models to read')
     .option('--save-augmented <dir>', 'write the augmented training images the model saw into this folder')
     .option('--json', 'print one JSON document with config, history, final metrics, confusion matrices and curves')
+    .addHelpText(
+      'after',
+      examples(
+        'melanoma run --model baseline --data ./data',
+        'melanoma run --model augmented --data ./data --epochs 10 --image-size 128 --out runs/augmented-128',
+        'melanoma run --model xception --data ./data --out runs/xception   # downloads the ImageNet weights on first use',
+        'melanoma run --model xception-ft --init-from runs/xception/best --data ./data',
+        'melanoma run --model mobilenet --weights /srv/weights --backend wasm --json > mobilenet.json',
+      ),
+    )
     .action(async (opts) => {
       // Before tfjs loads or anything is written: flags that a run would otherwise trip over minutes in.
       checkMinImageSize(opts.imageSize, [opts.model]);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { port } from '../options.ts';
+import { examples } from '../help.ts';
 
 interface ServeOptions {
   db?: string;
@@ -16,6 +17,14 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to listen on (127.0.0.1: this machine only)', '127.0.0.1')
     .option('--port <port>', 'port (0 picks a free one)', port, 8080)
     .option('--data <dir>', 'dataset folder for the Dataset view (default: $MELANOMA_DATA, else ./data when present)')
+    .addHelpText(
+      'after',
+      examples(
+        'melanoma serve',
+        'melanoma serve --db postgres://melanoma_reader@host/melanoma --port 0',
+        'melanoma serve --db .melanoma/demo/db --data ./data',
+      ),
+    )
     .action(async (opts: ServeOptions) => {
       const { openDatabase } = await import('../../db/index.ts');
       const { startServer } = await import('../../web/server.ts');

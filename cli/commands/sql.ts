@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { positiveNumber } from '../options.ts';
 import type { SqlOptions } from './sql-command.ts';
+import { examples } from '../help.ts';
 
 export function register(program: Command): void {
   program
@@ -35,6 +36,13 @@ Examples:
     .option('--db <url>', 'postgres:// URL of a role that may create roles and grant on the study (default: $MELANOMA_DB, $DATABASE_URL)')
     .option('--role <name>', 'the read-only role', 'melanoma_reader')
     .option('--new-password', 'give an existing role a new random password (a new role always gets one)')
+    .addHelpText(
+      'after',
+      examples(
+        'melanoma sql-reader --db postgres://postgres@127.0.0.1:5432/melanoma',
+        'melanoma sql-reader --db postgres://postgres@127.0.0.1:5432/melanoma --role study_reader --new-password',
+      ),
+    )
     .action(async (opts: { db?: string; role: string; newPassword?: boolean }) => {
       const { sqlReaderCommand } = await import('./sql-command.ts');
       await sqlReaderCommand(opts);

@@ -18,9 +18,9 @@ export function register(program: Command): void {
         'Numbers in the tables are rounded to 4 places. Decision rule: an image is called malignant when p > t.',
         '',
         'Examples:',
-        '  $ melanoma summary',
-        '  $ melanoma summary --experiment study-224 --db ./.melanoma/db',
-        "  $ melanoma summary --experiment study-224 --json > summary.json",
+        '  melanoma summary',
+        '  melanoma summary --experiment study-224 --db ./.melanoma/db',
+        "  melanoma summary --experiment study-224 --json > summary.json",
       ].join('\n'),
     )
     .action(async (opts: { experiment?: string; db?: string; json?: boolean }) => {

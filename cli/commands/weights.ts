@@ -1,54 +1,32 @@
 import type { Command } from 'commander';
+import { downloadProgress, megabytes as mb } from '../../common/download-progress.ts';
 import { oneOf } from '../options.ts';
+import { examples } from '../help.ts';
 
 const PRETRAINED = ['xception', 'mobilenet'] as const;
 
-const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
-
-/** A cli-progress bar on a terminal; otherwise a plain line at every 10% (or every 10 MB when the size is unknown). */
-async function progressReporter(label: string) {
-  const { SingleBar, Presets } = await import('cli-progress');
-  let bar: InstanceType<typeof SingleBar> | null = null;
-  let lastStep = -1;
-  return {
-    update(p: { resumedFrom: number; received: number; total: number | null }) {
-      if (process.stderr.isTTY && p.total !== null) {
-        if (bar === null) {
-          bar = new SingleBar(
-            { format: `${label} [{bar}] {percentage}% | {done}/{size} | ETA {eta}s`, stream: process.stderr, hideCursor: true },
-            Presets.shades_classic,
-          );
-          bar.start(p.total, p.received, { done: mb(p.received), size: mb(p.total) });
-        }
-        bar.update(p.received, { done: mb(p.received), size: mb(p.total) });
-        return;
-      }
-      const step = p.total ? Math.floor((10 * p.received) / p.total) : Math.floor(p.received / 10e6);
-      if (step !== lastStep) {
-        lastStep = step;
-        const of = p.total ? ` of ${mb(p.total)} (${Math.floor((100 * p.received) / p.total)}%)` : '';
-        process.stderr.write(`${label}: ${mb(p.received)}${of}${p.resumedFrom > 0 ? `, resumed at ${mb(p.resumedFrom)}` : ''}\n`);
-      }
-    },
-    stop() {
-      bar?.stop();
-    },
-  };
-}
-
 export function register(program: Command): void {
-  const weights = program.command('weights').description('Pretrained ImageNet weights (Keras Applications files).');
+  const weights = program.command('weights').description('Pretrained ImageNet weights (Keras Applications files).')
+    .addHelpText('after', examples('melanoma weights download xception', 'melanoma weights list'));
   weights
     .command('download')
     .description('Download a model\'s ImageNet weights into the cache, resumably, and verify them (md5, or HDF5 structure where no hash is published).')
     .argument('<model>', `which weights: ${PRETRAINED.join(', ')}`, oneOf(PRETRAINED))
     .option('--dir <dir>', 'cache folder (default: $MELANOMA_WEIGHTS, else ~/.cache/melanoma/weights)')
-    .option('--url <url>', 'download from this address instead of the Keras Applications bucket')
+    .option('--url <url>', 'download from this address (default: $MELANOMA_WEIGHTS_URL/<file>, else the Keras Applications bucket)')
+    .addHelpText(
+      'after',
+      examples(
+        'melanoma weights download xception',
+        'melanoma weights download mobilenet --dir /srv/weights',
+        'MELANOMA_WEIGHTS_URL=http://mirror.example.org/keras melanoma weights download xception   # a mirror with the same file names',
+      ),
+    )
     .action(async (model: (typeof PRETRAINED)[number], opts: { dir?: string; url?: string }) => {
       const { downloadPretrained } = await import('../../workers/models/weights-download.ts');
       const { PRETRAINED: FILES } = await import('../../workers/models/pretrained.ts');
-      const progress = await progressReporter(FILES[model].file);
-      let result;
+      const progress = downloadProgress(FILES[model].file);
+      let result: Awaited<ReturnType<typeof downloadPretrained>>;
       try {
         result = await downloadPretrained(model, { dir: opts.dir, url: opts.url, onProgress: (p) => progress.update(p) });
       } finally {
@@ -66,6 +44,13 @@ export function register(program: Command): void {
     .description('What the weights cache holds, and which weights each pretrained model would use.')
     .option('--dir <dir>', 'cache folder (default: $MELANOMA_WEIGHTS, else ~/.cache/melanoma/weights)')
     .option('--json', 'print one JSON document')
+    .addHelpText(
+      'after',
+      examples(
+        'melanoma weights list',
+        'melanoma weights list --dir /srv/weights --json',
+      ),
+    )
     .action(async (opts: { dir?: string; json?: boolean }) => {
       const { listCachedWeights } = await import('../../workers/models/weights-download.ts');
       const { weightsCacheDir } = await import('../../workers/models/pretrained.ts');

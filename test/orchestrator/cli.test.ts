@@ -55,8 +55,12 @@ test('usage and input errors exit non-zero with a message, before any run', asyn
   assert.match(noData.stderr, /does not exist[\s\S]*Kaggle/);
   assert.doesNotMatch(noData.stderr, /\n\s+at /); // no stack trace
 
-  // Without --thread-file the real preflight runs: the Xception weights are in neither the cache nor ../shared.
-  const weights = await runCli(['--data', data, '--db', db, '--models', 'baseline,xception', '--runs', '1'], { MELANOMA_WEIGHTS: tempDir('weights') });
+  // Without --thread-file the real preflight runs: the Xception weights are in neither the cache nor ../shared, and
+  // their download fails (port 9 is one fetch refuses to connect to).
+  const weights = await runCli(['--data', data, '--db', db, '--models', 'baseline,xception', '--runs', '1'], {
+    MELANOMA_WEIGHTS: tempDir('weights'),
+    MELANOMA_WEIGHTS_URL: 'http://127.0.0.1:9',
+  });
   assert.equal(weights.code, 1);
   assert.match(weights.stderr, /melanoma weights download xception/);
   assert.match(weights.stderr, /--models baseline,augmented,mobilenet,mobilenet-ft/);

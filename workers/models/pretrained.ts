@@ -2,6 +2,8 @@
  * Finds the ImageNet weights for the pretrained models. `--weights` may name the file itself or a folder holding
  * it; without it the weights cache (`$MELANOMA_WEIGHTS`, else ~/.cache/melanoma/weights) is searched, then the
  * shared weights folder next to the project (../shared/weights), where the offline machines keep them.
+ * The files come from the Keras Applications bucket, or from `$MELANOMA_WEIGHTS_URL` (a folder URL of a mirror
+ * that serves them under the same file names).
  * Free of tfjs, so the orchestrator can check for the weights before it starts any run.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -42,6 +44,12 @@ export function weightsCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.MELANOMA_WEIGHTS && env.MELANOMA_WEIGHTS.trim() !== '' ? env.MELANOMA_WEIGHTS : join(homedir(), '.cache', 'melanoma', 'weights');
 }
 
+/** Where a model's file is downloaded from: `$MELANOMA_WEIGHTS_URL/<file>` when set, else the Keras Applications bucket. */
+export function pretrainedUrl(name: PretrainedName, env: NodeJS.ProcessEnv = process.env): string {
+  const mirror = env.MELANOMA_WEIGHTS_URL?.trim();
+  return mirror ? `${mirror.replace(/\/+$/, '')}/${PRETRAINED[name].file}` : PRETRAINED[name].url;
+}
+
 /** A TensorFlow.js layers model's topology file. */
 export const MODEL_JSON = 'model.json';
 
@@ -56,8 +64,8 @@ export interface WeightsLocation {
   path: string;
 }
 
-export function defaultWeightDirs(): string[] {
-  return [weightsCacheDir(), SHARED_WEIGHTS_DIR].filter((d, i, all) => all.indexOf(d) === i);
+export function defaultWeightDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  return [weightsCacheDir(env), SHARED_WEIGHTS_DIR].filter((d, i, all) => all.indexOf(d) === i);
 }
 
 /** Where a model's weights could be in one folder, in order of preference. */
@@ -67,7 +75,7 @@ function candidates(name: PretrainedName, dir: string): WeightsLocation[] {
   return [h5, { format: 'tfjs', path: join(dir, MODEL_JSON) }, { format: 'tfjs', path: join(dir, MOBILENET_TFJS_FOLDER, MODEL_JSON) }];
 }
 
-export function locatePretrained(name: PretrainedName, weights: string | null | undefined): WeightsLocation {
+export function locatePretrained(name: PretrainedName, weights: string | null | undefined, env: NodeJS.ProcessEnv = process.env): WeightsLocation {
   const hint =
     `get them with \`melanoma weights download ${name}\` (on a machine with internet access; ` +
     `\`melanoma weights list\` shows the cache) or pass --weights FILE_OR_FOLDER`;
@@ -82,7 +90,7 @@ export function locatePretrained(name: PretrainedName, weights: string | null | 
     if (found) return found;
     throw new UserError(`no ${name} weights in ${weights} (looked for ${candidates(name, weights).map((c) => c.path).join(', ')}); ${hint}.`);
   }
-  const dirs = defaultWeightDirs();
+  const dirs = defaultWeightDirs(env);
   for (const dir of dirs) {
     const found = candidates(name, dir).find((c) => existsSync(c.path));
     if (found) return found;

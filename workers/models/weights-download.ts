@@ -2,23 +2,24 @@
  * The official Keras Applications weight files the study can use, the folder they are cached in, and a resumable,
  * verified HTTP download: bytes go to `<file>.part` (continued with an HTTP Range request when it exists), the
  * finished file is checked (md5, or that it opens as a Keras HDF5 weight file where no hash is published) and only
- * then renamed to its final name.
+ * then renamed to its final name. `ensurePretrained` does this on a model's first use, as Keras does with
+ * weights='imagenet'.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ByteProgress } from '../../common/download-progress.ts';
 import { UserError } from '../../common/errors.ts';
-import { PRETRAINED, PRETRAINED_NAMES, weightsCacheDir, type PretrainedName } from './pretrained.ts';
-import { readH5Weights } from './weights-h5.ts';
+import {
+  defaultWeightDirs, locatePretrained, PRETRAINED, PRETRAINED_NAMES, pretrainedUrl, weightsCacheDir, type PretrainedName, type WeightsLocation,
+} from './pretrained.ts';
+import { readH5Weights } from './keras-h5.ts';
 
-export interface DownloadProgress {
-  /** Bytes already in the .part file when this download started. */
-  resumedFrom: number;
-  received: number;
-  total: number | null;
-}
+/** Bytes received; resumedFrom: bytes already in the .part file when this download started. */
+export type DownloadProgress = ByteProgress;
 
 export interface DownloadOptions {
   url: string;
@@ -78,19 +79,21 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
     throw new UserError(`cannot download ${url}: HTTP ${res.status} ${res.statusText}.`);
   }
   const total = totalSize(res, resumedFrom);
+  if (res.body === null) throw new UserError(`cannot download ${url}: HTTP ${res.status} with no body.`);
   let received = resumedFrom;
   opts.onProgress?.({ resumedFrom, received, total });
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      received += chunk.length;
-      opts.onProgress?.({ resumedFrom, received, total });
-      done(null, chunk);
-    },
-  });
+  // Each chunk is on disk before the next is read, so a broken connection leaves everything received to resume from.
+  const file = await open(part, resumedFrom > 0 ? 'a' : 'w');
   try {
-    await pipeline(Readable.fromWeb(res.body! as import('node:stream/web').ReadableStream), counter, createWriteStream(part, { flags: resumedFrom > 0 ? 'a' : 'w' }));
+    for await (const chunk of Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>)) {
+      await file.write(chunk as Uint8Array);
+      received += (chunk as Uint8Array).length;
+      opts.onProgress?.({ resumedFrom, received, total });
+    }
   } catch (err) {
     throw new UserError(`download of ${url} broke off after ${received} bytes (${describe(err)}); run the command again to resume.`);
+  } finally {
+    await file.close();
   }
   if (total !== null && received !== total) {
     throw new UserError(`download of ${url} stopped at ${received} of ${total} bytes; run the command again to resume.`);
@@ -152,12 +155,67 @@ export async function downloadPretrained(name: PretrainedName, opts: PretrainedD
   const entry = PRETRAINED[name];
   const md5 = opts.md5 === undefined ? entry.md5 : opts.md5;
   return downloadFile({
-    url: opts.url ?? entry.url,
+    url: opts.url ?? pretrainedUrl(name),
     dest: join(opts.dir ?? weightsCacheDir(), entry.file),
     md5,
     check: md5 === null ? checkKerasH5 : undefined,
     onProgress: opts.onProgress,
   });
+}
+
+export interface EnsureOptions {
+  /** --weights: a file or folder used as given, never downloaded into. */
+  weights?: string | null;
+  /** Where $MELANOMA_WEIGHTS and $MELANOMA_WEIGHTS_URL are read (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** What the user can do instead when the download fails, e.g. 'or run the study with MobileNetV2 instead: ...'. */
+  alternative: string;
+  /** Overrides the published md5 (tests serve small files). */
+  md5?: string | null;
+  /** Called once before a download starts. */
+  onDownload?: (url: string, dest: string) => void;
+  onProgress?: (p: DownloadProgress) => void;
+}
+
+export interface EnsuredWeights {
+  location: WeightsLocation;
+  /** The download that fetched them, or null when they were already there. */
+  download: DownloadResult | null;
+}
+
+/**
+ * A model's ImageNet weights, downloaded into the cache on first use as Keras does with weights='imagenet'
+ * (verified, resumable). --weights is taken as given. When the download fails the error is one line naming the
+ * file, the cache folder to put it in, and `alternative`.
+ */
+export async function ensurePretrained(name: PretrainedName, o: EnsureOptions): Promise<EnsuredWeights> {
+  const env = o.env ?? process.env;
+  if (o.weights != null) {
+    try {
+      return { location: locatePretrained(name, o.weights, env), download: null };
+    } catch (err) {
+      throw new UserError(`${describe(err).replace(/\.$/, '')}, ${o.alternative}.`);
+    }
+  }
+  try {
+    return { location: locatePretrained(name, null, env), download: null };
+  } catch {
+    // Not in any weights folder: download it below.
+  }
+  const dir = weightsCacheDir(env);
+  const url = pretrainedUrl(name, env);
+  const file = PRETRAINED[name].file;
+  o.onDownload?.(url, join(dir, file));
+  try {
+    const download = await downloadPretrained(name, { dir, url, md5: o.md5, onProgress: o.onProgress });
+    return { location: { format: 'h5', path: download.path }, download };
+  } catch (err) {
+    const reason = describe(err).replace(/\s*\n\s*/g, ' ').replace(/\.$/, '');
+    throw new UserError(
+      `the ${name} model needs its ImageNet weights ${file}, in none of ${defaultWeightDirs(env).join(', ')}, and the download failed (${reason}); ` +
+        `put ${file} in ${dir} (\`melanoma weights download ${name}\` fetches it on a machine with internet access) or pass --weights FILE_OR_FOLDER, ${o.alternative}.`,
+    );
+  }
 }
 
 export interface CachedFile {

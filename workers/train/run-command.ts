@@ -2,6 +2,9 @@
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { thisCommand } from '../../common/command-line.ts';
+import { downloadProgress, megabytes } from '../../common/download-progress.ts';
+import { PRETRAINED } from '../models/pretrained.ts';
+import { ensurePretrained } from '../models/weights-download.ts';
 import { resolveDataDir } from '../data/dataset.ts';
 import { resolveProtocol, runSettings, type ProtocolName } from '../../study/protocol.ts';
 import { METRIC_NAMES, type BackendName, type EpochRecord, type Metrics, type ModelName, type RunResult, type RunSpec } from '../protocol.ts';
@@ -72,9 +75,36 @@ export function finalTable(result: RunResult): string {
   return [header, ...rows].join('\n');
 }
 
+/** What `melanoma run` can train instead when a model's ImageNet weights cannot be had. */
+const ALTERNATIVE = {
+  xception: 'or train MobileNetV2 instead (--model mobilenet)',
+  mobilenet: 'or train a model without pretrained weights (--model baseline or augmented)',
+} as const;
+
+/**
+ * The ImageNet weights of xception and mobilenet (their -ft runs start from a checkpoint): taken from --weights or a
+ * weights folder, else downloaded into the cache with a progress bar on stderr, before the run starts.
+ */
+async function ensureRunWeights(model: ModelName, weights: string | null, err: NodeJS.WriteStream): Promise<void> {
+  if (model !== 'xception' && model !== 'mobilenet') return;
+  const progress = downloadProgress(`  ${PRETRAINED[model].file}`, err);
+  try {
+    const got = await ensurePretrained(model, {
+      weights,
+      alternative: ALTERNATIVE[model],
+      onDownload: (url, dest) => err.write(`weights: ${model} not cached; downloading ${url} to ${dest}\n`),
+      onProgress: (p) => progress.update(p),
+    });
+    if (got.download) err.write(`weights: ${got.location.path}, ${megabytes(got.download.bytes)}, md5 ${got.download.md5}${PRETRAINED[model].md5 ? ' verified' : ''}\n`);
+  } finally {
+    progress.stop();
+  }
+}
+
 export async function runCommand(flags: RunFlags): Promise<void> {
   const spec = specFromFlags(flags);
   const err = process.stderr;
+  await ensureRunWeights(spec.model, spec.weights, err);
   const bar = err.isTTY ? new cliProgress.SingleBar({ format: '  {bar} {value}/{total} {what}', stream: err, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
   let checkStarted = 0;
   // OUT/resume holds the last completed epoch (run.ts): the same command with the same OUT continues from there.

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { UserError } from '../../../common/errors.ts';
-import { PRETRAINED, weightsCacheDir } from '../../../workers/models/pretrained.ts';
-import { downloadFile, downloadPretrained, listCachedWeights } from '../../../workers/models/weights-download.ts';
+import h5wasm from 'h5wasm/node';
+import { PRETRAINED, pretrainedUrl, weightsCacheDir } from '../../../workers/models/pretrained.ts';
+import { downloadFile, downloadPretrained, ensurePretrained, listCachedWeights } from '../../../workers/models/weights-download.ts';
 import { sharedWeightsOrSkip } from '../../helpers/real-data.ts';
 
 const payload = Buffer.alloc(300_000);
@@ -16,7 +17,7 @@ for (let i = 0; i < payload.length; i++) payload[i] = (i * 2654435761) >>> 24;
 const md5 = createHash('md5').update(payload).digest('hex');
 
 /** What the server does with the next request. */
-const behaviour = { ignoreRange: false, cutAfter: null as number | null, body: payload };
+const behaviour = { ignoreRange: false, cutAfter: null as number | null, body: payload as Buffer };
 const requests: { path: string; range: string | null }[] = [];
 let server: Server;
 let base: string;
@@ -61,6 +62,15 @@ after(async () => {
   await new Promise((resolve) => server.close(resolve));
   rmSync(tmp, { recursive: true, force: true });
 });
+
+/** An address on this machine where nothing listens: connecting to it is refused at once. */
+async function closedAddress(): Promise<string> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((resolve) => s.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
 
 function reset(): void {
   Object.assign(behaviour, { ignoreRange: false, cutAfter: null, body: payload });
@@ -151,4 +161,104 @@ test('downloadPretrained: the published file names, --url and md5 overrides, the
   assert.ok(listed.every((f) => f.model !== null), 'only known files in this folder');
   assert.equal(weightsCacheDir({ MELANOMA_WEIGHTS: '/srv/w' }), '/srv/w');
   assert.match(weightsCacheDir({}), /\.cache\/melanoma\/weights$/);
+});
+
+/** A small Keras HDF5 weight file: one Dense layer, its kernel and bias, laid out as save_weights writes them. */
+async function smallKerasH5(path: string): Promise<Buffer> {
+  await h5wasm.ready;
+  const f = new h5wasm.File(path, 'w');
+  f.create_attribute('layer_names', ['dense']);
+  f.create_attribute('keras_version', '2.0.8');
+  const group = f.create_group('dense');
+  group.create_attribute('weight_names', ['dense/kernel:0', 'dense/bias:0']);
+  group.create_group('dense');
+  group.create_dataset({ name: 'dense/kernel:0', data: new Float32Array([0.5, -1, 2, 0.25]), shape: [2, 2], dtype: '<f' });
+  group.create_dataset({ name: 'dense/bias:0', data: new Float32Array([0.1, -0.1]), shape: [2], dtype: '<f' });
+  f.close();
+  return readFileSync(path);
+}
+
+test('first use downloads the weights from $MELANOMA_WEIGHTS_URL into the cache, verified; later uses find them', async () => {
+  reset();
+  const h5 = await smallKerasH5(join(tmp, 'small.h5'));
+  behaviour.body = h5;
+  const h5md5 = createHash('md5').update(h5).digest('hex');
+  const cache = join(tmp, 'first-use');
+  const env = { MELANOMA_WEIGHTS: cache, MELANOMA_WEIGHTS_URL: `${base}/mirror/` };
+  assert.equal(pretrainedUrl('xception', env), `${base}/mirror/${PRETRAINED.xception.file}`);
+  assert.equal(pretrainedUrl('xception', {}), PRETRAINED.xception.url);
+
+  const seen: { url: string; dest: string }[] = [];
+  let last = 0;
+  const got = await ensurePretrained('xception', { env, md5: h5md5, alternative: 'or not', onDownload: (url, dest) => seen.push({ url, dest }), onProgress: (p) => (last = p.received) });
+  const dest = join(cache, PRETRAINED.xception.file);
+  assert.deepEqual(got.location, { format: 'h5', path: dest });
+  assert.deepEqual(seen, [{ url: `${base}/mirror/${PRETRAINED.xception.file}`, dest }]);
+  assert.equal(got.download?.md5, h5md5);
+  assert.equal(last, h5.length);
+  assert.deepEqual(readFileSync(dest), h5);
+  assert.deepEqual(readdirSync(cache), [PRETRAINED.xception.file]);
+  assert.deepEqual(requests, [{ path: `/mirror/${PRETRAINED.xception.file}`, range: null }]);
+
+  const again = await ensurePretrained('xception', { env, md5: h5md5, alternative: 'or not', onDownload: () => assert.fail('no second download') });
+  assert.equal(again.download, null);
+  assert.equal(again.location.path, dest);
+  assert.equal(requests.length, 1);
+});
+
+test('a corrupted download is refused by the hash: one line naming the file, the cache folder and the alternative; nothing stays in the cache', async () => {
+  reset();
+  const h5 = await smallKerasH5(join(tmp, 'small2.h5'));
+  const corrupted = Buffer.from(h5);
+  corrupted[corrupted.length >> 1] ^= 0xff;
+  behaviour.body = corrupted;
+  const cache = join(tmp, 'corrupted');
+  const env = { MELANOMA_WEIGHTS: cache, MELANOMA_WEIGHTS_URL: base };
+  const alternative = 'or run the study with MobileNetV2 instead: --models baseline,augmented,mobilenet,mobilenet-ft';
+  await assert.rejects(ensurePretrained('xception', { env, md5: createHash('md5').update(h5).digest('hex'), alternative }), (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.doesNotMatch(e.message, /\n/);
+    assert.ok(e.message.includes(`put ${PRETRAINED.xception.file} in ${cache}`), e.message);
+    assert.match(e.message, /md5 of the downloaded file is/);
+    assert.ok(e.message.endsWith(`${alternative}.`), e.message);
+    return true;
+  });
+  assert.deepEqual(existsSync(cache) ? readdirSync(cache) : [], [], 'no .part and no final file');
+  assert.equal(requests.length, 1);
+});
+
+test('offline: an unreachable mirror fails with the one-line error; an interrupted download resumes on the next use', async () => {
+  reset();
+  const cache = join(tmp, 'offline');
+  const alternative = 'or leave it';
+  const offline = await closedAddress();
+  await assert.rejects(
+    ensurePretrained('xception', { env: { MELANOMA_WEIGHTS: cache, MELANOMA_WEIGHTS_URL: offline }, alternative }),
+    (e: unknown) => e instanceof UserError && !e.message.includes('\n') && e.message.includes(`cannot download ${offline}/${PRETRAINED.xception.file}: fetch failed: connect ECONNREFUSED`) &&
+      e.message.includes(`put ${PRETRAINED.xception.file} in ${cache}`) && e.message.endsWith(`${alternative}.`),
+  );
+  assert.deepEqual(existsSync(cache) ? readdirSync(cache) : [], []);
+
+  const env = { MELANOMA_WEIGHTS: cache, MELANOMA_WEIGHTS_URL: base };
+  behaviour.cutAfter = 100_000;
+  await assert.rejects(ensurePretrained('xception', { env, md5, alternative }), (e: unknown) => e instanceof UserError && /broke off after \d+ bytes.*run the command again to resume/.test(e.message));
+  const partial = statSync(join(cache, `${PRETRAINED.xception.file}.part`)).size;
+  assert.ok(partial > 0 && partial < payload.length);
+  const got = await ensurePretrained('xception', { env, md5, alternative });
+  assert.equal(got.download?.resumedFrom, partial);
+  assert.deepEqual(readFileSync(got.location.path), payload);
+  assert.deepEqual(readdirSync(cache), [PRETRAINED.xception.file]);
+});
+
+test('--weights is used as given: never downloaded, its error names the alternative', async () => {
+  reset();
+  const env = { MELANOMA_WEIGHTS: join(tmp, 'unused'), MELANOMA_WEIGHTS_URL: base };
+  await assert.rejects(
+    ensurePretrained('xception', { weights: join(tmp, 'nowhere'), env, alternative: 'or something else' }),
+    (e: unknown) => e instanceof UserError && e.message.includes(join(tmp, 'nowhere')) && e.message.endsWith('or something else.'),
+  );
+  assert.equal(requests.length, 0);
+  const file = join(tmp, 'given.h5');
+  writeFileSync(file, payload);
+  assert.deepEqual((await ensurePretrained('xception', { weights: file, env, alternative: '' })).location, { format: 'h5', path: file });
 });

@@ -1,0 +1,35 @@
+/** The `melanoma` command tree: one run, the data, the models, weights, benchmarks, SQL over the run history, an experiment's summary, the reproduction report, carrying experiments between databases, the web page. */
+import { Command } from 'commander';
+import * as bench from './commands/bench.ts';
+import * as data from './commands/data.ts';
+import * as exportCmd from './commands/export.ts';
+import * as importCmd from './commands/import.ts';
+import * as models from './commands/models.ts';
+import * as predictions from './commands/predictions.ts';
+import * as protocol from './commands/protocol.ts';
+import * as report from './commands/report.ts';
+import * as run from './commands/run.ts';
+import * as serve from './commands/serve.ts';
+import * as sql from './commands/sql.ts';
+import * as summary from './commands/summary.ts';
+import * as weights from './commands/weights.ts';
+import { examples } from './help.ts';
+
+export function melanomaProgram(): Command {
+  const program = new Command('melanoma')
+    .description('Melanoma vs. benign skin-lesion study: train and evaluate models, inspect data, query results.')
+    .version('0.1.0')
+    .addHelpText(
+      'after',
+      examples(
+        'melanoma data inspect --data ./data',
+        'melanoma run --model baseline --data ./data --epochs 5',
+        'melanoma summary',
+        'melanoma sql "select model, n, roc_auc_mean from metric_summary_wide where split = \'test\'"',
+        'melanoma weights --help          # every command has its own --help, with examples',
+      ),
+    );
+  for (const command of [run, data, protocol, models, weights, bench, sql, summary, predictions, report, exportCmd, importCmd, serve])
+    command.register(program);
+  return program;
+}
