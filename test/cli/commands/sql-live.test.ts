@@ -152,3 +152,20 @@ test('once the orchestrator has finished, melanoma sql opens the folder itself; 
   assert.deepEqual(JSON.parse(r.stdout), [{ status: 'interrupted' }]);
   assert.equal(r.stderr, '');
 });
+
+test('melanoma serve holding the folder answers melanoma sql the same way', async () => {
+  const serve = startCli(['serve', '--db', folder, '--port', '0'], {}, MELANOMA);
+  try {
+    let stdout = '';
+    serve.child.stdout!.on('data', (d) => (stdout += d));
+    const until = Date.now() + 60_000;
+    while (!/Press Ctrl-C/.test(stdout) && Date.now() < until && serve.child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    const out = await runReadOnly({ target: folder, sql: 'select status from runs', timeoutMs: TIMEOUT_MS });
+    assert.deepEqual(out.heldBy, { pid: serve.child.pid, holder: 'melanoma serve' });
+    assert.deepEqual(out.rows, [['interrupted']]);
+  } finally {
+    serve.child.kill('SIGINT');
+    await serve.done;
+  }
+  assert.equal(existsSync(join(folder, ENDPOINT_FILE)), false, 'melanoma serve removed its endpoint file');
+});
