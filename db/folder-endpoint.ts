@@ -85,8 +85,8 @@ export interface EndpointSqlRequest {
 }
 
 /**
- * Runs the statement through the endpoint. 'gone': the holder did not answer (it ended after the endpoint file was
- * read), so the caller may open the folder itself. The endpoint's refusals and query errors become UserErrors.
+ * Runs the statement through the endpoint. 'gone': nothing listens on its port (the holder ended after the endpoint
+ * file was read), so the caller may open the folder itself. The endpoint's refusals and query errors become UserErrors.
  */
 export function queryThroughEndpoint(endpoint: FolderEndpoint, request: EndpointSqlRequest): Promise<QueryOutput | 'gone'> {
   const body = JSON.stringify({ sql: request.sql, timeoutMs: request.timeoutMs } satisfies EndpointSqlRequest);
@@ -95,6 +95,7 @@ export function queryThroughEndpoint(endpoint: FolderEndpoint, request: Endpoint
       {
         host: '127.0.0.1',
         port: endpoint.port,
+        agent: false, // a connection of its own: a kept-alive one may be closed by the server just as it is reused
         method: 'POST',
         path: '/sql',
         headers: { authorization: `Bearer ${endpoint.token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
@@ -118,8 +119,8 @@ export function queryThroughEndpoint(endpoint: FolderEndpoint, request: Endpoint
       },
     );
     req.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET') resolve('gone');
-      else reject(err);
+      if (err.code === 'ECONNREFUSED') resolve('gone');
+      else reject(new UserError(`the ${endpoint.holder} (pid ${endpoint.pid}) that holds the folder broke off the statement (${err.message}); nothing was changed.`));
     });
     req.end(body);
   });
