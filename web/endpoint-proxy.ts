@@ -22,6 +22,7 @@ function passOn(endpoint: FolderEndpoint, req: IncomingMessage, res: ServerRespo
     {
       host: '127.0.0.1',
       port: endpoint.port,
+      agent: false, // a connection per request: a kept-alive one may be closed by the endpoint just as it is reused
       method: req.method,
       path: req.url,
       headers: { ...headers, host: `127.0.0.1:${endpoint.port}`, authorization: `Bearer ${endpoint.token}` },
