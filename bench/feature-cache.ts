@@ -84,7 +84,7 @@ await epochMs(images, perBatch, 0); // warm-up: allocations, kernel set-up
 const perBatchMs: number[] = [];
 for (let e = 1; e <= epochs; e++) perBatchMs.push(await epochMs(images, perBatch, e));
 
-let t0 = performance.now();
+const t0 = performance.now();
 const trunk = frozenTrunk(m.base);
 if (!trunk) throw new Error(`${opts.model}: the trainable layers of its base are not a plain chain above a frozen trunk`);
 const features = await featureSource(trunk, images, { batchSize, seed: 1, budgetBytes: 4 * 2 ** 30 });

@@ -234,7 +234,7 @@ async function serve(): Promise<void> {
     close: async () => {},
   });
   let stopping = false;
-  const progress = { runStarted() {}, epoch() {}, runEnded() {}, log() {}, stop() {} };
+  const progress = { runStarted() {}, phase() {}, epoch() {}, estimate() {}, runEnded() {}, log() {}, stop() {} };
   const schedule = async (n: number, slots: number, pause: () => number, signal: AbortSignal) => {
     let claimed = 0;
     const limited = {

@@ -98,7 +98,7 @@ async function epoch(protocol: ProtocolName, cache: ImageCache) {
 
 // Decode every training and val image once, as a run's first epoch does; both protocols then read them from memory.
 const cache = new ImageCache(size, 2 * 2 ** 30);
-let t0 = performance.now();
+const t0 = performance.now();
 {
   const data = await indexDataset(resolveDataDir(opts.data));
   const { imageSource } = await import('../workers/train/inputs.ts');

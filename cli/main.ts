@@ -3,7 +3,7 @@
  * UserError prints its message alone (no stack trace) and exits with its code, anything else is a bug and
  * prints its stack.
  */
-import { Command, CommanderError } from 'commander';
+import { type Command, CommanderError } from 'commander';
 import { UserError } from '../common/errors.ts';
 
 export async function runProgram(program: Command, argv = process.argv): Promise<void> {

@@ -2,6 +2,8 @@
  * Stores what a run reports while it works. Each event is idempotent: rows are upserted on their keys (run, epoch,
  * split), (run, split), and curves and predictions are replaced as a whole, so replaying an event (or the whole
  * stream) leaves the same rows. `log` events are appended: a message has no identity to deduplicate on.
+ * A `started` event sets the run's epoch rows to those its attempt starts from: none from scratch, the saved
+ * history when it continues an earlier attempt (workers/train/resume-state.ts).
  * An event is stored only while `owner` (default: this process) holds the run; otherwise LostRunLeaseError is thrown
  * and nothing more is written, so a stalled process never writes into a run a peer has taken back.
  *
@@ -10,9 +12,9 @@
  * evaluations and the run's details. One transaction holding PGlite for all of them made every read of the results
  * page wait up to a second and more (docs/performance.md). A run counts as evaluated (finishRun) only once its
  * evaluations are written, after all its rows; a process that stops in between leaves the run running with some of
- * those rows, and resetting the run (db/run-leases.ts) deletes them as it deletes every partial row.
+ * those rows, and resetting the run (db/run-leases.ts) deletes them as it deletes every partial result.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, gt, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Curve, EpochRecord, Metrics, Predictions, RunEvent, RunResult, Split, SplitEvaluation } from '../workers/protocol.ts';
 import type { Database } from './client.ts';
@@ -33,20 +35,27 @@ const array = (values: readonly (string | number)[]) => sql.param(values);
 export const CHUNK_ROWS = 1000;
 
 export async function recordEvent(database: Database, runId: number, event: RunEvent, owner: string = PROCESS_OWNER): Promise<void> {
+  if (event.type === 'progress') return; // progress inside an epoch is shown live, never stored
   await writeToRuns(database.writes, async (mark) => {
     mark(runId);
     if (event.type === 'final') return recordResult(database, runId, event.result, owner);
     await database.db.transaction(async (tx) => {
       await assertOwner(tx, runId, owner);
       switch (event.type) {
-        case 'started':
+        case 'started': {
+          // The epochs of this attempt's starting point are the truth: rows an earlier attempt stored past them go.
+          const from = event.resumedFrom ?? null;
+          await tx.delete(epochMetrics).where(and(eq(epochMetrics.runId, runId), gt(epochMetrics.epoch, from?.epoch ?? 0)));
+          if (from) await upsertEpochs(tx, runId, from.history, (r) => from.improved.includes(r.epoch));
           await touchRun(tx, runId, {
             backend: event.backend,
             backendDetail: event.backendDetail,
             paramsTotal: event.params.total,
             paramsTrainable: event.params.trainable,
+            bestEpoch: from && from.improved.length > 0 ? from.improved[from.improved.length - 1] : null,
           });
           return;
+        }
         case 'epoch':
           await upsertEpochs(tx, runId, [event.record], () => event.best);
           await touchRun(tx, runId, event.best ? { bestEpoch: event.record.epoch } : {});

@@ -5,3 +5,4 @@ export * from './runs.ts';
 export * from './events.ts';
 export * from './results.ts';
 export { RUN_STATUSES, CURVE_KINDS, type RunStatus, type CurveKind } from './schema.ts';
+export * from './run-history.ts';

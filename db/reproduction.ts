@@ -54,7 +54,8 @@ export async function reproductionInput(database: Database, experimentId: number
     const run = byRun.get(p.runId);
     if (!run) continue;
     const split = p.split as ReportSplit;
-    const s: SplitPredictions = run.predictions[split] ?? (run.predictions[split] = { images: [], labels: [], probabilities: [] });
+    run.predictions[split] ??= { images: [], labels: [], probabilities: [] };
+    const s: SplitPredictions = run.predictions[split];
     s.images.push(p.image);
     s.labels.push(p.label);
     // PostgreSQL prints a real as the shortest decimal that identifies it; fround gives back the float32 stored.

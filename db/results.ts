@@ -114,7 +114,10 @@ export async function runCurves(database: Database, runId: number): Promise<Stor
   const curves: StoredCurve[] = [];
   for (const p of points) {
     let c = curves.at(-1);
-    if (!c || c.split !== p.split || c.kind !== p.kind) curves.push((c = { split: p.split, kind: p.kind, x: [], y: [], thresholds: [] }));
+    if (!c || c.split !== p.split || c.kind !== p.kind) {
+      c = { split: p.split, kind: p.kind, x: [], y: [], thresholds: [] };
+      curves.push(c);
+    }
     c.x.push(p.x);
     c.y.push(p.y);
     c.thresholds.push(p.threshold);
@@ -155,8 +158,12 @@ export async function completedRunScores(database: Database, experimentId: numbe
   const out: RunScores[] = [];
   for (const r of rows) {
     let run = out.at(-1);
-    if (!run || run.runId !== r.runId) out.push((run = { runId: r.runId, model: r.model, runIndex: r.runIndex, splits: {} }));
-    const split = (run.splits[r.split] ??= { labels: [], probabilities: [] });
+    if (!run || run.runId !== r.runId) {
+      run = { runId: r.runId, model: r.model, runIndex: r.runIndex, splits: {} };
+      out.push(run);
+    }
+    run.splits[r.split] ??= { labels: [], probabilities: [] };
+    const split = run.splits[r.split]!;
     split.labels.push(r.label);
     // As in runPredictions: the float32 the model computed.
     split.probabilities.push(Math.fround(r.probability));

@@ -5,13 +5,13 @@
  * heartbeat is older than the lease belongs to a process that died or stalled (kill -9, a lost machine, a long
  * pause) and may be taken back by a peer. The stalled process, should it wake up, finds the run no longer its own
  * (LostRunLeaseError) and its outcome is dropped. Also the per-run requeue used for retries. Resetting a run deletes
- * its partial rows: it trains again from scratch.
+ * its partial results but keeps its epoch rows: the next attempt may continue from its last saved epoch.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Database } from './client.ts';
-import { curvePoints, epochMetrics, evaluations, predictions, runs } from './schema.ts';
+import { curvePoints, evaluations, predictions, runs } from './schema.ts';
 import type { DbOrTx } from './sql-helpers.ts';
 import { writeToRuns } from './write-log.ts';
 
@@ -64,11 +64,12 @@ export async function heartbeat(database: Database, owner: string = PROCESS_OWNE
 }
 
 /**
- * Puts runs back to pending as if never started: their partial epoch rows, evaluations, curves and predictions are
- * deleted and every field a start set is cleared, owner included. `error` keeps (or clears, with null) the last error.
+ * Puts runs back to pending: their evaluations, curves and predictions are deleted and every field a start set is
+ * cleared, owner included. Their epoch rows stay until the next attempt starts: it continues from its last saved
+ * epoch where the run's resume state is on that machine, else from scratch, and its `started` event keeps the rows
+ * up to that epoch and deletes the rest (db/events.ts). `error` keeps (or clears, with null) the last error.
  */
 export async function backToPending(tx: DbOrTx, ids: number[], error: string | null): Promise<void> {
-  await tx.delete(epochMetrics).where(inArray(epochMetrics.runId, ids));
   await tx.delete(evaluations).where(inArray(evaluations.runId, ids));
   await tx.delete(curvePoints).where(inArray(curvePoints.runId, ids));
   await tx.delete(predictions).where(inArray(predictions.runId, ids));
@@ -92,7 +93,7 @@ export async function backToPending(tx: DbOrTx, ids: number[], error: string | n
 }
 
 /**
- * Puts a run that failed back in the queue (pending, owner cleared, partial rows deleted), keeping its attempt
+ * Puts a run that failed back in the queue (pending, owner cleared, partial results deleted: see backToPending), keeping its attempt
  * count and its last error. Does nothing, and returns false, unless `owner` still holds the run.
  */
 export async function requeueRun(database: Database, runId: number, error: string, owner: string = PROCESS_OWNER): Promise<boolean> {

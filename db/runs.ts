@@ -154,7 +154,7 @@ export async function finishRun(
 
 /**
  * Ends the current attempt of a run as failed: its error goes into failed_attempts (kept whatever happens to the run
- * later), then the run goes back to the queue (`retry`, partial rows deleted, see backToPending) or is recorded
+ * later), then the run goes back to the queue (`retry`, partial results deleted, see backToPending) or is recorded
  * failed with this error. Throws LostRunLeaseError, changing nothing, when `owner` no longer holds the run.
  */
 export async function failAttempt(
@@ -211,8 +211,8 @@ export async function markInterrupted(database: Database, runIds: readonly numbe
 
 /**
  * Puts the experiment's running and interrupted runs (and failed ones with `includeFailed`) back to pending, for a
- * restart. Their partial epochs, evaluations and curves are deleted: a rerun trains from scratch, so keeping them
- * would mix two attempts. Only safe while no other process is working on this experiment. Returns the reset runs.
+ * restart (see backToPending: the next attempt continues from the run's last saved epoch where it can, and its start
+ * sets the epoch rows to match). Only safe while no other process is working on this experiment. Returns the reset runs.
  */
 export async function resetUnfinishedRuns(
   database: Database,

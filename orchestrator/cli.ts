@@ -11,7 +11,7 @@ const program = new Command('orchestrate')
   .description(
     'Runs the study: every model of --models, its protocol\'s number of runs (run i uses seed --seed + i), one run at a ' +
       'time per slot (one slot per GPU, or CPU slots), every epoch and final metric stored in the database, then the ' +
-      'summary table. The same command again resumes the experiment: completed runs are kept, the others start over.',
+      'summary table. The same command again resumes the experiment: completed runs are kept, the others continue from their last completed epoch (from scratch where that state is not on this machine).',
   )
   .option(
     '--protocol <name>',
@@ -39,6 +39,8 @@ const program = new Command('orchestrate')
   .option('--no-feature-cache', 'let every run compute its own frozen-trunk activations')
   .option('--weights <path>', 'ImageNet weights of the pretrained models, a file or a folder (default: the weights cache, see `melanoma weights`)')
   .option('--dry-run', 'print the planned runs with their resolved settings and sources, and what is missing; store nothing')
+  .option('--no-estimate', "skip the experiment's time estimate (a calibration of a few training steps per model when the database has no history)")
+  .option('--verbose', "show what the backends print when they look for GPUs (Dawn's adapter warnings)")
   .option('--serve', 'also serve the results web page (and keep serving after the runs, until Ctrl-C)')
   .option('--host <host>', 'web server address', '127.0.0.1')
   .option('--port <n>', 'web server port (0 picks a free one)', port, 8080)

@@ -4,6 +4,8 @@
  */
 import { describeSource, formatValue, PROTOCOLS, settingRows, type ModelProtocol, type ResolvedProtocol } from '../study/protocol.ts';
 import type { BackendName, ModelName } from '../workers/protocol.ts';
+import { experimentCosts } from './calibration.ts';
+import { estimateLine, estimateSeconds } from './estimate.ts';
 import { planRuns, type PlannedRun } from './plan.ts';
 import { checkDataset, checkPretrainedWeights } from './preflight.ts';
 import { planSlots, usableGpus } from './slots.ts';
@@ -20,6 +22,8 @@ export interface DryRunOptions {
   data?: string;
   weights?: string;
   json?: boolean;
+  /** Estimate the experiment's time from a short calibration (default true). */
+  estimate?: boolean;
 }
 
 export interface DryRunPlan {
@@ -28,6 +32,8 @@ export interface DryRunPlan {
   runs: (PlannedRun & { settings: ModelProtocol })[];
   slots: string[];
   data: { dir: string; images: Record<'train' | 'val' | 'test', number> } | null;
+  /** The experiment's estimated time on these slots, from a calibration (a dry run opens no database). */
+  estimate: { seconds: number; upperBound: boolean; line: string } | null;
   /** What a real start would miss or do differently; nothing here stops a dry run. */
   notes: string[];
 }
@@ -49,11 +55,13 @@ export async function planDryRun(o: DryRunOptions): Promise<DryRunPlan> {
     notes.push(`weights: ${message(err)}`);
   }
   let slots: string[] = [];
+  let slotPlans: { gpu: number | null }[] = [];
   try {
     const usable = usableGpus(o.backend);
     if (usable.note) notes.push(`GPU: ${usable.note}`);
     const planned = planSlots({ gpus: o.gpus, runsPerGpu: o.runsPerGpu, workers: o.workers, backend: o.backend }, () => usable.gpus);
     slots = planned.map((s) => s.name);
+    slotPlans = planned;
     if (planned.every((s) => s.gpu === null) && !['wasm', 'cpu'].includes(o.backend)) {
       notes.push(`GPU: none in use; the runs would take ${planned.length} CPU slot(s) with --backend ${o.backend}.`);
     }
@@ -65,7 +73,20 @@ export async function planDryRun(o: DryRunOptions): Promise<DryRunPlan> {
     if (standsIn) notes.push(`${m} stands in for ${standsIn}, with ${standsIn}'s settings.`);
   }
   notes.push(`no database opened: an existing experiment '${o.experiment}' would resume with the protocol it was recorded with.`);
+  let estimate: DryRunPlan['estimate'] = null;
+  if (o.estimate !== false && data && slotPlans.length > 0) {
+    try {
+      const { costs, basis } = await experimentCosts({ models: o.models, protocol: o.protocol, backend: o.backend, images: data.images, database: null });
+      const runs = plan.map((r) => ({ model: r.model, runIndex: r.runIndex, state: 'pending' as const }));
+      const seconds = estimateSeconds(runs, costs, slotPlans.length);
+      const upperBound = Object.values(costs).some((c) => c.upperBound);
+      estimate = { seconds, upperBound, line: estimateLine({ runs: runs.length, seconds, upperBound, slots: slotPlans, basis }) };
+    } catch (err) {
+      notes.push(`estimate: ${message(err)}`);
+    }
+  }
   return {
+    estimate,
     experiment: o.experiment,
     protocol: { name: o.protocol.name, description: PROTOCOLS[o.protocol.name].description, overrides: o.protocol.overrides },
     runs: plan.map((r) => ({ ...r, settings: o.protocol.models[r.model] })),
@@ -86,6 +107,7 @@ export async function dryRun(o: DryRunOptions): Promise<number> {
   const counts = o.models.map((m) => `${m} x ${o.protocol.models[m].runs.value}`).join(', ');
   out.push(`runs: ${counts} = ${plan.runs.length}; seeds ${o.seed}..${o.seed + Math.max(0, ...plan.runs.map((r) => r.runIndex))}; slots: ${plan.slots.join(', ') || 'none'}`);
   if (plan.data) out.push(`data: ${plan.data.dir} (${plan.data.images.train}/${plan.data.images.val}/${plan.data.images.test} train/val/test images)`);
+  if (plan.estimate) out.push(plan.estimate.line);
   out.push('');
   for (const row of settingRows(o.protocol.models, o.models)) {
     out.push(`${row.model.padEnd(13)} ${row.setting.padEnd(18)} ${formatValue(row.value).padEnd(34)} ${describeSource(row.source)}`);

@@ -4,13 +4,18 @@
  */
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
+import { thisCommand } from '../common/command-line.ts';
 import { UserError } from '../common/errors.ts';
-import { findExperiment, growableConfigPath, openDatabase, type Database, type RunCounts } from '../db/index.ts';
+import { findExperiment, growableConfigPath, listRuns, openDatabase, type Database, type RunCounts } from '../db/index.ts';
+import { LiveFeed } from '../study/live.ts';
 import {
   DEFAULT_IMAGE_SIZE, DEFAULT_PROTOCOL, isProtocolName, LEGACY_PROTOCOL, resolveProtocol, runSettings, type ProtocolName, type ResolvedProtocol,
 } from '../study/protocol.ts';
 import type { BackendName, ModelName, RunSpec } from '../workers/protocol.ts';
+import { experimentCosts } from './calibration.ts';
 import { dryRun } from './dry-run.ts';
+import { describeEstimate, estimateLine, ExperimentClock } from './estimate.ts';
+import { liveObserver } from './live-observer.ts';
 import { checkModels, planRuns } from './plan.ts';
 import { checkDataset, checkFlags, checkPretrainedWeights } from './preflight.ts';
 import { plainProgress, ttyProgress, type Progress } from './progress.ts';
@@ -54,6 +59,10 @@ export interface OrchestrateOptions {
   json?: boolean;
   /** Print the planned runs with their resolved settings; open no database, start no run. */
   dryRun?: boolean;
+  /** Estimate the experiment's time before it starts (default true; --no-estimate: false). */
+  estimate?: boolean;
+  /** Show what the backends print when they probe GPUs (Dawn's adapter warnings). */
+  verbose?: boolean;
   threadFile?: string;
   pollMs?: number;
 }
@@ -63,6 +72,8 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   const models = checkModels(o.models);
   checkFlags(o, models);
   const overrides = { runs: o.runs, epochs: o.epochs, imageSize: o.imageSize, batchSize: o.batchSize };
+  // Worker threads and their child processes inherit it (workers/backend/index.ts).
+  if (o.verbose) process.env.MELANOMA_VERBOSE = '1';
   if (o.dryRun) return dryRun({ ...o, models, protocol: resolveProtocol(o.protocol ?? DEFAULT_PROTOCOL, overrides) });
   let gpuNote: string | null = null; // detected GPUs that get no slot
   const slots = planSlots({ gpus: o.gpus, runsPerGpu: o.runsPerGpu, workers: o.workers, backend: o.backend }, () => {
@@ -132,13 +143,19 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   let runners: SlotRunner[] = [];
   let store: RunStore | null = null;
   let progress: Progress | null = null;
+  const live = new LiveFeed();
   const stop = new AbortController();
   let stopSignal: NodeJS.Signals | null = null;
   let runsDone = false;
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopSignal) process.exit(sig === 'SIGINT' ? 130 : 143); // a second Ctrl-C does not wait for the cleanup
     stopSignal = sig;
-    say(runsDone ? `\n${sig}: stopping the web server.` : `\n${sig}: stopping; runs in flight are recorded as interrupted (Ctrl-C again to quit at once).`);
+    say(
+      runsDone
+        ? `\n${sig}: stopping the web server.`
+        : `\n${sig}: stopping; runs in flight are recorded as interrupted (Ctrl-C again to quit at once).\n` +
+            `To continue (each interrupted run from its last completed epoch): ${thisCommand()}`,
+    );
     stop.abort();
   };
   process.on('SIGINT', onSignal);
@@ -148,7 +165,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
     if (database.kind === 'pglite' && database.target !== 'memory://') endpoint = await startFolderEndpoint(database, data.dir);
     // Before the experiment is stored: a port in use leaves nothing behind.
     if (o.serve) {
-      server = await startWebServer(database, o.host, o.port, data.dir);
+      server = await startWebServer(database, o.host, o.port, data.dir, live);
       say(`results: ${server.url}`);
     }
     const { protocol, legacy } = await experimentProtocol(database, o.experiment, o.protocol);
@@ -184,7 +201,37 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
         `data ${data.dir} (${data.images.train}/${data.images.val}/${data.images.test} train/val/test images); database ${database.kind} ${database.target}`,
     );
 
+    const experimentId = store.experimentId;
+    let clock: ExperimentClock | null = null;
+    if (o.estimate !== false) {
+      try {
+        const completed = new Set((await listRuns(database, experimentId)).filter((r) => r.status === 'completed').map((r) => `${r.model}:${r.runIndex}`));
+        const runs = plan.map((r) => ({ model: r.model, runIndex: r.runIndex, state: completed.has(`${r.model}:${r.runIndex}`) ? ('done' as const) : ('pending' as const) }));
+        const { costs, basis } = await experimentCosts({ models, protocol: resolved, backend: o.backend, images: data.images, database });
+        clock = new ExperimentClock(runs, costs, slots.length);
+        const line = estimateLine({ runs: runs.filter((r) => r.state !== 'done').length, seconds: clock.secondsLeft(), upperBound: clock.upperBound(), slots, basis });
+        say(line);
+        live.setEstimate(experimentId, { secondsLeft: clock.secondsLeft(), upperBound: clock.upperBound(), basis: line });
+      } catch (error) {
+        say(`estimate: none (${error instanceof Error ? error.message : String(error)}); the runs go on.`);
+      }
+    }
+
     progress = err.isTTY && !process.env.CI ? ttyProgress(err, slots.map((s) => s.name), plan.length) : plainProgress(say);
+    const shown = progress;
+    let lastEstimate = Date.now();
+    const observer = liveObserver({
+      live,
+      experimentId,
+      clock,
+      onEstimate(seconds, upperBound) {
+        // On a terminal the runs line shows it; the plain log gets a line at most every 10 minutes.
+        if (!err.isTTY && Date.now() - lastEstimate < 600_000) return;
+        lastEstimate = Date.now();
+        shown.estimate(`${describeEstimate(seconds, upperBound)} left`);
+      },
+    });
+    if (clock) shown.estimate(`${describeEstimate(clock.secondsLeft(), clock.upperBound())} left`);
     const mode = runnerMode(o.backend);
     runners = slots.map((slot) => createSlotRunner(slot, { mode, threadFile: o.threadFile }));
     await runScheduler({
@@ -195,6 +242,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
       pollMs: o.pollMs,
       // A run planned on another machine (an imported experiment) keeps its settings but takes this machine's folders.
       specFor: (claim, runner) => ({ ...claim.spec, ...localFolders(claim.model, claim.runIndex), gpu: runner.slot.gpu, initFrom: claim.initFrom }),
+      observer,
     });
     runsDone = true;
     progress.stop();
@@ -257,9 +305,9 @@ function describeCounts(c: RunCounts): string {
 }
 
 /** The results server shares this process's database handle (a PGlite folder admits one process). */
-async function startWebServer(database: Database, host: string, port: number, dataDir: string): Promise<{ url: string; close(): Promise<void> }> {
+async function startWebServer(database: Database, host: string, port: number, dataDir: string, live: LiveFeed): Promise<{ url: string; close(): Promise<void> }> {
   const { startServer } = await import('../web/server.ts');
-  return startServer({ db: database, host, port, dataDir });
+  return startServer({ db: database, host, port, dataDir, live });
 }
 
 async function startFolderEndpoint(database: Database, dataDir: string): Promise<{ close(): Promise<void> }> {

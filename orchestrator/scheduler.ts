@@ -3,7 +3,8 @@
  * events in order (one promise chain per run) and then its outcome. The main thread is the only writer.
  */
 import { isUserError } from '../common/errors.ts';
-import type { RunEvent, RunResult, RunSpec } from '../workers/protocol.ts';
+import type { PhaseProgress } from '../study/live.ts';
+import type { EpochRecord, RunEvent, RunResult, RunSpec } from '../workers/protocol.ts';
 import type { Progress, RunLabel } from './progress.ts';
 import type { SlotRunner } from './slot-runner.ts';
 import type { ClaimedRun, RunStore } from './store.ts';
@@ -17,6 +18,16 @@ export interface SchedulerOptions {
   signal: AbortSignal;
   /** How often an idle slot looks again while runs it cannot claim yet are unfinished (default 1000 ms). */
   pollMs?: number;
+  /** Sees every run start, progress inside its epochs, finish epochs and end (the live page, the estimate). */
+  observer?: RunObserver;
+}
+
+export interface RunObserver {
+  runStarted(run: ClaimedRun): void;
+  progress(run: ClaimedRun, progress: PhaseProgress): void;
+  epoch(run: ClaimedRun, record: EpochRecord): void;
+  /** `final`: completed, or failed with no retry left; otherwise the run goes back to the queue (or was interrupted). */
+  runEnded(run: ClaimedRun, final: boolean): void;
 }
 
 export interface SchedulerReport {
@@ -49,12 +60,23 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRep
 
   async function execute(runner: SlotRunner, claim: ClaimedRun): Promise<void> {
     const spec = opts.specFor(claim, runner);
-    const label: RunLabel = { model: claim.model, runIndex: claim.runIndex, seed: claim.seed, attempt: claim.attempt, epochs: spec.epochs };
+    const label: RunLabel = { model: claim.model, runIndex: claim.runIndex, seed: claim.seed, attempt: claim.attempt, epochs: spec.epochs, batchSize: spec.batchSize };
     const slot = runner.slot.name;
     opts.progress.runStarted(slot, label);
+    opts.observer?.runStarted(claim);
     let writes: Promise<void> = Promise.resolve();
     const onEvent = (event: RunEvent) => {
-      if (event.type === 'epoch') opts.progress.epoch(slot, label, event.record, event.best);
+      if (event.type === 'progress') {
+        // Shown, never stored: a few a second per run.
+        const { type: _, ...progress } = event;
+        opts.progress.phase(slot, label, progress);
+        opts.observer?.progress(claim, progress);
+        return;
+      }
+      if (event.type === 'epoch') {
+        opts.progress.epoch(slot, label, event.record, event.best);
+        opts.observer?.epoch(claim, event.record);
+      }
       if (event.type === 'log') opts.progress.log(`[${slot}] ${claim.model} run ${claim.runIndex}: ${event.message}`);
       writes = writes.then(() => opts.store.recordEvent(claim, event));
       writes.catch(() => {}); // awaited (and reported) once the run has settled; later events are not written
@@ -83,17 +105,20 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRep
     }
     if (result) {
       report.completed++;
+      opts.observer?.runEnded(claim, true);
       const test = result.final.find((e) => e.split === 'test');
       opts.progress.runEnded(slot, label, { status: 'completed', seconds: result.seconds, testRocAuc: test?.metrics.roc_auc ?? null });
     } else if (opts.signal.aborted) {
       await opts.store.markInterrupted(claim);
       report.interrupted++;
+      opts.observer?.runEnded(claim, false);
       opts.progress.runEnded(slot, label, { status: 'interrupted' });
     } else {
       const message = errorMessage(error);
       // Bad data or a bad setting fails every attempt the same way: only other failures are tried again.
       const { willRetry } = await opts.store.failRun(claim, message, { retryable: !isUserError(error) });
       report.failedAttempts++;
+      opts.observer?.runEnded(claim, !willRetry);
       opts.progress.runEnded(slot, label, { status: 'failed', error: message, willRetry });
     }
   }

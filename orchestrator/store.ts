@@ -2,7 +2,9 @@
  * The orchestrator's view of the database: one experiment's run queue, its events and its outcome, on top of db/.
  *
  * Recovery rules: on start, runs no live process holds (interrupted, failed, and running ones whose heartbeat is
- * stale; with PGlite, which admits one process, every running one) go back to pending and train again from scratch.
+ * stale; with PGlite, which admits one process, every running one) go back to pending. Each continues from its last
+ * completed epoch when its resume state (OUT/<experiment>/<model>-run<i>/resume, saved by the run at the end of each
+ * epoch) is on this machine, else it trains again from scratch; its start sets its epoch rows to match.
  * Each store has its own owner id (host:pid:random); it beats the heartbeat of the runs it owns, and an idle slot
  * takes back the runs of a dead peer. A run taken back from this store while it stalled (its lease expired) is no
  * longer its own: its events and outcome are refused by the database, reported on stderr and dropped.
@@ -182,7 +184,10 @@ export function toSummaryRows(rows: { model: string; split: Split; metric: strin
   const empty = () => Object.fromEntries(METRIC_NAMES.map((m) => [m, null])) as Record<MetricName, number | null>;
   for (const r of rows) {
     let row = out.find((x) => x.model === r.model && x.split === r.split);
-    if (!row) out.push((row = { model: r.model, split: r.split, n: r.n, mean: empty(), std: empty() }));
+    if (!row) {
+      row = { model: r.model, split: r.split, n: r.n, mean: empty(), std: empty() };
+      out.push(row);
+    }
     row.mean[r.metric as MetricName] = r.mean;
     row.std[r.metric as MetricName] = r.stddev;
   }

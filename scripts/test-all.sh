@@ -11,5 +11,6 @@ trap 'bash scripts/postgres-test-server.sh stop >/dev/null 2>&1 || true' EXIT
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
 npx tsc --noEmit
 bash scripts/check-migrations.sh
+npm run --silent lint
 bash scripts/build-simd-kernels.sh --check
 npm test

@@ -1,6 +1,7 @@
 /** The JSON API (documented in web/README.md): the numbers behind every view, read-only. */
 import { Router, type Request } from 'express';
 import type { Database } from '../db/index.ts';
+import type { LiveFeed } from '../study/live.ts';
 import { DEFAULT_IMAGE_SIZE } from '../study/protocol.ts';
 import { DEFAULT_AUGMENT_SEED, type DatasetImages } from './dataset-images.ts';
 import { HttpError, badRequest, notFound } from './http-errors.ts';
@@ -12,7 +13,11 @@ import * as q from './queries.ts';
 import { ReadCache } from './read-cache.ts';
 import { reproductionReport } from './reproduction.ts';
 
-export function apiRouter(o: { db: Database; images: DatasetImages | null }): Router {
+/**
+ * `live`: the in-memory feed of the orchestrator serving this page (`orchestrate --serve`): a running run's progress
+ * inside its epoch and the experiment's time left. Absent (`melanoma serve`), those fields are null.
+ */
+export function apiRouter(o: { db: Database; images: DatasetImages | null; live?: LiveFeed | null }): Router {
   const { db } = o;
   const api = Router();
   const cache = new ReadCache(db.writes);
@@ -60,7 +65,8 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
   api.get('/experiments/:id', async (req, res) => {
     parse(noQuery, req.query, 'query');
     const x = id(req, 'experiment');
-    res.json(found(await cache.get(`experiment:${x}`, { keep: settled }, () => q.getExperiment(db, x)), `experiment ${x}`));
+    const experiment = found(await cache.get(`experiment:${x}`, { keep: settled }, () => q.getExperiment(db, x)), `experiment ${x}`);
+    res.json({ ...experiment, estimate: o.live?.estimate(x) ?? null });
   });
   api.get('/experiments/:id/summary', async (req, res) => {
     parse(noQuery, req.query, 'query');
@@ -108,7 +114,9 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null }): Ro
   api.get('/runs/:id', async (req, res) => {
     parse(noQuery, req.query, 'query');
     const r = id(req, 'run');
-    res.json(found(await cache.get(`run:${r}`, { runId: r, keep: settled }, () => q.getRun(db, r)), `run ${r}`));
+    // A running run is never cached (settled), so its heartbeat is current; `live` comes from memory.
+    const run = found(await cache.get(`run:${r}`, { runId: r, keep: settled }, () => q.getRun(db, r)), `run ${r}`);
+    res.json({ ...run, live: run.status === 'running' ? (o.live?.run(r) ?? null) : null });
   });
   api.get('/runs/:id/epochs', async (req, res) => {
     parse(noQuery, req.query, 'query');

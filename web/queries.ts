@@ -15,7 +15,7 @@ import {
   type OperatingPoint, type OperatingPointsReport,
 } from '../study/operating-points.ts';
 import { evaluateBinary } from '../workers/metrics/index.ts';
-import { METRIC_NAMES, MODEL_NAMES, SPLITS, type ConfusionMatrix, type MetricName, type ModelName, type Split } from '../workers/protocol.ts';
+import { METRIC_NAMES, MODEL_NAMES, type ConfusionMatrix, type MetricName, type ModelName, type Split } from '../workers/protocol.ts';
 
 type Row = Record<string, unknown>;
 
@@ -155,6 +155,8 @@ export interface RunDetail {
   startedAt: string | null;
   finishedAt: string | null;
   lastEventAt: string | null;
+  /** The owning process's last heartbeat (every 5 s while it holds the run). */
+  heartbeatAt: string | null;
   seconds: number | null;
   error: string | null;
   evaluations: SplitEvaluationRow[];
@@ -415,6 +417,7 @@ export async function getRun(d: Database, id: number): Promise<RunDetail | null>
     startedAt,
     finishedAt: iso(r.finishedAt),
     lastEventAt: iso(r.lastEventAt),
+    heartbeatAt: iso(r.heartbeatAt),
     seconds: num(r.durationSeconds) ?? (r.status === 'running' ? secondsBetween(startedAt, null) : null),
     error: r.error,
     evaluations: evals.map((e) => ({
@@ -642,7 +645,10 @@ export async function ensemble(d: Database, experimentId: number, split: Split):
   const byModel = new Map<ModelName, { runs: number; labels: number[]; probabilities: number[] }>();
   for (const r of rows) {
     let m = byModel.get(r.model);
-    if (!m) byModel.set(r.model, (m = { runs: int(r.runs), labels: [], probabilities: [] }));
+    if (!m) {
+      m = { runs: int(r.runs), labels: [], probabilities: [] };
+      byModel.set(r.model, m);
+    }
     m.labels.push(int(r.label));
     m.probabilities.push(Number(r.probability));
   }

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Database } from '../db/index.ts';
+import type { LiveFeed } from '../study/live.ts';
 import { UserError } from '../common/errors.ts';
 import { apiRouter } from './api.ts';
 import { DatasetImages } from './dataset-images.ts';
@@ -24,6 +25,8 @@ export interface ServerOptions {
   port?: number;
   /** Dataset folder for the Dataset view; null or absent leaves that view empty with a message. */
   dataDir?: string | null;
+  /** The orchestrator's in-memory progress of its running runs (orchestrate --serve). */
+  live?: LiveFeed | null;
 }
 
 export interface RunningServer {
@@ -36,7 +39,7 @@ const PUBLIC_DIR = join(import.meta.dirname, 'public');
 const CHART_JS = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
-export function createApp(o: { db: Database; dataDir?: string | null }): express.Express {
+export function createApp(o: { db: Database; dataDir?: string | null; live?: LiveFeed | null }): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -56,7 +59,7 @@ export function createApp(o: { db: Database; dataDir?: string | null }): express
   app.get('/favicon.ico', (_req, res) => res.redirect(301, '/static/favicon.svg'));
   app.get('/vendor/chart.umd.js', (_req, res) => res.sendFile(CHART_JS, { maxAge: '1h' }));
   app.use('/static', express.static(PUBLIC_DIR, { index: false, dotfiles: 'ignore', redirect: false, maxAge: 0 }));
-  app.use('/api', apiRouter({ db: o.db, images }));
+  app.use('/api', apiRouter({ db: o.db, images, live: o.live }));
 
   const html = (view: Parameters<typeof viewPage>[0]) => (_req: Request, res: Response) => {
     res.type('html').set('Cache-Control', 'no-store').send(viewPage(view));

@@ -14,6 +14,7 @@ export type Metrics = Record<MetricName, number>;
 
 import type { ModelName } from '../study/models.ts';
 import type { AugmentationParams, InputScaling, ProtocolName, ValidationRule } from '../study/protocol.ts';
+import type { PhaseProgress } from '../study/live.ts';
 
 export { FINE_TUNES, MODEL_NAMES, type ModelName } from '../study/models.ts';
 
@@ -110,6 +111,13 @@ export interface EpochRecord {
   learningRate: number;
 }
 
+/** Where a continued run picks up: the epochs already done, as they were reported. */
+export interface ResumedFrom {
+  epoch: number;
+  history: EpochRecord[];
+  improved: number[];
+}
+
 export interface RunResult {
   spec: RunSpec;
   backend: string;
@@ -126,10 +134,25 @@ export interface RunResult {
   seconds: number;
 }
 
-/** Messages a run posts while it works; the orchestrator stores each in its own transaction. */
+/**
+ * Messages a run posts while it works; the orchestrator stores each in its own transaction, except `progress`
+ * (a few a second, inside an epoch), which only the progress display and the live page see.
+ */
 export type RunEvent =
-  | { type: 'started'; backend: string; backendDetail: string; datasetFingerprint: string; params: { total: number; trainable: number } }
+  | {
+      type: 'started';
+      backend: string;
+      backendDetail: string;
+      datasetFingerprint: string;
+      params: { total: number; trainable: number };
+      /**
+       * The epochs an earlier attempt completed, when this one continues from its saved state (null or absent: it
+       * starts from scratch). `improved`: the epochs that were a new best.
+       */
+      resumedFrom?: ResumedFrom | null;
+    }
   | { type: 'epoch'; record: EpochRecord; best: boolean }
   | { type: 'checkpoint'; epoch: number; dir: string }
   | { type: 'final'; result: RunResult }
-  | { type: 'log'; message: string };
+  | { type: 'log'; message: string }
+  | ({ type: 'progress' } & PhaseProgress);

@@ -1,4 +1,4 @@
-import { type Command } from 'commander';
+import type { Command } from 'commander';
 import { readFileSync, statSync } from 'node:fs';
 import { UserError } from '../../common/errors.ts';
 

@@ -51,21 +51,21 @@ test('a run on a broken dataset fails with a message naming the path, never a st
     for (let i = 1; i <= 5; i++) for (const cls of ['benign', 'malignant']) put(`train/${cls}/${i}.jpg`, jpeg);
     let r = run();
     assert.equal(r.status, 1);
-    assert.match(r.stderr, new RegExp(`${escape(join(root, 'test'))}\\b`), 'names the missing test/ folder');
+    assert.match(r.stderr, new RegExp(`${escapeRegExp(join(root, 'test'))}\\b`), 'names the missing test/ folder');
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 
     for (const cls of ['benign', 'malignant']) put(`test/${cls}/1.jpg`, jpeg);
     put('train/benign/3.jpg', jpeg.subarray(0, 200)); // truncated
     r = run();
     assert.equal(r.status, 1);
-    assert.match(r.stderr, new RegExp(escape(join(root, 'train', 'benign', '3.jpg'))), 'names the corrupt file');
+    assert.match(r.stderr, new RegExp(escapeRegExp(join(root, 'train', 'benign', '3.jpg'))), 'names the corrupt file');
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 });
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[/.\\^$*+?()[\]{}|-]/g, '\\$&');
 }
 

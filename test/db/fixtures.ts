@@ -9,14 +9,14 @@ import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import postgres from 'postgres';
 import { type Database, openDatabase } from '../../db/index.ts';
-import {
-  type Metrics,
-  type ModelName,
-  type RunEvent,
-  type RunResult,
-  type RunSpec,
+import type {
+  Metrics,
+  ModelName,
+  RunEvent,
+  RunResult,
+  RunSpec,
   SPLITS,
-  type SplitEvaluation,
+  SplitEvaluation,
 } from '../../workers/protocol.ts';
 
 export const PG_URL = process.env.MELANOMA_TEST_PG_URL;

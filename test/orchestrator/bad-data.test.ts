@@ -36,7 +36,7 @@ test('orchestrate: truncated images stop the study before anything is stored, ev
   }
 });
 
-const quiet: Progress = { runStarted() {}, epoch() {}, runEnded() {}, log() {}, stop() {} };
+const quiet: Progress = { runStarted() {}, phase() {}, epoch() {}, estimate() {}, runEnded() {}, log() {}, stop() {} };
 
 for (const mode of ['thread', 'process'] as const) {
   test(`a bad image found by the run itself (${mode}) fails it once, not retried; the error is kept in failed_attempts`, async () => {

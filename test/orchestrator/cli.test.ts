@@ -123,7 +123,7 @@ test('the summary printed is the metric_summary view as `melanoma sql` reads it;
   assert.equal(viewRows.length, 2 * 3 * 6);
   const table = formatSummary(toSummaryRows(viewRows.map((r: { mean: unknown; stddev: unknown; n: unknown }) => ({ ...r, n: Number(r.n), mean: Number(r.mean), stddev: r.stddev === null ? null : Number(r.stddev) }))));
   assert.ok(run.stdout.includes(table), `printed:\n${run.stdout}\nview:\n${table}`);
-  assert.match(table, /augmented  test   2 /);
+  assert.match(table, /augmented {2}test {3}2 /);
 
   // Everything is done: rerunning retries the failed run (it fails again) and prints the same summary as JSON only.
   const json = await runCli([...argv, '--json'], { FAKE_THREAD_FAULTS: faults, FAKE_THREAD_SEED0: '1' });

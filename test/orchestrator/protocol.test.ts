@@ -25,6 +25,7 @@ async function withDb<T>(target: string, fn: (db: Database) => Promise<T>): Prom
 }
 
 async function experiment(d: Database, name: string) {
+  // biome-ignore lint/suspicious/noExplicitAny: the stored config is loose JSON, read field by field
   const [row] = await d.query<{ id: number; config: Record<string, any> }>('select id, config from experiments where name = $1', [name]);
   const runs = await d.query<{ model: string; run_index: number; spec: RunSpec }>('select model, run_index, spec from runs where experiment_id = $1 order by id', [row.id]);
   return { ...row, runs };
@@ -32,7 +33,8 @@ async function experiment(d: Database, name: string) {
 
 test('--dry-run --json with no other flags: the seed protocol, each setting with its source; no database, no weights needed', async () => {
   const noDb = join(tempDir('nodb'), 'db');
-  const r = await runCli(['--dry-run', '--json', '--data', data, '--db', noDb], { MELANOMA_WEIGHTS: tempDir('weights') });
+  // --no-estimate: the estimate's calibration is tested in estimate.test.ts.
+  const r = await runCli(['--dry-run', '--no-estimate', '--json', '--data', data, '--db', noDb], { MELANOMA_WEIGHTS: tempDir('weights') });
   assert.equal(r.code, 0, r.stderr);
   const plan = JSON.parse(r.stdout) as DryRunPlan;
   assert.equal(existsSync(noDb), false, 'the dry run opens no database');
@@ -52,6 +54,7 @@ test('--dry-run --json with no other flags: the seed protocol, each setting with
   assert.match(byModel('xception')[0].settings.augment.source && JSON.stringify(byModel('xception')[0].settings.augment.source), /279/);
   assert.ok(plan.notes.some((n) => /weights: .*xception/.test(n)), `notes: ${plan.notes.join(' | ')}`);
   assert.deepEqual(plan.data?.images, { train: 8, val: 2, test: 10 });
+  assert.equal(plan.estimate, null);
 });
 
 test('a real start records the protocol, its overrides and each run\'s settings; a resume keeps them', async () => {

@@ -9,7 +9,7 @@ import type { Progress } from '../../orchestrator/progress.ts';
 import { runScheduler } from '../../orchestrator/scheduler.ts';
 import { createSlotRunner } from '../../orchestrator/slot-runner.ts';
 import { openStore } from '../../orchestrator/store.ts';
-import { type ModelName, type RunSpec } from '../../workers/protocol.ts';
+import type { ModelName, RunSpec } from '../../workers/protocol.ts';
 import { FAKE_THREAD, tempDir } from './helpers.ts';
 
 const EPOCHS = 3;
@@ -32,6 +32,8 @@ function recordingProgress() {
       busy.set(slot, `${run.model}#${run.runIndex}`);
       ran.push({ slot, run: `${run.model}#${run.runIndex}` });
     },
+    phase() {},
+    estimate() {},
     epoch() {},
     runEnded(slot) {
       busy.delete(slot);

@@ -1,6 +1,5 @@
 /** Two orchestrator processes on one PostgreSQL database split one experiment without running any run twice. */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { listRuns, openDatabase } from '../../db/index.ts';
 import { pgUrlOrSkip, scratchPgDatabase } from '../db/fixtures.ts';

@@ -465,7 +465,9 @@ describe('pages', { skip }, () => {
       await page.waitForFunction(() => document.querySelector('#predictions-note')?.textContent?.includes(' train images'));
       const tiles = await page.$$eval('#errors .error-tile', (ts) => ts.length);
       assert.ok(tiles > 0);
-      await page.$$eval('#errors img', (imgs) => imgs.forEach((i) => ((i as HTMLImageElement).loading = 'eager')));
+      await page.$$eval('#errors img', (imgs) => {
+        for (const i of imgs) (i as HTMLImageElement).loading = 'eager';
+      });
       await page.waitForFunction((n) => {
         const imgs = Array.from(document.querySelectorAll('#errors img')) as HTMLImageElement[];
         return imgs.length === n && imgs.every((img) => img.complete && img.naturalWidth === 112);

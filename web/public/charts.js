@@ -172,7 +172,7 @@ export function chartBox(title, attrs = {}) {
   canvas.setAttribute('aria-label', title);
   const box = document.createElement('figure');
   box.className = 'chart';
-  Object.entries(attrs).forEach(([k, v]) => box.setAttribute(k, v));
+  for (const [k, v] of Object.entries(attrs)) box.setAttribute(k, v);
   const caption = document.createElement('figcaption');
   caption.textContent = title;
   const holder = document.createElement('div');

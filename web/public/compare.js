@@ -91,8 +91,12 @@ modelSelect.addEventListener('change', async () => {
     showError(err);
   }
 });
-splitSelect.addEventListener('change', () => (syncUrl(), render()));
-modeSelect.addEventListener('change', () => (syncUrl(), render()));
+for (const select of [splitSelect, modeSelect]) {
+  select.addEventListener('change', () => {
+    syncUrl();
+    render();
+  });
+}
 
 try {
   await load();

@@ -124,6 +124,9 @@ function renderHeader() {
       ['Runs', runCounts(experiment.counts)],
       ['Started', when(experiment.startedAt)],
       ['Duration', duration(experiment.seconds)],
+      experiment.estimate && experiment.status === 'running'
+        ? ['Time left', el('span', { id: 'time-left', title: experiment.estimate.basis }, `${experiment.estimate.upperBound ? 'at most about' : 'about'} ${duration(Math.max(0, experiment.estimate.secondsLeft - (Date.now() - new Date(experiment.estimate.at).getTime()) / 1000))} left`)]
+        : null,
       ...settings(experiment),
       ['Compare runs', el('span', { class: 'links' }, modelsInOrder().map((m) => el('a', { href: `/experiments/${encodeURIComponent(id)}/compare?model=${encodeURIComponent(m)}` }, m)))],
     ]),

@@ -13,6 +13,8 @@ const main = document.querySelector('main');
 const HISTORY = ['loss', 'accuracy', 'roc_auc', 'recall'];
 
 const header = el('div', { id: 'run-header' });
+// The running epoch: the orchestrator's in-memory progress (orchestrate --serve) and the run's last heartbeat.
+const progressHolder = el('div', { id: 'run-progress', hidden: true });
 const finalHolder = el('div', { id: 'final' });
 const historyNote = el('p', { class: 'hint', id: 'history-note' });
 const historyCharts = Object.fromEntries(HISTORY.map((m) => [m, chartBox(`${METRIC_LABELS[m]} per epoch`, { id: `history-${m}` })]));
@@ -94,6 +96,7 @@ thresholdSplit.addEventListener('change', () => loadThreshold().catch(showError)
 
 main.append(
   header,
+  progressHolder,
   el('p', { id: 'live', class: 'live', hidden: true }),
   failuresSection,
   section('Training history', historyNote, el('div', { class: 'chart-grid' }, HISTORY.map((m) => historyCharts[m].box))),
@@ -135,6 +138,29 @@ function renderHeader() {
       ['Dataset fingerprint', run.datasetFingerprint ? el('code', {}, run.datasetFingerprint.slice(0, 16)) : DASH],
       run.error ? ['Error', el('span', { class: 'msg' }, run.error)] : null,
     ]),
+  );
+}
+
+const PHASE_WORDS = { decoding: 'Decoding the images', caching: "Computing the frozen trunk's activations", training: 'Training', evaluating: 'Evaluating' };
+
+function renderProgress() {
+  const running = run.status === 'running';
+  progressHolder.hidden = !running;
+  if (!running) return fill(progressHolder);
+  const p = run.live;
+  const age = (iso) => (iso ? `${duration((Date.now() - new Date(iso).getTime()) / 1000)} ago` : DASH);
+  const beat = el('p', { class: 'hint', id: 'run-heartbeat' }, `Last heartbeat: ${when(run.heartbeatAt)} (${age(run.heartbeatAt)}).`);
+  if (!p) {
+    fill(progressHolder, el('p', { class: 'hint', id: 'run-progress-text' }, 'Progress inside the epoch shows on the page of the orchestrator that runs it (orchestrate --serve).'), beat);
+    return;
+  }
+  const what = p.phase === 'evaluating' && p.epoch === null ? 'Final evaluation' : `${p.epoch === null ? '' : `Epoch ${p.epoch} of ${run.spec?.epochs ?? DASH}: `}${PHASE_WORDS[p.phase] ?? p.phase}`;
+  const rate = p.imagesPerSecond ? `, ${num(p.imagesPerSecond, 0)} images/s, about ${duration((p.total - p.done) / p.imagesPerSecond)} left` : '';
+  fill(
+    progressHolder,
+    el('p', { id: 'run-progress-text' }, `${what}: ${p.done} of ${p.total} images${rate} (as of ${age(p.at)}).`),
+    el('progress', { id: 'epoch-progress', max: String(p.total), value: String(p.done), 'aria-label': `${what}: ${p.done} of ${p.total} images` }),
+    beat,
   );
 }
 
@@ -218,7 +244,7 @@ function renderCurves() {
   if (rocSets.length) rocSets.push(lineDataset('chance', [{ x: 0, y: 0 }, { x: 1, y: 1 }], { color: '#999', dash: [2, 4], point: 'line' }, { pointRadius: 0, borderWidth: 1, showLine: true }));
   const prSets = build('pr');
   const testEval = (run.evaluations ?? []).find((e) => e.split === 'test');
-  if (prSets.length && testEval && testEval.n) {
+  if (prSets.length && testEval?.n) {
     const prevalence = (testEval.confusion.tp + testEval.confusion.fn) / testEval.n;
     prSets.push(lineDataset(`chance (test prevalence ${num(prevalence, 2)})`, [{ x: 0, y: prevalence }, { x: 1, y: prevalence }], { color: '#999', dash: [2, 4], point: 'line' }, { pointRadius: 0, borderWidth: 1, showLine: true }));
   }
@@ -322,6 +348,7 @@ async function load() {
     await Promise.all([loadThreshold(), loadRunPoints()]);
   }
   renderHeader();
+  renderProgress();
   renderHistory();
   renderFinal();
   renderConfusion();

@@ -3,7 +3,11 @@
  * thread: every worker thread calls initBackend once). All backends plug into the one @tensorflow/tfjs-core the
  * project imports.
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
+import { isSoftwareName, type AdapterDescription } from './adapters.ts';
 import { UserError } from '../../common/errors.ts';
 import type { BackendName } from '../protocol.ts';
 import { initWasm } from './wasm.ts';
@@ -89,6 +93,11 @@ async function start(requested: BackendName, gpu: number | null): Promise<Backen
     case 'auto': {
       const tensorflow = await loadTensorflow();
       if (typeof tensorflow !== 'string') return tensorflow;
+      const listed = await adaptersInChild();
+      if (!listed.some((a) => !isSoftwareName(a.name))) {
+        const software = listed.length ? `; skipped the software adapter ${listed.map((a) => a.name).join(', ')}` : '';
+        return { name: 'wasm', detail: (await initWasm()) + software };
+      }
       const opened = await openAdapter(gpu).catch((error: unknown) => {
         if (error instanceof UserError) throw error;
         return null; // no usable Dawn/Vulkan: fall through to wasm
@@ -101,6 +110,25 @@ async function start(requested: BackendName, gpu: number | null): Promise<Backen
     }
     default:
       throw new UserError(`unknown backend '${String(requested)}'`);
+  }
+}
+
+const LIST_ADAPTERS = fileURLToPath(new URL('./list-adapters.mjs', import.meta.url));
+
+/**
+ * The adapters Dawn finds, listed by a child process: Dawn prints warnings to the process's native stderr when it
+ * opens adapters (e.g. "maxDynamicUniformBuffersPerPipelineLayout artificially reduced"), which no JavaScript can
+ * silence in-process. `auto` asks here first, so that a machine without a hardware GPU never loads Dawn in the
+ * run's thread; the child's stderr shows only with MELANOMA_VERBOSE=1 (`orchestrate --verbose`).
+ */
+async function adaptersInChild(): Promise<AdapterDescription[]> {
+  const verbose = process.env.MELANOMA_VERBOSE === '1';
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [LIST_ADAPTERS], { encoding: 'utf8', timeout: 60_000 });
+    if (verbose && stderr) process.stderr.write(stderr);
+    return JSON.parse(stdout) as AdapterDescription[];
+  } catch {
+    return [];
   }
 }
 

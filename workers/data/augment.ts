@@ -172,8 +172,8 @@ export function applyAugment(src: Uint8Array, size: number, p: AugmentParams): U
       if (y0 > hi) y0 = hi;
       let fx = sx - x0;
       let fy = sy - y0;
-      fx = fx < 0 ? 0 : fx > 1 ? 1 : fx;
-      fy = fy < 0 ? 0 : fy > 1 ? 1 : fy;
+      fx = fx < 0 ? 0 : Math.min(fx , 1);
+      fy = fy < 0 ? 0 : Math.min(fy , 1);
       const i = y0 * row + x0 * 3;
       const j = i + dy;
       for (let k = 0; k < 3; k++) {

@@ -128,7 +128,7 @@ export function augmentedPixels(batch: Batch): Uint8Array {
   if (batch.augment === null) return batch.pixels;
   const n = batch.imageSize * batch.imageSize * 3;
   const out = new Uint8Array(batch.pixels.length);
-  batch.augment.forEach((p, k) => out.set(applyAugment(batch.pixels.subarray(k * n, (k + 1) * n), batch.imageSize, p), k * n));
+  for (const [k, p] of batch.augment.entries()) out.set(applyAugment(batch.pixels.subarray(k * n, (k + 1) * n), batch.imageSize, p), k * n);
   return out;
 }
 

@@ -34,7 +34,7 @@ export function seededDropout(x: tf.Tensor, rate: number, seed: number): tf.Tens
 class SeededDropout extends DropoutBase {
   static className = 'Dropout';
   /** Training calls so far: the k of the k-th mask. */
-  private calls = 0;
+  calls = 0;
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
     const f = this as unknown as DropoutFields;
@@ -43,6 +43,30 @@ class SeededDropout extends DropoutBase {
     const seed = hash32(f.seed ^ hash32(this.calls++));
     return tf.tidy(() => (f.noiseShape == null ? seededDropout(x, f.rate, seed) : tf.dropout(x, f.rate, f.noiseShape, seed)));
   }
+}
+
+/** The seeded Dropout layers of `model` and of the models nested in it, each once, in layer order. */
+function seededDropouts(model: tfl.LayersModel, seen = new Set<tfl.layers.Layer>()): SeededDropout[] {
+  const found: SeededDropout[] = [];
+  for (const layer of model.layers) {
+    if (seen.has(layer)) continue;
+    seen.add(layer);
+    if (layer instanceof SeededDropout) found.push(layer);
+    else if (layer instanceof tfl.LayersModel) found.push(...seededDropouts(layer, seen));
+  }
+  return found;
+}
+
+/** How many masks each seeded Dropout layer of `model` has drawn: with the seed, what its next mask is. */
+export function dropoutCalls(model: tfl.LayersModel): number[] {
+  return seededDropouts(model).map((layer) => layer.calls);
+}
+
+/** Sets what dropoutCalls read, so that the next masks are the ones an uninterrupted run would draw. */
+export function setDropoutCalls(model: tfl.LayersModel, calls: readonly number[]): void {
+  const layers = seededDropouts(model);
+  if (layers.length !== calls.length) throw new Error(`${calls.length} dropout counters for ${layers.length} seeded Dropout layers`);
+  for (const [i, layer] of layers.entries()) layer.calls = calls[i];
 }
 
 /** tfl.layers.dropout, drawing a new mask at each training call when seeded. */

@@ -83,12 +83,12 @@ export async function readH5Weights(path: string): Promise<H5Weights> {
     if (!('layer_names' in root.attrs)) {
       throw new UserError(`${path} is HDF5 but not a Keras weight file (no layer_names attribute).`);
     }
-    const layerNames = stringList(root.attrs['layer_names'].value);
+    const layerNames = stringList(root.attrs.layer_names.value);
     const tensors: H5Tensor[] = [];
     for (const layer of layerNames) {
       const group = root.get(layer);
       if (!(group instanceof h5wasm.Group)) throw new UserError(`${path}: layer ${layer} is listed in layer_names but has no group.`);
-      for (const weightName of stringList(group.attrs['weight_names']?.value)) {
+      for (const weightName of stringList(group.attrs.weight_names?.value)) {
         const dataset = root.get(`${layer}/${weightName}`);
         if (!(dataset instanceof h5wasm.Dataset)) throw new UserError(`${path}: tensor ${layer}/${weightName} is listed but missing.`);
         const param = weightName.split('/').pop()!.replace(/:\d+$/, '');
@@ -97,7 +97,7 @@ export async function readH5Weights(path: string): Promise<H5Weights> {
         tensors.push({ layer, param, shape: [...(dataset.shape ?? [])], values });
       }
     }
-    const version = file.attrs['keras_version']?.value;
+    const version = file.attrs.keras_version?.value;
     return { kerasVersion: version == null ? null : String(version), layerNames, tensors };
   } finally {
     file.close();

@@ -143,7 +143,7 @@ export function xceptionH5LayerNames(fileLayerNames: string[]): Map<string, stri
         `the Xception weight file has ${found.length} unnamed ${prefix} layers (${found.map((f) => f.name).join(', ') || 'none'}), expected ${targets.length}.`,
       );
     }
-    found.forEach((f, i) => map.set(f.name, targets[i]));
+    for (const [i, f] of found.entries()) map.set(f.name, targets[i]);
   }
   return map;
 }

@@ -132,6 +132,13 @@ export class KerasAdam extends tf.AdamOptimizer {
       this.power1 = f32(this.power1 * f32(this.beta1));
       this.power2 = f32(this.power2 * f32(this.beta2));
     }
+    // tfjs sets its own powers with pow(), which can differ in the last bit from the products its steps multiply
+    // up: a restored optimizer would then not step as the uninterrupted one does.
+    const acc = this as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable };
+    tf.tidy(() => {
+      acc.accBeta1.assign(tf.scalar(this.power1));
+      acc.accBeta2.assign(tf.scalar(this.power2));
+    });
   }
 
   override dispose(): void {

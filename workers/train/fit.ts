@@ -1,6 +1,7 @@
 /**
  * The training loop: Adam on binary cross-entropy, per-epoch metrics on train and val, the best weights by val
- * ROC AUC kept (Keras' ModelCheckpoint(save_best_only)), early stopping after `patience` epochs without a gain.
+ * ROC AUC kept (Keras' ModelCheckpoint(save_best_only)), early stopping after `patience` epochs without a gain. A
+ * run continued from a saved epoch (resume-state.ts) goes on from the epoch after it.
  *
  * Train metrics of an epoch are computed from the predictions made during that epoch's training steps (with
  * dropout on and the weights moving), as Keras' `fit` history reports them. Val metrics come from a separate
@@ -14,6 +15,7 @@ import { evaluateBinary } from '../metrics/index.ts';
 import type { StudyModel } from '../models/index.ts';
 import type { InputSource } from './inputs.ts';
 import { LaggedReads } from './lagged-reads.ts';
+import type { FitProgress } from './resume-state.ts';
 import { forward, kerasAdam, makeTrainStep } from './step.ts';
 
 export interface FitOptions {
@@ -28,7 +30,17 @@ export interface FitCallbacks {
   onEpoch(record: EpochRecord, isBest: boolean): Promise<void> | void;
   /** Called with the model holding the new best weights, so they can be saved. */
   onBest(epoch: number): Promise<void> | void;
-  onBatch?(done: number, total: number): void;
+  /** After each training batch (and with done = 0 as the epoch starts): images done of the epoch's total. */
+  onBatch?(done: number, total: number, epoch: number): void;
+  /** After each batch of the epoch's validation pass (and with done = 0 as it starts). */
+  onValidate?(done: number, total: number, epoch: number): void;
+  /** Called after each epoch, once the callbacks above have run, with what it takes to continue from there. */
+  onEpochEnd?(progress: FitProgress, optimizer: tf.Optimizer): Promise<void> | void;
+}
+
+/** A run continued from a saved epoch: `restore` sets the model, the optimizer and the RNGs and returns where fit() stands. */
+export interface Resume {
+  restore(optimizer: tf.Optimizer): Promise<FitProgress>;
 }
 
 export interface FitOutcome {
@@ -41,13 +53,15 @@ export interface FitOutcome {
  * Probabilities for every item of a source, in its order. Throws if the GPU device failed since it opened
  * (every epoch's validation and the final evaluations come here before their numbers are stored).
  */
-export async function predictAll(m: StudyModel, source: InputSource): Promise<Float32Array> {
+export async function predictAll(m: StudyModel, source: InputSource, onBatch?: (done: number, total: number) => void): Promise<Float32Array> {
   const reads = new LaggedReads(new Float32Array(source.size));
   let offset = 0;
+  onBatch?.(0, source.size);
   for await (const batch of source.batches({ epoch: 0, training: false })) {
     await reads.push(tf.tidy(() => forward(m, batch.x, false, source.base)), offset);
     offset += batch.n;
     tf.dispose([batch.x, batch.y]);
+    onBatch?.(offset, source.size);
   }
   await reads.flush();
   assertDeviceHealthy();
@@ -65,29 +79,38 @@ export function predictionsOf(split: Split, records: ImageRecord[], labels: Arra
   return { images: records.map((r) => r.id), labels: records.map((r) => r.label), probabilities: Array.from(probs) };
 }
 
-export async function fit(m: StudyModel, train: InputSource, val: InputSource, opts: FitOptions, cb: FitCallbacks): Promise<FitOutcome> {
+export async function fit(
+  m: StudyModel,
+  train: InputSource,
+  val: InputSource,
+  opts: FitOptions,
+  cb: FitCallbacks,
+  resume: Resume | null = null,
+): Promise<FitOutcome> {
   const optimizer = kerasAdam(opts.learningRate);
   const trainStep = makeTrainStep(m, optimizer, train.base);
-  const history: EpochRecord[] = [];
-  let best = -Infinity;
-  let bestEpoch = 0;
-  let sinceBest = 0;
+  const p: FitProgress = resume
+    ? await resume.restore(optimizer)
+    : { epoch: 0, history: [], improved: [], best: -Infinity, bestEpoch: 0, sinceBest: 0 };
+  const finished = () => p.epoch >= opts.epochs || (p.epoch > 0 && p.sinceBest >= opts.patience);
 
-  for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+  while (!finished()) {
+    const epoch = p.epoch + 1;
     if (opts.failAtEpoch === epoch) throw new Error(`injected failure at epoch ${epoch} (test hook)`);
     const started = performance.now();
     const labels = new Float32Array(train.size);
     const probs = new LaggedReads(new Float32Array(train.size));
     let seen = 0;
+    cb.onBatch?.(0, train.size, epoch);
     for await (const batch of train.batches({ epoch, training: true })) {
       await probs.push(trainStep(batch.x, batch.y), seen);
       labels.set(batch.labels, seen);
       seen += batch.n;
       tf.dispose([batch.x, batch.y]);
-      cb.onBatch?.(seen, train.size);
+      cb.onBatch?.(seen, train.size, epoch);
     }
     await probs.flush();
-    const valProbs = await predictAll(m, val);
+    const valProbs = await predictAll(m, val, cb.onValidate && ((done, total) => cb.onValidate!(done, total, epoch)));
     const record: EpochRecord = {
       epoch,
       train: evaluateBinary(labels, probs.into).metrics,
@@ -95,23 +118,25 @@ export async function fit(m: StudyModel, train: InputSource, val: InputSource, o
       seconds: (performance.now() - started) / 1000,
       learningRate: opts.learningRate,
     };
-    history.push(record);
+    p.epoch = epoch;
+    p.history.push(record);
 
     // Strictly greater, as Keras' ModelCheckpoint and EarlyStopping compare; a NaN AUC (one-class val) never
     // improves, except that the first epoch is always kept so there is a best model to restore.
     const auc = record.val.roc_auc;
-    const isBest = auc > best || bestEpoch === 0;
+    const isBest = auc > p.best || p.bestEpoch === 0;
     if (isBest) {
-      best = Number.isNaN(auc) ? -Infinity : auc;
-      bestEpoch = epoch;
-      sinceBest = 0;
+      p.best = Number.isNaN(auc) ? -Infinity : auc;
+      p.bestEpoch = epoch;
+      p.sinceBest = 0;
+      p.improved.push(epoch);
     } else {
-      sinceBest++;
+      p.sinceBest++;
     }
     await cb.onEpoch(record, isBest);
     if (isBest) await cb.onBest(epoch);
-    if (sinceBest >= opts.patience) break;
+    await cb.onEpochEnd?.(p, optimizer);
   }
   optimizer.dispose();
-  return { history, bestEpoch, stoppedEarly: history.length < opts.epochs };
+  return { history: p.history, bestEpoch: p.bestEpoch, stoppedEarly: p.history.length < opts.epochs };
 }

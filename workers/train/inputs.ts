@@ -84,6 +84,8 @@ export async function featureSource(
     budgetBytes: number;
     store?: { store: FeatureStore; key: string } | null;
     log?: (message: string) => void;
+    /** Progress of computing the activations (not called when they are read from the store). */
+    onProgress?: (done: number, total: number) => void;
   },
 ): Promise<InputSource | null> {
   const shape = (trunk.outputs[0].shape.slice(1) as number[]);
@@ -97,10 +99,14 @@ export async function featureSource(
   } else {
     const reads = new LaggedReads(new Float32Array(perItem * images.size));
     let offset = 0;
+    let done = 0;
+    o.onProgress?.(0, images.size);
     for await (const b of images.batches({ epoch: 0, training: false })) {
       await reads.push(tf.tidy(() => trunk.apply(b.x, { training: false }) as tf.Tensor), offset);
       offset += b.n * perItem;
+      done += b.n;
       tf.dispose([b.x, b.y]);
+      o.onProgress?.(done, images.size);
     }
     await reads.flush();
     features = reads.into;

@@ -1,6 +1,7 @@
 /** `melanoma run`: flags → RunSpec, one run in this process, Keras-like progress on stderr, JSON on stdout. */
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
+import { thisCommand } from '../../common/command-line.ts';
 import { resolveDataDir } from '../data/dataset.ts';
 import { resolveProtocol, runSettings, type ProtocolName } from '../../study/protocol.ts';
 import { METRIC_NAMES, type BackendName, type EpochRecord, type Metrics, type ModelName, type RunResult, type RunSpec } from '../protocol.ts';
@@ -76,6 +77,13 @@ export async function runCommand(flags: RunFlags): Promise<void> {
   const err = process.stderr;
   const bar = err.isTTY ? new cliProgress.SingleBar({ format: '  {bar} {value}/{total} {what}', stream: err, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
   let checkStarted = 0;
+  // OUT/resume holds the last completed epoch (run.ts): the same command with the same OUT continues from there.
+  const onSigint = () => {
+    bar?.stop();
+    err.write(`\ninterrupted; to continue from the last completed epoch: ${thisCommand(flags.out ? [] : ['--out', spec.outDir])}\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSigint);
   const result = await executeRun(spec, {
     emit(event) {
       if (event.type === 'started') {
@@ -105,6 +113,7 @@ export async function runCommand(flags: RunFlags): Promise<void> {
       if (done === total) bar.stop();
     },
   });
+  process.off('SIGINT', onSigint);
   err.write(`best epoch ${result.bestEpoch} of ${result.history.length}${result.stoppedEarly ? ' (stopped early)' : ''}; ${result.seconds.toFixed(1)}s\n`);
   err.write(finalTable(result) + '\n');
   if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');

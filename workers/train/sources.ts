@@ -27,6 +27,8 @@ export interface SourceOptions {
   /** The backend's name and detail: activations computed on one backend are not reused on another. */
   backend: string;
   log?: (message: string) => void;
+  /** Progress of computing a frozen trunk's activations (images done of the split's). */
+  onCaching?: (done: number, total: number) => void;
 }
 
 export interface RunSources {
@@ -66,6 +68,7 @@ export function runSources(m: StudyModel, data: DatasetIndex, o: SourceOptions):
         budgetBytes: o.featureBudgetBytes,
         store: store && key ? { store, key } : null,
         log: (message) => o.log?.(`${split}: ${message}`),
+        onProgress: o.onCaching,
       });
       return source ?? images;
     },

@@ -53,7 +53,10 @@ test('export, import into PGlite and PostgreSQL, continue with orchestrate, carr
   const sourceRows = await dumpThroughSql(dbA);
   const targets = [join(tempDir('b'), 'db')];
   let scratch: Awaited<ReturnType<typeof scratchPgDatabase>> | null = null;
-  if (PG_URL) targets.push((scratch = await scratchPgDatabase(PG_URL)).url);
+  if (PG_URL) {
+    scratch = await scratchPgDatabase(PG_URL);
+    targets.push(scratch.url);
+  }
   else process.stderr.write('\n*** SKIPPED: the PostgreSQL part of transfer.test.ts needs MELANOMA_TEST_PG_URL ***\n');
   try {
     for (const target of targets) {

@@ -34,7 +34,10 @@ test('the default configuration is the study\'s ImageDataGenerator settings', ()
 test('a configuration that changes nothing returns the input bytes exactly and draws no random number', () => {
   const src = ramp(17);
   let draws = 0;
-  const out = augmentImage(src, 17, NO_AUGMENT, () => (draws++, 0.3));
+  const out = augmentImage(src, 17, NO_AUGMENT, () => {
+    draws++;
+    return 0.3;
+  });
   assert.deepEqual(out, src);
   assert.notEqual(out, src, 'a copy, never the input itself');
   assert.equal(draws, 0);

@@ -49,7 +49,7 @@ test('an epoch: every record once, batches of batchSize and a smaller last one, 
     assert.equal(b.imageSize, SIZE);
     assert.equal(b.augment, null);
     assert.equal(augmentedPixels(b), b.pixels);
-    b.ids.forEach((id, k) => assert.equal(b.y[k], records.find((r) => r.id === id)!.label));
+    for (const [k, id] of b.ids.entries()) assert.equal(b.y[k], records.find((r) => r.id === id)!.label);
   }
   const last = got[2];
   const px = await decodeImage(records.find((r) => r.id === last.ids[2])!.path, SIZE);

@@ -90,7 +90,7 @@ for (const backend of ['cpu', 'wasm', 'webgpu'] as const) {
       const ours = await batchNormGradients('ours', inputs, c.epsilon);
       const stock = await batchNormGradients('stock', inputs, c.epsilon);
       assert.equal(ours.length, inputs.length);
-      ours.forEach((g, i) => assert.deepEqual(g, stock[i], `gradient ${i} of batch norm of ${c.x} with statistics ${c.stats}`));
+      for (const [i, g] of ours.entries()) assert.deepEqual(g, stock[i], `gradient ${i} of batch norm of ${c.x} with statistics ${c.stats}`);
       tf.dispose(inputs);
     }
   });

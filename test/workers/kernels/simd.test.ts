@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { sectionIds } from '../../../workers/kernels/simd/index.ts';
 import { assertSameAsCpu } from './backends.ts';
 
-const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+const _size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 type Shape4 = [number, number, number, number];
 
 test('kernels.wasm has no data section, so instantiating it writes nothing into the tfjs heap it imports', () => {

@@ -25,7 +25,10 @@ test('evaluateBinary on the worked example', () => {
 
 test('the AUCs are exact whatever the curves are thinned to', () => {
   let seed = 3;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
   const yTrue = Array.from({ length: 3000 }, () => (rand() < 0.45 ? 1 : 0));
   const yProb = yTrue.map((y) => Math.min(1, rand() * 0.9 + y * 0.1));
   const ev = evaluateBinary(Float32Array.from(yTrue), Float32Array.from(yProb), { maxCurvePoints: 10 });

@@ -38,7 +38,10 @@ test('one class absent: AUC is NaN (0/0 pairs) and the curve is empty', () => {
 
 test('matches a brute-force Mann-Whitney count on data with many ties', () => {
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
   const yTrue: number[] = [];
   const yProb: number[] = [];
   for (let i = 0; i < 400; i++) {

@@ -4,7 +4,10 @@ import { prCurve, rocCurve } from '../../../workers/metrics/binary.ts';
 import { thinCurve } from '../../../workers/metrics/thin.ts';
 
 function randomSplit(n: number, seed: number): { yTrue: number[]; yProb: number[] } {
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
   const yTrue: number[] = [];
   const yProb: number[] = [];
   for (let i = 0; i < n; i++) {

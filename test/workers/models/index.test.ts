@@ -50,7 +50,7 @@ test('a pretrained model (nested base + head, rescaling) round-trips; -ft starts
 
   const loaded = await tfl.loadLayersModel(fileLoadHandler(dir));
   const got = (loaded.predict(x) as tf.Tensor).dataSync();
-  got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-6));
+  for (const [i, v] of got.entries()) assert.ok(Math.abs(v - expected[i]) < 1e-6);
 
   const ft = await buildModel('mobilenet-ft', { imageSize: 64, seed: 9, outputBias: 0, initFrom: dir });
   assert.equal(ft.loaded?.params, a.totalParams);

@@ -36,9 +36,9 @@ async function writeKerasH5(model: tfl.LayersModel, path: string, rename: (layer
     const weightNames = layer.weights.map((w) => `${name}/${weightKey(layer, w).split('/')[1]}:0`);
     group.create_attribute('weight_names', weightNames);
     if (weightNames.length > 0) group.create_group(name);
-    layer.weights.forEach((w, i) =>
-      group.create_dataset({ name: weightNames[i], data: w.read().dataSync() as Float32Array, shape: w.shape as number[], dtype: '<f' }),
-    );
+    for (const [i, w] of layer.weights.entries()) {
+      group.create_dataset({ name: weightNames[i], data: w.read().dataSync() as Float32Array, shape: w.shape as number[], dtype: '<f' });
+    }
   }
   f.close();
 }
@@ -114,7 +114,7 @@ test('an Xception file in the Keras 2.0 layout (conv2d_1..4, batch_normalization
   for (const name of ['conv2d', 'conv2d_3', 'batch_normalization_2', 'block14_sepconv2']) {
     const a = source.getLayer(name).getWeights();
     const b = target.getLayer(name).getWeights();
-    a.forEach((w, i) => assert.deepEqual(b[i].dataSync(), w.dataSync(), name));
+    for (const [i, w] of a.entries()) assert.deepEqual(b[i].dataSync(), w.dataSync(), name);
   }
   // Read by name without the order mapping, conv2d_1 of the file (the model's conv2d, 64->128) cannot fit the
   // model's conv2d_1 (128->256).

@@ -44,7 +44,7 @@ test('melanoma run: baseline on a 56-image real subset at 64 px, 2 epochs on was
       const p = e.predictions;
       assert.equal(p.images.length, e.n);
       const folder = e.split === 'test' ? 'test' : 'train';
-      p.images.forEach((image, i) => assert.match(image, new RegExp(`^${folder}/${p.labels[i] ? 'malignant' : 'benign'}/`)));
+      for (const [i, image] of p.images.entries()) assert.match(image, new RegExp(`^${folder}/${p.labels[i] ? 'malignant' : 'benign'}/`));
       assert.deepEqual(evaluateBinary(p.labels, p.probabilities).metrics, e.metrics);
     }
     assert.deepEqual(

@@ -84,11 +84,11 @@ for (const [name, trainable] of [['mobilenet', 4], ['mobilenet-ft', 16]] as cons
     assert.ok(copies[0] * 4 < copies[1], `${copies[0]} Identity kernels, against ${copies[1]} with the base on the tape`);
     const [a, b] = [ours, recorded].map((m) => m.model.trainableWeights.map((w) => w.read().dataSync()));
     assert.equal(a.length, trainable);
-    a.forEach((w, i) => assert.deepEqual(w, b[i], `trainable weight ${i} after two steps`));
+    for (const [i, w] of a.entries()) assert.deepEqual(w, b[i], `trainable weight ${i} after two steps`);
     tf.dispose([x, y]);
     optimizer.dispose();
     reference.dispose();
-    [ours, recorded].forEach((m) => m.model.dispose());
+    for (const m of [ours, recorded]) m.model.dispose();
   });
 }
 

@@ -140,7 +140,7 @@ export class SimdKernels {
   withScratch<T>(bytes: number[], f: (...ptrs: Ptr[]) => T): T {
     const ptrs = bytes.map((b) => this.module._malloc(Math.max(8, b)));
     try {
-      const failed = ptrs.findIndex((p) => p === 0);
+      const failed = ptrs.indexOf(0);
       if (failed >= 0) throw new Error(`simd kernel: out of wasm memory for ${bytes[failed]} bytes of scratch space`);
       return f(...ptrs);
     } finally {

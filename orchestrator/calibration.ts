@@ -1,0 +1,135 @@
+/**
+ * The per-epoch cost of each model for the experiment's estimate: the database's completed runs of the same kind
+ * when it has some (db/run-history.ts), else a short calibration in a worker thread (workers/calibrate.ts, started
+ * by file path: the orchestrator loads no tfjs), with every run assumed to train to its maximum epochs.
+ */
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { epochHistory, type Database } from '../db/index.ts';
+import type { ModelName } from '../study/models.ts';
+import type { ResolvedProtocol } from '../study/protocol.ts';
+import type { BackendName } from '../workers/protocol.ts';
+import type { ModelCost } from './estimate.ts';
+
+const CALIBRATE_ENTRY = fileURLToPath(new URL('../workers/calibrate-entry.mjs', import.meta.url));
+
+/** workers/calibrate.ts's report, as the orchestrator reads it. */
+export interface ModelSpeed {
+  model: ModelName;
+  trainImages: number | null;
+  predictImages: number | null;
+  trunk: number | null;
+  trainAboveTrunk: number | null;
+  predictAboveTrunk: number | null;
+}
+
+export interface CalibrationReport {
+  backend: string;
+  backendDetail: string;
+  speeds: ModelSpeed[];
+  seconds: number;
+}
+
+export type SplitSizes = Record<'train' | 'val' | 'test', number>;
+
+/**
+ * One model's cost from measured speeds: an epoch trains on the train split and predicts val; a run also predicts
+ * every split once at the end. A transfer model computes its frozen trunk's activations of every unaugmented split
+ * once per run (an upper bound: runs share them through the feature cache) and trains on them unless it augments.
+ */
+export function costFromSpeed(s: ModelSpeed, images: SplitSizes, o: { maxEpochs: number; augment: boolean }): ModelCost {
+  const all = images.train + images.val + images.test;
+  const pace = (x: number | null, what: string) => {
+    if (x === null) throw new Error(`the calibration of ${s.model} did not measure ${what}`);
+    return x;
+  };
+  let secondsPerEpoch: number;
+  let setupSeconds: number;
+  if (s.trunk === null) {
+    secondsPerEpoch = images.train / pace(s.trainImages, 'training') + images.val / pace(s.predictImages, 'predicting');
+    setupSeconds = all / pace(s.predictImages, 'predicting');
+  } else {
+    const above = pace(s.predictAboveTrunk, 'predicting above the trunk');
+    secondsPerEpoch = images.train / (o.augment ? pace(s.trainImages, 'training') : pace(s.trainAboveTrunk, 'training above the trunk')) + images.val / above;
+    setupSeconds = all / s.trunk + all / above;
+  }
+  return { secondsPerEpoch, epochs: o.maxEpochs, maxEpochs: o.maxEpochs, setupSeconds, source: 'calibration', upperBound: true };
+}
+
+/** Runs workers/calibrate.ts in a worker thread; rejects after `timeoutMs`. */
+export function runCalibration(request: { backend: BackendName; imageSize: number; batchSize: number; models: ModelName[]; augmented: ModelName[]; steps: number }, timeoutMs = 300_000): Promise<CalibrationReport> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(CALIBRATE_ENTRY, { workerData: request, stdout: false, stderr: false });
+    const timer = setTimeout(() => {
+      void worker.terminate();
+      reject(new Error(`the calibration took over ${Math.round(timeoutMs / 1000)} s`));
+    }, timeoutMs);
+    const settle = (fn: () => void) => {
+      clearTimeout(timer);
+      void worker.terminate();
+      fn();
+    };
+    worker.once('message', (m: { report?: CalibrationReport; error?: string }) => settle(() => (m.report ? resolve(m.report) : reject(new Error(m.error)))));
+    worker.once('error', (err) => settle(() => reject(err)));
+    worker.once('exit', (code) => settle(() => reject(new Error(`the calibration thread exited (code ${code})`))));
+  });
+}
+
+export interface ExperimentCosts {
+  costs: Partial<Record<ModelName, ModelCost>>;
+  /** Per model, where its cost comes from, e.g. 'baseline 62 s/epoch measured over 4 runs, 23 epochs on average'. */
+  basis: string[];
+  /** The backend the calibration ran on (with its detail), when it ran. */
+  calibratedOn: string | null;
+}
+
+/**
+ * The cost of every model of `models`: from the database's history where it has completed runs of the model at
+ * the protocol's image size, batch size and `backend`, else calibrated (`calibrate`, injectable for tests).
+ */
+export async function experimentCosts(
+  o: { models: ModelName[]; protocol: ResolvedProtocol; backend: BackendName; images: SplitSizes; database: Database | null; steps?: number },
+  calibrate: typeof runCalibration = runCalibration,
+): Promise<ExperimentCosts> {
+  const costs: Partial<Record<ModelName, ModelCost>> = {};
+  const basis: string[] = [];
+  const toCalibrate: ModelName[] = [];
+  for (const model of o.models) {
+    const p = o.protocol.models[model];
+    const history = o.database
+      ? await epochHistory(o.database, { model, imageSize: p.imageSize.value, batchSize: p.batchSize.value, backend: o.backend, maxEpochs: p.epochs.value, patience: p.patience.value })
+      : null;
+    if (!history) {
+      toCalibrate.push(model);
+      continue;
+    }
+    const epochs = history.meanEpochs === null ? p.epochs.value : Math.min(history.meanEpochs, p.epochs.value);
+    costs[model] = { secondsPerEpoch: history.secondsPerEpoch, epochs, maxEpochs: p.epochs.value, setupSeconds: 0, source: 'history', upperBound: history.meanEpochs === null };
+    basis.push(
+      `${model} ${history.secondsPerEpoch.toFixed(1)} s/epoch measured over ${history.runs} run(s)` +
+        (history.meanEpochs === null ? `, ${p.epochs.value} epoch${p.epochs.value === 1 ? '' : 's'} assumed` : `, ${history.meanEpochs.toFixed(1)} epochs on average`),
+    );
+  }
+  let calibratedOn: string | null = null;
+  // One image size and batch size per calibration: the protocols' are the same for every model.
+  const groups = new Map<string, ModelName[]>();
+  for (const model of toCalibrate) {
+    const p = o.protocol.models[model];
+    const k = `${p.imageSize.value}:${p.batchSize.value}`;
+    groups.set(k, [...(groups.get(k) ?? []), model]);
+  }
+  for (const [k, models] of groups) {
+    const [imageSize, batchSize] = k.split(':').map(Number);
+    const augmented = models.filter((m) => o.protocol.models[m].augment.value);
+    const report = await calibrate({ backend: o.backend, imageSize, batchSize, models, augmented, steps: o.steps ?? 2 });
+    calibratedOn = `${report.backend} (${report.backendDetail})`;
+    for (const s of report.speeds) {
+      const p = o.protocol.models[s.model];
+      const cost = costFromSpeed(s, o.images, { maxEpochs: p.epochs.value, augment: p.augment.value });
+      costs[s.model] = cost;
+      const training = s.trainImages ?? s.trainAboveTrunk;
+      basis.push(`${s.model} ${cost.secondsPerEpoch.toFixed(1)} s/epoch calibrated${training === null ? '' : ` (${training.toFixed(0)} images/s training)`}, ${p.epochs.value} epoch${p.epochs.value === 1 ? '' : 's'} assumed`);
+    }
+  }
+  return { costs, basis, calibratedOn };
+}
