@@ -25,7 +25,7 @@ before(async () => {
   const data = await tinyDataset();
   // Each epoch of the fake thread waits 10 minutes: the orchestrator holds the folder until it is stopped.
   orchestrator = startCli(
-    ['--data', data, '--db', folder, '--out', tempDir('out'), '--thread-file', FAKE_THREAD, '--backend', 'cpu', '--runs', '1', '--models', 'baseline', '--epochs', '2', '--workers', '1', '--experiment', 'live'],
+    ['--data', data, '--db', folder, '--out', tempDir('out'), '--thread-file', FAKE_THREAD, '--backend', 'cpu', '--runs', '1', '--models', 'baseline', '--epochs', '2', '--workers', '1', '--experiment', 'live', '--no-estimate'],
     { FAKE_THREAD_DELAY_MS: '600000' },
   );
   await waitForStderr(orchestrator, (s) => /baseline run 0 .*started/.test(s), 180_000);
