@@ -10,7 +10,7 @@ import { UserError } from '../common/errors.ts';
 
 export const LOCK_FILE = 'melanoma.lock';
 
-interface LockOwner {
+export interface LockOwner {
   pid: number;
   host: string;
   since: string;
@@ -57,6 +57,12 @@ export function lockFolder(dir: string): () => void {
 export function removeIfOurs(file: string): void {
   const owner = readOwner(file);
   if (owner && owner !== 'missing' && owner.pid === process.pid && owner.host === hostname()) rmSync(file, { force: true });
+}
+
+/** The process holding the folder's lock when it is alive on this host; null when none does. */
+export function liveLockOwner(dir: string): LockOwner | null {
+  const owner = readOwner(join(dir, LOCK_FILE));
+  return owner && owner !== 'missing' && owner.host === hostname() && isAlive(owner.pid) ? owner : null;
 }
 
 function readOwner(file: string): LockOwner | null | 'missing' {

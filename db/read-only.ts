@@ -9,13 +9,20 @@
  * sandbox of `PGLITE_SANDBOX`; the copy is deleted afterwards, so the folder itself is never opened. PGlite
  * accepts statement_timeout but never fires it (WebAssembly has no timer signal) and runs a query synchronously,
  * blocking its thread; so the worker is terminated when the time is up.
+ *
+ * A folder held by a running process (the orchestrator, `melanoma serve`) cannot be opened or locked here; when its
+ * holder offers an endpoint (db/folder-endpoint.ts), the statement is sent there, and the holder runs it with
+ * `runReadOnlyInHeldFolder`: the same copy, sandbox, role, worker and time limit, the copy taken by the holder itself.
+ * The holder's own database (a superuser session on the live folder) never runs the statement: it would run in the
+ * holder's thread, where PGlite cannot stop it, and with a session that could take its rights back.
  */
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../common/errors.ts';
 import { type QueryOutput, noDatabaseAt, openDatabase, parseTarget, redact, rolledBackQuery } from './client.ts';
+import { findEndpoint, isEndpointFile, queryThroughEndpoint } from './folder-endpoint.ts';
 import { LOCK_FILE, lockFolder } from './folder-lock.ts';
 import { PGLITE_SANDBOX, READER_ROLE, notReadOnlyError, rightsBeyondReading } from './sql-reader.ts';
 
@@ -27,21 +34,47 @@ export interface ReadOnlyRequest {
 
 type WorkerReply = { ok: true; output: QueryOutput } | { ok: false; message: string; code?: string; user: boolean };
 
-export async function runReadOnly(request: ReadOnlyRequest): Promise<QueryOutput> {
+export interface ReadOnlyOutput extends QueryOutput {
+  /** Set when the folder was held by a running process and the statement ran through it. */
+  heldBy?: { pid: number; holder: string };
+}
+
+export async function runReadOnly(request: ReadOnlyRequest): Promise<ReadOnlyOutput> {
   refuseTransactionControl(request.sql);
   const target = parseTarget(request.target);
   if (target.kind === 'postgres') return queryAsReader(target.url, request);
   if (target.kind === 'memory') return queryInWorker({ ...request, target: 'memory://' });
   if (!existsSync(join(target.dir, 'PG_VERSION'))) throw noDatabaseAt(target.dir);
+  const endpoint = findEndpoint(target.dir);
+  if (endpoint) {
+    const output = await queryThroughEndpoint(endpoint, request);
+    if (output !== 'gone') return { ...output, heldBy: { pid: endpoint.pid, holder: endpoint.holder } };
+  }
+  return queryInCopy(target.dir, request, { locked: false });
+}
+
+/**
+ * For the process that holds folder `dir` open, in the thread that runs its PGlite (web/folder-endpoint.ts): the
+ * statement, as `runReadOnly` runs it, on a copy of the folder. The copy is synchronous, so no query of this thread's
+ * PGlite runs during it: the copy is the folder as a crash would leave it, which opening it recovers (uncommitted
+ * work is dropped). The holder's thread is blocked for the copy only; the statement runs in a worker.
+ */
+export async function runReadOnlyInHeldFolder(dir: string, request: Omit<ReadOnlyRequest, 'target'>, signal?: AbortSignal): Promise<QueryOutput> {
+  refuseTransactionControl(request.sql);
+  return queryInCopy(dir, request, { locked: true, signal });
+}
+
+async function queryInCopy(dir: string, request: Omit<ReadOnlyRequest, 'target'>, o: { locked: boolean; signal?: AbortSignal }): Promise<QueryOutput> {
   const copy = mkdtempSync(join(tmpdir(), 'melanoma-sql-'));
   try {
-    const release = lockFolder(target.dir); // nobody writes to the folder while it is copied
+    const release = o.locked ? () => {} : lockFolder(dir); // nobody writes to the folder while it is copied
     try {
-      cpSync(target.dir, join(copy, 'db'), { recursive: true, filter: (path) => path !== join(target.dir, LOCK_FILE) });
+      const ours = (path: string) => path === join(dir, LOCK_FILE) || (dirname(path) === dir && isEndpointFile(basename(path)));
+      cpSync(dir, join(copy, 'db'), { recursive: true, filter: (path) => !ours(path) });
     } finally {
       release();
     }
-    return await queryInWorker({ ...request, target: join(copy, 'db') });
+    return await queryInWorker({ ...request, target: join(copy, 'db') }, o.signal);
   } finally {
     rmSync(copy, { recursive: true, force: true });
   }
@@ -111,11 +144,15 @@ async function queryAsReader(url: string, request: ReadOnlyRequest): Promise<Que
 }
 
 /** PGlite (a throwaway copy, or memory://): the statement runs in a worker thread, stopped at the time limit. */
-async function queryInWorker(request: ReadOnlyRequest): Promise<QueryOutput> {
+async function queryInWorker(request: ReadOnlyRequest, signal?: AbortSignal): Promise<QueryOutput> {
+  signal?.throwIfAborted();
   const worker = new Worker(new URL('./read-only-worker.mjs', import.meta.url), { workerData: request });
   let timer: NodeJS.Timeout | undefined;
+  let onAbort = () => {};
   try {
     const reply = await new Promise<WorkerReply | 'timeout'>((resolve, reject) => {
+      onAbort = () => reject(new Error('the statement was abandoned by its caller'));
+      signal?.addEventListener('abort', onAbort, { once: true });
       // The limit covers the query, not opening the database (which may include crash recovery).
       worker.on('message', (m: WorkerReply | 'opened') => {
         if (m === 'opened') timer = setTimeout(() => resolve('timeout'), request.timeoutMs);
@@ -129,6 +166,7 @@ async function queryInWorker(request: ReadOnlyRequest): Promise<QueryOutput> {
     throw reply.user ? new UserError(reply.message) : Object.assign(new Error(reply.message), { code: reply.code });
   } finally {
     clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
     await worker.terminate();
   }
 }

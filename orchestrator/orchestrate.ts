@@ -139,6 +139,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   say(`data: ${total} images checked in ${data.checkSeconds.toFixed(1)}s`);
   const database = await openDatabase(o.db);
   let server: { url: string; close(): Promise<void> } | null = null;
+  let endpoint: { close(): Promise<void> } | null = null;
   let runners: SlotRunner[] = [];
   let store: RunStore | null = null;
   let progress: Progress | null = null;
@@ -160,6 +161,8 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    // `melanoma sql` and `melanoma serve` on a PGlite folder reach it through this process while it holds it.
+    if (database.kind === 'pglite' && database.target !== 'memory://') endpoint = await startFolderEndpoint(database, data.dir);
     // Before the experiment is stored: a port in use leaves nothing behind.
     if (o.serve) {
       server = await startWebServer(database, o.host, o.port, data.dir, live);
@@ -269,6 +272,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
     await Promise.all(runners.map((r) => r.close()));
     store?.close();
     await server?.close();
+    await endpoint?.close();
     await database.close();
   }
 }
@@ -304,4 +308,9 @@ function describeCounts(c: RunCounts): string {
 async function startWebServer(database: Database, host: string, port: number, dataDir: string, live: LiveFeed): Promise<{ url: string; close(): Promise<void> }> {
   const { startServer } = await import('../web/server.ts');
   return startServer({ db: database, host, port, dataDir, live });
+}
+
+async function startFolderEndpoint(database: Database, dataDir: string): Promise<{ close(): Promise<void> }> {
+  const { startFolderEndpoint } = await import('../web/folder-endpoint.ts');
+  return startFolderEndpoint({ db: database, dataDir, holder: 'orchestrator' });
 }

@@ -3,6 +3,7 @@
  * (web/README.md) and the views themselves (plain HTML + ES modules in web/public, Chart.js from node_modules).
  */
 import { createRequire } from 'node:module';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -30,6 +31,7 @@ export interface ServerOptions {
 
 export interface RunningServer {
   url: string;
+  port: number;
   close(): Promise<void>;
 }
 
@@ -124,20 +126,25 @@ export function createApp(o: { db: Database; dataDir?: string | null; live?: Liv
 }
 
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
-  const host = o.host ?? '127.0.0.1';
-  const app = createApp(o);
-  const server = await new Promise<import('node:http').Server>((resolve, reject) => {
-    const s = app.listen(o.port ?? 8080, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  return listen(createApp(o), o.host ?? '127.0.0.1', o.port ?? 8080);
+}
+
+/** Serves `handler` on host:port (0: a free port); a port in use or an unknown address is a UserError. */
+export async function listen(handler: RequestListener, host: string, port: number): Promise<RunningServer> {
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = createServer(handler);
     s.once('error', reject);
+    s.listen(port, host, () => resolve(s));
   }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'EADDRINUSE') throw new UserError(`cannot serve on ${host}:${o.port}: the port is in use (pick another with --port).`);
+    if (err.code === 'EADDRINUSE') throw new UserError(`cannot serve on ${host}:${port}: the port is in use (pick another with --port).`);
     if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') throw new UserError(`cannot serve on ${host}: no such address on this machine.`);
     throw err;
   });
-  const { port } = server.address() as AddressInfo;
+  const { port: bound } = server.address() as AddressInfo;
   const shown = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   return {
-    url: `http://${shown}:${port}`,
+    url: `http://${shown}:${bound}`,
+    port: bound,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

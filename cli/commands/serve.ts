@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { port } from '../options.ts';
 import { examples } from '../help.ts';
 
-interface ServeOptions {
+export interface ServeOptions {
   db?: string;
   host: string;
   port: number;
@@ -12,7 +12,7 @@ interface ServeOptions {
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('Serve the results web page (read-only): experiments, summary table and charts, runs, dataset. JSON API under /api.')
+    .description('Serve the results web page (read-only): experiments, summary table and charts, runs, dataset. JSON API under /api. On a PGlite folder that a running orchestrator holds, its page, live.')
     .option('--db <target>', 'database: a PGlite folder, memory://, or a postgres:// URL (default: the project database)')
     .option('--host <host>', 'address to listen on (127.0.0.1: this machine only)', '127.0.0.1')
     .option('--port <port>', 'port (0 picks a free one)', port, 8080)
@@ -26,31 +26,7 @@ export function register(program: Command): void {
       ),
     )
     .action(async (opts: ServeOptions) => {
-      const { openDatabase } = await import('../../db/index.ts');
-      const { startServer } = await import('../../web/server.ts');
-      const { resolveDataDir } = await import('../../workers/data/dataset.ts');
-      let dataDir: string | null;
-      try {
-        dataDir = resolveDataDir(opts.data);
-      } catch (err) {
-        if (opts.data) throw err; // an explicit --data that is wrong is an error, the defaults are optional
-        dataDir = null;
-      }
-      const db = await openDatabase(opts.db, { create: false });
-      let server;
-      try {
-        server = await startServer({ db, host: opts.host, port: opts.port, dataDir });
-      } catch (err) {
-        await db.close();
-        throw err;
-      }
-      process.stdout.write(`Serving ${db.target} at ${server.url}/${dataDir ? ` (dataset ${dataDir})` : ' (no dataset folder: the Dataset view is empty; use --data)'}\nPress Ctrl-C to stop.\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      await server.close();
-      await db.close();
+      const { serve } = await import('./serve-command.ts');
+      await serve(opts);
     });
 }

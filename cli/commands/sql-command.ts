@@ -22,6 +22,10 @@ export async function sqlCommand(query: string, opts: SqlOptions): Promise<void>
   if (text === '') throw new UserError('the SQL statement is empty.');
   const target = opts.db ?? (process.env.MELANOMA_SQL_DB || undefined);
   const output = await runReadOnly({ target, sql: text, timeoutMs: opts.timeout * 1000 });
+  if (output.heldBy) {
+    const { pid, holder } = output.heldBy;
+    process.stderr.write(`melanoma sql: the database folder is held by the running ${holder} (pid ${pid}); the statement ran through it, on a copy of the folder taken now.\n`);
+  }
   const width = process.stdout.isTTY ? process.stdout.columns : undefined;
   const table = () => formatTable(output, { raw: opts.raw, expanded: opts.expanded ?? 'auto', width });
   process.stdout.write(opts.json ? formatJson(output) : opts.csv ? formatCsv(output) : table());

@@ -16,7 +16,7 @@ import { createOrResumeExperiment, openDatabase, type Database } from '../../../
 import { runReadOnly } from '../../../db/read-only.ts';
 import { LOCK_FILE } from '../../../db/folder-lock.ts';
 import { PG_URL, pgUrlOrSkip, scratchPgDatabase, tableCounts, tempDir } from '../../db/fixtures.ts';
-import { HOSTILE_SQL, type Answer } from '../../fixtures/hostile/sql-cases.ts';
+import { HOSTILE_SQL, assertAnswer, type Answer } from '../../fixtures/hostile/sql-cases.ts';
 import { PROJECT_ROOT } from '../../helpers/real-data.ts';
 
 const exec = promisify(execFile);
@@ -40,14 +40,6 @@ async function answerOf(target: string, sql: string): Promise<Answer> {
     const message = (err as Error).message;
     assert.ok(!message.includes('\n'), `the error is one line: ${message}`);
     return { error: message };
-  }
-}
-
-function assertAnswer(got: Answer, expected: Answer): void {
-  if ('rows' in expected) assert.deepEqual(got, expected);
-  else {
-    assert.ok('error' in got, `refused, but it answered ${JSON.stringify(got)}`);
-    assert.ok(got.error.includes(expected.error), `expected an error with "${expected.error}", got: ${got.error}`);
   }
 }
 
