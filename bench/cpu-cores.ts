@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BenchReport } from '../workers/bench/benchmark.ts';
 import { runTorchReference } from '../workers/bench/bench-command.ts';
-import type { ModelName } from '../workers/protocol.ts';
+import type { ModelName } from '../study/run.ts';
 
 const { values: opts } = parseArgs({
   options: {

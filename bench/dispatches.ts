@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { buildModel } from '../workers/models/index.ts';
 import { kerasAdam, makeTrainStep } from '../workers/train/step.ts';
-import type { ModelName } from '../workers/protocol.ts';
+import type { ModelName } from '../study/run.ts';
 
 export interface Dispatch {
   /** tfjs-webgpu's shader key: the program and the constants compiled into it. */

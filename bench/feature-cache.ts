@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../workers/backend/index.ts';
 import { buildModel } from '../workers/models/index.ts';
-import type { BackendName, ModelName } from '../workers/protocol.ts';
+import type { BackendName, ModelName } from '../study/run.ts';
 import { makeTrainStep } from '../workers/train/step.ts';
 import { featureSource, type InputSource } from '../workers/train/inputs.ts';
 import { frozenTrunk } from '../workers/models/trunk.ts';

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { benchmark, type BenchReport } from '../workers/bench/benchmark.ts';
 import { versus, type VersusResult } from './versus.ts';
 import { hostStepMs, type HostStep } from './dispatches.ts';
-import type { ModelName } from '../workers/protocol.ts';
+import type { ModelName } from '../study/run.ts';
 
 const { values: opts } = parseArgs({
   options: {

@@ -20,7 +20,7 @@ import { indexDataset, type ImageRecord } from '../workers/data/dataset.ts';
 import { ImageCache } from '../workers/data/image-cache.ts';
 import { augmentedPixels, batches, type Batch } from '../workers/data/loader.ts';
 import { toUnit } from '../workers/data/pixels.ts';
-import type { BackendName } from '../workers/protocol.ts';
+import type { BackendName } from '../study/run.ts';
 import { imageTensor } from '../workers/train/image-tensor.ts';
 
 const { values: opts } = parseArgs({

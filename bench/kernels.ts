@@ -37,7 +37,7 @@ import { initBackend } from '../workers/backend/index.ts';
 import { stockKernel, TRAINING_KERNELS } from '../workers/kernels/index.ts';
 import { alternate, baselineLayers, stockAdam, useWebgpuKernels, versus } from './versus.ts';
 import { hostStepMs, stepDispatches } from './dispatches.ts';
-import type { BackendName, ModelName } from '../workers/protocol.ts';
+import type { BackendName, ModelName } from '../study/run.ts';
 
 const { positionals, values: opts } = parseArgs({
   allowPositionals: true,

@@ -19,7 +19,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ModelName, RunEvent, RunResult, RunSpec } from '../workers/protocol.ts';
+import type { ModelName, RunEvent, RunResult, RunSpec } from '../study/run.ts';
 import { runEvents, specFor } from '../test/web/run-events.ts';
 
 const { values: opts } = parseArgs({

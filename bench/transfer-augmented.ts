@@ -19,7 +19,7 @@ import { initBackend } from '../workers/backend/index.ts';
 import { indexDataset, resolveDataDir } from '../workers/data/dataset.ts';
 import { ImageCache } from '../workers/data/image-cache.ts';
 import { buildModel } from '../workers/models/index.ts';
-import type { BackendName, ModelName } from '../workers/protocol.ts';
+import type { BackendName, ModelName } from '../study/run.ts';
 import { predictAll } from '../workers/train/fit.ts';
 import type { InputSource } from '../workers/train/inputs.ts';
 import { runSources } from '../workers/train/sources.ts';

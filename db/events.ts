@@ -16,7 +16,7 @@
  */
 import { and, eq, gt, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import type { Curve, EpochRecord, Metrics, Predictions, RunEvent, RunResult, Split, SplitEvaluation } from '../workers/protocol.ts';
+import type { Curve, EpochRecord, Metrics, Predictions, RunEvent, RunResult, Split, SplitEvaluation } from '../study/run.ts';
 import type { Database } from './client.ts';
 import { assertOwner, PROCESS_OWNER } from './run-leases.ts';
 import { curvePoints, epochMetrics, evaluations, predictions, runLogs, runs } from './schema.ts';

@@ -6,7 +6,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { AlwaysWrong, ReproductionInput, SplitPredictions, StoredRun } from '../study/reproduction.ts';
 import type { ReportSplit } from '../study/report-metrics.ts';
-import { MODEL_NAMES, SPLITS } from '../workers/protocol.ts';
+import { MODEL_NAMES, SPLITS } from '../study/run.ts';
 import type { Database } from './client.ts';
 import { evaluations, experiments, imageSummary, predictions, runOverview, runs } from './schema.ts';
 import { positionIn } from './sql-helpers.ts';

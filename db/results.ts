@@ -3,7 +3,7 @@
  * and the images the runs of a model get wrong.
  */
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
-import { METRIC_NAMES, MODEL_NAMES, SPLITS, type ModelName, type Split } from '../workers/protocol.ts';
+import { METRIC_NAMES, MODEL_NAMES, SPLITS, type ModelName, type Split } from '../study/run.ts';
 import type { Database } from './client.ts';
 import {
   type CurveKind,

@@ -8,7 +8,7 @@
 import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { UserError } from '../common/errors.ts';
-import { FINE_TUNES, MODEL_NAMES, type ModelName, type RunSpec } from '../workers/protocol.ts';
+import { FINE_TUNES, MODEL_NAMES, type ModelName, type RunSpec } from '../study/run.ts';
 import type { Database } from './client.ts';
 import { evaluations, failedAttempts, type RunStatus, runs } from './schema.ts';
 import { assertOwner, backToPending, PROCESS_OWNER } from './run-leases.ts';

@@ -25,7 +25,7 @@ import {
   timestamp,
   unique,
 } from 'drizzle-orm/pg-core';
-import type { ModelName, RunSpec, Split } from '../workers/protocol.ts';
+import type { ModelName, RunSpec, Split } from '../study/run.ts';
 
 export const RUN_STATUSES = ['pending', 'running', 'completed', 'failed', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];

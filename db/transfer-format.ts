@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { UserError } from '../common/errors.ts';
-import { MODEL_NAMES, SPLITS } from '../workers/protocol.ts';
+import { MODEL_NAMES, SPLITS } from '../study/run.ts';
 import { CURVE_KINDS, RUN_STATUSES } from './schema.ts';
 
 export const FORMAT = 'melanoma-experiment';

@@ -11,7 +11,7 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import { UserError } from '../common/errors.ts';
-import { FINE_TUNES, SPLITS } from '../workers/protocol.ts';
+import { FINE_TUNES, SPLITS } from '../study/run.ts';
 import type { Database } from './client.ts';
 import { configDifferences, protocolName } from './experiments.ts';
 import type { RunStatus } from './schema.ts';

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { epochHistory, type Database } from '../db/index.ts';
 import type { ModelName } from '../study/models.ts';
 import type { ResolvedProtocol } from '../study/protocol.ts';
-import type { BackendName } from '../workers/protocol.ts';
+import type { BackendName } from '../study/run.ts';
 import type { ModelCost } from './estimate.ts';
 import type { CalibrationReport, ModelSpeed } from '../study/calibration.ts';
 

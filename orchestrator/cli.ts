@@ -4,7 +4,7 @@ import { runProgram } from '../cli/main.ts';
 import { examples } from '../cli/help.ts';
 import { IMAGE_SIZE_HELP, imageSize, listOf, nonNegativeInt, oneOf, port, positiveInt } from '../cli/options.ts';
 import { DEFAULT_PROTOCOL, PROTOCOL_NAMES } from '../study/protocol.ts';
-import { BACKEND_NAMES, MODEL_NAMES } from '../workers/protocol.ts';
+import { BACKEND_NAMES, MODEL_NAMES } from '../study/run.ts';
 import { orchestrate, STUDY_MODELS } from './orchestrate.ts';
 import { defaultCpuWorkers, parseGpus, THREADS_PER_CPU_RUN } from './slots.ts';
 

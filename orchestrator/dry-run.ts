@@ -3,7 +3,7 @@
  * a real start would lack (dataset, weights, GPU). Opens no database, loads no weights, starts no thread.
  */
 import { describeSource, formatValue, PROTOCOLS, settingRows, type ModelProtocol, type ResolvedProtocol } from '../study/protocol.ts';
-import type { BackendName, ModelName } from '../workers/protocol.ts';
+import type { BackendName, ModelName } from '../study/run.ts';
 import { experimentCosts } from './calibration.ts';
 import { estimateLine, estimateSeconds } from './estimate.ts';
 import { planRuns, type PlannedRun } from './plan.ts';

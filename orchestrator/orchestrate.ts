@@ -11,7 +11,7 @@ import { LiveFeed } from '../study/live.ts';
 import {
   DEFAULT_IMAGE_SIZE, DEFAULT_PROTOCOL, isProtocolName, LEGACY_PROTOCOL, resolveProtocol, runSettings, type ProtocolName, type ResolvedProtocol,
 } from '../study/protocol.ts';
-import type { BackendName, ModelName, RunSpec } from '../workers/protocol.ts';
+import type { BackendName, ModelName, RunSpec } from '../study/run.ts';
 import { experimentCosts } from './calibration.ts';
 import { dryRun } from './dry-run.ts';
 import { describeEstimate, estimateLine, ExperimentClock } from './estimate.ts';

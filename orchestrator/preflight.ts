@@ -13,7 +13,7 @@ import { indexDataset, resolveDataDir } from '../workers/data/dataset.ts';
 import { downloadProgress, megabytes } from '../common/download-progress.ts';
 import { defaultWeightDirs, locatePretrained, PRETRAINED, pretrainedUrl, weightsCacheDir } from '../workers/models/pretrained.ts';
 import { ensurePretrained } from '../workers/models/weights-download.ts';
-import { SPLITS, type ModelName } from '../workers/protocol.ts';
+import { SPLITS, type ModelName } from '../study/run.ts';
 import type { OrchestrateOptions } from './orchestrate.ts';
 import { checkListedGpus, checkWorkers } from './slots.ts';
 

@@ -7,7 +7,7 @@
  */
 import cliProgress from 'cli-progress';
 import type { PhaseProgress } from '../study/live.ts';
-import type { EpochRecord } from '../workers/protocol.ts';
+import type { EpochRecord } from '../study/run.ts';
 
 export interface RunLabel {
   model: string;

@@ -4,7 +4,7 @@
  */
 import { isUserError } from '../common/errors.ts';
 import type { PhaseProgress } from '../study/live.ts';
-import type { EpochRecord, RunEvent, RunResult, RunSpec } from '../workers/protocol.ts';
+import type { EpochRecord, RunEvent, RunResult, RunSpec } from '../study/run.ts';
 import type { Progress, RunLabel } from './progress.ts';
 import type { SlotRunner } from './slot-runner.ts';
 import type { ClaimedRun, RunStore } from './store.ts';

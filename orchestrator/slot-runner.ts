@@ -8,7 +8,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { RunEvent, RunResult, RunSpec } from '../workers/protocol.ts';
+import type { RunEvent, RunResult, RunSpec } from '../study/run.ts';
 import type { SlotPlan } from './slots.ts';
 
 export const DEFAULT_THREAD_FILE = fileURLToPath(new URL('../workers/thread-entry.mjs', import.meta.url));

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../common/errors.ts';
-import type { BackendName } from '../workers/protocol.ts';
+import type { BackendName } from '../study/run.ts';
 
 export interface SlotPlan {
   /** Stable name recorded with every run it executes: 'gpu0', 'gpu1.2' (second slot of GPU 1), 'cpu0'. */

@@ -33,7 +33,7 @@ import {
   type RunOverviewRow,
 } from '../db/index.ts';
 import { heartbeat, LostRunLeaseError, newOwnerId, resetStaleRuns } from '../db/run-leases.ts';
-import { METRIC_NAMES, type MetricName, type ModelName, type RunEvent, type RunResult, type RunSpec, type Split } from '../workers/protocol.ts';
+import { METRIC_NAMES, type MetricName, type ModelName, type RunEvent, type RunResult, type RunSpec, type Split } from '../study/run.ts';
 import type { SummaryRow } from './summary.ts';
 import { codeVersion } from './code-version.ts';
 

@@ -1,5 +1,5 @@
 /** The study's summary table: per model and split, mean ± sample std of every metric over completed runs. */
-import { METRIC_NAMES, type MetricName, type Split } from '../workers/protocol.ts';
+import { METRIC_NAMES, type MetricName, type Split } from '../study/run.ts';
 
 export interface SummaryRow {
   model: string;

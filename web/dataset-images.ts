@@ -12,7 +12,7 @@ import { CLASSES, indexDataset, type DatasetIndex, type ImageRecord } from '../w
 import { decodeImage } from '../workers/data/decode.ts';
 import { augmentRng, epochOrder } from '../workers/data/loader.ts';
 import { DEFAULT_IMAGE_SIZE, formatValue, validationRule, type ValidationRule } from '../study/protocol.ts';
-import { SPLITS, type Split } from '../workers/protocol.ts';
+import { SPLITS, type Split } from '../study/run.ts';
 
 export interface ClassCounts {
   benign: number;

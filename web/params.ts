@@ -1,6 +1,6 @@
 /** Validation of path and query parameters (zod); a bad value becomes a 400 that names the parameter. */
 import { z } from 'zod';
-import { METRIC_NAMES, MODEL_NAMES, SPLITS } from '../workers/protocol.ts';
+import { METRIC_NAMES, MODEL_NAMES, SPLITS } from '../study/run.ts';
 import { badRequest } from './http-errors.ts';
 
 /** A database id in a path: a positive integer written in decimal digits only. */

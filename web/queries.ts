@@ -15,7 +15,7 @@ import {
   type OperatingPoint, type OperatingPointsReport,
 } from '../study/operating-points.ts';
 import { evaluateBinary } from '../workers/metrics/index.ts';
-import { METRIC_NAMES, MODEL_NAMES, type ConfusionMatrix, type MetricName, type ModelName, type Split } from '../workers/protocol.ts';
+import { METRIC_NAMES, MODEL_NAMES, type ConfusionMatrix, type MetricName, type ModelName, type Split } from '../study/run.ts';
 
 type Row = Record<string, unknown>;
 

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from './backend/index.ts';
 import { buildModel } from './models/index.ts';
 import { frozenTrunk } from './models/trunk.ts';
-import type { BackendName, ModelName } from './protocol.ts';
+import type { BackendName, ModelName } from '../study/run.ts';
 import { forward, kerasAdam, makeTrainStep, type BaseToApply } from './train/step.ts';
 import type { CalibrationReport, ModelSpeed } from '../study/calibration.ts';
 

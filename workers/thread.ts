@@ -4,7 +4,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { forTransfer } from '../common/errors.ts';
-import type { RunEvent, RunResult, RunSpec } from './protocol.ts';
+import type { RunEvent, RunResult, RunSpec } from '../study/run.ts';
 import { executeRun } from './train/run.ts';
 
 export interface ThreadTask {

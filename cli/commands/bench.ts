@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_BATCH_SIZE, DEFAULT_IMAGE_SIZE } from '../../study/protocol.ts';
-import { BACKEND_NAMES, MODEL_NAMES } from '../../workers/protocol.ts';
+import { BACKEND_NAMES, MODEL_NAMES } from '../../study/run.ts';
 import { nonNegativeInt, oneOf, positiveInt } from '../options.ts';
 import { examples } from '../help.ts';
 

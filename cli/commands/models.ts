@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_IMAGE_SIZE } from '../../study/protocol.ts';
-import { MODEL_NAMES, type ModelName } from '../../workers/protocol.ts';
+import { MODEL_NAMES, type ModelName } from '../../study/run.ts';
 import { oneOf, positiveInt } from '../options.ts';
 import { examples } from '../help.ts';
 

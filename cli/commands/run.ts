@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { checkWritableFolder } from '../../common/writable-folder.ts';
 import { checkMinImageSize } from '../../study/image-size.ts';
 import { DEFAULT_PROTOCOL, PROTOCOL_NAMES } from '../../study/protocol.ts';
-import { BACKEND_NAMES, MODEL_NAMES } from '../../workers/protocol.ts';
+import { BACKEND_NAMES, MODEL_NAMES } from '../../study/run.ts';
 import { IMAGE_SIZE_HELP, imageSize, nonNegativeInt, oneOf, positiveInt, positiveNumber } from '../options.ts';
 import { examples } from '../help.ts';
 

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { claimNextRun, createOrResumeExperiment, type Database, ensureRuns, openDatabase } from '../../db/index.ts';
 import { PROJECT_ROOT } from '../helpers/real-data.ts';
-import { MODEL_NAMES } from '../../workers/protocol.ts';
+import { MODEL_NAMES } from '../../study/run.ts';
 import { pgUrlOrSkip, scratchPgDatabase, specFor } from './fixtures.ts';
 
 const run = promisify(execFile);

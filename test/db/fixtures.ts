@@ -17,7 +17,7 @@ import type {
   RunSpec,
   SPLITS,
   SplitEvaluation,
-} from '../../workers/protocol.ts';
+} from '../../study/run.ts';
 
 export const PG_URL = process.env.MELANOMA_TEST_PG_URL;
 

@@ -39,7 +39,7 @@ import { LOCK_FILE } from '../../db/folder-lock.ts';
 import { LostRunLeaseError } from '../../db/run-leases.ts';
 import { PROJECT_ROOT } from '../helpers/real-data.ts';
 import { CHUNK_ROWS } from '../../db/events.ts';
-import { METRIC_NAMES, type ModelName, type RunEvent, type RunResult } from '../../workers/protocol.ts';
+import { METRIC_NAMES, type ModelName, type RunEvent, type RunResult } from '../../study/run.ts';
 import { backends, describeEachBackend, metrics, runEvents, specFor, tableCounts } from './fixtures.ts';
 
 const newExperiment = (database: Database, name: string, config: Record<string, unknown> = { runs: 3 }) =>

@@ -21,7 +21,7 @@ import {
 } from '../../db/index.ts';
 import { exportExperiment, importExperiment } from '../../db/transfer.ts';
 import { decodeExperimentFile, encodeExperimentFile, float32 } from '../../db/transfer-format.ts';
-import type { ModelName } from '../../workers/protocol.ts';
+import type { ModelName } from '../../study/run.ts';
 import { PG_URL, pgUrlOrSkip, runEvents, scratchPgDatabase, specFor } from './fixtures.ts';
 import { dumpDatabase } from './dump.ts';
 

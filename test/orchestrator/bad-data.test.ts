@@ -12,7 +12,7 @@ import type { Progress } from '../../orchestrator/progress.ts';
 import { runScheduler } from '../../orchestrator/scheduler.ts';
 import { createSlotRunner, DEFAULT_THREAD_FILE } from '../../orchestrator/slot-runner.ts';
 import { openStore } from '../../orchestrator/store.ts';
-import type { RunSpec } from '../../workers/protocol.ts';
+import type { RunSpec } from '../../study/run.ts';
 import { hostileDataset } from '../helpers/hostile-data.ts';
 import { FAKE_THREAD, runCli, tempDir } from './helpers.ts';
 

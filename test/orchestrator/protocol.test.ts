@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { createOrResumeExperiment, listRuns, openDatabase, type Database } from '../../db/index.ts';
 import type { DryRunPlan } from '../../orchestrator/dry-run.ts';
-import type { RunSpec } from '../../workers/protocol.ts';
+import type { RunSpec } from '../../study/run.ts';
 import { FAKE_THREAD, runCli, tempDir, tinyDataset } from './helpers.ts';
 
 const data = await tinyDataset();

@@ -9,7 +9,7 @@ import type { Progress } from '../../orchestrator/progress.ts';
 import { runScheduler } from '../../orchestrator/scheduler.ts';
 import { createSlotRunner } from '../../orchestrator/slot-runner.ts';
 import { openStore } from '../../orchestrator/store.ts';
-import type { ModelName, RunSpec } from '../../workers/protocol.ts';
+import type { ModelName, RunSpec } from '../../study/run.ts';
 import { FAKE_THREAD, tempDir } from './helpers.ts';
 
 const EPOCHS = 3;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createSlotRunner } from '../../orchestrator/slot-runner.ts';
-import type { RunEvent, RunSpec } from '../../workers/protocol.ts';
+import type { RunEvent, RunSpec } from '../../study/run.ts';
 
 const THREAD_FILE = join(import.meta.dirname, 'fixtures', 'fake-thread.mjs');
 const work = mkdtempSync(join(tmpdir(), 'orch-slot-'));

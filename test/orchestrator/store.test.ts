@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { type Database, getRun, openDatabase, runEvaluations } from '../../db/index.ts';
 import { LostRunLeaseError } from '../../db/run-leases.ts';
 import { openStore, type RunStore } from '../../orchestrator/store.ts';
-import type { RunResult } from '../../workers/protocol.ts';
+import type { RunResult } from '../../study/run.ts';
 import { pgUrlOrSkip, runEvents, scratchPgDatabase, specFor } from '../db/fixtures.ts';
 
 const storeOptions = {

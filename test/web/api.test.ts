@@ -13,7 +13,7 @@ import { DEFAULT_AUGMENT } from '../../workers/data/augment.ts';
 import { indexDataset } from '../../workers/data/dataset.ts';
 import { augmentedPixels, batches } from '../../workers/data/loader.ts';
 import { evaluateBinary } from '../../workers/metrics/index.ts';
-import { METRIC_NAMES } from '../../workers/protocol.ts';
+import { METRIC_NAMES } from '../../study/run.ts';
 import { realDataOrSkip, realSubset } from '../helpers/real-data.ts';
 import { buildExperiment, oneClassStudy, smallStudy, XSS_NAME, type BuiltExperiment } from './fixtures.ts';
 

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import { openDatabase, type Database } from '../../db/index.ts';
 import { startServer, type RunningServer } from '../../web/server.ts';
-import { SPLITS } from '../../workers/protocol.ts';
+import { SPLITS } from '../../study/run.ts';
 import { indexDataset } from '../../workers/data/dataset.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'web-links-'));

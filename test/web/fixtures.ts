@@ -6,7 +6,7 @@ import { resolveProtocol, type ResolvedProtocol } from '../../study/protocol.ts'
 import {
   claimNextRun, createOrResumeExperiment, ensureRuns, failAttempt, finishExperiment, finishRun, recordEvent, type Database,
 } from '../../db/index.ts';
-import type { ModelName } from '../../workers/protocol.ts';
+import type { ModelName } from '../../study/run.ts';
 import { runEvents, specFor, type FixtureDataset, type RunPlan } from './run-events.ts';
 
 export type FixtureStatus = 'completed' | 'failed' | 'running' | 'pending';

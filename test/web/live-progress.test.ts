@@ -14,7 +14,7 @@ import type { SlotRunner } from '../../orchestrator/slot-runner.ts';
 import { openStore, type RunStore } from '../../orchestrator/store.ts';
 import { LiveFeed } from '../../study/live.ts';
 import { startServer, type RunningServer } from '../../web/server.ts';
-import type { RunEvent, RunResult } from '../../workers/protocol.ts';
+import type { RunEvent, RunResult } from '../../study/run.ts';
 import { hasChromium, launchBrowser, openPage, screenshot, CHROMIUM } from './browser.ts';
 import { specFor } from './run-events.ts';
 

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { openDatabase, recordEvent, type Database } from '../../db/index.ts';
 import { startServer, type RunningServer } from '../../web/server.ts';
-import { METRIC_NAMES } from '../../workers/protocol.ts';
+import { METRIC_NAMES } from '../../study/run.ts';
 import { indexDataset } from '../../workers/data/dataset.ts';
 import { PROJECT_ROOT, realDataOrSkip, realSubset } from '../helpers/real-data.ts';
 import { hasChromium, launchBrowser, openPage, screenshot, CHROMIUM } from './browser.ts';

@@ -9,7 +9,7 @@ import { evaluateBinary } from '../../workers/metrics/index.ts';
 import {
   SPLITS, type EpochRecord, type Metrics, type ModelName, type RunEvent, type RunResult,
   type RunSpec, type Split, type SplitEvaluation,
-} from '../../workers/protocol.ts';
+} from '../../study/run.ts';
 
 /** The real dataset's split sizes (benign, malignant). */
 export const COUNTS: Record<Split, { benign: number; malignant: number }> = {

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { isSoftwareName, type AdapterDescription } from './adapters.ts';
 import { UserError } from '../../common/errors.ts';
-import type { BackendName } from '../protocol.ts';
+import type { BackendName } from '../../study/run.ts';
 import { initWasm } from './wasm.ts';
 import { describeAdapter, deviceError, initWebgpu, isSoftwareAdapter, openAdapter, uploadToDevice } from './webgpu.ts';
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../common/errors.ts';
-import type { BackendName, ModelName } from '../protocol.ts';
+import type { BackendName, ModelName } from '../../study/run.ts';
 import { benchmark, type BenchReport } from './benchmark.ts';
 
 interface BenchFlags {

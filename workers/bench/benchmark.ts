@@ -9,7 +9,7 @@ import { randomFillSync } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertDeviceHealthy, initBackend } from '../backend/index.ts';
 import { buildModel } from '../models/index.ts';
-import type { BackendName, ModelName } from '../protocol.ts';
+import type { BackendName, ModelName } from '../../study/run.ts';
 import { forward, kerasAdam, makeTrainStep } from '../train/step.ts';
 import { LaggedReads } from '../train/lagged-reads.ts';
 import type { ImageRecord } from '../data/dataset.ts';

@@ -6,7 +6,7 @@
  * (roc_auc_score, average_precision_score, roc_curve, precision_recall_curve), computed exactly from one sort —
  * never from the thinned curves that are kept for storage.
  */
-import type { ConfusionMatrix, Curve, Metrics } from '../protocol.ts';
+import type { ConfusionMatrix, Curve, Metrics } from '../../study/run.ts';
 import { confusionUnchecked, rates } from './confusion.ts';
 import { binaryCrossEntropyUnchecked } from './loss.ts';
 import { averagePrecisionFromCounts, prCurveFromCounts } from './precision-recall.ts';

@@ -1,4 +1,4 @@
-import type { ConfusionMatrix } from '../protocol.ts';
+import type { ConfusionMatrix } from '../../study/run.ts';
 import { checkBinaryInputs, checkThreshold } from './validate.ts';
 
 /**

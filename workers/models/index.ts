@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../../common/errors.ts';
 import type { InputScaling } from '../../study/protocol.ts';
-import { FINE_TUNES, type ModelName } from '../protocol.ts';
+import { FINE_TUNES, type ModelName } from '../../study/run.ts';
 import { buildAugmented, buildBaseline } from './baseline.ts';
 import { fileSaveHandler, modelJsonPath, readNamedWeights } from './file-io.ts';
 import { buildFlattenHead } from './head.ts';

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { METRIC_NAMES, type EpochRecord } from '../protocol.ts';
+import { METRIC_NAMES, type EpochRecord } from '../../study/run.ts';
 
 /**
  * Keras CSVLogger-style history: one row per epoch, train metrics then `val_` metrics. Wall-clock times are left

@@ -11,7 +11,7 @@ import { initBackend } from '../backend/index.ts';
 import { indexDataset, resolveDataDir, type DatasetIndex } from '../data/dataset.ts';
 import { evaluateBinary } from '../metrics/index.ts';
 import { buildModel, loadWeightsByName } from '../models/index.ts';
-import { BACKEND_NAMES, METRIC_NAMES, SPLITS, type BackendName, type Predictions, type RunSpec, type Split } from '../protocol.ts';
+import { BACKEND_NAMES, METRIC_NAMES, SPLITS, type BackendName, type Predictions, type RunSpec, type Split } from '../../study/run.ts';
 import { predictAll, predictionsOf } from './fit.ts';
 import { imageSource } from './inputs.ts';
 import { imageCacheFor } from './run.ts';

@@ -19,7 +19,7 @@ import seedrandom from 'seedrandom';
 import { UserError } from '../../common/errors.ts';
 import { dropoutCalls, setDropoutCalls } from '../models/dropout.ts';
 import type { StudyModel } from '../models/index.ts';
-import type { EpochRecord, RunSpec } from '../protocol.ts';
+import type { EpochRecord, RunSpec } from '../../study/run.ts';
 
 /** Where fit() stands after its last completed epoch. */
 export interface FitProgress {

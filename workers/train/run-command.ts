@@ -7,7 +7,7 @@ import { PRETRAINED } from '../models/pretrained.ts';
 import { ensurePretrained } from '../models/weights-download.ts';
 import { resolveDataDir } from '../data/dataset.ts';
 import { resolveProtocol, runSettings, type ProtocolName } from '../../study/protocol.ts';
-import { METRIC_NAMES, type BackendName, type EpochRecord, type Metrics, type ModelName, type RunResult, type RunSpec } from '../protocol.ts';
+import { METRIC_NAMES, type BackendName, type EpochRecord, type Metrics, type ModelName, type RunResult, type RunSpec } from '../../study/run.ts';
 import { executeRun } from './run.ts';
 
 export interface RunFlags {

@@ -14,7 +14,7 @@ import { indexDataset } from '../data/dataset.ts';
 import { ImageCache } from '../data/image-cache.ts';
 import { evaluateBinary } from '../metrics/index.ts';
 import { buildModel, saveModel } from '../models/index.ts';
-import { SPLITS, type RunEvent, type RunResult, type RunSpec, type SplitEvaluation } from '../protocol.ts';
+import { SPLITS, type RunEvent, type RunResult, type RunSpec, type SplitEvaluation } from '../../study/run.ts';
 import { fit, predictAll, predictionsOf } from './fit.ts';
 import { progressReporter } from './progress-reporter.ts';
 import { writeHistoryCsv } from './history-csv.ts';

@@ -9,7 +9,7 @@ import type { DatasetIndex } from '../data/dataset.ts';
 import type { ImageCache } from '../data/image-cache.ts';
 import type { StudyModel } from '../models/index.ts';
 import { frozenTrunk } from '../models/trunk.ts';
-import type { Split } from '../protocol.ts';
+import type { Split } from '../../study/run.ts';
 import { featureKey, FeatureStore, trunkDigest } from './feature-store.ts';
 import { featureSource, imageSource, type InputSource } from './inputs.ts';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { isUserError } from '../../../common/errors.ts';
-import type { ModelName, RunEvent, RunResult, RunSpec } from '../../../workers/protocol.ts';
+import type { ModelName, RunEvent, RunResult, RunSpec } from '../../../study/run.ts';
 import { executeRun } from '../../../workers/train/run.ts';
 import { specFromFlags } from '../../../workers/train/run-command.ts';
 import { realDataOrSkip, realSubset, sharedWeightsOrSkip } from '../../helpers/real-data.ts';

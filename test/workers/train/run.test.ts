@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { evaluateBinary } from '../../../workers/metrics/index.ts';
-import { METRIC_NAMES, SPLITS, type RunResult } from '../../../workers/protocol.ts';
+import { METRIC_NAMES, SPLITS, type RunResult } from '../../../study/run.ts';
 import { PROJECT_ROOT, realDataOrSkip, realSubset } from '../../helpers/real-data.ts';
 import { useBackendOrSkip } from '../kernels/backends.ts';
 

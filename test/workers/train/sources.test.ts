@@ -12,7 +12,7 @@ import { initBackend } from '../../../workers/backend/index.ts';
 import { indexDataset } from '../../../workers/data/dataset.ts';
 import { buildModel } from '../../../workers/models/index.ts';
 import { frozenTrunk } from '../../../workers/models/trunk.ts';
-import type { RunSpec } from '../../../workers/protocol.ts';
+import type { RunSpec } from '../../../study/run.ts';
 import { runSources } from '../../../workers/train/sources.ts';
 import { specSettings } from '../../../workers/train/spec-settings.ts';
 import { realDataOrSkip, realSubset, sharedWeightsOrSkip } from '../../helpers/real-data.ts';

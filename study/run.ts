@@ -12,11 +12,11 @@ export const METRIC_NAMES = ['loss', 'accuracy', 'precision', 'recall', 'roc_auc
 export type MetricName = (typeof METRIC_NAMES)[number];
 export type Metrics = Record<MetricName, number>;
 
-import type { ModelName } from '../study/models.ts';
-import type { AugmentationParams, InputScaling, ProtocolName, ValidationRule } from '../study/protocol.ts';
-import type { PhaseProgress } from '../study/live.ts';
+import type { ModelName } from './models.ts';
+import type { AugmentationParams, InputScaling, ProtocolName, ValidationRule } from './protocol.ts';
+import type { PhaseProgress } from './live.ts';
 
-export { FINE_TUNES, MODEL_NAMES, type ModelName } from '../study/models.ts';
+export { FINE_TUNES, MODEL_NAMES, type ModelName } from './models.ts';
 
 export const BACKEND_NAMES = ['auto', 'webgpu', 'wasm', 'tensorflow', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
