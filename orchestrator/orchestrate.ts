@@ -3,7 +3,7 @@
  * execute the runs on the slots, and print the summary read back from the database's metric_summary view.
  */
 import { join, resolve } from 'node:path';
-import cliProgress from 'cli-progress';
+import { decodingProgress } from '../common/decoding-progress.ts';
 import { thisCommand } from '../common/command-line.ts';
 import { UserError } from '../common/errors.ts';
 import { findExperiment, growableConfigPath, listRuns, openDatabase, type Database, type RunCounts } from '../db/index.ts';
@@ -82,22 +82,15 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
     return usable.gpus;
   });
   if (o.gpus !== undefined) checkGpusDistinguishable(slots, o.backend); // detected GPUs are filtered by usableGpus
-  const checkBar = process.stderr.isTTY && !o.json
-    ? new cliProgress.SingleBar({ format: '  decoding {bar} {value}/{total} images', stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic)
-    : null;
+  const checkBar = decodingProgress(process.stderr.isTTY && !o.json);
   let data: Awaited<ReturnType<typeof checkDataset>>;
   try {
     data = await checkDataset(o.data, {
       imageSize: o.imageSize ?? DEFAULT_IMAGE_SIZE,
-      onProgress: checkBar
-        ? (done, total) => {
-            if (done === 1) checkBar.start(total, 0);
-            checkBar.update(done);
-          }
-        : undefined,
+      onProgress: checkBar.onProgress,
     });
   } finally {
-    checkBar?.stop();
+    checkBar.stop();
   }
   if (!o.threadFile) await ensurePretrainedWeights(models, o.weights ?? null, (line) => process.stderr.write(`${line}\n`));
   const outRoot = resolve(o.out, o.experiment);

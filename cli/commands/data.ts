@@ -1,8 +1,8 @@
-import cliProgress from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_PROTOCOL, PROTOCOL_NAMES } from '../../study/protocol.ts';
 import { oneOf, positiveInt } from '../options.ts';
 import { examples } from '../help.ts';
+import { decodingProgress } from '../../common/decoding-progress.ts';
 
 function fraction(value: string): number {
   const n = Number(value);
@@ -38,24 +38,17 @@ export function register(program: Command): void {
       const { inspectDataset, formatReport } = await import('../../workers/data/inspect.ts');
       const dir = resolveDataDir(opts.data);
       // Progress on stderr (drawn on a terminal only); none with --json.
-      const bar = opts.json
-        ? null
-        : new cliProgress.SingleBar({ format: '  decoding {bar} {value}/{total} images', stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+      const bar = decodingProgress(!opts.json);
       let report;
       try {
         report = await inspectDataset(dir, {
           protocol: opts.protocol,
           validationFraction: opts.validationSplit,
           expectedSize: opts.imageSize,
-          onProgress: bar
-            ? (done, total) => {
-                if (done === 1) bar.start(total, 0);
-                bar.update(done);
-              }
-            : undefined,
+          onProgress: bar.onProgress,
         });
       } finally {
-        bar?.stop();
+        bar.stop();
       }
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
       if (report.images.unreadable > 0) process.exitCode = 1;
