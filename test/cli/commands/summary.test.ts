@@ -95,5 +95,5 @@ test('an unknown experiment or database is a one-line error, exit 1', async () =
   assert.equal(missing.code, 1);
   assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
   const help = await summary('--help');
-  assert.match(help.stdout, /Examples:\n {2}\$ melanoma summary\n/);
+  assert.match(help.stdout, /Examples:\n {2}melanoma summary\n/);
 });
