@@ -196,7 +196,8 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
 
     const experimentId = store.experimentId;
     let clock: ExperimentClock | null = null;
-    if (o.estimate !== false) {
+    // A test thread (--thread-file) trains no real model: there is nothing to calibrate or to estimate.
+    if (o.estimate !== false && !o.threadFile) {
       try {
         const completed = new Set((await listRuns(database, experimentId)).filter((r) => r.status === 'completed').map((r) => `${r.model}:${r.runIndex}`));
         const runs = plan.map((r) => ({ model: r.model, runIndex: r.runIndex, state: completed.has(`${r.model}:${r.runIndex}`) ? ('done' as const) : ('pending' as const) }));
