@@ -60,7 +60,9 @@ async function view(path: string, ready: string): Promise<{ page: Page; problems
 type ChartHandle = { Chart: { getChart(c: unknown): { scales: { y: { min: number; max: number } }; data: { datasets: { label: string; band?: boolean; data: { y: number | null }[] }[] } } } };
 
 /** The drawn y axis of a chart and the y values of its band edges. */
-function chartState(page: Page, selector: string): Promise<{ min: number; max: number; edges: number[]; labels: string[] }> {
+async function chartState(page: Page, selector: string): Promise<{ min: number; max: number; edges: number[]; labels: string[] }> {
+  // A canvas may be in the page a moment before its chart is drawn on it (or drawn again).
+  await page.waitForFunction((sel) => (globalThis as unknown as ChartHandle).Chart.getChart(document.querySelector(`${sel} canvas`)) !== undefined, selector);
   return page.$eval(`${selector} canvas`, (canvas) => {
     const chart = (globalThis as unknown as ChartHandle).Chart.getChart(canvas);
     const edges = chart.data.datasets.filter((d) => d.band).flatMap((d) => d.data.map((p) => p.y).filter((y): y is number => y !== null));

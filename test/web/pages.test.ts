@@ -275,7 +275,7 @@ describe('pages', { skip }, () => {
     const verdicts = await page.$$eval('#claims > li', (lis) => lis.map((li) => [li.getAttribute('data-claim'), li.getAttribute('data-verdict')]));
     assert.deepEqual(verdicts, report.claims.map((c: { id: string; verdict: string }) => [c.id, c.verdict]));
     assert.equal(await page.$$eval('#welch-table tr[data-pair]', (trs) => trs.length), report.welch.length);
-    assert.match((await page.$eval('#reproduction', (d) => d.textContent))!, /protocol not recorded/);
+    assert.match((await page.$eval('#reproduction', (d) => d.textContent))!, /Protocol: seed\./);
     await screenshot(page, 'experiment-reproduction');
     assert.deepEqual(problems, []);
     await page.close();
