@@ -28,7 +28,8 @@ release_uri() {
         if (deb && ok && uri != "") { print uri; exit }
       }' "$f"
   done
-  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
+  # A machine with only deb822 sources has neither file; cat's failure must not end the script (pipefail).
+  { cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true; } \
     | sed -E 's/\[[^]]*\]//' | awk -v suite="$codename" '$1 == "deb" && $3 == suite { print $2; exit }'
 }
 
