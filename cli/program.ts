@@ -5,10 +5,12 @@ import * as data from './commands/data.ts';
 import * as exportCmd from './commands/export.ts';
 import * as importCmd from './commands/import.ts';
 import * as models from './commands/models.ts';
+import * as predict from './commands/predict.ts';
 import * as predictions from './commands/predictions.ts';
 import * as protocol from './commands/protocol.ts';
 import * as report from './commands/report.ts';
 import * as run from './commands/run.ts';
+import * as saliency from './commands/saliency.ts';
 import * as serve from './commands/serve.ts';
 import * as sql from './commands/sql.ts';
 import * as summary from './commands/summary.ts';
@@ -29,7 +31,7 @@ export function melanomaProgram(): Command {
         'melanoma weights --help          # every command has its own --help, with examples',
       ),
     );
-  for (const command of [run, data, protocol, models, weights, bench, sql, summary, predictions, report, exportCmd, importCmd, serve])
+  for (const command of [run, data, protocol, models, weights, bench, sql, summary, predictions, predict, saliency, report, exportCmd, importCmd, serve])
     command.register(program);
   return program;
 }

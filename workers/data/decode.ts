@@ -25,12 +25,13 @@ export class ImageDecodeError extends UserError {
   }
 }
 
-export async function decodeImage(path: string, size: number): Promise<Uint8Array> {
+/** `source`: a file path, or a file's bytes named by `name` in errors. */
+export async function decodeImage(source: string | Uint8Array, size: number, name = typeof source === 'string' ? source : 'the image'): Promise<Uint8Array> {
   const { default: sharp } = await import('sharp'); // loaded on first use: the GPU bundle has no sharp and never decodes
   let data: Buffer;
   let channels: number;
   try {
-    const out = await sharp(path, { failOn: 'error', autoOrient: false })
+    const out = await sharp(source, { failOn: 'error', autoOrient: false })
       .removeAlpha()
       .resize(size, size, { fit: 'fill', kernel: 'linear' })
       .toColourspace('srgb')
@@ -41,10 +42,10 @@ export async function decodeImage(path: string, size: number): Promise<Uint8Arra
   } catch (err) {
     // libvips repeats its decoder's warnings over several lines; the first says what is wrong.
     const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-    throw new ImageDecodeError(path, reason);
+    throw new ImageDecodeError(name, reason);
   }
   if (channels !== 3 || data.length !== size * size * 3) {
-    throw new ImageDecodeError(path, `got ${channels} channels, ${data.length} bytes for ${size}x${size}`);
+    throw new ImageDecodeError(name, `got ${channels} channels, ${data.length} bytes for ${size}x${size}`);
   }
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }

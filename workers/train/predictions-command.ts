@@ -15,7 +15,7 @@ import { BACKEND_NAMES, METRIC_NAMES, SPLITS, type BackendName, type Predictions
 import { predictAll, predictionsOf } from './fit.ts';
 import { imageSource } from './inputs.ts';
 import { imageCacheFor } from './run.ts';
-import { specSettings } from './spec-settings.ts';
+import { specSettings } from '../../study/spec-settings.ts';
 
 export interface PredictionsFlags {
   experiment: string;

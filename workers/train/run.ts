@@ -20,7 +20,7 @@ import { progressReporter } from './progress-reporter.ts';
 import { writeHistoryCsv } from './history-csv.ts';
 import { clearResumeState, loadResumeState, restoreTraining, restoredBestWeights, runIdentity, saveResumeState } from './resume-state.ts';
 import { runSources } from './sources.ts';
-import { specSettings } from './spec-settings.ts';
+import { specSettings } from '../../study/spec-settings.ts';
 
 export interface RunHooks {
   /** Every event of the run, `progress` ones included (at most a few a second). */

@@ -14,7 +14,7 @@ import { buildModel } from '../../../workers/models/index.ts';
 import { frozenTrunk } from '../../../workers/models/trunk.ts';
 import type { RunSpec } from '../../../study/run.ts';
 import { runSources } from '../../../workers/train/sources.ts';
-import { specSettings } from '../../../workers/train/spec-settings.ts';
+import { specSettings } from '../../../study/spec-settings.ts';
 import { realDataOrSkip, realSubset, sharedWeightsOrSkip } from '../../helpers/real-data.ts';
 
 const SIZE = 64;

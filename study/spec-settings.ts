@@ -1,6 +1,6 @@
 /** The protocol settings of a RunSpec, with those a run recorded before protocols lacks taken from its protocol. */
-import { protocolSettings, type AugmentationParams, type InputScaling, type ValidationRule } from '../../study/protocol.ts';
-import type { RunSpec } from '../../study/run.ts';
+import { protocolSettings, type AugmentationParams, type InputScaling, type ValidationRule } from './protocol.ts';
+import type { RunSpec } from './run.ts';
 
 export interface SpecSettings {
   augment: AugmentationParams | null;
