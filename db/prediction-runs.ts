@@ -71,9 +71,9 @@ export async function predictionSetup(database: Database, o: { experiment: strin
 }
 
 /** One completed run with its checkpoint, for a saliency map. */
-export async function predictingRun(database: Database, runId: number): Promise<SetupRun & { experiment: string }> {
+export async function predictingRun(database: Database, runId: number): Promise<SetupRun & { experiment: string; datasetFingerprint: string | null }> {
   const [row] = await database.db
-    .select({ run: runs, experiment: experiments.name })
+    .select({ run: runs, experiment: experiments.name, datasetFingerprint: experiments.datasetFingerprint })
     .from(runs)
     .innerJoin(experiments, eq(experiments.id, runs.experimentId))
     .where(eq(runs.id, runId));
@@ -81,7 +81,7 @@ export async function predictingRun(database: Database, runId: number): Promise<
   const r = row.run;
   const label = `run ${r.id} (${r.model} #${r.runIndex} of '${row.experiment}')`;
   if (r.status !== 'completed') throw new UserError(`${label} is ${r.status}, not completed: it has no final best checkpoint.`);
-  return { ...withCheckpoint(r, label), experiment: row.experiment };
+  return { ...withCheckpoint(r, label), experiment: row.experiment, datasetFingerprint: row.datasetFingerprint };
 }
 
 type SetupRun = PredictionSetup['runs'][number];

@@ -66,7 +66,7 @@ export function callRules(valByRun: readonly (Scored | null)[], targets: readonl
  */
 function ensembleScores(valByRun: readonly (Scored | null)[]): Scored | string {
   if (valByRun.length === 0) return 'no runs';
-  const missing = valByRun.findIndex((v) => v === null);
+  const missing = valByRun.indexOf(null);
   if (missing >= 0) return `run ${missing + 1} of ${valByRun.length} has no stored val predictions`;
   const [first, ...rest] = valByRun as Scored[];
   const same = rest.every((v) => v.labels.length === first.labels.length && Array.from(v.labels).every((l, i) => l === first.labels[i]));

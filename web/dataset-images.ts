@@ -135,14 +135,31 @@ export class DatasetImages {
    * its dataset path, never by where it lies on this machine.
    */
   private async pixels(fileId: number, record: ImageRecord, size: number): Promise<Uint8Array | null> {
-    const [root, file] = await Promise.all([realpath(this.dataDir), realpath(record.path).catch(() => null)]);
-    if (file === null || !file.startsWith(root + sep)) return null;
+    const file = await this.inside(record);
+    if (file === null) return null;
     try {
       return await decodeImage(file, size);
     } catch (err) {
       if (err instanceof UserError) throw new UserError(`dataset file ${fileId} (${record.id}) cannot be decoded.`);
       throw err;
     }
+  }
+
+  /**
+   * Where file `fileId` lies (its real path), for results stored with the dataset `fingerprint`: null when this
+   * server's dataset is another one, or for an unknown or unservable id (see pixels).
+   */
+  async servablePath(fingerprint: string | null, fileId: number): Promise<string | null> {
+    const { index, records } = await this.listing();
+    const record = records[fileId];
+    if (fingerprint !== index.fingerprint || !record) return null;
+    return this.inside(record);
+  }
+
+  /** A record's real path (symlinks resolved) when it lies inside the dataset folder, else null. */
+  private async inside(record: ImageRecord): Promise<string | null> {
+    const [root, file] = await Promise.all([realpath(this.dataDir), realpath(record.path).catch(() => null)]);
+    return file?.startsWith(root + sep) ? file : null;
   }
 
   /** The image as JPEG, `size` x `size` (decoded like training does it); null for an unknown or unservable id. */

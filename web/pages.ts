@@ -3,7 +3,7 @@
  * builds the DOM; nothing from the database or the request is ever written into the markup except through
  * `escapeHtml` (the 404/400 pages' message).
  */
-export type View = 'experiments' | 'experiment' | 'run' | 'compare' | 'experiments-compare' | 'dataset';
+export type View = 'experiments' | 'experiment' | 'run' | 'compare' | 'experiments-compare' | 'dataset' | 'predict';
 
 const TITLES: Record<View, string> = {
   experiments: 'Experiments',
@@ -12,6 +12,7 @@ const TITLES: Record<View, string> = {
   compare: 'Compare runs',
   'experiments-compare': 'Compare experiments',
   dataset: 'Dataset',
+  predict: 'Predict',
 };
 
 export function escapeHtml(text: string): string {
@@ -29,7 +30,7 @@ function layout(title: string, body: string, head = ''): string {
 <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 ${head}</head>
 <body>
-<header class="top"><a class="brand" href="/">Melanoma study</a><nav><a href="/">Experiments</a><a href="/dataset">Dataset</a></nav></header>
+<header class="top"><a class="brand" href="/">Melanoma study</a><nav><a href="/">Experiments</a><a href="/dataset">Dataset</a><a href="/predict">Predict</a></nav></header>
 <main>
 ${body}
 </main>

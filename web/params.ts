@@ -1,5 +1,6 @@
 /** Validation of path and query parameters (zod); a bad value becomes a 400 that names the parameter. */
 import { z } from 'zod';
+import { MAX_TTA } from '../study/prediction.ts';
 import { METRIC_NAMES, MODEL_NAMES, SPLITS } from '../study/run.ts';
 import { badRequest } from './http-errors.ts';
 
@@ -74,6 +75,15 @@ export const augmentedQuery = z.strictObject({
   epoch: intIn(1, 10_000).optional(),
   size: intIn(16, 512).optional(),
 });
+
+/** A new image through an experiment's runs: the model (default: the best by mean val ROC AUC), the test-time views. */
+export const predictQuery = z.strictObject({
+  model: z.enum(MODEL_NAMES, { error: `must be one of ${MODEL_NAMES.join(', ')}` }).optional(),
+  tta: intIn(1, MAX_TTA).optional(),
+});
+
+/** The predict page: the experiment chosen first. */
+export const predictPageQuery = z.strictObject({ experiment: idParam.optional() });
 
 /** No query parameters allowed. */
 export const noQuery = z.strictObject({});

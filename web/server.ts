@@ -14,7 +14,9 @@ import { apiRouter } from './api.ts';
 import { DatasetImages } from './dataset-images.ts';
 import { HttpError, notFound } from './http-errors.ts';
 import { errorPage, viewPage } from './pages.ts';
-import { comparePageQuery, experimentsComparePageQuery, idParam, parse } from './params.ts';
+import { comparePageQuery, experimentsComparePageQuery, idParam, parse, predictPageQuery } from './params.ts';
+import { POST_PATHS, predictRouter } from './predict-api.ts';
+import { threadPredictor, type Predictor } from './predictor.ts';
 import { experimentExists, firstModel, firstUnknownExperiment, runExists } from './queries.ts';
 
 export interface ServerOptions {
@@ -27,6 +29,8 @@ export interface ServerOptions {
   dataDir?: string | null;
   /** The orchestrator's in-memory progress of its running runs (orchestrate --serve). */
   live?: LiveFeed | null;
+  /** Where the upload form's predictions and the saliency maps run: default, a worker thread; null, none. */
+  predictor?: Predictor | null;
 }
 
 export interface RunningServer {
@@ -39,7 +43,7 @@ const PUBLIC_DIR = join(import.meta.dirname, 'public');
 const CHART_JS = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
-export function createApp(o: { db: Database; dataDir?: string | null; live?: LiveFeed | null }): express.Express {
+export function createApp(o: { db: Database; dataDir?: string | null; live?: LiveFeed | null; predictor?: Predictor | null }): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -49,16 +53,18 @@ export function createApp(o: { db: Database; dataDir?: string | null; live?: Liv
     res.set({
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
-      'Content-Security-Policy': "default-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+      'Content-Security-Policy': "default-src 'self'; img-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
     });
     if (READ_METHODS.has(req.method)) return next();
+    if (req.method === 'POST' && POST_PATHS.some((p) => p.test(req.path))) return next();
     res.set('Allow', 'GET, HEAD');
-    next(new HttpError(405, `method ${req.method} is not allowed: this server is read-only (GET, HEAD).`));
+    next(new HttpError(405, `method ${req.method} is not allowed: this server is read-only (GET, HEAD; POST only to predict an uploaded image).`));
   });
 
   app.get('/favicon.ico', (_req, res) => res.redirect(301, '/static/favicon.svg'));
   app.get('/vendor/chart.umd.js', (_req, res) => res.sendFile(CHART_JS, { maxAge: '1h' }));
   app.use('/static', express.static(PUBLIC_DIR, { index: false, dotfiles: 'ignore', redirect: false, maxAge: 0 }));
+  app.use('/api', predictRouter({ db: o.db, images, predictor: o.predictor ?? null }));
   app.use('/api', apiRouter({ db: o.db, images, live: o.live }));
 
   const html = (view: Parameters<typeof viewPage>[0]) => (_req: Request, res: Response) => {
@@ -77,6 +83,11 @@ export function createApp(o: { db: Database; dataDir?: string | null; live?: Liv
 
   app.get('/', html('experiments'));
   app.get('/dataset', html('dataset'));
+  app.get('/predict', async (req, res) => {
+    const { experiment: chosen } = parse(predictPageQuery, req.query, 'query');
+    if (chosen !== undefined && !(await experimentExists(o.db, chosen))) throw notFound(`experiment ${chosen}`);
+    html('predict')(req, res);
+  });
   app.get('/compare', async (req, res) => {
     const { experiments } = parse(experimentsComparePageQuery, req.query, 'query');
     const unknown = await firstUnknownExperiment(o.db, experiments);
@@ -126,7 +137,18 @@ export function createApp(o: { db: Database; dataDir?: string | null; live?: Liv
 }
 
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
-  return listen(createApp(o), o.host ?? '127.0.0.1', o.port ?? 8080);
+  const predictor = o.predictor === undefined ? threadPredictor() : o.predictor;
+  const server = await listen(createApp({ ...o, predictor }), o.host ?? '127.0.0.1', o.port ?? 8080).catch(async (err) => {
+    await predictor?.close();
+    throw err;
+  });
+  return {
+    ...server,
+    close: async () => {
+      await server.close();
+      await predictor?.close();
+    },
+  };
 }
 
 /** Serves `handler` on host:port (0: a free port); a port in use or an unknown address is a UserError. */

@@ -122,6 +122,7 @@ function renderHeader() {
         : null,
       ...settings(experiment),
       ['Compare runs', el('span', { class: 'links' }, modelsInOrder().map((m) => el('a', { href: `/experiments/${encodeURIComponent(id)}/compare?model=${encodeURIComponent(m)}` }, m)))],
+      experiment.counts.done > 0 ? ['New images', el('a', { href: `/predict?experiment=${encodeURIComponent(id)}`, id: 'predict-link' }, "predict a new lesion with this experiment's runs")] : null,
     ]),
   );
 }

@@ -292,7 +292,9 @@ function renderPredictions() {
     items.length
       ? el('div', { class: 'grid' }, items.slice(0, SHOWN_ERRORS).map((p) => {
           const { src, href } = datasetImage(p.fileId);
-          return el('div', { class: 'error-tile', 'data-image': p.image }, thumb(src, `${fileName(p.image)} · p = ${num(p.probability)}`, `${what} ${fileName(p.image)}`, href));
+          const tile = el('div', { class: 'error-tile', 'data-image': p.image }, thumb(src, `${fileName(p.image)} · p = ${num(p.probability)}`, `${what} ${fileName(p.image)}`, href));
+          if (src && run.status === 'completed') tile.append(el('button', { type: 'button', class: 'saliency', onclick: () => showSaliency(tile, p.fileId) }, 'where it looks'));
+          return tile;
         }))
       : el('p', { class: 'empty' }, 'None.');
   const heading = (title, items) => el('h3', {}, `${title}: ${items.length}`, items.length > SHOWN_ERRORS ? ` (the ${SHOWN_ERRORS} most confident shown)` : '');
@@ -301,6 +303,24 @@ function renderPredictions() {
     el('div', { id: 'missed' }, heading('Missed melanomas (false negatives, lowest p first)', missed), tiles(missed, 'missed melanoma')),
     el('div', { id: 'false-alarms' }, heading('False alarms (benign lesions called malignant, highest p first)', alarms), tiles(alarms, 'false alarm')),
   );
+}
+
+/** Replaces a tile's thumbnail by the run's Grad-CAM of the image (computed by the server on demand). */
+async function showSaliency(tile, fileId) {
+  const button = tile.querySelector('button.saliency');
+  button.disabled = true;
+  try {
+    const res = await fetch(`/api/runs/${encodeURIComponent(id)}/saliency/${fileId}`);
+    if (!res.ok) throw new Error((await res.json().catch(() => null))?.error ?? `${res.status} ${res.statusText}`);
+    const src = URL.createObjectURL(await res.blob());
+    const img = tile.querySelector('img');
+    img.src = src;
+    img.alt = `where the run looks in ${img.alt}`;
+    img.closest('a')?.setAttribute('href', src);
+    fill(button, `Grad-CAM of ${res.headers.get('x-saliency-layer')}`);
+  } catch (err) {
+    tile.append(el('p', { class: 'error', role: 'alert' }, err.message));
+  }
 }
 
 const fetchPredictions = () => getJSON(`/api/runs/${encodeURIComponent(id)}/predictions?split=${encodeURIComponent(predSelect.value)}`);
