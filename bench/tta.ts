@@ -69,7 +69,7 @@ for (const setup of setups) {
       versus = `${d.diff >= 0 ? '+' : ''}${d.diff.toFixed(4)} [${d.ci[0].toFixed(4)}, ${d.ci[1].toFixed(4)}], p = ${d.p.toFixed(3)}`;
     }
     rows.push(
-      `| ${setup.model} | ${setup.runs.length} | ${n} | ${auc(ensemble).toFixed(4)} | ${mean(runAucs).toFixed(4)} ± ${sampleStd(runAucs).toFixed(4)} | ${versus} | ${seconds.toFixed(0)} s on ${backend.name} |`,
+      `| ${setup.model} | ${setup.runs.length} | ${n} | ${auc(ensemble).toFixed(4)} | ${mean(runAucs).toFixed(4)} ± ${sampleStd(runAucs).toFixed(4)} (${runAucs.map((a) => a.toFixed(4)).join(', ')}) | ${versus} | ${seconds.toFixed(0)} s on ${backend.name} |`,
     );
     process.stderr.write(`${rows.at(-1)}\n`);
   }
@@ -78,7 +78,7 @@ process.stdout.write(
   `${[
     `Experiment '${experiment.name}', test split (${labels.length} images: ${labels.filter((l) => l === 1).length} malignant).`,
     '',
-    '| model | runs | views | ensemble ROC AUC | runs\' ROC AUC (mean ± std) | ensemble vs 1 view: difference [95% CI], DeLong p | time |',
+    '| model | runs | views | ensemble ROC AUC | runs\' ROC AUC: mean ± std (each) | ensemble vs 1 view: difference [95% CI], DeLong p | time |',
     '|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n')}\n`,
