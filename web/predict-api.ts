@@ -105,6 +105,6 @@ export function predictRouter(o: { db: Database; images: DatasetImages | null; p
   });
 
   // A UserError from the database reads (no completed run of the model, a checkpoint not on this machine) is the request's.
-  api.use((err: unknown, _req: Request, _res: Response, next: NextFunction) => next(err instanceof UserError && !(err instanceof HttpError) ? badRequest(err.message) : err));
+  api.use((err: unknown, _req: Request, _res: Response, next: NextFunction) => next(err instanceof UserError ? badRequest(err.message) : err));
   return api;
 }
