@@ -27,7 +27,9 @@ async function predictionsOf(db: DbOrTx, runIds: number[]): Promise<Map<number, 
   for (const r of rows) {
     const run = out.get(r.runId) ?? {};
     out.set(r.runId, run);
-    const split = (run[r.split as CalibrationSplit] ??= { images: [], labels: [], probabilities: [] });
+    const key = r.split as CalibrationSplit;
+    run[key] ??= { images: [], labels: [], probabilities: [] };
+    const split = run[key];
     split.images.push(r.image);
     split.labels.push(r.label);
     // PostgreSQL prints a real as the shortest decimal that identifies it; fround gives back the float32 stored.
