@@ -157,6 +157,10 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null; live?
     parse(noQuery, req.query, 'query');
     res.json(await images().summary());
   });
+  api.get('/dataset/duplicates', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    res.json(await images().duplicates());
+  });
   api.get('/dataset/images/:fileId', async (req, res) => {
     const { size } = parse(imageQuery, req.query, 'query');
     const f = fileId(req);
