@@ -11,7 +11,7 @@
  * Why 256 bits and 40: on the real dataset (docs/duplicates.md) the usual 64-bit pHash (8 x 8 frequencies of a
  * 32 x 32 image) put resized, recompressed copies of a lesion up to 10 bits from the original while different
  * lesions (a small dark blob on skin, as most of them are) came as close as 4 bits; at 256 bits, copies stayed
- * within 14 bits, every pair up to 51 bits showed the same lesion (a crop or a second photograph) and different
+ * within about 16 bits, every pair up to 51 bits showed the same lesion (a crop or a second photograph) and different
  * lesions began near 56. 40 lies between, with room for a harsher copy on one side and a similar lesion on the other.
  */
 import { createHash } from 'node:crypto';
@@ -133,6 +133,8 @@ export interface DuplicatesReport {
   leakedTest: string[];
   /** How many pairs lie just past the threshold (threshold + 1 … threshold + 16 bits): the margin it leaves. */
   justAbove: number;
+  /** The groups of images linked by pairs (an image with several copies is one group), largest first. */
+  groups: string[][];
 }
 
 const SPLIT_PAIRS: [DuplicateSplit, DuplicateSplit][] = [
@@ -230,7 +232,25 @@ export function pairImages(images: readonly ListedImage[], prints: readonly Fing
     return { splits: splitPairName(s, t), exact: of.filter((p) => p.kind === 'exact').length, near: of.filter((p) => p.kind === 'near').length };
   });
   const leakedTest = [...new Set(pairs.filter((p) => p.splitB === 'test' && p.splitA !== 'test').map((p) => p.b))].sort();
-  return { images: images.length, threshold, bits: HASH_BITS, counts, pairs, leakedTest, justAbove };
+  return { images: images.length, threshold, bits: HASH_BITS, counts, pairs, leakedTest, justAbove, groups: groupsOf(images, pairs) };
+}
+
+/** The connected groups of the pairs' images (union-find), each in listing order, largest group first. */
+function groupsOf(images: readonly ListedImage[], pairs: readonly DuplicatePair[]): string[][] {
+  const parent = new Map<string, string>();
+  const root = (x: string): string => {
+    let r = x;
+    while (parent.get(r) !== r) r = parent.get(r)!;
+    parent.set(x, r);
+    return r;
+  };
+  for (const p of pairs) {
+    for (const x of [p.a, p.b]) if (!parent.has(x)) parent.set(x, x);
+    parent.set(root(p.a), root(p.b));
+  }
+  const groups = new Map<string, string[]>();
+  for (const image of images) if (parent.has(image.id)) groups.set(root(image.id), [...(groups.get(root(image.id)) ?? []), image.id]);
+  return [...groups.values()].sort((a, b) => b.length - a.length);
 }
 
 /** The six stored metrics of one set of predictions, by the caller's metric code. */

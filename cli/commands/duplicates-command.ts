@@ -32,7 +32,7 @@ export interface DuplicatesDocument {
   duplicates: DuplicatesReport;
   copies: CopyCheck;
   /** With --experiment: its completed runs' test metrics with and without the leaked test images. */
-  effect: { experiment: string; rows: LeakEffectRow[] } | null;
+  effect: { experiment: string; overrides: Record<string, unknown>; rows: LeakEffectRow[] } | null;
 }
 
 export async function duplicatesCommand(f: DuplicatesFlags): Promise<void> {
@@ -44,16 +44,19 @@ export async function duplicatesCommand(f: DuplicatesFlags): Promise<void> {
   const { openDatabase, findExperiment } = await import('../../db/index.ts');
   let database: Database | null = null;
   try {
-    let experiment: { id: number; name: string } | null = null;
+    let experiment: { id: number; name: string; overrides: Record<string, unknown> } | null = null;
     if (f.experiment !== undefined) {
       database = await openDatabase(f.db, { create: false });
       const found = await findExperiment(database, f.experiment);
       if (!found) throw new UserError(`--experiment: no experiment named '${f.experiment}' in ${database.target}.`);
-      const [row] = await database.query<{ fp: string | null }>('select dataset_fingerprint as fp from experiments where id = $1', [found.id]);
+      const [row] = await database.query<{ fp: string | null; overrides: Record<string, unknown> | null }>(
+        "select dataset_fingerprint as fp, config->'protocol'->'overrides' as overrides from experiments where id = $1",
+        [found.id],
+      );
       if (row.fp !== null && row.fp !== index.fingerprint) {
         throw new UserError(`--experiment: '${f.experiment}' was run on another dataset (fingerprint ${row.fp.slice(0, 12)}…) than ${dir} (${index.fingerprint.slice(0, 12)}…).`);
       }
-      experiment = { id: found.id, name: found.name };
+      experiment = { id: found.id, name: found.name, overrides: row.overrides ?? {} };
     }
 
     const images: ListedImage[] = DUPLICATE_SPLITS.flatMap((split) => index.splits[split].map((r) => ({ id: r.id, split, path: r.path })));
@@ -81,7 +84,7 @@ export async function duplicatesCommand(f: DuplicatesFlags): Promise<void> {
       const { experimentCalibrationInput } = await import('../../db/index.ts');
       const runs = (await experimentCalibrationInput(database, experiment.id)).flatMap((r) => (r.test ? [{ model: r.model, test: r.test }] : []));
       const score = (labels: number[], probabilities: number[]) => evaluateBinary(labels, probabilities).metrics as unknown as Record<string, number>;
-      doc.effect = { experiment: experiment.name, rows: leakEffect(runs, new Set(doc.duplicates.leakedTest), score) };
+      doc.effect = { experiment: experiment.name, overrides: experiment.overrides, rows: leakEffect(runs, new Set(doc.duplicates.leakedTest), score) };
     }
     process.stdout.write(f.json ? `${JSON.stringify(doc, null, 2)}\n` : f.markdown ? duplicatesMarkdown(doc) : `${formatText(doc)}\n`);
   } finally {
@@ -129,6 +132,11 @@ function effectText(effect: NonNullable<DuplicatesDocument['effect']>): string[]
 export function duplicatesMarkdown(doc: DuplicatesDocument): string {
   const d = doc.duplicates;
   const cross = d.pairs.filter((p) => p.splitA !== p.splitB);
+  const leakedMalignant = d.leakedTest.filter((image) => image.includes('/malignant/')).length;
+  const overrides = doc.effect ? Object.entries(doc.effect.overrides).map(([k, v]) => `${k} ${v}`).join(', ') : '';
+  const splitOfImage = new Map(d.pairs.flatMap((p) => [[p.a, p.splitA], [p.b, p.splitB]] as const));
+  const group = d.groups[0] ?? [];
+  const largest = group.length > 0 ? DUPLICATE_SPLITS.map((s) => [s, group.filter((image) => splitOfImage.get(image) === s).length] as const).filter(([, n]) => n > 0).map(([s, n]) => `${n} in ${s}`).join(', ') : '';
   const out = [
     '# Duplicates within and across the splits',
     '',
@@ -140,7 +148,7 @@ export function duplicatesMarkdown(doc: DuplicatesDocument): string {
     `- The splits: train and val are the seed protocol's (validation: ${doc.dataset.validation}); ${d.images} images: train ${doc.dataset.images.train}, val ${doc.dataset.images.val}, test ${doc.dataset.images.test}. A val image keeps its \`train/\` path.`,
     '- **Exact** duplicates have the same decoded pixels (SHA-256 of the RGB pixels and the size), whatever their files.',
     `- **Near** duplicates have perceptual hashes at most **${d.threshold} of ${d.bits} bits** apart. The hash (\`study/duplicates.ts\`) is a DCT pHash: the image in greyscale, resized to ${doc.hash.imageSize} x ${doc.hash.imageSize}, its 2-D DCT, and one bit per each of the ${doc.hash.frequencies} x ${doc.hash.frequencies} lowest frequencies (above their median or not).`,
-    `- **Why ${d.threshold} bits** (the project's choice): copies of ${doc.copies.copies} images of this dataset, ${doc.copies.what}, lie a median ${doc.copies.medianBits} and at most ${doc.copies.maxBits} bits from their originals. Looking at the pairs by eye, every pair up to about 51 bits is the same lesion (a copy, a crop, or a second photograph of it), and different lesions begin near 56 bits (most of them are a small dark blob in the middle of skin). ${d.justAbove} pairs lie ${d.threshold + 1}–${d.threshold + 16} bits apart. The usual 64-bit pHash (8 x 8 frequencies, the \`sharp-phash\` package among others) could not separate the two here: recompressed copies reached 10 bits (27 with its mean threshold) while different lesions came as close as 4.`,
+    `- **Why ${d.threshold} bits** (the project's choice): copies of ${doc.copies.copies} images of this dataset, ${doc.copies.what}, lie a median ${doc.copies.medianBits} and at most ${doc.copies.maxBits} bits from their originals; ${d.justAbove} pairs lie just above, ${d.threshold + 1}–${d.threshold + 16} bits apart. When the threshold was chosen on the Kaggle dataset (\`study/duplicates.ts\`), every pair up to 51 bits looked like the same lesion (a copy, a crop, or a second photograph of it) and different lesions began near 56 bits: most of them are a small dark blob in the middle of skin. The usual 64-bit pHash (8 x 8 frequencies; the \`sharp-phash\` package among others) could not separate the two there: recompressed copies reached 10 bits (27 with that package's mean threshold) while different lesions came as close as 4.`,
     '',
     '## What it finds',
     '',
@@ -148,7 +156,7 @@ export function duplicatesMarkdown(doc: DuplicatesDocument): string {
     '|---|---:|---:|',
     ...d.counts.map((c) => `| ${c.splits} | ${c.exact} | ${c.near} |`),
     '',
-    `**${cross.length} pairs cross splits**; **${d.leakedTest.length} of the ${doc.dataset.images.test} test images** have an exact or near duplicate in train or val. Many pairs come in runs of consecutive file numbers (e.g. \`train/malignant/311.jpg\` … \`322.jpg\` and \`test/malignant/310.jpg\`, \`318.jpg\`, \`322.jpg\`): the same lesion photographed several times, split between the folders by the dataset's makers.`,
+    `**${cross.length} pairs cross splits**; **${d.leakedTest.length} of the ${doc.dataset.images.test} test images** have an exact or near duplicate in train or val (${leakedMalignant} malignant, ${d.leakedTest.length - leakedMalignant} benign). The ${d.pairs.length} pairs link ${d.groups.reduce((a, g) => a + g.length, 0)} images in ${d.groups.length} groups; the largest has ${d.groups[0]?.length ?? 0} images${largest ? ` (${largest})` : ''}: one lesion photographed or cropped several times.`,
     '',
     '<details><summary>Every pair across splits</summary>',
     '',
@@ -166,7 +174,7 @@ export function duplicatesMarkdown(doc: DuplicatesDocument): string {
   if (!doc.effect) out.push('Run with `--experiment NAME` to recompute an experiment\'s test metrics without them.', '');
   else {
     out.push(
-      `Experiment \`${doc.effect.experiment}\`: each completed run's test metrics recomputed from its stored predictions (the runs' own metric code, no retraining) on all ${doc.dataset.images.test} test images and without the ${d.leakedTest.length} leaked ones; mean ± sample std over the runs, and the ensemble of the runs (each image's probability averaged). For the study's 224-px reproduction (\`seed-224\`, [results.md](results.md)), run the same command with \`--experiment seed-224\` once its runs complete.`,
+      `Experiment \`${doc.effect.experiment}\`${overrides ? ` (protocol overrides: ${overrides})` : ''}: each completed run's test metrics recomputed from its stored predictions (the runs' own metric code, no retraining) on all ${doc.dataset.images.test} test images and without the ${d.leakedTest.length} leaked ones; mean ± sample std over the runs, and the ensemble of the runs (each image's probability averaged). For the study's 224-px reproduction (\`seed-224\`, [results.md](results.md)), run the same command with \`--experiment seed-224\` once its runs complete.`,
       '',
       '| Model | Runs | Metric | All test images | Without leaked | Change | Ensemble, all | Ensemble, without |',
       '|---|---:|---|---:|---:|---:|---:|---:|',
