@@ -7,3 +7,4 @@ export * from './results.ts';
 export { RUN_STATUSES, CURVE_KINDS, type RunStatus, type CurveKind } from './schema.ts';
 export * from './run-history.ts';
 export * from './prediction-runs.ts';
+export * from './calibration.ts';
