@@ -175,16 +175,21 @@ function seedModel(model: ModelName): ModelProtocol {
     xception: set(true, article('279: "the Xception model using data augmentation"')),
     'xception-ft': set(true, choice('the article fine-tunes the xception model of 279 and never names another generator (319-337)')),
   };
+  const seed = <T>(table: Record<string, Setting<T>>, what: string): Setting<T> => {
+    const setting = table[replaced];
+    if (setting === undefined) throw new Error(`the seed protocol has no ${what} for ${replaced}`);
+    return setting;
+  };
   return {
     architecture: ARCHITECTURE[model],
-    runs: runs[replaced],
-    epochs: epochs[replaced],
+    runs: seed(runs, 'run count'),
+    epochs: seed(epochs, 'epoch count'),
     patience: PATIENCE,
-    learningRate: learningRate[replaced],
+    learningRate: seed(learningRate, 'learning rate'),
     batchSize: BATCH_SIZE,
     imageSize: IMAGE_SIZE,
-    augment: augment[replaced],
-    augmentation: augment[replaced].value ? AUGMENTATION : null,
+    augment: seed(augment, 'augmentation setting'),
+    augmentation: seed(augment, 'augmentation setting').value ? AUGMENTATION : null,
     inputScaling: pretrained ? set<InputScaling>('[0, 1]', article('27, 279: the pretrained base is fed the same [0, 1] generators; no preprocess_input')) : UNIT_INPUTS,
     validation: KERAS_SPLIT,
     outputBias: OUTPUT_BIAS,
