@@ -11,6 +11,12 @@ import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
 import ttest2 from '@stdlib/stats-ttest2';
 
+/** The middle value (the upper of the two middle ones for an even count), as the benchmarks report times. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new RangeError('the median of no values');
+  return [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+}
+
 export function mean(xs: readonly number[]): number {
   if (xs.length === 0) return NaN;
   let s = 0;
