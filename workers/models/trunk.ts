@@ -9,6 +9,7 @@
  *   (true of both models); `rest` re-applies those same layers, sharing their weights, to the trunk's output.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
+import { first, last } from '../../common/indexing.ts';
 
 export interface FrozenTrunk {
   /** Images -> activations of the last frozen layer. */
@@ -29,17 +30,16 @@ export function frozenTrunk(base: tfl.LayersModel): FrozenTrunk | null {
 function split(base: tfl.LayersModel): FrozenTrunk | null {
   if (base.trainableWeights.length === 0) return { trunk: base, rest: null };
   const layers = base.layers;
-  const first = layers.findIndex((l) => l.trainableWeights.length > 0);
-  const chain = layers.slice(first);
+  const chain = layers.slice(layers.findIndex((l) => l.trainableWeights.length > 0));
   for (const [i, layer] of chain.entries()) {
     if (layer.inboundNodes.length !== 1) return null;
-    const inbound = layer.inboundNodes[0].inboundLayers;
+    const inbound = layer.inboundNodes[0]!.inboundLayers; // exactly one node, checked above
     if (inbound.length !== 1 || (i > 0 && inbound[0] !== chain[i - 1])) return null;
   }
-  if (base.outputs.length !== 1 || base.outputs[0] !== chain[chain.length - 1].output) return null;
+  if (base.outputs.length !== 1 || base.outputs[0] !== last(chain, 'trainable layer').output) return null;
 
-  const trunk = tfl.model({ inputs: base.inputs, outputs: chain[0].input as tfl.SymbolicTensor, name: `${base.name}_trunk` });
-  const input = tfl.input({ shape: trunk.outputs[0].shape.slice(1) as number[] });
+  const trunk = tfl.model({ inputs: base.inputs, outputs: first(chain, 'trainable layer').input as tfl.SymbolicTensor, name: `${base.name}_trunk` });
+  const input = tfl.input({ shape: first(trunk.outputs, 'trunk output').shape.slice(1) as number[] });
   let x: tfl.SymbolicTensor = input;
   for (const layer of chain) x = layer.apply(x) as tfl.SymbolicTensor;
   return { trunk, rest: tfl.model({ inputs: input, outputs: x, name: `${base.name}_rest` }) };
