@@ -61,7 +61,7 @@ test('--json: the test rows of metric_summary, and each completed run\'s operati
   }
   const completed = [0, 1, 3, 4].map((i) => study.runIds[i]);
   assert.deepEqual(doc.operatingPoints.runs.map((x: { runId: number }) => x.runId), completed);
-  for (const run of doc.operatingPoints.runs) assert.deepEqual(run.points, operatingPoints(stored[run.runId].val, stored[run.runId].test));
+  for (const run of doc.operatingPoints.runs) assert.deepEqual(run.points, operatingPoints(stored[run.runId]!.val, stored[run.runId]!.test));
   assert.match(doc.operatingPoints.rule, /p > t/);
 });
 
