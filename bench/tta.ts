@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findExperiment, openDatabase, predictionSetup, runPredictions, type PredictionSetup } from '../db/index.ts';
-import { predictionBackend, ttaAugmentation } from '../study/prediction.ts';
+import { predictionBackend } from '../study/prediction.ts';
 import { delongTest, mean, rocAucPlacements, sampleStd } from '../study/statistics.ts';
 import type { ModelName } from '../study/run.ts';
 import { initBackend } from '../workers/backend/index.ts';
@@ -41,7 +41,8 @@ for (const model of models) {
   setups.push(setup);
   for (const run of setup.runs) stored.set(run.runId, new Map((await runPredictions(database, run.runId, 'test')).map((p) => [p.image, p.probability])));
 }
-const firstRun = setups[0].runs[0].runId;
+const firstRun = setups[0]?.runs[0]?.runId;
+if (firstRun === undefined) throw new Error(`experiment '${experiment.name}' has no completed run`);
 const tests = (await runPredictions(database, firstRun, 'test')).map((p) => ({ image: p.image, label: p.label }));
 await database.close();
 const dataDir = opts.data ?? experiment.datasetDir!;
@@ -55,14 +56,14 @@ for (const setup of setups) {
   let plain: number[] | null = null;
   for (const n of counts) {
     const started = performance.now();
-    const probabilities = await predictImages(setup.runs, images, { tta: n, augment: ttaAugmentation(setup.runs[0].spec) });
+    const probabilities = await predictImages(setup.runs, images, { tta: n, augment: setup.augment });
     const seconds = (performance.now() - started) / 1000;
     const ensemble = probabilities.map((ps) => mean(ps));
-    const runAucs = setup.runs.map((_, r) => auc(probabilities.map((ps) => ps[r])));
+    const runAucs = setup.runs.map((_, r) => auc(probabilities.map((ps) => ps[r]!)));
     let versus = '(reference)';
     if (n === 1) {
       plain = ensemble;
-      const off = Math.max(...setup.runs.flatMap((run, r) => tests.map((t, i) => Math.abs(probabilities[i][r] - stored.get(run.runId)!.get(t.image)!))));
+      const off = Math.max(...setup.runs.flatMap((run, r) => tests.map((t, i) => Math.abs(probabilities[i]![r]! - stored.get(run.runId)!.get(t.image)!))));
       versus = `(reference; stored probabilities within ${off.toExponential(1)})`;
     } else {
       const d = delongTest(labels, ensemble, plain!);

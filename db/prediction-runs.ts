@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { and, asc, desc, eq } from 'drizzle-orm';
 import { UserError } from '../common/errors.ts';
-import { callRules, type CallRule, type PredictingRun } from '../study/prediction.ts';
+import type { AugmentationParams } from '../study/protocol.ts';
+import { callRules, ttaAugmentation, type CallRule, type PredictingRun } from '../study/prediction.ts';
 import { specSettings } from '../study/spec-settings.ts';
 import { MODEL_NAMES, type ModelName, type RunSpec } from '../study/run.ts';
 import type { Database } from './client.ts';
@@ -23,6 +24,8 @@ export interface PredictionSetup {
   /** In run-index order. */
   runs: (PredictingRun & { spec: RunSpec; backend: string | null })[];
   rules: CallRule[];
+  /** What test-time views draw from (the protocol of the runs' first). */
+  augment: AugmentationParams;
 }
 
 /** `experiment`: its name or id. Throws a UserError naming what is missing. */
@@ -57,7 +60,7 @@ export async function predictionSetup(database: Database, o: { experiment: strin
       .where(and(eq(metricSummary.experimentId, experiment.id), eq(metricSummary.split, 'val'), eq(metricSummary.metric, 'roc_auc')))
       .orderBy(desc(metricSummary.mean), positionIn(MODEL_NAMES, metricSummary.model))
       .limit(1);
-    model = best?.model ?? models[0];
+    model = best?.model ?? models[0]!; // models is not empty
     chosenBy = best ? `the best mean val ROC AUC (${best.mean.toFixed(4)})` : 'the only model with completed runs';
   }
 
@@ -67,7 +70,7 @@ export async function predictionSetup(database: Database, o: { experiment: strin
     const s = scores.find((x) => x.runId === r.runId)?.splits.val;
     return s ? { labels: s.labels, probabilities: s.probabilities } : null;
   });
-  return { experiment, model, chosenBy, runs: chosen, rules: callRules(val) };
+  return { experiment, model, chosenBy, runs: chosen, rules: callRules(val), augment: ttaAugmentation(chosen[0]!.spec) }; // a model with completed runs
 }
 
 /** One completed run with its checkpoint, for a saliency map. */

@@ -45,5 +45,5 @@ export async function checkLesionImage(input: string | Uint8Array, name: string,
 }
 
 function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!; // split gives at least one part
 }

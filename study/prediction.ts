@@ -65,13 +65,14 @@ export function callRules(valByRun: readonly (Scored | null)[], targets: readonl
  * runs whose val splits differ. The runs' predictions come in the same image order (db/ sorts them by image).
  */
 function ensembleScores(valByRun: readonly (Scored | null)[]): Scored | string {
-  if (valByRun.length === 0) return 'no runs';
   const missing = valByRun.indexOf(null);
   if (missing >= 0) return `run ${missing + 1} of ${valByRun.length} has no stored val predictions`;
-  const [first, ...rest] = valByRun as Scored[];
-  const same = rest.every((v) => v.labels.length === first.labels.length && Array.from(v.labels).every((l, i) => l === first.labels[i]));
+  const runs = valByRun as Scored[];
+  const [first] = runs;
+  if (!first) return 'no runs';
+  const same = runs.every((v) => v.labels.length === first.labels.length && Array.from(v.labels).every((l, i) => l === first.labels[i]));
   if (!same) return "the runs' val splits differ";
-  const probabilities = Array.from(first.probabilities, (_, i) => mean(valByRun.map((v) => v!.probabilities[i])));
+  const probabilities = Array.from(first.probabilities, (_, i) => mean(runs.map((v) => v.probabilities[i]!)));
   return { labels: first.labels, probabilities };
 }
 
@@ -113,7 +114,7 @@ export function predictionOf(image: string, probabilities: readonly number[], ru
     max: Math.max(...probabilities),
     calls: rules.map((rule) => {
       if (rule.runs.length !== probabilities.length) throw new RangeError(`${rule.label}: ${rule.runs.length} thresholds for ${probabilities.length} runs`);
-      const withThreshold = rule.runs.flatMap((t, i) => (t === null ? [] : [{ t, p: probabilities[i] }]));
+      const withThreshold = rule.runs.flatMap((t, i) => (t === null ? [] : [{ t, p: probabilities[i]! }]));
       return {
         label: rule.label,
         threshold: rule.ensemble,

@@ -7,7 +7,7 @@ import express, { type NextFunction, type Request, type Response, Router } from 
 import { UserError } from '../common/errors.ts';
 import { predictingRun, predictionSetup, type Database } from '../db/index.ts';
 import { checkLesionImage } from '../study/lesion-image.ts';
-import { predictionBackend, predictionDocument, ttaAugmentation } from '../study/prediction.ts';
+import { predictionBackend, predictionDocument } from '../study/prediction.ts';
 import type { DatasetImages } from './dataset-images.ts';
 import { HttpError, badRequest, notFound } from './http-errors.ts';
 import { fileIdParam, idParam, noQuery, parse, predictQuery } from './params.ts';
@@ -41,7 +41,7 @@ export function predictRouter(o: { db: Database; images: DatasetImages | null; p
 
   const upload = express.raw({ type: () => true, limit: MAX_UPLOAD_BYTES });
   const imageBody = (req: Request, res: Response, next: NextFunction) => {
-    const type = (req.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+    const type = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase(); // split gives at least one part
     if (!(UPLOAD_TYPES as readonly string[]).includes(type)) {
       return next(new HttpError(415, `the upload must be an image sent as ${UPLOAD_TYPES.join(', ')}, not '${type || 'no content type'}'.`));
     }
@@ -67,12 +67,12 @@ export function predictRouter(o: { db: Database; images: DatasetImages | null; p
     await checkLesionImage(image, UPLOAD_NAME, Math.max(...setup.runs.map((r) => r.imageSize)));
     const tta = q.tta ?? 1;
     const backend = predictionBackend(setup.runs);
-    const [probabilities] = await predictor().predict({
-      kind: 'predict', backend, runs: setup.runs, images: [{ name: UPLOAD_NAME, source: image }], tta, augment: ttaAugmentation(setup.runs[0].spec),
+    const rows = await predictor().predict({
+      kind: 'predict', backend, runs: setup.runs, images: [{ name: UPLOAD_NAME, source: image }], tta, augment: setup.augment,
     });
     const doc = predictionDocument(
       { experiment: setup.experiment, model: setup.model, chosenBy: setup.chosenBy, backend, tta, runs: setup.runs, rules: setup.rules },
-      [{ image: UPLOAD_NAME, probabilities }],
+      [{ image: UPLOAD_NAME, probabilities: rows[0]! }], // one image, one row
     );
     res.set('Cache-Control', 'no-store').json(doc);
   });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { UserError } from '../../common/errors.ts';
 import { openDatabase, predictionSetup, type PredictionSetup } from '../../db/index.ts';
 import { checkLesionImage } from '../../study/lesion-image.ts';
-import { predictionBackend, predictionDocument, ttaAugmentation, type PredictionDocument } from '../../study/prediction.ts';
+import { predictionBackend, predictionDocument, type PredictionDocument } from '../../study/prediction.ts';
 import { IMAGE_EXTENSIONS, isImageName } from '../../workers/data/dataset.ts';
 import type { PredictFlags } from './predict.ts';
 
@@ -26,10 +26,10 @@ export async function predictCommand(paths: string[], f: PredictFlags): Promise<
   const backend = f.backend ?? predictionBackend(setup.runs);
   const [{ initBackend }, { predictImages }] = await Promise.all([import('../../workers/backend/index.ts'), import('../../workers/predict/predict.ts')]);
   const active = await initBackend(backend);
-  const probabilities = await predictImages(setup.runs, files.map((file) => ({ name: file, source: file })), { tta: f.tta, augment: ttaAugmentation(setup.runs[0].spec) });
+  const probabilities = await predictImages(setup.runs, files.map((file) => ({ name: file, source: file })), { tta: f.tta, augment: setup.augment });
   const doc = predictionDocument(
     { experiment: setup.experiment, model: setup.model, chosenBy: setup.chosenBy, backend: active.name, tta: f.tta, runs: setup.runs, rules: setup.rules },
-    files.map((file, i) => ({ image: file, probabilities: probabilities[i] })),
+    files.map((file, i) => ({ image: file, probabilities: probabilities[i]! })), // a row per file
   );
   process.stdout.write(f.json ? `${JSON.stringify(doc, null, 2)}\n` : formatPrediction(doc));
 }
@@ -68,7 +68,7 @@ export function formatPrediction(doc: PredictionDocument): string {
   for (const image of doc.images) {
     const spread = image.std === null ? '' : `, runs ${p4(image.probability)} ± ${p4(image.std)}, min ${p4(image.min)}, max ${p4(image.max)}`;
     lines.push('', image.image, `  ensemble p ${p4(image.probability)}${spread}`);
-    lines.push(`  each run: ${doc.runs.map((r, i) => `#${r.runIndex} ${p4(image.runs[i])}`).join(', ')}`);
+    lines.push(`  each run: ${doc.runs.map((r, i) => `#${r.runIndex} ${p4(image.runs[i]!)}`).join(', ')}`);
     lines.push(`  ${'call'.padEnd(width)}  ${'t (ensemble)'.padEnd(12)}  ${'ensemble'.padEnd(9)}  runs calling malignant (each at its own t)`);
     for (const c of image.calls) {
       const call = c.malignant === null ? '-' : c.malignant ? 'malignant' : 'benign';

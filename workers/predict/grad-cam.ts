@@ -51,20 +51,20 @@ export function camSplit(model: tfl.LayersModel): CamSplit {
   const all = units(model);
   const target = all.map((l) => isConvolution(l) || l instanceof tfl.LayersModel).lastIndexOf(true);
   if (target < 0) throw new Error(`${model.name} has no convolution layer`);
-  const last = all[all.length - 1];
+  const unit = all[target]!; // target >= 0
+  const last = all.at(-1)!; // the target is one of them
   const config = last.getConfig();
   if (last.getClassName() !== 'Dense' || config.activation !== 'sigmoid' || config.units !== 1 || config.useBias === false) {
     throw new Error(`${model.name}: its output is a ${last.getClassName()}, not the Dense(1, sigmoid) Grad-CAM takes the logit of`);
   }
   const apply = (layers: Layer[], x: tf.Tensor) => layers.reduce((t, l) => l.apply(t, { training: false }) as tf.Tensor, x);
   const between = all.slice(target + 1, -1);
-  const unit = all[target];
   return {
-    layer: unit instanceof tfl.LayersModel ? unit.layers[unit.layers.length - 1].name : unit.name,
+    layer: unit instanceof tfl.LayersModel ? unit.layers.at(-1)!.name : unit.name, // a model has layers
     toActivations: (x) => apply(all.slice(0, target + 1), x),
     toLogit: (a) => {
-      const [kernel, bias] = last.getWeights();
-      return tf.add(tf.matMul(apply(between, a) as tf.Tensor2D, kernel as tf.Tensor2D), bias);
+      const [kernel, bias] = last.getWeights() as [tf.Tensor2D, tf.Tensor1D]; // a Dense with a bias
+      return tf.add(tf.matMul(apply(between, a) as tf.Tensor2D, kernel), bias);
     },
   };
 }
@@ -80,7 +80,8 @@ export async function gradCam(split: CamSplit, x: tf.Tensor): Promise<GradCam> {
     return [tf.relu(tf.sum(tf.mul(a, alpha), -1)), tf.reshape(split.toLogit(a), [])];
   });
   const [values, z] = await Promise.all([map.data() as Promise<Float32Array>, logit.data()]);
-  const [, height, width] = map.shape;
+  const [, height = 0, width = 0] = map.shape;
+  const zz = z[0]!; // a scalar
   tf.dispose([map, logit]);
-  return { map: values, height, width, layer: split.layer, logit: z[0], probability: 1 / (1 + Math.exp(-z[0])) };
+  return { map: values, height, width, layer: split.layer, logit: zz, probability: 1 / (1 + Math.exp(-zz)) };
 }

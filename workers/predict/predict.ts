@@ -78,11 +78,11 @@ export async function predictImages(runs: readonly PredictingRun[], images: read
       const p = tf.tidy(() => forward(m, input, false, 'all'));
       const values = await p.data();
       tf.dispose([input, p]);
-      chunk.forEach((_, i) => {
+      for (let i = 0; i < chunk.length; i++) {
         let sum = 0;
-        for (let k = 0; k < views.length; k++) sum += values[i * views.length + k];
-        out[start + i][r] = sum / views.length;
-      });
+        for (let k = 0; k < views.length; k++) sum += values[i * views.length + k]!;
+        out[start + i]![r] = sum / views.length;
+      }
     }
   }
   assertDeviceHealthy();

@@ -24,7 +24,8 @@ export function rampColour(v: number): [number, number, number] {
   const x = Math.min(1, Math.max(0, v)) * (RAMP.length - 1);
   const i = Math.min(RAMP.length - 2, Math.floor(x));
   const f = x - i;
-  return [0, 1, 2].map((c) => Math.round(RAMP[i][c] + (RAMP[i + 1][c] - RAMP[i][c]) * f)) as [number, number, number];
+  const [a, b] = [RAMP[i]!, RAMP[i + 1]!]; // 0 <= i <= RAMP.length - 2
+  return [0, 1, 2].map((c) => Math.round(a[c]! + (b[c]! - a[c]!) * f)) as [number, number, number];
 }
 
 /** `image`: the path or bytes of the image the map was computed for. */
@@ -46,10 +47,10 @@ export async function saliencyPng(image: string | Uint8Array, cam: GradCam): Pro
 
   const out = Buffer.alloc(width * height * 3);
   for (let i = 0; i < width * height; i++) {
-    const v = heat[i] / 255;
+    const v = heat[i]! / 255;
     const colour = rampColour(v);
     const alpha = MAX_ALPHA * v;
-    for (let c = 0; c < 3; c++) out[3 * i + c] = Math.round(picture[3 * i + c] * (1 - alpha) + colour[c] * alpha);
+    for (let c = 0; c < 3; c++) out[3 * i + c] = Math.round(picture[3 * i + c]! * (1 - alpha) + colour[c]! * alpha);
   }
   return sharp(out, { raw: { width, height, channels: 3 } }).png().toBuffer();
 }

@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import sharp from 'sharp';
 import { openDatabase, runPredictions } from '../../../db/index.ts';
-import type { PredictionDocument } from '../../../study/prediction.ts';
+import type { ImageCall, PredictionDocument } from '../../../study/prediction.ts';
 import { dumpDatabase } from '../../db/dump.ts';
 import { trainedExperiment, type TrainedExperiment } from '../../helpers/trained-experiment.ts';
 import { MELANOMA, runCli } from '../../orchestrator/helpers.ts';
 
-const IMAGES = ['test/malignant/1.jpg', 'test/benign/1.jpg'];
+const IMAGES = ['test/malignant/1.jpg', 'test/benign/1.jpg'] as const;
 
 let trained: Promise<TrainedExperiment | null> | null = null;
 /** The experiment both tests use, trained once (or null: the test is skipped). */
@@ -36,29 +36,30 @@ test("melanoma predict: each run's probability of two test images, and their ens
   const stored = await Promise.all(doc.runs.map((run) => runPredictions(database, run.runId, 'test')));
   await database.close();
   for (const [i, image] of IMAGES.entries()) {
-    const got = doc.images[i];
+    const got = doc.images[i]!;
     assert.equal(got.image, files[i]);
-    const theirs = stored.map((rows) => rows.find((row) => row.image === image)!.probability);
+    const [theirs0, theirs1] = stored.map((rows) => rows.find((row) => row.image === image)!.probability) as [number, number];
+    const theirs = [theirs0, theirs1];
     assert.equal(got.runs.length, 2);
-    for (const [k, p] of theirs.entries()) assert.ok(Math.abs(got.runs[k] - p) <= 1e-6, `${image} run ${k}: ${got.runs[k]}, stored ${p}`);
-    const mean = (theirs[0] + theirs[1]) / 2;
+    for (const [k, p] of theirs.entries()) assert.ok(Math.abs(got.runs[k]! - p) <= 1e-6, `${image} run ${k}: ${got.runs[k]}, stored ${p}`);
+    const mean = (theirs0 + theirs1) / 2;
     assert.ok(Math.abs(got.probability - mean) <= 1e-6, `${image}: ensemble ${got.probability}, stored mean ${mean}`);
     assert.equal(got.min, Math.min(...got.runs));
     assert.equal(got.max, Math.max(...got.runs));
-    const [at05, ...points] = got.calls;
+    const [at05, ...points] = got.calls as [ImageCall, ...ImageCall[]];
     assert.equal(at05.label, 'at 0.5');
     assert.equal(at05.malignant, got.probability > 0.5);
     assert.equal(at05.runsMalignant, got.runs.filter((p) => p > 0.5).length);
     assert.equal(points.length, 5, 'the five operating points');
     for (const [j, c] of points.entries()) {
-      const rule = doc.thresholds[j + 1];
-      assert.equal(c.runsMalignant, got.runs.filter((p, k) => rule.runs[k] !== null && p > rule.runs[k]!).length, c.label);
+      const rule = doc.thresholds[j + 1]!;
+      assert.equal(c.runsMalignant, got.runs.filter((p, k) => rule.runs[k] != null && p > rule.runs[k]!).length, c.label);
     }
   }
 
-  const text = await runCli(['predict', '--experiment', x.name, '--db', x.db, files[0]], {}, MELANOMA);
+  const text = await runCli(['predict', '--experiment', x.name, '--db', x.db, files[0]!], {}, MELANOMA);
   assert.equal(text.code, 0, text.stderr);
-  assert.match(text.stdout, new RegExp(`ensemble p ${doc.images[0].probability.toFixed(4)}, runs`));
+  assert.match(text.stdout, new RegExp(`ensemble p ${doc.images[0]!.probability.toFixed(4)}, runs`));
   assert.match(text.stdout, /sensitivity at specificity ≥ 0\.80 +\S+ +(malignant|benign|-) +\d of 2/);
 });
 
@@ -74,7 +75,7 @@ test('melanoma predict --tta, saliency, and bad input: one line each, nothing st
   for (let i = 0; i < 2; i++)
     tta.push(await runCli(['predict', '--experiment', x.name, '--db', x.db, '--tta', '4', '--json', file], {}, MELANOMA));
   for (const r of tta) assert.equal(r.code, 0, r.stderr);
-  const [a, b] = tta.map((r) => JSON.parse(r.stdout) as PredictionDocument);
+  const [a, b] = tta.map((r) => JSON.parse(r.stdout) as PredictionDocument) as [PredictionDocument, PredictionDocument];
   assert.equal(a.tta, 4);
   assert.deepEqual(a.images, b.images, 'the views are seeded: the same numbers every time');
 

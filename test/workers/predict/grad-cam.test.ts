@@ -50,7 +50,7 @@ test('Grad-CAM of a tiny chain equals the map computed by hand', async () => {
   assert.ok(Math.abs(cam.logit - -0.2) < 1e-6, `logit ${cam.logit}`);
   assert.ok(Math.abs(cam.probability - 1 / (1 + Math.exp(0.2))) < 1e-6);
   const expected = [0.1, 0.6, 0.3, 0];
-  for (const [i, v] of expected.entries()) assert.ok(Math.abs(cam.map[i] - v) < 1e-6, `map[${i}] ${cam.map[i]}, by hand ${v}`);
+  for (const [i, v] of expected.entries()) assert.ok(Math.abs(cam.map[i]! - v) < 1e-6, `map[${i}] ${cam.map[i]}, by hand ${v}`);
   model.dispose();
   x.dispose();
 });
@@ -66,7 +66,7 @@ test("the study's models: the map weighs the last convolution's activations, and
     const cam = await gradCam(camSplit(m.model), x);
     assert.equal(cam.layer, layer, name);
     assert.deepEqual([cam.height, cam.width], [grid, grid], name);
-    const p = (m.model.predict(x) as tf.Tensor).dataSync()[0];
+    const p = (m.model.predict(x) as tf.Tensor).dataSync()[0]!;
     assert.ok(Math.abs(cam.probability - p) < 1e-5, `${name}: ${cam.probability} from the logit, ${p} from the model`);
     assert.ok(cam.map.every((v) => v >= 0 && Number.isFinite(v)), name);
     m.model.dispose();
@@ -82,7 +82,7 @@ test('the overlay colours where the map is high and leaves the image as it is wh
   const { data, info } = await sharp(await saliencyPng(grey, cam)).raw().toBuffer({ resolveWithObject: true });
   assert.deepEqual([info.width, info.height, info.channels], [40, 40, 3]);
   const at = (x: number, y: number) => Array.from(data.subarray((y * 40 + x) * 3, (y * 40 + x) * 3 + 3));
-  const [r, g, b] = at(0, 0);
+  const [r = 0, g = 0, b = 0] = at(0, 0);
   assert.ok(r > 150 && g < 90 && b < 90, `top left ${[r, g, b]}: red, the map's maximum`);
   assert.deepEqual(at(39, 39), [100, 100, 100], 'bottom right: the image, where the map is at its minimum');
 });
