@@ -22,7 +22,11 @@ const program = new Command('orchestrate')
   )
   .option('--runs <n>', "runs of every model (default: the protocol's: seed 10, 1 of a -ft model; extended 10)", positiveInt)
   .option('--models <list>', `comma-separated models: ${MODEL_NAMES.join(', ')} (default: ${STUDY_MODELS.join(',')})`, listOf(MODEL_NAMES))
-  .option('--gpus <list>', "GPU indices, e.g. 0,1, or 'none' for CPU slots (default: every GPU nvidia-smi lists)", parseGpus)
+  .option(
+    '--gpus <list>',
+    "GPU indices, e.g. 0,1; 'none' for CPU slots; 'slurm' for those of the Slurm job it runs in, else its CPUs (default: every GPU nvidia-smi lists)",
+    (value: string) => (value.trim() === 'slurm' ? 'slurm' : parseGpus(value)),
+  )
   .option('--runs-per-gpu <n>', 'concurrent runs on each GPU', positiveInt, 1)
   .option('--workers <n>', `CPU slots without GPUs (default: cores / ${THREADS_PER_CPU_RUN} = ${defaultCpuWorkers()} here, also the most allowed without --oversubscribe)`, positiveInt)
   .option('--oversubscribe', 'allow more --workers than the cores can run at once (each run then goes slower)')
@@ -45,6 +49,15 @@ const program = new Command('orchestrate')
   .option('--serve', 'also serve the results web page (and keep serving after the runs, until Ctrl-C)')
   .option('--host <host>', 'web server address', '127.0.0.1')
   .option('--port <n>', 'web server port (0 picks a free one)', port, 8080)
+  .option(
+    '--slurm <tasks>',
+    'submit the study to Slurm instead of running it: store the experiment, then sbatch an array job of this many tasks, ' +
+      'each an orchestrator that joins it on its allocation (--gpus slurm); sbatch options go after --. Needs a postgres:// --db',
+    positiveInt,
+  )
+  .option('--join', 'join an experiment another orchestrator stored (as each --slurm task does): claim its runs, add none, retry no failed one')
+  .option('--lease <seconds>', "a running run whose orchestrator's heartbeat is older is taken back by another (every orchestrator of the experiment should use the same)", positiveInt, 60)
+  .argument('[sbatch-options...]', 'with --slurm, after --: options for sbatch, e.g. -- --partition=gpu --gres=gpu:1 --time=12:00:00')
   .option('--json', 'print one JSON document (experiment, runs, summary; with --dry-run the plan) at the end and nothing else on stdout')
   // Test hook: the task file the slots run instead of workers/thread-entry.mjs.
   .addOption(new Option('--thread-file <path>').hideHelp())
@@ -57,10 +70,12 @@ const program = new Command('orchestrate')
       'orchestrate --experiment demo --models baseline,augmented --runs 2 --epochs 3 --image-size 64',
       'orchestrate --protocol extended --models baseline,augmented,mobilenet,mobilenet-ft --gpus 0,1',
       'orchestrate --gpus none --workers 4 --db postgres://user@host/melanoma --experiment cpu-study',
+      'orchestrate --slurm 8 --db postgres://melanoma@db-host/melanoma -- --gres=gpu:1 --time=24:00:00',
+      'orchestrate --slurm 8 --db postgres://melanoma@db-host/melanoma --dry-run   # the sbatch script; stores nothing',
     ),
   )
-  .action(async (opts) => {
-    process.exitCode = await orchestrate({ ...opts, models: opts.models ?? [...STUDY_MODELS] });
+  .action(async (sbatch: string[], opts) => {
+    process.exitCode = await orchestrate({ ...opts, sbatch, models: opts.models ?? [...STUDY_MODELS] });
   });
 
 await runProgram(program);

@@ -21,7 +21,7 @@ import { checkListedGpus, checkWorkers } from './slots.ts';
  * The flags that need more than their parser: image size against each model's minimum, --workers against the
  * cores, the database target, the output folders, --gpus against the GPUs found (slowest last: it may start Dawn).
  */
-export function checkFlags(o: OrchestrateOptions, models: readonly ModelName[]): void {
+export function checkFlags(o: Omit<OrchestrateOptions, 'gpus'> & { gpus?: number[] }, models: readonly ModelName[]): void {
   checkMinImageSize(o.imageSize ?? DEFAULT_IMAGE_SIZE, models);
   checkWorkers(o.workers, o.oversubscribe ?? false);
   checkTarget(o.db);
