@@ -111,7 +111,7 @@ export function allocatedSlots(
 export function withSlurmSlots<T extends { gpus?: number[] | 'slurm'; workers?: number; backend: BackendName }>(
   o: T,
   env: Record<string, string | undefined> = process.env,
-): T & { gpus: number[]; slotNote: string | null } {
+): Omit<T, 'gpus' | 'workers'> & { gpus: number[]; workers?: number; slotNote: string | null } {
   const slots = allocatedSlots(slurmAllocation(env), { mode: runnerMode(o.backend), cpuOnly: CPU_BACKENDS.includes(o.backend), workers: o.workers }, detectWebgpuAdapters);
   return { ...o, gpus: slots.gpus, workers: slots.workers, slotNote: slots.note };
 }

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { openDatabase, type Database } from '../../db/index.ts';
@@ -136,6 +137,20 @@ describe('JSON API', () => {
       [[1, 'cpu:0', false, 'Error: injected failure at epoch 5 (test hook)\n  <b>second line</b>']],
     );
     assert.equal((await get(`/api/runs/${study.runIds[0]}`)).json.failedAttempts.length, 0);
+  });
+
+  test("a run's host and Slurm job: on the experiment's runs and on the run", async () => {
+    const { runs } = (await get(`/api/experiments/${study.experimentId}`)).json;
+    const where = (id: number) => runs.find((r: { id: number }) => r.id === id);
+    assert.deepEqual([3, 5, 6].map((i) => [where(study.runIds[i]).host, where(study.runIds[i]).slurmJob]), [
+      ['gpu-node-3', '812_0'],
+      ['gpu-node-5', '812_1'],
+      [null, null],
+    ]);
+    assert.equal(where(study.runIds[0]).host, hostname(), 'a run claimed outside Slurm: this machine, no job');
+    assert.equal(where(study.runIds[0]).slurmJob, null);
+    const run = (await get(`/api/runs/${study.runIds[5]}`)).json;
+    assert.deepEqual([run.host, run.slurmJob], ['gpu-node-5', '812_1']);
   });
 
   test('a running run has its epochs so far and its best epoch so far', async () => {
