@@ -216,7 +216,7 @@ export async function orchestrate(given: OrchestrateOptions): Promise<number> {
     say(
       `experiment '${o.experiment}' (id ${store.experimentId}), protocol ${resolved.name}${legacy ? ' (recorded before protocols)' : ''}: ${counts} = ${plan.length} runs, ` +
         `${store.alreadyCompleted} already completed; slots: ${submission ? "each Slurm task's allocation" : slots.map((s) => s.name).join(', ')}; backend ${o.backend}; ` +
-        `data ${data.dir} (${data.images.train}/${data.images.val}/${data.images.test} train/val/test images); database ${database.kind} ${database.target}` +
+        `data ${data.dir} (${data.images.train}/${data.images.val}/${data.images.test} train/val/test images); database ${database.kind} ${redact(database.target)}` +
         (inSlurmJob ? `; Slurm job ${inSlurmJob} on ${hostname()}` : ''),
     );
 

@@ -94,7 +94,7 @@ test('--slurm needs a PostgreSQL server and takes its slots from each allocation
   assert.throws(() => checkSlurmFlags({ ...base, models: [], sbatch: ['--time=1:00'] }), /'--time=1:00': arguments after -- are sbatch options, for --slurm N/);
 });
 
-test('submitted through sbatch, the job\'s tasks join the stored experiment and do every run once', async (t) => {
+test("submitted through sbatch, the job's tasks join the stored experiment and do every run once, retrying no failed one", async (t) => {
   const server = pgUrlOrSkip(t);
   if (!server) return;
   const scratch = await scratchPgDatabase(server);
@@ -127,6 +127,8 @@ test('submitted through sbatch, the job\'s tasks join the stored experiment and 
         'select model, run_index, status, attempts, slurm_job from runs order by model, run_index',
       );
       assert.deepEqual((await runs()).map((r) => r.status), Array(4).fill('pending'), 'stored before submission, the refused one included');
+      // A run that failed for good before these tasks start: joining tasks leave it failed.
+      await database.query(`update runs set status = 'failed', attempts = 2, error = 'out of memory' where model = 'augmented' and run_index = 1`);
       // The array's tasks, as Slurm starts them: the script under bash in each task's environment.
       const arrayTask = (i: number) =>
         startProcess('bash', [join(submitted, 'submitted.sbatch')], {
@@ -140,12 +142,12 @@ test('submitted through sbatch, the job\'s tasks join the stored experiment and 
       await waitForStderr(first, (s) => /started/.test(s));
       const second = arrayTask(1);
       const [a, b] = await Promise.all([first.done, second.done]);
-      assert.equal(a.code, 0, a.stderr);
-      assert.equal(b.code, 0, b.stderr);
+      assert.equal(a.code, 1, `the study is incomplete: ${a.stderr}`);
+      assert.equal(b.code, 1, b.stderr);
       assert.match(a.stderr, /experiment 'array' \(id \d+\).*slots: cpu0;.*; Slurm job 900_0 on /);
       const rows = await runs();
-      assert.deepEqual(rows.map((r) => `${r.model} ${r.run_index} ${r.status} ${r.attempts}`), ['augmented 0 completed 1', 'augmented 1 completed 1', 'baseline 0 completed 1', 'baseline 1 completed 1']);
-      assert.deepEqual([...new Set(rows.map((r) => r.slurm_job))].sort(), ['900_0', '900_1'], 'both tasks did runs');
+      assert.deepEqual(rows.map((r) => `${r.model} ${r.run_index} ${r.status} ${r.attempts}`), ['augmented 0 completed 1', 'augmented 1 failed 2', 'baseline 0 completed 1', 'baseline 1 completed 1']);
+      assert.deepEqual([...new Set(rows.filter((r) => r.status === 'completed').map((r) => r.slurm_job))].sort(), ['900_0', '900_1'], 'both tasks did runs');
     } finally {
       await database.close();
     }
