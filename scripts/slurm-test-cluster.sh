@@ -2,8 +2,9 @@
 # A Slurm cluster of one node on this machine (Debian's slurmctld, slurmd and munge; 2 CPU slots) and a throwaway
 # PostgreSQL server, then the README's "On a Slurm cluster" blocks as they stand: the database set-up, and a trial
 # study (2 models x 2 runs at 64 px, 2 epochs) submitted as a 2-task array job. Checks that every run completed
-# exactly once, by both tasks. Then a fault: one task of a second job is killed (scancel --signal=KILL) mid-run, and
-# the other task takes its run back after the lease and completes every run, each recorded once. Everything it
+# exactly once, by both tasks. Then faults in a second study: one task is cancelled (scancel) mid-run, the job script
+# is submitted again, and a task of that job is killed outright (kill -9) mid-run; the tasks left take both runs back
+# (the killed one's after its lease) and complete every run, each recorded once. Everything it
 # started is stopped and deleted on exit, failed or not.
 #
 #   bash scripts/slurm-test-cluster.sh        # as root, with the packages of .ci/system-packages.sh
@@ -36,8 +37,9 @@ teardown() {
     done
   fi
   if [[ -f $dir/slurmctld.pid ]]; then
-    scancel --full --signal=KILL --state=RUNNING $(squeue -h -o %i 2>/dev/null) 2>/dev/null
-    scancel $(squeue -h -o %i 2>/dev/null) 2>/dev/null
+    local jobs
+    jobs=$(squeue -h -o %i 2>/dev/null)
+    [[ -n $jobs ]] && scancel $jobs
     for _ in $(seq 30); do [[ -z $(squeue -h 2>/dev/null) ]] && break; sleep 1; done
   fi
   for pid_file in "$dir/slurmd.pid" "$dir/slurmctld.pid"; do
@@ -162,25 +164,50 @@ check_runs slurm-trial "augmented:0:1 augmented:1:1 baseline:0:1 baseline:1:1"
 [[ $(exit_codes "$job") == "0 COMPLETED 0:0 1 COMPLETED 0:0 " ]] || fail "trial job $job: tasks ended $(exit_codes "$job")"
 say "trial: job $job's 2 tasks completed the 4 runs, each once, in $((SECONDS - started)) s"
 
-# The fault: task 1 of a second job is killed without warning while it trains; task 0 finishes the study.
-export MELANOMA_DB=postgres://melanoma:$MELANOMA_DB_PASSWORD@$DB_HOST/melanoma
-out=$(npx orchestrate --slurm 2 --experiment slurm-fault --models baseline,augmented --runs 2 --epochs 3 --image-size 64 \
+# Faults: a study whose tasks Slurm stops. Task 1 is cancelled (scancel: SIGTERM, its run is recorded interrupted and
+# taken at once); the job script is submitted again, and the new job's first task is killed outright (kill -9, as a
+# lost node: its run keeps its stale lease until it expires). The tasks left complete every run, each once.
+export MELANOMA_DB=postgres://melanoma:$MELANOMA_DB_PASSWORD@$DB_HOST/melanoma PGPASSWORD=$MELANOMA_DB_PASSWORD
+out=$(npx orchestrate --slurm 2 --experiment slurm-fault --models baseline,augmented --runs 3 --epochs 3 --image-size 64 \
   --backend wasm --lease 10 -- --time=0:30:00)
 fault=$(sed -nE 's/^Slurm job ([0-9]+):.*/\1/p' <<<"$out")
-[[ -n $fault ]] || fail "no job id for the fault job: $out"
-victim=""
-for _ in $(seq 600); do
-  victim=$(sql "select model || ':' || run_index from runs r join experiments e on e.id = r.experiment_id where e.name = 'slurm-fault'
-    and r.status = 'running' and r.slurm_job = '${fault}_1' and exists (select 1 from epoch_metrics m where m.run_id = r.id)" || true)
-  [[ -n $victim ]] && break
-  sleep 0.2
-done
-[[ -n $victim ]] || fail "task ${fault}_1 never had a run in training"
-scancel --full --signal=KILL "${fault}_1"
-say "fault: killed task ${fault}_1 while it trained $victim"
+script=$(sed -nE 's/.*, script (\S+), logs.*/\1/p' <<<"$out")
+[[ -n $fault && -f $script ]] || fail "no job id or script for the fault job: $out"
+# Waits until Slurm job $1 trains a run of slurm-fault (an epoch recorded); prints it as model:index.
+training_run() {
+  local run=""
+  for _ in $(seq 600); do
+    run=$(sql "select model || ':' || run_index from runs r join experiments e on e.id = r.experiment_id where e.name = 'slurm-fault'
+      and r.status = 'running' and r.slurm_job = '$1' and exists (select 1 from epoch_metrics m where m.run_id = r.id) limit 1")
+    [[ -n $run ]] && { echo "$run"; return 0; }
+    sleep 0.2
+  done
+  fail "Slurm job $1 never trained a run"
+}
+cancelled=$(training_run "${fault}_1")
+scancel "${fault}_1"
+say "fault: scancel ${fault}_1 while it trained $cancelled"
+again=$(sbatch --parsable "$script")
+killed=$(training_run "${again}_0")
+task_job=$(squeue -h -j "${again}_0" -o %A)   # listpids takes the task's own job id
+pid=$({ scontrol listpids "$task_job" || true; } | awk 'NR > 1 { print $1 }' | while read -r p; do
+  grep -qa orchestrate.mjs "/proc/$p/cmdline" 2>/dev/null && echo "$p"; done | head -n 1)
+[[ -n $pid ]] || fail "no orchestrator process of Slurm job ${again}_0 (job $task_job): $(scontrol listpids "$task_job" 2>&1)"
+killed_at=$(date +%s.%N)
+kill -9 "$pid"
+say "fault: kill -9 the orchestrator of ${again}_0 (pid $pid) while it trained $killed"
 wait_job "$fault" 300
-expected=$(for run in augmented:0 augmented:1 baseline:0 baseline:1; do [[ $run == "$victim" ]] && echo "$run:2" || echo "$run:1"; done | tr '\n' ' ')
+wait_job "$again" 300
+# One attempt per run, and one more for each stop it went through (the resubmitted task may take the cancelled run).
+expected=$(for run in augmented:0 augmented:1 augmented:2 baseline:0 baseline:1 baseline:2; do
+  n=1; [[ $run == "$cancelled" ]] && n=$((n + 1)); [[ $run == "$killed" ]] && n=$((n + 1)); echo "$run:$n"; done | tr '\n' ' ')
 check_runs slurm-fault "${expected% }"
-[[ $(jobs_of slurm-fault "$victim") == "${fault}_0 " ]] || fail "fault: $victim was recorded by $(jobs_of slurm-fault "$victim"), not ${fault}_0"
-[[ $(exit_codes "$fault") =~ ^"0 COMPLETED 0:0 1 "(FAILED|CANCELLED)" " ]] || fail "fault job $fault: tasks ended $(exit_codes "$fault")"
-say "fault: task ${fault}_0 took $victim back after the lease and completed every run once"
+for run in "$cancelled" "$killed"; do
+  [[ $(jobs_of slurm-fault "$run") =~ ^(${fault}_0|${again}_1)" "$ ]] || fail "fault: $run was completed by $(jobs_of slurm-fault "$run"), a task that was stopped"
+done
+early=$(sql "select count(*) from runs r join experiments e on e.id = r.experiment_id where e.name = 'slurm-fault'
+  and r.model || ':' || r.run_index = '$killed' and extract(epoch from r.started_at) < $killed_at + 7.5")
+[[ $early == 0 ]] || fail "fault: $killed was taken back before its lease (10 s, heartbeats every 2.5 s) could expire"
+[[ $(exit_codes "$fault") =~ ^"0 COMPLETED 0:0 1 CANCELLED " ]] || fail "fault job $fault: tasks ended $(exit_codes "$fault")"
+[[ $(exit_codes "$again") =~ ^"0 FAILED 0:9 1 COMPLETED 0:0 "$ ]] || fail "resubmitted job $again: tasks ended $(exit_codes "$again")"
+say "fault: $cancelled (cancelled task) and $killed (killed task, after its lease) were taken back; every run completed once"
