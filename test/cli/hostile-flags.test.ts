@@ -104,6 +104,19 @@ test('orchestrate --gpus 5: checked against the adapters on every backend', asyn
   await orchestrateFails(['--gpus', '5', '--backend', 'wasm'], ['--backend wasm', '--gpus none'], NO_GPU_ENV);
 });
 
+test('orchestrate --slurm: a PGlite folder, or an sbatch option the script sets itself', async () => {
+  const { db } = orchestrateArgs([]);
+  await orchestrateFails(['--slurm', '2', '--db', db], ['--slurm', db]);
+  await orchestrateFails(['--slurm', '2', '--db', 'postgres://u:secret@db-host/melanoma', '--', '--array=0-9'], ['--array=0-9', '--slurm N']);
+});
+
+test('orchestrate --gpus slurm: outside a Slurm job, or on GPUs the webgpu backend cannot tell apart', async () => {
+  await orchestrateFails(['--gpus', 'slurm'], ['--gpus slurm', 'SLURM_JOB_ID'], { SLURM_JOB_ID: '', SLURM_ARRAY_JOB_ID: '' });
+  const twoH100 = { ...NO_GPU_ENV, FAKE_DAWN_ADAPTERS: JSON.stringify(['NVIDIA H100 80GB HBM3', 'NVIDIA H100 80GB HBM3']) };
+  const job = { SLURM_JOB_ID: '9', SLURM_CPUS_ON_NODE: '2', SLURM_JOB_GPUS: '0,1', CUDA_VISIBLE_DEVICES: '0,1' };
+  await orchestrateFails(['--gpus', 'slurm', '--backend', 'webgpu'], ['--gpus slurm', "'NVIDIA H100 80GB HBM3'", '--gres=gpu:1'], { ...twoH100, ...job });
+});
+
 test('melanoma run --out FILE', async () => {
   assertOneLine(await melanomaRun(['--out', aFile]), ['--out', aFile]);
 });

@@ -130,6 +130,8 @@ describe('pages', { skip }, () => {
 
     const runLinks = await page.$$eval('#runs-table tbody tr a', (as) => as.map((a) => a.getAttribute('href')));
     assert.deepEqual(runLinks, study.runIds.map((id) => `/runs/${id}`));
+    const ranOn = await page.$$eval('#runs-table tbody tr', (trs) => trs.map((tr) => tr.querySelectorAll('td')[8]!.textContent));
+    assert.deepEqual(ranOn.slice(3), ['gpu:0 on gpu-node-3, Slurm 812_0', 'gpu:0 on gpu-node-3, Slurm 812_0', 'gpu:0 on gpu-node-5, Slurm 812_1', '—']);
     await screenshot(page, 'experiment');
 
     // Sort by test ROC AUC: the best model comes first within each split.
