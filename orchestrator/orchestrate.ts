@@ -238,8 +238,8 @@ export async function orchestrate(given: OrchestrateOptions): Promise<number> {
       try {
         const completed = new Set((await listRuns(database, experimentId)).filter((r) => r.status === 'completed').map((r) => `${r.model}:${r.runIndex}`));
         const runs = plan.map((r) => ({ model: r.model, runIndex: r.runIndex, state: completed.has(`${r.model}:${r.runIndex}`) ? ('done' as const) : ('pending' as const) }));
-        const { costs, basis } = await experimentCosts({ models, protocol: resolved, backend: o.backend, images: data.images, database });
-        clock = new ExperimentClock(runs, costs, slots.length);
+        const { costs, basis, slotSetupSeconds } = await experimentCosts({ models, protocol: resolved, backend: o.backend, images: data.images, database, dataDir: data.dir, slots: slots.length });
+        clock = new ExperimentClock(runs, costs, slots.length, slotSetupSeconds);
         const line = estimateLine({ runs: runs.filter((r) => r.state !== 'done').length, seconds: clock.secondsLeft(), upperBound: clock.upperBound(), slots, basis });
         say(line);
         live.setEstimate(experimentId, { secondsLeft: clock.secondsLeft(), upperBound: clock.upperBound(), basis: line });
