@@ -9,7 +9,8 @@
 #
 #   bash scripts/slurm-test-cluster.sh        # as root, with the packages of .ci/system-packages.sh
 #
-# Data: $MELANOMA_DATA, else a copy of the first images of ../shared/data/melanoma, else synthetic images.
+# Data ($MELANOMA_DATA for the README's blocks): a copy of the first images of ../shared/data/melanoma, else synthetic
+# images.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -101,30 +102,28 @@ export DB_HOST=127.0.0.1:$pg_port MELANOMA_DB_PASSWORD=trial-password
 sql() { psql -X -At -v ON_ERROR_STOP=1 -d melanoma -c "$1"; }
 
 mkdir -p "$work"
-if [[ -z ${MELANOMA_DATA:-} ]]; then
-  export MELANOMA_DATA="$work/data"
-  # 150 train and 50 test images per class: an epoch at 64 px takes about a second on one core.
-  node --input-type=module -e "
-    import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
-    import sharp from 'sharp';
-    const [real, out] = ['$repo/../shared/data/melanoma', '$MELANOMA_DATA'];
-    for (const [split, n] of [['train', 150], ['test', 50]]) {
-      for (const [label, cls] of ['benign', 'malignant'].entries()) {
-        const dst = out + '/' + split + '/' + cls;
-        mkdirSync(dst, { recursive: true });
-        const src = real + '/' + split + '/' + cls;
-        if (existsSync(src)) {
-          for (const f of readdirSync(src).sort((a, b) => parseInt(a) - parseInt(b)).slice(0, n)) copyFileSync(src + '/' + f, dst + '/' + f);
-          continue;
-        }
-        for (let i = 0; i < n; i++) {
-          const level = 60 + 80 * label + (i % 40);
-          await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: level, g: 90, b: 200 - level } } }).jpeg().toFile(dst + '/' + i + '.jpg');
-        }
+export MELANOMA_DATA="$work/data"
+# 150 train and 50 test images per class: an epoch at 64 px takes about a second on one core.
+node --input-type=module -e "
+  import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+  import sharp from 'sharp';
+  const [real, out] = ['$repo/../shared/data/melanoma', '$MELANOMA_DATA'];
+  for (const [split, n] of [['train', 150], ['test', 50]]) {
+    for (const [label, cls] of ['benign', 'malignant'].entries()) {
+      const dst = out + '/' + split + '/' + cls;
+      mkdirSync(dst, { recursive: true });
+      const src = real + '/' + split + '/' + cls;
+      if (existsSync(src)) {
+        for (const f of readdirSync(src).sort((a, b) => parseInt(a) - parseInt(b)).slice(0, n)) copyFileSync(src + '/' + f, dst + '/' + f);
+        continue;
       }
-    }"
-  say "data: $MELANOMA_DATA ($([[ -d $repo/../shared/data/melanoma ]] && echo "the first images of ../shared/data/melanoma" || echo "synthetic: ../shared is absent"))"
-fi
+      for (let i = 0; i < n; i++) {
+        const level = 60 + 80 * label + (i % 40);
+        await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: level, g: 90, b: 200 - level } } }).jpeg().toFile(dst + '/' + i + '.jpg');
+      }
+    }
+  }"
+say "data: $MELANOMA_DATA ($([[ -d $repo/../shared/data/melanoma ]] && echo "the first images of ../shared/data/melanoma" || echo "synthetic: ../shared is absent"))"
 
 # The README's two blocks, as they stand.
 blocks=$(awk '/^## On a Slurm cluster/ { on = 1 } on && /^```sh$/ { code = 1; next } code && /^```$/ { code = 0; if (++n == 2) exit; next } code' "$repo/README.md")
