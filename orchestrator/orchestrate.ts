@@ -9,9 +9,12 @@ import { thisCommand } from '../common/command-line.ts';
 import { UserError } from '../common/errors.ts';
 import { findExperiment, growableConfigPath, listRuns, openDatabase, redact, type Database, type RunCounts } from '../db/index.ts';
 import { LiveFeed } from '../study/live.ts';
+import { ARTICLE_MODELS } from '../study/models.ts';
+import { experimentConfigSchema, recordedProtocol, type ExperimentConfig } from '../study/experiment-config.ts';
 import {
-  DEFAULT_IMAGE_SIZE, DEFAULT_PROTOCOL, isProtocolName, LEGACY_PROTOCOL, resolveProtocol, runSettings, type ProtocolName, type ResolvedProtocol,
+  DEFAULT_IMAGE_SIZE, DEFAULT_PROTOCOL, LEGACY_PROTOCOL, overridesIn, resolveProtocol, type ProtocolName, type ResolvedProtocol,
 } from '../study/protocol.ts';
+import { buildRunSpec } from '../study/run-spec.ts';
 import type { BackendName, ModelName, RunSpec } from '../study/run.ts';
 import { experimentCosts } from './calibration.ts';
 import { dryRun } from './dry-run.ts';
@@ -28,8 +31,8 @@ import { checkSlurmFlags, prepareSlurmJob, slurmJobScript, submitSlurmJob } from
 import { openStore, type RunStore } from './store.ts';
 import { formatFailedAttempts, formatSummary } from './summary.ts';
 
-/** The study's four models; MobileNetV2 (`mobilenet`, `mobilenet-ft`) stands in for Xception where its weights are missing. */
-export const STUDY_MODELS: readonly ModelName[] = ['baseline', 'augmented', 'xception', 'xception-ft'];
+/** The article's four models; the MobileNetV2 models stand in for Xception where its weights are missing. */
+export const STUDY_MODELS: readonly ModelName[] = ARTICLE_MODELS;
 
 export interface OrchestrateOptions {
   /** The protocol (default: a resumed experiment's, else DEFAULT_PROTOCOL). */
@@ -85,7 +88,7 @@ export async function orchestrate(given: OrchestrateOptions): Promise<number> {
   const slurmDb = checkSlurmFlags(given);
   const o = given.gpus === 'slurm' ? withSlurmSlots(given) : { ...given, gpus: given.gpus, slotNote: null };
   checkFlags(o, models);
-  const overrides = { runs: o.runs, epochs: o.epochs, imageSize: o.imageSize, batchSize: o.batchSize };
+  const overrides = overridesIn(o);
   // Worker threads and their child processes inherit it (workers/backend/index.ts).
   if (o.verbose) process.env.MELANOMA_VERBOSE = '1';
   if (o.dryRun && slurmDb) {
@@ -122,29 +125,16 @@ export async function orchestrate(given: OrchestrateOptions): Promise<number> {
     featureCacheDir,
     weights: o.weights ? resolve(o.weights) : null,
   });
-  const specFor = (protocol: ResolvedProtocol) => (model: ModelName, seed: number, runIndex: number): RunSpec => {
-    const s = runSettings(protocol.models[model]);
-    return {
-      model,
+  const specFor = (protocol: ResolvedProtocol) => (model: ModelName, seed: number, runIndex: number): RunSpec =>
+    buildRunSpec(protocol, model, seed, {
       ...localFolders(model, runIndex),
-      seed,
-      epochs: s.epochs,
-      imageSize: s.imageSize,
-      batchSize: s.batchSize,
-      learningRate: s.learningRate,
-      patience: s.patience,
       backend: o.backend,
       gpu: null,
       initFrom: null,
       cacheImages: true,
       checkImages: false, // checkDataset decoded every image before anything was stored
       saveAugmented: null,
-      protocol: protocol.name,
-      augment: s.augment,
-      inputScaling: s.inputScaling,
-      validation: s.validation,
-    };
-  };
+    });
 
   const err = process.stderr;
   const say = (line: string) => err.write(line + '\n');
@@ -191,7 +181,7 @@ export async function orchestrate(given: OrchestrateOptions): Promise<number> {
     store = await openStore(database, {
       experiment: o.experiment,
       // What the runs' results depend on. Models and run counts are left out: a rerun may add runs or models.
-      config: {
+      config: experimentConfigSchema.parse({
         seed: o.seed,
         epochs: o.epochs ?? null,
         imageSize: shared.imageSize.value,
@@ -200,7 +190,7 @@ export async function orchestrate(given: OrchestrateOptions): Promise<number> {
         weights: o.weights ?? null,
         out: outRoot,
         protocol: { name: resolved.name, models: resolved.models, overrides: resolved.overrides },
-      },
+      } satisfies ExperimentConfig),
       // The resolved settings follow from the name and the overrides (each run's spec keeps its own); run counts
       // may grow. An experiment recorded before protocols gets its protocol recorded now.
       updatableConfig: (path) => growableConfigPath(path) || (legacy && path === 'protocol'),
@@ -316,8 +306,7 @@ export async function orchestrate(given: OrchestrateOptions): Promise<number> {
 async function experimentProtocol(database: Database, name: string, given: ProtocolName | undefined): Promise<{ protocol: ProtocolName; legacy: boolean }> {
   const stored = await findExperiment(database, name.trim());
   if (!stored) return { protocol: given ?? DEFAULT_PROTOCOL, legacy: false };
-  const recorded = (stored.config as { protocol?: { name?: unknown } }).protocol?.name;
-  if (recorded === undefined) {
+  if (stored.config.protocol === undefined) {
     if (given !== undefined && given !== LEGACY_PROTOCOL) {
       throw new UserError(
         `experiment '${name}' was recorded before protocols and continues as --protocol ${LEGACY_PROTOCOL} (what the project then did); ` +
@@ -326,7 +315,7 @@ async function experimentProtocol(database: Database, name: string, given: Proto
     }
     return { protocol: LEGACY_PROTOCOL, legacy: true };
   }
-  return { protocol: given ?? (isProtocolName(recorded) ? recorded : DEFAULT_PROTOCOL), legacy: false };
+  return { protocol: given ?? recordedProtocol(stored.config)?.name ?? DEFAULT_PROTOCOL, legacy: false };
 }
 
 function describeCounts(c: RunCounts): string {
