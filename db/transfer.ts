@@ -12,6 +12,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { UserError } from '../common/errors.ts';
 import { FINE_TUNES, SPLITS } from '../study/run.ts';
+import { writeRunCalibration } from './calibration.ts';
 import type { Database } from './client.ts';
 import { configDifferences, protocolName } from './experiments.ts';
 import type { RunStatus } from './schema.ts';
@@ -314,7 +315,7 @@ async function insertRun(tx: DbOrTx, experimentId: number, baseRunId: number | n
 }
 
 async function replaceRun(tx: DbOrTx, runId: number, run: RunRecord): Promise<void> {
-  for (const table of ['epoch_metrics', 'evaluations', 'curve_points', 'predictions', 'run_logs', 'failed_attempts']) {
+  for (const table of ['epoch_metrics', 'evaluations', 'curve_points', 'predictions', 'run_calibrations', 'run_logs', 'failed_attempts']) {
     await tx.execute(sql`delete from ${sql.raw(table)} where run_id = ${runId}`);
   }
   const set = Object.entries(runColumns(run)).map(([column, value]) => sql`${sql.raw(column)} = ${value}`);
@@ -389,6 +390,8 @@ async function insertChildren(tx: DbOrTx, runId: number, run: RunRecord): Promis
     [['split', 'text'], ['image', 'text'], ['label', 'smallint'], ['probability', 'real']],
     run.predictions.flatMap((p) => p.image.map((image, i) => ({ split: p.split, image, label: p.label[i], probability: p.probability[i] }))),
   );
+  // Derived from the predictions, so computed here rather than carried in the file.
+  if (run.status === 'completed') await writeRunCalibration(tx, runId);
   // One statement per line, so that their ids keep the file's order.
   for (const log of run.logs) {
     await tx.execute(sql`insert into run_logs (run_id, attempt, logged_at, message) values (${runId}, ${log.attempt}, ${log.loggedAt}::timestamptz, ${log.message})`);

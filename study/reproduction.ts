@@ -3,13 +3,15 @@
  * the study's table (mean ± std over the runs per split and metric, Keras' PR AUC beside scikit-learn's average
  * precision), the article's numbers beside the runs' (within the range? within 2 std of the mean?), the article's
  * claims with verdicts, Welch's tests between every pair of models per test metric, DeLong's tests between the
- * models' ensembles (paired over the same test images), the ensembles' metrics and the lesions every run gets wrong.
+ * models' ensembles (paired over the same test images), the ensembles' metrics, the calibration of the runs' and the
+ * ensembles' probabilities (study/probability-calibration.ts) and the lesions every run gets wrong.
  * Numbers that are undefined (a single run's std, a split without a class) are NaN here and null in JSON.
  */
 import { ARTICLE_NUMBERS, ARTICLE_ROC_FPR, type ArticleNumber } from './article.ts';
 import { checkClaims, type ClaimResult } from './claims.ts';
 import { ARTICLE_MODELS } from './models.ts';
 import { kerasPrAuc } from './keras-pr-auc.ts';
+import { calibrationReport, type CalibrationReport } from './probability-calibration.ts';
 import {
   REPORT_METRICS, REPORT_SPLITS, modelFor, type Confusion, type ReportMetric, type ReportSplit, type RunValues,
   type StoredMetric,
@@ -107,6 +109,7 @@ export interface ReproductionReport {
   welch: WelchRow[];
   delong: DelongRow[];
   ensembles: EnsembleRow[];
+  calibration: CalibrationReport;
   alwaysWrong: AlwaysWrong[];
 }
 
@@ -255,6 +258,7 @@ export function buildReproduction(input: ReproductionInput, score: Scorer): Repr
     welch: welchRows,
     delong,
     ensembles,
+    calibration: calibrationReport(input.runs.map((r) => ({ runId: r.runId, model: r.model, runIndex: r.runIndex, val: r.predictions.val, test: r.predictions.test }))),
     alwaysWrong: input.alwaysWrong,
   };
 }

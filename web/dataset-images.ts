@@ -11,6 +11,7 @@ import { DEFAULT_AUGMENT, applyAugment, sampleParams, type AugmentConfig } from 
 import { CLASSES, indexDataset, type DatasetIndex, type ImageRecord } from '../workers/data/dataset.ts';
 import { decodeImage } from '../workers/data/decode.ts';
 import { augmentRng, epochOrder } from '../workers/data/loader.ts';
+import { findDuplicates, type DuplicatePair, type DuplicatesReport } from '../study/duplicates.ts';
 import { DEFAULT_IMAGE_SIZE, formatValue, validationRule, type ValidationRule } from '../study/protocol.ts';
 import { SPLITS, type Split } from '../study/run.ts';
 
@@ -63,9 +64,17 @@ function spread<T>(items: T[], count: number): T[] {
   return Array.from({ length: count }, (_, k) => items[Math.floor((k * items.length) / count)]);
 }
 
+/** The duplicates of the dataset (study/duplicates.ts), each image of a pair with its file id for its thumbnail. */
+export type DatasetDuplicates = Omit<DuplicatesReport, 'pairs'> & {
+  pairs: (DuplicatePair & { fileIdA: number; fileIdB: number })[];
+  /** Images left out: their real path lies outside the dataset folder (a link). */
+  skipped: number;
+};
+
 export class DatasetImages {
   private index: Promise<{ index: DatasetIndex; records: ImageRecord[] }> | null = null;
   private byPath: Map<string, number> | null = null;
+  private duplicateSearch: Promise<DatasetDuplicates> | null = null;
 
   constructor(
     readonly dataDir: string,
@@ -121,6 +130,31 @@ export class DatasetImages {
     if (fingerprint !== index.fingerprint) return images.map(() => null);
     this.byPath ??= new Map(records.map((r, i) => [r.id, i]));
     return images.map((image) => this.byPath!.get(image) ?? null);
+  }
+
+  /**
+   * The exact and near-duplicate pairs, found once per server (every image is decoded: about 20 s for the real
+   * dataset's 3,297 on two cores) and kept; a failed search is tried again by the next request.
+   */
+  duplicates(): Promise<DatasetDuplicates> {
+    this.duplicateSearch ??= this.searchDuplicates();
+    this.duplicateSearch.catch(() => (this.duplicateSearch = null));
+    return this.duplicateSearch;
+  }
+
+  private async searchDuplicates(): Promise<DatasetDuplicates> {
+    const { records } = await this.listing();
+    const root = await realpath(this.dataDir);
+    const inside = await Promise.all(records.map(async (r) => (await realpath(r.path).catch(() => null))?.startsWith(root + sep) ?? false));
+    const ids = records.map((_, i) => i).filter((i) => inside[i]);
+    const report = await findDuplicates(ids.map((i) => ({ id: records[i].id, split: records[i].split, path: records[i].path })));
+    this.byPath ??= new Map(records.map((r, i) => [r.id, i]));
+    const byPath = this.byPath;
+    return {
+      ...report,
+      pairs: report.pairs.map((p) => ({ ...p, fileIdA: byPath.get(p.a)!, fileIdB: byPath.get(p.b)! })),
+      skipped: records.length - ids.length,
+    };
   }
 
   /** The record of a file id, or null when there is none. */

@@ -68,9 +68,9 @@ describeEachBackend(backends(), (suite) => {
       assert.deepEqual(
         rows.map((r) => `${r.table_name}:${r.table_type}`),
         [
-          'curve_points:BASE TABLE', 'epoch_metrics:BASE TABLE', 'evaluations:BASE TABLE', 'experiments:BASE TABLE',
-          'failed_attempts:BASE TABLE', 'image_summary:VIEW', 'metric_summary:VIEW', 'metric_summary_wide:VIEW', 'predictions:BASE TABLE', 'run_logs:BASE TABLE',
-          'run_overview:VIEW', 'runs:BASE TABLE',
+          'calibration_summary:VIEW', 'curve_points:BASE TABLE', 'epoch_metrics:BASE TABLE', 'evaluations:BASE TABLE', 'experiments:BASE TABLE',
+          'failed_attempts:BASE TABLE', 'image_summary:VIEW', 'metric_summary:VIEW', 'metric_summary_wide:VIEW', 'predictions:BASE TABLE',
+          'run_calibrations:BASE TABLE', 'run_logs:BASE TABLE', 'run_overview:VIEW', 'runs:BASE TABLE',
         ],
       );
       const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
