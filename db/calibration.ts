@@ -9,7 +9,7 @@ import { calibrate, type CalibrationRun, type ImagePredictions } from '../study/
 import { MODEL_NAMES } from '../study/run.ts';
 import type { Database } from './client.ts';
 import { predictions, runCalibrations, runs } from './schema.ts';
-import { type DbOrTx, positionIn } from './sql-helpers.ts';
+import { type DbOrTx, onlyRow, positionIn } from './sql-helpers.ts';
 
 type CalibrationSplit = 'val' | 'test';
 type StoredSplit = ImagePredictions & { images: string[]; labels: number[]; probabilities: number[] };
@@ -90,7 +90,10 @@ export async function backfillCalibrations(database: Database): Promise<number> 
   for (const runId of await uncalibratedRuns(database)) {
     const wrote = await database.db.transaction(async (tx) => {
       const [run] = await tx.select({ status: runs.status }).from(runs).where(eq(runs.id, runId)).for('update');
-      const [has] = await tx.select({ n: sql<number>`count(*)::integer` }).from(runCalibrations).where(eq(runCalibrations.runId, runId));
+      const has = onlyRow(
+        await tx.select({ n: sql<number>`count(*)::integer` }).from(runCalibrations).where(eq(runCalibrations.runId, runId)),
+        'counting calibrations',
+      );
       if (run?.status !== 'completed' || has.n > 0) return false;
       return writeRunCalibration(tx, runId);
     });

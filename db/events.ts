@@ -165,7 +165,7 @@ function metricColumns(m: Metrics) {
 /** `on conflict do update set col = excluded.col` for these columns. */
 function excluded<T extends PgTable>(table: T, columns: (keyof T['$inferInsert'] & string)[]) {
   const cols = table as unknown as Record<string, { name: string }>;
-  return Object.fromEntries(columns.map((c) => [c, sql.raw(`excluded."${cols[c].name}"`)]));
+  return Object.fromEntries(columns.map((c) => [c, sql.raw(`excluded."${cols[c]!.name}"`)]));
 }
 
 const EPOCH_UPDATE = ['loss', 'accuracy', 'precision', 'recall', 'rocAuc', 'prAuc', 'seconds', 'learningRate'] as const;

@@ -16,7 +16,7 @@ import { writeRunCalibration } from './calibration.ts';
 import type { Database } from './client.ts';
 import { configDifferences, protocolName } from './experiments.ts';
 import type { RunStatus } from './schema.ts';
-import type { DbOrTx } from './sql-helpers.ts';
+import { type DbOrTx, onlyRow } from './sql-helpers.ts';
 import { type ExperimentFile, type ExperimentRecord, float32, type RunRecord } from './transfer-format.ts';
 
 type Row = Record<string, unknown>;
@@ -209,7 +209,10 @@ export async function importExperiment(database: Database, file: ExperimentFile,
     if (inserted) {
       experimentId = Number(inserted.id);
     } else {
-      const [stored] = await rows(tx, sql`select id, config::text as config, dataset_fingerprint from experiments where name = ${e.name} for update`);
+      const stored = onlyRow(
+        await rows(tx, sql`select id, config::text as config, dataset_fingerprint from experiments where name = ${e.name} for update`),
+        `reading experiment '${e.name}' after its insert conflicted`,
+      );
       experimentId = Number(stored.id);
       const clash = clashOf(e, { config: JSON.parse(String(stored.config)), datasetFingerprint: str(stored.dataset_fingerprint) });
       if (clash) throw new UserError(`${source}: experiment '${e.name}' is already in the database ${clash}; nothing was imported.`);
@@ -308,7 +311,10 @@ async function insertRun(tx: DbOrTx, experimentId: number, baseRunId: number | n
   const cols = runColumns(run);
   const names = ['experiment_id', 'model', 'run_index', 'base_run_id', ...Object.keys(cols)];
   const values = [sql`${experimentId}`, sql`${run.model}`, sql`${run.runIndex}`, sql`${baseRunId}::integer`, ...Object.values(cols)];
-  const [row] = await rows<{ id: number }>(tx, sql`insert into runs (${sql.raw(names.join(', '))}) values (${sql.join(values, sql`, `)}) returning id`);
+  const row = onlyRow(
+    await rows<{ id: number }>(tx, sql`insert into runs (${sql.raw(names.join(', '))}) values (${sql.join(values, sql`, `)}) returning id`),
+    `inserting ${run.model} run ${run.runIndex}`,
+  );
   const id = Number(row.id);
   await insertChildren(tx, id, run);
   return id;

@@ -85,9 +85,10 @@ export function allocatedSlots(
   const adapters = webgpuAdapters();
   const hardware = adapters.filter((a) => !SOFTWARE_ADAPTER.test(a.name));
   const seen = hardware.length ? hardware.map((a) => `${a.index}: ${a.name}`).join('; ') : 'none';
+  const atNodeNumbers = allocation.nodeGpus.flatMap((g) => hardware.filter((a) => a.index === g));
   let chosen: { index: number; name: string }[];
   if (hardware.length === n) chosen = hardware;
-  else if (hardware.length > n && allocation.nodeGpus.every((g) => adapters[g] && hardware.includes(adapters[g]))) chosen = allocation.nodeGpus.map((g) => adapters[g]);
+  else if (hardware.length > n && atNodeNumbers.length === n) chosen = atNodeNumbers;
   else {
     throw new UsageError(
       `--gpus slurm: Slurm allocated GPU(s) ${allocation.nodeGpus.join(',')} of this node, and WebGPU sees ${hardware.length} hardware adapter(s) (${seen}): ` +

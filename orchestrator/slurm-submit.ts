@@ -36,10 +36,10 @@ export function sbatchLines(options: readonly string[]): string[] {
     if (word === '' || /\s/.test(word)) throw new UsageError(`sbatch option '${word}' holds a space: the script's #SBATCH lines take one word per value.`);
     const last = lines.at(-1);
     if (word.startsWith('-')) {
-      const why = OWN_OPTIONS[word.split('=')[0]];
+      const why = OWN_OPTIONS[word.replace(/=.*/, '')];
       if (why) throw new UsageError(`sbatch option '${word}': ${why}.`);
       lines.push([word]);
-    } else if (last && last.length === 1 && !last[0].includes('=')) {
+    } else if (last?.length === 1 && !last.join('').includes('=')) {
       last.push(word);
     } else {
       throw new UsageError(`'${word}' after -- is not an sbatch option (they start with -, e.g. --time=2:00:00).`);
@@ -51,7 +51,7 @@ export function sbatchLines(options: readonly string[]): string[] {
 /** Whether the #SBATCH lines set option `long` (`--job-name=x`, `--job-name x`) or its letter `short` (`-J x`, `-Jx`). */
 function sets(lines: readonly string[], long: string, short: string): boolean {
   return lines.some((line) => {
-    const head = line.split(' ')[0];
+    const head = line.replace(/ .*/, '');
     return head === long || head.startsWith(`${long}=`) || head.startsWith(short) && !head.startsWith('--');
   });
 }
@@ -190,7 +190,7 @@ export function sbatch(scriptPath: string, o: { test: boolean; password: string 
   const said = `${r.stderr ?? ''}${r.stdout ?? ''}`.trim().replace(/\s*\n\s*/g, '; ');
   if (r.status !== 0) throw new UserError(`--slurm: sbatch refused ${scriptPath}: ${said || `exit code ${r.status}`}`);
   if (o.test) return '';
-  const job = (r.stdout ?? '').trim().split(';')[0];
+  const job = (r.stdout ?? '').trim().replace(/;.*/, ''); // `id;cluster` on a federation
   if (!/^\d+$/.test(job)) throw new UserError(`--slurm: sbatch printed no job id (${said}).`);
   return job;
 }

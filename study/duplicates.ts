@@ -16,6 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
+import { at } from '../common/indexing.ts';
 import { ensembleOf } from './probability-calibration.ts';
 import { mean, sampleStd } from './statistics.ts';
 
@@ -57,7 +58,7 @@ export function perceptualHash(grey: ArrayLike<number>): Uint32Array {
     const out = new Float64Array(N);
     for (let y = 0; y < N; y++) {
       let s = 0;
-      for (let x = 0; x < N; x++) s += c[x] * grey[y * N + x];
+      for (let x = 0; x < N; x++) s += c[x]! * grey[y * N + x]!;
       out[y] = s;
     }
     return out;
@@ -66,14 +67,14 @@ export function perceptualHash(grey: ArrayLike<number>): Uint32Array {
   for (let v = 0; v < K; v++) {
     for (let u = 0; u < K; u++) {
       let s = 0;
-      for (let y = 0; y < N; y++) s += COSINES[v][y] * rowT[u][y];
+      for (let y = 0; y < N; y++) s += COSINES[v]![y]! * rowT[u]![y]!;
       coefficients[v * K + u] = s;
     }
   }
   const rest = [...coefficients.subarray(1)].sort((a, b) => a - b);
-  const median = (rest[(rest.length - 1) >> 1] + rest[rest.length >> 1]) / 2;
+  const median = (rest[(rest.length - 1) >> 1]! + rest[rest.length >> 1]!) / 2;
   const hash = new Uint32Array(HASH_BITS / 32);
-  for (let i = 1; i < K * K; i++) if (coefficients[i] > median) hash[i >> 5] |= 1 << (i & 31);
+  for (let i = 1; i < K * K; i++) if (coefficients[i]! > median) hash[i >> 5]! |= 1 << (i & 31);
   return hash;
 }
 
@@ -85,7 +86,7 @@ const popcount = (x: number) => {
 
 export function hammingDistance(a: Uint32Array, b: Uint32Array): number {
   let d = 0;
-  for (let i = 0; i < a.length; i++) d += popcount(a[i] ^ b[i]);
+  for (let i = 0; i < a.length; i++) d += popcount(a[i]! ^ b[i]!);
   return d;
 }
 
@@ -165,11 +166,11 @@ export async function fingerprintAll(images: readonly ListedImage[], o: Fingerpr
   const worker = async () => {
     while (next < images.length) {
       const i = next++;
-      const source = o.read ? await o.read(images[i]) : images[i].path;
+      const source = o.read ? await o.read(images[i]!) : images[i]!.path;
       try {
         prints[i] = await fingerprint(source);
       } catch (err) {
-        throw new Error(`${images[i].id} cannot be decoded: ${(err as Error).message}`);
+        throw new Error(`${images[i]!.id} cannot be decoded: ${(err as Error).message}`);
       }
       o.onProgress?.(++done, images.length);
     }
@@ -197,8 +198,8 @@ export async function copyCheck(images: readonly ListedImage[], prints: readonly
   for (let k = 0; k < n; k++) {
     const i = Math.floor((k * images.length) / n);
     const [size, quality] = k % 2 ? [160, 70] : [300, 55];
-    const copy = await sharp(images[i].path).resize(size, size, { fit: 'fill' }).jpeg({ quality }).toBuffer();
-    distances.push(hammingDistance((await fingerprint(copy)).hash, prints[i].hash));
+    const copy = await sharp(images[i]!.path).resize(size, size, { fit: 'fill' }).jpeg({ quality }).toBuffer();
+    distances.push(hammingDistance((await fingerprint(copy)).hash, prints[i]!.hash));
   }
   distances.sort((a, b) => a - b);
   return {
@@ -216,13 +217,13 @@ export function pairImages(images: readonly ListedImage[], prints: readonly Fing
   let justAbove = 0;
   for (let i = 0; i < images.length; i++) {
     for (let j = i + 1; j < images.length; j++) {
-      const exact = prints[i].pixels === prints[j].pixels;
-      const distance = hammingDistance(prints[i].hash, prints[j].hash);
+      const exact = prints[i]!.pixels === prints[j]!.pixels;
+      const distance = hammingDistance(prints[i]!.hash, prints[j]!.hash);
       if (!exact && distance > threshold) {
         if (distance <= threshold + 16) justAbove++;
         continue;
       }
-      const [a, b] = order(images[j].split) < order(images[i].split) ? [images[j], images[i]] : [images[i], images[j]];
+      const [a, b] = order(images[j]!.split) < order(images[i]!.split) ? [images[j]!, images[i]!] : [images[i]!, images[j]!];
       pairs.push({ a: a.id, b: b.id, splitA: a.split, splitB: b.split, kind: exact ? 'exact' : 'near', distance });
     }
   }
@@ -284,8 +285,8 @@ export function leakEffect(
       const probabilities: number[] = [];
       r.test.images.forEach((image, i) => {
         if (!keep(image)) return;
-        labels.push(r.test.labels[i]);
-        probabilities.push(r.test.probabilities[i]);
+        labels.push(at(r.test.labels, i, 'label'));
+        probabilities.push(at(r.test.probabilities, i, 'probability'));
       });
       return { labels, probabilities };
     };
@@ -296,7 +297,7 @@ export function leakEffect(
     const ensemble = ensembleOf(mine.map((r) => r.test));
     const scoreEnsemble = (keep: (image: string) => boolean) => {
       const idx = ensemble.images.map((image, i) => (keep(image) ? i : -1)).filter((i) => i >= 0);
-      return score(idx.map((i) => ensemble.labels[i]), idx.map((i) => ensemble.probabilities[i]));
+      return score(idx.map((i) => ensemble.labels[i]!), idx.map((i) => ensemble.probabilities[i]!)); // i indexes ensemble.images
     };
     const eAll = scoreEnsemble(() => true);
     const eKept = scoreEnsemble((image) => !leaked.has(image));
@@ -304,8 +305,8 @@ export function leakEffect(
       model,
       runs: mine.length,
       images: { all: mine[0]?.test.images.length ?? 0, kept: mine[0]?.test.images.filter((image) => !leaked.has(image)).length ?? 0 },
-      metrics: Object.fromEntries(names.map((k) => [k, { all: stat(all.map((m) => m[k])), kept: stat(kept.map((m) => m[k])) }])),
-      ensemble: Object.fromEntries(names.map((k) => [k, { all: eAll[k], kept: eKept[k] }])),
+      metrics: Object.fromEntries(names.map((k) => [k, { all: stat(all.map((m) => m[k]!)), kept: stat(kept.map((m) => m[k]!)) }])),
+      ensemble: Object.fromEntries(names.map((k) => [k, { all: eAll[k]!, kept: eKept[k]! }])),
     };
   });
 }

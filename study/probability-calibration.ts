@@ -15,6 +15,7 @@
  *   probabilities are float32 sigmoids, so z is recovered as ln(p / (1 − p)) with p clipped to [1e-7, 1 − 1e-7]
  *   (Keras' epsilon, as the stored loss); T leaves the ranking, and so the ROC AUC, unchanged.
  */
+import { at } from '../common/indexing.ts';
 import { meanStd, type MeanStd, type Scored } from './operating-points.ts';
 
 export const CALIBRATION_BIN_COUNT = 10;
@@ -48,7 +49,7 @@ export interface CalibrationStats {
 function check(s: Scored): void {
   if (s.labels.length !== s.probabilities.length) throw new RangeError(`${s.labels.length} labels but ${s.probabilities.length} probabilities: they must pair up`);
   for (let i = 0; i < s.labels.length; i++) {
-    const p = s.probabilities[i];
+    const p = s.probabilities[i]!;
     if (!(p >= 0 && p <= 1)) throw new RangeError(`probability ${p} (image ${i}) is not in [0, 1]`);
     if (s.labels[i] !== 0 && s.labels[i] !== 1) throw new RangeError(`label ${s.labels[i]} (image ${i}) is neither 0 nor 1`);
   }
@@ -69,16 +70,16 @@ export function calibrationStats(s: Scored, bins = CALIBRATION_BIN_COUNT): Calib
   const sumY = new Array<number>(bins).fill(0);
   let squares = 0;
   for (let i = 0; i < n; i++) {
-    const p = s.probabilities[i];
-    const y = s.labels[i];
+    const p = s.probabilities[i]!;
+    const y = s.labels[i]!;
     squares += (p - y) ** 2;
     const b = binOf(p, bins);
-    count[b]++;
-    sumP[b] += p;
-    sumY[b] += y;
+    count[b]!++;
+    sumP[b]! += p;
+    sumY[b]! += y;
   }
   let ece = 0;
-  for (let b = 0; b < bins; b++) ece += Math.abs(sumY[b] - sumP[b]) / n; // (n_b / n)·|ȳ_b − p̄_b|
+  for (let b = 0; b < bins; b++) ece += Math.abs(sumY[b]! - sumP[b]!) / n; // (n_b / n)·|ȳ_b − p̄_b|
   return {
     n,
     brier: squares / n,
@@ -87,8 +88,8 @@ export function calibrationStats(s: Scored, bins = CALIBRATION_BIN_COUNT): Calib
       lower: b / bins,
       upper: (b + 1) / bins,
       n: c,
-      meanProbability: c ? sumP[b] / c : null,
-      observedFraction: c ? sumY[b] / c : null,
+      meanProbability: c ? sumP[b]! / c : null,
+      observedFraction: c ? sumY[b]! / c : null,
     })),
   };
 }
@@ -107,7 +108,7 @@ const softplusNeg = (x: number) => Math.max(-x, 0) + Math.log1p(Math.exp(-Math.a
 export function temperatureNll(logits: readonly number[], labels: ArrayLike<number>, temperature: number): number {
   let sum = 0;
   for (let i = 0; i < logits.length; i++) {
-    const x = logits[i] / temperature;
+    const x = logits[i]! / temperature;
     sum += labels[i] === 1 ? softplusNeg(x) : softplusNeg(-x);
   }
   return sum / logits.length;
@@ -121,16 +122,16 @@ export function temperatureNll(logits: readonly number[], labels: ArrayLike<numb
 export function fitTemperature(val: Scored): number | null {
   check(val);
   let positives = 0;
-  for (let i = 0; i < val.labels.length; i++) positives += val.labels[i];
+  for (let i = 0; i < val.labels.length; i++) positives += val.labels[i]!;
   if (positives === 0 || positives === val.labels.length) return null;
   const z = Array.from(val.probabilities, logitOf);
   const slope = (a: number) => {
     let g = 0;
     let h = 0;
     for (let i = 0; i < z.length; i++) {
-      const s = sigmoid(a * z[i]);
-      g += (s - val.labels[i]) * z[i];
-      h += s * (1 - s) * z[i] * z[i];
+      const s = sigmoid(a * z[i]!);
+      g += (s - val.labels[i]!) * z[i]!;
+      h += s * (1 - s) * z[i]! * z[i]!;
     }
     return { g, h };
   };
@@ -223,8 +224,8 @@ export function ensembleOf(splits: readonly ImagePredictions[]): ImagePrediction
   const sums = new Map<string, { label: number; sum: number; count: number }>();
   for (const s of splits) {
     s.images.forEach((image, i) => {
-      const e = sums.get(image) ?? { label: s.labels[i], sum: 0, count: 0 };
-      e.sum += s.probabilities[i];
+      const e = sums.get(image) ?? { label: at(s.labels, i, 'label'), sum: 0, count: 0 };
+      e.sum += at(s.probabilities, i, 'probability');
       e.count++;
       sums.set(image, e);
     });

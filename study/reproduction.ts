@@ -7,6 +7,7 @@
  * ensembles' probabilities (study/probability-calibration.ts) and the lesions every run gets wrong.
  * Numbers that are undefined (a single run's std, a split without a class) are NaN here and null in JSON.
  */
+import { at } from '../common/indexing.ts';
 import { ARTICLE_NUMBERS, ARTICLE_ROC_FPR, type ArticleNumber } from './article.ts';
 import { checkClaims, type ClaimResult } from './claims.ts';
 import { ARTICLE_MODELS } from './models.ts';
@@ -171,8 +172,8 @@ function ensemblePredictions(runs: StoredRun[]): SplitPredictions | null {
   const sums = new Map<string, { label: number; sum: number; count: number }>();
   for (const p of withTest) {
     p.images.forEach((image, i) => {
-      const s = sums.get(image) ?? { label: p.labels[i], sum: 0, count: 0 };
-      s.sum += p.probabilities[i];
+      const s = sums.get(image) ?? { label: at(p.labels, i, 'label'), sum: 0, count: 0 };
+      s.sum += at(p.probabilities, i, 'probability');
       s.count += 1;
       sums.set(image, s);
     });
@@ -188,9 +189,9 @@ function paired(a: SplitPredictions, b: SplitPredictions): { labels: number[]; a
   a.images.forEach((image, i) => {
     const j = inB.get(image);
     if (j === undefined) return;
-    out.labels.push(a.labels[i]);
-    out.a.push(a.probabilities[i]);
-    out.b.push(b.probabilities[j]);
+    out.labels.push(at(a.labels, i, 'label'));
+    out.a.push(at(a.probabilities, i, 'probability'));
+    out.b.push(at(b.probabilities, j, 'probability'));
   });
   return out;
 }

@@ -7,6 +7,7 @@ import { realpath } from 'node:fs/promises';
 import { sep } from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../common/errors.ts';
+import { at } from '../common/indexing.ts';
 import { DEFAULT_AUGMENT, applyAugment, sampleParams, type AugmentConfig } from '../workers/data/augment.ts';
 import { CLASSES, indexDataset, type DatasetIndex, type ImageRecord } from '../workers/data/dataset.ts';
 import { decodeImage } from '../workers/data/decode.ts';
@@ -61,7 +62,7 @@ function tally(records: ImageRecord[]): ClassCounts {
 /** `count` items spread evenly over `items` (the first, then every n/count-th). */
 function spread<T>(items: T[], count: number): T[] {
   if (items.length <= count) return items;
-  return Array.from({ length: count }, (_, k) => items[Math.floor((k * items.length) / count)]);
+  return Array.from({ length: count }, (_, k) => items[Math.floor((k * items.length) / count)]!);
 }
 
 /** The duplicates of the dataset (study/duplicates.ts), each image of a pair with its file id for its thumbnail. */
@@ -93,7 +94,7 @@ export class DatasetImages {
   }
 
   private sample(records: ImageRecord[], fileId: number): DatasetSample {
-    const r = records[fileId];
+    const r = at(records, fileId, 'dataset file');
     return { fileId, split: r.split, label: CLASSES[r.label], name: r.id.slice(r.id.lastIndexOf('/') + 1) };
   }
 
@@ -101,7 +102,7 @@ export class DatasetImages {
     const { index, records } = await this.listing();
     const counts = Object.fromEntries(SPLITS.map((s) => [s, tally(index.splits[s])])) as Record<Split, ClassCounts>;
     const ids = records.map((_, i) => i);
-    const ofClass = (label: 0 | 1, split?: Split) => ids.filter((i) => records[i].label === label && (!split || records[i].split === split));
+    const ofClass = (label: 0 | 1, split?: Split) => ids.filter((i) => records[i]!.label === label && (!split || records[i]!.split === split));
     return {
       dataDir: index.root,
       fingerprint: index.fingerprint,
@@ -147,7 +148,7 @@ export class DatasetImages {
     const root = await realpath(this.dataDir);
     const inside = await Promise.all(records.map(async (r) => (await realpath(r.path).catch(() => null))?.startsWith(root + sep) ?? false));
     const ids = records.map((_, i) => i).filter((i) => inside[i]);
-    const report = await findDuplicates(ids.map((i) => ({ id: records[i].id, split: records[i].split, path: records[i].path })));
+    const report = await findDuplicates(ids.map((i) => ({ id: records[i]!.id, split: records[i]!.split, path: records[i]!.path })));
     this.byPath ??= new Map(records.map((r, i) => [r.id, i]));
     const byPath = this.byPath;
     return {

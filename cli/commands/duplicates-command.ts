@@ -6,6 +6,7 @@
  */
 import { UsageError, UserError } from '../../common/errors.ts';
 import { decodingProgress } from '../../common/decoding-progress.ts';
+import { first } from '../../common/indexing.ts';
 import type { Database } from '../../db/index.ts';
 import {
   DUPLICATE_SPLITS, HASH_BITS, HASH_FREQUENCIES, HASH_IMAGE_SIZE, copyCheck, fingerprintAll, leakEffect, pairImages,
@@ -49,9 +50,12 @@ export async function duplicatesCommand(f: DuplicatesFlags): Promise<void> {
       database = await openDatabase(f.db, { create: false });
       const found = await findExperiment(database, f.experiment);
       if (!found) throw new UserError(`--experiment: no experiment named '${f.experiment}' in ${database.target}.`);
-      const [row] = await database.query<{ fp: string | null; overrides: Record<string, unknown> | null }>(
-        "select dataset_fingerprint as fp, config->'protocol'->'overrides' as overrides from experiments where id = $1",
-        [found.id],
+      const row = first(
+        await database.query<{ fp: string | null; overrides: Record<string, unknown> | null }>(
+          "select dataset_fingerprint as fp, config->'protocol'->'overrides' as overrides from experiments where id = $1",
+          [found.id],
+        ),
+        `experiment ${found.id}`,
       );
       if (row.fp !== null && row.fp !== index.fingerprint) {
         throw new UserError(`--experiment: '${f.experiment}' was run on another dataset (fingerprint ${row.fp.slice(0, 12)}…) than ${dir} (${index.fingerprint.slice(0, 12)}…).`);
@@ -122,7 +126,7 @@ function effectText(effect: NonNullable<DuplicatesDocument['effect']>): string[]
     for (const k of STORED_METRICS) {
       const m = row.metrics[k];
       if (!m) continue;
-      out.push(`  ${k.padEnd(9)}  all ${fixed(m.all.mean)} ± ${fixed(m.all.std)}  kept ${fixed(m.kept.mean)} ± ${fixed(m.kept.std)}  (${signed(m.kept.mean - m.all.mean)})  ensemble ${fixed(row.ensemble[k].all)} → ${fixed(row.ensemble[k].kept)}`);
+      out.push(`  ${k.padEnd(9)}  all ${fixed(m.all.mean)} ± ${fixed(m.all.std)}  kept ${fixed(m.kept.mean)} ± ${fixed(m.kept.std)}  (${signed(m.kept.mean - m.all.mean)})  ensemble ${fixed(row.ensemble[k]!.all)} → ${fixed(row.ensemble[k]!.kept)}`); // ensemble has metrics' names
     }
   }
   return out;
@@ -179,9 +183,11 @@ export function duplicatesMarkdown(doc: DuplicatesDocument): string {
       '| Model | Runs | Metric | All test images | Without leaked | Change | Ensemble, all | Ensemble, without |',
       '|---|---:|---|---:|---:|---:|---:|---:|',
       ...doc.effect.rows.flatMap((r) =>
-        STORED_METRICS.filter((k) => r.metrics[k]).map((k) => {
+        STORED_METRICS.flatMap((k) => {
           const m = r.metrics[k];
-          return `| ${r.model} | ${r.runs} | ${k} | ${fixed(m.all.mean)} ± ${fixed(m.all.std)} | ${fixed(m.kept.mean)} ± ${fixed(m.kept.std)} | ${signed(m.kept.mean - m.all.mean)} | ${fixed(r.ensemble[k].all)} | ${fixed(r.ensemble[k].kept)} |`;
+          const e = r.ensemble[k];
+          if (!m || !e) return [];
+          return [`| ${r.model} | ${r.runs} | ${k} | ${fixed(m.all.mean)} ± ${fixed(m.all.std)} | ${fixed(m.kept.mean)} ± ${fixed(m.kept.std)} | ${signed(m.kept.mean - m.all.mean)} | ${fixed(e.all)} | ${fixed(e.kept)} |`];
         }),
       ),
       '',

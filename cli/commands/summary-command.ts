@@ -7,6 +7,7 @@ import { UserError } from '../../common/errors.ts';
 import {
   completedRunScores, experimentCalibrationInput, experimentSummary, findExperiment, listExperiments, openDatabase, type Database,
 } from '../../db/index.ts';
+import { columnWidths, padCells } from '../../common/text-table.ts';
 import { toSummaryRows } from '../../orchestrator/store.ts';
 import { formatSummary, type SummaryRow } from '../../orchestrator/summary.ts';
 import { operatingPointLabel, operatingPointsReport, type MeanStd, type OperatingPointsReport } from '../../study/operating-points.ts';
@@ -60,8 +61,8 @@ export function formatOperatingPoints(report: OperatingPointsReport): string {
   const body = report.models.flatMap((m) =>
     m.points.map((p) => [m.model, String(p.sensitivity.n), operatingPointLabel(p), cell(p.threshold), cell(p.sensitivity), cell(p.specificity), cell(p.ppv)]),
   );
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const widths = columnWidths(header, body);
+  const line = (cells: string[]) => padCells(cells, widths, (i) => i !== 0 && i !== 2).trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
@@ -76,8 +77,8 @@ export function formatCalibration(report: CalibrationReport): string {
     if (e) rows.push([`${m.model} ensemble`, String(e.runs), value(e.temperature), value(e.test.before.brier), value(e.test.after?.brier), value(e.test.before.ece), value(e.test.after?.ece)]);
     return rows;
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const widths = columnWidths(header, body);
+  const line = (cells: string[]) => padCells(cells, widths, (i) => i !== 0).trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 

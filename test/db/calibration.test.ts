@@ -13,6 +13,7 @@ import {
 import { calibrate } from '../../study/probability-calibration.ts';
 import type { RunEvent } from '../../study/run.ts';
 import { backends, describeEachBackend, predictionsFor, runEvents, specFor, tempDir } from './fixtures.ts';
+import { first } from '../../common/indexing.ts';
 
 /** Runs one baseline run of a new experiment through all its events; finished as completed unless `finish` is false. */
 async function oneRun(database: Database, name: string, testRocAuc: number, o: { finish?: boolean; events?: (e: RunEvent[]) => RunEvent[] } = {}) {
@@ -49,9 +50,9 @@ describeEachBackend(backends(), (suite) => {
       assert.equal(r.eceScaled, s.after!.ece);
     }
     assert.ok(c.temperature !== null && c.temperature !== 1);
-    const [summary] = await suite.database.query<{ n: number; ece_mean: number; ece_std: number | null; temperature_mean: number }>(
+    const summary = first(await suite.database.query<{ n: number; ece_mean: number; ece_std: number | null; temperature_mean: number }>(
       `select n, ece_mean, ece_std, temperature_mean from calibration_summary where experiment = 'calibrated' and split = 'test'`,
-    );
+    ));
     assert.equal(summary.n, 1);
     assert.ok(Math.abs(summary.ece_mean - c.test.before.ece) < 1e-12);
     assert.equal(summary.ece_std, null);
@@ -61,7 +62,7 @@ describeEachBackend(backends(), (suite) => {
     const { runId } = await oneRun(suite.database, 'backfilled', 0.7);
     await suite.database.query('delete from run_calibrations where run_id = $1', [runId]);
     assert.ok((await backfillCalibrations(suite.database)) >= 1);
-    assert.equal((await storedRunCalibration(suite.database, runId))[1].ece, expected(0.7).test.before.ece);
+    assert.equal((await storedRunCalibration(suite.database, runId))[1]!.ece, expected(0.7).test.before.ece);
     assert.equal(await backfillCalibrations(suite.database), 0, 'nothing left to do');
 
     const unfinished = await oneRun(suite.database, 'reset', 0.7, { finish: false });
@@ -80,7 +81,7 @@ describeEachBackend(backends(), (suite) => {
         }),
     });
     assert.deepEqual(await storedRunCalibration(suite.database, runId), []);
-    const [run] = await suite.database.query<{ status: string }>('select status from runs where id = $1', [runId]);
+    const run = first(await suite.database.query<{ status: string }>('select status from runs where id = $1', [runId]));
     assert.equal(run.status, 'completed');
   });
 });

@@ -13,6 +13,7 @@ import {
 import { indexDataset } from '../../workers/data/dataset.ts';
 import { plantedSubset } from '../helpers/planted-duplicates.ts';
 import { realDataOrSkip } from '../helpers/real-data.ts';
+import { first } from '../../common/indexing.ts';
 
 describe('perceptual hash', () => {
   test('Hamming distance counts differing bits across words', () => {
@@ -26,7 +27,7 @@ describe('perceptual hash', () => {
     const hash = perceptualHash(grey);
     assert.equal(hash.length, 8);
     assert.equal(hammingDistance(hash, new Uint32Array(8)), 127, 'the bits above the median of 255 coefficients');
-    assert.equal(hash[0] & 1, 0, 'the constant term gives no bit');
+    assert.equal(hash[0]! & 1, 0, 'the constant term gives no bit');
     const dimmer = Float64Array.from(grey, (v) => v * 0.5 + 20);
     assert.equal(hammingDistance(perceptualHash(dimmer), hash), 0, 'a brighter or dimmer, weaker or stronger image keeps its bits');
     assert.throws(() => perceptualHash(new Uint8Array(10)), /64 x 64/);
@@ -59,17 +60,18 @@ describe('duplicates of real lesions', () => {
       assert.equal(report.counts.find((c) => c.splits === 'within train')!.exact, 1);
 
       // The margin: the planted copy is far inside the threshold, the closest different lesions far outside it.
-      const planted = report.pairs[1].distance;
+      const planted = report.pairs[1]!.distance;
       const paired = new Set([`${twin}|${twinCopy}`, `${source}|${plantedId}`]);
       let closest = Infinity;
       for (let i = 0; i < images.length; i++) {
         for (let j = i + 1; j < images.length; j++) {
-          if (!paired.has(`${images[i].id}|${images[j].id}`)) closest = Math.min(closest, hammingDistance(prints[i].hash, prints[j].hash));
+          if (!paired.has(`${images[i]!.id}|${images[j]!.id}`)) closest = Math.min(closest, hammingDistance(prints[i]!.hash, prints[j]!.hash));
         }
       }
       assert.ok(planted <= NEAR_DUPLICATE_BITS / 2, `the copy is ${planted} bits from its original`);
       assert.ok(closest > NEAR_DUPLICATE_BITS + 8, `different lesions come within ${closest} bits`);
       const [a, b] = ['train/benign/similar-a.jpg', 'test/benign/similar-b.jpg'].map((id) => prints[images.findIndex((x) => x.id === id)]);
+      assert.ok(a && b);
       assert.equal(hammingDistance(a.hash, b.hash), 56);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -87,16 +89,18 @@ describe('leakEffect', () => {
   ];
 
   test('per run with and without the leaked images, mean ± std over runs, and the ensemble', () => {
-    const [row] = leakEffect(runs, new Set(['test/d.jpg']), score);
+    const row = first(leakEffect(runs, new Set(['test/d.jpg']), score));
+    const meanP = row.metrics.meanP!;
+    const ensembleMeanP = row.ensemble.meanP!;
     assert.deepEqual([row.model, row.runs, row.images], ['baseline', 2, { all: 4, kept: 3 }]);
     // all: 1.8/4 = 0.45 and 1.8/4 = 0.45; kept: 0.9/3 = 0.3 and 1.3/3.
-    assert.ok(Math.abs(row.metrics.meanP.all.mean - 0.45) < 1e-12);
-    assert.equal(row.metrics.meanP.all.std, 0);
-    assert.ok(Math.abs(row.metrics.meanP.kept.mean - (0.3 + 1.3 / 3) / 2) < 1e-12);
-    assert.ok(Math.abs(row.metrics.meanP.kept.std - Math.abs(0.3 - 1.3 / 3) / Math.SQRT2) < 1e-12);
-    assert.equal(row.metrics.n.kept.mean, 3);
+    assert.ok(Math.abs(meanP.all.mean - 0.45) < 1e-12);
+    assert.equal(meanP.all.std, 0);
+    assert.ok(Math.abs(meanP.kept.mean - (0.3 + 1.3 / 3) / 2) < 1e-12);
+    assert.ok(Math.abs(meanP.kept.std - Math.abs(0.3 - 1.3 / 3) / Math.SQRT2) < 1e-12);
+    assert.equal(row.metrics.n!.kept.mean, 3);
     // The ensemble: (0.2, 0.2, 0.7, 0.7); without d: (0.2 + 0.2 + 0.7) / 3.
-    assert.ok(Math.abs(row.ensemble.meanP.kept - 1.1 / 3) < 1e-12);
-    assert.ok(Math.abs(row.ensemble.meanP.all - 0.45) < 1e-12);
+    assert.ok(Math.abs(ensembleMeanP.kept - 1.1 / 3) < 1e-12);
+    assert.ok(Math.abs(ensembleMeanP.all - 0.45) < 1e-12);
   });
 });

@@ -34,13 +34,13 @@ describe('calibrationStats', () => {
     near(s.brier, 0.15917);
     assert.equal(s.n, 10);
     assert.deepEqual(s.bins.map((b) => b.n), [1, 3, 0, 1, 0, 0, 3, 0, 0, 2]);
-    near(s.bins[1].meanProbability, 0.4 / 3);
-    near(s.bins[1].observedFraction, 1 / 3);
-    near(s.bins[9].meanProbability, 0.975);
-    assert.equal(s.bins[2].meanProbability, null);
-    assert.equal(s.bins[2].observedFraction, null);
-    near(s.bins[9].lower, 0.9);
-    near(s.bins[9].upper, 1);
+    near(s.bins[1]!.meanProbability, 0.4 / 3);
+    near(s.bins[1]!.observedFraction, 1 / 3);
+    near(s.bins[9]!.meanProbability, 0.975);
+    assert.equal(s.bins[2]!.meanProbability, null);
+    assert.equal(s.bins[2]!.observedFraction, null);
+    near(s.bins[9]!.lower, 0.9);
+    near(s.bins[9]!.upper, 1);
   });
 
   test('bins: k/10 opens bin k, 1.0 closes the last', () => {
@@ -94,10 +94,10 @@ describe('fitTemperature', () => {
     const val = twoLogits(2, 3);
     const c = calibrate(val, twoLogits(2, 4));
     near(c.val.after!.ece, 0, 1e-9);
-    near(c.val.after!.bins[7].meanProbability, 0.75, 1e-9);
+    near(c.val.after!.bins[7]!.meanProbability, 0.75, 1e-9);
     assert.ok(c.val.before.ece > 0.1);
     const scaled = applyTemperature([0.1, 0.3, 0.9], 2);
-    assert.ok(scaled[0] < scaled[1] && scaled[1] < scaled[2]);
+    assert.ok(scaled[0]! < scaled[1]! && scaled[1]! < scaled[2]!);
     near(applyTemperature([0.5], 7)[0], 0.5);
   });
 
@@ -123,12 +123,12 @@ describe('calibrationReport', () => {
     assert.equal(report.bins, 10);
     assert.deepEqual(report.runs.map((r) => r.runId), [1, 2], 'a run without predictions is left out');
     assert.equal(report.models.length, 1);
-    const m = report.models[0];
+    const m = report.models[0]!;
     assert.equal(m.runs, 2);
     const briers = report.runs.map((r) => r.test.before.brier);
-    near(m.test.brier.mean, (briers[0] + briers[1]) / 2);
-    near(m.test.brier.std, Math.abs(briers[0] - briers[1]) / Math.SQRT2);
-    near(m.temperature.mean, (report.runs[0].temperature! + report.runs[1].temperature!) / 2);
+    near(m.test.brier.mean, (briers[0]! + briers[1]!) / 2);
+    near(m.test.brier.std, Math.abs(briers[0]! - briers[1]!) / Math.SQRT2);
+    near(m.temperature.mean, (report.runs[0]!.temperature! + report.runs[1]!.temperature!) / 2);
     near(m.ensemble!.test.before.brier, calibrationStats({ labels: [0, 1, 1], probabilities: [0.3, 0.25, 0.8] }).brier);
     assert.deepEqual(m.ensemble!.images, { val: 4, test: 3 });
   });

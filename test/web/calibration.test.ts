@@ -11,6 +11,7 @@ import { openDatabase, storedRunCalibration, type Database } from '../../db/inde
 import { startServer, type RunningServer } from '../../web/server.ts';
 import { CHROMIUM, hasChromium, launchBrowser, openPage, screenshot } from './browser.ts';
 import { buildExperiment, smallStudy, type BuiltExperiment } from './fixtures.ts';
+import { first } from '../../common/indexing.ts';
 
 const skip = hasChromium() ? false : `SKIPPED: the page tests need Chromium at ${CHROMIUM} (.ci/system-packages.sh installs it)`;
 if (skip) process.stderr.write(`\n*** ${skip} ***\n`);
@@ -55,10 +56,10 @@ describe('calibration API', () => {
     }
     const { body } = await get(`/api/experiments/${study.experimentId}/calibration`);
     const model = body.models[0];
-    const [view] = await db.query<{ n: number; ece_mean: number; ece_std: number; temperature_mean: number }>(
+    const view = first(await db.query<{ n: number; ece_mean: number; ece_std: number; temperature_mean: number }>(
       `select n, ece_mean, ece_std, temperature_mean from calibration_summary where experiment_id = $1 and model = $2 and split = 'test'`,
       [study.experimentId, model.model],
-    );
+    ));
     assert.equal(model.runs, view.n);
     assert.ok(Math.abs(model.test.ece.mean - view.ece_mean) < 1e-12);
     assert.ok(Math.abs(model.test.ece.std - view.ece_std) < 1e-12);
@@ -69,7 +70,7 @@ describe('calibration API', () => {
   test('unknown ids are 404; a run without predictions has no calibration', async () => {
     assert.equal((await get('/api/runs/999999/calibration')).status, 404);
     assert.equal((await get('/api/experiments/999999/calibration')).status, 404);
-    const [pending] = await db.query<{ id: number }>(`select id from runs where status <> 'completed' order by id limit 1`);
+    const pending = first(await db.query<{ id: number }>(`select id from runs where status <> 'completed' order by id limit 1`));
     const { status, body } = await get(`/api/runs/${pending.id}/calibration`);
     assert.equal(status, 200);
     assert.equal(body.calibration, null);

@@ -66,7 +66,7 @@ export async function buildExperiment(database: Database, x: FixtureExperiment):
       host: p.fixture.host,
       slurmJob: p.fixture.slurmJob,
     });
-    if (!claimed || claimed.id !== stored[i].id) throw new Error(`fixture: expected to claim run ${stored[i].id}, got ${claimed?.id}`);
+    if (!claimed || claimed.id !== stored[i]!.id) throw new Error(`fixture: expected to claim run ${stored[i]!.id}, got ${claimed?.id}`);
     const plan: RunPlan = { ...p.plan, upTo: status === 'running' ? (p.plan.upTo ?? Math.ceil(p.plan.epochs / 2)) : undefined };
     if (status === 'failed') plan.failAfter ??= Math.ceil(plan.epochs / 3);
     for (const event of runEvents(plan)) await recordEvent(database, claimed.id, event);

@@ -72,7 +72,7 @@ test('--json: the planted pairs, and the test metrics without the leaked image f
       const rows = await database.query<{ image: string; label: number; probability: number }>("select image, label, probability from predictions where run_id = $1 and split = 'test' and image <> $2 order by image", [id, subset.planted]);
       kept.push(evaluateBinary(rows.map((x) => x.label), rows.map((x) => Math.fround(x.probability))).metrics);
     }
-    for (const k of STORED_METRICS) assert.ok(Math.abs(row.metrics[k].kept.mean - (kept[0][k] + kept[1][k]) / 2) < 1e-12, k);
+    for (const k of STORED_METRICS) assert.ok(Math.abs(row.metrics[k].kept.mean - (kept[0]![k] + kept[1]![k]) / 2) < 1e-12, k);
   } finally {
     await database.close();
   }

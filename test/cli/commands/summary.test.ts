@@ -62,7 +62,7 @@ test('--json: the test rows of metric_summary, and each completed run\'s operati
   }
   const completed = [0, 1, 3, 4].map((i) => study.runIds[i]);
   assert.deepEqual(doc.operatingPoints.runs.map((x: { runId: number }) => x.runId), completed);
-  for (const run of doc.operatingPoints.runs) assert.deepEqual(run.points, operatingPoints(stored[run.runId].val, stored[run.runId].test));
+  for (const run of doc.operatingPoints.runs) assert.deepEqual(run.points, operatingPoints(stored[run.runId]!.val, stored[run.runId]!.test));
   assert.match(doc.operatingPoints.rule, /p > t/);
 });
 
@@ -104,7 +104,7 @@ test('calibration: each run\'s numbers from its stored predictions, the test tab
   const completed = [0, 1, 3, 4].map((i) => study.runIds[i]);
   assert.deepEqual(doc.calibration.runs.map((x: { runId: number }) => x.runId), completed);
   for (const run of doc.calibration.runs) {
-    const { val, test } = stored[run.runId];
+    const { val, test } = stored[run.runId]!;
     assert.equal(run.test.before.brier, calibrationStats(test).brier);
     assert.equal(run.val.before.ece, calibrationStats(val).ece);
     assert.equal(run.temperature, fitTemperature(val));

@@ -74,11 +74,11 @@ test('real data: melanoma data inspect --json names the validation rule; its fir
   assert.match(report.validation.description, /first 20%/);
   assert.match(report.validation.source, /^article 23/);
   for (const cls of ['benign', 'malignant'] as const) {
-    const first: string = [...readdirSync(join(root, 'train', cls))].sort()[0];
+    const first: string = [...readdirSync(join(root, 'train', cls))].sort()[0]!;
     assert.equal(report.firstValidation[cls], `train/${cls}/${first}`);
   }
   assert.deepEqual([report.counts.train.total, report.counts.val.total], [2110, 527]);
   const extended = JSON.parse(execFileSync(process.execPath, [bin, 'data', 'inspect', '--data', root, '--json', '--protocol', 'extended'], { encoding: 'utf8' }));
-  const lastBenign: string = [...readdirSync(join(root, 'train', 'benign'))].sort()[1440 - 288];
+  const lastBenign: string = [...readdirSync(join(root, 'train', 'benign'))].sort()[1440 - 288]!;
   assert.equal(extended.firstValidation.benign, `train/benign/${lastBenign}`);
 });

@@ -53,6 +53,7 @@ test('melanoma run: baseline on a 56-image real subset at 64 px, 2 epochs on was
       'train and val images are disjoint parts of train/',
     );
     const [train, val] = result.final.map((e) => new Set(e.predictions.images));
+  assert.ok(train && val);
     assert.ok([...val].every((image) => !train.has(image)));
     assert.equal(result.final.find((e) => e.split === 'test')!.n, 16);
     assert.ok(result.bestEpoch >= 1 && result.bestEpoch <= 2);
@@ -60,7 +61,7 @@ test('melanoma run: baseline on a 56-image real subset at 64 px, 2 epochs on was
     assert.deepEqual(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')), result);
     const csv = readFileSync(join(out, 'history.csv'), 'utf8').trim().split('\n');
     assert.equal(csv.length, 3);
-    assert.match(csv[0], /^epoch,learning_rate,loss,accuracy,precision,recall,roc_auc,pr_auc,val_loss,/);
+    assert.match(csv[0]!, /^epoch,learning_rate,loss,accuracy,precision,recall,roc_auc,pr_auc,val_loss,/);
     assert.ok(JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8')).modelTopology);
   } finally {
     rmSync(out, { recursive: true, force: true });
@@ -88,9 +89,9 @@ for (const { backend, perClass, batch } of SEED_CASES) {
         assert.equal(r.status, 0, r.stderr);
         return readFileSync(join(out, 'history.csv'), 'utf8');
       };
-      const first = run(outs[0], '7');
-      assert.equal(run(outs[1], '7'), first);
-      assert.notEqual(run(outs[2], '8'), first, 'another seed gives another history');
+      const first = run(outs[0]!, '7');
+      assert.equal(run(outs[1]!, '7'), first);
+      assert.notEqual(run(outs[2]!, '8'), first, 'another seed gives another history');
     } finally {
       for (const o of [...outs, data]) rmSync(o, { recursive: true, force: true });
     }
