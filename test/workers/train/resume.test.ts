@@ -12,7 +12,7 @@ import { test, type TestContext } from 'node:test';
 import { isUserError } from '../../../common/errors.ts';
 import type { ModelName, RunEvent, RunResult, RunSpec } from '../../../study/run.ts';
 import { executeRun } from '../../../workers/train/run.ts';
-import { specFromFlags } from '../../../workers/train/run-command.ts';
+import { specFromFlags } from '../../../cli/commands/run-command.ts';
 import { realDataOrSkip, realSubset, sharedWeightsOrSkip } from '../../helpers/real-data.ts';
 
 let subset: string | null = null;

@@ -3,12 +3,12 @@ import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { thisCommand } from '../../common/command-line.ts';
 import { downloadProgress, megabytes } from '../../common/download-progress.ts';
-import { PRETRAINED } from '../models/pretrained.ts';
-import { ensurePretrained } from '../models/weights-download.ts';
-import { resolveDataDir } from '../data/dataset.ts';
+import { PRETRAINED } from '../../workers/models/pretrained.ts';
+import { ensurePretrained } from '../../workers/models/weights-download.ts';
+import { resolveDataDir } from '../../workers/data/dataset.ts';
 import { resolveProtocol, runSettings, type ProtocolName } from '../../study/protocol.ts';
 import { METRIC_NAMES, type BackendName, type EpochRecord, type Metrics, type ModelName, type RunResult, type RunSpec } from '../../study/run.ts';
-import { executeRun } from './run.ts';
+import { executeRun } from '../../workers/train/run.ts';
 
 export interface RunFlags {
   model: ModelName;

@@ -7,15 +7,15 @@
  */
 import { UserError } from '../../common/errors.ts';
 import { findExperiment, openDatabase, runEvaluations, runsWithoutPredictions, storePredictions } from '../../db/index.ts';
-import { initBackend } from '../backend/index.ts';
-import { indexDataset, resolveDataDir, type DatasetIndex } from '../data/dataset.ts';
-import { evaluateBinary } from '../metrics/index.ts';
-import { buildModel, loadWeightsByName } from '../models/index.ts';
+import { initBackend } from '../../workers/backend/index.ts';
+import { indexDataset, resolveDataDir, type DatasetIndex } from '../../workers/data/dataset.ts';
+import { evaluateBinary } from '../../workers/metrics/index.ts';
+import { buildModel, loadWeightsByName } from '../../workers/models/index.ts';
 import { BACKEND_NAMES, METRIC_NAMES, SPLITS, type BackendName, type Predictions, type RunSpec, type Split } from '../../study/run.ts';
-import { predictAll, predictionsOf } from './fit.ts';
-import { imageSource } from './inputs.ts';
-import { imageCacheFor } from './run.ts';
-import { specSettings } from './spec-settings.ts';
+import { predictAll, predictionsOf } from '../../workers/train/fit.ts';
+import { imageSource } from '../../workers/train/inputs.ts';
+import { imageCacheFor } from '../../workers/train/run.ts';
+import { specSettings } from '../../workers/train/spec-settings.ts';
 
 export interface PredictionsFlags {
   experiment: string;

@@ -7,13 +7,13 @@
  */
 import { randomFillSync } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
-import { assertDeviceHealthy, initBackend } from '../backend/index.ts';
-import { buildModel } from '../models/index.ts';
-import type { BackendName, ModelName } from '../../study/run.ts';
-import { forward, kerasAdam, makeTrainStep } from '../train/step.ts';
-import { LaggedReads } from '../train/lagged-reads.ts';
-import type { ImageRecord } from '../data/dataset.ts';
-import type { ImageCache as ImageCacheType } from '../data/image-cache.ts';
+import { assertDeviceHealthy, initBackend } from '../workers/backend/index.ts';
+import { buildModel } from '../workers/models/index.ts';
+import type { BackendName, ModelName } from '../study/run.ts';
+import { forward, kerasAdam, makeTrainStep } from '../workers/train/step.ts';
+import { LaggedReads } from '../workers/train/lagged-reads.ts';
+import type { ImageRecord } from '../workers/data/dataset.ts';
+import type { ImageCache as ImageCacheType } from '../workers/data/image-cache.ts';
 
 export interface BenchOptions {
   backend: BackendName;
@@ -156,11 +156,11 @@ export async function benchmark(o: BenchOptions): Promise<BenchReport> {
 async function dataPipelineSpeeds(dataDir: string | null, imageSize: number, batchSize: number, nBatches: number) {
   // Loaded here, not at the top: they load sharp only when decoding, which the GPU bundle (bench/gpu.ts) never does.
   const [{ DEFAULT_AUGMENT }, { indexDataset }, { batches }, { ImageCache }, { imageTensor }] = await Promise.all([
-    import('../data/augment.ts'),
-    import('../data/dataset.ts'),
-    import('../data/loader.ts'),
-    import('../data/image-cache.ts'),
-    import('../train/image-tensor.ts'),
+    import('../workers/data/augment.ts'),
+    import('../workers/data/dataset.ts'),
+    import('../workers/data/loader.ts'),
+    import('../workers/data/image-cache.ts'),
+    import('../workers/train/image-tensor.ts'),
   ]);
   const count = nBatches * batchSize;
   const speed = async (records: ImageRecord[], cache: ImageCacheType | null) => {
