@@ -1,12 +1,12 @@
 /** `orchestrate`: a protocol of the study (every model x its runs) over GPU or CPU slots, results in the database. */
 import { Command, Option } from 'commander';
-import { runProgram } from '../cli/main.ts';
-import { examples } from '../cli/help.ts';
-import { IMAGE_SIZE_HELP, imageSize, listOf, nonNegativeInt, oneOf, port, positiveInt } from '../cli/options.ts';
+import { runProgram } from './main.ts';
+import { examples } from './help.ts';
+import { IMAGE_SIZE_HELP, imageSize, listOf, nonNegativeInt, oneOf, port, positiveInt } from './options.ts';
 import { DEFAULT_PROTOCOL, PROTOCOL_NAMES } from '../study/protocol.ts';
 import { BACKEND_NAMES, MODEL_NAMES } from '../study/run.ts';
-import { orchestrate, STUDY_MODELS } from './orchestrate.ts';
-import { defaultCpuWorkers, parseGpus, THREADS_PER_CPU_RUN } from './slots.ts';
+import { orchestrate, STUDY_MODELS } from '../orchestrator/orchestrate.ts';
+import { defaultCpuWorkers, parseGpus, THREADS_PER_CPU_RUN } from '../orchestrator/slots.ts';
 
 const program = new Command('orchestrate')
   .description(

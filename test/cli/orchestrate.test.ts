@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { listRuns, openDatabase, type Database } from '../../db/index.ts';
 import { toSummaryRows } from '../../orchestrator/store.ts';
 import { formatSummary } from '../../orchestrator/summary.ts';
-import { FAKE_THREAD, MELANOMA, runCli, startCli, tempDir, tinyDataset, waitForStderr } from './helpers.ts';
+import { FAKE_THREAD, MELANOMA, runCli, startCli, tempDir, tinyDataset, waitForStderr } from '../orchestrator/helpers.ts';
 
 const data = await tinyDataset();
 // One database folder for the whole file (a new one costs a PGlite initdb per process); each test its own experiment.
