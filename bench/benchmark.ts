@@ -12,8 +12,8 @@ import { buildModel } from '../workers/models/index.ts';
 import type { BackendName, ModelName } from '../study/run.ts';
 import { forward, kerasAdam, makeTrainStep } from '../workers/train/step.ts';
 import { LaggedReads } from '../workers/train/lagged-reads.ts';
-import type { ImageRecord } from '../workers/data/dataset.ts';
-import type { ImageCache as ImageCacheType } from '../workers/data/image-cache.ts';
+import type { ImageRecord } from '../study/data/dataset.ts';
+import type { ImageCache as ImageCacheType } from '../study/data/image-cache.ts';
 
 export interface BenchOptions {
   backend: BackendName;
@@ -156,10 +156,10 @@ export async function benchmark(o: BenchOptions): Promise<BenchReport> {
 async function dataPipelineSpeeds(dataDir: string | null, imageSize: number, batchSize: number, nBatches: number) {
   // Loaded here, not at the top: they load sharp only when decoding, which the GPU bundle (bench/gpu.ts) never does.
   const [{ DEFAULT_AUGMENT }, { indexDataset }, { batches }, { ImageCache }, { imageTensor }] = await Promise.all([
-    import('../workers/data/augment.ts'),
-    import('../workers/data/dataset.ts'),
-    import('../workers/data/loader.ts'),
-    import('../workers/data/image-cache.ts'),
+    import('../study/data/augment.ts'),
+    import('../study/data/dataset.ts'),
+    import('../study/data/loader.ts'),
+    import('../study/data/image-cache.ts'),
     import('../workers/train/image-tensor.ts'),
   ]);
   const count = nBatches * batchSize;

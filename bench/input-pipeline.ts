@@ -15,11 +15,11 @@ import { randomFillSync } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, inputTensor } from '../workers/backend/index.ts';
-import { DEFAULT_AUGMENT } from '../workers/data/augment.ts';
-import { indexDataset, type ImageRecord } from '../workers/data/dataset.ts';
-import { ImageCache } from '../workers/data/image-cache.ts';
-import { augmentedPixels, batches, type Batch } from '../workers/data/loader.ts';
-import { toUnit } from '../workers/data/pixels.ts';
+import { DEFAULT_AUGMENT } from '../study/data/augment.ts';
+import { indexDataset, type ImageRecord } from '../study/data/dataset.ts';
+import { ImageCache } from '../study/data/image-cache.ts';
+import { augmentedPixels, batches, type Batch } from '../study/data/loader.ts';
+import { toUnit } from '../study/data/pixels.ts';
 import type { BackendName } from '../study/run.ts';
 import { imageTensor } from '../workers/train/image-tensor.ts';
 

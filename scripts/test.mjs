@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the test suite with node's test runner (TypeScript through tsx). Arguments narrow it to files or folders:
 //   npm test                      every test/**/*.test.ts
-//   npm test -- test/workers/data only those under that folder
+//   npm test -- test/study/data    only those under that folder
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -27,15 +27,6 @@ const MAY_IMPORT: Record<Folder, readonly Folder[]> = {
 
 /** Crossings of the rules above that the layout still has, each a move still to make. */
 const KNOWN_CROSSINGS = [
-  // The dataset listing and split, the image check and the weights' locations belong in study/ (no tfjs in them).
-  'orchestrator/preflight.ts -> ../workers/data/check.ts',
-  'orchestrator/preflight.ts -> ../workers/data/dataset.ts',
-  'orchestrator/preflight.ts -> ../workers/models/pretrained.ts',
-  'orchestrator/preflight.ts -> ../workers/models/weights-download.ts',
-  'web/dataset-images.ts -> ../workers/data/augment.ts',
-  'web/dataset-images.ts -> ../workers/data/dataset.ts',
-  'web/dataset-images.ts -> ../workers/data/decode.ts',
-  'web/dataset-images.ts -> ../workers/data/loader.ts',
   // The metric definitions belong in study/.
   'web/queries.ts -> ../workers/metrics/index.ts',
   'web/reproduction.ts -> ../workers/metrics/index.ts',

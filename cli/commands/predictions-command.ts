@@ -8,7 +8,7 @@
 import { UserError } from '../../common/errors.ts';
 import { findExperiment, openDatabase, runEvaluations, runsWithoutPredictions, storePredictions } from '../../db/index.ts';
 import { initBackend } from '../../workers/backend/index.ts';
-import { indexDataset, resolveDataDir, type DatasetIndex } from '../../workers/data/dataset.ts';
+import { indexDataset, resolveDataDir, type DatasetIndex } from '../../study/data/dataset.ts';
 import { evaluateBinary } from '../../workers/metrics/index.ts';
 import { buildModel, loadWeightsByName } from '../../workers/models/index.ts';
 import { BACKEND_NAMES, METRIC_NAMES, SPLITS, type BackendName, type Predictions, type RunSpec, type Split } from '../../study/run.ts';

@@ -23,8 +23,8 @@ export function register(program: Command): void {
       ),
     )
     .action(async (model: (typeof PRETRAINED)[number], opts: { dir?: string; url?: string }) => {
-      const { downloadPretrained } = await import('../../workers/models/weights-download.ts');
-      const { PRETRAINED: FILES } = await import('../../workers/models/pretrained.ts');
+      const { downloadPretrained } = await import('../../study/weights/download.ts');
+      const { PRETRAINED: FILES } = await import('../../study/weights/pretrained.ts');
       const progress = downloadProgress(FILES[model].file);
       let result: Awaited<ReturnType<typeof downloadPretrained>>;
       try {
@@ -52,9 +52,9 @@ export function register(program: Command): void {
       ),
     )
     .action(async (opts: { dir?: string; json?: boolean }) => {
-      const { listCachedWeights } = await import('../../workers/models/weights-download.ts');
-      const { weightsCacheDir } = await import('../../workers/models/pretrained.ts');
-      const { locatePretrained } = await import('../../workers/models/pretrained.ts');
+      const { listCachedWeights } = await import('../../study/weights/download.ts');
+      const { weightsCacheDir } = await import('../../study/weights/pretrained.ts');
+      const { locatePretrained } = await import('../../study/weights/pretrained.ts');
       const dir = opts.dir ?? weightsCacheDir();
       const files = listCachedWeights(dir);
       const used = PRETRAINED.map((name) => {

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { PRETRAINED } from '../../workers/models/pretrained.ts';
+import { PRETRAINED } from '../../study/weights/pretrained.ts';
 import { MELANOMA, runCli, tempDir, tinyDataset } from './helpers.ts';
 
 const data = await tinyDataset();

@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { openDatabase, type Database } from '../../db/index.ts';
 import { startServer, type RunningServer } from '../../web/server.ts';
 import { SPLITS } from '../../study/run.ts';
-import { indexDataset } from '../../workers/data/dataset.ts';
+import { indexDataset } from '../../study/data/dataset.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'web-links-'));
 const data = join(root, 'data');

@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { openDatabase, recordEvent, type Database } from '../../db/index.ts';
 import { startServer, type RunningServer } from '../../web/server.ts';
 import { METRIC_NAMES } from '../../study/run.ts';
-import { indexDataset } from '../../workers/data/dataset.ts';
+import { indexDataset } from '../../study/data/dataset.ts';
 import { PROJECT_ROOT, realDataOrSkip, realSubset } from '../helpers/real-data.ts';
 import { hasChromium, launchBrowser, openPage, screenshot, CHROMIUM } from './browser.ts';
 import { buildExperiment, oneClassStudy, smallStudy, XSS_NAME, type BuiltExperiment } from './fixtures.ts';

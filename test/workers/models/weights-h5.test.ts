@@ -11,9 +11,9 @@ import { UserError } from '../../../common/errors.ts';
 import { buildModel } from '../../../workers/models/index.ts';
 import { buildMobileNetV1Base } from '../../../workers/models/mobilenet-v1.ts';
 import { leafLayers, weightKey } from '../../../workers/models/weights-by-name.ts';
-import { readH5Weights } from '../../../workers/models/keras-h5.ts';
+import { readH5Weights } from '../../../study/weights/keras-h5.ts';
 import { loadH5Weights } from '../../../workers/models/weights-h5.ts';
-import { PRETRAINED } from '../../../workers/models/pretrained.ts';
+import { PRETRAINED } from '../../../study/weights/pretrained.ts';
 import { buildXceptionBase, xceptionH5LayerNames } from '../../../workers/models/xception.ts';
 import { sharedWeightsOrSkip } from '../../helpers/real-data.ts';
 

@@ -10,8 +10,8 @@ import { existsSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../common/errors.ts';
-import { validationRule, type ValidationRule } from '../../study/protocol.ts';
-import type { Split } from '../../study/run.ts';
+import { validationRule, type ValidationRule } from '../protocol.ts';
+import type { Split } from '../run.ts';
 
 export interface ImageRecord {
   /** Path relative to the dataset root, e.g. 'train/benign/123.jpg' (a val record keeps its train/ path). */

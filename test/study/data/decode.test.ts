@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import sharp from 'sharp';
 import { UserError } from '../../../common/errors.ts';
-import { decodeImage } from '../../../workers/data/decode.ts';
+import { decodeImage } from '../../../study/data/decode.ts';
 import { realDataOrSkip } from '../../helpers/real-data.ts';
 import { tempDir } from './fixtures.ts';
 

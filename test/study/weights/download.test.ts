@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { UserError } from '../../../common/errors.ts';
 import h5wasm from 'h5wasm/node';
-import { PRETRAINED, pretrainedUrl, weightsCacheDir } from '../../../workers/models/pretrained.ts';
-import { downloadFile, downloadPretrained, ensurePretrained, listCachedWeights } from '../../../workers/models/weights-download.ts';
+import { PRETRAINED, pretrainedUrl, weightsCacheDir } from '../../../study/weights/pretrained.ts';
+import { downloadFile, downloadPretrained, ensurePretrained, listCachedWeights } from '../../../study/weights/download.ts';
 import { sharedWeightsOrSkip } from '../../helpers/real-data.ts';
 
 const payload = Buffer.alloc(300_000);

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { UserError } from '../../../common/errors.ts';
-import { indexDataset, kerasSplit, pythonSort, resolveDataDir } from '../../../workers/data/dataset.ts';
+import { indexDataset, kerasSplit, pythonSort, resolveDataDir } from '../../../study/data/dataset.ts';
 import { realDataOrSkip } from '../../helpers/real-data.ts';
 import { makeDataset, names, tempDir } from './fixtures.ts';
 

@@ -3,12 +3,12 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { UserError } from '../../../common/errors.ts';
-import { applyAugment, DEFAULT_AUGMENT } from '../../../workers/data/augment.ts';
-import { indexDataset, type ImageRecord } from '../../../workers/data/dataset.ts';
-import { decodeImage } from '../../../workers/data/decode.ts';
-import { ImageCache } from '../../../workers/data/image-cache.ts';
+import { applyAugment, DEFAULT_AUGMENT } from '../../../study/data/augment.ts';
+import { indexDataset, type ImageRecord } from '../../../study/data/dataset.ts';
+import { decodeImage } from '../../../study/data/decode.ts';
+import { ImageCache } from '../../../study/data/image-cache.ts';
 import { imageCacheFor } from '../../../workers/train/run.ts';
-import { augmentedPixels, batches, epochOrder, type Batch, type LoaderOptions } from '../../../workers/data/loader.ts';
+import { augmentedPixels, batches, epochOrder, type Batch, type LoaderOptions } from '../../../study/data/loader.ts';
 import { makeDataset, names, tempDir } from './fixtures.ts';
 
 const SIZE = 16;

@@ -8,10 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { findBadImages } from '../../../workers/data/check.ts';
-import { indexDataset } from '../../../workers/data/dataset.ts';
-import { ImageCache } from '../../../workers/data/image-cache.ts';
-import { formatReport, inspectDataset } from '../../../workers/data/inspect.ts';
+import { findBadImages } from '../../../study/data/check.ts';
+import { indexDataset } from '../../../study/data/dataset.ts';
+import { ImageCache } from '../../../study/data/image-cache.ts';
+import { formatReport, inspectDataset } from '../../../study/data/inspect.ts';
 import { hostileDataset } from '../../helpers/hostile-data.ts';
 import { PROJECT_ROOT } from '../../helpers/real-data.ts';
 

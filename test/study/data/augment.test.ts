@@ -10,7 +10,7 @@ import {
   NO_AUGMENT,
   sampleParams,
   type AugmentParams,
-} from '../../../workers/data/augment.ts';
+} from '../../../study/data/augment.ts';
 
 /** A size x size image whose every pixel differs: (x, y, (x*7+y*13)%256). */
 function ramp(size: number): Uint8Array {

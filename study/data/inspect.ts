@@ -5,8 +5,8 @@
  * decoder's reason.
  */
 import sharp, { type Metadata } from 'sharp';
-import { DEFAULT_PROTOCOL, PROTOCOLS, describeSource, formatValue, type ProtocolName, type ValidationRule } from '../../study/protocol.ts';
-import { SPLITS, type Split } from '../../study/run.ts';
+import { DEFAULT_PROTOCOL, PROTOCOLS, describeSource, formatValue, type ProtocolName, type ValidationRule } from '../protocol.ts';
+import { SPLITS, type Split } from '../run.ts';
 import { findBadImages, type BadImage } from './check.ts';
 import { indexDataset, type SkippedEntry } from './dataset.ts';
 

@@ -8,7 +8,7 @@
  * horizontal shift, zoom x, zoom y, horizontal flip, vertical flip, brightness), each only when its range is
  * non-zero, so a configuration that changes nothing draws nothing and returns the input bytes exactly.
  */
-import { DEFAULT_PROTOCOL, protocolSettings, type AugmentationParams } from '../../study/protocol.ts';
+import { DEFAULT_PROTOCOL, protocolSettings, type AugmentationParams } from '../protocol.ts';
 
 /**
  * ImageDataGenerator's parameters (study/protocol.ts AugmentationParams): rotationRange in degrees (uniform in

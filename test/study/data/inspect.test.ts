@@ -4,7 +4,7 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { formatReport, inspectDataset } from '../../../workers/data/inspect.ts';
+import { formatReport, inspectDataset } from '../../../study/data/inspect.ts';
 import { PROJECT_ROOT, realDataOrSkip } from '../../helpers/real-data.ts';
 import { makeDataset, names } from './fixtures.ts';
 
