@@ -33,7 +33,7 @@ async function experiment(d: Database, name: string) {
 
 test('--dry-run --json with no other flags: the seed protocol, each setting with its source; no database, no weights needed', async () => {
   const noDb = join(tempDir('nodb'), 'db');
-  // --no-estimate: the estimate's calibration is tested in estimate.test.ts.
+  // --no-estimate: the estimate's calibration is tested in estimate.slow.test.ts.
   const r = await runCli(['--dry-run', '--no-estimate', '--json', '--data', data, '--db', noDb], { MELANOMA_WEIGHTS: tempDir('weights') });
   assert.equal(r.code, 0, r.stderr);
   const plan = JSON.parse(r.stdout) as DryRunPlan;

@@ -57,7 +57,7 @@ test('export, import into PGlite and PostgreSQL, continue with orchestrate, carr
     scratch = await scratchPgDatabase(PG_URL);
     targets.push(scratch.url);
   }
-  else process.stderr.write('\n*** SKIPPED: the PostgreSQL part of transfer.test.ts needs MELANOMA_TEST_PG_URL ***\n');
+  else process.stderr.write('\n*** SKIPPED: the PostgreSQL part of transfer.slow.test.ts needs MELANOMA_TEST_PG_URL ***\n');
   try {
     for (const target of targets) {
       const imported = await melanoma(['import', file, '--db', target]);
