@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
+import { melanomaProgram } from '../../cli/program.ts';
 import { PROJECT_ROOT } from '../helpers/real-data.ts';
 
 function cli(bin: 'melanoma' | 'orchestrate', args: string[]) {
@@ -14,13 +15,15 @@ function cli(bin: 'melanoma' | 'orchestrate', args: string[]) {
 test('--help works on the program and every subcommand', () => {
   const top = cli('melanoma', ['--help']);
   assert.equal(top.status, 0);
+  // The subcommands' help as the same program prints it, in this process (help-examples.test.ts runs
+  // `orchestrate --help` and a subcommand's --help as the CLI prints them).
+  const program = melanomaProgram();
   for (const sub of ['run', 'data', 'models', 'weights', 'bench', 'sql', 'serve']) {
     assert.match(top.stdout, new RegExp(`\\b${sub}\\b`), `melanoma --help lists ${sub}`);
-    const r = cli('melanoma', [sub, '--help']);
-    assert.equal(r.status, 0, `${sub} --help: ${r.stderr}`);
-    assert.match(r.stdout, /Usage: melanoma/);
+    const command = program.commands.find((c) => c.name() === sub);
+    assert.ok(command, sub);
+    assert.match(command.helpInformation(), /^Usage: melanoma /, `${sub} --help`);
   }
-  assert.equal(cli('orchestrate', ['--help']).status, 0);
 });
 
 test('usage errors name the flag and the value and exit 2', () => {
