@@ -2,9 +2,9 @@
 import { Command, Option } from 'commander';
 import { runProgram } from './main.ts';
 import { examples } from './help.ts';
-import { IMAGE_SIZE_HELP, imageSize, listOf, nonNegativeInt, oneOf, port, positiveInt } from './options.ts';
+import { backendOption, dataOption, listOf, nonNegativeInt, oneOf, overrideOptions, port, positiveInt, weightsOption, withOptions } from './options.ts';
 import { DEFAULT_PROTOCOL, PROTOCOL_NAMES } from '../study/protocol.ts';
-import { BACKEND_NAMES, MODEL_NAMES } from '../study/run.ts';
+import { MODEL_NAMES } from '../study/models.ts';
 import { orchestrate, STUDY_MODELS } from '../orchestrator/orchestrate.ts';
 import { defaultCpuWorkers, parseGpus, THREADS_PER_CPU_RUN } from '../orchestrator/slots.ts';
 
@@ -20,25 +20,22 @@ const program = new Command('orchestrate')
       `earlier choices) (default: a resumed experiment's, else ${DEFAULT_PROTOCOL}; see \`melanoma protocol show\`)`,
     oneOf(PROTOCOL_NAMES),
   )
-  .option('--runs <n>', "runs of every model (default: the protocol's: seed 10, 1 of a -ft model; extended 10)", positiveInt)
   .option('--models <list>', `comma-separated models: ${MODEL_NAMES.join(', ')} (default: ${STUDY_MODELS.join(',')})`, listOf(MODEL_NAMES))
   .option('--gpus <list>', "GPU indices, e.g. 0,1, or 'none' for CPU slots (default: every GPU nvidia-smi lists)", parseGpus)
   .option('--runs-per-gpu <n>', 'concurrent runs on each GPU', positiveInt, 1)
   .option('--workers <n>', `CPU slots without GPUs (default: cores / ${THREADS_PER_CPU_RUN} = ${defaultCpuWorkers()} here, also the most allowed without --oversubscribe)`, positiveInt)
   .option('--oversubscribe', 'allow more --workers than the cores can run at once (each run then goes slower)')
-  .option('--backend <name>', `compute backend: ${BACKEND_NAMES.join(', ')}`, oneOf(BACKEND_NAMES), 'auto')
-  .option('--data <dir>', 'dataset folder in the Kaggle layout (default: $MELANOMA_DATA, else ./data)')
+  .addOption(backendOption())
+  .addOption(dataOption())
   .option('--db <target>', 'database: a PGlite folder, memory://, or a postgres:// URL (default: $MELANOMA_DB, $DATABASE_URL, else ./.melanoma/db)')
-  .option('--experiment <name>', 'experiment name; an existing one is resumed', 'study')
-  .option('--epochs <n>', "maximum epochs of every run (default: the protocol's for each model)", positiveInt)
-  .option('--image-size <px>', `${IMAGE_SIZE_HELP} (default: the protocol's, 224)`, imageSize)
-  .option('--batch-size <n>', "images per training step (default: the protocol's, 32)", positiveInt)
+  .option('--experiment <name>', 'experiment name; an existing one is resumed', 'study');
+withOptions(program, overrideOptions('runs', 'epochs', 'imageSize', 'batchSize'))
   .option('--seed <n>', 'experiment seed: run i of every model uses seed + i', nonNegativeInt, 1)
   .option('--retries <n>', 'times a failed run is tried again', nonNegativeInt, 1)
   .option('--out <dir>', 'checkpoints and histories go to OUT/<experiment>/<model>-run<i>', 'runs')
   .option('--feature-cache <dir>', "frozen-trunk activations shared by the runs of transfer models (default: OUT/features)")
   .option('--no-feature-cache', 'let every run compute its own frozen-trunk activations')
-  .option('--weights <path>', 'ImageNet weights of the pretrained models, a file or a folder (default: the weights cache, see `melanoma weights`)')
+  .addOption(weightsOption())
   .option('--dry-run', 'print the planned runs with their resolved settings and sources, and what is missing; store nothing')
   .option('--no-estimate', "skip the experiment's time estimate (a calibration of a few training steps per model when the database has no history)")
   .option('--verbose', "show what the backends print when they look for GPUs (Dawn's adapter warnings)")

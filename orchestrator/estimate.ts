@@ -102,11 +102,16 @@ export class ExperimentClock {
   readonly #runs = new Map<string, PlannedRunState>();
   readonly #measured = new Map<ModelName, { seconds: number; epochs: number }>();
 
+  /** Seconds each slot spends before its first epoch; past once an epoch has ended. */
+  #slotSetupSeconds: number;
+
   constructor(
     runs: PlannedRunState[],
     readonly costs: Partial<Record<ModelName, ModelCost>>,
     readonly slots: number,
+    slotSetupSeconds = 0,
   ) {
+    this.#slotSetupSeconds = slotSetupSeconds;
     for (const r of runs) this.#runs.set(`${r.model}:${r.runIndex}`, { ...r });
   }
 
@@ -116,6 +121,7 @@ export class ExperimentClock {
 
   epochEnded(model: ModelName, runIndex: number, epoch: number, seconds: number): void {
     this.#set(model, runIndex, { state: 'running', epochsDone: epoch });
+    this.#slotSetupSeconds = 0;
     const m = this.#measured.get(model) ?? { seconds: 0, epochs: 0 };
     this.#measured.set(model, { seconds: m.seconds + seconds, epochs: m.epochs + 1 });
   }
@@ -136,7 +142,7 @@ export class ExperimentClock {
   }
 
   secondsLeft(): number {
-    return estimateSeconds([...this.#runs.values()], this.currentCosts(), this.slots);
+    return estimateSeconds([...this.#runs.values()], this.currentCosts(), this.slots, this.#slotSetupSeconds);
   }
 
   upperBound(): boolean {

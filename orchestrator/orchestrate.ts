@@ -8,9 +8,12 @@ import { thisCommand } from '../common/command-line.ts';
 import { UserError } from '../common/errors.ts';
 import { findExperiment, growableConfigPath, listRuns, openDatabase, type Database, type RunCounts } from '../db/index.ts';
 import { LiveFeed } from '../study/live.ts';
+import { ARTICLE_MODELS } from '../study/models.ts';
+import { experimentConfigSchema, recordedProtocol, type ExperimentConfig } from '../study/experiment-config.ts';
 import {
-  DEFAULT_IMAGE_SIZE, DEFAULT_PROTOCOL, isProtocolName, LEGACY_PROTOCOL, resolveProtocol, runSettings, type ProtocolName, type ResolvedProtocol,
+  DEFAULT_IMAGE_SIZE, DEFAULT_PROTOCOL, LEGACY_PROTOCOL, overridesIn, resolveProtocol, type ProtocolName, type ResolvedProtocol,
 } from '../study/protocol.ts';
+import { buildRunSpec } from '../study/run-spec.ts';
 import type { BackendName, ModelName, RunSpec } from '../study/run.ts';
 import { experimentCosts } from './calibration.ts';
 import { dryRun } from './dry-run.ts';
@@ -25,8 +28,8 @@ import { checkGpusDistinguishable, planSlots, runnerMode, usableGpus } from './s
 import { openStore, type RunStore } from './store.ts';
 import { formatFailedAttempts, formatSummary } from './summary.ts';
 
-/** The study's four models; MobileNetV2 (`mobilenet`, `mobilenet-ft`) stands in for Xception where its weights are missing. */
-export const STUDY_MODELS: readonly ModelName[] = ['baseline', 'augmented', 'xception', 'xception-ft'];
+/** The article's four models; the MobileNetV2 models stand in for Xception where its weights are missing. */
+export const STUDY_MODELS: readonly ModelName[] = ARTICLE_MODELS;
 
 export interface OrchestrateOptions {
   /** The protocol (default: a resumed experiment's, else DEFAULT_PROTOCOL). */
@@ -71,7 +74,7 @@ export interface OrchestrateOptions {
 export async function orchestrate(o: OrchestrateOptions): Promise<number> {
   const models = checkModels(o.models);
   checkFlags(o, models);
-  const overrides = { runs: o.runs, epochs: o.epochs, imageSize: o.imageSize, batchSize: o.batchSize };
+  const overrides = overridesIn(o);
   // Worker threads and their child processes inherit it (workers/backend/index.ts).
   if (o.verbose) process.env.MELANOMA_VERBOSE = '1';
   if (o.dryRun) return dryRun({ ...o, models, protocol: resolveProtocol(o.protocol ?? DEFAULT_PROTOCOL, overrides) });
@@ -101,29 +104,16 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
     featureCacheDir,
     weights: o.weights ? resolve(o.weights) : null,
   });
-  const specFor = (protocol: ResolvedProtocol) => (model: ModelName, seed: number, runIndex: number): RunSpec => {
-    const s = runSettings(protocol.models[model]);
-    return {
-      model,
+  const specFor = (protocol: ResolvedProtocol) => (model: ModelName, seed: number, runIndex: number): RunSpec =>
+    buildRunSpec(protocol, model, seed, {
       ...localFolders(model, runIndex),
-      seed,
-      epochs: s.epochs,
-      imageSize: s.imageSize,
-      batchSize: s.batchSize,
-      learningRate: s.learningRate,
-      patience: s.patience,
       backend: o.backend,
       gpu: null,
       initFrom: null,
       cacheImages: true,
       checkImages: false, // checkDataset decoded every image before anything was stored
       saveAugmented: null,
-      protocol: protocol.name,
-      augment: s.augment,
-      inputScaling: s.inputScaling,
-      validation: s.validation,
-    };
-  };
+    });
 
   const err = process.stderr;
   const say = (line: string) => err.write(line + '\n');
@@ -169,7 +159,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
     store = await openStore(database, {
       experiment: o.experiment,
       // What the runs' results depend on. Models and run counts are left out: a rerun may add runs or models.
-      config: {
+      config: experimentConfigSchema.parse({
         seed: o.seed,
         epochs: o.epochs ?? null,
         imageSize: shared.imageSize.value,
@@ -178,7 +168,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
         weights: o.weights ?? null,
         out: outRoot,
         protocol: { name: resolved.name, models: resolved.models, overrides: resolved.overrides },
-      },
+      } satisfies ExperimentConfig),
       // The resolved settings follow from the name and the overrides (each run's spec keeps its own); run counts
       // may grow. An experiment recorded before protocols gets its protocol recorded now.
       updatableConfig: (path) => growableConfigPath(path) || (legacy && path === 'protocol'),
@@ -201,8 +191,8 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
       try {
         const completed = new Set((await listRuns(database, experimentId)).filter((r) => r.status === 'completed').map((r) => `${r.model}:${r.runIndex}`));
         const runs = plan.map((r) => ({ model: r.model, runIndex: r.runIndex, state: completed.has(`${r.model}:${r.runIndex}`) ? ('done' as const) : ('pending' as const) }));
-        const { costs, basis } = await experimentCosts({ models, protocol: resolved, backend: o.backend, images: data.images, database });
-        clock = new ExperimentClock(runs, costs, slots.length);
+        const { costs, basis, slotSetupSeconds } = await experimentCosts({ models, protocol: resolved, backend: o.backend, images: data.images, database, dataDir: data.dir, slots: slots.length });
+        clock = new ExperimentClock(runs, costs, slots.length, slotSetupSeconds);
         const line = estimateLine({ runs: runs.filter((r) => r.state !== 'done').length, seconds: clock.secondsLeft(), upperBound: clock.upperBound(), slots, basis });
         say(line);
         live.setEstimate(experimentId, { secondsLeft: clock.secondsLeft(), upperBound: clock.upperBound(), basis: line });
@@ -279,8 +269,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
 async function experimentProtocol(database: Database, name: string, given: ProtocolName | undefined): Promise<{ protocol: ProtocolName; legacy: boolean }> {
   const stored = await findExperiment(database, name.trim());
   if (!stored) return { protocol: given ?? DEFAULT_PROTOCOL, legacy: false };
-  const recorded = (stored.config as { protocol?: { name?: unknown } }).protocol?.name;
-  if (recorded === undefined) {
+  if (stored.config.protocol === undefined) {
     if (given !== undefined && given !== LEGACY_PROTOCOL) {
       throw new UserError(
         `experiment '${name}' was recorded before protocols and continues as --protocol ${LEGACY_PROTOCOL} (what the project then did); ` +
@@ -289,7 +278,7 @@ async function experimentProtocol(database: Database, name: string, given: Proto
     }
     return { protocol: LEGACY_PROTOCOL, legacy: true };
   }
-  return { protocol: given ?? (isProtocolName(recorded) ? recorded : DEFAULT_PROTOCOL), legacy: false };
+  return { protocol: given ?? recordedProtocol(stored.config)?.name ?? DEFAULT_PROTOCOL, legacy: false };
 }
 
 function describeCounts(c: RunCounts): string {

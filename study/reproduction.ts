@@ -8,9 +8,10 @@
  */
 import { ARTICLE_NUMBERS, ARTICLE_ROC_FPR, type ArticleNumber } from './article.ts';
 import { checkClaims, type ClaimResult } from './claims.ts';
+import { ARTICLE_MODELS } from './models.ts';
 import { kerasPrAuc } from './keras-pr-auc.ts';
 import {
-  REPORT_METRICS, REPORT_SPLITS, STAND_INS, modelFor, type Confusion, type ReportMetric, type ReportSplit, type RunValues,
+  REPORT_METRICS, REPORT_SPLITS, modelFor, type Confusion, type ReportMetric, type ReportSplit, type RunValues,
   type StoredMetric,
 } from './report-metrics.ts';
 import { tprAtFpr } from './roc-point.ts';
@@ -209,7 +210,7 @@ export function buildReproduction(input: ReproductionInput, score: Scorer): Repr
       .filter((row) => row.runs > 0),
   }));
 
-  const standIns = Object.fromEntries(Object.keys(STAND_INS).flatMap((a) => {
+  const standIns = Object.fromEntries(ARTICLE_MODELS.flatMap((a) => {
     const m = modelFor(a, models);
     return m !== null && m !== a ? [[a, m]] : [];
   }));

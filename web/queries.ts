@@ -7,9 +7,8 @@
  */
 import * as store from '../db/index.ts';
 import type { Database } from '../db/index.ts';
-import {
-  describeSource, isProtocolName, LEGACY_PROTOCOL, resolveProtocol, settingRows, type Overrides, type ProtocolName, type ResolvedProtocol,
-} from '../study/protocol.ts';
+import { legacyOverrides, recordedProtocol } from '../study/experiment-config.ts';
+import { describeSource, LEGACY_PROTOCOL, resolveProtocol, settingRows, type Overrides, type ProtocolName } from '../study/protocol.ts';
 import {
   DECISION_RULE, OPERATING_POINT_DEFINITION, modelsAtThreshold, operatingPoints, operatingPointsReport, type ModelAtThreshold,
   type OperatingPoint, type OperatingPointsReport,
@@ -89,20 +88,14 @@ export interface ExperimentProtocol {
 
 /** The stored protocol of an experiment (config.protocol), or the legacy protocol's for one recorded before protocols. */
 export function experimentProtocol(config: Record<string, unknown>, models: readonly ModelName[]): ExperimentProtocol {
-  const stored = config.protocol as Partial<ResolvedProtocol> | undefined;
-  const legacy = !stored || !isProtocolName(stored.name) || !stored.models;
-  const resolved: ResolvedProtocol = legacy
-    ? resolveProtocol(LEGACY_PROTOCOL, {
-        epochs: typeof config.epochs === 'number' ? config.epochs : undefined,
-        imageSize: typeof config.imageSize === 'number' ? config.imageSize : undefined,
-        batchSize: typeof config.batchSize === 'number' ? config.batchSize : undefined,
-      })
-    : (stored as ResolvedProtocol);
+  const stored = recordedProtocol(config);
+  const legacy = stored === null;
+  const resolved = stored ?? resolveProtocol(LEGACY_PROTOCOL, legacyOverrides(config));
   const shown = models.filter((m) => resolved.models[m] !== undefined);
   return {
     name: resolved.name,
     legacy,
-    overrides: resolved.overrides ?? {},
+    overrides: resolved.overrides,
     rows: settingRows(resolved.models, shown).map((r) => ({
       model: r.model,
       setting: r.setting.trim(),

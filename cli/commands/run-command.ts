@@ -3,23 +3,20 @@ import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { thisCommand } from '../../common/command-line.ts';
 import { downloadProgress, megabytes } from '../../common/download-progress.ts';
-import { PRETRAINED } from '../../study/weights/pretrained.ts';
 import { ensurePretrained } from '../../study/weights/download.ts';
 import { resolveDataDir } from '../../study/data/dataset.ts';
-import { resolveProtocol, runSettings, type ProtocolName } from '../../study/protocol.ts';
+import { isPretrainedName, PRETRAINED, withoutPretrained } from '../../study/models.ts';
+import { overridesIn, resolveProtocol, type Overrides, type ProtocolName } from '../../study/protocol.ts';
+import { buildRunSpec } from '../../study/run-spec.ts';
 import { METRIC_NAMES, type BackendName, type EpochRecord, type Metrics, type ModelName, type RunResult, type RunSpec } from '../../study/run.ts';
 import { executeRun } from '../../workers/train/run.ts';
 
-export interface RunFlags {
+/** `melanoma run`'s flags, as cli/commands/run.ts defines them. */
+export interface RunFlags extends Omit<Overrides, 'runs'> {
   model: ModelName;
   protocol: ProtocolName;
   data?: string;
-  epochs?: number;
-  imageSize?: number;
-  batchSize?: number;
   seed: number;
-  learningRate?: number;
-  patience?: number;
   backend: BackendName;
   gpu?: number;
   out?: string;
@@ -32,19 +29,10 @@ export interface RunFlags {
 }
 
 export function specFromFlags(f: RunFlags): RunSpec {
-  const resolved = resolveProtocol(f.protocol, { epochs: f.epochs, imageSize: f.imageSize, batchSize: f.batchSize, learningRate: f.learningRate, patience: f.patience });
-  const settings = runSettings(resolved.models[f.model]);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
-  return {
-    model: f.model,
+  return buildRunSpec(resolveProtocol(f.protocol, overridesIn(f)), f.model, f.seed, {
     dataDir: resolveDataDir(f.data),
     outDir: resolve(f.out ?? `runs/${f.model}-seed${f.seed}-${stamp}`),
-    seed: f.seed,
-    epochs: settings.epochs,
-    imageSize: settings.imageSize,
-    batchSize: settings.batchSize,
-    learningRate: settings.learningRate,
-    patience: settings.patience,
     backend: f.backend,
     gpu: f.gpu ?? null,
     initFrom: f.initFrom ? resolve(f.initFrom) : null,
@@ -52,11 +40,7 @@ export function specFromFlags(f: RunFlags): RunSpec {
     cacheImages: f.cache,
     featureCacheDir: f.featureCache ? resolve(f.featureCache) : null,
     saveAugmented: f.saveAugmented ? resolve(f.saveAugmented) : null,
-    protocol: f.protocol,
-    augment: settings.augment,
-    inputScaling: settings.inputScaling,
-    validation: settings.validation,
-  };
+  });
 }
 
 const fmt = (x: number) => (Number.isNaN(x) ? 'nan' : x.toFixed(4));
@@ -75,27 +59,22 @@ export function finalTable(result: RunResult): string {
   return [header, ...rows].join('\n');
 }
 
-/** What `melanoma run` can train instead when a model's ImageNet weights cannot be had. */
-const ALTERNATIVE = {
-  xception: 'or train MobileNetV2 instead (--model mobilenet)',
-  mobilenet: 'or train a model without pretrained weights (--model baseline or augmented)',
-} as const;
-
 /**
- * The ImageNet weights of xception and mobilenet (their -ft runs start from a checkpoint): taken from --weights or a
- * weights folder, else downloaded into the cache with a progress bar on stderr, before the run starts.
+ * The ImageNet weights of a model that starts from them (a fine-tuning model starts from a checkpoint): taken from
+ * --weights or a weights folder, else downloaded into the cache with a progress bar on stderr, before the run starts.
  */
 async function ensureRunWeights(model: ModelName, weights: string | null, err: NodeJS.WriteStream): Promise<void> {
-  if (model !== 'xception' && model !== 'mobilenet') return;
-  const progress = downloadProgress(`  ${PRETRAINED[model].file}`, err);
+  if (!isPretrainedName(model)) return;
+  const name = model;
+  const progress = downloadProgress(`  ${PRETRAINED[name].file}`, err);
   try {
-    const got = await ensurePretrained(model, {
+    const got = await ensurePretrained(name, {
       weights,
-      alternative: ALTERNATIVE[model],
+      alternative: withoutPretrained(name, 'run'),
       onDownload: (url, dest) => err.write(`weights: ${model} not cached; downloading ${url} to ${dest}\n`),
       onProgress: (p) => progress.update(p),
     });
-    if (got.download) err.write(`weights: ${got.location.path}, ${megabytes(got.download.bytes)}, md5 ${got.download.md5}${PRETRAINED[model].md5 ? ' verified' : ''}\n`);
+    if (got.download) err.write(`weights: ${got.location.path}, ${megabytes(got.download.bytes)}, md5 ${got.download.md5}${PRETRAINED[name].md5 ? ' verified' : ''}\n`);
   } finally {
     progress.stop();
   }

@@ -10,34 +10,9 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { UserError } from '../../common/errors.ts';
 import { homedir } from 'node:os';
+import { PRETRAINED, type PretrainedName } from '../models.ts';
 
-const KERAS_APPLICATIONS = 'https://storage.googleapis.com/tensorflow/keras-applications';
-
-export interface PretrainedFile {
-  file: string;
-  url: string;
-  /** Published md5, or null where Keras publishes none (then the file is checked by opening it). */
-  md5: string | null;
-  description: string;
-}
-
-export const PRETRAINED_NAMES = ['xception', 'mobilenet'] as const;
-export type PretrainedName = (typeof PRETRAINED_NAMES)[number];
-
-export const PRETRAINED: Record<PretrainedName, PretrainedFile> = {
-  xception: {
-    file: 'xception_weights_tf_dim_ordering_tf_kernels_notop.h5',
-    url: `${KERAS_APPLICATIONS}/xception/xception_weights_tf_dim_ordering_tf_kernels_notop.h5`,
-    md5: 'b0042744bf5b25fce3cb969f33bebb97',
-    description: 'Xception, ImageNet, no top (Keras HDF5)',
-  },
-  mobilenet: {
-    file: 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5',
-    url: `${KERAS_APPLICATIONS}/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5`,
-    md5: null,
-    description: 'MobileNetV2 alpha 0.35, ImageNet, no top (Keras HDF5)',
-  },
-};
+export { PRETRAINED, PRETRAINED_NAMES, type PretrainedFile, type PretrainedName } from '../models.ts';
 
 /** `$MELANOMA_WEIGHTS`, else `~/.cache/melanoma/weights`. */
 export function weightsCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -47,14 +22,12 @@ export function weightsCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 /** Where a model's file is downloaded from: `$MELANOMA_WEIGHTS_URL/<file>` when set, else the Keras Applications bucket. */
 export function pretrainedUrl(name: PretrainedName, env: NodeJS.ProcessEnv = process.env): string {
   const mirror = env.MELANOMA_WEIGHTS_URL?.trim();
-  return mirror ? `${mirror.replace(/\/+$/, '')}/${PRETRAINED[name].file}` : PRETRAINED[name].url;
+  const { file, url } = PRETRAINED[name];
+  return mirror ? `${mirror.replace(/\/+$/, '')}/${file}` : url;
 }
 
 /** A TensorFlow.js layers model's topology file. */
 export const MODEL_JSON = 'model.json';
-
-/** The TensorFlow.js export of MobileNetV2 0.35 (a folder with model.json + weights.bin). */
-export const MOBILENET_TFJS_FOLDER = 'mobilenet_v2_035_224';
 
 export const SHARED_WEIGHTS_DIR = resolve(import.meta.dirname, '..', '..', '..', 'shared', 'weights');
 
@@ -70,9 +43,10 @@ export function defaultWeightDirs(env: NodeJS.ProcessEnv = process.env): string[
 
 /** Where a model's weights could be in one folder, in order of preference. */
 function candidates(name: PretrainedName, dir: string): WeightsLocation[] {
-  const h5: WeightsLocation = { format: 'h5', path: join(dir, PRETRAINED[name].file) };
-  if (name === 'xception') return [h5];
-  return [h5, { format: 'tfjs', path: join(dir, MODEL_JSON) }, { format: 'tfjs', path: join(dir, MOBILENET_TFJS_FOLDER, MODEL_JSON) }];
+  const { file, tfjsFolder } = PRETRAINED[name];
+  const h5: WeightsLocation = { format: 'h5', path: join(dir, file) };
+  if (tfjsFolder === null) return [h5];
+  return [h5, { format: 'tfjs', path: join(dir, MODEL_JSON) }, { format: 'tfjs', path: join(dir, tfjsFolder, MODEL_JSON) }];
 }
 
 export function locatePretrained(name: PretrainedName, weights: string | null | undefined, env: NodeJS.ProcessEnv = process.env): WeightsLocation {
@@ -83,8 +57,9 @@ export function locatePretrained(name: PretrainedName, weights: string | null | 
     if (!existsSync(weights)) throw new UserError(`weights ${weights} do not exist; ${hint}.`);
     if (statSync(weights).isFile()) {
       if (weights.endsWith('.h5')) return { format: 'h5', path: weights };
-      if (name === 'mobilenet' && basename(weights) === MODEL_JSON) return { format: 'tfjs', path: weights };
-      throw new UserError(`weights ${weights}: expected a Keras .h5 file${name === 'mobilenet' ? ' or a TensorFlow.js model.json' : ''}.`);
+      const tfjs = PRETRAINED[name].tfjsFolder !== null;
+      if (tfjs && basename(weights) === MODEL_JSON) return { format: 'tfjs', path: weights };
+      throw new UserError(`weights ${weights}: expected a Keras .h5 file${tfjs ? ' or a TensorFlow.js model.json' : ''}.`);
     }
     const found = candidates(name, weights).find((c) => existsSync(c.path));
     if (found) return found;

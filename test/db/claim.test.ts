@@ -10,15 +10,15 @@ import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { claimNextRun, createOrResumeExperiment, type Database, ensureRuns, openDatabase } from '../../db/index.ts';
 import { PROJECT_ROOT } from '../helpers/real-data.ts';
-import { MODEL_NAMES } from '../../study/run.ts';
+import { FINE_TUNES, MODEL_NAMES } from '../../study/models.ts';
 import { pgUrlOrSkip, scratchPgDatabase, specFor } from './fixtures.ts';
 
 const run = promisify(execFile);
 
-/** An experiment with `perModel` runs of each base model (no -ft: every run is claimable at once). */
+/** An experiment with `perModel` runs of each model that fine-tunes none (every run is claimable at once). */
 async function queue(database: Database, name: string, perModel: number): Promise<number> {
   const x = await createOrResumeExperiment(database, { name, config: {}, datasetFingerprint: null, datasetDir: null, codeVersion: null });
-  const models = MODEL_NAMES.filter((m) => !m.endsWith('-ft'));
+  const models = MODEL_NAMES.filter((m) => !FINE_TUNES[m]);
   await ensureRuns(database, x.id, models.flatMap((model) => Array.from({ length: perModel }, (_, i) => ({ model, runIndex: i, seed: i, spec: specFor(model, i) }))));
   return x.id;
 }

@@ -33,6 +33,8 @@ test('runs fill the slots in claim order; a -ft run waits for its base', () => {
     { model: 'baseline' as const, runIndex: 2, state: 'pending' as const },
   ];
   assert.equal(estimateSeconds(resumed, { baseline: cost(1, 10) }, 1), 13);
+  // Each slot first starts its backend and decodes the dataset: 5 s before the first run of each.
+  assert.equal(estimateSeconds(three, { baseline: cost(1, 10) }, 2, 5), 25);
 });
 
 test('the clock replaces a model\'s prior cost by its measured epochs and counts down', () => {
@@ -45,6 +47,12 @@ test('the clock replaces a model\'s prior cost by its measured epochs and counts
   clock.runEnded('baseline', 0, true);
   assert.equal(clock.secondsLeft(), 30);
   assert.equal(clock.upperBound(), true);
+  // The slots' start-up counts until the first epoch ends.
+  const starting = new ExperimentClock(runs, { baseline: cost(1, 10) }, 1, 7);
+  assert.equal(starting.secondsLeft(), 27);
+  starting.runStarted('baseline', 0);
+  starting.epochEnded('baseline', 0, 1, 1);
+  assert.equal(starting.secondsLeft(), 19);
 });
 
 test('a calibrated cost: train split at the training pace, val at the predicting pace; transfer models from activations', () => {
@@ -65,7 +73,7 @@ test('the printed line names runs, time, slots and the bound', () => {
   assert.match(line, /^estimate: 31 runs ≈ 41h00m on 2 CPU slots \(upper bound: .*baseline 62\.0 s\/epoch calibrated\)$/);
 });
 
-async function completedRun(db: Database, experiment: string, epochs: number[], over: Parameters<typeof specFor>[2] = {}) {
+async function completedRun(db: Database, experiment: string, epochs: number[], over: Parameters<typeof specFor>[2] = {}, run: { duration?: number; attempts?: number } = {}) {
   const spec = specFor('baseline', 1, { backend: 'wasm', imageSize: 64, batchSize: 32, epochs: 20, patience: 5, ...over });
   const store = await openStore(db, {
     experiment, config: {}, datasetDir: '/d', datasetFingerprint: 'f'.repeat(64), retries: 0,
@@ -76,17 +84,22 @@ async function completedRun(db: Database, experiment: string, epochs: number[], 
   for (const [i, seconds] of epochs.entries()) {
     await recordEvent(db, claim.runId, { type: 'epoch', record: { epoch: i + 1, train: metrics, val: metrics, seconds, learningRate: 1e-3 }, best: i === 0 }, store.owner);
   }
-  await db.query(`update runs set status = 'completed' where id = $1`, [claim.runId]);
+  await db.query(`update runs set status = 'completed', duration_seconds = $2, attempts = $3 where id = $1`, [
+    claim.runId,
+    run.duration ?? epochs.reduce((a, b) => a + b, 0),
+    run.attempts ?? 1,
+  ]);
   store.close();
 }
 
 test('stored history: mean seconds per epoch over alike runs, mean epochs of runs with the same max epochs and patience', async () => {
   const db = await openDatabase('memory://');
   try {
-    await completedRun(db, 'a', [10, 20, 30]); // 3 epochs, 20 s each on average
-    await completedRun(db, 'b', [40, 40, 40, 40, 40]); // 5 epochs of 40 s
-    await completedRun(db, 'c', [1000], { imageSize: 128 }); // another image size: not counted
-    await completedRun(db, 'd', [100, 100], { epochs: 2 }); // other max epochs: its time counts, not its epoch count
+    await completedRun(db, 'a', [10, 20, 30], {}, { duration: 70 }); // 3 epochs, 20 s each on average; 10 s outside
+    await completedRun(db, 'b', [40, 40, 40, 40, 40], {}, { duration: 230 }); // 5 epochs of 40 s; 30 s outside
+    await completedRun(db, 'c', [1000], { imageSize: 128 }, { duration: 2000 }); // another image size: not counted
+    // Other max epochs: its time counts, not its epoch count; resumed (2 attempts): its duration is not the whole run.
+    await completedRun(db, 'd', [100, 100], { epochs: 2 }, { duration: 150, attempts: 2 });
     const protocol = resolveProtocol('seed', { epochs: 20, imageSize: 64, batchSize: 32 });
     protocol.models.baseline.patience.value = 5;
     const never: typeof runCalibration = async () => assert.fail('no calibration when history exists');
@@ -95,15 +108,19 @@ test('stored history: mean seconds per epoch over alike runs, mean epochs of run
     assert.equal(costs.baseline!.secondsPerEpoch, 46);
     assert.equal(costs.baseline!.epochs, 4);
     assert.equal(costs.baseline!.upperBound, false);
-    assert.match(basis[0], /baseline 46\.0 s\/epoch measured over 3 run\(s\), 4\.0 epochs on average/);
+    assert.equal(costs.baseline!.setupSeconds, 20);
+    assert.match(basis[0], /baseline 46\.0 s\/epoch measured over 3 run\(s\), 4\.0 epochs on average, 20 s a run outside its epochs/);
     // Another backend has no history: calibrated, to the max epochs.
     const calibrated: typeof runCalibration = async (r) => ({
-      backend: 'cpu', backendDetail: 'test', seconds: 0,
+      backend: 'cpu', backendDetail: 'test', seconds: 0, backendSeconds: 2, decodeImages: 10,
       speeds: r.models.map((model) => ({ model, trainImages: 10, predictImages: 20, trunk: null, trainAboveTrunk: null, predictAboveTrunk: null })),
     });
-    const other = await experimentCosts({ models: ['baseline'], protocol, backend: 'cpu', images: { train: 100, val: 40, test: 0 }, database: db }, calibrated);
+    const other = await experimentCosts({ models: ['baseline'], protocol, backend: 'cpu', images: { train: 100, val: 40, test: 0 }, database: db, slots: 2 }, calibrated);
     assert.equal(other.costs.baseline!.secondsPerEpoch, 100 / 10 + 40 / 20);
     assert.deepEqual([other.costs.baseline!.epochs, other.costs.baseline!.upperBound], [20, true]);
+    // Each slot starts its backend (2 s); the 2 slots decode the 140 images each at once, 10 images/s on all cores.
+    assert.equal(other.slotSetupSeconds, 2 + (2 * 140) / 10);
+    assert.ok(other.basis.some((b) => /decoding 10 images\/s, 28 s before the slots' first epochs/.test(b)), other.basis.join('; '));
   } finally {
     await db.close();
   }

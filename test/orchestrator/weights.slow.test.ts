@@ -95,7 +95,7 @@ test('melanoma run --model xception: the same one-line error, with MobileNetV2 a
   const r = await runCli(['run', '--model', 'xception', '--data', data, '--image-size', '71', '--epochs', '1', '--backend', 'cpu', '--out', out], env, MELANOMA);
   assert.equal(r.code, 1, r.stderr);
   const error = r.stderr.trimEnd().split('\n').at(-1) ?? '';
-  assert.match(error, /^melanoma: the xception model needs its ImageNet weights .* put \S+ in \S+ .*or train MobileNetV2 instead \(--model mobilenet\)\.$/);
+  assert.match(error, /^melanoma: the xception model needs its ImageNet weights .* put \S+ in \S+ .*or train mobilenet instead \(--model mobilenet\)\.$/);
   assert.ok(error.includes(`put ${file} in ${cache}`), error);
   assert.ok(!existsSync(out));
 

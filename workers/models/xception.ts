@@ -20,15 +20,6 @@ export const XCEPTION_MIN_SIZE = 71;
 export const XCEPTION_BASE_PARAMS = 20_861_480;
 export const XCEPTION_RESIDUAL_CONVS = ['conv2d', 'conv2d_1', 'conv2d_2', 'conv2d_3'];
 export const XCEPTION_RESIDUAL_BNS = ['batch_normalization', 'batch_normalization_1', 'batch_normalization_2', 'batch_normalization_3'];
-/** The last stage, unfrozen by `xception-ft`. */
-export const XCEPTION_FT_LAYERS = [
-  'block14_sepconv1',
-  'block14_sepconv1_bn',
-  'block14_sepconv1_act',
-  'block14_sepconv2',
-  'block14_sepconv2_bn',
-  'block14_sepconv2_act',
-];
 
 type T = tfl.SymbolicTensor;
 

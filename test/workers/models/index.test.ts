@@ -56,7 +56,11 @@ test('a pretrained model (nested base + head, rescaling) round-trips; -ft starts
   assert.equal(ft.loaded?.params, a.totalParams);
   assert.deepEqual((ft.model.predict(x) as tf.Tensor).dataSync(), expected);
   assert.ok(ft.trainableParams > a.trainableParams);
-  for (const m of [a.model, loaded, ft.model]) m.dispose();
+  const ft2 = await buildModel('mobilenet-ft2', { imageSize: 64, seed: 9, outputBias: 0, initFrom: dir });
+  assert.equal(ft2.loaded?.params, a.totalParams);
+  assert.deepEqual((ft2.model.predict(x) as tf.Tensor).dataSync(), expected);
+  assert.ok(ft2.trainableParams > ft.trainableParams);
+  for (const m of [a.model, loaded, ft.model, ft2.model]) m.dispose();
 });
 
 test('loading a checkpoint of another model or size is a UserError naming the file', async () => {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
+import { MODEL_NAMES, MODELS } from '../../../study/models.ts';
 import { buildModel } from '../../../workers/models/index.ts';
 import { KerasAdam } from '../../../workers/train/adam.ts';
 import { forward, makeTrainStep } from '../../../workers/train/step.ts';
@@ -14,8 +15,8 @@ test('webgpu: a warm training step and a warm prediction create no GPU buffer: n
   if (!(await useBackendOrSkip(t, 'webgpu'))) return;
   const device = (tf.backend() as unknown as { device: GPUDevice }).device;
   const original = device.createBuffer;
-  for (const name of ['baseline', 'augmented', 'mobilenet', 'mobilenet-ft', 'xception', 'xception-ft'] as const) {
-    const size = name.startsWith('xception') ? 71 : 64;
+  for (const name of MODEL_NAMES) {
+    const size = Math.max(64, MODELS[name].minImageSize.px);
     const m = await buildModel(name, { imageSize: size, seed: 1, outputBias: 0, randomWeights: true, initFrom: null });
     const optimizer = new KerasAdam(1e-3);
     const step = makeTrainStep(m, optimizer, 'all');

@@ -55,7 +55,8 @@ for (const backend of ['cpu', ...BACKENDS] as const) {
   });
 }
 
-for (const [name, trainable] of [['mobilenet', 4], ['mobilenet-ft', 16]] as const) {
+// The more of the base trains, the more of its activations the tape keeps: at least `fewer` times fewer copies.
+for (const [name, trainable, fewer] of [['mobilenet', 4, 4], ['mobilenet-ft', 16, 4], ['mobilenet-ft2', 43, 2]] as const) {
   test(`${name}: the frozen trunk runs outside the gradient tape, with the same update and without copies of its activations`, async () => {
     await initBackend('cpu');
     const [ours, recorded] = await Promise.all([0, 1].map(() => buildModel(name, { imageSize: 32, seed: 3, outputBias: 0, randomWeights: true, initFrom: null })));
@@ -81,7 +82,7 @@ for (const [name, trainable] of [['mobilenet', 4], ['mobilenet-ft', 16]] as cons
       const profile = await tf.profile(() => run(x, y).dispose());
       copies.push(profile.kernels.filter((k) => k.name === 'Identity').length); // tfjs copies each tensor the tape saves
     }
-    assert.ok(copies[0] * 4 < copies[1], `${copies[0]} Identity kernels, against ${copies[1]} with the base on the tape`);
+    assert.ok(copies[0] * fewer < copies[1], `${copies[0]} Identity kernels, against ${copies[1]} with the base on the tape`);
     const [a, b] = [ours, recorded].map((m) => m.model.trainableWeights.map((w) => w.read().dataSync()));
     assert.equal(a.length, trainable);
     for (const [i, w] of a.entries()) assert.deepEqual(w, b[i], `trainable weight ${i} after two steps`);
