@@ -2,7 +2,8 @@
  * The training loop's own rules, on a model whose validation ROC AUC each epoch is scripted: the best epoch is
  * the one with the highest val ROC AUC, only a strictly higher AUC is a gain (as Keras' ModelCheckpoint and
  * EarlyStopping compare), training stops after `patience` epochs without a gain, and a NaN AUC (a one-class val
- * split) never counts as one, but for the first epoch, kept so that there is a best model to restore.
+ * split) never counts as one, but for the first epoch, kept so that there is a best model to restore. And an epoch
+ * disposes whatever it makes.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -64,13 +65,15 @@ interface Observed extends FitOutcome {
   flagged: number[];
   /** The epochs whose weights fit handed over to be saved (onBest). */
   saved: number[];
+  /** The tensors tfjs held as each epoch ended. */
+  held: number[];
 }
 
 async function fitScripted(aucs: number[], o: { epochs: number; patience: number; labels?: number[] }, resume: FitProgress | null = null): Promise<Observed> {
   await initBackend('cpu');
   const m = scoreModel();
   const val = o.labels ? source(o.labels, () => [0, 1, 2, 3]) : scriptedVal(aucs);
-  const seen = { aucs: [] as number[], flagged: [] as number[], saved: [] as number[] };
+  const seen = { aucs: [] as number[], flagged: [] as number[], saved: [] as number[], held: [] as number[] };
   try {
     const outcome = await fit(
       m,
@@ -83,6 +86,7 @@ async function fitScripted(aucs: number[], o: { epochs: number; patience: number
           if (isBest) seen.flagged.push(record.epoch);
         },
         onBest: (epoch) => void seen.saved.push(epoch),
+        onEpochEnd: () => void seen.held.push(tf.memory().numTensors),
       },
       resume && { restore: async () => structuredClone(resume) },
     );
@@ -148,4 +152,9 @@ test('a continued run keeps its best AUC and its epochs without a gain: one more
   assert.equal(run.bestEpoch, 2);
   assert.deepEqual(run.saved, []);
   assert.equal(run.stoppedEarly, true);
+});
+
+test('fit holds the same tensors at the end of every epoch (cpu here; every backend, whole runs: run.slow.test.ts)', async () => {
+  const run = await fitScripted([0.5, 0.75, 0.25, 1], { epochs: 4, patience: 10 });
+  assert.deepEqual(run.held.slice(1), run.held.slice(0, -1), run.held.join(', '));
 });
