@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { assertDeviceHealthy, initBackend } from '../workers/backend/index.ts';
 import { buildModel } from '../workers/models/index.ts';
 import type { BackendName, ModelName } from '../study/run.ts';
+import { median } from '../study/statistics.ts';
 import { forward, kerasAdam, makeTrainStep } from '../workers/train/step.ts';
 import { LaggedReads } from '../workers/train/lagged-reads.ts';
 import type { ImageRecord } from '../study/data/dataset.ts';
@@ -65,7 +66,6 @@ export interface BenchReport {
   stepPeakBytes: number;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function settle(t: tf.Tensor): Promise<void> {
   const one = tf.tidy(() => tf.slice(tf.reshape(t, [-1]), [0], [1]));

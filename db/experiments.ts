@@ -3,6 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { UserError } from '../common/errors.ts';
 import type { Database } from './client.ts';
 import { experiments, runs } from './schema.ts';
+import { onlyRow } from './sql-helpers.ts';
 
 export type Experiment = typeof experiments.$inferSelect;
 
@@ -42,7 +43,10 @@ export async function createOrResumeExperiment(
     const [created] = await tx.insert(experiments).values(values).onConflictDoNothing({ target: experiments.name }).returning();
     if (created) return { ...created, resumed: false };
 
-    const [existing] = await tx.select().from(experiments).where(eq(experiments.name, name)).for('update');
+    const existing = onlyRow(
+      await tx.select().from(experiments).where(eq(experiments.name, name)).for('update'),
+      `reading experiment '${name}' after its insert conflicted`,
+    );
     const changed = configChanges(existing.config, config);
     const differences = changed.filter((d) => !opts.updatable?.(d.path)).map((d) => d.text);
     if (existing.datasetFingerprint !== null && input.datasetFingerprint !== null && existing.datasetFingerprint !== input.datasetFingerprint) {
@@ -58,7 +62,7 @@ export async function createOrResumeExperiment(
     const update = differences.length > 0
       ? { ...values, finishedAt: null }
       : { ...(changed.length > 0 ? { config } : {}), datasetDir: input.datasetDir ?? existing.datasetDir, finishedAt: null };
-    const [resumed] = await tx.update(experiments).set(update).where(eq(experiments.id, existing.id)).returning();
+    const resumed = onlyRow(await tx.update(experiments).set(update).where(eq(experiments.id, existing.id)).returning(), `updating experiment '${name}'`);
     return { ...resumed, resumed: true };
   });
 }

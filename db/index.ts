@@ -6,3 +6,4 @@ export * from './events.ts';
 export * from './results.ts';
 export { RUN_STATUSES, CURVE_KINDS, type RunStatus, type CurveKind } from './schema.ts';
 export * from './run-history.ts';
+export * from './calibration.ts';

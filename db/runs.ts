@@ -12,7 +12,7 @@ import { FINE_TUNES, MODEL_NAMES, type ModelName, type RunSpec } from '../study/
 import type { Database } from './client.ts';
 import { evaluations, failedAttempts, type RunStatus, runs } from './schema.ts';
 import { assertOwner, backToPending, PROCESS_OWNER } from './run-leases.ts';
-import { positionIn } from './sql-helpers.ts';
+import { onlyRow, positionIn } from './sql-helpers.ts';
 import { writeToRuns } from './write-log.ts';
 
 export type Run = typeof runs.$inferSelect;
@@ -95,7 +95,7 @@ export async function claimNextRun(
     if (!next) return null;
     mark(next.id);
     const initFrom = next.baseCheckpoint ?? null;
-    const [claimed] = await tx
+    const claimed = onlyRow(await tx
       .update(runs)
       .set({
         status: 'running',
@@ -111,7 +111,7 @@ export async function claimNextRun(
         spec: initFrom !== null ? { ...next.spec, initFrom } : next.spec,
       })
       .where(eq(runs.id, next.id))
-      .returning();
+      .returning(), `claiming run ${next.id}`);
     return { ...claimed, initFrom };
   }));
 }
@@ -132,7 +132,7 @@ export async function finishRun(
     return database.db.transaction(async (tx) => {
       await assertOwner(tx, runId, owner);
     if (outcome.status === 'completed') {
-      const [row] = await tx.select({ n: sql<number>`count(*)::integer` }).from(evaluations).where(eq(evaluations.runId, runId));
+      const row = onlyRow(await tx.select({ n: sql<number>`count(*)::integer` }).from(evaluations).where(eq(evaluations.runId, runId)), 'counting evaluations');
       if (row.n === 0) throw new Error(`run ${runId} cannot be completed: no final evaluation was recorded for it`);
     }
     const [run] = await tx
@@ -165,7 +165,7 @@ export async function failAttempt(
 ): Promise<void> {
   await database.db.transaction(async (tx) => {
     await assertOwner(tx, runId, owner);
-    const [run] = await tx.select({ attempt: runs.attempts, slot: runs.slot }).from(runs).where(eq(runs.id, runId));
+    const run = onlyRow(await tx.select({ attempt: runs.attempts, slot: runs.slot }).from(runs).where(eq(runs.id, runId)), `reading run ${runId}`);
     await tx
       .insert(failedAttempts)
       .values({ runId, attempt: run.attempt, slot: run.slot, error: outcome.error, retried: outcome.retry })

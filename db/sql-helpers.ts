@@ -9,3 +9,13 @@ export function positionIn(values: readonly string[], column: SQLWrapper): SQL {
 
 /** The Drizzle instance, for functions that take either an open Database or a transaction's `tx`. */
 export type DbOrTx = Database['db'] | Parameters<Parameters<Database['db']['transaction']>[0]>[0];
+
+/**
+ * The row a statement returns by construction (an aggregate, `returning` of a row just written or locked); throws,
+ * naming the statement, if there is none.
+ */
+export function onlyRow<T>(rows: readonly T[], what: string): T {
+  const [row] = rows;
+  if (row === undefined) throw new Error(`${what} returned no row`);
+  return row;
+}

@@ -118,14 +118,15 @@ export async function experimentCosts(
   let slotSetupSeconds = 0;
   const all = o.images.train + o.images.val + o.images.test;
   // One image size and batch size per calibration: the protocols' are the same for every model.
-  const groups = new Map<string, ModelName[]>();
+  const groups = new Map<string, { imageSize: number; batchSize: number; models: ModelName[] }>();
   for (const model of toCalibrate) {
     const p = o.protocol.models[model];
     const k = `${p.imageSize.value}:${p.batchSize.value}`;
-    groups.set(k, [...(groups.get(k) ?? []), model]);
+    const group = groups.get(k) ?? { imageSize: p.imageSize.value, batchSize: p.batchSize.value, models: [] };
+    group.models.push(model);
+    groups.set(k, group);
   }
-  for (const [k, models] of groups) {
-    const [imageSize, batchSize] = k.split(':').map(Number);
+  for (const { imageSize, batchSize, models } of groups.values()) {
     const augmented = models.filter((m) => o.protocol.models[m].augment.value);
     const report = await calibrate({ backend: o.backend, imageSize, batchSize, models, augmented, steps: o.steps ?? 2, dataDir: o.dataDir });
     calibratedOn = `${report.backend} (${report.backendDetail})`;

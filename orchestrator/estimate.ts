@@ -51,20 +51,25 @@ export function estimateSeconds(runs: PlannedRunState[], costs: Partial<Record<M
   const finished = new Map<string, number>(); // model:runIndex -> finish time
   const key = (m: ModelName, i: number) => `${m}:${i}`;
   let end = 0;
-  const take = (seconds: number, notBefore = 0) => {
+  /** The slot that frees first (the first of equals); n >= 1, so there is one. */
+  const earliest = () => {
     let k = 0;
-    for (let j = 1; j < n; j++) if (free[j] < free[k]) k = j;
-    const start = Math.max(free[k], notBefore);
-    free[k] = start + seconds;
-    end = Math.max(end, free[k]);
-    return free[k];
+    for (let j = 1; j < n; j++) if (free[j]! < free[k]!) k = j;
+    return k;
+  };
+  const take = (seconds: number, notBefore = 0) => {
+    const k = earliest();
+    const finish = Math.max(free[k]!, notBefore) + seconds;
+    free[k] = finish;
+    end = Math.max(end, finish);
+    return finish;
   };
   // Runs in flight hold a slot from now; with more in flight than slots (several processes) they queue.
   for (const r of runs.filter((x) => x.state === 'running')) {
-    const i = free.indexOf(Math.min(...free));
-    free[i] = remaining(r);
-    end = Math.max(end, free[i]);
-    finished.set(key(r.model, r.runIndex), free[i]);
+    const finish = remaining(r);
+    free[earliest()] = finish;
+    end = Math.max(end, finish);
+    finished.set(key(r.model, r.runIndex), finish);
   }
   for (const r of runs.filter((x) => x.state === 'done')) finished.set(key(r.model, r.runIndex), 0);
   const claimOrder = runs

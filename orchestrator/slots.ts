@@ -54,7 +54,7 @@ export function parseGpus(value: string): number[] {
 
 /** `nvidia-smi -L` output ("GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-...)"), index to name. */
 export function parseGpuList(out: string): Map<number, string> {
-  return new Map([...out.matchAll(/^GPU (\d+): (.*?)(?: \(UUID: [^)]*\))?\s*$/gm)].map((m) => [Number(m[1]), m[2]]));
+  return new Map([...out.matchAll(/^GPU (\d+): (.*?)(?: \(UUID: [^)]*\))?\s*$/gm)].map((m) => [Number(m[1]), m[2]!]));
 }
 
 /** The NVIDIA GPUs `nvidia-smi -L` lists, index to name; none when it is absent or fails. */

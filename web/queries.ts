@@ -7,6 +7,7 @@
  */
 import * as store from '../db/index.ts';
 import type { Database } from '../db/index.ts';
+import { onlyRow } from '../db/sql-helpers.ts';
 import { legacyOverrides, recordedProtocol } from '../study/experiment-config.ts';
 import { describeSource, LEGACY_PROTOCOL, resolveProtocol, settingRows, type Overrides, type ProtocolName } from '../study/protocol.ts';
 import {
@@ -468,19 +469,14 @@ export async function compareRuns(d: Database, experimentId: number, model: Mode
   if (!(await experimentExists(d, experimentId))) return null;
   const runs = (await store.listRuns(d, experimentId)).filter((r) => r.model === model);
   const rows = await store.runsEpochs(d, runs.map((r) => r.runId));
-  const epochs = runs.map((r) => groupEpochs(rows.filter((e) => e.runId === r.runId)));
   const bands = (await epochBands(d, experimentId, model)).get(model) ?? emptyBands();
   return {
     experimentId,
     model,
-    runs: runs.map((r, i) => ({
-      id: r.runId,
-      repeat: r.runIndex,
-      status: r.status,
-      bestEpoch: currentBest(r.bestEpoch, epochs[i]),
-      stoppedEarly: r.stoppedEarly,
-      epochs: epochs[i],
-    })),
+    runs: runs.map((r) => {
+      const epochs = groupEpochs(rows.filter((e) => e.runId === r.runId));
+      return { id: r.runId, repeat: r.runIndex, status: r.status, bestEpoch: currentBest(r.bestEpoch, epochs), stoppedEarly: r.stoppedEarly, epochs };
+    }),
     bands,
   };
 }
@@ -585,10 +581,13 @@ export async function misclassified(
 ): Promise<MisclassifiedView | null> {
   const [row] = await d.query<{ fp: string }>('select dataset_fingerprint as fp from experiments where id = $1', [experimentId]);
   if (!row) return null;
-  const [counted] = await d.query<{ n: number }>(
-    `select count(distinct p.run_id)::integer as n from predictions p join runs r on r.id = p.run_id
-     where r.experiment_id = $1 and r.model = $2 and p.split = $3 and r.status = 'completed'`,
-    [experimentId, model, split],
+  const counted = onlyRow(
+    await d.query<{ n: number }>(
+      `select count(distinct p.run_id)::integer as n from predictions p join runs r on r.id = p.run_id
+       where r.experiment_id = $1 and r.model = $2 and p.split = $3 and r.status = 'completed'`,
+      [experimentId, model, split],
+    ),
+    'counting the runs with predictions',
   );
   const rows = await store.hardestImages(d, experimentId, model, split, limit);
   return {

@@ -52,7 +52,7 @@ export async function predictionsCommand(f: PredictionsFlags): Promise<void> {
       if (!indexes.has(key)) indexes.set(key, indexDataset(dataDir, { validation: rule(spec) }));
       return indexes.get(key)!;
     };
-    const data = await indexFor(todo[0].spec as RunSpec);
+    const data = await indexFor(todo[0]!.spec as RunSpec); // todo is not empty (returned above)
     if (data.fingerprint !== experiment.datasetFingerprint) {
       throw new UserError(
         `${dataDir} is not the dataset of '${experiment.name}' (fingerprint ${data.fingerprint.slice(0, 16)}, the experiment's ` +

@@ -149,7 +149,7 @@ export function applyAugment(src: Uint8Array, size: number, p: AugmentParams): U
   const clamped = new Uint8ClampedArray(out.buffer); // rounds and clips on store
   const b = p.brightness;
   if (identityGeometry) {
-    for (let i = 0; i < n; i++) clamped[i] = src[i] * b;
+    for (let i = 0; i < n; i++) clamped[i] = src[i]! * b;
     return out;
   }
 
@@ -177,8 +177,8 @@ export function applyAugment(src: Uint8Array, size: number, p: AugmentParams): U
       const i = y0 * row + x0 * 3;
       const j = i + dy;
       for (let k = 0; k < 3; k++) {
-        const top = src[i + k] + (src[i + k + dx] - src[i + k]) * fx;
-        const bottom = src[j + k] + (src[j + k + dx] - src[j + k]) * fx;
+        const top = src[i + k]! + (src[i + k + dx]! - src[i + k]!) * fx;
+        const bottom = src[j + k]! + (src[j + k + dx]! - src[j + k]!) * fx;
         clamped[o + k] = (top + (bottom - top) * fy) * b;
       }
     }

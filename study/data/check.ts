@@ -34,7 +34,7 @@ export async function findBadImages(records: readonly ImageRecord[], o: CheckOpt
   let done = 0;
   const worker = async () => {
     for (let i = next++; i < records.length; i = next++) {
-      const r = records[i];
+      const r = records[i]!;
       try {
         if (o.cache) await o.cache.load(r.id, r.path);
         else await decodeImage(r.path, o.imageSize);

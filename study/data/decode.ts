@@ -40,7 +40,7 @@ export async function decodeImage(path: string, size: number): Promise<Uint8Arra
     channels = out.info.channels;
   } catch (err) {
     // libvips repeats its decoder's warnings over several lines; the first says what is wrong.
-    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]!; // split gives at least one part
     throw new ImageDecodeError(path, reason);
   }
   if (channels !== 3 || data.length !== size * size * 3) {

@@ -88,7 +88,7 @@ export async function inspectDataset(
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < records.length; i = next++) {
-      const r = records[i];
+      const r = records[i]!;
       images.checked++;
       let meta: Metadata;
       try {

@@ -54,7 +54,7 @@ export function epochOrder(n: number, seed: number, epoch: number): number[] {
   const rng = seedrandom(`shuffle:${seed}:${epoch}`);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
+    [order[i], order[j]] = [order[j]!, order[i]!];
   }
   return order;
 }
@@ -82,19 +82,19 @@ export async function* batches(records: ImageRecord[], opts: LoaderOptions): Asy
     const pixelsPerImage = imageSize * imageSize * 3;
     const pixels = new Uint8Array(positions.length * pixelsPerImage);
     const y = new Float32Array(positions.length);
-    const ids = positions.map((i) => records[i].id);
+    const ids = positions.map((i) => records[i]!.id);
     const augment = opts.augment
       ? positions.map((_, k) => sampleParams(imageSize, opts.augment!, augmentRng(opts.seed, opts.epoch, b * batchSize + k)))
       : null;
     let next = 0;
     const worker = async () => {
       for (let k = next++; k < positions.length; k = next++) {
-        const index = positions[k];
-        const record = records[index];
+        const index = positions[k]!;
+        const record = records[index]!;
         const image = opts.cache ? await opts.cache.load(record.id, record.path) : await decodeImage(record.path, imageSize);
         pixels.set(image, k * pixelsPerImage);
         y[k] = record.label;
-        if (saveDir) await saveImage(saveDir, opts.epoch, index, record, applyAugment(image, imageSize, augment![k]), imageSize);
+        if (saveDir) await saveImage(saveDir, opts.epoch, index, record, applyAugment(image, imageSize, augment![k]!), imageSize);
       }
     };
     await Promise.all(Array.from({ length: Math.min(DECODE_CONCURRENCY, positions.length) }, worker));

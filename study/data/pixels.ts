@@ -6,5 +6,5 @@ export const TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
 
 /** Writes `bytes` scaled to [0, 1] into `out` from `offset`. */
 export function toUnit(bytes: Uint8Array, out: Float32Array, offset = 0): void {
-  for (let i = 0; i < bytes.length; i++) out[offset + i] = TO_UNIT[bytes[i]];
+  for (let i = 0; i < bytes.length; i++) out[offset + i] = TO_UNIT[bytes[i]!]!;
 }

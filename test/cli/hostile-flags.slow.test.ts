@@ -45,7 +45,7 @@ function assertOneLine(r: { code: number | null; stderr: string; stdout: string 
   assert.ok(r.code !== null, 'exited, not killed');
   const lines = r.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 1, `one line expected:\n${r.stderr}`);
-  for (const m of mentions) assert.ok(lines[0].includes(m), `'${m}' missing from: ${lines[0]}`);
+  for (const m of mentions) assert.ok(lines[0]!.includes(m), `'${m}' missing from: ${lines[0]}`);
   assert.doesNotMatch(r.stderr, /^\s+at /m);
   assert.equal(r.stdout, '');
 }

@@ -9,6 +9,7 @@ import { listRuns, openDatabase, type Database } from '../../db/index.ts';
 import { toSummaryRows } from '../../orchestrator/store.ts';
 import { formatSummary } from '../../orchestrator/summary.ts';
 import { FAKE_THREAD, MELANOMA, runCli, startCli, tempDir, tinyDataset, waitForStderr } from '../orchestrator/helpers.ts';
+import { first } from '../../common/indexing.ts';
 
 const data = await tinyDataset();
 // One database folder for the whole file (a new one costs a PGlite initdb per process); each test its own experiment.
@@ -28,20 +29,20 @@ async function withDb<T>(target: string, fn: (db: Database) => Promise<T>): Prom
 }
 
 async function experimentRuns(d: Database, name: string) {
-  const [{ id }] = await d.query<{ id: number }>('select id from experiments where name = $1', [name]);
+  const { id } = first(await d.query<{ id: number }>('select id from experiments where name = $1', [name]));
   return listRuns(d, id);
 }
 
 async function tableCounts(d: Database, experiment: string): Promise<Record<string, number>> {
   const runs = `(select r.id from runs r join experiments e on e.id = r.experiment_id where e.name = $1)`;
-  const [row] = await d.query<Record<string, number>>(
+  const row = first(await d.query<Record<string, number>>(
     `select (select count(*)::integer from runs where id in ${runs}) as runs,
             (select count(*)::integer from runs where id in ${runs} and status = 'completed') as completed,
             (select count(*)::integer from epoch_metrics where run_id in ${runs}) as epoch_rows,
             (select count(*)::integer from evaluations where run_id in ${runs}) as evaluations,
             (select count(*)::integer from (select 1 from epoch_metrics where run_id in ${runs} group by run_id, epoch, split having count(*) > 1) d) as duplicates`,
     [experiment],
-  );
+  ));
   return row;
 }
 

@@ -12,6 +12,7 @@ import { claimNextRun, createOrResumeExperiment, type Database, ensureRuns, open
 import { PROJECT_ROOT } from '../helpers/real-data.ts';
 import { FINE_TUNES, MODEL_NAMES } from '../../study/models.ts';
 import { pgUrlOrSkip, scratchPgDatabase, specFor } from './fixtures.ts';
+import { first } from '../../common/indexing.ts';
 
 const run = promisify(execFile);
 
@@ -37,14 +38,14 @@ test('PostgreSQL: a run locked by another transaction is skipped, not waited for
   try {
     const experimentId = await queue(database, 'skip-locked', 2);
     const claimedWhileLocked = await other.begin(async (tx) => {
-      const [first] = await tx`select id from runs where experiment_id = ${experimentId} order by run_index, id limit 1 for update`;
+      const locked = first(await tx`select id from runs where experiment_id = ${experimentId} order by run_index, id limit 1 for update`);
       const claim = claimNextRun(database, experimentId, 'gpu:1');
       const timeout = new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 5000).unref());
       const claimed = await Promise.race([claim, timeout]);
       assert.notEqual(claimed, 'blocked', 'the claim waited for the locked run instead of skipping it');
       assert.ok(claimed && claimed !== 'blocked');
-      assert.notEqual(claimed.id, first.id);
-      return { locked: first.id as number, claimed: claimed.id };
+      assert.notEqual(claimed.id, locked.id);
+      return { locked: locked.id as number, claimed: claimed.id };
     });
     // Once the lock is gone, the skipped run is the next one claimed.
     assert.equal((await claimNextRun(database, experimentId, 'gpu:0'))?.id, claimedWhileLocked.locked);

@@ -41,6 +41,7 @@ import { PROJECT_ROOT } from '../helpers/real-data.ts';
 import { CHUNK_ROWS } from '../../db/events.ts';
 import { METRIC_NAMES, type ModelName, type RunEvent, type RunResult } from '../../study/run.ts';
 import { backends, describeEachBackend, metrics, runEvents, specFor, tableCounts } from './fixtures.ts';
+import { first } from '../../common/indexing.ts';
 
 const newExperiment = (database: Database, name: string, config: Record<string, unknown> = { runs: 3 }) =>
   createOrResumeExperiment(database, { name, config, datasetFingerprint: 'fp', datasetDir: '/data', codeVersion: 'v1' });
@@ -68,13 +69,13 @@ describeEachBackend(backends(), (suite) => {
       assert.deepEqual(
         rows.map((r) => `${r.table_name}:${r.table_type}`),
         [
-          'curve_points:BASE TABLE', 'epoch_metrics:BASE TABLE', 'evaluations:BASE TABLE', 'experiments:BASE TABLE',
-          'failed_attempts:BASE TABLE', 'image_summary:VIEW', 'metric_summary:VIEW', 'metric_summary_wide:VIEW', 'predictions:BASE TABLE', 'run_logs:BASE TABLE',
-          'run_overview:VIEW', 'runs:BASE TABLE',
+          'calibration_summary:VIEW', 'curve_points:BASE TABLE', 'epoch_metrics:BASE TABLE', 'evaluations:BASE TABLE', 'experiments:BASE TABLE',
+          'failed_attempts:BASE TABLE', 'image_summary:VIEW', 'metric_summary:VIEW', 'metric_summary_wide:VIEW', 'predictions:BASE TABLE',
+          'run_calibrations:BASE TABLE', 'run_logs:BASE TABLE', 'run_overview:VIEW', 'runs:BASE TABLE',
         ],
       );
       const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
-      const [applied] = await suite.database.query<{ n: number }>('select count(*)::integer as n from drizzle.__drizzle_migrations');
+      const applied = first(await suite.database.query<{ n: number }>('select count(*)::integer as n from drizzle.__drizzle_migrations'));
       assert.equal(applied.n, journal.entries.length);
     });
 
@@ -113,9 +114,9 @@ describeEachBackend(backends(), (suite) => {
       const first = await ensureRuns(suite.database, x.id, items);
       const second = await ensureRuns(suite.database, x.id, items);
       assert.deepEqual(second.map((r) => r.id), first.map((r) => r.id));
-      assert.equal(first[2].baseRunId, first[0].id);
-      assert.equal(first[3].baseRunId, first[1].id);
-      assert.equal(first[4].baseRunId, null);
+      assert.equal(first[2]!.baseRunId, first[0]!.id);
+      assert.equal(first[3]!.baseRunId, first[1]!.id);
+      assert.equal(first[4]!.baseRunId, null);
       assert.ok(first.every((r) => r.status === 'pending' && r.attempts === 0));
       assert.equal((await runCounts(suite.database, x.id)).pending, 5);
       await assert.rejects(ensureRuns(suite.database, x.id, [plan('xception-ft', 0)]), /xception-ft run 0 fine-tunes xception run 0/);
@@ -134,17 +135,17 @@ describeEachBackend(backends(), (suite) => {
         claimed.push(run);
       }
       assert.deepEqual(order, ['xception#0', 'baseline#1', 'xception#1']);
-      assert.equal(claimed[0].status, 'running');
-      assert.equal(claimed[0].slot, 'gpu:0');
-      assert.equal(claimed[0].attempts, 1);
+      assert.equal(claimed[0]!.status, 'running');
+      assert.equal(claimed[0]!.slot, 'gpu:0');
+      assert.equal(claimed[0]!.attempts, 1);
       assert.equal(await claimNextRun(suite.database, x.id, 'gpu:3'), null, 'the -ft runs wait while their bases run');
       assert.equal(await hasUnfinishedRuns(suite.database, x.id), true);
 
-      for (const event of runEvents(claimed[2].spec, 0.8)) await recordEvent(suite.database, claimed[2].id, event);
-      await finishRun(suite.database, claimed[2].id, { status: 'completed' });
+      for (const event of runEvents(claimed[2]!.spec, 0.8)) await recordEvent(suite.database, claimed[2]!.id, event);
+      await finishRun(suite.database, claimed[2]!.id, { status: 'completed' });
       const ft = await claimNextRun(suite.database, x.id, 'gpu:2');
       assert.equal(`${ft?.model}#${ft?.runIndex}`, 'xception-ft#1');
-      assert.equal(ft?.initFrom, `${claimed[2].spec.outDir}/best`);
+      assert.equal(ft?.initFrom, `${claimed[2]!.spec.outDir}/best`);
       assert.equal(ft?.spec.initFrom, ft?.initFrom);
       assert.equal((await getRun(suite.database, ft!.id))?.spec.initFrom, ft?.initFrom);
       assert.equal(await claimNextRun(suite.database, x.id, 'gpu:2'), null);
@@ -171,12 +172,12 @@ describeEachBackend(backends(), (suite) => {
 
       const epochs = await runEpochs(suite.database, run.id);
       assert.deepEqual(epochs.map((e) => `${e.epoch}${e.split}${e.improved ? '*' : ''}`), ['1train', '1val', '2train*', '2val*', '3train', '3val']);
-      assert.equal(epochs[3].rocAuc, 0.7);
-      assert.equal(epochs[2].learningRate, 1e-3);
+      assert.equal(epochs[3]!.rocAuc, 0.7);
+      assert.equal(epochs[2]!.learningRate, 1e-3);
       const evals = await runEvaluations(suite.database, run.id);
       assert.deepEqual(evals.map((e) => e.split), ['train', 'val', 'test']);
-      assert.deepEqual({ n: evals[2].n, tp: evals[2].tp, fp: evals[2].fp, tn: evals[2].tn, fn: evals[2].fn }, { n: 100, tp: 40, fp: 10, tn: 45, fn: 5 });
-      assert.equal(evals[2].rocAuc, 0.8);
+      assert.deepEqual({ n: evals[2]!.n, tp: evals[2]!.tp, fp: evals[2]!.fp, tn: evals[2]!.tn, fn: evals[2]!.fn }, { n: 100, tp: 40, fp: 10, tn: 45, fn: 5 });
+      assert.equal(evals[2]!.rocAuc, 0.8);
       await finishRun(suite.database, run.id, { status: 'completed' });
       const stored = (await getRun(suite.database, run.id))!;
       assert.equal(stored.experiment, 'replay');
@@ -195,7 +196,7 @@ describeEachBackend(backends(), (suite) => {
       const final = events.find((e) => e.type === 'final')!.result;
       /** The train split with `n` predictions and an `n`-point ROC curve (several chunks), probabilities from `p`. */
       const big = (n: number, p: (i: number) => number): RunResult => {
-        const train = final.final[0];
+        const train = final.final[0]!;
         const probabilities = Array.from({ length: n }, (_, i) => Math.fround(p(i)));
         const roc = { x: probabilities.map((_, i) => i / n), y: probabilities.map((_, i) => (i + 1) / n), thresholds: probabilities };
         const images = probabilities.map((_, i) => `train/benign/${i}.jpg`);
@@ -215,15 +216,15 @@ describeEachBackend(backends(), (suite) => {
       assert.equal(byImage.get(`train/benign/${n2 - 1}.jpg`), Math.fround(1 / n2));
       const roc = (await runCurves(suite.database, run.id)).find((c) => c.split === 'train' && c.kind === 'roc')!;
       assert.equal(roc.x.length, n2);
-      assert.deepEqual(roc.thresholds, big(n2, (i) => 1 - i / n2).final[0].roc.thresholds);
+      assert.deepEqual(roc.thresholds, big(n2, (i) => 1 - i / n2).final[0]!.roc.thresholds);
 
       // A second run whose final event stops after its train rows (its test predictions break a constraint).
       await ensureRuns(suite.database, x.id, [plan('baseline', 1)]);
       const second = (await claimNextRun(suite.database, x.id, 'cpu:0'))!;
       for (const e of events.filter((e) => e.type !== 'final')) await recordEvent(suite.database, second.id, e);
       const broken = big(n1, (i) => i / n1);
-      const test = broken.final[2];
-      broken.final[2] = { ...test, predictions: { ...test.predictions, labels: test.predictions.labels.map(() => 7 as 0) } };
+      const test = broken.final[2]!;
+      broken.final[2]! = { ...test, predictions: { ...test.predictions, labels: test.predictions.labels.map(() => 7 as 0) } };
       await assert.rejects(recordEvent(suite.database, second.id, { type: 'final', result: broken }), (err: Error) =>
         /predictions_label_check/.test(`${err.message} ${(err.cause as Error | undefined)?.message}`));
       assert.equal((await runPredictions(suite.database, second.id, 'train')).length, n1, 'the parts before the failure are stored');
@@ -252,13 +253,13 @@ describeEachBackend(backends(), (suite) => {
       const runIds = [];
       for (const v of aucs) runIds.push((await runThrough(suite.database, x.id, 'baseline', v))!.id);
       await runThrough(suite.database, x.id, 'baseline', 0.3, 'failed'); // not in the summary
-      assert.deepEqual(await runPredictions(suite.database, runIds[1], 'test'), [
+      assert.deepEqual(await runPredictions(suite.database, runIds[1]!, 'test'), [
         { image: 'test/benign/a.jpg', label: 0, probability: 0.25 },
         { image: 'test/benign/b.jpg', label: 0, probability: Math.fround(0.7) },
         { image: 'test/malignant/c.jpg', label: 1, probability: 0.875 },
         { image: 'test/malignant/d.jpg', label: 1, probability: Math.fround(1 - 0.7) },
       ]);
-      assert.deepEqual((await runPredictions(suite.database, runIds[1], 'val')).map((p) => p.image)[0], 'train/benign/a.jpg');
+      assert.deepEqual((await runPredictions(suite.database, runIds[1]!, 'val')).map((p) => p.image)[0], 'train/benign/a.jpg');
       // b has p = v and d has p = 1 - v: both wrong in every run; a and c never.
       const hard = await hardestImages(suite.database, x.id, 'baseline', 'test', 10);
       assert.deepEqual(hard.map((h) => [h.image, h.label, h.n, h.wrong]).sort(), [['test/benign/b.jpg', 0, 3, 3], ['test/malignant/d.jpg', 1, 3, 3]]);
@@ -306,9 +307,9 @@ describeEachBackend(backends(), (suite) => {
       assert.deepEqual(overview.map((o) => `${o.model}#${o.runIndex}:${o.status}`), [
         'baseline#0:completed', 'baseline#1:completed', 'baseline#2:completed', 'baseline#3:failed', 'mobilenet#0:completed',
       ]);
-      assert.equal(overview[1].testRocAuc, 0.85);
-      assert.equal(overview[1].epochs, 3);
-      assert.equal(overview[3].error, 'boom');
+      assert.equal(overview[1]!.testRocAuc, 0.85);
+      assert.equal(overview[1]!.epochs, 3);
+      assert.equal(overview[3]!.error, 'boom');
     });
 
     it('a restart resets unfinished runs, drops their partial results but keeps their epochs until they start again; no duplicates', async () => {
@@ -372,23 +373,23 @@ describeEachBackend(backends(), (suite) => {
 
     it('failAttempt keeps every failed attempt\'s error: a retry requeues the run, the last one fails it; only its owner may', async () => {
       const { id } = await newExperiment(suite.database, 'failures');
-      const [stored] = await ensureRuns(suite.database, id, [plan('baseline', 0)]);
-      const first = await claimNextRun(suite.database, id, 'cpu:0', { owner: 'me' });
-      assert.equal(first?.id, stored.id);
-      for (const event of runEvents(first!.spec, 0.8).slice(0, 3)) await recordEvent(suite.database, first!.id, event, 'me');
-      await assert.rejects(failAttempt(suite.database, first!.id, { error: 'not mine', retry: true }, 'someone-else'), LostRunLeaseError);
-      await failAttempt(suite.database, first!.id, { error: 'out of memory', retry: true }, 'me');
-      let run = await getRun(suite.database, first!.id);
+      const stored = first(await ensureRuns(suite.database, id, [plan('baseline', 0)]));
+      const firstClaim = await claimNextRun(suite.database, id, 'cpu:0', { owner: 'me' });
+      assert.equal(firstClaim?.id, stored.id);
+      for (const event of runEvents(firstClaim!.spec, 0.8).slice(0, 3)) await recordEvent(suite.database, firstClaim!.id, event, 'me');
+      await assert.rejects(failAttempt(suite.database, firstClaim!.id, { error: 'not mine', retry: true }, 'someone-else'), LostRunLeaseError);
+      await failAttempt(suite.database, firstClaim!.id, { error: 'out of memory', retry: true }, 'me');
+      let run = await getRun(suite.database, firstClaim!.id);
       assert.equal(run?.status, 'pending');
       assert.equal(run?.error, 'out of memory');
-      assert.equal((await runEpochs(suite.database, first!.id)).length, 2 * 2, 'the epochs stay until the next attempt starts');
+      assert.equal((await runEpochs(suite.database, firstClaim!.id)).length, 2 * 2, 'the epochs stay until the next attempt starts');
       const second = await claimNextRun(suite.database, id, 'cpu:1', { owner: 'me' });
       await failAttempt(suite.database, second!.id, { error: 'bad image\n  /data/x.jpg: premature end', retry: false }, 'me');
-      run = await getRun(suite.database, first!.id);
+      run = await getRun(suite.database, firstClaim!.id);
       assert.equal(run?.status, 'failed');
       assert.equal(run?.error, 'bad image\n  /data/x.jpg: premature end');
       assert.deepEqual(
-        (await runFailedAttempts(suite.database, first!.id)).map((f) => [f.attempt, f.slot, f.retried, f.error]),
+        (await runFailedAttempts(suite.database, firstClaim!.id)).map((f) => [f.attempt, f.slot, f.retried, f.error]),
         [[1, 'cpu:0', true, 'out of memory'], [2, 'cpu:1', false, 'bad image\n  /data/x.jpg: premature end']],
       );
     });

@@ -24,6 +24,7 @@ import { decodeExperimentFile, encodeExperimentFile, float32 } from '../../db/tr
 import type { ModelName } from '../../study/run.ts';
 import { PG_URL, pgUrlOrSkip, runEvents, scratchPgDatabase, specFor } from './fixtures.ts';
 import { dumpDatabase } from './dump.ts';
+import { first } from '../../common/indexing.ts';
 
 const CONFIG = { seed: 1, epochs: 4, imageSize: 64, protocol: { name: 'seed', models: { baseline: { runs: 2 } }, overrides: {} }, out: '/machine-a/runs/study' };
 
@@ -56,7 +57,7 @@ async function play(db: Database, experimentId: number, model: ModelName, how: '
 
 /** The source as an import gives it back: a run in flight arrives interrupted and unheld. */
 function asImported(dump: Record<string, string[]>): Record<string, string[]> {
-  const runs = dump.runs.map((line) => {
+  const runs = dump.runs!.map((line) => {
     const row = JSON.parse(line);
     if (row.status === 'running') Object.assign(row, { status: 'interrupted', owner: null, heartbeat_at: null });
     return JSON.stringify(row);
@@ -105,12 +106,12 @@ test('the file: the same experiment gives the same bytes; float32 values are wri
   assert.equal(Math.fround(float32(0.19999999999999996)), Math.fround(0.2));
   const decoded = decodeExperimentFile(file, 'f');
   assert.equal(decoded.runs.length, 6);
-  assert.deepEqual(decoded.runs.find((r) => r.model === 'baseline' && r.runIndex === 0)!.predictions[2].probability, [0.25, 0.8, 0.875, 0.2]);
+  assert.deepEqual(decoded.runs.find((r) => r.model === 'baseline' && r.runIndex === 0)!.predictions[2]!.probability, [0.25, 0.8, 0.875, 0.2]);
   assert.equal(decoded.runs.find((r) => r.model === 'baseline' && r.runIndex === 3)!.status, 'interrupted');
   assert.equal(decoded.runs.find((r) => r.model === 'mobilenet-ft')!.baseRunIndex, 0);
-  assert.equal(decoded.runs[0].curves.find((c) => c.kind === 'roc')!.threshold[0], Infinity);
-  assert.ok(sourceDump.predictions.length > 0 && sourceDump.run_logs.length > 0 && sourceDump.curve_points.length > 0);
-  assert.ok(sourceDump.failed_attempts.length > 0, 'a failed attempt travels too');
+  assert.equal(decoded.runs[0]!.curves.find((c) => c.kind === 'roc')!.threshold[0], Infinity);
+  assert.ok(sourceDump.predictions!.length > 0 && sourceDump.run_logs!.length > 0 && sourceDump.curve_points!.length > 0);
+  assert.ok(sourceDump.failed_attempts!.length > 0, 'a failed attempt travels too');
 });
 
 const targets: { name: string; open(): Promise<{ db: Database; drop(): Promise<void> } | null> }[] = [
@@ -151,7 +152,7 @@ for (const target of targets) {
       if (!t) return void pgUrlOrSkip(ctx);
       const before = await dumpDatabase(t.db);
       const flipped = Buffer.from(file);
-      flipped[Math.floor(flipped.length / 2)] ^= 0x40;
+      flipped[Math.floor(flipped.length / 2)]! ^= 0x40;
       const refused = async (bytes: Buffer, pattern: RegExp) => {
         await assert.rejects(importBytes(t!.db, bytes, 'results/x.ndjson.gz'), (err: Error) => {
           assert.ok(err instanceof UserError, err.stack);
@@ -167,7 +168,7 @@ for (const target of targets) {
       const [header, ...rest] = gunzipSync(file).toString('utf8').split('\n');
       await refused(gzipSync([header, ...rest].join('\n').replace('"status":"completed"', '"status":"pending"')), /checksum mismatch/);
       await refused(
-        edit(file, (lines) => ((lines[1] as { predictions: { probability: unknown[] }[] }).predictions[0].probability[1] = 'high')),
+        edit(file, (lines) => ((lines[1] as { predictions: { probability: unknown[] }[] }).predictions[0]!.probability[1] = 'high')),
         /line 3 \(run baseline #0\), field predictions\[0\]\.probability\[1\]: .*number/,
       );
       await refused(edit(file, (lines) => ((lines[2] as { model: string }).model = 'resnet')), /line 4 .*field model/);
@@ -217,13 +218,13 @@ test('two machines continue one study: each import adds what the other did, no c
     await play(a, idA, 'baseline', 'complete', 0.8); // baseline 0
     await play(a, idA, 'baseline', 'partial'); // baseline 1 in flight on A
     await importBytes(b, encodeExperimentFile((await exportExperiment(a, 'merge'))!));
-    const [idB] = (await b.query<{ id: number }>(`select id from experiments where name = 'merge'`)).map((r) => r.id);
+    const idB = first((await b.query<{ id: number }>(`select id from experiments where name = 'merge'`)).map((r) => r.id));
 
     // B runs what A has not started; A finishes its run in flight and one more.
     await play(b, idB, 'baseline', 'complete', 0.71); // baseline 2 on B
     await play(b, idB, 'mobilenet', 'complete', 0.9);
     await play(b, idB, 'baseline', 'complete', 0.6); // baseline 3 on B ...
-    const [{ id: inFlight }] = await a.query<{ id: number }>(`select id from runs where experiment_id = $1 and model = 'baseline' and run_index = 1`, [idA]);
+    const { id: inFlight } = first(await a.query<{ id: number }>(`select id from runs where experiment_id = $1 and model = 'baseline' and run_index = 1`, [idA]));
     await recordEvent(a, inFlight, runEvents(specFor('baseline', 2), 0.75).at(-1)!); // its 'final' event
     await finishRun(a, inFlight, { status: 'completed' });
     await play(a, idA, 'baseline', 'complete', 0.72); // baseline 2 on A

@@ -15,6 +15,7 @@ import { openStore } from '../../orchestrator/store.ts';
 import type { RunSpec } from '../../study/run.ts';
 import { hostileDataset } from '../helpers/hostile-data.ts';
 import { FAKE_THREAD, runCli, tempDir } from './helpers.ts';
+import { first } from '../../common/indexing.ts';
 
 const REASON = 'VipsJpeg: premature end of JPEG image';
 
@@ -52,7 +53,7 @@ for (const mode of ['thread', 'process'] as const) {
     try {
       const report = await runScheduler({ store, runners: [runner], progress: quiet, signal: new AbortController().signal, pollMs: 50, specFor: (claim) => claim.spec });
       assert.deepEqual(report, { completed: 0, failedAttempts: 1, interrupted: 0 });
-      const [run] = await listRuns(database, store.experimentId);
+      const run = first(await listRuns(database, store.experimentId));
       assert.equal(run.status, 'failed');
       assert.equal(run.attempts, 1, 'a failure on the user\'s data is not retried');
       const expected = `1 image of ${data} cannot be decoded; fix or remove it before training:\n  ${join(data, 'test', 'malignant', '3.jpg')}: ${REASON}`;

@@ -109,7 +109,7 @@ test('stored history: mean seconds per epoch over alike runs, mean epochs of run
     assert.equal(costs.baseline!.epochs, 4);
     assert.equal(costs.baseline!.upperBound, false);
     assert.equal(costs.baseline!.setupSeconds, 20);
-    assert.match(basis[0], /baseline 46\.0 s\/epoch measured over 3 run\(s\), 4\.0 epochs on average, 20 s a run outside its epochs/);
+    assert.match(basis[0]!, /baseline 46\.0 s\/epoch measured over 3 run\(s\), 4\.0 epochs on average, 20 s a run outside its epochs/);
     // Another backend has no history: calibrated, to the max epochs.
     const calibrated: typeof runCalibration = async (r) => ({
       backend: 'cpu', backendDetail: 'test', seconds: 0, backendSeconds: 2, decodeImages: 10,

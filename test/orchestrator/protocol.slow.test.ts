@@ -11,6 +11,7 @@ import { createOrResumeExperiment, listRuns, openDatabase, type Database } from 
 import type { DryRunPlan } from '../../orchestrator/dry-run.ts';
 import type { RunSpec } from '../../study/run.ts';
 import { FAKE_THREAD, runCli, tempDir, tinyDataset } from './helpers.ts';
+import { first } from '../../common/indexing.ts';
 
 const data = await tinyDataset();
 const db = join(tempDir('db'), 'db');
@@ -26,7 +27,7 @@ async function withDb<T>(target: string, fn: (db: Database) => Promise<T>): Prom
 
 async function experiment(d: Database, name: string) {
   // biome-ignore lint/suspicious/noExplicitAny: the stored config is loose JSON, read field by field
-  const [row] = await d.query<{ id: number; config: Record<string, any> }>('select id, config from experiments where name = $1', [name]);
+  const row = first(await d.query<{ id: number; config: Record<string, any> }>('select id, config from experiments where name = $1', [name]));
   const runs = await d.query<{ model: string; run_index: number; spec: RunSpec }>('select model, run_index, spec from runs where experiment_id = $1 order by id', [row.id]);
   return { ...row, runs };
 }
@@ -41,7 +42,7 @@ test('--dry-run --json with no other flags: the seed protocol, each setting with
   assert.equal(plan.protocol.name, 'seed');
   const byModel = (m: string) => plan.runs.filter((x) => x.model === m);
   assert.deepEqual(['baseline', 'augmented', 'xception', 'xception-ft'].map((m) => byModel(m).length), [10, 10, 10, 1]);
-  assert.deepEqual(['baseline', 'augmented', 'xception', 'xception-ft'].map((m) => byModel(m)[0].settings.epochs.value), [50, 25, 100, 100]);
+  assert.deepEqual(['baseline', 'augmented', 'xception', 'xception-ft'].map((m) => byModel(m)[0]!.settings.epochs.value), [50, 25, 100, 100]);
   for (const run of plan.runs) {
     const s = run.settings;
     assert.equal(s.augment.value, run.model !== 'baseline', `${run.model} augmentation`);
@@ -51,7 +52,7 @@ test('--dry-run --json with no other flags: the seed protocol, each setting with
       assert.ok('article' in s[key].source || 'choice' in s[key].source, `${run.model} ${key} has a source`);
     }
   }
-  assert.match(byModel('xception')[0].settings.augment.source && JSON.stringify(byModel('xception')[0].settings.augment.source), /279/);
+  assert.match(byModel('xception')[0]!.settings.augment.source && JSON.stringify(byModel('xception')[0]!.settings.augment.source), /279/);
   assert.ok(plan.notes.some((n) => /weights: .*xception/.test(n)), `notes: ${plan.notes.join(' | ')}`);
   assert.deepEqual(plan.data?.images, { train: 8, val: 2, test: 10 });
   assert.equal(plan.estimate, null);

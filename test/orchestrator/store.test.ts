@@ -68,20 +68,20 @@ test('a live heartbeat keeps a peer from taking the run; a silent holder loses i
     for (const e of events.slice(0, 3)) await b.recordEvent(again, e);
 
     // A wakes up: its writes are refused, its failure is reported and dropped, B's run is untouched.
-    await assert.rejects(a.recordEvent(claim, events[2]), LostRunLeaseError);
+    await assert.rejects(a.recordEvent(claim, events[2]!), LostRunLeaseError);
     await assert.rejects(a.completeRun(claim, resultOf(runEvents(claim.spec, 0.1))), LostRunLeaseError);
     assert.deepEqual(await a.failRun(claim, 'stalled'), { willRetry: false });
     await a.markInterrupted(claim);
     assert.equal(warnings.length, 2, warnings.join(''));
-    assert.match(warnings[0], new RegExp(`run ${claim.runId} is no longer held by ${a.owner} \\(it is running, held by ${b.owner}\\)`));
-    assert.match(warnings[1], new RegExp(`run ${claim.runId} was taken back by another orchestrator`));
-    const mid = (await getRun(databases[1], claim.runId))!;
+    assert.match(warnings[0]!, new RegExp(`run ${claim.runId} is no longer held by ${a.owner} \\(it is running, held by ${b.owner}\\)`));
+    assert.match(warnings[1]!, new RegExp(`run ${claim.runId} was taken back by another orchestrator`));
+    const mid = (await getRun(databases[1]!, claim.runId))!;
     assert.deepEqual([mid.status, mid.owner, mid.error, mid.slot], ['running', b.owner, null, 'gpu1']);
 
     await b.completeRun(again, resultOf(events));
-    const done = (await getRun(databases[1], claim.runId))!;
+    const done = (await getRun(databases[1]!, claim.runId))!;
     assert.deepEqual([done.status, done.owner, done.attempts], ['completed', null, 2]);
-    assert.equal((await runEvaluations(databases[1], claim.runId)).find((e) => e.split === 'test')?.rocAuc, 0.6);
+    assert.equal((await runEvaluations(databases[1]!, claim.runId)).find((e) => e.split === 'test')?.rocAuc, 0.6);
     assert.equal(await b.hasUnfinishedRuns(), false);
   } finally {
     process.stderr.write = write;

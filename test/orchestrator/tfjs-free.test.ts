@@ -8,7 +8,7 @@ import { PROJECT_ROOT } from '../helpers/real-data.ts';
 /** Specifiers of the value imports (static, dynamic and re-exports) of one source file. */
 function valueImports(source: string): string[] {
   const withoutTypeImports = source.replace(/^\s*(import|export)\s+type\s[^;]*;/gms, '');
-  return [...withoutTypeImports.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+  return [...withoutTypeImports.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
 }
 
 test('orchestrate loads no tfjs: from its command (cli/orchestrate.ts) through orchestrator/, db/, web/ or workers/', () => {

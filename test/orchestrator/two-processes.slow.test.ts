@@ -31,7 +31,7 @@ test('two orchestrators on one PostgreSQL: each run is done exactly once', async
 
     const database = await openDatabase(scratch.url);
     try {
-      const runs = await listRuns(database, (await database.query<{ id: number }>(`select id from experiments where name = 'shared'`))[0].id);
+      const runs = await listRuns(database, (await database.query<{ id: number }>(`select id from experiments where name = 'shared'`))[0]!.id);
       assert.deepEqual(runs.map((r) => `${r.status}/${r.attempts}/${r.epochs}`), Array(8).fill('completed/1/3'));
     } finally {
       await database.close();

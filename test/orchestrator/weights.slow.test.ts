@@ -45,7 +45,7 @@ async function closedAddress(): Promise<string> {
 
 function assertOneLineWeightsError(stderr: string, cache: string): void {
   const lines = stderr.trimEnd().split('\n');
-  const error = lines[lines.length - 1];
+  const error = lines[lines.length - 1]!;
   assert.match(error, /^orchestrate: the xception model needs its ImageNet weights /);
   assert.ok(error.includes(`put ${file} in ${cache}`), error);
   assert.ok(error.includes('--models baseline,augmented,mobilenet,mobilenet-ft'), error);

@@ -16,6 +16,7 @@ import { evaluateBinary } from '../../workers/metrics/index.ts';
 import { METRIC_NAMES } from '../../study/run.ts';
 import { realDataOrSkip, realSubset } from '../helpers/real-data.ts';
 import { buildExperiment, oneClassStudy, smallStudy, XSS_NAME, type BuiltExperiment } from './fixtures.ts';
+import { first } from '../../common/indexing.ts';
 
 let db: Database;
 let server: RunningServer;
@@ -62,10 +63,10 @@ describe('JSON API', () => {
   test('/api/experiments/:id has every run with its test metrics', async () => {
     const { json } = await get(`/api/experiments/${study.experimentId}`);
     assert.deepEqual(json.runs.map((r: { id: number }) => r.id), study.runIds);
-    const [first] = json.runs;
-    const [row] = await db.query<{ accuracy: number; roc_auc: number }>("select accuracy, roc_auc from evaluations where run_id = $1 and split = 'test'", [first.id]);
-    assert.equal(first.test.accuracy, row.accuracy);
-    assert.equal(first.test.roc_auc, row.roc_auc);
+    const [listed] = json.runs;
+    const row = first(await db.query<{ accuracy: number; roc_auc: number }>("select accuracy, roc_auc from evaluations where run_id = $1 and split = 'test'", [listed.id]));
+    assert.equal(listed.test.accuracy, row.accuracy);
+    assert.equal(listed.test.roc_auc, row.roc_auc);
     assert.deepEqual(json.runs.map((r: { status: string }) => r.status), ['completed', 'completed', 'failed', 'completed', 'completed', 'running', 'pending']);
     assert.match(json.runs[2].error, /injected failure/);
     assert.equal(json.runs[3].gpu, 0);
@@ -154,7 +155,7 @@ describe('JSON API', () => {
     assert.equal(val[15].n, 2, 'epoch 16: the 16- and 20-epoch runs');
     assert.equal(val[16].n, 1, 'epoch 17: only the 20-epoch run');
     assert.equal(val[16].std, null);
-    const values = json.runs.slice(0, 3).map((r: { epochs: { val: { roc_auc: number } }[] }) => r.epochs[0].val.roc_auc);
+    const values = json.runs.slice(0, 3).map((r: { epochs: { val: { roc_auc: number } }[] }) => r.epochs[0]!.val.roc_auc);
     const mean = values.reduce((a: number, b: number) => a + b, 0) / 3;
     assert.ok(Math.abs(val[0].mean - mean) < 1e-12);
     const baseline = (await get(`/api/experiments/${study.experimentId}/compare?model=baseline`)).json;
@@ -216,8 +217,8 @@ describe('predictions', () => {
     const completed = { baseline: [study.runIds[0], study.runIds[1]], xception: [study.runIds[3], study.runIds[4]] };
     for (const m of json.models) {
       const lists: Prediction[][] = await Promise.all(completed[m.model as 'baseline'].map(async (r) => (await get(`/api/runs/${r}/predictions?split=val`)).json.predictions));
-      const mean = lists[0].map((_, i) => lists.reduce((a, list) => a + list[i].probability, 0) / lists.length);
-      const e = evaluateBinary(lists[0].map((p) => p.label), mean);
+      const mean = lists[0]!.map((_, i) => lists.reduce((a, list) => a + list[i]!.probability, 0) / lists.length);
+      const e = evaluateBinary(lists[0]!.map((p) => p.label), mean);
       assert.equal(m.n, 527);
       assert.deepEqual(m.confusion, e.confusion);
       for (const k of METRIC_NAMES) assert.ok(Math.abs(m.metrics[k] - e.metrics[k]) < 1e-12, `${m.model} ${k}`);
@@ -231,9 +232,9 @@ describe('predictions', () => {
     const x = study.experimentId;
     const completed = [study.runIds[0], study.runIds[1]]; // the third baseline run failed
     const perRun: Prediction[][] = await Promise.all(completed.map(async (r) => (await get(`/api/runs/${r}/predictions`)).json.predictions));
-    const expected = perRun[0]
+    const expected = perRun[0]!
       .map((p, i) => {
-        const probs = perRun.map((list) => list[i].probability);
+        const probs = perRun.map((list) => list[i]!.probability);
         const mean = probs.reduce((a, b) => a + b, 0) / probs.length;
         return { image: p.image, wrong: probs.filter((q) => (q > 0.5) !== (p.label === 1)).length, mean, far: Math.abs(mean - p.label) };
       })
@@ -246,7 +247,7 @@ describe('predictions', () => {
     assert.deepEqual(json.images.map((i: { image: string; wrong: number }) => [i.image, i.wrong]), expected.slice(0, 30).map((e) => [e.image, e.wrong]));
     json.images.forEach((i: { meanProbability: number; n: number }, k: number) => {
       assert.equal(i.n, 2);
-      assert.ok(Math.abs(i.meanProbability - expected[k].mean) < 1e-12);
+      assert.ok(Math.abs(i.meanProbability - expected[k]!.mean) < 1e-12);
     });
     assert.equal((await get(`/api/experiments/${x}/misclassified?model=baseline`)).json.images.length, 24, 'default limit');
     const none = (await get(`/api/experiments/${x}/misclassified?model=xception-ft&split=val`)).json;
@@ -314,9 +315,9 @@ describe('errors', () => {
   });
 
   test('the server is read-only: other methods are 405 and change nothing', async () => {
-    const count = async () => (await db.query<{ n: number }>('select (select count(*) from experiments) + (select count(*) from runs) + (select count(*) from epoch_metrics) as n'))[0].n;
+    const count = async () => (await db.query<{ n: number }>('select (select count(*) from experiments) + (select count(*) from runs) + (select count(*) from epoch_metrics) as n'))[0]!.n;
     const before = await count();
-    for (const [method, path] of [['POST', '/api/experiments'], ['DELETE', `/api/runs/${study.runIds[0]}`], ['PUT', `/api/experiments/${study.experimentId}`], ['PATCH', '/api/runs/1'], ['POST', '/'], ['DELETE', '/static/style.css'], ['OPTIONS', '/api/experiments']]) {
+    for (const [method, path] of [['POST', '/api/experiments'], ['DELETE', `/api/runs/${study.runIds[0]}`], ['PUT', `/api/experiments/${study.experimentId}`], ['PATCH', '/api/runs/1'], ['POST', '/'], ['DELETE', '/static/style.css'], ['OPTIONS', '/api/experiments']] as const) {
       const { status, headers } = await get(path, { method, body: method === 'OPTIONS' ? undefined : '{"name":"x"}', headers: { 'content-type': 'application/json' } });
       assert.equal(status, 405, `${method} ${path}`);
       assert.equal(headers.get('allow'), 'GET, HEAD');
@@ -434,9 +435,9 @@ describe('dataset API (tiny real subset)', () => {
       const fetchJson = async (path: string) => (await fetch(server.url + path)).json();
       const predictions = (await fetchJson(`/api/runs/${onSubset.runIds[0]}/predictions?split=val`)).predictions as { image: string; fileId: number }[];
       assert.equal(predictions.length, 4);
-      for (const p of predictions) assert.equal(listing[p.fileId].id, p.image);
+      for (const p of predictions) assert.equal(listing[p.fileId]!.id, p.image);
       const hard = (await fetchJson(`/api/experiments/${onSubset.experimentId}/misclassified?model=baseline&split=test`)).images as { image: string; fileId: number }[];
-      for (const h of hard) assert.equal(listing[h.fileId].id, h.image);
+      for (const h of hard) assert.equal(listing[h.fileId]!.id, h.image);
       const elsewhere = (await fetchJson(`/api/runs/${other.runIds[0]}/predictions`)).predictions as { fileId: number | null }[];
       assert.ok(elsewhere.length > 0 && elsewhere.every((p) => p.fileId === null), 'another dataset: its paths may name other images');
     } finally {
@@ -455,7 +456,7 @@ describe('dataset API (tiny real subset)', () => {
     assert.equal(png.type, 'image/png');
     const shown = await sharp(png.body).raw().toBuffer();
     for await (const batch of batches(train, { imageSize: size, batchSize: 4, shuffle: true, seed: 7, epoch: 2, augment: DEFAULT_AUGMENT, cache: null })) {
-      const k = batch.ids.indexOf(train[fileId].id);
+      const k = batch.ids.indexOf(train[fileId]!.id);
       if (k < 0) continue;
       assert.deepEqual([...shown], [...augmentedPixels(batch).subarray(k * size * size * 3, (k + 1) * size * size * 3)]);
       return;

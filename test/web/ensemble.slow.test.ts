@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { claimNextRun, createOrResumeExperiment, ensureRuns, finishRun, openDatabase, recordEvent } from '../../db/index.ts';
 import { ensemble } from '../../web/queries.ts';
 import { runEvents, specFor } from '../db/fixtures.ts';
+import { first } from '../../common/indexing.ts';
 
 test('ensemble: the mean probability per image over the completed runs, scored like one run', async () => {
   const db = await openDatabase('memory://');
@@ -21,7 +22,7 @@ test('ensemble: the mean probability per image over the completed runs, scored l
     }
     const view = (await ensemble(db, x.id, 'test'))!;
     assert.equal(view.models.length, 1);
-    const [m] = view.models;
+    const m = first(view.models);
     assert.deepEqual([m.model, m.runs, m.n], ['baseline', 2, 4], 'the failed run is left out');
     const f = Math.fround;
     const b = (f(0.7) + f(0.8)) / 2; // 0.75 + a little: a false alarm

@@ -59,7 +59,7 @@ export async function buildExperiment(database: Database, x: FixtureExperiment):
     const status = p.fixture.status ?? 'completed';
     if (status === 'pending') continue;
     const claimed = await claimNextRun(database, experiment.id, p.fixture.slot ?? `cpu:${i % 2}`, { models: [p.fixture.model] });
-    if (!claimed || claimed.id !== stored[i].id) throw new Error(`fixture: expected to claim run ${stored[i].id}, got ${claimed?.id}`);
+    if (!claimed || claimed.id !== stored[i]!.id) throw new Error(`fixture: expected to claim run ${stored[i]!.id}, got ${claimed?.id}`);
     const plan: RunPlan = { ...p.plan, upTo: status === 'running' ? (p.plan.upTo ?? Math.ceil(p.plan.epochs / 2)) : undefined };
     if (status === 'failed') plan.failAfter ??= Math.ceil(plan.epochs / 3);
     for (const event of runEvents(plan)) await recordEvent(database, claimed.id, event);

@@ -17,6 +17,7 @@ import { startServer, type RunningServer } from '../../web/server.ts';
 import type { RunEvent, RunResult } from '../../study/run.ts';
 import { hasChromium, launchBrowser, openPage, screenshot, CHROMIUM } from './browser.ts';
 import { specFor } from './run-events.ts';
+import { first } from '../../common/indexing.ts';
 
 const skip = hasChromium() ? false : `SKIPPED: the page tests need Chromium at ${CHROMIUM} (.ci/system-packages.sh installs it)`;
 
@@ -73,7 +74,7 @@ test("the run page shows a running epoch's progress and the heartbeat before the
     observer: liveObserver({ live, experimentId: store.experimentId, clock }),
   });
   await running;
-  const [run] = await db.query<{ id: number }>('select id from runs');
+  const run = first(await db.query<{ id: number }>('select id from runs'));
   const api = await (await fetch(`${server.url}/api/runs/${run.id}`)).json();
   assert.equal(api.status, 'running');
   assert.deepEqual({ ...api.live, at: undefined }, { phase: 'training', epoch: 1, done: 640, total: 2110, imagesPerSecond: 52, at: undefined });

@@ -12,6 +12,7 @@ import { startServer, type RunningServer } from '../../web/server.ts';
 import { hasChromium, launchBrowser, openPage, screenshot, CHROMIUM } from './browser.ts';
 import { buildExperiment, smallStudy, type BuiltExperiment } from './fixtures.ts';
 import { runEvents, specFor } from './run-events.ts';
+import { first } from '../../common/indexing.ts';
 
 const skip = hasChromium() ? false : `SKIPPED: the page tests need Chromium at ${CHROMIUM} (.ci/system-packages.sh installs it)`;
 if (skip) process.stderr.write(`\n*** ${skip} ***\n`);
@@ -90,12 +91,12 @@ async function handCount(runId: number, split: string, t: number) {
 
 describe('thresholds and operating points in the pages', { skip }, () => {
   test('run: the threshold control gives the confusion matrix of a hand count (a tie with t is benign)', async () => {
-    const id = study.runIds[0];
+    const id = study.runIds[0]!;
     const { page, problems } = await view(`/runs/${id}`, '#threshold-confusion');
     assert.deepEqual(await cells(page, '#threshold-confusion'), await handCount(id, 'test', 0.5), 'at 0.5 by default');
 
     // t equal to a stored malignant probability: that melanoma is not > t, so it is a false negative.
-    const [tie] = await db.query<{ probability: number }>("select probability from predictions where run_id = $1 and split = 'test' and label = 1 order by probability offset 150 limit 1", [id]);
+    const tie = first(await db.query<{ probability: number }>("select probability from predictions where run_id = $1 and split = 'test' and label = 1 order by probability offset 150 limit 1", [id]));
     const t = Math.fround(tie.probability);
     await page.fill('#run-threshold', String(t));
     await page.waitForFunction((s) => document.querySelector('#threshold-confusion caption')?.textContent?.includes(`threshold ${s} `), String(t));
@@ -164,12 +165,12 @@ describe('thresholds and operating points in the pages', { skip }, () => {
     await page.waitForSelector('#threshold-table');
     await page.fill('#experiment-threshold', '0.3');
     await page.waitForFunction(() => document.querySelector('#threshold .hint')?.textContent?.startsWith('t = 0.3 on test'));
-    const [b1, b2] = await Promise.all([handCount(study.runIds[0], 'test', 0.3), handCount(study.runIds[1], 'test', 0.3)]);
+    const [b1, b2] = await Promise.all([handCount(study.runIds[0]!, 'test', 0.3), handCount(study.runIds[1]!, 'test', 0.3)]);
     const baseline = await page.$$eval('#threshold-table tr[data-model="baseline"] td[data-field]', (tds) => Object.fromEntries(tds.map((td) => [td.getAttribute('data-field'), td.textContent])));
     assert.equal(baseline.tp, ((b1.tp + b2.tp) / 2).toFixed(1));
     assert.equal(baseline.fn, ((b1.fn + b2.fn) / 2).toFixed(1));
     const sens = [b1.tp / 300, b2.tp / 300];
-    assert.equal(baseline.sensitivity, `${((sens[0] + sens[1]) / 2).toFixed(3)} ± ${(Math.abs(sens[0] - sens[1]) / Math.SQRT2).toFixed(3)}`);
+    assert.equal(baseline.sensitivity, `${((sens[0]! + sens[1]!) / 2).toFixed(3)} ± ${(Math.abs(sens[0]! - sens[1]!) / Math.SQRT2).toFixed(3)}`);
 
     // All models per epoch: a band and a mean line per model, the axis [0, 1], every band edge inside it.
     const roc = await chartState(page, '#bands-chart');
@@ -203,7 +204,7 @@ describe('thresholds and operating points in the pages', { skip }, () => {
     const recall = await chartState(page, '#compare-recall');
     assert.equal(recall.edges.length, 2);
     assert.equal(recall.edges[0], 1, 'the upper edge, 0.695 + 0.417, stops at 1');
-    assert.ok(Math.abs(recall.edges[1] - (0.695 - std)) < 1e-9, `the lower edge is mean - std: ${recall.edges[1]}`);
+    assert.ok(Math.abs(recall.edges[1]! - (0.695 - std)) < 1e-9, `the lower edge is mean - std: ${recall.edges[1]}`);
     const other = await view(`/experiments/${spread}`, '#bands-chart canvas');
     await other.page.selectOption('#bands-metric', 'recall');
     const all = await chartState(other.page, '#bands-chart');

@@ -48,9 +48,9 @@ describe('operating points API', () => {
     assert.deepEqual(json.models.map((m: { model: string; runs: number }) => [m.model, m.runs]), [['baseline', 2], ['xception', 2]]);
     for (const m of json.models) {
       const runs = evals.filter((e) => e.model === m.model);
-      for (const k of ['tp', 'fp', 'tn', 'fn'] as const) assert.equal(m.confusion[k].mean, (runs[0][k] + runs[1][k]) / 2, `${m.model} ${k}`);
-      assert.ok(Math.abs(m.sensitivity.mean - (runs[0].recall + runs[1].recall) / 2) < 1e-12, `${m.model} sensitivity is the stored recall`);
-      assert.ok(Math.abs(m.sensitivity.std - Math.abs(runs[0].recall - runs[1].recall) / Math.SQRT2) < 1e-12, `${m.model} sample std of two runs`);
+      for (const k of ['tp', 'fp', 'tn', 'fn'] as const) assert.equal(m.confusion[k].mean, (runs[0]![k] + runs[1]![k]) / 2, `${m.model} ${k}`);
+      assert.ok(Math.abs(m.sensitivity.mean - (runs[0]!.recall + runs[1]!.recall) / 2) < 1e-12, `${m.model} sensitivity is the stored recall`);
+      assert.ok(Math.abs(m.sensitivity.std - Math.abs(runs[0]!.recall - runs[1]!.recall) / Math.SQRT2) < 1e-12, `${m.model} sample std of two runs`);
     }
     // A lower threshold calls more images malignant.
     const low = (await get(`/api/experiments/${study.experimentId}/threshold?threshold=0.2`)).json;
@@ -70,7 +70,7 @@ describe('operating points API', () => {
     const [baseline] = json.models;
     assert.equal(baseline.model, 'baseline');
     assert.deepEqual(baseline.points.map((p: { kind: string; target: number }) => `${p.kind} ${p.target}`), ['specificity 0.8', 'specificity 0.9', 'specificity 0.95', 'sensitivity 0.9', 'sensitivity 0.95']);
-    const [a, b] = json.runs.slice(0, 2).map((r: { points: { test: { sensitivity: number } }[] }) => r.points[1].test.sensitivity);
+    const [a, b] = json.runs.slice(0, 2).map((r: { points: { test: { sensitivity: number } }[] }) => r.points[1]!.test.sensitivity);
     assert.ok(Math.abs(baseline.points[1].sensitivity.mean - (a + b) / 2) < 1e-12);
     assert.ok(Math.abs(baseline.points[1].sensitivity.std - Math.abs(a - b) / Math.SQRT2) < 1e-12);
     // Chosen on val: the val specificity reaches its target, the val sensitivity its own.

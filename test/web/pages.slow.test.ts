@@ -16,6 +16,7 @@ import { PROJECT_ROOT, realDataOrSkip, realSubset } from '../helpers/real-data.t
 import { hasChromium, launchBrowser, openPage, screenshot, CHROMIUM } from './browser.ts';
 import { buildExperiment, oneClassStudy, smallStudy, XSS_NAME, type BuiltExperiment } from './fixtures.ts';
 import { runEvents } from './run-events.ts';
+import { first } from '../../common/indexing.ts';
 
 const skip = hasChromium() ? false : `SKIPPED: the page tests need Chromium at ${CHROMIUM} (.ci/system-packages.sh installs it)`;
 if (skip) process.stderr.write(`\n*** ${skip} ***\n`);
@@ -126,7 +127,7 @@ describe('pages', { skip }, () => {
       (globalThis as unknown as { Chart: { getChart(c: unknown): { data: { datasets: { errorBars: number[] }[] } } } }).Chart.getChart(c).data.datasets.map((d) => d.errorBars),
     );
     const testAucStd = rows.find((r) => r.model === 'xception' && r.split === 'test' && r.metric === 'roc_auc')!.stddev;
-    assert.equal(errorBars[1][4], testAucStd);
+    assert.equal(errorBars[1]![4], testAucStd);
 
     const runLinks = await page.$$eval('#runs-table tbody tr a', (as) => as.map((a) => a.getAttribute('href')));
     assert.deepEqual(runLinks, study.runIds.map((id) => `/runs/${id}`));
@@ -183,7 +184,7 @@ describe('pages', { skip }, () => {
   test('run: history with best epoch, confusion matrix of the database, ROC and PR curves', async () => {
     const id = study.runIds[0];
     const { page, problems } = await view(`/runs/${id}`, '#confusion-table');
-    const [cm] = await db.query<{ tp: number; fp: number; tn: number; fn: number; n: number }>("select tp, fp, tn, fn, n from evaluations where run_id = $1 and split = 'test'", [id]);
+    const cm = first(await db.query<{ tp: number; fp: number; tn: number; fn: number; n: number }>("select tp, fp, tn, fn, n from evaluations where run_id = $1 and split = 'test'", [id]));
     const cell = (what: string) => page.$eval(`#confusion-table td[data-cell^="${what}"] strong`, (s) => s.textContent);
     assert.equal(await cell('TP'), String(cm.tp));
     assert.equal(await cell('FP'), String(cm.fp));
@@ -197,14 +198,14 @@ describe('pages', { skip }, () => {
     const markers = await page.$eval('#history-loss canvas', (c) =>
       (globalThis as unknown as { Chart: { getChart(c: unknown): { options: { plugins: { markers: { lines: { label: string }[] } } } } } }).Chart.getChart(c).options.plugins.markers.lines.map((l) => l.label),
     );
-    const [run] = await db.query<{ best_epoch: number }>('select best_epoch from runs where id = $1', [id]);
+    const run = first(await db.query<{ best_epoch: number }>('select best_epoch from runs where id = $1', [id]));
     assert.deepEqual(markers, [`best: ${run.best_epoch}`, 'early stop: 14']);
 
     const roc = await chartPoints(page, '#roc-chart');
     assert.deepEqual(roc.map((d) => d.label.replace(/\(AUC [\d.]+\)/, '(AUC x)')), ['train (AUC x)', 'val (AUC x)', 'test (AUC x)', 'chance']);
     assert.ok(roc.slice(0, 3).every((d) => d.points > 10));
-    const [auc] = await db.query<{ roc_auc: number }>("select roc_auc from evaluations where run_id = $1 and split = 'test'", [id]);
-    assert.equal(roc[2].label, `test (AUC ${auc.roc_auc.toFixed(3)})`);
+    const auc = first(await db.query<{ roc_auc: number }>("select roc_auc from evaluations where run_id = $1 and split = 'test'", [id]));
+    assert.equal(roc[2]!.label, `test (AUC ${auc.roc_auc.toFixed(3)})`);
     const pr = await chartPoints(page, '#pr-chart');
     assert.equal(pr.length, 4);
     assert.ok(pr.slice(0, 3).every((d) => d.points > 10));
@@ -219,10 +220,10 @@ describe('pages', { skip }, () => {
     const { page, problems } = await view(`/runs/${study.runIds[2]}`, '#failed-attempts-table');
     const rows = await page.$$eval('#failed-attempts-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)));
     assert.equal(rows.length, 1);
-    assert.equal(rows[0][0], '1');
-    assert.equal(rows[0][2], 'cpu:0');
-    assert.equal(rows[0][3], 'no');
-    assert.equal(rows[0][4], 'Error: injected failure at epoch 5 (test hook)\n  <b>second line</b>');
+    assert.equal(rows[0]![0], '1');
+    assert.equal(rows[0]![2], 'cpu:0');
+    assert.equal(rows[0]![3], 'no');
+    assert.equal(rows[0]![4], 'Error: injected failure at epoch 5 (test hook)\n  <b>second line</b>');
     assert.equal(await page.$('#failed-attempts-table b'), null, 'the error is text, not markup');
     await screenshot(page, 'run-failed-attempts');
     await page.close();
@@ -240,14 +241,14 @@ describe('pages', { skip }, () => {
         await page.selectOption('#predictions-split', split);
         await page.waitForFunction((s) => document.querySelector('#predictions-note')?.textContent?.includes(` ${s} images`), split);
       }
-      const [cm] = await db.query<{ fp: number; fn: number; n: number }>('select fp, fn, n from evaluations where run_id = $1 and split = $2', [id, split]);
+      const cm = first(await db.query<{ fp: number; fn: number; n: number }>('select fp, fn, n from evaluations where run_id = $1 and split = $2', [id, split]));
       const bars = await page.$eval('#probability-chart canvas', (c) =>
         (globalThis as unknown as { Chart: { getChart(c: unknown): { data: { datasets: { label: string; data: { y: number }[] }[] } } } }).Chart.getChart(c).data.datasets.map((d) => [d.label, d.data.reduce((a, p) => a + p.y, 0)]),
       );
-      const [counts] = await db.query<{ benign: number; malignant: number }>(
+      const counts = first(await db.query<{ benign: number; malignant: number }>(
         'select count(*) filter (where label = 0)::integer as benign, count(*) filter (where label = 1)::integer as malignant from predictions where run_id = $1 and split = $2',
         [id, split],
-      );
+      ));
       assert.deepEqual(bars, [[`true benign (${counts.benign})`, counts.benign], [`true malignant (${counts.malignant})`, counts.malignant]]);
       assert.equal(counts.benign + counts.malignant, cm.n);
       assert.match((await page.$eval('#missed h3', (h) => h.textContent))!, new RegExp(`: ${cm.fn}( |$)`));
@@ -316,7 +317,7 @@ describe('pages', { skip }, () => {
   });
 
   test('a running run gains epochs without a reload', async () => {
-    const id = study.runIds[5];
+    const id = study.runIds[5]!;
     const { page, problems } = await view(`/runs/${id}`, '#history-loss canvas');
     await page.waitForFunction(() => document.querySelector('#live')?.textContent?.includes('live'), null, { timeout: 8000 }).catch(() => {});
     assert.deepEqual((await chartPoints(page, '#history-loss')).map((d) => d.points), [8, 8]);
@@ -328,7 +329,7 @@ describe('pages', { skip }, () => {
       () => {
         const c = document.querySelector('#history-loss canvas');
         const chart = (globalThis as unknown as { Chart: { getChart(c: unknown): { data: { datasets: { data: unknown[] }[] } } } }).Chart.getChart(c);
-        return chart?.data.datasets[0].data.length === 10;
+        return chart?.data.datasets[0]?.data.length === 10;
       },
       null,
       { timeout: 10_000 },
@@ -402,7 +403,7 @@ describe('pages', { skip }, () => {
     const history = await chartPoints(page, '#history-chart');
     assert.deepEqual(history.map((d) => [d.label, d.fill]), [[`${XSS_NAME} +1 std`, false], [`${XSS_NAME} ± 1 std`, '-1'], [XSS_NAME, null]]);
     const band = (await (await fetch(`${server.url}/api/experiments/${ids[0]}/compare?model=baseline`)).json()).bands.val.roc_auc;
-    assert.equal(history[2].points, band.length);
+    assert.equal(history[2]!.points, band.length);
     await page.selectOption('#history-model', 'mobilenet');
     await page.waitForFunction(() => document.querySelector('#history-note')?.textContent?.startsWith('mobilenet'));
     assert.deepEqual((await chartPoints(page, '#history-chart')).map((d) => [d.label, d.points]).slice(2), [['one-class validation', 6]]);

@@ -33,7 +33,7 @@ test('a read after a write sees the write; a write to one run keeps the answers 
 
   assert.equal(await epochs(a.id), 0);
   assert.equal(await epochs(b.id), 0);
-  await recordEvent(db, a.id, ea[1]); // epoch 1 of run a
+  await recordEvent(db, a.id, ea[1]!); // epoch 1 of run a
   assert.equal(await epochs(a.id), 1, 'an event of run a is seen in run a');
   assert.equal(await epochs(b.id), 0);
 
@@ -44,7 +44,7 @@ test('a read after a write sees the write; a write to one run keeps the answers 
   assert.equal((await get(`/api/experiments/${x.id}/compare?model=baseline`)).runs.filter((r: { epochs: unknown[] }) => r.epochs.length === 1).length, 2);
 
   // An event of run b changes the experiment-wide answers.
-  await recordEvent(db, b.id, eb[2]); // epoch 2 of run b
+  await recordEvent(db, b.id, eb[2]!); // epoch 2 of run b
   const compare = await get(`/api/experiments/${x.id}/compare?model=baseline`);
   assert.deepEqual(compare.runs.map((r: { epochs: unknown[] }) => r.epochs.length).sort(), [1, 2]);
 

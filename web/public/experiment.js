@@ -10,6 +10,7 @@ import {
 import {
   PALETTE, bandDatasets, bandOptions, chartBox, drawChart, hatch, meanBarMax, meanBarOptions, metricRange, seriesStyle,
 } from './charts.js';
+import { experimentCalibrationSections } from './calibration.js';
 import { experimentOperatingSections } from './operating-points.js';
 
 const id = pathPart(1);
@@ -57,6 +58,7 @@ async function loadBands() {
 
 for (const select of [bandsMetric, bandsSplit]) select.addEventListener('change', renderBands);
 const operating = experimentOperatingSections(id);
+const calibration = experimentCalibrationSections(id);
 
 main.append(
   header,
@@ -71,6 +73,7 @@ main.append(
     el('label', { class: 'control' }, 'Split ', ensembleSplit),
     ensembleHolder,
   ),
+  ...calibration.sections,
   section(
     'Reproduction',
     el('p', { class: 'hint' }, "The article's numbers beside the runs' test values, its claims with verdicts, and Welch's and DeLong's tests between the models (the same report as `melanoma report`)."),
@@ -387,7 +390,7 @@ async function load() {
   renderChart();
   renderRuns();
   renderProtocol();
-  await Promise.all([loadEnsemble(), loadMisclassified(), loadReproduction(), loadBands(), operating.load()]);
+  await Promise.all([loadEnsemble(), loadMisclassified(), loadReproduction(), loadBands(), operating.load(), calibration.load()]);
 }
 
 splitSelect.addEventListener('change', renderChart);

@@ -6,6 +6,7 @@ import {
   poll, section, showError, statusBadge, table, thumb, when,
 } from './common.js';
 import { PALETTE, SPLIT_STYLE, baseOptions, chartBox, drawChart, hatch, lineDataset, metricAxis } from './charts.js';
+import { runCalibrationSection } from './calibration.js';
 import { RULE, confusionAt, confusionTable, ratesOf, runPointsTable, thresholdControl } from './operating-points.js';
 
 const id = pathPart(1);
@@ -93,6 +94,7 @@ async function loadRunPoints() {
 }
 
 thresholdSplit.addEventListener('change', () => loadThreshold().catch(showError));
+const calibration = runCalibrationSection(id);
 
 main.append(
   header,
@@ -104,6 +106,7 @@ main.append(
   section('Confusion matrix at threshold 0.5', el('label', { class: 'control' }, 'Split ', cmSelect), cmHolder),
   thresholdSection(),
   section('ROC and PR curves', curvesNote, curvesGrid),
+  calibration.node,
   section('Predictions', el('label', { class: 'control' }, 'Split ', predSelect), predNote, histogram.box, errorsHolder),
   section('Configuration', configHolder),
   section('Log', logHolder),
@@ -345,7 +348,7 @@ async function load() {
   if (!curves || !wasFinished) {
     curves = await getJSON(`${base}/curves`);
     predictions = await fetchPredictions();
-    await Promise.all([loadThreshold(), loadRunPoints()]);
+    await Promise.all([loadThreshold(), loadRunPoints(), calibration.load()]);
   }
   renderHeader();
   renderProgress();

@@ -39,7 +39,7 @@ type T = tfl.SymbolicTensor;
 
 /** Keras' imagenet_utils.correct_pad for a 3x3 stride-2 convolution. */
 function correctPad(x: T): [[number, number], [number, number]] {
-  const [, h, w] = x.shape as number[];
+  const [, h, w] = x.shape as [null, number, number, number]; // NHWC, batch unknown
   return [
     [h % 2, 1],
     [w % 2, 1],

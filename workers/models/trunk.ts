@@ -10,6 +10,7 @@
  *   below is not); `rest` re-applies those same layers, sharing their weights, to the trunk's output.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
+import { at, first } from '../../common/indexing.ts';
 
 export interface FrozenTrunk {
   /** Images -> activations of the last frozen layer. */
@@ -32,24 +33,26 @@ function split(base: tfl.LayersModel): FrozenTrunk | null {
   const layers = base.layers;
   const above = layers.slice(layers.findIndex((l) => l.trainableWeights.length > 0));
   if (above.some((l) => l.inboundNodes.length !== 1)) return null;
-  const boundary = above[0].inboundNodes[0].inputTensors;
-  if (boundary.length !== 1) return null;
+  const nodeOf = (layer: (typeof layers)[number]) => layer.inboundNodes[0]!; // exactly one, checked above
+  const [boundary, ...otherInputs] = nodeOf(first(above, 'trainable layer')).inputTensors;
+  if (boundary === undefined || otherInputs.length > 0) return null;
   // Every layer above reads the boundary or what the layers above it make: no other frozen tensor crosses.
-  const made = new Set([boundary[0].id]);
+  const made = new Set([boundary.id]);
   for (const layer of above) {
-    if (!layer.inboundNodes[0].inputTensors.every((t) => made.has(t.id))) return null;
-    for (const t of layer.inboundNodes[0].outputTensors) made.add(t.id);
+    if (!nodeOf(layer).inputTensors.every((t) => made.has(t.id))) return null;
+    for (const t of nodeOf(layer).outputTensors) made.add(t.id);
   }
-  if (base.outputs.length !== 1 || base.outputs[0] === boundary[0] || !made.has(base.outputs[0].id)) return null;
+  const [output, ...otherOutputs] = base.outputs;
+  if (output === undefined || otherOutputs.length > 0 || output === boundary || !made.has(output.id)) return null;
 
-  const trunk = tfl.model({ inputs: base.inputs, outputs: boundary[0], name: `${base.name}_trunk` });
-  const input = tfl.input({ shape: boundary[0].shape.slice(1) as number[] });
-  const applied = new Map([[boundary[0].id, input]]);
+  const trunk = tfl.model({ inputs: base.inputs, outputs: boundary, name: `${base.name}_trunk` });
+  const input = tfl.input({ shape: boundary.shape.slice(1) as number[] });
+  const applied = new Map([[boundary.id, input]]);
   for (const layer of above) {
-    const inputs = layer.inboundNodes[0].inputTensors.map((t) => applied.get(t.id)!);
-    const outputs = layer.apply(inputs.length === 1 ? inputs[0] : inputs) as tfl.SymbolicTensor | tfl.SymbolicTensor[];
+    const inputs = nodeOf(layer).inputTensors.map((t) => applied.get(t.id)!); // each made by a layer before it
+    const outputs = layer.apply(inputs.length === 1 ? inputs[0]! : inputs) as tfl.SymbolicTensor | tfl.SymbolicTensor[];
     const outs = Array.isArray(outputs) ? outputs : [outputs];
-    for (const [i, t] of layer.inboundNodes[0].outputTensors.entries()) applied.set(t.id, outs[i]);
+    for (const [i, t] of nodeOf(layer).outputTensors.entries()) applied.set(t.id, at(outs, i, `output of ${layer.name}`));
   }
-  return { trunk, rest: tfl.model({ inputs: input, outputs: applied.get(base.outputs[0].id)!, name: `${base.name}_rest` }) };
+  return { trunk, rest: tfl.model({ inputs: input, outputs: applied.get(output.id)!, name: `${base.name}_rest` }) };
 }

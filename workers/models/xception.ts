@@ -13,6 +13,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { InputScaling } from '../../study/protocol.ts';
 import { UserError } from '../../common/errors.ts';
+import { at } from '../../common/indexing.ts';
 import { SeededInit } from './init.ts';
 import { rescaling } from './rescaling.ts';
 
@@ -63,10 +64,10 @@ export function buildXceptionBase(imageSize: number, seed: number, inputScaling:
         padding: 'same',
         useBias: false,
         kernelInitializer: init.glorot(),
-        name: XCEPTION_RESIDUAL_CONVS[i],
+        name: at(XCEPTION_RESIDUAL_CONVS, i, 'residual Conv2D name'),
       })
       .apply(x) as T;
-    return bn(r, XCEPTION_RESIDUAL_BNS[i]);
+    return bn(r, at(XCEPTION_RESIDUAL_BNS, i, 'residual BatchNormalization name'));
   };
 
   const input = tfl.input({ shape: [imageSize, imageSize, 3], name: 'input_1' });
@@ -134,7 +135,7 @@ export function xceptionH5LayerNames(fileLayerNames: string[]): Map<string, stri
         `the Xception weight file has ${found.length} unnamed ${prefix} layers (${found.map((f) => f.name).join(', ') || 'none'}), expected ${targets.length}.`,
       );
     }
-    for (const [i, f] of found.entries()) map.set(f.name, targets[i]);
+    for (const [i, f] of found.entries()) map.set(f.name, targets[i]!); // as many as found, checked above
   }
   return map;
 }

@@ -68,8 +68,8 @@ describe('on PostgreSQL', () => {
     return { server, tables: await tableCounts(orchestrator) };
   };
   const pids = async () => ({
-    admin: (await admin`select pg_backend_pid() as pid`)[0].pid as number,
-    orchestrator: (await orchestrator.query<{ pid: number }>('select pg_backend_pid() as pid'))[0].pid,
+    admin: (await admin`select pg_backend_pid() as pid`)[0]!.pid as number,
+    orchestrator: (await orchestrator.query<{ pid: number }>('select pg_backend_pid() as pid'))[0]!.pid,
   });
 
   before(async () => {
@@ -80,7 +80,7 @@ describe('on PostgreSQL', () => {
     admin = postgres(scratch.url, { max: 1, onnotice: () => {} });
     // The project's own command creates the role, as a user would.
     const { stdout } = await exec(process.execPath, [join(PROJECT_ROOT, 'bin', 'melanoma.mjs'), 'sql-reader', '--db', scratch.url, '--new-password'], { cwd: PROJECT_ROOT });
-    readerUrl = /--db (postgres:\/\/\S+)/.exec(stdout)![1];
+    readerUrl = /--db (postgres:\/\/\S+)/.exec(stdout)![1]!;
     bystanders = await pids();
   });
   after(async () => {

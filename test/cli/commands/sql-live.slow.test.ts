@@ -55,7 +55,7 @@ const STATE_SQL = `select (select count(*) from experiments)::int as experiments
   (select count(*) from pg_largeobject_metadata)::int as large_objects`;
 const state = async () => {
   const out = await runReadOnly({ target: folder, sql: STATE_SQL, timeoutMs: TIMEOUT_MS });
-  return Object.fromEntries(out.columns.map((c, i) => [c, out.rows[0][i]]));
+  return Object.fromEntries(out.columns.map((c, i) => [c, out.rows[0]![i]]));
 };
 
 test('the endpoint file names the orchestrator and is readable by its owner only', () => {

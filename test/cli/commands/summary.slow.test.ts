@@ -1,4 +1,4 @@
-/** `melanoma summary`: the study table of metric_summary and the operating points of the stored predictions. */
+/** `melanoma summary`: the study table of metric_summary, the operating points and the calibration of the stored predictions. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { openDatabase } from '../../../db/index.ts';
 import { operatingPoints } from '../../../study/operating-points.ts';
+import { calibrationStats, fitTemperature } from '../../../study/probability-calibration.ts';
 import { tempDir } from '../../db/fixtures.ts';
 import { PROJECT_ROOT } from '../../helpers/real-data.ts';
 import { buildExperiment, oneClassStudy, smallStudy, type BuiltExperiment } from '../../web/fixtures.ts';
@@ -61,7 +62,7 @@ test('--json: the test rows of metric_summary, and each completed run\'s operati
   }
   const completed = [0, 1, 3, 4].map((i) => study.runIds[i]);
   assert.deepEqual(doc.operatingPoints.runs.map((x: { runId: number }) => x.runId), completed);
-  for (const run of doc.operatingPoints.runs) assert.deepEqual(run.points, operatingPoints(stored[run.runId].val, stored[run.runId].test));
+  for (const run of doc.operatingPoints.runs) assert.deepEqual(run.points, operatingPoints(stored[run.runId]!.val, stored[run.runId]!.test));
   assert.match(doc.operatingPoints.rule, /p > t/);
 });
 
@@ -96,4 +97,23 @@ test('an unknown experiment or database is a one-line error, exit 1', async () =
   assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
   const help = await summary('--help');
   assert.match(help.stdout, /Examples:\n {2}melanoma summary\n/);
+});
+
+test('calibration: each run\'s numbers from its stored predictions, the test table per model and ensemble', async () => {
+  const doc = JSON.parse((await summary('--experiment', 'study-224', '--db', folder, '--json')).stdout);
+  const completed = [0, 1, 3, 4].map((i) => study.runIds[i]);
+  assert.deepEqual(doc.calibration.runs.map((x: { runId: number }) => x.runId), completed);
+  for (const run of doc.calibration.runs) {
+    const { val, test } = stored[run.runId]!;
+    assert.equal(run.test.before.brier, calibrationStats(test).brier);
+    assert.equal(run.val.before.ece, calibrationStats(val).ece);
+    assert.equal(run.temperature, fitTemperature(val));
+  }
+  const lines = (await summary('--experiment', 'study-224', '--db', folder)).stdout.split('\n');
+  const text = lines.slice(lines.findIndex((l) => l.startsWith('Calibration of the probabilities')));
+  const m = doc.calibration.models[1];
+  const row = text.find((l) => l.startsWith('xception  '))!;
+  assert.deepEqual(row.split(/ {2,}/).slice(1), ['2', `${m.temperature.mean.toFixed(4)} ± ${m.temperature.std.toFixed(4)}`, ...['brier', 'brierScaled', 'ece', 'eceScaled'].map((k) => `${m.test[k].mean.toFixed(4)} ± ${m.test[k].std.toFixed(4)}`)]);
+  const ensemble = text.find((l) => l.startsWith('xception ensemble'))!;
+  assert.equal(ensemble.split(/ {2,}/)[4], m.ensemble.test.after.brier.toFixed(4));
 });

@@ -12,6 +12,7 @@ import { PG_URL, scratchPgDatabase } from '../../db/fixtures.ts';
 import { DUMP_QUERIES } from '../../db/dump.ts';
 import { createReader } from '../../../db/sql-reader.ts';
 import { FAKE_THREAD, MELANOMA, runCli, tempDir, tinyDataset } from '../../orchestrator/helpers.ts';
+import { first } from '../../../common/indexing.ts';
 
 const melanoma = (args: string[]) => runCli(args, {}, MELANOMA);
 
@@ -27,8 +28,8 @@ async function dumpThroughSql(db: string): Promise<Record<string, string[]>> {
   const target = db.startsWith('postgres://') ? (await createReader(db)).url : db;
   const r = await melanoma(['sql', '--json', query, '--db', target]);
   assert.equal(r.code, 0, r.stderr);
-  const [row] = JSON.parse(r.stdout) as Record<string, unknown[]>[];
-  return Object.fromEntries(tables.map(([name]) => [name, row[name].map((x) => JSON.stringify(x))]));
+  const row = first(JSON.parse(r.stdout) as Record<string, unknown[]>[]);
+  return Object.fromEntries(tables.map(([name]) => [name, row[name]!.map((x) => JSON.stringify(x))]));
 }
 
 test('export, import into PGlite and PostgreSQL, continue with orchestrate, carry back', async () => {
@@ -73,7 +74,7 @@ test('export, import into PGlite and PostgreSQL, continue with orchestrate, carr
   }
 
   const damaged = Buffer.from(bytes);
-  damaged[damaged.length - 12] ^= 0xff;
+  damaged[damaged.length - 12]! ^= 0xff;
   const broken = join(tempDir('x'), 'broken.ndjson.gz');
   writeFileSync(broken, damaged);
   const fresh = join(tempDir('c'), 'db');
@@ -83,7 +84,7 @@ test('export, import into PGlite and PostgreSQL, continue with orchestrate, carr
   assert.ok(!existsSync(fresh), 'a refused file creates no database');
 
   // "Machine B": the same images in another folder, another --out, one more run per model.
-  const dbB = targets[0];
+  const dbB = targets[0]!;
   const more = await orchestrate(dbB, await tinyDataset(), 3);
   assert.equal(more.code, 0, more.stderr);
   assert.match(more.stderr, /4 already completed/);

@@ -104,9 +104,9 @@ test('non-image files, hidden files and sub-folders are skipped with a warning n
     const index = await indexDataset(root, { warn: (m) => warnings.push(m) });
     assert.equal(warnings.length, 3);
     assert.equal(warnings[0], `skipping ${join(root, 'train', 'benign', '.DS_Store')}: hidden file.`);
-    assert.match(warnings[1], /notes\.txt.*not an image/);
-    assert.ok(warnings[1].includes(join(root, 'train', 'benign', 'notes.txt')));
-    assert.match(warnings[2], /test\/benign\/sub: a sub-folder/);
+    assert.match(warnings[1]!, /notes\.txt.*not an image/);
+    assert.ok(warnings[1]!.includes(join(root, 'train', 'benign', 'notes.txt')));
+    assert.match(warnings[2]!, /test\/benign\/sub: a sub-folder/);
     assert.equal(index.skipped.length, 3);
     assert.equal(index.splits.train.length + index.splits.val.length, 17);
     assert.ok(index.splits.test.some((r) => r.id === 'test/malignant/UPPER.JPEG'));

@@ -15,11 +15,11 @@ const S = 64;
 
 function pixel(px: Uint8Array, size: number, x: number, y: number): number[] {
   const i = (y * size + x) * 3;
-  return [px[i], px[i + 1], px[i + 2]];
+  return [px[i]!, px[i + 1]!, px[i + 2]!];
 }
 
 function near(actual: number[], expected: number[], tol: number, what: string): void {
-  assert.ok(actual.every((v, i) => Math.abs(v - expected[i]) <= tol), `${what}: ${actual} is not within ${tol} of ${expected}`);
+  assert.ok(actual.every((v, i) => Math.abs(v - expected[i]!) <= tol), `${what}: ${actual} is not within ${tol} of ${expected}`);
 }
 
 /** Left half red, right half blue, S x S: any rotation would move the colours. */

@@ -51,7 +51,7 @@ test('every truncated JPEG is found, in listing order, with the decoder reason; 
     // Both bad training images are training images (the seed protocol's validation is the first of each folder of
     // six): benign's listing comes before malignant's, then test's.
     assert.deepEqual(bad.map((b) => `${b.id}: ${b.reason}`), [`train/benign/6.jpg: ${REASON}`, `train/malignant/3.jpg: ${REASON}`, `test/benign/2.jpg: ${REASON}`]);
-    assert.equal(bad[1].path, join(root, 'train', 'malignant', '3.jpg'));
+    assert.equal(bad[1]!.path, join(root, 'train', 'malignant', '3.jpg'));
     assert.deepEqual(seen, Array.from({ length: 24 }, (_, i) => i + 1));
     assert.equal(cache.size, 21, 'the check keeps the pixels of every good image for the run');
   } finally {

@@ -21,7 +21,7 @@ test('real data: melanoma data inspect --json names the validation rule; its fir
   assert.match(report.validation.description, /first 20%/);
   assert.match(report.validation.source, /^article 23/);
   for (const cls of ['benign', 'malignant'] as const) {
-    const first: string = [...readdirSync(join(root, 'train', cls))].sort()[0];
+    const first: string = [...readdirSync(join(root, 'train', cls))].sort()[0]!;
     assert.equal(report.firstValidation[cls], `train/${cls}/${first}`);
   }
   assert.deepEqual([report.counts.train.total, report.counts.val.total], [2110, 527]);
@@ -31,7 +31,7 @@ test("real data: the extended protocol's validation files are the last 20% of ea
   const root = realDataOrSkip(t);
   if (!root) return;
   const data = await indexDataset(root, { validation: validationRule('extended') });
-  const lastBenign: string = [...readdirSync(join(root, 'train', 'benign'))].sort()[1440 - 288];
+  const lastBenign: string = [...readdirSync(join(root, 'train', 'benign'))].sort()[1440 - 288]!;
   assert.equal(data.splits.val[0]?.id, `train/benign/${lastBenign}`);
   assert.deepEqual([data.splits.train.length, data.splits.val.length], [2110, 527]);
 });

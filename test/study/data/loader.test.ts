@@ -51,7 +51,7 @@ test('an epoch: every record once, batches of batchSize and a smaller last one, 
     assert.equal(augmentedPixels(b), b.pixels);
     for (const [k, id] of b.ids.entries()) assert.equal(b.y[k], records.find((r) => r.id === id)!.label);
   }
-  const last = got[2];
+  const last = got[2]!;
   const px = await decodeImage(records.find((r) => r.id === last.ids[2])!.path, SIZE);
   assert.deepEqual(last.pixels.subarray(2 * px.length), px);
 });
@@ -76,14 +76,14 @@ test('augmentation is fixed by (seed, epoch) and changes with the epoch', async 
   assert.deepEqual(a.map((x) => x.augment), b.map((x) => x.augment));
   assert.deepEqual(a.map(augmentedPixels), b.map(augmentedPixels));
   const c = await collect(records, { ...aug, epoch: 2 });
-  assert.notDeepEqual(augmentedPixels(a[0]), augmentedPixels(c[0]));
+  assert.notDeepEqual(augmentedPixels(a[0]!), augmentedPixels(c[0]!));
   // The bytes stay as decoded; the augmentation is one parameter set per image, applied by augmentedPixels.
   const clean = await collect(records, options({ shuffle: false }));
   assert.deepEqual(a.map((x) => x.pixels), clean.map((x) => x.pixels));
   assert.deepEqual(a.map((x) => x.augment!.length), [4, 4, 3]);
-  assert.notDeepEqual(augmentedPixels(a[0]), clean[0].pixels);
+  assert.notDeepEqual(augmentedPixels(a[0]!), clean[0]!.pixels);
   const n = SIZE * SIZE * 3;
-  assert.deepEqual(augmentedPixels(a[1]).subarray(n, 2 * n), applyAugment(a[1].pixels.subarray(n, 2 * n), SIZE, a[1].augment![1]));
+  assert.deepEqual(augmentedPixels(a[1]!).subarray(n, 2 * n), applyAugment(a[1]!.pixels.subarray(n, 2 * n), SIZE, a[1]!.augment![1]!));
 });
 
 test('saveAugmentedDir receives every augmented image, named e<epoch>_<index>_<class>-<file>.png', async () => {
@@ -92,7 +92,7 @@ test('saveAugmentedDir receives every augmented image, named e<epoch>_<index>_<c
   const files = readdirSync(dir).sort();
   assert.equal(files.length, records.length);
   assert.ok(files.includes('e4_0_benign-1.png'), files.join(' '));
-  assert.ok(files.includes(`e4_10_malignant-${records[10].id.split('/')[2].replace('.png', '')}.png`), files.join(' '));
+  assert.ok(files.includes(`e4_10_malignant-${records[10]!.id.split('/')[2]!.replace('.png', '')}.png`), files.join(' '));
   // Nothing is saved when there is no augmentation (evaluation batches).
   const none = join(scratch, 'none');
   await collect(records, options({ saveAugmentedDir: none }));

@@ -123,7 +123,7 @@ test('a server that ignores Range restarts the file; a .part past the end starts
   const r2 = await downloadFile({ url: `${base}/w.h5`, dest: dest2, md5 });
   assert.equal(r2.resumedFrom, 0);
   assert.deepEqual(readFileSync(dest2), payload);
-  assert.equal(requests[0].range, `bytes=${payload.length + 5}-`);
+  assert.equal(requests[0]!.range, `bytes=${payload.length + 5}-`);
 });
 
 test('an md5 mismatch deletes the part file and fails; HTTP errors fail with the status', async () => {
@@ -210,7 +210,7 @@ test('a corrupted download is refused by the hash: one line naming the file, the
   reset();
   const h5 = await smallKerasH5(join(tmp, 'small2.h5'));
   const corrupted = Buffer.from(h5);
-  corrupted[corrupted.length >> 1] ^= 0xff;
+  corrupted[corrupted.length >> 1]! ^= 0xff;
   behaviour.body = corrupted;
   const cache = join(tmp, 'corrupted');
   const env = { MELANOMA_WEIGHTS: cache, MELANOMA_WEIGHTS_URL: base };

@@ -93,7 +93,7 @@ async function gradients(build: () => tfl.LayersModel): Promise<{ names: string[
   }, trainable);
   // Layer names carry a per-process counter (conv2d_Conv2D3); the rest names the weight.
   const names = model.trainableWeights.map((w) => w.originalName.replace(/\d+/g, ''));
-  const values = await Promise.all(trainable.map((v) => grads[v.name].data() as Promise<Float32Array>));
+  const values = await Promise.all(trainable.map((v) => grads[v.name]!.data() as Promise<Float32Array>));
   tf.dispose([x, y, ...Object.values(grads)]);
   model.dispose();
   return { names, values };
@@ -114,7 +114,7 @@ function assertGradientsClose(actual: Float32Array, expected: Float32Array, what
   let worst = 0;
   let at = 0;
   for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
+    const d = Math.abs(actual[i]! - expected[i]!);
     if (!(d <= worst)) {
       worst = d;
       at = i;
@@ -134,7 +134,7 @@ for (const [modelName, build] of Object.entries(MODELS)) {
       assert.deepEqual(actual.names, expected.names);
       assert.ok(expected.values.length >= 6, 'the model has trainable weights');
       for (const [i, name] of expected.names.entries()) {
-        assertGradientsClose(actual.values[i], expected.values[i], `${modelName} ${name} on ${backend}`);
+        assertGradientsClose(actual.values[i]!, expected.values[i]!, `${modelName} ${name} on ${backend}`);
       }
     });
   }

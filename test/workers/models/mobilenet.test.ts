@@ -103,17 +103,17 @@ test('frozen base at 224 equals the original TensorFlow.js model, and stays in i
   const ours = m.base!.predict(x) as tf.Tensor;
   const theirs = originalBase.predict(tf.sub(tf.mul(x, 2), 1)) as tf.Tensor; // MobileNet's own x/127.5 - 1
   assert.deepEqual(ours.shape, [1, 7, 7, 1280]);
-  const diff = tf.max(tf.abs(tf.sub(ours, theirs))).dataSync()[0];
+  const diff = tf.max(tf.abs(tf.sub(ours, theirs))).dataSync()[0]!;
   assert.ok(diff < 1e-4, `max difference ${diff}`);
-  assert.ok(tf.max(theirs).dataSync()[0] > 0.5, 'the reference output is not trivially zero');
+  assert.ok(tf.max(theirs).dataSync()[0]! > 0.5, 'the reference output is not trivially zero');
 
   // fit() runs layers in training mode; the base must still use its ImageNet BN statistics.
   const trainingMode = m.base!.apply(x, { training: true }) as tf.Tensor;
   assert.equal(tf.max(tf.abs(tf.sub(trainingMode, ours))).dataSync()[0], 0);
-  const bnMean = Array.from(m.base!.getLayer('Conv_1_bn').getWeights()[2].dataSync());
+  const bnMean = Array.from(m.base!.getLayer('Conv_1_bn').getWeights()[2]!.dataSync());
   m.model.compile({ optimizer: tf.train.adam(1e-3), loss: 'binaryCrossentropy' });
   await m.model.fit(x, tf.tensor2d([[1]]), { epochs: 1, batchSize: 1, verbose: 0 });
-  assert.deepEqual(Array.from(m.base!.getLayer('Conv_1_bn').getWeights()[2].dataSync()), bnMean);
+  assert.deepEqual(Array.from(m.base!.getLayer('Conv_1_bn').getWeights()[2]!.dataSync()), bnMean);
   m.model.dispose();
   original.dispose();
 });

@@ -43,7 +43,7 @@ test('frozenTrunk: trainable layers above frozen ones split off and re-compose t
     return tfl.layers.activation({ activation: 'relu' }).apply(c) as tfl.SymbolicTensor;
   });
   const split = await assertComposes(chained, 'toy chain', [2, 8, 8, 3]);
-  assert.deepEqual(split.trunk.outputs[0].shape, [null, 8, 8, 4]);
+  assert.deepEqual(split.trunk.outputs[0]!.shape, [null, 8, 8, 4]);
 
   const residual = toyBase((x) => {
     const c = tfl.layers.conv2d({ filters: 4, kernelSize: 1 }).apply(x) as tfl.SymbolicTensor;

@@ -38,7 +38,7 @@ async function writeKerasH5(model: tfl.LayersModel, path: string, rename: (layer
     group.create_attribute('weight_names', weightNames);
     if (weightNames.length > 0) group.create_group(name);
     for (const [i, w] of layer.weights.entries()) {
-      group.create_dataset({ name: weightNames[i], data: w.read().dataSync() as Float32Array, shape: w.shape as number[], dtype: '<f' });
+      group.create_dataset({ name: weightNames[i]!, data: w.read().dataSync() as Float32Array, shape: w.shape as number[], dtype: '<f' });
     }
   }
   f.close();
@@ -52,27 +52,27 @@ test('the real Keras MobileNet v1 0.25 file: 135 tensors, 218,544 parameters, al
   assert.equal(h5.kerasVersion, '2.0.4');
   assert.equal(h5.tensors.length, 135);
   assert.equal(h5.tensors.reduce((n, x) => n + x.values.length, 0), 218_544);
-  const first = h5.tensors[0];
+  const first = h5.tensors[0]!;
   assert.deepEqual([first.layer, first.param, first.shape], ['conv1', 'kernel', [3, 3, 3, 8]]);
-  assert.equal(h5.tensors[h5.tensors.length - 1].layer, 'conv_pw_13_bn');
+  assert.equal(h5.tensors[h5.tensors.length - 1]!.layer, 'conv_pw_13_bn');
 
   const model = buildMobileNetV1Base(224, 0.25);
   assert.equal(model.countParams(), 218_544);
-  const before = model.getLayer('conv_pw_13').getWeights()[0].dataSync().slice(0, 4);
+  const before = model.getLayer('conv_pw_13').getWeights()[0]!.dataSync().slice(0, 4);
   const report = await loadH5Weights(model, file);
   assert.deepEqual({ tensors: report.tensors, params: report.params, unused: report.unused }, { tensors: 135, params: 218_544, unused: [] });
   // Spot-check that values landed in the right variables.
   const pw13 = h5.tensors.find((x) => x.layer === 'conv_pw_13' && x.param === 'kernel')!;
-  assert.deepEqual(model.getLayer('conv_pw_13').getWeights()[0].dataSync(), pw13.values);
+  assert.deepEqual(model.getLayer('conv_pw_13').getWeights()[0]!.dataSync(), pw13.values);
   assert.notDeepEqual(Array.from(before), Array.from(pw13.values.slice(0, 4)));
   const variance = h5.tensors.find((x) => x.layer === 'conv_dw_7_bn' && x.param === 'moving_variance')!;
-  assert.deepEqual(model.getLayer('conv_dw_7_bn').getWeights()[3].dataSync(), variance.values);
+  assert.deepEqual(model.getLayer('conv_dw_7_bn').getWeights()[3]!.dataSync(), variance.values);
 
   const y = model.predict(tf.randomUniform([1, 224, 224, 3], -1, 1, 'float32', 2)) as tf.Tensor;
   assert.deepEqual(y.shape, [1, 7, 7, 256]);
   const values = y.dataSync();
   assert.ok(values.every(Number.isFinite));
-  assert.ok(tf.max(y).dataSync()[0] > 0, 'activations are not all zero');
+  assert.ok(tf.max(y).dataSync()[0]! > 0, 'activations are not all zero');
   model.dispose();
 });
 
@@ -115,7 +115,7 @@ test('an Xception file in the Keras 2.0 layout (conv2d_1..4, batch_normalization
   for (const name of ['conv2d', 'conv2d_3', 'batch_normalization_2', 'block14_sepconv2']) {
     const a = source.getLayer(name).getWeights();
     const b = target.getLayer(name).getWeights();
-    for (const [i, w] of a.entries()) assert.deepEqual(b[i].dataSync(), w.dataSync(), name);
+    for (const [i, w] of a.entries()) assert.deepEqual(b[i]!.dataSync(), w.dataSync(), name);
   }
   // Read by name without the order mapping, conv2d_1 of the file (the model's conv2d, 64->128) cannot fit the
   // model's conv2d_1 (128->256).

@@ -67,7 +67,7 @@ test('71 px is the smallest Xception input; it runs and gives probabilities', as
   const m = await buildModel('xception', { imageSize: 71, seed: 1, outputBias: -1, randomWeights: true });
   const p = (m.model.predict(tf.randomUniform([1, 71, 71, 3], 0, 1, 'float32', 1)) as tf.Tensor).dataSync();
   assert.equal(p.length, 1);
-  assert.ok(Number.isFinite(p[0]) && p[0] > 0 && p[0] < 1);
+  assert.ok(Number.isFinite(p[0]) && p[0]! > 0 && p[0]! < 1);
   m.model.dispose();
 });
 

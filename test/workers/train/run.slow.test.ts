@@ -62,6 +62,7 @@ test('melanoma run: baseline on a 56-image real subset at 64 px, 2 epochs on was
       'train and val images are disjoint parts of train/',
     );
     const [train, val] = result.final.map((e) => new Set(e.predictions.images));
+  assert.ok(train && val);
     assert.ok([...val].every((image) => !train.has(image)));
     assert.equal(result.final.find((e) => e.split === 'test')!.n, 16);
     assert.ok(result.bestEpoch >= 1 && result.bestEpoch <= 2);
@@ -69,7 +70,7 @@ test('melanoma run: baseline on a 56-image real subset at 64 px, 2 epochs on was
     assert.deepEqual(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')), result);
     const csv = readFileSync(join(out, 'history.csv'), 'utf8').trim().split('\n');
     assert.equal(csv.length, 3);
-    assert.match(csv[0], /^epoch,learning_rate,loss,accuracy,precision,recall,roc_auc,pr_auc,val_loss,/);
+    assert.match(csv[0]!, /^epoch,learning_rate,loss,accuracy,precision,recall,roc_auc,pr_auc,val_loss,/);
     assert.ok(JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8')).modelTopology);
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -30,7 +30,9 @@ for (const backend of ['cpu', ...BACKENDS] as const) {
     else if (!(await useBackendOrSkip(t, backend))) return;
     const y = tf.tensor2d(Y, [Y.length, 1]);
     const p = tf.tensor2d(P, [P.length, 1]);
-    const [ours, expected] = [binaryCrossEntropy, reference].map((f) => tf.valueAndGrad((q: tf.Tensor) => f(y, q))(p));
+    const gradientOf = (f: typeof reference) => tf.valueAndGrad((q: tf.Tensor) => f(y, q))(p);
+    const ours = gradientOf(binaryCrossEntropy);
+    const expected = gradientOf(reference);
     // A NaN probability makes the loss NaN either way; the values before it are compared without it.
     const finite = async (f: typeof reference) => {
       const loss = tf.tidy(() => f(tf.slice(y, 0, P.length - 1), tf.slice(p, 0, P.length - 1)));
@@ -45,7 +47,7 @@ for (const backend of ['cpu', ...BACKENDS] as const) {
     if (backend !== 'wasm') assert.ok(Number.isNaN(withNaN[0]), 'a NaN probability makes the loss NaN');
     const [g, gRef] = await Promise.all([ours.grad.data(), expected.grad.data()]);
     g.forEach((v, i) => {
-      const close = Math.abs(v - gRef[i]) <= 1e-6 * Math.max(1, Math.abs(gRef[i]));
+      const close = Math.abs(v - gRef[i]!) <= 1e-6 * Math.max(1, Math.abs(gRef[i]!));
       assert.ok(close, `p = ${P[i]}, y = ${Y[i]}: gradient ${v} against ${gRef[i]}`);
     });
     assert.equal(g[4], 0, 'p = 0 is clipped: no gradient');
@@ -59,7 +61,8 @@ for (const backend of ['cpu', ...BACKENDS] as const) {
 for (const [name, trainable, fewer] of [['mobilenet', 4, 4], ['mobilenet-ft', 16, 4], ['mobilenet-ft2', 43, 2]] as const) {
   test(`${name}: the frozen trunk runs outside the gradient tape, with the same update and without copies of its activations`, async () => {
     await initBackend('cpu');
-    const [ours, recorded] = await Promise.all([0, 1].map(() => buildModel(name, { imageSize: 32, seed: 3, outputBias: 0, randomWeights: true, initFrom: null })));
+    const build = () => buildModel(name, { imageSize: 32, seed: 3, outputBias: 0, randomWeights: true, initFrom: null });
+    const [ours, recorded] = await Promise.all([build(), build()]);
     const x = tf.tensor4d(Array.from({ length: 2 * 32 * 32 * 3 }, (_, i) => (i % 97) / 97), [2, 32, 32, 3]);
     const y = tf.tensor2d([0, 1], [2, 1]);
     // The step as it was: the whole model inside the tape.
@@ -82,8 +85,9 @@ for (const [name, trainable, fewer] of [['mobilenet', 4, 4], ['mobilenet-ft', 16
       const profile = await tf.profile(() => run(x, y).dispose());
       copies.push(profile.kernels.filter((k) => k.name === 'Identity').length); // tfjs copies each tensor the tape saves
     }
-    assert.ok(copies[0] * fewer < copies[1], `${copies[0]} Identity kernels, against ${copies[1]} with the base on the tape`);
+    assert.ok(copies[0]! * fewer < copies[1]!, `${copies[0]} Identity kernels, against ${copies[1]} with the base on the tape`);
     const [a, b] = [ours, recorded].map((m) => m.model.trainableWeights.map((w) => w.read().dataSync()));
+    assert.ok(a && b);
     assert.equal(a.length, trainable);
     for (const [i, w] of a.entries()) assert.deepEqual(w, b[i], `trainable weight ${i} after two steps`);
     tf.dispose([x, y]);

@@ -83,7 +83,7 @@ export function imageBatch(backend: WebGPUBackend, bytes: TensorInfo, unit: Tens
     });
   }
   return runWgsl(backend, {
-    key: 'image_batch_augment', inputs: { bytes, unit, maps }, outputShape: shape, uniforms: { size: shape[1] }, main: AUGMENT,
+    key: 'image_batch_augment', inputs: { bytes, unit, maps }, outputShape: shape, uniforms: { size: shape[1]! }, main: AUGMENT,
     threads: total / 3, workgroupSize: 256,
   });
 }
