@@ -1,12 +1,8 @@
 /** A Slurm job's environment to the orchestrator's slots (--gpus slurm), and the job id recorded with each run. */
 import assert from 'node:assert/strict';
-import { delimiter, join } from 'node:path';
 import { test } from 'node:test';
 import { UsageError } from '../../common/errors.ts';
 import { allocatedSlots, slurmAllocation, slurmJob, withSlurmSlots } from '../../orchestrator/slurm-allocation.ts';
-import { runCli, tinyDataset } from './helpers.ts';
-
-const CLI_FIXTURES = join(import.meta.dirname, '..', 'cli', 'fixtures');
 
 const task = { SLURM_JOB_ID: '815', SLURM_ARRAY_JOB_ID: '812', SLURM_ARRAY_TASK_ID: '3', SLURM_CPUS_ON_NODE: '4' };
 const H100 = 'NVIDIA H100 80GB HBM3';
@@ -75,17 +71,4 @@ test('webgpu: GPUs it cannot tell apart or cannot match are usage errors that sa
 test('withSlurmSlots replaces --gpus slurm by the slots of the job it runs in', () => {
   const o = withSlurmSlots({ gpus: 'slurm', backend: 'wasm', experiment: 'x' }, { ...task, SLURM_CPUS_ON_NODE: '3' });
   assert.deepEqual([o.gpus, o.workers, o.slotNote, o.experiment], [[], 3, null, 'x']);
-});
-
-test("orchestrate --gpus slurm in a job on a node's GPU 3, confined to it: the slot opens Dawn's hardware adapter", async () => {
-  const r = await runCli(['--gpus', 'slurm', '--backend', 'webgpu', '--dry-run', '--json', '--data', await tinyDataset(), '--no-estimate'], {
-    ...task,
-    SLURM_JOB_GPUS: '3',
-    CUDA_VISIBLE_DEVICES: '0',
-    PATH: `${join(CLI_FIXTURES, 'no-nvidia-smi')}${delimiter}${process.env.PATH}`,
-    DAWN_NODE: join(CLI_FIXTURES, 'fake-dawn.cjs'),
-    FAKE_DAWN_ADAPTERS: JSON.stringify([lavapipe, H100]),
-  });
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout).slots, ['gpu1']);
 });
