@@ -6,7 +6,7 @@
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import { UserError } from '../common/errors.ts';
 import { predictingRun, predictionSetup, type Database } from '../db/index.ts';
-import { checkLesionImage } from '../study/lesion-image.ts';
+import { checkLesionImage } from '../study/data/lesion-image.ts';
 import { predictionBackend, predictionDocument } from '../study/prediction.ts';
 import type { DatasetImages } from './dataset-images.ts';
 import { HttpError, badRequest, notFound } from './http-errors.ts';

@@ -6,9 +6,9 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../common/errors.ts';
 import { openDatabase, predictionSetup, type PredictionSetup } from '../../db/index.ts';
-import { checkLesionImage } from '../../study/lesion-image.ts';
+import { checkLesionImage } from '../../study/data/lesion-image.ts';
 import { predictionBackend, predictionDocument, type PredictionDocument } from '../../study/prediction.ts';
-import { IMAGE_EXTENSIONS, isImageName } from '../../workers/data/dataset.ts';
+import { IMAGE_EXTENSIONS, isImageName } from '../../study/data/dataset.ts';
 import type { PredictFlags } from './predict.ts';
 
 export async function predictCommand(paths: string[], f: PredictFlags): Promise<void> {

@@ -3,7 +3,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../../common/errors.ts';
 import { openDatabase, predictingRun } from '../../db/index.ts';
-import { checkLesionImage } from '../../study/lesion-image.ts';
+import { checkLesionImage } from '../../study/data/lesion-image.ts';
 import { predictionBackend } from '../../study/prediction.ts';
 import type { SaliencyFlags } from './saliency.ts';
 

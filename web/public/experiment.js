@@ -245,15 +245,20 @@ function renderRuns() {
       el('td', { class: 'num' }, num(r.test?.accuracy)),
       el('td', { class: 'num' }, num(r.test?.roc_auc)),
       el('td', { class: 'num' }, num(r.test?.pr_auc)),
-      el('td', { class: 'nowrap' }, r.slot ?? DASH),
+      el('td', { class: 'nowrap' }, ranOn(r)),
       el('td', { class: 'num' }, duration(r.seconds)),
       el('td', { class: 'msg' }, r.error ?? ''),
     ),
   );
   fill(
     runsHolder,
-    table(['Run', 'Model', 'Repeat', 'Status', 'Best / epochs', 'Test acc.', 'Test ROC AUC', 'Test PR AUC', 'Slot', 'Duration', 'Error'], rows, { id: 'runs-table' }),
+    table(['Run', 'Model', 'Repeat', 'Status', 'Best / epochs', 'Test acc.', 'Test ROC AUC', 'Test PR AUC', 'Ran on', 'Duration', 'Error'], rows, { id: 'runs-table' }),
   );
+}
+
+/** The slot, machine and Slurm job of a run's orchestrator: "cpu0 on node-3, Slurm 812_1". */
+function ranOn(r) {
+  return `${r.slot ?? DASH}${r.host ? ` on ${r.host}` : ''}${r.slurmJob ? `, Slurm ${r.slurmJob}` : ''}`;
 }
 
 async function loadEnsemble() {

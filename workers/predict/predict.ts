@@ -1,6 +1,6 @@
 /**
  * New images through the best checkpoints of completed runs (study/prediction.ts says what the numbers mean). An
- * image is decoded and scaled as the runs' own evaluation does it (workers/data/decode.ts, then v / 255), so that a
+ * image is decoded and scaled as the runs' own evaluation does it (study/data/decode.ts, then v / 255), so that a
  * dataset image gets the probability its run stored. The caller initialises the backend (initBackend) first.
  */
 import { statSync } from 'node:fs';
@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageSource, PredictingRun } from '../../study/prediction.ts';
 import { assertDeviceHealthy, inputTensor } from '../backend/index.ts';
-import type { AugmentConfig } from '../data/augment.ts';
-import { decodeImage } from '../data/decode.ts';
-import { toUnit } from '../data/pixels.ts';
+import type { AugmentConfig } from '../../study/data/augment.ts';
+import { decodeImage } from '../../study/data/decode.ts';
+import { toUnit } from '../../study/data/pixels.ts';
 import { MODEL_JSON } from '../models/file-io.ts';
 import { buildModel, loadWeightsByName, type StudyModel } from '../models/index.ts';
 import { forward } from '../train/step.ts';

@@ -2,8 +2,8 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ImageSource, PredictingRun, SaliencyResult } from '../../study/prediction.ts';
 import { assertDeviceHealthy, inputTensor } from '../backend/index.ts';
-import { decodeImage } from '../data/decode.ts';
-import { toUnit } from '../data/pixels.ts';
+import { decodeImage } from '../../study/data/decode.ts';
+import { toUnit } from '../../study/data/pixels.ts';
 import { camSplit, gradCam, type CamSplit } from './grad-cam.ts';
 import { runModel } from './predict.ts';
 import { saliencyPng } from './saliency-image.ts';

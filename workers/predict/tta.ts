@@ -4,7 +4,7 @@
  * each from its own seed, so that view k is the same transform for every image, run and call.
  */
 import seedrandom from 'seedrandom';
-import { applyAugment, IDENTITY_PARAMS, sampleParams, type AugmentConfig, type AugmentParams } from '../data/augment.ts';
+import { applyAugment, IDENTITY_PARAMS, sampleParams, type AugmentConfig, type AugmentParams } from '../../study/data/augment.ts';
 
 export function ttaViews(n: number, augment: AugmentConfig, size: number): AugmentParams[] {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`test-time views: ${n} is not a positive integer.`);
