@@ -6,11 +6,11 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { augmentImage, DEFAULT_AUGMENT } from '../workers/data/augment.ts';
-import { indexDataset } from '../workers/data/dataset.ts';
-import { decodeImage } from '../workers/data/decode.ts';
-import { ImageCache } from '../workers/data/image-cache.ts';
-import { augmentRng, batches } from '../workers/data/loader.ts';
+import { augmentImage, DEFAULT_AUGMENT } from '../study/data/augment.ts';
+import { indexDataset } from '../study/data/dataset.ts';
+import { decodeImage } from '../study/data/decode.ts';
+import { ImageCache } from '../study/data/image-cache.ts';
+import { augmentRng, batches } from '../study/data/loader.ts';
 
 const args = process.argv.slice(2);
 const flag = args.indexOf('--images');

@@ -1,14 +1,14 @@
 /**
  * The training benchmark on webgpu, for the GPU machine (bundled by `npm run bundle:gpu` into .gpu/app.cjs, run
  * by bench/gpu-run.sh): baseline at 224 px, batch 32, and Xception (random weights) at 224 px, batch 16, each
- * timed by workers/bench/benchmark.ts, then the baseline's step against stock tfjs-webgpu (bench/versus.ts), then
+ * timed by bench/benchmark.ts, then the baseline's step against stock tfjs-webgpu (bench/versus.ts), then
  * the host's time to issue a baseline step with the GPU running none of it (bench/dispatches.ts). Prints one JSON
  * object.
  *
  *   node .gpu/app.cjs [--size 224] [--baseline-batch 32] [--xception-batch 16] [--steps 5] [--warmup 2] [--models baseline,xception]
  */
 import { parseArgs } from 'node:util';
-import { benchmark, type BenchReport } from '../workers/bench/benchmark.ts';
+import { benchmark, type BenchReport } from './benchmark.ts';
 import { versus, type VersusResult } from './versus.ts';
 import { hostStepMs, type HostStep } from './dispatches.ts';
 import type { ModelName } from '../study/run.ts';

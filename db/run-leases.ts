@@ -79,6 +79,8 @@ export async function backToPending(tx: DbOrTx, ids: number[], error: string | n
     .set({
       status: 'pending',
       slot: null,
+      host: null,
+      slurmJob: null,
       owner: null,
       heartbeatAt: null,
       error,

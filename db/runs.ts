@@ -5,6 +5,7 @@
  * the run's owner (db/run-leases.ts): finishing or interrupting it takes effect only while the caller still owns it.
  * `owner` defaults to this process's id (PROCESS_OWNER).
  */
+import { hostname } from 'node:os';
 import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { UserError } from '../common/errors.ts';
@@ -66,14 +67,14 @@ export async function ensureRuns(database: Database, experimentId: number, plan:
 /**
  * Claims the next runnable pending run for `slot` and marks it running (attempts + 1). Order: base models before
  * `-ft` models, then by run index, then model order. A `-ft` run is runnable once its base run has completed.
- * `models` restricts the claim to these models. The run's owner becomes `owner` and its heartbeat starts now.
- * Returns null when nothing is runnable now.
+ * `models` restricts the claim to these models. The run's owner becomes `owner` and its heartbeat starts now; `host`
+ * (default: this machine's name) and `slurmJob` record where it runs. Returns null when nothing is runnable now.
  */
 export async function claimNextRun(
   database: Database,
   experimentId: number,
   slot: string,
-  opts: { models?: readonly ModelName[]; owner?: string } = {},
+  opts: { models?: readonly ModelName[]; owner?: string; host?: string; slurmJob?: string | null } = {},
 ): Promise<ClaimedRun | null> {
   const base = alias(runs, 'base');
   return writeToRuns(database.writes, (mark) => database.db.transaction(async (tx) => {
@@ -100,6 +101,8 @@ export async function claimNextRun(
       .set({
         status: 'running',
         slot,
+        host: opts.host ?? hostname(),
+        slurmJob: opts.slurmJob ?? null,
         owner: opts.owner ?? PROCESS_OWNER,
         heartbeatAt: sql`now()`,
         attempts: sql`${runs.attempts} + 1`,

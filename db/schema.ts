@@ -59,6 +59,13 @@ export const runs = pgTable(
     spec: jsonb('spec').$type<RunSpec>().notNull(),
     /** The worker slot (GPU or CPU worker) that ran or runs it. */
     slot: text('slot'),
+    /** The machine whose orchestrator ran or runs it (its host name). */
+    host: text('host'),
+    /**
+     * The Slurm job of that orchestrator as squeue and scancel name it: `<array job id>_<task id>` for a task of an
+     * array job, else the job id; null outside Slurm.
+     */
+    slurmJob: text('slurm_job'),
     backend: text('backend'),
     backendDetail: text('backend_detail'),
     attempts: integer('attempts').notNull().default(0),

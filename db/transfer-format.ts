@@ -60,6 +60,9 @@ export const runSchema = z.strictObject({
   seed: int,
   spec: json,
   slot: z.string().nullable(),
+  /** Where the run's last attempt ran (files written before these were recorded have neither). */
+  host: z.string().nullable().default(null),
+  slurmJob: z.string().nullable().default(null),
   backend: z.string().nullable(),
   backendDetail: z.string().nullable(),
   attempts: int.nonnegative(),

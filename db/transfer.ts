@@ -60,7 +60,7 @@ export async function exportExperiment(database: Database, name: string): Promis
       const id = Number(e.id);
       const runRows = await rows(
         tx,
-        sql`select r.id, r.model, r.run_index, b.run_index as base_run_index, r.status, r.seed, r.spec::text as spec, r.slot,
+        sql`select r.id, r.model, r.run_index, b.run_index as base_run_index, r.status, r.seed, r.spec::text as spec, r.slot, r.host, r.slurm_job,
                    r.backend, r.backend_detail, r.attempts, r.error, ${iso('r.started_at')} as started_at,
                    ${iso('r.finished_at')} as finished_at, ${iso('r.last_event_at')} as last_event_at,
                    ${iso('r.heartbeat_at')} as heartbeat_at, r.duration_seconds,
@@ -142,6 +142,8 @@ export async function exportExperiment(database: Database, name: string): Promis
           seed: num(r.seed),
           spec: JSON.parse(String(r.spec)),
           slot: str(r.slot),
+          host: str(r.host),
+          slurmJob: str(r.slurm_job),
           backend: str(r.backend),
           backendDetail: str(r.backend_detail),
           attempts: num(r.attempts),
@@ -285,6 +287,8 @@ function runColumns(run: RunRecord): Record<string, SQL> {
     seed: sql`${run.seed}`,
     spec: sql`${JSON.stringify(run.spec)}::jsonb`,
     slot: sql`${run.slot}`,
+    host: sql`${run.host}`,
+    slurm_job: sql`${run.slurmJob}`,
     backend: sql`${run.backend}`,
     backend_detail: sql`${run.backendDetail}`,
     attempts: sql`${run.attempts}`,

@@ -5,14 +5,14 @@
  */
 import { UserError } from '../common/errors.ts';
 import { checkWritableFolder } from '../common/writable-folder.ts';
-import { checkImages } from '../workers/data/check.ts';
+import { checkImages } from '../study/data/check.ts';
 import { checkTarget } from '../db/client.ts';
 import { checkMinImageSize } from '../study/image-size.ts';
 import { DEFAULT_IMAGE_SIZE } from '../study/protocol.ts';
-import { indexDataset, resolveDataDir } from '../workers/data/dataset.ts';
+import { indexDataset, resolveDataDir } from '../study/data/dataset.ts';
 import { downloadProgress, megabytes } from '../common/download-progress.ts';
-import { defaultWeightDirs, locatePretrained, PRETRAINED, pretrainedUrl, weightsCacheDir } from '../workers/models/pretrained.ts';
-import { ensurePretrained } from '../workers/models/weights-download.ts';
+import { defaultWeightDirs, locatePretrained, PRETRAINED, pretrainedUrl, weightsCacheDir } from '../study/weights/pretrained.ts';
+import { ensurePretrained } from '../study/weights/download.ts';
 import { pretrainedOf, withoutPretrained, type ModelName, type PretrainedName } from '../study/models.ts';
 import { SPLITS } from '../study/run.ts';
 import type { OrchestrateOptions } from './orchestrate.ts';
@@ -22,7 +22,7 @@ import { checkListedGpus, checkWorkers } from './slots.ts';
  * The flags that need more than their parser: image size against each model's minimum, --workers against the
  * cores, the database target, the output folders, --gpus against the GPUs found (slowest last: it may start Dawn).
  */
-export function checkFlags(o: OrchestrateOptions, models: readonly ModelName[]): void {
+export function checkFlags(o: Omit<OrchestrateOptions, 'gpus'> & { gpus?: number[] }, models: readonly ModelName[]): void {
   checkMinImageSize(o.imageSize ?? DEFAULT_IMAGE_SIZE, models);
   checkWorkers(o.workers, o.oversubscribe ?? false);
   checkTarget(o.db);

@@ -34,7 +34,7 @@ export interface ValidationRule {
   take: 'first' | 'last';
 }
 
-/** Keras' ImageDataGenerator parameters, as workers/data/augment.ts applies them. */
+/** Keras' ImageDataGenerator parameters, as study/data/augment.ts applies them. */
 export interface AugmentationParams {
   rotationRange: number;
   zoomRange: number;

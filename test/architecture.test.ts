@@ -21,27 +21,12 @@ const MAY_IMPORT: Record<Folder, readonly Folder[]> = {
   db: ['study', 'common'],
   orchestrator: ['study', 'common', 'db', 'web'],
   web: ['study', 'common', 'db'],
-  cli: ['study', 'common', 'workers', 'db', 'orchestrator', 'web'],
-  bench: ['study', 'common', 'workers', 'db', 'orchestrator', 'web', 'cli'],
+  cli: ['study', 'common', 'workers', 'db', 'orchestrator', 'web', 'bench'],
+  bench: ['study', 'common', 'workers', 'db', 'orchestrator', 'web'],
 };
 
 /** Crossings of the rules above that the layout still has, each a move still to make. */
 const KNOWN_CROSSINGS = [
-  // A command's body in workers/: it belongs in cli/commands/.
-  'workers/train/predictions-command.ts -> ../../db/index.ts',
-  // The orchestrate command's flags: the body belongs in cli/.
-  'orchestrator/cli.ts -> ../cli/main.ts',
-  'orchestrator/cli.ts -> ../cli/help.ts',
-  'orchestrator/cli.ts -> ../cli/options.ts',
-  // The dataset listing and split, the image check and the weights' locations belong in study/ (no tfjs in them).
-  'orchestrator/preflight.ts -> ../workers/data/check.ts',
-  'orchestrator/preflight.ts -> ../workers/data/dataset.ts',
-  'orchestrator/preflight.ts -> ../workers/models/pretrained.ts',
-  'orchestrator/preflight.ts -> ../workers/models/weights-download.ts',
-  'web/dataset-images.ts -> ../workers/data/augment.ts',
-  'web/dataset-images.ts -> ../workers/data/dataset.ts',
-  'web/dataset-images.ts -> ../workers/data/decode.ts',
-  'web/dataset-images.ts -> ../workers/data/loader.ts',
   // The metric definitions belong in study/.
   'web/queries.ts -> ../workers/metrics/index.ts',
   'web/reproduction.ts -> ../workers/metrics/index.ts',

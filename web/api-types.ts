@@ -52,6 +52,9 @@ export interface RunRow {
   status: string;
   slot: string | null;
   gpu: number | null;
+  /** The machine, and the Slurm job (`<array job>_<task>`), whose orchestrator ran or runs it. */
+  host: string | null;
+  slurmJob: string | null;
   backend: string | null;
   attempts: number;
   epochs: number;
@@ -110,6 +113,8 @@ export interface RunDetail {
   spec: Record<string, unknown>;
   slot: string | null;
   gpu: number | null;
+  host: string | null;
+  slurmJob: string | null;
   backend: string | null;
   backendDetail: string | null;
   attempts: number;

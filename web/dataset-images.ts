@@ -8,10 +8,10 @@ import { sep } from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../common/errors.ts';
 import { at } from '../common/indexing.ts';
-import { DEFAULT_AUGMENT, applyAugment, sampleParams } from '../workers/data/augment.ts';
-import { CLASSES, indexDataset, type DatasetIndex, type ImageRecord } from '../workers/data/dataset.ts';
-import { decodeImage } from '../workers/data/decode.ts';
-import { augmentRng, epochOrder } from '../workers/data/loader.ts';
+import { DEFAULT_AUGMENT, applyAugment, sampleParams } from '../study/data/augment.ts';
+import { CLASSES, indexDataset, type DatasetIndex, type ImageRecord } from '../study/data/dataset.ts';
+import { decodeImage } from '../study/data/decode.ts';
+import { augmentRng, epochOrder } from '../study/data/loader.ts';
 import { findDuplicates } from '../study/duplicates.ts';
 import { DEFAULT_IMAGE_SIZE, formatValue, validationRule, type ValidationRule } from '../study/protocol.ts';
 import { SPLITS, type Split } from '../study/run.ts';
@@ -153,7 +153,7 @@ export class DatasetImages {
 
   /**
    * The training image `fileId` as the 'augmented' model's pipeline draws it in `epoch` of a run with `seed`:
-   * its position in that epoch's shuffled order picks the random source, as in workers/data/loader.ts. Returns
+   * its position in that epoch's shuffled order picks the random source, as in study/data/loader.ts. Returns
    * null for an unknown or unservable id (see pixels), 'not-train' for an image outside the training subset (never augmented).
    */
   async augmentedPng(fileId: number, o: { seed: number; epoch: number; size: number }): Promise<Buffer | null | 'not-train'> {

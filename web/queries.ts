@@ -144,8 +144,11 @@ export async function getExperiment(d: Database, id: number): Promise<Experiment
   const [row] = await d.query(`${EXPERIMENT_SQL} where e.id = $1 group by e.id`, [id]);
   if (!row) return null;
   const runs = await store.listRuns(d, id);
-  const gpus = await d.query<{ id: number; gpu: number | null }>(`select id, (spec->>'gpu')::integer as gpu from runs where experiment_id = $1`, [id]);
-  const gpuOf = new Map(gpus.map((g) => [int(g.id), g.gpu === null ? null : int(g.gpu)]));
+  const placements = await d.query<{ id: number; gpu: number | null; host: string | null; slurm_job: string | null }>(
+    `select id, (spec->>'gpu')::integer as gpu, host, slurm_job from runs where experiment_id = $1`,
+    [id],
+  );
+  const placementOf = new Map(placements.map((p) => [int(p.id), { gpu: p.gpu === null ? null : int(p.gpu), host: p.host, slurmJob: p.slurm_job }]));
   const runRows: RunRow[] = runs.map((r) => {
     const startedAt = iso(r.startedAt);
     return {
@@ -155,7 +158,9 @@ export async function getExperiment(d: Database, id: number): Promise<Experiment
       seed: r.seed,
       status: r.status,
       slot: r.slot,
-      gpu: gpuOf.get(r.runId) ?? null,
+      gpu: placementOf.get(r.runId)?.gpu ?? null,
+      host: placementOf.get(r.runId)?.host ?? null,
+      slurmJob: placementOf.get(r.runId)?.slurmJob ?? null,
       backend: r.backend,
       attempts: r.attempts,
       epochs: r.epochs,
@@ -226,6 +231,8 @@ export async function getRun(d: Database, id: number): Promise<RunDetail | null>
     spec,
     slot: r.slot,
     gpu: typeof spec.gpu === 'number' ? spec.gpu : null,
+    host: r.host,
+    slurmJob: r.slurmJob,
     backend: r.backend,
     backendDetail: r.backendDetail,
     attempts: r.attempts,

@@ -6,8 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from './backend/index.ts';
-import { findBadImages } from './data/check.ts';
-import { indexDataset } from './data/dataset.ts';
+import { findBadImages } from '../study/data/check.ts';
+import { indexDataset } from '../study/data/dataset.ts';
 import { buildModel } from './models/index.ts';
 import { frozenTrunk } from './models/trunk.ts';
 import type { BackendName, ModelName } from '../study/run.ts';

@@ -67,8 +67,8 @@ export function register(program: Command): void {
       ),
     )
     .action(async (opts: { data?: string; protocol: (typeof PROTOCOL_NAMES)[number]; validationSplit?: number; imageSize?: number; json?: boolean }) => {
-      const { resolveDataDir } = await import('../../workers/data/dataset.ts');
-      const { inspectDataset, formatReport } = await import('../../workers/data/inspect.ts');
+      const { resolveDataDir } = await import('../../study/data/dataset.ts');
+      const { inspectDataset, formatReport } = await import('../../study/data/inspect.ts');
       const dir = resolveDataDir(opts.data);
       // Progress on stderr (drawn on a terminal only); none with --json.
       const bar = decodingProgress(!opts.json);

@@ -15,7 +15,7 @@ import {
 } from '../../study/duplicates.ts';
 import { type ProtocolName, formatValue, validationRule } from '../../study/protocol.ts';
 import { STORED_METRICS } from '../../study/report-metrics.ts';
-import { indexDataset, resolveDataDir } from '../../workers/data/dataset.ts';
+import { indexDataset, resolveDataDir } from '../../study/data/dataset.ts';
 import { evaluateBinary } from '../../workers/metrics/index.ts';
 
 export interface DuplicatesFlags {

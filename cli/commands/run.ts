@@ -40,7 +40,7 @@ export function register(program: Command): void {
       checkWritableFolder(opts.out ?? 'runs', opts.out ? '--out' : '--out (default)');
       if (opts.featureCache) checkWritableFolder(opts.featureCache, '--feature-cache');
       if (opts.saveAugmented) checkWritableFolder(opts.saveAugmented, '--save-augmented');
-      const { runCommand } = await import('../../workers/train/run-command.ts');
+      const { runCommand } = await import('./run-command.ts');
       await runCommand(opts);
     });
 }

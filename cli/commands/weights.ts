@@ -22,7 +22,7 @@ export function register(program: Command): void {
       ),
     )
     .action(async (model: PretrainedName, opts: { dir?: string; url?: string }) => {
-      const { downloadPretrained } = await import('../../workers/models/weights-download.ts');
+      const { downloadPretrained } = await import('../../study/weights/download.ts');
       const progress = downloadProgress(PRETRAINED[model].file);
       let result: Awaited<ReturnType<typeof downloadPretrained>>;
       try {
@@ -50,8 +50,8 @@ export function register(program: Command): void {
       ),
     )
     .action(async (opts: { dir?: string; json?: boolean }) => {
-      const { listCachedWeights } = await import('../../workers/models/weights-download.ts');
-      const { locatePretrained, weightsCacheDir } = await import('../../workers/models/pretrained.ts');
+      const { listCachedWeights } = await import('../../study/weights/download.ts');
+      const { locatePretrained, weightsCacheDir } = await import('../../study/weights/pretrained.ts');
       const dir = opts.dir ?? weightsCacheDir();
       const files = listCachedWeights(dir);
       const used = PRETRAINED_NAMES.map((name) => {

@@ -1,6 +1,6 @@
 /**
  * claimNextRun under concurrency on PostgreSQL: FOR UPDATE SKIP LOCKED, two processes with several connections each.
- * (Concurrent claims on every backend, PGlite included, are in store.test.ts.)
+ * (Concurrent claims on every backend, PGlite included, are in store.slow.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

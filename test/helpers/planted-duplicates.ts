@@ -6,7 +6,7 @@
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { indexDataset } from '../../workers/data/dataset.ts';
+import { indexDataset } from '../../study/data/dataset.ts';
 import { realSubset } from './real-data.ts';
 
 export interface PlantedSubset {

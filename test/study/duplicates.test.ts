@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import {
   HASH_IMAGE_SIZE, NEAR_DUPLICATE_BITS, fingerprintAll, hammingDistance, leakEffect, pairImages, perceptualHash, type ListedImage,
 } from '../../study/duplicates.ts';
-import { indexDataset } from '../../workers/data/dataset.ts';
+import { indexDataset } from '../../study/data/dataset.ts';
 import { plantedSubset } from '../helpers/planted-duplicates.ts';
 import { realDataOrSkip } from '../helpers/real-data.ts';
 import { first } from '../../common/indexing.ts';

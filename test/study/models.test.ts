@@ -14,9 +14,7 @@ import { checkPretrainedWeights } from '../../orchestrator/preflight.ts';
 import { checkMinImageSize } from '../../study/image-size.ts';
 import { FINE_TUNES, MODEL_NAMES, MODELS, PRETRAINED, PRETRAINED_NAMES, pretrainedOf, settingsModel, type ModelName } from '../../study/models.ts';
 import { PROTOCOL_NAMES, PROTOCOLS, runSettings } from '../../study/protocol.ts';
-import { modelFor } from '../../study/report-metrics.ts';
 import { BUILDERS, buildModel } from '../../workers/models/index.ts';
-import { MELANOMA, runCli, tinyDataset } from '../orchestrator/helpers.ts';
 
 /** `model` with every model it starts from, bases first: what --models must name to plan it. */
 function withBases(model: ModelName): ModelName[] {
@@ -88,35 +86,4 @@ test('preflight asks for the ImageNet file of every record that starts from one,
     );
   }
   assert.deepEqual(PRETRAINED_NAMES, MODEL_NAMES.filter((m) => MODELS[m].pretrained !== null));
-});
-
-test('`melanoma weights` lists and downloads the ImageNet file of every record that has one', async () => {
-  const empty = mkdtempSync(join(tmpdir(), 'registry-weights-'));
-  const list = await runCli(['weights', 'list', '--dir', empty, '--json'], {}, MELANOMA);
-  assert.equal(list.code, 0, list.stderr);
-  const listed = (JSON.parse(list.stdout) as { models: { model: string; path: string | null }[] }).models;
-  assert.deepEqual(listed, PRETRAINED_NAMES.map((model) => ({ model, path: null, format: null })));
-  const refused = await runCli(['weights', 'download', 'nothing', '--dir', empty], {}, MELANOMA);
-  assert.equal(refused.code, 2);
-  assert.ok(refused.stderr.includes(`'nothing' is not one of ${PRETRAINED_NAMES.join(', ')}.`), refused.stderr);
-});
-
-test('`orchestrate --dry-run` and `melanoma protocol show` plan and show every record; the report takes a stand-in for its article model', async () => {
-  const models = MODEL_NAMES.join(',');
-  const dry = await runCli(['--dry-run', '--json', '--no-estimate', '--backend', 'cpu', '--gpus', 'none', '--models', models, '--data', await tinyDataset()]);
-  assert.equal(dry.code, 0, dry.stderr);
-  const plan = JSON.parse(dry.stdout) as { runs: { model: string; baseModel: string | null; settings: { architecture: { value: string } } }[] };
-  for (const model of MODEL_NAMES) {
-    const run = plan.runs.find((r) => r.model === model);
-    assert.ok(run, `dry run: ${model}`);
-    assert.equal(run.baseModel, FINE_TUNES[model] ?? null);
-    assert.equal(run.settings.architecture.value, MODELS[model].architecture.value);
-  }
-  const shown = await runCli(['protocol', 'show', '--json'], {}, MELANOMA);
-  assert.equal(shown.code, 0, shown.stderr);
-  assert.deepEqual(Object.keys((JSON.parse(shown.stdout) as { models: object }).models), [...MODEL_NAMES]);
-  for (const model of MODEL_NAMES) {
-    const article = MODELS[model].standsInFor;
-    if (article) assert.equal(modelFor(article, [model]), model);
-  }
 });

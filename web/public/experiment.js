@@ -5,7 +5,8 @@
 // tests), the per-run table, and the images a model's runs classify wrongly most often.
 /**
  * @import {
- *   EnsembleView, ExperimentAnswer, ExperimentBands, ExperimentSummary, MisclassifiedAnswer, RunCounts, SummaryRow,
+ *   EnsembleView, ExperimentAnswer, ExperimentBands, ExperimentSummary, MisclassifiedAnswer, RunCounts, RunRow,
+ *   SummaryRow,
  * } from '../api-types.ts'
  * @import { ReproductionReport } from '../../study/reproduction.ts'
  * @import { MetricName } from '../../study/run.ts'
@@ -276,15 +277,23 @@ function renderRuns(experiment) {
       el('td', { class: 'num' }, num(r.test?.accuracy)),
       el('td', { class: 'num' }, num(r.test?.roc_auc)),
       el('td', { class: 'num' }, num(r.test?.pr_auc)),
-      el('td', { class: 'nowrap' }, r.slot ?? DASH),
+      el('td', { class: 'nowrap' }, ranOn(r)),
       el('td', { class: 'num' }, duration(r.seconds)),
       el('td', { class: 'msg' }, r.error ?? ''),
     ),
   );
   fill(
     runsHolder,
-    table(['Run', 'Model', 'Repeat', 'Status', 'Best / epochs', 'Test acc.', 'Test ROC AUC', 'Test PR AUC', 'Slot', 'Duration', 'Error'], rows, { id: 'runs-table' }),
+    table(['Run', 'Model', 'Repeat', 'Status', 'Best / epochs', 'Test acc.', 'Test ROC AUC', 'Test PR AUC', 'Ran on', 'Duration', 'Error'], rows, { id: 'runs-table' }),
   );
+}
+
+/**
+ * The slot, machine and Slurm job of a run's orchestrator: "cpu0 on node-3, Slurm 812_1".
+ * @param {RunRow} r
+ */
+function ranOn(r) {
+  return `${r.slot ?? DASH}${r.host ? ` on ${r.host}` : ''}${r.slurmJob ? `, Slurm ${r.slurmJob}` : ''}`;
 }
 
 async function loadEnsemble() {

@@ -149,6 +149,8 @@ function renderHeader(run, epochs) {
       ['Best epoch', run.bestEpoch ?? DASH],
       ['Stopped early', run.stoppedEarly === null || run.stoppedEarly === undefined ? DASH : run.stoppedEarly ? `yes (patience ${run.spec?.patience ?? DASH})` : 'no'],
       ['Slot / GPU', `${run.slot ?? DASH} / ${run.gpu === null || run.gpu === undefined ? 'CPU' : `GPU ${run.gpu}`}`],
+      ['Host', run.host ?? DASH],
+      run.slurmJob ? ['Slurm job', run.slurmJob] : null,
       ['Backend', [run.backend ?? DASH, run.backendDetail ? ` (${run.backendDetail})` : '']],
       ['Parameters', run.params ? `${run.params.total.toLocaleString('en')} (${run.params.trainable.toLocaleString('en')} trainable)` : DASH],
       ['Started', when(run.startedAt)],

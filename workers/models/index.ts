@@ -15,7 +15,7 @@ import { fileSaveHandler, modelJsonPath, readNamedWeights } from './file-io.ts';
 import { buildFlattenHead } from './head.ts';
 import { countParams } from './init.ts';
 import { buildMobileNetV2Base } from './mobilenet.ts';
-import { locatePretrained, type WeightsLocation } from './pretrained.ts';
+import { locatePretrained, type WeightsLocation } from '../../study/weights/pretrained.ts';
 import { assignWeightsByName, type LoadReport } from './weights-by-name.ts';
 import { loadH5Weights, type H5LoadOptions } from './weights-h5.ts';
 import { buildXceptionBase, xceptionH5LayerNames } from './xception.ts';

@@ -6,12 +6,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { first } from '../../common/indexing.ts';
 import { inputTensor } from '../backend/index.ts';
-import type { AugmentConfig } from '../data/augment.ts';
-import type { ImageRecord } from '../data/dataset.ts';
-import type { ImageCache } from '../data/image-cache.ts';
+import type { AugmentConfig } from '../../study/data/augment.ts';
+import type { ImageRecord } from '../../study/data/dataset.ts';
+import type { ImageCache } from '../../study/data/image-cache.ts';
 import type { FrozenTrunk } from '../models/trunk.ts';
 import type { BaseToApply } from './step.ts';
-import { batches, epochOrder } from '../data/loader.ts';
+import { batches, epochOrder } from '../../study/data/loader.ts';
 import type { FeatureStore } from './feature-store.ts';
 import { imageTensor } from './image-tensor.ts';
 import { LaggedReads } from './lagged-reads.ts';

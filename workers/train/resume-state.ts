@@ -107,7 +107,7 @@ function syncDir(dir: string): void {
 
 const epochFolder = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
 
-/** Saves the state after `progress.epoch`; `bestWeights` are the whole model's best weights (run.ts keeps them). */
+/** Saves the state after `progress.epoch`; `bestWeights` are the whole model's best weights (checkpoints.ts keeps them). */
 export async function saveResumeState(
   dir: string,
   identity: Record<string, unknown>,

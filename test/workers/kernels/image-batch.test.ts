@@ -10,8 +10,8 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { initBackend } from '../../../workers/backend/index.ts';
-import { DEFAULT_AUGMENT, IDENTITY_PARAMS, sampleParams, type AugmentParams } from '../../../workers/data/augment.ts';
-import type { Batch } from '../../../workers/data/loader.ts';
+import { DEFAULT_AUGMENT, IDENTITY_PARAMS, sampleParams, type AugmentParams } from '../../../study/data/augment.ts';
+import type { Batch } from '../../../study/data/loader.ts';
 import { imageTensor } from '../../../workers/train/image-tensor.ts';
 import { useBackendOrSkip } from './backends.ts';
 

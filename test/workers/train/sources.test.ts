@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { protocolSettings } from '../../../study/protocol.ts';
 import { initBackend } from '../../../workers/backend/index.ts';
-import { indexDataset } from '../../../workers/data/dataset.ts';
+import { indexDataset } from '../../../study/data/dataset.ts';
 import { buildModel } from '../../../workers/models/index.ts';
 import { frozenTrunk } from '../../../workers/models/trunk.ts';
 import type { RunSpec } from '../../../study/run.ts';
