@@ -1,12 +1,14 @@
+// @ts-check
 // Predict a new lesion: an image uploaded to the server (in memory, never stored), put through the best checkpoints
 // of an experiment's completed runs of one model: the ensemble's probability, the runs' spread, the calls at 0.5 and
 // at the operating points, each run's probability, and on demand where a run looks (Grad-CAM).
-import { DASH, el, facts, fill, getJSON, num, section, showError, table } from './common.js';
+/** @import { ExperimentAnswer, ExperimentListItem, ImageCall, PredictionDocument } from '../api-types.ts' */
+import { DASH, el, facts, fill, getJSON, mainElement, num, section, showError, table } from './common.js';
 
 const MAX_BYTES = 10 * 2 ** 20;
 const TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/tiff'];
 
-const main = document.querySelector('main');
+const main = mainElement();
 const experimentSelect = el('select', { id: 'experiment', name: 'experiment', required: true });
 const modelSelect = el('select', { id: 'model', name: 'model' });
 const ttaInput = el('input', { id: 'tta', name: 'tta', type: 'number', min: 1, max: 64, step: 1, value: 1 });
@@ -35,7 +37,7 @@ main.append(
 );
 
 async function loadExperiments() {
-  const list = (await getJSON('/api/experiments')).filter((x) => x.counts.done > 0);
+  const list = (/** @type {ExperimentListItem[]} */ (await getJSON('/api/experiments'))).filter((x) => x.counts.done > 0);
   const wanted = new URLSearchParams(location.search).get('experiment');
   fill(
     experimentSelect,
@@ -46,12 +48,16 @@ async function loadExperiments() {
 
 async function loadModels() {
   const id = experimentSelect.value;
-  const runs = id ? (await getJSON(`/api/experiments/${encodeURIComponent(id)}`)).runs : [];
+  const runs = id ? (/** @type {ExperimentAnswer} */ (await getJSON(`/api/experiments/${encodeURIComponent(id)}`))).runs : [];
   const models = [...new Set(runs.filter((r) => r.status === 'completed').map((r) => r.model))];
   fill(modelSelect, el('option', { value: '' }, 'best by mean val ROC AUC'), models.map((m) => el('option', { value: m }, m)));
 }
 
-/** POSTs the chosen file to `url`; the response, or an Error with the server's message. */
+/**
+ * POSTs the chosen file to `url`; the response, or an Error with the server's message.
+ * @param {string} url
+ * @param {File} file
+ */
 async function upload(url, file) {
   const res = await fetch(url, { method: 'POST', body: file, headers: { 'content-type': file.type } });
   if (res.ok) return res;
@@ -64,10 +70,15 @@ async function upload(url, file) {
   throw new Error(message);
 }
 
-const call = (c) => (c.malignant === null ? DASH : c.malignant ? 'malignant' : 'benign');
+const call = (/** @type {ImageCall} */ c) => (c.malignant === null ? DASH : c.malignant ? 'malignant' : 'benign');
 
+/**
+ * @param {PredictionDocument} doc
+ * @param {File} file
+ */
 function render(doc, file) {
   const image = doc.images[0];
+  if (!image) throw new Error('the answer holds no image');
   const picture = el('img', { id: 'uploaded', src: URL.createObjectURL(file), alt: `the uploaded image ${file.name}` });
   const runRows = doc.runs.map((r, i) =>
     el(
@@ -76,8 +87,8 @@ function render(doc, file) {
       el('td', {}, el('a', { href: `/runs/${r.runId}` }, `run ${r.runId}`)),
       el('td', { class: 'num' }, `#${r.runIndex}`),
       el('td', { class: 'num' }, num(image.runs[i], 4)),
-      el('td', {}, image.runs[i] > 0.5 ? 'malignant' : 'benign'),
-      el('td', {}, el('button', { type: 'button', class: 'saliency', onclick: (e) => showSaliency(e.target, r, file) }, 'where it looks')),
+      el('td', {}, (image.runs[i] ?? 0) > 0.5 ? 'malignant' : 'benign'),
+      el('td', {}, el('button', { type: 'button', class: 'saliency', onclick: (/** @type {Event} */ e) => showSaliency(/** @type {HTMLButtonElement} */ (e.target), r, file) }, 'where it looks')),
     ),
   );
   const callRows = image.calls.map((c) =>
@@ -110,13 +121,18 @@ function render(doc, file) {
   );
 }
 
+/**
+ * @param {HTMLButtonElement} button
+ * @param {PredictionDocument['runs'][number]} run
+ * @param {File} file
+ */
 async function showSaliency(button, run, file) {
   button.disabled = true;
   try {
     const res = await upload(`/api/runs/${run.runId}/saliency`, file);
     const src = URL.createObjectURL(await res.blob());
     const layer = res.headers.get('x-saliency-layer');
-    document.getElementById('saliency').append(
+    document.getElementById('saliency')?.append(
       el('figure', { class: 'saliency-map', 'data-run': String(run.runId) }, el('img', { src, alt: `where run ${run.runId} looks` }), el('figcaption', {}, `run ${run.runId} (#${run.runIndex}): Grad-CAM of ${layer}, p = ${num(Number(res.headers.get('x-probability')), 4)}`)),
     );
   } catch (err) {
@@ -127,7 +143,7 @@ async function showSaliency(button, run, file) {
 
 form.addEventListener('submit', async (e) => {
   e.preventDefault();
-  const file = fileInput.files[0];
+  const file = fileInput.files?.[0];
   if (!file) return;
   const query = new URLSearchParams();
   if (modelSelect.value) query.set('model', modelSelect.value);
@@ -138,7 +154,7 @@ form.addEventListener('submit', async (e) => {
     const res = await upload(`/api/experiments/${encodeURIComponent(experimentSelect.value)}/predict?${query}`, file);
     render(await res.json(), file);
   } catch (err) {
-    fill(result, el('p', { class: 'error', role: 'alert' }, err.message));
+    fill(result, el('p', { class: 'error', role: 'alert' }, err instanceof Error ? err.message : String(err)));
   } finally {
     submit.disabled = false;
   }
