@@ -42,9 +42,6 @@ const KNOWN_CROSSINGS = [
   'web/dataset-images.ts -> ../workers/data/dataset.ts',
   'web/dataset-images.ts -> ../workers/data/decode.ts',
   'web/dataset-images.ts -> ../workers/data/loader.ts',
-  // The metric definitions belong in study/.
-  'web/queries.ts -> ../workers/metrics/index.ts',
-  'web/reproduction.ts -> ../workers/metrics/index.ts',
 ];
 
 function sourceFiles(dir: string): string[] {

@@ -2,7 +2,7 @@
  * The reads behind the JSON API, shaped for the page: db/'s query functions where they exist (metric_summary,
  * run_overview, a run's epochs, evaluations, curves, predictions and logs, image_summary), plain SQL over
  * db/schema.ts for the rest (experiment list with run counts, models and times; per-epoch mean ± std bands; the
- * predictions behind a model's ensemble, scored by workers/metrics). SELECTs only: the web page never writes.
+ * predictions behind a model's ensemble, scored by study/metrics). SELECTs only: the web page never writes.
  * Every function returns null for an unknown id.
  */
 import * as store from '../db/index.ts';
@@ -14,7 +14,7 @@ import {
   DECISION_RULE, OPERATING_POINT_DEFINITION, modelsAtThreshold, operatingPoints, operatingPointsReport, type ModelAtThreshold,
   type OperatingPoint, type OperatingPointsReport,
 } from '../study/operating-points.ts';
-import { evaluateBinary } from '../workers/metrics/index.ts';
+import { evaluateBinary } from '../study/metrics/index.ts';
 import { METRIC_NAMES, MODEL_NAMES, type ConfusionMatrix, type MetricName, type ModelName, type Split } from '../study/run.ts';
 
 type Row = Record<string, unknown>;
@@ -624,7 +624,7 @@ export interface EnsembleView {
 
 /**
  * The ensemble of a model's repeated runs: each image's probability averaged over the completed runs, scored by
- * the same metric code as every run (workers/metrics). Images some run lacks are left out.
+ * the same metric code as every run (study/metrics). Images some run lacks are left out.
  */
 export async function ensemble(d: Database, experimentId: number, split: Split): Promise<EnsembleView | null> {
   if (!(await experimentExists(d, experimentId))) return null;

@@ -1,6 +1,6 @@
 /**
  * The operating-point, threshold and band endpoints against the database: every model at 0.5 is the stored
- * evaluation (computed by workers/metrics), each run's operating points come from its own stored predictions, the
+ * evaluation (computed by study/metrics), each run's operating points come from its own stored predictions, the
  * per-model mean ± std is that of the runs, the all-models bands are each model's compare bands.
  */
 import assert from 'node:assert/strict';
@@ -37,7 +37,7 @@ async function stored(runId: number, split: string) {
 }
 
 describe('operating points API', () => {
-  test('every model at threshold 0.5 is the stored evaluation: the same counts as workers/metrics gave', async () => {
+  test('every model at threshold 0.5 is the stored evaluation: the same counts as study/metrics gave', async () => {
     const { status, json } = await get(`/api/experiments/${study.experimentId}/threshold?threshold=0.5&split=test`);
     assert.equal(status, 200);
     assert.match(json.rule, /p > t/);

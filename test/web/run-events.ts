@@ -5,7 +5,7 @@
  */
 import { PROTOCOLS, DEFAULT_BATCH_SIZE, DEFAULT_IMAGE_SIZE } from '../../study/protocol.ts';
 import seedrandom from 'seedrandom';
-import { evaluateBinary } from '../../workers/metrics/index.ts';
+import { evaluateBinary } from '../../study/metrics/index.ts';
 import {
   SPLITS, type EpochRecord, type Metrics, type ModelName, type RunEvent, type RunResult,
   type RunSpec, type Split, type SplitEvaluation,

@@ -9,7 +9,7 @@ import { UserError } from '../../common/errors.ts';
 import { findExperiment, openDatabase, runEvaluations, runsWithoutPredictions, storePredictions } from '../../db/index.ts';
 import { initBackend } from '../backend/index.ts';
 import { indexDataset, resolveDataDir, type DatasetIndex } from '../data/dataset.ts';
-import { evaluateBinary } from '../metrics/index.ts';
+import { evaluateBinary } from '../../study/metrics/index.ts';
 import { buildModel, loadWeightsByName } from '../models/index.ts';
 import { BACKEND_NAMES, METRIC_NAMES, SPLITS, type BackendName, type Predictions, type RunSpec, type Split } from '../../study/run.ts';
 import { predictAll, predictionsOf } from './fit.ts';

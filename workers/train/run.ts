@@ -12,7 +12,7 @@ import { initBackend } from '../backend/index.ts';
 import { checkImages } from '../data/check.ts';
 import { indexDataset } from '../data/dataset.ts';
 import { ImageCache } from '../data/image-cache.ts';
-import { evaluateBinary } from '../metrics/index.ts';
+import { evaluateBinary } from '../../study/metrics/index.ts';
 import { buildModel, saveModel } from '../models/index.ts';
 import { SPLITS, type RunEvent, type RunResult, type RunSpec, type SplitEvaluation } from '../../study/run.ts';
 import { fit, predictAll, predictionsOf } from './fit.ts';

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { evaluateBinary } from '../../../workers/metrics/index.ts';
+import { evaluateBinary } from '../../../study/metrics/index.ts';
 import { METRIC_NAMES, SPLITS, type RunResult } from '../../../study/run.ts';
 import { PROJECT_ROOT, realDataOrSkip, realSubset } from '../../helpers/real-data.ts';
 import { useBackendOrSkip } from '../kernels/backends.ts';

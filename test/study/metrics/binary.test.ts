@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { averagePrecision, evaluateBinary, rocAuc } from '../../../workers/metrics/binary.ts';
+import { averagePrecision, evaluateBinary, rocAuc } from '../../../study/metrics/binary.ts';
 
 const close = (actual: number, expected: number) =>
   assert.ok(Math.abs(actual - expected) < 1e-12, `${actual} is not ${expected}`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { confusionAt, rates } from '../../../workers/metrics/confusion.ts';
+import { confusionAt, rates } from '../../../study/metrics/confusion.ts';
 
 test('p exactly at the threshold is predicted negative (Keras: p > 0.5)', () => {
   // label 1 p 0.5 -> fn; label 0 p 0.5 -> tn; label 1 p 0.5000001 -> tp; label 0 p 0.4999999 -> tn.

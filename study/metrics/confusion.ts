@@ -1,4 +1,4 @@
-import type { ConfusionMatrix } from '../../study/run.ts';
+import type { ConfusionMatrix } from '../run.ts';
 import { checkBinaryInputs, checkThreshold } from './validate.ts';
 
 /**
@@ -24,14 +24,14 @@ export function confusionUnchecked(yTrue: ArrayLike<number>, yProb: ArrayLike<nu
   return c;
 }
 
-/**
- * Accuracy, precision and recall of a confusion matrix. Like Keras (`div_no_nan`): precision is 0 when nothing is
- * predicted positive, recall is 0 when there is no positive; accuracy is NaN only for an empty matrix.
- */
-export function rates({ tp, fp, tn, fn }: ConfusionMatrix): { accuracy: number; precision: number; recall: number } {
-  return {
-    accuracy: (tp + tn) / (tp + fp + tn + fn),
-    precision: tp + fp === 0 ? 0 : tp / (tp + fp),
-    recall: tp + fn === 0 ? 0 : tp / (tp + fn),
-  };
+// The rates of a confusion matrix divide as Keras does (`div_no_nan`): 0 where the denominator is 0 (precision
+// when nothing is predicted positive, recall without a positive); accuracy is NaN only for an empty matrix.
+
+export const accuracy = ({ tp, fp, tn, fn }: ConfusionMatrix): number => (tp + tn) / (tp + fp + tn + fn);
+export const precision = ({ tp, fp }: ConfusionMatrix): number => (tp + fp === 0 ? 0 : tp / (tp + fp));
+export const recall = ({ tp, fn }: ConfusionMatrix): number => (tp + fn === 0 ? 0 : tp / (tp + fn));
+
+/** Accuracy, precision and recall of a confusion matrix. */
+export function rates(c: ConfusionMatrix): { accuracy: number; precision: number; recall: number } {
+  return { accuracy: accuracy(c), precision: precision(c), recall: recall(c) };
 }
