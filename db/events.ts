@@ -15,11 +15,10 @@
  * those rows, and resetting the run (db/run-leases.ts) deletes them as it deletes every partial result.
  */
 import { and, eq, gt, sql } from 'drizzle-orm';
-import type { PgTable } from 'drizzle-orm/pg-core';
-import type { Curve, EpochRecord, Metrics, Predictions, RunEvent, RunResult, Split, SplitEvaluation } from '../study/run.ts';
+import { METRIC_NAMES, type Curve, type EpochRecord, type Metrics, type Predictions, type RunEvent, type RunResult, type Split, type SplitEvaluation } from '../study/run.ts';
 import type { Database } from './client.ts';
 import { assertOwner, PROCESS_OWNER } from './run-leases.ts';
-import { curvePoints, epochMetrics, evaluations, predictions, runLogs, runs } from './schema.ts';
+import { curvePoints, epochMetricValues, epochs, evaluationMetricValues, evaluations, predictions, runLogs, runs } from './schema.ts';
 import type { DbOrTx } from './sql-helpers.ts';
 import { writeToRuns } from './write-log.ts';
 
@@ -45,7 +44,7 @@ export async function recordEvent(database: Database, runId: number, event: RunE
         case 'started': {
           // The epochs of this attempt's starting point are the truth: rows an earlier attempt stored past them go.
           const from = event.resumedFrom ?? null;
-          await tx.delete(epochMetrics).where(and(eq(epochMetrics.runId, runId), gt(epochMetrics.epoch, from?.epoch ?? 0)));
+          await tx.delete(epochs).where(and(eq(epochs.runId, runId), gt(epochs.epoch, from?.epoch ?? 0)));
           if (from) await upsertEpochs(tx, runId, from.history, (r) => from.improved.includes(r.epoch));
           await touchRun(tx, runId, {
             backend: event.backend,
@@ -156,49 +155,46 @@ async function touchRun(tx: DbOrTx, runId: number, set: Partial<typeof runs.$inf
   if (!row) throw new Error(`no run ${runId}`);
 }
 
-function metricColumns(m: Metrics) {
-  return { loss: m.loss, accuracy: m.accuracy, precision: m.precision, recall: m.recall, rocAuc: m.roc_auc, prAuc: m.pr_auc };
-}
+/** One row per metric of `m`, in the list's order. */
+const metricRows = (m: Metrics) => METRIC_NAMES.map((metric) => ({ metric, value: m[metric] }));
 
-/** `on conflict do update set col = excluded.col` for these columns. */
-function excluded<T extends PgTable>(table: T, columns: (keyof T['$inferInsert'] & string)[]) {
-  const cols = table as unknown as Record<string, { name: string }>;
-  return Object.fromEntries(columns.map((c) => [c, sql.raw(`excluded."${cols[c].name}"`)]));
-}
-
-const EPOCH_UPDATE = ['loss', 'accuracy', 'precision', 'recall', 'rocAuc', 'prAuc', 'seconds', 'learningRate'] as const;
-
-/** Upserts train and val rows; `improved` is set on insert, and only ever turned on by a replay. */
+/** Upserts the epochs and their train and val metrics; `improved` is set on insert, and only ever turned on by a replay. */
 async function upsertEpochs(tx: DbOrTx, runId: number, records: EpochRecord[], improved: (r: EpochRecord) => boolean): Promise<void> {
   if (records.length === 0) return;
-  const rows = records.flatMap((r) =>
-    (['train', 'val'] as const).map((split) => ({
-      runId,
-      epoch: r.epoch,
-      split,
-      ...metricColumns(r[split]),
-      seconds: r.seconds,
-      learningRate: r.learningRate,
-      improved: improved(r),
-    })),
+  await tx
+    .insert(epochs)
+    .values(records.map((r) => ({ runId, epoch: r.epoch, seconds: r.seconds, learningRate: r.learningRate, improved: improved(r) })))
+    .onConflictDoUpdate({
+      target: [epochs.runId, epochs.epoch],
+      set: { seconds: sql`excluded.seconds`, learningRate: sql`excluded.learning_rate`, improved: sql`${epochs.improved} or excluded.improved` },
+    });
+  const values = records.flatMap((r) =>
+    (['train', 'val'] as const).flatMap((split) => metricRows(r[split]).map((m) => ({ runId, epoch: r.epoch, split, ...m }))),
   );
   await tx
-    .insert(epochMetrics)
-    .values(rows)
+    .insert(epochMetricValues)
+    .values(values)
     .onConflictDoUpdate({
-      target: [epochMetrics.runId, epochMetrics.epoch, epochMetrics.split],
-      set: { ...excluded(epochMetrics, [...EPOCH_UPDATE]), improved: sql`${epochMetrics.improved} or excluded.improved` },
+      target: [epochMetricValues.runId, epochMetricValues.epoch, epochMetricValues.split, epochMetricValues.metric],
+      set: { value: sql`excluded.value` },
     });
 }
 
 async function upsertEvaluation(tx: DbOrTx, runId: number, e: SplitEvaluation): Promise<void> {
-  const row = { runId, split: e.split, n: e.n, ...metricColumns(e.metrics), ...e.confusion };
+  const { tp, fp, tn, fn } = e.confusion;
   await tx
     .insert(evaluations)
-    .values(row)
+    .values({ runId, split: e.split, n: e.n, tp, fp, tn, fn })
     .onConflictDoUpdate({
       target: [evaluations.runId, evaluations.split],
-      set: excluded(evaluations, ['n', 'loss', 'accuracy', 'precision', 'recall', 'rocAuc', 'prAuc', 'tp', 'fp', 'tn', 'fn']),
+      set: { n: sql`excluded.n`, tp: sql`excluded.tp`, fp: sql`excluded.fp`, tn: sql`excluded.tn`, fn: sql`excluded.fn` },
+    });
+  await tx
+    .insert(evaluationMetricValues)
+    .values(metricRows(e.metrics).map((m) => ({ runId, split: e.split, ...m })))
+    .onConflictDoUpdate({
+      target: [evaluationMetricValues.runId, evaluationMetricValues.split, evaluationMetricValues.metric],
+      set: { value: sql`excluded.value` },
     });
 }
 

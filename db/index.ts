@@ -6,3 +6,5 @@ export * from './events.ts';
 export * from './results.ts';
 export { RUN_STATUSES, CURVE_KINDS, type RunStatus, type CurveKind } from './schema.ts';
 export * from './run-history.ts';
+export * from './epoch-bands.ts';
+export * from './ensemble.ts';

@@ -8,7 +8,7 @@ import type { AlwaysWrong, ReproductionInput, SplitPredictions, StoredRun } from
 import type { ReportSplit } from '../study/report-metrics.ts';
 import { MODEL_NAMES, SPLITS } from '../study/run.ts';
 import type { Database } from './client.ts';
-import { evaluations, experiments, imageSummary, predictions, runOverview, runs } from './schema.ts';
+import { evaluationMetricValues, evaluations, experiments, imageSummary, predictions, runOverview, runs } from './schema.ts';
 import { positionIn } from './sql-helpers.ts';
 
 /** The protocol's name recorded in the experiment's config (`config.protocol.name`), or null. */
@@ -28,9 +28,10 @@ export async function reproductionInput(database: Database, experimentId: number
     .where(and(eq(runOverview.experimentId, experimentId), eq(runOverview.status, 'completed')))
     .orderBy(positionIn(MODEL_NAMES, runOverview.model), asc(runOverview.runIndex));
   const evals = await database.db
-    .select({ e: evaluations })
+    .select({ e: evaluations, metric: evaluationMetricValues.metric, value: evaluationMetricValues.value })
     .from(evaluations)
     .innerJoin(runs, eq(runs.id, evaluations.runId))
+    .leftJoin(evaluationMetricValues, and(eq(evaluationMetricValues.runId, evaluations.runId), eq(evaluationMetricValues.split, evaluations.split)))
     .where(and(eq(runs.experimentId, experimentId), eq(runs.status, 'completed')));
   const preds = await database.db
     .select({ runId: predictions.runId, split: predictions.split, image: predictions.image, label: predictions.label, probability: predictions.probability })
@@ -42,13 +43,12 @@ export async function reproductionInput(database: Database, experimentId: number
   const byRun = new Map<number, StoredRun>(
     completed.map((r) => [r.runId, { runId: r.runId, model: r.model, runIndex: r.runIndex, epochs: r.epochs, evaluations: {}, predictions: {} }]),
   );
-  for (const { e } of evals) {
+  for (const { e, metric, value } of evals) {
     const run = byRun.get(e.runId);
     if (!run) continue;
-    run.evaluations[e.split as ReportSplit] = {
-      metrics: { loss: e.loss, accuracy: e.accuracy, precision: e.precision, recall: e.recall, roc_auc: e.rocAuc, pr_auc: e.prAuc },
-      confusion: { tp: e.tp, fp: e.fp, tn: e.tn, fn: e.fn },
-    };
+    const split = e.split as ReportSplit;
+    run.evaluations[split] ??= { metrics: {}, confusion: { tp: e.tp, fp: e.fp, tn: e.tn, fn: e.fn } };
+    if (metric !== null && value !== null) run.evaluations[split]!.metrics[metric] = value;
   }
   for (const p of preds) {
     const run = byRun.get(p.runId);

@@ -3,12 +3,14 @@
  * and the images the runs of a model get wrong.
  */
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
-import { METRIC_NAMES, MODEL_NAMES, SPLITS, type ModelName, type Split } from '../study/run.ts';
+import { METRIC_NAMES, MODEL_NAMES, SPLITS, type ConfusionMatrix, type MetricName, type ModelName, type Split } from '../study/run.ts';
 import type { Database } from './client.ts';
 import {
   type CurveKind,
   curvePoints,
-  epochMetrics,
+  epochMetricValues,
+  epochs,
+  evaluationMetricValues,
   evaluations,
   experiments,
   failedAttempts,
@@ -25,12 +27,43 @@ import { positionIn } from './sql-helpers.ts';
 export type MetricSummaryRow = typeof metricSummary.$inferSelect;
 export type MetricSummaryWideRow = typeof metricSummaryWide.$inferSelect;
 export type RunOverviewRow = typeof runOverview.$inferSelect;
-export type EpochMetricsRow = typeof epochMetrics.$inferSelect;
-export type EvaluationRow = typeof evaluations.$inferSelect;
 export type RunLogRow = typeof runLogs.$inferSelect;
 export type FailedAttemptRow = typeof failedAttempts.$inferSelect;
 export type ImageSummaryRow = typeof imageSummary.$inferSelect;
 export type RunDetail = typeof runs.$inferSelect & { experiment: string };
+
+/**
+ * A split's metrics as stored: a number for every metric the run has (NaN where it was undefined, e.g. the ROC AUC
+ * of a split with one class), null for a metric it lacks (one added to study/metrics/ after it was recorded).
+ */
+export type StoredMetrics = Record<MetricName, number | null>;
+
+export interface StoredEpoch {
+  runId: number;
+  epoch: number;
+  seconds: number;
+  learningRate: number;
+  /** Val ROC AUC improved: the checkpoint was saved at this epoch. */
+  improved: boolean;
+  train: StoredMetrics | null;
+  val: StoredMetrics | null;
+}
+
+export interface StoredEvaluation {
+  split: Split;
+  n: number;
+  confusion: ConfusionMatrix;
+  metrics: StoredMetrics;
+}
+
+/** Every metric, none stored yet. */
+export const noMetrics = (): StoredMetrics => Object.fromEntries(METRIC_NAMES.map((m) => [m, null])) as StoredMetrics;
+
+/** A run_overview row's test metrics (its `test_<metric>` columns), or null when the run has no test evaluation. */
+export function overviewTestMetrics(row: RunOverviewRow): StoredMetrics | null {
+  const metrics = Object.fromEntries(METRIC_NAMES.map((m) => [m, row[`test_${m}`]])) as StoredMetrics;
+  return METRIC_NAMES.some((m) => metrics[m] !== null) ? metrics : null;
+}
 
 export interface StoredCurve {
   split: Split;
@@ -67,6 +100,41 @@ export async function listRuns(database: Database, experimentId: number): Promis
     .orderBy(positionIn(MODEL_NAMES, runOverview.model), asc(runOverview.runIndex));
 }
 
+export async function runExists(database: Database, runId: number): Promise<boolean> {
+  const [row] = await database.db.select({ id: runs.id }).from(runs).where(eq(runs.id, runId));
+  return row !== undefined;
+}
+
+/** The experiment's first model in the study's order, or null without runs. */
+export async function firstModel(database: Database, experimentId: number): Promise<ModelName | null> {
+  const [row] = await database.db
+    .select({ model: runs.model })
+    .from(runs)
+    .where(eq(runs.experimentId, experimentId))
+    .orderBy(positionIn(MODEL_NAMES, runs.model), asc(runs.model))
+    .limit(1);
+  return row?.model ?? null;
+}
+
+/** The GPU (RunSpec.gpu) each run of an experiment is pinned to, null for CPU, by run id. */
+export async function runGpus(database: Database, experimentId: number): Promise<Map<number, number | null>> {
+  const rows = await database.db
+    .select({ id: runs.id, gpu: sql<number | null>`(${runs.spec}->>'gpu')::integer` })
+    .from(runs)
+    .where(eq(runs.experimentId, experimentId));
+  return new Map(rows.map((r) => [r.id, r.gpu]));
+}
+
+/** The dataset fingerprint of the run's experiment; undefined when there is no such run. */
+export async function runDatasetFingerprint(database: Database, runId: number): Promise<string | null | undefined> {
+  const [row] = await database.db
+    .select({ fingerprint: experiments.datasetFingerprint })
+    .from(runs)
+    .innerJoin(experiments, eq(experiments.id, runs.experimentId))
+    .where(eq(runs.id, runId));
+  return row ? row.fingerprint : undefined;
+}
+
 export async function getRun(database: Database, runId: number): Promise<RunDetail | null> {
   const [row] = await database.db
     .select({ run: runs, experiment: experiments.name })
@@ -76,32 +144,52 @@ export async function getRun(database: Database, runId: number): Promise<RunDeta
   return row ? { ...row.run, experiment: row.experiment } : null;
 }
 
-/** Per-epoch metrics, by epoch then split (train before val). */
-export async function runEpochs(database: Database, runId: number): Promise<EpochMetricsRow[]> {
-  return database.db
-    .select()
-    .from(epochMetrics)
-    .where(eq(epochMetrics.runId, runId))
-    .orderBy(asc(epochMetrics.epoch), positionIn(SPLITS, epochMetrics.split));
+/** A run's epochs in order, each with its train and val metrics. */
+export async function runEpochs(database: Database, runId: number): Promise<StoredEpoch[]> {
+  return runsEpochs(database, [runId]);
 }
 
-/** Per-epoch metrics of several runs in one query, by run then as runEpochs orders them. */
-export async function runsEpochs(database: Database, runIds: readonly number[]): Promise<EpochMetricsRow[]> {
+/** The epochs of several runs in one query, by run then epoch. */
+export async function runsEpochs(database: Database, runIds: readonly number[]): Promise<StoredEpoch[]> {
   if (runIds.length === 0) return [];
-  return database.db
-    .select()
-    .from(epochMetrics)
-    .where(inArray(epochMetrics.runId, [...runIds]))
-    .orderBy(asc(epochMetrics.runId), asc(epochMetrics.epoch), positionIn(SPLITS, epochMetrics.split));
+  const rows = await database.db
+    .select({ epoch: epochs, split: epochMetricValues.split, metric: epochMetricValues.metric, value: epochMetricValues.value })
+    .from(epochs)
+    .leftJoin(epochMetricValues, and(eq(epochMetricValues.runId, epochs.runId), eq(epochMetricValues.epoch, epochs.epoch)))
+    .where(inArray(epochs.runId, [...runIds]))
+    .orderBy(asc(epochs.runId), asc(epochs.epoch));
+  const out: StoredEpoch[] = [];
+  for (const r of rows) {
+    let e = out.at(-1);
+    if (!e || e.runId !== r.epoch.runId || e.epoch !== r.epoch.epoch) {
+      e = { ...r.epoch, train: null, val: null };
+      out.push(e);
+    }
+    if (r.split === null || r.metric === null) continue;
+    e[r.split] ??= noMetrics();
+    e[r.split]![r.metric] = r.value;
+  }
+  return out;
 }
 
-/** Final evaluations, train, val, test. */
-export async function runEvaluations(database: Database, runId: number): Promise<EvaluationRow[]> {
-  return database.db
-    .select()
+/** Final evaluations, train, val, test, with their metrics. */
+export async function runEvaluations(database: Database, runId: number): Promise<StoredEvaluation[]> {
+  const rows = await database.db
+    .select({ evaluation: evaluations, metric: evaluationMetricValues.metric, value: evaluationMetricValues.value })
     .from(evaluations)
+    .leftJoin(evaluationMetricValues, and(eq(evaluationMetricValues.runId, evaluations.runId), eq(evaluationMetricValues.split, evaluations.split)))
     .where(eq(evaluations.runId, runId))
     .orderBy(positionIn(SPLITS, evaluations.split));
+  const out: StoredEvaluation[] = [];
+  for (const { evaluation: { split, n, tp, fp, tn, fn }, metric, value } of rows) {
+    let e = out.at(-1);
+    if (!e || e.split !== split) {
+      e = { split, n, confusion: { tp, fp, tn, fn }, metrics: noMetrics() };
+      out.push(e);
+    }
+    if (metric !== null) e.metrics[metric] = value;
+  }
+  return out;
 }
 
 /** ROC and PR curves per split, as parallel arrays like the protocol's Curve. */
@@ -178,6 +266,16 @@ export async function runsWithoutPredictions(database: Database, experimentId: n
     .from(runs)
     .where(and(eq(runs.experimentId, experimentId), eq(runs.status, 'completed'), sql`not exists (select 1 from ${predictions} where ${predictions.runId} = ${runs.id})`))
     .orderBy(asc(runs.id));
+}
+
+/** How many completed runs of a model have predictions stored for the split. */
+export async function runsWithPredictions(database: Database, experimentId: number, model: ModelName, split: Split): Promise<number> {
+  const [row] = await database.db
+    .select({ n: sql<number>`count(distinct ${predictions.runId})::integer` })
+    .from(predictions)
+    .innerJoin(runs, eq(runs.id, predictions.runId))
+    .where(and(eq(runs.experimentId, experimentId), eq(runs.model, model), eq(predictions.split, split), eq(runs.status, 'completed')));
+  return row?.n ?? 0;
 }
 
 /**

@@ -3,8 +3,10 @@
  * migration under db/migrations/, which every `openDatabase` applies.
  *
  * Tracking model: an experiment (one `orchestrate` invocation, resumable by name) has runs (a model trained once
- * with one seed), a run has per-epoch metrics (train and val), final evaluations (train, val, test), the ROC and
- * PR curves behind them and every image's predicted probability. The views aggregate completed runs per model
+ * with one seed), a run has epochs with their metrics (train and val), final evaluations (train, val, test) with
+ * theirs, the ROC and PR curves behind them and every image's predicted probability. Metric values are long rows
+ * (run, epoch or final split, metric, value): the metrics are those of study/metrics/definitions.ts, and the views
+ * that show one column per metric are generated from that list. The views aggregate completed runs per model
  * (mean ± sample std) and per image.
  */
 import { sql } from 'drizzle-orm';
@@ -13,10 +15,12 @@ import {
   boolean,
   check,
   doublePrecision,
+  foreignKey,
   index,
   integer,
   jsonb,
   pgTable,
+  type PgDoublePrecisionBuilderInitial,
   pgView,
   primaryKey,
   real,
@@ -25,7 +29,7 @@ import {
   timestamp,
   unique,
 } from 'drizzle-orm/pg-core';
-import type { ModelName, RunSpec, Split } from '../study/run.ts';
+import { METRIC_NAMES, type MetricName, type ModelName, type RunSpec, type Split } from '../study/run.ts';
 
 export const RUN_STATUSES = ['pending', 'running', 'completed', 'failed', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -33,6 +37,17 @@ export const CURVE_KINDS = ['roc', 'pr'] as const;
 export type CurveKind = (typeof CURVE_KINDS)[number];
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+for (const m of METRIC_NAMES) if (!/^[a-z][a-z0-9_]*$/.test(m)) throw new Error(`metric name '${m}' is not a plain SQL identifier`);
+
+/**
+ * Nullable double columns of a view, named (in SQL and in TypeScript alike) by `names` for every metric of
+ * study/metrics/definitions.ts, in the list's order.
+ */
+function metricColumns<const T extends string>(names: (metric: MetricName) => T[]): Record<T, PgDoublePrecisionBuilderInitial<string>> {
+  const columns = METRIC_NAMES.flatMap((m) => names(m).map((name) => [name, doublePrecision(name)]));
+  return Object.fromEntries(columns) as unknown as Record<T, PgDoublePrecisionBuilderInitial<string>>;
+}
 
 export const experiments = pgTable('experiments', {
   id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
@@ -88,44 +103,49 @@ export const runs = pgTable(
   ],
 );
 
-/** One row per run, epoch and split (train, val): the six metrics as columns. */
-export const epochMetrics = pgTable(
-  'epoch_metrics',
+/** One row per run and epoch: its wall time, learning rate and whether it was the best so far. */
+export const epochs = pgTable(
+  'epochs',
   {
     runId: integer('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
     epoch: integer('epoch').notNull(),
-    split: text('split').$type<Split>().notNull(),
-    loss: doublePrecision('loss').notNull(),
-    accuracy: doublePrecision('accuracy').notNull(),
-    precision: doublePrecision('precision').notNull(),
-    recall: doublePrecision('recall').notNull(),
-    rocAuc: doublePrecision('roc_auc').notNull(),
-    prAuc: doublePrecision('pr_auc').notNull(),
     /** Wall time of the whole epoch (training and validation). */
     seconds: doublePrecision('seconds').notNull(),
     learningRate: doublePrecision('learning_rate').notNull(),
     /** Val ROC AUC improved at this epoch (the checkpoint was saved). */
     improved: boolean('improved').notNull(),
   },
+  (t) => [primaryKey({ name: 'epochs_pkey', columns: [t.runId, t.epoch] })],
+);
+
+/**
+ * One row per run, epoch, split (train, val) and metric: the metrics of study/metrics/definitions.ts as long rows,
+ * so a metric added there needs no new column. An epoch recorded before a metric existed has no row for it.
+ */
+export const epochMetricValues = pgTable(
+  'epoch_metric_values',
+  {
+    runId: integer('run_id').notNull(),
+    epoch: integer('epoch').notNull(),
+    split: text('split').$type<'train' | 'val'>().notNull(),
+    metric: text('metric').$type<MetricName>().notNull(),
+    /** NaN where the metric is undefined (the ROC AUC of a split with one class). */
+    value: doublePrecision('value').notNull(),
+  },
   (t) => [
-    primaryKey({ name: 'epoch_metrics_pkey', columns: [t.runId, t.epoch, t.split] }),
-    check('epoch_metrics_split_check', sql`${t.split} in ('train', 'val')`),
+    primaryKey({ name: 'epoch_metric_values_pkey', columns: [t.runId, t.epoch, t.split, t.metric] }),
+    foreignKey({ name: 'epoch_metric_values_epoch_fk', columns: [t.runId, t.epoch], foreignColumns: [epochs.runId, epochs.epoch] }).onDelete('cascade'),
+    check('epoch_metric_values_split_check', sql`${t.split} in ('train', 'val')`),
   ],
 );
 
-/** The final evaluation of a run's best checkpoint, per split. */
+/** The final evaluation of a run's best checkpoint, per split: its size and confusion matrix at 0.5. */
 export const evaluations = pgTable(
   'evaluations',
   {
     runId: integer('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
     split: text('split').$type<Split>().notNull(),
     n: integer('n').notNull(),
-    loss: doublePrecision('loss').notNull(),
-    accuracy: doublePrecision('accuracy').notNull(),
-    precision: doublePrecision('precision').notNull(),
-    recall: doublePrecision('recall').notNull(),
-    rocAuc: doublePrecision('roc_auc').notNull(),
-    prAuc: doublePrecision('pr_auc').notNull(),
     tp: integer('tp').notNull(),
     fp: integer('fp').notNull(),
     tn: integer('tn').notNull(),
@@ -134,6 +154,25 @@ export const evaluations = pgTable(
   (t) => [
     primaryKey({ name: 'evaluations_pkey', columns: [t.runId, t.split] }),
     check('evaluations_split_check', sql`${t.split} in ('train', 'val', 'test')`),
+  ],
+);
+
+/** One row per run, split and metric of the final evaluation, as epoch_metric_values. */
+export const evaluationMetricValues = pgTable(
+  'evaluation_metric_values',
+  {
+    runId: integer('run_id').notNull(),
+    split: text('split').$type<Split>().notNull(),
+    metric: text('metric').$type<MetricName>().notNull(),
+    value: doublePrecision('value').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'evaluation_metric_values_pkey', columns: [t.runId, t.split, t.metric] }),
+    foreignKey({
+      name: 'evaluation_metric_values_evaluation_fk',
+      columns: [t.runId, t.split],
+      foreignColumns: [evaluations.runId, evaluations.split],
+    }).onDelete('cascade'),
   ],
 );
 
@@ -209,66 +248,49 @@ export const failedAttempts = pgTable(
 
 /**
  * Long format: one row per experiment, model, split and metric over the final evaluations of COMPLETED runs.
- * `stddev` is the sample standard deviation (n - 1), null for a single run.
+ * `stddev` is the sample standard deviation (n - 1), null for a single run; `n` counts the runs with the metric.
  */
 export const metricSummary = pgView('metric_summary', {
   experimentId: integer('experiment_id').notNull(),
   experiment: text('experiment').notNull(),
   model: text('model').$type<ModelName>().notNull(),
   split: text('split').$type<Split>().notNull(),
-  metric: text('metric').notNull(),
+  metric: text('metric').$type<MetricName>().notNull(),
   n: integer('n').notNull(),
   mean: doublePrecision('mean').notNull(),
   stddev: doublePrecision('stddev'),
   min: doublePrecision('min').notNull(),
   max: doublePrecision('max').notNull(),
 }).as(sql`
-  select r.experiment_id, e.name as experiment, r.model, ev.split, m.metric,
-         count(*)::integer as n, avg(m.value) as mean, stddev_samp(m.value) as stddev,
-         min(m.value) as min, max(m.value) as max
-  from evaluations ev
-  join runs r on r.id = ev.run_id
+  select r.experiment_id, e.name as experiment, r.model, v.split, v.metric,
+         count(*)::integer as n, avg(v.value) as mean, stddev_samp(v.value) as stddev,
+         min(v.value) as min, max(v.value) as max
+  from evaluation_metric_values v
+  join runs r on r.id = v.run_id
   join experiments e on e.id = r.experiment_id
-  cross join lateral (values
-    ('loss', ev.loss), ('accuracy', ev.accuracy), ('precision', ev.precision),
-    ('recall', ev.recall), ('roc_auc', ev.roc_auc), ('pr_auc', ev.pr_auc)
-  ) as m(metric, value)
   where r.status = 'completed'
-  group by r.experiment_id, e.name, r.model, ev.split, m.metric
+  group by r.experiment_id, e.name, r.model, v.split, v.metric
 `);
 
-/** Wide format of metric_summary: one row per experiment, model and split; <metric>_mean and <metric>_std. */
+/**
+ * Wide format of metric_summary: one row per experiment, model and split; `<metric>_mean` and `<metric>_std` for
+ * every metric of study/metrics/definitions.ts (null where no run has the metric).
+ */
 export const metricSummaryWide = pgView('metric_summary_wide', {
   experimentId: integer('experiment_id').notNull(),
   experiment: text('experiment').notNull(),
   model: text('model').$type<ModelName>().notNull(),
   split: text('split').$type<Split>().notNull(),
   n: integer('n').notNull(),
-  lossMean: doublePrecision('loss_mean').notNull(),
-  lossStd: doublePrecision('loss_std'),
-  accuracyMean: doublePrecision('accuracy_mean').notNull(),
-  accuracyStd: doublePrecision('accuracy_std'),
-  precisionMean: doublePrecision('precision_mean').notNull(),
-  precisionStd: doublePrecision('precision_std'),
-  recallMean: doublePrecision('recall_mean').notNull(),
-  recallStd: doublePrecision('recall_std'),
-  rocAucMean: doublePrecision('roc_auc_mean').notNull(),
-  rocAucStd: doublePrecision('roc_auc_std'),
-  prAucMean: doublePrecision('pr_auc_mean').notNull(),
-  prAucStd: doublePrecision('pr_auc_std'),
+  ...metricColumns((m) => [`${m}_mean`, `${m}_std`]),
 }).as(sql`
-  select r.experiment_id, e.name as experiment, r.model, ev.split, count(*)::integer as n,
-         avg(ev.loss) as loss_mean, stddev_samp(ev.loss) as loss_std,
-         avg(ev.accuracy) as accuracy_mean, stddev_samp(ev.accuracy) as accuracy_std,
-         avg(ev.precision) as precision_mean, stddev_samp(ev.precision) as precision_std,
-         avg(ev.recall) as recall_mean, stddev_samp(ev.recall) as recall_std,
-         avg(ev.roc_auc) as roc_auc_mean, stddev_samp(ev.roc_auc) as roc_auc_std,
-         avg(ev.pr_auc) as pr_auc_mean, stddev_samp(ev.pr_auc) as pr_auc_std
-  from evaluations ev
-  join runs r on r.id = ev.run_id
+  select r.experiment_id, e.name as experiment, r.model, v.split, count(distinct v.run_id)::integer as n,
+         ${sql.raw(METRIC_NAMES.map((m) => `avg(v.value) filter (where v.metric = '${m}') as ${m}_mean, stddev_samp(v.value) filter (where v.metric = '${m}') as ${m}_std`).join(',\n         '))}
+  from evaluation_metric_values v
+  join runs r on r.id = v.run_id
   join experiments e on e.id = r.experiment_id
   where r.status = 'completed'
-  group by r.experiment_id, e.name, r.model, ev.split
+  group by r.experiment_id, e.name, r.model, v.split
 `);
 
 /**
@@ -296,7 +318,7 @@ export const imageSummary = pgView('image_summary', {
   group by r.experiment_id, r.model, p.split, p.image, p.label
 `);
 
-/** One row per run: where it stands and its headline numbers. */
+/** One row per run: where it stands and its headline numbers (`test_<metric>` for every metric). */
 export const runOverview = pgView('run_overview', {
   runId: integer('run_id').notNull(),
   experimentId: integer('experiment_id').notNull(),
@@ -315,24 +337,20 @@ export const runOverview = pgView('run_overview', {
   finishedAt: timestamptz('finished_at'),
   durationSeconds: doublePrecision('duration_seconds'),
   valRocAuc: doublePrecision('val_roc_auc'),
-  testLoss: doublePrecision('test_loss'),
-  testAccuracy: doublePrecision('test_accuracy'),
-  testPrecision: doublePrecision('test_precision'),
-  testRecall: doublePrecision('test_recall'),
-  testRocAuc: doublePrecision('test_roc_auc'),
-  testPrAuc: doublePrecision('test_pr_auc'),
+  ...metricColumns((m) => [`test_${m}`]),
   error: text('error'),
 }).as(sql`
   select r.id as run_id, r.experiment_id, e.name as experiment, r.model, r.run_index, r.seed, r.status,
          r.slot, r.backend, r.attempts,
-         (select count(*)::integer from epoch_metrics em where em.run_id = r.id and em.split = 'val') as epochs,
+         (select count(*)::integer from epochs ep where ep.run_id = r.id) as epochs,
          r.best_epoch, r.stopped_early, r.started_at, r.finished_at, r.duration_seconds,
-         val.roc_auc as val_roc_auc,
-         test.loss as test_loss, test.accuracy as test_accuracy, test.precision as test_precision,
-         test.recall as test_recall, test.roc_auc as test_roc_auc, test.pr_auc as test_pr_auc,
+         (select v.value from evaluation_metric_values v where v.run_id = r.id and v.split = 'val' and v.metric = 'roc_auc') as val_roc_auc,
+         ${sql.raw(METRIC_NAMES.map((m) => `test.test_${m}`).join(', '))},
          r.error
   from runs r
   join experiments e on e.id = r.experiment_id
-  left join evaluations val on val.run_id = r.id and val.split = 'val'
-  left join evaluations test on test.run_id = r.id and test.split = 'test'
+  left join lateral (
+    select ${sql.raw(METRIC_NAMES.map((m) => `max(v.value) filter (where v.metric = '${m}') as test_${m}`).join(',\n           '))}
+    from evaluation_metric_values v where v.run_id = r.id and v.split = 'test'
+  ) test on true
 `);

@@ -9,3 +9,12 @@ export function positionIn(values: readonly string[], column: SQLWrapper): SQL {
 
 /** The Drizzle instance, for functions that take either an open Database or a transaction's `tx`. */
 export type DbOrTx = Database['db'] | Parameters<Parameters<Database['db']['transaction']>[0]>[0];
+
+/**
+ * The rows of one raw statement, for reads the query builder does not express well. The caller names the row type;
+ * `execute` answers an array (postgres.js) or `{ rows }` (PGlite), and both become the array.
+ */
+export async function selectRows<T>(db: DbOrTx, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown;
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}

@@ -11,19 +11,17 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import { UserError } from '../common/errors.ts';
-import { FINE_TUNES, SPLITS } from '../study/run.ts';
+import { isMetricName } from '../study/metrics/definitions.ts';
+import { FINE_TUNES, METRIC_NAMES, SPLITS } from '../study/run.ts';
 import type { Database } from './client.ts';
 import { configDifferences, protocolName } from './experiments.ts';
 import type { RunStatus } from './schema.ts';
-import type { DbOrTx } from './sql-helpers.ts';
-import { type ExperimentFile, type ExperimentRecord, float32, type RunRecord } from './transfer-format.ts';
+import { type DbOrTx, selectRows } from './sql-helpers.ts';
+import { type ExperimentFile, type ExperimentRecord, float32, orderedMetrics, type RunRecord } from './transfer-format.ts';
 
 type Row = Record<string, unknown>;
 
-async function rows<T = Row>(tx: DbOrTx, query: SQL): Promise<T[]> {
-  const result = (await tx.execute(query)) as unknown;
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}
+const rows = <T = Row>(tx: DbOrTx, query: SQL): Promise<T[]> => selectRows<T>(tx, query);
 
 /** A timestamptz as ISO 8601 text in UTC with its microseconds (a JS Date would drop them). */
 const iso = (column: string) => sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
@@ -77,21 +75,34 @@ export async function exportExperiment(database: Database, name: string): Promis
         }
         return (runId: number) => out.get(runId) ?? [];
       };
-      const metrics = (r: Row) => ({
-        loss: num(r.loss),
-        accuracy: num(r.accuracy),
-        precision: num(r.precision),
-        recall: num(r.recall),
-        rocAuc: num(r.roc_auc),
-        prAuc: num(r.pr_auc),
-      });
+      // One row per epoch (or evaluation) with its metrics as JSON text, which holds NaN as 'NaN' (jsonb cannot).
+      const metricsOf = (r: Row, column: string) => metricsFromText(r[column]);
       const epochsOf = byRun(
-        await rows(tx, sql`select * from epoch_metrics where run_id in ${ofExperiment} order by run_id, epoch, ${splitOrder('split')}`),
-        (r) => ({ epoch: num(r.epoch), split: r.split as 'train' | 'val', ...metrics(r), seconds: num(r.seconds), learningRate: num(r.learning_rate), improved: Boolean(r.improved) }),
+        await rows(
+          tx,
+          sql`select ep.run_id, ep.epoch, ep.seconds, ep.learning_rate, ep.improved,
+                     ${metricsJson('v', sql`v.run_id = ep.run_id and v.epoch = ep.epoch and v.split = 'train'`, 'epoch_metric_values')} as train,
+                     ${metricsJson('v', sql`v.run_id = ep.run_id and v.epoch = ep.epoch and v.split = 'val'`, 'epoch_metric_values')} as val
+              from epochs ep where ep.run_id in ${ofExperiment} order by ep.run_id, ep.epoch`,
+        ),
+        (r) => ({ epoch: num(r.epoch), seconds: num(r.seconds), learningRate: num(r.learning_rate), improved: Boolean(r.improved), train: metricsOf(r, 'train'), val: metricsOf(r, 'val') }),
       );
       const evaluationsOf = byRun(
-        await rows(tx, sql`select * from evaluations where run_id in ${ofExperiment} order by run_id, ${splitOrder('split')}`),
-        (r) => ({ split: r.split as RunRecord['evaluations'][number]['split'], n: num(r.n), ...metrics(r), tp: num(r.tp), fp: num(r.fp), tn: num(r.tn), fn: num(r.fn) }),
+        await rows(
+          tx,
+          sql`select ev.run_id, ev.split, ev.n, ev.tp, ev.fp, ev.tn, ev.fn,
+                     ${metricsJson('v', sql`v.run_id = ev.run_id and v.split = ev.split`, 'evaluation_metric_values')} as metrics
+              from evaluations ev where ev.run_id in ${ofExperiment} order by ev.run_id, ${splitOrder('ev.split')}`,
+        ),
+        (r) => ({
+          split: r.split as RunRecord['evaluations'][number]['split'],
+          n: num(r.n),
+          tp: num(r.tp),
+          fp: num(r.fp),
+          tn: num(r.tn),
+          fn: num(r.fn),
+          metrics: metricsOf(r, 'metrics'),
+        }),
       );
       const curvesOf = byRun(
         await rows(
@@ -167,6 +178,24 @@ export async function exportExperiment(database: Database, name: string): Promis
     },
     { isolationLevel: 'repeatable read', accessMode: 'read only' },
   );
+}
+
+/**
+ * The metrics of the rows of `table` (alias `alias`) matching `where`, as the text of a JSON object
+ * {"metric": "value as text"}: float8's text keeps NaN and every digit.
+ */
+function metricsJson(alias: string, where: SQL, table: string): SQL {
+  return sql`(select coalesce(json_object_agg(${sql.raw(alias)}.metric, ${sql.raw(alias)}.value::text)::text, '{}')
+              from ${sql.raw(table)} ${sql.raw(alias)} where ${where})`;
+}
+
+/** Reads metricsJson's text back, in the metric list's order. */
+function metricsFromText(text: unknown): RunRecord['evaluations'][number]['metrics'] {
+  const values = JSON.parse(String(text)) as Record<string, string>;
+  for (const name of Object.keys(values)) {
+    if (!isMetricName(name)) throw new UserError(`the database holds a value of metric '${name}', which this version does not know (${METRIC_NAMES.join(', ')}).`);
+  }
+  return orderedMetrics(Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number(v)])));
 }
 
 /** Postgres arrays of float8 arrive as numbers, or as text ('Infinity') from some drivers. */
@@ -310,7 +339,8 @@ async function insertRun(tx: DbOrTx, experimentId: number, baseRunId: number | n
 }
 
 async function replaceRun(tx: DbOrTx, runId: number, run: RunRecord): Promise<void> {
-  for (const table of ['epoch_metrics', 'evaluations', 'curve_points', 'predictions', 'run_logs', 'failed_attempts']) {
+  // Metric values go with their epochs and evaluations (on delete cascade).
+  for (const table of ['epochs', 'evaluations', 'curve_points', 'predictions', 'run_logs', 'failed_attempts']) {
     await tx.execute(sql`delete from ${sql.raw(table)} where run_id = ${runId}`);
   }
   const set = Object.entries(runColumns(run)).map(([column, value]) => sql`${sql.raw(column)} = ${value}`);
@@ -339,37 +369,37 @@ async function insertRecordset(tx: DbOrTx, table: string, runId: number, columns
   );
 }
 
-const METRIC_COLUMNS: [string, string][] = [
-  ['loss', 'float8'],
-  ['accuracy', 'float8'],
-  ['precision', 'float8'],
-  ['recall', 'float8'],
-  ['roc_auc', 'float8'],
-  ['pr_auc', 'float8'],
-];
-const metricValues = (m: { loss: number; accuracy: number; precision: number; recall: number; rocAuc: number; prAuc: number }) => ({
-  loss: m.loss,
-  accuracy: m.accuracy,
-  precision: m.precision,
-  recall: m.recall,
-  roc_auc: m.rocAuc,
-  pr_auc: m.prAuc,
-});
+/** One row per metric of a split, for the *_metric_values tables. */
+const metricRows = (m: Partial<Record<string, number>>, key: Row) => Object.entries(m).map(([metric, value]) => ({ ...key, metric, value }));
 
 async function insertChildren(tx: DbOrTx, runId: number, run: RunRecord): Promise<void> {
   await insertRecordset(
     tx,
-    'epoch_metrics',
+    'epochs',
     runId,
-    [['epoch', 'integer'], ['split', 'text'], ...METRIC_COLUMNS, ['seconds', 'float8'], ['learning_rate', 'float8'], ['improved', 'boolean']],
-    run.epochs.map((r) => ({ epoch: r.epoch, split: r.split, ...metricValues(r), seconds: r.seconds, learning_rate: r.learningRate, improved: r.improved })),
+    [['epoch', 'integer'], ['seconds', 'float8'], ['learning_rate', 'float8'], ['improved', 'boolean']],
+    run.epochs.map((r) => ({ epoch: r.epoch, seconds: r.seconds, learning_rate: r.learningRate, improved: r.improved })),
+  );
+  await insertRecordset(
+    tx,
+    'epoch_metric_values',
+    runId,
+    [['epoch', 'integer'], ['split', 'text'], ['metric', 'text'], ['value', 'float8']],
+    run.epochs.flatMap((r) => [...metricRows(r.train, { epoch: r.epoch, split: 'train' }), ...metricRows(r.val, { epoch: r.epoch, split: 'val' })]),
   );
   await insertRecordset(
     tx,
     'evaluations',
     runId,
-    [['split', 'text'], ['n', 'integer'], ...METRIC_COLUMNS, ['tp', 'integer'], ['fp', 'integer'], ['tn', 'integer'], ['fn', 'integer']],
-    run.evaluations.map((r) => ({ split: r.split, n: r.n, ...metricValues(r), tp: r.tp, fp: r.fp, tn: r.tn, fn: r.fn })),
+    [['split', 'text'], ['n', 'integer'], ['tp', 'integer'], ['fp', 'integer'], ['tn', 'integer'], ['fn', 'integer']],
+    run.evaluations.map((r) => ({ split: r.split, n: r.n, tp: r.tp, fp: r.fp, tn: r.tn, fn: r.fn })),
+  );
+  await insertRecordset(
+    tx,
+    'evaluation_metric_values',
+    runId,
+    [['split', 'text'], ['metric', 'text'], ['value', 'float8']],
+    run.evaluations.flatMap((r) => metricRows(r.metrics, { split: r.split })),
   );
   await insertRecordset(
     tx,

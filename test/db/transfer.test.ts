@@ -20,7 +20,7 @@ import {
   recordEvent,
 } from '../../db/index.ts';
 import { exportExperiment, importExperiment } from '../../db/transfer.ts';
-import { decodeExperimentFile, encodeExperimentFile, float32 } from '../../db/transfer-format.ts';
+import { decodeExperimentFile, encodeExperimentFile, FORMAT_VERSION, float32 } from '../../db/transfer-format.ts';
 import type { ModelName } from '../../study/run.ts';
 import { PG_URL, pgUrlOrSkip, runEvents, scratchPgDatabase, specFor } from './fixtures.ts';
 import { dumpDatabase } from './dump.ts';
@@ -74,7 +74,7 @@ function edit(bytes: Buffer, change: (lines: unknown[]) => void): Buffer {
   const lines = body.map((l) => JSON.parse(l));
   change(lines);
   const text = lines.map((l) => JSON.stringify(l) + '\n').join('');
-  const header = { format: 'melanoma-experiment', version: 1, codeVersion: 'abc1234', createdAt: (lines[0] as { createdAt: string }).createdAt, runs: lines.length - 1, sha256: createHash('sha256').update(text).digest('hex') };
+  const header = { format: 'melanoma-experiment', version: FORMAT_VERSION, codeVersion: 'abc1234', createdAt: (lines[0] as { createdAt: string }).createdAt, runs: lines.length - 1, sha256: createHash('sha256').update(text).digest('hex') };
   return gzipSync(JSON.stringify(header) + '\n' + text);
 }
 
@@ -233,11 +233,11 @@ test('two machines continue one study: each import adds what the other did, no c
     // baseline 1 (interrupted on B, completed in A's file) is updated; B's completed baseline 2, 3 and mobilenet 0 stay B's.
     assert.deepEqual([fromA.added, fromA.updated, fromA.unchanged], [0, 1, 5]);
     const testAuc = async (db: Database, index: number) =>
-      (await db.query<{ roc_auc: number }>(
-        `select ev.roc_auc from evaluations ev join runs r on r.id = ev.run_id join experiments e on e.id = r.experiment_id
-         where e.name = 'merge' and r.model = 'baseline' and r.run_index = $1 and ev.split = 'test'`,
+      (await db.query<{ value: number }>(
+        `select v.value from evaluation_metric_values v join runs r on r.id = v.run_id join experiments e on e.id = r.experiment_id
+         where e.name = 'merge' and r.model = 'baseline' and r.run_index = $1 and v.split = 'test' and v.metric = 'roc_auc'`,
         [index],
-      ))[0]?.roc_auc;
+      ))[0]?.value;
     assert.equal(await testAuc(b, 1), 0.75);
     assert.equal(await testAuc(b, 3), 0.6);
 

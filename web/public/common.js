@@ -1,5 +1,7 @@
 // Shared helpers of the pages: DOM building (text only, never HTML from data), number formats, JSON fetches,
-// live polling.
+// live polling, the metric list.
+
+import { METRIC_INFO } from './metrics.js';
 
 /**
  * Builds an element. `attrs` are set as properties or attributes (`class`, `data-*`, `aria-*` as attributes);
@@ -65,18 +67,17 @@ export function when(iso) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-export const METRICS = ['loss', 'accuracy', 'precision', 'recall', 'roc_auc', 'pr_auc'];
-export const METRIC_LABELS = {
-  loss: 'Loss',
-  accuracy: 'Accuracy',
-  precision: 'Precision',
-  recall: 'Recall',
-  roc_auc: 'ROC AUC',
-  pr_auc: 'PR AUC',
-};
+/** The study's metrics in their order (the server writes metrics.js from study/metrics/definitions.ts). */
+export const METRICS = METRIC_INFO.map((m) => m.name);
+export const METRIC_LABELS = Object.fromEntries(METRIC_INFO.map((m) => [m.name, m.label]));
+const infoOf = (metric) => METRIC_INFO.find((m) => m.name === metric);
 export const SPLITS = ['train', 'val', 'test'];
-/** Lower is better for loss, higher for the rest. */
-export const lowerIsBetter = (metric) => metric === 'loss';
+/** Lower is better for the loss, higher for the rest (each metric's `better`). */
+export const lowerIsBetter = (metric) => infoOf(metric)?.better === 'lower';
+/** The largest value a metric can take; null when unbounded (the loss). */
+export const metricMax = (metric) => infoOf(metric)?.max ?? null;
+/** How a chart of the metric is bounded, for its caption: ' (cut at 0)' or ', clipped to [0, 1]'. */
+export const boundsNote = (metric) => (metricMax(metric) === null ? ' (cut at 0)' : `, clipped to [0, ${metricMax(metric)}]`);
 
 export class HttpError extends Error {
   constructor(status, message) {

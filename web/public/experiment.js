@@ -3,7 +3,7 @@
 // against its single runs, the reproduction of the article (its numbers and claims beside the runs, pairwise
 // tests), the per-run table, and the images a model's runs classify wrongly most often.
 import {
-  DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, datasetImage, duration, el, facts, fileName, fill, getJSON,
+  DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, boundsNote, datasetImage, duration, el, facts, fileName, fill, getJSON,
   lowerIsBetter, meanStd, num, pathPart, poll, section, settings, showError, statusBadge, summaryCells, table, thumb,
   when,
 } from './common.js';
@@ -43,7 +43,7 @@ function renderBands() {
   fill(
     bandsNote,
     shown.length
-      ? `${split} ${METRIC_LABELS[metric]} per epoch: line = mean over each model's completed and running runs, band = ± 1 sample std${metric === 'loss' ? ' (cut at 0)' : ', clipped to [0, 1]'}; n (in the tooltip) drops as runs stop early.`
+      ? `${split} ${METRIC_LABELS[metric]} per epoch: line = mean over each model's completed and running runs, band = ± 1 sample std${boundsNote(metric)}; n (in the tooltip) drops as runs stop early.`
       : 'No epochs recorded yet.',
   );
   const datasets = shown.flatMap((m, i) => bandDatasets(m.bands[split][metric], seriesStyle(i), { prefix: `${m.model} `, mean: `${m.model} (${m.runs} runs)`, shade: 0.12, range: metricRange(metric) }));

@@ -3,7 +3,7 @@
 // one metric as grouped bars (models along the axis, one bar per experiment, std whiskers); and that metric's
 // history for one model, the mean ± std band of each experiment's runs per epoch.
 import {
-  DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, el, fill, getJSON, meanStd, poll, section, settings, showError,
+  DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, el, fill, getJSON, meanStd, metricMax, poll, section, settings, showError,
   statusBadge, summaryCells, table,
 } from './common.js';
 import { PALETTE, bandDatasets, bandOptions, chartBox, drawChart, hatch, meanBarMax, meanBarOptions, metricRange, seriesStyle } from './charts.js';
@@ -154,7 +154,7 @@ function renderChart() {
     type: 'bar',
     data: { labels: shown, datasets },
     options: meanBarOptions(
-      `${split} ${METRIC_LABELS[metric]}: mean ± std (whiskers${metric === 'loss' ? '' : ', clipped to [0, 1]'}) over completed runs`,
+      `${split} ${METRIC_LABELS[metric]}: mean ± std (whiskers${metricMax(metric) === null ? '' : `, clipped to [0, ${metricMax(metric)}]`}) over completed runs`,
       (ctx) => `${ctx.dataset.label}: ${meanStd(ctx.raw, ctx.dataset.errorBars[ctx.dataIndex])} (n=${ctx.dataset.counts[ctx.dataIndex]})`,
       meanBarMax(datasets),
     ),
@@ -168,7 +168,7 @@ function renderHistory() {
   fill(
     historyNote,
     shown.length
-      ? `${modelSelect.value}, ${split} ${METRIC_LABELS[metric]} (the metric chosen above): line = mean over the experiment's completed and running runs, band = ± 1 sample std${metric === 'loss' ? '' : ' clipped to [0, 1]'}; n (in the tooltip) drops as runs stop early.`
+      ? `${modelSelect.value}, ${split} ${METRIC_LABELS[metric]} (the metric chosen above): line = mean over the experiment's completed and running runs, band = ± 1 sample std${metricMax(metric) === null ? '' : ` clipped to [0, ${metricMax(metric)}]`}; n (in the tooltip) drops as runs stop early.`
       : `No epochs of ${modelSelect.value || 'any model'} recorded yet.`,
   );
   historyFigure.hidden = shown.length === 0;

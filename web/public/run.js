@@ -10,6 +10,7 @@ import { RULE, confusionAt, confusionTable, ratesOf, runPointsTable, thresholdCo
 
 const id = pathPart(1);
 const main = document.querySelector('main');
+// The article's per-epoch plots (its line 111): loss, accuracy, AUC and recall; the compare view charts every metric.
 const HISTORY = ['loss', 'accuracy', 'roc_auc', 'recall'];
 
 const header = el('div', { id: 'run-header' });
