@@ -1,10 +1,11 @@
 -- The metrics of every stored epoch and final evaluation move from one column per metric (the six columns of
--- epoch_metrics and evaluations, which the next migration drops) to one row per metric; an epoch's seconds,
--- learning rate and improvement, stored on both its train and val rows, become one row of epochs.
+-- epoch_metrics and evaluations, which the next migration drops) to one row per metric. An epoch's seconds,
+-- learning rate and improvement, stored on both its train and its val row, become one row of epochs: the val
+-- row's (an improvement is the val ROC AUC's), or the train row's where the epoch has no val row.
 INSERT INTO "epochs" ("run_id", "epoch", "seconds", "learning_rate", "improved")
-SELECT "run_id", "epoch", max("seconds"), max("learning_rate"), bool_or("improved")
+SELECT DISTINCT ON ("run_id", "epoch") "run_id", "epoch", "seconds", "learning_rate", "improved"
 FROM "epoch_metrics"
-GROUP BY "run_id", "epoch";
+ORDER BY "run_id", "epoch", "split" = 'val' DESC;
 --> statement-breakpoint
 INSERT INTO "epoch_metric_values" ("run_id", "epoch", "split", "metric", "value")
 SELECT em."run_id", em."epoch", em."split", m."metric", m."value"
