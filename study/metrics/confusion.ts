@@ -30,6 +30,8 @@ export function confusionUnchecked(yTrue: ArrayLike<number>, yProb: ArrayLike<nu
 export const accuracy = ({ tp, fp, tn, fn }: ConfusionMatrix): number => (tp + tn) / (tp + fp + tn + fn);
 export const precision = ({ tp, fp }: ConfusionMatrix): number => (tp + fp === 0 ? 0 : tp / (tp + fp));
 export const recall = ({ tp, fn }: ConfusionMatrix): number => (tp + fn === 0 ? 0 : tp / (tp + fn));
+/** The recall of the benign class: the share of benign lesions called benign. */
+export const specificity = ({ tn, fp }: ConfusionMatrix): number => (tn + fp === 0 ? 0 : tn / (tn + fp));
 
 /** Accuracy, precision and recall of a confusion matrix. */
 export function rates(c: ConfusionMatrix): { accuracy: number; precision: number; recall: number } {

@@ -6,7 +6,7 @@
  * then writes the migration of the views.
  */
 import type { ConfusionMatrix } from '../run.ts';
-import { accuracy, precision, recall } from './confusion.ts';
+import { accuracy, precision, recall, specificity } from './confusion.ts';
 import { binaryCrossEntropyUnchecked } from './loss.ts';
 import { averagePrecisionFromCounts } from './precision-recall.ts';
 import type { RankCounts } from './ranking.ts';
@@ -73,6 +73,14 @@ export const METRICS = [
     max: 1,
     reference: 'Keras Recall, the sensitivity (p > 0.5; 0 without a positive)',
     compute: (s) => recall(s.confusion),
+  },
+  {
+    name: 'specificity',
+    label: 'Specificity',
+    better: 'higher',
+    max: 1,
+    reference: 'scikit-learn recall_score(pos_label=0) at p > 0.5: the benign lesions called benign (0 without a benign one)',
+    compute: (s) => specificity(s.confusion),
   },
   {
     name: 'roc_auc',
