@@ -8,6 +8,7 @@ import * as models from './commands/models.ts';
 import * as predictions from './commands/predictions.ts';
 import * as protocol from './commands/protocol.ts';
 import * as report from './commands/report.ts';
+import * as rescore from './commands/rescore.ts';
 import * as run from './commands/run.ts';
 import * as serve from './commands/serve.ts';
 import * as sql from './commands/sql.ts';
@@ -29,7 +30,7 @@ export function melanomaProgram(): Command {
         'melanoma weights --help          # every command has its own --help, with examples',
       ),
     );
-  for (const command of [run, data, protocol, models, weights, bench, sql, summary, predictions, report, exportCmd, importCmd, serve])
+  for (const command of [run, data, protocol, models, weights, bench, sql, summary, predictions, rescore, report, exportCmd, importCmd, serve])
     command.register(program);
   return program;
 }

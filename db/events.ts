@@ -15,7 +15,7 @@
  * those rows, and resetting the run (db/run-leases.ts) deletes them as it deletes every partial result.
  */
 import { and, eq, gt, sql } from 'drizzle-orm';
-import { METRIC_NAMES, type Curve, type EpochRecord, type Metrics, type Predictions, type RunEvent, type RunResult, type Split, type SplitEvaluation } from '../study/run.ts';
+import { METRIC_NAMES, type Curve, type EpochRecord, type MetricName, type Metrics, type Predictions, type RunEvent, type RunResult, type Split, type SplitEvaluation } from '../study/run.ts';
 import type { Database } from './client.ts';
 import { assertOwner, PROCESS_OWNER } from './run-leases.ts';
 import { curvePoints, epochMetricValues, epochs, evaluationMetricValues, evaluations, predictions, runLogs, runs } from './schema.ts';
@@ -233,5 +233,20 @@ export async function storePredictions(database: Database, runId: number, bySpli
         if (s.predictions.images.length > 0) await insertPredictions(tx, runId, s.split, s.predictions, 0, s.predictions.images.length);
       }
     });
+  });
+}
+
+/**
+ * Adds to a completed run's final evaluation of `split` the metrics it lacks (metrics added to study/metrics/ after
+ * the run was recorded), computed by the caller from the run's stored predictions; a metric the run has keeps its
+ * stored value. Returns the metrics added.
+ */
+export async function addEvaluationMetrics(database: Database, runId: number, split: Split, metrics: Partial<Metrics>): Promise<MetricName[]> {
+  const rows = Object.entries(metrics).map(([metric, value]) => ({ runId, split, metric: metric as MetricName, value: value as number }));
+  if (rows.length === 0) return [];
+  return writeToRuns(database.writes, async (mark) => {
+    mark(runId);
+    const added = await database.db.insert(evaluationMetricValues).values(rows).onConflictDoNothing().returning({ metric: evaluationMetricValues.metric });
+    return added.map((r) => r.metric);
   });
 }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { kerasPrAuc } from '../../study/keras-pr-auc.ts';
 import { reproductionMarkdown } from '../../study/reproduction-markdown.ts';
+import { REPORT_METRICS } from '../../study/report-metrics.ts';
 import { buildReproduction, type StoredRun } from '../../study/reproduction.ts';
 import { tprAtFpr } from '../../study/roc-point.ts';
 import { delongTest } from '../../study/statistics.ts';
@@ -115,7 +116,7 @@ describe('reproduction report', () => {
     const augmented = ramp(-0.1).map((p, i) => (p + ramp(0.1)[i]) / 2);
     const expected = delongTest(RUNS[0].predictions.test!.labels, mean, augmented);
     assert.deepEqual([d.a, d.b, d.images, d.z], ['baseline', 'augmented', 20, expected.z]);
-    assert.equal(report.welch.length, 7);
+    assert.equal(report.welch.length, REPORT_METRICS.length, 'one pair, every reported metric');
   });
 
   test('the same report gives the same Markdown bytes; it names the protocol and folds val and train', () => {
