@@ -4,8 +4,9 @@
  * and/or a fresh database on $MELANOMA_TEST_PG_URL; one experiment also gets every image's prediction for each of
  * its runs (the real dataset's 3,297 images) and one run its curves. Then each of the page's views is read through
  * web/queries.ts (the API's own functions): the median time of `--repeat` reads, and every SQL statement it sent
- * with its EXPLAIN ANALYZE plan. Last, the same data pivoted into one column per metric (the layout before metric
- * values became long rows) answers the three reads that aggregate metrics, to compare the two layouts.
+ * with its EXPLAIN ANALYZE plan. Last, the same numbers as long rows (run, epoch or final split, metric, value: the
+ * layout MLflow uses, and the other way the metric list could shape the database) answer the three reads that
+ * aggregate metrics, beside the same reads over the columns, to compare the two layouts.
  *
  *   npx tsx bench/metric-reads.ts [--db pglite|postgres|both] [--runs 10000] [--experiments 100] [--repeat 5]
  *     [--plans all|summary]
@@ -53,18 +54,15 @@ const LOAD = [
           case when i = ${PER_EXPERIMENT - 1} then 'running' when i % 50 = 49 then 'failed' else 'completed' end,
           i, '{"gpu": null}'::jsonb, now() - interval '1 day', now(), 3600, 5, true
    from experiments e, generate_series(0, ${PER_EXPERIMENT - 1}) i`,
-  `insert into epochs (run_id, epoch, seconds, learning_rate, improved)
-   select r.id, ep, 60 + (r.id * 13 + ep * 7) % 20, 0.001, ep % 4 = 1 from runs r, generate_series(1, 10 + (r.id * 7919) % 31) ep`,
-  `insert into epoch_metric_values (run_id, epoch, split, metric, value)
-   select e.run_id, e.epoch, s.split, m.metric, 0.5 + 0.4 * (1 - exp(-e.epoch / 10.0)) + ((e.run_id * 31 + e.epoch * 17 + m.k * 5) % 100) / 5000.0
-   from epochs e cross join (values ('train'), ('val')) s(split)
-   cross join unnest(array[${METRIC_NAMES.map((m) => `'${m}'`).join(', ')}]) with ordinality m(metric, k)`,
-  `insert into evaluations (run_id, split, n, tp, fp, tn, fn)
-   select r.id, s.split, s.n, s.n / 3, s.n / 6, s.n / 3, s.n - s.n / 3 - s.n / 6 - s.n / 3
+  `insert into epoch_metrics (run_id, epoch, split, ${METRIC_NAMES.map((m) => `"${m}"`).join(', ')}, seconds, learning_rate, improved)
+   select r.id, ep, s.split,
+          ${METRIC_NAMES.map((_, k) => `0.5 + 0.4 * (1 - exp(-ep / 10.0)) + ((r.id * 31 + ep * 17 + ${k + 1} * 5) % 100) / 5000.0`).join(',\n          ')},
+          60 + (r.id * 13 + ep * 7) % 20, 0.001, ep % 4 = 1
+   from runs r cross join lateral generate_series(1, 10 + (r.id * 7919) % 31) ep cross join (values ('train'), ('val')) s(split)`,
+  `insert into evaluations (run_id, split, n, ${METRIC_NAMES.map((m) => `"${m}"`).join(', ')}, tp, fp, tn, fn)
+   select r.id, s.split, s.n, ${METRIC_NAMES.map((_, k) => `0.7 + ((r.id * 37 + ${k + 1} * 11) % 100) / 500.0`).join(', ')},
+          s.n / 3, s.n / 6, s.n / 3, s.n - s.n / 3 - s.n / 6 - s.n / 3
    from runs r cross join (values ('train', ${IMAGES.train}), ('val', ${IMAGES.val}), ('test', ${IMAGES.test})) s(split, n) where r.status = 'completed'`,
-  `insert into evaluation_metric_values (run_id, split, metric, value)
-   select ev.run_id, ev.split, m.metric, 0.7 + ((ev.run_id * 37 + m.k * 11) % 100) / 500.0
-   from evaluations ev cross join unnest(array[${METRIC_NAMES.map((m) => `'${m}'`).join(', ')}]) with ordinality m(metric, k)`,
 ];
 
 /** The read experiment: the middle one. Its completed runs predict every image; its first run has curves. */
@@ -83,17 +81,18 @@ const CURVES = `
   from (select min(id) as r from runs where experiment_id = ${READ_EXPERIMENT}) first
   cross join (values ('train'), ('val'), ('test')) s(split) cross join (values ('roc'), ('pr')) k(kind) cross join generate_series(0, 199) i`;
 
-/** The same numbers with one column per metric, as the layout before the long rows kept them. */
-const pivot = (table: string, keys: string) => `
-  select ${keys}, ${METRIC_NAMES.map((m) => `max(value) filter (where metric = '${m}') as ${m}`).join(', ')}
-  from ${table} group by ${keys}`;
-const WIDE = [
-  `create table wide_epoch_metrics as select p.*, e.seconds, e.learning_rate, e.improved
-     from (${pivot('epoch_metric_values', 'run_id, epoch, split')}) p join epochs e using (run_id, epoch)`,
-  'alter table wide_epoch_metrics add primary key (run_id, epoch, split)',
-  `create table wide_evaluations as select ev.*, ${METRIC_NAMES.map((m) => `p.${m}`).join(', ')}
-     from evaluations ev join (${pivot('evaluation_metric_values', 'run_id, split')}) p using (run_id, split)`,
-  'alter table wide_evaluations add primary key (run_id, split)',
+/** The same numbers as long rows: one row per run, epoch (or final split), split and metric. */
+const unpivot = (table: string, keys: string) => `
+  select ${keys}, m.metric, m.value from ${table} t
+  cross join lateral (values ${METRIC_NAMES.map((m) => `('${m}', t."${m}")`).join(', ')}) as m(metric, value)`;
+const LONG = [
+  `create table long_epoch_metric_values as ${unpivot('epoch_metrics', 't.run_id, t.epoch, t.split')}`,
+  'alter table long_epoch_metric_values add primary key (run_id, epoch, split, metric)',
+  `create table long_epochs as select distinct on (run_id, epoch) run_id, epoch, seconds, learning_rate, improved
+     from epoch_metrics order by run_id, epoch, split = 'val' desc`,
+  'alter table long_epochs add primary key (run_id, epoch)',
+  `create table long_evaluation_metric_values as ${unpivot('evaluations', 't.run_id, t.split')}`,
+  'alter table long_evaluation_metric_values add primary key (run_id, split, metric)',
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -163,33 +162,33 @@ function views(experimentId: number, runId: number): { name: string; read(d: Dat
   ];
 }
 
-/** The three aggregate reads over the wide tables, as the code before the long rows wrote them. */
-function wideReads(experimentId: number): { name: string; long: string; wide: string }[] {
+/** The three reads that aggregate metrics, over the columns (as db/ reads them) and over long rows. */
+function layoutReads(experimentId: number): { name: string; columns: string; long: string }[] {
   const perMetric = (f: (m: string) => string) => METRIC_NAMES.map(f).join(', ');
   return [
     {
       name: 'bands (every model, split, epoch and metric)',
+      columns: `select r.model, em.split, em.epoch, ${perMetric((m) => `count(em."${m}"), avg(em."${m}"), stddev_samp(em."${m}")`)}
+                from epoch_metrics em join runs r on r.id = em.run_id
+                where r.experiment_id = ${experimentId} and r.status in ('completed', 'running') group by r.model, em.split, em.epoch`,
       long: `select r.model, v.split, v.epoch, v.metric, count(*)::integer as n, avg(v.value) as mean, stddev_samp(v.value) as std
-             from epoch_metric_values v join runs r on r.id = v.run_id
+             from long_epoch_metric_values v join runs r on r.id = v.run_id
              where r.experiment_id = ${experimentId} and r.status in ('completed', 'running') group by r.model, v.split, v.epoch, v.metric`,
-      wide: `select r.model, em.split, em.epoch, count(*)::integer as n, ${perMetric((m) => `avg(em.${m}) as ${m}_mean, stddev_samp(em.${m}) as ${m}_std`)}
-             from wide_epoch_metrics em join runs r on r.id = em.run_id
-             where r.experiment_id = ${experimentId} and r.status in ('completed', 'running') group by r.model, em.split, em.epoch`,
     },
     {
       name: 'metric_summary of one experiment',
-      long: `select * from metric_summary where experiment_id = ${experimentId}`,
-      wide: `select r.model, ev.split, m.metric, count(*)::integer as n, avg(m.value) as mean, stddev_samp(m.value) as stddev
-             from wide_evaluations ev join runs r on r.id = ev.run_id
-             cross join lateral (values ${perMetric((m) => `('${m}', ev.${m})`)}) as m(metric, value)
-             where r.status = 'completed' and r.experiment_id = ${experimentId} group by r.model, ev.split, m.metric`,
+      columns: `select * from metric_summary where experiment_id = ${experimentId}`,
+      long: `select r.model, v.split, v.metric, count(*)::integer as n, avg(v.value) as mean, stddev_samp(v.value) as stddev
+             from long_evaluation_metric_values v join runs r on r.id = v.run_id
+             where r.status = 'completed' and r.experiment_id = ${experimentId} group by r.model, v.split, v.metric`,
     },
     {
       name: "run_overview of one experiment (each run's test metrics)",
-      long: `select * from run_overview where experiment_id = ${experimentId}`,
-      wide: `select r.id, ${perMetric((m) => `test.${m} as test_${m}`)},
-                    (select count(*)::integer from epochs ep where ep.run_id = r.id) as epochs
-             from runs r left join wide_evaluations test on test.run_id = r.id and test.split = 'test'
+      columns: `select * from run_overview where experiment_id = ${experimentId}`,
+      long: `select r.id, test.*, (select count(*)::integer from long_epochs ep where ep.run_id = r.id) as epochs
+             from runs r left join lateral (
+               select ${perMetric((m) => `max(v.value) filter (where v.metric = '${m}') as "test_${m}"`)}
+               from long_evaluation_metric_values v where v.run_id = r.id and v.split = 'test') test on true
              where r.experiment_id = ${experimentId}`,
     },
   ];
@@ -224,9 +223,9 @@ async function bench(kind: 'pglite' | 'postgres', target: string): Promise<void>
 
     const counts = async (table: string) => Number((await p.exec(`select count(*)::bigint as n from ${table}`))[0]!.n);
     const size = async (table: string) => Number((await p.exec(`select pg_total_relation_size('${table}') as b`))[0]!.b) / 2 ** 20;
-    const tables = ['runs', 'epochs', 'epoch_metric_values', 'evaluations', 'evaluation_metric_values', 'predictions'];
+    const tables = ['runs', 'epoch_metrics', 'evaluations', 'predictions'];
     const [{ id: runId }] = (await p.exec(`select min(id) as id from runs where experiment_id = ${READ_EXPERIMENT}`)) as { id: number }[];
-    const epochsTotal = await counts('epochs');
+    const epochsTotal = Number((await p.exec("select count(*)::bigint as n from epoch_metrics where split = 'val'"))[0]!.n);
     out(`## ${kind}: ${thousands(RUNS)} runs (${EXPERIMENTS} experiments of ${PER_EXPERIMENT}), ${(epochsTotal / RUNS).toFixed(1)} epochs a run on average, ${METRIC_NAMES.length} metrics; loaded in ${loadSeconds.toFixed(0)} s${opts['no-analyze'] ? ', not analyzed' : ''}`);
     out();
     for (const t of tables) out(`  ${t.padEnd(26)} ${thousands(await counts(t)).padStart(11)} rows ${(await size(t)).toFixed(0).padStart(6)} MiB`);
@@ -246,20 +245,19 @@ async function bench(kind: 'pglite' | 'postgres', target: string): Promise<void>
       }
     }
     out();
-    for (const statement of WIDE) await p.exec(statement);
-    if (!opts['no-analyze']) for (const t of ['wide_epoch_metrics', 'wide_evaluations']) await p.exec(`analyze ${t}`);
-    out(`The same reads over one column per metric (the layout before the long rows): execution time (EXPLAIN ANALYZE), median of ${REPEAT}`);
-    out(`  epoch metrics: ${(await size('wide_epoch_metrics')).toFixed(0)} MiB wide, ${((await size('epoch_metric_values')) + (await size('epochs'))).toFixed(0)} MiB long (epoch_metric_values + epochs)`);
-    for (const r of wideReads(READ_EXPERIMENT)) {
+    for (const statement of LONG) await p.exec(statement);
+    if (!opts['no-analyze']) for (const t of ['long_epoch_metric_values', 'long_epochs', 'long_evaluation_metric_values']) await p.exec(`analyze ${t}`);
+    out(`The same numbers as long rows (one row per metric): execution time (EXPLAIN ANALYZE) of the reads that aggregate metrics, median of ${REPEAT}`);
+    const longSize = (await size('long_epoch_metric_values')) + (await size('long_epochs'));
+    out(`  epoch metrics: ${(await size('epoch_metrics')).toFixed(0)} MiB as columns, ${longSize.toFixed(0)} MiB as long rows (values and epochs, with their keys)`);
+    for (const r of layoutReads(READ_EXPERIMENT)) {
       const run = async (text: string) => {
         const xs: number[] = [];
         for (let i = 0; i < REPEAT; i++) xs.push((await explain(p, { text, params: [] })).executionMs);
         return median(xs);
       };
-      out(`  ${r.name.padEnd(58)} long ${ms(await run(r.long))} ms   wide ${ms(await run(r.wide))} ms`);
-      if (opts.plans === 'all') {
-        plans.push(`### ${kind}: ${r.name}, one column per metric\n${(await explain(p, { text: r.wide, params: [] })).plan}\n`);
-      }
+      out(`  ${r.name.padEnd(58)} columns ${ms(await run(r.columns))} ms   long rows ${ms(await run(r.long))} ms`);
+      if (opts.plans === 'all') plans.push(`### ${kind}: ${r.name}, long rows\n${(await explain(p, { text: r.long, params: [] })).plan}\n`);
     }
     out();
     if (opts.plans !== 'none') for (const plan of plans) out(plan);

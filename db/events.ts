@@ -15,10 +15,11 @@
  * those rows, and resetting the run (db/run-leases.ts) deletes them as it deletes every partial result.
  */
 import { and, eq, gt, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import { METRIC_NAMES, type Curve, type EpochRecord, type MetricName, type Metrics, type Predictions, type RunEvent, type RunResult, type Split, type SplitEvaluation } from '../study/run.ts';
 import type { Database } from './client.ts';
 import { assertOwner, PROCESS_OWNER } from './run-leases.ts';
-import { curvePoints, epochMetricValues, epochs, evaluationMetricValues, evaluations, predictions, runLogs, runs } from './schema.ts';
+import { curvePoints, epochMetrics, evaluations, predictions, runLogs, runs } from './schema.ts';
 import type { DbOrTx } from './sql-helpers.ts';
 import { writeToRuns } from './write-log.ts';
 
@@ -44,7 +45,7 @@ export async function recordEvent(database: Database, runId: number, event: RunE
         case 'started': {
           // The epochs of this attempt's starting point are the truth: rows an earlier attempt stored past them go.
           const from = event.resumedFrom ?? null;
-          await tx.delete(epochs).where(and(eq(epochs.runId, runId), gt(epochs.epoch, from?.epoch ?? 0)));
+          await tx.delete(epochMetrics).where(and(eq(epochMetrics.runId, runId), gt(epochMetrics.epoch, from?.epoch ?? 0)));
           if (from) await upsertEpochs(tx, runId, from.history, (r) => from.improved.includes(r.epoch));
           await touchRun(tx, runId, {
             backend: event.backend,
@@ -155,46 +156,46 @@ async function touchRun(tx: DbOrTx, runId: number, set: Partial<typeof runs.$inf
   if (!row) throw new Error(`no run ${runId}`);
 }
 
-/** One row per metric of `m`, in the list's order. */
-const metricRows = (m: Metrics) => METRIC_NAMES.map((metric) => ({ metric, value: m[metric] }));
+/** A split's metrics as the values of their columns (named as the metrics). */
+const metricColumns = (m: Metrics) => Object.fromEntries(METRIC_NAMES.map((k) => [k, m[k]])) as Metrics;
 
-/** Upserts the epochs and their train and val metrics; `improved` is set on insert, and only ever turned on by a replay. */
+/** `on conflict do update set col = excluded.col` for these columns. */
+function excluded<T extends PgTable>(table: T, columns: readonly (keyof T['$inferInsert'] & string)[]) {
+  const cols = table as unknown as Record<string, { name: string }>;
+  return Object.fromEntries(columns.map((c) => [c, sql.raw(`excluded."${cols[c]!.name}"`)]));
+}
+
+/** Upserts train and val rows; `improved` is set on insert, and only ever turned on by a replay. */
 async function upsertEpochs(tx: DbOrTx, runId: number, records: EpochRecord[], improved: (r: EpochRecord) => boolean): Promise<void> {
   if (records.length === 0) return;
-  await tx
-    .insert(epochs)
-    .values(records.map((r) => ({ runId, epoch: r.epoch, seconds: r.seconds, learningRate: r.learningRate, improved: improved(r) })))
-    .onConflictDoUpdate({
-      target: [epochs.runId, epochs.epoch],
-      set: { seconds: sql`excluded.seconds`, learningRate: sql`excluded.learning_rate`, improved: sql`${epochs.improved} or excluded.improved` },
-    });
-  const values = records.flatMap((r) =>
-    (['train', 'val'] as const).flatMap((split) => metricRows(r[split]).map((m) => ({ runId, epoch: r.epoch, split, ...m }))),
+  const rows = records.flatMap((r) =>
+    (['train', 'val'] as const).map((split) => ({
+      runId,
+      epoch: r.epoch,
+      split,
+      ...metricColumns(r[split]),
+      seconds: r.seconds,
+      learningRate: r.learningRate,
+      improved: improved(r),
+    })),
   );
   await tx
-    .insert(epochMetricValues)
-    .values(values)
+    .insert(epochMetrics)
+    .values(rows)
     .onConflictDoUpdate({
-      target: [epochMetricValues.runId, epochMetricValues.epoch, epochMetricValues.split, epochMetricValues.metric],
-      set: { value: sql`excluded.value` },
+      target: [epochMetrics.runId, epochMetrics.epoch, epochMetrics.split],
+      set: { ...excluded(epochMetrics, [...METRIC_NAMES, 'seconds', 'learningRate']), improved: sql`${epochMetrics.improved} or excluded.improved` },
     });
 }
 
 async function upsertEvaluation(tx: DbOrTx, runId: number, e: SplitEvaluation): Promise<void> {
-  const { tp, fp, tn, fn } = e.confusion;
+  const row = { runId, split: e.split, n: e.n, ...metricColumns(e.metrics), ...e.confusion };
   await tx
     .insert(evaluations)
-    .values({ runId, split: e.split, n: e.n, tp, fp, tn, fn })
+    .values(row)
     .onConflictDoUpdate({
       target: [evaluations.runId, evaluations.split],
-      set: { n: sql`excluded.n`, tp: sql`excluded.tp`, fp: sql`excluded.fp`, tn: sql`excluded.tn`, fn: sql`excluded.fn` },
-    });
-  await tx
-    .insert(evaluationMetricValues)
-    .values(metricRows(e.metrics).map((m) => ({ runId, split: e.split, ...m })))
-    .onConflictDoUpdate({
-      target: [evaluationMetricValues.runId, evaluationMetricValues.split, evaluationMetricValues.metric],
-      set: { value: sql`excluded.value` },
+      set: excluded(evaluations, ['n', ...METRIC_NAMES, 'tp', 'fp', 'tn', 'fn']),
     });
 }
 
@@ -237,16 +238,23 @@ export async function storePredictions(database: Database, runId: number, bySpli
 }
 
 /**
- * Adds to a completed run's final evaluation of `split` the metrics it lacks (metrics added to study/metrics/ after
- * the run was recorded), computed by the caller from the run's stored predictions; a metric the run has keeps its
- * stored value. Returns the metrics added.
+ * Sets, in a completed run's final evaluation of `split`, the metrics it lacks (null: metrics added to study/metrics/
+ * after the run was recorded) to the values the caller computed from the run's stored predictions; a metric the run
+ * has keeps its stored value. Returns the metrics set.
  */
 export async function addEvaluationMetrics(database: Database, runId: number, split: Split, metrics: Partial<Metrics>): Promise<MetricName[]> {
-  const rows = Object.entries(metrics).map(([metric, value]) => ({ runId, split, metric: metric as MetricName, value: value as number }));
-  if (rows.length === 0) return [];
   return writeToRuns(database.writes, async (mark) => {
     mark(runId);
-    const added = await database.db.insert(evaluationMetricValues).values(rows).onConflictDoNothing().returning({ metric: evaluationMetricValues.metric });
-    return added.map((r) => r.metric);
+    return database.db.transaction(async (tx) => {
+      const [row] = await tx.select().from(evaluations).where(and(eq(evaluations.runId, runId), eq(evaluations.split, split))).for('update');
+      if (!row) throw new Error(`run ${runId} has no ${split} evaluation`);
+      const missing = METRIC_NAMES.filter((m) => row[m] === null && metrics[m] !== undefined);
+      if (missing.length === 0) return [];
+      await tx
+        .update(evaluations)
+        .set(Object.fromEntries(missing.map((m) => [m, metrics[m]])))
+        .where(and(eq(evaluations.runId, runId), eq(evaluations.split, split)));
+      return missing;
+    });
   });
 }

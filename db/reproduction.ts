@@ -6,9 +6,9 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { AlwaysWrong, ReproductionInput, SplitPredictions, StoredRun } from '../study/reproduction.ts';
 import type { ReportSplit } from '../study/report-metrics.ts';
-import { MODEL_NAMES, SPLITS } from '../study/run.ts';
+import { METRIC_NAMES, MODEL_NAMES, SPLITS } from '../study/run.ts';
 import type { Database } from './client.ts';
-import { evaluationMetricValues, evaluations, experiments, imageSummary, predictions, runOverview, runs } from './schema.ts';
+import { evaluations, experiments, imageSummary, predictions, runOverview, runs } from './schema.ts';
 import { positionIn } from './sql-helpers.ts';
 
 /** The protocol's name recorded in the experiment's config (`config.protocol.name`), or null. */
@@ -28,10 +28,9 @@ export async function reproductionInput(database: Database, experimentId: number
     .where(and(eq(runOverview.experimentId, experimentId), eq(runOverview.status, 'completed')))
     .orderBy(positionIn(MODEL_NAMES, runOverview.model), asc(runOverview.runIndex));
   const evals = await database.db
-    .select({ e: evaluations, metric: evaluationMetricValues.metric, value: evaluationMetricValues.value })
+    .select({ e: evaluations })
     .from(evaluations)
     .innerJoin(runs, eq(runs.id, evaluations.runId))
-    .leftJoin(evaluationMetricValues, and(eq(evaluationMetricValues.runId, evaluations.runId), eq(evaluationMetricValues.split, evaluations.split)))
     .where(and(eq(runs.experimentId, experimentId), eq(runs.status, 'completed')));
   const preds = await database.db
     .select({ runId: predictions.runId, split: predictions.split, image: predictions.image, label: predictions.label, probability: predictions.probability })
@@ -43,12 +42,12 @@ export async function reproductionInput(database: Database, experimentId: number
   const byRun = new Map<number, StoredRun>(
     completed.map((r) => [r.runId, { runId: r.runId, model: r.model, runIndex: r.runIndex, epochs: r.epochs, evaluations: {}, predictions: {} }]),
   );
-  for (const { e, metric, value } of evals) {
+  for (const { e } of evals) {
     const run = byRun.get(e.runId);
     if (!run) continue;
-    const split = e.split as ReportSplit;
-    run.evaluations[split] ??= { metrics: {}, confusion: { tp: e.tp, fp: e.fp, tn: e.tn, fn: e.fn } };
-    if (metric !== null && value !== null) run.evaluations[split]!.metrics[metric] = value;
+    // A metric the run lacks (null: added after it was recorded) is left out.
+    const metrics = Object.fromEntries(METRIC_NAMES.flatMap((m) => (e[m] === null ? [] : [[m, e[m]]])));
+    run.evaluations[e.split as ReportSplit] = { metrics, confusion: { tp: e.tp, fp: e.fp, tn: e.tn, fn: e.fn } };
   }
   for (const p of preds) {
     const run = byRun.get(p.runId);

@@ -8,9 +8,7 @@ import type { Database } from './client.ts';
 import {
   type CurveKind,
   curvePoints,
-  epochMetricValues,
-  epochs,
-  evaluationMetricValues,
+  epochMetrics,
   evaluations,
   experiments,
   failedAttempts,
@@ -144,6 +142,10 @@ export async function getRun(database: Database, runId: number): Promise<RunDeta
   return row ? { ...row.run, experiment: row.experiment } : null;
 }
 
+/** The metric columns of a stored row. */
+export const metricsOf = (row: Record<MetricName, number | null>): StoredMetrics =>
+  Object.fromEntries(METRIC_NAMES.map((m) => [m, row[m]])) as StoredMetrics;
+
 /** A run's epochs in order, each with its train and val metrics. */
 export async function runEpochs(database: Database, runId: number): Promise<StoredEpoch[]> {
   return runsEpochs(database, [runId]);
@@ -153,43 +155,27 @@ export async function runEpochs(database: Database, runId: number): Promise<Stor
 export async function runsEpochs(database: Database, runIds: readonly number[]): Promise<StoredEpoch[]> {
   if (runIds.length === 0) return [];
   const rows = await database.db
-    .select({ epoch: epochs, split: epochMetricValues.split, metric: epochMetricValues.metric, value: epochMetricValues.value })
-    .from(epochs)
-    .leftJoin(epochMetricValues, and(eq(epochMetricValues.runId, epochs.runId), eq(epochMetricValues.epoch, epochs.epoch)))
-    .where(inArray(epochs.runId, [...runIds]))
-    .orderBy(asc(epochs.runId), asc(epochs.epoch));
+    .select()
+    .from(epochMetrics)
+    .where(inArray(epochMetrics.runId, [...runIds]))
+    .orderBy(asc(epochMetrics.runId), asc(epochMetrics.epoch), positionIn(SPLITS, epochMetrics.split));
   const out: StoredEpoch[] = [];
   for (const r of rows) {
     let e = out.at(-1);
-    if (!e || e.runId !== r.epoch.runId || e.epoch !== r.epoch.epoch) {
-      e = { ...r.epoch, train: null, val: null };
+    if (!e || e.runId !== r.runId || e.epoch !== r.epoch) {
+      e = { runId: r.runId, epoch: r.epoch, seconds: r.seconds, learningRate: r.learningRate, improved: false, train: null, val: null };
       out.push(e);
     }
-    if (r.split === null || r.metric === null) continue;
-    e[r.split] ??= noMetrics();
-    e[r.split]![r.metric] = r.value;
+    e[r.split] = metricsOf(r);
+    if (r.split === 'val') e.improved = r.improved;
   }
   return out;
 }
 
-/** Final evaluations, train, val, test, with their metrics. */
+/** Final evaluations, train, val, test. */
 export async function runEvaluations(database: Database, runId: number): Promise<StoredEvaluation[]> {
-  const rows = await database.db
-    .select({ evaluation: evaluations, metric: evaluationMetricValues.metric, value: evaluationMetricValues.value })
-    .from(evaluations)
-    .leftJoin(evaluationMetricValues, and(eq(evaluationMetricValues.runId, evaluations.runId), eq(evaluationMetricValues.split, evaluations.split)))
-    .where(eq(evaluations.runId, runId))
-    .orderBy(positionIn(SPLITS, evaluations.split));
-  const out: StoredEvaluation[] = [];
-  for (const { evaluation: { split, n, tp, fp, tn, fn }, metric, value } of rows) {
-    let e = out.at(-1);
-    if (!e || e.split !== split) {
-      e = { split, n, confusion: { tp, fp, tn, fn }, metrics: noMetrics() };
-      out.push(e);
-    }
-    if (metric !== null) e.metrics[metric] = value;
-  }
-  return out;
+  const rows = await database.db.select().from(evaluations).where(eq(evaluations.runId, runId)).orderBy(positionIn(SPLITS, evaluations.split));
+  return rows.map((r) => ({ split: r.split, n: r.n, confusion: { tp: r.tp, fp: r.fp, tn: r.tn, fn: r.fn }, metrics: metricsOf(r) }));
 }
 
 /** ROC and PR curves per split, as parallel arrays like the protocol's Curve. */

@@ -32,7 +32,7 @@ export async function epochHistory(database: Database, q: EpochHistoryQuery): Pr
     `with done as (
        select r.id, (r.spec->>'epochs')::int as max_epochs, (r.spec->>'patience')::int as patience,
               count(*) as epochs, avg(e.seconds) as seconds
-         from runs r join epochs e on e.run_id = r.id
+         from runs r join epoch_metrics e on e.run_id = r.id and e.split = 'train'
         where r.status = 'completed' and r.model = $1 and (r.spec->>'imageSize')::int = $2
           and (r.spec->>'batchSize')::int = $3 and r.spec->>'backend' = $4
         group by r.id)

@@ -3,11 +3,12 @@
  * migration under db/migrations/, which every `openDatabase` applies.
  *
  * Tracking model: an experiment (one `orchestrate` invocation, resumable by name) has runs (a model trained once
- * with one seed), a run has epochs with their metrics (train and val), final evaluations (train, val, test) with
- * theirs, the ROC and PR curves behind them and every image's predicted probability. Metric values are long rows
- * (run, epoch or final split, metric, value): the metrics are those of study/metrics/definitions.ts, and the views
- * that show one column per metric are generated from that list. The views aggregate completed runs per model
- * (mean ± sample std) and per image.
+ * with one seed), a run has per-epoch metrics (train and val), final evaluations (train, val, test), the ROC and
+ * PR curves behind them and every image's predicted probability. The metrics are those of
+ * study/metrics/definitions.ts: every table and view with one column per metric has its columns generated from that
+ * list, so a metric added there reaches the database through `npm run db:generate` (docs/performance.md measures
+ * this layout against one row per metric). The views aggregate completed runs per model (mean ± sample std) and
+ * per image.
  */
 import { sql } from 'drizzle-orm';
 import {
@@ -15,7 +16,6 @@ import {
   boolean,
   check,
   doublePrecision,
-  foreignKey,
   index,
   integer,
   jsonb,
@@ -41,8 +41,8 @@ const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode
 for (const m of METRIC_NAMES) if (!/^[a-z][a-z0-9_]*$/.test(m)) throw new Error(`metric name '${m}' is not a plain SQL identifier`);
 
 /**
- * Nullable double columns of a view, named (in SQL and in TypeScript alike) by `names` for every metric of
- * study/metrics/definitions.ts, in the list's order.
+ * Nullable double columns named (in SQL and in TypeScript alike) by `names` for every metric of
+ * study/metrics/definitions.ts, in the list's order. Nullable: a run recorded before a metric existed has none.
  */
 function metricColumns<const T extends string>(names: (metric: MetricName) => T[]): Record<T, PgDoublePrecisionBuilderInitial<string>> {
   const columns = METRIC_NAMES.flatMap((m) => names(m).map((name) => [name, doublePrecision(name)]));
@@ -103,49 +103,37 @@ export const runs = pgTable(
   ],
 );
 
-/** One row per run and epoch: its wall time, learning rate and whether it was the best so far. */
-export const epochs = pgTable(
-  'epochs',
+/**
+ * One row per run, epoch and split (train, val): a column per metric of study/metrics/definitions.ts (null where
+ * the run was recorded before the metric existed).
+ */
+export const epochMetrics = pgTable(
+  'epoch_metrics',
   {
     runId: integer('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
     epoch: integer('epoch').notNull(),
+    split: text('split').$type<'train' | 'val'>().notNull(),
+    ...metricColumns((m) => [m]),
     /** Wall time of the whole epoch (training and validation). */
     seconds: doublePrecision('seconds').notNull(),
     learningRate: doublePrecision('learning_rate').notNull(),
     /** Val ROC AUC improved at this epoch (the checkpoint was saved). */
     improved: boolean('improved').notNull(),
   },
-  (t) => [primaryKey({ name: 'epochs_pkey', columns: [t.runId, t.epoch] })],
-);
-
-/**
- * One row per run, epoch, split (train, val) and metric: the metrics of study/metrics/definitions.ts as long rows,
- * so a metric added there needs no new column. An epoch recorded before a metric existed has no row for it.
- */
-export const epochMetricValues = pgTable(
-  'epoch_metric_values',
-  {
-    runId: integer('run_id').notNull(),
-    epoch: integer('epoch').notNull(),
-    split: text('split').$type<'train' | 'val'>().notNull(),
-    metric: text('metric').$type<MetricName>().notNull(),
-    /** NaN where the metric is undefined (the ROC AUC of a split with one class). */
-    value: doublePrecision('value').notNull(),
-  },
   (t) => [
-    primaryKey({ name: 'epoch_metric_values_pkey', columns: [t.runId, t.epoch, t.split, t.metric] }),
-    foreignKey({ name: 'epoch_metric_values_epoch_fk', columns: [t.runId, t.epoch], foreignColumns: [epochs.runId, epochs.epoch] }).onDelete('cascade'),
-    check('epoch_metric_values_split_check', sql`${t.split} in ('train', 'val')`),
+    primaryKey({ name: 'epoch_metrics_pkey', columns: [t.runId, t.epoch, t.split] }),
+    check('epoch_metrics_split_check', sql`${t.split} in ('train', 'val')`),
   ],
 );
 
-/** The final evaluation of a run's best checkpoint, per split: its size and confusion matrix at 0.5. */
+/** The final evaluation of a run's best checkpoint, per split: every metric, and the confusion matrix at 0.5. */
 export const evaluations = pgTable(
   'evaluations',
   {
     runId: integer('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
     split: text('split').$type<Split>().notNull(),
     n: integer('n').notNull(),
+    ...metricColumns((m) => [m]),
     tp: integer('tp').notNull(),
     fp: integer('fp').notNull(),
     tn: integer('tn').notNull(),
@@ -154,25 +142,6 @@ export const evaluations = pgTable(
   (t) => [
     primaryKey({ name: 'evaluations_pkey', columns: [t.runId, t.split] }),
     check('evaluations_split_check', sql`${t.split} in ('train', 'val', 'test')`),
-  ],
-);
-
-/** One row per run, split and metric of the final evaluation, as epoch_metric_values. */
-export const evaluationMetricValues = pgTable(
-  'evaluation_metric_values',
-  {
-    runId: integer('run_id').notNull(),
-    split: text('split').$type<Split>().notNull(),
-    metric: text('metric').$type<MetricName>().notNull(),
-    value: doublePrecision('value').notNull(),
-  },
-  (t) => [
-    primaryKey({ name: 'evaluation_metric_values_pkey', columns: [t.runId, t.split, t.metric] }),
-    foreignKey({
-      name: 'evaluation_metric_values_evaluation_fk',
-      columns: [t.runId, t.split],
-      foreignColumns: [evaluations.runId, evaluations.split],
-    }).onDelete('cascade'),
   ],
 );
 
@@ -262,19 +231,20 @@ export const metricSummary = pgView('metric_summary', {
   min: doublePrecision('min').notNull(),
   max: doublePrecision('max').notNull(),
 }).as(sql`
-  select r.experiment_id, e.name as experiment, r.model, v.split, v.metric,
-         count(*)::integer as n, avg(v.value) as mean, stddev_samp(v.value) as stddev,
-         min(v.value) as min, max(v.value) as max
-  from evaluation_metric_values v
-  join runs r on r.id = v.run_id
+  select r.experiment_id, e.name as experiment, r.model, ev.split, m.metric,
+         count(*)::integer as n, avg(m.value) as mean, stddev_samp(m.value) as stddev,
+         min(m.value) as min, max(m.value) as max
+  from evaluations ev
+  join runs r on r.id = ev.run_id
   join experiments e on e.id = r.experiment_id
-  where r.status = 'completed'
-  group by r.experiment_id, e.name, r.model, v.split, v.metric
+  cross join lateral (values ${sql.raw(METRIC_NAMES.map((m) => `('${m}', ev."${m}")`).join(', '))}) as m(metric, value)
+  where r.status = 'completed' and m.value is not null
+  group by r.experiment_id, e.name, r.model, ev.split, m.metric
 `);
 
 /**
  * Wide format of metric_summary: one row per experiment, model and split; `<metric>_mean` and `<metric>_std` for
- * every metric of study/metrics/definitions.ts (null where no run has the metric).
+ * every metric of study/metrics/definitions.ts (over the runs that have it).
  */
 export const metricSummaryWide = pgView('metric_summary_wide', {
   experimentId: integer('experiment_id').notNull(),
@@ -284,13 +254,13 @@ export const metricSummaryWide = pgView('metric_summary_wide', {
   n: integer('n').notNull(),
   ...metricColumns((m) => [`${m}_mean`, `${m}_std`]),
 }).as(sql`
-  select r.experiment_id, e.name as experiment, r.model, v.split, count(distinct v.run_id)::integer as n,
-         ${sql.raw(METRIC_NAMES.map((m) => `avg(v.value) filter (where v.metric = '${m}') as ${m}_mean, stddev_samp(v.value) filter (where v.metric = '${m}') as ${m}_std`).join(',\n         '))}
-  from evaluation_metric_values v
-  join runs r on r.id = v.run_id
+  select r.experiment_id, e.name as experiment, r.model, ev.split, count(*)::integer as n,
+         ${sql.raw(METRIC_NAMES.map((m) => `avg(ev."${m}") as "${m}_mean", stddev_samp(ev."${m}") as "${m}_std"`).join(',\n         '))}
+  from evaluations ev
+  join runs r on r.id = ev.run_id
   join experiments e on e.id = r.experiment_id
   where r.status = 'completed'
-  group by r.experiment_id, e.name, r.model, v.split
+  group by r.experiment_id, e.name, r.model, ev.split
 `);
 
 /**
@@ -342,15 +312,13 @@ export const runOverview = pgView('run_overview', {
 }).as(sql`
   select r.id as run_id, r.experiment_id, e.name as experiment, r.model, r.run_index, r.seed, r.status,
          r.slot, r.backend, r.attempts,
-         (select count(*)::integer from epochs ep where ep.run_id = r.id) as epochs,
+         (select count(*)::integer from epoch_metrics em where em.run_id = r.id and em.split = 'val') as epochs,
          r.best_epoch, r.stopped_early, r.started_at, r.finished_at, r.duration_seconds,
-         (select v.value from evaluation_metric_values v where v.run_id = r.id and v.split = 'val' and v.metric = 'roc_auc') as val_roc_auc,
-         ${sql.raw(METRIC_NAMES.map((m) => `test.test_${m}`).join(', '))},
+         val.roc_auc as val_roc_auc,
+         ${sql.raw(METRIC_NAMES.map((m) => `test."${m}" as "test_${m}"`).join(', '))},
          r.error
   from runs r
   join experiments e on e.id = r.experiment_id
-  left join lateral (
-    select ${sql.raw(METRIC_NAMES.map((m) => `max(v.value) filter (where v.metric = '${m}') as test_${m}`).join(',\n           '))}
-    from evaluation_metric_values v where v.run_id = r.id and v.split = 'test'
-  ) test on true
+  left join evaluations val on val.run_id = r.id and val.split = 'val'
+  left join evaluations test on test.run_id = r.id and test.split = 'test'
 `);

@@ -11,8 +11,7 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import { UserError } from '../common/errors.ts';
-import { isMetricName } from '../study/metrics/definitions.ts';
-import { FINE_TUNES, METRIC_NAMES, SPLITS } from '../study/run.ts';
+import { FINE_TUNES, METRIC_NAMES, SPLITS, type MetricName } from '../study/run.ts';
 import type { Database } from './client.ts';
 import { configDifferences, protocolName } from './experiments.ts';
 import type { RunStatus } from './schema.ts';
@@ -75,25 +74,30 @@ export async function exportExperiment(database: Database, name: string): Promis
         }
         return (runId: number) => out.get(runId) ?? [];
       };
-      // One row per epoch (or evaluation) with its metrics as JSON text, which holds NaN as 'NaN' (jsonb cannot).
-      const metricsOf = (r: Row, column: string) => metricsFromText(r[column]);
-      const epochsOf = byRun(
-        await rows(
-          tx,
-          sql`select ep.run_id, ep.epoch, ep.seconds, ep.learning_rate, ep.improved,
-                     ${metricsJson('v', sql`v.run_id = ep.run_id and v.epoch = ep.epoch and v.split = 'train'`, 'epoch_metric_values')} as train,
-                     ${metricsJson('v', sql`v.run_id = ep.run_id and v.epoch = ep.epoch and v.split = 'val'`, 'epoch_metric_values')} as val
-              from epochs ep where ep.run_id in ${ofExperiment} order by ep.run_id, ep.epoch`,
-        ),
-        (r) => ({ epoch: num(r.epoch), seconds: num(r.seconds), learningRate: num(r.learning_rate), improved: Boolean(r.improved), train: metricsOf(r, 'train'), val: metricsOf(r, 'val') }),
+      // A split's metrics from its row: those the run has (null columns are metrics added after it was recorded).
+      const metrics = (r: Row) => orderedMetrics(Object.fromEntries(METRIC_NAMES.flatMap((m) => (r[m] === null ? [] : [[m, num(r[m])]]))));
+      const epochRows = byRun(
+        await rows(tx, sql`select * from epoch_metrics where run_id in ${ofExperiment} order by run_id, epoch, ${splitOrder('split')}`),
+        (r) => r,
       );
+      // One entry per epoch: its train and val rows, and the val row's time, rate and improvement (the train row's
+      // where the epoch has no val row).
+      const epochsOf = (runId: number): RunRecord['epochs'] => {
+        const out: RunRecord['epochs'] = [];
+        for (const r of epochRows(runId)) {
+          let e = out.at(-1);
+          if (!e || e.epoch !== num(r.epoch)) {
+            e = { epoch: num(r.epoch), seconds: 0, learningRate: 0, improved: false, train: {}, val: {} };
+            out.push(e);
+          }
+          const split = r.split as 'train' | 'val';
+          e[split] = metrics(r);
+          if (split === 'val' || Object.keys(e.val).length === 0) Object.assign(e, { seconds: num(r.seconds), learningRate: num(r.learning_rate), improved: Boolean(r.improved) });
+        }
+        return out;
+      };
       const evaluationsOf = byRun(
-        await rows(
-          tx,
-          sql`select ev.run_id, ev.split, ev.n, ev.tp, ev.fp, ev.tn, ev.fn,
-                     ${metricsJson('v', sql`v.run_id = ev.run_id and v.split = ev.split`, 'evaluation_metric_values')} as metrics
-              from evaluations ev where ev.run_id in ${ofExperiment} order by ev.run_id, ${splitOrder('ev.split')}`,
-        ),
+        await rows(tx, sql`select * from evaluations where run_id in ${ofExperiment} order by run_id, ${splitOrder('split')}`),
         (r) => ({
           split: r.split as RunRecord['evaluations'][number]['split'],
           n: num(r.n),
@@ -101,7 +105,7 @@ export async function exportExperiment(database: Database, name: string): Promis
           fp: num(r.fp),
           tn: num(r.tn),
           fn: num(r.fn),
-          metrics: metricsOf(r, 'metrics'),
+          metrics: metrics(r),
         }),
       );
       const curvesOf = byRun(
@@ -178,24 +182,6 @@ export async function exportExperiment(database: Database, name: string): Promis
     },
     { isolationLevel: 'repeatable read', accessMode: 'read only' },
   );
-}
-
-/**
- * The metrics of the rows of `table` (alias `alias`) matching `where`, as the text of a JSON object
- * {"metric": "value as text"}: float8's text keeps NaN and every digit.
- */
-function metricsJson(alias: string, where: SQL, table: string): SQL {
-  return sql`(select coalesce(json_object_agg(${sql.raw(alias)}.metric, ${sql.raw(alias)}.value::text)::text, '{}')
-              from ${sql.raw(table)} ${sql.raw(alias)} where ${where})`;
-}
-
-/** Reads metricsJson's text back, in the metric list's order. */
-function metricsFromText(text: unknown): RunRecord['evaluations'][number]['metrics'] {
-  const values = JSON.parse(String(text)) as Record<string, string>;
-  for (const name of Object.keys(values)) {
-    if (!isMetricName(name)) throw new UserError(`the database holds a value of metric '${name}', which this version does not know (${METRIC_NAMES.join(', ')}).`);
-  }
-  return orderedMetrics(Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number(v)])));
 }
 
 /** Postgres arrays of float8 arrive as numbers, or as text ('Infinity') from some drivers. */
@@ -339,8 +325,7 @@ async function insertRun(tx: DbOrTx, experimentId: number, baseRunId: number | n
 }
 
 async function replaceRun(tx: DbOrTx, runId: number, run: RunRecord): Promise<void> {
-  // Metric values go with their epochs and evaluations (on delete cascade).
-  for (const table of ['epochs', 'evaluations', 'curve_points', 'predictions', 'run_logs', 'failed_attempts']) {
+  for (const table of ['epoch_metrics', 'evaluations', 'curve_points', 'predictions', 'run_logs', 'failed_attempts']) {
     await tx.execute(sql`delete from ${sql.raw(table)} where run_id = ${runId}`);
   }
   const set = Object.entries(runColumns(run)).map(([column, value]) => sql`${sql.raw(column)} = ${value}`);
@@ -369,37 +354,28 @@ async function insertRecordset(tx: DbOrTx, table: string, runId: number, columns
   );
 }
 
-/** One row per metric of a split, for the *_metric_values tables. */
-const metricRows = (m: Partial<Record<string, number>>, key: Row) => Object.entries(m).map(([metric, value]) => ({ ...key, metric, value }));
+/** The metric columns of an insert: every metric, null where the file's run has none. */
+const METRIC_COLUMNS: [string, string][] = METRIC_NAMES.map((m) => [`"${m}"`, 'float8']);
+const metricValues = (m: Partial<Record<MetricName, number>>) => Object.fromEntries(METRIC_NAMES.map((k) => [k, m[k] ?? null]));
 
 async function insertChildren(tx: DbOrTx, runId: number, run: RunRecord): Promise<void> {
   await insertRecordset(
     tx,
-    'epochs',
+    'epoch_metrics',
     runId,
-    [['epoch', 'integer'], ['seconds', 'float8'], ['learning_rate', 'float8'], ['improved', 'boolean']],
-    run.epochs.map((r) => ({ epoch: r.epoch, seconds: r.seconds, learning_rate: r.learningRate, improved: r.improved })),
-  );
-  await insertRecordset(
-    tx,
-    'epoch_metric_values',
-    runId,
-    [['epoch', 'integer'], ['split', 'text'], ['metric', 'text'], ['value', 'float8']],
-    run.epochs.flatMap((r) => [...metricRows(r.train, { epoch: r.epoch, split: 'train' }), ...metricRows(r.val, { epoch: r.epoch, split: 'val' })]),
+    [['epoch', 'integer'], ['split', 'text'], ...METRIC_COLUMNS, ['seconds', 'float8'], ['learning_rate', 'float8'], ['improved', 'boolean']],
+    run.epochs.flatMap((r) =>
+      (['train', 'val'] as const)
+        .filter((split) => Object.keys(r[split]).length > 0)
+        .map((split) => ({ epoch: r.epoch, split, ...metricValues(r[split]), seconds: r.seconds, learning_rate: r.learningRate, improved: r.improved })),
+    ),
   );
   await insertRecordset(
     tx,
     'evaluations',
     runId,
-    [['split', 'text'], ['n', 'integer'], ['tp', 'integer'], ['fp', 'integer'], ['tn', 'integer'], ['fn', 'integer']],
-    run.evaluations.map((r) => ({ split: r.split, n: r.n, tp: r.tp, fp: r.fp, tn: r.tn, fn: r.fn })),
-  );
-  await insertRecordset(
-    tx,
-    'evaluation_metric_values',
-    runId,
-    [['split', 'text'], ['metric', 'text'], ['value', 'float8']],
-    run.evaluations.flatMap((r) => metricRows(r.metrics, { split: r.split })),
+    [['split', 'text'], ['n', 'integer'], ...METRIC_COLUMNS, ['tp', 'integer'], ['fp', 'integer'], ['tn', 'integer'], ['fn', 'integer']],
+    run.evaluations.map((r) => ({ split: r.split, n: r.n, ...metricValues(r.metrics), tp: r.tp, fp: r.fp, tn: r.tn, fn: r.fn })),
   );
   await insertRecordset(
     tx,

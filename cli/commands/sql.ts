@@ -23,7 +23,7 @@ export function register(program: Command): void {
 Examples:
   melanoma sql "select model, n, roc_auc_mean, roc_auc_std, recall_mean from metric_summary_wide where split = 'test'"
   melanoma sql "select * from run_overview where status <> 'completed'" -x
-  melanoma sql --csv "select * from epoch_metric_values" > epochs.csv
+  melanoma sql --csv "select * from epoch_metrics" > epochs.csv
   echo "select count(*) from predictions" | melanoma sql -`,
     )
     .action(async (query: string, opts: SqlOptions) => {

@@ -6,9 +6,7 @@
  */
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from '../../db/index.ts';
-import {
-  curvePoints, epochMetricValues, epochs, evaluationMetricValues, evaluations, experiments, failedAttempts, predictions, runLogs, runs,
-} from '../../db/schema.ts';
+import { curvePoints, epochMetrics, evaluations, experiments, failedAttempts, predictions, runLogs, runs } from '../../db/schema.ts';
 
 const IDS = new Set(['id', 'run_id', 'experiment_id', 'base_run_id']);
 
@@ -32,14 +30,8 @@ export const DUMP_QUERIES: Record<string, string> = {
     `select e.name as experiment, b.model as base_model, b.run_index as base_run_index, ${columns(runs, 't').join(', ')} ` +
     `from runs t join experiments e on e.id = t.experiment_id left join runs b on b.id = t.base_run_id ` +
     `order by e.name collate "C", t.model collate "C", t.run_index`,
-  epochs: `select ${RUN_KEY}, ${columns(epochs, 't').join(', ')} from epochs t ${RUN_JOIN} order by 1, 2, 3, t.epoch`,
-  epoch_metric_values:
-    `select ${RUN_KEY}, ${columns(epochMetricValues, 't').join(', ')} from epoch_metric_values t ${RUN_JOIN} ` +
-    `order by 1, 2, 3, t.epoch, t.split collate "C", t.metric collate "C"`,
+  epoch_metrics: `select ${RUN_KEY}, ${columns(epochMetrics, 't').join(', ')} from epoch_metrics t ${RUN_JOIN} order by 1, 2, 3, t.epoch, t.split collate "C"`,
   evaluations: `select ${RUN_KEY}, ${columns(evaluations, 't').join(', ')} from evaluations t ${RUN_JOIN} order by 1, 2, 3, t.split collate "C"`,
-  evaluation_metric_values:
-    `select ${RUN_KEY}, ${columns(evaluationMetricValues, 't').join(', ')} from evaluation_metric_values t ${RUN_JOIN} ` +
-    `order by 1, 2, 3, t.split collate "C", t.metric collate "C"`,
   curve_points: `select ${RUN_KEY}, ${columns(curvePoints, 't').join(', ')} from curve_points t ${RUN_JOIN} order by 1, 2, 3, t.split collate "C", t.kind collate "C", t.idx`,
   predictions: `select ${RUN_KEY}, ${columns(predictions, 't').join(', ')} from predictions t ${RUN_JOIN} order by 1, 2, 3, t.split collate "C", t.image collate "C"`,
   run_logs: `select ${RUN_KEY}, ${columns(runLogs, 't').join(', ')} from run_logs t ${RUN_JOIN} order by 1, 2, 3, t.id`,

@@ -209,7 +209,7 @@ export function runEvents(spec: RunSpec, testRocAuc: number, epochs = 3): RunEve
 /** Row counts of every table of one database, to compare before and after a replay. */
 export async function tableCounts(database: Database): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const table of ['experiments', 'runs', 'epochs', 'epoch_metric_values', 'evaluations', 'evaluation_metric_values', 'curve_points', 'predictions', 'run_logs']) {
+  for (const table of ['experiments', 'runs', 'epoch_metrics', 'evaluations', 'curve_points', 'predictions', 'run_logs']) {
     const [row] = await database.query<{ n: number }>(`select count(*)::integer as n from ${table}`);
     out[table] = row.n;
   }

@@ -233,11 +233,11 @@ test('two machines continue one study: each import adds what the other did, no c
     // baseline 1 (interrupted on B, completed in A's file) is updated; B's completed baseline 2, 3 and mobilenet 0 stay B's.
     assert.deepEqual([fromA.added, fromA.updated, fromA.unchanged], [0, 1, 5]);
     const testAuc = async (db: Database, index: number) =>
-      (await db.query<{ value: number }>(
-        `select v.value from evaluation_metric_values v join runs r on r.id = v.run_id join experiments e on e.id = r.experiment_id
-         where e.name = 'merge' and r.model = 'baseline' and r.run_index = $1 and v.split = 'test' and v.metric = 'roc_auc'`,
+      (await db.query<{ roc_auc: number }>(
+        `select ev.roc_auc from evaluations ev join runs r on r.id = ev.run_id join experiments e on e.id = r.experiment_id
+         where e.name = 'merge' and r.model = 'baseline' and r.run_index = $1 and ev.split = 'test'`,
         [index],
-      ))[0]?.value;
+      ))[0]?.roc_auc;
     assert.equal(await testAuc(b, 1), 0.75);
     assert.equal(await testAuc(b, 3), 0.6);
 

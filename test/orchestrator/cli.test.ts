@@ -37,10 +37,9 @@ async function tableCounts(d: Database, experiment: string): Promise<Record<stri
   const [row] = await d.query<Record<string, number>>(
     `select (select count(*)::integer from runs where id in ${runs}) as runs,
             (select count(*)::integer from runs where id in ${runs} and status = 'completed') as completed,
-            (select count(*)::integer from epochs where run_id in ${runs}) as epoch_rows,
+            (select count(*)::integer from epoch_metrics where run_id in ${runs}) as epoch_rows,
             (select count(*)::integer from evaluations where run_id in ${runs}) as evaluations,
-            (select count(*)::integer from (select 1 from epoch_metric_values where run_id in ${runs}
-                                            group by run_id, epoch, split, metric having count(*) > 1) d) as duplicates`,
+            (select count(*)::integer from (select 1 from epoch_metrics where run_id in ${runs} group by run_id, epoch, split having count(*) > 1) d) as duplicates`,
     [experiment],
   );
   return row;
@@ -83,7 +82,7 @@ test('kill -9 mid-study, then the same command: finished runs kept, the rest red
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stderr, new RegExp(`${before.length} already completed`));
   await withDb(db, async (d) => {
-    assert.deepEqual(await tableCounts(d, 'k9'), { runs: 6, completed: 6, epoch_rows: 6 * 4, evaluations: 6 * 3, duplicates: 0 });
+    assert.deepEqual(await tableCounts(d, 'k9'), { runs: 6, completed: 6, epoch_rows: 6 * 4 * 2, evaluations: 6 * 3, duplicates: 0 });
     const runs = await experimentRuns(d, 'k9');
     // The runs finished before the kill were not run again.
     for (const [id, finishedAt] of before) assert.equal(runs.find((r) => r.runId === id)!.finishedAt?.toISOString(), finishedAt);
@@ -102,7 +101,7 @@ test('Ctrl-C: runs in flight are recorded interrupted, exit 130; the next invoca
 
   const second = await runCli(argv, { FAKE_THREAD_DELAY_MS: '5' });
   assert.equal(second.code, 0, second.stderr);
-  await withDb(db, async (d) => assert.deepEqual(await tableCounts(d, 'int'), { runs: 2, completed: 2, epoch_rows: 2 * 3, evaluations: 2 * 3, duplicates: 0 }));
+  await withDb(db, async (d) => assert.deepEqual(await tableCounts(d, 'int'), { runs: 2, completed: 2, epoch_rows: 2 * 3 * 2, evaluations: 2 * 3, duplicates: 0 }));
 });
 
 test('the summary printed is the metric_summary view as `melanoma sql` reads it; --json prints one document; a failed run exits 1', async () => {

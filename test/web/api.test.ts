@@ -63,10 +63,7 @@ describe('JSON API', () => {
     const { json } = await get(`/api/experiments/${study.experimentId}`);
     assert.deepEqual(json.runs.map((r: { id: number }) => r.id), study.runIds);
     const [first] = json.runs;
-    const [row] = await db.query<{ accuracy: number; roc_auc: number }>(
-      "select test_accuracy as accuracy, test_roc_auc as roc_auc from run_overview where run_id = $1",
-      [first.id],
-    );
+    const [row] = await db.query<{ accuracy: number; roc_auc: number }>("select accuracy, roc_auc from evaluations where run_id = $1 and split = 'test'", [first.id]);
     assert.equal(first.test.accuracy, row.accuracy);
     assert.equal(first.test.roc_auc, row.roc_auc);
     assert.deepEqual(json.runs.map((r: { status: string }) => r.status), ['completed', 'completed', 'failed', 'completed', 'completed', 'running', 'pending']);
@@ -317,7 +314,7 @@ describe('errors', () => {
   });
 
   test('the server is read-only: other methods are 405 and change nothing', async () => {
-    const count = async () => (await db.query<{ n: number }>('select (select count(*) from experiments) + (select count(*) from runs) + (select count(*) from epoch_metric_values) as n'))[0].n;
+    const count = async () => (await db.query<{ n: number }>('select (select count(*) from experiments) + (select count(*) from runs) + (select count(*) from epoch_metrics) as n'))[0].n;
     const before = await count();
     for (const [method, path] of [['POST', '/api/experiments'], ['DELETE', `/api/runs/${study.runIds[0]}`], ['PUT', `/api/experiments/${study.experimentId}`], ['PATCH', '/api/runs/1'], ['POST', '/'], ['DELETE', '/static/style.css'], ['OPTIONS', '/api/experiments']]) {
       const { status, headers } = await get(path, { method, body: method === 'OPTIONS' ? undefined : '{"name":"x"}', headers: { 'content-type': 'application/json' } });

@@ -28,7 +28,7 @@ after(async () => {
   await db?.close();
 });
 
-const ALL = [...METRIC_NAMES].sort();
+const ALL: string[] = [...METRIC_NAMES].sort();
 const sorted = (names: Iterable<string>) => [...names].sort();
 const get = async (path: string) => {
   const res = await fetch(server.url + path);
@@ -36,18 +36,19 @@ const get = async (path: string) => {
   return res.json();
 };
 
-test('the database: every metric of every epoch and evaluation, a column of each per-metric view', async () => {
+test('the database: a column of every metric in its tables and views, each filled for a new run', async () => {
   const [completed] = study.runIds;
-  const metricsOf = async (table: string) =>
-    (await db.query<{ split: string; metrics: string[] }>(`select split, array_agg(distinct metric) as metrics from ${table} where run_id = $1 group by split`, [completed]))
-      .map((r) => [r.split, sorted(r.metrics)]);
-  assert.deepEqual(await metricsOf('epoch_metric_values'), [['train', ALL], ['val', ALL]]);
-  assert.deepEqual(await metricsOf('evaluation_metric_values'), [['test', ALL], ['train', ALL], ['val', ALL]]);
+  const columns = async (relation: string) =>
+    (await db.query<{ column_name: string }>('select column_name from information_schema.columns where table_name = $1', [relation])).map((c) => c.column_name);
+  for (const table of ['epoch_metrics', 'evaluations']) {
+    assert.deepEqual(sorted((await columns(table)).filter((c) => ALL.includes(c))), ALL, table);
+    const nulls = METRIC_NAMES.map((m) => `count(*) filter (where "${m}" is null)`).join(' + ');
+    const [row] = await db.query<{ rows: number; nulls: number }>(`select count(*)::integer as rows, (${nulls})::integer as nulls from ${table} where run_id = $1`, [completed]);
+    assert.ok(row!.rows > 0);
+    assert.equal(row!.nulls, 0, `${table}: every metric stored`);
+  }
   const summarized = await db.query<{ metric: string }>('select distinct metric from metric_summary where experiment_id = $1', [study.experimentId]);
   assert.deepEqual(sorted(summarized.map((r) => r.metric)), ALL);
-
-  const columns = async (view: string) =>
-    (await db.query<{ column_name: string }>('select column_name from information_schema.columns where table_name = $1', [view])).map((c) => c.column_name);
   const wide = await columns('metric_summary_wide');
   assert.deepEqual(sorted(wide.filter((c) => c.endsWith('_mean')).map((c) => c.slice(0, -'_mean'.length))), ALL);
   assert.deepEqual(sorted(wide.filter((c) => c.endsWith('_std')).map((c) => c.slice(0, -'_std'.length))), ALL);

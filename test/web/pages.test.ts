@@ -350,7 +350,7 @@ describe('pages', { skip }, () => {
     const lines = await chartPoints(page, '#compare-roc_auc');
     assert.equal(lines.length, 3, 'three runs have epochs (the pending one has none)');
     const epochs = await db.query<{ n: number }>(
-      "select count(*)::integer as n from epochs where run_id = any($1::integer[]) group by run_id order by n",
+      "select count(*)::integer as n from epoch_metrics where split = 'val' and run_id = any($1::integer[]) group by run_id order by n",
       [study.runIds.slice(3)],
     );
     assert.deepEqual(lines.map((d) => d.points).sort((a, b) => a - b), epochs.map((e) => e.n));

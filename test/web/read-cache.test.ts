@@ -38,7 +38,8 @@ test('a read after a write sees the write; a write to one run keeps the answers 
   assert.equal(await epochs(b.id), 0);
 
   // A write that names no run (a plain statement) is seen by every kept answer.
-  await db.query('insert into epochs select run_id + $1, epoch, seconds, learning_rate, improved from epochs where run_id = $2', [b.id - a.id, a.id]);
+  await db.query(`insert into epoch_metrics select run_id + $1, epoch, split, loss, accuracy, precision, recall, roc_auc, pr_auc, seconds, learning_rate, improved
+                  from epoch_metrics where run_id = $2`, [b.id - a.id, a.id]);
   assert.equal(await epochs(b.id), 1, 'an unscoped write is seen in run b');
   assert.equal((await get(`/api/experiments/${x.id}/compare?model=baseline`)).runs.filter((r: { epochs: unknown[] }) => r.epochs.length === 1).length, 2);
 
@@ -52,7 +53,7 @@ test('a read after a write sees the write; a write to one run keeps the answers 
   assert.equal(await epochs(a.id), 1);
   await db.writes!.forRuns(async (mark) => {
     mark(b.id);
-    await db.query('delete from epochs where run_id = $1', [a.id]);
+    await db.query('delete from epoch_metrics where run_id = $1', [a.id]);
   });
   assert.equal(await epochs(a.id), 1, "run a's epochs come from the cache");
   assert.equal((await get(`/api/experiments/${x.id}/compare?model=baseline`)).runs.find((r: { id: number }) => r.id === a.id).epochs.length, 0);

@@ -26,7 +26,7 @@ test('melanoma predictions: stores a checkpoint\'s predictions only when they gi
     const original = await runPredictions(database, 1, 'test');
     assert.equal(original.length, 8);
     await database.query('delete from predictions');
-    await database.query("update evaluation_metric_values set value = value / 2 where run_id = 2 and split = 'test' and metric = 'roc_auc'");
+    await database.query("update evaluations set roc_auc = roc_auc / 2 where run_id = 2 and split = 'test'");
     await database.close();
 
     const missing = await runCli(['predictions', '--db', db, '--experiment', 'nope'], {}, MELANOMA);

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { openDatabase } from '../../../db/index.ts';
+import { METRIC_NAMES } from '../../../study/run.ts';
 import { tempDir } from '../../db/fixtures.ts';
 import { PROJECT_ROOT } from '../../helpers/real-data.ts';
 import { buildExperiment, smallStudy } from '../../web/fixtures.ts';
@@ -28,7 +29,10 @@ async function melanoma(...args: string[]): Promise<{ code: number; stderr: stri
 
 let folder = '';
 type Row = { run_id: number; split: string; metric: string; value: number };
-const VALUES = "select run_id, split, metric, value from evaluation_metric_values order by run_id, split, metric";
+/** Every stored metric value, one row each. */
+const VALUES = `select run_id, split, m.metric, m.value from evaluations
+  cross join lateral (values ${METRIC_NAMES.map((m) => `('${m}', "${m}")`).join(', ')}) as m(metric, value)
+  where m.value is not null order by run_id, split, m.metric`;
 
 before(async () => {
   folder = join(tempDir('rescore'), 'db');
@@ -43,8 +47,8 @@ test('the metrics the runs lack come back from their predictions as the runs sto
   let database = await openDatabase(folder);
   const stored = await database.query<Row>(VALUES);
   // Runs recorded before specificity and PR AUC existed; one run's test precision changed by hand stays changed.
-  await database.query("delete from evaluation_metric_values where metric in ('specificity', 'pr_auc')");
-  await database.query("update evaluation_metric_values set value = 0.5 where metric = 'precision' and split = 'test' and run_id = (select min(run_id) from evaluations)");
+  await database.query('update evaluations set specificity = null, pr_auc = null');
+  await database.query("update evaluations set precision = 0.5 where split = 'test' and run_id = (select min(run_id) from evaluations)");
   await database.close();
 
   const r = await melanoma('rescore', '--experiment', 'study', '--db', folder);
@@ -68,7 +72,7 @@ test('the metrics the runs lack come back from their predictions as the runs sto
 
 test('a split whose predictions do not give its stored confusion matrix is left alone, and the command fails', async () => {
   let database = await openDatabase(folder, { create: false });
-  await database.query("delete from evaluation_metric_values where metric = 'specificity' and split = 'val'");
+  await database.query("update evaluations set specificity = null where split = 'val'");
   await database.query("update evaluations set tp = tp + 1 where split = 'val' and run_id = (select min(run_id) from evaluations)");
   await database.close();
   const r = await melanoma('rescore', '--experiment', 'study', '--db', folder);
@@ -76,7 +80,7 @@ test('a split whose predictions do not give its stored confusion matrix is left 
   assert.match(r.stderr, /val left alone, its stored predictions do not give its stored confusion matrix/);
   assert.match(r.stderr, /'study': 3 metric values added/);
   database = await openDatabase(folder, { create: false });
-  const [left] = await database.query<{ n: number }>("select count(*)::integer as n from evaluation_metric_values where metric = 'specificity' and split = 'val'");
+  const [left] = await database.query<{ n: number }>("select count(specificity)::integer as n from evaluations where split = 'val'");
   await database.close();
   assert.equal(left!.n, 3);
   assert.match((await melanoma('rescore', '--experiment', 'nope', '--db', folder)).stderr, /no experiment named 'nope'/);

@@ -51,7 +51,7 @@ async function answerThroughOrchestrator(sql: string, timeoutMs = TIMEOUT_MS): P
 }
 
 const STATE_SQL = `select (select count(*) from experiments)::int as experiments, (select string_agg(status, ',' order by id) from runs) as runs,
-  (select count(*) from epochs)::int as epoch_rows, (select count(*) from pg_roles)::int as roles,
+  (select count(*) from epoch_metrics)::int as epoch_rows, (select count(*) from pg_roles)::int as roles,
   (select count(*) from pg_largeobject_metadata)::int as large_objects`;
 const state = async () => {
   const out = await runReadOnly({ target: folder, sql: STATE_SQL, timeoutMs: TIMEOUT_MS });
