@@ -2,7 +2,7 @@
  * The per-epoch mean ± std bands of the page's charts: every metric of every epoch averaged over an experiment's
  * completed and running runs, per model and split.
  */
-import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, exists, inArray, type SQL, sql } from 'drizzle-orm';
 import { METRIC_NAMES, MODEL_NAMES, type MetricName, type ModelName } from '../study/run.ts';
 import type { Database } from './client.ts';
 import { epochMetrics, runs } from './schema.ts';
@@ -54,9 +54,14 @@ export async function epochBands(database: Database, experimentId: number, model
 /** Per model: how many of its completed and running runs have an epoch. */
 export async function runsWithEpochs(database: Database, experimentId: number): Promise<{ model: ModelName; runs: number }[]> {
   return database.db
-    .select({ model: runs.model, runs: sql<number>`count(distinct ${runs.id})::integer` })
+    .select({ model: runs.model, runs: sql<number>`count(*)::integer` })
     .from(runs)
-    .innerJoin(epochMetrics, eq(epochMetrics.runId, runs.id))
-    .where(and(eq(runs.experimentId, experimentId), inArray(runs.status, [...BANDED])))
+    .where(
+      and(
+        eq(runs.experimentId, experimentId),
+        inArray(runs.status, [...BANDED]),
+        exists(database.db.select({ one: sql`1` }).from(epochMetrics).where(eq(epochMetrics.runId, runs.id))),
+      ),
+    )
     .groupBy(runs.model);
 }
