@@ -5,6 +5,7 @@
 #   - Chromium, driven by playwright-core for the web page's end-to-end tests
 #   - clang and lld, to check that the committed SIMD kernels (workers/kernels/simd/kernels.wasm) are the build of
 #     their source
+#   - Slurm (slurmctld, slurmd, its client commands) and munge, for the one-node cluster of scripts/slurm-test-cluster.sh
 # The backports entry is derived from the machine's own configured Debian source (whatever mirror it names).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -49,4 +50,4 @@ SRC
 fi
 apt-get update -qq
 apt-get install -y -qq -t "$backports" mesa-vulkan-drivers libvulkan1 >/dev/null
-apt-get install -y -qq postgresql chromium fonts-dejavu-core fonts-wqy-microhei clang-14 lld-14 >/dev/null
+apt-get install -y -qq postgresql chromium fonts-dejavu-core fonts-wqy-microhei clang-14 lld-14 slurmctld slurmd slurm-client munge >/dev/null

@@ -8,8 +8,8 @@ import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { BenchReport } from '../workers/bench/benchmark.ts';
-import { runTorchReference } from '../workers/bench/bench-command.ts';
+import type { BenchReport } from './benchmark.ts';
+import { runTorchReference } from './torch-reference.ts';
 import type { ModelName } from '../study/run.ts';
 
 const { values: opts } = parseArgs({

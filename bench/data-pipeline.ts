@@ -6,11 +6,11 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { augmentImage, DEFAULT_AUGMENT } from '../workers/data/augment.ts';
-import { indexDataset } from '../workers/data/dataset.ts';
-import { decodeImage } from '../workers/data/decode.ts';
-import { ImageCache } from '../workers/data/image-cache.ts';
-import { augmentRng, batches } from '../workers/data/loader.ts';
+import { augmentImage, DEFAULT_AUGMENT } from '../study/data/augment.ts';
+import { indexDataset } from '../study/data/dataset.ts';
+import { decodeImage } from '../study/data/decode.ts';
+import { ImageCache } from '../study/data/image-cache.ts';
+import { augmentRng, batches } from '../study/data/loader.ts';
 
 const args = process.argv.slice(2);
 const flag = args.indexOf('--images');
@@ -30,23 +30,24 @@ const train = index.splits.train;
 const sample = train.slice(0, Math.min(limit, train.length));
 console.log(`data ${index.root}: ${train.length} training images; ${availableParallelism()} CPUs, sharp concurrency ${sharp.concurrency()}, libuv pool ${process.env.UV_THREADPOOL_SIZE ?? 4}`);
 
-await decodeImage(sample[0].path, SIZE); // warm up
+if (sample.length === 0) throw new Error(`${index.root} has no training images to time`);
+await decodeImage(sample[0]!.path, SIZE); // warm up
 console.log(`decode, 1 at a time:   ${rate(sample.length, await time(async () => {
   for (const r of sample) await decodeImage(r.path, SIZE);
 }))}`);
 console.log(`decode, 4 at a time:   ${rate(sample.length, await time(async () => {
   let next = 0;
   const worker = async () => {
-    for (let i = next++; i < sample.length; i = next++) await decodeImage(sample[i].path, SIZE);
+    for (let i = next++; i < sample.length; i = next++) await decodeImage(sample[i]!.path, SIZE);
   };
   await Promise.all([worker(), worker(), worker(), worker()]);
 }))}`);
 
 const decoded = await Promise.all(sample.slice(0, 64).map((r) => decodeImage(r.path, SIZE)));
 const rounds = 1000;
-for (let i = 0; i < 50; i++) augmentImage(decoded[i % decoded.length], SIZE, DEFAULT_AUGMENT, augmentRng(1, 1, i)); // JIT warm-up
+for (let i = 0; i < 50; i++) augmentImage(decoded[i % decoded.length]!, SIZE, DEFAULT_AUGMENT, augmentRng(1, 1, i)); // JIT warm-up
 console.log(`augment (1 core):      ${rate(rounds, await time(() => {
-  for (let i = 0; i < rounds; i++) augmentImage(decoded[i % decoded.length], SIZE, DEFAULT_AUGMENT, augmentRng(1, 1, i));
+  for (let i = 0; i < rounds; i++) augmentImage(decoded[i % decoded.length]!, SIZE, DEFAULT_AUGMENT, augmentRng(1, 1, i));
 }))}`);
 
 const epoch = async (cache: ImageCache | null, e: number) => {

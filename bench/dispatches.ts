@@ -22,7 +22,7 @@ export interface Dispatch {
 }
 
 const readBytes = (program: string, bytes: number[]) =>
-  program === 'melanoma_adam_value' ? 3 * bytes[1] : bytes.reduce((a, b) => a + b, 0);
+  program === 'melanoma_adam_value' ? 3 * bytes[1]! : bytes.reduce((a, b) => a + b, 0);
 
 interface Program {
   shaderKey: string;
@@ -76,7 +76,7 @@ export async function recordDispatches(run: () => Promise<void>): Promise<Record
   const errors: string[] = [];
   // A scope holds the first error only; the first one names the problem.
   const error = await device.popErrorScope();
-  if (error) errors.push(error.message.split('\n')[0]);
+  if (error) errors.push(error.message.split('\n')[0]!);
   return { dispatches, errors };
 }
 

@@ -15,6 +15,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../workers/backend/index.ts';
 import { buildModel } from '../workers/models/index.ts';
 import type { BackendName, ModelName } from '../study/run.ts';
+import { median } from '../study/statistics.ts';
+import { first } from '../common/indexing.ts';
 import { makeTrainStep } from '../workers/train/step.ts';
 import { featureSource, type InputSource } from '../workers/train/inputs.ts';
 import { frozenTrunk } from '../workers/models/trunk.ts';
@@ -72,7 +74,6 @@ async function epochMs(source: InputSource, step: (x: tf.Tensor, y: tf.Tensor) =
   return performance.now() - t0;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const backend = await initBackend(opts.backend as BackendName);
 const m = await buildModel(opts.model as ModelName, { imageSize: size, seed: 1, outputBias: 0, randomWeights: true });
@@ -101,7 +102,7 @@ console.log(JSON.stringify({
   imageSize: size,
   images: count,
   batchSize,
-  cached: trunk.trunk.outputs[0].shape.slice(1),
+  cached: first(trunk.trunk.outputs, 'trunk output').shape.slice(1),
   epochMsBasePlusHead: median(perBatchMs),
   cacheBuildMs: cacheMs,
   epochMsHeadFromCache: median(cachedMs),

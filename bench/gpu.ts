@@ -1,14 +1,14 @@
 /**
  * The training benchmark on webgpu, for the GPU machine (bundled by `npm run bundle:gpu` into .gpu/app.cjs, run
  * by bench/gpu-run.sh): baseline at 224 px, batch 32, and Xception (random weights) at 224 px, batch 16, each
- * timed by workers/bench/benchmark.ts, then the baseline's step against stock tfjs-webgpu (bench/versus.ts), then
+ * timed by bench/benchmark.ts, then the baseline's step against stock tfjs-webgpu (bench/versus.ts), then
  * the host's time to issue a baseline step with the GPU running none of it (bench/dispatches.ts). Prints one JSON
  * object.
  *
  *   node .gpu/app.cjs [--size 224] [--baseline-batch 32] [--xception-batch 16] [--steps 5] [--warmup 2] [--models baseline,xception]
  */
 import { parseArgs } from 'node:util';
-import { benchmark, type BenchReport } from '../workers/bench/benchmark.ts';
+import { benchmark, type BenchReport } from './benchmark.ts';
 import { versus, type VersusResult } from './versus.ts';
 import { hostStepMs, type HostStep } from './dispatches.ts';
 import type { ModelName } from '../study/run.ts';
@@ -25,19 +25,21 @@ const { values: opts } = parseArgs({
   },
 });
 
-const batchOf: Record<string, number> = { baseline: Number(opts['baseline-batch']), xception: Number(opts['xception-batch']) };
+const baselineBatch = Number(opts['baseline-batch']);
+const batchOf: Record<string, number> = { baseline: baselineBatch, xception: Number(opts['xception-batch']) };
 
 // No top-level await: the bundle is CommonJS.
 async function main(): Promise<void> {
   const results: (BenchReport | { model: string; error: string })[] = [];
   for (const model of opts.models.split(',')) {
-    if (!(model in batchOf)) throw new Error(`--models: ${model} is not one of ${Object.keys(batchOf).join(', ')}`);
+    const batchSize = batchOf[model];
+    if (batchSize === undefined) throw new Error(`--models: ${model} is not one of ${Object.keys(batchOf).join(', ')}`);
     try {
       results.push(await benchmark({
         backend: opts.backend as 'webgpu' | 'wasm',
         model: model as ModelName,
         imageSize: Number(opts.size),
-        batchSize: batchOf[model],
+        batchSize,
         steps: Number(opts.steps),
         warmup: Number(opts.warmup),
         gpu: null,
@@ -52,7 +54,7 @@ async function main(): Promise<void> {
   let stock: VersusResult | { error: string } | null = null;
   if (opts.backend === 'webgpu' && opts.models.split(',').includes('baseline')) {
     try {
-      stock = await versus({ size: Number(opts.size), batch: batchOf.baseline, steps: Number(opts.steps), log: (line) => process.stderr.write(`${line}\n`) });
+      stock = await versus({ size: Number(opts.size), batch: baselineBatch, steps: Number(opts.steps), log: (line) => process.stderr.write(`${line}\n`) });
     } catch (error) {
       stock = { error: String((error as Error)?.stack ?? error) };
     }
@@ -61,7 +63,7 @@ async function main(): Promise<void> {
   let host: HostStep[] | { error: string } | null = null;
   if (opts.backend === 'webgpu' && opts.models.split(',').includes('baseline')) {
     try {
-      host = await hostStepMs('baseline', Number(opts.size), batchOf.baseline, 20);
+      host = await hostStepMs('baseline', Number(opts.size), baselineBatch, 20);
     } catch (error) {
       host = { error: String((error as Error)?.stack ?? error) };
     }

@@ -15,12 +15,13 @@ import { randomFillSync } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, inputTensor } from '../workers/backend/index.ts';
-import { DEFAULT_AUGMENT } from '../workers/data/augment.ts';
-import { indexDataset, type ImageRecord } from '../workers/data/dataset.ts';
-import { ImageCache } from '../workers/data/image-cache.ts';
-import { augmentedPixels, batches, type Batch } from '../workers/data/loader.ts';
-import { toUnit } from '../workers/data/pixels.ts';
+import { DEFAULT_AUGMENT } from '../study/data/augment.ts';
+import { indexDataset, type ImageRecord } from '../study/data/dataset.ts';
+import { ImageCache } from '../study/data/image-cache.ts';
+import { augmentedPixels, batches, type Batch } from '../study/data/loader.ts';
+import { toUnit } from '../study/data/pixels.ts';
 import type { BackendName } from '../study/run.ts';
+import { median } from '../study/statistics.ts';
 import { imageTensor } from '../workers/train/image-tensor.ts';
 
 const { values: opts } = parseArgs({
@@ -75,7 +76,7 @@ for (const augment of [null, DEFAULT_AUGMENT]) {
 }
 // One batch's bytes (as int32 words) up to the device: tfjs' own upload against inputTensor; calling thread's ms.
 const words = new Int32Array((Number(opts.batch) * size * size * 3) / 4);
-const uploadMs: Record<string, number[]> = { 'tf.tensor': [], inputTensor: [] };
+const uploadMs: Record<'tf.tensor' | 'inputTensor', number[]> = { 'tf.tensor': [], inputTensor: [] };
 for (let r = 0; r < 8; r++) {
   for (const [way, make] of [['tf.tensor', () => tf.tensor1d(words, 'int32')], ['inputTensor', () => inputTensor(words, [words.length])]] as const) {
     words.fill(r);
@@ -87,6 +88,5 @@ for (let r = 0; r < 8; r++) {
     tf.dispose([x, one]);
   }
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const upload = { bytes: words.byteLength, tfTensorMs: median(uploadMs['tf.tensor']), inputTensorMs: median(uploadMs.inputTensor) };
 console.log(JSON.stringify({ backend: opts.backend, size, batch: Number(opts.batch), images: count, data: opts.data ?? 'random', results, upload }, null, 1));

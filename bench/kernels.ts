@@ -38,6 +38,8 @@ import { stockKernel, TRAINING_KERNELS } from '../workers/kernels/index.ts';
 import { alternate, baselineLayers, stockAdam, useWebgpuKernels, versus } from './versus.ts';
 import { hostStepMs, stepDispatches } from './dispatches.ts';
 import type { BackendName, ModelName } from '../study/run.ts';
+import { median } from '../study/statistics.ts';
+import { first } from '../common/indexing.ts';
 
 const { positionals, values: opts } = parseArgs({
   allowPositionals: true,
@@ -139,7 +141,7 @@ async function kernelBench(): Promise<void> {
   let h = size;
   const layers: { h: number; cin: number; cout: number }[] = [];
   for (const cout of [32, 64, 128, 256]) {
-    layers.push({ h, cin: layers.length ? layers[layers.length - 1].cout : 3, cout });
+    layers.push({ h, cin: layers.at(-1)?.cout ?? 3, cout });
     h = Math.floor((h - 2) / 2);
   }
   for (const { h, cin, cout } of layers) {
@@ -174,7 +176,7 @@ async function kernelBench(): Promise<void> {
         tf.unregisterKernel(name, backend);
         tf.registerKernel(ours);
       }
-      const shape = Object.values(inputs)[0].shape.join('x');
+      const shape = first(Object.values(inputs), 'kernel input').shape.join('x');
       const result = !TRAINING_KERNELS[backend as 'wasm' | 'webgpu'].includes(name)
         ? `stock ${oursMs.toFixed(1)} ms (not replaced on ${backend})`
         : `ours ${oursMs.toFixed(1)} ms, stock ${stock ? `${stockMs.toFixed(1)} ms` : 'none'}`;
@@ -202,17 +204,16 @@ async function dispatchBench(): Promise<void> {
 async function hostBench(): Promise<void> {
   if (info.name !== 'webgpu') throw new Error(`host: webgpu only, not ${info.name}`);
   const steps = await hostStepMs(opts.model as ModelName, size, batch, Number(opts.steps));
-  const med = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
-  const times = steps.map((s) => s.ms).sort((a, b) => a - b);
-  const median = med(times);
-  const bindGroupMs = med(steps.map((s) => s.bindGroupMs));
-  const bindGroups = steps[0].bindGroups;
+  const times = steps.map((s) => s.ms);
+  const stepMs = median(times);
+  const bindGroupMs = median(steps.map((s) => s.bindGroupMs));
+  const bindGroups = first(steps, 'step').bindGroups;
   console.log(`${opts.model} ${size}px batch ${batch}: host time to issue a step, the GPU running none of it, over ` +
-    `${times.length} steps: median ${median.toFixed(1)} ms (min ${times[0].toFixed(1)}, max ${times[times.length - 1].toFixed(1)}), ` +
-    `at most ${((batch * 1000) / median).toFixed(0)} images/s on any GPU with this host`);
+    `${times.length} steps: median ${stepMs.toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}), ` +
+    `at most ${((batch * 1000) / stepMs).toFixed(0)} images/s on any GPU with this host`);
   console.log(`  of which creating bind groups: median ${bindGroupMs.toFixed(1)} ms (${bindGroups} a step, ` +
     `${((1000 * bindGroupMs) / bindGroups).toFixed(1)} us each; the driver's cost); without them, at most ` +
-    `${((batch * 1000) / (median - bindGroupMs)).toFixed(0)} images/s`);
+    `${((batch * 1000) / (stepMs - bindGroupMs)).toFixed(0)} images/s`);
 }
 
 if (mode === 'step') await stepBench();

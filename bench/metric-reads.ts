@@ -224,7 +224,7 @@ async function bench(kind: 'pglite' | 'postgres', target: string): Promise<void>
     const counts = async (table: string) => Number((await p.exec(`select count(*)::bigint as n from ${table}`))[0]!.n);
     const size = async (table: string) => Number((await p.exec(`select pg_total_relation_size('${table}') as b`))[0]!.b) / 2 ** 20;
     const tables = ['runs', 'epoch_metrics', 'evaluations', 'predictions'];
-    const [{ id: runId }] = (await p.exec(`select min(id) as id from runs where experiment_id = ${READ_EXPERIMENT}`)) as { id: number }[];
+    const runId = Number((await p.exec(`select min(id) as id from runs where experiment_id = ${READ_EXPERIMENT}`))[0]!.id);
     const epochsTotal = Number((await p.exec("select count(*)::bigint as n from epoch_metrics where split = 'val'"))[0]!.n);
     out(`## ${kind}: ${thousands(RUNS)} runs (${EXPERIMENTS} experiments of ${PER_EXPERIMENT}), ${(epochsTotal / RUNS).toFixed(1)} epochs a run on average, ${METRIC_NAMES.length} metrics; loaded in ${loadSeconds.toFixed(0)} s${opts['no-analyze'] ? ', not analyzed' : ''}`);
     out();

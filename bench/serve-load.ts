@@ -19,6 +19,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { first } from '../common/indexing.ts';
 import type { ModelName, RunEvent, RunResult, RunSpec } from '../study/run.ts';
 import { runEvents, specFor } from '../test/web/run-events.ts';
 
@@ -172,8 +173,8 @@ async function load(ready: Extract<ServerMessage, { type: 'ready' }>) {
   const seconds = (performance.now() - t0) / 1000;
   if (firstErrors.length) process.stderr.write(`errors, e.g. ${firstErrors.join(', ')}\n`);
   times.sort((a, b) => a - b);
-  const at = (q: number) => times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)];
-  return { n: times.length, errors, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: times.at(-1)!, rps: times.length / seconds };
+  const at = (q: number) => times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)] ?? NaN;
+  return { n: times.length, errors, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: times.at(-1) ?? NaN, rps: times.length / seconds };
 }
 
 async function scratchPostgres(serverUrl: string): Promise<{ target: string; drop(): Promise<void> }> {
@@ -283,7 +284,7 @@ async function serve(): Promise<void> {
 async function check(database: import('../db/index.ts').Database, written: Map<number, RunResult>): Promise<string[]> {
   const problems: string[] = [];
   const count = async (table: string, runId: number) =>
-    Number((await database.query<{ n: number }>(`select count(*)::integer as n from ${table} where run_id = $1`, [runId]))[0].n);
+    Number(first(await database.query<{ n: number }>(`select count(*)::integer as n from ${table} where run_id = $1`, [runId]), 'count').n);
   const statuses = await database.query<{ id: number; status: string }>(`select id, status from runs`);
   const completed = statuses.filter((r) => r.status === 'completed').map((r) => Number(r.id));
   if (completed.length !== written.size) problems.push(`${completed.length} runs completed in the database, ${written.size} written`);

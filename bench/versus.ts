@@ -12,6 +12,7 @@ import { useGradients } from '../workers/kernels/gradients.ts';
 import { stockKernel, TRAINING_KERNELS } from '../workers/kernels/index.ts';
 import { separableConv2d } from '../workers/models/separable-conv.ts';
 import { kerasAdam } from '../workers/train/step.ts';
+import { median } from '../study/statistics.ts';
 
 export interface AlternateOptions {
   size: number;
@@ -50,15 +51,15 @@ export async function alternate(
       select?.();
       const t0 = performance.now();
       await model.trainOnBatch(x, y);
-      if (i >= 3) times[name].push(performance.now() - t0);
+      if (i >= 3) times[name]!.push(performance.now() - t0); // times has every contestant's name
     }
   }
   tf.dispose([x, y]);
   const medians: Record<string, number> = {};
   for (const [name, ts] of Object.entries(times)) {
-    const sorted = [...ts].sort((a, b) => a - b);
-    medians[name] = sorted[sorted.length >> 1];
-    o.log?.(`${name}: median step ${medians[name].toFixed(0)} ms (min ${sorted[0].toFixed(0)}), ${((o.batch * 1000) / medians[name]).toFixed(2)} images/s`);
+    const stepMs = median(ts);
+    medians[name] = stepMs;
+    o.log?.(`${name}: median step ${stepMs.toFixed(0)} ms (min ${Math.min(...ts).toFixed(0)}), ${((o.batch * 1000) / stepMs).toFixed(2)} images/s`);
   }
   return medians;
 }
@@ -98,11 +99,11 @@ export async function versus(o: AlternateOptions): Promise<VersusResult> {
   const project = baselineLayers(o.size, true);
   const stock = baselineLayers(o.size, false, stockAdam(1e-3));
   try {
-    const medians = await alternate({
-      'project kernels, fused layers, KerasAdam': { model: project, select: use('ours') },
-      'stock tfjs': { model: stock, select: use('stock') },
-    }, o);
-    const [projectStepMs, stockStepMs] = Object.values(medians);
+    const PROJECT = 'project kernels, fused layers, KerasAdam';
+    const STOCK = 'stock tfjs';
+    const medians = await alternate({ [PROJECT]: { model: project, select: use('ours') }, [STOCK]: { model: stock, select: use('stock') } }, o);
+    const projectStepMs = medians[PROJECT]!; // alternate times every contestant
+    const stockStepMs = medians[STOCK]!;
     return { projectStepMs, stockStepMs, speedup: stockStepMs / projectStepMs };
   } finally {
     use('ours')();

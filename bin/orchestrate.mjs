@@ -2,4 +2,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../orchestrator/cli.ts');
+await import('../cli/orchestrate.ts');

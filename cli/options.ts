@@ -1,6 +1,8 @@
 /** Flag parsers shared by the CLIs: each rejects a bad value with a message naming the value (exit code 2). */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { MAX_IMAGE_SIZE } from '../study/image-size.ts';
+import { OVERRIDE_FLAGS, type Overrides } from '../study/protocol.ts';
+import { BACKEND_NAMES } from '../study/run.ts';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -63,3 +65,39 @@ export function imageSize(value: string): number {
 export const IMAGE_SIZE_HELP =
   `images are resized to this square size, at most ${MAX_IMAGE_SIZE} (at the default batch of 32, Xception's largest ` +
   `activations at a larger size outgrow the 4 GiB a backend can address; see study/image-size.ts)`;
+
+/** Each flag that overrides a protocol setting: its argument, its help and its parser, for every command that takes it. */
+const OVERRIDES: Record<keyof Overrides, { arg: string; help: string; parse: (value: string) => number }> = {
+  runs: { arg: '<n>', help: "runs of every model (default: the protocol's: seed 10, 1 of a fine-tuning model; extended 10)", parse: positiveInt },
+  epochs: { arg: '<n>', help: "maximum epochs of a run (default: the protocol's for its model)", parse: positiveInt },
+  patience: { arg: '<n>', help: "stop after this many epochs without a val ROC AUC gain (default: the protocol's, 10)", parse: positiveInt },
+  learningRate: { arg: '<x>', help: "Adam learning rate (default: the protocol's for the model)", parse: positiveNumber },
+  batchSize: { arg: '<n>', help: "images per training step (default: the protocol's, 32)", parse: positiveInt },
+  imageSize: { arg: '<px>', help: `${IMAGE_SIZE_HELP} (default: the protocol's, 224)`, parse: imageSize },
+};
+
+/** The options of the flags that override protocol settings, in the order given. */
+export function overrideOptions(...keys: (keyof Overrides)[]): Option[] {
+  return keys.map((key) => new Option(`${OVERRIDE_FLAGS[key]} ${OVERRIDES[key].arg}`, OVERRIDES[key].help).argParser(OVERRIDES[key].parse));
+}
+
+/** --backend, the same for every command that trains. */
+export function backendOption(): Option {
+  return new Option('--backend <name>', `compute backend: ${BACKEND_NAMES.join(', ')}`).argParser(oneOf(BACKEND_NAMES)).default('auto');
+}
+
+/** --data, the same for every command that reads the dataset. */
+export function dataOption(): Option {
+  return new Option('--data <dir>', 'dataset folder in the Kaggle layout (default: $MELANOMA_DATA, else ./data)');
+}
+
+/** --weights, the same for every command that builds a pretrained model. */
+export function weightsOption(): Option {
+  return new Option('--weights <path>', 'ImageNet weights of the pretrained models, a file or a folder (default: the weights cache, see `melanoma weights`)');
+}
+
+/** Adds `options` to `command`, in order; returns the command to chain on. */
+export function withOptions(command: Command, options: Option[]): Command {
+  for (const option of options) command.addOption(option);
+  return command;
+}

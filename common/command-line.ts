@@ -8,6 +8,7 @@ export function shellWord(word: string): string {
 
 /** `node <script> <args...>` of this process (script relative to the working folder), with `extra` arguments appended. */
 export function thisCommand(extra: string[] = [], argv = process.argv): string {
-  const script = relative(process.cwd(), argv[1]) || argv[1];
-  return ['node', script, ...argv.slice(2), ...extra].map(shellWord).join(' ');
+  const path = argv[1];
+  const script = path === undefined ? [] : [relative(process.cwd(), path) || path];
+  return ['node', ...script, ...argv.slice(2), ...extra].map(shellWord).join(' ');
 }

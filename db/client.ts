@@ -11,6 +11,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { Sql, UnsafeQueryOptions } from 'postgres';
 import { UsageError, UserError } from '../common/errors.ts';
 import { checkWritableFolder } from '../common/writable-folder.ts';
+import { backfillCalibrations } from './calibration.ts';
 import { LOCK_FILE, lockFolder } from './folder-lock.ts';
 import * as schema from './schema.ts';
 import { WriteLog } from './write-log.ts';
@@ -94,13 +95,20 @@ export function redact(url: string): string {
 }
 
 /**
- * Opens (and migrates) the database. `create: false` refuses a folder that holds no database yet (for read-only
- * commands); PostgreSQL databases must exist already.
+ * Opens (and migrates) the database, and calibrates the completed runs stored before run_calibrations existed
+ * (db/calibration.ts; nothing to do once they are). `create: false` refuses a folder that holds no database yet
+ * (for read-only commands); PostgreSQL databases must exist already.
  */
 export async function openDatabase(target?: string, opts: { create?: boolean } = {}): Promise<Database> {
   const t = checkTarget(target);
-  if (t.kind === 'postgres') return openPostgres(t.url);
-  return openPglite(t.kind === 'memory' ? null : t.dir, opts.create ?? true);
+  const database = t.kind === 'postgres' ? await openPostgres(t.url) : await openPglite(t.kind === 'memory' ? null : t.dir, opts.create ?? true);
+  try {
+    await backfillCalibrations(database);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  return database;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@
  *
  * Every event is one transaction except `final`: its curves and predictions (about 10,000 rows for the real dataset)
  * are written first, at most CHUNK_ROWS rows per transaction, and then one small transaction writes the epochs, the
- * evaluations and the run's details. One transaction holding PGlite for all of them made every read of the results
+ * evaluations, the calibration computed from the stored predictions (db/calibration.ts) and the run's details. One transaction holding PGlite for all of them made every read of the results
  * page wait up to a second and more (docs/performance.md). A run counts as evaluated (finishRun) only once its
  * evaluations are written, after all its rows; a process that stops in between leaves the run running with some of
  * those rows, and resetting the run (db/run-leases.ts) deletes them as it deletes every partial result.
@@ -17,6 +17,7 @@
 import { and, eq, gt, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { METRIC_NAMES, type Curve, type EpochRecord, type MetricName, type Metrics, type Predictions, type RunEvent, type RunResult, type Split, type SplitEvaluation } from '../study/run.ts';
+import { writeRunCalibration } from './calibration.ts';
 import type { Database } from './client.ts';
 import { assertOwner, PROCESS_OWNER } from './run-leases.ts';
 import { curvePoints, epochMetrics, evaluations, predictions, runLogs, runs } from './schema.ts';
@@ -104,6 +105,7 @@ async function recordResult(database: Database, runId: number, result: RunResult
   await write(async (tx) => {
     await upsertEpochs(tx, runId, result.history, (r) => r.epoch === result.bestEpoch);
     for (const evaluation of result.final) await upsertEvaluation(tx, runId, evaluation);
+    await writeRunCalibration(tx, runId);
     await touchRun(tx, runId, {
       spec: result.spec,
       backend: result.backend,
@@ -233,6 +235,7 @@ export async function storePredictions(database: Database, runId: number, bySpli
         await tx.delete(predictions).where(and(eq(predictions.runId, runId), eq(predictions.split, s.split)));
         if (s.predictions.images.length > 0) await insertPredictions(tx, runId, s.split, s.predictions, 0, s.predictions.images.length);
       }
+      await writeRunCalibration(tx, runId);
     });
   });
 }

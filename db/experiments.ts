@@ -4,6 +4,7 @@ import { UserError } from '../common/errors.ts';
 import type { ModelName } from '../study/run.ts';
 import type { Database } from './client.ts';
 import { experiments, runs } from './schema.ts';
+import { onlyRow } from './sql-helpers.ts';
 
 export type Experiment = typeof experiments.$inferSelect;
 
@@ -21,12 +22,13 @@ export interface ExperimentInput {
  * fingerprint; otherwise a UserError names each difference, unless `force` (then the stored config, fingerprint,
  * dataset folder and code version are replaced by the given ones). Differences at config paths `updatable`
  * accepts (e.g. 'protocol.models.baseline.runs.value') do not block a resume: the stored config then takes the
- * given one. A resumed experiment is unfinished again.
+ * given one. A resumed experiment is unfinished again. `join` only resumes: an experiment that does not exist is a
+ * UserError.
  */
 export async function createOrResumeExperiment(
   database: Database,
   input: ExperimentInput,
-  opts: { force?: boolean; updatable?: (path: string) => boolean } = {},
+  opts: { force?: boolean; updatable?: (path: string) => boolean; join?: boolean } = {},
 ): Promise<Experiment & { resumed: boolean }> {
   const name = input.name.trim();
   if (name === '') throw new UserError('the experiment name is empty.');
@@ -40,10 +42,13 @@ export async function createOrResumeExperiment(
   };
   const { db } = database;
   return db.transaction(async (tx) => {
-    const [created] = await tx.insert(experiments).values(values).onConflictDoNothing({ target: experiments.name }).returning();
-    if (created) return { ...created, resumed: false };
-
-    const [existing] = await tx.select().from(experiments).where(eq(experiments.name, name)).for('update');
+    if (!opts.join) {
+      const [created] = await tx.insert(experiments).values(values).onConflictDoNothing({ target: experiments.name }).returning();
+      if (created) return { ...created, resumed: false };
+    }
+    const rows = await tx.select().from(experiments).where(eq(experiments.name, name)).for('update');
+    if (opts.join && rows.length === 0) throw new UserError(`experiment '${name}' is not in the database, and joining one (--join) never creates it.`);
+    const existing = onlyRow(rows, `reading experiment '${name}' after its insert conflicted`);
     const changed = configChanges(existing.config, config);
     const differences = changed.filter((d) => !opts.updatable?.(d.path)).map((d) => d.text);
     if (existing.datasetFingerprint !== null && input.datasetFingerprint !== null && existing.datasetFingerprint !== input.datasetFingerprint) {
@@ -59,7 +64,7 @@ export async function createOrResumeExperiment(
     const update = differences.length > 0
       ? { ...values, finishedAt: null }
       : { ...(changed.length > 0 ? { config } : {}), datasetDir: input.datasetDir ?? existing.datasetDir, finishedAt: null };
-    const [resumed] = await tx.update(experiments).set(update).where(eq(experiments.id, existing.id)).returning();
+    const resumed = onlyRow(await tx.update(experiments).set(update).where(eq(experiments.id, existing.id)).returning(), `updating experiment '${name}'`);
     return { ...resumed, resumed: true };
   });
 }

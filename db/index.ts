@@ -8,3 +8,4 @@ export { RUN_STATUSES, CURVE_KINDS, type RunStatus, type CurveKind } from './sch
 export * from './run-history.ts';
 export * from './epoch-bands.ts';
 export * from './ensemble.ts';
+export * from './calibration.ts';

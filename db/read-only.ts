@@ -24,6 +24,7 @@ import { UserError } from '../common/errors.ts';
 import { type QueryOutput, noDatabaseAt, openDatabase, parseTarget, redact, rolledBackQuery } from './client.ts';
 import { findEndpoint, isEndpointFile, queryThroughEndpoint } from './folder-endpoint.ts';
 import { LOCK_FILE, lockFolder } from './folder-lock.ts';
+import { onlyRow } from './sql-helpers.ts';
 import { PGLITE_SANDBOX, READER_ROLE, notReadOnlyError, rightsBeyondReading } from './sql-reader.ts';
 
 export interface ReadOnlyRequest {
@@ -98,7 +99,7 @@ function refuseTransactionControl(sql: string): void {
 function withoutLeadingComments(sql: string): string {
   let i = 0;
   for (;;) {
-    while (i < sql.length && /\s/.test(sql[i])) i++;
+    while (i < sql.length && /\s/.test(sql[i]!)) i++;
     if (sql.startsWith('--', i)) {
       const end = sql.indexOf('\n', i);
       i = end < 0 ? sql.length : end + 1;
@@ -129,7 +130,7 @@ async function queryAsReader(url: string, request: ReadOnlyRequest): Promise<Que
     let role: string;
     let reasons: string[];
     try {
-      [{ role }] = await conn.unsafe<{ role: string }[]>('select session_user as role');
+      ({ role } = onlyRow(await conn.unsafe<{ role: string }[]>('select session_user as role'), 'reading the session role'));
       reasons = await rightsBeyondReading(conn);
     } catch (err) {
       throw new UserError(`cannot open the PostgreSQL database ${redact(url)}: ${(err as Error).message}`);

@@ -114,13 +114,16 @@ export async function firstModel(database: Database, experimentId: number): Prom
   return row?.model ?? null;
 }
 
-/** The GPU (RunSpec.gpu) each run of an experiment is pinned to, null for CPU, by run id. */
-export async function runGpus(database: Database, experimentId: number): Promise<Map<number, number | null>> {
+/** Where each run of an experiment runs or ran, by run id: its GPU (RunSpec.gpu, null for CPU), machine and Slurm job. */
+export async function runPlacements(
+  database: Database,
+  experimentId: number,
+): Promise<Map<number, { gpu: number | null; host: string | null; slurmJob: string | null }>> {
   const rows = await database.db
-    .select({ id: runs.id, gpu: sql<number | null>`(${runs.spec}->>'gpu')::integer` })
+    .select({ id: runs.id, gpu: sql<number | null>`(${runs.spec}->>'gpu')::integer`, host: runs.host, slurmJob: runs.slurmJob })
     .from(runs)
     .where(eq(runs.experimentId, experimentId));
-  return new Map(rows.map((r) => [r.id, r.gpu]));
+  return new Map(rows.map(({ id, ...placement }) => [id, placement]));
 }
 
 /** The dataset fingerprint of the run's experiment; undefined when there is no such run. */

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Database } from './client.ts';
-import { curvePoints, evaluations, predictions, runs } from './schema.ts';
+import { curvePoints, evaluations, predictions, runCalibrations, runs } from './schema.ts';
 import type { DbOrTx } from './sql-helpers.ts';
 import { writeToRuns } from './write-log.ts';
 
@@ -64,7 +64,7 @@ export async function heartbeat(database: Database, owner: string = PROCESS_OWNE
 }
 
 /**
- * Puts runs back to pending: their evaluations, curves and predictions are deleted and every field a start set is
+ * Puts runs back to pending: their evaluations, curves, predictions and calibrations are deleted and every field a start set is
  * cleared, owner included. Their epoch rows stay until the next attempt starts: it continues from its last saved
  * epoch where the run's resume state is on that machine, else from scratch, and its `started` event keeps the rows
  * up to that epoch and deletes the rest (db/events.ts). `error` keeps (or clears, with null) the last error.
@@ -73,11 +73,14 @@ export async function backToPending(tx: DbOrTx, ids: number[], error: string | n
   await tx.delete(evaluations).where(inArray(evaluations.runId, ids));
   await tx.delete(curvePoints).where(inArray(curvePoints.runId, ids));
   await tx.delete(predictions).where(inArray(predictions.runId, ids));
+  await tx.delete(runCalibrations).where(inArray(runCalibrations.runId, ids));
   await tx
     .update(runs)
     .set({
       status: 'pending',
       slot: null,
+      host: null,
+      slurmJob: null,
       owner: null,
       heartbeatAt: null,
       error,

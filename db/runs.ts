@@ -5,6 +5,7 @@
  * the run's owner (db/run-leases.ts): finishing or interrupting it takes effect only while the caller still owns it.
  * `owner` defaults to this process's id (PROCESS_OWNER).
  */
+import { hostname } from 'node:os';
 import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { UserError } from '../common/errors.ts';
@@ -12,7 +13,7 @@ import { FINE_TUNES, MODEL_NAMES, type ModelName, type RunSpec } from '../study/
 import type { Database } from './client.ts';
 import { evaluations, failedAttempts, type RunStatus, runs } from './schema.ts';
 import { assertOwner, backToPending, PROCESS_OWNER } from './run-leases.ts';
-import { positionIn } from './sql-helpers.ts';
+import { onlyRow, positionIn } from './sql-helpers.ts';
 import { writeToRuns } from './write-log.ts';
 
 export type Run = typeof runs.$inferSelect;
@@ -66,14 +67,14 @@ export async function ensureRuns(database: Database, experimentId: number, plan:
 /**
  * Claims the next runnable pending run for `slot` and marks it running (attempts + 1). Order: base models before
  * `-ft` models, then by run index, then model order. A `-ft` run is runnable once its base run has completed.
- * `models` restricts the claim to these models. The run's owner becomes `owner` and its heartbeat starts now.
- * Returns null when nothing is runnable now.
+ * `models` restricts the claim to these models. The run's owner becomes `owner` and its heartbeat starts now; `host`
+ * (default: this machine's name) and `slurmJob` record where it runs. Returns null when nothing is runnable now.
  */
 export async function claimNextRun(
   database: Database,
   experimentId: number,
   slot: string,
-  opts: { models?: readonly ModelName[]; owner?: string } = {},
+  opts: { models?: readonly ModelName[]; owner?: string; host?: string; slurmJob?: string | null } = {},
 ): Promise<ClaimedRun | null> {
   const base = alias(runs, 'base');
   return writeToRuns(database.writes, (mark) => database.db.transaction(async (tx) => {
@@ -95,11 +96,13 @@ export async function claimNextRun(
     if (!next) return null;
     mark(next.id);
     const initFrom = next.baseCheckpoint ?? null;
-    const [claimed] = await tx
+    const claimed = onlyRow(await tx
       .update(runs)
       .set({
         status: 'running',
         slot,
+        host: opts.host ?? hostname(),
+        slurmJob: opts.slurmJob ?? null,
         owner: opts.owner ?? PROCESS_OWNER,
         heartbeatAt: sql`now()`,
         attempts: sql`${runs.attempts} + 1`,
@@ -111,7 +114,7 @@ export async function claimNextRun(
         spec: initFrom !== null ? { ...next.spec, initFrom } : next.spec,
       })
       .where(eq(runs.id, next.id))
-      .returning();
+      .returning(), `claiming run ${next.id}`);
     return { ...claimed, initFrom };
   }));
 }
@@ -132,7 +135,7 @@ export async function finishRun(
     return database.db.transaction(async (tx) => {
       await assertOwner(tx, runId, owner);
     if (outcome.status === 'completed') {
-      const [row] = await tx.select({ n: sql<number>`count(*)::integer` }).from(evaluations).where(eq(evaluations.runId, runId));
+      const row = onlyRow(await tx.select({ n: sql<number>`count(*)::integer` }).from(evaluations).where(eq(evaluations.runId, runId)), 'counting evaluations');
       if (row.n === 0) throw new Error(`run ${runId} cannot be completed: no final evaluation was recorded for it`);
     }
     const [run] = await tx
@@ -165,7 +168,7 @@ export async function failAttempt(
 ): Promise<void> {
   await database.db.transaction(async (tx) => {
     await assertOwner(tx, runId, owner);
-    const [run] = await tx.select({ attempt: runs.attempts, slot: runs.slot }).from(runs).where(eq(runs.id, runId));
+    const run = onlyRow(await tx.select({ attempt: runs.attempts, slot: runs.slot }).from(runs).where(eq(runs.id, runId)), `reading run ${runId}`);
     await tx
       .insert(failedAttempts)
       .values({ runId, attempt: run.attempt, slot: run.slot, error: outcome.error, retried: outcome.retry })

@@ -74,6 +74,13 @@ export const runs = pgTable(
     spec: jsonb('spec').$type<RunSpec>().notNull(),
     /** The worker slot (GPU or CPU worker) that ran or runs it. */
     slot: text('slot'),
+    /** The machine whose orchestrator ran or runs it (its host name). */
+    host: text('host'),
+    /**
+     * The Slurm job of that orchestrator as squeue and scancel name it: `<array job id>_<task id>` for a task of an
+     * array job, else the job id; null outside Slurm.
+     */
+    slurmJob: text('slurm_job'),
     backend: text('backend'),
     backendDetail: text('backend_detail'),
     attempts: integer('attempts').notNull().default(0),
@@ -181,6 +188,31 @@ export const predictions = pgTable(
     primaryKey({ name: 'predictions_pkey', columns: [t.runId, t.split, t.image] }),
     check('predictions_split_check', sql`${t.split} in ('train', 'val', 'test')`),
     check('predictions_label_check', sql`${t.label} in (0, 1)`),
+  ],
+);
+
+/**
+ * How well a COMPLETED run's probabilities are calibrated (study/probability-calibration.ts), per split (val, test),
+ * from its stored predictions: Brier score and expected calibration error (10 equal-width bins of p), before and
+ * after temperature scaling with the temperature fitted on the run's val split (the same on both rows; null, and
+ * the scaled numbers with it, when val lacks a class). Written with the run's final evaluations, and for runs
+ * stored before this table from their predictions when the database is opened (db/calibration.ts).
+ */
+export const runCalibrations = pgTable(
+  'run_calibrations',
+  {
+    runId: integer('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    split: text('split').$type<'val' | 'test'>().notNull(),
+    n: integer('n').notNull(),
+    brier: doublePrecision('brier').notNull(),
+    ece: doublePrecision('ece').notNull(),
+    temperature: doublePrecision('temperature'),
+    brierScaled: doublePrecision('brier_scaled'),
+    eceScaled: doublePrecision('ece_scaled'),
+  },
+  (t) => [
+    primaryKey({ name: 'run_calibrations_pkey', columns: [t.runId, t.split] }),
+    check('run_calibrations_split_check', sql`${t.split} in ('val', 'test')`),
   ],
 );
 
@@ -321,4 +353,38 @@ export const runOverview = pgView('run_overview', {
   join experiments e on e.id = r.experiment_id
   left join evaluations val on val.run_id = r.id and val.split = 'val'
   left join evaluations test on test.run_id = r.id and test.split = 'test'
+`);
+
+/**
+ * Mean and sample std over the COMPLETED runs of run_calibrations, per experiment, model and split: Brier score,
+ * ECE and the val-fitted temperature, before and after temperature scaling.
+ */
+export const calibrationSummary = pgView('calibration_summary', {
+  experimentId: integer('experiment_id').notNull(),
+  experiment: text('experiment').notNull(),
+  model: text('model').$type<ModelName>().notNull(),
+  split: text('split').$type<'val' | 'test'>().notNull(),
+  n: integer('n').notNull(),
+  brierMean: doublePrecision('brier_mean').notNull(),
+  brierStd: doublePrecision('brier_std'),
+  eceMean: doublePrecision('ece_mean').notNull(),
+  eceStd: doublePrecision('ece_std'),
+  temperatureMean: doublePrecision('temperature_mean'),
+  temperatureStd: doublePrecision('temperature_std'),
+  brierScaledMean: doublePrecision('brier_scaled_mean'),
+  brierScaledStd: doublePrecision('brier_scaled_std'),
+  eceScaledMean: doublePrecision('ece_scaled_mean'),
+  eceScaledStd: doublePrecision('ece_scaled_std'),
+}).as(sql`
+  select r.experiment_id, e.name as experiment, r.model, c.split, count(*)::integer as n,
+         avg(c.brier) as brier_mean, stddev_samp(c.brier) as brier_std,
+         avg(c.ece) as ece_mean, stddev_samp(c.ece) as ece_std,
+         avg(c.temperature) as temperature_mean, stddev_samp(c.temperature) as temperature_std,
+         avg(c.brier_scaled) as brier_scaled_mean, stddev_samp(c.brier_scaled) as brier_scaled_std,
+         avg(c.ece_scaled) as ece_scaled_mean, stddev_samp(c.ece_scaled) as ece_scaled_std
+  from run_calibrations c
+  join runs r on r.id = c.run_id
+  join experiments e on e.id = r.experiment_id
+  where r.status = 'completed'
+  group by r.experiment_id, e.name, r.model, c.split
 `);

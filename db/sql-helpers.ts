@@ -11,6 +11,16 @@ export function positionIn(values: readonly string[], column: SQLWrapper): SQL {
 export type DbOrTx = Database['db'] | Parameters<Parameters<Database['db']['transaction']>[0]>[0];
 
 /**
+ * The row a statement returns by construction (an aggregate, `returning` of a row just written or locked); throws,
+ * naming the statement, if there is none.
+ */
+export function onlyRow<T>(rows: readonly T[], what: string): T {
+  const [row] = rows;
+  if (row === undefined) throw new Error(`${what} returned no row`);
+  return row;
+}
+
+/**
  * The rows of one raw statement, for reads the query builder does not express well. The caller names the row type;
  * `execute` answers an array (postgres.js) or `{ rows }` (PGlite), and both become the array.
  */

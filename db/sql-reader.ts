@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { UserError } from '../common/errors.ts';
 import { openDatabase, redact } from './client.ts';
+import { onlyRow } from './sql-helpers.ts';
 
 export const READER_ROLE = 'melanoma_reader';
 
@@ -67,7 +68,10 @@ export async function rightsBeyondReading(conn: Sql, role?: string): Promise<str
   );
   const reasons = rows.map((r) => r.reason);
   // GRANT SET ON PARAMETER exists from PostgreSQL 15 on.
-  const [{ has }] = await conn.unsafe<{ has: boolean }[]>(`select to_regclass('pg_catalog.pg_parameter_acl') is not null as has`);
+  const { has } = onlyRow(
+    await conn.unsafe<{ has: boolean }[]>(`select to_regclass('pg_catalog.pg_parameter_acl') is not null as has`),
+    'looking up pg_parameter_acl',
+  );
   if (has) {
     const params = await conn.unsafe<{ reason: string }[]>(
       `select 'it may set parameter ' || p.parname as reason from pg_parameter_acl p, aclexplode(p.paracl) a
@@ -130,16 +134,22 @@ export async function createReader(adminUrl: string, opts: { role?: string; newP
   const { default: postgres } = await import('postgres');
   const conn = postgres(adminUrl, { max: 1, onnotice: () => {}, connect_timeout: 10, connection: { application_name: 'melanoma sql-reader' } });
   try {
-    const [{ exists }] = await conn.unsafe<{ exists: boolean }[]>('select exists (select 1 from pg_roles where rolname = $1) as exists', [role]);
+    const { exists } = onlyRow(
+      await conn.unsafe<{ exists: boolean }[]>('select exists (select 1 from pg_roles where rolname = $1) as exists', [role]),
+      `looking up role ${role}`,
+    );
     const password = !exists || opts.newPassword ? randomBytes(18).toString('base64url') : null;
     const attributes = 'login nosuperuser nocreatedb nocreaterole noreplication nobypassrls noinherit';
-    const [{ ddl }] = await conn.unsafe<{ ddl: string }[]>(
-      `select format('${exists ? 'alter' : 'create'} role %I ${attributes}' || case when $2::text is null then '' else format(' password %L', $2::text) end, $1::text) as ddl`,
-      [role, password],
+    const { ddl } = onlyRow(
+      await conn.unsafe<{ ddl: string }[]>(
+        `select format('${exists ? 'alter' : 'create'} role %I ${attributes}' || case when $2::text is null then '' else format(' password %L', $2::text) end, $1::text) as ddl`,
+        [role, password],
+      ),
+      'formatting the role statement',
     );
     await conn.begin(async (tx) => {
       await tx.unsafe(ddl);
-      const [{ db }] = await tx.unsafe<{ db: string }[]>('select quote_ident(current_database()) as db');
+      const { db } = onlyRow(await tx.unsafe<{ db: string }[]>('select quote_ident(current_database()) as db'), 'reading the database name');
       await tx.unsafe(`grant connect on database ${db} to ${role}`);
       await tx.unsafe(`revoke all on all tables in schema ${STUDY_SCHEMA} from ${role}`);
       await tx.unsafe(`revoke all on all sequences in schema ${STUDY_SCHEMA} from ${role}`);
@@ -149,10 +159,13 @@ export async function createReader(adminUrl: string, opts: { role?: string; newP
     if (reasons.length > 0) {
       throw new UserError(`the role ${role} can still do more than read the study (${reasons.join('; ')}); remove those rights as the database's owner, then run melanoma sql-reader again.`);
     }
-    const [counts] = await conn.unsafe<{ tables: number; views: number }[]>(
-      `select count(*) filter (where relkind in ('r', 'p'))::integer as tables, count(*) filter (where relkind in ('v', 'm'))::integer as views
-      from pg_class where relnamespace = '${STUDY_SCHEMA}'::regnamespace and has_table_privilege($1::text, oid, 'SELECT')`,
-      [role],
+    const counts = onlyRow(
+      await conn.unsafe<{ tables: number; views: number }[]>(
+        `select count(*) filter (where relkind in ('r', 'p'))::integer as tables, count(*) filter (where relkind in ('v', 'm'))::integer as views
+        from pg_class where relnamespace = '${STUDY_SCHEMA}'::regnamespace and has_table_privilege($1::text, oid, 'SELECT')`,
+        [role],
+      ),
+      'counting readable tables',
     );
     return { role, created: !exists, url: readerUrl(adminUrl, role, password), passwordSet: password !== null, ...counts };
   } catch (err) {

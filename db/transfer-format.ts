@@ -82,6 +82,9 @@ const runFields = {
   seed: int,
   spec: json,
   slot: z.string().nullable(),
+  /** Where the run's last attempt ran (files written before these were recorded have neither). */
+  host: z.string().nullable().default(null),
+  slurmJob: z.string().nullable().default(null),
   backend: z.string().nullable(),
   backendDetail: z.string().nullable(),
   attempts: int.nonnegative(),
@@ -204,7 +207,7 @@ export function decodeExperimentFile(bytes: Buffer, name: string): ExperimentFil
   const lines = body.split('\n');
   if (lines.pop() !== '') throw bad('the last line is unterminated');
   if (lines.length !== header.runs + 1) throw bad(`the header announces ${header.runs} runs, the file holds ${lines.length - 1}`);
-  const experiment = parse(lines[0], 2, experimentSchema, bad);
+  const experiment = parse(lines[0] ?? '', 2, experimentSchema, bad);
   const runs = lines.slice(1).map((l, i) => parse(l, i + 3, header.version === 1 ? v1RunSchema : runSchema, bad));
   const seen = new Set<string>();
   for (const [i, run] of runs.entries()) {
@@ -225,6 +228,7 @@ function parse<T extends z.ZodType>(text: string, lineNo: number, schema: T, bad
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
+  if (!issue) throw bad(`line ${lineNo} does not match its schema`);
   const field = issue.path.length > 0 ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(the line)';
   const what = lineNo === 1 ? 'the header' : lineNo === 2 ? 'the experiment' : 'run';
   const run = lineNo > 2 && value && typeof value === 'object' ? ` ${(value as { model?: unknown }).model} #${(value as { runIndex?: unknown }).runIndex}` : '';

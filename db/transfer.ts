@@ -12,10 +12,11 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { UserError } from '../common/errors.ts';
 import { FINE_TUNES, METRIC_NAMES, SPLITS, type MetricName } from '../study/run.ts';
+import { writeRunCalibration } from './calibration.ts';
 import type { Database } from './client.ts';
 import { configDifferences, protocolName } from './experiments.ts';
 import type { RunStatus } from './schema.ts';
-import { type DbOrTx, selectRows } from './sql-helpers.ts';
+import { type DbOrTx, onlyRow, selectRows } from './sql-helpers.ts';
 import { type ExperimentFile, type ExperimentRecord, float32, orderedMetrics, type RunRecord } from './transfer-format.ts';
 
 type Row = Record<string, unknown>;
@@ -56,7 +57,7 @@ export async function exportExperiment(database: Database, name: string): Promis
       const id = Number(e.id);
       const runRows = await rows(
         tx,
-        sql`select r.id, r.model, r.run_index, b.run_index as base_run_index, r.status, r.seed, r.spec::text as spec, r.slot,
+        sql`select r.id, r.model, r.run_index, b.run_index as base_run_index, r.status, r.seed, r.spec::text as spec, r.slot, r.host, r.slurm_job,
                    r.backend, r.backend_detail, r.attempts, r.error, ${iso('r.started_at')} as started_at,
                    ${iso('r.finished_at')} as finished_at, ${iso('r.last_event_at')} as last_event_at,
                    ${iso('r.heartbeat_at')} as heartbeat_at, r.duration_seconds,
@@ -156,6 +157,8 @@ export async function exportExperiment(database: Database, name: string): Promis
           seed: num(r.seed),
           spec: JSON.parse(String(r.spec)),
           slot: str(r.slot),
+          host: str(r.host),
+          slurmJob: str(r.slurm_job),
           backend: str(r.backend),
           backendDetail: str(r.backend_detail),
           attempts: num(r.attempts),
@@ -221,7 +224,10 @@ export async function importExperiment(database: Database, file: ExperimentFile,
     if (inserted) {
       experimentId = Number(inserted.id);
     } else {
-      const [stored] = await rows(tx, sql`select id, config::text as config, dataset_fingerprint from experiments where name = ${e.name} for update`);
+      const stored = onlyRow(
+        await rows(tx, sql`select id, config::text as config, dataset_fingerprint from experiments where name = ${e.name} for update`),
+        `reading experiment '${e.name}' after its insert conflicted`,
+      );
       experimentId = Number(stored.id);
       const clash = clashOf(e, { config: JSON.parse(String(stored.config)), datasetFingerprint: str(stored.dataset_fingerprint) });
       if (clash) throw new UserError(`${source}: experiment '${e.name}' is already in the database ${clash}; nothing was imported.`);
@@ -296,6 +302,8 @@ function runColumns(run: RunRecord): Record<string, SQL> {
     seed: sql`${run.seed}`,
     spec: sql`${JSON.stringify(run.spec)}::jsonb`,
     slot: sql`${run.slot}`,
+    host: sql`${run.host}`,
+    slurm_job: sql`${run.slurmJob}`,
     backend: sql`${run.backend}`,
     backend_detail: sql`${run.backendDetail}`,
     attempts: sql`${run.attempts}`,
@@ -318,14 +326,17 @@ async function insertRun(tx: DbOrTx, experimentId: number, baseRunId: number | n
   const cols = runColumns(run);
   const names = ['experiment_id', 'model', 'run_index', 'base_run_id', ...Object.keys(cols)];
   const values = [sql`${experimentId}`, sql`${run.model}`, sql`${run.runIndex}`, sql`${baseRunId}::integer`, ...Object.values(cols)];
-  const [row] = await rows<{ id: number }>(tx, sql`insert into runs (${sql.raw(names.join(', '))}) values (${sql.join(values, sql`, `)}) returning id`);
+  const row = onlyRow(
+    await rows<{ id: number }>(tx, sql`insert into runs (${sql.raw(names.join(', '))}) values (${sql.join(values, sql`, `)}) returning id`),
+    `inserting ${run.model} run ${run.runIndex}`,
+  );
   const id = Number(row.id);
   await insertChildren(tx, id, run);
   return id;
 }
 
 async function replaceRun(tx: DbOrTx, runId: number, run: RunRecord): Promise<void> {
-  for (const table of ['epoch_metrics', 'evaluations', 'curve_points', 'predictions', 'run_logs', 'failed_attempts']) {
+  for (const table of ['epoch_metrics', 'evaluations', 'curve_points', 'predictions', 'run_calibrations', 'run_logs', 'failed_attempts']) {
     await tx.execute(sql`delete from ${sql.raw(table)} where run_id = ${runId}`);
   }
   const set = Object.entries(runColumns(run)).map(([column, value]) => sql`${sql.raw(column)} = ${value}`);
@@ -391,6 +402,8 @@ async function insertChildren(tx: DbOrTx, runId: number, run: RunRecord): Promis
     [['split', 'text'], ['image', 'text'], ['label', 'smallint'], ['probability', 'real']],
     run.predictions.flatMap((p) => p.image.map((image, i) => ({ split: p.split, image, label: p.label[i], probability: p.probability[i] }))),
   );
+  // Derived from the predictions, so computed here rather than carried in the file.
+  if (run.status === 'completed') await writeRunCalibration(tx, runId);
   // One statement per line, so that their ids keep the file's order.
   for (const log of run.logs) {
     await tx.execute(sql`insert into run_logs (run_id, attempt, logged_at, message) values (${runId}, ${log.attempt}, ${log.loggedAt}::timestamptz, ${log.message})`);

@@ -41,7 +41,10 @@ export function costFromSpeed(s: ModelSpeed, images: SplitSizes, o: { maxEpochs:
 }
 
 /** Runs workers/calibrate.ts in a worker thread; rejects after `timeoutMs`. */
-export function runCalibration(request: { backend: BackendName; imageSize: number; batchSize: number; models: ModelName[]; augmented: ModelName[]; steps: number }, timeoutMs = 300_000): Promise<CalibrationReport> {
+export function runCalibration(
+  request: { backend: BackendName; imageSize: number; batchSize: number; models: ModelName[]; augmented: ModelName[]; steps: number; dataDir?: string },
+  timeoutMs = 300_000,
+): Promise<CalibrationReport> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(CALIBRATE_ENTRY, { workerData: request, stdout: false, stderr: false });
     const timer = setTimeout(() => {
@@ -65,6 +68,12 @@ export interface ExperimentCosts {
   basis: string[];
   /** The backend the calibration ran on (with its detail), when it ran. */
   calibratedOn: string | null;
+  /**
+   * Seconds each slot spends once before its first epoch: starting the backend and decoding every image of the
+   * dataset (later runs of the slot find them cached), as calibrated; 0 without a calibration (a model's history
+   * counts these in its runs' own time outside epochs).
+   */
+  slotSetupSeconds: number;
 }
 
 /**
@@ -72,7 +81,17 @@ export interface ExperimentCosts {
  * the protocol's image size, batch size and `backend`, else calibrated (`calibrate`, injectable for tests).
  */
 export async function experimentCosts(
-  o: { models: ModelName[]; protocol: ResolvedProtocol; backend: BackendName; images: SplitSizes; database: Database | null; steps?: number },
+  o: {
+    models: ModelName[];
+    protocol: ResolvedProtocol;
+    backend: BackendName;
+    images: SplitSizes;
+    database: Database | null;
+    steps?: number;
+    dataDir?: string;
+    /** The slots that start together: their first runs decode the dataset at once, sharing the cores. */
+    slots?: number;
+  },
   calibrate: typeof runCalibration = runCalibration,
 ): Promise<ExperimentCosts> {
   const costs: Partial<Record<ModelName, ModelCost>> = {};
@@ -88,25 +107,33 @@ export async function experimentCosts(
       continue;
     }
     const epochs = history.meanEpochs === null ? p.epochs.value : Math.min(history.meanEpochs, p.epochs.value);
-    costs[model] = { secondsPerEpoch: history.secondsPerEpoch, epochs, maxEpochs: p.epochs.value, setupSeconds: 0, source: 'history', upperBound: history.meanEpochs === null };
+    costs[model] = { secondsPerEpoch: history.secondsPerEpoch, epochs, maxEpochs: p.epochs.value, setupSeconds: history.setupSeconds, source: 'history', upperBound: history.meanEpochs === null };
     basis.push(
       `${model} ${history.secondsPerEpoch.toFixed(1)} s/epoch measured over ${history.runs} run(s)` +
-        (history.meanEpochs === null ? `, ${p.epochs.value} epoch${p.epochs.value === 1 ? '' : 's'} assumed` : `, ${history.meanEpochs.toFixed(1)} epochs on average`),
+        (history.meanEpochs === null ? `, ${p.epochs.value} epoch${p.epochs.value === 1 ? '' : 's'} assumed` : `, ${history.meanEpochs.toFixed(1)} epochs on average`) +
+        `, ${history.setupSeconds.toFixed(0)} s a run outside its epochs`,
     );
   }
   let calibratedOn: string | null = null;
+  let slotSetupSeconds = 0;
+  const all = o.images.train + o.images.val + o.images.test;
   // One image size and batch size per calibration: the protocols' are the same for every model.
-  const groups = new Map<string, ModelName[]>();
+  const groups = new Map<string, { imageSize: number; batchSize: number; models: ModelName[] }>();
   for (const model of toCalibrate) {
     const p = o.protocol.models[model];
     const k = `${p.imageSize.value}:${p.batchSize.value}`;
-    groups.set(k, [...(groups.get(k) ?? []), model]);
+    const group = groups.get(k) ?? { imageSize: p.imageSize.value, batchSize: p.batchSize.value, models: [] };
+    group.models.push(model);
+    groups.set(k, group);
   }
-  for (const [k, models] of groups) {
-    const [imageSize, batchSize] = k.split(':').map(Number);
+  for (const { imageSize, batchSize, models } of groups.values()) {
     const augmented = models.filter((m) => o.protocol.models[m].augment.value);
-    const report = await calibrate({ backend: o.backend, imageSize, batchSize, models, augmented, steps: o.steps ?? 2 });
+    const report = await calibrate({ backend: o.backend, imageSize, batchSize, models, augmented, steps: o.steps ?? 2, dataDir: o.dataDir });
     calibratedOn = `${report.backend} (${report.backendDetail})`;
+    // The sample was decoded on all cores; the slots' first runs decode every image at the same time.
+    const decoding = report.decodeImages ? (all * (o.slots ?? 1)) / report.decodeImages : 0;
+    slotSetupSeconds = Math.max(slotSetupSeconds, report.backendSeconds + decoding);
+    if (report.decodeImages) basis.push(`decoding ${report.decodeImages.toFixed(0)} images/s, ${decoding.toFixed(0)} s before the slots' first epochs`);
     for (const s of report.speeds) {
       const p = o.protocol.models[s.model];
       const cost = costFromSpeed(s, o.images, { maxEpochs: p.epochs.value, augment: p.augment.value });
@@ -115,5 +142,5 @@ export async function experimentCosts(
       basis.push(`${s.model} ${cost.secondsPerEpoch.toFixed(1)} s/epoch calibrated${training === null ? '' : ` (${training.toFixed(0)} images/s training)`}, ${p.epochs.value} epoch${p.epochs.value === 1 ? '' : 's'} assumed`);
     }
   }
-  return { costs, basis, calibratedOn };
+  return { costs, basis, calibratedOn, slotSetupSeconds };
 }

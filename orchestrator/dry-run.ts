@@ -76,9 +76,9 @@ export async function planDryRun(o: DryRunOptions): Promise<DryRunPlan> {
   let estimate: DryRunPlan['estimate'] = null;
   if (o.estimate !== false && data && slotPlans.length > 0) {
     try {
-      const { costs, basis } = await experimentCosts({ models: o.models, protocol: o.protocol, backend: o.backend, images: data.images, database: null });
+      const { costs, basis, slotSetupSeconds } = await experimentCosts({ models: o.models, protocol: o.protocol, backend: o.backend, images: data.images, database: null, dataDir: data.dir, slots: slotPlans.length });
       const runs = plan.map((r) => ({ model: r.model, runIndex: r.runIndex, state: 'pending' as const }));
-      const seconds = estimateSeconds(runs, costs, slotPlans.length);
+      const seconds = estimateSeconds(runs, costs, slotPlans.length, slotSetupSeconds);
       const upperBound = Object.values(costs).some((c) => c.upperBound);
       estimate = { seconds, upperBound, line: estimateLine({ runs: runs.length, seconds, upperBound, slots: slotPlans, basis }) };
     } catch (err) {

@@ -51,20 +51,25 @@ export function estimateSeconds(runs: PlannedRunState[], costs: Partial<Record<M
   const finished = new Map<string, number>(); // model:runIndex -> finish time
   const key = (m: ModelName, i: number) => `${m}:${i}`;
   let end = 0;
-  const take = (seconds: number, notBefore = 0) => {
+  /** The slot that frees first (the first of equals); n >= 1, so there is one. */
+  const earliest = () => {
     let k = 0;
-    for (let j = 1; j < n; j++) if (free[j] < free[k]) k = j;
-    const start = Math.max(free[k], notBefore);
-    free[k] = start + seconds;
-    end = Math.max(end, free[k]);
-    return free[k];
+    for (let j = 1; j < n; j++) if (free[j]! < free[k]!) k = j;
+    return k;
+  };
+  const take = (seconds: number, notBefore = 0) => {
+    const k = earliest();
+    const finish = Math.max(free[k]!, notBefore) + seconds;
+    free[k] = finish;
+    end = Math.max(end, finish);
+    return finish;
   };
   // Runs in flight hold a slot from now; with more in flight than slots (several processes) they queue.
   for (const r of runs.filter((x) => x.state === 'running')) {
-    const i = free.indexOf(Math.min(...free));
-    free[i] = remaining(r);
-    end = Math.max(end, free[i]);
-    finished.set(key(r.model, r.runIndex), free[i]);
+    const finish = remaining(r);
+    free[earliest()] = finish;
+    end = Math.max(end, finish);
+    finished.set(key(r.model, r.runIndex), finish);
   }
   for (const r of runs.filter((x) => x.state === 'done')) finished.set(key(r.model, r.runIndex), 0);
   const claimOrder = runs
@@ -102,11 +107,16 @@ export class ExperimentClock {
   readonly #runs = new Map<string, PlannedRunState>();
   readonly #measured = new Map<ModelName, { seconds: number; epochs: number }>();
 
+  /** Seconds each slot spends before its first epoch; past once an epoch has ended. */
+  #slotSetupSeconds: number;
+
   constructor(
     runs: PlannedRunState[],
     readonly costs: Partial<Record<ModelName, ModelCost>>,
     readonly slots: number,
+    slotSetupSeconds = 0,
   ) {
+    this.#slotSetupSeconds = slotSetupSeconds;
     for (const r of runs) this.#runs.set(`${r.model}:${r.runIndex}`, { ...r });
   }
 
@@ -116,6 +126,7 @@ export class ExperimentClock {
 
   epochEnded(model: ModelName, runIndex: number, epoch: number, seconds: number): void {
     this.#set(model, runIndex, { state: 'running', epochsDone: epoch });
+    this.#slotSetupSeconds = 0;
     const m = this.#measured.get(model) ?? { seconds: 0, epochs: 0 };
     this.#measured.set(model, { seconds: m.seconds + seconds, epochs: m.epochs + 1 });
   }
@@ -136,7 +147,7 @@ export class ExperimentClock {
   }
 
   secondsLeft(): number {
-    return estimateSeconds([...this.#runs.values()], this.currentCosts(), this.slots);
+    return estimateSeconds([...this.#runs.values()], this.currentCosts(), this.slots, this.#slotSetupSeconds);
   }
 
   upperBound(): boolean {

@@ -2,15 +2,19 @@
  * The study as one job: plan every model x run index, check data and weights, record the plan in the database,
  * execute the runs on the slots, and print the summary read back from the database's metric_summary view.
  */
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodingProgress } from '../common/decoding-progress.ts';
 import { thisCommand } from '../common/command-line.ts';
 import { UserError } from '../common/errors.ts';
-import { findExperiment, growableConfigPath, listRuns, openDatabase, type Database, type RunCounts } from '../db/index.ts';
+import { findExperiment, growableConfigPath, listRuns, openDatabase, redact, type Database, type RunCounts } from '../db/index.ts';
 import { LiveFeed } from '../study/live.ts';
+import { ARTICLE_MODELS } from '../study/models.ts';
+import { experimentConfigSchema, recordedProtocol, type ExperimentConfig } from '../study/experiment-config.ts';
 import {
-  DEFAULT_IMAGE_SIZE, DEFAULT_PROTOCOL, isProtocolName, LEGACY_PROTOCOL, resolveProtocol, runSettings, type ProtocolName, type ResolvedProtocol,
+  DEFAULT_IMAGE_SIZE, DEFAULT_PROTOCOL, LEGACY_PROTOCOL, overridesIn, resolveProtocol, type ProtocolName, type ResolvedProtocol,
 } from '../study/protocol.ts';
+import { buildRunSpec } from '../study/run-spec.ts';
 import type { BackendName, ModelName, RunSpec } from '../study/run.ts';
 import { experimentCosts } from './calibration.ts';
 import { dryRun } from './dry-run.ts';
@@ -22,11 +26,13 @@ import { plainProgress, ttyProgress, type Progress } from './progress.ts';
 import { runScheduler } from './scheduler.ts';
 import { createSlotRunner, type SlotRunner } from './slot-runner.ts';
 import { checkGpusDistinguishable, planSlots, runnerMode, usableGpus } from './slots.ts';
+import { slurmJob, withSlurmSlots } from './slurm-allocation.ts';
+import { checkSlurmFlags, prepareSlurmJob, slurmJobScript, submitSlurmJob } from './slurm-submit.ts';
 import { openStore, type RunStore } from './store.ts';
 import { formatFailedAttempts, formatSummary } from './summary.ts';
 
-/** The study's four models; MobileNetV2 (`mobilenet`, `mobilenet-ft`) stands in for Xception where its weights are missing. */
-export const STUDY_MODELS: readonly ModelName[] = ['baseline', 'augmented', 'xception', 'xception-ft'];
+/** The article's four models; the MobileNetV2 models stand in for Xception where its weights are missing. */
+export const STUDY_MODELS: readonly ModelName[] = ARTICLE_MODELS;
 
 export interface OrchestrateOptions {
   /** The protocol (default: a resumed experiment's, else DEFAULT_PROTOCOL). */
@@ -34,7 +40,8 @@ export interface OrchestrateOptions {
   /** Runs of every model (default: each model's in the protocol). */
   runs?: number;
   models: ModelName[];
-  gpus?: number[];
+  /** GPU indices; 'slurm': those of the Slurm job this process runs in (slurm-allocation.ts). */
+  gpus?: number[] | 'slurm';
   runsPerGpu: number;
   workers?: number;
   /** Allow more --workers than cores. */
@@ -65,18 +72,33 @@ export interface OrchestrateOptions {
   verbose?: boolean;
   threadFile?: string;
   pollMs?: number;
+  /** Seconds after which a running run whose holder has not beaten its heartbeat is taken back (default 60). */
+  lease?: number;
+  /** Join an experiment another orchestrator stored: claim its runs, add none, retry no failed one. */
+  join?: boolean;
+  /** Submit the study to Slurm as an array job of this many tasks instead of running it (slurm-submit.ts). */
+  slurm?: number;
+  /** sbatch options for --slurm (the arguments after `--`). */
+  sbatch?: string[];
 }
 
 /** Runs the study; resolves with the process exit code (0, 1 if a run failed for good, 130/143 when interrupted). */
-export async function orchestrate(o: OrchestrateOptions): Promise<number> {
-  const models = checkModels(o.models);
+export async function orchestrate(given: OrchestrateOptions): Promise<number> {
+  const models = checkModels(given.models);
+  const slurmDb = checkSlurmFlags(given);
+  const o = given.gpus === 'slurm' ? withSlurmSlots(given) : { ...given, gpus: given.gpus, slotNote: null };
   checkFlags(o, models);
-  const overrides = { runs: o.runs, epochs: o.epochs, imageSize: o.imageSize, batchSize: o.batchSize };
+  const overrides = overridesIn(o);
   // Worker threads and their child processes inherit it (workers/backend/index.ts).
   if (o.verbose) process.env.MELANOMA_VERBOSE = '1';
+  if (o.dryRun && slurmDb) {
+    process.stdout.write(slurmJobScript(o, models, (await checkDataset(o.data)).dir, slurmDb));
+    return 0;
+  }
   if (o.dryRun) return dryRun({ ...o, models, protocol: resolveProtocol(o.protocol ?? DEFAULT_PROTOCOL, overrides) });
-  let gpuNote: string | null = null; // detected GPUs that get no slot
-  const slots = planSlots({ gpus: o.gpus, runsPerGpu: o.runsPerGpu, workers: o.workers, backend: o.backend }, () => {
+  let gpuNote: string | null = o.slotNote; // GPUs that get no slot
+  // With --slurm, each array task has slots of its own.
+  const slots = slurmDb ? [] : planSlots({ gpus: o.gpus, runsPerGpu: o.runsPerGpu, workers: o.workers, backend: o.backend }, () => {
     const usable = usableGpus(o.backend);
     gpuNote = usable.note;
     return usable.gpus;
@@ -93,6 +115,8 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
     checkBar.stop();
   }
   if (!o.threadFile) await ensurePretrainedWeights(models, o.weights ?? null, (line) => process.stderr.write(`${line}\n`));
+  // Written and tried (sbatch --test-only) before anything is stored.
+  const submission = slurmDb ? prepareSlurmJob(o, models, data.dir, slurmDb) : null;
   const outRoot = resolve(o.out, o.experiment);
   const featureCacheDir = o.featureCache === false ? null : resolve(o.featureCache ?? join(o.out, 'features'));
   const localFolders = (model: ModelName, runIndex: number) => ({
@@ -101,29 +125,16 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
     featureCacheDir,
     weights: o.weights ? resolve(o.weights) : null,
   });
-  const specFor = (protocol: ResolvedProtocol) => (model: ModelName, seed: number, runIndex: number): RunSpec => {
-    const s = runSettings(protocol.models[model]);
-    return {
-      model,
+  const specFor = (protocol: ResolvedProtocol) => (model: ModelName, seed: number, runIndex: number): RunSpec =>
+    buildRunSpec(protocol, model, seed, {
       ...localFolders(model, runIndex),
-      seed,
-      epochs: s.epochs,
-      imageSize: s.imageSize,
-      batchSize: s.batchSize,
-      learningRate: s.learningRate,
-      patience: s.patience,
       backend: o.backend,
       gpu: null,
       initFrom: null,
       cacheImages: true,
       checkImages: false, // checkDataset decoded every image before anything was stored
       saveAugmented: null,
-      protocol: protocol.name,
-      augment: s.augment,
-      inputScaling: s.inputScaling,
-      validation: s.validation,
-    };
-  };
+    });
 
   const err = process.stderr;
   const say = (line: string) => err.write(line + '\n');
@@ -162,6 +173,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
       say(`results: ${server.url}`);
     }
     const { protocol, legacy } = await experimentProtocol(database, o.experiment, o.protocol);
+    const inSlurmJob = slurmJob();
     const resolved = resolveProtocol(protocol, overrides);
     const plan = planRuns(models, (m) => resolved.models[m].runs.value, o.seed);
     const baseSpec = specFor(resolved);
@@ -169,7 +181,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
     store = await openStore(database, {
       experiment: o.experiment,
       // What the runs' results depend on. Models and run counts are left out: a rerun may add runs or models.
-      config: {
+      config: experimentConfigSchema.parse({
         seed: o.seed,
         epochs: o.epochs ?? null,
         imageSize: shared.imageSize.value,
@@ -178,7 +190,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
         weights: o.weights ?? null,
         out: outRoot,
         protocol: { name: resolved.name, models: resolved.models, overrides: resolved.overrides },
-      },
+      } satisfies ExperimentConfig),
       // The resolved settings follow from the name and the overrides (each run's spec keeps its own); run counts
       // may grow. An experiment recorded before protocols gets its protocol recorded now.
       updatableConfig: (path) => growableConfigPath(path) || (legacy && path === 'protocol'),
@@ -186,23 +198,38 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
       datasetFingerprint: data.fingerprint,
       retries: o.retries,
       runs: plan.map((r) => ({ ...r, spec: baseSpec(r.model, r.seed, r.runIndex) })),
+      staleAfterSeconds: o.lease,
+      join: o.join,
+      slurmJob: inSlurmJob,
     });
     const counts = models.map((m) => `${m} x ${resolved.models[m].runs.value}`).join(', ');
     say(
       `experiment '${o.experiment}' (id ${store.experimentId}), protocol ${resolved.name}${legacy ? ' (recorded before protocols)' : ''}: ${counts} = ${plan.length} runs, ` +
-        `${store.alreadyCompleted} already completed; slots: ${slots.map((s) => s.name).join(', ')}; backend ${o.backend}; ` +
-        `data ${data.dir} (${data.images.train}/${data.images.val}/${data.images.test} train/val/test images); database ${database.kind} ${database.target}`,
+        `${store.alreadyCompleted} already completed; slots: ${submission ? "each Slurm task's allocation" : slots.map((s) => s.name).join(', ')}; backend ${o.backend}; ` +
+        `data ${data.dir} (${data.images.train}/${data.images.val}/${data.images.test} train/val/test images); database ${database.kind} ${redact(database.target)}` +
+        (inSlurmJob ? `; Slurm job ${inSlurmJob} on ${hostname()}` : ''),
     );
 
     const experimentId = store.experimentId;
+    if (submission) {
+      const job = submitSlurmJob(submission);
+      runsDone = true;
+      const page = `/experiments/${experimentId}`;
+      process.stdout.write(
+        `Slurm job ${job}: ${submission.tasks} array task(s) ${job}_0 .. ${job}_${submission.tasks - 1}, script ${submission.path}, logs ${submission.logs}\n` +
+          (server ? `results: ${server.url}${page}\n` : `results: \`npx melanoma serve --db ${redact(slurmDb!.url)}\` serves them at http://127.0.0.1:8080${page}\n`),
+      );
+      if (server) await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
+      return 0;
+    }
     let clock: ExperimentClock | null = null;
     // A test thread (--thread-file) trains no real model: there is nothing to calibrate or to estimate.
     if (o.estimate !== false && !o.threadFile) {
       try {
         const completed = new Set((await listRuns(database, experimentId)).filter((r) => r.status === 'completed').map((r) => `${r.model}:${r.runIndex}`));
         const runs = plan.map((r) => ({ model: r.model, runIndex: r.runIndex, state: completed.has(`${r.model}:${r.runIndex}`) ? ('done' as const) : ('pending' as const) }));
-        const { costs, basis } = await experimentCosts({ models, protocol: resolved, backend: o.backend, images: data.images, database });
-        clock = new ExperimentClock(runs, costs, slots.length);
+        const { costs, basis, slotSetupSeconds } = await experimentCosts({ models, protocol: resolved, backend: o.backend, images: data.images, database, dataDir: data.dir, slots: slots.length });
+        clock = new ExperimentClock(runs, costs, slots.length, slotSetupSeconds);
         const line = estimateLine({ runs: runs.filter((r) => r.state !== 'done').length, seconds: clock.secondsLeft(), upperBound: clock.upperBound(), slots, basis });
         say(line);
         live.setEstimate(experimentId, { secondsLeft: clock.secondsLeft(), upperBound: clock.upperBound(), basis: line });
@@ -279,8 +306,7 @@ export async function orchestrate(o: OrchestrateOptions): Promise<number> {
 async function experimentProtocol(database: Database, name: string, given: ProtocolName | undefined): Promise<{ protocol: ProtocolName; legacy: boolean }> {
   const stored = await findExperiment(database, name.trim());
   if (!stored) return { protocol: given ?? DEFAULT_PROTOCOL, legacy: false };
-  const recorded = (stored.config as { protocol?: { name?: unknown } }).protocol?.name;
-  if (recorded === undefined) {
+  if (stored.config.protocol === undefined) {
     if (given !== undefined && given !== LEGACY_PROTOCOL) {
       throw new UserError(
         `experiment '${name}' was recorded before protocols and continues as --protocol ${LEGACY_PROTOCOL} (what the project then did); ` +
@@ -289,7 +315,7 @@ async function experimentProtocol(database: Database, name: string, given: Proto
     }
     return { protocol: LEGACY_PROTOCOL, legacy: true };
   }
-  return { protocol: given ?? (isProtocolName(recorded) ? recorded : DEFAULT_PROTOCOL), legacy: false };
+  return { protocol: given ?? recordedProtocol(stored.config)?.name ?? DEFAULT_PROTOCOL, legacy: false };
 }
 
 function describeCounts(c: RunCounts): string {

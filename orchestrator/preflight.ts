@@ -5,15 +5,16 @@
  */
 import { UserError } from '../common/errors.ts';
 import { checkWritableFolder } from '../common/writable-folder.ts';
-import { checkImages } from '../workers/data/check.ts';
+import { checkImages } from '../study/data/check.ts';
 import { checkTarget } from '../db/client.ts';
 import { checkMinImageSize } from '../study/image-size.ts';
 import { DEFAULT_IMAGE_SIZE } from '../study/protocol.ts';
-import { indexDataset, resolveDataDir } from '../workers/data/dataset.ts';
+import { indexDataset, resolveDataDir } from '../study/data/dataset.ts';
 import { downloadProgress, megabytes } from '../common/download-progress.ts';
-import { defaultWeightDirs, locatePretrained, PRETRAINED, pretrainedUrl, weightsCacheDir } from '../workers/models/pretrained.ts';
-import { ensurePretrained } from '../workers/models/weights-download.ts';
-import { SPLITS, type ModelName } from '../study/run.ts';
+import { defaultWeightDirs, locatePretrained, PRETRAINED, pretrainedUrl, weightsCacheDir } from '../study/weights/pretrained.ts';
+import { ensurePretrained } from '../study/weights/download.ts';
+import { pretrainedOf, withoutPretrained, type ModelName, type PretrainedName } from '../study/models.ts';
+import { SPLITS } from '../study/run.ts';
 import type { OrchestrateOptions } from './orchestrate.ts';
 import { checkListedGpus, checkWorkers } from './slots.ts';
 
@@ -21,7 +22,7 @@ import { checkListedGpus, checkWorkers } from './slots.ts';
  * The flags that need more than their parser: image size against each model's minimum, --workers against the
  * cores, the database target, the output folders, --gpus against the GPUs found (slowest last: it may start Dawn).
  */
-export function checkFlags(o: OrchestrateOptions, models: readonly ModelName[]): void {
+export function checkFlags(o: Omit<OrchestrateOptions, 'gpus'> & { gpus?: number[] }, models: readonly ModelName[]): void {
   checkMinImageSize(o.imageSize ?? DEFAULT_IMAGE_SIZE, models);
   checkWorkers(o.workers, o.oversubscribe ?? false);
   checkTarget(o.db);
@@ -52,20 +53,9 @@ export async function checkDataset(
   return { dir, fingerprint: index.fingerprint, images, checkSeconds: (performance.now() - started) / 1000 };
 }
 
-const PRETRAINED_OF: Partial<Record<ModelName, 'xception' | 'mobilenet'>> = {
-  xception: 'xception',
-  'xception-ft': 'xception',
-  mobilenet: 'mobilenet',
-  'mobilenet-ft': 'mobilenet',
-};
-
-const ALTERNATIVE: Record<'xception' | 'mobilenet', string> = {
-  xception: 'or run the study with MobileNetV2 instead: --models baseline,augmented,mobilenet,mobilenet-ft',
-  mobilenet: 'or leave the mobilenet models out of --models',
-};
-
-function pretrainedOf(models: readonly ModelName[]): ('xception' | 'mobilenet')[] {
-  return [...new Set(models.map((m) => PRETRAINED_OF[m]).filter((n) => n !== undefined))];
+/** The ImageNet files the planned models start from, directly or through the base they fine-tune. */
+function pretrainedOfModels(models: readonly ModelName[]): PretrainedName[] {
+  return [...new Set(models.map(pretrainedOf).filter((n) => n !== null))];
 }
 
 /**
@@ -74,11 +64,11 @@ function pretrainedOf(models: readonly ModelName[]): ('xception' | 'mobilenet')[
  */
 export function checkPretrainedWeights(models: readonly ModelName[], weights: string | null): void {
   const missing: string[] = [];
-  for (const name of pretrainedOf(models)) {
+  for (const name of pretrainedOfModels(models)) {
     try {
       locatePretrained(name, weights);
     } catch (err) {
-      if (weights != null) throw new UserError(`${err instanceof Error ? err.message : String(err)}\n  ${ALTERNATIVE[name]}.`);
+      if (weights != null) throw new UserError(`${err instanceof Error ? err.message : String(err)}\n  ${withoutPretrained(name, 'study')}.`);
       missing.push(`${name}: ${PRETRAINED[name].file} is in none of ${defaultWeightDirs().join(', ')}; a real start downloads it from ${pretrainedUrl(name)} into ${weightsCacheDir()}`);
     }
   }
@@ -91,12 +81,12 @@ export function checkPretrainedWeights(models: readonly ModelName[], weights: st
  * one-line error naming the file, the cache folder and the alternative.
  */
 export async function ensurePretrainedWeights(models: readonly ModelName[], weights: string | null, say: (line: string) => void): Promise<void> {
-  for (const name of pretrainedOf(models)) {
+  for (const name of pretrainedOfModels(models)) {
     const progress = downloadProgress(`  ${PRETRAINED[name].file}`);
     try {
       const got = await ensurePretrained(name, {
         weights,
-        alternative: ALTERNATIVE[name],
+        alternative: withoutPretrained(name, 'study'),
         onDownload: (url, dest) => say(`weights: ${name} not cached; downloading ${url} to ${dest}`),
         onProgress: (p) => progress.update(p),
       });

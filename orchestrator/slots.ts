@@ -54,7 +54,7 @@ export function parseGpus(value: string): number[] {
 
 /** `nvidia-smi -L` output ("GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-...)"), index to name. */
 export function parseGpuList(out: string): Map<number, string> {
-  return new Map([...out.matchAll(/^GPU (\d+): (.*?)(?: \(UUID: [^)]*\))?\s*$/gm)].map((m) => [Number(m[1]), m[2]]));
+  return new Map([...out.matchAll(/^GPU (\d+): (.*?)(?: \(UUID: [^)]*\))?\s*$/gm)].map((m) => [Number(m[1]), m[2]!]));
 }
 
 /** The NVIDIA GPUs `nvidia-smi -L` lists, index to name; none when it is absent or fails. */
@@ -84,7 +84,7 @@ export function detectWebgpuAdapters(): { index: number; name: string }[] {
 }
 
 /** Dawn's name of a CPU implementation of Vulkan (lavapipe/llvmpipe, SwiftShader); as workers/backend/adapters.ts. */
-const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader/i;
+export const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader/i;
 
 export interface GpuFinders {
   nvidia: () => Map<number, string>;
@@ -190,7 +190,8 @@ export interface SlotOptions {
   backend: BackendName;
 }
 
-const CPU_BACKENDS: readonly BackendName[] = ['wasm', 'cpu'];
+/** Backends that compute on the CPU only. */
+export const CPU_BACKENDS: readonly BackendName[] = ['wasm', 'cpu'];
 
 export function planSlots(opts: SlotOptions, detect = detectGpus): SlotPlan[] {
   const cpuOnly = CPU_BACKENDS.includes(opts.backend);

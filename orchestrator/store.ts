@@ -1,8 +1,8 @@
 /**
  * The orchestrator's view of the database: one experiment's run queue, its events and its outcome, on top of db/.
  *
- * Recovery rules: on start, runs no live process holds (interrupted, failed, and running ones whose heartbeat is
- * stale; with PGlite, which admits one process, every running one) go back to pending. Each continues from its last
+ * Recovery rules: on start, runs no live process holds (interrupted, failed unless the store joins, and running ones
+ * whose heartbeat is stale; with PGlite, which admits one process, every running one) go back to pending. Each continues from its last
  * completed epoch when its resume state (OUT/<experiment>/<model>-run<i>/resume, saved by the run at the end of each
  * epoch) is on this machine, else it trains again from scratch; its start sets its epoch rows to match.
  * Each store has its own owner id (host:pid:random); it beats the heartbeat of the runs it owns, and an idle slot
@@ -85,9 +85,19 @@ export interface StoreOptions {
   datasetFingerprint: string;
   retries: number;
   runs: { model: ModelName; runIndex: number; seed: number; spec: RunSpec }[];
-  /** Heartbeat period (default 5 s) and the age after which a running run's holder is taken for dead (default 60 s). */
-  heartbeatMs?: number;
+  /**
+   * The lease: the age of a running run's last heartbeat after which its holder is taken for dead (default 60 s).
+   * The heartbeat beats every 5 s, or four times a lease when that is shorter, unless `heartbeatMs` says otherwise.
+   */
   staleAfterSeconds?: number;
+  heartbeatMs?: number;
+  /**
+   * Join the experiment as another orchestrator of it (orchestrate --join): it must exist, no run is added, and
+   * failed runs stay failed (the first orchestrator's resume retries them, not every one that joins).
+   */
+  join?: boolean;
+  /** The Slurm job of this process, recorded with every run it claims (see slurm-allocation.ts). */
+  slurmJob?: string | null;
 }
 
 export async function openStore(database: Database, o: StoreOptions): Promise<RunStore> {
@@ -98,18 +108,18 @@ export async function openStore(database: Database, o: StoreOptions): Promise<Ru
     datasetFingerprint: o.datasetFingerprint,
     datasetDir: o.datasetDir,
     codeVersion: codeVersion(),
-  }, { updatable: o.updatableConfig });
+  }, { updatable: o.updatableConfig, join: o.join });
   const experimentId = experiment.id;
-  await ensureRuns(database, experimentId, o.runs);
+  if (!o.join) await ensureRuns(database, experimentId, o.runs);
   // PGlite: this process holds the folder's lock, so no running run has a live holder.
-  await resetStaleRuns(database, experimentId, { staleAfterSeconds: database.kind === 'pglite' ? -1 : staleAfterSeconds, includeFailed: true });
+  await resetStaleRuns(database, experimentId, { staleAfterSeconds: database.kind === 'pglite' ? -1 : staleAfterSeconds, includeFailed: !o.join });
   const alreadyCompleted = (await runCounts(database, experimentId)).completed;
   const attemptsAtStart = new Map((await listRuns(database, experimentId)).map((r) => [r.runId, r.attempts]));
 
   const owner = newOwnerId();
   const beat = setInterval(() => {
     heartbeat(database, owner).catch((err) => process.stderr.write(`warning: heartbeat failed: ${(err as Error).message}\n`));
-  }, o.heartbeatMs ?? 5_000);
+  }, o.heartbeatMs ?? Math.min(5_000, (staleAfterSeconds * 1000) / 4));
   beat.unref();
   /** Per run, the result its final event stored (a copy of what the runner then returns: a thread posts clones). */
   const finalStored = new Map<number, RunResult>();
@@ -124,7 +134,7 @@ export async function openStore(database: Database, o: StoreOptions): Promise<Ru
     owner,
     alreadyCompleted,
     async claimNextRun(slot) {
-      const run = await claimNextRun(database, experimentId, slot, { owner });
+      const run = await claimNextRun(database, experimentId, slot, { owner, slurmJob: o.slurmJob ?? null });
       if (!run) return null;
       return { runId: run.id, model: run.model, runIndex: run.runIndex, seed: run.seed, attempt: run.attempts, spec: run.spec, initFrom: run.initFrom };
     },

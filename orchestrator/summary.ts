@@ -1,4 +1,5 @@
 /** The study's summary table: per model and split, mean ± sample std of every metric over completed runs. */
+import { columnWidths, padCells } from '../common/text-table.ts';
 import { METRIC_NAMES, type MetricName, type Split } from '../study/run.ts';
 
 export interface SummaryRow {
@@ -18,8 +19,8 @@ export function formatSummary(rows: SummaryRow[]): string {
   if (rows.length === 0) return 'No completed runs yet.';
   const header = ['model', 'split', 'n', ...METRIC_NAMES];
   const body = rows.map((r) => [r.model, r.split, String(r.n), ...METRIC_NAMES.map((m) => cell(r.mean[m], r.std[m]))]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const widths = columnWidths(header, body);
+  const line = (cells: string[]) => padCells(cells, widths, (i) => i >= 2).trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
@@ -36,11 +37,11 @@ export interface FailedAttempt {
 export function formatFailedAttempts(rows: FailedAttempt[]): string {
   const header = ['model', 'run', 'attempt', 'slot', 'retried', 'error'];
   const body = rows.map((r) => [r.model, String(r.runIndex), String(r.attempt), r.slot ?? '-', r.retried ? 'yes' : 'no', r.error]);
-  const widths = header.slice(0, -1).map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const widths = columnWidths(header.slice(0, -1), body);
   const indent = widths.reduce((a, w) => a + w + 2, 0);
   const line = (cells: string[]) => {
     const [first, ...more] = cells.at(-1)!.split('\n');
-    const head = cells.slice(0, -1).map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+    const head = padCells(cells.slice(0, -1), widths, (i) => i === 1 || i === 2);
     return [`${head}  ${first}`.trimEnd(), ...more.map((m) => ' '.repeat(indent) + m)].join('\n');
   };
   return [`Failed attempts: ${rows.length}`, line(header), [...widths, 5].map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');

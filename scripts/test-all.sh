@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything the test suite needs on a fresh Debian machine, then the suite itself:
-# system packages (lavapipe, PostgreSQL, Chromium, clang), npm packages, a throwaway PostgreSQL server, type check,
+# system packages (lavapipe, PostgreSQL, Chromium, clang, Slurm), npm packages, a throwaway PostgreSQL server, type check,
 # the SIMD kernels rebuilt from source and compared with the committed binary, tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."

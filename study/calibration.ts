@@ -19,4 +19,8 @@ export interface CalibrationReport {
   backendDetail: string;
   speeds: ModelSpeed[];
   seconds: number;
+  /** Seconds the backend took to start on this thread: once per slot. */
+  backendSeconds: number;
+  /** Images decoded (and resized to the run's size) per second: a slot's first run decodes every image once. */
+  decodeImages: number | null;
 }

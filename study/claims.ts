@@ -153,7 +153,12 @@ export function checkClaims(byModel: ReadonlyMap<string, readonly RunValues[]>):
       const runs = r.minRuns > 1 ? ` with ${r.minRuns} or more completed runs` : ' with a completed run';
       return { ...base, verdict: 'not testable here', reason: `the experiment has no ${missing.join(', ')} model${runs}`, evidence: [] };
     }
-    const rows = r.check((a) => byModel.get(models[a]) ?? [], (a) => models[a]);
+    const modelOf = (a: ArticleModel): string => {
+      const model = models[a];
+      if (model === undefined) throw new Error(`the rule "${r.rule}" reads ${a}, which its needs do not list`);
+      return model;
+    };
+    const rows = r.check((a) => byModel.get(modelOf(a)) ?? [], modelOf);
     if (typeof rows === 'string') return { ...base, verdict: 'not testable here', reason: rows, evidence: [] };
     return { ...base, verdict: rows.every((e) => e.holds) ? 'supported' : 'not supported', reason: null, evidence: rows };
   });

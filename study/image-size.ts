@@ -1,22 +1,9 @@
 /**
- * The image sizes the study's models accept: each model's smallest, and one largest for all. No tfjs here: the
- * orchestrator and the CLIs check --image-size against these before anything runs, the models build from them.
+ * The image sizes the study's models accept: each model's smallest (its registry record's), and one largest for
+ * all. No tfjs here: the orchestrator and the CLIs check --image-size against these before anything runs.
  */
 import { UsageError } from '../common/errors.ts';
-
-/**
- * Each model's smallest input side, and why. Baseline/augmented: each of four valid 3x3 convolutions + 2x2
- * poolings shrinks a side s to floor((s - 2) / 2), which leaves a pixel only from 46 up. Xception: its stride-2
- * valid stem and four stride-2 stages need 71 (Keras' own minimum). MobileNetV2: five stride-2 stages need 32.
- */
-export const MIN_IMAGE_SIZE = {
-  baseline: { px: 46, why: 'four valid 3x3 convolutions each followed by 2x2 pooling' },
-  augmented: { px: 46, why: 'four valid 3x3 convolutions each followed by 2x2 pooling' },
-  xception: { px: 71, why: "Xception's valid stem and four stride-2 stages" },
-  'xception-ft': { px: 71, why: "Xception's valid stem and four stride-2 stages" },
-  mobilenet: { px: 32, why: "MobileNetV2's five stride-2 stages" },
-  'mobilenet-ft': { px: 32, why: "MobileNetV2's five stride-2 stages" },
-} as const;
+import { MODELS, type ModelName } from './models.ts';
 
 /**
  * The largest --image-size, for every model. The biggest tensors of a run are Xception's block-2 activations:
@@ -29,10 +16,10 @@ export const MIN_IMAGE_SIZE = {
 export const MAX_IMAGE_SIZE = 512;
 
 /** Throws a UsageError naming the flag and the value when --image-size is below a model's minimum. */
-export function checkMinImageSize(imageSize: number, models: readonly string[]): void {
+export function checkMinImageSize(imageSize: number, models: readonly ModelName[]): void {
   for (const model of models) {
-    const min = (MIN_IMAGE_SIZE as Record<string, { px: number; why: string }>)[model];
-    if (min && imageSize < min.px) {
+    const min = MODELS[model].minImageSize;
+    if (imageSize < min.px) {
       throw new UsageError(`--image-size ${imageSize} is too small for ${model}, which needs at least ${min.px} px (${min.why}).`);
     }
   }

@@ -39,14 +39,14 @@ export function countsAtThresholds(labels: ArrayLike<number>, probabilities: Arr
   const fp = thresholds.map(() => 0);
   const fn = thresholds.map(() => 0);
   for (let i = 0; i < labels.length; i++) {
-    const p = probabilities[i];
+    const p = probabilities[i]!;
     if (!(p >= 0 && p <= 1)) throw new Error(`probability ${i} is not in [0, 1]: ${p}`);
     const positive = labels[i] === 1;
     for (let t = 0; t < thresholds.length; t++) {
-      if (p > thresholds[t]) {
-        if (positive) tp[t]++;
-        else fp[t]++;
-      } else if (positive) fn[t]++;
+      if (p > thresholds[t]!) {
+        if (positive) tp[t]!++;
+        else fp[t]!++;
+      } else if (positive) fn[t]!++;
     }
   }
   return { thresholds, tp, fp, fn };
@@ -58,13 +58,13 @@ const divideNoNan = (a: number, b: number) => (b === 0 ? 0 : a / b);
 export function interpolatePrAuc({ tp, fp, fn }: ThresholdCounts): number {
   let area = 0;
   for (let i = 0; i + 1 < tp.length; i++) {
-    const dtp = tp[i] - tp[i + 1];
-    const pA = tp[i] + fp[i];
-    const pB = tp[i + 1] + fp[i + 1];
+    const dtp = tp[i]! - tp[i + 1]!;
+    const pA = tp[i]! + fp[i]!;
+    const pB = tp[i + 1]! + fp[i + 1]!;
     const slope = divideNoNan(dtp, Math.max(pA - pB, 0));
-    const intercept = tp[i + 1] - slope * pB;
+    const intercept = tp[i + 1]! - slope * pB;
     const ratio = pA > 0 && pB > 0 ? divideNoNan(pA, pB) : 1;
-    area += divideNoNan(slope * (dtp + intercept * Math.log(ratio)), Math.max(tp[i + 1] + fn[i + 1], 0));
+    area += divideNoNan(slope * (dtp + intercept * Math.log(ratio)), Math.max(tp[i + 1]! + fn[i + 1]!, 0));
   }
   return area;
 }

@@ -17,6 +17,7 @@
  * rounding of 0.9 · 10). Every target in (0, 1] is reached on a split that has images of the class it counts; a
  * split without them has no threshold (null, with the reason). Rates of a class the split lacks are null.
  */
+import { at } from '../common/indexing.ts';
 import { mean, sampleStd } from './statistics.ts';
 
 /** Counts at one threshold: malignant is the positive class. */
@@ -69,7 +70,7 @@ export function confusionAt(s: Scored, threshold: number): Confusion {
   checkScored(s);
   const c: Confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
   for (let i = 0; i < s.labels.length; i++) {
-    const positive = s.probabilities[i] > threshold;
+    const positive = s.probabilities[i]! > threshold;
     if (s.labels[i] === 1) positive ? c.tp++ : c.fn++;
     else positive ? c.fp++ : c.tn++;
   }
@@ -98,15 +99,15 @@ export function chooseThreshold(val: Scored, t: OperatingPointTarget): Threshold
   checkTarget(t);
   const counted = t.kind === 'specificity' ? 0 : 1;
   const scores: number[] = [];
-  for (let i = 0; i < val.labels.length; i++) if (val.labels[i] === counted) scores.push(val.probabilities[i]);
+  for (let i = 0; i < val.labels.length; i++) if (val.labels[i] === counted) scores.push(val.probabilities[i]!);
   if (scores.length === 0) return { threshold: null, reason: `the split has no ${counted ? 'malignant' : 'benign'} image to measure ${t.kind} on` };
   const k = Math.max(1, Math.ceil(t.target * scores.length - TOLERANCE * scores.length));
   if (t.kind === 'specificity') {
     scores.sort((a, b) => a - b);
-    return { threshold: scores[k - 1], reason: null };
+    return { threshold: at(scores, k - 1), reason: null };
   }
   scores.sort((a, b) => b - a);
-  return { threshold: nextDown(scores[k - 1]), reason: null };
+  return { threshold: nextDown(at(scores, k - 1)), reason: null };
 }
 
 /** An operating point of one run: the threshold chosen on val, and the rates it gives on val and on test. */
@@ -170,8 +171,8 @@ export function summarizeOperatingPoints(runs: readonly { model: string; points:
     model,
     runs: list.length,
     points: (list[0] ?? []).map((first, i) => {
-      const column = list.map((points) => points[i]);
-      if (column.some((p) => p.kind !== first.kind || p.target !== first.target)) throw new Error(`runs of ${model} have different operating points`);
+      const column = list.map((points) => points[i]).filter((p) => p !== undefined);
+      if (column.length < list.length || column.some((p) => p.kind !== first.kind || p.target !== first.target)) throw new Error(`runs of ${model} have different operating points`);
       return {
         kind: first.kind,
         target: first.target,

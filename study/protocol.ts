@@ -9,21 +9,17 @@
  *
  * The MobileNetV2 pair stands in for the Xception pair in both, with the settings of the model it replaces.
  */
-import { FINE_TUNES, MODEL_NAMES, STANDS_IN_FOR, type ModelName } from './models.ts';
+import type { ArticleModel } from './article.ts';
+import { FINE_TUNES, MODEL_NAMES, MODELS, pretrainedOf, settingsModel, STANDS_IN_FOR, type ModelName } from './models.ts';
+import { article, choice, set, type Setting, type Source } from './setting.ts';
+
+export type { Setting, Source };
 
 export const PROTOCOL_NAMES = ['seed', 'extended'] as const;
 export type ProtocolName = (typeof PROTOCOL_NAMES)[number];
 export const DEFAULT_PROTOCOL: ProtocolName = 'seed';
 /** The protocol of an experiment or run recorded before protocols existed: what the project then did. */
 export const LEGACY_PROTOCOL: ProtocolName = 'extended';
-
-/** Where a setting's value comes from. `override`: a flag replaced the protocol's value (the flag as typed). */
-export type Source = { article: string } | { choice: string } | { override: string };
-
-export interface Setting<T> {
-  value: T;
-  source: Source;
-}
 
 /** Pixel values the network sees: `[0, 1]` (the generators' rescale=1/255), or `[-1, 1]` (ImageNet weights' own). */
 export const INPUT_SCALINGS = ['[0, 1]', '[-1, 1]'] as const;
@@ -38,7 +34,7 @@ export interface ValidationRule {
   take: 'first' | 'last';
 }
 
-/** Keras' ImageDataGenerator parameters, as workers/data/augment.ts applies them. */
+/** Keras' ImageDataGenerator parameters, as study/data/augment.ts applies them. */
 export interface AugmentationParams {
   rotationRange: number;
   zoomRange: number;
@@ -86,10 +82,6 @@ export interface Protocol {
   models: Record<ModelName, ModelProtocol>;
 }
 
-const article = (lines: string): Source => ({ article: lines });
-const choice = (why: string): Source => ({ choice: why });
-const set = <T>(value: T, source: Source): Setting<T> => ({ value, source });
-
 // ---- Settings both protocols share -------------------------------------------------------------------------
 
 const IMAGE_SIZE = set(224, article('21: images 224 x 224, kept at that size'));
@@ -120,63 +112,39 @@ const SENTENCE_SPLIT = set<ValidationRule>(
   article('23: "the last 20% of the data in the training folder" (the sentence; the Keras code took the first 20%)'),
 );
 
-const ARCHITECTURE: Record<ModelName, Setting<string>> = {
-  baseline: set('4 x [SeparableConv2D + MaxPooling2D], GAP, Dense(16, relu), Dense(1, sigmoid); 49,756 parameters', article('77-99')),
-  augmented: set('the baseline + Dropout(0.5) after the convolutions', article('183: Dropout 50% after the convolution layers')),
-  xception: set('ImageNet Xception base (include_top=False), frozen; Flatten, Dense(16, relu), Dense(1, sigmoid)', article('231-255')),
-  'xception-ft': set('the xception model from its best checkpoint, block14 unfrozen', article('319-337')),
-  mobilenet: set(
-    'ImageNet MobileNetV2 (alpha 0.35) base, frozen; the xception head',
-    choice("stands in for xception where Xception's weights cannot be had (an offline machine); the smallest ImageNet base with the same role"),
-  ),
-  'mobilenet-ft': set(
-    'the mobilenet model from its best checkpoint, its last stage unfrozen',
-    choice('stands in for xception-ft, unfreezing the last stage as xception-ft unfreezes block14'),
-  ),
-};
-
-const FINE_TUNING: Partial<Record<ModelName, ModelProtocol['fineTune']>> = {
-  'xception-ft': {
-    base: set<ModelName>('xception', article('319-327: fine-tuning starts from the trained xception model')),
-    unfrozen: set('block14 (6 layers)', article('329-335: all layers of block14, 6 layers')),
-  },
-  'mobilenet-ft': {
-    base: set<ModelName>('mobilenet', choice('stands in for xception-ft, which starts from xception')),
-    unfrozen: set('block_16_*, Conv_1, Conv_1_bn', choice("MobileNetV2's last stage, as block14 is Xception's")),
-  },
-};
-
 // ---- seed: the article as written and as its Keras code behaved ------------------------------------------------
 
+/** The protocol's settings of a model from its registry record; a stand-in takes those of the model it replaces. */
 function seedModel(model: ModelName): ModelProtocol {
-  const replaced = STANDS_IN_FOR[model] ?? model;
-  const pretrained = replaced === 'xception' || replaced === 'xception-ft';
-  const epochs: Record<string, Setting<number>> = {
+  const record = MODELS[model];
+  const replaced = settingsModel(model);
+  const pretrained = pretrainedOf(model) !== null;
+  const epochs: Record<ArticleModel, Setting<number>> = {
     baseline: set(50, article('103: 50 epochs')),
     augmented: set(25, article('215-217: the ten augmented runs, 25 epochs each')),
     xception: set(100, article('271: 100 epochs')),
     'xception-ft': set(100, choice("the article gives no epoch count for fine-tuning, which stopped early after about 17 minutes (337); xception's 100 (271)")),
   };
-  const runs: Record<string, Setting<number>> = {
+  const runs: Record<ArticleModel, Setting<number>> = {
     baseline: set(10, article('143-149: 10 runs')),
     augmented: set(10, article('215-217: 10 runs')),
     xception: set(10, article('359-363: 10 runs each of baseline, augmented and Xception')),
     'xception-ft': set(1, article('345-349: one run; ten were left "for future work"')),
   };
-  const learningRate: Record<string, Setting<number>> = {
+  const learningRate: Record<ArticleModel, Setting<number>> = {
     baseline: ADAM_DEFAULT,
     augmented: ADAM_DEFAULT,
     xception: set(1e-4, choice('the article lowers the rate (261) without a value; a tenth of Adam\'s default')),
     'xception-ft': set(1e-5, choice('the article says "very low" (337) without a value; a tenth of the frozen model\'s')),
   };
-  const augment: Record<string, Setting<boolean>> = {
+  const augment: Record<ArticleModel, Setting<boolean>> = {
     baseline: set(false, article('155-169: augmentation comes with the augmented model')),
     augmented: set(true, article('155-169')),
     xception: set(true, article('279: "the Xception model using data augmentation"')),
     'xception-ft': set(true, choice('the article fine-tunes the xception model of 279 and never names another generator (319-337)')),
   };
   return {
-    architecture: ARCHITECTURE[model],
+    architecture: record.architecture,
     runs: runs[replaced],
     epochs: epochs[replaced],
     patience: PATIENCE,
@@ -188,7 +156,7 @@ function seedModel(model: ModelName): ModelProtocol {
     inputScaling: pretrained ? set<InputScaling>('[0, 1]', article('27, 279: the pretrained base is fed the same [0, 1] generators; no preprocess_input')) : UNIT_INPUTS,
     validation: KERAS_SPLIT,
     outputBias: OUTPUT_BIAS,
-    fineTune: FINE_TUNING[model] ?? null,
+    fineTune: record.fineTune && { base: record.fineTune.base as Setting<ModelName>, unfrozen: record.fineTune.unfrozen },
     standsInFor: STANDS_IN_FOR[model] ?? null,
   };
 }
@@ -197,7 +165,7 @@ function seedModel(model: ModelName): ModelProtocol {
 
 function extendedModel(model: ModelName): ModelProtocol {
   const s = seedModel(model);
-  const pretrained = model !== 'baseline' && model !== 'augmented';
+  const pretrained = pretrainedOf(model) !== null;
   const noAugment = set(false, choice('without augmentation the frozen trunk gives every image the same activations each epoch: computed once and cached, every epoch is a pass over the head only'));
   return {
     ...s,
@@ -237,7 +205,8 @@ export interface Overrides {
   imageSize?: number;
 }
 
-const FLAG: Record<keyof Overrides, string> = {
+/** The flag that overrides each setting, as `melanoma run` and `orchestrate` take it (cli/options.ts defines them). */
+export const OVERRIDE_FLAGS: Record<keyof Overrides, string> = {
   runs: '--runs',
   epochs: '--epochs',
   patience: '--patience',
@@ -245,6 +214,11 @@ const FLAG: Record<keyof Overrides, string> = {
   batchSize: '--batch-size',
   imageSize: '--image-size',
 };
+
+/** The overrides among a command's parsed flags (commander names each after its flag: --learning-rate, learningRate). */
+export function overridesIn(flags: Overrides): Overrides {
+  return Object.fromEntries((Object.keys(OVERRIDE_FLAGS) as (keyof Overrides)[]).filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]));
+}
 
 /** A protocol as an experiment uses it: its settings after the overrides, which are recorded with it. */
 export interface ResolvedProtocol {
@@ -267,7 +241,7 @@ export function resolveProtocol(name: ProtocolName, overrides: Overrides = {}): 
     MODEL_NAMES.map((model) => {
       const m = { ...PROTOCOLS[name].models[model] };
       for (const [key, value] of Object.entries(given) as [keyof Overrides, number][]) {
-        m[key] = { value, source: { override: `${FLAG[key]} ${value}` } };
+        m[key] = { value, source: { override: `${OVERRIDE_FLAGS[key]} ${value}` } };
       }
       return [model, m];
     }),
@@ -339,10 +313,12 @@ export function formatValue(value: unknown): string {
   return String(value);
 }
 
-export function settingRows(models: Record<ModelName, ModelProtocol>, only: readonly ModelName[] = MODEL_NAMES): SettingRow[] {
+/** The rows of the `only` models (a protocol recorded before a model joined the registry has none for it). */
+export function settingRows(models: Partial<Record<ModelName, ModelProtocol>>, only: readonly ModelName[] = MODEL_NAMES): SettingRow[] {
   const rows: SettingRow[] = [];
   for (const model of only) {
     const m = models[model];
+    if (!m) continue;
     const add = (setting: string, s: Setting<unknown>) => rows.push({ model, setting, value: formatValue(s.value), source: s.source });
     add('architecture', m.architecture);
     add('runs', m.runs);

@@ -5,6 +5,9 @@ import { METRICS, METRIC_NAMES, type MetricName } from './metrics/definitions.ts
  * (study/metrics/definitions.ts), and the article's own AUPRC (Keras' interpolated PR AUC over 200 thresholds),
  * computed from the stored predictions.
  */
+import type { ArticleModel } from './article.ts';
+import { standInsFor } from './models.ts';
+
 export const REPORT_METRICS = [...METRIC_NAMES, 'keras_pr_auc'] as const;
 export type ReportMetric = MetricName | 'keras_pr_auc';
 
@@ -39,14 +42,11 @@ export interface RunValues {
 }
 
 /**
- * The stand-ins of this workplace: Xception's ImageNet weights can't be downloaded here, so the MobileNetV2 pair
- * takes its place in the article's claims when an experiment has no Xception runs.
+ * The model of the experiment that answers for the article's `model`: that model, else its first stand-in present
+ * (study/models.ts: Xception's ImageNet weights can't be downloaded here, so the MobileNetV2 models take its place
+ * in the article's claims when an experiment has no Xception runs); null when it has none.
  */
-export const STAND_INS: Record<string, string> = { xception: 'mobilenet', 'xception-ft': 'mobilenet-ft' };
-
-/** The model of the experiment that answers for the article's `model`, or null when it has none. */
-export function modelFor(articleModel: string, present: readonly string[]): string | null {
+export function modelFor(articleModel: ArticleModel, present: readonly string[]): string | null {
   if (present.includes(articleModel)) return articleModel;
-  const standIn = STAND_INS[articleModel];
-  return standIn && present.includes(standIn) ? standIn : null;
+  return standInsFor(articleModel).find((m) => present.includes(m)) ?? null;
 }

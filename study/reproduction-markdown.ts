@@ -6,6 +6,32 @@ import { REPORT_METRICS, REPORT_METRIC_LABELS } from './report-metrics.ts';
 import type { ArticleComparison, ReproductionReport } from './reproduction.ts';
 import type { Spread } from './statistics.ts';
 import { SIMILARITY_MARGIN } from './claims.ts';
+import type { MeanStd as RunsMeanStd } from './operating-points.ts';
+import type { CalibrationReport } from './probability-calibration.ts';
+
+const overRuns = (s: RunsMeanStd, digits = 3): string => (s.mean === null ? DASH : s.std === null ? fixed(s.mean, digits) : `${fixed(s.mean, digits)} ± ${fixed(s.std, digits)}`);
+
+/** Per split: each model's runs (mean ± std) and its ensemble, before and after temperature scaling. */
+function calibrationTable(c: CalibrationReport, split: 'val' | 'test'): string[] {
+  return tableOf(
+    ['Model', 'Runs', 'T (fitted on val)', 'Brier', 'Brier, scaled', 'ECE', 'ECE, scaled'],
+    c.models.flatMap((m) => {
+      const rows = [[m.model, String(m.runs), overRuns(m.temperature), overRuns(m[split].brier), overRuns(m[split].brierScaled), overRuns(m[split].ece), overRuns(m[split].eceScaled)]];
+      const e = m.ensemble;
+      if (e) rows.push([`${m.model} (ensemble)`, String(e.runs), fixed(e.temperature), fixed(e[split].before.brier), fixed(e[split].after?.brier), fixed(e[split].before.ece), fixed(e[split].after?.ece)]);
+      return rows;
+    }),
+  );
+}
+
+function calibrationMarkdown(c: CalibrationReport): string[] {
+  const out = ['### Calibration of the probabilities (test)', ''];
+  out.push(`Does a probability of 0.7 mean 70%? ${c.definition} Runs: mean ± sample std over the completed runs; ensemble: each image's probability averaged over them, calibrated as one classifier.`, '');
+  if (c.models.length === 0) return [...out, 'No completed run has val and test predictions stored.', ''];
+  out.push(...calibrationTable(c, 'test'), '');
+  out.push('<details><summary>Validation split (where the temperature is fitted)</summary>', '', ...calibrationTable(c, 'val'), '', '</details>', '');
+  return out;
+}
 
 const DASH = '–';
 const fixed = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined || !Number.isFinite(x) ? DASH : x.toFixed(digits));
@@ -139,6 +165,8 @@ export function reproductionMarkdown(report: ReproductionReport): string {
       '',
     );
   }
+
+  out.push(...calibrationMarkdown(report.calibration));
 
   out.push('### Lesions every run gets wrong (test)', '');
   if (report.alwaysWrong.length === 0) out.push('No completed run has test predictions stored.', '');

@@ -3,15 +3,19 @@
  * the study's table (mean ± std over the runs per split and metric, Keras' PR AUC beside scikit-learn's average
  * precision), the article's numbers beside the runs' (within the range? within 2 std of the mean?), the article's
  * claims with verdicts, Welch's tests between every pair of models per test metric, DeLong's tests between the
- * models' ensembles (paired over the same test images), the ensembles' metrics and the lesions every run gets wrong.
+ * models' ensembles (paired over the same test images), the ensembles' metrics, the calibration of the runs' and the
+ * ensembles' probabilities (study/probability-calibration.ts) and the lesions every run gets wrong.
  * Numbers that are undefined (a single run's std, a split without a class) are NaN here and null in JSON.
  */
+import { at } from '../common/indexing.ts';
 import { ARTICLE_NUMBERS, ARTICLE_ROC_FPR, type ArticleNumber } from './article.ts';
 import { checkClaims, type ClaimResult } from './claims.ts';
+import { ARTICLE_MODELS } from './models.ts';
 import { kerasPrAuc } from './keras-pr-auc.ts';
 import { METRIC_NAMES, evaluateBinary, type Metrics } from './metrics/index.ts';
+import { calibrationReport, type CalibrationReport } from './probability-calibration.ts';
 import {
-  REPORT_METRICS, REPORT_SPLITS, STAND_INS, modelFor, type Confusion, type ReportMetric, type ReportSplit, type RunValues,
+  REPORT_METRICS, REPORT_SPLITS, modelFor, type Confusion, type ReportMetric, type ReportSplit, type RunValues,
 } from './report-metrics.ts';
 import { tprAtFpr } from './roc-point.ts';
 import { delongTest, spread, welch, type Spread } from './statistics.ts';
@@ -104,6 +108,7 @@ export interface ReproductionReport {
   welch: WelchRow[];
   delong: DelongRow[];
   ensembles: EnsembleRow[];
+  calibration: CalibrationReport;
   alwaysWrong: AlwaysWrong[];
 }
 
@@ -166,8 +171,8 @@ function ensemblePredictions(runs: StoredRun[]): SplitPredictions | null {
   const sums = new Map<string, { label: number; sum: number; count: number }>();
   for (const p of withTest) {
     p.images.forEach((image, i) => {
-      const s = sums.get(image) ?? { label: p.labels[i], sum: 0, count: 0 };
-      s.sum += p.probabilities[i];
+      const s = sums.get(image) ?? { label: at(p.labels, i, 'label'), sum: 0, count: 0 };
+      s.sum += at(p.probabilities, i, 'probability');
       s.count += 1;
       sums.set(image, s);
     });
@@ -183,9 +188,9 @@ function paired(a: SplitPredictions, b: SplitPredictions): { labels: number[]; a
   a.images.forEach((image, i) => {
     const j = inB.get(image);
     if (j === undefined) return;
-    out.labels.push(a.labels[i]);
-    out.a.push(a.probabilities[i]);
-    out.b.push(b.probabilities[j]);
+    out.labels.push(at(a.labels, i, 'label'));
+    out.a.push(at(a.probabilities, i, 'probability'));
+    out.b.push(at(b.probabilities, j, 'probability'));
   });
   return out;
 }
@@ -208,7 +213,7 @@ export function buildReproduction(input: ReproductionInput): ReproductionReport 
       .filter((row) => row.runs > 0),
   }));
 
-  const standIns = Object.fromEntries(Object.keys(STAND_INS).flatMap((a) => {
+  const standIns = Object.fromEntries(ARTICLE_MODELS.flatMap((a) => {
     const m = modelFor(a, models);
     return m !== null && m !== a ? [[a, m]] : [];
   }));
@@ -253,6 +258,7 @@ export function buildReproduction(input: ReproductionInput): ReproductionReport 
     welch: welchRows,
     delong,
     ensembles,
+    calibration: calibrationReport(input.runs.map((r) => ({ runId: r.runId, model: r.model, runIndex: r.runIndex, val: r.predictions.val, test: r.predictions.test }))),
     alwaysWrong: input.alwaysWrong,
   };
 }

@@ -3,7 +3,7 @@
  * linear between the curve's vertices (one vertex per distinct probability, positive iff p >= threshold).
  */
 export function tprAtFpr(labels: ArrayLike<number>, probabilities: ArrayLike<number>, fpr: number): number {
-  const order = Array.from({ length: labels.length }, (_, i) => i).sort((a, b) => probabilities[b] - probabilities[a]);
+  const order = Array.from({ length: labels.length }, (_, i) => i).sort((a, b) => probabilities[b]! - probabilities[a]!);
   let positives = 0;
   for (let i = 0; i < labels.length; i++) if (labels[i] === 1) positives++;
   const negatives = labels.length - positives;
@@ -12,9 +12,9 @@ export function tprAtFpr(labels: ArrayLike<number>, probabilities: ArrayLike<num
   let fp = 0;
   let prev: [number, number] = [0, 0];
   for (let k = 0; k < order.length; ) {
-    const p = probabilities[order[k]];
-    while (k < order.length && probabilities[order[k]] === p) {
-      if (labels[order[k]] === 1) tp++;
+    const p = probabilities[order[k]!];
+    while (k < order.length && probabilities[order[k]!] === p) {
+      if (labels[order[k]!] === 1) tp++;
       else fp++;
       k++;
     }

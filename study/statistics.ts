@@ -11,6 +11,12 @@ import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
 import ttest2 from '@stdlib/stats-ttest2';
 
+/** The middle value (the upper of the two middle ones for an even count), as the benchmarks report times. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new RangeError('the median of no values');
+  return [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+}
+
 export function mean(xs: readonly number[]): number {
   if (xs.length === 0) return NaN;
   let s = 0;
@@ -59,7 +65,7 @@ export function welch(a: readonly number[], b: readonly number[], confidence = 0
   if (a.length < 2 || b.length < 2) return null;
   if (sampleStd(a) === 0 && sampleStd(b) === 0) return null;
   const r = ttest2([...a], [...b], { alpha: 1 - confidence, variance: 'unequal' });
-  return { diff: mean(a) - mean(b), ci: [r.ci[0], r.ci[1]], t: r.statistic, df: r.df, p: r.pValue };
+  return { diff: mean(a) - mean(b), ci: [r.ci[0]!, r.ci[1]!], t: r.statistic, df: r.df, p: r.pValue };
 }
 
 /** Two-sided p-value of a standard normal z. */
@@ -85,7 +91,7 @@ function countBelowAndEqual(s: Float64Array, x: number): [number, number] {
     let hi = s.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (strict ? s[mid] < x : s[mid] <= x) lo = mid + 1;
+      if (strict ? s[mid]! < x : s[mid]! <= x) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -103,8 +109,9 @@ export function rocAucPlacements(labels: ArrayLike<number>, scores: ArrayLike<nu
   const pos: number[] = [];
   const neg: number[] = [];
   for (let i = 0; i < labels.length; i++) {
-    if (!Number.isFinite(scores[i])) throw new Error(`score ${i} is not a finite number: ${scores[i]}`);
-    (labels[i] === 1 ? pos : neg).push(scores[i]);
+    const score = scores[i]!;
+    if (!Number.isFinite(score)) throw new Error(`score ${i} is not a finite number: ${score}`);
+    (labels[i] === 1 ? pos : neg).push(score);
   }
   if (pos.length === 0 || neg.length === 0) throw new Error('the ROC AUC needs both classes');
   const sPos = sorted(pos);
@@ -125,7 +132,7 @@ function covariance(a: readonly number[], b: readonly number[]): number {
   const ma = mean(a);
   const mb = mean(b);
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - ma) * (b[i] - mb);
+  for (let i = 0; i < a.length; i++) s += (a[i]! - ma) * (b[i]! - mb);
   return s / (a.length - 1);
 }
 

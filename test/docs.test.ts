@@ -17,11 +17,3 @@ test('every local file the README links to or shows exists, the picture of the e
   for (const target of targets) assert.ok(existsSync(join(PROJECT_ROOT, target)), `README.md links to ${target}, which is missing`);
   assert.ok(statSync(join(PROJECT_ROOT, 'docs/images/experiment-page.png')).size > 20_000);
 });
-
-test("docs/results.md holds, for each committed results file it reports, exactly that file's `melanoma report --markdown`", async () => {
-  const { RESULTS_DOC, reportIn, reportOfResults, reportedExperiments } = await import('../cli/results-doc.ts');
-  const doc = readFileSync(RESULTS_DOC, 'utf8');
-  const names = reportedExperiments(doc);
-  assert.ok(names.includes('seed-224'), 'the reproduction of the seed protocol at 224 px is reported');
-  for (const name of names) assert.equal(reportIn(doc, name), await reportOfResults(name), `the report of results/${name}.ndjson.gz`);
-});

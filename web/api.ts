@@ -3,6 +3,7 @@ import { Router, type Request } from 'express';
 import { firstUnknownExperiment, type Database } from '../db/index.ts';
 import type { LiveFeed } from '../study/live.ts';
 import { DEFAULT_IMAGE_SIZE } from '../study/protocol.ts';
+import { experimentCalibration, runCalibration } from './calibration.ts';
 import { DEFAULT_AUGMENT_SEED, type DatasetImages } from './dataset-images.ts';
 import { HttpError, badRequest, notFound } from './http-errors.ts';
 import {
@@ -104,6 +105,11 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null; live?
     const p = parse(thresholdQuery, req.query, 'query');
     res.json(found(await q.experimentAtThreshold(db, x, p.split ?? 'test', p.threshold), `experiment ${x}`));
   });
+  api.get('/experiments/:id/calibration', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    const x = id(req, 'experiment');
+    res.json(found(await cache.get(`calibration:${x}`, {}, () => experimentCalibration(db, x)), `experiment ${x}`));
+  });
   api.get('/experiments/:id/reproduction', async (req, res) => {
     parse(noQuery, req.query, 'query');
     const x = id(req, 'experiment');
@@ -141,6 +147,11 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null; live?
     const view = found(await cache.get(`predictions:${r}:${s}`, { runId: r }, () => q.runPredictions(db, r, s)), `run ${r}`);
     res.json({ ...view, predictions: await withFileIds(view.datasetFingerprint, view.predictions) });
   });
+  api.get('/runs/:id/calibration', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    const r = id(req, 'run');
+    res.json(found(await cache.get(`run-calibration:${r}`, { runId: r }, () => runCalibration(db, r)), `run ${r}`));
+  });
   api.get('/runs/:id/operating-points', async (req, res) => {
     parse(noQuery, req.query, 'query');
     const r = id(req, 'run');
@@ -150,6 +161,10 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null; live?
   api.get('/dataset', async (req, res) => {
     parse(noQuery, req.query, 'query');
     res.json(await images().summary());
+  });
+  api.get('/dataset/duplicates', async (req, res) => {
+    parse(noQuery, req.query, 'query');
+    res.json(await images().duplicates());
   });
   api.get('/dataset/images/:fileId', async (req, res) => {
     const { size } = parse(imageQuery, req.query, 'query');

@@ -7,10 +7,12 @@ import { realpath } from 'node:fs/promises';
 import { sep } from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../common/errors.ts';
-import { DEFAULT_AUGMENT, applyAugment, sampleParams, type AugmentConfig } from '../workers/data/augment.ts';
-import { CLASSES, indexDataset, type DatasetIndex, type ImageRecord } from '../workers/data/dataset.ts';
-import { decodeImage } from '../workers/data/decode.ts';
-import { augmentRng, epochOrder } from '../workers/data/loader.ts';
+import { at } from '../common/indexing.ts';
+import { DEFAULT_AUGMENT, applyAugment, sampleParams, type AugmentConfig } from '../study/data/augment.ts';
+import { CLASSES, indexDataset, type DatasetIndex, type ImageRecord } from '../study/data/dataset.ts';
+import { decodeImage } from '../study/data/decode.ts';
+import { augmentRng, epochOrder } from '../study/data/loader.ts';
+import { findDuplicates, type DuplicatePair, type DuplicatesReport } from '../study/duplicates.ts';
 import { DEFAULT_IMAGE_SIZE, formatValue, validationRule, type ValidationRule } from '../study/protocol.ts';
 import { SPLITS, type Split } from '../study/run.ts';
 
@@ -60,12 +62,20 @@ function tally(records: ImageRecord[]): ClassCounts {
 /** `count` items spread evenly over `items` (the first, then every n/count-th). */
 function spread<T>(items: T[], count: number): T[] {
   if (items.length <= count) return items;
-  return Array.from({ length: count }, (_, k) => items[Math.floor((k * items.length) / count)]);
+  return Array.from({ length: count }, (_, k) => items[Math.floor((k * items.length) / count)]!);
 }
+
+/** The duplicates of the dataset (study/duplicates.ts), each image of a pair with its file id for its thumbnail. */
+export type DatasetDuplicates = Omit<DuplicatesReport, 'pairs'> & {
+  pairs: (DuplicatePair & { fileIdA: number; fileIdB: number })[];
+  /** Images left out: their real path lies outside the dataset folder (a link). */
+  skipped: number;
+};
 
 export class DatasetImages {
   private index: Promise<{ index: DatasetIndex; records: ImageRecord[] }> | null = null;
   private byPath: Map<string, number> | null = null;
+  private duplicateSearch: Promise<DatasetDuplicates> | null = null;
 
   constructor(
     readonly dataDir: string,
@@ -84,7 +94,7 @@ export class DatasetImages {
   }
 
   private sample(records: ImageRecord[], fileId: number): DatasetSample {
-    const r = records[fileId];
+    const r = at(records, fileId, 'dataset file');
     return { fileId, split: r.split, label: CLASSES[r.label], name: r.id.slice(r.id.lastIndexOf('/') + 1) };
   }
 
@@ -92,7 +102,7 @@ export class DatasetImages {
     const { index, records } = await this.listing();
     const counts = Object.fromEntries(SPLITS.map((s) => [s, tally(index.splits[s])])) as Record<Split, ClassCounts>;
     const ids = records.map((_, i) => i);
-    const ofClass = (label: 0 | 1, split?: Split) => ids.filter((i) => records[i].label === label && (!split || records[i].split === split));
+    const ofClass = (label: 0 | 1, split?: Split) => ids.filter((i) => records[i]!.label === label && (!split || records[i]!.split === split));
     return {
       dataDir: index.root,
       fingerprint: index.fingerprint,
@@ -121,6 +131,31 @@ export class DatasetImages {
     if (fingerprint !== index.fingerprint) return images.map(() => null);
     this.byPath ??= new Map(records.map((r, i) => [r.id, i]));
     return images.map((image) => this.byPath!.get(image) ?? null);
+  }
+
+  /**
+   * The exact and near-duplicate pairs, found once per server (every image is decoded: about 20 s for the real
+   * dataset's 3,297 on two cores) and kept; a failed search is tried again by the next request.
+   */
+  duplicates(): Promise<DatasetDuplicates> {
+    this.duplicateSearch ??= this.searchDuplicates();
+    this.duplicateSearch.catch(() => (this.duplicateSearch = null));
+    return this.duplicateSearch;
+  }
+
+  private async searchDuplicates(): Promise<DatasetDuplicates> {
+    const { records } = await this.listing();
+    const root = await realpath(this.dataDir);
+    const inside = await Promise.all(records.map(async (r) => (await realpath(r.path).catch(() => null))?.startsWith(root + sep) ?? false));
+    const ids = records.map((_, i) => i).filter((i) => inside[i]);
+    const report = await findDuplicates(ids.map((i) => ({ id: records[i]!.id, split: records[i]!.split, path: records[i]!.path })));
+    this.byPath ??= new Map(records.map((r, i) => [r.id, i]));
+    const byPath = this.byPath;
+    return {
+      ...report,
+      pairs: report.pairs.map((p) => ({ ...p, fileIdA: byPath.get(p.a)!, fileIdB: byPath.get(p.b)! })),
+      skipped: records.length - ids.length,
+    };
   }
 
   /** The record of a file id, or null when there is none. */
@@ -156,7 +191,7 @@ export class DatasetImages {
 
   /**
    * The training image `fileId` as the 'augmented' model's pipeline draws it in `epoch` of a run with `seed`:
-   * its position in that epoch's shuffled order picks the random source, as in workers/data/loader.ts. Returns
+   * its position in that epoch's shuffled order picks the random source, as in study/data/loader.ts. Returns
    * null for an unknown or unservable id (see pixels), 'not-train' for an image outside the training subset (never augmented).
    */
   async augmentedPng(fileId: number, o: { seed: number; epoch: number; size: number }): Promise<Buffer | null | 'not-train'> {

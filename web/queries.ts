@@ -6,9 +6,8 @@
  */
 import * as store from '../db/index.ts';
 import type { Database } from '../db/index.ts';
-import {
-  describeSource, isProtocolName, LEGACY_PROTOCOL, resolveProtocol, settingRows, type Overrides, type ProtocolName, type ResolvedProtocol,
-} from '../study/protocol.ts';
+import { legacyOverrides, recordedProtocol } from '../study/experiment-config.ts';
+import { describeSource, LEGACY_PROTOCOL, resolveProtocol, settingRows, type Overrides, type ProtocolName } from '../study/protocol.ts';
 import {
   DECISION_RULE, OPERATING_POINT_DEFINITION, modelsAtThreshold, operatingPoints, operatingPointsReport, type ModelAtThreshold,
   type OperatingPoint, type OperatingPointsReport,
@@ -57,6 +56,9 @@ export interface RunRow {
   status: string;
   slot: string | null;
   gpu: number | null;
+  /** The machine, and the Slurm job (`<array job>_<task>`), whose orchestrator ran or runs it. */
+  host: string | null;
+  slurmJob: string | null;
   backend: string | null;
   attempts: number;
   epochs: number;
@@ -86,20 +88,14 @@ export interface ExperimentProtocol {
 
 /** The stored protocol of an experiment (config.protocol), or the legacy protocol's for one recorded before protocols. */
 export function experimentProtocol(config: Record<string, unknown>, models: readonly ModelName[]): ExperimentProtocol {
-  const stored = config.protocol as Partial<ResolvedProtocol> | undefined;
-  const legacy = !stored || !isProtocolName(stored.name) || !stored.models;
-  const resolved: ResolvedProtocol = legacy
-    ? resolveProtocol(LEGACY_PROTOCOL, {
-        epochs: typeof config.epochs === 'number' ? config.epochs : undefined,
-        imageSize: typeof config.imageSize === 'number' ? config.imageSize : undefined,
-        batchSize: typeof config.batchSize === 'number' ? config.batchSize : undefined,
-      })
-    : (stored as ResolvedProtocol);
+  const stored = recordedProtocol(config);
+  const legacy = stored === null;
+  const resolved = stored ?? resolveProtocol(LEGACY_PROTOCOL, legacyOverrides(config));
   const shown = models.filter((m) => resolved.models[m] !== undefined);
   return {
     name: resolved.name,
     legacy,
-    overrides: resolved.overrides ?? {},
+    overrides: resolved.overrides,
     rows: settingRows(resolved.models, shown).map((r) => ({
       model: r.model,
       setting: r.setting.trim(),
@@ -141,6 +137,8 @@ export interface RunDetail {
   spec: Record<string, unknown>;
   slot: string | null;
   gpu: number | null;
+  host: string | null;
+  slurmJob: string | null;
   backend: string | null;
   backendDetail: string | null;
   attempts: number;
@@ -266,7 +264,7 @@ export async function listExperiments(d: Database): Promise<ExperimentListItem[]
 export async function getExperiment(d: Database, id: number): Promise<ExperimentDetail | null> {
   const [row] = await store.listExperiments(d, { ids: [id] });
   if (!row) return null;
-  const [runs, gpuOf] = await Promise.all([store.listRuns(d, id), store.runGpus(d, id)]);
+  const [runs, placementOf] = await Promise.all([store.listRuns(d, id), store.runPlacements(d, id)]);
   const runRows: RunRow[] = runs.map((r) => {
     const startedAt = iso(r.startedAt);
     const test = store.overviewTestMetrics(r);
@@ -277,7 +275,9 @@ export async function getExperiment(d: Database, id: number): Promise<Experiment
       seed: r.seed,
       status: r.status,
       slot: r.slot,
-      gpu: gpuOf.get(r.runId) ?? null,
+      gpu: placementOf.get(r.runId)?.gpu ?? null,
+      host: placementOf.get(r.runId)?.host ?? null,
+      slurmJob: placementOf.get(r.runId)?.slurmJob ?? null,
       backend: r.backend,
       attempts: r.attempts,
       epochs: r.epochs,
@@ -356,6 +356,8 @@ export async function getRun(d: Database, id: number): Promise<RunDetail | null>
     spec,
     slot: r.slot,
     gpu: typeof spec.gpu === 'number' ? spec.gpu : null,
+    host: r.host,
+    slurmJob: r.slurmJob,
     backend: r.backend,
     backendDetail: r.backendDetail,
     attempts: r.attempts,
@@ -413,19 +415,14 @@ export async function compareRuns(d: Database, experimentId: number, model: Mode
   if (!(await store.experimentExists(d, experimentId))) return null;
   const runs = (await store.listRuns(d, experimentId)).filter((r) => r.model === model);
   const stored = await store.runsEpochs(d, runs.map((r) => r.runId));
-  const epochs = runs.map((r) => stored.filter((e) => e.runId === r.runId).map(epochRow));
   const bands = bandsByModel(await store.epochBands(d, experimentId, model)).get(model) ?? emptyBands();
   return {
     experimentId,
     model,
-    runs: runs.map((r, i) => ({
-      id: r.runId,
-      repeat: r.runIndex,
-      status: r.status,
-      bestEpoch: currentBest(r.bestEpoch, epochs[i]),
-      stoppedEarly: r.stoppedEarly,
-      epochs: epochs[i],
-    })),
+    runs: runs.map((r) => {
+      const epochs = stored.filter((e) => e.runId === r.runId).map(epochRow);
+      return { id: r.runId, repeat: r.runIndex, status: r.status, bestEpoch: currentBest(r.bestEpoch, epochs), stoppedEarly: r.stoppedEarly, epochs };
+    }),
     bands,
   };
 }

@@ -6,6 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from './backend/index.ts';
+import { findBadImages } from '../study/data/check.ts';
+import { indexDataset } from '../study/data/dataset.ts';
 import { buildModel } from './models/index.ts';
 import { frozenTrunk } from './models/trunk.ts';
 import type { BackendName, ModelName } from '../study/run.ts';
@@ -21,6 +23,20 @@ export interface CalibrationRequest {
   augmented: ModelName[];
   /** Timed steps per measurement, after one untimed step. */
   steps: number;
+  /** The dataset, a sample of whose images are decoded to time the decoding a slot's first run does. */
+  dataDir?: string;
+}
+
+const DECODE_SAMPLE = 64;
+
+/** Images per second decoded and resized as a run's first decoding does (check.ts, on all cores). */
+async function decodeSpeed(dataDir: string, imageSize: number): Promise<number | null> {
+  const index = await indexDataset(dataDir);
+  const sample = index.splits.train.slice(0, DECODE_SAMPLE);
+  if (sample.length === 0) return null;
+  const t0 = performance.now();
+  await findBadImages(sample, { imageSize });
+  return (sample.length * 1000) / (performance.now() - t0);
 }
 
 async function imagesPerSecond(batch: number, steps: number, run: () => tf.Tensor): Promise<number> {
@@ -38,6 +54,8 @@ async function imagesPerSecond(batch: number, steps: number, run: () => tf.Tenso
 export async function calibrate(o: CalibrationRequest): Promise<CalibrationReport> {
   const started = performance.now();
   const backend = await initBackend(o.backend);
+  const backendSeconds = (performance.now() - started) / 1000;
+  const decodeImages = o.dataDir ? await decodeSpeed(o.dataDir, o.imageSize) : null;
   const speeds: ModelSpeed[] = [];
   const y = tf.tensor2d(Array.from({ length: o.batchSize }, (_, i) => i % 2), [o.batchSize, 1]);
   for (const model of o.models) {
@@ -73,5 +91,5 @@ export async function calibrate(o: CalibrationRequest): Promise<CalibrationRepor
     m.model.dispose();
   }
   y.dispose();
-  return { backend: backend.name, backendDetail: backend.detail, speeds, seconds: (performance.now() - started) / 1000 };
+  return { backend: backend.name, backendDetail: backend.detail, speeds, seconds: (performance.now() - started) / 1000, backendSeconds, decodeImages };
 }

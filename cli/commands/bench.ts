@@ -28,7 +28,7 @@ export function register(program: Command): void {
       ),
     )
     .action(async (opts) => {
-      const { benchCommand } = await import('../../workers/bench/bench-command.ts');
+      const { benchCommand } = await import('./bench-command.ts');
       await benchCommand(opts);
     });
 }

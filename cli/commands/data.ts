@@ -1,8 +1,15 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { HASH_BITS, NEAR_DUPLICATE_BITS } from '../../study/duplicates.ts';
 import { DEFAULT_PROTOCOL, PROTOCOL_NAMES } from '../../study/protocol.ts';
-import { oneOf, positiveInt } from '../options.ts';
+import { nonNegativeInt, oneOf, positiveInt } from '../options.ts';
 import { examples } from '../help.ts';
 import { decodingProgress } from '../../common/decoding-progress.ts';
+
+function hashBits(value: string): number {
+  const n = nonNegativeInt(value);
+  if (n > HASH_BITS) throw new InvalidArgumentError(`'${value}' is more than the hash's ${HASH_BITS} bits.`);
+  return n;
+}
 
 function fraction(value: string): number {
   const n = Number(value);
@@ -14,7 +21,33 @@ function fraction(value: string): number {
 
 export function register(program: Command): void {
   const data = program.command('data').description('Look at the dataset (Kaggle "Skin Cancer: Malignant vs. Benign" layout).')
-    .addHelpText('after', examples('melanoma data inspect --data ./data'));
+    .addHelpText('after', examples('melanoma data inspect --data ./data', 'melanoma data duplicates --data ./data'));
+  data
+    .command('duplicates')
+    .description(
+      'Exact (the same pixels) and near-duplicate images (a 256-bit DCT perceptual hash, robust to resizing and ' +
+        'recompression) within and across train, val and test, and how many test images have a duplicate in train or ' +
+        "val. With --experiment: that experiment's test metrics recomputed from its stored predictions without those images.",
+    )
+    .option('--data <dir>', 'dataset folder in the Kaggle layout (default: $MELANOMA_DATA, else ./data)')
+    .option('--protocol <name>', `whose validation rule splits the training folders: ${PROTOCOL_NAMES.join(', ')}`, oneOf(PROTOCOL_NAMES), DEFAULT_PROTOCOL)
+    .option('--threshold <bits>', `near-duplicates differ in at most this many of the hash's ${HASH_BITS} bits`, hashBits, NEAR_DUPLICATE_BITS)
+    .option('--experiment <name>', "also recompute this experiment's test metrics without the leaked test images")
+    .option('--db <target>', 'database of --experiment: a PGlite folder or a postgres:// URL (default: $MELANOMA_DB, $DATABASE_URL, else ./.melanoma/db)')
+    .option('--json', 'print one JSON document')
+    .option('--markdown', 'print docs/duplicates.md')
+    .addHelpText(
+      'after',
+      examples(
+        'melanoma data duplicates --data ./data',
+        'melanoma data duplicates --data ./data --threshold 30 --json',
+        'melanoma data duplicates --data ./data --experiment seed-224 --db ./.melanoma/db --markdown > docs/duplicates.md',
+      ),
+    )
+    .action(async (opts: { data?: string; protocol: (typeof PROTOCOL_NAMES)[number]; threshold: number; json?: boolean; markdown?: boolean; experiment?: string; db?: string }) => {
+      const { duplicatesCommand } = await import('./duplicates-command.ts');
+      await duplicatesCommand(opts);
+    });
   data
     .command('inspect')
     .description(
@@ -34,8 +67,8 @@ export function register(program: Command): void {
       ),
     )
     .action(async (opts: { data?: string; protocol: (typeof PROTOCOL_NAMES)[number]; validationSplit?: number; imageSize?: number; json?: boolean }) => {
-      const { resolveDataDir } = await import('../../workers/data/dataset.ts');
-      const { inspectDataset, formatReport } = await import('../../workers/data/inspect.ts');
+      const { resolveDataDir } = await import('../../study/data/dataset.ts');
+      const { inspectDataset, formatReport } = await import('../../study/data/inspect.ts');
       const dir = resolveDataDir(opts.data);
       // Progress on stderr (drawn on a terminal only); none with --json.
       const bar = decodingProgress(!opts.json);

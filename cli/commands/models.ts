@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { last } from '../../common/indexing.ts';
+import { columnWidths, padCells } from '../../common/text-table.ts';
 import { DEFAULT_IMAGE_SIZE } from '../../study/protocol.ts';
 import { MODEL_NAMES, type ModelName } from '../../study/run.ts';
 import { oneOf, positiveInt } from '../options.ts';
@@ -27,8 +29,8 @@ const n = (x: number) => x.toLocaleString('en-US');
 export function formatSummary(s: ModelSummary): string {
   const head = ['Layer (type)', 'Output Shape', 'Param #', 'Trainable'];
   const rows = s.layers.map((l) => [`${l.name} (${l.className})`, l.outputShape, n(l.params), l.params === 0 ? '-' : l.trainable ? 'yes' : 'no']);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const widths = columnWidths(head, rows);
+  const line = (cells: string[]) => padCells(cells, widths, (i) => i === 2).trimEnd();
   const rule = (ch: string) => ch.repeat(widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1));
   return [
     `Model: "${s.model}" (input ${s.imageSize}x${s.imageSize}x3)`,
@@ -71,7 +73,7 @@ export function register(program: Command): void {
         const s = summarize(built.model);
         summaries.push({ model: name, imageSize: opts.imageSize, layers: s.layers, total: s.total, trainable: s.trainable, nonTrainable: s.total - s.trainable });
         built.model.dispose();
-        if (!opts.json) process.stdout.write(`${formatSummary(summaries[summaries.length - 1])}\n`);
+        if (!opts.json) process.stdout.write(`${formatSummary(last(summaries))}\n`);
       }
       if (opts.json) process.stdout.write(`${JSON.stringify(opts.model ? summaries[0] : summaries, null, 2)}\n`);
     });

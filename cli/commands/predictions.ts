@@ -19,7 +19,7 @@ export function register(program: Command): void {
       ),
     )
     .action(async (opts: { experiment: string; db?: string; data?: string }) => {
-      const { predictionsCommand } = await import('../../workers/train/predictions-command.ts');
+      const { predictionsCommand } = await import('./predictions-command.ts');
       await predictionsCommand(opts);
     });
 }

@@ -7,8 +7,9 @@ import { examples } from '../help.ts';
 /** The protocol's settings as a Markdown table: one row per setting, one column per model. */
 export function protocolMarkdown(name: ProtocolName, models: readonly ModelName[] = MODEL_NAMES): string {
   const rows = settingRows(PROTOCOLS[name].models, models);
-  // Rows in the order of the model with every kind of setting (augmented, fine-tuned, standing in).
-  const order = settingRows(PROTOCOLS.seed.models, ['mobilenet-ft']).map((r) => r.setting);
+  // Rows in the order of the model with the most kinds of setting (augmented, fine-tuned, standing in).
+  const rowsOf = (m: ModelName) => settingRows(PROTOCOLS.seed.models, [m]).map((r) => r.setting);
+  const order = MODEL_NAMES.map(rowsOf).reduce((most, r) => (r.length > most.length ? r : most));
   const settings = [...new Set([...order, ...rows.map((r) => r.setting)])].filter((s) => rows.some((r) => r.setting === s));
   const cell = (model: ModelName, setting: string) => {
     const r = rows.find((x) => x.model === model && x.setting === setting);

@@ -2,28 +2,24 @@ import type { Command } from 'commander';
 import { checkWritableFolder } from '../../common/writable-folder.ts';
 import { checkMinImageSize } from '../../study/image-size.ts';
 import { DEFAULT_PROTOCOL, PROTOCOL_NAMES } from '../../study/protocol.ts';
-import { BACKEND_NAMES, MODEL_NAMES } from '../../study/run.ts';
-import { IMAGE_SIZE_HELP, imageSize, nonNegativeInt, oneOf, positiveInt, positiveNumber } from '../options.ts';
+import { FINE_TUNES, MODEL_NAMES } from '../../study/models.ts';
+import { backendOption, dataOption, nonNegativeInt, oneOf, overrideOptions, weightsOption, withOptions } from '../options.ts';
 import { examples } from '../help.ts';
 
 export function register(program: Command): void {
-  program
+  const run = program
     .command('run')
     .description('Train one model once and evaluate it on train, val and test with every metric of the study.')
     .requiredOption('--model <name>', `model: ${MODEL_NAMES.join(', ')}`, oneOf(MODEL_NAMES))
     .option('--protocol <name>', `whose settings the run takes (flags override them): ${PROTOCOL_NAMES.join(', ')}`, oneOf(PROTOCOL_NAMES), DEFAULT_PROTOCOL)
-    .option('--data <dir>', 'dataset folder in the Kaggle layout (default: $MELANOMA_DATA, else ./data)')
-    .option('--epochs <n>', "maximum number of epochs (default: the protocol's for the model)", positiveInt)
-    .option('--image-size <px>', `${IMAGE_SIZE_HELP} (default: the protocol's, 224)`, imageSize)
-    .option('--batch-size <n>', "images per training step (default: the protocol's, 32)", positiveInt)
+    .addOption(dataOption());
+  withOptions(run, overrideOptions('epochs', 'imageSize', 'batchSize', 'learningRate', 'patience'))
     .option('--seed <n>', 'fixes data order, augmentation and initial weights', nonNegativeInt, 1)
-    .option('--learning-rate <x>', "Adam learning rate (default: the protocol's for the model)", positiveNumber)
-    .option('--patience <n>', "stop after this many epochs without a val ROC AUC gain (default: the protocol's, 10)", positiveInt)
-    .option('--backend <name>', `compute backend: ${BACKEND_NAMES.join(', ')}`, oneOf(BACKEND_NAMES), 'auto')
+    .addOption(backendOption())
     .option('--gpu <index>', 'GPU (WebGPU adapter / CUDA device) to run on', nonNegativeInt)
     .option('--out <dir>', 'output folder (default: runs/<model>-seed<seed>-<time>)')
-    .option('--init-from <dir>', 'checkpoint of the base run (xception-ft, mobilenet-ft)')
-    .option('--weights <path>', 'pretrained ImageNet weights (default: the cache folder, see `melanoma weights`)')
+    .option('--init-from <dir>', `checkpoint of the base run (${Object.keys(FINE_TUNES).join(', ')})`)
+    .addOption(weightsOption())
     .option('--no-cache', 'decode images from disk every epoch instead of caching them as uint8')
     .option('--feature-cache <dir>', 'keep frozen-trunk activations in this folder for later runs of transfer models to read')
     .option('--save-augmented <dir>', 'write the augmented training images the model saw into this folder')
@@ -44,7 +40,7 @@ export function register(program: Command): void {
       checkWritableFolder(opts.out ?? 'runs', opts.out ? '--out' : '--out (default)');
       if (opts.featureCache) checkWritableFolder(opts.featureCache, '--feature-cache');
       if (opts.saveAugmented) checkWritableFolder(opts.saveAugmented, '--save-augmented');
-      const { runCommand } = await import('../../workers/train/run-command.ts');
+      const { runCommand } = await import('./run-command.ts');
       await runCommand(opts);
     });
 }

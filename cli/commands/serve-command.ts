@@ -9,7 +9,7 @@ import { openDatabase } from '../../db/index.ts';
 import { startEndpointProxy } from '../../web/endpoint-proxy.ts';
 import { startFolderEndpoint } from '../../web/folder-endpoint.ts';
 import { type RunningServer, startServer } from '../../web/server.ts';
-import { resolveDataDir } from '../../workers/data/dataset.ts';
+import { resolveDataDir } from '../../study/data/dataset.ts';
 import type { ServeOptions } from './serve.ts';
 
 export async function serve(opts: ServeOptions): Promise<void> {

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { UserError } from '../../common/errors.ts';
+import { columnWidths, padCells } from '../../common/text-table.ts';
 import { type QueryOutput, parseTarget, redact } from '../../db/client.ts';
 import { runReadOnly } from '../../db/read-only.ts';
 import { createReader } from '../../db/sql-reader.ts';
@@ -60,9 +61,8 @@ export function formatTable({ columns, rows }: QueryOutput, opts: TableOptions =
   const numeric = columns.map((_, c) => rows.length > 0 && rows.every((r) => r[c] === null || isNumber(r[c])));
   const text = (v: unknown, c: number) => (numeric[c] && !opts.raw ? rounded(v) : plain(v)).replace(/\r?\n/g, '\\n');
   const cells = rows.map((row) => row.map(text));
-  const widths = columns.map((name, c) => Math.max(name.length, ...cells.map((r) => r[c].length)));
-  const line = (values: string[], alignRight: boolean[]) =>
-    values.map((v, c) => (alignRight[c] ? v.padStart(widths[c]) : v.padEnd(widths[c]))).join(' | ').trimEnd();
+  const widths = columnWidths(columns, cells);
+  const line = (values: string[], alignRight: boolean[]) => padCells(values, widths, (c) => alignRight[c] === true, ' | ').trimEnd();
   const count = `(${rows.length} ${rows.length === 1 ? 'row' : 'rows'})`;
   const tableWidth = widths.reduce((sum, w) => sum + w, 0) + 3 * (widths.length - 1);
   const expanded = opts.expanded === 'auto' ? opts.width !== undefined && tableWidth > opts.width : opts.expanded === true;

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { downloadProgress, megabytes as mb } from '../../common/download-progress.ts';
+import { PRETRAINED, PRETRAINED_NAMES, type PretrainedName } from '../../study/models.ts';
 import { oneOf } from '../options.ts';
 import { examples } from '../help.ts';
-
-const PRETRAINED = ['xception', 'mobilenet'] as const;
 
 export function register(program: Command): void {
   const weights = program.command('weights').description('Pretrained ImageNet weights (Keras Applications files).')
@@ -11,7 +10,7 @@ export function register(program: Command): void {
   weights
     .command('download')
     .description('Download a model\'s ImageNet weights into the cache, resumably, and verify them (md5, or HDF5 structure where no hash is published).')
-    .argument('<model>', `which weights: ${PRETRAINED.join(', ')}`, oneOf(PRETRAINED))
+    .argument('<model>', `which weights: ${PRETRAINED_NAMES.join(', ')}`, oneOf(PRETRAINED_NAMES))
     .option('--dir <dir>', 'cache folder (default: $MELANOMA_WEIGHTS, else ~/.cache/melanoma/weights)')
     .option('--url <url>', 'download from this address (default: $MELANOMA_WEIGHTS_URL/<file>, else the Keras Applications bucket)')
     .addHelpText(
@@ -22,17 +21,16 @@ export function register(program: Command): void {
         'MELANOMA_WEIGHTS_URL=http://mirror.example.org/keras melanoma weights download xception   # a mirror with the same file names',
       ),
     )
-    .action(async (model: (typeof PRETRAINED)[number], opts: { dir?: string; url?: string }) => {
-      const { downloadPretrained } = await import('../../workers/models/weights-download.ts');
-      const { PRETRAINED: FILES } = await import('../../workers/models/pretrained.ts');
-      const progress = downloadProgress(FILES[model].file);
+    .action(async (model: PretrainedName, opts: { dir?: string; url?: string }) => {
+      const { downloadPretrained } = await import('../../study/weights/download.ts');
+      const progress = downloadProgress(PRETRAINED[model].file);
       let result: Awaited<ReturnType<typeof downloadPretrained>>;
       try {
         result = await downloadPretrained(model, { dir: opts.dir, url: opts.url, onProgress: (p) => progress.update(p) });
       } finally {
         progress.stop();
       }
-      const check = FILES[model].md5 ? `md5 ${result.md5} verified` : `md5 ${result.md5} (none published; checked that it opens as Keras HDF5)`;
+      const check = PRETRAINED[model].md5 ? `md5 ${result.md5} verified` : `md5 ${result.md5} (none published; checked that it opens as Keras HDF5)`;
       process.stdout.write(
         result.alreadyCached
           ? `${result.path}: already cached, ${mb(result.bytes)}, ${check}\n`
@@ -52,12 +50,11 @@ export function register(program: Command): void {
       ),
     )
     .action(async (opts: { dir?: string; json?: boolean }) => {
-      const { listCachedWeights } = await import('../../workers/models/weights-download.ts');
-      const { weightsCacheDir } = await import('../../workers/models/pretrained.ts');
-      const { locatePretrained } = await import('../../workers/models/pretrained.ts');
+      const { listCachedWeights } = await import('../../study/weights/download.ts');
+      const { locatePretrained, weightsCacheDir } = await import('../../study/weights/pretrained.ts');
       const dir = opts.dir ?? weightsCacheDir();
       const files = listCachedWeights(dir);
-      const used = PRETRAINED.map((name) => {
+      const used = PRETRAINED_NAMES.map((name) => {
         try {
           const where = locatePretrained(name, opts.dir ?? null);
           return { model: name, path: where.path, format: where.format };

@@ -14,7 +14,7 @@ export function confusionAt(yTrue: ArrayLike<number>, yProb: ArrayLike<number>, 
 export function confusionUnchecked(yTrue: ArrayLike<number>, yProb: ArrayLike<number>, threshold: number): ConfusionMatrix {
   const c: ConfusionMatrix = { tp: 0, fp: 0, tn: 0, fn: 0 };
   for (let i = 0; i < yTrue.length; i++) {
-    const predicted = yProb[i] > threshold;
+    const predicted = yProb[i]! > threshold;
     if (yTrue[i] === 1) {
       if (predicted) c.tp++;
       else c.fn++;

@@ -17,7 +17,7 @@ export function binaryCrossEntropy(yTrue: ArrayLike<number>, yProb: ArrayLike<nu
 export function binaryCrossEntropyUnchecked(yTrue: ArrayLike<number>, yProb: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < yTrue.length; i++) {
-    const p = Math.min(HIGH, Math.max(LOW, yProb[i]));
+    const p = Math.min(HIGH, Math.max(LOW, yProb[i]!));
     sum -= yTrue[i] === 1 ? Math.log(p) : Math.log(1 - p);
   }
   return sum / yTrue.length;

@@ -20,8 +20,8 @@ export function averagePrecisionFromCounts({ tps, fps, positives }: RankCounts):
   let ap = 0;
   let prevRecall = 0;
   for (let i = 0; i < tps.length; i++) {
-    const recall = tps[i] / positives;
-    ap += (recall - prevRecall) * (tps[i] / (tps[i] + fps[i]));
+    const recall = tps[i]! / positives;
+    ap += (recall - prevRecall) * (tps[i]! / (tps[i]! + fps[i]!));
     prevRecall = recall;
   }
   return ap;
@@ -44,9 +44,9 @@ export function prCurveFromCounts(counts: RankCounts, maxPoints: number): Curve 
   if (positives === 0) return emptyCurve();
   const curve: Curve = { x: [], y: [], thresholds: [] };
   for (let i = tps.length - 1; i >= 0; i--) {
-    curve.x.push(tps[i] / positives);
-    curve.y.push(tps[i] / (tps[i] + fps[i]));
-    curve.thresholds.push(thresholds[i]);
+    curve.x.push(tps[i]! / positives);
+    curve.y.push(tps[i]! / (tps[i]! + fps[i]!));
+    curve.thresholds.push(thresholds[i]!);
   }
   curve.x.push(0);
   curve.y.push(1);

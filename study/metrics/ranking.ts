@@ -19,7 +19,7 @@ export function rankCounts(yTrue: ArrayLike<number>, yProb: ArrayLike<number>): 
   const n = yTrue.length;
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((a, b) => yProb[b] - yProb[a]);
+  order.sort((a, b) => yProb[b]! - yProb[a]!);
 
   const thresholds: number[] = [];
   const tps: number[] = [];
@@ -27,12 +27,13 @@ export function rankCounts(yTrue: ArrayLike<number>, yProb: ArrayLike<number>): 
   let tp = 0;
   let fp = 0;
   for (let k = 0; k < n; k++) {
-    const i = order[k];
+    const i = order[k]!;
     if (yTrue[i] === 1) tp++;
     else fp++;
     // Close a group at the last sample of each run of tied scores.
-    if (k === n - 1 || yProb[order[k + 1]] !== yProb[i]) {
-      thresholds.push(yProb[i]);
+    const score = yProb[i]!;
+    if (k === n - 1 || yProb[order[k + 1]!] !== score) {
+      thresholds.push(score);
       tps.push(tp);
       fps.push(fp);
     }
@@ -51,5 +52,5 @@ export function rankCounts(yTrue: ArrayLike<number>, yProb: ArrayLike<number>): 
  * 1.2 writes it (1.3+ writes Infinity, which JSON cannot hold).
  */
 export function aboveAllThreshold(counts: RankCounts): number {
-  return counts.thresholds[0] + 1;
+  return counts.thresholds[0]! + 1;
 }

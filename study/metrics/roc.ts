@@ -23,9 +23,9 @@ export function rocAucFromCounts({ tps, fps, positives, negatives }: RankCounts)
   let prevTp = 0;
   let prevFp = 0;
   for (let i = 0; i < tps.length; i++) {
-    area += ((fps[i] - prevFp) * (prevTp + tps[i])) / 2;
-    prevTp = tps[i];
-    prevFp = fps[i];
+    area += ((fps[i]! - prevFp) * (prevTp + tps[i]!)) / 2;
+    prevTp = tps[i]!;
+    prevFp = fps[i]!;
   }
   return area / (positives * negatives);
 }
@@ -53,12 +53,12 @@ export function rocCurveFromCounts(counts: RankCounts, maxPoints: number): Curve
     const corner =
       i === 0 ||
       i === last ||
-      fps[i - 1] - 2 * fps[i] + fps[i + 1] !== 0 ||
-      tps[i - 1] - 2 * tps[i] + tps[i + 1] !== 0;
+      fps[i - 1]! - 2 * fps[i]! + fps[i + 1]! !== 0 ||
+      tps[i - 1]! - 2 * tps[i]! + tps[i + 1]! !== 0;
     if (!corner) continue;
-    curve.x.push(fps[i] / negatives);
-    curve.y.push(tps[i] / positives);
-    curve.thresholds.push(thresholds[i]);
+    curve.x.push(fps[i]! / negatives);
+    curve.y.push(tps[i]! / positives);
+    curve.thresholds.push(thresholds[i]!);
   }
   return thinCurve(curve, maxPoints);
 }

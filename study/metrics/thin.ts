@@ -14,9 +14,9 @@ export function thinCurve(curve: Curve, maxPoints: number): Curve {
   // Steps of (n-1)/(maxPoints-1) > 1, so the rounded indices are strictly increasing and end at n-1.
   for (let k = 0; k < maxPoints; k++) {
     const i = Math.round((k * (n - 1)) / (maxPoints - 1));
-    x.push(curve.x[i]);
-    y.push(curve.y[i]);
-    thresholds.push(curve.thresholds[i]);
+    x.push(curve.x[i]!);
+    y.push(curve.y[i]!);
+    thresholds.push(curve.thresholds[i]!);
   }
   return { x, y, thresholds };
 }

@@ -14,7 +14,7 @@ export function checkBinaryInputs(yTrue: ArrayLike<number>, yProb: ArrayLike<num
     if (y !== 0 && y !== 1) throw new Error(`yTrue[${i}] = ${y} is not a label (0 or 1)`);
     const p = yProb[i];
     // Written so that NaN fails too.
-    if (!(p >= 0 && p <= 1)) throw new Error(`yProb[${i}] = ${p} is not a probability in [0, 1]`);
+    if (p === undefined || !(p >= 0 && p <= 1)) throw new Error(`yProb[${i}] = ${p} is not a probability in [0, 1]`);
   }
 }
 

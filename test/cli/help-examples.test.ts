@@ -21,11 +21,14 @@ function examplesOf(help: string): string[] | null {
     .map((l) => l.trim().replace(/\s+#.*$/, ''));
 }
 
-/** The flags an example passes to `path` (a line that runs another command, or the same one through a pipe, counts up to there). */
+/**
+ * The flags an example passes to `path` (a line that runs another command, or the same one through a pipe, counts up
+ * to there; so does one that passes the words after `--` on, as orchestrate --slurm gives them to sbatch).
+ */
 function flagsFor(example: string, path: string): string[] | null {
   const words = example.replace(/^([A-Z_]+=\S+\s+)+/, '').split(/\s+/);
   if (words.slice(0, path.split(' ').length).join(' ') !== path) return null;
-  const end = words.findIndex((w) => w === '|' || w === '>' || w === '&&');
+  const end = words.findIndex((w) => w === '|' || w === '>' || w === '&&' || w === '--');
   return (end < 0 ? words : words.slice(0, end)).filter((w) => w.startsWith('-'));
 }
 

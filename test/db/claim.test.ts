@@ -1,6 +1,6 @@
 /**
  * claimNextRun under concurrency on PostgreSQL: FOR UPDATE SKIP LOCKED, two processes with several connections each.
- * (Concurrent claims on every backend, PGlite included, are in store.test.ts.)
+ * (Concurrent claims on every backend, PGlite included, are in store.slow.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -10,15 +10,16 @@ import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { claimNextRun, createOrResumeExperiment, type Database, ensureRuns, openDatabase } from '../../db/index.ts';
 import { PROJECT_ROOT } from '../helpers/real-data.ts';
-import { MODEL_NAMES } from '../../study/run.ts';
+import { FINE_TUNES, MODEL_NAMES } from '../../study/models.ts';
 import { pgUrlOrSkip, scratchPgDatabase, specFor } from './fixtures.ts';
+import { first } from '../../common/indexing.ts';
 
 const run = promisify(execFile);
 
-/** An experiment with `perModel` runs of each base model (no -ft: every run is claimable at once). */
+/** An experiment with `perModel` runs of each model that fine-tunes none (every run is claimable at once). */
 async function queue(database: Database, name: string, perModel: number): Promise<number> {
   const x = await createOrResumeExperiment(database, { name, config: {}, datasetFingerprint: null, datasetDir: null, codeVersion: null });
-  const models = MODEL_NAMES.filter((m) => !m.endsWith('-ft'));
+  const models = MODEL_NAMES.filter((m) => !FINE_TUNES[m]);
   await ensureRuns(database, x.id, models.flatMap((model) => Array.from({ length: perModel }, (_, i) => ({ model, runIndex: i, seed: i, spec: specFor(model, i) }))));
   return x.id;
 }
@@ -37,14 +38,14 @@ test('PostgreSQL: a run locked by another transaction is skipped, not waited for
   try {
     const experimentId = await queue(database, 'skip-locked', 2);
     const claimedWhileLocked = await other.begin(async (tx) => {
-      const [first] = await tx`select id from runs where experiment_id = ${experimentId} order by run_index, id limit 1 for update`;
+      const locked = first(await tx`select id from runs where experiment_id = ${experimentId} order by run_index, id limit 1 for update`);
       const claim = claimNextRun(database, experimentId, 'gpu:1');
       const timeout = new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 5000).unref());
       const claimed = await Promise.race([claim, timeout]);
       assert.notEqual(claimed, 'blocked', 'the claim waited for the locked run instead of skipping it');
       assert.ok(claimed && claimed !== 'blocked');
-      assert.notEqual(claimed.id, first.id);
-      return { locked: first.id as number, claimed: claimed.id };
+      assert.notEqual(claimed.id, locked.id);
+      return { locked: locked.id as number, claimed: claimed.id };
     });
     // Once the lock is gone, the skipped run is the next one claimed.
     assert.equal((await claimNextRun(database, experimentId, 'gpu:0'))?.id, claimedWhileLocked.locked);

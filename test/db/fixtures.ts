@@ -206,12 +206,15 @@ export function runEvents(spec: RunSpec, testRocAuc: number, epochs = 3): RunEve
   ];
 }
 
+const COUNTED_TABLES = ['experiments', 'runs', 'epoch_metrics', 'evaluations', 'curve_points', 'predictions', 'run_logs'] as const;
+type CountedTable = (typeof COUNTED_TABLES)[number];
+
 /** Row counts of every table of one database, to compare before and after a replay. */
-export async function tableCounts(database: Database): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const table of ['experiments', 'runs', 'epoch_metrics', 'evaluations', 'curve_points', 'predictions', 'run_logs']) {
+export async function tableCounts(database: Database): Promise<Record<CountedTable, number>> {
+  const out = Object.fromEntries(COUNTED_TABLES.map((table) => [table, 0])) as Record<CountedTable, number>;
+  for (const table of COUNTED_TABLES) {
     const [row] = await database.query<{ n: number }>(`select count(*)::integer as n from ${table}`);
-    out[table] = row.n;
+    out[table] = row!.n;
   }
   return out;
 }

@@ -41,7 +41,12 @@ export interface Finished {
 
 /** Starts `node bin/orchestrate.mjs ...args` (or bin/melanoma.mjs); `done` settles when it exits. */
 export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, bin = ORCHESTRATE): { child: ChildProcess; done: Promise<Finished>; stderrSoFar(): string } {
-  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return startProcess(process.execPath, [bin, ...args], env);
+}
+
+/** Starts `command ...args` with `env` added to this process's; `done` settles when it exits. */
+export function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}): ReturnType<typeof startCli> {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));

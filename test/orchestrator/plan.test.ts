@@ -17,7 +17,7 @@ test('a -ft model comes right after its base, with the same seed, and names its 
   assert.deepEqual(plan.map((r) => r.model), ['baseline', 'xception', 'xception-ft', 'baseline', 'xception', 'xception-ft']);
   const ft = plan.filter((r) => r.model === 'xception-ft');
   assert.deepEqual(ft.map((r) => [r.baseModel, r.seed]), [['xception', 1], ['xception', 2]]);
-  assert.equal(plan[0].baseModel, null);
+  assert.equal(plan[0]!.baseModel, null);
 });
 
 test('a -ft model without its base is a usage error; duplicates collapse', () => {

@@ -22,7 +22,7 @@ function runs(model: string, base: Partial<Record<ReportMetric, number>>, offset
   }));
 }
 
-const study = (...sets: RunValues[][]) => new Map(sets.map((s) => [s[0].model, s]));
+const study = (...sets: RunValues[][]) => new Map(sets.map((s) => [s[0]!.model, s]));
 const claim = (results: ClaimResult[], id: string) => results.find((c) => c.id === id)!;
 
 const wide = [-0.02, 0, 0.02];
@@ -48,7 +48,7 @@ describe('claims', () => {
     assert.ok(Math.abs(loss.numbers.baseline! - 0.02) < 1e-12 && Math.abs(loss.numbers.augmented! - 0.01) < 1e-12);
 
     const aug = runs('augmented', {}, narrow);
-    aug[0].metrics.test!.recall = 0.1; // recall spreads far more than the baseline's
+    aug[0]!.metrics.test!.recall = 0.1; // recall spreads far more than the baseline's
     const d = claim(checkClaims(study(runs('baseline', {}, wide), aug)), 'augmentation-lowers-std');
     assert.equal(d.verdict, 'not supported');
     assert.deepEqual(d.evidence.filter((e) => !e.holds).map((e) => e.what), ['recall std']);
@@ -64,7 +64,7 @@ describe('claims', () => {
     const higher = claim(checkClaims(study(runs('baseline', {}, wide), runs('augmented', { loss: 0.51, recall: 0.51, roc_auc: 0.51, accuracy: 0.51 }, wide))), 'augmented-slightly-higher');
     assert.equal(higher.verdict, 'supported');
     assert.deepEqual(higher.evidence.map((e) => e.what), ['loss mean', 'recall mean', 'roc_auc mean', 'accuracy mean']);
-    assert.ok(Math.abs(higher.evidence[0].numbers.diff! - 0.01) < 1e-12);
+    assert.ok(Math.abs(higher.evidence[0]!.numbers.diff! - 0.01) < 1e-12);
     const lower = claim(checkClaims(study(runs('baseline', {}, wide), runs('augmented', { loss: 0.51, recall: 0.49, roc_auc: 0.51, accuracy: 0.51 }, wide))), 'augmented-slightly-higher');
     assert.equal(lower.verdict, 'not supported');
     assert.deepEqual(lower.evidence.filter((e) => !e.holds).map((e) => e.what), ['recall mean']);

@@ -6,6 +6,7 @@ import {
   OPERATING_POINTS, chooseThreshold, confusionAt, meanStd, modelsAtThreshold, operatingPoint, operatingPoints, operatingPointsReport,
   ratesOf, summarizeOperatingPoints, type Scored,
 } from '../../study/operating-points.ts';
+import { first } from '../../common/indexing.ts';
 
 /*
  * The worked case. Decision: malignant when p > t.
@@ -115,8 +116,9 @@ describe('operating points', () => {
       { model: 'xception', points: operatingPoints(val, testSplit) },
     ];
     const [baseline, xception] = summarizeOperatingPoints(runs);
+    assert.ok(baseline && xception);
     assert.equal(baseline.runs, 2);
-    const p = baseline.points[0];
+    const p = baseline.points[0]!;
     assert.deepEqual([p.kind, p.target, p.unreached], ['specificity', 0.8, 0]);
     assert.equal(p.sensitivity.mean, 0.25);
     near(p.sensitivity.std!, Math.SQRT1_2 / 2);
@@ -124,7 +126,7 @@ describe('operating points', () => {
     near(p.specificity.std!, 0.25 * Math.SQRT1_2);
     near(p.threshold.mean!, 0.725);
     near(p.threshold.std!, 0.05 * Math.SQRT1_2);
-    assert.deepEqual(xception.points[0].sensitivity, { n: 1, mean: 0, std: null });
+    assert.deepEqual(xception.points[0]!.sensitivity, { n: 1, mean: 0, std: null });
     assert.deepEqual(meanStd([null, 2, 4, NaN]), { n: 2, mean: 3, std: Math.SQRT2 });
   });
 
@@ -137,7 +139,7 @@ describe('operating points', () => {
       { runId: 2, model: 'baseline', runIndex: 1, splits: { val: testSplit, test: val } },
       { runId: 3, model: 'baseline', runIndex: 2, splits: { val } },
     ];
-    const [m] = modelsAtThreshold(runs, 'test', 0.4);
+    const m = first(modelsAtThreshold(runs, 'test', 0.4));
     assert.equal(m.runs, 2);
     assert.deepEqual(m.confusion.tp, { n: 2, mean: 1, std: 0 });
     assert.equal(m.confusion.fp.mean, 1.5);
@@ -149,9 +151,9 @@ describe('operating points', () => {
 
     const report = operatingPointsReport(runs);
     assert.deepEqual(report.runs.map((r) => r.runId), [1, 2], 'run 3 has no test predictions');
-    assert.deepEqual(report.runs[0].points, operatingPoints(val, testSplit));
-    assert.equal(report.models[0].runs, 2);
-    assert.equal(report.models[0].points[0].sensitivity.mean, 0.25);
+    assert.deepEqual(report.runs[0]!.points, operatingPoints(val, testSplit));
+    assert.equal(report.models[0]!.runs, 2);
+    assert.equal(report.models[0]!.points[0]!.sensitivity.mean, 0.25);
     assert.match(report.rule, /p > t/);
   });
 
@@ -163,7 +165,7 @@ describe('operating points', () => {
       const s = { labels: Array.from({ length: n }, () => (rng() < 0.4 ? 1 : 0)), probabilities: Array.from({ length: n }, () => Math.round(rng() * 10) / 10) };
       const benign = s.probabilities.filter((_, i) => s.labels[i] === 0);
       const malignant = s.probabilities.filter((_, i) => s.labels[i] === 1);
-      const t: { kind: 'specificity' | 'sensitivity'; target: number } = { kind: rng() < 0.5 ? 'specificity' : 'sensitivity', target: [0.5, 0.8, 0.9, 0.95, 1][Math.floor(rng() * 5)] };
+      const t: { kind: 'specificity' | 'sensitivity'; target: number } = { kind: rng() < 0.5 ? 'specificity' : 'sensitivity', target: [0.5, 0.8, 0.9, 0.95, 1][Math.floor(rng() * 5)]! };
       const choice = chooseThreshold(s, t);
       if ((t.kind === 'specificity' ? benign : malignant).length === 0) {
         assert.equal(choice.threshold, null);

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { kerasPrAuc } from '../../study/keras-pr-auc.ts';
+import { calibrationReport } from '../../study/probability-calibration.ts';
 import { reproductionMarkdown } from '../../study/reproduction-markdown.ts';
 import { REPORT_METRICS } from '../../study/report-metrics.ts';
 import { buildReproduction, type StoredRun } from '../../study/reproduction.ts';
@@ -94,27 +95,27 @@ describe('reproduction report', () => {
     const tp3 = spreadOut.article.find((a) => a.id === 'baseline-tp')!;
     assert.equal(tp3.withinRange, false);
     assert.equal(tp3.within2Std, true);
-    const one = buildReproduction({ experiment: { id: 1, name: 'one', protocol: null }, runs: [RUNS[0]], alwaysWrong: [] });
+    const one = buildReproduction({ experiment: { id: 1, name: 'one', protocol: null }, runs: [RUNS[0]!], alwaysWrong: [] });
     assert.equal(one.article.find((a) => a.id === 'baseline-tp')!.within2Std, null);
   });
 
   test("Keras' PR AUC per run beside the stored AP; the table's means", () => {
     const row = report.table.find((t) => t.split === 'test')!.rows.find((r) => r.model === 'baseline')!;
-    const expected = (kerasPrAuc(RUNS[0].predictions.test!.labels, ramp(0)) + kerasPrAuc(RUNS[1].predictions.test!.labels, ramp(0.05))) / 2;
+    const expected = (kerasPrAuc(RUNS[0]!.predictions.test!.labels, ramp(0)) + kerasPrAuc(RUNS[1]!.predictions.test!.labels, ramp(0.05))) / 2;
     assert.ok(Math.abs(row.metrics.keras_pr_auc.mean - expected) < 1e-12);
     assert.equal(row.metrics.pr_auc.n, 2);
     assert.equal(report.table.find((t) => t.split === 'val')!.rows.length, 0);
   });
 
   test('ensembles average the runs per image; DeLong compares them over the same images', () => {
-    const mean = ramp(0).map((p, i) => (p + ramp(0.05)[i]) / 2);
+    const mean = ramp(0).map((p, i) => (p + ramp(0.05)[i]!) / 2);
     const baseline = report.ensembles.find((e) => e.model === 'baseline')!;
     assert.equal(baseline.images, 20);
-    assert.ok(Math.abs(baseline.metrics.roc_auc - evaluateBinary(RUNS[0].predictions.test!.labels, mean).metrics.roc_auc) < 1e-12);
+    assert.ok(Math.abs(baseline.metrics.roc_auc - evaluateBinary(RUNS[0]!.predictions.test!.labels, mean).metrics.roc_auc) < 1e-12);
     assert.equal(report.delong.length, 1);
-    const d = report.delong[0];
-    const augmented = ramp(-0.1).map((p, i) => (p + ramp(0.1)[i]) / 2);
-    const expected = delongTest(RUNS[0].predictions.test!.labels, mean, augmented);
+    const d = report.delong[0]!;
+    const augmented = ramp(-0.1).map((p, i) => (p + ramp(0.1)[i]!) / 2);
+    const expected = delongTest(RUNS[0]!.predictions.test!.labels, mean, augmented);
     assert.deepEqual([d.a, d.b, d.images, d.z], ['baseline', 'augmented', 20, expected.z]);
     assert.equal(report.welch.length, REPORT_METRICS.length, 'one pair, every reported metric');
   });
@@ -128,5 +129,18 @@ describe('reproduction report', () => {
     assert.match(md, /\| 129 \| baseline \| one run \| test TP \| 295 \| 295\.0 ± 7\.1 \| 290 to 300 \| 2 \| yes \| yes \|/);
     const none = reproductionMarkdown(buildReproduction({ experiment: { id: 1, name: 'x', protocol: null }, runs: [], alwaysWrong: [] }));
     assert.match(none, /protocol not recorded/);
+    assert.match(none, /### Calibration of the probabilities \(test\)\n\n.*\n\nNo completed run has val and test predictions stored\./);
+  });
+
+  test("calibration of the runs with val and test predictions, per model and ensemble, in the Markdown's table", () => {
+    const withVal = RUNS.map((r, i) => ({ ...r, predictions: { ...r.predictions, val: { ...r.predictions.test!, probabilities: ramp(0.02 * i - 0.03) } } }));
+    const c = buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: withVal, alwaysWrong: [] }).calibration;
+    assert.deepEqual(c, calibrationReport(withVal.map((r) => ({ runId: r.runId, model: r.model, runIndex: r.runIndex, val: r.predictions.val, test: r.predictions.test }))));
+    assert.deepEqual(c.models.map((m) => [m.model, m.runs]), [['baseline', 2], ['augmented', 2]]);
+    const md = reproductionMarkdown(buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: withVal, alwaysWrong: [] }));
+    const b = c.models[0]!;
+    const ms = (s: { mean: number | null; std: number | null }) => `${s.mean!.toFixed(3)} ± ${s.std!.toFixed(3)}`;
+    assert.ok(md.includes(`| baseline | 2 | ${ms(b.temperature)} | ${ms(b.test.brier)} | ${ms(b.test.brierScaled)} | ${ms(b.test.ece)} | ${ms(b.test.eceScaled)} |`), md);
+    assert.ok(md.includes(`| baseline (ensemble) | 2 | ${b.ensemble!.temperature!.toFixed(3)} | ${b.ensemble!.test.before.brier.toFixed(3)} |`));
   });
 });

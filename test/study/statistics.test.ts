@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { delongTest, delongVariance, mean, rocAucPlacements, sampleStd, spread, welch } from '../../study/statistics.ts';
+import { delongTest, delongVariance, mean, median, rocAucPlacements, sampleStd, spread, welch } from '../../study/statistics.ts';
 import { NDKA, OUTCOME, S100B, WFNS } from './fixtures/asah.ts';
 
 const close = (actual: number, expected: number, tol: number, what: string) =>
@@ -98,4 +98,10 @@ describe('DeLong test', () => {
     assert.throws(() => rocAucPlacements([1, 1], [0.2, 0.3]), /both classes/);
     assert.throws(() => delongTest([1, 0], [0.2, 0.3], [0.1]), /different numbers/);
   });
+});
+
+test('median: the middle value, the upper middle one for an even count, and an error for no values', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 3);
+  assert.throws(() => median([]), /the median of no values/);
 });

@@ -15,6 +15,9 @@ export interface FixtureRun extends Omit<RunPlan, 'seed'> {
   /** Default 'completed'. A 'running' run records the epochs up to `upTo`; a 'failed' one up to `failAfter`. */
   status?: FixtureStatus;
   slot?: string;
+  /** Where the run's orchestrator ran (default: this machine, outside Slurm). */
+  host?: string;
+  slurmJob?: string;
 }
 
 export interface FixtureExperiment {
@@ -58,8 +61,12 @@ export async function buildExperiment(database: Database, x: FixtureExperiment):
   for (const [i, p] of planned.entries()) {
     const status = p.fixture.status ?? 'completed';
     if (status === 'pending') continue;
-    const claimed = await claimNextRun(database, experiment.id, p.fixture.slot ?? `cpu:${i % 2}`, { models: [p.fixture.model] });
-    if (!claimed || claimed.id !== stored[i].id) throw new Error(`fixture: expected to claim run ${stored[i].id}, got ${claimed?.id}`);
+    const claimed = await claimNextRun(database, experiment.id, p.fixture.slot ?? `cpu:${i % 2}`, {
+      models: [p.fixture.model],
+      host: p.fixture.host,
+      slurmJob: p.fixture.slurmJob,
+    });
+    if (!claimed || claimed.id !== stored[i]!.id) throw new Error(`fixture: expected to claim run ${stored[i]!.id}, got ${claimed?.id}`);
     const plan: RunPlan = { ...p.plan, upTo: status === 'running' ? (p.plan.upTo ?? Math.ceil(p.plan.epochs / 2)) : undefined };
     if (status === 'failed') plan.failAfter ??= Math.ceil(plan.epochs / 3);
     for (const event of runEvents(plan)) await recordEvent(database, claimed.id, event);
@@ -81,9 +88,9 @@ export function smallStudy(name = XSS_NAME): FixtureExperiment {
       { model: 'baseline', epochs: 14, bestEpoch: 9 },
       { model: 'baseline', epochs: 18, bestEpoch: 12 },
       { model: 'baseline', epochs: 12, bestEpoch: 7, status: 'failed', failAfter: 4 },
-      { model: 'xception', epochs: 16, bestEpoch: 10, slot: 'gpu:0', spec: { backend: 'webgpu', gpu: 0 } },
-      { model: 'xception', epochs: 20, bestEpoch: 14, slot: 'gpu:0', spec: { backend: 'webgpu', gpu: 0 } },
-      { model: 'xception', epochs: 30, bestEpoch: 20, slot: 'gpu:0', spec: { backend: 'webgpu', gpu: 0 }, status: 'running', upTo: 8 },
+      { model: 'xception', epochs: 16, bestEpoch: 10, slot: 'gpu:0', spec: { backend: 'webgpu', gpu: 0 }, host: 'gpu-node-3', slurmJob: '812_0' },
+      { model: 'xception', epochs: 20, bestEpoch: 14, slot: 'gpu:0', spec: { backend: 'webgpu', gpu: 0 }, host: 'gpu-node-3', slurmJob: '812_0' },
+      { model: 'xception', epochs: 30, bestEpoch: 20, slot: 'gpu:0', spec: { backend: 'webgpu', gpu: 0 }, status: 'running', upTo: 8, host: 'gpu-node-5', slurmJob: '812_1' },
       { model: 'xception', epochs: 30, bestEpoch: 20, status: 'pending' },
     ],
     protocol: resolveProtocol('seed', { epochs: 30 }),

@@ -26,6 +26,7 @@ const SKILL: Record<ModelName, number> = {
   'xception-ft': 2.6,
   mobilenet: 2.2,
   'mobilenet-ft': 2.5,
+  'mobilenet-ft2': 2.55,
 };
 
 export function specFor(model: ModelName, seed: number, over: Partial<RunSpec> = {}): RunSpec {

@@ -1,7 +1,7 @@
-// The dataset: images per split and class with the class ratio, sample images of each class, and augmented
-// samples exactly as the training pipeline of the 'augmented' model produces them on the CPU (on webgpu the GPU
-// computes the same in float32: a few values one byte step apart). Images are fetched by file id (position in the
-// dataset listing), never by path.
+// The dataset: images per split and class with the class ratio, sample images of each class, augmented samples
+// exactly as the training pipeline of the 'augmented' model produces them on the CPU (on webgpu the GPU computes the
+// same in float32: a few values one byte step apart), and on request the exact and near-duplicate pairs within and
+// across the splits. Images are fetched by file id (position in the dataset listing), never by path.
 import { el, fill, getJSON, pct, section, showError, table, thumb } from './common.js';
 import { PALETTE, chartBox, drawChart, hatch } from './charts.js';
 
@@ -11,7 +11,58 @@ const countsHolder = el('div', { id: 'counts' });
 const ratio = chartBox('Images per split and class', { id: 'class-chart' });
 const samplesHolder = el('div', { id: 'samples' });
 const augHolder = el('div', { id: 'augmented' });
-main.append(header, section('Class balance', countsHolder, ratio.box), section('Sample images', samplesHolder), section('Augmented training samples', augHolder));
+const duplicatesButton = el('button', { type: 'button', id: 'find-duplicates' }, 'Find duplicates');
+const duplicatesHolder = el('div', { id: 'duplicates' });
+main.append(
+  header,
+  section('Class balance', countsHolder, ratio.box),
+  section('Sample images', samplesHolder),
+  section('Augmented training samples', augHolder),
+  section(
+    'Duplicates within and across the splits',
+    el('p', { class: 'hint' }, 'Exact pairs have the same pixels; near pairs have 256-bit DCT perceptual hashes within a few bits (robust to resizing and recompression). The first search decodes every image: about 20 s for the full dataset. `melanoma data duplicates` prints the same.'),
+    duplicatesButton,
+    duplicatesHolder,
+  ),
+);
+
+/** Pairs shown as thumbnails: those across splits first (the leaks), at most this many. */
+const SHOWN_PAIRS = 60;
+
+function renderDuplicates(d) {
+  const rows = d.counts.map((c) => el('tr', { 'data-splits': c.splits }, el('th', { scope: 'row' }, c.splits), el('td', { class: 'num' }, String(c.exact)), el('td', { class: 'num' }, String(c.near))));
+  const across = (p) => p.splitA !== p.splitB;
+  const pairs = [...d.pairs.filter(across), ...d.pairs.filter((p) => !across(p))].slice(0, SHOWN_PAIRS);
+  fill(
+    duplicatesHolder,
+    el('p', {}, `${d.images} images, near = at most ${d.threshold} of ${d.bits} bits apart. `, el('strong', { id: 'leaked-test' }, `${d.leakedTest.length} test image${d.leakedTest.length === 1 ? '' : 's'}`), `${d.leakedTest.length === 1 ? ' has' : ' have'} an exact or near duplicate in train or val.`, d.skipped ? ` ${d.skipped} images outside the dataset folder (links) were left out.` : ''),
+    table(['Splits', 'Exact pairs', 'Near pairs'], rows, { id: 'duplicate-counts' }),
+    d.pairs.length > pairs.length ? el('p', { class: 'hint' }, `The first ${pairs.length} of ${d.pairs.length} pairs, those across splits first.`) : null,
+    el(
+      'div',
+      { class: 'grid', id: 'duplicate-pairs' },
+      pairs.map((p) =>
+        el(
+          'div',
+          { class: 'aug-row', 'data-a': p.a, 'data-b': p.b, 'data-kind': p.kind },
+          el('div', { class: 'grid' }, thumb(`/api/dataset/images/${p.fileIdA}`, `${p.splitA} · ${p.a}`, p.a), thumb(`/api/dataset/images/${p.fileIdB}`, `${p.splitB} · ${p.b} (${p.kind}, ${p.distance} bits)`, p.b)),
+        ),
+      ),
+    ),
+  );
+}
+
+duplicatesButton.addEventListener('click', async () => {
+  duplicatesButton.disabled = true;
+  fill(duplicatesHolder, el('p', { class: 'hint' }, 'Hashing every image…'));
+  try {
+    renderDuplicates(await getJSON('/api/dataset/duplicates'));
+  } catch (err) {
+    showError(err);
+  } finally {
+    duplicatesButton.disabled = false;
+  }
+});
 
 const CLASSES = ['benign', 'malignant'];
 

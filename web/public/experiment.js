@@ -10,6 +10,7 @@ import {
 import {
   PALETTE, bandDatasets, bandOptions, chartBox, drawChart, hatch, meanBarMax, meanBarOptions, metricRange, seriesStyle,
 } from './charts.js';
+import { experimentCalibrationSections } from './calibration.js';
 import { experimentOperatingSections } from './operating-points.js';
 
 const id = pathPart(1);
@@ -57,6 +58,7 @@ async function loadBands() {
 
 for (const select of [bandsMetric, bandsSplit]) select.addEventListener('change', renderBands);
 const operating = experimentOperatingSections(id);
+const calibration = experimentCalibrationSections(id);
 
 main.append(
   header,
@@ -71,6 +73,7 @@ main.append(
     el('label', { class: 'control' }, 'Split ', ensembleSplit),
     ensembleHolder,
   ),
+  ...calibration.sections,
   section(
     'Reproduction',
     el('p', { class: 'hint' }, "The article's numbers beside the runs' test values, its claims with verdicts, and Welch's and DeLong's tests between the models (the same report as `melanoma report`)."),
@@ -241,15 +244,20 @@ function renderRuns() {
       el('td', { class: 'num' }, num(r.test?.accuracy)),
       el('td', { class: 'num' }, num(r.test?.roc_auc)),
       el('td', { class: 'num' }, num(r.test?.pr_auc)),
-      el('td', { class: 'nowrap' }, r.slot ?? DASH),
+      el('td', { class: 'nowrap' }, ranOn(r)),
       el('td', { class: 'num' }, duration(r.seconds)),
       el('td', { class: 'msg' }, r.error ?? ''),
     ),
   );
   fill(
     runsHolder,
-    table(['Run', 'Model', 'Repeat', 'Status', 'Best / epochs', 'Test acc.', 'Test ROC AUC', 'Test PR AUC', 'Slot', 'Duration', 'Error'], rows, { id: 'runs-table' }),
+    table(['Run', 'Model', 'Repeat', 'Status', 'Best / epochs', 'Test acc.', 'Test ROC AUC', 'Test PR AUC', 'Ran on', 'Duration', 'Error'], rows, { id: 'runs-table' }),
   );
+}
+
+/** The slot, machine and Slurm job of a run's orchestrator: "cpu0 on node-3, Slurm 812_1". */
+function ranOn(r) {
+  return `${r.slot ?? DASH}${r.host ? ` on ${r.host}` : ''}${r.slurmJob ? `, Slurm ${r.slurmJob}` : ''}`;
 }
 
 async function loadEnsemble() {
@@ -387,7 +395,7 @@ async function load() {
   renderChart();
   renderRuns();
   renderProtocol();
-  await Promise.all([loadEnsemble(), loadMisclassified(), loadReproduction(), loadBands(), operating.load()]);
+  await Promise.all([loadEnsemble(), loadMisclassified(), loadReproduction(), loadBands(), operating.load(), calibration.load()]);
 }
 
 splitSelect.addEventListener('change', renderChart);

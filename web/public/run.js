@@ -6,6 +6,7 @@ import {
   poll, section, showError, statusBadge, table, thumb, when,
 } from './common.js';
 import { PALETTE, SPLIT_STYLE, baseOptions, chartBox, drawChart, hatch, lineDataset, metricAxis } from './charts.js';
+import { runCalibrationSection } from './calibration.js';
 import { RULE, confusionAt, confusionTable, ratesOf, runPointsTable, thresholdControl } from './operating-points.js';
 
 const id = pathPart(1);
@@ -94,6 +95,7 @@ async function loadRunPoints() {
 }
 
 thresholdSplit.addEventListener('change', () => loadThreshold().catch(showError));
+const calibration = runCalibrationSection(id);
 
 main.append(
   header,
@@ -105,6 +107,7 @@ main.append(
   section('Confusion matrix at threshold 0.5', el('label', { class: 'control' }, 'Split ', cmSelect), cmHolder),
   thresholdSection(),
   section('ROC and PR curves', curvesNote, curvesGrid),
+  calibration.node,
   section('Predictions', el('label', { class: 'control' }, 'Split ', predSelect), predNote, histogram.box, errorsHolder),
   section('Configuration', configHolder),
   section('Log', logHolder),
@@ -129,6 +132,8 @@ function renderHeader() {
       ['Best epoch', run.bestEpoch ?? DASH],
       ['Stopped early', run.stoppedEarly === null || run.stoppedEarly === undefined ? DASH : run.stoppedEarly ? `yes (patience ${run.spec?.patience ?? DASH})` : 'no'],
       ['Slot / GPU', `${run.slot ?? DASH} / ${run.gpu === null || run.gpu === undefined ? 'CPU' : `GPU ${run.gpu}`}`],
+      ['Host', run.host ?? DASH],
+      run.slurmJob ? ['Slurm job', run.slurmJob] : null,
       ['Backend', [run.backend ?? DASH, run.backendDetail ? ` (${run.backendDetail})` : '']],
       ['Parameters', run.params ? `${run.params.total.toLocaleString('en')} (${run.params.trainable.toLocaleString('en')} trainable)` : DASH],
       ['Started', when(run.startedAt)],
@@ -346,7 +351,7 @@ async function load() {
   if (!curves || !wasFinished) {
     curves = await getJSON(`${base}/curves`);
     predictions = await fetchPredictions();
-    await Promise.all([loadThreshold(), loadRunPoints()]);
+    await Promise.all([loadThreshold(), loadRunPoints(), calibration.load()]);
   }
   renderHeader();
   renderProgress();

@@ -43,7 +43,7 @@ export async function listAdapters(): Promise<AdapterDescription[]> {
     const message = String((error as Error)?.message ?? error);
     const adapters: AdapterDescription[] = [];
     for (const match of message.matchAll(/^ \* backend: '([^']*)', name: '(.*)'$/gm)) {
-      adapters.push({ index: adapters.length, backend: match[1], name: match[2] });
+      adapters.push({ index: adapters.length, backend: match[1]!, name: match[2]! }); // both groups always match
     }
     if (adapters.length === 0 && !/Available adapters/.test(message)) throw error;
     return adapters;

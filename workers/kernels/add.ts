@@ -13,7 +13,7 @@ function isBiasOf(bias: TensorInfo, x: TensorInfo): boolean {
   const c = x.shape[x.shape.length - 1];
   const b = bias.shape;
   return (
-    x.dtype === 'float32' && bias.dtype === 'float32' && c % 4 === 0 && b.length >= 1 && b.length <= x.shape.length &&
+    c !== undefined && x.dtype === 'float32' && bias.dtype === 'float32' && c % 4 === 0 && b.length >= 1 && b.length <= x.shape.length &&
     b[b.length - 1] === c && b.slice(0, -1).every((d) => d === 1) && tf.util.sizeFromShape(x.shape) > c
   );
 }
@@ -24,7 +24,7 @@ export function addWasmConfig(stock: KernelConfig): KernelConfig {
     const [x, bias] = isBiasOf(b, a) ? [a, b] : isBiasOf(a, b) ? [b, a] : [null, null];
     if (x === null || bias === null) return stock.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
     const simd = simdKernels(args.backend);
-    const c = x.shape[x.shape.length - 1];
+    const c = x.shape[x.shape.length - 1]!; // isBiasOf found it
     const out = args.backend.makeOutput(x.shape, 'float32');
     simd.exports.add_bias(simd.ptr(x), simd.ptr(bias), simd.ptr(out), tf.util.sizeFromShape(x.shape) / c, c);
     return out;

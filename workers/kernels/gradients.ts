@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig } from '@tensorflow/tfjs-core';
+import { at } from '../../common/indexing.ts';
 import { hasReluGrad, RELU_GRAD } from './relu-grad.ts';
 
 const kept = new Map<string, tf.Scalar>();
@@ -29,10 +30,11 @@ export function keptScalar(value: number): tf.Scalar {
 const meanGrad: GradConfig = {
   kernelName: tf.Mean,
   inputsToSave: ['x'],
-  gradFunc: (dy, [x], attrs) => {
+  gradFunc: (dy, saved, attrs) => {
+    const x = at(saved, 0, 'saved Mean input');
     const axes = tf.util.parseAxisParam((attrs as unknown as tf.MeanAttrs).axis, x.shape);
     const expanded = x.shape.map((size, axis) => (axes.includes(axis) ? 1 : size));
-    const count = axes.reduce((n, axis) => n * x.shape[axis], 1);
+    const count = axes.reduce((n, axis) => n * at(x.shape, axis, 'Mean axis'), 1);
     return { x: () => tf.broadcastTo(tf.div(tf.reshape(dy as tf.Tensor, expanded), keptScalar(count)), x.shape) };
   },
 };
@@ -40,7 +42,10 @@ const meanGrad: GradConfig = {
 const sigmoidGrad: GradConfig = {
   kernelName: tf.Sigmoid,
   outputsToSave: [true],
-  gradFunc: (dy, [y]) => ({ x: () => tf.mul(dy as tf.Tensor, tf.mul(y, tf.sub(keptScalar(1), y))) }),
+  gradFunc: (dy, saved) => {
+    const y = at(saved, 0, 'saved Sigmoid output');
+    return { x: () => tf.mul(dy as tf.Tensor, tf.mul(y, tf.sub(keptScalar(1), y))) };
+  },
 };
 
 /**
@@ -56,7 +61,10 @@ const fusedBatchNormGrad: GradConfig = {
   inputsToSave: ['x', 'mean', 'variance', 'scale'],
   gradFunc: (dy, saved, attrs) => {
     const { varianceEpsilon } = attrs as unknown as tf.FusedBatchNormAttrs;
-    const [x, mean, variance, scale] = saved; // tfjs cannot save a missing scale: the models' batch norms all have one
+    const x = at(saved, 0, 'saved FusedBatchNorm x');
+    const mean = at(saved, 1, 'saved FusedBatchNorm mean');
+    const variance = at(saved, 2, 'saved FusedBatchNorm variance');
+    const scale = at(saved, 3, 'saved FusedBatchNorm scale'); // tfjs cannot save a missing scale: the models' batch norms all have one
     const d = dy as tf.Tensor;
     const axes = tf.backend_util.getReductionAxes(mean.shape, x.shape);
     const perChannel = (t: tf.Tensor) => tf.reshape(mean.rank === 1 ? tf.sum(t, axes) : t, mean.shape);
@@ -79,7 +87,8 @@ const fusedBatchNormGrad: GradConfig = {
 const clipByValueGrad: GradConfig = {
   kernelName: tf.ClipByValue,
   inputsToSave: ['x'],
-  gradFunc: (dy, [x], attrs) => {
+  gradFunc: (dy, saved, attrs) => {
+    const x = at(saved, 0, 'saved ClipByValue input');
     const { clipValueMin, clipValueMax } = attrs as unknown as tf.ClipByValueAttrs;
     const inside = () => tf.logicalAnd(tf.greaterEqual(x, keptScalar(clipValueMin)), tf.lessEqual(x, keptScalar(clipValueMax)));
     return { x: () => tf.where(inside(), dy as tf.Tensor, tf.zerosLike(dy as tf.Tensor)) };
@@ -93,7 +102,7 @@ const reluGrad: GradConfig = {
   kernelName: tf.Relu,
   inputsToSave: ['x'],
   gradFunc: (dy, saved, attrs) => {
-    const [x] = saved;
+    const x = at(saved, 0, 'saved Relu input');
     const single = dy as tf.Tensor;
     if (!hasReluGrad() || x.dtype !== 'float32' || single.dtype !== 'float32') return stock.get(tf.Relu)!.gradFunc(dy, saved, attrs);
     return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: single, x }) as tf.Tensor };

@@ -6,7 +6,7 @@
  */
 import type { KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { TO_UNIT } from '../data/pixels.ts';
+import { TO_UNIT } from '../../study/data/pixels.ts';
 import { imageBatch } from './wgsl/image-batch.ts';
 
 export const IMAGE_BATCH = 'ImageBatch';

@@ -141,7 +141,9 @@ export function registerTrainingKernels(backend: 'wasm' | 'webgpu'): readonly st
       replaced.set(`${backend}/${name}`, stock);
       tf.unregisterKernel(name, backend);
     }
-    tf.registerKernel(FACTORIES[name](backend, stock));
+    const factory = FACTORIES[name];
+    if (factory === undefined) throw new Error(`no kernel factory for ${name}`);
+    tf.registerKernel(factory(backend, stock));
   }
   useGradients('ours');
   registered.add(backend);

@@ -33,8 +33,8 @@ export function depthwiseFilterGradLoop(x: Float32Array, dy: Float32Array, info:
             const xOff = (xRow + xc) * c;
             const dyOff = (dyRow + ow) * cm;
             for (let ch = 0; ch < c; ch++) {
-              const xv = x[xOff + ch];
-              for (let k = 0; k < m; k++) acc[accOff + ch * m + k] += xv * dy[dyOff + ch * m + k];
+              const xv = x[xOff + ch]!;
+              for (let k = 0; k < m; k++) acc[accOff + ch * m + k]! += xv * dy[dyOff + ch * m + k]!;
             }
           }
         }
@@ -72,15 +72,15 @@ export function maxPoolGradLoop(x: Float32Array, dy: Float32Array, dx: Float32Ar
             if (!started) {
               // The first position inside the input starts every channel's search.
               for (let ch = 0; ch < c; ch++) {
-                best[ch] = x[off + ch];
+                best[ch] = x[off + ch]!;
                 at[ch] = off + ch;
               }
               started = true;
               continue;
             }
             for (let ch = 0; ch < c; ch++) {
-              const v = x[off + ch];
-              if (v > best[ch]) {
+              const v = x[off + ch]!;
+              if (v > best[ch]!) {
                 best[ch] = v;
                 at[ch] = off + ch;
               }
@@ -88,7 +88,7 @@ export function maxPoolGradLoop(x: Float32Array, dy: Float32Array, dx: Float32Ar
           }
         }
         const dyOff = ((n * outHeight + oh) * outWidth + ow) * c;
-        if (started) for (let ch = 0; ch < c; ch++) dx[at[ch]] += dy[dyOff + ch];
+        if (started) for (let ch = 0; ch < c; ch++) dx[at[ch]!]! += dy[dyOff + ch]!;
       }
     }
   }
@@ -111,19 +111,20 @@ export function maxPoolGradTiledLoop(x: Float32Array, dy: Float32Array, dx: Floa
           const dyOff = ((n * outHeight + oh) * outWidth + ow) * c;
           const first = ((n * inHeight + oh * fh) * inWidth + ow * fw) * c;
           for (let ch = 0; ch < c; ch++) {
-            let best = x[first + ch];
+            let best = x[first + ch]!;
             let at = first + ch;
             for (let wr = 0; wr < fh; wr++) {
               for (let wc = 0; wc < fw; wc++) {
                 const off = first + (wr * inWidth + wc) * c + ch;
                 dx[off] = 0;
-                if (x[off] > best) {
-                  best = x[off];
+                const v = x[off]!;
+                if (v > best) {
+                  best = v;
                   at = off;
                 }
               }
             }
-            dx[at] = dy[dyOff + ch];
+            dx[at] = dy[dyOff + ch]!;
           }
         }
       }
@@ -161,11 +162,11 @@ function maxPoolGrad2x2(x: Float32Array, dy: Float32Array, dx: Float32Array, inf
           const b = a + c;
           const e = bottom + t + ch;
           const f = e + c;
-          const g = dy[d + ch];
-          const va = x[a];
-          const vb = x[b];
-          const ve = x[e];
-          const vf = x[f];
+          const g = dy[d + ch]!;
+          const va = x[a]!;
+          const vb = x[b]!;
+          const ve = x[e]!;
+          const vf = x[f]!;
           let k = 0;
           let best = va;
           if (vb > best) {
@@ -194,7 +195,7 @@ function maxPoolGrad2x2(x: Float32Array, dy: Float32Array, dx: Float32Array, inf
 export function sumOuterLoop(x: Float32Array, outer: number, inner: number): Float32Array {
   const acc = new Float64Array(inner);
   for (let p = 0, off = 0; p < outer; p++, off += inner) {
-    for (let k = 0; k < inner; k++) acc[k] += x[off + k];
+    for (let k = 0; k < inner; k++) acc[k]! += x[off + k]!;
   }
   return Float32Array.from(acc);
 }
@@ -213,7 +214,7 @@ export function transposeLoop(x: Float32Array, out: Float32Array, batches: numbe
         const j1 = Math.min(cols, j0 + TILE);
         for (let j = j0; j < j1; j++) {
           const o = base + j * rows;
-          for (let i = i0, s = base + i0 * cols + j; i < i1; i++, s += cols) out[o + i] = x[s];
+          for (let i = i0, s = base + i0 * cols + j; i < i1; i++, s += cols) out[o + i] = x[s]!;
         }
       }
     }

@@ -10,15 +10,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BatchMatMulAttrs, KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo, _FusedMatMulAttrs } from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { asTensor, groupedProduct, productGroups } from './tensors.ts';
+import { asTensor, groupedProduct, matrixDims, productGroups } from './tensors.ts';
 
 /** Whether tfjs-webgpu 4.22 (kernels/BatchMatMul_impl.js) would run this product with its split-K program. */
 export function choosesSplitK(backend: WebGPUBackend, a: number[], b: number[], transposeA: boolean, transposeB: boolean): boolean {
   if (tf.env().getNumber('WEBGPU_MATMUL_PROGRAM_TYPE') >= 0) return false; // a program chosen by flag stays chosen
   const batch = Math.max(tf.util.sizeFromShape(a.slice(0, -2)), tf.util.sizeFromShape(b.slice(0, -2)));
-  const m = transposeA ? a[a.length - 1] : a[a.length - 2];
-  const n = transposeB ? b[b.length - 2] : b[b.length - 1];
-  const k = transposeA ? a[a.length - 2] : a[a.length - 1];
+  const [m, k] = matrixDims(a, transposeA);
+  const [, n] = matrixDims(b, transposeB);
   const flag = tf.env().getNumber('WEBGPU_THRESHOLD_TO_INCREASE_WORKGROUPS_FOR_MATMUL');
   const threshold = flag > 0 ? flag : (backend as unknown as { thresholdToIncreaseWorkgroups: number }).thresholdToIncreaseWorkgroups;
   const tiles = batch * Math.ceil(m / 32) * Math.ceil(n / 32);

@@ -144,12 +144,18 @@ function matMulTNGrouped(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return groupedProduct(a, b, true, false) as tf.Tensor2D;
 }
 
+/** [rows, cols] of op(x), x of shape [..., rows, cols] (the operand of a product: rank 2 or more). */
+export function matrixDims(shape: readonly number[], transposed: boolean): [number, number] {
+  const rows = shape[shape.length - 2]!;
+  const cols = shape[shape.length - 1]!;
+  return transposed ? [cols, rows] : [rows, cols];
+}
+
 /** The number of groups (innerGroups) of the inner dimension of op(a) op(b), for shapes [..., rows, cols]. */
 export function productGroups(a: number[], b: number[], transposeA: boolean, transposeB: boolean): number {
-  const [a0, a1] = a.slice(-2);
-  const [b0, b1] = b.slice(-2);
-  const [m, k] = transposeA ? [a1, a0] : [a0, a1];
-  return innerGroups(k, m, transposeB ? b0 : b1);
+  const [m, k] = matrixDims(a, transposeA);
+  const [, n] = matrixDims(b, transposeB);
+  return innerGroups(k, m, n);
 }
 
 /**
@@ -158,9 +164,8 @@ export function productGroups(a: number[], b: number[], transposeA: boolean, tra
  */
 export function groupedProduct(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
   const outer = a.rank >= b.rank ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
-  const [a0, a1] = a.shape.slice(-2);
-  const [m, k] = transposeA ? [a1, a0] : [a0, a1];
-  const n = transposeB ? b.shape[b.rank - 2] : b.shape[b.rank - 1];
+  const [m, k] = matrixDims(a.shape, transposeA);
+  const [, n] = matrixDims(b.shape, transposeB);
   const groups = productGroups(a.shape, b.shape, transposeA, transposeB);
   const per = k / groups;
   // [groups, per, m] read transposed, or [groups, m, per] (a copy of a); likewise b.
@@ -190,11 +195,11 @@ export function matMulNT(a: tf.Tensor2D, b: tf.Tensor2D, backend: KernelBackend)
  * Splits the batch axis into chunks of at most `maxElements / elementsPerImage` images (at least one) so that
  * a kernel's temporary buffers stay bounded, and sums `f` over the chunks. Every tensor in `xs` is split alike.
  */
-export function sumOverBatchChunks(
-  xs: tf.Tensor4D[],
+export function sumOverBatchChunks<T extends readonly [tf.Tensor4D, ...tf.Tensor4D[]]>(
+  xs: T,
   elementsPerImage: number,
   maxElements: number,
-  f: (chunk: tf.Tensor4D[]) => tf.Tensor,
+  f: (chunk: T) => tf.Tensor,
 ): tf.Tensor {
   const n = xs[0].shape[0];
   const per = Math.max(1, Math.floor(maxElements / Math.max(1, elementsPerImage)));
@@ -203,7 +208,8 @@ export function sumOverBatchChunks(
   for (let start = 0; start < n; start += per) {
     const size = Math.min(per, n - start);
     const part = tf.tidy(() => {
-      const chunk = xs.map((x) => tf.slice(x, [start, 0, 0, 0], [size, -1, -1, -1]));
+      // map keeps the tuple's length and element type.
+      const chunk = xs.map((x) => tf.slice(x, [start, 0, 0, 0], [size, -1, -1, -1])) as unknown as T;
       return f(chunk);
     });
     if (total === null) {

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { at } from '../../common/indexing.ts';
 import { applyDropout, hash32 } from '../kernels/dropout.ts';
 
 type DropoutArgs = Parameters<typeof tfl.layers.dropout>[0];
@@ -39,7 +40,7 @@ class SeededDropout extends DropoutBase {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
     const f = this as unknown as DropoutFields;
     if (kwargs.training !== true || !(f.rate > 0 && f.rate < 1) || f.seed === undefined) return super.call(inputs, kwargs);
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const x = Array.isArray(inputs) ? at(inputs, 0, 'Dropout input') : inputs;
     const seed = hash32(f.seed ^ hash32(this.calls++));
     return tf.tidy(() => (f.noiseShape == null ? seededDropout(x, f.rate, seed) : tf.dropout(x, f.rate, f.noiseShape, seed)));
   }
@@ -66,7 +67,7 @@ export function dropoutCalls(model: tfl.LayersModel): number[] {
 export function setDropoutCalls(model: tfl.LayersModel, calls: readonly number[]): void {
   const layers = seededDropouts(model);
   if (layers.length !== calls.length) throw new Error(`${calls.length} dropout counters for ${layers.length} seeded Dropout layers`);
-  for (const [i, layer] of layers.entries()) layer.calls = calls[i];
+  for (const [i, layer] of layers.entries()) layer.calls = calls[i]!; // as many as layers, checked above
 }
 
 /** tfl.layers.dropout, drawing a new mask at each training call when seeded. */

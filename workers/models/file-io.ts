@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../../common/errors.ts';
 
-import { MODEL_JSON } from './pretrained.ts';
+import { MODEL_JSON } from '../../study/weights/pretrained.ts';
 
 export { MODEL_JSON };
 export const WEIGHTS_BIN = 'weights.bin';

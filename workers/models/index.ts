@@ -1,24 +1,39 @@
 /**
- * The study's six models. Every model takes images in [0,1] (batch, size, size, 3) and outputs P(malignant).
- * The pretrained ones are a base (Xception or MobileNetV2 with ImageNet weights, always run in inference mode so
- * that its batch normalisations keep their ImageNet statistics, as Keras' `base(x, training=False)`) followed by a
- * Flatten → Dense(16) → Dense(1) head; `-ft` starts from the best checkpoint of the frozen run and also trains the
- * last stage of the base.
+ * The study's models, each built from its registry record (study/models.ts). Every model takes images in [0,1]
+ * (batch, size, size, 3) and outputs P(malignant). The pretrained ones are a base (Xception or MobileNetV2 with
+ * ImageNet weights, always run in inference mode so that its batch normalisations keep their ImageNet statistics,
+ * as Keras' `base(x, training=False)`) followed by a Flatten → Dense(16) → Dense(1) head; a fine-tuning model
+ * starts from the best checkpoint of its base model's run and also trains the base layers its record names.
  */
 import { existsSync } from 'node:fs';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../../common/errors.ts';
+import { FINE_TUNES, MODELS, pretrainedOf, trainsBaseLayer, type BuilderName, type ModelName } from '../../study/models.ts';
 import type { InputScaling } from '../../study/protocol.ts';
-import { FINE_TUNES, type ModelName } from '../../study/run.ts';
 import { buildAugmented, buildBaseline } from './baseline.ts';
 import { fileSaveHandler, modelJsonPath, readNamedWeights } from './file-io.ts';
 import { buildFlattenHead } from './head.ts';
 import { countParams } from './init.ts';
-import { buildMobileNetV2Base, isMobileNetFtLayer } from './mobilenet.ts';
-import { locatePretrained, type WeightsLocation } from './pretrained.ts';
+import { buildMobileNetV2Base } from './mobilenet.ts';
+import { locatePretrained, type WeightsLocation } from '../../study/weights/pretrained.ts';
 import { assignWeightsByName, type LoadReport } from './weights-by-name.ts';
-import { loadH5Weights } from './weights-h5.ts';
-import { XCEPTION_FT_LAYERS, buildXceptionBase, xceptionH5LayerNames } from './xception.ts';
+import { loadH5Weights, type H5LoadOptions } from './weights-h5.ts';
+import { buildXceptionBase, xceptionH5LayerNames } from './xception.ts';
+
+/**
+ * How each network a registry record names is built: a whole network trained from scratch, or a pretrained base
+ * that gets the study's head (with how its Keras HDF5 weight file maps onto it).
+ */
+type Builder =
+  | { kind: 'whole'; build(spec: { imageSize: number; seed: number; outputBias: number }): tfl.LayersModel }
+  | { kind: 'base'; build(imageSize: number, seed: number, inputScaling: InputScaling): tfl.LayersModel; h5: H5LoadOptions };
+
+export const BUILDERS: Record<BuilderName, Builder> = {
+  'separable-cnn': { kind: 'whole', build: buildBaseline },
+  'separable-cnn-dropout': { kind: 'whole', build: buildAugmented },
+  xception: { kind: 'base', build: buildXceptionBase, h5: { renameLayers: xceptionH5LayerNames } },
+  'mobilenet-v2': { kind: 'base', build: (imageSize, seed, inputScaling) => buildMobileNetV2Base(imageSize, seed, inputScaling), h5: {} },
+};
 
 export interface StudyModel {
   name: ModelName;
@@ -41,7 +56,7 @@ export interface BuildOptions {
   outputBias: number;
   /** ImageNet weights: a file or a folder holding it; null/undefined = the default locations. */
   weights?: string | null;
-  /** Checkpoint folder of the base run, for `-ft` models. */
+  /** Checkpoint folder of the base run, for fine-tuning models. */
   initFrom?: string | null;
   /** Pixel values the base sees: '[-1, 1]' (ImageNet's, the default) or '[0, 1]' (the images as given). */
   inputScaling?: InputScaling;
@@ -54,26 +69,25 @@ const HEAD_SEED_OFFSET = 1_000_003;
 
 export async function buildModel(name: ModelName, opts: BuildOptions): Promise<StudyModel> {
   if (!Number.isFinite(opts.outputBias)) throw new UserError(`output bias ${opts.outputBias} is not a finite number.`);
-  if (name === 'baseline' || name === 'augmented') {
-    const spec = { imageSize: opts.imageSize, seed: opts.seed, outputBias: opts.outputBias };
-    const net = name === 'baseline' ? buildBaseline(spec) : buildAugmented(spec);
+  const builder = BUILDERS[MODELS[name].builder];
+  if (builder.kind === 'whole') {
+    const net = builder.build({ imageSize: opts.imageSize, seed: opts.seed, outputBias: opts.outputBias });
     return finish(name, null, net, net, null);
   }
 
-  const family = name.startsWith('xception') ? 'xception' : 'mobilenet';
-  const fineTune = FINE_TUNES[name] !== undefined;
+  const baseModel = FINE_TUNES[name];
+  const pretrained = pretrainedOf(name);
   // Where the starting weights come from is settled before the (large) model is built.
   let weightsAt: WeightsLocation | null = null;
-  if (!opts.randomWeights && fineTune && !opts.initFrom) {
-    throw new UserError(`${name} fine-tunes the best checkpoint of a ${FINE_TUNES[name]} run: pass its checkpoint folder (--init-from DIR).`);
+  if (!opts.randomWeights && baseModel && !opts.initFrom) {
+    throw new UserError(`${name} fine-tunes the best checkpoint of a ${baseModel} run: pass its checkpoint folder (--init-from DIR).`);
   }
-  if (!opts.randomWeights && fineTune && !existsSync(modelJsonPath(opts.initFrom!))) {
-    throw new UserError(`${name}: no checkpoint at ${opts.initFrom} (expected the model.json of a ${FINE_TUNES[name]} run).`);
+  if (!opts.randomWeights && baseModel && !existsSync(modelJsonPath(opts.initFrom!))) {
+    throw new UserError(`${name}: no checkpoint at ${opts.initFrom} (expected the model.json of a ${baseModel} run).`);
   }
-  if (!opts.randomWeights && !fineTune) weightsAt = locatePretrained(family, opts.weights);
+  if (!opts.randomWeights && !baseModel && pretrained) weightsAt = locatePretrained(pretrained, opts.weights);
 
-  const scaling = opts.inputScaling ?? '[-1, 1]';
-  const base = family === 'xception' ? buildXceptionBase(opts.imageSize, opts.seed, scaling) : buildMobileNetV2Base(opts.imageSize, opts.seed, scaling);
+  const base = builder.build(opts.imageSize, opts.seed, opts.inputScaling ?? '[-1, 1]');
   const head = buildFlattenHead(base.outputShape.slice(1) as number[], opts.seed + HEAD_SEED_OFFSET, opts.outputBias);
   runInInferenceMode(base);
 
@@ -84,7 +98,7 @@ export async function buildModel(name: ModelName, opts: BuildOptions): Promise<S
   let loaded: StudyModel['loaded'] = null;
   try {
     if (weightsAt) {
-      const report = await loadImageNetWeights(family, base, weightsAt);
+      const report = weightsAt.format === 'h5' ? await loadH5Weights(base, weightsAt.path, builder.h5) : await loadWeightsByName(base, weightsAt.path);
       loaded = { from: weightsAt.path, tensors: report.tensors, params: report.params };
     } else if (!opts.randomWeights && opts.initFrom) {
       const report = await loadWeightsByName(model, opts.initFrom);
@@ -95,10 +109,9 @@ export async function buildModel(name: ModelName, opts: BuildOptions): Promise<S
     throw err;
   }
 
-  if (fineTune) {
-    const unfrozen = family === 'xception' ? (n: string) => XCEPTION_FT_LAYERS.includes(n) : isMobileNetFtLayer;
+  if (baseModel) {
     base.trainable = true;
-    for (const layer of base.layers) layer.trainable = unfrozen(layer.name);
+    for (const layer of base.layers) layer.trainable = trainsBaseLayer(name, layer.name);
   } else {
     base.trainable = false;
   }
@@ -122,13 +135,6 @@ function finish(
 function runInInferenceMode(base: tfl.LayersModel): void {
   const call = base.call.bind(base);
   base.call = (inputs, kwargs) => call(inputs, { ...kwargs, training: false });
-}
-
-async function loadImageNetWeights(family: 'xception' | 'mobilenet', base: tfl.LayersModel, where: WeightsLocation): Promise<LoadReport> {
-  if (where.format === 'h5') {
-    return loadH5Weights(base, where.path, family === 'xception' ? { renameLayers: xceptionH5LayerNames } : {});
-  }
-  return loadWeightsByName(base, where.path);
 }
 
 /** TensorFlow.js format (model.json + weights.bin) in `dir`, written with node:fs. */

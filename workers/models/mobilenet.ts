@@ -28,11 +28,6 @@ const BLOCKS: [number, number, number][] = [
   [6, 320, 1],
 ];
 
-/** The last stage, unfrozen by `mobilenet-ft`. */
-export function isMobileNetFtLayer(name: string): boolean {
-  return name.startsWith('block_16_') || name === 'Conv_1' || name === 'Conv_1_bn';
-}
-
 /** Keras' _make_divisible: round to the nearest multiple of 8, never going down by more than 10%. */
 export function makeDivisible(v: number, divisor = 8): number {
   let n = Math.max(divisor, Math.floor((v + divisor / 2) / divisor) * divisor);
@@ -44,7 +39,7 @@ type T = tfl.SymbolicTensor;
 
 /** Keras' imagenet_utils.correct_pad for a 3x3 stride-2 convolution. */
 function correctPad(x: T): [[number, number], [number, number]] {
-  const [, h, w] = x.shape as number[];
+  const [, h, w] = x.shape as [null, number, number, number]; // NHWC, batch unknown
   return [
     [h % 2, 1],
     [w % 2, 1],

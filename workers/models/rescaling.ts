@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { at } from '../../common/indexing.ts';
 import { keptScalar } from '../kernels/gradients.ts';
 
 type RescalingArgs = Parameters<typeof tfl.layers.rescaling>[0];
@@ -18,7 +19,7 @@ class KeptRescaling extends RescalingBase {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const { scale, offset } = this as unknown as { scale: number; offset: number }; // protected in the typings
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const x = Array.isArray(inputs) ? at(inputs, 0, 'Rescaling input') : inputs;
     return tf.tidy(() => tf.add(tf.mul(x.dtype === 'float32' ? x : tf.cast(x, 'float32'), keptScalar(scale)), keptScalar(offset)));
   }
 }

@@ -28,7 +28,7 @@ export const pointwiseBiasRelu = tf.customGrad((...args: (tf.Tensor | tf.GradSav
   return {
     value: y,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xs, ws, ys] = saved as tf.Tensor4D[];
+      const [xs, ws, ys] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D]; // save([x, w, y]) above
       const g = reluGradFromOutput(dy, ys);
       const dx = tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: g, filter: ws }, {
         ...POINTWISE, inputShape: xs.shape,

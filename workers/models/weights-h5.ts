@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../../common/errors.ts';
-import { readH5Weights } from './keras-h5.ts';
+import { readH5Weights } from '../../study/weights/keras-h5.ts';
 import { assignWeightsByName, type LoadReport } from './weights-by-name.ts';
 
 export interface H5LoadOptions {

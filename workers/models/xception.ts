@@ -13,6 +13,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { InputScaling } from '../../study/protocol.ts';
 import { UserError } from '../../common/errors.ts';
+import { at } from '../../common/indexing.ts';
 import { SeededInit } from './init.ts';
 import { rescaling } from './rescaling.ts';
 
@@ -20,15 +21,6 @@ export const XCEPTION_MIN_SIZE = 71;
 export const XCEPTION_BASE_PARAMS = 20_861_480;
 export const XCEPTION_RESIDUAL_CONVS = ['conv2d', 'conv2d_1', 'conv2d_2', 'conv2d_3'];
 export const XCEPTION_RESIDUAL_BNS = ['batch_normalization', 'batch_normalization_1', 'batch_normalization_2', 'batch_normalization_3'];
-/** The last stage, unfrozen by `xception-ft`. */
-export const XCEPTION_FT_LAYERS = [
-  'block14_sepconv1',
-  'block14_sepconv1_bn',
-  'block14_sepconv1_act',
-  'block14_sepconv2',
-  'block14_sepconv2_bn',
-  'block14_sepconv2_act',
-];
 
 type T = tfl.SymbolicTensor;
 
@@ -72,10 +64,10 @@ export function buildXceptionBase(imageSize: number, seed: number, inputScaling:
         padding: 'same',
         useBias: false,
         kernelInitializer: init.glorot(),
-        name: XCEPTION_RESIDUAL_CONVS[i],
+        name: at(XCEPTION_RESIDUAL_CONVS, i, 'residual Conv2D name'),
       })
       .apply(x) as T;
-    return bn(r, XCEPTION_RESIDUAL_BNS[i]);
+    return bn(r, at(XCEPTION_RESIDUAL_BNS, i, 'residual BatchNormalization name'));
   };
 
   const input = tfl.input({ shape: [imageSize, imageSize, 3], name: 'input_1' });
@@ -143,7 +135,7 @@ export function xceptionH5LayerNames(fileLayerNames: string[]): Map<string, stri
         `the Xception weight file has ${found.length} unnamed ${prefix} layers (${found.map((f) => f.name).join(', ') || 'none'}), expected ${targets.length}.`,
       );
     }
-    for (const [i, f] of found.entries()) map.set(f.name, targets[i]);
+    for (const [i, f] of found.entries()) map.set(f.name, targets[i]!); // as many as found, checked above
   }
   return map;
 }

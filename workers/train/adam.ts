@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ADAM_MOMENTS, ADAM_VALUE } from '../kernels/adam.ts';
 import type { AdamScalars } from '../kernels/wgsl/adam.ts';
+import { first } from '../../common/indexing.ts';
 
 interface Slot {
   originalName: string;
@@ -78,10 +79,10 @@ export class KerasAdam extends tf.AdamOptimizer {
       const moments = tf.engine().runKernel(ADAM_MOMENTS, { mv: flat.moments, g }, scalars as unknown as tf.NamedAttrMap) as tf.Tensor1D;
       let offset = 0;
       flat.names.forEach((name, i) => {
-        const value = tf.engine().registeredVariables[name];
+        const value = variableNamed(name);
         const attrs = { ...scalars, offset, total: flat.total } as unknown as tf.NamedAttrMap;
         value.assign(tf.engine().runKernel(ADAM_VALUE, { mv: moments, value }, attrs) as tf.Tensor);
-        offset += flat.sizes[i];
+        offset += flat.sizes[i]!; // a size per name
       });
       flat.moments.dispose();
       flat.moments = tf.keep(moments);
@@ -96,9 +97,12 @@ export class KerasAdam extends tf.AdamOptimizer {
       return this.flat;
     }
     const state = this as unknown as AdamState;
-    const sizes = names.map((name) => tf.engine().registeredVariables[name].size);
+    const sizes = names.map((name) => variableNamed(name).size);
     const moments = tf.tidy(() => {
-      const slot = (slots: Slot[], i: number) => (slots[i] ? tf.reshape(slots[i].variable, [-1]) : tf.zeros([sizes[i]]));
+      const slot = (slots: Slot[], i: number) => {
+        const saved = slots[i];
+        return saved ? tf.reshape(saved.variable, [-1]) : tf.zeros([sizes[i]!]);
+      };
       return tf.concat([...names.map((_, i) => slot(state.accumulatedFirstMoment, i)), ...names.map((_, i) => slot(state.accumulatedSecondMoment, i))]);
     }) as tf.Tensor1D;
     this.flat = { names, sizes, total: sizes.reduce((a, b) => a + b, 0), moments };
@@ -107,14 +111,14 @@ export class KerasAdam extends tf.AdamOptimizer {
 
   override async getWeights(): Promise<NamedTensor[]> {
     if (this.flat === null) return super.getWeights();
-    const [iterations] = await super.getWeights();
+    const iterations = first(await super.getWeights(), 'Adam weight (iterations)');
     const { names, sizes, total, moments } = this.flat;
     const slots = (half: number, suffix: string) => {
       let offset = half * total;
       return names.map((name, i) => {
-        const shape = tf.engine().registeredVariables[name].shape;
-        const tensor = tf.tidy(() => tf.reshape(tf.slice(moments, offset, sizes[i]), shape));
-        offset += sizes[i];
+        const size = sizes[i]!; // a size per name
+        const tensor = tf.tidy(() => tf.reshape(tf.slice(moments, offset, size), variableNamed(name).shape));
+        offset += size;
         return { name: `${name}/${suffix}`, tensor };
       });
     };
@@ -146,4 +150,11 @@ export class KerasAdam extends tf.AdamOptimizer {
     this.flat = null;
     super.dispose();
   }
+}
+
+/** The registered variable an optimizer trains under `name`. */
+function variableNamed(name: string): tf.Variable {
+  const variable = tf.engine().registeredVariables[name];
+  if (variable === undefined) throw new Error(`KerasAdam: no variable named ${name} is registered`);
+  return variable;
 }

@@ -1,13 +1,13 @@
 /**
- * A loader batch (uint8 bytes plus each image's augmentation, workers/data/loader.ts) as the model's input
+ * A loader batch (uint8 bytes plus each image's augmentation, study/data/loader.ts) as the model's input
  * tensor, NHWC float32 in [0, 1]. Where the backend has the ImageBatch kernel (webgpu) the bytes go to the GPU as
  * they are, a quarter of the floats' size, and the augmentation and scaling run there in one pass: a CPU thread
  * does a few hundred augmented 224 px images a second, far from what a GPU trains on. Elsewhere both run here.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { sourceMap } from '../data/augment.ts';
-import { augmentedPixels, type Batch } from '../data/loader.ts';
-import { toUnit } from '../data/pixels.ts';
+import { sourceMap } from '../../study/data/augment.ts';
+import { augmentedPixels, type Batch } from '../../study/data/loader.ts';
+import { toUnit } from '../../study/data/pixels.ts';
 import { inputTensor } from '../backend/index.ts';
 import { IMAGE_BATCH } from '../kernels/image-batch.ts';
 

@@ -4,13 +4,14 @@
  * of a transfer-learning model does not run the base again every epoch.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { first } from '../../common/indexing.ts';
 import { inputTensor } from '../backend/index.ts';
-import type { AugmentConfig } from '../data/augment.ts';
-import type { ImageRecord } from '../data/dataset.ts';
-import type { ImageCache } from '../data/image-cache.ts';
+import type { AugmentConfig } from '../../study/data/augment.ts';
+import type { ImageRecord } from '../../study/data/dataset.ts';
+import type { ImageCache } from '../../study/data/image-cache.ts';
 import type { FrozenTrunk } from '../models/trunk.ts';
 import type { BaseToApply } from './step.ts';
-import { batches, epochOrder } from '../data/loader.ts';
+import { batches, epochOrder } from '../../study/data/loader.ts';
 import type { FeatureStore } from './feature-store.ts';
 import { imageTensor } from './image-tensor.ts';
 import { LaggedReads } from './lagged-reads.ts';
@@ -88,7 +89,7 @@ export async function featureSource(
     onProgress?: (done: number, total: number) => void;
   },
 ): Promise<InputSource | null> {
-  const shape = (trunk.outputs[0].shape.slice(1) as number[]);
+  const shape = first(trunk.outputs, 'trunk output').shape.slice(1) as number[];
   const perItem = shape.reduce((a, b) => a * b, 1);
   if (perItem * 4 * images.size > o.budgetBytes) return null;
   const started = performance.now();
@@ -129,7 +130,7 @@ export async function featureSource(
         const y = new Float32Array(idx.length);
         idx.forEach((item, k) => {
           x.set(cached.subarray(item * perItem, (item + 1) * perItem), k * perItem);
-          y[k] = labels[item];
+          y[k] = labels[item]!;
         });
         yield { x: inputTensor(x, [idx.length, ...shape]), y: tf.tensor2d(y, [idx.length, 1]), labels: y, n: idx.length };
       }

@@ -17,6 +17,7 @@ import { isDeepStrictEqual } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { UserError } from '../../common/errors.ts';
+import { at, last } from '../../common/indexing.ts';
 import { dropoutCalls, setDropoutCalls } from '../models/dropout.ts';
 import type { StudyModel } from '../models/index.ts';
 import type { EpochRecord, RunSpec } from '../../study/run.ts';
@@ -106,7 +107,7 @@ function syncDir(dir: string): void {
 
 const epochFolder = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
 
-/** Saves the state after `progress.epoch`; `bestWeights` are the whole model's best weights (run.ts keeps them). */
+/** Saves the state after `progress.epoch`; `bestWeights` are the whole model's best weights (checkpoints.ts keeps them). */
 export async function saveResumeState(
   dir: string,
   identity: Record<string, unknown>,
@@ -116,7 +117,7 @@ export async function saveResumeState(
   const optimizerWeights = (await s.optimizer.getWeights()).map((w) => w.tensor);
   const items: [Group, tf.Tensor][] = [
     ...trained.map(({ variable }): [Group, tf.Tensor] => ['weights', variable]),
-    ...trained.map(({ index }): [Group, tf.Tensor] => ['best', s.bestWeights[index]]),
+    ...trained.map(({ index }): [Group, tf.Tensor] => ['best', at(s.bestWeights, index, 'best weight')]),
     ...optimizerWeights.map((t): [Group, tf.Tensor] => ['optimizer', t]),
   ];
   const chunks: Uint8Array[] = [];
@@ -156,7 +157,7 @@ export function loadResumeState(dir: string, identity: Record<string, unknown>):
   if (!existsSync(dir)) return null;
   const epochs = readdirSync(dir).flatMap((e) => (/^epoch-\d+$/.test(e) ? [e] : [])).sort();
   if (epochs.length === 0) return null;
-  const folder = join(dir, epochs[epochs.length - 1]);
+  const folder = join(dir, last(epochs, 'epoch folder'));
   const state = JSON.parse(readFileSync(join(folder, 'state.json'), 'utf8'), fromJson) as StateFile;
   const keys = [...new Set([...Object.keys(state.identity), ...Object.keys(identity)])];
   const differs = keys.find((k) => !isDeepStrictEqual(state.identity[k], identity[k]));
@@ -180,7 +181,7 @@ const tensorsOf = (state: ResumeState, group: Group) =>
   state.tensors.filter((t) => t.group === group).map((t) => tf.tensor(t.values, t.shape, t.dtype));
 
 function checkShapes(what: string, saved: tf.Tensor[], expected: { shape: readonly (number | null)[] }[]): void {
-  if (saved.length !== expected.length || saved.some((t, i) => !isDeepStrictEqual(t.shape, expected[i].shape))) {
+  if (saved.length !== expected.length || saved.some((t, i) => !isDeepStrictEqual(t.shape, expected[i]!.shape)) /* as many, checked first */) {
     tf.dispose(saved);
     throw new Error(`the saved ${what} do not fit this model (${saved.length} tensors for ${expected.length})`);
   }
@@ -191,14 +192,14 @@ export async function restoreTraining(state: ResumeState, m: StudyModel, optimiz
   const trained = trainedVariables(m);
   const weights = tensorsOf(state, 'weights');
   checkShapes('weights', weights, trained.map((t) => t.variable));
-  for (const [i, { variable }] of trained.entries()) variable.assign(weights[i]);
+  for (const [i, { variable }] of trained.entries()) variable.assign(weights[i]!); // as many, checked above
   tf.dispose(weights);
 
   const moments = tensorsOf(state, 'optimizer');
   const variables = m.model.trainableWeights;
   checkShapes('optimizer moments', moments.slice(1), [...variables, ...variables]);
   const names = ['iter', ...variables.map((v) => `${v.name}/m`), ...variables.map((v) => `${v.name}/v`)];
-  await optimizer.setWeights(moments.map((tensor, i) => ({ name: names[i], tensor })));
+  await optimizer.setWeights(moments.map((tensor, i) => ({ name: names[i]!, tensor }))); // as many, checked above
   tf.dispose(moments);
 
   setDropoutCalls(m.model, state.dropoutCalls);

@@ -6,21 +6,22 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
-import { initBackend } from '../backend/index.ts';
-import { checkImages } from '../data/check.ts';
-import { indexDataset } from '../data/dataset.ts';
-import { ImageCache } from '../data/image-cache.ts';
+import { initBackend, type BackendInfo } from '../backend/index.ts';
+import { checkImages } from '../../study/data/check.ts';
+import { indexDataset, type DatasetIndex } from '../../study/data/dataset.ts';
+import { ImageCache } from '../../study/data/image-cache.ts';
 import { evaluateBinary } from '../../study/metrics/index.ts';
-import { buildModel, saveModel } from '../models/index.ts';
-import { SPLITS, type RunEvent, type RunResult, type RunSpec, type SplitEvaluation } from '../../study/run.ts';
-import { fit, predictAll, predictionsOf } from './fit.ts';
-import { progressReporter } from './progress-reporter.ts';
+import { buildModel, type StudyModel } from '../models/index.ts';
+import { SPLITS, type RunEvent, type RunResult, type RunSpec, type Split, type SplitEvaluation } from '../../study/run.ts';
+import { Checkpoints } from './checkpoints.ts';
+import { fit, predictAll, predictionsOf, type FitCallbacks } from './fit.ts';
+import type { InputSource } from './inputs.ts';
+import { progressReporter, type ReportProgress } from './progress-reporter.ts';
 import { writeHistoryCsv } from './history-csv.ts';
-import { clearResumeState, loadResumeState, restoreTraining, restoredBestWeights, runIdentity, saveResumeState } from './resume-state.ts';
-import { runSources } from './sources.ts';
-import { specSettings } from './spec-settings.ts';
+import type { ResumeState } from './resume-state.ts';
+import { runSources, type SourceOptions } from './sources.ts';
+import { specSettings, type SpecSettings } from './spec-settings.ts';
 
 export interface RunHooks {
   /** Every event of the run, `progress` ones included (at most a few a second). */
@@ -53,52 +54,92 @@ export function imageCacheFor(data: { root: string; fingerprint: string }, image
 
 export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunResult> {
   const started = performance.now();
-  // Every tfjs random draw without an explicit seed comes from Math.random: seeding it
-  // (per worker thread) makes the whole run a function of the seed on a given backend.
-  seedrandom(`melanoma:${spec.seed}`, { global: true, state: true });
+  seedThread(spec.seed);
   const backend = await initBackend(spec.backend, { gpu: spec.gpu });
   const settings = specSettings(spec);
   const data = await indexDataset(spec.dataDir, { validation: settings.validation });
-  // A state saved by an earlier attempt of this run continues it; one of another run stops here, before any work.
-  const resumeDir = join(spec.outDir, 'resume');
-  const identity = runIdentity(spec, data.fingerprint, backend.name);
-  const saved = loadResumeState(resumeDir, identity);
-  const cache = spec.cacheImages ? imageCacheFor(data, spec.imageSize) : null;
+  const checkpoints = new Checkpoints(spec, data.fingerprint, backend.name);
   const report = progressReporter((p) => void hooks.emit({ type: 'progress', ...p }));
+  const cache = spec.cacheImages ? imageCacheFor(data, spec.imageSize) : null;
+  await decodeImages(spec, data, cache, report, hooks.onCheck);
+  const counts = classCounts(data);
+  const m = await buildRunModel(spec, settings, counts.train);
+  const params = { total: m.totalParams, trainable: m.trainableParams };
+  await announce(hooks, backend, data.fingerprint, params, checkpoints.saved);
+  const { sourceOf } = runSources(m, data, sourceOptions(spec, settings, cache, backend, hooks, report));
+  mkdirSync(spec.outDir, { recursive: true });
+  const train = await sourceOf('train', true);
+  const val = await sourceOf('val', false);
+  const outcome = await trainModel(m, train, val, spec, checkpoints, hooks, report);
+  writeHistoryCsv(join(spec.outDir, 'history.csv'), outcome.history);
+  checkpoints.restoreBest(m);
+  // A source's inference batches are never augmented, so `train` serves the clean training images here.
+  const final = await evaluateSplits(m, { train, val, test: await sourceOf('test', false) }, data, report);
+  const result: RunResult = {
+    spec, backend: backend.name, backendDetail: backend.detail, datasetFingerprint: data.fingerprint, counts, params,
+    history: outcome.history, bestEpoch: outcome.bestEpoch, stoppedEarly: outcome.stoppedEarly,
+    checkpointDir: checkpoints.bestDir, final, seconds: (performance.now() - started) / 1000,
+  };
+  writeFileSync(join(spec.outDir, 'result.json'), JSON.stringify(result, null, 2));
+  checkpoints.clear();
+  await hooks.emit({ type: 'final', result });
+  m.model.dispose();
+  return result;
+}
+
+/**
+ * Every tfjs random draw without an explicit seed comes from Math.random: seeding it (per worker thread) makes the
+ * whole run a function of the seed on a given backend.
+ */
+function seedThread(seed: number): void {
+  seedrandom(`melanoma:${seed}`, { global: true, state: true });
+}
+
+/**
+ * Decodes every image before training when the spec asks for the check (every bad file stops the run here, before
+ * anything of it is written), or when every image fits in the cache: then this is the decoding the first epoch
+ * would do, shown as its own phase, and a thread's later runs find them cached.
+ */
+async function decodeImages(spec: RunSpec, data: DatasetIndex, cache: ImageCache | null, report: ReportProgress, onCheck: RunHooks['onCheck']) {
   const records = SPLITS.flatMap((s) => data.splits[s]);
-  // With every image fitting in the cache, decoding them all first is the decoding the first epoch would do, shown
-  // as its own phase; a thread's later runs find them cached.
   const decodeFirst = cache !== null && cache.size < records.length && records.length * cache.bytesPerImage <= cache.maxBytes;
-  if (spec.checkImages !== false || decodeFirst) {
-    // Every bad file stops the run here, before anything of it is written.
-    report('decoding', 0, records.length);
-    await checkImages(records, data.root, {
-      imageSize: spec.imageSize,
-      cache,
-      onProgress: (done, total) => {
-        report('decoding', done, total);
-        if (spec.checkImages !== false) hooks.onCheck?.(done, total);
-      },
-    });
-  }
-  const counts = Object.fromEntries(
-    SPLITS.map((s) => [s, { benign: data.splits[s].filter((r) => r.label === 0).length, malignant: data.splits[s].filter((r) => r.label === 1).length }]),
-  ) as RunResult['counts'];
-  const { benign, malignant } = counts.train;
-  const m = await buildModel(spec.model, {
+  if (spec.checkImages === false && !decodeFirst) return;
+  report('decoding', 0, records.length);
+  await checkImages(records, data.root, {
+    imageSize: spec.imageSize,
+    cache,
+    onProgress: (done, total) => {
+      report('decoding', done, total);
+      if (spec.checkImages !== false) onCheck?.(done, total);
+    },
+  });
+}
+
+function classCounts(data: DatasetIndex): RunResult['counts'] {
+  const count = (split: Split, label: 0 | 1) => data.splits[split].filter((r) => r.label === label).length;
+  return Object.fromEntries(SPLITS.map((s) => [s, { benign: count(s, 0), malignant: count(s, 1) }])) as RunResult['counts'];
+}
+
+/** The spec's model, its output bias set to the training split's log odds of malignant. */
+function buildRunModel(spec: RunSpec, settings: SpecSettings, train: { benign: number; malignant: number }): Promise<StudyModel> {
+  return buildModel(spec.model, {
     imageSize: spec.imageSize,
     seed: spec.seed,
-    outputBias: Math.log(malignant / benign),
+    outputBias: Math.log(train.malignant / train.benign),
     weights: spec.weights,
     initFrom: spec.initFrom,
     inputScaling: settings.inputScaling,
   });
-  const params = { total: m.totalParams, trainable: m.trainableParams };
-  const resumedFrom = saved && { epoch: saved.progress.epoch, history: saved.progress.history, improved: saved.progress.improved };
-  await hooks.emit({ type: 'started', backend: backend.name, backendDetail: backend.detail, datasetFingerprint: data.fingerprint, params, resumedFrom });
-  if (saved) await hooks.emit({ type: 'log', message: `continues after epoch ${saved.progress.epoch}, from ${saved.dir}` });
+}
 
-  const { sourceOf } = runSources(m, data, {
+async function announce(hooks: RunHooks, backend: BackendInfo, datasetFingerprint: string, params: RunResult['params'], saved: ResumeState | null) {
+  const resumedFrom = saved && { epoch: saved.progress.epoch, history: saved.progress.history, improved: saved.progress.improved };
+  await hooks.emit({ type: 'started', backend: backend.name, backendDetail: backend.detail, datasetFingerprint, params, resumedFrom });
+  if (saved) await hooks.emit({ type: 'log', message: `continues after epoch ${saved.progress.epoch}, from ${saved.dir}` });
+}
+
+function sourceOptions(spec: RunSpec, settings: SpecSettings, cache: ImageCache | null, backend: BackendInfo, hooks: RunHooks, report: ReportProgress): SourceOptions {
+  return {
     imageSize: spec.imageSize,
     batchSize: spec.batchSize,
     seed: spec.seed,
@@ -110,16 +151,12 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
     backend: `${backend.name} ${backend.detail}`,
     log: (message) => void hooks.emit({ type: 'log', message }),
     onCaching: (done, total) => report('caching', done, total),
-  });
+  };
+}
 
-  const outDir = spec.outDir;
-  const bestDir = join(outDir, 'best');
-  mkdirSync(outDir, { recursive: true });
-  const train = await sourceOf('train', true);
-  const val = await sourceOf('val', false);
-  let bestWeights: tf.Tensor[] = saved ? restoredBestWeights(saved, m) : [];
-  const resume = saved && { restore: (optimizer: tf.Optimizer) => restoreTraining(saved, m, optimizer) };
-  const outcome = await fit(m, train, val, spec, {
+/** fit() with its progress reported, each epoch posted, each new best saved, and each epoch's end kept to resume from. */
+function trainModel(m: StudyModel, train: InputSource, val: InputSource, spec: RunSpec, checkpoints: Checkpoints, hooks: RunHooks, report: ReportProgress) {
+  const callbacks: FitCallbacks = {
     onBatch: (done, total, epoch) => {
       report('training', done, total, epoch);
       if (done > 0) hooks.onBatch?.(done, total);
@@ -129,48 +166,25 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
       await hooks.emit({ type: 'epoch', record, best });
     },
     onBest: async (epoch) => {
-      tf.dispose(bestWeights);
-      bestWeights = m.model.getWeights().map((w) => tf.clone(w));
-      await saveModel(m.model, bestDir);
-      await hooks.emit({ type: 'checkpoint', epoch, dir: bestDir });
+      await checkpoints.saveBest(m);
+      await hooks.emit({ type: 'checkpoint', epoch, dir: checkpoints.bestDir });
     },
-    onEpochEnd: (progress, optimizer) => saveResumeState(resumeDir, identity, { progress, model: m, optimizer, bestWeights }),
-  }, resume);
-  writeHistoryCsv(join(outDir, 'history.csv'), outcome.history);
+    onEpochEnd: (progress, optimizer) => checkpoints.saveEpoch(m, progress, optimizer),
+  };
+  return fit(m, train, val, spec, callbacks, checkpoints.resume(m));
+}
 
-  // Final evaluation with the best weights, on clean (never augmented) images of every split.
-  m.model.setWeights(bestWeights);
-  tf.dispose(bestWeights);
-  // (A source's inference batches are never augmented, so `train` serves the clean training images here.)
-  const sources = { train, val, test: await sourceOf('test', false) };
+/** Every split's metrics, confusion matrix, curves and predictions, from clean (never augmented) images. */
+async function evaluateSplits(m: StudyModel, sources: Record<Split, InputSource>, data: DatasetIndex, report: ReportProgress): Promise<SplitEvaluation[]> {
   const final: SplitEvaluation[] = [];
-  const finalTotal = SPLITS.reduce((n, split) => n + sources[split].size, 0);
-  let finalDone = 0;
+  const total = SPLITS.reduce((n, split) => n + sources[split].size, 0);
+  let done = 0;
   for (const split of SPLITS) {
     const source = sources[split];
-    const probs = await predictAll(m, source, (done) => report('evaluating', finalDone + done, finalTotal));
-    finalDone += source.size;
+    const probs = await predictAll(m, source, (d) => report('evaluating', done + d, total));
+    done += source.size;
     const ev = evaluateBinary(source.labels, probs);
     final.push({ split, n: source.size, ...ev, predictions: predictionsOf(split, data.splits[split], source.labels, probs) });
   }
-
-  const result: RunResult = {
-    spec,
-    backend: backend.name,
-    backendDetail: backend.detail,
-    datasetFingerprint: data.fingerprint,
-    counts,
-    params,
-    history: outcome.history,
-    bestEpoch: outcome.bestEpoch,
-    stoppedEarly: outcome.stoppedEarly,
-    checkpointDir: bestDir,
-    final,
-    seconds: (performance.now() - started) / 1000,
-  };
-  writeFileSync(join(outDir, 'result.json'), JSON.stringify(result, null, 2));
-  clearResumeState(resumeDir);
-  await hooks.emit({ type: 'final', result });
-  m.model.dispose();
-  return result;
+  return final;
 }

@@ -4,9 +4,9 @@
  * computed once: the frozen trunk's activations of every unaugmented split (val and test always; train too when
  * the run does not augment), kept in memory and, with a feature store, on disk for the next run.
  */
-import type { AugmentConfig } from '../data/augment.ts';
-import type { DatasetIndex } from '../data/dataset.ts';
-import type { ImageCache } from '../data/image-cache.ts';
+import type { AugmentConfig } from '../../study/data/augment.ts';
+import type { DatasetIndex } from '../../study/data/dataset.ts';
+import type { ImageCache } from '../../study/data/image-cache.ts';
 import type { StudyModel } from '../models/index.ts';
 import { frozenTrunk } from '../models/trunk.ts';
 import type { Split } from '../../study/run.ts';

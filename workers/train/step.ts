@@ -25,8 +25,10 @@ export function binaryCrossEntropy(y: tf.Tensor, p: tf.Tensor): tf.Scalar {
       save([probs]);
       return {
         value: tf.reshape(tf.engine().runKernel(BINARY_CROSS_ENTROPY, { y, p: probs }, attrs) as tf.Tensor, []) as tf.Scalar,
-        gradFunc: (dy: tf.Tensor, [probsIn]: tf.Tensor[]) =>
-          tf.engine().runKernel(BINARY_CROSS_ENTROPY_GRAD, { dy, y, p: probsIn }, attrs) as tf.Tensor,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [probsIn] = saved as [tf.Tensor]; // save([probs]) above
+          return tf.engine().runKernel(BINARY_CROSS_ENTROPY_GRAD, { dy, y, p: probsIn }, attrs) as tf.Tensor;
+        },
       };
     }
     const q = tf.clipByValue(probs, EPSILON, 1 - EPSILON);
@@ -35,7 +37,8 @@ export function binaryCrossEntropy(y: tf.Tensor, p: tf.Tensor): tf.Scalar {
     const perSample = tf.add(tf.mul(y, tf.log(q)), tf.mul(tf.sub(1, y), tf.log(oneMinusQ)));
     return {
       value: tf.neg(tf.mean(perSample)) as tf.Scalar,
-      gradFunc: (dy: tf.Tensor, [probsIn, qIn, oneMinusQIn]: tf.Tensor[]) => {
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [probsIn, qIn, oneMinusQIn] = saved as [tf.Tensor, tf.Tensor, tf.Tensor]; // save([probs, q, oneMinusQ]) above
         const passed = tf.equal(probsIn, qIn); // false where clipped (and for NaN), as the clip's own gradient
         const g = tf.div(tf.sub(qIn, y), tf.mul(qIn, oneMinusQIn));
         return tf.mul(tf.where(passed, g, tf.zerosLike(g)), tf.div(dy, probsIn.size));
@@ -86,7 +89,7 @@ export function makeTrainStep(m: StudyModel, optimizer: tf.Optimizer, base: Base
         probs = tf.keep(forward(m, input, true, split ? split.rest : base));
         return binaryCrossEntropy(y, probs);
       }, variables, keptScalar(1), true);
-      optimizer.applyGradients(Object.fromEntries(variables.map((v, i) => [v.name, grads[i]])));
+      optimizer.applyGradients(Object.fromEntries(variables.map((v, i) => [v.name, grads[i]!]))); // a gradient per variable
       return probs!;
     });
 }

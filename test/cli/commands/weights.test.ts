@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { PRETRAINED } from '../../../workers/models/pretrained.ts';
+import { PRETRAINED } from '../../../study/weights/pretrained.ts';
 import { PROJECT_ROOT, sharedWeightsOrSkip } from '../../helpers/real-data.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'melanoma-weights-cli-'));

@@ -39,7 +39,7 @@ test('the AUCs are exact whatever the curves are thinned to', () => {
   assert.equal(ev.metrics.pr_auc, averagePrecision(Float32Array.from(yTrue), Float32Array.from(yProb)));
   // The trapezoids of 10 points would not give the exact AUC.
   let coarse = 0;
-  for (let i = 1; i < ev.roc.x.length; i++) coarse += ((ev.roc.x[i] - ev.roc.x[i - 1]) * (ev.roc.y[i] + ev.roc.y[i - 1])) / 2;
+  for (let i = 1; i < ev.roc.x.length; i++) coarse += ((ev.roc.x[i]! - ev.roc.x[i - 1]!) * (ev.roc.y[i]! + ev.roc.y[i - 1]!)) / 2;
   assert.notEqual(coarse, ev.metrics.roc_auc);
 });
 

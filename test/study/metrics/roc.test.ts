@@ -57,7 +57,7 @@ test('matches a brute-force Mann-Whitney count on data with many ties', () => {
     for (let j = 0; j < yTrue.length; j++) {
       if (yTrue[j] !== 0) continue;
       pairs++;
-      u += yProb[i] > yProb[j] ? 1 : yProb[i] === yProb[j] ? 0.5 : 0;
+      u += yProb[i]! > yProb[j]! ? 1 : yProb[i] === yProb[j] ? 0.5 : 0;
     }
   }
   assert.ok(Math.abs(rocAuc(yTrue, yProb) - u / pairs) < 1e-12);

@@ -18,8 +18,8 @@ function randomSplit(n: number, seed: number): { yTrue: number[]; yProb: number[
   return { yTrue, yProb };
 }
 
-const nonDecreasing = (a: number[]) => a.every((v, i) => i === 0 || a[i - 1] <= v);
-const nonIncreasing = (a: number[]) => a.every((v, i) => i === 0 || a[i - 1] >= v);
+const nonDecreasing = (a: number[]) => a.every((v, i) => i === 0 || a[i - 1]! <= v);
+const nonIncreasing = (a: number[]) => a.every((v, i) => i === 0 || a[i - 1]! >= v);
 
 test('a thinned ROC curve keeps its ends and stays monotonic', () => {
   const { yTrue, yProb } = randomSplit(2000, 11);

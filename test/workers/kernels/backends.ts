@@ -58,7 +58,7 @@ export function compare(actual: ArrayLike<number>, expected: ArrayLike<number>):
   let worst = -Infinity;
   let at = -1;
   for (let i = 0; i < expected.length; i++) {
-    const excess = Math.abs(actual[i] - expected[i]) - RTOL * Math.abs(expected[i]);
+    const excess = Math.abs(actual[i]! - expected[i]!) - RTOL * Math.abs(expected[i]!);
     if (Number.isNaN(excess)) return { ok: false, worst: `index ${i}: ${actual[i]} vs ${expected[i]}` };
     if (excess > worst) {
       worst = excess;
@@ -93,6 +93,7 @@ export async function assertSameAsCpu(
     tf.dispose([...xs, y]);
   }
   const [expected, actual] = results;
+  assert.ok(expected && actual, `${what}: a result per backend`);
   assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
   const { ok, worst } = compare(actual.values, expected.values);
   assert.ok(ok, `${what}: differs from the cpu backend (worst ${worst})`);

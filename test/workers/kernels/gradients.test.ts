@@ -44,7 +44,7 @@ for (const backend of ['cpu', 'wasm', 'webgpu'] as const) {
       assert.deepEqual(await gradient('ours', mean, x), await gradient('stock', mean, x), `mean of ${c.shape} over ${c.axis}`);
       assert.deepEqual(await gradient('ours', tf.sigmoid, x), await gradient('stock', tf.sigmoid, x), `sigmoid of ${c.shape}`);
       // ReLU6 as MobileNetV2 has it, and bounds that some of x's values equal exactly
-      for (const [lo, hi] of [[0, 6], [Math.min(values[0], values[1]), Math.max(values[0], values[1])]]) {
+      for (const [lo, hi] of [[0, 6], [Math.min(values[0]!, values[1]!), Math.max(values[0]!, values[1]!)]] as const) {
         const clip = (v: tf.Tensor) => tf.clipByValue(tf.mul(v, 8), lo * 8, hi * 8);
         assert.deepEqual(await gradient('ours', clip, x), await gradient('stock', clip, x), `clip of ${c.shape} to [${lo}, ${hi}]`);
       }
@@ -65,7 +65,7 @@ async function batchNormGradients(set: 'ours' | 'stock', inputs: tf.Tensor[], ep
   useGradients(set);
   try {
     const grads = tf.grads((...v: tf.Tensor[]) => {
-      const [x, mean, variance, offset, scale] = v;
+      const [x, mean, variance, offset, scale] = v as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]; // the five inputs below
       const y = tf.batchNorm(x, mean, variance, offset, scale, epsilon);
       return tf.sum(tf.mul(y, tf.tensor(randomValues(y.size, 5), y.shape)));
     })(inputs);

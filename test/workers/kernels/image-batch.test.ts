@@ -10,8 +10,8 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { initBackend } from '../../../workers/backend/index.ts';
-import { DEFAULT_AUGMENT, IDENTITY_PARAMS, sampleParams, type AugmentParams } from '../../../workers/data/augment.ts';
-import type { Batch } from '../../../workers/data/loader.ts';
+import { DEFAULT_AUGMENT, IDENTITY_PARAMS, sampleParams, type AugmentParams } from '../../../study/data/augment.ts';
+import type { Batch } from '../../../study/data/loader.ts';
 import { imageTensor } from '../../../workers/train/image-tensor.ts';
 import { useBackendOrSkip } from './backends.ts';
 
@@ -40,7 +40,7 @@ async function onBoth(t: test.TestContext, batch: Batch): Promise<[Float32Array,
 }
 
 test('webgpu ImageBatch without augmentation: exactly the CPU floats v / 255, for byte counts not a multiple of 4', async (t) => {
-  for (const [size, n] of [[5, 3], [16, 2], [1, 1]]) {
+  for (const [size, n] of [[5, 3], [16, 2], [1, 1]] as const) {
     const both = await onBoth(t, batchOf(size, n, null, size));
     if (both === null) return;
     const [actual, expected] = both;
@@ -67,7 +67,7 @@ test('webgpu ImageBatch with augmentation: the CPU augmentation, up to float32 r
   let oneStep = 0;
   let more = 0;
   actual.forEach((v, i) => {
-    const steps = Math.round(Math.abs(v - expected[i]) * 255);
+    const steps = Math.round(Math.abs(v - expected[i]!) * 255);
     if (i < 2 * perImage) assert.equal(v, expected[i], `image ${Math.floor(i / perImage)}, value ${i % perImage}`);
     if (steps === 1) oneStep++;
     else if (steps > 1) more++;
@@ -86,7 +86,7 @@ test('webgpu: batches uploaded back to back through the one upload buffer each k
   const tensors = batches.map((b) => imageTensor(b)); // nothing read back in between
   for (const [k, x] of tensors.entries()) {
     const got = (await x.data()) as Float32Array;
-    assert.ok(got.every((v, i) => v === batches[k].pixels[i] / 255 || Math.abs(v - batches[k].pixels[i] / 255) < 1e-7), `batch ${k} holds other bytes`);
+    assert.ok(got.every((v, i) => v === batches[k]!.pixels[i]! / 255 || Math.abs(v - batches[k]!.pixels[i]! / 255) < 1e-7), `batch ${k} holds other bytes`);
   }
   tf.dispose(tensors);
 });

@@ -98,7 +98,7 @@ function poolValues(n: number, seed: number, shift: number, ties: boolean): Floa
   return randomValues(n, seed).map((v) => (ties ? Math.round(v * 4) / 4 : v) - shift);
 }
 
-async function convGrads(c: ConvCase, seed: number): Promise<Float32Array[]> {
+async function convGrads(c: ConvCase, seed: number): Promise<[dx: Float32Array, dw: Float32Array]> {
   const w: Shape4 = [c.k, c.k, c.x[3], c.cout];
   const x = tf.tensor4d(randomValues(size(c.x), seed), c.x);
   const filter = tf.tensor4d(randomValues(size(w), seed + 1), w);
@@ -107,12 +107,12 @@ async function convGrads(c: ConvCase, seed: number): Promise<Float32Array[]> {
   const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
     tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), dy)),
   )([x, filter]);
-  const out = await Promise.all(grads.map(values));
+  const [dx, dw] = await Promise.all(grads.map(values));
   tf.dispose([x, filter, dy, ...grads]);
-  return out;
+  return [dx!, dw!]; // a gradient per input
 }
 
-async function depthwiseGrads(c: DepthwiseCase, seed: number): Promise<Float32Array[]> {
+async function depthwiseGrads(c: DepthwiseCase, seed: number): Promise<[dx: Float32Array, dw: Float32Array]> {
   const w: Shape4 = [c.k, c.k, c.x[3], c.mult];
   const x = tf.tensor4d(randomValues(size(c.x), seed), c.x);
   const filter = tf.tensor4d(randomValues(size(w), seed + 1), w);
@@ -121,9 +121,9 @@ async function depthwiseGrads(c: DepthwiseCase, seed: number): Promise<Float32Ar
   const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
     tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), dy)),
   )([x, filter]);
-  const out = await Promise.all(grads.map(values));
+  const [dx, dw] = await Promise.all(grads.map(values));
   tf.dispose([x, filter, dy, ...grads]);
-  return out;
+  return [dx!, dw!]; // a gradient per input
 }
 
 async function poolGrad(c: PoolCase, seed: number, shift: number, ties: boolean): Promise<Float32Array> {
@@ -229,12 +229,12 @@ test('the tf-ops formulations (run by webgpu) equal the stock kernels on cpu', a
 for (const backend of BACKENDS) {
   test(`${backend}: the training kernels free their temporary tensors and buffers`, async (t) => {
     if (!(await useBackendOrSkip(t, backend))) return;
-    const c = CONV[2];
+    const c = CONV[2]!;
     const all = async () => {
       await convGrads(c, 1);
-      await depthwiseGrads(DEPTHWISE[1], 1);
-      await poolGrad(POOL[2], 1, 2, true); // overlapping windows: the stock kernel on webgpu
-      await poolGrad(POOL[0], 1, 2, true);
+      await depthwiseGrads(DEPTHWISE[1]!, 1);
+      await poolGrad(POOL[2]!, 1, 2, true); // overlapping windows: the stock kernel on webgpu
+      await poolGrad(POOL[0]!, 1, 2, true);
       const x = tf.tensor4d(randomValues(2 * 40 * 40 * 3, 5), [2, 40, 40, 3]);
       const bias = tf.sum(x, [0, 1, 2]); // several column-sum passes on webgpu
       await bias.data();

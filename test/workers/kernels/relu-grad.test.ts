@@ -31,6 +31,7 @@ for (const backend of BACKENDS) {
       tf.dispose([xt, dyt, g]);
     }
     const [expected, actual] = results;
+    assert.ok(expected && actual);
     for (let i = 0; i < n; i++) {
       if (Number.isNaN(expected[i])) assert.ok(Number.isNaN(actual[i]), `index ${i}: NaN expected, got ${actual[i]}`);
       // dy * 0 may be -0 where the fused kernel writes 0: the same value to every later op.

@@ -22,7 +22,7 @@ async function onBoth(shape: number[], seed: number, f: (x: tf.Tensor) => tf.Ten
     results.push({ values: (await y.data()) as Float32Array, shape: y.shape, dtype: y.dtype });
     tf.dispose([x, y]);
   }
-  return { expected: results[0], actual: results[1] };
+  return { expected: results[0]!, actual: results[1]! }; // cpu's, then the backend's
 }
 
 async function assertSame(what: string, shape: number[], seed: number, f: (x: tf.Tensor) => tf.Tensor, dtype: 'float32' | 'int32' = 'float32') {

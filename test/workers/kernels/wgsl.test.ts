@@ -27,7 +27,7 @@ const CASES: { shape: number[]; axis: number | number[]; keepDims?: boolean }[] 
 ];
 
 test('chunkRows: passes shrink the rows and keep every chunk non-empty', () => {
-  for (const [rows, cols] of [[1, 1], [64, 3], [65, 3], [1_577_088, 32], [20_000, 1], [7104, 27]]) {
+  for (const [rows, cols] of [[1, 1], [64, 3], [65, 3], [1_577_088, 32], [20_000, 1], [7104, 27]] as const) {
     const per = chunkRows(rows, cols);
     assert.ok(per >= 1 && per <= rows, `${rows}x${cols}: ${per}`);
     const chunks = Math.ceil(rows / per);
@@ -44,7 +44,7 @@ test('webgpu Sum over leading axes equals cpu, in one pass or several, and hands
 });
 
 test('webgpu pointwise FusedConv2D of few input channels equals cpu, with and without bias and ReLU', async (t) => {
-  const cases: { x: number[]; cout: number; bias: boolean; activation: 'relu' | 'linear' | 'elu'; k?: number }[] = [
+  const cases: { x: [number, number, number, number]; cout: number; bias: boolean; activation: 'relu' | 'linear' | 'elu'; k?: number }[] = [
     { x: [2, 9, 7, 3], cout: 32, bias: true, activation: 'relu' }, // the baseline's first pointwise layer
     { x: [1, 5, 5, 8], cout: 4, bias: false, activation: 'linear' },
     { x: [1, 4, 6, 1], cout: 8, bias: true, activation: 'linear' },
@@ -97,14 +97,14 @@ test('webgpu BatchMatMul and _FusedMatMul: products tfjs would split into float 
   ];
   for (const c of cases) {
     const what = `${c.a.join('x')}${c.transposeA ? 'ᵀ' : ''} x ${c.b.join('x')}${c.transposeB ? 'ᵀ' : ''}${c.fused ? ` + bias, ${c.fused}` : ''}`;
-    const n = c.transposeB ? c.b[c.b.length - 2] : c.b[c.b.length - 1];
+    const n = (c.transposeB ? c.b[c.b.length - 2] : c.b[c.b.length - 1])!;
     const product = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) =>
       c.fused === undefined
         ? tf.matMul(a, b, c.transposeA, c.transposeB)
         : tf.fused.matMul({ a, b, transposeA: c.transposeA, transposeB: c.transposeB, bias, activation: c.fused });
     const shapes = [{ shape: c.a }, { shape: c.b }, { shape: [n] }];
     if (!(await assertSameAsCpu(t, 'webgpu', what, shapes, product))) return;
-    const [a, b, bias] = shapes.map(({ shape }) => tf.randomNormal(shape));
+    const [a, b, bias] = [tf.randomNormal(c.a), tf.randomNormal(c.b), tf.randomNormal([n])];
     const { dispatches: log } = await recordDispatches(async () => {
       const y = product(a, b, bias);
       await y.data();

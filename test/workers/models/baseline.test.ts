@@ -58,7 +58,7 @@ test('initial weights depend on the seed only', () => {
   assert.deepEqual(weights(7), a);
   const b = weights(8);
   // Every randomly initialised tensor (kernels; biases start at zero) differs under another seed.
-  const kernels = a.map((_, i) => i).filter((i) => a[i].some((v) => v !== 0));
+  const kernels = a.map((_, i) => i).filter((i) => a[i]!.some((v) => v !== 0));
   assert.equal(kernels.length, 10); // 4 x (depthwise, pointwise) + 2 dense kernels
   for (const i of kernels) assert.notDeepEqual(b[i], a[i], `tensor ${i}`);
 });
@@ -67,7 +67,8 @@ test('the output bias starts at the given log-odds, so the untrained model predi
   const bias = Math.log(438 / 1440);
   const m = buildBaseline({ imageSize: 48, seed: 3, outputBias: bias });
   const [, b] = m.getLayer('dense_1').getWeights();
-  assert.ok(Math.abs(b.dataSync()[0] - bias) < 1e-6);
+  assert.ok(b, 'dense_1 has a bias');
+  assert.ok(Math.abs(b.dataSync()[0]! - bias) < 1e-6);
   // All-zero images: every activation is relu(bias) = 0, so only the output bias is left.
   const p = (m.predict(tf.zeros([2, 48, 48, 3])) as tf.Tensor).dataSync();
   for (const v of p) assert.ok(Math.abs(v - 1 / (1 + Math.exp(-bias))) < 1e-6);

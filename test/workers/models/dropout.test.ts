@@ -63,9 +63,9 @@ test('webgpu: the dropout kernel gives the CPU\'s numbers', async (t) => {
   const values = randomValues(3 * 37 * 41 * 5, 11);
   values[0] = NaN; // a dropped or kept NaN stays NaN, as x * mask on the CPU
   const shape = [3, 37, 41, 5];
-  for (const [rate, seed] of [[0.5, 1], [0.3, -123456789], [0.5, 0x7fffffff]]) {
+  for (const [rate, seed] of [[0.5, 1], [0.3, -123456789], [0.5, 0x7fffffff]] as const) {
     const mask = dropoutMask(values.length, { rate, seed });
-    const expected = values.map((v, i) => Math.fround(v * mask[i]));
+    const expected = values.map((v, i) => Math.fround(v * mask[i]!));
     const y = seededDropout(tf.tensor(values, shape), rate, seed);
     assert.deepEqual(y.shape, shape);
     assert.deepEqual(await y.data(), expected, `rate ${rate}, seed ${seed}`);

@@ -50,13 +50,17 @@ test('a pretrained model (nested base + head, rescaling) round-trips; -ft starts
 
   const loaded = await tfl.loadLayersModel(fileLoadHandler(dir));
   const got = (loaded.predict(x) as tf.Tensor).dataSync();
-  for (const [i, v] of got.entries()) assert.ok(Math.abs(v - expected[i]) < 1e-6);
+  for (const [i, v] of got.entries()) assert.ok(Math.abs(v - expected[i]!) < 1e-6);
 
   const ft = await buildModel('mobilenet-ft', { imageSize: 64, seed: 9, outputBias: 0, initFrom: dir });
   assert.equal(ft.loaded?.params, a.totalParams);
   assert.deepEqual((ft.model.predict(x) as tf.Tensor).dataSync(), expected);
   assert.ok(ft.trainableParams > a.trainableParams);
-  for (const m of [a.model, loaded, ft.model]) m.dispose();
+  const ft2 = await buildModel('mobilenet-ft2', { imageSize: 64, seed: 9, outputBias: 0, initFrom: dir });
+  assert.equal(ft2.loaded?.params, a.totalParams);
+  assert.deepEqual((ft2.model.predict(x) as tf.Tensor).dataSync(), expected);
+  assert.ok(ft2.trainableParams > ft.trainableParams);
+  for (const m of [a.model, loaded, ft.model, ft2.model]) m.dispose();
 });
 
 test('loading a checkpoint of another model or size is a UserError naming the file', async () => {
@@ -86,7 +90,7 @@ test('summarize lists the layers of base and head with parameter counts', async 
   assert.deepEqual(row('Conv1'), { name: 'Conv1', className: 'Conv2D', outputShape: '(None, 48, 48, 16)', params: 432, trainable: false });
   assert.equal(row('Conv_1_bn').trainable, true);
   assert.equal(row('dense').outputShape, '(None, 16)');
-  assert.equal(s.layers[0].name, 'images');
+  assert.equal(s.layers[0]!.name, 'images');
   m.model.dispose();
 });
 

@@ -6,7 +6,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import { UserError } from '../../../common/errors.ts';
 import { fileLoadHandler } from '../../../workers/models/file-io.ts';
 import { buildModel } from '../../../workers/models/index.ts';
-import { MOBILENET_BASE_PARAMS, buildMobileNetV2Base, isMobileNetFtLayer, makeDivisible } from '../../../workers/models/mobilenet.ts';
+import { MOBILENET_BASE_PARAMS, buildMobileNetV2Base, makeDivisible } from '../../../workers/models/mobilenet.ts';
+import { trainsBaseLayer } from '../../../study/models.ts';
 import { leafLayers } from '../../../workers/models/weights-by-name.ts';
 import { sharedWeightsOrSkip } from '../../helpers/real-data.ts';
 
@@ -55,7 +56,26 @@ test('mobilenet / mobilenet-ft trainable counts at 224 and 96', async () => {
     );
     ft.model.dispose();
   }
-  assert.ok(isMobileNetFtLayer('block_16_expand_relu') && !isMobileNetFtLayer('block_15_add') && !isMobileNetFtLayer('out_relu'));
+  const ft = (layer: string) => trainsBaseLayer('mobilenet-ft', layer);
+  assert.ok(ft('block_16_expand_relu') && !ft('block_15_add') && !ft('out_relu'));
+});
+
+test('mobilenet-ft2 trains the last two stages: blocks 13 to 16 and Conv_1, 1,314,241 parameters at 224', async () => {
+  // Block 13 (32 -> 192 -> 56 channels, stride 2), blocks 14 and 15 (56 -> 336 -> 56, residual), block 16 and
+  // Conv_1 as mobilenet-ft; each convolution with its BN's gamma and beta.
+  const block = (cin: number, cexp: number, cout: number) => cin * cexp + 2 * cexp + 9 * cexp + 2 * cexp + cexp * cout + 2 * cout;
+  const lastTwoStages = block(32, 192, 56) + 2 * block(56, 336, 56) + block(56, 336, 112) + 112 * 1280 + 2 * 1280;
+  for (const [size, side] of [[224, 7], [96, 3]] as const) {
+    const m = await buildModel('mobilenet-ft2', { imageSize: size, seed: 1, outputBias: 0, randomWeights: true });
+    assert.equal(m.trainableParams, side * side * 1280 * 16 + 16 + 17 + lastTwoStages);
+    assert.equal(m.totalParams, 410_208 + side * side * 1280 * 16 + 16 + 17);
+    const layers = new Set(m.model.trainableWeights.map((w) => w.originalName.split('/')[0]));
+    const stages = [13, 14, 15, 16].flatMap((b) => ['depthwise', 'depthwise_BN', 'expand', 'expand_BN', 'project', 'project_BN'].map((l) => `block_${b}_${l}`));
+    assert.deepEqual([...layers].sort(), ['Conv_1', 'Conv_1_bn', ...stages, 'dense', 'dense_1'].sort());
+    assert.ok(m.model.trainableWeights.every((w) => !/moving/.test(w.originalName)), 'BN statistics stay frozen');
+    m.model.dispose();
+  }
+  assert.equal(lastTwoStages + 7 * 7 * 1280 * 16 + 33, 1_314_241);
 });
 
 test('real ImageNet weights load by name: every base tensor found, forward pass at 96 px is finite', async (t) => {
@@ -83,17 +103,17 @@ test('frozen base at 224 equals the original TensorFlow.js model, and stays in i
   const ours = m.base!.predict(x) as tf.Tensor;
   const theirs = originalBase.predict(tf.sub(tf.mul(x, 2), 1)) as tf.Tensor; // MobileNet's own x/127.5 - 1
   assert.deepEqual(ours.shape, [1, 7, 7, 1280]);
-  const diff = tf.max(tf.abs(tf.sub(ours, theirs))).dataSync()[0];
+  const diff = tf.max(tf.abs(tf.sub(ours, theirs))).dataSync()[0]!;
   assert.ok(diff < 1e-4, `max difference ${diff}`);
-  assert.ok(tf.max(theirs).dataSync()[0] > 0.5, 'the reference output is not trivially zero');
+  assert.ok(tf.max(theirs).dataSync()[0]! > 0.5, 'the reference output is not trivially zero');
 
   // fit() runs layers in training mode; the base must still use its ImageNet BN statistics.
   const trainingMode = m.base!.apply(x, { training: true }) as tf.Tensor;
   assert.equal(tf.max(tf.abs(tf.sub(trainingMode, ours))).dataSync()[0], 0);
-  const bnMean = Array.from(m.base!.getLayer('Conv_1_bn').getWeights()[2].dataSync());
+  const bnMean = Array.from(m.base!.getLayer('Conv_1_bn').getWeights()[2]!.dataSync());
   m.model.compile({ optimizer: tf.train.adam(1e-3), loss: 'binaryCrossentropy' });
   await m.model.fit(x, tf.tensor2d([[1]]), { epochs: 1, batchSize: 1, verbose: 0 });
-  assert.deepEqual(Array.from(m.base!.getLayer('Conv_1_bn').getWeights()[2].dataSync()), bnMean);
+  assert.deepEqual(Array.from(m.base!.getLayer('Conv_1_bn').getWeights()[2]!.dataSync()), bnMean);
   m.model.dispose();
   original.dispose();
 });

@@ -33,6 +33,6 @@ test('rescaling keeps tfjs-layers\' config and class name, so a model with it lo
   const input = tfl.input({ shape: [3] });
   const model = tfl.model({ inputs: input, outputs: ours.apply(input) as tfl.SymbolicTensor });
   const loaded = await tfl.models.modelFromJSON({ modelTopology: model.toJSON(null, false) as tf.io.ModelJSON['modelTopology'] });
-  assert.equal(loaded.layers[1].constructor, tfl.layers.rescaling({ scale: 1 }).constructor);
-  assert.deepEqual(loaded.layers[1].getConfig(), ours.getConfig());
+  assert.equal(loaded.layers[1]!.constructor, tfl.layers.rescaling({ scale: 1 }).constructor);
+  assert.deepEqual(loaded.layers[1]!.getConfig(), ours.getConfig());
 });

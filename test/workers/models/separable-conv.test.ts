@@ -21,7 +21,7 @@ async function outputAndGrads(make: (a: Args) => tfl.layers.Layer, args: Args, i
   const { grads } = tf.variableGrads(() => tf.sum(tf.mul(model.apply(x) as tf.Tensor, dy)) as tf.Scalar);
   const out = {
     y: (await y.data()) as Float32Array,
-    grads: await Promise.all(weights.map((w) => grads[w.name].data() as Promise<Float32Array>)),
+    grads: await Promise.all(weights.map((w) => grads[w.name]!.data() as Promise<Float32Array>)),
     json: model.toJSON(null, false) as unknown as { config: { layers: { class_name: string }[] } },
   };
   tf.dispose([x, y, dy, ...Object.values(grads)]);
@@ -45,7 +45,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
       assert.ok(compare(fused.y, stock.y).ok, `${what}: output (${compare(fused.y, stock.y).worst})`);
       assert.equal(fused.grads.length, stock.grads.length);
       for (const [i, g] of fused.grads.entries()) {
-        const { ok, worst } = compare(g, stock.grads[i]);
+        const { ok, worst } = compare(g, stock.grads[i]!);
         assert.ok(ok, `${what}: gradient of weight ${i} (${worst})`);
       }
       assert.deepEqual(fused.json.config.layers.map((l) => l.class_name), stock.json.config.layers.map((l) => l.class_name));

@@ -36,14 +36,21 @@ async function assertComposes(base: tfl.LayersModel, what: string, imageShape: n
   return split;
 }
 
-test('frozenTrunk: a trainable chain above frozen layers splits off and re-composes to the base; a skip across it does not', async () => {
+test('frozenTrunk: trainable layers above frozen ones split off and re-compose to the base; a skip across the boundary does not', async () => {
   await initBackend('cpu');
   const chained = toyBase((x) => {
     const c = tfl.layers.conv2d({ filters: 6, kernelSize: 1 }).apply(x) as tfl.SymbolicTensor;
     return tfl.layers.activation({ activation: 'relu' }).apply(c) as tfl.SymbolicTensor;
   });
   const split = await assertComposes(chained, 'toy chain', [2, 8, 8, 3]);
-  assert.deepEqual(split.trunk.outputs[0].shape, [null, 8, 8, 4]);
+  assert.deepEqual(split.trunk.outputs[0]!.shape, [null, 8, 8, 4]);
+
+  const residual = toyBase((x) => {
+    const c = tfl.layers.conv2d({ filters: 4, kernelSize: 1 }).apply(x) as tfl.SymbolicTensor;
+    const r = tfl.layers.activation({ activation: 'relu' }).apply(c) as tfl.SymbolicTensor;
+    return tfl.layers.add().apply([c, r]) as tfl.SymbolicTensor; // a residual join among the trainable layers
+  });
+  await assertComposes(residual, 'toy residual', [2, 8, 8, 3]);
 
   const skipped = toyBase((x, skip) => {
     const c = tfl.layers.conv2d({ filters: 4, kernelSize: 1 }).apply(x) as tfl.SymbolicTensor;
@@ -57,7 +64,7 @@ test('frozenTrunk: a trainable chain above frozen layers splits off and re-compo
   assert.ok(whole && whole.trunk === frozen && whole.rest === null);
 });
 
-for (const [name, size] of [['xception-ft', 71], ['mobilenet-ft', 48], ['xception', 71]] as const) {
+for (const [name, size] of [['xception-ft', 71], ['mobilenet-ft', 48], ['mobilenet-ft2', 48], ['xception', 71]] as const) {
   test(`${name}: the frozen trunk's cached activations give the same predictions as images through the whole model`, async () => {
     await initBackend('wasm');
     const m = await buildModel(name, { imageSize: size, seed: 1, outputBias: 0, randomWeights: true });

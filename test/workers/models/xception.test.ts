@@ -6,11 +6,11 @@ import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { UserError } from '../../../common/errors.ts';
+import { MODELS } from '../../../study/models.ts';
 import { buildModel } from '../../../workers/models/index.ts';
 import { leafLayers } from '../../../workers/models/weights-by-name.ts';
 import {
   XCEPTION_BASE_PARAMS,
-  XCEPTION_FT_LAYERS,
   buildXceptionBase,
   xceptionH5LayerNames,
 } from '../../../workers/models/xception.ts';
@@ -56,7 +56,7 @@ test('xception-ft at 224: 6,354,465 trainable = head + the six block14 layers', 
   assert.deepEqual([...layers].sort(), ['block14_sepconv1', 'block14_sepconv1_bn', 'block14_sepconv2', 'block14_sepconv2_bn', 'dense', 'dense_1']);
   // BN moving statistics stay frozen.
   assert.ok(m.model.trainableWeights.every((w) => !/moving/.test(w.originalName)));
-  for (const name of XCEPTION_FT_LAYERS) assert.equal(m.base!.getLayer(name).trainable, true, name);
+  for (const name of MODELS['xception-ft'].fineTune!.layers.names) assert.equal(m.base!.getLayer(name).trainable, true, name);
   assert.equal(m.base!.getLayer('block13_sepconv2').trainable, false);
   assert.equal(size(m.model.trainableWeights), 6_354_465);
   m.model.dispose();
@@ -67,7 +67,7 @@ test('71 px is the smallest Xception input; it runs and gives probabilities', as
   const m = await buildModel('xception', { imageSize: 71, seed: 1, outputBias: -1, randomWeights: true });
   const p = (m.model.predict(tf.randomUniform([1, 71, 71, 3], 0, 1, 'float32', 1)) as tf.Tensor).dataSync();
   assert.equal(p.length, 1);
-  assert.ok(Number.isFinite(p[0]) && p[0] > 0 && p[0] < 1);
+  assert.ok(Number.isFinite(p[0]) && p[0]! > 0 && p[0]! < 1);
   m.model.dispose();
 });
 

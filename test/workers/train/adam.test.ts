@@ -39,8 +39,8 @@ function assertNear(actual: Float32Array[], expected: Float32Array[], what: stri
   for (const [k, e] of expected.entries()) {
     for (let i = 0; i < e.length; i++) {
       // float32 rounding of a few dozen operations; a wrong term (a moment, a bias correction) moves values by >1e-3.
-      const tol = 1e-6 + 1e-5 * Math.abs(e[i]);
-      assert.ok(Math.abs(actual[k][i] - e[i]) <= tol, `${what} ${k}[${i}]: ${actual[k][i]} vs ${e[i]}`);
+      const tol = 1e-6 + 1e-5 * Math.abs(e[i]!);
+      assert.ok(Math.abs(actual[k]![i]! - e[i]!) <= tol, `${what} ${k}[${i}]: ${actual[k]![i]} vs ${e[i]}`);
     }
   }
 }
@@ -68,12 +68,12 @@ for (const backend of ['cpu', 'wasm', 'webgpu'] as const) {
     const saved = await first.getWeights();
     assert.equal(saved.length, 1 + 2 * SHAPES.length, saved.map((w) => w.name).join(', '));
     // tfjs names each slot after its variable: the copy's slots carry the copies' names.
-    await second.setWeights(saved.map((w, k) => (k === 0 ? w : { name: w.name.replace(variables[(k - 1) % SHAPES.length].name, copies[(k - 1) % SHAPES.length].name), tensor: w.tensor })));
+    await second.setWeights(saved.map((w, k) => (k === 0 ? w : { name: w.name.replace(variables[(k - 1) % SHAPES.length]!.name, copies[(k - 1) % SHAPES.length]!.name), tensor: w.tensor })));
     for (let step = 3; step < 5; step++) {
       first.applyGradients(gradients(step, variables));
       second.applyGradients(gradients(step, copies));
     }
-    for (const [i, v] of variables.entries()) assert.deepEqual(await copies[i].data(), await v.data(), `variable ${i}`);
+    for (const [i, v] of variables.entries()) assert.deepEqual(await copies[i]!.data(), await v.data(), `variable ${i}`);
     first.dispose();
     second.dispose();
     tf.dispose([...variables, ...copies]);

@@ -85,7 +85,7 @@ test('a second run reads the activations the first stored, without running the t
     assert.deepEqual(readdirSync(dir), [`${key}.f32`], 'one file, no temporary left behind');
     const second = await featureSource({ trunk, rest: null }, images(), options);
     assert.equal(applied, 3, 'the second run does not run the trunk');
-    assert.match(logs[1], /read from/);
+    assert.match(logs[1]!, /read from/);
     assert.deepEqual(await allFeatures(second!), await allFeatures(first!));
 
     writeFileSync(join(dir, `${key}.f32`), new Uint8Array(12)); // truncated

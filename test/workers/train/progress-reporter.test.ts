@@ -14,7 +14,7 @@ test('at most one event per interval inside a phase; the first and last always; 
     report('training', done, 100, 1);
   }
   assert.deepEqual(posted.map((p) => p.done), [0, 30, 60, 90, 100]);
-  assert.equal(posted[0].imagesPerSecond, null);
+  assert.equal(posted[0]!.imagesPerSecond, null);
   assert.equal(posted.at(-1)!.imagesPerSecond, 100);
   assert.ok(posted.every((p) => p.phase === 'training' && p.epoch === 1 && p.total === 100));
   // A new phase starts its own clock and posts at once.

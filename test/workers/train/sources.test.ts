@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { protocolSettings } from '../../../study/protocol.ts';
 import { initBackend } from '../../../workers/backend/index.ts';
-import { indexDataset } from '../../../workers/data/dataset.ts';
+import { indexDataset } from '../../../study/data/dataset.ts';
 import { buildModel } from '../../../workers/models/index.ts';
 import { frozenTrunk } from '../../../workers/models/trunk.ts';
 import type { RunSpec } from '../../../study/run.ts';
@@ -34,8 +34,8 @@ test("seed gives the pretrained base the images' [0, 1]; extended and runs recor
   const a = seed.base!.apply(tf.sub(tf.mul(x, 2), 1), { training: false }) as tf.Tensor;
   const b = ext.base!.apply(x, { training: false }) as tf.Tensor;
   const c = seed.base!.apply(x, { training: false }) as tf.Tensor;
-  assert.ok(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] < 1e-4, 'seed base = extended base without its rescaling');
-  assert.ok(tf.max(tf.abs(tf.sub(c, b))).dataSync()[0] > 1e-2, 'the scaling changes what the base computes');
+  assert.ok(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]! < 1e-4, 'seed base = extended base without its rescaling');
+  assert.ok(tf.max(tf.abs(tf.sub(c, b))).dataSync()[0]! > 1e-2, 'the scaling changes what the base computes');
   const spec = { model: 'mobilenet' } as RunSpec;
   assert.equal(specSettings(spec).inputScaling, '[-1, 1]', 'a run recorded before protocols: the legacy protocol');
   assert.equal(specSettings({ ...spec, protocol: 'seed', inputScaling: '[0, 1]' }).inputScaling, '[0, 1]');
@@ -77,7 +77,7 @@ test("seed: the trunk sees each epoch's augmented images; extended: the head tra
         throw new Error('no batch');
       };
       const [e1, e2] = [await headInput(1), await headInput(2)];
-      const differs = e1.some((v, i) => Math.abs(v - e2[i]) > 1e-6);
+      const differs = e1.some((v, i) => Math.abs(v - e2[i]!) > 1e-6);
       if (protocol === 'seed') {
         assert.equal(train.base, 'all', 'seed: training batches are images');
         assert.ok(differs, 'seed: the trunk output of the same image differs between epochs (augmentation)');

@@ -30,7 +30,9 @@ for (const backend of ['cpu', ...BACKENDS] as const) {
     else if (!(await useBackendOrSkip(t, backend))) return;
     const y = tf.tensor2d(Y, [Y.length, 1]);
     const p = tf.tensor2d(P, [P.length, 1]);
-    const [ours, expected] = [binaryCrossEntropy, reference].map((f) => tf.valueAndGrad((q: tf.Tensor) => f(y, q))(p));
+    const gradientOf = (f: typeof reference) => tf.valueAndGrad((q: tf.Tensor) => f(y, q))(p);
+    const ours = gradientOf(binaryCrossEntropy);
+    const expected = gradientOf(reference);
     // A NaN probability makes the loss NaN either way; the values before it are compared without it.
     const finite = async (f: typeof reference) => {
       const loss = tf.tidy(() => f(tf.slice(y, 0, P.length - 1), tf.slice(p, 0, P.length - 1)));
@@ -45,7 +47,7 @@ for (const backend of ['cpu', ...BACKENDS] as const) {
     if (backend !== 'wasm') assert.ok(Number.isNaN(withNaN[0]), 'a NaN probability makes the loss NaN');
     const [g, gRef] = await Promise.all([ours.grad.data(), expected.grad.data()]);
     g.forEach((v, i) => {
-      const close = Math.abs(v - gRef[i]) <= 1e-6 * Math.max(1, Math.abs(gRef[i]));
+      const close = Math.abs(v - gRef[i]!) <= 1e-6 * Math.max(1, Math.abs(gRef[i]!));
       assert.ok(close, `p = ${P[i]}, y = ${Y[i]}: gradient ${v} against ${gRef[i]}`);
     });
     assert.equal(g[4], 0, 'p = 0 is clipped: no gradient');
@@ -55,10 +57,12 @@ for (const backend of ['cpu', ...BACKENDS] as const) {
   });
 }
 
-for (const [name, trainable] of [['mobilenet', 4], ['mobilenet-ft', 16]] as const) {
+// The more of the base trains, the more of its activations the tape keeps: at least `fewer` times fewer copies.
+for (const [name, trainable, fewer] of [['mobilenet', 4, 4], ['mobilenet-ft', 16, 4], ['mobilenet-ft2', 43, 2]] as const) {
   test(`${name}: the frozen trunk runs outside the gradient tape, with the same update and without copies of its activations`, async () => {
     await initBackend('cpu');
-    const [ours, recorded] = await Promise.all([0, 1].map(() => buildModel(name, { imageSize: 32, seed: 3, outputBias: 0, randomWeights: true, initFrom: null })));
+    const build = () => buildModel(name, { imageSize: 32, seed: 3, outputBias: 0, randomWeights: true, initFrom: null });
+    const [ours, recorded] = await Promise.all([build(), build()]);
     const x = tf.tensor4d(Array.from({ length: 2 * 32 * 32 * 3 }, (_, i) => (i % 97) / 97), [2, 32, 32, 3]);
     const y = tf.tensor2d([0, 1], [2, 1]);
     // The step as it was: the whole model inside the tape.
@@ -81,8 +85,9 @@ for (const [name, trainable] of [['mobilenet', 4], ['mobilenet-ft', 16]] as cons
       const profile = await tf.profile(() => run(x, y).dispose());
       copies.push(profile.kernels.filter((k) => k.name === 'Identity').length); // tfjs copies each tensor the tape saves
     }
-    assert.ok(copies[0] * 4 < copies[1], `${copies[0]} Identity kernels, against ${copies[1]} with the base on the tape`);
+    assert.ok(copies[0]! * fewer < copies[1]!, `${copies[0]} Identity kernels, against ${copies[1]} with the base on the tape`);
     const [a, b] = [ours, recorded].map((m) => m.model.trainableWeights.map((w) => w.read().dataSync()));
+    assert.ok(a && b);
     assert.equal(a.length, trainable);
     for (const [i, w] of a.entries()) assert.deepEqual(w, b[i], `trainable weight ${i} after two steps`);
     tf.dispose([x, y]);
@@ -91,41 +96,3 @@ for (const [name, trainable] of [['mobilenet', 4], ['mobilenet-ft', 16]] as cons
     for (const m of [ours, recorded]) m.model.dispose();
   });
 }
-
-test('webgpu: a warm training step and a warm prediction create no GPU buffer: nothing is made on the host and uploaded', async (t) => {
-  if (!(await useBackendOrSkip(t, 'webgpu'))) return;
-  const device = (tf.backend() as unknown as { device: GPUDevice }).device;
-  const original = device.createBuffer;
-  for (const name of ['baseline', 'augmented', 'mobilenet', 'mobilenet-ft', 'xception', 'xception-ft'] as const) {
-    const size = name.startsWith('xception') ? 71 : 64;
-    const m = await buildModel(name, { imageSize: size, seed: 1, outputBias: 0, randomWeights: true, initFrom: null });
-    const optimizer = new KerasAdam(1e-3);
-    const step = makeTrainStep(m, optimizer, 'all');
-    const x = tf.randomUniform([2, size, size, 3]);
-    const y = tf.tensor2d([0, 1], [2, 1]);
-    const run = async () => {
-      for (const probs of [step(x, y), tf.tidy(() => forward(m, x, false, 'all'))]) {
-        await probs.data();
-        probs.dispose();
-      }
-    };
-    await run(); // the first step fills tfjs' buffer pool and uploads x and y
-    await run();
-    const created: string[] = [];
-    // tfjs uploads a tensor made on the host through a staging buffer it creates for that tensor alone.
-    device.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor) {
-      created.push(`${descriptor.size} bytes, usage ${descriptor.usage}`);
-      return original.call(this, descriptor);
-    };
-    try {
-      await run();
-      await run();
-    } finally {
-      device.createBuffer = original;
-    }
-    assert.deepEqual(created, [], `${name}: buffers created by two warm steps and predictions`);
-    tf.dispose([x, y]);
-    optimizer.dispose();
-    m.model.dispose();
-  }
-});

@@ -58,11 +58,16 @@ function compile(): WebAssembly.Module {
 export function sectionIds(bytes: Uint8Array): number[] {
   const ids: number[] = [];
   let at = 8; // magic and version
+  const next = () => {
+    const b = bytes[at++];
+    if (b === undefined) throw new Error(`the wasm binary ends inside a section header (byte ${at - 1} of ${bytes.length})`);
+    return b;
+  };
   while (at < bytes.length) {
-    const id = bytes[at++];
+    const id = next();
     let size = 0;
     for (let shift = 0; ; shift += 7) {
-      const b = bytes[at++];
+      const b = next();
       size += (b & 0x7f) * 2 ** shift;
       if ((b & 0x80) === 0) break;
     }

@@ -1,16 +1,16 @@
 /**
  * A batch of images from bytes to the model's input on the GPU (kernel ImageBatch, ../image-batch.ts). The
  * uint8 NHWC bytes arrive packed four to an i32 (a quarter of the float32 upload) and each value is looked up
- * in `unit`, the CPU's table of v / 255 (workers/data/pixels.ts), so both give the same floats. With `maps`
+ * in `unit`, the CPU's table of v / 255 (study/data/pixels.ts), so both give the same floats. With `maps`
  * (per image: ax, bx, cx, ay, by, cy, brightness, unused) every output pixel is first augmented as
- * workers/data/augment.ts applyAugment does it: sampled bilinearly where the source map puts it, black outside
+ * study/data/augment.ts applyAugment does it: sampled bilinearly where the source map puts it, black outside
  * the source, times the brightness, rounded half to even and clipped to 0..255. That is computed in float32
  * here and in float64 there, so a value that lands within about 1e-3 of a rounding boundary can come out one
  * step (1/255) apart.
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { EDGE_EPS } from '../../data/augment.ts';
+import { EDGE_EPS } from '../../../study/data/augment.ts';
 import { runWgsl } from './run.ts';
 
 const BYTE_AT = /* wgsl */ `
@@ -83,7 +83,7 @@ export function imageBatch(backend: WebGPUBackend, bytes: TensorInfo, unit: Tens
     });
   }
   return runWgsl(backend, {
-    key: 'image_batch_augment', inputs: { bytes, unit, maps }, outputShape: shape, uniforms: { size: shape[1] }, main: AUGMENT,
+    key: 'image_batch_augment', inputs: { bytes, unit, maps }, outputShape: shape, uniforms: { size: shape[1]! }, main: AUGMENT,
     threads: total / 3, workgroupSize: 256,
   });
 }

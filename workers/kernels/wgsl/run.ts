@@ -65,5 +65,5 @@ export function runWgsl(backend: WebGPUBackend, spec: WgslSpec): TensorInfo {
     ...Object.values(ints).map((value) => ({ type: 'int32' as const, data: [value] })),
     ...Object.values(floats).map((value) => ({ type: 'float32' as const, data: [value] })),
   ];
-  return backend.runWebGPUProgram(program, names.map((n) => spec.inputs[n]), spec.dtype ?? 'float32', uniforms);
+  return backend.runWebGPUProgram(program, Object.values(spec.inputs), spec.dtype ?? 'float32', uniforms);
 }

@@ -1,0 +1,35 @@
+/**
+ * The calibration views of the JSON API (study/probability-calibration.ts over the stored val and test
+ * predictions): an experiment's runs, their mean ± std per model and each model's ensemble, and one run, each with
+ * the reliability diagram's bins. The per-run numbers equal the run_calibrations rows (db/calibration.ts), which
+ * come from the same function on the same predictions.
+ */
+import { experimentCalibrationInput, runCalibrationInput, type Database } from '../db/index.ts';
+import {
+  CALIBRATION_BIN_COUNT, CALIBRATION_DEFINITION, calibrate, calibrationReport, type Calibration, type CalibrationReport,
+} from '../study/probability-calibration.ts';
+import { experimentExists } from '../db/index.ts';
+
+export type ExperimentCalibration = { experimentId: number } & CalibrationReport;
+
+/** Null for an unknown experiment. */
+export async function experimentCalibration(d: Database, experimentId: number): Promise<ExperimentCalibration | null> {
+  if (!(await experimentExists(d, experimentId))) return null;
+  return { experimentId, ...calibrationReport(await experimentCalibrationInput(d, experimentId)) };
+}
+
+export interface RunCalibration {
+  runId: number;
+  definition: string;
+  bins: number;
+  /** Null while the run has no val and test predictions (not finished, or recorded before predictions were kept). */
+  calibration: Calibration | null;
+}
+
+/** Null for an unknown run. */
+export async function runCalibration(d: Database, runId: number): Promise<RunCalibration | null> {
+  const run = await runCalibrationInput(d, runId);
+  if (!run) return null;
+  const ready = run.val?.images.length && run.test?.images.length;
+  return { runId, definition: CALIBRATION_DEFINITION, bins: CALIBRATION_BIN_COUNT, calibration: ready ? calibrate(run.val!, run.test!) : null };
+}
