@@ -9,7 +9,7 @@
  * aggregate metrics, beside the same reads over the columns, to compare the two layouts.
  *
  *   npx tsx bench/metric-reads.ts [--db pglite|postgres|both] [--runs 10000] [--experiments 100] [--repeat 5]
- *     [--plans all|summary]
+ *     [--plans all|summary|none] [--no-analyze]
  *
  * Tables are ANALYZEd after loading (PGlite has no autovacuum: a long-lived PGlite database is planned without
  * statistics unless someone runs ANALYZE; the plans without are printed with --no-analyze).
@@ -22,6 +22,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { Sql } from 'postgres';
 import { openDatabase, type Database } from '../db/index.ts';
 import { METRIC_NAMES } from '../study/run.ts';
+import { median } from '../study/statistics.ts';
 import * as q from '../web/queries.ts';
 
 const { values: opts } = parseArgs({
@@ -194,7 +195,6 @@ function layoutReads(experimentId: number): { name: string; columns: string; lon
   ];
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (x: number) => x.toFixed(1).padStart(8);
 const thousands = (n: number) => n.toLocaleString('en-US');
 
