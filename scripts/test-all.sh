@@ -10,6 +10,7 @@ eval "$(bash scripts/postgres-test-server.sh)"   # exports MELANOMA_TEST_PG_URL
 trap 'bash scripts/postgres-test-server.sh stop >/dev/null 2>&1 || true' EXIT
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
 npx tsc --noEmit
+npx tsc --noEmit -p tsconfig.browser.json   # the page's modules (web/public), with the browser's globals only
 bash scripts/check-migrations.sh
 npm run --silent lint
 bash scripts/build-simd-kernels.sh --check

@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { at } from '../common/indexing.ts';
 import { ensembleOf } from './probability-calibration.ts';
+import { DUPLICATE_SPLITS, type DuplicatePair, type DuplicateSplit, type DuplicatesReport } from './duplicate-pairs.ts';
 import { mean, sampleStd } from './statistics.ts';
 
 export const HASH_IMAGE_SIZE = 64;
@@ -25,9 +26,6 @@ export const HASH_FREQUENCIES = 16;
 export const HASH_BITS = HASH_FREQUENCIES * HASH_FREQUENCIES;
 /** The project's choice (see the module comment): pairs at most this many bits apart are near-duplicates. */
 export const NEAR_DUPLICATE_BITS = 40;
-
-export const DUPLICATE_SPLITS = ['train', 'val', 'test'] as const;
-export type DuplicateSplit = (typeof DUPLICATE_SPLITS)[number];
 
 /** An image of the listing: its dataset path (e.g. 'test/malignant/1.jpg'), its split and its file. */
 export interface ListedImage {
@@ -102,40 +100,6 @@ export async function fingerprint(image: string | Buffer): Promise<Fingerprint> 
     .raw()
     .toBuffer();
   return { pixels, hash: perceptualHash(grey) };
-}
-
-export interface DuplicatePair {
-  /** The first image in listing order (train, val, test), and the second. */
-  a: string;
-  b: string;
-  splitA: DuplicateSplit;
-  splitB: DuplicateSplit;
-  kind: 'exact' | 'near';
-  /** Bits between the hashes (0 for most exact pairs). */
-  distance: number;
-}
-
-export interface SplitPairCount {
-  /** 'train–test', 'test–test', …: the splits of the two images, in listing order. */
-  splits: string;
-  exact: number;
-  near: number;
-}
-
-export interface DuplicatesReport {
-  images: number;
-  threshold: number;
-  bits: number;
-  /** Every pair of split names (both orders counted once), within first: how many exact and near pairs. */
-  counts: SplitPairCount[];
-  /** Exact pairs first, then near ones by distance, then by listing order. */
-  pairs: DuplicatePair[];
-  /** The test images with an exact or near duplicate in train or val: the leak a test metric may carry. */
-  leakedTest: string[];
-  /** How many pairs lie just past the threshold (threshold + 1 … threshold + 16 bits): the margin it leaves. */
-  justAbove: number;
-  /** The groups of images linked by pairs (an image with several copies is one group), largest first. */
-  groups: string[][];
 }
 
 const SPLIT_PAIRS: [DuplicateSplit, DuplicateSplit][] = [

@@ -3,6 +3,7 @@ import { Router, type Request } from 'express';
 import { firstUnknownExperiment, type Database } from '../db/index.ts';
 import type { LiveFeed } from '../study/live.ts';
 import { DEFAULT_IMAGE_SIZE } from '../study/protocol.ts';
+import type { ExperimentAnswer, MisclassifiedAnswer, PredictionsAnswer, RunAnswer } from './api-types.ts';
 import { experimentCalibration, runCalibration } from './calibration.ts';
 import { DEFAULT_AUGMENT_SEED, type DatasetImages } from './dataset-images.ts';
 import { HttpError, badRequest, notFound } from './http-errors.ts';
@@ -72,7 +73,7 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null; live?
     parse(noQuery, req.query, 'query');
     const x = id(req, 'experiment');
     const experiment = found(await cache.get(`experiment:${x}`, { keep: settled }, () => q.getExperiment(db, x)), `experiment ${x}`);
-    res.json({ ...experiment, estimate: o.live?.estimate(x) ?? null });
+    res.json({ ...experiment, estimate: o.live?.estimate(x) ?? null } satisfies ExperimentAnswer);
   });
   api.get('/experiments/:id/summary', async (req, res) => {
     parse(noQuery, req.query, 'query');
@@ -120,14 +121,14 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null; live?
     const p = parse(misclassifiedQuery, req.query, 'query');
     const [s, limit] = [p.split ?? 'test', p.limit ?? 24];
     const view = found(await cache.get(`misclassified:${x}:${p.model}:${s}:${limit}`, {}, () => q.misclassified(db, x, p.model, s, limit)), `experiment ${x}`);
-    res.json({ ...view, images: await withFileIds(view.datasetFingerprint, view.images) });
+    res.json({ ...view, images: await withFileIds(view.datasetFingerprint, view.images) } satisfies MisclassifiedAnswer);
   });
   api.get('/runs/:id', async (req, res) => {
     parse(noQuery, req.query, 'query');
     const r = id(req, 'run');
     // A running run is never cached (settled), so its heartbeat is current; `live` comes from memory.
     const run = found(await cache.get(`run:${r}`, { runId: r, keep: settled }, () => q.getRun(db, r)), `run ${r}`);
-    res.json({ ...run, live: run.status === 'running' ? (o.live?.run(r) ?? null) : null });
+    res.json({ ...run, live: run.status === 'running' ? (o.live?.run(r) ?? null) : null } satisfies RunAnswer);
   });
   api.get('/runs/:id/epochs', async (req, res) => {
     parse(noQuery, req.query, 'query');
@@ -145,7 +146,7 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null; live?
     const r = id(req, 'run');
     const s = split ?? 'test';
     const view = found(await cache.get(`predictions:${r}:${s}`, { runId: r }, () => q.runPredictions(db, r, s)), `run ${r}`);
-    res.json({ ...view, predictions: await withFileIds(view.datasetFingerprint, view.predictions) });
+    res.json({ ...view, predictions: await withFileIds(view.datasetFingerprint, view.predictions) } satisfies PredictionsAnswer);
   });
   api.get('/runs/:id/calibration', async (req, res) => {
     parse(noQuery, req.query, 'query');

@@ -5,25 +5,14 @@
  * come from the same function on the same predictions.
  */
 import { experimentCalibrationInput, runCalibrationInput, type Database } from '../db/index.ts';
-import {
-  CALIBRATION_BIN_COUNT, CALIBRATION_DEFINITION, calibrate, calibrationReport, type Calibration, type CalibrationReport,
-} from '../study/probability-calibration.ts';
+import { CALIBRATION_BIN_COUNT, CALIBRATION_DEFINITION, calibrate, calibrationReport } from '../study/probability-calibration.ts';
+import type { ExperimentCalibration, RunCalibration } from './api-types.ts';
 import { experimentExists } from '../db/index.ts';
-
-export type ExperimentCalibration = { experimentId: number } & CalibrationReport;
 
 /** Null for an unknown experiment. */
 export async function experimentCalibration(d: Database, experimentId: number): Promise<ExperimentCalibration | null> {
   if (!(await experimentExists(d, experimentId))) return null;
   return { experimentId, ...calibrationReport(await experimentCalibrationInput(d, experimentId)) };
-}
-
-export interface RunCalibration {
-  runId: number;
-  definition: string;
-  bins: number;
-  /** Null while the run has no val and test predictions (not finished, or recorded before predictions were kept). */
-  calibration: Calibration | null;
 }
 
 /** Null for an unknown run. */

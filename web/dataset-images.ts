@@ -8,45 +8,14 @@ import { sep } from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../common/errors.ts';
 import { at } from '../common/indexing.ts';
-import { DEFAULT_AUGMENT, applyAugment, sampleParams, type AugmentConfig } from '../study/data/augment.ts';
+import { DEFAULT_AUGMENT, applyAugment, sampleParams } from '../study/data/augment.ts';
 import { CLASSES, indexDataset, type DatasetIndex, type ImageRecord } from '../study/data/dataset.ts';
 import { decodeImage } from '../study/data/decode.ts';
 import { augmentRng, epochOrder } from '../study/data/loader.ts';
-import { findDuplicates, type DuplicatePair, type DuplicatesReport } from '../study/duplicates.ts';
+import { findDuplicates } from '../study/duplicates.ts';
 import { DEFAULT_IMAGE_SIZE, formatValue, validationRule, type ValidationRule } from '../study/protocol.ts';
 import { SPLITS, type Split } from '../study/run.ts';
-
-export interface ClassCounts {
-  benign: number;
-  malignant: number;
-  total: number;
-  /** malignant / total. */
-  malignantRatio: number;
-}
-
-export interface DatasetSample {
-  fileId: number;
-  split: Split;
-  label: (typeof CLASSES)[number];
-  /** File name, e.g. '123.jpg'. */
-  name: string;
-}
-
-export interface DatasetSummary {
-  dataDir: string;
-  fingerprint: string;
-  validationSplit: number;
-  /** Which files of each train class folder are validation (the default protocol's rule), and in words. */
-  validation: ValidationRule & { description: string };
-  imageSize: number;
-  counts: Record<Split, ClassCounts>;
-  all: ClassCounts;
-  samples: Record<(typeof CLASSES)[number], DatasetSample[]>;
-  augment: AugmentConfig;
-  augmentSources: DatasetSample[];
-  augmentSeed: number;
-  augmentEpochs: number;
-}
+import type { ClassCounts, DatasetDuplicates, DatasetSample, DatasetSummary } from './api-types.ts';
 
 const SAMPLES_PER_CLASS = 8;
 const AUGMENT_SOURCES_PER_CLASS = 2;
@@ -64,13 +33,6 @@ function spread<T>(items: T[], count: number): T[] {
   if (items.length <= count) return items;
   return Array.from({ length: count }, (_, k) => items[Math.floor((k * items.length) / count)]!);
 }
-
-/** The duplicates of the dataset (study/duplicates.ts), each image of a pair with its file id for its thumbnail. */
-export type DatasetDuplicates = Omit<DuplicatesReport, 'pairs'> & {
-  pairs: (DuplicatePair & { fileIdA: number; fileIdB: number })[];
-  /** Images left out: their real path lies outside the dataset folder (a link). */
-  skipped: number;
-};
 
 export class DatasetImages {
   private index: Promise<{ index: DatasetIndex; records: ImageRecord[] }> | null = null;

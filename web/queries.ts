@@ -1,90 +1,22 @@
 /**
- * The answers of the JSON API, shaped for the page from db/'s typed reads (every SELECT lives in db/): metric
- * values keyed by the names of study/metrics/definitions.ts, NaN and missing values as null, times as ISO text.
- * The ensembles are scored by the same metric code as every run (study/metrics). The web page never writes.
- * Every function returns null for an unknown id.
+ * The answers of the JSON API (their types: web/api-types.ts), shaped for the page from db/'s typed reads (every
+ * SELECT lives in db/): metric values keyed by the names of study/metrics/definitions.ts, NaN and missing values as
+ * null, times as ISO text. The ensembles are scored by the same metric code as every run (study/metrics). The web
+ * page never writes. Every function returns null for an unknown id.
  */
 import * as store from '../db/index.ts';
 import type { Database } from '../db/index.ts';
 import { legacyOverrides, recordedProtocol } from '../study/experiment-config.ts';
-import { describeSource, LEGACY_PROTOCOL, resolveProtocol, settingRows, type Overrides, type ProtocolName } from '../study/protocol.ts';
-import {
-  DECISION_RULE, OPERATING_POINT_DEFINITION, modelsAtThreshold, operatingPoints, operatingPointsReport, type ModelAtThreshold,
-  type OperatingPoint, type OperatingPointsReport,
-} from '../study/operating-points.ts';
+import { describeSource, LEGACY_PROTOCOL, resolveProtocol, settingRows } from '../study/protocol.ts';
+import { DECISION_RULE, OPERATING_POINT_DEFINITION, modelsAtThreshold, operatingPoints, operatingPointsReport } from '../study/operating-points.ts';
 import { evaluateBinary } from '../study/metrics/index.ts';
-import { METRIC_NAMES, MODEL_NAMES, type ConfusionMatrix, type MetricName, type ModelName, type Split } from '../study/run.ts';
-
-/** A metric as JSON: NaN (e.g. the ROC AUC of a split with one class) and missing values become null. */
-export type Num = number | null;
-export type NullableMetrics = Record<MetricName, Num>;
-
-export interface RunCounts {
-  total: number;
-  /** Completed runs. */
-  done: number;
-  failed: number;
-  running: number;
-  pending: number;
-  interrupted: number;
-}
-
-/** 'running' while a run runs; 'incomplete' when runs are left pending or interrupted; 'empty' without runs. */
-export type ExperimentStatus = 'running' | 'incomplete' | 'completed' | 'empty';
-
-export interface ExperimentListItem {
-  id: number;
-  name: string;
-  status: ExperimentStatus;
-  dataDir: string | null;
-  datasetFingerprint: string | null;
-  models: ModelName[];
-  counts: RunCounts;
-  createdAt: string;
-  /** First run start (null before any run started). */
-  startedAt: string | null;
-  finishedAt: string | null;
-  /** From the first run start to the experiment's end, or to now while it runs. */
-  seconds: number | null;
-}
-
-export interface RunRow {
-  id: number;
-  model: ModelName;
-  repeat: number;
-  seed: number;
-  status: string;
-  slot: string | null;
-  gpu: number | null;
-  /** The machine, and the Slurm job (`<array job>_<task>`), whose orchestrator ran or runs it. */
-  host: string | null;
-  slurmJob: string | null;
-  backend: string | null;
-  attempts: number;
-  epochs: number;
-  bestEpoch: number | null;
-  stoppedEarly: boolean | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  seconds: number | null;
-  valRocAuc: Num;
-  test: NullableMetrics | null;
-  error: string | null;
-}
-
-export interface ExperimentDetail extends ExperimentSettings {
-  runs: RunRow[];
-  protocol: ExperimentProtocol;
-}
-
-/** The protocol an experiment ran, as the page shows it: one row per model of the experiment and setting. */
-export interface ExperimentProtocol {
-  name: ProtocolName;
-  /** Recorded before protocols: its runs followed the legacy protocol, whose settings are shown. */
-  legacy: boolean;
-  overrides: Overrides;
-  rows: { model: ModelName; setting: string; value: string; source: string; kind: 'article' | 'choice' | 'override' }[];
-}
+import { METRIC_NAMES, MODEL_NAMES, type MetricName, type ModelName, type Split } from '../study/run.ts';
+import type {
+  Bands, CompareView, EpochRow, EnsembleView, ExperimentAtThreshold, ExperimentBands, ExperimentComparison, ExperimentDetail,
+  ExperimentListItem, ExperimentOperatingPoints, ExperimentProtocol, ExperimentSettings, ExperimentStatus, ExperimentSummary,
+  MisclassifiedView, NullableMetrics, Num, PredictionsView, RunCounts, RunCurves, RunDetail, RunEpochs, RunOperatingPoints, RunRow,
+  SummaryRow,
+} from './api-types.ts';
 
 /** The stored protocol of an experiment (config.protocol), or the legacy protocol's for one recorded before protocols. */
 export function experimentProtocol(config: Record<string, unknown>, models: readonly ModelName[]): ExperimentProtocol {
@@ -106,105 +38,13 @@ export function experimentProtocol(config: Record<string, unknown>, models: read
   };
 }
 
-export interface SummaryRow {
-  model: ModelName;
-  split: Split;
-  metric: MetricName;
-  n: number;
-  mean: Num;
-  /** Sample standard deviation; null for a single run. */
-  std: Num;
-  min: Num;
-  max: Num;
-}
 
-export interface SplitEvaluationRow {
-  split: Split;
-  n: number;
-  metrics: NullableMetrics;
-  confusion: ConfusionMatrix;
-}
 
-export interface RunDetail {
-  id: number;
-  experimentId: number;
-  experimentName: string;
-  model: ModelName;
-  repeat: number;
-  baseRunId: number | null;
-  status: string;
-  seed: number;
-  spec: Record<string, unknown>;
-  slot: string | null;
-  gpu: number | null;
-  host: string | null;
-  slurmJob: string | null;
-  backend: string | null;
-  backendDetail: string | null;
-  attempts: number;
-  params: { total: number; trainable: number } | null;
-  bestEpoch: number | null;
-  stoppedEarly: boolean | null;
-  checkpointDir: string | null;
-  datasetFingerprint: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  lastEventAt: string | null;
-  /** The owning process's last heartbeat (every 5 s while it holds the run). */
-  heartbeatAt: string | null;
-  seconds: number | null;
-  error: string | null;
-  evaluations: SplitEvaluationRow[];
-  /** The latest log messages of the run (at most 50), oldest first. */
-  logs: { at: string; attempt: number; message: string }[];
-  /** Every failed attempt of the run, oldest first, with its error and whether the run was tried again. */
-  failedAttempts: { attempt: number; at: string; slot: string | null; retried: boolean; error: string }[];
-}
 
-export interface EpochRow {
-  epoch: number;
-  train: NullableMetrics | null;
-  val: NullableMetrics | null;
-  seconds: number;
-  learningRate: number;
-  /** Val ROC AUC improved: the checkpoint was saved at this epoch. */
-  improved: boolean;
-}
 
-export interface RunEpochs {
-  runId: number;
-  status: string;
-  /** The run's best epoch, or while it trains the last epoch that improved. */
-  bestEpoch: number | null;
-  stoppedEarly: boolean | null;
-  epochs: EpochRow[];
-}
 
-export interface CurveRow {
-  split: Split;
-  kind: 'roc' | 'pr';
-  auc: Num;
-  x: number[];
-  y: number[];
-  thresholds: number[];
-}
 
-export interface BandPoint {
-  epoch: number;
-  /** Runs that reached this epoch. */
-  n: number;
-  mean: Num;
-  std: Num;
-}
 
-export interface CompareView {
-  experimentId: number;
-  model: ModelName;
-  /** Every run of the model with its history (failed ones too, for the overlay). */
-  runs: { id: number; repeat: number; status: string; bestEpoch: number | null; stoppedEarly: boolean | null; epochs: EpochRow[] }[];
-  /** Mean and sample std per epoch over the completed and running runs, per split and metric. */
-  bands: Record<'train' | 'val', Record<MetricName, BandPoint[]>>;
-}
 
 const num = (v: number | null | undefined): Num => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const iso = (v: Date | null): string | null => (v === null ? null : v.toISOString());
@@ -311,16 +151,7 @@ export async function experimentSummary(d: Database, id: number): Promise<{ expe
   return { experimentId: id, rows: (await store.experimentSummary(d, id)).map(summaryRow) };
 }
 
-export interface ExperimentSettings extends ExperimentListItem {
-  config: Record<string, unknown>;
-  codeVersion: string | null;
-}
 
-export interface ExperimentComparison {
-  /** In the order asked for. */
-  experiments: ExperimentSettings[];
-  rows: (SummaryRow & { experimentId: number })[];
-}
 
 /** Experiments side by side: each one's settings and its summary (metric_summary). Null if one id is no experiment. */
 export async function compareExperiments(d: Database, ids: number[]): Promise<ExperimentComparison | null> {
@@ -399,7 +230,7 @@ export async function runEpochs(d: Database, id: number): Promise<RunEpochs | nu
   return { runId: id, status: r.status, bestEpoch: currentBest(r.bestEpoch, epochs), stoppedEarly: r.stoppedEarly, epochs };
 }
 
-export async function runCurves(d: Database, id: number): Promise<{ runId: number; curves: CurveRow[] } | null> {
+export async function runCurves(d: Database, id: number): Promise<RunCurves | null> {
   if (!(await store.runExists(d, id))) return null;
   const [curves, evals] = await Promise.all([store.runCurves(d, id), store.runEvaluations(d, id)]);
   return {
@@ -427,7 +258,6 @@ export async function compareRuns(d: Database, experimentId: number, model: Mode
   };
 }
 
-type Bands = CompareView['bands'];
 const emptyBands = (): Bands =>
   Object.fromEntries((['train', 'val'] as const).map((split) => [split, Object.fromEntries(METRIC_NAMES.map((m) => [m, []]))])) as unknown as Bands;
 
@@ -441,11 +271,6 @@ function bandsByModel(rows: store.EpochBandRow[]): Map<ModelName, Bands> {
   return out;
 }
 
-export interface ExperimentBands {
-  experimentId: number;
-  /** Per model (the study's order): completed and running runs with epochs, and their mean ± std per epoch. */
-  models: { model: ModelName; runs: number; bands: Bands }[];
-}
 
 /** Every model's mean ± std bands per epoch (the all-models chart of the experiment page). */
 export async function experimentBands(d: Database, experimentId: number): Promise<ExperimentBands | null> {
@@ -459,13 +284,6 @@ export async function experimentBands(d: Database, experimentId: number): Promis
   };
 }
 
-export interface PredictionsView {
-  runId: number;
-  split: Split;
-  /** The fingerprint of the dataset the run was evaluated on (its experiment's; null if it was not recorded). */
-  datasetFingerprint: string | null;
-  predictions: { image: string; label: 0 | 1; probability: number }[];
-}
 
 /** Every image's probability in one split of a run (empty for runs stored before predictions were). */
 export async function runPredictions(d: Database, id: number, split: Split): Promise<PredictionsView | null> {
@@ -474,15 +292,6 @@ export async function runPredictions(d: Database, id: number, split: Split): Pro
   return { runId: id, split, datasetFingerprint: fingerprint, predictions: await store.runPredictions(d, id, split) };
 }
 
-export interface MisclassifiedView {
-  experimentId: number;
-  model: ModelName;
-  split: Split;
-  datasetFingerprint: string | null;
-  /** Completed runs of the model with predictions stored for the split. */
-  runs: number;
-  images: { image: string; label: 0 | 1; n: number; wrong: number; meanProbability: number; stdProbability: Num }[];
-}
 
 /** The images of a split that the completed runs of a model get wrong most often (image_summary). */
 export async function misclassified(
@@ -512,12 +321,6 @@ export async function misclassified(
   };
 }
 
-export interface EnsembleView {
-  experimentId: number;
-  split: Split;
-  /** Per model: the metrics of each image's mean probability over the model's completed runs with predictions. */
-  models: { model: ModelName; runs: number; n: number; metrics: NullableMetrics; confusion: ConfusionMatrix }[];
-}
 
 /**
  * The ensemble of a model's repeated runs: each image's probability averaged over the completed runs, scored by
@@ -535,20 +338,12 @@ export async function ensemble(d: Database, experimentId: number, split: Split):
 // Operating points (study/operating-points.ts): thresholds chosen on val for a target specificity or sensitivity,
 // measured on test; and every model at a threshold the reader picks.
 
-export type ExperimentOperatingPoints = { experimentId: number } & OperatingPointsReport;
 
 export async function experimentOperatingPoints(d: Database, experimentId: number): Promise<ExperimentOperatingPoints | null> {
   if (!(await store.experimentExists(d, experimentId))) return null;
   return { experimentId, ...operatingPointsReport(await store.completedRunScores(d, experimentId, ['val', 'test'])) };
 }
 
-export interface ExperimentAtThreshold {
-  experimentId: number;
-  split: Split;
-  threshold: number;
-  rule: string;
-  models: ModelAtThreshold[];
-}
 
 export async function experimentAtThreshold(d: Database, experimentId: number, split: Split, threshold: number): Promise<ExperimentAtThreshold | null> {
   if (!(await store.experimentExists(d, experimentId))) return null;
@@ -556,13 +351,6 @@ export async function experimentAtThreshold(d: Database, experimentId: number, s
   return { experimentId, split, threshold, rule: DECISION_RULE, models: modelsAtThreshold(runs, split, threshold) };
 }
 
-export interface RunOperatingPoints {
-  runId: number;
-  rule: string;
-  definition: string;
-  /** Empty while the run has no val and test predictions (not finished, or recorded before predictions were kept). */
-  points: OperatingPoint[];
-}
 
 export async function runOperatingPoints(d: Database, id: number): Promise<RunOperatingPoints | null> {
   if (!(await store.runExists(d, id))) return null;

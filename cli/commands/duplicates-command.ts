@@ -8,9 +8,10 @@ import { UsageError, UserError } from '../../common/errors.ts';
 import { decodingProgress } from '../../common/decoding-progress.ts';
 import { first } from '../../common/indexing.ts';
 import type { Database } from '../../db/index.ts';
+import { DUPLICATE_SPLITS, type DuplicatesReport } from '../../study/duplicate-pairs.ts';
 import {
-  DUPLICATE_SPLITS, HASH_BITS, HASH_FREQUENCIES, HASH_IMAGE_SIZE, copyCheck, fingerprintAll, leakEffect, pairImages,
-  type CopyCheck, type DuplicatesReport, type LeakEffectRow, type ListedImage,
+  HASH_BITS, HASH_FREQUENCIES, HASH_IMAGE_SIZE, copyCheck, fingerprintAll, leakEffect, pairImages, type CopyCheck, type LeakEffectRow,
+  type ListedImage,
 } from '../../study/duplicates.ts';
 import { type ProtocolName, formatValue, validationRule } from '../../study/protocol.ts';
 import { METRIC_NAMES } from '../../study/run.ts';

@@ -1,31 +1,68 @@
+// @ts-check
 // Chart.js helpers: series styles that stay readable without colour (dash patterns, point styles, hatching),
 // a plugin for std error bars on bar charts and one for labelled vertical epoch markers.
-import { meanStd, metricMax } from './common.js';
+/** @import { ChartConfiguration, ChartDataset, ChartOptions, ChartType, Plugin, Point, PointStyle, ScaleOptions, TooltipItem } from 'chart.js' */
+/** @import { BandPoint } from '../api-types.ts' */
+/** @import { MetricName } from '../../study/run.ts' */
+import { isFiniteNumber, meanStd, metricMax } from './common.js';
 
 const Chart = globalThis.Chart;
 
 // Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
 
+/**
+ * How a series is drawn: its colour, dash pattern and point shape.
+ * @typedef {{ color: string, dash: number[], point: PointStyle }} SeriesStyle
+ */
+
+/** @type {Record<'train' | 'val' | 'test', SeriesStyle>} */
 export const SPLIT_STYLE = {
   train: { color: '#0072B2', dash: [], point: 'circle' },
   val: { color: '#D55E00', dash: [6, 4], point: 'triangle' },
   test: { color: '#009E73', dash: [2, 3], point: 'rect' },
 };
 
+/** @type {number[][]} */
 const DASHES = [[], [6, 4], [2, 3], [10, 3, 2, 3], [1, 2], [12, 6]];
+/** @type {PointStyle[]} */
 const POINTS = ['circle', 'triangle', 'rect', 'rectRot', 'star', 'crossRot', 'cross', 'rectRounded'];
 
+/**
+ * The item at `i` of a list that repeats itself.
+ * @template T
+ * @param {readonly T[]} list
+ * @param {number} i
+ */
+const cycle = (list, i) => /** @type {T} */ (list[i % list.length]);
+
+/** The colour of series `i`. */
+export const paletteColor = (/** @type {number} */ i) => cycle(PALETTE, i);
+
+/**
+ * @param {number} i
+ * @returns {SeriesStyle}
+ */
 export function seriesStyle(i) {
-  return { color: PALETTE[i % PALETTE.length], dash: DASHES[i % DASHES.length], point: POINTS[i % POINTS.length] };
+  return { color: cycle(PALETTE, i), dash: cycle(DASHES, i), point: cycle(POINTS, i) };
 }
 
+/**
+ * @param {string} hex '#rrggbb'
+ * @param {number} a
+ */
 export function alpha(hex, a) {
   const n = parseInt(hex.slice(1), 16);
   return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${a})`;
 }
 
-/** A fill pattern per series index (solid, diagonal, cross-hatch, dots, horizontal, vertical) over `color`. */
+/**
+ * A fill pattern per series index (solid, diagonal, cross-hatch, dots, horizontal, vertical) over `color`; the plain
+ * colour where the browser gives no 2-D canvas.
+ * @param {string} color
+ * @param {number} i
+ * @returns {string | CanvasPattern}
+ */
 export function hatch(color, i) {
   const kind = i % 6;
   if (kind === 0) return color;
@@ -33,6 +70,7 @@ export function hatch(color, i) {
   const c = document.createElement('canvas');
   c.width = c.height = size;
   const g = c.getContext('2d');
+  if (!g) return color;
   g.fillStyle = alpha(color, 0.35);
   g.fillRect(0, 0, size, size);
   g.strokeStyle = color;
@@ -65,20 +103,26 @@ export function hatch(color, i) {
     g.arc(size / 2, size / 2, 1.8, 0, Math.PI * 2);
     g.fill();
   }
-  return g.createPattern(c, 'repeat');
+  return g.createPattern(c, 'repeat') ?? color;
 }
 
 /**
  * The range a metric's values can take: [0, max], [0, Infinity) for one without a bound (the loss). Axes, bands and
  * error bars of a metric stay inside it.
+ * @param {MetricName} metric
+ * @returns {[number, number]}
  */
 export function metricRange(metric) {
   return [0, metricMax(metric) ?? Infinity];
 }
 
-const clamp = (x, [lo, hi]) => Math.min(hi, Math.max(lo, x));
+const clamp = (/** @type {number} */ x, /** @type {[number, number]} */ [lo, hi]) => Math.min(hi, Math.max(lo, x));
 
-/** Axis options of a metric's value axis: fixed to [0, max] for a bounded metric, from 0 up for the loss. */
+/**
+ * Axis options of a metric's value axis: fixed to [0, max] for a bounded metric, from 0 up for the loss.
+ * @param {MetricName} metric
+ * @returns {{ yMin: number, yMax?: number }}
+ */
 export function metricAxis(metric) {
   const max = metricMax(metric);
   return max === null ? { yMin: 0 } : { yMin: 0, yMax: max };
@@ -88,12 +132,14 @@ export function metricAxis(metric) {
  * Draws mean ± std whiskers on bar datasets that carry `errorBars: number[]` (one std per bar; null draws none),
  * clipped to `errorBarRanges[i]` ([lo, hi], the range of the bar's metric; [0, 1] when absent): a whisker stops
  * at the value the metric cannot pass, with its cap there.
+ * @type {Plugin<'bar'>}
  */
 export const errorBarsPlugin = {
   id: 'errorBars',
   afterDatasetsDraw(chart) {
     const { ctx } = chart;
     const yScale = chart.scales.y;
+    if (!yScale) return;
     ctx.save();
     ctx.strokeStyle = '#222';
     ctx.lineWidth = 1.25;
@@ -102,12 +148,13 @@ export const errorBarsPlugin = {
       const meta = chart.getDatasetMeta(di);
       meta.data.forEach((bar, i) => {
         const mean = ds.data[i];
-        const std = ds.errorBars[i];
-        if (!(Number.isFinite(mean) && Number.isFinite(std)) || std <= 0) return;
+        const std = ds.errorBars?.[i];
+        if (!(isFiniteNumber(mean) && isFiniteNumber(std)) || std <= 0) return;
         const range = ds.errorBarRanges?.[i] ?? [0, 1];
         const top = yScale.getPixelForValue(clamp(mean + std, range));
         const bottom = yScale.getPixelForValue(clamp(mean - std, range));
-        const half = Math.max(2, Math.min(6, (bar.width ?? 8) * 0.3));
+        const width = 'width' in bar && isFiniteNumber(bar.width) ? bar.width : 8;
+        const half = Math.max(2, Math.min(6, width * 0.3));
         ctx.beginPath();
         ctx.moveTo(bar.x, top);
         ctx.lineTo(bar.x, bottom);
@@ -122,19 +169,26 @@ export const errorBarsPlugin = {
   },
 };
 
-/** Vertical lines at x values: options.plugins.markers = { lines: [{ x, label, dash }] }. */
+/** @typedef {NonNullable<import('chart.js').PluginOptionsByType<ChartType>['markers']>} MarkersOptions */
+
+/**
+ * Vertical lines at x values: options.plugins.markers = { lines: [{ x, label, dash }] }.
+ * @type {Plugin<ChartType, MarkersOptions>}
+ */
 export const markersPlugin = {
   id: 'markers',
   afterDatasetsDraw(chart, _args, opts) {
     const lines = opts?.lines ?? [];
     if (!lines.length) return;
-    const { ctx, chartArea, scales } = chart;
+    const { ctx, chartArea } = chart;
+    const xScale = chart.scales.x;
+    if (!xScale) return;
     ctx.save();
     ctx.font = '11px system-ui, sans-serif';
     ctx.fillStyle = '#333';
     ctx.strokeStyle = '#555';
     lines.forEach((line, i) => {
-      const x = scales.x.getPixelForValue(line.x);
+      const x = xScale.getPixelForValue(line.x);
       if (!Number.isFinite(x) || x < chartArea.left - 1 || x > chartArea.right + 1) return;
       ctx.setLineDash(line.dash ?? [3, 3]);
       ctx.beginPath();
@@ -157,18 +211,26 @@ export const markersPlugin = {
 
 if (Chart) Chart.register(errorBarsPlugin, markersPlugin);
 
-/** Creates the chart on `canvas`, or swaps in the new data and options of an existing one without animation. */
+/**
+ * Creates the chart on `canvas`, or swaps in the new data and options of an existing one without animation.
+ * @param {HTMLCanvasElement} canvas
+ * @param {ChartConfiguration} config
+ */
 export function drawChart(canvas, config) {
   const existing = Chart.getChart(canvas);
   if (existing) {
     existing.data = config.data;
-    existing.options = config.options;
+    existing.options = config.options ?? {};
     existing.update('none');
     return existing;
   }
   return new Chart(canvas, config);
 }
 
+/**
+ * @param {string} title
+ * @param {Record<string, string>} [attrs]
+ */
 export function chartBox(title, attrs = {}) {
   const canvas = document.createElement('canvas');
   canvas.setAttribute('role', 'img');
@@ -188,6 +250,18 @@ export function chartBox(title, attrs = {}) {
 /** Legend entries show each dataset's point style, so series differ by shape as well as colour. */
 export const legend = { labels: { usePointStyle: true, pointStyleWidth: 12, boxHeight: 6, font: { size: 11 } } };
 
+/**
+ * A point of a line: its value and, on a mean line, the runs behind it and their std (for the tooltip).
+ * @typedef {Point & { n?: number, std?: number | null }} LinePoint
+ */
+
+/**
+ * @param {string} label
+ * @param {LinePoint[]} points
+ * @param {SeriesStyle} style
+ * @param {Partial<ChartDataset<'line', LinePoint[]>>} [extra]
+ * @returns {ChartDataset<'line', LinePoint[]>}
+ */
 export function lineDataset(label, points, style, extra = {}) {
   return {
     label,
@@ -204,6 +278,16 @@ export function lineDataset(label, points, style, extra = {}) {
   };
 }
 
+/**
+ * The options baseOptions builds, with the parts its callers add to (the axes, the plugins) always there.
+ * @typedef {ChartOptions<'line'> & { scales: { x: ScaleOptions<'linear'>, y: ScaleOptions<'linear'> }, plugins: NonNullable<ChartOptions<'line'>['plugins']> }} BaseOptions
+ */
+
+/**
+ * Options of a chart with linear x and y axes.
+ * @param {{ xTitle?: string, yTitle?: string, yMin?: number, yMax?: number, xMin?: number, xMax?: number }} [axes]
+ * @returns {BaseOptions}
+ */
 export function baseOptions({ xTitle, yTitle, yMin, yMax, xMin, xMax } = {}) {
   return {
     responsive: true,
@@ -222,6 +306,11 @@ export function baseOptions({ xTitle, yTitle, yMin, yMax, xMin, xMax } = {}) {
  * Options of a bar chart of means whose datasets carry `errorBars` (std whiskers): a title, the tooltip's label and
  * the value axis, from 0 to 1 unless a bar (a loss) with its clipped whisker needs more (`yMax`).
  */
+/**
+ * @param {string} title
+ * @param {(ctx: TooltipItem<'bar'>) => string} label
+ * @returns {ChartOptions<'bar'>}
+ */
 export function meanBarOptions(title, label, yMax = 1) {
   return {
     responsive: true,
@@ -237,38 +326,51 @@ export function meanBarOptions(title, label, yMax = 1) {
 }
 
 /** The top of a mean-bar chart's axis: 1, or above the highest bar or clipped whisker (a loss) rounded up to 0.1. */
+/** @param {ChartDataset<'bar', (number | null)[]>[]} datasets */
 export function meanBarMax(datasets) {
   let top = 1;
   for (const ds of datasets) {
     ds.data.forEach((mean, i) => {
-      if (!Number.isFinite(mean)) return;
+      if (!isFiniteNumber(mean)) return;
       const std = ds.errorBars?.[i];
       const range = ds.errorBarRanges?.[i] ?? [0, 1];
-      top = Math.max(top, mean, Number.isFinite(std) ? clamp(mean + std, range) : mean);
+      top = Math.max(top, mean, isFiniteNumber(std) ? clamp(mean + std, range) : mean);
     });
   }
   return top > 1 ? Math.ceil(top * 10) / 10 : 1;
 }
 
 /**
- * A mean ± 1 std band over epochs ([{ epoch, n, mean, std }]): two edge lines whose space is filled (marked
- * `band`, for legend and tooltip filters) and the mean line, whose points carry n and std for the tooltip. The
- * edges are clipped to `range` (the metric's, metricRange): a band never shows a recall above 1 or below 0.
+ * Options of a chart of bandDatasets over epochs: the metric's axis, the bands out of the legend and the tooltip.
+ * @param {MetricName} metric
+ * @param {string} label
  */
-/** Options of a chart of bandDatasets over epochs: the metric's axis, the bands out of the legend and the tooltip. */
 export function bandOptions(metric, label) {
   const options = baseOptions({ xTitle: 'epoch', yTitle: label, xMin: 1, ...metricAxis(metric) });
   options.scales.x.ticks = { precision: 0 };
-  options.plugins.legend = { ...options.plugins.legend, labels: { ...options.plugins.legend.labels, filter: (item, chartData) => !chartData.datasets[item.datasetIndex].band } };
+  options.plugins.legend = { ...legend, labels: { ...legend.labels, filter: (item, chartData) => !chartData.datasets[item.datasetIndex ?? -1]?.band } };
   options.plugins.tooltip = {
     filter: (item) => !item.dataset.band,
-    callbacks: { label: (ctx) => `${ctx.dataset.label}: ${meanStd(ctx.raw.y, ctx.raw.std)} (n=${ctx.raw.n})` },
+    callbacks: {
+      label: (ctx) => {
+        const p = /** @type {LinePoint} */ (ctx.raw);
+        return `${ctx.dataset.label}: ${meanStd(p.y, p.std)} (n=${p.n})`;
+      },
+    },
   };
   return options;
 }
 
+/**
+ * A mean ± 1 std band over epochs ([{ epoch, n, mean, std }]): two edge lines whose space is filled (marked
+ * `band`, for legend and tooltip filters) and the mean line, whose points carry n and std for the tooltip. The
+ * edges are clipped to `range` (the metric's, metricRange): a band never shows a recall above 1 or below 0.
+ * @param {BandPoint[]} band
+ * @param {SeriesStyle} style
+ * @param {{ prefix?: string, mean: string, shade?: number, range?: [number, number] }} o
+ */
 export function bandDatasets(band, style, { prefix = '', mean, shade = 0.2, range = [0, 1] }) {
-  const edge = (sign) => band.map((b) => ({ x: b.epoch, y: Number.isFinite(b.mean) ? clamp(b.mean + sign * (b.std ?? 0), range) : null }));
+  const edge = (/** @type {number} */ sign) => band.map((b) => ({ x: b.epoch, y: isFiniteNumber(b.mean) ? clamp(b.mean + sign * (b.std ?? 0), range) : null }));
   return [
     lineDataset(`${prefix}+1 std`, edge(1), style, { borderWidth: 0, pointRadius: 0, fill: false, band: true }),
     lineDataset(`${prefix}± 1 std`, edge(-1), style, { borderWidth: 0, pointRadius: 0, fill: '-1', backgroundColor: alpha(style.color, shade), band: true }),

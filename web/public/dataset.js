@@ -1,11 +1,13 @@
+// @ts-check
 // The dataset: images per split and class with the class ratio, sample images of each class, augmented samples
 // exactly as the training pipeline of the 'augmented' model produces them on the CPU (on webgpu the GPU computes the
 // same in float32: a few values one byte step apart), and on request the exact and near-duplicate pairs within and
 // across the splits. Images are fetched by file id (position in the dataset listing), never by path.
-import { el, fill, getJSON, pct, section, showError, table, thumb } from './common.js';
-import { PALETTE, chartBox, drawChart, hatch } from './charts.js';
+/** @import { DatasetDuplicates, DatasetSummary } from '../api-types.ts' */
+import { el, fill, getJSON, mainElement, pct, section, showError, table, thumb } from './common.js';
+import { chartBox, drawChart, hatch, paletteColor } from './charts.js';
 
-const main = document.querySelector('main');
+const main = mainElement();
 const header = el('div', { id: 'dataset-header' }, el('h1', {}, 'Dataset'));
 const countsHolder = el('div', { id: 'counts' });
 const ratio = chartBox('Images per split and class', { id: 'class-chart' });
@@ -29,9 +31,10 @@ main.append(
 /** Pairs shown as thumbnails: those across splits first (the leaks), at most this many. */
 const SHOWN_PAIRS = 60;
 
+/** @param {DatasetDuplicates} d */
 function renderDuplicates(d) {
   const rows = d.counts.map((c) => el('tr', { 'data-splits': c.splits }, el('th', { scope: 'row' }, c.splits), el('td', { class: 'num' }, String(c.exact)), el('td', { class: 'num' }, String(c.near))));
-  const across = (p) => p.splitA !== p.splitB;
+  const across = (/** @type {DatasetDuplicates['pairs'][number]} */ p) => p.splitA !== p.splitB;
   const pairs = [...d.pairs.filter(across), ...d.pairs.filter((p) => !across(p))].slice(0, SHOWN_PAIRS);
   fill(
     duplicatesHolder,
@@ -64,26 +67,26 @@ duplicatesButton.addEventListener('click', async () => {
   }
 });
 
-const CLASSES = ['benign', 'malignant'];
+const CLASSES = /** @type {const} */ (['benign', 'malignant']);
 
+/** @param {DatasetSummary} d */
 function render(d) {
   fill(
     header,
     el('h1', {}, 'Dataset'),
     el('p', { class: 'hint' }, 'Folder ', el('code', { class: 'path' }, d.dataDir), `; validation = the ${d.validation.take} ${pct(d.validation.fraction, 0)} of each train class folder in file-name order (the default protocol's rule; Keras' validation_split takes the first); fingerprint `, el('code', {}, d.fingerprint.slice(0, 16)), '.'),
   );
-  const splits = Object.keys(d.counts);
-  const rows = [...splits, 'all'].map((s) => {
-    const c = s === 'all' ? d.all : d.counts[s];
-    return el('tr', { 'data-split': s }, el('th', { scope: 'row' }, s), el('td', { class: 'num' }, String(c.benign)), el('td', { class: 'num' }, String(c.malignant)), el('td', { class: 'num' }, String(c.total)), el('td', { class: 'num' }, pct(c.malignantRatio)));
-  });
+  const splits = /** @type {(keyof DatasetSummary['counts'])[]} */ (Object.keys(d.counts));
+  const rows = [...splits.map((s) => ({ name: s, c: d.counts[s] })), { name: 'all', c: d.all }].map(({ name, c }) =>
+    el('tr', { 'data-split': name }, el('th', { scope: 'row' }, name), el('td', { class: 'num' }, String(c.benign)), el('td', { class: 'num' }, String(c.malignant)), el('td', { class: 'num' }, String(c.total)), el('td', { class: 'num' }, pct(c.malignantRatio))),
+  );
   fill(countsHolder, table(['Split', 'Benign', 'Malignant', 'Total', 'Malignant share'], rows, { id: 'counts-table' }));
 
   drawChart(ratio.canvas, {
     type: 'bar',
     data: {
       labels: splits.map((s) => `${s} (${pct(d.counts[s].malignantRatio, 0)} malignant)`),
-      datasets: CLASSES.map((cls, i) => ({ label: cls, data: splits.map((s) => d.counts[s][cls]), backgroundColor: hatch(PALETTE[i], i * 2), borderColor: PALETTE[i], borderWidth: 1.5 })),
+      datasets: CLASSES.map((cls, i) => ({ label: cls, data: splits.map((s) => d.counts[s][cls]), backgroundColor: hatch(paletteColor(i), i * 2), borderColor: paletteColor(i), borderWidth: 1.5 })),
     },
     options: { responsive: true, maintainAspectRatio: false, animation: false, scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'images' } } } },
   });

@@ -1,20 +1,31 @@
+// @ts-check
 // One experiment: the study's summary table (mean ± std per model and split, best per column marked, sortable),
 // the summary chart (grouped bars per metric and model with std error bars), the ensemble of each model's runs
 // against its single runs, the reproduction of the article (its numbers and claims beside the runs, pairwise
 // tests), the per-run table, and the images a model's runs classify wrongly most often.
+/**
+ * @import {
+ *   EnsembleView, ExperimentAnswer, ExperimentBands, ExperimentSummary, MisclassifiedAnswer, RunCounts, RunRow,
+ *   SummaryRow,
+ * } from '../api-types.ts'
+ * @import { ReproductionReport } from '../../study/reproduction.ts'
+ * @import { MetricName } from '../../study/run.ts'
+ * @import { SummaryEntry } from './common.js'
+ */
 import {
   DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, boundsNote, datasetImage, duration, el, facts, fileName, fill, getJSON,
-  lowerIsBetter, meanStd, num, pathPart, poll, section, settings, showError, statusBadge, summaryCells, table, thumb,
-  when,
+  isFiniteNumber, lowerIsBetter, mainElement, meanStd, num, pathPart, poll, section, selected, settings, showError, statusBadge,
+  summaryCells, table, thumb, when,
 } from './common.js';
 import {
-  PALETTE, bandDatasets, bandOptions, chartBox, drawChart, hatch, meanBarMax, meanBarOptions, metricRange, seriesStyle,
+  bandDatasets, bandOptions, chartBox, drawChart, hatch, meanBarMax, meanBarOptions, metricRange, paletteColor,
+  seriesStyle,
 } from './charts.js';
 import { experimentCalibrationSections } from './calibration.js';
 import { experimentOperatingSections } from './operating-points.js';
 
 const id = pathPart(1);
-const main = document.querySelector('main');
+const main = mainElement();
 
 const header = el('div', { id: 'experiment-header' });
 const summaryHolder = el('div', { id: 'summary' });
@@ -31,14 +42,16 @@ const reproductionHolder = el('div', { id: 'reproduction' });
 
 // All models per epoch: one line per model (the mean over its completed and running runs), a ± 1 std band each.
 const bandsMetric = el('select', { id: 'bands-metric', 'aria-label': 'metric of the all-models chart' }, METRICS.map((m) => el('option', { value: m, selected: m === 'roc_auc' }, METRIC_LABELS[m])));
-const bandsSplit = el('select', { id: 'bands-split', 'aria-label': 'split of the all-models chart' }, ['val', 'train'].map((s) => el('option', { value: s }, s)));
+const BAND_SPLITS = /** @type {const} */ (['val', 'train']);
+const bandsSplit = el('select', { id: 'bands-split', 'aria-label': 'split of the all-models chart' }, BAND_SPLITS.map((s) => el('option', { value: s }, s)));
 const bandsNote = el('p', { class: 'hint', id: 'bands-note' });
 const { box: bandsFigure, canvas: bandsCanvas } = chartBox('Mean ± std per epoch, one line per model', { id: 'bands-chart' });
+/** @type {ExperimentBands | null} */
 let allBands = null;
 
 function renderBands() {
-  const metric = bandsMetric.value;
-  const split = bandsSplit.value;
+  const metric = selected(bandsMetric, METRICS);
+  const split = selected(bandsSplit, BAND_SPLITS);
   const shown = (allBands?.models ?? []).filter((m) => m.bands[split][metric].length);
   bandsFigure.hidden = shown.length === 0;
   fill(
@@ -84,30 +97,40 @@ main.append(
   section('Images the runs get wrong', el('label', { class: 'control' }, 'Model ', hardModel), ' ', el('label', { class: 'control' }, 'Split ', hardSplit), hardHolder),
 );
 
+/** @type {ExperimentAnswer | null} */
 let experiment = null;
+/** @type {SummaryRow[]} */
 let summary = [];
-let sortBy = null; // metric name, or null for model order
+/** @type {MetricName | null} */
+let sortBy = null; // null: model order
 
-/** summary rows → Map "model|split" → { n, metrics: { metric: {mean, std} } } */
+/**
+ * Summary rows by "model|split".
+ * @param {SummaryRow[]} rows
+ * @returns {Map<string, SummaryEntry & { model: string }>}
+ */
 function indexSummary(rows) {
   const out = new Map();
   for (const r of rows) {
     const key = `${r.model}|${r.split}`;
-    if (!out.has(key)) out.set(key, { model: r.model, split: r.split, n: 0, metrics: {} });
-    const entry = out.get(key);
+    const entry = out.get(key) ?? { model: r.model, split: r.split, n: 0, metrics: {} };
+    out.set(key, entry);
     entry.n = Math.max(entry.n, r.n);
     entry.metrics[r.metric] = r;
   }
   return out;
 }
 
-function modelsInOrder() {
+/** @param {ExperimentAnswer} experiment */
+function modelsInOrder(experiment) {
+  /** @type {Set<string>} */
   const seen = new Set(experiment.models);
   for (const r of summary) seen.add(r.model);
   return [...seen];
 }
 
-function renderHeader() {
+/** @param {ExperimentAnswer} experiment */
+function renderHeader(experiment) {
   document.title = `${experiment.name} · melanoma study`;
   fill(
     header,
@@ -124,42 +147,45 @@ function renderHeader() {
         ? ['Time left', el('span', { id: 'time-left', title: experiment.estimate.basis }, `${experiment.estimate.upperBound ? 'at most about' : 'about'} ${duration(Math.max(0, experiment.estimate.secondsLeft - (Date.now() - new Date(experiment.estimate.at).getTime()) / 1000))} left`)]
         : null,
       ...settings(experiment),
-      ['Compare runs', el('span', { class: 'links' }, modelsInOrder().map((m) => el('a', { href: `/experiments/${encodeURIComponent(id)}/compare?model=${encodeURIComponent(m)}` }, m)))],
+      ['Compare runs', el('span', { class: 'links' }, modelsInOrder(experiment).map((m) => el('a', { href: `/experiments/${encodeURIComponent(id)}/compare?model=${encodeURIComponent(m)}` }, m)))],
     ]),
   );
 }
 
+/** @param {RunCounts} c */
 function runCounts(c) {
   const parts = [`${c.done} done`, `${c.failed} failed`, `${c.running} running`, `${c.pending} pending`];
   if (c.interrupted) parts.push(`${c.interrupted} interrupted`);
   return `${parts.join(', ')} (${c.total} in all)`;
 }
 
-function renderSummary() {
+/** @param {ExperimentAnswer} experiment */
+function renderSummary(experiment) {
   const byKey = indexSummary(summary);
   if (byKey.size === 0) {
     fill(summaryHolder, el('p', { class: 'empty' }, 'No completed runs yet: the table fills in as runs finish.'));
     return;
   }
-  const models = modelsInOrder();
+  const models = modelsInOrder(experiment);
   const head = [
-    el('th', { scope: 'col' }, sortButton(null, 'Model')),
+    el('th', { scope: 'col' }, sortButton(experiment, null, 'Model')),
     el('th', { scope: 'col', class: 'num' }, 'n'),
-    ...METRICS.map((m) => el('th', { scope: 'col', class: 'num', 'aria-sort': sortBy === m ? (lowerIsBetter(m) ? 'ascending' : 'descending') : undefined }, sortButton(m, METRIC_LABELS[m]))),
+    ...METRICS.map((m) => el('th', { scope: 'col', class: 'num', 'aria-sort': sortBy === m ? (lowerIsBetter(m) ? 'ascending' : 'descending') : undefined }, sortButton(experiment, m, METRIC_LABELS[m]))),
   ];
   const rows = [];
+  const by = sortBy;
   for (const split of SPLITS) {
-    const entries = models.map((m) => byKey.get(`${m}|${split}`)).filter(Boolean);
+    const entries = models.flatMap((m) => byKey.get(`${m}|${split}`) ?? []);
     if (entries.length === 0) continue;
     const best = bestMeans(entries);
-    if (sortBy) {
-      const key = (e) => e.metrics[sortBy]?.mean;
+    if (by) {
+      const key = (/** @type {SummaryEntry} */ e) => e.metrics[by]?.mean;
       entries.sort((a, b) => {
         const va = key(a);
         const vb = key(b);
-        if (!Number.isFinite(va)) return Number.isFinite(vb) ? 1 : 0;
-        if (!Number.isFinite(vb)) return -1;
-        return lowerIsBetter(sortBy) ? va - vb : vb - va;
+        if (!isFiniteNumber(va)) return isFiniteNumber(vb) ? 1 : 0;
+        if (!isFiniteNumber(vb)) return -1;
+        return lowerIsBetter(by) ? va - vb : vb - va;
       });
     }
     rows.push(el('tr', { class: 'group' }, el('th', { colspan: 2 + METRICS.length, scope: 'rowgroup' }, split)));
@@ -178,7 +204,12 @@ function renderSummary() {
   fill(summaryHolder, table(head, rows, { id: 'summary-table', class: 'summary' }));
 }
 
-function sortButton(metric, label) {
+/**
+ * @param {ExperimentAnswer} experiment
+ * @param {MetricName | null} metric null: model order
+ * @param {string} label
+ */
+function sortButton(experiment, metric, label) {
   const active = sortBy === metric;
   return el(
     'button',
@@ -189,7 +220,7 @@ function sortButton(metric, label) {
       title: metric ? `sort by ${label} (${lowerIsBetter(metric) ? 'lowest' : 'highest'} first)` : 'model order',
       onclick: () => {
         sortBy = metric;
-        renderSummary();
+        renderSummary(experiment);
       },
     },
     label,
@@ -197,14 +228,15 @@ function sortButton(metric, label) {
   );
 }
 
-function renderChart() {
+/** @param {ExperimentAnswer} experiment */
+function renderChart(experiment) {
   const split = splitSelect.value;
   const byKey = indexSummary(summary);
-  const models = modelsInOrder().filter((m) => byKey.has(`${m}|${split}`));
+  const entries = modelsInOrder(experiment).flatMap((model) => byKey.get(`${model}|${split}`) ?? []);
   chartFigure.hidden = byKey.size === 0;
-  const datasets = models.map((model, i) => {
-    const e = byKey.get(`${model}|${split}`);
-    const color = PALETTE[i % PALETTE.length];
+  const datasets = entries.map((e, i) => {
+    const model = e.model;
+    const color = paletteColor(i);
     return {
       label: `${model} (n=${e.n})`,
       data: METRICS.map((m) => e.metrics[m]?.mean ?? null),
@@ -220,13 +252,14 @@ function renderChart() {
     data: { labels: METRICS.map((m) => METRIC_LABELS[m]), datasets },
     options: meanBarOptions(
       `${split} split: mean ± std (whiskers, clipped to [0, 1] for the metrics) over completed runs`,
-      (ctx) => `${ctx.dataset.label}: ${meanStd(ctx.raw, ctx.dataset.errorBars[ctx.dataIndex])}`,
+      (ctx) => `${ctx.dataset.label}: ${meanStd(/** @type {number | null} */ (ctx.raw), ctx.dataset.errorBars?.[ctx.dataIndex])}`,
       meanBarMax(datasets),
     ),
   });
 }
 
-function renderRuns() {
+/** @param {ExperimentAnswer} experiment */
+function renderRuns(experiment) {
   const runs = experiment.runs;
   if (!runs.length) {
     fill(runsHolder, el('p', { class: 'empty' }, 'No runs.'));
@@ -255,12 +288,16 @@ function renderRuns() {
   );
 }
 
-/** The slot, machine and Slurm job of a run's orchestrator: "cpu0 on node-3, Slurm 812_1". */
+/**
+ * The slot, machine and Slurm job of a run's orchestrator: "cpu0 on node-3, Slurm 812_1".
+ * @param {RunRow} r
+ */
 function ranOn(r) {
   return `${r.slot ?? DASH}${r.host ? ` on ${r.host}` : ''}${r.slurmJob ? `, Slurm ${r.slurmJob}` : ''}`;
 }
 
 async function loadEnsemble() {
+  /** @type {EnsembleView} */
   const v = await getJSON(`/api/experiments/${encodeURIComponent(id)}/ensemble?split=${encodeURIComponent(ensembleSplit.value)}`);
   if (!v.models.length) {
     fill(ensembleHolder, el('p', { class: 'empty' }, `No completed run has predictions stored for the ${v.split} split.`));
@@ -277,11 +314,15 @@ async function loadEnsemble() {
   fill(ensembleHolder, table(['Model', 'Images', ...METRICS.map((k) => METRIC_LABELS[k])], rows, { id: 'ensemble-table', class: 'summary' }));
 }
 
-/** The images most completed runs of the chosen model classify wrongly at 0.5, with their mean probability. */
-async function loadMisclassified() {
+/**
+ * The images most completed runs of the chosen model classify wrongly at 0.5, with their mean probability.
+ * @param {ExperimentAnswer} experiment
+ */
+async function loadMisclassified(experiment) {
   const models = experiment.models;
   if (hardModel.options.length !== models.length) fill(hardModel, models.map((m) => el('option', { value: m }, m)));
   if (!hardModel.value) return;
+  /** @type {MisclassifiedAnswer} */
   const v = await getJSON(`/api/experiments/${encodeURIComponent(id)}/misclassified?model=${encodeURIComponent(hardModel.value)}&split=${encodeURIComponent(hardSplit.value)}`);
   if (!v.runs) {
     fill(hardHolder, el('p', { class: 'empty' }, `No completed ${v.model} run has predictions stored for the ${v.split} split.`));
@@ -304,13 +345,17 @@ async function loadMisclassified() {
 
 const SOURCE_LABELS = { article: 'article', choice: "project's choice", override: 'override' };
 
-/** The protocol's settings of each model of the experiment, each with its source (the article's line, or why). */
-function renderProtocol() {
+/**
+ * The protocol's settings of each model of the experiment, each with its source (the article's line, or why).
+ * @param {ExperimentAnswer} experiment
+ */
+function renderProtocol(experiment) {
   const p = experiment.protocol;
   const overrides = Object.entries(p.overrides).map(([k, v]) => `${k} ${v}`).join(', ');
   const intro = p.legacy
     ? `Recorded before protocols: its runs followed the ${p.name} protocol, whose settings these are.`
     : `Protocol ${p.name}${overrides ? `, overridden by flags: ${overrides}` : ''}. Each setting comes from the article (its line in the article) or is the project's choice (with why).`;
+  /** @type {string | null} */
   let previous = null;
   const rows = p.rows.map((r) => {
     const first = r.model !== previous;
@@ -327,14 +372,15 @@ function renderProtocol() {
   fill(protocolHolder, el('p', { class: 'hint' }, intro), table(['Model', 'Setting', 'Value', 'Source'], rows, { id: 'protocol-table' }));
 }
 
-const yesNo = (b) => (b === null ? 'n/a' : b ? 'yes' : 'no');
-const pValue = (p) => (typeof p === 'number' && Number.isFinite(p) ? (p < 0.001 ? '< 0.001' : p.toFixed(3)) : DASH);
-const interval = (ci) => (ci ? `${num(ci[0])} to ${num(ci[1])}` : DASH);
+const yesNo = (/** @type {boolean | null} */ b) => (b === null ? 'n/a' : b ? 'yes' : 'no');
+const pValue = (/** @type {unknown} */ p) => (isFiniteNumber(p) ? (p < 0.001 ? '< 0.001' : p.toFixed(3)) : DASH);
+const interval = (/** @type {[number, number] | undefined} */ ci) => (ci ? `${num(ci[0])} to ${num(ci[1])}` : DASH);
 
 /** The reproduction report: the article's numbers against the runs, the claims, the pairwise tests. */
 async function loadReproduction() {
+  /** @type {ReproductionReport} */
   const r = await getJSON(`/api/experiments/${encodeURIComponent(id)}/reproduction`);
-  const isCount = (a) => a.quantity.kind === 'count' || a.quantity.kind === 'epochs';
+  const isCount = (/** @type {ReproductionReport['article'][number]} */ a) => a.quantity.kind === 'count' || a.quantity.kind === 'epochs';
   const articleRows = r.article.map((a) =>
     el(
       'tr',
@@ -366,7 +412,7 @@ async function loadReproduction() {
     ),
   );
   const welchRows = r.welch.map((w) =>
-    el('tr', { 'data-pair': `${w.a}|${w.b}`, 'data-metric': w.metric }, el('td', {}, `${w.a} vs ${w.b}`), el('td', {}, METRIC_LABELS[w.metric] ?? 'PR AUC (Keras)'), el('td', { class: 'num' }, `${w.n[0]} / ${w.n[1]}`), el('td', { class: 'num' }, w.test ? num(w.test.diff) : DASH), el('td', { class: 'num' }, interval(w.test?.ci)), el('td', { class: 'num' }, w.test ? pValue(w.test.p) : 'n/a')),
+    el('tr', { 'data-pair': `${w.a}|${w.b}`, 'data-metric': w.metric }, el('td', {}, `${w.a} vs ${w.b}`), el('td', {}, w.metric === 'keras_pr_auc' ? 'PR AUC (Keras)' : METRIC_LABELS[w.metric]), el('td', { class: 'num' }, `${w.n[0]} / ${w.n[1]}`), el('td', { class: 'num' }, w.test ? num(w.test.diff) : DASH), el('td', { class: 'num' }, interval(w.test?.ci)), el('td', { class: 'num' }, w.test ? pValue(w.test.p) : 'n/a')),
   );
   const delongRows = r.delong.map((d) =>
     el('tr', { 'data-pair': `${d.a}|${d.b}` }, el('td', {}, `${d.a} vs ${d.b}`), el('td', { class: 'num' }, String(d.images)), el('td', { class: 'num' }, num(d.aucA)), el('td', { class: 'num' }, num(d.aucB)), el('td', { class: 'num' }, interval(d.ci)), el('td', { class: 'num' }, pValue(d.p))),
@@ -387,19 +433,20 @@ async function loadReproduction() {
 }
 
 async function load() {
+  /** @type {[ExperimentAnswer, ExperimentSummary]} */
   const [x, s] = await Promise.all([getJSON(`/api/experiments/${encodeURIComponent(id)}`), getJSON(`/api/experiments/${encodeURIComponent(id)}/summary`)]);
   experiment = x;
   summary = s.rows;
-  renderHeader();
-  renderSummary();
-  renderChart();
-  renderRuns();
-  renderProtocol();
-  await Promise.all([loadEnsemble(), loadMisclassified(), loadReproduction(), loadBands(), operating.load(), calibration.load()]);
+  renderHeader(x);
+  renderSummary(x);
+  renderChart(x);
+  renderRuns(x);
+  renderProtocol(x);
+  await Promise.all([loadEnsemble(), loadMisclassified(x), loadReproduction(), loadBands(), operating.load(), calibration.load()]);
 }
 
-splitSelect.addEventListener('change', renderChart);
-for (const select of [hardModel, hardSplit]) select.addEventListener('change', () => loadMisclassified().catch(showError));
+splitSelect.addEventListener('change', () => experiment && renderChart(experiment));
+for (const select of [hardModel, hardSplit]) select.addEventListener('change', () => experiment && loadMisclassified(experiment).catch(showError));
 ensembleSplit.addEventListener('change', () => loadEnsemble().catch(showError));
 
 try {

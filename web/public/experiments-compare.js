@@ -1,16 +1,20 @@
+// @ts-check
 // Experiments side by side (e.g. the same study at 64 and 224 px): their settings, with the ones that differ
 // marked; the summary of one split, each model's experiments one under the other, best per model and column marked;
 // one metric as grouped bars (models along the axis, one bar per experiment, std whiskers); and that metric's
 // history for one model, the mean ± std band of each experiment's runs per epoch.
+/** @import { CompareView, ExperimentComparison, ExperimentSettings } from '../api-types.ts' */
+/** @import { SummaryEntry } from './common.js' */
 import {
-  DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, el, fill, getJSON, meanStd, metricMax, poll, section, settings, showError,
-  statusBadge, summaryCells, table,
+  DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, el, fill, getJSON, mainElement, meanStd, metricMax, poll, section, selected, settings,
+  showError, statusBadge, summaryCells, table,
 } from './common.js';
-import { PALETTE, bandDatasets, bandOptions, chartBox, drawChart, hatch, meanBarMax, meanBarOptions, metricRange, seriesStyle } from './charts.js';
+import { bandDatasets, bandOptions, chartBox, drawChart, hatch, meanBarMax, meanBarOptions, metricRange, paletteColor, seriesStyle } from './charts.js';
 
 const params = new URLSearchParams(location.search);
 const ids = params.get('experiments') ?? '';
-const main = document.querySelector('main');
+const main = mainElement();
+const HISTORY_SPLITS = /** @type {const} */ (['val', 'train']);
 
 const header = el('div', { id: 'compare-header' });
 const settingsHolder = el('div', { id: 'settings' });
@@ -26,7 +30,7 @@ const modelSelect = el('select', { id: 'history-model', 'aria-label': 'model who
 const historySplitSelect = el(
   'select',
   { id: 'history-split', 'aria-label': 'split of the history' },
-  ['val', 'train'].map((s) => el('option', { value: s, selected: s === (params.get('historySplit') ?? 'val') }, s)),
+  HISTORY_SPLITS.map((s) => el('option', { value: s, selected: s === (params.get('historySplit') ?? 'val') }, s)),
 );
 const historyNote = el('p', { class: 'hint', id: 'history-note' });
 const { box: historyFigure, canvas: historyCanvas } = chartBox('Mean ± std per epoch, one band per experiment', { id: 'history-chart' });
@@ -50,32 +54,42 @@ main.append(
   ),
 );
 
-let data = null;
-let histories = []; // per experiment that has the model: { x, bands } from /api/experiments/:id/compare
+/** @type {ExperimentComparison | null} */
+let comparison = null;
+/** Per experiment that has the model: its bands from /api/experiments/:id/compare. */
+/** @type {{ x: ExperimentSettings, bands: CompareView['bands'] }[]} */
+let histories = [];
 
-/** Map "experimentId|model|split" → { n, metrics: { metric: summary row } } */
+/**
+ * Summary rows by "experimentId|model|split".
+ * @param {ExperimentComparison['rows']} rows
+ * @returns {Map<string, SummaryEntry>}
+ */
 function indexRows(rows) {
   const out = new Map();
   for (const r of rows) {
     const key = `${r.experimentId}|${r.model}|${r.split}`;
-    if (!out.has(key)) out.set(key, { n: 0, metrics: {} });
-    const entry = out.get(key);
+    const entry = out.get(key) ?? { n: 0, metrics: {} };
+    out.set(key, entry);
     entry.n = Math.max(entry.n, r.n);
     entry.metrics[r.metric] = r;
   }
   return out;
 }
 
-/** Models in study order, as the experiments list them. */
-function models() {
-  const seen = new Set();
-  for (const x of data.experiments) for (const m of x.models) seen.add(m);
+/**
+ * Models in study order, as the experiments list them.
+ * @param {ExperimentComparison} data
+ */
+function models(data) {
+  const seen = new Set(data.experiments.flatMap((x) => x.models));
   return [...seen];
 }
 
-const experimentLink = (x) => el('a', { href: `/experiments/${encodeURIComponent(x.id)}` }, x.name);
+const experimentLink = (/** @type {ExperimentSettings} */ x) => el('a', { href: `/experiments/${encodeURIComponent(x.id)}` }, x.name);
 
-function renderHeader() {
+/** @param {ExperimentComparison} data */
+function renderHeader(data) {
   document.title = `Compare ${data.experiments.map((x) => x.name).join(', ')} · melanoma study`;
   fill(
     header,
@@ -85,11 +99,14 @@ function renderHeader() {
   );
 }
 
-function renderSettings() {
+/** @param {ExperimentComparison} data */
+function renderSettings(data) {
+  /** @type {Map<string, string[]>} */
   const rows = new Map(); // label → one text per experiment
-  const add = (label, i, text) => {
-    if (!rows.has(label)) rows.set(label, data.experiments.map(() => DASH));
-    rows.get(label)[i] = text;
+  const add = (/** @type {string} */ label, /** @type {number} */ i, /** @type {string} */ text) => {
+    const texts = rows.get(label) ?? data.experiments.map(() => DASH);
+    rows.set(label, texts);
+    texts[i] = text;
   };
   data.experiments.forEach((x, i) => {
     add('Models', i, x.models.join(', '));
@@ -104,13 +121,17 @@ function renderSettings() {
   fill(settingsHolder, table([el('th', { scope: 'col' }, 'Setting'), ...data.experiments.map((x) => el('th', { scope: 'col' }, experimentLink(x)))], body, { id: 'settings-table' }));
 }
 
-function renderSummary() {
-  const split = splitSelect.value;
+/** @param {ExperimentComparison} data */
+function renderSummary(data) {
+  const split = selected(splitSelect, SPLITS);
   const byKey = indexRows(data.rows);
   const head = [el('th', { scope: 'col' }, 'Experiment'), el('th', { scope: 'col', class: 'num' }, 'n'), ...METRICS.map((m) => el('th', { scope: 'col', class: 'num' }, METRIC_LABELS[m]))];
   const rows = [];
-  for (const model of models()) {
-    const entries = data.experiments.map((x) => ({ x, e: byKey.get(`${x.id}|${model}|${split}`) })).filter(({ e }) => e);
+  for (const model of models(data)) {
+    const entries = data.experiments.flatMap((x) => {
+      const e = byKey.get(`${x.id}|${model}|${split}`);
+      return e ? [{ x, e }] : [];
+    });
     if (entries.length === 0) continue;
     const best = bestMeans(entries.map(({ e }) => e));
     rows.push(el('tr', { class: 'group' }, el('th', { colspan: 2 + METRICS.length, scope: 'rowgroup' }, model)));
@@ -130,15 +151,16 @@ function renderSummary() {
   else fill(summaryHolder, table(head, rows, { id: 'compare-table', class: 'summary' }));
 }
 
-function renderChart() {
-  const split = splitSelect.value;
-  const metric = metricSelect.value;
+/** @param {ExperimentComparison} data */
+function renderChart(data) {
+  const split = selected(splitSelect, SPLITS);
+  const metric = selected(metricSelect, METRICS);
   const byKey = indexRows(data.rows);
-  const shown = models().filter((m) => data.experiments.some((x) => byKey.has(`${x.id}|${m}|${split}`)));
+  const shown = models(data).filter((m) => data.experiments.some((x) => byKey.has(`${x.id}|${m}|${split}`)));
   chartFigure.hidden = shown.length === 0;
   const datasets = data.experiments.map((x, i) => {
-    const color = PALETTE[i % PALETTE.length];
-    const cell = (m) => byKey.get(`${x.id}|${m}|${split}`)?.metrics[metric];
+    const color = paletteColor(i);
+    const cell = (/** @type {string} */ m) => byKey.get(`${x.id}|${m}|${split}`)?.metrics[metric];
     return {
       label: x.name,
       data: shown.map((m) => cell(m)?.mean ?? null),
@@ -155,15 +177,15 @@ function renderChart() {
     data: { labels: shown, datasets },
     options: meanBarOptions(
       `${split} ${METRIC_LABELS[metric]}: mean ± std (whiskers${metricMax(metric) === null ? '' : `, clipped to [0, ${metricMax(metric)}]`}) over completed runs`,
-      (ctx) => `${ctx.dataset.label}: ${meanStd(ctx.raw, ctx.dataset.errorBars[ctx.dataIndex])} (n=${ctx.dataset.counts[ctx.dataIndex]})`,
+      (ctx) => `${ctx.dataset.label}: ${meanStd(/** @type {number | null} */ (ctx.raw), ctx.dataset.errorBars?.[ctx.dataIndex])} (n=${ctx.dataset.counts?.[ctx.dataIndex]})`,
       meanBarMax(datasets),
     ),
   });
 }
 
 function renderHistory() {
-  const split = historySplitSelect.value;
-  const metric = metricSelect.value;
+  const split = selected(historySplitSelect, HISTORY_SPLITS);
+  const metric = selected(metricSelect, METRICS);
   const shown = histories.filter((h) => h.bands[split][metric].length);
   fill(
     historyNote,
@@ -178,18 +200,25 @@ function renderHistory() {
   drawChart(historyCanvas, { type: 'line', data: { datasets }, options: bandOptions(metric, METRIC_LABELS[metric]) });
 }
 
-async function loadHistories() {
+/** @param {ExperimentComparison} data */
+async function loadHistories(data) {
   const model = modelSelect.value;
-  const withModel = data.experiments.filter((x) => x.models.includes(model));
-  const bands = await Promise.all(withModel.map((x) => getJSON(`/api/experiments/${encodeURIComponent(x.id)}/compare?${new URLSearchParams({ model })}`)));
-  histories = withModel.map((x, i) => ({ x, bands: bands[i].bands }));
+  const withModel = data.experiments.filter((x) => x.models.some((m) => m === model));
+  histories = await Promise.all(
+    withModel.map(async (x) => {
+      /** @type {CompareView} */
+      const v = await getJSON(`/api/experiments/${encodeURIComponent(x.id)}/compare?${new URLSearchParams({ model })}`);
+      return { x, bands: v.bands };
+    }),
+  );
 }
 
-function render() {
-  renderHeader();
-  renderSettings();
-  renderSummary();
-  renderChart();
+/** @param {ExperimentComparison} data */
+function render(data) {
+  renderHeader(data);
+  renderSettings(data);
+  renderSummary(data);
+  renderChart(data);
   renderHistory();
 }
 
@@ -199,26 +228,30 @@ function keepInUrl() {
 }
 
 async function load() {
-  data = await getJSON(`/api/compare?${new URLSearchParams({ experiments: ids })}`);
+  /** @type {ExperimentComparison} */
+  const data = await getJSON(`/api/compare?${new URLSearchParams({ experiments: ids })}`);
+  comparison = data;
   const chosen = modelSelect.value || params.get('model');
-  const available = models();
+  const available = models(data);
   fill(modelSelect, available.map((m) => el('option', { value: m, selected: m === chosen }, m)));
-  await loadHistories();
-  render();
+  await loadHistories(data);
+  render(data);
 }
 
 for (const select of [splitSelect, metricSelect, historySplitSelect]) {
   select.addEventListener('change', () => {
     keepInUrl();
-    renderSummary();
-    renderChart();
+    if (!comparison) return;
+    renderSummary(comparison);
+    renderChart(comparison);
     renderHistory();
   });
 }
 modelSelect.addEventListener('change', async () => {
   keepInUrl();
+  if (!comparison) return;
   try {
-    await loadHistories();
+    await loadHistories(comparison);
     renderHistory();
   } catch (err) {
     showError(err);
@@ -227,7 +260,7 @@ modelSelect.addEventListener('change', async () => {
 
 try {
   await load();
-  poll(load, () => data.experiments.some((x) => x.status === 'running'), 3000);
+  poll(load, () => comparison?.experiments.some((x) => x.status === 'running'), 3000);
 } catch (err) {
   showError(err);
 }

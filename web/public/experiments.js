@@ -1,14 +1,19 @@
+// @ts-check
 // The list of experiments: name, dataset, models, runs done/failed/running, started, duration; ticking two or more
 // links to their comparison.
-import { duration, el, fill, getJSON, poll, showError, statusBadge, table, when } from './common.js';
+/** @import { ExperimentListItem } from '../api-types.ts' */
+import { duration, el, fill, getJSON, mainElement, poll, showError, statusBadge, table, when } from './common.js';
 
-const main = document.querySelector('main');
+const main = mainElement();
 const holder = el('div', { id: 'experiments' });
 const compareLink = el('a', { id: 'compare-selected', class: 'button', href: '#', 'aria-disabled': 'true' }, 'Compare selected');
-const compareBar = el('p', { class: 'compare-bar', hidden: true }, compareLink, el('span', { class: 'hint', id: 'compare-hint' }));
+const compareHint = el('span', { class: 'hint', id: 'compare-hint' });
+const compareBar = el('p', { class: 'compare-bar', hidden: true }, compareLink, compareHint);
 main.append(el('h1', {}, 'Experiments'), el('p', { id: 'live', class: 'live', hidden: true }), compareBar, holder);
 
+/** @type {ExperimentListItem[]} */
 let experiments = [];
+/** @type {Set<number>} */
 const selected = new Set(); // ids ticked for comparison, kept across refreshes
 
 function updateCompareLink() {
@@ -17,7 +22,7 @@ function updateCompareLink() {
   compareLink.setAttribute('aria-disabled', String(!ready));
   compareLink.href = ready ? `/compare?${new URLSearchParams({ experiments: ids.join(',') })}` : '#';
   fill(compareLink, ready ? `Compare ${ids.length} experiments` : 'Compare selected');
-  fill(document.getElementById('compare-hint'), ready ? '' : 'Tick two or more experiments to compare them.');
+  fill(compareHint, ready ? '' : 'Tick two or more experiments to compare them.');
 }
 
 function render() {
@@ -38,7 +43,7 @@ function render() {
           class: 'pick',
           checked: selected.has(x.id),
           'aria-label': `compare ${x.name}`,
-          onchange: (event) => {
+          onchange: (/** @type {Event & { target: HTMLInputElement }} */ event) => {
             if (event.target.checked) selected.add(x.id);
             else selected.delete(x.id);
             updateCompareLink();

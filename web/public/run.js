@@ -1,17 +1,25 @@
+// @ts-check
 // One run: training history (train and val per epoch, best epoch and early stop marked), final metrics, the
 // confusion matrix at threshold 0.5, ROC and PR curves per split, every image's predicted probability (their
 // distribution per class and the images classified wrongly), and the run's configuration and timings.
+/**
+ * @import { PredictionsAnswer, RunAnswer, RunCurves, RunEpochs, RunOperatingPoints } from '../api-types.ts'
+ * @import { MetricName } from '../../study/run.ts'
+ */
+
+/** @typedef {PredictionsAnswer['predictions'][number]} Prediction */
 import {
-  DASH, METRICS, METRIC_LABELS, SPLITS, datasetImage, duration, el, facts, fileName, fill, getJSON, num, pathPart, pct,
-  poll, section, showError, statusBadge, table, thumb, when,
+  DASH, METRICS, METRIC_LABELS, SPLITS, datasetImage, duration, el, facts, fileName, fill, getJSON, mainElement, num,
+  pathPart, poll, section, showError, statusBadge, table, thumb, when,
 } from './common.js';
-import { PALETTE, SPLIT_STYLE, baseOptions, chartBox, drawChart, hatch, lineDataset, metricAxis } from './charts.js';
+import { SPLIT_STYLE, baseOptions, chartBox, drawChart, hatch, lineDataset, metricAxis, paletteColor } from './charts.js';
 import { runCalibrationSection } from './calibration.js';
 import { RULE, confusionAt, confusionTable, ratesOf, runPointsTable, thresholdControl } from './operating-points.js';
 
 const id = pathPart(1);
-const main = document.querySelector('main');
+const main = mainElement();
 // The article's per-epoch plots (its line 111): loss, accuracy, AUC and recall; the compare view charts every metric.
+/** @type {MetricName[]} */
 const HISTORY = ['loss', 'accuracy', 'roc_auc', 'recall'];
 
 const header = el('div', { id: 'run-header' });
@@ -19,7 +27,7 @@ const header = el('div', { id: 'run-header' });
 const progressHolder = el('div', { id: 'run-progress', hidden: true });
 const finalHolder = el('div', { id: 'final' });
 const historyNote = el('p', { class: 'hint', id: 'history-note' });
-const historyCharts = Object.fromEntries(HISTORY.map((m) => [m, chartBox(`${METRIC_LABELS[m]} per epoch`, { id: `history-${m}` })]));
+const historyCharts = new Map(HISTORY.map((m) => [m, chartBox(`${METRIC_LABELS[m]} per epoch`, { id: `history-${m}` })]));
 const cmSelect = el('select', { id: 'confusion-split', 'aria-label': 'split of the confusion matrix' }, SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)));
 const cmHolder = el('div', { id: 'confusion' });
 const roc = chartBox('ROC curve (true-positive rate vs. false-positive rate)', { id: 'roc-chart' });
@@ -32,8 +40,8 @@ const histogram = chartBox('Predicted probability of melanoma, per true class', 
 const errorsHolder = el('div', { id: 'errors' });
 const configHolder = el('div', { id: 'config' });
 const logHolder = el('div', { id: 'log' });
-const failuresSection = section('Failed attempts', el('div', { id: 'failed-attempts' }));
-const failuresHolder = failuresSection.querySelector('#failed-attempts');
+const failuresHolder = el('div', { id: 'failed-attempts' });
+const failuresSection = section('Failed attempts', failuresHolder);
 // RunSpec's fields in a readable order; anything else follows alphabetically.
 const SPEC_ORDER = ['model', 'seed', 'epochs', 'patience', 'learningRate', 'batchSize', 'imageSize', 'backend', 'gpu', 'dataDir', 'outDir', 'initFrom', 'weights', 'cacheImages', 'checkImages', 'saveAugmented', 'failAtEpoch'];
 
@@ -42,6 +50,7 @@ const SPEC_ORDER = ['model', 'seed', 'epochs', 'patience', 'learningRate', 'batc
 const thresholdSplit = el('select', { id: 'threshold-split', 'aria-label': 'split at the threshold' }, SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)));
 const thresholdHolder = el('div', { id: 'threshold-confusion-holder' });
 const runPointsHolder = el('div', { id: 'run-operating-points-holder' });
+/** @type {Map<string, PredictionsAnswer['predictions']>} */
 const thresholdPredictions = new Map(); // split → the run's predictions of that split
 const threshold = thresholdControl('run', () => renderThreshold());
 
@@ -59,6 +68,7 @@ function thresholdSection() {
 async function loadThreshold() {
   const split = thresholdSplit.value;
   if (!thresholdPredictions.has(split)) {
+    /** @type {PredictionsAnswer} */
     const v = await getJSON(`/api/runs/${encodeURIComponent(id)}/predictions?split=${encodeURIComponent(split)}`);
     if (v.predictions.length) thresholdPredictions.set(split, v.predictions);
   }
@@ -91,7 +101,9 @@ function renderThreshold() {
 }
 
 async function loadRunPoints() {
-  fill(runPointsHolder, runPointsTable(await getJSON(`/api/runs/${encodeURIComponent(id)}/operating-points`)));
+  /** @type {RunOperatingPoints} */
+  const points = await getJSON(`/api/runs/${encodeURIComponent(id)}/operating-points`);
+  fill(runPointsHolder, runPointsTable(points));
 }
 
 thresholdSplit.addEventListener('change', () => loadThreshold().catch(showError));
@@ -102,7 +114,7 @@ main.append(
   progressHolder,
   el('p', { id: 'live', class: 'live', hidden: true }),
   failuresSection,
-  section('Training history', historyNote, el('div', { class: 'chart-grid' }, HISTORY.map((m) => historyCharts[m].box))),
+  section('Training history', historyNote, el('div', { class: 'chart-grid' }, [...historyCharts.values()].map((c) => c.box))),
   section('Final evaluation', finalHolder),
   section('Confusion matrix at threshold 0.5', el('label', { class: 'control' }, 'Split ', cmSelect), cmHolder),
   thresholdSection(),
@@ -113,14 +125,20 @@ main.append(
   section('Log', logHolder),
 );
 
+/** @type {RunAnswer | null} */
 let run = null;
-let epochs = null;
-let curves = null;
+/** @type {PredictionsAnswer | null} */
 let predictions = null;
+/** @type {RunCurves | null} */
+let curves = null;
 const BINS = 20;
 const SHOWN_ERRORS = 12;
 
-function renderHeader() {
+/**
+ * @param {RunAnswer} run
+ * @param {RunEpochs} epochs
+ */
+function renderHeader(run, epochs) {
   document.title = `Run #${run.id} · ${run.model} · melanoma study`;
   fill(
     header,
@@ -128,7 +146,7 @@ function renderHeader() {
     el('h1', {}, `Run #${run.id}: ${run.model}, repeat ${run.repeat} `, statusBadge(run.status)),
     facts([
       ['Compare', el('a', { href: `/experiments/${encodeURIComponent(run.experimentId)}/compare?model=${encodeURIComponent(run.model)}` }, `all ${run.model} runs`)],
-      ['Epochs', epochs ? `${epochs.epochs.length} of ${run.spec?.epochs ?? DASH}` : DASH],
+      ['Epochs', `${epochs.epochs.length} of ${run.spec?.epochs ?? DASH}`],
       ['Best epoch', run.bestEpoch ?? DASH],
       ['Stopped early', run.stoppedEarly === null || run.stoppedEarly === undefined ? DASH : run.stoppedEarly ? `yes (patience ${run.spec?.patience ?? DASH})` : 'no'],
       ['Slot / GPU', `${run.slot ?? DASH} / ${run.gpu === null || run.gpu === undefined ? 'CPU' : `GPU ${run.gpu}`}`],
@@ -139,7 +157,7 @@ function renderHeader() {
       ['Started', when(run.startedAt)],
       ['Finished', when(run.finishedAt)],
       ['Duration', duration(run.seconds)],
-      ['Seconds per epoch', epochs?.epochs.length ? num(epochs.epochs.reduce((a, e) => a + (e.seconds ?? 0), 0) / epochs.epochs.length, 1) : DASH],
+      ['Seconds per epoch', epochs.epochs.length ? num(epochs.epochs.reduce((a, e) => a + (e.seconds ?? 0), 0) / epochs.epochs.length, 1) : DASH],
       ['Checkpoint', el('code', { class: 'path' }, run.checkpointDir ?? DASH)],
       ['Dataset fingerprint', run.datasetFingerprint ? el('code', {}, run.datasetFingerprint.slice(0, 16)) : DASH],
       run.error ? ['Error', el('span', { class: 'msg' }, run.error)] : null,
@@ -149,12 +167,13 @@ function renderHeader() {
 
 const PHASE_WORDS = { decoding: 'Decoding the images', caching: "Computing the frozen trunk's activations", training: 'Training', evaluating: 'Evaluating' };
 
-function renderProgress() {
+/** @param {RunAnswer} run */
+function renderProgress(run) {
   const running = run.status === 'running';
   progressHolder.hidden = !running;
   if (!running) return fill(progressHolder);
   const p = run.live;
-  const age = (iso) => (iso ? `${duration((Date.now() - new Date(iso).getTime()) / 1000)} ago` : DASH);
+  const age = (/** @type {string | null} */ iso) => (iso ? `${duration((Date.now() - new Date(iso).getTime()) / 1000)} ago` : DASH);
   const beat = el('p', { class: 'hint', id: 'run-heartbeat' }, `Last heartbeat: ${when(run.heartbeatAt)} (${age(run.heartbeatAt)}).`);
   if (!p) {
     fill(progressHolder, el('p', { class: 'hint', id: 'run-progress-text' }, 'Progress inside the epoch shows on the page of the orchestrator that runs it (orchestrate --serve).'), beat);
@@ -170,31 +189,36 @@ function renderProgress() {
   );
 }
 
-function renderHistory() {
-  const list = epochs?.epochs ?? [];
+/**
+ * @param {RunAnswer} run
+ * @param {RunEpochs} epochs
+ */
+function renderHistory(run, epochs) {
+  const list = epochs.epochs;
   const last = list.at(-1)?.epoch;
   const notes = [];
   if (!list.length) notes.push('No epochs recorded yet.');
-  if (epochs?.bestEpoch) notes.push(`Best epoch ${epochs.bestEpoch} (highest validation ROC AUC; its weights are the checkpoint and the final evaluation).`);
-  if (epochs?.stoppedEarly) notes.push(`Early stop after epoch ${last}: no improvement for ${run.spec?.patience ?? '?'} epochs.`);
+  if (epochs.bestEpoch) notes.push(`Best epoch ${epochs.bestEpoch} (highest validation ROC AUC; its weights are the checkpoint and the final evaluation).`);
+  if (epochs.stoppedEarly) notes.push(`Early stop after epoch ${last}: no improvement for ${run.spec?.patience ?? '?'} epochs.`);
   else if (run.status === 'running') notes.push('Training: new epochs appear as they finish.');
   fill(historyNote, notes.join(' '));
   const markers = [];
-  if (epochs?.bestEpoch) markers.push({ x: epochs.bestEpoch, label: `best: ${epochs.bestEpoch}`, dash: [4, 3] });
-  if (epochs?.stoppedEarly && last) markers.push({ x: last, label: `early stop: ${last}`, dash: [1, 3] });
-  for (const metric of HISTORY) {
-    const datasets = ['train', 'val'].map((split) =>
+  if (epochs.bestEpoch) markers.push({ x: epochs.bestEpoch, label: `best: ${epochs.bestEpoch}`, dash: [4, 3] });
+  if (epochs.stoppedEarly && last) markers.push({ x: last, label: `early stop: ${last}`, dash: [1, 3] });
+  for (const [metric, chart] of historyCharts) {
+    const datasets = /** @type {const} */ (['train', 'val']).map((split) =>
       lineDataset(split, list.map((e) => ({ x: e.epoch, y: e[split]?.[metric] ?? null })), SPLIT_STYLE[split]),
     );
     const options = baseOptions({ xTitle: 'epoch', yTitle: METRIC_LABELS[metric], xMin: 1, xMax: Math.max(2, last ?? 1), ...metricAxis(metric) });
     options.scales.x.ticks = { precision: 0 };
     options.plugins.markers = { lines: markers };
-    drawChart(historyCharts[metric].canvas, { type: 'line', data: { datasets }, options });
+    drawChart(chart.canvas, { type: 'line', data: { datasets }, options });
   }
 }
 
-function renderFinal() {
-  const evals = run.evaluations ?? [];
+/** @param {RunAnswer} run */
+function renderFinal(run) {
+  const evals = run.evaluations;
   if (!evals.length) {
     fill(finalHolder, el('p', { class: 'empty' }, run.status === 'running' || run.status === 'pending' ? 'The run is not finished.' : 'No evaluation recorded.'));
     return;
@@ -205,51 +229,33 @@ function renderFinal() {
   fill(finalHolder, table(['Split', 'n', ...METRICS.map((m) => METRIC_LABELS[m])], rows, { id: 'final-table' }));
 }
 
-function renderConfusion() {
-  const e = (run.evaluations ?? []).find((x) => x.split === cmSelect.value);
+/** @param {RunAnswer} run */
+function renderConfusion(run) {
+  const e = run.evaluations.find((x) => x.split === cmSelect.value);
   if (!e) {
     fill(cmHolder, el('p', { class: 'empty' }, `No ${cmSelect.value} evaluation yet.`));
     return;
   }
-  const { tp, fp, tn, fn } = e.confusion;
-  const pos = tp + fn;
-  const neg = tn + fp;
-  const cell = (count, total, what, cls) =>
-    el('td', { class: `cm ${cls}`, 'data-cell': what }, el('strong', {}, String(count)), el('br'), el('span', { class: 'rate' }, `${pct(total ? count / total : NaN)} ${what}`));
-  fill(
-    cmHolder,
-    el(
-      'div',
-      { class: 'table-wrap' },
-      el(
-        'table',
-        { id: 'confusion-table', class: 'confusion' },
-        el('caption', {}, `${e.split}: ${e.n} images, threshold 0.5; rates are of the true class (row)`),
-        el('thead', {}, el('tr', {}, el('td'), el('th', { scope: 'col' }, 'predicted benign'), el('th', { scope: 'col' }, 'predicted malignant'), el('th', { scope: 'col' }, 'total'))),
-        el(
-          'tbody',
-          {},
-          el('tr', {}, el('th', { scope: 'row' }, 'true benign'), cell(tn, neg, 'TN (specificity)', 'good'), cell(fp, neg, 'FP', 'bad'), el('td', { class: 'num' }, String(neg))),
-          el('tr', {}, el('th', { scope: 'row' }, 'true malignant'), cell(fn, pos, 'FN', 'bad'), cell(tp, pos, 'TP (recall)', 'good'), el('td', { class: 'num' }, String(pos))),
-        ),
-      ),
-    ),
-  );
+  fill(cmHolder, confusionTable(e.confusion, { id: 'confusion-table', caption: `${e.split}: ${e.n} images, threshold 0.5; rates are of the true class (row)` }));
 }
 
-function renderCurves() {
-  const list = curves?.curves ?? [];
-  const build = (kind) =>
-    SPLITS.map((split) => list.find((c) => c.split === split && c.kind === kind))
-      .filter(Boolean)
-      .map((c) => lineDataset(`${c.split} (AUC ${num(c.auc)})`, c.x.map((x, i) => ({ x, y: c.y[i] })), SPLIT_STYLE[c.split], { pointRadius: 0, showLine: true }));
+/**
+ * @param {RunAnswer} run
+ * @param {RunCurves} curves
+ */
+function renderCurves(run, curves) {
+  const list = curves.curves;
+  const build = (/** @type {'roc' | 'pr'} */ kind) =>
+    SPLITS.flatMap((split) => list.find((c) => c.split === split && c.kind === kind) ?? []).map((c) =>
+      lineDataset(`${c.split} (AUC ${num(c.auc)})`, c.x.map((x, i) => ({ x, y: c.y[i] ?? null })), SPLIT_STYLE[c.split], { pointRadius: 0, showLine: true }),
+    );
   curvesNote.hidden = list.length > 0;
   curvesGrid.hidden = list.length === 0;
   if (!list.length) return;
   const rocSets = build('roc');
   if (rocSets.length) rocSets.push(lineDataset('chance', [{ x: 0, y: 0 }, { x: 1, y: 1 }], { color: '#999', dash: [2, 4], point: 'line' }, { pointRadius: 0, borderWidth: 1, showLine: true }));
   const prSets = build('pr');
-  const testEval = (run.evaluations ?? []).find((e) => e.split === 'test');
+  const testEval = run.evaluations.find((e) => e.split === 'test');
   if (prSets.length && testEval?.n) {
     const prevalence = (testEval.confusion.tp + testEval.confusion.fn) / testEval.n;
     prSets.push(lineDataset(`chance (test prevalence ${num(prevalence, 2)})`, [{ x: 0, y: prevalence }, { x: 1, y: prevalence }], { color: '#999', dash: [2, 4], point: 'line' }, { pointRadius: 0, borderWidth: 1, showLine: true }));
@@ -258,15 +264,19 @@ function renderCurves() {
   drawChart(pr.canvas, { type: 'scatter', data: { datasets: prSets }, options: baseOptions({ xTitle: 'recall', yTitle: 'precision', xMin: 0, xMax: 1, yMin: 0, yMax: 1 }) });
 }
 
-function renderPredictions() {
+/**
+ * @param {RunAnswer} run
+ * @param {PredictionsAnswer | null} predictions
+ */
+function renderPredictions(run, predictions) {
   const list = predictions?.predictions ?? [];
   histogram.box.hidden = list.length === 0;
-  if (!list.length) {
+  if (!predictions || !list.length) {
     fill(predNote, run.status === 'completed' || run.status === 'failed' ? 'No predictions stored for this run (runs recorded before predictions were kept have none).' : 'The predictions appear when the run has its final evaluation.');
     fill(errorsHolder);
     return;
   }
-  const wrong = (p) => (p.probability > 0.5) !== (p.label === 1);
+  const wrong = (/** @type {Prediction} */ p) => (p.probability > 0.5) !== (p.label === 1);
   const missed = list.filter((p) => p.label === 1 && wrong(p)).sort((a, b) => a.probability - b.probability);
   const alarms = list.filter((p) => p.label === 0 && wrong(p)).sort((a, b) => b.probability - a.probability);
   const thumbnails = list.some((p) => p.fileId !== null);
@@ -275,33 +285,37 @@ function renderPredictions() {
     `${list.length} ${predictions.split} images, the best checkpoint's probability of melanoma for each; positive when p > 0.5. `,
     thumbnails ? '' : "Images show when the server is started with --data on the run's dataset (same fingerprint).",
   );
-  const counts = [0, 1].map((label) => {
+  const datasets = ['benign', 'malignant'].map((cls, label) => {
+    /** @type {number[]} */
     const bins = new Array(BINS).fill(0);
     // Bins (k/20, (k+1)/20], so that a bin lies wholly on one side of the threshold (positive when p > 0.5).
-    for (const p of list) if (p.label === label) bins[Math.max(0, Math.ceil(p.probability * BINS) - 1)]++;
-    return bins;
+    for (const p of list) {
+      if (p.label !== label) continue;
+      const k = Math.max(0, Math.ceil(p.probability * BINS) - 1);
+      bins[k] = (bins[k] ?? 0) + 1;
+    }
+    return {
+      label: `true ${cls} (${bins.reduce((a, b) => a + b, 0)})`,
+      data: bins.map((y, b) => ({ x: (b + 0.5) / BINS, y })),
+      backgroundColor: hatch(paletteColor(label), label * 2),
+      borderColor: paletteColor(label),
+      borderWidth: 1,
+      barPercentage: 1,
+      categoryPercentage: 0.9,
+    };
   });
-  const datasets = ['benign', 'malignant'].map((cls, i) => ({
-    label: `true ${cls} (${counts[i].reduce((a, b) => a + b, 0)})`,
-    data: counts[i].map((y, b) => ({ x: (b + 0.5) / BINS, y })),
-    backgroundColor: hatch(PALETTE[i], i * 2),
-    borderColor: PALETTE[i],
-    borderWidth: 1,
-    barPercentage: 1,
-    categoryPercentage: 0.9,
-  }));
   const options = baseOptions({ xTitle: 'predicted probability of melanoma', yTitle: 'images', xMin: 0, xMax: 1, yMin: 0 });
   options.scales.x.offset = false;
   options.plugins.markers = { lines: [{ x: 0.5, label: 'threshold 0.5', dash: [4, 3] }] };
   drawChart(histogram.canvas, { type: 'bar', data: { datasets }, options });
-  const tiles = (items, what) =>
+  const tiles = (/** @type {Prediction[]} */ items, /** @type {string} */ what) =>
     items.length
       ? el('div', { class: 'grid' }, items.slice(0, SHOWN_ERRORS).map((p) => {
           const { src, href } = datasetImage(p.fileId);
           return el('div', { class: 'error-tile', 'data-image': p.image }, thumb(src, `${fileName(p.image)} · p = ${num(p.probability)}`, `${what} ${fileName(p.image)}`, href));
         }))
       : el('p', { class: 'empty' }, 'None.');
-  const heading = (title, items) => el('h3', {}, `${title}: ${items.length}`, items.length > SHOWN_ERRORS ? ` (the ${SHOWN_ERRORS} most confident shown)` : '');
+  const heading = (/** @type {string} */ title, /** @type {Prediction[]} */ items) => el('h3', {}, `${title}: ${items.length}`, items.length > SHOWN_ERRORS ? ` (the ${SHOWN_ERRORS} most confident shown)` : '');
   fill(
     errorsHolder,
     el('div', { id: 'missed' }, heading('Missed melanomas (false negatives, lowest p first)', missed), tiles(missed, 'missed melanoma')),
@@ -309,18 +323,21 @@ function renderPredictions() {
   );
 }
 
+/** @returns {Promise<PredictionsAnswer>} */
 const fetchPredictions = () => getJSON(`/api/runs/${encodeURIComponent(id)}/predictions?split=${encodeURIComponent(predSelect.value)}`);
 
-function renderConfig() {
+/** @param {RunAnswer} run */
+function renderConfig(run) {
   const spec = run.spec ?? {};
-  const rank = (k) => (SPEC_ORDER.includes(k) ? SPEC_ORDER.indexOf(k) : SPEC_ORDER.length);
+  const rank = (/** @type {string} */ k) => (SPEC_ORDER.includes(k) ? SPEC_ORDER.indexOf(k) : SPEC_ORDER.length);
   const entries = Object.entries(spec).sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
   const rows = entries.map(([k, v]) => el('tr', {}, el('th', { scope: 'row' }, k), el('td', { class: 'path' }, v === null ? 'null' : typeof v === 'object' ? JSON.stringify(v) : String(v))));
   fill(configHolder, rows.length ? table(['Setting', 'Value'], rows, { id: 'config-table' }) : el('p', { class: 'empty' }, 'No configuration recorded.'));
 }
 
-function renderFailures() {
-  const list = run.failedAttempts ?? [];
+/** @param {RunAnswer} run */
+function renderFailures(run) {
+  const list = run.failedAttempts;
   failuresSection.hidden = list.length === 0;
   fill(
     failuresHolder,
@@ -334,8 +351,9 @@ function renderFailures() {
   );
 }
 
-function renderLog() {
-  const logs = run.logs ?? [];
+/** @param {RunAnswer} run */
+function renderLog(run) {
+  const logs = run.logs;
   fill(
     logHolder,
     logs.length
@@ -347,29 +365,31 @@ function renderLog() {
 async function load() {
   const base = `/api/runs/${encodeURIComponent(id)}`;
   const wasFinished = run && !['running', 'pending'].includes(run.status);
-  [run, epochs] = await Promise.all([getJSON(base), getJSON(`${base}/epochs`)]);
+  /** @type {[RunAnswer, RunEpochs]} */
+  const [r, epochs] = await Promise.all([getJSON(base), getJSON(`${base}/epochs`)]);
+  run = r;
   if (!curves || !wasFinished) {
-    curves = await getJSON(`${base}/curves`);
+    curves = /** @type {RunCurves} */ (await getJSON(`${base}/curves`));
     predictions = await fetchPredictions();
     await Promise.all([loadThreshold(), loadRunPoints(), calibration.load()]);
   }
-  renderHeader();
-  renderProgress();
-  renderHistory();
-  renderFinal();
-  renderConfusion();
-  renderCurves();
-  renderPredictions();
-  renderConfig();
-  renderFailures();
-  renderLog();
+  renderHeader(r, epochs);
+  renderProgress(r);
+  renderHistory(r, epochs);
+  renderFinal(r);
+  renderConfusion(r);
+  renderCurves(r, curves);
+  renderPredictions(r, predictions);
+  renderConfig(r);
+  renderFailures(r);
+  renderLog(r);
 }
 
-cmSelect.addEventListener('change', renderConfusion);
+cmSelect.addEventListener('change', () => run && renderConfusion(run));
 predSelect.addEventListener('change', async () => {
   try {
     predictions = await fetchPredictions();
-    renderPredictions();
+    if (run) renderPredictions(run, predictions);
   } catch (err) {
     showError(err);
   }
