@@ -10,7 +10,7 @@ import { legacyOverrides, recordedProtocol } from '../study/experiment-config.ts
 import { describeSource, LEGACY_PROTOCOL, resolveProtocol, settingRows } from '../study/protocol.ts';
 import { DECISION_RULE, OPERATING_POINT_DEFINITION, modelsAtThreshold, operatingPoints, operatingPointsReport } from '../study/operating-points.ts';
 import { evaluateBinary } from '../study/metrics/index.ts';
-import { METRIC_NAMES, MODEL_NAMES, type MetricName, type ModelName, type Split } from '../study/run.ts';
+import { METRIC_NAMES, MODEL_NAMES, type ModelName, type Split } from '../study/run.ts';
 import type {
   Bands, CompareView, EpochRow, EnsembleView, ExperimentAtThreshold, ExperimentBands, ExperimentComparison, ExperimentDetail,
   ExperimentListItem, ExperimentOperatingPoints, ExperimentProtocol, ExperimentSettings, ExperimentStatus, ExperimentSummary,
@@ -146,7 +146,7 @@ const summaryRow = (r: store.MetricSummaryRow): SummaryRow => ({
   max: num(r.max),
 });
 
-export async function experimentSummary(d: Database, id: number): Promise<{ experimentId: number; rows: SummaryRow[] } | null> {
+export async function experimentSummary(d: Database, id: number): Promise<ExperimentSummary | null> {
   if (!(await store.experimentExists(d, id))) return null;
   return { experimentId: id, rows: (await store.experimentSummary(d, id)).map(summaryRow) };
 }
