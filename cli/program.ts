@@ -9,6 +9,7 @@ import * as predict from './commands/predict.ts';
 import * as predictions from './commands/predictions.ts';
 import * as protocol from './commands/protocol.ts';
 import * as report from './commands/report.ts';
+import * as rescore from './commands/rescore.ts';
 import * as run from './commands/run.ts';
 import * as saliency from './commands/saliency.ts';
 import * as serve from './commands/serve.ts';
@@ -31,7 +32,7 @@ export function melanomaProgram(): Command {
         'melanoma weights --help          # every command has its own --help, with examples',
       ),
     );
-  for (const command of [run, data, protocol, models, weights, bench, sql, summary, predictions, predict, saliency, report, exportCmd, importCmd, serve])
+  for (const command of [run, data, protocol, models, weights, bench, sql, summary, predictions, rescore, predict, saliency, report, exportCmd, importCmd, serve])
     command.register(program);
   return program;
 }

@@ -16,7 +16,7 @@
  */
 import { and, eq, gt, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import type { Curve, EpochRecord, Metrics, Predictions, RunEvent, RunResult, Split, SplitEvaluation } from '../study/run.ts';
+import { METRIC_NAMES, type Curve, type EpochRecord, type MetricName, type Metrics, type Predictions, type RunEvent, type RunResult, type Split, type SplitEvaluation } from '../study/run.ts';
 import { writeRunCalibration } from './calibration.ts';
 import type { Database } from './client.ts';
 import { assertOwner, PROCESS_OWNER } from './run-leases.ts';
@@ -158,17 +158,14 @@ async function touchRun(tx: DbOrTx, runId: number, set: Partial<typeof runs.$inf
   if (!row) throw new Error(`no run ${runId}`);
 }
 
-function metricColumns(m: Metrics) {
-  return { loss: m.loss, accuracy: m.accuracy, precision: m.precision, recall: m.recall, rocAuc: m.roc_auc, prAuc: m.pr_auc };
-}
+/** A split's metrics as the values of their columns (named as the metrics). */
+const metricColumns = (m: Metrics) => Object.fromEntries(METRIC_NAMES.map((k) => [k, m[k]])) as Metrics;
 
 /** `on conflict do update set col = excluded.col` for these columns. */
-function excluded<T extends PgTable>(table: T, columns: (keyof T['$inferInsert'] & string)[]) {
+function excluded<T extends PgTable>(table: T, columns: readonly (keyof T['$inferInsert'] & string)[]) {
   const cols = table as unknown as Record<string, { name: string }>;
   return Object.fromEntries(columns.map((c) => [c, sql.raw(`excluded."${cols[c]!.name}"`)]));
 }
-
-const EPOCH_UPDATE = ['loss', 'accuracy', 'precision', 'recall', 'rocAuc', 'prAuc', 'seconds', 'learningRate'] as const;
 
 /** Upserts train and val rows; `improved` is set on insert, and only ever turned on by a replay. */
 async function upsertEpochs(tx: DbOrTx, runId: number, records: EpochRecord[], improved: (r: EpochRecord) => boolean): Promise<void> {
@@ -189,7 +186,7 @@ async function upsertEpochs(tx: DbOrTx, runId: number, records: EpochRecord[], i
     .values(rows)
     .onConflictDoUpdate({
       target: [epochMetrics.runId, epochMetrics.epoch, epochMetrics.split],
-      set: { ...excluded(epochMetrics, [...EPOCH_UPDATE]), improved: sql`${epochMetrics.improved} or excluded.improved` },
+      set: { ...excluded(epochMetrics, [...METRIC_NAMES, 'seconds', 'learningRate']), improved: sql`${epochMetrics.improved} or excluded.improved` },
     });
 }
 
@@ -200,7 +197,7 @@ async function upsertEvaluation(tx: DbOrTx, runId: number, e: SplitEvaluation): 
     .values(row)
     .onConflictDoUpdate({
       target: [evaluations.runId, evaluations.split],
-      set: excluded(evaluations, ['n', 'loss', 'accuracy', 'precision', 'recall', 'rocAuc', 'prAuc', 'tp', 'fp', 'tn', 'fn']),
+      set: excluded(evaluations, ['n', ...METRIC_NAMES, 'tp', 'fp', 'tn', 'fn']),
     });
 }
 
@@ -239,6 +236,28 @@ export async function storePredictions(database: Database, runId: number, bySpli
         if (s.predictions.images.length > 0) await insertPredictions(tx, runId, s.split, s.predictions, 0, s.predictions.images.length);
       }
       await writeRunCalibration(tx, runId);
+    });
+  });
+}
+
+/**
+ * Sets, in a completed run's final evaluation of `split`, the metrics it lacks (null: metrics added to study/metrics/
+ * after the run was recorded) to the values the caller computed from the run's stored predictions; a metric the run
+ * has keeps its stored value. Returns the metrics set.
+ */
+export async function addEvaluationMetrics(database: Database, runId: number, split: Split, metrics: Partial<Metrics>): Promise<MetricName[]> {
+  return writeToRuns(database.writes, async (mark) => {
+    mark(runId);
+    return database.db.transaction(async (tx) => {
+      const [row] = await tx.select().from(evaluations).where(and(eq(evaluations.runId, runId), eq(evaluations.split, split))).for('update');
+      if (!row) throw new Error(`run ${runId} has no ${split} evaluation`);
+      const missing = METRIC_NAMES.filter((m) => row[m] === null && metrics[m] !== undefined);
+      if (missing.length === 0) return [];
+      await tx
+        .update(evaluations)
+        .set(Object.fromEntries(missing.map((m) => [m, metrics[m]])))
+        .where(and(eq(evaluations.runId, runId), eq(evaluations.split, split)));
+      return missing;
     });
   });
 }

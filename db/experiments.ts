@@ -1,6 +1,7 @@
 /** Experiments: created once by name, resumed by name, compared by configuration. */
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, max, min, sql } from 'drizzle-orm';
 import { UserError } from '../common/errors.ts';
+import type { ModelName } from '../study/run.ts';
 import type { Database } from './client.ts';
 import { experiments, runs } from './schema.ts';
 import { onlyRow } from './sql-helpers.ts';
@@ -82,6 +83,18 @@ export async function findExperiment(database: Database, name: string): Promise<
   return row ?? null;
 }
 
+export async function experimentExists(database: Database, experimentId: number): Promise<boolean> {
+  const [row] = await database.db.select({ id: experiments.id }).from(experiments).where(eq(experiments.id, experimentId));
+  return row !== undefined;
+}
+
+/** The first of `ids` that is no experiment, or undefined when all are. */
+export async function firstUnknownExperiment(database: Database, ids: readonly number[]): Promise<number | undefined> {
+  const found = await database.db.select({ id: experiments.id }).from(experiments).where(inArray(experiments.id, [...ids]));
+  const known = new Set(found.map((r) => r.id));
+  return ids.find((id) => !known.has(id));
+}
+
 export type ExperimentListItem = Experiment & {
   runs: number;
   pending: number;
@@ -89,10 +102,15 @@ export type ExperimentListItem = Experiment & {
   completed: number;
   failed: number;
   interrupted: number;
+  /** The first start of any of its runs (null before one started) and the last end. */
+  firstStartedAt: Date | null;
+  lastFinishedAt: Date | null;
+  /** The models of its runs (in no order). */
+  models: ModelName[];
 };
 
-/** Every experiment, newest first, with its runs counted by status. */
-export async function listExperiments(database: Database): Promise<ExperimentListItem[]> {
+/** Every experiment (or those of `ids`), newest first, with its runs counted by status. */
+export async function listExperiments(database: Database, opts: { ids?: readonly number[] } = {}): Promise<ExperimentListItem[]> {
   const count = (status: string) => sql<number>`(count(${runs.id}) filter (where ${runs.status} = ${status}))::integer`;
   return database.db
     .select({
@@ -110,9 +128,13 @@ export async function listExperiments(database: Database): Promise<ExperimentLis
       completed: count('completed'),
       failed: count('failed'),
       interrupted: count('interrupted'),
+      firstStartedAt: min(runs.startedAt),
+      lastFinishedAt: max(runs.finishedAt),
+      models: sql<ModelName[]>`coalesce(array_agg(distinct ${runs.model}) filter (where ${runs.model} is not null), '{}')`,
     })
     .from(experiments)
     .leftJoin(runs, eq(runs.experimentId, experiments.id))
+    .where(opts.ids ? inArray(experiments.id, [...opts.ids]) : undefined)
     .groupBy(experiments.id)
     .orderBy(sql`${experiments.createdAt} desc`, sql`${experiments.id} desc`);
 }

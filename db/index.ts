@@ -7,4 +7,6 @@ export * from './results.ts';
 export { RUN_STATUSES, CURVE_KINDS, type RunStatus, type CurveKind } from './schema.ts';
 export * from './run-history.ts';
 export * from './prediction-runs.ts';
+export * from './epoch-bands.ts';
+export * from './ensemble.ts';
 export * from './calibration.ts';

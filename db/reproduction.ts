@@ -6,7 +6,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { AlwaysWrong, ReproductionInput, SplitPredictions, StoredRun } from '../study/reproduction.ts';
 import type { ReportSplit } from '../study/report-metrics.ts';
-import { MODEL_NAMES, SPLITS } from '../study/run.ts';
+import { METRIC_NAMES, MODEL_NAMES, SPLITS } from '../study/run.ts';
 import type { Database } from './client.ts';
 import { evaluations, experiments, imageSummary, predictions, runOverview, runs } from './schema.ts';
 import { positionIn } from './sql-helpers.ts';
@@ -45,10 +45,9 @@ export async function reproductionInput(database: Database, experimentId: number
   for (const { e } of evals) {
     const run = byRun.get(e.runId);
     if (!run) continue;
-    run.evaluations[e.split as ReportSplit] = {
-      metrics: { loss: e.loss, accuracy: e.accuracy, precision: e.precision, recall: e.recall, roc_auc: e.rocAuc, pr_auc: e.prAuc },
-      confusion: { tp: e.tp, fp: e.fp, tn: e.tn, fn: e.fn },
-    };
+    // A metric the run lacks (null: added after it was recorded) is left out.
+    const metrics = Object.fromEntries(METRIC_NAMES.flatMap((m) => (e[m] === null ? [] : [[m, e[m]]])));
+    run.evaluations[e.split as ReportSplit] = { metrics, confusion: { tp: e.tp, fp: e.fp, tn: e.tn, fn: e.fn } };
   }
   for (const p of preds) {
     const run = byRun.get(p.runId);

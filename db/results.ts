@@ -3,7 +3,7 @@
  * and the images the runs of a model get wrong.
  */
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
-import { METRIC_NAMES, MODEL_NAMES, SPLITS, type ModelName, type Split } from '../study/run.ts';
+import { METRIC_NAMES, MODEL_NAMES, SPLITS, type ConfusionMatrix, type MetricName, type ModelName, type Split } from '../study/run.ts';
 import type { Database } from './client.ts';
 import {
   type CurveKind,
@@ -25,12 +25,43 @@ import { positionIn } from './sql-helpers.ts';
 export type MetricSummaryRow = typeof metricSummary.$inferSelect;
 export type MetricSummaryWideRow = typeof metricSummaryWide.$inferSelect;
 export type RunOverviewRow = typeof runOverview.$inferSelect;
-export type EpochMetricsRow = typeof epochMetrics.$inferSelect;
-export type EvaluationRow = typeof evaluations.$inferSelect;
 export type RunLogRow = typeof runLogs.$inferSelect;
 export type FailedAttemptRow = typeof failedAttempts.$inferSelect;
 export type ImageSummaryRow = typeof imageSummary.$inferSelect;
 export type RunDetail = typeof runs.$inferSelect & { experiment: string };
+
+/**
+ * A split's metrics as stored: a number for every metric the run has (NaN where it was undefined, e.g. the ROC AUC
+ * of a split with one class), null for a metric it lacks (one added to study/metrics/ after it was recorded).
+ */
+export type StoredMetrics = Record<MetricName, number | null>;
+
+export interface StoredEpoch {
+  runId: number;
+  epoch: number;
+  seconds: number;
+  learningRate: number;
+  /** Val ROC AUC improved: the checkpoint was saved at this epoch. */
+  improved: boolean;
+  train: StoredMetrics | null;
+  val: StoredMetrics | null;
+}
+
+export interface StoredEvaluation {
+  split: Split;
+  n: number;
+  confusion: ConfusionMatrix;
+  metrics: StoredMetrics;
+}
+
+/** Every metric, none stored yet. */
+export const noMetrics = (): StoredMetrics => Object.fromEntries(METRIC_NAMES.map((m) => [m, null])) as StoredMetrics;
+
+/** A run_overview row's test metrics (its `test_<metric>` columns), or null when the run has no test evaluation. */
+export function overviewTestMetrics(row: RunOverviewRow): StoredMetrics | null {
+  const metrics = Object.fromEntries(METRIC_NAMES.map((m) => [m, row[`test_${m}`]])) as StoredMetrics;
+  return METRIC_NAMES.some((m) => metrics[m] !== null) ? metrics : null;
+}
 
 export interface StoredCurve {
   split: Split;
@@ -67,6 +98,44 @@ export async function listRuns(database: Database, experimentId: number): Promis
     .orderBy(positionIn(MODEL_NAMES, runOverview.model), asc(runOverview.runIndex));
 }
 
+export async function runExists(database: Database, runId: number): Promise<boolean> {
+  const [row] = await database.db.select({ id: runs.id }).from(runs).where(eq(runs.id, runId));
+  return row !== undefined;
+}
+
+/** The experiment's first model in the study's order, or null without runs. */
+export async function firstModel(database: Database, experimentId: number): Promise<ModelName | null> {
+  const [row] = await database.db
+    .select({ model: runs.model })
+    .from(runs)
+    .where(eq(runs.experimentId, experimentId))
+    .orderBy(positionIn(MODEL_NAMES, runs.model), asc(runs.model))
+    .limit(1);
+  return row?.model ?? null;
+}
+
+/** Where each run of an experiment runs or ran, by run id: its GPU (RunSpec.gpu, null for CPU), machine and Slurm job. */
+export async function runPlacements(
+  database: Database,
+  experimentId: number,
+): Promise<Map<number, { gpu: number | null; host: string | null; slurmJob: string | null }>> {
+  const rows = await database.db
+    .select({ id: runs.id, gpu: sql<number | null>`(${runs.spec}->>'gpu')::integer`, host: runs.host, slurmJob: runs.slurmJob })
+    .from(runs)
+    .where(eq(runs.experimentId, experimentId));
+  return new Map(rows.map(({ id, ...placement }) => [id, placement]));
+}
+
+/** The dataset fingerprint of the run's experiment; undefined when there is no such run. */
+export async function runDatasetFingerprint(database: Database, runId: number): Promise<string | null | undefined> {
+  const [row] = await database.db
+    .select({ fingerprint: experiments.datasetFingerprint })
+    .from(runs)
+    .innerJoin(experiments, eq(experiments.id, runs.experimentId))
+    .where(eq(runs.id, runId));
+  return row ? row.fingerprint : undefined;
+}
+
 export async function getRun(database: Database, runId: number): Promise<RunDetail | null> {
   const [row] = await database.db
     .select({ run: runs, experiment: experiments.name })
@@ -76,32 +145,40 @@ export async function getRun(database: Database, runId: number): Promise<RunDeta
   return row ? { ...row.run, experiment: row.experiment } : null;
 }
 
-/** Per-epoch metrics, by epoch then split (train before val). */
-export async function runEpochs(database: Database, runId: number): Promise<EpochMetricsRow[]> {
-  return database.db
-    .select()
-    .from(epochMetrics)
-    .where(eq(epochMetrics.runId, runId))
-    .orderBy(asc(epochMetrics.epoch), positionIn(SPLITS, epochMetrics.split));
+/** The metric columns of a stored row. */
+export const metricsOf = (row: Record<MetricName, number | null>): StoredMetrics =>
+  Object.fromEntries(METRIC_NAMES.map((m) => [m, row[m]])) as StoredMetrics;
+
+/** A run's epochs in order, each with its train and val metrics. */
+export async function runEpochs(database: Database, runId: number): Promise<StoredEpoch[]> {
+  return runsEpochs(database, [runId]);
 }
 
-/** Per-epoch metrics of several runs in one query, by run then as runEpochs orders them. */
-export async function runsEpochs(database: Database, runIds: readonly number[]): Promise<EpochMetricsRow[]> {
+/** The epochs of several runs in one query, by run then epoch. */
+export async function runsEpochs(database: Database, runIds: readonly number[]): Promise<StoredEpoch[]> {
   if (runIds.length === 0) return [];
-  return database.db
+  const rows = await database.db
     .select()
     .from(epochMetrics)
     .where(inArray(epochMetrics.runId, [...runIds]))
     .orderBy(asc(epochMetrics.runId), asc(epochMetrics.epoch), positionIn(SPLITS, epochMetrics.split));
+  const out: StoredEpoch[] = [];
+  for (const r of rows) {
+    let e = out.at(-1);
+    if (!e || e.runId !== r.runId || e.epoch !== r.epoch) {
+      e = { runId: r.runId, epoch: r.epoch, seconds: r.seconds, learningRate: r.learningRate, improved: false, train: null, val: null };
+      out.push(e);
+    }
+    e[r.split] = metricsOf(r);
+    if (r.split === 'val') e.improved = r.improved;
+  }
+  return out;
 }
 
 /** Final evaluations, train, val, test. */
-export async function runEvaluations(database: Database, runId: number): Promise<EvaluationRow[]> {
-  return database.db
-    .select()
-    .from(evaluations)
-    .where(eq(evaluations.runId, runId))
-    .orderBy(positionIn(SPLITS, evaluations.split));
+export async function runEvaluations(database: Database, runId: number): Promise<StoredEvaluation[]> {
+  const rows = await database.db.select().from(evaluations).where(eq(evaluations.runId, runId)).orderBy(positionIn(SPLITS, evaluations.split));
+  return rows.map((r) => ({ split: r.split, n: r.n, confusion: { tp: r.tp, fp: r.fp, tn: r.tn, fn: r.fn }, metrics: metricsOf(r) }));
 }
 
 /** ROC and PR curves per split, as parallel arrays like the protocol's Curve. */
@@ -178,6 +255,16 @@ export async function runsWithoutPredictions(database: Database, experimentId: n
     .from(runs)
     .where(and(eq(runs.experimentId, experimentId), eq(runs.status, 'completed'), sql`not exists (select 1 from ${predictions} where ${predictions.runId} = ${runs.id})`))
     .orderBy(asc(runs.id));
+}
+
+/** How many completed runs of a model have predictions stored for the split. */
+export async function runsWithPredictions(database: Database, experimentId: number, model: ModelName, split: Split): Promise<number> {
+  const [row] = await database.db
+    .select({ n: sql<number>`count(distinct ${predictions.runId})::integer` })
+    .from(predictions)
+    .innerJoin(runs, eq(runs.id, predictions.runId))
+    .where(and(eq(runs.experimentId, experimentId), eq(runs.model, model), eq(predictions.split, split), eq(runs.status, 'completed')));
+  return row?.n ?? 0;
 }
 
 /**

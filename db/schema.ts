@@ -4,8 +4,11 @@
  *
  * Tracking model: an experiment (one `orchestrate` invocation, resumable by name) has runs (a model trained once
  * with one seed), a run has per-epoch metrics (train and val), final evaluations (train, val, test), the ROC and
- * PR curves behind them and every image's predicted probability. The views aggregate completed runs per model
- * (mean ± sample std) and per image.
+ * PR curves behind them and every image's predicted probability. The metrics are those of
+ * study/metrics/definitions.ts: every table and view with one column per metric has its columns generated from that
+ * list, so a metric added there reaches the database through `npm run db:generate` (docs/performance.md measures
+ * this layout against one row per metric). The views aggregate completed runs per model (mean ± sample std) and
+ * per image.
  */
 import { sql } from 'drizzle-orm';
 import {
@@ -17,6 +20,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  type PgDoublePrecisionBuilderInitial,
   pgView,
   primaryKey,
   real,
@@ -25,7 +29,7 @@ import {
   timestamp,
   unique,
 } from 'drizzle-orm/pg-core';
-import type { ModelName, RunSpec, Split } from '../study/run.ts';
+import { METRIC_NAMES, type MetricName, type ModelName, type RunSpec, type Split } from '../study/run.ts';
 
 export const RUN_STATUSES = ['pending', 'running', 'completed', 'failed', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -33,6 +37,17 @@ export const CURVE_KINDS = ['roc', 'pr'] as const;
 export type CurveKind = (typeof CURVE_KINDS)[number];
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+for (const m of METRIC_NAMES) if (!/^[a-z][a-z0-9_]*$/.test(m)) throw new Error(`metric name '${m}' is not a plain SQL identifier`);
+
+/**
+ * Nullable double columns named (in SQL and in TypeScript alike) by `names` for every metric of
+ * study/metrics/definitions.ts, in the list's order. Nullable: a run recorded before a metric existed has none.
+ */
+function metricColumns<const T extends string>(names: (metric: MetricName) => T[]): Record<T, PgDoublePrecisionBuilderInitial<string>> {
+  const columns = METRIC_NAMES.flatMap((m) => names(m).map((name) => [name, doublePrecision(name)]));
+  return Object.fromEntries(columns) as unknown as Record<T, PgDoublePrecisionBuilderInitial<string>>;
+}
 
 export const experiments = pgTable('experiments', {
   id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
@@ -95,19 +110,17 @@ export const runs = pgTable(
   ],
 );
 
-/** One row per run, epoch and split (train, val): the six metrics as columns. */
+/**
+ * One row per run, epoch and split (train, val): a column per metric of study/metrics/definitions.ts (null where
+ * the run was recorded before the metric existed).
+ */
 export const epochMetrics = pgTable(
   'epoch_metrics',
   {
     runId: integer('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
     epoch: integer('epoch').notNull(),
-    split: text('split').$type<Split>().notNull(),
-    loss: doublePrecision('loss').notNull(),
-    accuracy: doublePrecision('accuracy').notNull(),
-    precision: doublePrecision('precision').notNull(),
-    recall: doublePrecision('recall').notNull(),
-    rocAuc: doublePrecision('roc_auc').notNull(),
-    prAuc: doublePrecision('pr_auc').notNull(),
+    split: text('split').$type<'train' | 'val'>().notNull(),
+    ...metricColumns((m) => [m]),
     /** Wall time of the whole epoch (training and validation). */
     seconds: doublePrecision('seconds').notNull(),
     learningRate: doublePrecision('learning_rate').notNull(),
@@ -120,19 +133,14 @@ export const epochMetrics = pgTable(
   ],
 );
 
-/** The final evaluation of a run's best checkpoint, per split. */
+/** The final evaluation of a run's best checkpoint, per split: every metric, and the confusion matrix at 0.5. */
 export const evaluations = pgTable(
   'evaluations',
   {
     runId: integer('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
     split: text('split').$type<Split>().notNull(),
     n: integer('n').notNull(),
-    loss: doublePrecision('loss').notNull(),
-    accuracy: doublePrecision('accuracy').notNull(),
-    precision: doublePrecision('precision').notNull(),
-    recall: doublePrecision('recall').notNull(),
-    rocAuc: doublePrecision('roc_auc').notNull(),
-    prAuc: doublePrecision('pr_auc').notNull(),
+    ...metricColumns((m) => [m]),
     tp: integer('tp').notNull(),
     fp: integer('fp').notNull(),
     tn: integer('tn').notNull(),
@@ -241,14 +249,14 @@ export const failedAttempts = pgTable(
 
 /**
  * Long format: one row per experiment, model, split and metric over the final evaluations of COMPLETED runs.
- * `stddev` is the sample standard deviation (n - 1), null for a single run.
+ * `stddev` is the sample standard deviation (n - 1), null for a single run; `n` counts the runs with the metric.
  */
 export const metricSummary = pgView('metric_summary', {
   experimentId: integer('experiment_id').notNull(),
   experiment: text('experiment').notNull(),
   model: text('model').$type<ModelName>().notNull(),
   split: text('split').$type<Split>().notNull(),
-  metric: text('metric').notNull(),
+  metric: text('metric').$type<MetricName>().notNull(),
   n: integer('n').notNull(),
   mean: doublePrecision('mean').notNull(),
   stddev: doublePrecision('stddev'),
@@ -261,41 +269,25 @@ export const metricSummary = pgView('metric_summary', {
   from evaluations ev
   join runs r on r.id = ev.run_id
   join experiments e on e.id = r.experiment_id
-  cross join lateral (values
-    ('loss', ev.loss), ('accuracy', ev.accuracy), ('precision', ev.precision),
-    ('recall', ev.recall), ('roc_auc', ev.roc_auc), ('pr_auc', ev.pr_auc)
-  ) as m(metric, value)
-  where r.status = 'completed'
+  cross join lateral (values ${sql.raw(METRIC_NAMES.map((m) => `('${m}', ev."${m}")`).join(', '))}) as m(metric, value)
+  where r.status = 'completed' and m.value is not null
   group by r.experiment_id, e.name, r.model, ev.split, m.metric
 `);
 
-/** Wide format of metric_summary: one row per experiment, model and split; <metric>_mean and <metric>_std. */
+/**
+ * Wide format of metric_summary: one row per experiment, model and split; `<metric>_mean` and `<metric>_std` for
+ * every metric of study/metrics/definitions.ts (over the runs that have it).
+ */
 export const metricSummaryWide = pgView('metric_summary_wide', {
   experimentId: integer('experiment_id').notNull(),
   experiment: text('experiment').notNull(),
   model: text('model').$type<ModelName>().notNull(),
   split: text('split').$type<Split>().notNull(),
   n: integer('n').notNull(),
-  lossMean: doublePrecision('loss_mean').notNull(),
-  lossStd: doublePrecision('loss_std'),
-  accuracyMean: doublePrecision('accuracy_mean').notNull(),
-  accuracyStd: doublePrecision('accuracy_std'),
-  precisionMean: doublePrecision('precision_mean').notNull(),
-  precisionStd: doublePrecision('precision_std'),
-  recallMean: doublePrecision('recall_mean').notNull(),
-  recallStd: doublePrecision('recall_std'),
-  rocAucMean: doublePrecision('roc_auc_mean').notNull(),
-  rocAucStd: doublePrecision('roc_auc_std'),
-  prAucMean: doublePrecision('pr_auc_mean').notNull(),
-  prAucStd: doublePrecision('pr_auc_std'),
+  ...metricColumns((m) => [`${m}_mean`, `${m}_std`]),
 }).as(sql`
   select r.experiment_id, e.name as experiment, r.model, ev.split, count(*)::integer as n,
-         avg(ev.loss) as loss_mean, stddev_samp(ev.loss) as loss_std,
-         avg(ev.accuracy) as accuracy_mean, stddev_samp(ev.accuracy) as accuracy_std,
-         avg(ev.precision) as precision_mean, stddev_samp(ev.precision) as precision_std,
-         avg(ev.recall) as recall_mean, stddev_samp(ev.recall) as recall_std,
-         avg(ev.roc_auc) as roc_auc_mean, stddev_samp(ev.roc_auc) as roc_auc_std,
-         avg(ev.pr_auc) as pr_auc_mean, stddev_samp(ev.pr_auc) as pr_auc_std
+         ${sql.raw(METRIC_NAMES.map((m) => `avg(ev."${m}") as "${m}_mean", stddev_samp(ev."${m}") as "${m}_std"`).join(',\n         '))}
   from evaluations ev
   join runs r on r.id = ev.run_id
   join experiments e on e.id = r.experiment_id
@@ -328,7 +320,7 @@ export const imageSummary = pgView('image_summary', {
   group by r.experiment_id, r.model, p.split, p.image, p.label
 `);
 
-/** One row per run: where it stands and its headline numbers. */
+/** One row per run: where it stands and its headline numbers (`test_<metric>` for every metric). */
 export const runOverview = pgView('run_overview', {
   runId: integer('run_id').notNull(),
   experimentId: integer('experiment_id').notNull(),
@@ -347,12 +339,7 @@ export const runOverview = pgView('run_overview', {
   finishedAt: timestamptz('finished_at'),
   durationSeconds: doublePrecision('duration_seconds'),
   valRocAuc: doublePrecision('val_roc_auc'),
-  testLoss: doublePrecision('test_loss'),
-  testAccuracy: doublePrecision('test_accuracy'),
-  testPrecision: doublePrecision('test_precision'),
-  testRecall: doublePrecision('test_recall'),
-  testRocAuc: doublePrecision('test_roc_auc'),
-  testPrAuc: doublePrecision('test_pr_auc'),
+  ...metricColumns((m) => [`test_${m}`]),
   error: text('error'),
 }).as(sql`
   select r.id as run_id, r.experiment_id, e.name as experiment, r.model, r.run_index, r.seed, r.status,
@@ -360,8 +347,7 @@ export const runOverview = pgView('run_overview', {
          (select count(*)::integer from epoch_metrics em where em.run_id = r.id and em.split = 'val') as epochs,
          r.best_epoch, r.stopped_early, r.started_at, r.finished_at, r.duration_seconds,
          val.roc_auc as val_roc_auc,
-         test.loss as test_loss, test.accuracy as test_accuracy, test.precision as test_precision,
-         test.recall as test_recall, test.roc_auc as test_roc_auc, test.pr_auc as test_pr_auc,
+         ${sql.raw(METRIC_NAMES.map((m) => `test."${m}" as "test_${m}"`).join(', '))},
          r.error
   from runs r
   join experiments e on e.id = r.experiment_id

@@ -19,3 +19,12 @@ export function onlyRow<T>(rows: readonly T[], what: string): T {
   if (row === undefined) throw new Error(`${what} returned no row`);
   return row;
 }
+
+/**
+ * The rows of one raw statement, for reads the query builder does not express well. The caller names the row type;
+ * `execute` answers an array (postgres.js) or `{ rows }` (PGlite), and both become the array.
+ */
+export async function selectRows<T>(db: DbOrTx, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown;
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}

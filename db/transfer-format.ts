@@ -5,16 +5,22 @@
  * predictions and log messages. Rows name each other by natural keys (experiment name, model and run index, epoch,
  * split, image path), never by database ids. The same experiment gives the same bytes: nothing in the file depends
  * on when or where it was written.
+ *
+ * Metrics travel as objects keyed by the names of study/metrics/definitions.ts ({ "loss": 0.41, "roc_auc": 0.87 }),
+ * holding the metrics the run has (version 2). Version 1 files, written while the database had one column per metric
+ * (the six of the time: loss ... prAuc, on one epoch row per split), are read too and come out in version 2's shape.
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { UserError } from '../common/errors.ts';
-import { MODEL_NAMES, SPLITS } from '../study/run.ts';
+import { METRIC_NAMES, MODEL_NAMES, SPLITS, type MetricName } from '../study/run.ts';
 import { CURVE_KINDS, RUN_STATUSES } from './schema.ts';
 
 export const FORMAT = 'melanoma-experiment';
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+/** The versions this code reads. */
+const READABLE_VERSIONS = [1, 2] as const;
 
 /** A double: JSON has no NaN or ±Infinity (a ROC curve starts at threshold +Infinity), so they travel as strings. */
 const double = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity']).transform(Number)]);
@@ -24,10 +30,26 @@ const split = z.enum(SPLITS);
 const trainOrVal = z.enum(['train', 'val']);
 const json = z.record(z.string(), z.unknown());
 
-const metricFields = { loss: double, accuracy: double, precision: double, recall: double, rocAuc: double, prAuc: double };
+/** A split's metrics: those the run has, by name. */
+const metrics = z.partialRecord(z.enum(METRIC_NAMES), double);
 
-const epochRow = z.strictObject({ epoch: int, split: trainOrVal, ...metricFields, seconds: double, learningRate: double, improved: z.boolean() });
-const evaluationRow = z.strictObject({ split, n: int, ...metricFields, tp: int, fp: int, tn: int, fn: int });
+const epochRow = z.strictObject({ epoch: int, seconds: double, learningRate: double, improved: z.boolean(), train: metrics, val: metrics });
+const evaluationRow = z.strictObject({ split, n: int, tp: int, fp: int, tn: int, fn: int, metrics });
+
+/** Version 1: one epoch row per split, the six metrics of the time as fields of the row. */
+const v1Metrics = { loss: double, accuracy: double, precision: double, recall: double, rocAuc: double, prAuc: double };
+const v1EpochRow = z.strictObject({ epoch: int, split: trainOrVal, ...v1Metrics, seconds: double, learningRate: double, improved: z.boolean() });
+const v1EvaluationRow = z.strictObject({ split, n: int, ...v1Metrics, tp: int, fp: int, tn: int, fn: int });
+type V1Metrics = { [K in keyof typeof v1Metrics]: number };
+const fromV1 = (m: V1Metrics): Partial<Record<MetricName, number>> => ({
+  loss: m.loss,
+  accuracy: m.accuracy,
+  precision: m.precision,
+  recall: m.recall,
+  roc_auc: m.rocAuc,
+  pr_auc: m.prAuc,
+});
+
 /** One curve of a split as parallel arrays, points in `idx` order. */
 const curve = z
   .strictObject({ split, kind: z.enum(CURVE_KINDS), x: z.array(double), y: z.array(double), threshold: z.array(double) })
@@ -51,7 +73,7 @@ export const experimentSchema = z.strictObject({
   finishedAt: timestamp.nullable(),
 });
 
-export const runSchema = z.strictObject({
+const runFields = {
   model: z.enum(MODEL_NAMES),
   runIndex: int.nonnegative(),
   /** The run index of the base run a `-ft` run starts from (the base model is the `-ft` model's base). */
@@ -84,11 +106,32 @@ export const runSchema = z.strictObject({
   predictions: z.array(predictionSet),
   logs: z.array(logRow),
   failedAttempts: z.array(failedAttemptRow),
-});
+};
+
+export const runSchema = z.strictObject(runFields);
+
+/** A version 1 run, in version 2's shape: an epoch's train and val rows become one epoch. */
+const v1RunSchema = z
+  .strictObject({ ...runFields, epochs: z.array(v1EpochRow), evaluations: z.array(v1EvaluationRow) })
+  .transform((run) => {
+    const epochs = new Map<number, z.output<typeof epochRow>>();
+    for (const { epoch, split, seconds, learningRate, improved, ...m } of run.epochs) {
+      const e = epochs.get(epoch) ?? { epoch, seconds, learningRate, improved: false, train: {}, val: {} };
+      if (split === 'val') Object.assign(e, { seconds, learningRate });
+      e.improved ||= improved;
+      e[split] = fromV1(m);
+      epochs.set(epoch, e);
+    }
+    return {
+      ...run,
+      epochs: [...epochs.values()],
+      evaluations: run.evaluations.map(({ split, n, tp, fp, tn, fn, ...m }) => ({ split, n, tp, fp, tn, fn, metrics: fromV1(m) })),
+    };
+  });
 
 const headerSchema = z.strictObject({
   format: z.literal(FORMAT),
-  version: z.literal(FORMAT_VERSION),
+  version: z.literal(READABLE_VERSIONS),
   /** The experiment's code version and creation time (from the data, so that a re-export gives the same bytes). */
   codeVersion: z.string().nullable(),
   createdAt: timestamp,
@@ -122,6 +165,11 @@ export function float32(value: number): number {
     if (Math.fround(candidate) === f) return candidate;
   }
   return Number(f.toPrecision(9));
+}
+
+/** A split's metrics in the list's order, so that the same values give the same bytes. */
+export function orderedMetrics(m: Partial<Record<MetricName, number>>): Partial<Record<MetricName, number>> {
+  return Object.fromEntries(METRIC_NAMES.filter((k) => m[k] !== undefined).map((k) => [k, m[k]]));
 }
 
 /** The file's bytes: deterministic for the same content (gzip without a name or time). */
@@ -160,7 +208,7 @@ export function decodeExperimentFile(bytes: Buffer, name: string): ExperimentFil
   if (lines.pop() !== '') throw bad('the last line is unterminated');
   if (lines.length !== header.runs + 1) throw bad(`the header announces ${header.runs} runs, the file holds ${lines.length - 1}`);
   const experiment = parse(lines[0] ?? '', 2, experimentSchema, bad);
-  const runs = lines.slice(1).map((l, i) => parse(l, i + 3, runSchema, bad));
+  const runs = lines.slice(1).map((l, i) => parse(l, i + 3, header.version === 1 ? v1RunSchema : runSchema, bad));
   const seen = new Set<string>();
   for (const [i, run] of runs.entries()) {
     const key = `${run.model} run ${run.runIndex}`;

@@ -11,20 +11,17 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import { UserError } from '../common/errors.ts';
-import { FINE_TUNES, SPLITS } from '../study/run.ts';
+import { FINE_TUNES, METRIC_NAMES, SPLITS, type MetricName } from '../study/run.ts';
 import { writeRunCalibration } from './calibration.ts';
 import type { Database } from './client.ts';
 import { configDifferences, protocolName } from './experiments.ts';
 import type { RunStatus } from './schema.ts';
-import { type DbOrTx, onlyRow } from './sql-helpers.ts';
-import { type ExperimentFile, type ExperimentRecord, float32, type RunRecord } from './transfer-format.ts';
+import { type DbOrTx, onlyRow, selectRows } from './sql-helpers.ts';
+import { type ExperimentFile, type ExperimentRecord, float32, orderedMetrics, type RunRecord } from './transfer-format.ts';
 
 type Row = Record<string, unknown>;
 
-async function rows<T = Row>(tx: DbOrTx, query: SQL): Promise<T[]> {
-  const result = (await tx.execute(query)) as unknown;
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}
+const rows = <T = Row>(tx: DbOrTx, query: SQL): Promise<T[]> => selectRows<T>(tx, query);
 
 /** A timestamptz as ISO 8601 text in UTC with its microseconds (a JS Date would drop them). */
 const iso = (column: string) => sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
@@ -78,21 +75,39 @@ export async function exportExperiment(database: Database, name: string): Promis
         }
         return (runId: number) => out.get(runId) ?? [];
       };
-      const metrics = (r: Row) => ({
-        loss: num(r.loss),
-        accuracy: num(r.accuracy),
-        precision: num(r.precision),
-        recall: num(r.recall),
-        rocAuc: num(r.roc_auc),
-        prAuc: num(r.pr_auc),
-      });
-      const epochsOf = byRun(
+      // A split's metrics from its row: those the run has (null columns are metrics added after it was recorded).
+      const metrics = (r: Row) => orderedMetrics(Object.fromEntries(METRIC_NAMES.flatMap((m) => (r[m] === null ? [] : [[m, num(r[m])]]))));
+      const epochRows = byRun(
         await rows(tx, sql`select * from epoch_metrics where run_id in ${ofExperiment} order by run_id, epoch, ${splitOrder('split')}`),
-        (r) => ({ epoch: num(r.epoch), split: r.split as 'train' | 'val', ...metrics(r), seconds: num(r.seconds), learningRate: num(r.learning_rate), improved: Boolean(r.improved) }),
+        (r) => r,
       );
+      // One entry per epoch: its train and val rows, and the val row's time, rate and improvement (the train row's
+      // where the epoch has no val row).
+      const epochsOf = (runId: number): RunRecord['epochs'] => {
+        const out: RunRecord['epochs'] = [];
+        for (const r of epochRows(runId)) {
+          let e = out.at(-1);
+          if (!e || e.epoch !== num(r.epoch)) {
+            e = { epoch: num(r.epoch), seconds: 0, learningRate: 0, improved: false, train: {}, val: {} };
+            out.push(e);
+          }
+          const split = r.split as 'train' | 'val';
+          e[split] = metrics(r);
+          if (split === 'val' || Object.keys(e.val).length === 0) Object.assign(e, { seconds: num(r.seconds), learningRate: num(r.learning_rate), improved: Boolean(r.improved) });
+        }
+        return out;
+      };
       const evaluationsOf = byRun(
         await rows(tx, sql`select * from evaluations where run_id in ${ofExperiment} order by run_id, ${splitOrder('split')}`),
-        (r) => ({ split: r.split as RunRecord['evaluations'][number]['split'], n: num(r.n), ...metrics(r), tp: num(r.tp), fp: num(r.fp), tn: num(r.tn), fn: num(r.fn) }),
+        (r) => ({
+          split: r.split as RunRecord['evaluations'][number]['split'],
+          n: num(r.n),
+          tp: num(r.tp),
+          fp: num(r.fp),
+          tn: num(r.tn),
+          fn: num(r.fn),
+          metrics: metrics(r),
+        }),
       );
       const curvesOf = byRun(
         await rows(
@@ -350,22 +365,9 @@ async function insertRecordset(tx: DbOrTx, table: string, runId: number, columns
   );
 }
 
-const METRIC_COLUMNS: [string, string][] = [
-  ['loss', 'float8'],
-  ['accuracy', 'float8'],
-  ['precision', 'float8'],
-  ['recall', 'float8'],
-  ['roc_auc', 'float8'],
-  ['pr_auc', 'float8'],
-];
-const metricValues = (m: { loss: number; accuracy: number; precision: number; recall: number; rocAuc: number; prAuc: number }) => ({
-  loss: m.loss,
-  accuracy: m.accuracy,
-  precision: m.precision,
-  recall: m.recall,
-  roc_auc: m.rocAuc,
-  pr_auc: m.prAuc,
-});
+/** The metric columns of an insert: every metric, null where the file's run has none. */
+const METRIC_COLUMNS: [string, string][] = METRIC_NAMES.map((m) => [`"${m}"`, 'float8']);
+const metricValues = (m: Partial<Record<MetricName, number>>) => Object.fromEntries(METRIC_NAMES.map((k) => [k, m[k] ?? null]));
 
 async function insertChildren(tx: DbOrTx, runId: number, run: RunRecord): Promise<void> {
   await insertRecordset(
@@ -373,14 +375,18 @@ async function insertChildren(tx: DbOrTx, runId: number, run: RunRecord): Promis
     'epoch_metrics',
     runId,
     [['epoch', 'integer'], ['split', 'text'], ...METRIC_COLUMNS, ['seconds', 'float8'], ['learning_rate', 'float8'], ['improved', 'boolean']],
-    run.epochs.map((r) => ({ epoch: r.epoch, split: r.split, ...metricValues(r), seconds: r.seconds, learning_rate: r.learningRate, improved: r.improved })),
+    run.epochs.flatMap((r) =>
+      (['train', 'val'] as const)
+        .filter((split) => Object.keys(r[split]).length > 0)
+        .map((split) => ({ epoch: r.epoch, split, ...metricValues(r[split]), seconds: r.seconds, learning_rate: r.learningRate, improved: r.improved })),
+    ),
   );
   await insertRecordset(
     tx,
     'evaluations',
     runId,
     [['split', 'text'], ['n', 'integer'], ...METRIC_COLUMNS, ['tp', 'integer'], ['fp', 'integer'], ['tn', 'integer'], ['fn', 'integer']],
-    run.evaluations.map((r) => ({ split: r.split, n: r.n, ...metricValues(r), tp: r.tp, fp: r.fp, tn: r.tn, fn: r.fn })),
+    run.evaluations.map((r) => ({ split: r.split, n: r.n, ...metricValues(r.metrics), tp: r.tp, fp: r.fp, tn: r.tn, fn: r.fn })),
   );
   await insertRecordset(
     tx,

@@ -3,6 +3,7 @@
  * the qualitative claims it checks, each with its line in the article (`/work/shared/study/README.md` lists every
  * fact of `article-zh.md` with its line; the English renderings here follow it).
  */
+import type { MetricName } from './metrics/definitions.ts';
 import type { ReportMetric } from './report-metrics.ts';
 
 /** The article's models (Xception's pair has stand-ins here, see report-metrics.ts). */
@@ -28,6 +29,12 @@ export interface ArticleNumber {
   lines: string;
   says: string;
 }
+
+/**
+ * The stored metrics the article's Keras models report (its AUPRC is Keras' own, `keras_pr_auc` in the report): the
+ * claims about "every metric" are about these, whatever else the project measures.
+ */
+export const ARTICLE_METRICS = ['loss', 'accuracy', 'precision', 'recall', 'roc_auc', 'pr_auc'] as const satisfies readonly MetricName[];
 
 /** The article's false-positive rate of its augmented model's test ROC point (line 209). */
 export const ARTICLE_ROC_FPR = 0.23;

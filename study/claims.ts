@@ -3,8 +3,8 @@
  * decides it and the numbers the rule looked at. A claim about a model the experiment lacks is 'not testable here';
  * Xception's claims use the MobileNetV2 pair where the experiment has no Xception runs (report-metrics.ts).
  */
-import { ARTICLE_CLAIMS, type ArticleClaim, type ArticleModel, type ClaimId } from './article.ts';
-import { STORED_METRICS, modelFor, type ReportMetric, type RunValues } from './report-metrics.ts';
+import { ARTICLE_CLAIMS, ARTICLE_METRICS, type ArticleClaim, type ArticleModel, type ClaimId } from './article.ts';
+import { modelFor, type ReportMetric, type RunValues } from './report-metrics.ts';
 import { mean, sampleStd, welch } from './statistics.ts';
 
 export type Verdict = 'supported' | 'not supported' | 'not testable here';
@@ -71,7 +71,7 @@ const RULES: Record<ClaimId, Rule> = {
     minRuns: 2,
     rule: "the augmented model's sample std is lower than the baseline's for every stored test metric",
     check: (runs) =>
-      STORED_METRICS.map((metric) => {
+      ARTICLE_METRICS.map((metric) => {
         const b = sampleStd(testValues(runs('baseline'), metric));
         const a = sampleStd(testValues(runs('augmented'), metric));
         return { what: `${metric} std`, holds: a < b, numbers: { baseline: finite(b), augmented: finite(a) } };
@@ -133,7 +133,7 @@ const RULES: Record<ClaimId, Rule> = {
     rule: `no stored test metric differs significantly between the frozen and the fine-tuned model (Welch p >= ${SIGNIFICANCE})`,
     check: (runs, name) => {
       const rows: Evidence[] = [];
-      for (const metric of STORED_METRICS) {
+      for (const metric of ARTICLE_METRICS) {
         const w = welch(testValues(runs('xception'), metric), testValues(runs('xception-ft'), metric));
         if (!w) return `the ${metric} of ${name('xception')} and ${name('xception-ft')} has no Welch test (no variance)`;
         rows.push({ what: `${metric}: ${name('xception')} - ${name('xception-ft')}`, holds: w.p >= SIGNIFICANCE, numbers: { diff: w.diff, ciLow: w.ci[0], ciHigh: w.ci[1], p: w.p } });

@@ -1,25 +1,20 @@
+import { METRICS, METRIC_NAMES, type MetricName } from './metrics/definitions.ts';
+
 /**
- * The metrics the reproduction report shows per run: the six the project stores for every evaluation, and the
- * article's own AUPRC (Keras' interpolated PR AUC over 200 thresholds), computed from the stored predictions.
+ * The metrics the reproduction report shows per run: those the project stores for every evaluation
+ * (study/metrics/definitions.ts), and the article's own AUPRC (Keras' interpolated PR AUC over 200 thresholds),
+ * computed from the stored predictions.
  */
 import type { ArticleModel } from './article.ts';
 import { standInsFor } from './models.ts';
 
-export const STORED_METRICS = ['loss', 'accuracy', 'precision', 'recall', 'roc_auc', 'pr_auc'] as const;
-export type StoredMetric = (typeof STORED_METRICS)[number];
+export const REPORT_METRICS = [...METRIC_NAMES, 'keras_pr_auc'] as const;
+export type ReportMetric = MetricName | 'keras_pr_auc';
 
-export const REPORT_METRICS = [...STORED_METRICS, 'keras_pr_auc'] as const;
-export type ReportMetric = (typeof REPORT_METRICS)[number];
-
-export const REPORT_METRIC_LABELS: Record<ReportMetric, string> = {
-  loss: 'Loss',
-  accuracy: 'Accuracy',
-  precision: 'Precision',
-  recall: 'Recall',
-  roc_auc: 'ROC AUC',
-  pr_auc: 'PR AUC (AP)',
+export const REPORT_METRIC_LABELS = {
+  ...Object.fromEntries(METRICS.map((m) => [m.name, m.label])),
   keras_pr_auc: 'PR AUC (Keras)',
-};
+} as Record<ReportMetric, string>;
 
 export const REPORT_SPLITS = ['test', 'val', 'train'] as const;
 export type ReportSplit = (typeof REPORT_SPLITS)[number];

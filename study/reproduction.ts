@@ -12,10 +12,10 @@ import { ARTICLE_NUMBERS, ARTICLE_ROC_FPR, type ArticleNumber } from './article.
 import { checkClaims, type ClaimResult } from './claims.ts';
 import { ARTICLE_MODELS } from './models.ts';
 import { kerasPrAuc } from './keras-pr-auc.ts';
+import { METRIC_NAMES, evaluateBinary, type Metrics } from './metrics/index.ts';
 import { calibrationReport, type CalibrationReport } from './probability-calibration.ts';
 import {
   REPORT_METRICS, REPORT_SPLITS, modelFor, type Confusion, type ReportMetric, type ReportSplit, type RunValues,
-  type StoredMetric,
 } from './report-metrics.ts';
 import { tprAtFpr } from './roc-point.ts';
 import { delongTest, spread, welch, type Spread } from './statistics.ts';
@@ -33,7 +33,8 @@ export interface StoredRun {
   model: string;
   runIndex: number;
   epochs: number;
-  evaluations: Partial<Record<ReportSplit, { metrics: Record<StoredMetric, number>; confusion: Confusion }>>;
+  /** A metric added after the run was recorded is missing from its evaluations. */
+  evaluations: Partial<Record<ReportSplit, { metrics: Partial<Metrics>; confusion: Confusion }>>;
   predictions: Partial<Record<ReportSplit, SplitPredictions>>;
 }
 
@@ -53,9 +54,6 @@ export interface ReproductionInput {
   runs: StoredRun[];
   alwaysWrong: AlwaysWrong[];
 }
-
-/** Scores one split's predictions like a single run (the project's metric definitions). */
-export type Scorer = (labels: number[], probabilities: number[]) => { metrics: Record<StoredMetric, number>; confusion: Confusion };
 
 export interface ArticleComparison extends ArticleNumber {
   /** The experiment's model for the article's (a stand-in for Xception), null when it has none. */
@@ -121,7 +119,8 @@ export function runValues(run: StoredRun, articleFpr: number): RunValues {
     const e = run.evaluations[split];
     if (!e) continue;
     const p = run.predictions[split];
-    metrics[split] = { ...e.metrics, keras_pr_auc: p ? kerasPrAuc(p.labels, p.probabilities) : NaN };
+    const stored = Object.fromEntries(METRIC_NAMES.map((k) => [k, e.metrics[k] ?? NaN])) as Metrics;
+    metrics[split] = { ...stored, keras_pr_auc: p ? kerasPrAuc(p.labels, p.probabilities) : NaN };
   }
   const test = run.predictions.test;
   return {
@@ -196,7 +195,7 @@ function paired(a: SplitPredictions, b: SplitPredictions): { labels: number[]; a
   return out;
 }
 
-export function buildReproduction(input: ReproductionInput, score: Scorer): ReproductionReport {
+export function buildReproduction(input: ReproductionInput): ReproductionReport {
   const models = [...new Set(input.runs.map((r) => r.model))];
   const runsOf = (m: string) => input.runs.filter((r) => r.model === m);
   const byModel = new Map(models.map((m) => [m, runsOf(m).map((r) => runValues(r, ARTICLE_ROC_FPR))]));
@@ -234,7 +233,7 @@ export function buildReproduction(input: ReproductionInput, score: Scorer): Repr
   const ensembles: EnsembleRow[] = models.flatMap((model) => {
     const e = ensembleOf.get(model);
     if (!e || e.images.length === 0) return [];
-    const s = score(e.labels, e.probabilities);
+    const s = evaluateBinary(e.labels, e.probabilities);
     const runs = runsOf(model).filter((r) => r.predictions.test).length;
     return [{ model, runs, images: e.images.length, metrics: { ...s.metrics, keras_pr_auc: kerasPrAuc(e.labels, e.probabilities) }, confusion: s.confusion }];
   });

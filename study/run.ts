@@ -7,11 +7,9 @@
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type Split = (typeof SPLITS)[number];
 
-/** The six numbers the study reports for every split. */
-export const METRIC_NAMES = ['loss', 'accuracy', 'precision', 'recall', 'roc_auc', 'pr_auc'] as const;
-export type MetricName = (typeof METRIC_NAMES)[number];
-export type Metrics = Record<MetricName, number>;
-
+/** The numbers the study reports for every split: the metrics of study/metrics/definitions.ts. */
+export { METRIC_NAMES, type MetricName, type Metrics } from './metrics/definitions.ts';
+import type { Metrics } from './metrics/definitions.ts';
 import type { ModelName } from './models.ts';
 import type { AugmentationParams, InputScaling, ProtocolName, ValidationRule } from './protocol.ts';
 import type { PhaseProgress } from './live.ts';

@@ -1,8 +1,7 @@
 /**
  * The folder rules of the design (../shared/DESIGN.md), checked from the code's own import statements: who may
  * import whom, study/ without tfjs, and no import cycle between files (type-only imports, erased at run time, are
- * no edge of a cycle). KNOWN_CROSSINGS lists the crossings the layout still has: the test fails on any other, and
- * on a listed one that is gone, so the list only shrinks.
+ * no edge of a cycle). The layout has no crossing left: any import across the rules fails the test.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -24,13 +23,6 @@ const MAY_IMPORT: Record<Folder, readonly Folder[]> = {
   cli: ['study', 'common', 'workers', 'db', 'orchestrator', 'web', 'bench'],
   bench: ['study', 'common', 'workers', 'db', 'orchestrator', 'web'],
 };
-
-/** Crossings of the rules above that the layout still has, each a move still to make. */
-const KNOWN_CROSSINGS = [
-  // The metric definitions belong in study/.
-  'web/queries.ts -> ../workers/metrics/index.ts',
-  'web/reproduction.ts -> ../workers/metrics/index.ts',
-];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -65,7 +57,7 @@ const runtimeImports = new Map(files.map((file) => [file, specifiers(readFileSyn
 const folderOf = (file: string) => relative(ROOT, file).split('/')[0] as Folder;
 const local = (file: string, spec: string) => (spec.startsWith('.') ? resolve(dirname(file), spec) : null);
 
-test('each folder imports only the folders below it, but for the known crossings still to move', () => {
+test('each folder imports only the folders below it', () => {
   const broken: string[] = [];
   for (const [file, specs] of imports) {
     const from = folderOf(file);
@@ -76,8 +68,7 @@ test('each folder imports only the folders below it, but for the known crossings
       if (to !== from && FOLDERS.includes(to) && !MAY_IMPORT[from].includes(to)) broken.push(`${relative(ROOT, file)} -> ${spec}`);
     }
   }
-  assert.deepEqual(broken.filter((b) => !KNOWN_CROSSINGS.includes(b)), [], 'new crossings');
-  assert.deepEqual(KNOWN_CROSSINGS.filter((k) => !broken.includes(k)), [], 'crossings that are gone: take them off the list');
+  assert.deepEqual(broken, [], 'imports across the folder rules');
 });
 
 test('study/ loads no tfjs', () => {

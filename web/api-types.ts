@@ -13,6 +13,17 @@ import type { DuplicatePair, DuplicatesReport } from '../study/duplicate-pairs.t
 
 /** A metric as JSON: NaN (e.g. the ROC AUC of a split with one class) and missing values become null. */
 export type Num = number | null;
+
+/** GET /api/metrics: a metric of study/metrics/definitions.ts as the page shows it (web/metrics-module.ts). */
+export interface MetricInfo {
+  name: MetricName;
+  label: string;
+  better: 'higher' | 'lower';
+  /** The largest value the metric can take; null when unbounded (the loss). Every metric is at least 0. */
+  max: number | null;
+  /** The implementation whose numbers it reproduces. */
+  reference: string;
+}
 export type NullableMetrics = Record<MetricName, Num>;
 
 export interface RunCounts {
@@ -220,8 +231,8 @@ export interface ExperimentBands {
 export interface PredictionsView {
   runId: number;
   split: Split;
-  /** The fingerprint of the dataset the run was evaluated on (its experiment's). */
-  datasetFingerprint: string;
+  /** The fingerprint of the dataset the run was evaluated on (its experiment's; null if it was not recorded). */
+  datasetFingerprint: string | null;
   predictions: { image: string; label: 0 | 1; probability: number }[];
 }
 
@@ -235,7 +246,7 @@ export interface MisclassifiedView {
   experimentId: number;
   model: ModelName;
   split: Split;
-  datasetFingerprint: string;
+  datasetFingerprint: string | null;
   /** Completed runs of the model with predictions stored for the split. */
   runs: number;
   images: { image: string; label: 0 | 1; n: number; wrong: number; meanProbability: number; stdProbability: Num }[];

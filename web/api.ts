@@ -1,6 +1,6 @@
 /** The JSON API (documented in web/README.md): the numbers behind every view, read-only. */
 import { Router, type Request } from 'express';
-import type { Database } from '../db/index.ts';
+import { firstUnknownExperiment, type Database } from '../db/index.ts';
 import type { LiveFeed } from '../study/live.ts';
 import { DEFAULT_IMAGE_SIZE } from '../study/protocol.ts';
 import type { ExperimentAnswer, MisclassifiedAnswer, PredictionsAnswer, RunAnswer } from './api-types.ts';
@@ -11,6 +11,7 @@ import {
   augmentedQuery, compareQuery, experimentsCompareQuery, fileIdParam, idParam, imageQuery, misclassifiedQuery, noQuery, parse,
   splitQuery, thresholdQuery,
 } from './params.ts';
+import { METRIC_INFO } from './metrics-module.ts';
 import * as q from './queries.ts';
 import { ReadCache } from './read-cache.ts';
 import { reproductionReport } from './reproduction.ts';
@@ -48,18 +49,22 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null; live?
   };
 
   /** Adds each image's dataset file id (for its thumbnail): null without a dataset folder, or for another dataset. */
-  const withFileIds = async <T extends { image: string }>(fingerprint: string, rows: T[]): Promise<(T & { fileId: number | null })[]> => {
-    const ids = o.images ? await o.images.fileIds(fingerprint, rows.map((r) => r.image)).catch(() => null) : null;
+  const withFileIds = async <T extends { image: string }>(fingerprint: string | null, rows: T[]): Promise<(T & { fileId: number | null })[]> => {
+    const ids = o.images && fingerprint !== null ? await o.images.fileIds(fingerprint, rows.map((r) => r.image)).catch(() => null) : null;
     return rows.map((r, i) => ({ ...r, fileId: ids?.[i] ?? null }));
   };
 
+  api.get('/metrics', (req, res) => {
+    parse(noQuery, req.query, 'query');
+    res.json(METRIC_INFO);
+  });
   api.get('/experiments', async (req, res) => {
     parse(noQuery, req.query, 'query');
     res.json(await cache.get('experiments', { keep: (list) => list.every(settled) }, () => q.listExperiments(db)));
   });
   api.get('/compare', async (req, res) => {
     const { experiments } = parse(experimentsCompareQuery, req.query, 'query');
-    const unknown = await q.firstUnknownExperiment(db, experiments);
+    const unknown = await firstUnknownExperiment(db, experiments);
     if (unknown !== undefined) throw notFound(`experiment ${unknown}`);
     const view = await cache.get(`compare:${experiments.join(',')}`, { keep: (v) => !v || v.experiments.every(settled) }, () => q.compareExperiments(db, experiments));
     res.json(found(view, `experiment in ${experiments.join(', ')}`));

@@ -7,7 +7,7 @@
 import { experimentCalibrationInput, runCalibrationInput, type Database } from '../db/index.ts';
 import { CALIBRATION_BIN_COUNT, CALIBRATION_DEFINITION, calibrate, calibrationReport } from '../study/probability-calibration.ts';
 import type { ExperimentCalibration, RunCalibration } from './api-types.ts';
-import { experimentExists } from './queries.ts';
+import { experimentExists } from '../db/index.ts';
 
 /** Null for an unknown experiment. */
 export async function experimentCalibration(d: Database, experimentId: number): Promise<ExperimentCalibration | null> {

@@ -12,7 +12,7 @@ import type { DatasetImages } from './dataset-images.ts';
 import { HttpError, badRequest, notFound } from './http-errors.ts';
 import { fileIdParam, idParam, noQuery, parse, predictQuery } from './params.ts';
 import type { Predictor } from './predictor.ts';
-import { experimentExists, runExists } from './queries.ts';
+import { experimentExists, runExists } from '../db/index.ts';
 
 export const MAX_UPLOAD_BYTES = 10 * 2 ** 20;
 /** The content types an upload may have. */

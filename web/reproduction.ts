@@ -1,20 +1,14 @@
 /**
  * The reproduction report of one experiment (study/reproduction.ts) from the database: the JSON API's
  * /api/experiments/:id/reproduction and `melanoma report` both call `reproductionReport`, so they give the same
- * document. The ensembles are scored by the same metric code as every run (workers/metrics).
+ * document.
  */
 import type { Database } from '../db/index.ts';
 import { reproductionInput } from '../db/reproduction.ts';
-import { buildReproduction, type ReproductionReport, type Scorer } from '../study/reproduction.ts';
-import { evaluateBinary } from '../workers/metrics/index.ts';
-
-const scoreLikeARun: Scorer = (labels, probabilities) => {
-  const { metrics, confusion } = evaluateBinary(labels, probabilities);
-  return { metrics, confusion };
-};
+import { buildReproduction, type ReproductionReport } from '../study/reproduction.ts';
 
 /** Null for an unknown experiment. */
 export async function reproductionReport(database: Database, experimentId: number): Promise<ReproductionReport | null> {
   const input = await reproductionInput(database, experimentId);
-  return input && buildReproduction(input, scoreLikeARun);
+  return input && buildReproduction(input);
 }

@@ -13,11 +13,12 @@ import { UserError } from '../common/errors.ts';
 import { apiRouter } from './api.ts';
 import { DatasetImages } from './dataset-images.ts';
 import { HttpError, notFound } from './http-errors.ts';
+import { METRICS_MODULE } from './metrics-module.ts';
 import { errorPage, viewPage } from './pages.ts';
 import { comparePageQuery, experimentsComparePageQuery, idParam, parse, predictPageQuery } from './params.ts';
 import { POST_PATHS, predictRouter } from './predict-api.ts';
 import { threadPredictor, type Predictor } from './predictor.ts';
-import { experimentExists, firstModel, firstUnknownExperiment, runExists } from './queries.ts';
+import { experimentExists, firstModel, firstUnknownExperiment, runExists } from '../db/index.ts';
 
 export interface ServerOptions {
   db: Database;
@@ -63,6 +64,7 @@ export function createApp(o: { db: Database; dataDir?: string | null; live?: Liv
 
   app.get('/favicon.ico', (_req, res) => res.redirect(301, '/static/favicon.svg'));
   app.get('/vendor/chart.umd.js', (_req, res) => res.sendFile(CHART_JS, { maxAge: '1h' }));
+  app.get('/static/metrics.js', (_req, res) => res.type('js').set('Cache-Control', 'no-cache').send(METRICS_MODULE));
   app.use('/static', express.static(PUBLIC_DIR, { index: false, dotfiles: 'ignore', redirect: false, maxAge: 0 }));
   app.use('/api', predictRouter({ db: o.db, images, predictor: o.predictor ?? null }));
   app.use('/api', apiRouter({ db: o.db, images, live: o.live }));
@@ -103,9 +105,9 @@ export function createApp(o: { db: Database; dataDir?: string | null; live?: Liv
     const q = parse(comparePageQuery, req.query, 'query');
     if (!q.model) {
       // No model chosen: the experiment's first one.
-      const [first] = await firstModel(o.db, id);
+      const first = await firstModel(o.db, id);
       if (!first) throw new HttpError(404, `experiment ${id} has no runs to compare.`);
-      return res.redirect(302, `/experiments/${id}/compare?${new URLSearchParams({ ...q, model: first.model })}`);
+      return res.redirect(302, `/experiments/${id}/compare?${new URLSearchParams({ ...q, model: first })}`);
     }
     html('compare')(req, res);
   });

@@ -14,9 +14,9 @@ import {
   type ListedImage,
 } from '../../study/duplicates.ts';
 import { type ProtocolName, formatValue, validationRule } from '../../study/protocol.ts';
-import { STORED_METRICS } from '../../study/report-metrics.ts';
+import { METRIC_NAMES } from '../../study/run.ts';
 import { indexDataset, resolveDataDir } from '../../study/data/dataset.ts';
-import { evaluateBinary } from '../../workers/metrics/index.ts';
+import { evaluateBinary } from '../../study/metrics/index.ts';
 
 export interface DuplicatesFlags {
   data?: string;
@@ -124,7 +124,7 @@ function effectText(effect: NonNullable<DuplicatesDocument['effect']>): string[]
   const out = [`Test metrics of '${effect.experiment}' without the leaked test images (mean ± std over runs; ensemble):`];
   for (const row of effect.rows) {
     out.push(`${row.model}: ${row.runs} runs, ${row.images.all} test images, ${row.images.kept} kept`);
-    for (const k of STORED_METRICS) {
+    for (const k of METRIC_NAMES) {
       const m = row.metrics[k];
       if (!m) continue;
       out.push(`  ${k.padEnd(9)}  all ${fixed(m.all.mean)} ± ${fixed(m.all.std)}  kept ${fixed(m.kept.mean)} ± ${fixed(m.kept.std)}  (${signed(m.kept.mean - m.all.mean)})  ensemble ${fixed(row.ensemble[k]!.all)} → ${fixed(row.ensemble[k]!.kept)}`); // ensemble has metrics' names
@@ -184,7 +184,7 @@ export function duplicatesMarkdown(doc: DuplicatesDocument): string {
       '| Model | Runs | Metric | All test images | Without leaked | Change | Ensemble, all | Ensemble, without |',
       '|---|---:|---|---:|---:|---:|---:|---:|',
       ...doc.effect.rows.flatMap((r) =>
-        STORED_METRICS.flatMap((k) => {
+        METRIC_NAMES.flatMap((k) => {
           const m = r.metrics[k];
           const e = r.ensemble[k];
           if (!m || !e) return [];

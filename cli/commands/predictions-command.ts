@@ -9,7 +9,7 @@ import { UserError } from '../../common/errors.ts';
 import { findExperiment, openDatabase, runEvaluations, runsWithoutPredictions, storePredictions } from '../../db/index.ts';
 import { initBackend } from '../../workers/backend/index.ts';
 import { indexDataset, resolveDataDir, type DatasetIndex } from '../../study/data/dataset.ts';
-import { evaluateBinary } from '../../workers/metrics/index.ts';
+import { evaluateBinary } from '../../study/metrics/index.ts';
 import { buildModel, loadWeightsByName } from '../../workers/models/index.ts';
 import { BACKEND_NAMES, METRIC_NAMES, SPLITS, type BackendName, type Predictions, type RunSpec, type Split } from '../../study/run.ts';
 import { predictAll, predictionsOf } from '../../workers/train/fit.ts';
@@ -29,9 +29,6 @@ export interface PredictionsFlags {
  * precision, recall and both AUCs, which follow from the decisions and the ranking, must be the stored ones.
  */
 const LOSS_TOLERANCE = 1e-6;
-
-/** The stored metric columns, named as the protocol names them. */
-const COLUMN = { loss: 'loss', accuracy: 'accuracy', precision: 'precision', recall: 'recall', roc_auc: 'rocAuc', pr_auc: 'prAuc' } as const;
 
 export async function predictionsCommand(f: PredictionsFlags): Promise<void> {
   const database = await openDatabase(f.db, { create: false });
@@ -87,13 +84,15 @@ export async function predictionsCommand(f: PredictionsFlags): Promise<void> {
             continue;
           }
           for (const k of METRIC_NAMES) {
-            const [a, b] = [e.metrics[k], s[COLUMN[k]]];
-            if (Number.isNaN(a) && Number.isNaN(b)) continue;
+            // A metric added after the run was recorded has no stored value to agree with.
+            const [a, b] = [e.metrics[k], s.metrics[k]];
+            if (b === null || (Number.isNaN(a) && Number.isNaN(b))) continue;
             const off = Math.abs(a - b);
             if (k === 'loss') lossOff = Math.max(lossOff, off);
             if (off > (k === 'loss' ? LOSS_TOLERANCE * Math.max(1, Math.abs(b)) : 1e-9)) mismatches.push(`${split} ${k} ${a}, stored ${b}`);
           }
-          if (e.confusion.tp !== s.tp || e.confusion.fp !== s.fp || e.confusion.tn !== s.tn || e.confusion.fn !== s.fn) {
+          const c = s.confusion;
+          if (e.confusion.tp !== c.tp || e.confusion.fp !== c.fp || e.confusion.tn !== c.tn || e.confusion.fn !== c.fn) {
             mismatches.push(`${split} confusion matrix differs from the stored one`);
           }
           bySplit.push({ split, predictions: predictionsOf(split, records, source.labels, probs) });
@@ -106,7 +105,7 @@ export async function predictionsCommand(f: PredictionsFlags): Promise<void> {
         }
         await storePredictions(database, run.id, bySplit);
         const test = stored.find((x) => x.split === 'test');
-        process.stderr.write(`${label}: ${bySplit.map((s) => `${s.predictions.images.length} ${s.split}`).join(', ')} predictions stored (the stored evaluation again, test ROC AUC ${test?.rocAuc.toFixed(4)}; loss within ${lossOff.toExponential(1)}; ${seconds} s)\n`);
+        process.stderr.write(`${label}: ${bySplit.map((s) => `${s.predictions.images.length} ${s.split}`).join(', ')} predictions stored (the stored evaluation again, test ROC AUC ${test?.metrics.roc_auc?.toFixed(4)}; loss within ${lossOff.toExponential(1)}; ${seconds} s)\n`);
       } finally {
         m.model.dispose();
       }

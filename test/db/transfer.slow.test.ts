@@ -20,7 +20,7 @@ import {
   recordEvent,
 } from '../../db/index.ts';
 import { exportExperiment, importExperiment } from '../../db/transfer.ts';
-import { decodeExperimentFile, encodeExperimentFile, float32 } from '../../db/transfer-format.ts';
+import { decodeExperimentFile, encodeExperimentFile, FORMAT_VERSION, float32 } from '../../db/transfer-format.ts';
 import type { ModelName } from '../../study/run.ts';
 import { PG_URL, pgUrlOrSkip, runEvents, scratchPgDatabase, specFor } from './fixtures.ts';
 import { dumpDatabase } from './dump.ts';
@@ -75,7 +75,7 @@ function edit(bytes: Buffer, change: (lines: unknown[]) => void): Buffer {
   const lines = body.map((l) => JSON.parse(l));
   change(lines);
   const text = lines.map((l) => JSON.stringify(l) + '\n').join('');
-  const header = { format: 'melanoma-experiment', version: 1, codeVersion: 'abc1234', createdAt: (lines[0] as { createdAt: string }).createdAt, runs: lines.length - 1, sha256: createHash('sha256').update(text).digest('hex') };
+  const header = { format: 'melanoma-experiment', version: FORMAT_VERSION, codeVersion: 'abc1234', createdAt: (lines[0] as { createdAt: string }).createdAt, runs: lines.length - 1, sha256: createHash('sha256').update(text).digest('hex') };
   return gzipSync(JSON.stringify(header) + '\n' + text);
 }
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openDatabase, recordEvent, type Database } from '../../db/index.ts';
 import { resolveProtocol } from '../../study/protocol.ts';
+import { METRIC_NAMES, type Metrics } from '../../study/run.ts';
 import { costFromSpeed, experimentCosts, type runCalibration } from '../../orchestrator/calibration.ts';
 import { estimateLine, estimateSeconds, ExperimentClock, type ModelCost } from '../../orchestrator/estimate.ts';
 import { openStore } from '../../orchestrator/store.ts';
@@ -80,7 +81,7 @@ async function completedRun(db: Database, experiment: string, epochs: number[], 
     runs: [{ model: 'baseline', runIndex: 0, seed: 1, spec }],
   });
   const claim = (await store.claimNextRun('cpu0'))!;
-  const metrics = { loss: 0.5, accuracy: 0.8, precision: 0.8, recall: 0.8, roc_auc: 0.8, pr_auc: 0.8 };
+  const metrics = Object.fromEntries(METRIC_NAMES.map((m) => [m, m === 'loss' ? 0.5 : 0.8])) as Metrics;
   for (const [i, seconds] of epochs.entries()) {
     await recordEvent(db, claim.runId, { type: 'epoch', record: { epoch: i + 1, train: metrics, val: metrics, seconds, learningRate: 1e-3 }, best: i === 0 }, store.owner);
   }

@@ -93,8 +93,8 @@ test('a failing run does not stop the others; failures are retried and attempts 
   assert.equal(failure('baseline#1', 1), 'fake: injected failure in baseline seed 2');
   assert.match(failure('augmented#0', 1), /fake: uncaught error in a timer/);
   assert.match(failure('baseline#2', 2), /exited with code: 3/);
-  // Completed runs have all their epochs (train + val rows), the failed run none (its partial rows are gone).
-  assert.deepEqual([...epochs.values()], [2 * EPOCHS, 2 * EPOCHS, 0, 2 * EPOCHS, 2 * EPOCHS, 2 * EPOCHS]);
+  // Completed runs have all their epochs, the failed run none (its partial rows are gone).
+  assert.deepEqual([...epochs.values()], [EPOCHS, EPOCHS, 0, EPOCHS, EPOCHS, EPOCHS]);
   assert.deepEqual(rec.overlaps, []);
   assert.deepEqual(new Set(rows.map((r) => r.slot)), new Set(['cpu0', 'cpu1']));
   assert.equal(outcome.counts.failed, 1);

@@ -83,7 +83,7 @@ test('a live heartbeat keeps a peer from taking the run; a silent holder loses i
     await b.completeRun(again, resultOf(events));
     const done = (await getRun(databases[1]!, claim.runId))!;
     assert.deepEqual([done.status, done.owner, done.attempts], ['completed', null, 2]);
-    assert.equal((await runEvaluations(databases[1]!, claim.runId)).find((e) => e.split === 'test')?.rocAuc, 0.6);
+    assert.equal((await runEvaluations(databases[1]!, claim.runId)).find((e) => e.split === 'test')?.metrics.roc_auc, 0.6);
     assert.equal(await b.hasUnfinishedRuns(), false);
   } finally {
     process.stderr.write = write;

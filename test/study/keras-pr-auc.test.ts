@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { countsAtThresholds, interpolatePrAuc, kerasPrAuc, kerasThresholds } from '../../study/keras-pr-auc.ts';
-import { averagePrecision } from '../../workers/metrics/index.ts';
+import { averagePrecision } from '../../study/metrics/index.ts';
 
 const close = (actual: number, expected: number, what: string) =>
   assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} != ${expected}`);

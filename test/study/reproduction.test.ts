@@ -8,15 +8,11 @@ import { describe, test } from 'node:test';
 import { kerasPrAuc } from '../../study/keras-pr-auc.ts';
 import { calibrationReport } from '../../study/probability-calibration.ts';
 import { reproductionMarkdown } from '../../study/reproduction-markdown.ts';
-import { buildReproduction, type Scorer, type StoredRun } from '../../study/reproduction.ts';
+import { REPORT_METRICS } from '../../study/report-metrics.ts';
+import { buildReproduction, type StoredRun } from '../../study/reproduction.ts';
 import { tprAtFpr } from '../../study/roc-point.ts';
 import { delongTest } from '../../study/statistics.ts';
-import { evaluateBinary } from '../../workers/metrics/index.ts';
-
-const score: Scorer = (labels, probabilities) => {
-  const e = evaluateBinary(labels, probabilities);
-  return { metrics: e.metrics, confusion: e.confusion };
-};
+import { evaluateBinary } from '../../study/metrics/index.ts';
 
 describe('ROC point', () => {
   test('TPR at a given FPR, linear between vertices, by hand', () => {
@@ -38,7 +34,7 @@ describe('ROC point', () => {
 function run(runId: number, model: string, runIndex: number, probs: number[], counts: { tp: number; fp: number; tn: number; fn: number }, epochs = 20): StoredRun {
   const labels = probs.map((_, i) => (i < 10 ? 1 : 0));
   const images = probs.map((_, i) => `test/${i < 10 ? 'malignant' : 'benign'}/${String(i).padStart(2, '0')}.jpg`);
-  const e = score(labels, probs);
+  const e = evaluateBinary(labels, probs);
   return {
     runId,
     model,
@@ -59,7 +55,7 @@ const RUNS: StoredRun[] = [
 ];
 
 describe('reproduction report', () => {
-  const report = buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: RUNS, alwaysWrong: [] }, score);
+  const report = buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: RUNS, alwaysWrong: [] });
 
   test("the article's numbers against the runs' range and 2 std", () => {
     const tp = report.article.find((a) => a.id === 'baseline-tp')!;
@@ -87,21 +83,19 @@ describe('reproduction report', () => {
 
   test("a number outside the runs' range and beyond 2 std", () => {
     const far = buildReproduction(
-      { experiment: { id: 1, name: 'far', protocol: null }, runs: [run(1, 'baseline', 0, ramp(0), { tp: 200, fp: 10, tn: 350, fn: 100 }), run(2, 'baseline', 1, ramp(0), { tp: 202, fp: 12, tn: 348, fn: 98 })], alwaysWrong: [] },
-      score,
+      { experiment: { id: 1, name: 'far', protocol: null }, runs: [run(1, 'baseline', 0, ramp(0), { tp: 200, fp: 10, tn: 350, fn: 100 }), run(2, 'baseline', 1, ramp(0), { tp: 202, fp: 12, tn: 348, fn: 98 })], alwaysWrong: [] }
     );
     const tp = far.article.find((a) => a.id === 'baseline-tp')!;
     assert.equal(tp.withinRange, false);
     assert.equal(tp.within2Std, false);
     // 280, 286, 292: mean 286, std 6; 295 lies beyond the maximum but within 2 std (9 <= 12), not within 1 std.
     const spreadOut = buildReproduction(
-      { experiment: { id: 1, name: 'spread', protocol: null }, runs: [280, 286, 292].map((tp, i) => run(i + 1, 'baseline', i, ramp(0), { tp, fp: 10, tn: 350, fn: 300 - tp })), alwaysWrong: [] },
-      score,
+      { experiment: { id: 1, name: 'spread', protocol: null }, runs: [280, 286, 292].map((tp, i) => run(i + 1, 'baseline', i, ramp(0), { tp, fp: 10, tn: 350, fn: 300 - tp })), alwaysWrong: [] }
     );
     const tp3 = spreadOut.article.find((a) => a.id === 'baseline-tp')!;
     assert.equal(tp3.withinRange, false);
     assert.equal(tp3.within2Std, true);
-    const one = buildReproduction({ experiment: { id: 1, name: 'one', protocol: null }, runs: [RUNS[0]!], alwaysWrong: [] }, score);
+    const one = buildReproduction({ experiment: { id: 1, name: 'one', protocol: null }, runs: [RUNS[0]!], alwaysWrong: [] });
     assert.equal(one.article.find((a) => a.id === 'baseline-tp')!.within2Std, null);
   });
 
@@ -117,33 +111,33 @@ describe('reproduction report', () => {
     const mean = ramp(0).map((p, i) => (p + ramp(0.05)[i]!) / 2);
     const baseline = report.ensembles.find((e) => e.model === 'baseline')!;
     assert.equal(baseline.images, 20);
-    assert.ok(Math.abs(baseline.metrics.roc_auc - score(RUNS[0]!.predictions.test!.labels, mean).metrics.roc_auc) < 1e-12);
+    assert.ok(Math.abs(baseline.metrics.roc_auc - evaluateBinary(RUNS[0]!.predictions.test!.labels, mean).metrics.roc_auc) < 1e-12);
     assert.equal(report.delong.length, 1);
     const d = report.delong[0]!;
     const augmented = ramp(-0.1).map((p, i) => (p + ramp(0.1)[i]!) / 2);
     const expected = delongTest(RUNS[0]!.predictions.test!.labels, mean, augmented);
     assert.deepEqual([d.a, d.b, d.images, d.z], ['baseline', 'augmented', 20, expected.z]);
-    assert.equal(report.welch.length, 7);
+    assert.equal(report.welch.length, REPORT_METRICS.length, 'one pair, every reported metric');
   });
 
   test('the same report gives the same Markdown bytes; it names the protocol and folds val and train', () => {
-    const again = buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: structuredClone(RUNS), alwaysWrong: [] }, score);
+    const again = buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: structuredClone(RUNS), alwaysWrong: [] });
     const md = reproductionMarkdown(report);
     assert.equal(reproductionMarkdown(again), md);
     assert.match(md, /protocol: article\./);
     assert.match(md, /<details><summary>Validation and training splits<\/summary>/);
     assert.match(md, /\| 129 \| baseline \| one run \| test TP \| 295 \| 295\.0 ± 7\.1 \| 290 to 300 \| 2 \| yes \| yes \|/);
-    const none = reproductionMarkdown(buildReproduction({ experiment: { id: 1, name: 'x', protocol: null }, runs: [], alwaysWrong: [] }, score));
+    const none = reproductionMarkdown(buildReproduction({ experiment: { id: 1, name: 'x', protocol: null }, runs: [], alwaysWrong: [] }));
     assert.match(none, /protocol not recorded/);
     assert.match(none, /### Calibration of the probabilities \(test\)\n\n.*\n\nNo completed run has val and test predictions stored\./);
   });
 
   test("calibration of the runs with val and test predictions, per model and ensemble, in the Markdown's table", () => {
     const withVal = RUNS.map((r, i) => ({ ...r, predictions: { ...r.predictions, val: { ...r.predictions.test!, probabilities: ramp(0.02 * i - 0.03) } } }));
-    const c = buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: withVal, alwaysWrong: [] }, score).calibration;
+    const c = buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: withVal, alwaysWrong: [] }).calibration;
     assert.deepEqual(c, calibrationReport(withVal.map((r) => ({ runId: r.runId, model: r.model, runIndex: r.runIndex, val: r.predictions.val, test: r.predictions.test }))));
     assert.deepEqual(c.models.map((m) => [m.model, m.runs]), [['baseline', 2], ['augmented', 2]]);
-    const md = reproductionMarkdown(buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: withVal, alwaysWrong: [] }, score));
+    const md = reproductionMarkdown(buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: withVal, alwaysWrong: [] }));
     const b = c.models[0]!;
     const ms = (s: { mean: number | null; std: number | null }) => `${s.mean!.toFixed(3)} ± ${s.std!.toFixed(3)}`;
     assert.ok(md.includes(`| baseline | 2 | ${ms(b.temperature)} | ${ms(b.test.brier)} | ${ms(b.test.brierScaled)} | ${ms(b.test.ece)} | ${ms(b.test.eceScaled)} |`), md);

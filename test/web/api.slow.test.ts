@@ -13,7 +13,7 @@ import { startServer, type RunningServer } from '../../web/server.ts';
 import { DEFAULT_AUGMENT } from '../../study/data/augment.ts';
 import { indexDataset } from '../../study/data/dataset.ts';
 import { augmentedPixels, batches } from '../../study/data/loader.ts';
-import { evaluateBinary } from '../../workers/metrics/index.ts';
+import { evaluateBinary } from '../../study/metrics/index.ts';
 import { METRIC_NAMES } from '../../study/run.ts';
 import { realDataOrSkip, realSubset } from '../helpers/real-data.ts';
 import { buildExperiment, oneClassStudy, smallStudy, XSS_NAME, type BuiltExperiment } from './fixtures.ts';

@@ -11,6 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { openDatabase, recordEvent, type Database } from '../../db/index.ts';
 import { startServer, type RunningServer } from '../../web/server.ts';
 import { METRIC_NAMES } from '../../study/run.ts';
+import { metricDefinition } from '../../study/metrics/definitions.ts';
 import { indexDataset } from '../../study/data/dataset.ts';
 import { PROJECT_ROOT, realDataOrSkip, realSubset } from '../helpers/real-data.ts';
 import { hasChromium, launchBrowser, openPage, screenshot, CHROMIUM } from './browser.ts';
@@ -94,7 +95,7 @@ describe('pages', { skip }, () => {
       'select model, split, metric, n, mean, stddev from metric_summary where experiment_id = $1',
       [study.experimentId],
     );
-    assert.equal(rows.length, 36);
+    assert.equal(rows.length, 2 * 3 * METRIC_NAMES.length, 'two models, three splits, every metric');
     const cells = await page.$$eval('#summary-table tbody tr[data-model]', (trs) =>
       trs.map((tr) => ({
         model: tr.getAttribute('data-model'),
@@ -114,7 +115,8 @@ describe('pages', { skip }, () => {
     for (const split of ['train', 'val', 'test']) {
       for (const metric of METRIC_NAMES) {
         const candidates = rows.filter((r) => r.split === split && r.metric === metric);
-        const best = candidates.reduce((a, b) => ((metric === 'loss' ? b.mean < a.mean : b.mean > a.mean) ? b : a));
+        const lower = metricDefinition(metric).better === 'lower';
+        const best = candidates.reduce((a, b) => ((lower ? b.mean < a.mean : b.mean > a.mean) ? b : a));
         const marked = cells.filter((c) => c.split === split && c.best.includes(metric)).map((c) => c.model);
         assert.deepEqual(marked, [best.model], `${split} ${metric}`);
       }
@@ -122,12 +124,12 @@ describe('pages', { skip }, () => {
 
     const bars = await chartPoints(page, '#summary-chart');
     assert.deepEqual(bars.map((b) => b.label), ['baseline (n=2)', 'xception (n=2)']);
-    assert.ok(bars.every((b) => b.points === 6));
+    assert.ok(bars.every((b) => b.points === METRIC_NAMES.length));
     const errorBars = await page.$eval('#summary-chart canvas', (c) =>
       (globalThis as unknown as { Chart: { getChart(c: unknown): { data: { datasets: { errorBars: number[] }[] } } } }).Chart.getChart(c).data.datasets.map((d) => d.errorBars),
     );
     const testAucStd = rows.find((r) => r.model === 'xception' && r.split === 'test' && r.metric === 'roc_auc')!.stddev;
-    assert.equal(errorBars[1]![4], testAucStd);
+    assert.equal(errorBars[1]![METRIC_NAMES.indexOf('roc_auc')], testAucStd);
 
     const runLinks = await page.$$eval('#runs-table tbody tr a', (as) => as.map((a) => a.getAttribute('href')));
     assert.deepEqual(runLinks, study.runIds.map((id) => `/runs/${id}`));

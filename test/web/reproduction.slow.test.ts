@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../../db/index.ts';
+import { REPORT_METRICS } from '../../study/report-metrics.ts';
 import { tempDir } from '../db/fixtures.ts';
 import { startServer } from '../../web/server.ts';
 import { buildExperiment } from './fixtures.ts';
@@ -80,7 +81,7 @@ describe('reproduction report from the database', () => {
     assert.deepEqual(r.standIns, { xception: 'mobilenet' });
     assert.equal(r.claims.find((c) => c.id === 'fine-tuning-no-difference')!.verdict, 'not testable here');
     assert.notEqual(r.claims.find((c) => c.id === 'recall-precision-trade-off')!.verdict, 'not testable here');
-    assert.equal(r.welch.length, 3 * 7);
+    assert.equal(r.welch.length, 3 * REPORT_METRICS.length, 'three pairs, every reported metric');
     assert.deepEqual(r.delong.map((d) => d.images), [660, 660, 660]);
     assert.deepEqual(r.ensembles.map((e) => [e.model, e.images]), [['baseline', 660], ['augmented', 660], ['mobilenet', 660]]);
     assert.deepEqual(r.alwaysWrong.map((w) => [w.model, w.runs]), [['baseline', 2], ['augmented', 2], ['mobilenet', 2]]);

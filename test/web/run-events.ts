@@ -5,9 +5,9 @@
  */
 import { PROTOCOLS, DEFAULT_BATCH_SIZE, DEFAULT_IMAGE_SIZE } from '../../study/protocol.ts';
 import seedrandom from 'seedrandom';
-import { evaluateBinary } from '../../workers/metrics/index.ts';
+import { evaluateBinary } from '../../study/metrics/index.ts';
 import {
-  SPLITS, type EpochRecord, type Metrics, type ModelName, type RunEvent, type RunResult,
+  METRIC_NAMES, SPLITS, type EpochRecord, type Metrics, type ModelName, type RunEvent, type RunResult,
   type RunSpec, type Split, type SplitEvaluation,
 } from '../../study/run.ts';
 
@@ -78,12 +78,12 @@ function evaluation(split: Split, counts: { benign: number; malignant: number },
   return { split, n: labels.length, metrics: e.metrics, confusion: e.confusion, roc: e.roc, pr: e.pr, predictions };
 }
 
-/** Epoch metrics when the model separates the classes with skill `d`. */
+/** Epoch metrics when the model separates the classes with skill `d`; a rate like precision for any other metric. */
 function epochMetrics(d: number, loss: number, rng: () => number): Metrics {
   const jitter = () => (rng() - 0.5) * 0.02;
   const clamp = (x: number) => Math.min(0.999, Math.max(0.001, x));
   const auc = clamp(0.5 + 0.48 * Math.tanh(d / 2.2) + jitter());
-  return {
+  const named: Partial<Metrics> = {
     loss,
     accuracy: clamp(0.5 + 0.42 * Math.tanh(d / 2.4) + jitter()),
     precision: clamp(0.5 + 0.4 * Math.tanh(d / 2.4) + jitter()),
@@ -91,6 +91,7 @@ function epochMetrics(d: number, loss: number, rng: () => number): Metrics {
     roc_auc: auc,
     pr_auc: clamp(auc - 0.02 + jitter()),
   };
+  return Object.fromEntries(METRIC_NAMES.map((m) => [m, named[m] ?? clamp(0.5 + 0.4 * Math.tanh(d / 2.4) + jitter())])) as Metrics;
 }
 
 /** A real dataset's listing, for runs whose predictions name its images (and so show them on the page). */

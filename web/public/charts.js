@@ -4,7 +4,7 @@
 /** @import { ChartConfiguration, ChartDataset, ChartOptions, ChartType, Plugin, Point, PointStyle, ScaleOptions, TooltipItem } from 'chart.js' */
 /** @import { BandPoint } from '../api-types.ts' */
 /** @import { MetricName } from '../../study/run.ts' */
-import { isFiniteNumber, meanStd } from './common.js';
+import { isFiniteNumber, meanStd, metricMax } from './common.js';
 
 const Chart = globalThis.Chart;
 
@@ -107,24 +107,25 @@ export function hatch(color, i) {
 }
 
 /**
- * The range a metric's values can take: [0, 1] for every metric but the loss, which has no upper bound. Axes,
- * bands and error bars of a metric stay inside it.
+ * The range a metric's values can take: [0, max], [0, Infinity) for one without a bound (the loss). Axes, bands and
+ * error bars of a metric stay inside it.
  * @param {MetricName} metric
  * @returns {[number, number]}
  */
 export function metricRange(metric) {
-  return metric === 'loss' ? [0, Infinity] : [0, 1];
+  return [0, metricMax(metric) ?? Infinity];
 }
 
 const clamp = (/** @type {number} */ x, /** @type {[number, number]} */ [lo, hi]) => Math.min(hi, Math.max(lo, x));
 
 /**
- * Axis options of a metric's value axis: fixed to [0, 1] for the metrics, from 0 up for the loss.
+ * Axis options of a metric's value axis: fixed to [0, max] for a bounded metric, from 0 up for the loss.
  * @param {MetricName} metric
  * @returns {{ yMin: number, yMax?: number }}
  */
 export function metricAxis(metric) {
-  return metric === 'loss' ? { yMin: 0 } : { yMin: 0, yMax: 1 };
+  const max = metricMax(metric);
+  return max === null ? { yMin: 0 } : { yMin: 0, yMax: max };
 }
 
 /**

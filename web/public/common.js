@@ -1,9 +1,12 @@
 // @ts-check
 // Shared helpers of the pages: DOM building (text only, never HTML from data), number formats, JSON fetches,
-// live polling.
+// live polling, the metric list.
 /** @import { ExperimentSettings, SummaryRow } from '../api-types.ts' */
 /** @import { MetricName, Split } from '../../study/run.ts' */
-/** @import { Child } from '../page-types/child.d.ts' */
+/** @import { Child } from '../page-types/child.js' */
+
+// The server writes this module from study/metrics/definitions.ts (web/metrics-module.ts).
+import { METRIC_INFO } from './metrics.js';
 
 /**
  * Builds an element. `attrs` are set as properties or attributes (`class`, `data-*`, `aria-*` as attributes);
@@ -101,24 +104,30 @@ export function when(iso) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-/** @type {MetricName[]} */
-export const METRICS = ['loss', 'accuracy', 'precision', 'recall', 'roc_auc', 'pr_auc'];
+/** The study's metrics in their order. */
+export const METRICS = METRIC_INFO.map((m) => m.name);
 /** @type {Record<MetricName, string>} */
-export const METRIC_LABELS = {
-  loss: 'Loss',
-  accuracy: 'Accuracy',
-  precision: 'Precision',
-  recall: 'Recall',
-  roc_auc: 'ROC AUC',
-  pr_auc: 'PR AUC',
-};
+export const METRIC_LABELS = /** @type {Record<MetricName, string>} */ (Object.fromEntries(METRIC_INFO.map((m) => [m.name, m.label])));
+/** @param {MetricName} metric */
+const infoOf = (metric) => METRIC_INFO.find((m) => m.name === metric);
 /** @type {Split[]} */
 export const SPLITS = ['train', 'val', 'test'];
 /**
- * Lower is better for loss, higher for the rest.
+ * Lower is better for the loss, higher for the rest (each metric's `better`).
  * @param {MetricName} metric
  */
-export const lowerIsBetter = (metric) => metric === 'loss';
+export const lowerIsBetter = (metric) => infoOf(metric)?.better === 'lower';
+/**
+ * The largest value a metric can take; null when unbounded (the loss).
+ * @param {MetricName} metric
+ * @returns {number | null}
+ */
+export const metricMax = (metric) => infoOf(metric)?.max ?? null;
+/**
+ * How a chart of the metric is bounded, for its caption: ' (cut at 0)' or ', clipped to [0, 1]'.
+ * @param {MetricName} metric
+ */
+export const boundsNote = (metric) => (metricMax(metric) === null ? ' (cut at 0)' : `, clipped to [0, ${metricMax(metric)}]`);
 
 export class HttpError extends Error {
   /**

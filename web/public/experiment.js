@@ -13,7 +13,7 @@
  * @import { SummaryEntry } from './common.js'
  */
 import {
-  DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, datasetImage, duration, el, facts, fileName, fill, getJSON,
+  DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, boundsNote, datasetImage, duration, el, facts, fileName, fill, getJSON,
   isFiniteNumber, lowerIsBetter, mainElement, meanStd, num, pathPart, poll, section, selected, settings, showError, statusBadge,
   summaryCells, table, thumb, when,
 } from './common.js';
@@ -57,7 +57,7 @@ function renderBands() {
   fill(
     bandsNote,
     shown.length
-      ? `${split} ${METRIC_LABELS[metric]} per epoch: line = mean over each model's completed and running runs, band = ± 1 sample std${metric === 'loss' ? ' (cut at 0)' : ', clipped to [0, 1]'}; n (in the tooltip) drops as runs stop early.`
+      ? `${split} ${METRIC_LABELS[metric]} per epoch: line = mean over each model's completed and running runs, band = ± 1 sample std${boundsNote(metric)}; n (in the tooltip) drops as runs stop early.`
       : 'No epochs recorded yet.',
   );
   const datasets = shown.flatMap((m, i) => bandDatasets(m.bands[split][metric], seriesStyle(i), { prefix: `${m.model} `, mean: `${m.model} (${m.runs} runs)`, shade: 0.12, range: metricRange(metric) }));

@@ -6,7 +6,7 @@
 /** @import { CompareView, ExperimentComparison, ExperimentSettings } from '../api-types.ts' */
 /** @import { SummaryEntry } from './common.js' */
 import {
-  DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, el, fill, getJSON, mainElement, meanStd, poll, section, selected, settings,
+  DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, el, fill, getJSON, mainElement, meanStd, metricMax, poll, section, selected, settings,
   showError, statusBadge, summaryCells, table,
 } from './common.js';
 import { bandDatasets, bandOptions, chartBox, drawChart, hatch, meanBarMax, meanBarOptions, metricRange, paletteColor, seriesStyle } from './charts.js';
@@ -176,7 +176,7 @@ function renderChart(data) {
     type: 'bar',
     data: { labels: shown, datasets },
     options: meanBarOptions(
-      `${split} ${METRIC_LABELS[metric]}: mean ± std (whiskers${metric === 'loss' ? '' : ', clipped to [0, 1]'}) over completed runs`,
+      `${split} ${METRIC_LABELS[metric]}: mean ± std (whiskers${metricMax(metric) === null ? '' : `, clipped to [0, ${metricMax(metric)}]`}) over completed runs`,
       (ctx) => `${ctx.dataset.label}: ${meanStd(/** @type {number | null} */ (ctx.raw), ctx.dataset.errorBars?.[ctx.dataIndex])} (n=${ctx.dataset.counts?.[ctx.dataIndex]})`,
       meanBarMax(datasets),
     ),
@@ -190,7 +190,7 @@ function renderHistory() {
   fill(
     historyNote,
     shown.length
-      ? `${modelSelect.value}, ${split} ${METRIC_LABELS[metric]} (the metric chosen above): line = mean over the experiment's completed and running runs, band = ± 1 sample std${metric === 'loss' ? '' : ' clipped to [0, 1]'}; n (in the tooltip) drops as runs stop early.`
+      ? `${modelSelect.value}, ${split} ${METRIC_LABELS[metric]} (the metric chosen above): line = mean over the experiment's completed and running runs, band = ± 1 sample std${metricMax(metric) === null ? '' : ` clipped to [0, ${metricMax(metric)}]`}; n (in the tooltip) drops as runs stop early.`
       : `No epochs of ${modelSelect.value || 'any model'} recorded yet.`,
   );
   historyFigure.hidden = shown.length === 0;

@@ -18,6 +18,7 @@ import { RULE, confusionAt, confusionTable, ratesOf, runPointsTable, thresholdCo
 
 const id = pathPart(1);
 const main = mainElement();
+// The article's per-epoch plots (its line 111): loss, accuracy, AUC and recall; the compare view charts every metric.
 /** @type {MetricName[]} */
 const HISTORY = ['loss', 'accuracy', 'roc_auc', 'recall'];
 

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { assertDeviceHealthy } from '../backend/index.ts';
 import type { EpochRecord, Predictions, Split } from '../../study/run.ts';
 import type { ImageRecord } from '../../study/data/dataset.ts';
-import { evaluateBinary } from '../metrics/index.ts';
+import { evaluateBinary } from '../../study/metrics/index.ts';
 import type { StudyModel } from '../models/index.ts';
 import type { InputSource } from './inputs.ts';
 import { LaggedReads } from './lagged-reads.ts';

@@ -11,7 +11,7 @@ import { initBackend, type BackendInfo } from '../backend/index.ts';
 import { checkImages } from '../../study/data/check.ts';
 import { indexDataset, type DatasetIndex } from '../../study/data/dataset.ts';
 import { ImageCache } from '../../study/data/image-cache.ts';
-import { evaluateBinary } from '../metrics/index.ts';
+import { evaluateBinary } from '../../study/metrics/index.ts';
 import { buildModel, type StudyModel } from '../models/index.ts';
 import { SPLITS, type RunEvent, type RunResult, type RunSpec, type Split, type SplitEvaluation } from '../../study/run.ts';
 import { Checkpoints } from './checkpoints.ts';

@@ -9,9 +9,9 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { openDatabase } from '../../../db/index.ts';
-import { STORED_METRICS } from '../../../study/report-metrics.ts';
+import { METRIC_NAMES } from '../../../study/run.ts';
 import { indexDataset } from '../../../study/data/dataset.ts';
-import { evaluateBinary } from '../../../workers/metrics/index.ts';
+import { evaluateBinary } from '../../../study/metrics/index.ts';
 import { tempDir } from '../../db/fixtures.ts';
 import { plantedSubset, type PlantedSubset } from '../../helpers/planted-duplicates.ts';
 import { hasRealData, PROJECT_ROOT, REAL_DATA } from '../../helpers/real-data.ts';
@@ -72,7 +72,7 @@ test('--json: the planted pairs, and the test metrics without the leaked image f
       const rows = await database.query<{ image: string; label: number; probability: number }>("select image, label, probability from predictions where run_id = $1 and split = 'test' and image <> $2 order by image", [id, subset.planted]);
       kept.push(evaluateBinary(rows.map((x) => x.label), rows.map((x) => Math.fround(x.probability))).metrics);
     }
-    for (const k of STORED_METRICS) assert.ok(Math.abs(row.metrics[k].kept.mean - (kept[0]![k] + kept[1]![k]) / 2) < 1e-12, k);
+    for (const k of METRIC_NAMES) assert.ok(Math.abs(row.metrics[k].kept.mean - (kept[0]![k] + kept[1]![k]) / 2) < 1e-12, k);
   } finally {
     await database.close();
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { binaryCrossEntropy } from '../../../workers/metrics/loss.ts';
+import { binaryCrossEntropy } from '../../../study/metrics/loss.ts';
 
 const close = (actual: number, expected: number, tol = 1e-12) =>
   assert.ok(Math.abs(actual - expected) < tol, `${actual} is not ${expected}`);

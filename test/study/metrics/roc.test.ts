@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { rocAuc, rocCurve } from '../../../workers/metrics/roc.ts';
+import { rocAuc, rocCurve } from '../../../study/metrics/roc.ts';
 
 test('perfect ranking: every (positive, negative) pair ordered right, AUC 1', () => {
   // 2 positives x 2 negatives = 4 pairs, all 4 correct: 4/4.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { prCurve, rocCurve } from '../../../workers/metrics/binary.ts';
-import { thinCurve } from '../../../workers/metrics/thin.ts';
+import { prCurve, rocCurve } from '../../../study/metrics/binary.ts';
+import { thinCurve } from '../../../study/metrics/thin.ts';
 
 function randomSplit(n: number, seed: number): { yTrue: number[]; yProb: number[] } {
   const rand = () => {

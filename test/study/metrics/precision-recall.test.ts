@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { averagePrecision, prCurve } from '../../../workers/metrics/precision-recall.ts';
+import { averagePrecision, prCurve } from '../../../study/metrics/precision-recall.ts';
 
 // AP = sum over distinct thresholds, descending, of (R_k - R_{k-1}) * P_k with R_0 = 0 (scikit-learn's
 // average_precision_score).

@@ -4,18 +4,19 @@
  *
  * Thresholded metrics follow Keras (predicted positive iff p > 0.5); ranking metrics follow scikit-learn
  * (roc_auc_score, average_precision_score, roc_curve, precision_recall_curve), computed exactly from one sort —
- * never from the thinned curves that are kept for storage.
+ * never from the thinned curves that are kept for storage. The metrics are those of study/metrics/definitions.ts.
  */
-import type { ConfusionMatrix, Curve, Metrics } from '../../study/run.ts';
-import { confusionUnchecked, rates } from './confusion.ts';
-import { binaryCrossEntropyUnchecked } from './loss.ts';
-import { averagePrecisionFromCounts, prCurveFromCounts } from './precision-recall.ts';
+import type { ConfusionMatrix, Curve } from '../run.ts';
+import { confusionUnchecked } from './confusion.ts';
+import { METRICS, type Metrics } from './definitions.ts';
+import { prCurveFromCounts } from './precision-recall.ts';
 import { rankCounts } from './ranking.ts';
-import { DEFAULT_MAX_CURVE_POINTS, rocAucFromCounts, rocCurveFromCounts } from './roc.ts';
+import { DEFAULT_MAX_CURVE_POINTS, rocCurveFromCounts } from './roc.ts';
 import { checkBinaryInputs, checkMaxPoints, checkThreshold } from './validate.ts';
 
 export { binaryCrossEntropy } from './loss.ts';
-export { confusionAt, rates } from './confusion.ts';
+export { accuracy, confusionAt, precision, rates, recall } from './confusion.ts';
+export { METRICS, METRIC_NAMES, isMetricName, metricDefinition, type MetricDefinition, type MetricName, type Metrics } from './definitions.ts';
 export { averagePrecision, prCurve } from './precision-recall.ts';
 export { DEFAULT_MAX_CURVE_POINTS, rocAuc, rocCurve } from './roc.ts';
 export { thinCurve } from './thin.ts';
@@ -28,9 +29,9 @@ export interface BinaryEvaluation {
 }
 
 /**
- * All six metrics, the confusion matrix at `threshold` (default 0.5) and both curves (at most `maxCurvePoints`
- * points each, default 200). roc_auc is NaN when the split lacks a class, pr_auc when it has no positive; the
- * matching curves are then empty.
+ * Every metric, the confusion matrix at `threshold` (default 0.5) and both curves (at most `maxCurvePoints` points
+ * each, default 200). roc_auc is NaN when the split lacks a class, pr_auc when it has no positive; the matching
+ * curves are then empty.
  */
 export function evaluateBinary(
   yTrue: ArrayLike<number>,
@@ -43,17 +44,11 @@ export function evaluateBinary(
   checkThreshold(threshold);
   checkMaxPoints(maxPoints);
 
-  const confusion = confusionUnchecked(yTrue, yProb, threshold);
-  const counts = rankCounts(yTrue, yProb);
+  const scored = { yTrue, yProb, confusion: confusionUnchecked(yTrue, yProb, threshold), ranks: rankCounts(yTrue, yProb) };
   return {
-    metrics: {
-      loss: binaryCrossEntropyUnchecked(yTrue, yProb),
-      ...rates(confusion),
-      roc_auc: rocAucFromCounts(counts),
-      pr_auc: averagePrecisionFromCounts(counts),
-    },
-    confusion,
-    roc: rocCurveFromCounts(counts, maxPoints),
-    pr: prCurveFromCounts(counts, maxPoints),
+    metrics: Object.fromEntries(METRICS.map((m) => [m.name, m.compute(scored)])) as Metrics,
+    confusion: scored.confusion,
+    roc: rocCurveFromCounts(scored.ranks, maxPoints),
+    pr: prCurveFromCounts(scored.ranks, maxPoints),
   };
 }

@@ -1,4 +1,4 @@
-import type { Curve } from '../../study/run.ts';
+import type { Curve } from '../run.ts';
 import { aboveAllThreshold, rankCounts, type RankCounts } from './ranking.ts';
 import { DEFAULT_MAX_CURVE_POINTS } from './roc.ts';
 import { emptyCurve, thinCurve } from './thin.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { averagePrecision, evaluateBinary, rocAuc } from '../../../workers/metrics/binary.ts';
+import { METRICS, averagePrecision, evaluateBinary, rocAuc } from '../../../study/metrics/binary.ts';
 
 const close = (actual: number, expected: number) =>
   assert.ok(Math.abs(actual - expected) < 1e-12, `${actual} is not ${expected}`);
@@ -14,6 +14,7 @@ test('evaluateBinary on the worked example', () => {
   assert.equal(ev.metrics.accuracy, 0.5); // 4/8
   assert.equal(ev.metrics.precision, 0.5); // 3/6
   assert.equal(ev.metrics.recall, 0.75); // 3/4
+  assert.equal(ev.metrics.specificity, 0.25); // 1/4: the benign 0.8, 0.7, 0.7 are called malignant
   assert.equal(ev.metrics.roc_auc, 0.65625); // 10.5/16, see roc.test.ts
   close(ev.metrics.pr_auc, 115 / 168); // see precision-recall.test.ts
   // -(ln .9 + ln .2 + ln .8 + ln .7 + ln .3 + ln .3 + ln .4 + ln .9) / 8
@@ -48,6 +49,7 @@ test('a split with one class: NaN AUCs where undefined, Keras zeros for precisio
   assert.ok(Number.isNaN(benign.metrics.pr_auc));
   assert.equal(benign.metrics.recall, 0); // no positive
   assert.equal(benign.metrics.precision, 0); // 0.6 is a false positive: 0/1
+  assert.equal(benign.metrics.specificity, 2 / 3); // 0.2 and 0.4 are called benign
   assert.deepEqual(benign.roc, { x: [], y: [], thresholds: [] });
   assert.deepEqual(benign.pr, { x: [], y: [], thresholds: [] });
 
@@ -56,6 +58,7 @@ test('a split with one class: NaN AUCs where undefined, Keras zeros for precisio
   assert.equal(malignant.metrics.pr_auc, 1); // every threshold has precision 1
   assert.equal(malignant.metrics.precision, 0); // nothing above 0.5: no predicted positive
   assert.equal(malignant.metrics.recall, 0); // 0/2
+  assert.equal(malignant.metrics.specificity, 0); // no benign lesion: 0, as scikit-learn's zero_division
   assert.deepEqual(malignant.roc.x, []);
   assert.deepEqual(malignant.pr, { x: [1, 0.5, 0], y: [1, 1, 1], thresholds: [0.3, 0.4, 1.4] });
 });
@@ -70,4 +73,14 @@ test('bad inputs name the index and the value', () => {
   assert.throws(() => evaluateBinary([0], [Infinity]), /yProb\[0\] = Infinity/);
   assert.throws(() => evaluateBinary([0], [0.5], { threshold: Number.NaN }), /threshold = NaN/);
   assert.throws(() => evaluateBinary([0], [0.5], { maxCurvePoints: 1.5 }), /maxPoints = 1.5/);
+});
+
+test('the definitions: unique snake_case names (stored rows and SQL columns take them), each with its reference', () => {
+  assert.equal(new Set(METRICS.map((m) => m.name)).size, METRICS.length);
+  for (const m of METRICS) {
+    assert.match(m.name, /^[a-z][a-z0-9_]*$/);
+    assert.ok(m.label && m.reference, m.name);
+    assert.ok(m.max === null || m.max > 0, m.name);
+  }
+  assert.deepEqual(METRICS.filter((m) => m.better === 'lower').map((m) => m.name), ['loss']);
 });

@@ -1,4 +1,4 @@
-import type { Curve } from '../../study/run.ts';
+import type { Curve } from '../run.ts';
 
 /**
  * Keeps at most `maxPoints` points of a curve, evenly spaced by index, always including the first and the last.
