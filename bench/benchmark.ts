@@ -66,7 +66,6 @@ export interface BenchReport {
   stepPeakBytes: number;
 }
 
-
 async function settle(t: tf.Tensor): Promise<void> {
   const one = tf.tidy(() => tf.slice(tf.reshape(t, [-1]), [0], [1]));
   await one.data();
@@ -77,7 +76,10 @@ export async function benchmark(o: BenchOptions): Promise<BenchReport> {
   const backend = await initBackend(o.backend, { gpu: o.gpu });
   const m = await buildModel(o.model, { imageSize: o.imageSize, seed: 1, outputBias: 0, randomWeights: true, initFrom: null });
   const x = tf.randomUniform([o.batchSize, o.imageSize, o.imageSize, 3], 0, 1, 'float32', 1);
-  const y = tf.tensor2d(Array.from({ length: o.batchSize }, (_, i) => i % 2), [o.batchSize, 1]);
+  const y = tf.tensor2d(
+    Array.from({ length: o.batchSize }, (_, i) => i % 2),
+    [o.batchSize, 1],
+  );
   const optimizer = kerasAdam(1e-3);
   const step = makeTrainStep(m, optimizer, 'all');
 
@@ -117,7 +119,10 @@ export async function benchmark(o: BenchOptions): Promise<BenchReport> {
     if (k.name === 'unnamed scope') continue;
     byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0));
   }
-  const topKernels = [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, ms]) => ({ name, ms }));
+  const topKernels = [...byKernel]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([name, ms]) => ({ name, ms }));
   const slowestCalls = profile.kernels
     .filter((k) => k.name !== 'unnamed scope' && typeof k.kernelTimeMs === 'number')
     .sort((a, b) => (b.kernelTimeMs as number) - (a.kernelTimeMs as number))

@@ -42,5 +42,9 @@ const torchOne = runTorchReference({ ...shape, refThreads: 1 });
 const f = (x: number) => x.toFixed(1);
 console.log(`${shape.model} ${shape.imageSize}px batch 32, ${cores} cores`);
 console.log(`  ${cores} wasm runs side by side: ${side.map((r) => f(r.trainImagesPerSec)).join(' + ')} = ${f(wasmTotal)} images/s`);
-console.log(`  ${torchAll.framework} on ${torchAll.device}: ${f(torchAll.trainImagesPerSec)} images/s -> ratio ${(wasmTotal / torchAll.trainImagesPerSec).toFixed(2)}x`);
-console.log(`  1 wasm run alone: ${f(one.trainImagesPerSec)} images/s; ${torchOne.framework} on ${torchOne.device}: ${f(torchOne.trainImagesPerSec)} images/s -> ratio ${(one.trainImagesPerSec / torchOne.trainImagesPerSec).toFixed(2)}x`);
+console.log(
+  `  ${torchAll.framework} on ${torchAll.device}: ${f(torchAll.trainImagesPerSec)} images/s -> ratio ${(wasmTotal / torchAll.trainImagesPerSec).toFixed(2)}x`,
+);
+console.log(
+  `  1 wasm run alone: ${f(one.trainImagesPerSec)} images/s; ${torchOne.framework} on ${torchOne.device}: ${f(torchOne.trainImagesPerSec)} images/s -> ratio ${(one.trainImagesPerSec / torchOne.trainImagesPerSec).toFixed(2)}x`,
+);

@@ -28,27 +28,44 @@ const time = async (f: () => Promise<unknown> | unknown) => {
 const index = await indexDataset(dataDir);
 const train = index.splits.train;
 const sample = train.slice(0, Math.min(limit, train.length));
-console.log(`data ${index.root}: ${train.length} training images; ${availableParallelism()} CPUs, sharp concurrency ${sharp.concurrency()}, libuv pool ${process.env.UV_THREADPOOL_SIZE ?? 4}`);
+console.log(
+  `data ${index.root}: ${train.length} training images; ${availableParallelism()} CPUs, sharp concurrency ${sharp.concurrency()}, libuv pool ${process.env.UV_THREADPOOL_SIZE ?? 4}`,
+);
 
 if (sample.length === 0) throw new Error(`${index.root} has no training images to time`);
 await decodeImage(sample[0]!.path, SIZE); // warm up
-console.log(`decode, 1 at a time:   ${rate(sample.length, await time(async () => {
-  for (const r of sample) await decodeImage(r.path, SIZE);
-}))}`);
-console.log(`decode, 4 at a time:   ${rate(sample.length, await time(async () => {
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < sample.length; i = next++) await decodeImage(sample[i]!.path, SIZE);
-  };
-  await Promise.all([worker(), worker(), worker(), worker()]);
-}))}`);
+console.log(
+  `decode, 1 at a time:   ${rate(
+    sample.length,
+    await time(async () => {
+      for (const r of sample) await decodeImage(r.path, SIZE);
+    }),
+  )}`,
+);
+console.log(
+  `decode, 4 at a time:   ${rate(
+    sample.length,
+    await time(async () => {
+      let next = 0;
+      const worker = async () => {
+        for (let i = next++; i < sample.length; i = next++) await decodeImage(sample[i]!.path, SIZE);
+      };
+      await Promise.all([worker(), worker(), worker(), worker()]);
+    }),
+  )}`,
+);
 
 const decoded = await Promise.all(sample.slice(0, 64).map((r) => decodeImage(r.path, SIZE)));
 const rounds = 1000;
 for (let i = 0; i < 50; i++) augmentImage(decoded[i % decoded.length]!, SIZE, DEFAULT_AUGMENT, augmentRng(1, 1, i)); // JIT warm-up
-console.log(`augment (1 core):      ${rate(rounds, await time(() => {
-  for (let i = 0; i < rounds; i++) augmentImage(decoded[i % decoded.length]!, SIZE, DEFAULT_AUGMENT, augmentRng(1, 1, i));
-}))}`);
+console.log(
+  `augment (1 core):      ${rate(
+    rounds,
+    await time(() => {
+      for (let i = 0; i < rounds; i++) augmentImage(decoded[i % decoded.length]!, SIZE, DEFAULT_AUGMENT, augmentRng(1, 1, i));
+    }),
+  )}`,
+);
 
 const epoch = async (cache: ImageCache | null, e: number) => {
   let n = 0;

@@ -21,8 +21,7 @@ export interface Dispatch {
   readBytes: number;
 }
 
-const readBytes = (program: string, bytes: number[]) =>
-  program === 'melanoma_adam_value' ? 3 * bytes[1]! : bytes.reduce((a, b) => a + b, 0);
+const readBytes = (program: string, bytes: number[]) => (program === 'melanoma_adam_value' ? 3 * bytes[1]! : bytes.reduce((a, b) => a + b, 0));
 
 interface Program {
   shaderKey: string;
@@ -84,14 +83,15 @@ export async function recordDispatches(run: () => Promise<void>): Promise<Record
  * Builds `model` with random weights and a batch of random data, and hands `use` a function that issues one
  * training step (the step `melanoma bench` times) and returns its probabilities.
  */
-async function withTrainStep<T>(
-  model: ModelName, imageSize: number, batchSize: number, use: (issue: () => tf.Tensor) => Promise<T>,
-): Promise<T> {
+async function withTrainStep<T>(model: ModelName, imageSize: number, batchSize: number, use: (issue: () => tf.Tensor) => Promise<T>): Promise<T> {
   const m = await buildModel(model, { imageSize, seed: 1, outputBias: 0, randomWeights: true, initFrom: null });
   const optimizer = kerasAdam(1e-3);
   const step = makeTrainStep(m, optimizer, 'all');
   const x = tf.randomUniform([batchSize, imageSize, imageSize, 3], 0, 1, 'float32', 1);
-  const y = tf.tensor2d(Array.from({ length: batchSize }, (_, i) => i % 2), [batchSize, 1]);
+  const y = tf.tensor2d(
+    Array.from({ length: batchSize }, (_, i) => i % 2),
+    [batchSize, 1],
+  );
   try {
     return await use(() => step(x, y));
   } finally {

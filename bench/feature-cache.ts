@@ -74,7 +74,6 @@ async function epochMs(source: InputSource, step: (x: tf.Tensor, y: tf.Tensor) =
   return performance.now() - t0;
 }
 
-
 const backend = await initBackend(opts.backend as BackendName);
 const m = await buildModel(opts.model as ModelName, { imageSize: size, seed: 1, outputBias: 0, randomWeights: true });
 if (!m.base) throw new Error(`${opts.model} has no pretrained base to cache`);
@@ -96,15 +95,17 @@ await epochMs(features, fromCache, 0);
 const cachedMs: number[] = [];
 for (let e = 1; e <= epochs; e++) cachedMs.push(await epochMs(features, fromCache, e));
 
-console.log(JSON.stringify({
-  backend: backend.name,
-  model: opts.model,
-  imageSize: size,
-  images: count,
-  batchSize,
-  cached: first(trunk.trunk.outputs, 'trunk output').shape.slice(1),
-  epochMsBasePlusHead: median(perBatchMs),
-  cacheBuildMs: cacheMs,
-  epochMsHeadFromCache: median(cachedMs),
-  speedUpPerEpoch: median(perBatchMs) / median(cachedMs),
-}));
+console.log(
+  JSON.stringify({
+    backend: backend.name,
+    model: opts.model,
+    imageSize: size,
+    images: count,
+    batchSize,
+    cached: first(trunk.trunk.outputs, 'trunk output').shape.slice(1),
+    epochMsBasePlusHead: median(perBatchMs),
+    cacheBuildMs: cacheMs,
+    epochMsHeadFromCache: median(cachedMs),
+    speedUpPerEpoch: median(perBatchMs) / median(cachedMs),
+  }),
+);

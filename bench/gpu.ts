@@ -35,16 +35,18 @@ async function main(): Promise<void> {
     const batchSize = batchOf[model];
     if (batchSize === undefined) throw new Error(`--models: ${model} is not one of ${Object.keys(batchOf).join(', ')}`);
     try {
-      results.push(await benchmark({
-        backend: opts.backend as 'webgpu' | 'wasm',
-        model: model as ModelName,
-        imageSize: Number(opts.size),
-        batchSize,
-        steps: Number(opts.steps),
-        warmup: Number(opts.warmup),
-        gpu: null,
-        dataDir: null,
-      }));
+      results.push(
+        await benchmark({
+          backend: opts.backend as 'webgpu' | 'wasm',
+          model: model as ModelName,
+          imageSize: Number(opts.size),
+          batchSize,
+          steps: Number(opts.steps),
+          warmup: Number(opts.warmup),
+          gpu: null,
+          dataDir: null,
+        }),
+      );
     } catch (error) {
       // One model failing (e.g. out of GPU memory) still reports the other.
       results.push({ model, error: String((error as Error)?.stack ?? error) });

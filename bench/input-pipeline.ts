@@ -70,7 +70,12 @@ for (const augment of [null, DEFAULT_AUGMENT]) {
       }
       const untilDone = performance.now() - t0;
       const thread = untilDone - waiting; // the loader's work and the tensor's, on this thread
-      results.push({ augmented: augment !== null, way, threadImagesPerSec: Math.round((count * 1000) / thread), untilDoneImagesPerSec: Math.round((count * 1000) / untilDone) });
+      results.push({
+        augmented: augment !== null,
+        way,
+        threadImagesPerSec: Math.round((count * 1000) / thread),
+        untilDoneImagesPerSec: Math.round((count * 1000) / untilDone),
+      });
     }
   }
 }
@@ -78,7 +83,10 @@ for (const augment of [null, DEFAULT_AUGMENT]) {
 const words = new Int32Array((Number(opts.batch) * size * size * 3) / 4);
 const uploadMs: Record<'tf.tensor' | 'inputTensor', number[]> = { 'tf.tensor': [], inputTensor: [] };
 for (let r = 0; r < 8; r++) {
-  for (const [way, make] of [['tf.tensor', () => tf.tensor1d(words, 'int32')], ['inputTensor', () => inputTensor(words, [words.length])]] as const) {
+  for (const [way, make] of [
+    ['tf.tensor', () => tf.tensor1d(words, 'int32')],
+    ['inputTensor', () => inputTensor(words, [words.length])],
+  ] as const) {
     words.fill(r);
     const t0 = performance.now();
     const x = make();

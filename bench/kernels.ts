@@ -95,8 +95,10 @@ async function stepBench(): Promise<void> {
   }
   const best = Math.min(...times);
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
-  console.log(`baseline ${size}px batch ${batch}: steps ${times.map((t) => t.toFixed(0)).join(', ')} ms; ` +
-    `best ${best.toFixed(0)} ms = ${((batch * 1000) / best).toFixed(2)} images/s; mean ${((batch * 1000) / mean).toFixed(2)} images/s`);
+  console.log(
+    `baseline ${size}px batch ${batch}: steps ${times.map((t) => t.toFixed(0)).join(', ')} ms; ` +
+      `best ${best.toFixed(0)} ms = ${((batch * 1000) / best).toFixed(2)} images/s; mean ${((batch * 1000) / mean).toFixed(2)} images/s`,
+  );
 
   const profile = await tf.profile(async () => {
     await model.trainOnBatch(x, y);
@@ -112,7 +114,10 @@ async function stepBench(): Promise<void> {
   for (const [name, { ms, calls }] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
     console.log(`  ${ms.toFixed(0).padStart(7)} ms  ${String(calls).padStart(4)} calls  ${name}`);
   }
-  const slowest = profile.kernels.filter((k) => k.name !== 'unnamed scope').sort((a, b) => Number(b.kernelTimeMs) - Number(a.kernelTimeMs)).slice(0, Number(opts.calls));
+  const slowest = profile.kernels
+    .filter((k) => k.name !== 'unnamed scope')
+    .sort((a, b) => Number(b.kernelTimeMs) - Number(a.kernelTimeMs))
+    .slice(0, Number(opts.calls));
   console.log('slowest single calls:');
   for (const k of slowest) {
     console.log(`  ${Number(k.kernelTimeMs).toFixed(0).padStart(7)} ms  ${k.name} ${JSON.stringify(k.inputShapes)}`);
@@ -147,19 +152,41 @@ async function kernelBench(): Promise<void> {
   for (const { h, cin, cout } of layers) {
     const o = h - 2;
     const cases: [string, tf.NamedTensorMap, object][] = [
-      [tf.DepthwiseConv2dNativeBackpropFilter, { x: tf.randomNormal([batch, h, h, cin]), dy: tf.randomNormal([batch, o, o, cin]) },
-        { strides: 1, dilations: 1, pad: 'valid', filterShape: [3, 3, cin, 1] }],
-      [tf.DepthwiseConv2dNativeBackpropInput, { dy: tf.randomNormal([batch, o, o, cin]), filter: tf.randomNormal([3, 3, cin, 1]) },
-        { strides: 1, dilations: 1, pad: 'valid', inputShape: [batch, h, h, cin] }],
-      [tf.Conv2DBackpropFilter, { x: tf.randomNormal([batch, o, o, cin]), dy: tf.randomNormal([batch, o, o, cout]) },
-        { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [1, 1, cin, cout] }],
-      [tf.Conv2DBackpropInput, { dy: tf.randomNormal([batch, o, o, cout]), filter: tf.randomNormal([1, 1, cin, cout]) },
-        { strides: 1, pad: 'valid', dataFormat: 'NHWC', inputShape: [batch, o, o, cin] }],
-      [tf.FusedConv2D, { x: tf.randomNormal([batch, o, o, cin]), filter: tf.randomNormal([1, 1, cin, cout]), bias: tf.randomNormal([cout]) },
-        { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1, activation: 'relu' }],
+      [
+        tf.DepthwiseConv2dNativeBackpropFilter,
+        { x: tf.randomNormal([batch, h, h, cin]), dy: tf.randomNormal([batch, o, o, cin]) },
+        { strides: 1, dilations: 1, pad: 'valid', filterShape: [3, 3, cin, 1] },
+      ],
+      [
+        tf.DepthwiseConv2dNativeBackpropInput,
+        { dy: tf.randomNormal([batch, o, o, cin]), filter: tf.randomNormal([3, 3, cin, 1]) },
+        { strides: 1, dilations: 1, pad: 'valid', inputShape: [batch, h, h, cin] },
+      ],
+      [
+        tf.Conv2DBackpropFilter,
+        { x: tf.randomNormal([batch, o, o, cin]), dy: tf.randomNormal([batch, o, o, cout]) },
+        { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [1, 1, cin, cout] },
+      ],
+      [
+        tf.Conv2DBackpropInput,
+        { dy: tf.randomNormal([batch, o, o, cout]), filter: tf.randomNormal([1, 1, cin, cout]) },
+        { strides: 1, pad: 'valid', dataFormat: 'NHWC', inputShape: [batch, o, o, cin] },
+      ],
+      [
+        tf.FusedConv2D,
+        { x: tf.randomNormal([batch, o, o, cin]), filter: tf.randomNormal([1, 1, cin, cout]), bias: tf.randomNormal([cout]) },
+        { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1, activation: 'relu' },
+      ],
       [tf.Sum, { x: tf.randomNormal([batch, o, o, cout]) }, { axis: [0, 1, 2], keepDims: false }],
-      [tf.MaxPoolGrad, { dy: tf.randomNormal([batch, o >> 1, o >> 1, cout]), input: tf.randomNormal([batch, o, o, cout]), output: tf.randomNormal([batch, o >> 1, o >> 1, cout]) },
-        { filterSize: 2, strides: 2, pad: 'valid' }],
+      [
+        tf.MaxPoolGrad,
+        {
+          dy: tf.randomNormal([batch, o >> 1, o >> 1, cout]),
+          input: tf.randomNormal([batch, o, o, cout]),
+          output: tf.randomNormal([batch, o >> 1, o >> 1, cout]),
+        },
+        { filterSize: 2, strides: 2, pad: 'valid' },
+      ],
     ];
     for (const [name, inputs, attrs] of cases) {
       const ours = tf.getKernel(name, backend);
@@ -192,11 +219,15 @@ async function dispatchBench(): Promise<void> {
   const { dispatches: log, errors } = await stepDispatches(opts.model as ModelName, size, batch);
   const minBytes = Number(opts['min-mb']) * 2 ** 20;
   const large = log.filter((d) => d.inputBytes >= minBytes).sort((a, b) => a.workgroups - b.workgroups);
-  console.log(`${opts.model} ${size}px batch ${batch}: ${log.length} dispatches in one training step; ` +
-    `the ${large.length} reading at least ${opts['min-mb']} MB, fewest workgroups first:`);
+  console.log(
+    `${opts.model} ${size}px batch ${batch}: ${log.length} dispatches in one training step; ` +
+      `the ${large.length} reading at least ${opts['min-mb']} MB, fewest workgroups first:`,
+  );
   for (const d of large) {
-    console.log(`  ${String(d.workgroups).padStart(7)} workgroups ${String(d.threads).padStart(9)} threads  ` +
-      `${(d.inputBytes / 2 ** 20).toFixed(0).padStart(5)} MB  ${d.program.slice(0, 48)} ${JSON.stringify(d.inputShapes)}`);
+    console.log(
+      `  ${String(d.workgroups).padStart(7)} workgroups ${String(d.threads).padStart(9)} threads  ` +
+        `${(d.inputBytes / 2 ** 20).toFixed(0).padStart(5)} MB  ${d.program.slice(0, 48)} ${JSON.stringify(d.inputShapes)}`,
+    );
   }
   for (const error of errors) console.log(`the device reported: ${error}`);
 }
@@ -208,12 +239,16 @@ async function hostBench(): Promise<void> {
   const stepMs = median(times);
   const bindGroupMs = median(steps.map((s) => s.bindGroupMs));
   const bindGroups = first(steps, 'step').bindGroups;
-  console.log(`${opts.model} ${size}px batch ${batch}: host time to issue a step, the GPU running none of it, over ` +
-    `${times.length} steps: median ${stepMs.toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}), ` +
-    `at most ${((batch * 1000) / stepMs).toFixed(0)} images/s on any GPU with this host`);
-  console.log(`  of which creating bind groups: median ${bindGroupMs.toFixed(1)} ms (${bindGroups} a step, ` +
-    `${((1000 * bindGroupMs) / bindGroups).toFixed(1)} us each; the driver's cost); without them, at most ` +
-    `${((batch * 1000) / (stepMs - bindGroupMs)).toFixed(0)} images/s`);
+  console.log(
+    `${opts.model} ${size}px batch ${batch}: host time to issue a step, the GPU running none of it, over ` +
+      `${times.length} steps: median ${stepMs.toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}), ` +
+      `at most ${((batch * 1000) / stepMs).toFixed(0)} images/s on any GPU with this host`,
+  );
+  console.log(
+    `  of which creating bind groups: median ${bindGroupMs.toFixed(1)} ms (${bindGroups} a step, ` +
+      `${((1000 * bindGroupMs) / bindGroups).toFixed(1)} us each; the driver's cost); without them, at most ` +
+      `${((batch * 1000) / (stepMs - bindGroupMs)).toFixed(0)} images/s`,
+  );
 }
 
 if (mode === 'step') await stepBench();

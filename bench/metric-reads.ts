@@ -226,11 +226,15 @@ async function bench(kind: 'pglite' | 'postgres', target: string): Promise<void>
     const tables = ['runs', 'epoch_metrics', 'evaluations', 'predictions'];
     const runId = Number((await p.exec(`select min(id) as id from runs where experiment_id = ${READ_EXPERIMENT}`))[0]!.id);
     const epochsTotal = Number((await p.exec("select count(*)::bigint as n from epoch_metrics where split = 'val'"))[0]!.n);
-    out(`## ${kind}: ${thousands(RUNS)} runs (${EXPERIMENTS} experiments of ${PER_EXPERIMENT}), ${(epochsTotal / RUNS).toFixed(1)} epochs a run on average, ${METRIC_NAMES.length} metrics; loaded in ${loadSeconds.toFixed(0)} s${opts['no-analyze'] ? ', not analyzed' : ''}`);
+    out(
+      `## ${kind}: ${thousands(RUNS)} runs (${EXPERIMENTS} experiments of ${PER_EXPERIMENT}), ${(epochsTotal / RUNS).toFixed(1)} epochs a run on average, ${METRIC_NAMES.length} metrics; loaded in ${loadSeconds.toFixed(0)} s${opts['no-analyze'] ? ', not analyzed' : ''}`,
+    );
     out();
     for (const t of tables) out(`  ${t.padEnd(26)} ${thousands(await counts(t)).padStart(11)} rows ${(await size(t)).toFixed(0).padStart(6)} MiB`);
     out();
-    out(`The page's reads of experiment ${READ_EXPERIMENT} (${PER_EXPERIMENT} runs) and its run ${runId}: median of ${REPEAT} reads, and each SQL statement's execution time (EXPLAIN ANALYZE)`);
+    out(
+      `The page's reads of experiment ${READ_EXPERIMENT} (${PER_EXPERIMENT} runs) and its run ${runId}: median of ${REPEAT} reads, and each SQL statement's execution time (EXPLAIN ANALYZE)`,
+    );
     out();
     const plans: string[] = [];
     for (const view of views(READ_EXPERIMENT, Number(runId))) {
@@ -241,7 +245,10 @@ async function bench(kind: 'pglite' | 'postgres', target: string): Promise<void>
       for (const s of statements) explained.push({ s, ...(await explain(p, s)) });
       out(`  ${view.name.padEnd(58)} ${ms(median(times))} ms   statements: ${explained.map((e) => e.executionMs.toFixed(1)).join(' + ')} ms`);
       for (const [i, e] of explained.entries()) {
-        if (opts.plans === 'all' || e.executionMs >= 5) plans.push(`### ${kind}: ${view.name.trim()}, statement ${i + 1} (${e.executionMs.toFixed(1)} ms)\n${e.s.text.replace(/\s+/g, ' ').trim()}\n${e.plan}\n`);
+        if (opts.plans === 'all' || e.executionMs >= 5)
+          plans.push(
+            `### ${kind}: ${view.name.trim()}, statement ${i + 1} (${e.executionMs.toFixed(1)} ms)\n${e.s.text.replace(/\s+/g, ' ').trim()}\n${e.plan}\n`,
+          );
       }
     }
     out();
@@ -249,7 +256,9 @@ async function bench(kind: 'pglite' | 'postgres', target: string): Promise<void>
     if (!opts['no-analyze']) for (const t of ['long_epoch_metric_values', 'long_epochs', 'long_evaluation_metric_values']) await p.exec(`analyze ${t}`);
     out(`The same numbers as long rows (one row per metric): execution time (EXPLAIN ANALYZE) of the reads that aggregate metrics, median of ${REPEAT}`);
     const longSize = (await size('long_epoch_metric_values')) + (await size('long_epochs'));
-    out(`  epoch metrics: ${(await size('epoch_metrics')).toFixed(0)} MiB as columns, ${longSize.toFixed(0)} MiB as long rows (values and epochs, with their keys)`);
+    out(
+      `  epoch metrics: ${(await size('epoch_metrics')).toFixed(0)} MiB as columns, ${longSize.toFixed(0)} MiB as long rows (values and epochs, with their keys)`,
+    );
     for (const r of layoutReads(READ_EXPERIMENT)) {
       const run = async (text: string) => {
         const xs: number[] = [];

@@ -140,7 +140,13 @@ function next<T extends ServerMessage['type']>(child: ChildProcess, type: T): Pr
 /** The page's API reads, spread over the experiment, its models and its runs (completed, running and pending). */
 function routes(r: Extract<ServerMessage, { type: 'ready' }>): string[] {
   const x = r.experimentId;
-  const list = [`/api/experiments`, `/api/experiments/${x}`, `/api/experiments/${x}/summary`, `/api/experiments/${x}/ensemble?split=test`, `/api/compare?experiments=${x}`];
+  const list = [
+    `/api/experiments`,
+    `/api/experiments/${x}`,
+    `/api/experiments/${x}/summary`,
+    `/api/experiments/${x}/ensemble?split=test`,
+    `/api/compare?experiments=${x}`,
+  ];
   for (const m of r.models) list.push(`/api/experiments/${x}/misclassified?model=${m}&split=test&limit=24`, `/api/experiments/${x}/compare?model=${m}`);
   for (const id of r.runIds) list.push(`/api/runs/${id}`, `/api/runs/${id}/epochs`, `/api/runs/${id}/curves`, `/api/runs/${id}/predictions?split=test`);
   return list;

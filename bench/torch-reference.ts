@@ -31,7 +31,19 @@ export function runTorchReference(f: ReferenceShape): TorchReport {
     throw new UserError(`--ref torch has a reference for baseline, augmented and xception only, not ${f.model}.`);
   }
   const python = process.env.MELANOMA_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-  const args = [REFERENCE, '--model', f.model, '--image-size', String(f.imageSize), '--batch-size', String(f.batchSize), '--steps', String(f.steps), '--warmup', String(f.warmup)];
+  const args = [
+    REFERENCE,
+    '--model',
+    f.model,
+    '--image-size',
+    String(f.imageSize),
+    '--batch-size',
+    String(f.batchSize),
+    '--steps',
+    String(f.steps),
+    '--warmup',
+    String(f.warmup),
+  ];
   if (f.refThreads !== undefined) args.push('--threads', String(f.refThreads));
   const r = spawnSync(python, args, { encoding: 'utf8' });
   if (r.status !== 0) {

@@ -47,8 +47,15 @@ async function epoch(protocol: ProtocolName, cache: ImageCache) {
   const data = await indexDataset(resolveDataDir(opts.data), { validation: settings.validation });
   const m = await buildModel(model, { imageSize: size, seed: 1, outputBias: 0, weights: opts.weights ?? null, inputScaling: settings.inputScaling });
   const { sourceOf } = runSources(m, data, {
-    imageSize: size, batchSize: settings.batchSize, seed: 1, augment: settings.augment, cache, saveAugmentedDir: null,
-    featureCacheDir: null, featureBudgetBytes: 4 * 2 ** 30, backend: backend.name,
+    imageSize: size,
+    batchSize: settings.batchSize,
+    seed: 1,
+    augment: settings.augment,
+    cache,
+    saveAugmentedDir: null,
+    featureCacheDir: null,
+    featureBudgetBytes: 4 * 2 ** 30,
+    backend: backend.name,
   });
   let t0 = performance.now();
   const train = await sourceOf('train', true);
@@ -110,13 +117,19 @@ const t0 = performance.now();
 const decodeSeconds = seconds(t0);
 const seed = await epoch('seed', cache);
 const extended = await epoch('extended', cache);
-console.log(JSON.stringify({
-  backend: `${backend.name} (${backend.detail})`,
-  model,
-  imageSize: size,
-  decodeSeconds,
-  seed,
-  extended,
-  seedOverCached: seed.epochSeconds / extended.epochSeconds,
-  totalSeconds: seconds(started),
-}, null, 2));
+console.log(
+  JSON.stringify(
+    {
+      backend: `${backend.name} (${backend.detail})`,
+      model,
+      imageSize: size,
+      decodeSeconds,
+      seed,
+      extended,
+      seedOverCached: seed.epochSeconds / extended.epochSeconds,
+      totalSeconds: seconds(started),
+    },
+    null,
+    2,
+  ),
+);

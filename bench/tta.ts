@@ -33,7 +33,13 @@ if (counts[0] !== 1) throw new Error('--tta starts with 1: the others are compar
 const database = await openDatabase(opts.db, { create: false });
 const experiment = await findExperiment(database, opts.experiment);
 if (!experiment) throw new Error(`no experiment named '${opts.experiment}'`);
-const models = (opts.models?.split(',') ?? [...new Set((await database.query<{ model: ModelName }>("select model from runs where experiment_id = $1 and status = 'completed' order by model", [experiment.id])).map((r) => r.model))]) as ModelName[];
+const models = (opts.models?.split(',') ?? [
+  ...new Set(
+    (
+      await database.query<{ model: ModelName }>("select model from runs where experiment_id = $1 and status = 'completed' order by model", [experiment.id])
+    ).map((r) => r.model),
+  ),
+]) as ModelName[];
 const setups: PredictionSetup[] = [];
 const stored = new Map<number, Map<string, number>>();
 for (const model of models) {
@@ -79,7 +85,7 @@ process.stdout.write(
   `${[
     `Experiment '${experiment.name}', test split (${labels.length} images: ${labels.filter((l) => l === 1).length} malignant).`,
     '',
-    '| model | runs | views | ensemble ROC AUC | runs\' ROC AUC: mean ± std (each) | ensemble vs 1 view: difference [95% CI], DeLong p | time |',
+    "| model | runs | views | ensemble ROC AUC | runs' ROC AUC: mean ± std (each) | ensemble vs 1 view: difference [95% CI], DeLong p | time |",
     '|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n')}\n`,

@@ -41,7 +41,10 @@ export function oneOf<T extends string>(choices: readonly T[]) {
 export function listOf<T extends string>(choices: readonly T[]) {
   const item = oneOf(choices);
   return (value: string): T[] => {
-    const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+    const items = value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (items.length === 0) throw new InvalidArgumentError(`'${value}' is an empty list.`);
     return items.map(item);
   };
@@ -57,7 +60,10 @@ export function port(value: string): number {
 /** --image-size: a positive integer up to MAX_IMAGE_SIZE (each model's minimum is checked with the models, see study/image-size.ts). */
 export function imageSize(value: string): number {
   const n = positiveInt(value);
-  if (n > MAX_IMAGE_SIZE) throw new InvalidArgumentError(`${n} px is over the maximum of ${MAX_IMAGE_SIZE} (a batch of Xception's activations at a larger size outgrows the memory a backend can address).`);
+  if (n > MAX_IMAGE_SIZE)
+    throw new InvalidArgumentError(
+      `${n} px is over the maximum of ${MAX_IMAGE_SIZE} (a batch of Xception's activations at a larger size outgrows the memory a backend can address).`,
+    );
   return n;
 }
 

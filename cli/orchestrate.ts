@@ -10,7 +10,7 @@ import { defaultCpuWorkers, parseGpus, THREADS_PER_CPU_RUN } from '../orchestrat
 
 const program = new Command('orchestrate')
   .description(
-    'Runs the study: every model of --models, its protocol\'s number of runs (run i uses seed --seed + i), one run at a ' +
+    "Runs the study: every model of --models, its protocol's number of runs (run i uses seed --seed + i), one run at a " +
       'time per slot (one slot per GPU, or CPU slots), every epoch and final metric stored in the database, then the ' +
       'summary table. The same command again resumes the experiment: completed runs are kept, the others continue from their last completed epoch (from scratch where that state is not on this machine).',
   )
@@ -27,7 +27,11 @@ const program = new Command('orchestrate')
     (value: string) => (value.trim() === 'slurm' ? 'slurm' : parseGpus(value)),
   )
   .option('--runs-per-gpu <n>', 'concurrent runs on each GPU', positiveInt, 1)
-  .option('--workers <n>', `CPU slots without GPUs (default: cores / ${THREADS_PER_CPU_RUN} = ${defaultCpuWorkers()} here, also the most allowed without --oversubscribe)`, positiveInt)
+  .option(
+    '--workers <n>',
+    `CPU slots without GPUs (default: cores / ${THREADS_PER_CPU_RUN} = ${defaultCpuWorkers()} here, also the most allowed without --oversubscribe)`,
+    positiveInt,
+  )
   .option('--oversubscribe', 'allow more --workers than the cores can run at once (each run then goes slower)')
   .addOption(backendOption())
   .addOption(dataOption())
@@ -37,7 +41,7 @@ withOptions(program, overrideOptions('runs', 'epochs', 'imageSize', 'batchSize')
   .option('--seed <n>', 'experiment seed: run i of every model uses seed + i', nonNegativeInt, 1)
   .option('--retries <n>', 'times a failed run is tried again', nonNegativeInt, 1)
   .option('--out <dir>', 'checkpoints and histories go to OUT/<experiment>/<model>-run<i>', 'runs')
-  .option('--feature-cache <dir>', "frozen-trunk activations shared by the runs of transfer models (default: OUT/features)")
+  .option('--feature-cache <dir>', 'frozen-trunk activations shared by the runs of transfer models (default: OUT/features)')
   .option('--no-feature-cache', 'let every run compute its own frozen-trunk activations')
   .addOption(weightsOption())
   .option('--dry-run', 'print the planned runs with their resolved settings and sources, and what is missing; store nothing')
@@ -53,7 +57,12 @@ withOptions(program, overrideOptions('runs', 'epochs', 'imageSize', 'batchSize')
     positiveInt,
   )
   .option('--join', 'join an experiment another orchestrator stored (as each --slurm task does): claim its runs, add none, retry no failed one')
-  .option('--lease <seconds>', "a running run whose orchestrator's heartbeat is older is taken back by another (every orchestrator of the experiment should use the same)", positiveInt, 60)
+  .option(
+    '--lease <seconds>',
+    "a running run whose orchestrator's heartbeat is older is taken back by another (every orchestrator of the experiment should use the same)",
+    positiveInt,
+    60,
+  )
   .argument('[sbatch-options...]', 'with --slurm, after --: options for sbatch, e.g. -- --partition=gpu --gres=gpu:1 --time=12:00:00')
   .option('--json', 'print one JSON document (experiment, runs, summary; with --dry-run the plan) at the end and nothing else on stdout')
   // Test hook: the task file the slots run instead of workers/thread-entry.mjs.

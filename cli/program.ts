@@ -32,7 +32,24 @@ export function melanomaProgram(): Command {
         'melanoma weights --help          # every command has its own --help, with examples',
       ),
     );
-  for (const command of [run, data, protocol, models, weights, bench, sql, summary, predictions, rescore, predict, saliency, report, exportCmd, importCmd, serve])
+  for (const command of [
+    run,
+    data,
+    protocol,
+    models,
+    weights,
+    bench,
+    sql,
+    summary,
+    predictions,
+    rescore,
+    predict,
+    saliency,
+    report,
+    exportCmd,
+    importCmd,
+    serve,
+  ])
     command.register(program);
   return program;
 }

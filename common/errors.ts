@@ -3,7 +3,10 @@
  * stack trace, and exits with `exitCode` (2 for usage errors, 1 for bad input files).
  */
 export class UserError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
     this.name = 'UserError';
   }

@@ -109,7 +109,10 @@ export async function experimentCalibrationInput(database: Database, experimentI
     .from(runs)
     .where(and(eq(runs.experimentId, experimentId), eq(runs.status, 'completed')))
     .orderBy(positionIn(MODEL_NAMES, runs.model), asc(runs.runIndex));
-  const byRun = await predictionsOf(database.db, completed.map((r) => r.runId));
+  const byRun = await predictionsOf(
+    database.db,
+    completed.map((r) => r.runId),
+  );
   return completed.map((r) => ({ ...r, ...byRun.get(r.runId) }));
 }
 

@@ -295,7 +295,8 @@ export async function rolledBackQuery(conn: Sql, text: string, opts: { timeoutMs
     await session.unsafe(readOnlySettings(opts.timeoutMs, opts.role));
     // simple: false forces the extended protocol, which runs exactly one statement.
     const result = await session.unsafe(text, [], EXTENDED_PROTOCOL).values();
-    if (!Array.isArray(result)) throw new UserError('the statement returns no rows to print (COPY ... TO STDOUT?); write it as a query, and use --csv for CSV.');
+    if (!Array.isArray(result))
+      throw new UserError('the statement returns no rows to print (COPY ... TO STDOUT?); write it as a query, and use --csv for CSV.');
     return { columns: (result.columns ?? []).map((c) => c.name), rows: [...result] as unknown[][] };
   } catch (err) {
     open = !isConnectionLoss(err);

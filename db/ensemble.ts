@@ -20,7 +20,9 @@ export interface EnsembleInput {
  * out.
  */
 export async function ensembleInputs(database: Database, experimentId: number, split: Split): Promise<EnsembleInput[]> {
-  const rows = await selectRows<{ model: ModelName; runs: number; label: number; probability: number }>(database.db, sql`
+  const rows = await selectRows<{ model: ModelName; runs: number; label: number; probability: number }>(
+    database.db,
+    sql`
     with p as (
       select r.model, p.run_id, p.image, p.label, p.probability::double precision as probability
       from ${predictions} p join ${runs} r on r.id = p.run_id
@@ -30,7 +32,8 @@ export async function ensembleInputs(database: Database, experimentId: number, s
     from p join per_model m on m.model = p.model
     group by p.model, m.runs, p.image
     having count(*) = m.runs
-    order by ${positionIn(MODEL_NAMES, sql`p.model`)}, p.image`);
+    order by ${positionIn(MODEL_NAMES, sql`p.model`)}, p.image`,
+  );
   const out: EnsembleInput[] = [];
   for (const r of rows) {
     let m = out.at(-1);

@@ -16,7 +16,18 @@
  */
 import { and, eq, gt, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { METRIC_NAMES, type Curve, type EpochRecord, type MetricName, type Metrics, type Predictions, type RunEvent, type RunResult, type Split, type SplitEvaluation } from '../study/run.ts';
+import {
+  METRIC_NAMES,
+  type Curve,
+  type EpochRecord,
+  type MetricName,
+  type Metrics,
+  type Predictions,
+  type RunEvent,
+  type RunResult,
+  type Split,
+  type SplitEvaluation,
+} from '../study/run.ts';
 import { writeRunCalibration } from './calibration.ts';
 import type { Database } from './client.ts';
 import { assertOwner, PROCESS_OWNER } from './run-leases.ts';
@@ -91,7 +102,10 @@ async function recordResult(database: Database, runId: number, result: RunResult
       await fn(tx);
     });
   for (const e of result.final) {
-    for (const [kind, curve] of [['roc', e.roc], ['pr', e.pr]] as const) {
+    for (const [kind, curve] of [
+      ['roc', e.roc],
+      ['pr', e.pr],
+    ] as const) {
       await replaceInChunks(write, curve.x.length, {
         clear: (tx) => tx.delete(curvePoints).where(and(eq(curvePoints.runId, runId), eq(curvePoints.split, e.split), eq(curvePoints.kind, kind))),
         insert: (tx, from, to) => insertCurvePoints(tx, runId, e.split, kind, curve, from, to),
@@ -135,7 +149,10 @@ async function replaceInChunks(
 }
 
 function checkLengths(e: SplitEvaluation): void {
-  for (const [kind, curve] of [['roc', e.roc], ['pr', e.pr]] as const) {
+  for (const [kind, curve] of [
+    ['roc', e.roc],
+    ['pr', e.pr],
+  ] as const) {
     if (curve.x.length !== curve.y.length || curve.x.length !== curve.thresholds.length) {
       throw new Error(`the ${e.split} ${kind} curve has arrays of different lengths (${curve.x.length}, ${curve.y.length}, ${curve.thresholds.length})`);
     }
@@ -229,7 +246,8 @@ export async function storePredictions(database: Database, runId: number, bySpli
     mark(runId);
     await database.db.transaction(async (tx) => {
       const [run] = await tx.select({ status: runs.status }).from(runs).where(eq(runs.id, runId)).for('update');
-      if (run?.status !== 'completed') throw new Error(`run ${runId} is ${run ? run.status : 'not in the database'}: only a completed run's predictions are stored afterwards`);
+      if (run?.status !== 'completed')
+        throw new Error(`run ${runId} is ${run ? run.status : 'not in the database'}: only a completed run's predictions are stored afterwards`);
       for (const s of bySplit) {
         checkPredictionLengths(s.split, s.predictions);
         await tx.delete(predictions).where(and(eq(predictions.runId, runId), eq(predictions.split, s.split)));
@@ -249,7 +267,11 @@ export async function addEvaluationMetrics(database: Database, runId: number, sp
   return writeToRuns(database.writes, async (mark) => {
     mark(runId);
     return database.db.transaction(async (tx) => {
-      const [row] = await tx.select().from(evaluations).where(and(eq(evaluations.runId, runId), eq(evaluations.split, split))).for('update');
+      const [row] = await tx
+        .select()
+        .from(evaluations)
+        .where(and(eq(evaluations.runId, runId), eq(evaluations.split, split)))
+        .for('update');
       if (!row) throw new Error(`run ${runId} has no ${split} evaluation`);
       const missing = METRIC_NAMES.filter((m) => row[m] === null && metrics[m] !== undefined);
       if (missing.length === 0) return [];

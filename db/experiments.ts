@@ -61,9 +61,10 @@ export async function createOrResumeExperiment(
       );
     }
     // The same data may sit in another folder on another machine (an imported experiment): the folder follows it.
-    const update = differences.length > 0
-      ? { ...values, finishedAt: null }
-      : { ...(changed.length > 0 ? { config } : {}), datasetDir: input.datasetDir ?? existing.datasetDir, finishedAt: null };
+    const update =
+      differences.length > 0
+        ? { ...values, finishedAt: null }
+        : { ...(changed.length > 0 ? { config } : {}), datasetDir: input.datasetDir ?? existing.datasetDir, finishedAt: null };
     const resumed = onlyRow(await tx.update(experiments).set(update).where(eq(experiments.id, existing.id)).returning(), `updating experiment '${name}'`);
     return { ...resumed, resumed: true };
   });
@@ -90,7 +91,10 @@ export async function experimentExists(database: Database, experimentId: number)
 
 /** The first of `ids` that is no experiment, or undefined when all are. */
 export async function firstUnknownExperiment(database: Database, ids: readonly number[]): Promise<number | undefined> {
-  const found = await database.db.select({ id: experiments.id }).from(experiments).where(inArray(experiments.id, [...ids]));
+  const found = await database.db
+    .select({ id: experiments.id })
+    .from(experiments)
+    .where(inArray(experiments.id, [...ids]));
   const known = new Set(found.map((r) => r.id));
   return ids.find((id) => !known.has(id));
 }

@@ -120,7 +120,10 @@ export function queryThroughEndpoint(endpoint: FolderEndpoint, request: Endpoint
     );
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ECONNREFUSED') resolve('gone');
-      else reject(new UserError(`the ${endpoint.holder} (pid ${endpoint.pid}) that holds the folder broke off the statement (${err.message}); nothing was changed.`));
+      else
+        reject(
+          new UserError(`the ${endpoint.holder} (pid ${endpoint.pid}) that holds the folder broke off the statement (${err.message}); nothing was changed.`),
+        );
     });
     req.end(body);
   });

@@ -35,7 +35,11 @@ export async function predictionSetup(database: Database, o: { experiment: strin
     .from(experiments)
     .where(typeof o.experiment === 'number' ? eq(experiments.id, o.experiment) : eq(experiments.name, o.experiment));
   if (!experiment) {
-    throw new UserError(typeof o.experiment === 'number' ? `no experiment ${o.experiment} in ${database.target}.` : `no experiment named '${o.experiment}' in ${database.target}.`);
+    throw new UserError(
+      typeof o.experiment === 'number'
+        ? `no experiment ${o.experiment} in ${database.target}.`
+        : `no experiment named '${o.experiment}' in ${database.target}.`,
+    );
   }
   const completed = await database.db
     .select()
@@ -49,7 +53,9 @@ export async function predictionSetup(database: Database, o: { experiment: strin
   let chosenBy: string;
   if (o.model !== undefined) {
     if (!models.includes(o.model)) {
-      throw new UserError(`experiment '${experiment.name}' has no completed run of ${o.model} (it has: ${models.map((m) => `${m} x ${completed.filter((r) => r.model === m).length}`).join(', ')}).`);
+      throw new UserError(
+        `experiment '${experiment.name}' has no completed run of ${o.model} (it has: ${models.map((m) => `${m} x ${completed.filter((r) => r.model === m).length}`).join(', ')}).`,
+      );
     }
     model = o.model;
     chosenBy = 'named';
@@ -92,7 +98,9 @@ type SetupRun = PredictionSetup['runs'][number];
 /** A completed run as it predicts; its checkpoint must be on this machine. */
 function withCheckpoint(r: typeof runs.$inferSelect, label: string): SetupRun {
   if (!r.checkpointDir || !existsSync(join(r.checkpointDir, 'model.json'))) {
-    throw new UserError(`${label}: its best checkpoint ${r.checkpointDir ?? '(none recorded)'} is not on this machine (checkpoints stay where the run trained).`);
+    throw new UserError(
+      `${label}: its best checkpoint ${r.checkpointDir ?? '(none recorded)'} is not on this machine (checkpoints stay where the run trained).`,
+    );
   }
   return {
     runId: r.id,

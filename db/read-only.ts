@@ -91,7 +91,9 @@ const TRANSACTION_CONTROL = new Set(['begin', 'start', 'commit', 'end', 'rollbac
 function refuseTransactionControl(sql: string): void {
   const keyword = /^[a-z_]+/i.exec(withoutLeadingComments(sql))?.[0].toLowerCase();
   if (keyword && TRANSACTION_CONTROL.has(keyword)) {
-    throw new UserError(`melanoma sql runs one query in a read-only transaction of its own that always ends with ROLLBACK; '${keyword.toUpperCase()}' controls transactions and is refused.`);
+    throw new UserError(
+      `melanoma sql runs one query in a read-only transaction of its own that always ends with ROLLBACK; '${keyword.toUpperCase()}' controls transactions and is refused.`,
+    );
   }
 }
 
@@ -195,7 +197,8 @@ function sqlError(err: unknown, timeoutMs: number): unknown {
   if (typeof e?.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) return err; // not from the server: a bug
   if (e.code === '25006') return new UserError(`the statement tries to write, but queries here are read-only (${e.message}); nothing was changed.`);
   if (e.code === '57014') return timeoutError(timeoutMs);
-  if (e.code === '42501') return new UserError(`query refused: ${e.message}; melanoma sql statements may only read the study's tables and views, and nothing was changed.`);
+  if (e.code === '42501')
+    return new UserError(`query refused: ${e.message}; melanoma sql statements may only read the study's tables and views, and nothing was changed.`);
   const at = e.position ? ` (at character ${e.position})` : '';
   const hint = e.hint ? `; hint: ${e.hint.replace(/\s*\n\s*/g, ' ')}` : '';
   return new UserError(`query failed: ${e.message}${at}${hint}`);

@@ -146,8 +146,7 @@ export async function getRun(database: Database, runId: number): Promise<RunDeta
 }
 
 /** The metric columns of a stored row. */
-export const metricsOf = (row: Record<MetricName, number | null>): StoredMetrics =>
-  Object.fromEntries(METRIC_NAMES.map((m) => [m, row[m]])) as StoredMetrics;
+export const metricsOf = (row: Record<MetricName, number | null>): StoredMetrics => Object.fromEntries(METRIC_NAMES.map((m) => [m, row[m]])) as StoredMetrics;
 
 /** A run's epochs in order, each with its train and val metrics. */
 export async function runEpochs(database: Database, runId: number): Promise<StoredEpoch[]> {
@@ -227,7 +226,14 @@ export interface RunScores {
  */
 export async function completedRunScores(database: Database, experimentId: number, splits: readonly Split[]): Promise<RunScores[]> {
   const rows = await database.db
-    .select({ runId: runs.id, model: runs.model, runIndex: runs.runIndex, split: predictions.split, label: predictions.label, probability: predictions.probability })
+    .select({
+      runId: runs.id,
+      model: runs.model,
+      runIndex: runs.runIndex,
+      split: predictions.split,
+      label: predictions.label,
+      probability: predictions.probability,
+    })
     .from(predictions)
     .innerJoin(runs, eq(runs.id, predictions.runId))
     .where(and(eq(runs.experimentId, experimentId), eq(runs.status, 'completed'), inArray(predictions.split, [...splits])))
@@ -253,7 +259,13 @@ export async function runsWithoutPredictions(database: Database, experimentId: n
   return database.db
     .select()
     .from(runs)
-    .where(and(eq(runs.experimentId, experimentId), eq(runs.status, 'completed'), sql`not exists (select 1 from ${predictions} where ${predictions.runId} = ${runs.id})`))
+    .where(
+      and(
+        eq(runs.experimentId, experimentId),
+        eq(runs.status, 'completed'),
+        sql`not exists (select 1 from ${predictions} where ${predictions.runId} = ${runs.id})`,
+      ),
+    )
     .orderBy(asc(runs.id));
 }
 
@@ -275,7 +287,14 @@ export async function hardestImages(database: Database, experimentId: number, mo
   return database.db
     .select()
     .from(imageSummary)
-    .where(and(eq(imageSummary.experimentId, experimentId), eq(imageSummary.model, model as ImageSummaryRow['model']), eq(imageSummary.split, split), sql`${imageSummary.wrong} > 0`))
+    .where(
+      and(
+        eq(imageSummary.experimentId, experimentId),
+        eq(imageSummary.model, model as ImageSummaryRow['model']),
+        eq(imageSummary.split, split),
+        sql`${imageSummary.wrong} > 0`,
+      ),
+    )
     .orderBy(desc(imageSummary.wrong), desc(sql`abs(${imageSummary.meanProbability} - ${imageSummary.label})`), asc(imageSummary.image))
     .limit(limit);
 }
@@ -290,10 +309,7 @@ export async function runFailedAttempts(database: Database, runId: number): Prom
 }
 
 /** The failed attempts of every run of an experiment, by run then attempt. */
-export async function experimentFailedAttempts(
-  database: Database,
-  experimentId: number,
-): Promise<(FailedAttemptRow & { model: string; runIndex: number })[]> {
+export async function experimentFailedAttempts(database: Database, experimentId: number): Promise<(FailedAttemptRow & { model: string; runIndex: number })[]> {
   const rows = await database.db
     .select({ attempt: failedAttempts, model: runs.model, runIndex: runs.runIndex })
     .from(failedAttempts)

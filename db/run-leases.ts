@@ -131,10 +131,7 @@ export async function resetStaleRuns(
           eq(runs.experimentId, experimentId),
           or(
             eq(runs.status, 'interrupted'),
-            and(
-              eq(runs.status, 'running'),
-              or(isNull(runs.heartbeatAt), lt(runs.heartbeatAt, sql`now() - make_interval(secs => ${opts.staleAfterSeconds})`)),
-            ),
+            and(eq(runs.status, 'running'), or(isNull(runs.heartbeatAt), lt(runs.heartbeatAt, sql`now() - make_interval(secs => ${opts.staleAfterSeconds})`))),
             opts.includeFailed ? eq(runs.status, 'failed') : undefined,
           ),
         ),

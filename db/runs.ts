@@ -42,18 +42,23 @@ export async function ensureRuns(database: Database, experimentId: number, plan:
     const values = (items: readonly PlannedRun[], baseRunId: (p: PlannedRun) => number | null) =>
       items.map((p) => ({ experimentId, model: p.model, runIndex: p.runIndex, seed: p.seed, spec: p.spec, baseRunId: baseRunId(p) }));
     const key = (model: string, runIndex: number) => `${model}#${runIndex}`;
-    const load = async () =>
-      new Map((await tx.select().from(runs).where(eq(runs.experimentId, experimentId))).map((r) => [key(r.model, r.runIndex), r]));
+    const load = async () => new Map((await tx.select().from(runs).where(eq(runs.experimentId, experimentId))).map((r) => [key(r.model, r.runIndex), r]));
 
     const bases = plan.filter((p) => !FINE_TUNES[p.model]);
     const fineTunes = plan.filter((p) => FINE_TUNES[p.model]);
-    if (bases.length > 0) await tx.insert(runs).values(values(bases, () => null)).onConflictDoNothing();
+    if (bases.length > 0)
+      await tx
+        .insert(runs)
+        .values(values(bases, () => null))
+        .onConflictDoNothing();
     if (fineTunes.length > 0) {
       const stored = await load();
       const baseOf = (p: PlannedRun) => {
         const base = stored.get(key(FINE_TUNES[p.model]!, p.runIndex));
         if (!base) {
-          throw new UserError(`${p.model} run ${p.runIndex} fine-tunes ${FINE_TUNES[p.model]} run ${p.runIndex}, which is neither planned nor in the experiment.`);
+          throw new UserError(
+            `${p.model} run ${p.runIndex} fine-tunes ${FINE_TUNES[p.model]} run ${p.runIndex}, which is neither planned nor in the experiment.`,
+          );
         }
         return base.id;
       };
@@ -77,46 +82,51 @@ export async function claimNextRun(
   opts: { models?: readonly ModelName[]; owner?: string; host?: string; slurmJob?: string | null } = {},
 ): Promise<ClaimedRun | null> {
   const base = alias(runs, 'base');
-  return writeToRuns(database.writes, (mark) => database.db.transaction(async (tx) => {
-    const [next] = await tx
-      .select({ id: runs.id, spec: runs.spec, baseCheckpoint: base.checkpointDir })
-      .from(runs)
-      .leftJoin(base, eq(base.id, runs.baseRunId))
-      .where(
-        and(
-          eq(runs.experimentId, experimentId),
-          eq(runs.status, 'pending'),
-          or(isNull(runs.baseRunId), eq(base.status, 'completed')),
-          opts.models ? inArray(runs.model, [...opts.models]) : undefined,
-        ),
-      )
-      .orderBy(sql`${runs.baseRunId} is not null`, runs.runIndex, positionIn(MODEL_NAMES, runs.model))
-      .limit(1)
-      .for('update', { of: runs, skipLocked: true });
-    if (!next) return null;
-    mark(next.id);
-    const initFrom = next.baseCheckpoint ?? null;
-    const claimed = onlyRow(await tx
-      .update(runs)
-      .set({
-        status: 'running',
-        slot,
-        host: opts.host ?? hostname(),
-        slurmJob: opts.slurmJob ?? null,
-        owner: opts.owner ?? PROCESS_OWNER,
-        heartbeatAt: sql`now()`,
-        attempts: sql`${runs.attempts} + 1`,
-        startedAt: sql`now()`,
-        lastEventAt: sql`now()`,
-        finishedAt: null,
-        durationSeconds: null,
-        error: null,
-        spec: initFrom !== null ? { ...next.spec, initFrom } : next.spec,
-      })
-      .where(eq(runs.id, next.id))
-      .returning(), `claiming run ${next.id}`);
-    return { ...claimed, initFrom };
-  }));
+  return writeToRuns(database.writes, (mark) =>
+    database.db.transaction(async (tx) => {
+      const [next] = await tx
+        .select({ id: runs.id, spec: runs.spec, baseCheckpoint: base.checkpointDir })
+        .from(runs)
+        .leftJoin(base, eq(base.id, runs.baseRunId))
+        .where(
+          and(
+            eq(runs.experimentId, experimentId),
+            eq(runs.status, 'pending'),
+            or(isNull(runs.baseRunId), eq(base.status, 'completed')),
+            opts.models ? inArray(runs.model, [...opts.models]) : undefined,
+          ),
+        )
+        .orderBy(sql`${runs.baseRunId} is not null`, runs.runIndex, positionIn(MODEL_NAMES, runs.model))
+        .limit(1)
+        .for('update', { of: runs, skipLocked: true });
+      if (!next) return null;
+      mark(next.id);
+      const initFrom = next.baseCheckpoint ?? null;
+      const claimed = onlyRow(
+        await tx
+          .update(runs)
+          .set({
+            status: 'running',
+            slot,
+            host: opts.host ?? hostname(),
+            slurmJob: opts.slurmJob ?? null,
+            owner: opts.owner ?? PROCESS_OWNER,
+            heartbeatAt: sql`now()`,
+            attempts: sql`${runs.attempts} + 1`,
+            startedAt: sql`now()`,
+            lastEventAt: sql`now()`,
+            finishedAt: null,
+            durationSeconds: null,
+            error: null,
+            spec: initFrom !== null ? { ...next.spec, initFrom } : next.spec,
+          })
+          .where(eq(runs.id, next.id))
+          .returning(),
+        `claiming run ${next.id}`,
+      );
+      return { ...claimed, initFrom };
+    }),
+  );
 }
 
 /**
@@ -134,19 +144,22 @@ export async function finishRun(
     mark(runId);
     return database.db.transaction(async (tx) => {
       await assertOwner(tx, runId, owner);
-    if (outcome.status === 'completed') {
-      const row = onlyRow(await tx.select({ n: sql<number>`count(*)::integer` }).from(evaluations).where(eq(evaluations.runId, runId)), 'counting evaluations');
-      if (row.n === 0) throw new Error(`run ${runId} cannot be completed: no final evaluation was recorded for it`);
-    }
-    const [run] = await tx
-      .update(runs)
-      .set({
-        status: outcome.status,
-        owner: null,
-        error: outcome.error ?? null,
-        finishedAt: sql`now()`,
-        durationSeconds: sql`coalesce(${runs.durationSeconds}, extract(epoch from now() - ${runs.startedAt}))`,
-      })
+      if (outcome.status === 'completed') {
+        const row = onlyRow(
+          await tx.select({ n: sql<number>`count(*)::integer` }).from(evaluations).where(eq(evaluations.runId, runId)),
+          'counting evaluations',
+        );
+        if (row.n === 0) throw new Error(`run ${runId} cannot be completed: no final evaluation was recorded for it`);
+      }
+      const [run] = await tx
+        .update(runs)
+        .set({
+          status: outcome.status,
+          owner: null,
+          error: outcome.error ?? null,
+          finishedAt: sql`now()`,
+          durationSeconds: sql`coalesce(${runs.durationSeconds}, extract(epoch from now() - ${runs.startedAt}))`,
+        })
         .where(eq(runs.id, runId))
         .returning();
       if (!run) throw new Error(`no run ${runId}`);
@@ -160,12 +173,7 @@ export async function finishRun(
  * later), then the run goes back to the queue (`retry`, partial results deleted, see backToPending) or is recorded
  * failed with this error. Throws LostRunLeaseError, changing nothing, when `owner` no longer holds the run.
  */
-export async function failAttempt(
-  database: Database,
-  runId: number,
-  outcome: { error: string; retry: boolean },
-  owner: string = PROCESS_OWNER,
-): Promise<void> {
+export async function failAttempt(database: Database, runId: number, outcome: { error: string; retry: boolean }, owner: string = PROCESS_OWNER): Promise<void> {
   await database.db.transaction(async (tx) => {
     await assertOwner(tx, runId, owner);
     const run = onlyRow(await tx.select({ attempt: runs.attempts, slot: runs.slot }).from(runs).where(eq(runs.id, runId)), `reading run ${runId}`);
@@ -217,11 +225,7 @@ export async function markInterrupted(database: Database, runIds: readonly numbe
  * restart (see backToPending: the next attempt continues from the run's last saved epoch where it can, and its start
  * sets the epoch rows to match). Only safe while no other process is working on this experiment. Returns the reset runs.
  */
-export async function resetUnfinishedRuns(
-  database: Database,
-  experimentId: number,
-  opts: { includeFailed?: boolean } = {},
-): Promise<Run[]> {
+export async function resetUnfinishedRuns(database: Database, experimentId: number, opts: { includeFailed?: boolean } = {}): Promise<Run[]> {
   const statuses: RunStatus[] = opts.includeFailed ? ['running', 'interrupted', 'failed'] : ['running', 'interrupted'];
   return database.db.transaction(async (tx) => {
     const stale = await tx

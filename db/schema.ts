@@ -64,7 +64,9 @@ export const runs = pgTable(
   'runs',
   {
     id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
-    experimentId: integer('experiment_id').notNull().references(() => experiments.id, { onDelete: 'cascade' }),
+    experimentId: integer('experiment_id')
+      .notNull()
+      .references(() => experiments.id, { onDelete: 'cascade' }),
     model: text('model').$type<ModelName>().notNull(),
     runIndex: integer('run_index').notNull(),
     /** For `-ft` models: the run of the base model with the same run index, whose best checkpoint it starts from. */
@@ -117,7 +119,9 @@ export const runs = pgTable(
 export const epochMetrics = pgTable(
   'epoch_metrics',
   {
-    runId: integer('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    runId: integer('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
     epoch: integer('epoch').notNull(),
     split: text('split').$type<'train' | 'val'>().notNull(),
     ...metricColumns((m) => [m]),
@@ -137,7 +141,9 @@ export const epochMetrics = pgTable(
 export const evaluations = pgTable(
   'evaluations',
   {
-    runId: integer('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    runId: integer('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
     split: text('split').$type<Split>().notNull(),
     n: integer('n').notNull(),
     ...metricColumns((m) => [m]),
@@ -146,17 +152,16 @@ export const evaluations = pgTable(
     tn: integer('tn').notNull(),
     fn: integer('fn').notNull(),
   },
-  (t) => [
-    primaryKey({ name: 'evaluations_pkey', columns: [t.runId, t.split] }),
-    check('evaluations_split_check', sql`${t.split} in ('train', 'val', 'test')`),
-  ],
+  (t) => [primaryKey({ name: 'evaluations_pkey', columns: [t.runId, t.split] }), check('evaluations_split_check', sql`${t.split} in ('train', 'val', 'test')`)],
 );
 
 /** ROC (x = false-positive rate, y = true-positive rate) and PR (x = recall, y = precision) curves. */
 export const curvePoints = pgTable(
   'curve_points',
   {
-    runId: integer('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    runId: integer('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
     split: text('split').$type<Split>().notNull(),
     kind: text('kind').$type<CurveKind>().notNull(),
     idx: integer('idx').notNull(),
@@ -178,7 +183,9 @@ export const curvePoints = pgTable(
 export const predictions = pgTable(
   'predictions',
   {
-    runId: integer('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    runId: integer('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
     split: text('split').$type<Split>().notNull(),
     image: text('image').notNull(),
     label: smallint('label').$type<0 | 1>().notNull(),
@@ -201,7 +208,9 @@ export const predictions = pgTable(
 export const runCalibrations = pgTable(
   'run_calibrations',
   {
-    runId: integer('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    runId: integer('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
     split: text('split').$type<'val' | 'test'>().notNull(),
     n: integer('n').notNull(),
     brier: doublePrecision('brier').notNull(),
@@ -221,7 +230,9 @@ export const runLogs = pgTable(
   'run_logs',
   {
     id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
-    runId: integer('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    runId: integer('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
     attempt: integer('attempt').notNull(),
     loggedAt: timestamptz('logged_at').notNull().defaultNow(),
     message: text('message').notNull(),
@@ -237,7 +248,9 @@ export const runLogs = pgTable(
 export const failedAttempts = pgTable(
   'failed_attempts',
   {
-    runId: integer('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    runId: integer('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
     attempt: integer('attempt').notNull(),
     slot: text('slot'),
     failedAt: timestamptz('failed_at').notNull().defaultNow(),

@@ -157,7 +157,9 @@ export async function createReader(adminUrl: string, opts: { role?: string; newP
     });
     const reasons = await rightsBeyondReading(conn, role);
     if (reasons.length > 0) {
-      throw new UserError(`the role ${role} can still do more than read the study (${reasons.join('; ')}); remove those rights as the database's owner, then run melanoma sql-reader again.`);
+      throw new UserError(
+        `the role ${role} can still do more than read the study (${reasons.join('; ')}); remove those rights as the database's owner, then run melanoma sql-reader again.`,
+      );
     }
     const counts = onlyRow(
       await conn.unsafe<{ tables: number; views: number }[]>(

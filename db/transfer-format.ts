@@ -111,23 +111,21 @@ const runFields = {
 export const runSchema = z.strictObject(runFields);
 
 /** A version 1 run, in version 2's shape: an epoch's train and val rows become one epoch. */
-const v1RunSchema = z
-  .strictObject({ ...runFields, epochs: z.array(v1EpochRow), evaluations: z.array(v1EvaluationRow) })
-  .transform((run) => {
-    const epochs = new Map<number, z.output<typeof epochRow>>();
-    for (const { epoch, split, seconds, learningRate, improved, ...m } of run.epochs) {
-      const e = epochs.get(epoch) ?? { epoch, seconds, learningRate, improved: false, train: {}, val: {} };
-      if (split === 'val') Object.assign(e, { seconds, learningRate });
-      e.improved ||= improved;
-      e[split] = fromV1(m);
-      epochs.set(epoch, e);
-    }
-    return {
-      ...run,
-      epochs: [...epochs.values()],
-      evaluations: run.evaluations.map(({ split, n, tp, fp, tn, fn, ...m }) => ({ split, n, tp, fp, tn, fn, metrics: fromV1(m) })),
-    };
-  });
+const v1RunSchema = z.strictObject({ ...runFields, epochs: z.array(v1EpochRow), evaluations: z.array(v1EvaluationRow) }).transform((run) => {
+  const epochs = new Map<number, z.output<typeof epochRow>>();
+  for (const { epoch, split, seconds, learningRate, improved, ...m } of run.epochs) {
+    const e = epochs.get(epoch) ?? { epoch, seconds, learningRate, improved: false, train: {}, val: {} };
+    if (split === 'val') Object.assign(e, { seconds, learningRate });
+    e.improved ||= improved;
+    e[split] = fromV1(m);
+    epochs.set(epoch, e);
+  }
+  return {
+    ...run,
+    epochs: [...epochs.values()],
+    evaluations: run.evaluations.map(({ split, n, tp, fp, tn, fn, ...m }) => ({ split, n, tp, fp, tn, fn, metrics: fromV1(m) })),
+  };
+});
 
 const headerSchema = z.strictObject({
   format: z.literal(FORMAT),
@@ -229,7 +227,13 @@ function parse<T extends z.ZodType>(text: string, lineNo: number, schema: T, bad
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   if (!issue) throw bad(`line ${lineNo} does not match its schema`);
-  const field = issue.path.length > 0 ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(the line)';
+  const field =
+    issue.path.length > 0
+      ? issue.path
+          .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+          .join('')
+          .replace(/^\./, '')
+      : '(the line)';
   const what = lineNo === 1 ? 'the header' : lineNo === 2 ? 'the experiment' : 'run';
   const run = lineNo > 2 && value && typeof value === 'object' ? ` ${(value as { model?: unknown }).model} #${(value as { runIndex?: unknown }).runIndex}` : '';
   throw bad(`line ${lineNo} (${what}${run}), field ${field}: ${issue.message}`);

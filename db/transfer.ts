@@ -93,7 +93,8 @@ export async function exportExperiment(database: Database, name: string): Promis
           }
           const split = r.split as 'train' | 'val';
           e[split] = metrics(r);
-          if (split === 'val' || Object.keys(e.val).length === 0) Object.assign(e, { seconds: num(r.seconds), learningRate: num(r.learning_rate), improved: Boolean(r.improved) });
+          if (split === 'val' || Object.keys(e.val).length === 0)
+            Object.assign(e, { seconds: num(r.seconds), learningRate: num(r.learning_rate), improved: Boolean(r.improved) });
         }
         return out;
       };
@@ -120,7 +121,13 @@ export async function exportExperiment(database: Database, name: string): Promis
         (r) => {
           const idx = (r.idx as unknown[]).map(Number);
           if (idx.some((v, i) => v !== i)) throw new Error(`run ${r.run_id}: the ${r.split} ${r.kind} curve's points are not numbered 0, 1, 2, ...`);
-          return { split: r.split as RunRecord['curves'][number]['split'], kind: r.kind as 'roc' | 'pr', x: numbers(r.x), y: numbers(r.y), threshold: numbers(r.threshold) };
+          return {
+            split: r.split as RunRecord['curves'][number]['split'],
+            kind: r.kind as 'roc' | 'pr',
+            x: numbers(r.x),
+            y: numbers(r.y),
+            threshold: numbers(r.threshold),
+          };
         },
       );
       const predictionsOf = byRun(
@@ -139,11 +146,17 @@ export async function exportExperiment(database: Database, name: string): Promis
         }),
       );
       const logsOf = byRun(
-        await rows(tx, sql`select run_id, attempt, ${iso('logged_at')} as logged_at, message from run_logs where run_id in ${ofExperiment} order by run_id, id`),
+        await rows(
+          tx,
+          sql`select run_id, attempt, ${iso('logged_at')} as logged_at, message from run_logs where run_id in ${ofExperiment} order by run_id, id`,
+        ),
         (r) => ({ attempt: num(r.attempt), loggedAt: String(r.logged_at), message: String(r.message) }),
       );
       const failedAttemptsOf = byRun(
-        await rows(tx, sql`select run_id, attempt, slot, ${iso('failed_at')} as failed_at, error, retried from failed_attempts where run_id in ${ofExperiment} order by run_id, attempt`),
+        await rows(
+          tx,
+          sql`select run_id, attempt, slot, ${iso('failed_at')} as failed_at, error, retried from failed_attempts where run_id in ${ofExperiment} order by run_id, attempt`,
+        ),
         (r) => ({ attempt: num(r.attempt), slot: str(r.slot), failedAt: String(r.failed_at), error: String(r.error), retried: Boolean(r.retried) }),
       );
       const runs: RunRecord[] = runRows.map((r) => {
@@ -247,7 +260,8 @@ export async function importExperiment(database: Database, file: ExperimentFile,
       const existing = stored.get(key);
       if (!existing) {
         const baseRunId = run.baseRunIndex === null ? null : stored.get(`${FINE_TUNES[run.model]}#${run.baseRunIndex}`)?.id;
-        if (baseRunId === undefined) throw new UserError(`${source}: ${run.model} run ${run.runIndex} fine-tunes a run the database and the file lack; nothing was imported.`);
+        if (baseRunId === undefined)
+          throw new UserError(`${source}: ${run.model} run ${run.runIndex} fine-tunes a run the database and the file lack; nothing was imported.`);
         const id = await insertRun(tx, experimentId, baseRunId, run);
         stored.set(key, { id, status: run.status });
         outcome.added++;
@@ -392,21 +406,35 @@ async function insertChildren(tx: DbOrTx, runId: number, run: RunRecord): Promis
     tx,
     'curve_points',
     runId,
-    [['split', 'text'], ['kind', 'text'], ['idx', 'integer'], ['x', 'float8'], ['y', 'float8'], ['threshold', 'float8']],
+    [
+      ['split', 'text'],
+      ['kind', 'text'],
+      ['idx', 'integer'],
+      ['x', 'float8'],
+      ['y', 'float8'],
+      ['threshold', 'float8'],
+    ],
     run.curves.flatMap((c) => c.x.map((x, idx) => ({ split: c.split, kind: c.kind, idx, x, y: c.y[idx], threshold: c.threshold[idx] }))),
   );
   await insertRecordset(
     tx,
     'predictions',
     runId,
-    [['split', 'text'], ['image', 'text'], ['label', 'smallint'], ['probability', 'real']],
+    [
+      ['split', 'text'],
+      ['image', 'text'],
+      ['label', 'smallint'],
+      ['probability', 'real'],
+    ],
     run.predictions.flatMap((p) => p.image.map((image, i) => ({ split: p.split, image, label: p.label[i], probability: p.probability[i] }))),
   );
   // Derived from the predictions, so computed here rather than carried in the file.
   if (run.status === 'completed') await writeRunCalibration(tx, runId);
   // One statement per line, so that their ids keep the file's order.
   for (const log of run.logs) {
-    await tx.execute(sql`insert into run_logs (run_id, attempt, logged_at, message) values (${runId}, ${log.attempt}, ${log.loggedAt}::timestamptz, ${log.message})`);
+    await tx.execute(
+      sql`insert into run_logs (run_id, attempt, logged_at, message) values (${runId}, ${log.attempt}, ${log.loggedAt}::timestamptz, ${log.message})`,
+    );
   }
   for (const f of run.failedAttempts) {
     await tx.execute(sql`insert into failed_attempts (run_id, attempt, slot, failed_at, error, retried)

@@ -100,17 +100,33 @@ export async function experimentCosts(
   for (const model of o.models) {
     const p = o.protocol.models[model];
     const history = o.database
-      ? await epochHistory(o.database, { model, imageSize: p.imageSize.value, batchSize: p.batchSize.value, backend: o.backend, maxEpochs: p.epochs.value, patience: p.patience.value })
+      ? await epochHistory(o.database, {
+          model,
+          imageSize: p.imageSize.value,
+          batchSize: p.batchSize.value,
+          backend: o.backend,
+          maxEpochs: p.epochs.value,
+          patience: p.patience.value,
+        })
       : null;
     if (!history) {
       toCalibrate.push(model);
       continue;
     }
     const epochs = history.meanEpochs === null ? p.epochs.value : Math.min(history.meanEpochs, p.epochs.value);
-    costs[model] = { secondsPerEpoch: history.secondsPerEpoch, epochs, maxEpochs: p.epochs.value, setupSeconds: history.setupSeconds, source: 'history', upperBound: history.meanEpochs === null };
+    costs[model] = {
+      secondsPerEpoch: history.secondsPerEpoch,
+      epochs,
+      maxEpochs: p.epochs.value,
+      setupSeconds: history.setupSeconds,
+      source: 'history',
+      upperBound: history.meanEpochs === null,
+    };
     basis.push(
       `${model} ${history.secondsPerEpoch.toFixed(1)} s/epoch measured over ${history.runs} run(s)` +
-        (history.meanEpochs === null ? `, ${p.epochs.value} epoch${p.epochs.value === 1 ? '' : 's'} assumed` : `, ${history.meanEpochs.toFixed(1)} epochs on average`) +
+        (history.meanEpochs === null
+          ? `, ${p.epochs.value} epoch${p.epochs.value === 1 ? '' : 's'} assumed`
+          : `, ${history.meanEpochs.toFixed(1)} epochs on average`) +
         `, ${history.setupSeconds.toFixed(0)} s a run outside its epochs`,
     );
   }
@@ -139,7 +155,9 @@ export async function experimentCosts(
       const cost = costFromSpeed(s, o.images, { maxEpochs: p.epochs.value, augment: p.augment.value });
       costs[s.model] = cost;
       const training = s.trainImages ?? s.trainAboveTrunk;
-      basis.push(`${s.model} ${cost.secondsPerEpoch.toFixed(1)} s/epoch calibrated${training === null ? '' : ` (${training.toFixed(0)} images/s training)`}, ${p.epochs.value} epoch${p.epochs.value === 1 ? '' : 's'} assumed`);
+      basis.push(
+        `${s.model} ${cost.secondsPerEpoch.toFixed(1)} s/epoch calibrated${training === null ? '' : ` (${training.toFixed(0)} images/s training)`}, ${p.epochs.value} epoch${p.epochs.value === 1 ? '' : 's'} assumed`,
+      );
     }
   }
   return { costs, basis, calibratedOn, slotSetupSeconds };

@@ -76,7 +76,15 @@ export async function planDryRun(o: DryRunOptions): Promise<DryRunPlan> {
   let estimate: DryRunPlan['estimate'] = null;
   if (o.estimate !== false && data && slotPlans.length > 0) {
     try {
-      const { costs, basis, slotSetupSeconds } = await experimentCosts({ models: o.models, protocol: o.protocol, backend: o.backend, images: data.images, database: null, dataDir: data.dir, slots: slotPlans.length });
+      const { costs, basis, slotSetupSeconds } = await experimentCosts({
+        models: o.models,
+        protocol: o.protocol,
+        backend: o.backend,
+        images: data.images,
+        database: null,
+        dataDir: data.dir,
+        slots: slotPlans.length,
+      });
       const runs = plan.map((r) => ({ model: r.model, runIndex: r.runIndex, state: 'pending' as const }));
       const seconds = estimateSeconds(runs, costs, slotPlans.length, slotSetupSeconds);
       const upperBound = Object.values(costs).some((c) => c.upperBound);
@@ -105,7 +113,9 @@ export async function dryRun(o: DryRunOptions): Promise<number> {
   const out: string[] = [];
   out.push(`dry run: experiment '${plan.experiment}', protocol ${plan.protocol.name} (${plan.protocol.description}); nothing is stored.`);
   const counts = o.models.map((m) => `${m} x ${o.protocol.models[m].runs.value}`).join(', ');
-  out.push(`runs: ${counts} = ${plan.runs.length}; seeds ${o.seed}..${o.seed + Math.max(0, ...plan.runs.map((r) => r.runIndex))}; slots: ${plan.slots.join(', ') || 'none'}`);
+  out.push(
+    `runs: ${counts} = ${plan.runs.length}; seeds ${o.seed}..${o.seed + Math.max(0, ...plan.runs.map((r) => r.runIndex))}; slots: ${plan.slots.join(', ') || 'none'}`,
+  );
   if (plan.data) out.push(`data: ${plan.data.dir} (${plan.data.images.train}/${plan.data.images.val}/${plan.data.images.test} train/val/test images)`);
   if (plan.estimate) out.push(plan.estimate.line);
   out.push('');

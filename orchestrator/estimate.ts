@@ -74,7 +74,12 @@ export function estimateSeconds(runs: PlannedRunState[], costs: Partial<Record<M
   for (const r of runs.filter((x) => x.state === 'done')) finished.set(key(r.model, r.runIndex), 0);
   const claimOrder = runs
     .filter((r) => r.state === 'pending')
-    .sort((a, b) => Number(FINE_TUNES[a.model] !== undefined) - Number(FINE_TUNES[b.model] !== undefined) || a.runIndex - b.runIndex || MODEL_NAMES.indexOf(a.model) - MODEL_NAMES.indexOf(b.model));
+    .sort(
+      (a, b) =>
+        Number(FINE_TUNES[a.model] !== undefined) - Number(FINE_TUNES[b.model] !== undefined) ||
+        a.runIndex - b.runIndex ||
+        MODEL_NAMES.indexOf(a.model) - MODEL_NAMES.indexOf(b.model),
+    );
   for (const r of claimOrder) {
     const base = FINE_TUNES[r.model];
     const notBefore = base ? (finished.get(key(base, r.runIndex)) ?? 0) : 0;

@@ -6,11 +6,20 @@ import type { LiveFeed } from '../study/live.ts';
 import type { ExperimentClock } from './estimate.ts';
 import type { RunObserver } from './scheduler.ts';
 
-export function liveObserver(o: { live: LiveFeed; experimentId: number; clock: ExperimentClock | null; onEstimate?: (secondsLeft: number, upperBound: boolean) => void }): RunObserver {
+export function liveObserver(o: {
+  live: LiveFeed;
+  experimentId: number;
+  clock: ExperimentClock | null;
+  onEstimate?: (secondsLeft: number, upperBound: boolean) => void;
+}): RunObserver {
   const estimate = () => {
     if (!o.clock) return;
     const seconds = o.clock.secondsLeft();
-    o.live.setEstimate(o.experimentId, { secondsLeft: seconds, upperBound: o.clock.upperBound(), basis: "the calibration or history, with this experiment's measured epochs where it has some" });
+    o.live.setEstimate(o.experimentId, {
+      secondsLeft: seconds,
+      upperBound: o.clock.upperBound(),
+      basis: "the calibration or history, with this experiment's measured epochs where it has some",
+    });
     o.onEstimate?.(seconds, o.clock.upperBound());
   };
   return {

@@ -12,7 +12,13 @@ import { LiveFeed } from '../study/live.ts';
 import { ARTICLE_MODELS } from '../study/models.ts';
 import { experimentConfigSchema, recordedProtocol, type ExperimentConfig } from '../study/experiment-config.ts';
 import {
-  DEFAULT_IMAGE_SIZE, DEFAULT_PROTOCOL, LEGACY_PROTOCOL, overridesIn, resolveProtocol, type ProtocolName, type ResolvedProtocol,
+  DEFAULT_IMAGE_SIZE,
+  DEFAULT_PROTOCOL,
+  LEGACY_PROTOCOL,
+  overridesIn,
+  resolveProtocol,
+  type ProtocolName,
+  type ResolvedProtocol,
 } from '../study/protocol.ts';
 import { buildRunSpec } from '../study/run-spec.ts';
 import type { BackendName, ModelName, RunSpec } from '../study/run.ts';
@@ -98,11 +104,13 @@ export async function orchestrate(given: OrchestrateOptions): Promise<number> {
   if (o.dryRun) return dryRun({ ...o, models, protocol: resolveProtocol(o.protocol ?? DEFAULT_PROTOCOL, overrides) });
   let gpuNote: string | null = o.slotNote; // GPUs that get no slot
   // With --slurm, each array task has slots of its own.
-  const slots = slurmDb ? [] : planSlots({ gpus: o.gpus, runsPerGpu: o.runsPerGpu, workers: o.workers, backend: o.backend }, () => {
-    const usable = usableGpus(o.backend);
-    gpuNote = usable.note;
-    return usable.gpus;
-  });
+  const slots = slurmDb
+    ? []
+    : planSlots({ gpus: o.gpus, runsPerGpu: o.runsPerGpu, workers: o.workers, backend: o.backend }, () => {
+        const usable = usableGpus(o.backend);
+        gpuNote = usable.note;
+        return usable.gpus;
+      });
   if (o.gpus !== undefined) checkGpusDistinguishable(slots, o.backend); // detected GPUs are filtered by usableGpus
   const checkBar = decodingProgress(process.stderr.isTTY && !o.json);
   let data: Awaited<ReturnType<typeof checkDataset>>;
@@ -125,16 +133,18 @@ export async function orchestrate(given: OrchestrateOptions): Promise<number> {
     featureCacheDir,
     weights: o.weights ? resolve(o.weights) : null,
   });
-  const specFor = (protocol: ResolvedProtocol) => (model: ModelName, seed: number, runIndex: number): RunSpec =>
-    buildRunSpec(protocol, model, seed, {
-      ...localFolders(model, runIndex),
-      backend: o.backend,
-      gpu: null,
-      initFrom: null,
-      cacheImages: true,
-      checkImages: false, // checkDataset decoded every image before anything was stored
-      saveAugmented: null,
-    });
+  const specFor =
+    (protocol: ResolvedProtocol) =>
+    (model: ModelName, seed: number, runIndex: number): RunSpec =>
+      buildRunSpec(protocol, model, seed, {
+        ...localFolders(model, runIndex),
+        backend: o.backend,
+        gpu: null,
+        initFrom: null,
+        cacheImages: true,
+        checkImages: false, // checkDataset decoded every image before anything was stored
+        saveAugmented: null,
+      });
 
   const err = process.stderr;
   const say = (line: string) => err.write(line + '\n');
@@ -217,9 +227,12 @@ export async function orchestrate(given: OrchestrateOptions): Promise<number> {
       const page = `/experiments/${experimentId}`;
       process.stdout.write(
         `Slurm job ${job}: ${submission.tasks} array task(s) ${job}_0 .. ${job}_${submission.tasks - 1}, script ${submission.path}, logs ${submission.logs}\n` +
-          (server ? `results: ${server.url}${page}\n` : `results: \`npx melanoma serve --db ${redact(slurmDb!.url)}\` serves them at http://127.0.0.1:8080${page}\n`),
+          (server
+            ? `results: ${server.url}${page}\n`
+            : `results: \`npx melanoma serve --db ${redact(slurmDb!.url)}\` serves them at http://127.0.0.1:8080${page}\n`),
       );
-      if (server) await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
+      if (server)
+        await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
       return 0;
     }
     let clock: ExperimentClock | null = null;
@@ -227,10 +240,28 @@ export async function orchestrate(given: OrchestrateOptions): Promise<number> {
     if (o.estimate !== false && !o.threadFile) {
       try {
         const completed = new Set((await listRuns(database, experimentId)).filter((r) => r.status === 'completed').map((r) => `${r.model}:${r.runIndex}`));
-        const runs = plan.map((r) => ({ model: r.model, runIndex: r.runIndex, state: completed.has(`${r.model}:${r.runIndex}`) ? ('done' as const) : ('pending' as const) }));
-        const { costs, basis, slotSetupSeconds } = await experimentCosts({ models, protocol: resolved, backend: o.backend, images: data.images, database, dataDir: data.dir, slots: slots.length });
+        const runs = plan.map((r) => ({
+          model: r.model,
+          runIndex: r.runIndex,
+          state: completed.has(`${r.model}:${r.runIndex}`) ? ('done' as const) : ('pending' as const),
+        }));
+        const { costs, basis, slotSetupSeconds } = await experimentCosts({
+          models,
+          protocol: resolved,
+          backend: o.backend,
+          images: data.images,
+          database,
+          dataDir: data.dir,
+          slots: slots.length,
+        });
         clock = new ExperimentClock(runs, costs, slots.length, slotSetupSeconds);
-        const line = estimateLine({ runs: runs.filter((r) => r.state !== 'done').length, seconds: clock.secondsLeft(), upperBound: clock.upperBound(), slots, basis });
+        const line = estimateLine({
+          runs: runs.filter((r) => r.state !== 'done').length,
+          seconds: clock.secondsLeft(),
+          upperBound: clock.upperBound(),
+          slots,
+          basis,
+        });
         say(line);
         live.setEstimate(experimentId, { secondsLeft: clock.secondsLeft(), upperBound: clock.upperBound(), basis: line });
       } catch (error) {
@@ -238,7 +269,14 @@ export async function orchestrate(given: OrchestrateOptions): Promise<number> {
       }
     }
 
-    progress = err.isTTY && !process.env.CI ? ttyProgress(err, slots.map((s) => s.name), plan.length) : plainProgress(say);
+    progress =
+      err.isTTY && !process.env.CI
+        ? ttyProgress(
+            err,
+            slots.map((s) => s.name),
+            plan.length,
+          )
+        : plainProgress(say);
     const shown = progress;
     let lastEstimate = Date.now();
     const observer = liveObserver({
@@ -325,7 +363,13 @@ function describeCounts(c: RunCounts): string {
 }
 
 /** The results server shares this process's database handle (a PGlite folder admits one process). */
-async function startWebServer(database: Database, host: string, port: number, dataDir: string, live: LiveFeed): Promise<{ url: string; close(): Promise<void> }> {
+async function startWebServer(
+  database: Database,
+  host: string,
+  port: number,
+  dataDir: string,
+  live: LiveFeed,
+): Promise<{ url: string; close(): Promise<void> }> {
   const { startServer } = await import('../web/server.ts');
   return startServer({ db: database, host, port, dataDir, live });
 }

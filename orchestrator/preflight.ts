@@ -48,7 +48,11 @@ export async function checkDataset(
   }
   const started = performance.now();
   if (o.imageSize !== undefined) {
-    await checkImages(SPLITS.flatMap((s) => index.splits[s]), index.root, { imageSize: o.imageSize, onProgress: o.onProgress });
+    await checkImages(
+      SPLITS.flatMap((s) => index.splits[s]),
+      index.root,
+      { imageSize: o.imageSize, onProgress: o.onProgress },
+    );
   }
   return { dir, fingerprint: index.fingerprint, images, checkSeconds: (performance.now() - started) / 1000 };
 }
@@ -69,7 +73,9 @@ export function checkPretrainedWeights(models: readonly ModelName[], weights: st
       locatePretrained(name, weights);
     } catch (err) {
       if (weights != null) throw new UserError(`${err instanceof Error ? err.message : String(err)}\n  ${withoutPretrained(name, 'study')}.`);
-      missing.push(`${name}: ${PRETRAINED[name].file} is in none of ${defaultWeightDirs().join(', ')}; a real start downloads it from ${pretrainedUrl(name)} into ${weightsCacheDir()}`);
+      missing.push(
+        `${name}: ${PRETRAINED[name].file} is in none of ${defaultWeightDirs().join(', ')}; a real start downloads it from ${pretrainedUrl(name)} into ${weightsCacheDir()}`,
+      );
     }
   }
   if (missing.length > 0) throw new UserError(missing.join('; '));
@@ -90,7 +96,8 @@ export async function ensurePretrainedWeights(models: readonly ModelName[], weig
         onDownload: (url, dest) => say(`weights: ${name} not cached; downloading ${url} to ${dest}`),
         onProgress: (p) => progress.update(p),
       });
-      if (got.download) say(`weights: ${got.location.path}, ${megabytes(got.download.bytes)}, md5 ${got.download.md5}${PRETRAINED[name].md5 ? ' verified' : ''}`);
+      if (got.download)
+        say(`weights: ${got.location.path}, ${megabytes(got.download.bytes)}, md5 ${got.download.md5}${PRETRAINED[name].md5 ? ' verified' : ''}`);
     } finally {
       progress.stop();
     }

@@ -60,9 +60,7 @@ function endLine(slot: string, run: RunLabel, outcome: RunOutcome): string {
 /** What a phase has done: 'epoch 3 training step 20/66, 52 images/s, ETA 25s' or 'decoding 1200/3297 images, ...'. */
 export function describePhase(p: PhaseProgress, batchSize: number): string {
   const rate = p.imagesPerSecond === null ? '' : `, ${p.imagesPerSecond.toFixed(0)} images/s, ETA ${formatDuration((p.total - p.done) / p.imagesPerSecond)}`;
-  const count = p.phase === 'training'
-    ? `step ${Math.ceil(p.done / batchSize)}/${Math.ceil(p.total / batchSize)}`
-    : `${p.done}/${p.total} images`;
+  const count = p.phase === 'training' ? `step ${Math.ceil(p.done / batchSize)}/${Math.ceil(p.total / batchSize)}` : `${p.done}/${p.total} images`;
   const what = p.phase === 'evaluating' && p.epoch === null ? 'final evaluation' : p.phase;
   return `${p.epoch === null ? '' : `epoch ${p.epoch} `}${what} ${count}${rate}`;
 }
@@ -84,7 +82,9 @@ export function plainProgress(write: (line: string) => void, now = () => Date.no
     },
     estimate: (text) => write(`estimate: ${text}`),
     epoch: (slot, run, r, best) =>
-      write(`[${slot}] ${name(run)} epoch ${r.epoch}/${run.epochs} ${r.seconds.toFixed(1)}s loss ${r.train.loss.toFixed(4)} val_loss ${r.val.loss.toFixed(4)} val_roc_auc ${auc(r.val.roc_auc)}${best ? ' (best)' : ''}`),
+      write(
+        `[${slot}] ${name(run)} epoch ${r.epoch}/${run.epochs} ${r.seconds.toFixed(1)}s loss ${r.train.loss.toFixed(4)} val_loss ${r.val.loss.toFixed(4)} val_roc_auc ${auc(r.val.roc_auc)}${best ? ' (best)' : ''}`,
+      ),
     runEnded: (slot, run, outcome) => write(endLine(slot, run, outcome)),
     log: (message) => write(message),
     stop() {},

@@ -60,7 +60,14 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRep
 
   async function execute(runner: SlotRunner, claim: ClaimedRun): Promise<void> {
     const spec = opts.specFor(claim, runner);
-    const label: RunLabel = { model: claim.model, runIndex: claim.runIndex, seed: claim.seed, attempt: claim.attempt, epochs: spec.epochs, batchSize: spec.batchSize };
+    const label: RunLabel = {
+      model: claim.model,
+      runIndex: claim.runIndex,
+      seed: claim.seed,
+      attempt: claim.attempt,
+      epochs: spec.epochs,
+      batchSize: spec.batchSize,
+    };
     const slot = runner.slot.name;
     opts.progress.runStarted(slot, label);
     opts.observer?.runStarted(claim);

@@ -98,7 +98,11 @@ export interface GpuFinders {
  * workers/backend/webgpu.ts); `auto` skips a software adapter for wasm, so there it must be a hardware one. The
  * message lists what exists and what to use instead.
  */
-export function checkListedGpus(gpus: number[] | undefined, backend: BackendName, find: GpuFinders = { nvidia: detectGpuNames, webgpu: detectWebgpuAdapters, installed: tensorflowInstalled }): void {
+export function checkListedGpus(
+  gpus: number[] | undefined,
+  backend: BackendName,
+  find: GpuFinders = { nvidia: detectGpuNames, webgpu: detectWebgpuAdapters, installed: tensorflowInstalled },
+): void {
   if (!gpus || gpus.length === 0 || CPU_BACKENDS.includes(backend)) return; // --gpus none; cpu backends: planSlots
   const listed = gpus.join(',');
   let found: { index: number; name: string }[];
@@ -156,7 +160,8 @@ export function usableGpus(backend: BackendName, names = detectGpuNames, install
   if (shadowed.length === 0) return { gpus, note: null };
   return {
     gpus: gpus.filter((g) => !shadowed.some((s) => s.gpu === g)),
-    note: `GPU ${shadowed.map((s) => s.gpu).join(', ')} left out: the webgpu backend opens a GPU by its name (dawn.node takes the ` +
+    note:
+      `GPU ${shadowed.map((s) => s.gpu).join(', ')} left out: the webgpu backend opens a GPU by its name (dawn.node takes the ` +
       `first that has it), and ${shadowed.map((s) => `GPU ${s.gpu} has GPU ${s.first}'s ('${s.name}')`).join('; ')}. ` +
       `--backend tensorflow (npm install @tensorflow/tfjs-node-gpu) pins each run to its GPU with CUDA_VISIBLE_DEVICES.`,
   };
@@ -204,9 +209,7 @@ export function planSlots(opts: SlotOptions, detect = detectGpus): SlotPlan[] {
   // Without --gpus: --workers asks for CPU slots; otherwise every detected GPU gets its slots.
   const gpus = opts.gpus ?? (cpuOnly || opts.workers !== undefined ? [] : detect());
   if (gpus.length > 0) {
-    return gpus.flatMap((gpu) =>
-      Array.from({ length: opts.runsPerGpu }, (_, k) => ({ name: opts.runsPerGpu === 1 ? `gpu${gpu}` : `gpu${gpu}.${k}`, gpu })),
-    );
+    return gpus.flatMap((gpu) => Array.from({ length: opts.runsPerGpu }, (_, k) => ({ name: opts.runsPerGpu === 1 ? `gpu${gpu}` : `gpu${gpu}.${k}`, gpu })));
   }
   const workers = opts.workers ?? defaultCpuWorkers();
   return Array.from({ length: workers }, (_, k) => ({ name: `cpu${k}`, gpu: null }));

@@ -46,10 +46,13 @@ export function slurmAllocation(env: Env = process.env): SlurmAllocation {
   const nodeGpus = jobGpus ?? cuda ?? [];
   const cudaGpus = cuda ?? nodeGpus;
   if (cudaGpus.length !== nodeGpus.length) {
-    throw new UsageError(`--gpus slurm: SLURM_JOB_GPUS (${nodeGpus.join(',')}) and CUDA_VISIBLE_DEVICES (${cudaGpus.join(',')}) name a different number of GPUs.`);
+    throw new UsageError(
+      `--gpus slurm: SLURM_JOB_GPUS (${nodeGpus.join(',')}) and CUDA_VISIBLE_DEVICES (${cudaGpus.join(',')}) name a different number of GPUs.`,
+    );
   }
   const cpus = Number(env.SLURM_CPUS_ON_NODE);
-  if (!Number.isSafeInteger(cpus) || cpus < 1) throw new UsageError(`--gpus slurm: SLURM_CPUS_ON_NODE='${env.SLURM_CPUS_ON_NODE ?? ''}' is not a number of CPUs.`);
+  if (!Number.isSafeInteger(cpus) || cpus < 1)
+    throw new UsageError(`--gpus slurm: SLURM_CPUS_ON_NODE='${env.SLURM_CPUS_ON_NODE ?? ''}' is not a number of CPUs.`);
   return { job, nodeGpus, cudaGpus, cpus };
 }
 
@@ -113,6 +116,10 @@ export function withSlurmSlots<T extends { gpus?: number[] | 'slurm'; workers?: 
   o: T,
   env: Record<string, string | undefined> = process.env,
 ): Omit<T, 'gpus' | 'workers'> & { gpus: number[]; workers?: number; slotNote: string | null } {
-  const slots = allocatedSlots(slurmAllocation(env), { mode: runnerMode(o.backend), cpuOnly: CPU_BACKENDS.includes(o.backend), workers: o.workers }, detectWebgpuAdapters);
+  const slots = allocatedSlots(
+    slurmAllocation(env),
+    { mode: runnerMode(o.backend), cpuOnly: CPU_BACKENDS.includes(o.backend), workers: o.workers },
+    detectWebgpuAdapters,
+  );
   return { ...o, gpus: slots.gpus, workers: slots.workers, slotNote: slots.note };
 }

@@ -52,7 +52,7 @@ export function sbatchLines(options: readonly string[]): string[] {
 function sets(lines: readonly string[], long: string, short: string): boolean {
   return lines.some((line) => {
     const head = line.replace(/ .*/, '');
-    return head === long || head.startsWith(`${long}=`) || head.startsWith(short) && !head.startsWith('--');
+    return head === long || head.startsWith(`${long}=`) || (head.startsWith(short) && !head.startsWith('--'));
   });
 }
 
@@ -185,7 +185,11 @@ export function sbatch(scriptPath: string, o: { test: boolean; password: string 
   const r = spawnSync('sbatch', args, { env, encoding: 'utf8', timeout: 60_000 });
   if (r.error) {
     const missing = (r.error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new UserError(missing ? '--slurm: sbatch is not on the PATH (run this on a Slurm login node; --dry-run prints the script).' : `--slurm: sbatch failed: ${r.error.message}`);
+    throw new UserError(
+      missing
+        ? '--slurm: sbatch is not on the PATH (run this on a Slurm login node; --dry-run prints the script).'
+        : `--slurm: sbatch failed: ${r.error.message}`,
+    );
   }
   const said = `${r.stderr ?? ''}${r.stdout ?? ''}`.trim().replace(/\s*\n\s*/g, '; ');
   if (r.status !== 0) throw new UserError(`--slurm: sbatch refused ${scriptPath}: ${said || `exit code ${r.status}`}`);
@@ -222,7 +226,9 @@ export function checkSlurmFlags(o: OrchestrateOptions): SlurmDatabase | null {
   sbatchLines(o.sbatch ?? []);
   const target = parseTarget(o.db);
   if (target.kind !== 'postgres') {
-    throw new UsageError(`--slurm needs a PostgreSQL server that every node reaches (--db postgres://user@host/database), not ${target.kind === 'memory' ? 'memory://' : `the PGlite folder ${target.dir}`}.`);
+    throw new UsageError(
+      `--slurm needs a PostgreSQL server that every node reaches (--db postgres://user@host/database), not ${target.kind === 'memory' ? 'memory://' : `the PGlite folder ${target.dir}`}.`,
+    );
   }
   return splitPassword(target.url);
 }

@@ -102,13 +102,17 @@ export interface StoreOptions {
 
 export async function openStore(database: Database, o: StoreOptions): Promise<RunStore> {
   const staleAfterSeconds = o.staleAfterSeconds ?? 60;
-  const experiment = await createOrResumeExperiment(database, {
-    name: o.experiment,
-    config: o.config,
-    datasetFingerprint: o.datasetFingerprint,
-    datasetDir: o.datasetDir,
-    codeVersion: codeVersion(),
-  }, { updatable: o.updatableConfig, join: o.join });
+  const experiment = await createOrResumeExperiment(
+    database,
+    {
+      name: o.experiment,
+      config: o.config,
+      datasetFingerprint: o.datasetFingerprint,
+      datasetDir: o.datasetDir,
+      codeVersion: codeVersion(),
+    },
+    { updatable: o.updatableConfig, join: o.join },
+  );
   const experimentId = experiment.id;
   if (!o.join) await ensureRuns(database, experimentId, o.runs);
   // PGlite: this process holds the folder's lock, so no running run has a live holder.
@@ -117,9 +121,12 @@ export async function openStore(database: Database, o: StoreOptions): Promise<Ru
   const attemptsAtStart = new Map((await listRuns(database, experimentId)).map((r) => [r.runId, r.attempts]));
 
   const owner = newOwnerId();
-  const beat = setInterval(() => {
-    heartbeat(database, owner).catch((err) => process.stderr.write(`warning: heartbeat failed: ${(err as Error).message}\n`));
-  }, o.heartbeatMs ?? Math.min(5_000, (staleAfterSeconds * 1000) / 4));
+  const beat = setInterval(
+    () => {
+      heartbeat(database, owner).catch((err) => process.stderr.write(`warning: heartbeat failed: ${(err as Error).message}\n`));
+    },
+    o.heartbeatMs ?? Math.min(5_000, (staleAfterSeconds * 1000) / 4),
+  );
   beat.unref();
   /** Per run, the result its final event stored (a copy of what the runner then returns: a thread posts clones). */
   const finalStored = new Map<number, RunResult>();

@@ -12,8 +12,7 @@ export interface SummaryRow {
   std: Record<MetricName, number | null>;
 }
 
-const cell = (mean: number | null, std: number | null) =>
-  mean === null ? '-' : std === null ? mean.toFixed(4) : `${mean.toFixed(4)} ± ${std.toFixed(4)}`;
+const cell = (mean: number | null, std: number | null) => (mean === null ? '-' : std === null ? mean.toFixed(4) : `${mean.toFixed(4)} ± ${std.toFixed(4)}`);
 
 export function formatSummary(rows: SummaryRow[]): string {
   if (rows.length === 0) return 'No completed runs yet.';

@@ -13,5 +13,6 @@ npx tsc --noEmit
 npx tsc --noEmit -p tsconfig.browser.json   # the page's modules (web/public), with the browser's globals only
 bash scripts/check-migrations.sh
 npm run --silent lint
+npm run --silent format:check
 bash scripts/build-simd-kernels.sh --check
 npm test

@@ -18,7 +18,9 @@ const SLOW = '.slow.test.ts';
 
 function collect(path) {
   if (statSync(path).isFile()) return path.endsWith('.test.ts') ? [path] : [];
-  return readdirSync(path).sort().flatMap((name) => collect(join(path, name)));
+  return readdirSync(path)
+    .sort()
+    .flatMap((name) => collect(join(path, name)));
 }
 
 const args = process.argv.slice(2);
@@ -30,9 +32,8 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = unit ? [`--test-concurrency=${Math.max(2, availableParallelism())}`] : [];
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', ...concurrency, ...files],
-  { stdio: 'inherit', env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } },
-);
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...concurrency, ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
+});
 process.exit(result.status ?? 1);

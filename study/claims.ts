@@ -32,8 +32,7 @@ export const SIMILARITY_MARGIN = 0.03;
 export const SIGNIFICANCE = 0.05;
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
-const testValues = (runs: readonly RunValues[], metric: ReportMetric) =>
-  runs.map((r) => r.metrics.test?.[metric] ?? NaN).filter(Number.isFinite);
+const testValues = (runs: readonly RunValues[], metric: ReportMetric) => runs.map((r) => r.metrics.test?.[metric] ?? NaN).filter(Number.isFinite);
 
 interface Resolved {
   models: Record<string, string>;
@@ -86,7 +85,11 @@ const RULES: Record<ClaimId, Rule> = {
         const b = testValues(runs('baseline'), metric);
         const a = testValues(runs('augmented'), metric);
         const w = welch(a, b);
-        return { what: `${metric} mean`, holds: mean(a) > mean(b), numbers: { baseline: finite(mean(b)), augmented: finite(mean(a)), diff: finite(mean(a) - mean(b)), p: w ? w.p : null } };
+        return {
+          what: `${metric} mean`,
+          holds: mean(a) > mean(b),
+          numbers: { baseline: finite(mean(b)), augmented: finite(mean(a)), diff: finite(mean(a) - mean(b)), p: w ? w.p : null },
+        };
       }),
   },
   'recall-precision-trade-off': {
@@ -111,7 +114,11 @@ const RULES: Record<ClaimId, Rule> = {
     minRuns: 2,
     rule: `for every pair of the three models, the 95% Welch interval of the difference of mean ROC AUC and of mean accuracy lies within ±${SIMILARITY_MARGIN}`,
     check: (runs, name) => {
-      const pairs = [['baseline', 'augmented'], ['baseline', 'xception'], ['augmented', 'xception']] as const;
+      const pairs = [
+        ['baseline', 'augmented'],
+        ['baseline', 'xception'],
+        ['augmented', 'xception'],
+      ] as const;
       const rows: Evidence[] = [];
       for (const [x, y] of pairs) {
         for (const metric of ['roc_auc', 'accuracy'] as const) {
@@ -136,7 +143,11 @@ const RULES: Record<ClaimId, Rule> = {
       for (const metric of ARTICLE_METRICS) {
         const w = welch(testValues(runs('xception'), metric), testValues(runs('xception-ft'), metric));
         if (!w) return `the ${metric} of ${name('xception')} and ${name('xception-ft')} has no Welch test (no variance)`;
-        rows.push({ what: `${metric}: ${name('xception')} - ${name('xception-ft')}`, holds: w.p >= SIGNIFICANCE, numbers: { diff: w.diff, ciLow: w.ci[0], ciHigh: w.ci[1], p: w.p } });
+        rows.push({
+          what: `${metric}: ${name('xception')} - ${name('xception-ft')}`,
+          holds: w.p >= SIGNIFICANCE,
+          numbers: { diff: w.diff, ciLow: w.ci[0], ciHigh: w.ci[1], p: w.p },
+        });
       }
       return rows;
     },

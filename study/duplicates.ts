@@ -103,7 +103,12 @@ export async function fingerprint(image: string | Buffer): Promise<Fingerprint> 
 }
 
 const SPLIT_PAIRS: [DuplicateSplit, DuplicateSplit][] = [
-  ['train', 'train'], ['val', 'val'], ['test', 'test'], ['train', 'val'], ['train', 'test'], ['val', 'test'],
+  ['train', 'train'],
+  ['val', 'val'],
+  ['test', 'test'],
+  ['train', 'val'],
+  ['train', 'test'],
+  ['val', 'test'],
 ];
 export const splitPairName = (a: DuplicateSplit, b: DuplicateSplit) => (a === b ? `within ${a}` : `${a}–${b}`);
 
@@ -118,7 +123,8 @@ export interface FingerprintOptions {
 /** Fingerprints and pairs every image. */
 export async function findDuplicates(images: readonly ListedImage[], o: FingerprintOptions & { threshold?: number } = {}): Promise<DuplicatesReport> {
   const threshold = o.threshold ?? NEAR_DUPLICATE_BITS;
-  if (!Number.isInteger(threshold) || threshold < 0 || threshold > HASH_BITS) throw new RangeError(`threshold ${threshold} is not a whole number of bits in [0, ${HASH_BITS}]`);
+  if (!Number.isInteger(threshold) || threshold < 0 || threshold > HASH_BITS)
+    throw new RangeError(`threshold ${threshold} is not a whole number of bits in [0, ${HASH_BITS}]`);
   return pairImages(images, await fingerprintAll(images, o), threshold);
 }
 
@@ -261,7 +267,10 @@ export function leakEffect(
     const ensemble = ensembleOf(mine.map((r) => r.test));
     const scoreEnsemble = (keep: (image: string) => boolean) => {
       const idx = ensemble.images.map((image, i) => (keep(image) ? i : -1)).filter((i) => i >= 0);
-      return score(idx.map((i) => ensemble.labels[i]!), idx.map((i) => ensemble.probabilities[i]!)); // i indexes ensemble.images
+      return score(
+        idx.map((i) => ensemble.labels[i]!),
+        idx.map((i) => ensemble.probabilities[i]!),
+      ); // i indexes ensemble.images
     };
     const eAll = scoreEnsemble(() => true);
     const eKept = scoreEnsemble((image) => !leaked.has(image));

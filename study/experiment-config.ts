@@ -22,7 +22,10 @@ const overridesSchema = z.object({
 /** The protocol an experiment follows: its name, each model's settings as it resolved them, the flags' overrides. */
 const recordedProtocolSchema = z.object({
   name: z.enum(PROTOCOL_NAMES),
-  models: z.record(z.string(), z.custom<ModelProtocol>((v) => typeof v === 'object' && v !== null && 'epochs' in v, 'a model\'s settings')),
+  models: z.record(
+    z.string(),
+    z.custom<ModelProtocol>((v) => typeof v === 'object' && v !== null && 'epochs' in v, "a model's settings"),
+  ),
   overrides: overridesSchema.default({}),
 });
 

@@ -220,7 +220,8 @@ export function standInsFor(model: ArticleModel): ModelName[] {
 // A record names its base and the article's model by name: both must be there (a base before its fine-tune).
 for (const [i, r] of RECORDS.entries()) {
   const base = r.fineTune?.base.value;
-  if (base !== undefined && !RECORDS.slice(0, i).some((b) => b.name === base)) throw new Error(`model ${r.name}: its base ${base} is not a model listed before it.`);
+  if (base !== undefined && !RECORDS.slice(0, i).some((b) => b.name === base))
+    throw new Error(`model ${r.name}: its base ${base} is not a model listed before it.`);
   if (r.standsInFor !== null && STANDS_IN_FOR[r.standsInFor as ModelName] !== undefined) throw new Error(`model ${r.name} stands in for a stand-in.`);
 }
 
@@ -231,7 +232,7 @@ for (const [i, r] of RECORDS.entries()) {
  */
 export function withoutPretrained(name: PretrainedName, scope: 'study' | 'run'): string {
   const users = MODEL_NAMES.filter((m) => pretrainedOf(m) === name);
-  const standIn = (m: ModelName): ModelName | undefined => (ARTICLE_MODELS as readonly string[]).includes(m) ? standInsFor(m as ArticleModel)[0] : undefined;
+  const standIn = (m: ModelName): ModelName | undefined => ((ARTICLE_MODELS as readonly string[]).includes(m) ? standInsFor(m as ArticleModel)[0] : undefined);
   const own = standIn(name);
   if (scope === 'run') {
     if (own) return `or train ${own} instead (--model ${own})`;

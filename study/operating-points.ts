@@ -52,7 +52,7 @@ export const OPERATING_POINTS: readonly OperatingPointTarget[] = [
 ];
 
 /** The rule and the definitions in one sentence each, for tooltips, help texts and JSON documents. */
-export const DECISION_RULE = 'an image is called malignant when its probability p > t (as at the study\'s 0.5)';
+export const DECISION_RULE = "an image is called malignant when its probability p > t (as at the study's 0.5)";
 export const OPERATING_POINT_DEFINITION =
   'For a target specificity s, t is the smallest threshold whose val specificity is at least s (the highest val ' +
   'sensitivity that reaches s); for a target sensitivity r, t is the largest threshold whose val sensitivity is at ' +
@@ -172,7 +172,8 @@ export function summarizeOperatingPoints(runs: readonly { model: string; points:
     runs: list.length,
     points: (list[0] ?? []).map((first, i) => {
       const column = list.map((points) => points[i]).filter((p) => p !== undefined);
-      if (column.length < list.length || column.some((p) => p.kind !== first.kind || p.target !== first.target)) throw new Error(`runs of ${model} have different operating points`);
+      if (column.length < list.length || column.some((p) => p.kind !== first.kind || p.target !== first.target))
+        throw new Error(`runs of ${model} have different operating points`);
       return {
         kind: first.kind,
         target: first.target,

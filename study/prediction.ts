@@ -8,14 +8,7 @@
  * - A call at an operating point: each run at its own threshold, chosen on its val predictions; the ensemble at the
  *   threshold chosen the same way on its own val probabilities (each val image's mean over the runs).
  */
-import {
-  chooseThreshold,
-  DECISION_RULE,
-  OPERATING_POINTS,
-  operatingPointLabel,
-  type OperatingPointTarget,
-  type Scored,
-} from './operating-points.ts';
+import { chooseThreshold, DECISION_RULE, OPERATING_POINTS, operatingPointLabel, type OperatingPointTarget, type Scored } from './operating-points.ts';
 import { protocolSettings, type AugmentationParams, type InputScaling, type ProtocolName } from './protocol.ts';
 import type { ModelName } from './models.ts';
 import { BACKEND_NAMES, type BackendName } from './run.ts';
@@ -143,7 +136,15 @@ export interface PredictionDocument {
 }
 
 export function predictionDocument(
-  o: { experiment: { id: number; name: string }; model: ModelName; chosenBy: string; backend: string; tta: number; runs: readonly PredictingRun[]; rules: CallRule[] },
+  o: {
+    experiment: { id: number; name: string };
+    model: ModelName;
+    chosenBy: string;
+    backend: string;
+    tta: number;
+    runs: readonly PredictingRun[];
+    rules: CallRule[];
+  },
   images: readonly { image: string; probabilities: readonly number[] }[],
 ): PredictionDocument {
   return {

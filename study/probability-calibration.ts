@@ -47,7 +47,8 @@ export interface CalibrationStats {
 }
 
 function check(s: Scored): void {
-  if (s.labels.length !== s.probabilities.length) throw new RangeError(`${s.labels.length} labels but ${s.probabilities.length} probabilities: they must pair up`);
+  if (s.labels.length !== s.probabilities.length)
+    throw new RangeError(`${s.labels.length} labels but ${s.probabilities.length} probabilities: they must pair up`);
   for (let i = 0; i < s.labels.length; i++) {
     const p = s.probabilities[i]!;
     if (!(p >= 0 && p <= 1)) throw new RangeError(`probability ${p} (image ${i}) is not in [0, 1]`);
@@ -257,7 +258,10 @@ export function calibrationReport(runs: readonly CalibrationRun[]): CalibrationR
       temperature: meanStd(list.map((c) => c.temperature)),
       val: summarize(list, 'val'),
       test: summarize(list, 'test'),
-      ensemble: val.images.length && test.images.length ? { runs: mine.length, images: { val: val.images.length, test: test.images.length }, ...calibrate(val, test) } : null,
+      ensemble:
+        val.images.length && test.images.length
+          ? { runs: mine.length, images: { val: val.images.length, test: test.images.length }, ...calibrate(val, test) }
+          : null,
     };
   });
   return {

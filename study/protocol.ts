@@ -48,7 +48,14 @@ export interface AugmentationParams {
 
 /** The parameters in Keras' order (a stored copy, jsonb, keeps its keys in another). */
 export const AUGMENTATION_KEYS = [
-  'rotationRange', 'zoomRange', 'widthShiftRange', 'heightShiftRange', 'horizontalFlip', 'verticalFlip', 'brightnessRange', 'fill',
+  'rotationRange',
+  'zoomRange',
+  'widthShiftRange',
+  'heightShiftRange',
+  'horizontalFlip',
+  'verticalFlip',
+  'brightnessRange',
+  'fill',
 ] as const satisfies readonly (keyof AugmentationParams)[];
 
 export type AugmentationSettings = { [K in keyof AugmentationParams]: Setting<AugmentationParams[K]> };
@@ -134,7 +141,7 @@ function seedModel(model: ModelName): ModelProtocol {
   const learningRate: Record<ArticleModel, Setting<number>> = {
     baseline: ADAM_DEFAULT,
     augmented: ADAM_DEFAULT,
-    xception: set(1e-4, choice('the article lowers the rate (261) without a value; a tenth of Adam\'s default')),
+    xception: set(1e-4, choice("the article lowers the rate (261) without a value; a tenth of Adam's default")),
     'xception-ft': set(1e-5, choice('the article says "very low" (337) without a value; a tenth of the frozen model\'s')),
   };
   const augment: Record<ArticleModel, Setting<boolean>> = {
@@ -153,7 +160,9 @@ function seedModel(model: ModelName): ModelProtocol {
     imageSize: IMAGE_SIZE,
     augment: augment[replaced],
     augmentation: augment[replaced].value ? AUGMENTATION : null,
-    inputScaling: pretrained ? set<InputScaling>('[0, 1]', article('27, 279: the pretrained base is fed the same [0, 1] generators; no preprocess_input')) : UNIT_INPUTS,
+    inputScaling: pretrained
+      ? set<InputScaling>('[0, 1]', article('27, 279: the pretrained base is fed the same [0, 1] generators; no preprocess_input'))
+      : UNIT_INPUTS,
     validation: KERAS_SPLIT,
     outputBias: OUTPUT_BIAS,
     fineTune: record.fineTune && { base: record.fineTune.base as Setting<ModelName>, unfrozen: record.fineTune.unfrozen },
@@ -166,15 +175,30 @@ function seedModel(model: ModelName): ModelProtocol {
 function extendedModel(model: ModelName): ModelProtocol {
   const s = seedModel(model);
   const pretrained = pretrainedOf(model) !== null;
-  const noAugment = set(false, choice('without augmentation the frozen trunk gives every image the same activations each epoch: computed once and cached, every epoch is a pass over the head only'));
+  const noAugment = set(
+    false,
+    choice(
+      'without augmentation the frozen trunk gives every image the same activations each epoch: computed once and cached, every epoch is a pass over the head only',
+    ),
+  );
   return {
     ...s,
-    runs: set(10, choice(FINE_TUNES[model] ? 'ten runs of fine-tuning: the "future work" the article left (349)' : 'ten runs of every model, as the article ran its three main models (359-363)')),
+    runs: set(
+      10,
+      choice(
+        FINE_TUNES[model]
+          ? 'ten runs of fine-tuning: the "future work" the article left (349)'
+          : 'ten runs of every model, as the article ran its three main models (359-363)',
+      ),
+    ),
     epochs: set(100, choice('up to 100 epochs for every model, as the article trained Xception (271); early stopping ends most runs sooner')),
     augment: model === 'augmented' ? s.augment : pretrained ? noAugment : s.augment,
     augmentation: model === 'augmented' ? s.augmentation : null,
     inputScaling: pretrained
-      ? set<InputScaling>('[-1, 1]', choice("Keras' ImageNet weights were trained on [-1, 1] inputs (its preprocess_input); the base gets what it was trained on"))
+      ? set<InputScaling>(
+          '[-1, 1]',
+          choice("Keras' ImageNet weights were trained on [-1, 1] inputs (its preprocess_input); the base gets what it was trained on"),
+        )
       : s.inputScaling,
     validation: SENTENCE_SPLIT,
   };
@@ -262,9 +286,10 @@ export interface RunSettings {
 }
 
 export function runSettings(model: ModelProtocol): RunSettings {
-  const augmentation = model.augment.value && model.augmentation
-    ? (Object.fromEntries(Object.entries(model.augmentation).map(([k, s]) => [k, s.value])) as unknown as AugmentationParams)
-    : null;
+  const augmentation =
+    model.augment.value && model.augmentation
+      ? (Object.fromEntries(Object.entries(model.augmentation).map(([k, s]) => [k, s.value])) as unknown as AugmentationParams)
+      : null;
   return {
     epochs: model.epochs.value,
     patience: model.patience.value,
@@ -338,7 +363,13 @@ export function settingRows(models: Partial<Record<ModelName, ModelProtocol>>, o
       add('starts from', m.fineTune.base);
       add('unfrozen', m.fineTune.unfrozen);
     }
-    if (m.standsInFor) rows.push({ model, setting: 'stands in for', value: m.standsInFor, source: { choice: `MobileNetV2 replaces ${m.standsInFor} where its weights are missing, with ${m.standsInFor}'s settings` } });
+    if (m.standsInFor)
+      rows.push({
+        model,
+        setting: 'stands in for',
+        value: m.standsInFor,
+        source: { choice: `MobileNetV2 replaces ${m.standsInFor} where its weights are missing, with ${m.standsInFor}'s settings` },
+      });
   }
   return rows;
 }

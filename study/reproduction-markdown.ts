@@ -9,16 +9,36 @@ import { SIMILARITY_MARGIN } from './claims.ts';
 import type { MeanStd as RunsMeanStd } from './operating-points.ts';
 import type { CalibrationReport } from './probability-calibration.ts';
 
-const overRuns = (s: RunsMeanStd, digits = 3): string => (s.mean === null ? DASH : s.std === null ? fixed(s.mean, digits) : `${fixed(s.mean, digits)} ± ${fixed(s.std, digits)}`);
+const overRuns = (s: RunsMeanStd, digits = 3): string =>
+  s.mean === null ? DASH : s.std === null ? fixed(s.mean, digits) : `${fixed(s.mean, digits)} ± ${fixed(s.std, digits)}`;
 
 /** Per split: each model's runs (mean ± std) and its ensemble, before and after temperature scaling. */
 function calibrationTable(c: CalibrationReport, split: 'val' | 'test'): string[] {
   return tableOf(
     ['Model', 'Runs', 'T (fitted on val)', 'Brier', 'Brier, scaled', 'ECE', 'ECE, scaled'],
     c.models.flatMap((m) => {
-      const rows = [[m.model, String(m.runs), overRuns(m.temperature), overRuns(m[split].brier), overRuns(m[split].brierScaled), overRuns(m[split].ece), overRuns(m[split].eceScaled)]];
+      const rows = [
+        [
+          m.model,
+          String(m.runs),
+          overRuns(m.temperature),
+          overRuns(m[split].brier),
+          overRuns(m[split].brierScaled),
+          overRuns(m[split].ece),
+          overRuns(m[split].eceScaled),
+        ],
+      ];
       const e = m.ensemble;
-      if (e) rows.push([`${m.model} (ensemble)`, String(e.runs), fixed(e.temperature), fixed(e[split].before.brier), fixed(e[split].after?.brier), fixed(e[split].before.ece), fixed(e[split].after?.ece)]);
+      if (e)
+        rows.push([
+          `${m.model} (ensemble)`,
+          String(e.runs),
+          fixed(e.temperature),
+          fixed(e[split].before.brier),
+          fixed(e[split].after?.brier),
+          fixed(e[split].before.ece),
+          fixed(e[split].after?.ece),
+        ]);
       return rows;
     }),
   );
@@ -26,7 +46,10 @@ function calibrationTable(c: CalibrationReport, split: 'val' | 'test'): string[]
 
 function calibrationMarkdown(c: CalibrationReport): string[] {
   const out = ['### Calibration of the probabilities (test)', ''];
-  out.push(`Does a probability of 0.7 mean 70%? ${c.definition} Runs: mean ± sample std over the completed runs; ensemble: each image's probability averaged over them, calibrated as one classifier.`, '');
+  out.push(
+    `Does a probability of 0.7 mean 70%? ${c.definition} Runs: mean ± sample std over the completed runs; ensemble: each image's probability averaged over them, calibrated as one classifier.`,
+    '',
+  );
   if (c.models.length === 0) return [...out, 'No completed run has val and test predictions stored.', ''];
   out.push(...calibrationTable(c, 'test'), '');
   out.push('<details><summary>Validation split (where the temperature is fitted)</summary>', '', ...calibrationTable(c, 'val'), '', '</details>', '');
@@ -70,19 +93,27 @@ export function reproductionMarkdown(report: ReproductionReport): string {
   out.push(`Completed runs: ${report.models.length === 0 ? 'none' : report.models.map((m) => `${m.model} ${m.runs}`).join(', ')}.`);
   const standIns = Object.entries(report.standIns);
   if (standIns.length > 0) {
-    out.push(`Stand-ins: ${standIns.map(([a, m]) => `${a} → ${m}`).join(', ')} (Xception's ImageNet weights can't be downloaded here; the MobileNetV2 pair answers for its claims).`);
+    out.push(
+      `Stand-ins: ${standIns.map(([a, m]) => `${a} → ${m}`).join(', ')} (Xception's ImageNet weights can't be downloaded here; the MobileNetV2 pair answers for its claims).`,
+    );
   }
   out.push('');
 
-  out.push('### The study\'s table (test)', '');
-  out.push('Mean ± sample std over the completed runs. PR AUC (AP) is scikit-learn\'s average precision, as stored; PR AUC (Keras) is the article\'s AUPRC, Keras\' interpolated `AUC(curve=\'PR\')` over 200 thresholds, from the stored predictions.', '');
+  out.push("### The study's table (test)", '');
+  out.push(
+    "Mean ± sample std over the completed runs. PR AUC (AP) is scikit-learn's average precision, as stored; PR AUC (Keras) is the article's AUPRC, Keras' interpolated `AUC(curve='PR')` over 200 thresholds, from the stored predictions.",
+    '',
+  );
   out.push(...studyTable(report, 'test'), '');
   out.push('<details><summary>Validation and training splits</summary>', '');
   for (const split of ['val', 'train']) out.push(`#### ${split}`, '', ...studyTable(report, split), '');
   out.push('</details>', '');
 
-  out.push('### The article\'s numbers beside ours', '');
-  out.push('Each article number against the distribution of the same quantity over our runs of the model (one value per run): inside the runs\' range, and within 2 std of their mean.', '');
+  out.push("### The article's numbers beside ours", '');
+  out.push(
+    "Each article number against the distribution of the same quantity over our runs of the model (one value per run): inside the runs' range, and within 2 std of their mean.",
+    '',
+  );
   out.push(
     ...tableOf(
       ['Line', 'Model', 'Article', 'Quantity', 'Article value', 'Ours (mean ± std)', 'Our range', 'Runs', 'In range', 'Within 2 std'],
@@ -103,20 +134,33 @@ export function reproductionMarkdown(report: ReproductionReport): string {
     '',
   );
 
-  out.push('### The article\'s claims', '');
+  out.push("### The article's claims", '');
   for (const c of report.claims) {
     out.push(`- **${c.verdict}**: ${c.says} (line ${c.lines}).`);
-    out.push(`  Rule: ${c.rule}.${Object.keys(c.standIns).length ? ` Using ${Object.entries(c.standIns).map(([a, m]) => `${m} for ${a}`).join(', ')}.` : ''}`);
+    out.push(
+      `  Rule: ${c.rule}.${
+        Object.keys(c.standIns).length
+          ? ` Using ${Object.entries(c.standIns)
+              .map(([a, m]) => `${m} for ${a}`)
+              .join(', ')}.`
+          : ''
+      }`,
+    );
     if (c.reason) out.push(`  Why: ${c.reason}.`);
     for (const e of c.evidence) {
-      const numbers = Object.entries(e.numbers).map(([k, v]) => `${k} ${k === 'p' ? pValue(v) : fixed(v, 4)}`).join(', ');
+      const numbers = Object.entries(e.numbers)
+        .map(([k, v]) => `${k} ${k === 'p' ? pValue(v) : fixed(v, 4)}`)
+        .join(', ');
       out.push(`  - ${e.holds ? 'holds' : 'fails'}: ${e.what} (${numbers})`);
     }
   }
   out.push('');
 
   out.push('### Significance', '');
-  out.push(`Welch's t-test over the runs, per test metric: the difference of means (first model minus second) with its 95% interval and two-sided p-value. 'Similar' in the claims means that interval lies within ±${SIMILARITY_MARGIN}.`, '');
+  out.push(
+    `Welch's t-test over the runs, per test metric: the difference of means (first model minus second) with its 95% interval and two-sided p-value. 'Similar' in the claims means that interval lies within ±${SIMILARITY_MARGIN}.`,
+    '',
+  );
   if (report.welch.length === 0) out.push('Fewer than two models: nothing to compare.', '');
   else {
     out.push(
@@ -143,7 +187,16 @@ export function reproductionMarkdown(report: ReproductionReport): string {
     out.push(
       ...tableOf(
         ['Models', 'Images', 'AUC A', 'AUC B', 'A − B', '95% CI', 'z', 'p'],
-        report.delong.map((d) => [`${d.a} vs ${d.b}`, String(d.images), fixed(d.aucA), fixed(d.aucB), fixed(d.diff), `${fixed(d.ci[0])} to ${fixed(d.ci[1])}`, fixed(d.z, 2), pValue(d.p)]),
+        report.delong.map((d) => [
+          `${d.a} vs ${d.b}`,
+          String(d.images),
+          fixed(d.aucA),
+          fixed(d.aucB),
+          fixed(d.diff),
+          `${fixed(d.ci[0])} to ${fixed(d.ci[1])}`,
+          fixed(d.z, 2),
+          pValue(d.p),
+        ]),
         1,
       ),
       '',
@@ -158,8 +211,14 @@ export function reproductionMarkdown(report: ReproductionReport): string {
       ...tableOf(
         ['Model', 'Runs', 'Images', ...REPORT_METRICS.map((k) => REPORT_METRIC_LABELS[k]), 'TP', 'FN', 'TN', 'FP'],
         report.ensembles.map((e) => [
-          e.model, String(e.runs), String(e.images), ...REPORT_METRICS.map((k) => fixed(e.metrics[k])),
-          String(e.confusion.tp), String(e.confusion.fn), String(e.confusion.tn), String(e.confusion.fp),
+          e.model,
+          String(e.runs),
+          String(e.images),
+          ...REPORT_METRICS.map((k) => fixed(e.metrics[k])),
+          String(e.confusion.tp),
+          String(e.confusion.fn),
+          String(e.confusion.tn),
+          String(e.confusion.fp),
         ]),
       ),
       '',

@@ -14,9 +14,7 @@ import { ARTICLE_MODELS } from './models.ts';
 import { kerasPrAuc } from './keras-pr-auc.ts';
 import { METRIC_NAMES, evaluateBinary, type Metrics } from './metrics/index.ts';
 import { calibrationReport, type CalibrationReport } from './probability-calibration.ts';
-import {
-  REPORT_METRICS, REPORT_SPLITS, modelFor, type Confusion, type ReportMetric, type ReportSplit, type RunValues,
-} from './report-metrics.ts';
+import { REPORT_METRICS, REPORT_SPLITS, modelFor, type Confusion, type ReportMetric, type ReportSplit, type RunValues } from './report-metrics.ts';
 import { tprAtFpr } from './roc-point.ts';
 import { delongTest, spread, welch, type Spread } from './statistics.ts';
 
@@ -152,7 +150,12 @@ function quantityOf(n: ArticleNumber, r: RunValues): number | null {
 
 function compareNumber(n: ArticleNumber, byModel: ReadonlyMap<string, RunValues[]>): ArticleComparison {
   const ourModel = modelFor(n.model, [...byModel.keys()]);
-  const values = ourModel ? byModel.get(ourModel)!.map((r) => quantityOf(n, r)).filter((v): v is number => v !== null) : [];
+  const values = ourModel
+    ? byModel
+        .get(ourModel)!
+        .map((r) => quantityOf(n, r))
+        .filter((v): v is number => v !== null)
+    : [];
   if (values.length === 0) return { ...n, ourModel, ours: null, withinRange: null, within2Std: null };
   const ours = spread(values);
   return {
@@ -213,19 +216,33 @@ export function buildReproduction(input: ReproductionInput): ReproductionReport 
       .filter((row) => row.runs > 0),
   }));
 
-  const standIns = Object.fromEntries(ARTICLE_MODELS.flatMap((a) => {
-    const m = modelFor(a, models);
-    return m !== null && m !== a ? [[a, m]] : [];
-  }));
+  const standIns = Object.fromEntries(
+    ARTICLE_MODELS.flatMap((a) => {
+      const m = modelFor(a, models);
+      return m !== null && m !== a ? [[a, m]] : [];
+    }),
+  );
 
-  const testValues = (m: string, k: ReportMetric) => byModel.get(m)!.map((r) => r.metrics.test?.[k] ?? NaN).filter((v) => !Number.isNaN(v));
+  const testValues = (m: string, k: ReportMetric) =>
+    byModel
+      .get(m)!
+      .map((r) => r.metrics.test?.[k] ?? NaN)
+      .filter((v) => !Number.isNaN(v));
   const pairs = models.flatMap((a, i) => models.slice(i + 1).map((b) => [a, b] as const));
   const welchRows: WelchRow[] = pairs.flatMap(([a, b]) =>
     REPORT_METRICS.map((metric) => {
       const xa = testValues(a, metric);
       const xb = testValues(b, metric);
       const w = welch(xa, xb);
-      return { a, b, metric, n: [xa.length, xb.length] as [number, number], meanA: spread(xa).mean, meanB: spread(xb).mean, test: w && { diff: w.diff, ci: w.ci, t: w.t, df: w.df, p: w.p } };
+      return {
+        a,
+        b,
+        metric,
+        n: [xa.length, xb.length] as [number, number],
+        meanA: spread(xa).mean,
+        meanB: spread(xb).mean,
+        test: w && { diff: w.diff, ci: w.ci, t: w.t, df: w.df, p: w.p },
+      };
     }),
   );
 
@@ -258,7 +275,9 @@ export function buildReproduction(input: ReproductionInput): ReproductionReport 
     welch: welchRows,
     delong,
     ensembles,
-    calibration: calibrationReport(input.runs.map((r) => ({ runId: r.runId, model: r.model, runIndex: r.runIndex, val: r.predictions.val, test: r.predictions.test }))),
+    calibration: calibrationReport(
+      input.runs.map((r) => ({ runId: r.runId, model: r.model, runIndex: r.runIndex, val: r.predictions.val, test: r.predictions.test })),
+    ),
     alwaysWrong: input.alwaysWrong,
   };
 }

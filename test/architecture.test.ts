@@ -36,11 +36,7 @@ function sourceFiles(dir: string): string[] {
 function specifiers(text: string, runtimeOnly = false): string[] {
   const found: string[] = [];
   if (runtimeOnly) text = text.replace(/^\s*(?:import|export)\s+type\s[^;]*?from\s*['"][^'"]+['"];?/gm, '');
-  const patterns = [
-    /^\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]/gm,
-    /^\s*import\s*['"]([^'"]+)['"]/gm,
-    /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
-  ];
+  const patterns = [/^\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]/gm, /^\s*import\s*['"]([^'"]+)['"]/gm, /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g];
   for (const pattern of patterns) for (const m of text.matchAll(pattern)) found.push(m[1]!);
   return found;
 }
@@ -72,16 +68,19 @@ test('each folder imports only the folders below it', () => {
 });
 
 test('study/ loads no tfjs', () => {
-  const tfjs = [...imports].filter(([file]) => folderOf(file) === 'study').flatMap(([file, specs]) =>
-    specs.filter((s) => s.startsWith('@tensorflow/')).map((s) => `${relative(ROOT, file)} -> ${s}`),
-  );
+  const tfjs = [...imports]
+    .filter(([file]) => folderOf(file) === 'study')
+    .flatMap(([file, specs]) => specs.filter((s) => s.startsWith('@tensorflow/')).map((s) => `${relative(ROOT, file)} -> ${s}`));
   assert.deepEqual(tfjs, []);
 });
 
 test('no two files import each other, directly or around a circle', () => {
   const edges = new Map<string, string[]>();
   for (const [file, specs] of runtimeImports) {
-    edges.set(file, specs.map((s) => local(file, s)).filter((t): t is string => t !== null && imports.has(t)));
+    edges.set(
+      file,
+      specs.map((s) => local(file, s)).filter((t): t is string => t !== null && imports.has(t)),
+    );
   }
   const state = new Map<string, 'open' | 'done'>();
   const cycles: string[] = [];

@@ -8,8 +8,17 @@ import { experimentCalibration, runCalibration } from './calibration.ts';
 import { DEFAULT_AUGMENT_SEED, type DatasetImages } from './dataset-images.ts';
 import { HttpError, badRequest, notFound } from './http-errors.ts';
 import {
-  augmentedQuery, compareQuery, experimentsCompareQuery, fileIdParam, idParam, imageQuery, misclassifiedQuery, noQuery, parse,
-  splitQuery, thresholdQuery,
+  augmentedQuery,
+  compareQuery,
+  experimentsCompareQuery,
+  fileIdParam,
+  idParam,
+  imageQuery,
+  misclassifiedQuery,
+  noQuery,
+  parse,
+  splitQuery,
+  thresholdQuery,
 } from './params.ts';
 import { METRIC_INFO } from './metrics-module.ts';
 import * as q from './queries.ts';
@@ -50,7 +59,15 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null; live?
 
   /** Adds each image's dataset file id (for its thumbnail): null without a dataset folder, or for another dataset. */
   const withFileIds = async <T extends { image: string }>(fingerprint: string | null, rows: T[]): Promise<(T & { fileId: number | null })[]> => {
-    const ids = o.images && fingerprint !== null ? await o.images.fileIds(fingerprint, rows.map((r) => r.image)).catch(() => null) : null;
+    const ids =
+      o.images && fingerprint !== null
+        ? await o.images
+            .fileIds(
+              fingerprint,
+              rows.map((r) => r.image),
+            )
+            .catch(() => null)
+        : null;
     return rows.map((r, i) => ({ ...r, fileId: ids?.[i] ?? null }));
   };
 
@@ -66,7 +83,9 @@ export function apiRouter(o: { db: Database; images: DatasetImages | null; live?
     const { experiments } = parse(experimentsCompareQuery, req.query, 'query');
     const unknown = await firstUnknownExperiment(db, experiments);
     if (unknown !== undefined) throw notFound(`experiment ${unknown}`);
-    const view = await cache.get(`compare:${experiments.join(',')}`, { keep: (v) => !v || v.experiments.every(settled) }, () => q.compareExperiments(db, experiments));
+    const view = await cache.get(`compare:${experiments.join(',')}`, { keep: (v) => !v || v.experiments.every(settled) }, () =>
+      q.compareExperiments(db, experiments),
+    );
     res.json(found(view, `experiment in ${experiments.join(', ')}`));
   });
   api.get('/experiments/:id', async (req, res) => {

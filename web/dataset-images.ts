@@ -165,7 +165,9 @@ export class DatasetImages {
     if (!record) return null;
     const pixels = await this.pixels(fileId, record, size);
     if (!pixels) return null;
-    return sharp(pixels, { raw: { width: size, height: size, channels: 3 } }).jpeg({ quality: 88 }).toBuffer();
+    return sharp(pixels, { raw: { width: size, height: size, channels: 3 } })
+      .jpeg({ quality: 88 })
+      .toBuffer();
   }
 
   /**
@@ -183,6 +185,8 @@ export class DatasetImages {
     if (!pixels) return null;
     const position = epochOrder(train.length, o.seed, o.epoch).indexOf(train.indexOf(record));
     const out = applyAugment(pixels, o.size, sampleParams(o.size, DEFAULT_AUGMENT, augmentRng(o.seed, o.epoch, position)));
-    return sharp(out, { raw: { width: o.size, height: o.size, channels: 3 } }).png().toBuffer();
+    return sharp(out, { raw: { width: o.size, height: o.size, channels: 3 } })
+      .png()
+      .toBuffer();
   }
 }

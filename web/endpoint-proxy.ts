@@ -35,7 +35,9 @@ function passOn(endpoint: FolderEndpoint, req: IncomingMessage, res: ServerRespo
   upstream.on('error', (err) => {
     if (res.headersSent) return void res.destroy();
     res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(`The ${endpoint.holder} (pid ${endpoint.pid}) whose page this is does not answer (${err.message}): it has probably finished; restart melanoma serve to open the folder itself.\n`);
+    res.end(
+      `The ${endpoint.holder} (pid ${endpoint.pid}) whose page this is does not answer (${err.message}): it has probably finished; restart melanoma serve to open the folder itself.\n`,
+    );
   });
   req.pipe(upstream);
 }

@@ -5,10 +5,16 @@ import { METRIC_NAMES, MODEL_NAMES, SPLITS } from '../study/run.ts';
 import { badRequest } from './http-errors.ts';
 
 /** A database id in a path: a positive integer written in decimal digits only. */
-export const idParam = z.string().regex(/^[1-9]\d{0,15}$/, 'must be a positive integer').transform(Number);
+export const idParam = z
+  .string()
+  .regex(/^[1-9]\d{0,15}$/, 'must be a positive integer')
+  .transform(Number);
 
 /** A file id of the dataset listing: a non-negative integer. */
-export const fileIdParam = z.string().regex(/^(0|[1-9]\d{0,8})$/, 'must be a non-negative integer').transform(Number);
+export const fileIdParam = z
+  .string()
+  .regex(/^(0|[1-9]\d{0,8})$/, 'must be a non-negative integer')
+  .transform(Number);
 
 const intIn = (min: number, max: number) =>
   z

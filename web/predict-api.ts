@@ -34,7 +34,10 @@ export function predictRouter(o: { db: Database; images: DatasetImages | null; p
     if (!isLoopback(req.socket.remoteAddress)) {
       return next(new HttpError(403, 'predictions and saliency maps are served to this machine only: they run the models on the server.'));
     }
-    if (!o.predictor) return next(new HttpError(404, 'this server does not run the models (a page relayed from the process that holds the database): open the page that process serves.'));
+    if (!o.predictor)
+      return next(
+        new HttpError(404, 'this server does not run the models (a page relayed from the process that holds the database): open the page that process serves.'),
+      );
     next();
   };
   const predictor = () => o.predictor!;
@@ -46,7 +49,8 @@ export function predictRouter(o: { db: Database; images: DatasetImages | null; p
       return next(new HttpError(415, `the upload must be an image sent as ${UPLOAD_TYPES.join(', ')}, not '${type || 'no content type'}'.`));
     }
     upload(req, res, (err?: unknown) => {
-      if ((err as { type?: string } | undefined)?.type === 'entity.too.large') return next(new HttpError(413, `the image is over the ${MAX_UPLOAD_BYTES / 2 ** 20} MB an upload may have.`));
+      if ((err as { type?: string } | undefined)?.type === 'entity.too.large')
+        return next(new HttpError(413, `the image is over the ${MAX_UPLOAD_BYTES / 2 ** 20} MB an upload may have.`));
       if (err) return next(err);
       if (!Buffer.isBuffer(req.body) || req.body.length === 0) return next(badRequest('bad request: no image in the request body.'));
       next();
@@ -68,7 +72,12 @@ export function predictRouter(o: { db: Database; images: DatasetImages | null; p
     const tta = q.tta ?? 1;
     const backend = predictionBackend(setup.runs);
     const rows = await predictor().predict({
-      kind: 'predict', backend, runs: setup.runs, images: [{ name: UPLOAD_NAME, source: image }], tta, augment: setup.augment,
+      kind: 'predict',
+      backend,
+      runs: setup.runs,
+      images: [{ name: UPLOAD_NAME, source: image }],
+      tta,
+      augment: setup.augment,
     });
     const doc = predictionDocument(
       { experiment: setup.experiment, model: setup.model, chosenBy: setup.chosenBy, backend, tta, runs: setup.runs, rules: setup.rules },

@@ -12,9 +12,30 @@ import { DECISION_RULE, OPERATING_POINT_DEFINITION, modelsAtThreshold, operating
 import { evaluateBinary } from '../study/metrics/index.ts';
 import { METRIC_NAMES, MODEL_NAMES, type ModelName, type Split } from '../study/run.ts';
 import type {
-  Bands, CompareView, EpochRow, EnsembleView, ExperimentAtThreshold, ExperimentBands, ExperimentComparison, ExperimentDetail,
-  ExperimentListItem, ExperimentOperatingPoints, ExperimentProtocol, ExperimentSettings, ExperimentStatus, ExperimentSummary,
-  MisclassifiedView, NullableMetrics, Num, PredictionsView, RunCounts, RunCurves, RunDetail, RunEpochs, RunOperatingPoints, RunRow,
+  Bands,
+  CompareView,
+  EpochRow,
+  EnsembleView,
+  ExperimentAtThreshold,
+  ExperimentBands,
+  ExperimentComparison,
+  ExperimentDetail,
+  ExperimentListItem,
+  ExperimentOperatingPoints,
+  ExperimentProtocol,
+  ExperimentSettings,
+  ExperimentStatus,
+  ExperimentSummary,
+  MisclassifiedView,
+  NullableMetrics,
+  Num,
+  PredictionsView,
+  RunCounts,
+  RunCurves,
+  RunDetail,
+  RunEpochs,
+  RunOperatingPoints,
+  RunRow,
   SummaryRow,
 } from './api-types.ts';
 
@@ -37,14 +58,6 @@ export function experimentProtocol(config: Record<string, unknown>, models: read
     })),
   };
 }
-
-
-
-
-
-
-
-
 
 const num = (v: number | null | undefined): Num => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const iso = (v: Date | null): string | null => (v === null ? null : v.toISOString());
@@ -151,8 +164,6 @@ export async function experimentSummary(d: Database, id: number): Promise<Experi
   return { experimentId: id, rows: (await store.experimentSummary(d, id)).map(summaryRow) };
 }
 
-
-
 /** Experiments side by side: each one's settings and its summary (metric_summary). Null if one id is no experiment. */
 export async function compareExperiments(d: Database, ids: number[]): Promise<ExperimentComparison | null> {
   const found = await store.listExperiments(d, { ids });
@@ -237,7 +248,14 @@ export async function runCurves(d: Database, id: number): Promise<RunCurves | nu
     runId: id,
     curves: curves.map((c) => {
       const e = evals.find((x) => x.split === c.split);
-      return { split: c.split, kind: c.kind, auc: e ? num(e.metrics[c.kind === 'roc' ? 'roc_auc' : 'pr_auc']) : null, x: c.x, y: c.y, thresholds: c.thresholds };
+      return {
+        split: c.split,
+        kind: c.kind,
+        auc: e ? num(e.metrics[c.kind === 'roc' ? 'roc_auc' : 'pr_auc']) : null,
+        x: c.x,
+        y: c.y,
+        thresholds: c.thresholds,
+      };
     }),
   };
 }
@@ -245,7 +263,10 @@ export async function runCurves(d: Database, id: number): Promise<RunCurves | nu
 export async function compareRuns(d: Database, experimentId: number, model: ModelName): Promise<CompareView | null> {
   if (!(await store.experimentExists(d, experimentId))) return null;
   const runs = (await store.listRuns(d, experimentId)).filter((r) => r.model === model);
-  const stored = await store.runsEpochs(d, runs.map((r) => r.runId));
+  const stored = await store.runsEpochs(
+    d,
+    runs.map((r) => r.runId),
+  );
   const bands = bandsByModel(await store.epochBands(d, experimentId, model)).get(model) ?? emptyBands();
   return {
     experimentId,
@@ -271,7 +292,6 @@ function bandsByModel(rows: store.EpochBandRow[]): Map<ModelName, Bands> {
   return out;
 }
 
-
 /** Every model's mean ± std bands per epoch (the all-models chart of the experiment page). */
 export async function experimentBands(d: Database, experimentId: number): Promise<ExperimentBands | null> {
   if (!(await store.experimentExists(d, experimentId))) return null;
@@ -284,7 +304,6 @@ export async function experimentBands(d: Database, experimentId: number): Promis
   };
 }
 
-
 /** Every image's probability in one split of a run (empty for runs stored before predictions were). */
 export async function runPredictions(d: Database, id: number, split: Split): Promise<PredictionsView | null> {
   const fingerprint = await store.runDatasetFingerprint(d, id);
@@ -292,15 +311,8 @@ export async function runPredictions(d: Database, id: number, split: Split): Pro
   return { runId: id, split, datasetFingerprint: fingerprint, predictions: await store.runPredictions(d, id, split) };
 }
 
-
 /** The images of a split that the completed runs of a model get wrong most often (image_summary). */
-export async function misclassified(
-  d: Database,
-  experimentId: number,
-  model: ModelName,
-  split: Split,
-  limit: number,
-): Promise<MisclassifiedView | null> {
+export async function misclassified(d: Database, experimentId: number, model: ModelName, split: Split, limit: number): Promise<MisclassifiedView | null> {
   const experiment = await store.getExperiment(d, experimentId);
   if (!experiment) return null;
   const [runs, rows] = await Promise.all([store.runsWithPredictions(d, experimentId, model, split), store.hardestImages(d, experimentId, model, split, limit)]);
@@ -321,7 +333,6 @@ export async function misclassified(
   };
 }
 
-
 /**
  * The ensemble of a model's repeated runs: each image's probability averaged over the completed runs, scored by
  * the same metric code as every run (study/metrics). Images some run lacks are left out.
@@ -338,19 +349,16 @@ export async function ensemble(d: Database, experimentId: number, split: Split):
 // Operating points (study/operating-points.ts): thresholds chosen on val for a target specificity or sensitivity,
 // measured on test; and every model at a threshold the reader picks.
 
-
 export async function experimentOperatingPoints(d: Database, experimentId: number): Promise<ExperimentOperatingPoints | null> {
   if (!(await store.experimentExists(d, experimentId))) return null;
   return { experimentId, ...operatingPointsReport(await store.completedRunScores(d, experimentId, ['val', 'test'])) };
 }
-
 
 export async function experimentAtThreshold(d: Database, experimentId: number, split: Split, threshold: number): Promise<ExperimentAtThreshold | null> {
   if (!(await store.experimentExists(d, experimentId))) return null;
   const runs = await store.completedRunScores(d, experimentId, [split]);
   return { experimentId, split, threshold, rule: DECISION_RULE, models: modelsAtThreshold(runs, split, threshold) };
 }
-
 
 export async function runOperatingPoints(d: Database, id: number): Promise<RunOperatingPoints | null> {
   if (!(await store.runExists(d, id))) return null;

@@ -57,7 +57,10 @@ export async function calibrate(o: CalibrationRequest): Promise<CalibrationRepor
   const backendSeconds = (performance.now() - started) / 1000;
   const decodeImages = o.dataDir ? await decodeSpeed(o.dataDir, o.imageSize) : null;
   const speeds: ModelSpeed[] = [];
-  const y = tf.tensor2d(Array.from({ length: o.batchSize }, (_, i) => i % 2), [o.batchSize, 1]);
+  const y = tf.tensor2d(
+    Array.from({ length: o.batchSize }, (_, i) => i % 2),
+    [o.batchSize, 1],
+  );
   for (const model of o.models) {
     const m = await buildModel(model, { imageSize: o.imageSize, seed: 1, outputBias: 0, randomWeights: true, initFrom: null });
     const x = tf.randomUniform([o.batchSize, o.imageSize, o.imageSize, 3], 0, 1, 'float32', 1);

@@ -20,7 +20,9 @@ function fraction(value: string): number {
 }
 
 export function register(program: Command): void {
-  const data = program.command('data').description('Look at the dataset (Kaggle "Skin Cancer: Malignant vs. Benign" layout).')
+  const data = program
+    .command('data')
+    .description('Look at the dataset (Kaggle "Skin Cancer: Malignant vs. Benign" layout).')
     .addHelpText('after', examples('melanoma data inspect --data ./data', 'melanoma data duplicates --data ./data'));
   data
     .command('duplicates')
@@ -44,10 +46,20 @@ export function register(program: Command): void {
         'melanoma data duplicates --data ./data --experiment seed-224 --db ./.melanoma/db --markdown > docs/duplicates.md',
       ),
     )
-    .action(async (opts: { data?: string; protocol: (typeof PROTOCOL_NAMES)[number]; threshold: number; json?: boolean; markdown?: boolean; experiment?: string; db?: string }) => {
-      const { duplicatesCommand } = await import('./duplicates-command.ts');
-      await duplicatesCommand(opts);
-    });
+    .action(
+      async (opts: {
+        data?: string;
+        protocol: (typeof PROTOCOL_NAMES)[number];
+        threshold: number;
+        json?: boolean;
+        markdown?: boolean;
+        experiment?: string;
+        db?: string;
+      }) => {
+        const { duplicatesCommand } = await import('./duplicates-command.ts');
+        await duplicatesCommand(opts);
+      },
+    );
   data
     .command('inspect')
     .description(
@@ -59,13 +71,7 @@ export function register(program: Command): void {
     .option('--validation-split <x>', "fraction of each train class folder used for validation (default: the protocol's, 0.2)", fraction)
     .option('--image-size <px>', "expected image size (default: the protocol's, 224)", positiveInt)
     .option('--json', 'print one JSON document')
-    .addHelpText(
-      'after',
-      examples(
-        'melanoma data inspect --data ./data',
-        'melanoma data inspect --data ./data --protocol extended --json',
-      ),
-    )
+    .addHelpText('after', examples('melanoma data inspect --data ./data', 'melanoma data inspect --data ./data --protocol extended --json'))
     .action(async (opts: { data?: string; protocol: (typeof PROTOCOL_NAMES)[number]; validationSplit?: number; imageSize?: number; json?: boolean }) => {
       const { resolveDataDir } = await import('../../study/data/dataset.ts');
       const { inspectDataset, formatReport } = await import('../../study/data/inspect.ts');

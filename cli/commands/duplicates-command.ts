@@ -10,7 +10,15 @@ import { first } from '../../common/indexing.ts';
 import type { Database } from '../../db/index.ts';
 import { DUPLICATE_SPLITS, type DuplicatesReport } from '../../study/duplicate-pairs.ts';
 import {
-  HASH_BITS, HASH_FREQUENCIES, HASH_IMAGE_SIZE, copyCheck, fingerprintAll, leakEffect, pairImages, type CopyCheck, type LeakEffectRow,
+  HASH_BITS,
+  HASH_FREQUENCIES,
+  HASH_IMAGE_SIZE,
+  copyCheck,
+  fingerprintAll,
+  leakEffect,
+  pairImages,
+  type CopyCheck,
+  type LeakEffectRow,
   type ListedImage,
 } from '../../study/duplicates.ts';
 import { type ProtocolName, formatValue, validationRule } from '../../study/protocol.ts';
@@ -59,7 +67,9 @@ export async function duplicatesCommand(f: DuplicatesFlags): Promise<void> {
         `experiment ${found.id}`,
       );
       if (row.fp !== null && row.fp !== index.fingerprint) {
-        throw new UserError(`--experiment: '${f.experiment}' was run on another dataset (fingerprint ${row.fp.slice(0, 12)}…) than ${dir} (${index.fingerprint.slice(0, 12)}…).`);
+        throw new UserError(
+          `--experiment: '${f.experiment}' was run on another dataset (fingerprint ${row.fp.slice(0, 12)}…) than ${dir} (${index.fingerprint.slice(0, 12)}…).`,
+        );
       }
       experiment = { id: found.id, name: found.name, overrides: row.overrides ?? {} };
     }
@@ -127,7 +137,9 @@ function effectText(effect: NonNullable<DuplicatesDocument['effect']>): string[]
     for (const k of METRIC_NAMES) {
       const m = row.metrics[k];
       if (!m) continue;
-      out.push(`  ${k.padEnd(9)}  all ${fixed(m.all.mean)} ± ${fixed(m.all.std)}  kept ${fixed(m.kept.mean)} ± ${fixed(m.kept.std)}  (${signed(m.kept.mean - m.all.mean)})  ensemble ${fixed(row.ensemble[k]!.all)} → ${fixed(row.ensemble[k]!.kept)}`); // ensemble has metrics' names
+      out.push(
+        `  ${k.padEnd(9)}  all ${fixed(m.all.mean)} ± ${fixed(m.all.std)}  kept ${fixed(m.kept.mean)} ± ${fixed(m.kept.std)}  (${signed(m.kept.mean - m.all.mean)})  ensemble ${fixed(row.ensemble[k]!.all)} → ${fixed(row.ensemble[k]!.kept)}`,
+      ); // ensemble has metrics' names
     }
   }
   return out;
@@ -138,10 +150,28 @@ export function duplicatesMarkdown(doc: DuplicatesDocument): string {
   const d = doc.duplicates;
   const cross = d.pairs.filter((p) => p.splitA !== p.splitB);
   const leakedMalignant = d.leakedTest.filter((image) => image.includes('/malignant/')).length;
-  const overrides = doc.effect ? Object.entries(doc.effect.overrides).map(([k, v]) => `${k} ${v}`).join(', ') : '';
-  const splitOfImage = new Map(d.pairs.flatMap((p) => [[p.a, p.splitA], [p.b, p.splitB]] as const));
+  const overrides = doc.effect
+    ? Object.entries(doc.effect.overrides)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')
+    : '';
+  const splitOfImage = new Map(
+    d.pairs.flatMap(
+      (p) =>
+        [
+          [p.a, p.splitA],
+          [p.b, p.splitB],
+        ] as const,
+    ),
+  );
   const group = d.groups[0] ?? [];
-  const largest = group.length > 0 ? DUPLICATE_SPLITS.map((s) => [s, group.filter((image) => splitOfImage.get(image) === s).length] as const).filter(([, n]) => n > 0).map(([s, n]) => `${n} in ${s}`).join(', ') : '';
+  const largest =
+    group.length > 0
+      ? DUPLICATE_SPLITS.map((s) => [s, group.filter((image) => splitOfImage.get(image) === s).length] as const)
+          .filter(([, n]) => n > 0)
+          .map(([s, n]) => `${n} in ${s}`)
+          .join(', ')
+      : '';
   const out = [
     '# Duplicates within and across the splits',
     '',
@@ -176,7 +206,7 @@ export function duplicatesMarkdown(doc: DuplicatesDocument): string {
     '## Do the leaked test images change the test metrics?',
     '',
   ];
-  if (!doc.effect) out.push('Run with `--experiment NAME` to recompute an experiment\'s test metrics without them.', '');
+  if (!doc.effect) out.push("Run with `--experiment NAME` to recompute an experiment's test metrics without them.", '');
   else {
     out.push(
       `Experiment \`${doc.effect.experiment}\`${overrides ? ` (protocol overrides: ${overrides})` : ''}: each completed run's test metrics recomputed from its stored predictions (the runs' own metric code, no retraining) on all ${doc.dataset.images.test} test images and without the ${d.leakedTest.length} leaked ones; mean ± sample std over the runs, and the ensemble of the runs (each image's probability averaged). For the study's 224-px reproduction (\`seed-224\`, [results.md](results.md)), run the same command with \`--experiment seed-224\` once its runs complete.`,
@@ -188,7 +218,9 @@ export function duplicatesMarkdown(doc: DuplicatesDocument): string {
           const m = r.metrics[k];
           const e = r.ensemble[k];
           if (!m || !e) return [];
-          return [`| ${r.model} | ${r.runs} | ${k} | ${fixed(m.all.mean)} ± ${fixed(m.all.std)} | ${fixed(m.kept.mean)} ± ${fixed(m.kept.std)} | ${signed(m.kept.mean - m.all.mean)} | ${fixed(e.all)} | ${fixed(e.kept)} |`];
+          return [
+            `| ${r.model} | ${r.runs} | ${k} | ${fixed(m.all.mean)} ± ${fixed(m.all.std)} | ${fixed(m.kept.mean)} ± ${fixed(m.kept.std)} | ${signed(m.kept.mean - m.all.mean)} | ${fixed(e.all)} | ${fixed(e.kept)} |`,
+          ];
         }),
       ),
       '',

@@ -54,4 +54,3 @@ export async function exportCommand(opts: { experiment: string; out: string; db?
       `${predictions} predictions -> ${opts.out} (${bytes.length} bytes${unchanged ? ', unchanged' : ''})\n`,
   );
 }
-

@@ -47,22 +47,14 @@ export function formatSummary(s: ModelSummary): string {
 }
 
 export function register(program: Command): void {
-  const models = program.command('models').description("The study's models.")
-    .addHelpText('after', examples('melanoma models summary --model xception'));
+  const models = program.command('models').description("The study's models.").addHelpText('after', examples('melanoma models summary --model xception'));
   models
     .command('summary')
     .description("Each model's layers and its total / trainable / non-trainable parameter counts (random weights, no weight files needed).")
     .option('--model <name>', `only this model (${MODEL_NAMES.join(', ')})`, oneOf(MODEL_NAMES))
     .option('--image-size <px>', 'input image size', positiveInt, DEFAULT_IMAGE_SIZE)
     .option('--json', 'print one JSON document')
-    .addHelpText(
-      'after',
-      examples(
-        'melanoma models summary',
-        'melanoma models summary --model xception --image-size 299',
-        'melanoma models summary --json',
-      ),
-    )
+    .addHelpText('after', examples('melanoma models summary', 'melanoma models summary --model xception --image-size 299', 'melanoma models summary --json'))
     .action(async (opts: { model?: ModelName; imageSize: number; json?: boolean }) => {
       const { initBackend } = await import('../../workers/backend/index.ts');
       await initBackend('cpu');
@@ -71,7 +63,14 @@ export function register(program: Command): void {
       for (const name of opts.model ? [opts.model] : MODEL_NAMES) {
         const built = await buildModel(name, { imageSize: opts.imageSize, seed: 0, outputBias: 0, randomWeights: true });
         const s = summarize(built.model);
-        summaries.push({ model: name, imageSize: opts.imageSize, layers: s.layers, total: s.total, trainable: s.trainable, nonTrainable: s.total - s.trainable });
+        summaries.push({
+          model: name,
+          imageSize: opts.imageSize,
+          layers: s.layers,
+          total: s.total,
+          trainable: s.trainable,
+          nonTrainable: s.total - s.trainable,
+        });
         built.model.dispose();
         if (!opts.json) process.stdout.write(`${formatSummary(last(summaries))}\n`);
       }

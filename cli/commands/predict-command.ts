@@ -26,7 +26,11 @@ export async function predictCommand(paths: string[], f: PredictFlags): Promise<
   const backend = f.backend ?? predictionBackend(setup.runs);
   const [{ initBackend }, { predictImages }] = await Promise.all([import('../../workers/backend/index.ts'), import('../../workers/predict/predict.ts')]);
   const active = await initBackend(backend);
-  const probabilities = await predictImages(setup.runs, files.map((file) => ({ name: file, source: file })), { tta: f.tta, augment: setup.augment });
+  const probabilities = await predictImages(
+    setup.runs,
+    files.map((file) => ({ name: file, source: file })),
+    { tta: f.tta, augment: setup.augment },
+  );
   const doc = predictionDocument(
     { experiment: setup.experiment, model: setup.model, chosenBy: setup.chosenBy, backend: active.name, tta: f.tta, runs: setup.runs, rules: setup.rules },
     files.map((file, i) => ({ image: file, probabilities: probabilities[i]! })), // a row per file

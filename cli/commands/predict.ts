@@ -29,16 +29,25 @@ export function register(program: Command): void {
     )
     .argument('<images...>', 'image files (JPEG, PNG, WebP, TIFF) or folders, searched for images at any depth')
     .requiredOption('--experiment <name>', 'the experiment, by name')
-    .option('--model <name>', `the model whose runs predict (default: the experiment's best by mean val ROC AUC): ${MODEL_NAMES.join(', ')}`, oneOf(MODEL_NAMES))
+    .option(
+      '--model <name>',
+      `the model whose runs predict (default: the experiment's best by mean val ROC AUC): ${MODEL_NAMES.join(', ')}`,
+      oneOf(MODEL_NAMES),
+    )
     .option('--db <target>', 'database: a PGlite folder or a postgres:// URL (default: $MELANOMA_DB, $DATABASE_URL, else ./.melanoma/db)')
-    .option('--tta <n>', `views averaged per image and run: the image, then n-1 rotated and flipped as the protocol's augmentation does it (at most ${MAX_TTA})`, views, 1)
+    .option(
+      '--tta <n>',
+      `views averaged per image and run: the image, then n-1 rotated and flipped as the protocol's augmentation does it (at most ${MAX_TTA})`,
+      views,
+      1,
+    )
     .option('--backend <name>', `compute backend (default: the one the runs ran on): ${BACKEND_NAMES.join(', ')}`, oneOf(BACKEND_NAMES))
-    .option('--json', 'print one JSON document: the runs, every threshold, and per image each run\'s probability and every call')
+    .option('--json', "print one JSON document: the runs, every threshold, and per image each run's probability and every call")
     .addHelpText(
       'after',
       [
         '',
-        'Decision rule: an image is called malignant when p > t. An image smaller than the runs\' input size is refused',
+        "Decision rule: an image is called malignant when p > t. An image smaller than the runs' input size is refused",
         '(it would be upscaled).',
         examples(
           'melanoma predict --experiment seed-224 lesion.jpg',

@@ -64,7 +64,13 @@ export async function predictionsCommand(f: PredictionsFlags): Promise<void> {
       const backendName = (BACKEND_NAMES as readonly string[]).includes(run.backend ?? '') ? (run.backend as BackendName) : spec.backend;
       await initBackend(backendName, { gpu: spec.gpu });
       const data = await indexFor(spec);
-      const m = await buildModel(spec.model, { imageSize: spec.imageSize, seed: spec.seed, outputBias: 0, randomWeights: true, inputScaling: specSettings(spec).inputScaling });
+      const m = await buildModel(spec.model, {
+        imageSize: spec.imageSize,
+        seed: spec.seed,
+        outputBias: 0,
+        randomWeights: true,
+        inputScaling: specSettings(spec).inputScaling,
+      });
       try {
         if (!run.checkpointDir) throw new UserError(`${label} has no checkpoint folder recorded.`);
         await loadWeightsByName(m.model, run.checkpointDir);
@@ -105,7 +111,9 @@ export async function predictionsCommand(f: PredictionsFlags): Promise<void> {
         }
         await storePredictions(database, run.id, bySplit);
         const test = stored.find((x) => x.split === 'test');
-        process.stderr.write(`${label}: ${bySplit.map((s) => `${s.predictions.images.length} ${s.split}`).join(', ')} predictions stored (the stored evaluation again, test ROC AUC ${test?.metrics.roc_auc?.toFixed(4)}; loss within ${lossOff.toExponential(1)}; ${seconds} s)\n`);
+        process.stderr.write(
+          `${label}: ${bySplit.map((s) => `${s.predictions.images.length} ${s.split}`).join(', ')} predictions stored (the stored evaluation again, test ROC AUC ${test?.metrics.roc_auc?.toFixed(4)}; loss within ${lossOff.toExponential(1)}; ${seconds} s)\n`,
+        );
       } finally {
         m.model.dispose();
       }

@@ -13,10 +13,7 @@ export function register(program: Command): void {
     .option('--data <dir>', "the experiment's dataset folder (default: the folder it was run on)")
     .addHelpText(
       'after',
-      examples(
-        'melanoma predictions --experiment study',
-        'melanoma predictions --experiment seed-224 --db postgres://user@host/melanoma --data ./data',
-      ),
+      examples('melanoma predictions --experiment study', 'melanoma predictions --experiment seed-224 --db postgres://user@host/melanoma --data ./data'),
     )
     .action(async (opts: { experiment: string; db?: string; data?: string }) => {
       const { predictionsCommand } = await import('./predictions-command.ts');

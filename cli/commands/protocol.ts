@@ -26,7 +26,9 @@ export function protocolMarkdown(name: ProtocolName, models: readonly ModelName[
 }
 
 export function register(program: Command): void {
-  const protocol = program.command('protocol').description("The study's protocols: every setting of every model, with its source.")
+  const protocol = program
+    .command('protocol')
+    .description("The study's protocols: every setting of every model, with its source.")
     .addHelpText('after', examples('melanoma protocol show', 'melanoma protocol show --protocol extended --markdown'));
   protocol
     .command('show')
@@ -52,7 +54,8 @@ export function register(program: Command): void {
         process.stdout.write(`${protocolMarkdown(opts.protocol, models)}\n`);
       } else {
         const lines = [`protocol ${p.name}: ${p.description}`, ''];
-        for (const r of settingRows(p.models, models)) lines.push(`${r.model.padEnd(13)} ${r.setting.padEnd(18)} ${r.value.padEnd(34)} ${describeSource(r.source)}`);
+        for (const r of settingRows(p.models, models))
+          lines.push(`${r.model.padEnd(13)} ${r.setting.padEnd(18)} ${r.value.padEnd(34)} ${describeSource(r.source)}`);
         process.stdout.write(`${lines.join('\n')}\n`);
       }
     });

@@ -5,7 +5,7 @@ export function register(program: Command): void {
   program
     .command('rescore')
     .description(
-      "Fill in the metrics that the completed runs of an experiment lack in their final evaluation (metrics added to " +
+      'Fill in the metrics that the completed runs of an experiment lack in their final evaluation (metrics added to ' +
         'study/metrics/definitions.ts after they were recorded), computed from their stored predictions by the same ' +
         "code as a run's own. Stored values are never changed; epochs keep no predictions, so their new metrics stay empty.",
     )

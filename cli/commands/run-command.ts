@@ -54,7 +54,10 @@ export function epochLine(r: EpochRecord, epochs: number, best: boolean): string
 }
 
 export function finalTable(result: RunResult): string {
-  const rows = result.final.map((e) => `${e.split.padEnd(5)} ${String(e.n).padStart(5)}  ${METRIC_NAMES.map((k) => fmt(e.metrics[k]).padStart(9)).join(' ')}   tp ${e.confusion.tp} fp ${e.confusion.fp} tn ${e.confusion.tn} fn ${e.confusion.fn}`);
+  const rows = result.final.map(
+    (e) =>
+      `${e.split.padEnd(5)} ${String(e.n).padStart(5)}  ${METRIC_NAMES.map((k) => fmt(e.metrics[k]).padStart(9)).join(' ')}   tp ${e.confusion.tp} fp ${e.confusion.fp} tn ${e.confusion.tn} fn ${e.confusion.fn}`,
+  );
   const header = `split     n  ${METRIC_NAMES.map((k) => k.padStart(9)).join(' ')}   confusion at 0.5`;
   return [header, ...rows].join('\n');
 }
@@ -74,7 +77,8 @@ async function ensureRunWeights(model: ModelName, weights: string | null, err: N
       onDownload: (url, dest) => err.write(`weights: ${model} not cached; downloading ${url} to ${dest}\n`),
       onProgress: (p) => progress.update(p),
     });
-    if (got.download) err.write(`weights: ${got.location.path}, ${megabytes(got.download.bytes)}, md5 ${got.download.md5}${PRETRAINED[name].md5 ? ' verified' : ''}\n`);
+    if (got.download)
+      err.write(`weights: ${got.location.path}, ${megabytes(got.download.bytes)}, md5 ${got.download.md5}${PRETRAINED[name].md5 ? ' verified' : ''}\n`);
   } finally {
     progress.stop();
   }
@@ -84,7 +88,9 @@ export async function runCommand(flags: RunFlags): Promise<void> {
   const spec = specFromFlags(flags);
   const err = process.stderr;
   await ensureRunWeights(spec.model, spec.weights, err);
-  const bar = err.isTTY ? new cliProgress.SingleBar({ format: '  {bar} {value}/{total} {what}', stream: err, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
+  const bar = err.isTTY
+    ? new cliProgress.SingleBar({ format: '  {bar} {value}/{total} {what}', stream: err, clearOnComplete: true }, cliProgress.Presets.shades_classic)
+    : null;
   let checkStarted = 0;
   // OUT/resume holds the last completed epoch (run.ts): the same command with the same OUT continues from there.
   const onSigint = () => {

@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .command('saliency')
     .description(
       "Where a run looks: the Grad-CAM of its best checkpoint's last convolution layer (the baseline's last separable " +
-        'block, the pretrained base\'s last activation) for one image, drawn over the image as PNG. Stores nothing in the database.',
+        "block, the pretrained base's last activation) for one image, drawn over the image as PNG. Stores nothing in the database.",
     )
     .argument('<image>', 'the image (JPEG, PNG, WebP, TIFF)')
     .requiredOption('--run <id>', 'the completed run, by id (the page and `melanoma sql "select id, model, run_index from runs"` show them)', positiveInt)

@@ -38,7 +38,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
     const server: RunningServer = await startServer({ db, host: opts.host, port: opts.port, dataDir });
     servers.push(server);
     if (db.kind === 'pglite' && db.target !== 'memory://') servers.push(await startFolderEndpoint({ db, dataDir, holder: 'melanoma serve' }));
-    process.stdout.write(`Serving ${db.target} at ${server.url}/${dataDir ? ` (dataset ${dataDir})` : ' (no dataset folder: the Dataset view is empty; use --data)'}\nPress Ctrl-C to stop.\n`);
+    process.stdout.write(
+      `Serving ${db.target} at ${server.url}/${dataDir ? ` (dataset ${dataDir})` : ' (no dataset folder: the Dataset view is empty; use --data)'}\nPress Ctrl-C to stop.\n`,
+    );
     await untilStopped();
   } finally {
     for (const s of servers.reverse()) await s.close();

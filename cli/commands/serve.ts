@@ -12,7 +12,9 @@ export interface ServeOptions {
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('Serve the results web page (read-only): experiments, summary table and charts, runs, dataset. JSON API under /api. On a PGlite folder that a running orchestrator holds, its page, live.')
+    .description(
+      'Serve the results web page (read-only): experiments, summary table and charts, runs, dataset. JSON API under /api. On a PGlite folder that a running orchestrator holds, its page, live.',
+    )
     .option('--db <target>', 'database: a PGlite folder, memory://, or a postgres:// URL (default: the project database)')
     .option('--host <host>', 'address to listen on (127.0.0.1: this machine only)', '127.0.0.1')
     .option('--port <port>', 'port (0 picks a free one)', port, 8080)

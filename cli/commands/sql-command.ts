@@ -25,7 +25,9 @@ export async function sqlCommand(query: string, opts: SqlOptions): Promise<void>
   const output = await runReadOnly({ target, sql: text, timeoutMs: opts.timeout * 1000 });
   if (output.heldBy) {
     const { pid, holder } = output.heldBy;
-    process.stderr.write(`melanoma sql: the database folder is held by the running ${holder} (pid ${pid}); the statement ran through it, on a copy of the folder taken now.\n`);
+    process.stderr.write(
+      `melanoma sql: the database folder is held by the running ${holder} (pid ${pid}); the statement ran through it, on a copy of the folder taken now.\n`,
+    );
   }
   const width = process.stdout.isTTY ? process.stdout.columns : undefined;
   const table = () => formatTable(output, { raw: opts.raw, expanded: opts.expanded ?? 'auto', width });
@@ -35,7 +37,9 @@ export async function sqlCommand(query: string, opts: SqlOptions): Promise<void>
 export async function sqlReaderCommand(opts: { db?: string; role: string; newPassword?: boolean }): Promise<void> {
   const target = parseTarget(opts.db);
   if (target.kind !== 'postgres') {
-    throw new UserError(`melanoma sql-reader needs a postgres:// URL (--db, $MELANOMA_DB or $DATABASE_URL); on a PGlite folder melanoma sql needs no role of its own.`);
+    throw new UserError(
+      `melanoma sql-reader needs a postgres:// URL (--db, $MELANOMA_DB or $DATABASE_URL); on a PGlite folder melanoma sql needs no role of its own.`,
+    );
   }
   const reader = await createReader(target.url, { role: opts.role, newPassword: opts.newPassword });
   const password = reader.passwordSet ? 'with a new password' : 'its password is unchanged (--new-password sets a new one)';
@@ -68,7 +72,10 @@ export function formatTable({ columns, rows }: QueryOutput, opts: TableOptions =
   const expanded = opts.expanded === 'auto' ? opts.width !== undefined && tableWidth > opts.width : opts.expanded === true;
   if (expanded) return [...cells.flatMap((row, r) => expandedRecord(columns, row, r + 1)), count].join('\n') + '\n';
   const lines = [
-    line(columns, columns.map(() => false)),
+    line(
+      columns,
+      columns.map(() => false),
+    ),
     widths.map((w) => '-'.repeat(w)).join('-+-'),
     ...cells.map((r) => line(r, numeric)),
     count,

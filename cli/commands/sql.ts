@@ -7,7 +7,7 @@ export function register(program: Command): void {
   program
     .command('sql')
     .description('Run one read-only SQL statement over the run history (tables and views: see db/README.md).')
-    .argument('<query>', "the statement, e.g. \"select * from metric_summary where metric = 'roc_auc'\"; - reads it from stdin")
+    .argument('<query>', 'the statement, e.g. "select * from metric_summary where metric = \'roc_auc\'"; - reads it from stdin')
     .option(
       '--db <target>',
       'database: a PGlite folder, memory://, or a postgres:// URL of a read-only role (see sql-reader) (default: $MELANOMA_SQL_DB, $MELANOMA_DB, $DATABASE_URL, else ./.melanoma/db)',
@@ -32,7 +32,7 @@ Examples:
     });
   program
     .command('sql-reader')
-    .description('Create or refresh the PostgreSQL role that melanoma sql connects as: it may read the study\'s tables and views, nothing else.')
+    .description("Create or refresh the PostgreSQL role that melanoma sql connects as: it may read the study's tables and views, nothing else.")
     .option('--db <url>', 'postgres:// URL of a role that may create roles and grant on the study (default: $MELANOMA_DB, $DATABASE_URL)')
     .option('--role <name>', 'the read-only role', 'melanoma_reader')
     .option('--new-password', 'give an existing role a new random password (a new role always gets one)')

@@ -5,7 +5,13 @@
  */
 import { UserError } from '../../common/errors.ts';
 import {
-  completedRunScores, experimentCalibrationInput, experimentSummary, findExperiment, listExperiments, openDatabase, type Database,
+  completedRunScores,
+  experimentCalibrationInput,
+  experimentSummary,
+  findExperiment,
+  listExperiments,
+  openDatabase,
+  type Database,
 } from '../../db/index.ts';
 import { columnWidths, padCells } from '../../common/text-table.ts';
 import { toSummaryRows } from '../../orchestrator/store.ts';
@@ -39,7 +45,8 @@ export async function summaryCommand(f: SummaryFlags): Promise<void> {
 
 export async function summaryDocument(database: Database, name: string | undefined): Promise<SummaryDocument> {
   const experiment = name === undefined ? ((await listExperiments(database))[0] ?? null) : await findExperiment(database, name);
-  if (!experiment) throw new UserError(name === undefined ? `no experiment in ${database.target} yet.` : `no experiment named '${name}' in ${database.target}.`);
+  if (!experiment)
+    throw new UserError(name === undefined ? `no experiment in ${database.target} yet.` : `no experiment named '${name}' in ${database.target}.`);
   const [summary, scores, calibration] = await Promise.all([
     experimentSummary(database, experiment.id),
     completedRunScores(database, experiment.id, ['val', 'test']),
@@ -53,7 +60,8 @@ export async function summaryDocument(database: Database, name: string | undefin
   };
 }
 
-const cell = (s: MeanStd, digits = 4) => (s.mean === null ? '-' : s.std === null ? s.mean.toFixed(digits) : `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}`);
+const cell = (s: MeanStd, digits = 4) =>
+  s.mean === null ? '-' : s.std === null ? s.mean.toFixed(digits) : `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}`;
 
 export function formatOperatingPoints(report: OperatingPointsReport): string {
   if (report.models.length === 0) return 'No completed run has val and test predictions stored yet.';
@@ -74,7 +82,16 @@ export function formatCalibration(report: CalibrationReport): string {
   const body = report.models.flatMap((m) => {
     const rows = [[m.model, String(m.runs), cell(m.temperature), cell(m.test.brier), cell(m.test.brierScaled), cell(m.test.ece), cell(m.test.eceScaled)]];
     const e = m.ensemble;
-    if (e) rows.push([`${m.model} ensemble`, String(e.runs), value(e.temperature), value(e.test.before.brier), value(e.test.after?.brier), value(e.test.before.ece), value(e.test.after?.ece)]);
+    if (e)
+      rows.push([
+        `${m.model} ensemble`,
+        String(e.runs),
+        value(e.temperature),
+        value(e.test.before.brier),
+        value(e.test.after?.brier),
+        value(e.test.before.ece),
+        value(e.test.after?.ece),
+      ]);
     return rows;
   });
   const widths = columnWidths(header, body);
@@ -83,7 +100,11 @@ export function formatCalibration(report: CalibrationReport): string {
 }
 
 function formatDocument(doc: SummaryDocument): string {
-  const unreached = doc.operatingPoints.models.flatMap((m) => m.points.filter((p) => p.unreached > 0).map((p) => `${m.model}: ${p.unreached} run(s) have no threshold for ${operatingPointLabel(p)} (their val split lacks the class).`));
+  const unreached = doc.operatingPoints.models.flatMap((m) =>
+    m.points
+      .filter((p) => p.unreached > 0)
+      .map((p) => `${m.model}: ${p.unreached} run(s) have no threshold for ${operatingPointLabel(p)} (their val split lacks the class).`),
+  );
   return [
     `Experiment '${doc.experiment.name}': test split, mean ± sample std over completed runs (n = runs)`,
     '',
@@ -96,7 +117,7 @@ function formatDocument(doc: SummaryDocument): string {
     formatOperatingPoints(doc.operatingPoints),
     ...unreached,
     '',
-    'Calibration of the probabilities: mean ± sample std over runs, and the ensemble of the runs (each image\'s mean p).',
+    "Calibration of the probabilities: mean ± sample std over runs, and the ensemble of the runs (each image's mean p).",
     doc.calibration.definition,
     '',
     formatCalibration(doc.calibration),

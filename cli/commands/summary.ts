@@ -21,7 +21,7 @@ export function register(program: Command): void {
         'Examples:',
         '  melanoma summary',
         '  melanoma summary --experiment study-224 --db ./.melanoma/db',
-        "  melanoma summary --experiment study-224 --json > summary.json",
+        '  melanoma summary --experiment study-224 --json > summary.json',
       ].join('\n'),
     )
     .action(async (opts: { experiment?: string; db?: string; json?: boolean }) => {

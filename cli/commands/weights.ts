@@ -5,11 +5,13 @@ import { oneOf } from '../options.ts';
 import { examples } from '../help.ts';
 
 export function register(program: Command): void {
-  const weights = program.command('weights').description('Pretrained ImageNet weights (Keras Applications files).')
+  const weights = program
+    .command('weights')
+    .description('Pretrained ImageNet weights (Keras Applications files).')
     .addHelpText('after', examples('melanoma weights download xception', 'melanoma weights list'));
   weights
     .command('download')
-    .description('Download a model\'s ImageNet weights into the cache, resumably, and verify them (md5, or HDF5 structure where no hash is published).')
+    .description("Download a model's ImageNet weights into the cache, resumably, and verify them (md5, or HDF5 structure where no hash is published).")
     .argument('<model>', `which weights: ${PRETRAINED_NAMES.join(', ')}`, oneOf(PRETRAINED_NAMES))
     .option('--dir <dir>', 'cache folder (default: $MELANOMA_WEIGHTS, else ~/.cache/melanoma/weights)')
     .option('--url <url>', 'download from this address (default: $MELANOMA_WEIGHTS_URL/<file>, else the Keras Applications bucket)')
@@ -42,13 +44,7 @@ export function register(program: Command): void {
     .description('What the weights cache holds, and which weights each pretrained model would use.')
     .option('--dir <dir>', 'cache folder (default: $MELANOMA_WEIGHTS, else ~/.cache/melanoma/weights)')
     .option('--json', 'print one JSON document')
-    .addHelpText(
-      'after',
-      examples(
-        'melanoma weights list',
-        'melanoma weights list --dir /srv/weights --json',
-      ),
-    )
+    .addHelpText('after', examples('melanoma weights list', 'melanoma weights list --dir /srv/weights --json'))
     .action(async (opts: { dir?: string; json?: boolean }) => {
       const { listCachedWeights } = await import('../../study/weights/download.ts');
       const { locatePretrained, weightsCacheDir } = await import('../../study/weights/pretrained.ts');

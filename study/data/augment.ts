@@ -70,7 +70,14 @@ export interface AugmentParams {
 }
 
 export const IDENTITY_PARAMS: AugmentParams = Object.freeze({
-  rotation: 0, shiftX: 0, shiftY: 0, zoomX: 1, zoomY: 1, flipH: false, flipV: false, brightness: 1,
+  rotation: 0,
+  shiftX: 0,
+  shiftY: 0,
+  zoomX: 1,
+  zoomY: 1,
+  flipH: false,
+  flipV: false,
+  brightness: 1,
 });
 
 export function sampleParams(size: number, cfg: AugmentConfig, rng: () => number): AugmentParams {
@@ -172,8 +179,8 @@ export function applyAugment(src: Uint8Array, size: number, p: AugmentParams): U
       if (y0 > hi) y0 = hi;
       let fx = sx - x0;
       let fy = sy - y0;
-      fx = fx < 0 ? 0 : Math.min(fx , 1);
-      fy = fy < 0 ? 0 : Math.min(fy , 1);
+      fx = fx < 0 ? 0 : Math.min(fx, 1);
+      fy = fy < 0 ? 0 : Math.min(fy, 1);
       const i = y0 * row + x0 * 3;
       const j = i + dy;
       for (let k = 0; k < 3; k++) {

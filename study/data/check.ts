@@ -69,7 +69,10 @@ function isVague(reason: string): boolean {
 export function badImagesError(bad: readonly BadImage[], root: string): UserError {
   const what = bad.length === 1 ? '1 image' : `${bad.length} images`;
   return new UserError(
-    [`${what} of ${root} cannot be decoded; fix or remove ${bad.length === 1 ? 'it' : 'them'} before training:`, ...bad.map((b) => `  ${b.path}: ${b.reason}`)].join('\n'),
+    [
+      `${what} of ${root} cannot be decoded; fix or remove ${bad.length === 1 ? 'it' : 'them'} before training:`,
+      ...bad.map((b) => `  ${b.path}: ${b.reason}`),
+    ].join('\n'),
   );
 }
 

@@ -83,7 +83,8 @@ export async function indexDataset(root: string, opts: IndexOptions = {}): Promi
   if (!(Number.isFinite(validation.fraction) && validation.fraction >= 0 && validation.fraction < 1)) {
     throw new UserError(`validation split ${validation.fraction} is not a fraction in [0, 1).`);
   }
-  if (validation.take !== 'first' && validation.take !== 'last') throw new UserError(`validation rule '${String(validation.take)}' is neither 'first' nor 'last'.`);
+  if (validation.take !== 'first' && validation.take !== 'last')
+    throw new UserError(`validation rule '${String(validation.take)}' is neither 'first' nor 'last'.`);
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   const absRoot = resolve(root);
   const splits: Record<Split, ImageRecord[]> = { train: [], val: [], test: [] };
@@ -104,11 +105,13 @@ export async function indexDataset(root: string, opts: IndexOptions = {}): Promi
       if (!isDirectory(classDir)) throw new UserError(`missing class folder ${classDir} (expected ${folder}/benign and ${folder}/malignant).`);
       const files = await listImages(classDir, skip);
       if (files.length === 0) throw new UserError(`class folder ${classDir} has no images (${IMAGE_EXTENSIONS.join(', ')}).`);
-      const toRecord = (split: Split) => (f: { name: string; size: number }): ImageRecord => {
-        const id = `${folder}/${cls}/${f.name}`;
-        sizes.set(id, f.size);
-        return { id, path: join(classDir, f.name), label: label as 0 | 1, split };
-      };
+      const toRecord =
+        (split: Split) =>
+        (f: { name: string; size: number }): ImageRecord => {
+          const id = `${folder}/${cls}/${f.name}`;
+          sizes.set(id, f.size);
+          return { id, path: join(classDir, f.name), label: label as 0 | 1, split };
+        };
       if (folder === 'test') {
         splits.test.push(...files.map(toRecord('test')));
       } else {

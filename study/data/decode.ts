@@ -19,7 +19,10 @@ import { UserError } from '../../common/errors.ts';
 
 /** An image file the decoder rejects; `reason` is the decoder's own message. */
 export class ImageDecodeError extends UserError {
-  constructor(readonly path: string, readonly reason: string) {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
     super(`cannot decode image ${path}: ${reason}`);
     this.name = 'ImageDecodeError';
   }

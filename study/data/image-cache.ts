@@ -14,7 +14,10 @@ export class ImageCache {
   hits = 0;
   misses = 0;
 
-  constructor(readonly imageSize: number, readonly maxBytes: number) {
+  constructor(
+    readonly imageSize: number,
+    readonly maxBytes: number,
+  ) {
     if (!Number.isInteger(imageSize) || imageSize < 1) throw new RangeError(`image size ${imageSize} is not a positive integer.`);
     if (!(maxBytes >= 0)) throw new RangeError(`cache budget ${maxBytes} is not a number of bytes >= 0.`);
     this.bytesPerImage = imageSize * imageSize * 3;

@@ -131,7 +131,10 @@ export function formatReport(r: DatasetReport): string {
   const row = (name: string, c: SplitCounts) =>
     `${name.padEnd(7)}${String(c.benign).padStart(8)}${String(c.malignant).padStart(11)}${String(c.total).padStart(7)}${pct(c.malignantRatio).padStart(13)}`;
   const i = r.images;
-  const formats = Object.entries(i.formats).map(([f, n]) => `${f} ${n}`).join(', ') || 'none';
+  const formats =
+    Object.entries(i.formats)
+      .map(([f, n]) => `${f} ${n}`)
+      .join(', ') || 'none';
   const lines = [
     `dataset      ${r.root}`,
     `fingerprint  ${r.fingerprint}`,

@@ -31,7 +31,8 @@ export async function checkLesionImage(input: string | Uint8Array, name: string,
     throw new UserError(`${name} is a ${format} image: give a JPEG, PNG, WebP or TIFF.`);
   }
   const { width, height } = meta;
-  if (width * height > MAX_LESION_PIXELS) throw new UserError(`${name} is ${width}x${height} px, over the ${MAX_LESION_PIXELS / 2 ** 20} Mpx a prediction reads.`);
+  if (width * height > MAX_LESION_PIXELS)
+    throw new UserError(`${name} is ${width}x${height} px, over the ${MAX_LESION_PIXELS / 2 ** 20} Mpx a prediction reads.`);
   if (width < minSide || height < minSide) {
     throw new UserError(`${name} is ${width}x${height} px: the runs take ${minSide}x${minSide} px images, and a smaller one would be upscaled.`);
   }

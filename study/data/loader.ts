@@ -83,9 +83,7 @@ export async function* batches(records: ImageRecord[], opts: LoaderOptions): Asy
     const pixels = new Uint8Array(positions.length * pixelsPerImage);
     const y = new Float32Array(positions.length);
     const ids = positions.map((i) => records[i]!.id);
-    const augment = opts.augment
-      ? positions.map((_, k) => sampleParams(imageSize, opts.augment!, augmentRng(opts.seed, opts.epoch, b * batchSize + k)))
-      : null;
+    const augment = opts.augment ? positions.map((_, k) => sampleParams(imageSize, opts.augment!, augmentRng(opts.seed, opts.epoch, b * batchSize + k))) : null;
     let next = 0;
     const worker = async () => {
       for (let k = next++; k < positions.length; k = next++) {
@@ -136,5 +134,7 @@ async function saveImage(dir: string, epoch: number, index: number, record: Imag
   const { default: sharp } = await import('sharp'); // as in decode.ts
   const stem = basename(record.path, extname(record.path));
   const name = `e${epoch}_${index}_${CLASSES[record.label]}-${stem}.png`;
-  await sharp(pixels, { raw: { width: size, height: size, channels: 3 } }).png().toFile(join(dir, name));
+  await sharp(pixels, { raw: { width: size, height: size, channels: 3 } })
+    .png()
+    .toFile(join(dir, name));
 }

@@ -50,11 +50,7 @@ export function rocCurveFromCounts(counts: RankCounts, maxPoints: number): Curve
   for (let i = 0; i <= last; i++) {
     // scikit-learn's drop_intermediate: keep a point unless both second differences vanish there (it sits in the
     // middle of two equal steps, so the curve has no corner at it).
-    const corner =
-      i === 0 ||
-      i === last ||
-      fps[i - 1]! - 2 * fps[i]! + fps[i + 1]! !== 0 ||
-      tps[i - 1]! - 2 * tps[i]! + tps[i + 1]! !== 0;
+    const corner = i === 0 || i === last || fps[i - 1]! - 2 * fps[i]! + fps[i + 1]! !== 0 || tps[i - 1]! - 2 * tps[i]! + tps[i + 1]! !== 0;
     if (!corner) continue;
     curve.x.push(fps[i]! / negatives);
     curve.y.push(tps[i]! / positives);

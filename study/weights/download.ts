@@ -14,7 +14,14 @@ import { pipeline } from 'node:stream/promises';
 import type { ByteProgress } from '../../common/download-progress.ts';
 import { UserError } from '../../common/errors.ts';
 import {
-  defaultWeightDirs, locatePretrained, PRETRAINED, PRETRAINED_NAMES, pretrainedUrl, weightsCacheDir, type PretrainedName, type WeightsLocation,
+  defaultWeightDirs,
+  locatePretrained,
+  PRETRAINED,
+  PRETRAINED_NAMES,
+  pretrainedUrl,
+  weightsCacheDir,
+  type PretrainedName,
+  type WeightsLocation,
 } from './pretrained.ts';
 import { readH5Weights } from './keras-h5.ts';
 
@@ -67,7 +74,8 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
     resumedFrom = 0;
     res = await get(url, 0);
   }
-  if (res.status === 200) resumedFrom = 0; // the server ignored the Range request and sends everything
+  if (res.status === 200)
+    resumedFrom = 0; // the server ignored the Range request and sends everything
   else if (res.status === 206) {
     const start = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '');
     if (start === null || Number(start[1]) !== resumedFrom) {
@@ -210,7 +218,9 @@ export async function ensurePretrained(name: PretrainedName, o: EnsureOptions): 
     const download = await downloadPretrained(name, { dir, url, md5: o.md5, onProgress: o.onProgress });
     return { location: { format: 'h5', path: download.path }, download };
   } catch (err) {
-    const reason = describe(err).replace(/\s*\n\s*/g, ' ').replace(/\.$/, '');
+    const reason = describe(err)
+      .replace(/\s*\n\s*/g, ' ')
+      .replace(/\.$/, '');
     throw new UserError(
       `the ${name} model needs its ImageNet weights ${file}, in none of ${defaultWeightDirs(env).join(', ')}, and the download failed (${reason}); ` +
         `put ${file} in ${dir} (\`melanoma weights download ${name}\` fetches it on a machine with internet access) or pass --weights FILE_OR_FOLDER, ${o.alternative}.`,

@@ -63,7 +63,11 @@ export function locatePretrained(name: PretrainedName, weights: string | null | 
     }
     const found = candidates(name, weights).find((c) => existsSync(c.path));
     if (found) return found;
-    throw new UserError(`no ${name} weights in ${weights} (looked for ${candidates(name, weights).map((c) => c.path).join(', ')}); ${hint}.`);
+    throw new UserError(
+      `no ${name} weights in ${weights} (looked for ${candidates(name, weights)
+        .map((c) => c.path)
+        .join(', ')}); ${hint}.`,
+    );
   }
   const dirs = defaultWeightDirs(env);
   for (const dir of dirs) {

@@ -19,13 +19,18 @@ import { useBackendOrSkip } from '../workers/kernels/backends.ts';
 const MAX_VALUES_PER_THREAD = 512;
 
 const serialWork = (d: Dispatch) => d.readBytes / 4 / d.threads;
-const describe = (d: Dispatch) => `${d.program.slice(0, 40)} ${JSON.stringify(d.inputShapes)}: ${d.workgroups} workgroups, ` +
-  `${Math.round(serialWork(d))} values a thread`;
+const describe = (d: Dispatch) =>
+  `${d.program.slice(0, 40)} ${JSON.stringify(d.inputShapes)}: ${d.workgroups} workgroups, ` + `${Math.round(serialWork(d))} values a thread`;
 const large = (log: Dispatch[]) => log.filter((d) => d.readBytes >= 2 ** 20);
 
-test('webgpu: every large dispatch of the study models\' training steps at 224 px is spread over many threads', async (t) => {
+test("webgpu: every large dispatch of the study models' training steps at 224 px is spread over many threads", async (t) => {
   if (!(await useBackendOrSkip(t, 'webgpu'))) return;
-  for (const [model, batch] of [['baseline', 32], ['augmented', 32], ['xception', 16], ['xception-ft', 16]] as const) {
+  for (const [model, batch] of [
+    ['baseline', 32],
+    ['augmented', 32],
+    ['xception', 16],
+    ['xception-ft', 16],
+  ] as const) {
     const { dispatches } = await stepDispatches(model, 224, batch);
     // tfjs-webgpu's split-K product adds floats atomically, in whatever order the GPU runs its workgroups.
     assert.deepEqual(dispatches.filter((d) => /SplitK/.test(d.program)).map(describe), [], model);
@@ -45,7 +50,7 @@ test('webgpu: every large dispatch of the study models\' training steps at 224 p
   }
 });
 
-test('webgpu: the transfer models\' training steps add no floats atomically', async (t) => {
+test("webgpu: the transfer models' training steps add no floats atomically", async (t) => {
   if (!(await useBackendOrSkip(t, 'webgpu'))) return;
   // At batch 16 the head's Dense over mobilenet's flattened base (16 x 5120 by 5120 x 16) is what tfjs-webgpu
   // would run as split-K.

@@ -28,7 +28,10 @@ test('the GPU bundle runs without node_modules and reports both models, the pipe
     });
     assert.equal(run.status, 0, run.stderr.slice(-2000));
     const report = JSON.parse(run.stdout);
-    assert.deepEqual(report.results.map((r: { model: string }) => r.model), ['baseline', 'xception']);
+    assert.deepEqual(
+      report.results.map((r: { model: string }) => r.model),
+      ['baseline', 'xception'],
+    );
     for (const r of report.results) {
       assert.equal(r.error, undefined, r.error);
       assert.equal(r.backend, 'webgpu');

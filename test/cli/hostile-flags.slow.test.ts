@@ -36,7 +36,10 @@ let dbCount = 0;
 /** `orchestrate` over the tiny dataset with the fake thread; a fresh, not yet created database folder. */
 function orchestrateArgs(extra: string[]): { args: string[]; db: string } {
   const db = join(scratch, `db-${dbCount++}`);
-  return { db, args: ['--data', data, '--models', 'baseline', '--runs', '1', '--thread-file', FAKE_THREAD, '--out', join(scratch, 'out'), '--db', db, ...extra] };
+  return {
+    db,
+    args: ['--data', data, '--models', 'baseline', '--runs', '1', '--thread-file', FAKE_THREAD, '--out', join(scratch, 'out'), '--db', db, ...extra],
+  };
 }
 
 /** Exit non-zero, one line naming every `mentions` (flag and value), no stack. */

@@ -44,12 +44,15 @@ test('usage errors name the flag and the value and exit 2', () => {
 
 test('a run on a broken dataset fails with a message naming the path, never a stack trace', async () => {
   const root = mkdtempSync(join(tmpdir(), 'melanoma-broken-'));
-  const jpeg = await sharp({ create: { width: 50, height: 50, channels: 3, background: { r: 200, g: 120, b: 90 } } }).jpeg().toBuffer();
+  const jpeg = await sharp({ create: { width: 50, height: 50, channels: 3, background: { r: 200, g: 120, b: 90 } } })
+    .jpeg()
+    .toBuffer();
   const put = (rel: string, bytes: Buffer | string) => {
     mkdirSync(join(root, rel, '..'), { recursive: true });
     writeFileSync(join(root, rel), bytes);
   };
-  const run = () => cli('melanoma', ['run', '--model', 'baseline', '--data', root, '--image-size', '46', '--epochs', '1', '--backend', 'cpu', '--out', join(root, 'out')]);
+  const run = () =>
+    cli('melanoma', ['run', '--model', 'baseline', '--data', root, '--image-size', '46', '--epochs', '1', '--backend', 'cpu', '--out', join(root, 'out')]);
   try {
     for (let i = 1; i <= 5; i++) for (const cls of ['benign', 'malignant']) put(`train/${cls}/${i}.jpg`, jpeg);
     let r = run();

@@ -8,7 +8,10 @@ import { MELANOMA, runCli } from '../orchestrator/helpers.ts';
 
 /** Each option's description in a --help, by flag, with its wrapped lines joined. */
 function descriptions(help: string): Map<string, string> {
-  const options = help.slice(help.indexOf('\nOptions:\n') + '\nOptions:\n'.length).split('\n\n')[0]!.split('\n');
+  const options = help
+    .slice(help.indexOf('\nOptions:\n') + '\nOptions:\n'.length)
+    .split('\n\n')[0]!
+    .split('\n');
   const found = new Map<string, string>();
   let flag = '';
   for (const line of options) {
@@ -36,7 +39,12 @@ test('orchestrate and melanoma run describe their shared flags the same way', as
 });
 
 test('orchestrate and melanoma run reject a bad shared flag with the same line', async () => {
-  for (const [flag, value] of [['--epochs', '0'], ['--image-size', '4096'], ['--batch-size', 'x'], ['--backend', 'abacus']]) {
+  for (const [flag, value] of [
+    ['--epochs', '0'],
+    ['--image-size', '4096'],
+    ['--batch-size', 'x'],
+    ['--backend', 'abacus'],
+  ]) {
     const [orchestrate, run] = await Promise.all([runCli([flag!, value!]), runCli(['run', '--model', 'baseline', flag!, value!], {}, MELANOMA)]);
     assert.equal(orchestrate.code, 2, orchestrate.stderr);
     assert.equal(run.code, 2, run.stderr);

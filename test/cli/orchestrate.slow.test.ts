@@ -35,14 +35,16 @@ async function experimentRuns(d: Database, name: string) {
 
 async function tableCounts(d: Database, experiment: string): Promise<Record<string, number>> {
   const runs = `(select r.id from runs r join experiments e on e.id = r.experiment_id where e.name = $1)`;
-  const row = first(await d.query<Record<string, number>>(
-    `select (select count(*)::integer from runs where id in ${runs}) as runs,
+  const row = first(
+    await d.query<Record<string, number>>(
+      `select (select count(*)::integer from runs where id in ${runs}) as runs,
             (select count(*)::integer from runs where id in ${runs} and status = 'completed') as completed,
             (select count(*)::integer from epoch_metrics where run_id in ${runs}) as epoch_rows,
             (select count(*)::integer from evaluations where run_id in ${runs}) as evaluations,
             (select count(*)::integer from (select 1 from epoch_metrics where run_id in ${runs} group by run_id, epoch, split having count(*) > 1) d) as duplicates`,
-    [experiment],
-  ));
+      [experiment],
+    ),
+  );
   return row;
 }
 
@@ -76,7 +78,9 @@ test('kill -9 mid-study, then the same command: finished runs kept, the rest red
   first.child.kill('SIGKILL');
   const killed = await first.done;
   assert.equal(killed.signal, 'SIGKILL');
-  const before = await withDb(db, async (d) => (await experimentRuns(d, 'k9')).filter((r) => r.status === 'completed').map((r) => [r.runId, r.finishedAt?.toISOString()]));
+  const before = await withDb(db, async (d) =>
+    (await experimentRuns(d, 'k9')).filter((r) => r.status === 'completed').map((r) => [r.runId, r.finishedAt?.toISOString()]),
+  );
   assert.ok(before.length >= 1 && before.length < 6, `completed before the kill: ${before.length}`);
 
   const second = await runCli(argv, { FAKE_THREAD_DELAY_MS: '5' });
@@ -98,11 +102,18 @@ test('Ctrl-C: runs in flight are recorded interrupted, exit 130; the next invoca
   first.child.kill('SIGINT');
   const stopped = await first.done;
   assert.equal(stopped.code, 130, stopped.stderr);
-  await withDb(db, async (d) => assert.deepEqual((await experimentRuns(d, 'int')).map((r) => r.status), ['interrupted', 'interrupted']));
+  await withDb(db, async (d) =>
+    assert.deepEqual(
+      (await experimentRuns(d, 'int')).map((r) => r.status),
+      ['interrupted', 'interrupted'],
+    ),
+  );
 
   const second = await runCli(argv, { FAKE_THREAD_DELAY_MS: '5' });
   assert.equal(second.code, 0, second.stderr);
-  await withDb(db, async (d) => assert.deepEqual(await tableCounts(d, 'int'), { runs: 2, completed: 2, epoch_rows: 2 * 3 * 2, evaluations: 2 * 3, duplicates: 0 }));
+  await withDb(db, async (d) =>
+    assert.deepEqual(await tableCounts(d, 'int'), { runs: 2, completed: 2, epoch_rows: 2 * 3 * 2, evaluations: 2 * 3, duplicates: 0 }),
+  );
 });
 
 test('the summary printed is the metric_summary view as `melanoma sql` reads it; --json prints one document; a failed run exits 1', async () => {
@@ -115,18 +126,47 @@ test('the summary printed is the metric_summary view as `melanoma sql` reads it;
   assert.match(run.stdout, /\naugmented\s+1\s+1\s+cpu\d\s+yes\s+fake: injected failure in augmented seed 2\n/);
   assert.match(run.stdout, /\naugmented\s+1\s+2\s+cpu\d\s+no\s+fake: injected failure in augmented seed 2\n/);
   // Both attempts' errors are in the database, for `melanoma sql`.
-  const attempts = await runCli(['sql', '--db', db, '--json', "select f.attempt, f.retried, f.error from failed_attempts f join runs r on r.id = f.run_id join experiments e on e.id = r.experiment_id where e.name = 'sum' order by f.attempt"], {}, MELANOMA);
+  const attempts = await runCli(
+    [
+      'sql',
+      '--db',
+      db,
+      '--json',
+      "select f.attempt, f.retried, f.error from failed_attempts f join runs r on r.id = f.run_id join experiments e on e.id = r.experiment_id where e.name = 'sum' order by f.attempt",
+    ],
+    {},
+    MELANOMA,
+  );
   assert.equal(attempts.code, 0, attempts.stderr);
   assert.deepEqual(JSON.parse(attempts.stdout), [
     { attempt: 1, retried: true, error: 'fake: injected failure in augmented seed 2' },
     { attempt: 2, retried: false, error: 'fake: injected failure in augmented seed 2' },
   ]);
 
-  const sql = await runCli(['sql', '--db', db, '--json', "select model, split, metric, n, mean, stddev from metric_summary where experiment = 'sum' order by model desc, array_position(array['train', 'val', 'test'], split)"], {}, MELANOMA);
+  const sql = await runCli(
+    [
+      'sql',
+      '--db',
+      db,
+      '--json',
+      "select model, split, metric, n, mean, stddev from metric_summary where experiment = 'sum' order by model desc, array_position(array['train', 'val', 'test'], split)",
+    ],
+    {},
+    MELANOMA,
+  );
   assert.equal(sql.code, 0, sql.stderr);
   const viewRows = JSON.parse(sql.stdout);
   assert.equal(viewRows.length, 2 * 3 * 6);
-  const table = formatSummary(toSummaryRows(viewRows.map((r: { mean: unknown; stddev: unknown; n: unknown }) => ({ ...r, n: Number(r.n), mean: Number(r.mean), stddev: r.stddev === null ? null : Number(r.stddev) }))));
+  const table = formatSummary(
+    toSummaryRows(
+      viewRows.map((r: { mean: unknown; stddev: unknown; n: unknown }) => ({
+        ...r,
+        n: Number(r.n),
+        mean: Number(r.mean),
+        stddev: r.stddev === null ? null : Number(r.stddev),
+      })),
+    ),
+  );
   assert.ok(run.stdout.includes(table), `printed:\n${run.stdout}\nview:\n${table}`);
   assert.match(table, /augmented {2}test {3}2 /);
 
@@ -135,7 +175,10 @@ test('the summary printed is the metric_summary view as `melanoma sql` reads it;
   assert.equal(json.code, 1);
   const doc = JSON.parse(json.stdout);
   assert.deepEqual(Object.keys(doc), ['experiment', 'counts', 'runs', 'failedAttempts', 'summary']);
-  assert.deepEqual(doc.failedAttempts.map((f: { attempt: number; retried: boolean }) => `${f.attempt} ${f.retried}`), ['1 true', '2 false', '3 true', '4 false']);
+  assert.deepEqual(
+    doc.failedAttempts.map((f: { attempt: number; retried: boolean }) => `${f.attempt} ${f.retried}`),
+    ['1 true', '2 false', '3 true', '4 false'],
+  );
   assert.equal(doc.experiment.name, 'sum');
   assert.equal(doc.runs.length, 6);
   assert.equal(doc.runs.find((r: { model: string; runIndex: number }) => r.model === 'augmented' && r.runIndex === 1).attempts, 4);

@@ -7,8 +7,16 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
-  backfillCalibrations, claimNextRun, createOrResumeExperiment, type Database, ensureRuns, finishRun, openDatabase, recordEvent,
-  resetUnfinishedRuns, storedRunCalibration,
+  backfillCalibrations,
+  claimNextRun,
+  createOrResumeExperiment,
+  type Database,
+  ensureRuns,
+  finishRun,
+  openDatabase,
+  recordEvent,
+  resetUnfinishedRuns,
+  storedRunCalibration,
 } from '../../db/index.ts';
 import { calibrate } from '../../study/probability-calibration.ts';
 import type { RunEvent } from '../../study/run.ts';
@@ -18,7 +26,11 @@ import { first } from '../../common/indexing.ts';
 /** Runs one baseline run of a new experiment through all its events; finished as completed unless `finish` is false. */
 async function oneRun(database: Database, name: string, testRocAuc: number, o: { finish?: boolean; events?: (e: RunEvent[]) => RunEvent[] } = {}) {
   const x = await createOrResumeExperiment(database, { name, config: { runs: 2 }, datasetFingerprint: 'fp', datasetDir: '/data', codeVersion: 'v1' });
-  await ensureRuns(database, x.id, [0, 1].map((i) => ({ model: 'baseline' as const, runIndex: i, seed: i, spec: specFor('baseline', i) })));
+  await ensureRuns(
+    database,
+    x.id,
+    [0, 1].map((i) => ({ model: 'baseline' as const, runIndex: i, seed: i, spec: specFor('baseline', i) })),
+  );
   const run = (await claimNextRun(database, x.id, 'cpu:0', { models: ['baseline'] }))!;
   const events = runEvents(run.spec, testRocAuc);
   for (const event of o.events ? o.events(events) : events) await recordEvent(database, run.id, event);
@@ -39,7 +51,10 @@ describeEachBackend(backends(), (suite) => {
     const { runId } = await oneRun(suite.database, 'calibrated', 0.8);
     const rows = await storedRunCalibration(suite.database, runId);
     const c = expected(0.8);
-    assert.deepEqual(rows.map((r) => r.split), ['val', 'test']);
+    assert.deepEqual(
+      rows.map((r) => r.split),
+      ['val', 'test'],
+    );
     for (const r of rows) {
       const s = c[r.split];
       assert.equal(r.n, 4);
@@ -50,9 +65,11 @@ describeEachBackend(backends(), (suite) => {
       assert.equal(r.eceScaled, s.after!.ece);
     }
     assert.ok(c.temperature !== null && c.temperature !== 1);
-    const summary = first(await suite.database.query<{ n: number; ece_mean: number; ece_std: number | null; temperature_mean: number }>(
-      `select n, ece_mean, ece_std, temperature_mean from calibration_summary where experiment = 'calibrated' and split = 'test'`,
-    ));
+    const summary = first(
+      await suite.database.query<{ n: number; ece_mean: number; ece_std: number | null; temperature_mean: number }>(
+        `select n, ece_mean, ece_std, temperature_mean from calibration_summary where experiment = 'calibrated' and split = 'test'`,
+      ),
+    );
     assert.equal(summary.n, 1);
     assert.ok(Math.abs(summary.ece_mean - c.test.before.ece) < 1e-12);
     assert.equal(summary.ece_std, null);
@@ -76,7 +93,10 @@ describeEachBackend(backends(), (suite) => {
       events: (events) =>
         events.map((e) => {
           if (e.type !== 'final') return e;
-          const final = e.result.final.map((s) => ({ ...s, predictions: { ...s.predictions, probabilities: s.predictions.probabilities.map(() => Number.NaN) } }));
+          const final = e.result.final.map((s) => ({
+            ...s,
+            predictions: { ...s.predictions, probabilities: s.predictions.probabilities.map(() => Number.NaN) },
+          }));
           return { ...e, result: { ...e.result, final } };
         }),
     });

@@ -20,7 +20,11 @@ const run = promisify(execFile);
 async function queue(database: Database, name: string, perModel: number): Promise<number> {
   const x = await createOrResumeExperiment(database, { name, config: {}, datasetFingerprint: null, datasetDir: null, codeVersion: null });
   const models = MODEL_NAMES.filter((m) => !FINE_TUNES[m]);
-  await ensureRuns(database, x.id, models.flatMap((model) => Array.from({ length: perModel }, (_, i) => ({ model, runIndex: i, seed: i, spec: specFor(model, i) }))));
+  await ensureRuns(
+    database,
+    x.id,
+    models.flatMap((model) => Array.from({ length: perModel }, (_, i) => ({ model, runIndex: i, seed: i, spec: specFor(model, i) }))),
+  );
   return x.id;
 }
 
@@ -71,7 +75,10 @@ test('PostgreSQL: two processes claiming at once never get the same run', async 
     const all = [...a, ...b];
     const attempts = await attemptsById(database, experimentId);
     assert.equal(new Set(all).size, all.length, 'a run was handed out twice');
-    assert.deepEqual([...all].sort((x, y) => x - y), [...attempts.keys()].sort((x, y) => x - y));
+    assert.deepEqual(
+      [...all].sort((x, y) => x - y),
+      [...attempts.keys()].sort((x, y) => x - y),
+    );
     assert.ok([...attempts.values()].every((n) => n === 1));
     t.diagnostic(`process A claimed ${a.length}, process B ${b.length}`);
   } finally {

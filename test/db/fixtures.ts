@@ -10,15 +10,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import postgres from 'postgres';
 import { type Database, openDatabase } from '../../db/index.ts';
 import { METRIC_NAMES } from '../../study/run.ts';
-import type {
-  Metrics,
-  ModelName,
-  RunEvent,
-  RunResult,
-  RunSpec,
-  SPLITS,
-  SplitEvaluation,
-} from '../../study/run.ts';
+import type { Metrics, ModelName, RunEvent, RunResult, RunSpec, SPLITS, SplitEvaluation } from '../../study/run.ts';
 
 export const PG_URL = process.env.MELANOMA_TEST_PG_URL;
 

@@ -43,18 +43,24 @@ async function checkCarried(target: string): Promise<void> {
     const epochs = await runEpochs(database, 1);
     assert.deepEqual(
       epochs.map((e) => [e.epoch, e.seconds, e.learningRate, e.improved]),
-      [[1, 10.5, 0.001, true], [2, 9.25, 0.001, false]],
+      [
+        [1, 10.5, 0.001, true],
+        [2, 9.25, 0.001, false],
+      ],
     );
     assert.deepEqual(epochs[0]!.train, { loss: 0.61, accuracy: 0.61, precision: 0.62, recall: 0.63, roc_auc: 0.64, pr_auc: 0.65, ...newMetrics() });
     assert.deepEqual(epochs[1]!.val, { loss: 0.41, accuracy: 0.91, precision: 0.92, recall: 0.93, roc_auc: 0.94, pr_auc: 0.95, ...newMetrics() });
     assert.ok(Number.isNaN((await runEpochs(database, 2))[0]!.val!.roc_auc), 'NaN stays NaN');
 
     const evaluations = await runEvaluations(database, 1);
-    assert.deepEqual(evaluations.map((e) => [e.split, e.n, e.confusion]), [
-      ['train', 100, { tp: 45, fp: 15, tn: 35, fn: 5 }],
-      ['val', 20, { tp: 8, fp: 5, tn: 6, fn: 1 }],
-      ['test', 50, { tp: 22, fp: 11, tn: 16, fn: 1 }],
-    ]);
+    assert.deepEqual(
+      evaluations.map((e) => [e.split, e.n, e.confusion]),
+      [
+        ['train', 100, { tp: 45, fp: 15, tn: 35, fn: 5 }],
+        ['val', 20, { tp: 8, fp: 5, tn: 6, fn: 1 }],
+        ['test', 50, { tp: 22, fp: 11, tn: 16, fn: 1 }],
+      ],
+    );
     assert.deepEqual(evaluations[2]!.metrics, { loss: 0.35, accuracy: 0.76, precision: 0.66, recall: 0.88, roc_auc: 0.83, pr_auc: 0.77, ...newMetrics() });
     assert.ok(Number.isNaN(evaluations[1]!.metrics.roc_auc!));
 

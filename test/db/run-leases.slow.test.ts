@@ -24,20 +24,26 @@ const LEASE_SECONDS = 60;
 
 /** Ages a run's heartbeat (and its last event) as if its owner had been silent for `seconds`. */
 const silence = (database: Database, runId: number, seconds: number) =>
-  database.query(
-    `update runs set heartbeat_at = now() - make_interval(secs => $2), last_event_at = now() - make_interval(secs => $2) where id = $1`,
-    [runId, seconds],
-  );
+  database.query(`update runs set heartbeat_at = now() - make_interval(secs => $2), last_event_at = now() - make_interval(secs => $2) where id = $1`, [
+    runId,
+    seconds,
+  ]);
 
 const ownerOf = async (database: Database, runId: number) =>
   (await database.query<{ owner: string | null; status: string }>('select owner, status from runs where id = $1', [runId]))[0];
 
-describeEachBackend(backends().filter((x) => x.name !== 'PGlite folder'), (suite) => {
+describeEachBackend(
+  backends().filter((x) => x.name !== 'PGlite folder'),
+  (suite) => {
     const { it } = suite;
 
     async function experimentWith(name: string, runs: number) {
       const x = await createOrResumeExperiment(suite.database, { name, config: {}, datasetFingerprint: 'fp', datasetDir: '/data', codeVersion: 'v1' });
-      await ensureRuns(suite.database, x.id, Array.from({ length: runs }, (_, i) => ({ model: 'baseline' as const, runIndex: i, seed: i, spec: specFor('baseline', i) })));
+      await ensureRuns(
+        suite.database,
+        x.id,
+        Array.from({ length: runs }, (_, i) => ({ model: 'baseline' as const, runIndex: i, seed: i, spec: specFor('baseline', i) })),
+      );
       return x.id;
     }
 
@@ -90,14 +96,21 @@ describeEachBackend(backends().filter((x) => x.name !== 'PGlite folder'), (suite
       const stillB = (await getRun(suite.database, first.id))!;
       assert.deepEqual([stillB.status, stillB.slot, stillB.error, stillB.finishedAt], ['running', 'gpu1', null, null]);
       assert.deepEqual(await ownerOf(suite.database, first.id), { owner: b, status: 'running' });
-      assert.deepEqual((await runEpochs(suite.database, first.id)).map((e) => e.epoch), [1], "only B's first epoch");
+      assert.deepEqual(
+        (await runEpochs(suite.database, first.id)).map((e) => e.epoch),
+        [1],
+        "only B's first epoch",
+      );
 
       // B finishes with its own results.
       for (const e of events.slice(2)) await recordEvent(suite.database, again.id, e, b);
       await finishRun(suite.database, again.id, { status: 'completed' }, b);
       assert.equal((await getRun(suite.database, first.id))!.status, 'completed');
       assert.equal((await runEvaluations(suite.database, first.id)).find((e) => e.split === 'test')?.metrics.roc_auc, 0.6);
-      assert.deepEqual((await runLogMessages(suite.database, first.id)).map((l) => l.attempt), [2]);
+      assert.deepEqual(
+        (await runLogMessages(suite.database, first.id)).map((l) => l.attempt),
+        [2],
+      );
     });
 
     it("a live heartbeat protects a run from a second orchestrator's reset; a silent one does not", async () => {
@@ -124,4 +137,5 @@ describeEachBackend(backends().filter((x) => x.name !== 'PGlite folder'), (suite
       for (const e of runEvents(live.spec, 0.7)) await recordEvent(suite.database, live.id, e, a);
       assert.equal((await finishRun(suite.database, live.id, { status: 'completed' }, a)).status, 'completed');
     });
-});
+  },
+);

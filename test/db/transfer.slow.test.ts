@@ -26,11 +26,23 @@ import { PG_URL, pgUrlOrSkip, runEvents, scratchPgDatabase, specFor } from './fi
 import { dumpDatabase } from './dump.ts';
 import { first } from '../../common/indexing.ts';
 
-const CONFIG = { seed: 1, epochs: 4, imageSize: 64, protocol: { name: 'seed', models: { baseline: { runs: 2 } }, overrides: {} }, out: '/machine-a/runs/study' };
+const CONFIG = {
+  seed: 1,
+  epochs: 4,
+  imageSize: 64,
+  protocol: { name: 'seed', models: { baseline: { runs: 2 } }, overrides: {} },
+  out: '/machine-a/runs/study',
+};
 
 function plan(): PlannedRun[] {
-  const models: [ModelName, number][] = [['baseline', 4], ['mobilenet', 1], ['mobilenet-ft', 1]];
-  return models.flatMap(([model, n]) => Array.from({ length: n }, (_, runIndex) => ({ model, runIndex, seed: 1 + runIndex, spec: specFor(model, 1 + runIndex) })));
+  const models: [ModelName, number][] = [
+    ['baseline', 4],
+    ['mobilenet', 1],
+    ['mobilenet-ft', 1],
+  ];
+  return models.flatMap(([model, n]) =>
+    Array.from({ length: n }, (_, runIndex) => ({ model, runIndex, seed: 1 + runIndex, spec: specFor(model, 1 + runIndex) })),
+  );
 }
 
 async function startStudy(db: Database, name = 'study', config: Record<string, unknown> = CONFIG, fingerprint = 'fp-a'): Promise<number> {
@@ -75,7 +87,14 @@ function edit(bytes: Buffer, change: (lines: unknown[]) => void): Buffer {
   const lines = body.map((l) => JSON.parse(l));
   change(lines);
   const text = lines.map((l) => JSON.stringify(l) + '\n').join('');
-  const header = { format: 'melanoma-experiment', version: FORMAT_VERSION, codeVersion: 'abc1234', createdAt: (lines[0] as { createdAt: string }).createdAt, runs: lines.length - 1, sha256: createHash('sha256').update(text).digest('hex') };
+  const header = {
+    format: 'melanoma-experiment',
+    version: FORMAT_VERSION,
+    codeVersion: 'abc1234',
+    createdAt: (lines[0] as { createdAt: string }).createdAt,
+    runs: lines.length - 1,
+    sha256: createHash('sha256').update(text).digest('hex'),
+  };
   return gzipSync(JSON.stringify(header) + '\n' + text);
 }
 
@@ -138,11 +157,17 @@ for (const target of targets) {
     test('gives every row of every table again (in-flight runs interrupted); a second import changes nothing', async (ctx) => {
       if (!t) return void pgUrlOrSkip(ctx);
       const first = await importBytes(t.db, file);
-      assert.deepEqual({ created: first.created, added: first.added, updated: first.updated, unchanged: first.unchanged }, { created: true, added: 6, updated: 0, unchanged: 0 });
+      assert.deepEqual(
+        { created: first.created, added: first.added, updated: first.updated, unchanged: first.unchanged },
+        { created: true, added: 6, updated: 0, unchanged: 0 },
+      );
       const dump = await dumpDatabase(t.db);
       assert.deepEqual(dump, asImported(sourceDump));
       const second = await importBytes(t.db, file);
-      assert.deepEqual({ created: second.created, added: second.added, updated: second.updated, unchanged: second.unchanged }, { created: false, added: 0, updated: 0, unchanged: 6 });
+      assert.deepEqual(
+        { created: second.created, added: second.added, updated: second.updated, unchanged: second.unchanged },
+        { created: false, added: 0, updated: 0, unchanged: 6 },
+      );
       assert.deepEqual(await dumpDatabase(t.db), dump);
       // And it exports to the same bytes.
       assert.ok(encodeExperimentFile((await exportExperiment(t.db, 'study'))!).equals(file));
@@ -171,7 +196,10 @@ for (const target of targets) {
         edit(file, (lines) => ((lines[1] as { predictions: { probability: unknown[] }[] }).predictions[0]!.probability[1] = 'high')),
         /line 3 \(run baseline #0\), field predictions\[0\]\.probability\[1\]: .*number/,
       );
-      await refused(edit(file, (lines) => ((lines[2] as { model: string }).model = 'resnet')), /line 4 .*field model/);
+      await refused(
+        edit(file, (lines) => ((lines[2] as { model: string }).model = 'resnet')),
+        /line 4 .*field model/,
+      );
       // A file that fails inside the transaction, after its experiment and five runs were written, leaves the target as it was.
       await refused(
         edit(file, (lines) => {
@@ -190,20 +218,53 @@ for (const target of targets) {
       const before = await dumpDatabase(t.db);
       const other = (change: (e: { datasetFingerprint: string; config: Record<string, unknown> }) => void) =>
         edit(file, (lines) => change(lines[0] as { datasetFingerprint: string; config: Record<string, unknown> }));
-      await assert.rejects(importBytes(t.db, other((e) => (e.datasetFingerprint = 'fp-b'))), /experiment 'study' is already in the database with another dataset \(fingerprint fp-a/);
-      await assert.rejects(importBytes(t.db, other((e) => (e.config.protocol = { name: 'quick' }))), /under another protocol \('seed', the file's 'quick'\)/);
-      await assert.rejects(importBytes(t.db, other((e) => delete e.config.protocol)), /under another protocol \('seed', the file's 'none'\)/);
-      await assert.rejects(importBytes(t.db, other((e) => (e.config.epochs = 100))), /another configuration: epochs \(stored 4, now 100\)/);
+      await assert.rejects(
+        importBytes(
+          t.db,
+          other((e) => (e.datasetFingerprint = 'fp-b')),
+        ),
+        /experiment 'study' is already in the database with another dataset \(fingerprint fp-a/,
+      );
+      await assert.rejects(
+        importBytes(
+          t.db,
+          other((e) => (e.config.protocol = { name: 'quick' })),
+        ),
+        /under another protocol \('seed', the file's 'quick'\)/,
+      );
+      await assert.rejects(
+        importBytes(
+          t.db,
+          other((e) => delete e.config.protocol),
+        ),
+        /under another protocol \('seed', the file's 'none'\)/,
+      );
+      await assert.rejects(
+        importBytes(
+          t.db,
+          other((e) => (e.config.epochs = 100)),
+        ),
+        /another configuration: epochs \(stored 4, now 100\)/,
+      );
       assert.deepEqual(await dumpDatabase(t.db), before);
       // Where the checkpoints went on the other machine is no clash.
-      const moved = await importBytes(t.db, other((e) => (e.config.out = '/machine-b/runs/study')));
+      const moved = await importBytes(
+        t.db,
+        other((e) => (e.config.out = '/machine-b/runs/study')),
+      );
       assert.equal(moved.unchanged, 6);
       assert.deepEqual(await dumpDatabase(t.db), before);
       // Nor is a run count the other machine raised (`--runs 3` there): it may only add runs.
-      const grown = await importBytes(t.db, other((e) => (e.config.protocol = { name: 'seed', models: { baseline: { runs: 3 } }, overrides: { runs: 3 } })));
+      const grown = await importBytes(
+        t.db,
+        other((e) => (e.config.protocol = { name: 'seed', models: { baseline: { runs: 3 } }, overrides: { runs: 3 } })),
+      );
       assert.equal(grown.unchanged, 6);
       await assert.rejects(
-        importBytes(t.db, other((e) => (e.config.protocol = { name: 'seed', models: { baseline: { runs: 2 } }, overrides: { epochs: 9 } }))),
+        importBytes(
+          t.db,
+          other((e) => (e.config.protocol = { name: 'seed', models: { baseline: { runs: 2 } }, overrides: { epochs: 9 } })),
+        ),
         /another configuration: protocol\.overrides\.epochs \(stored absent, now 9\)/,
       );
     });
@@ -224,7 +285,9 @@ test('two machines continue one study: each import adds what the other did, no c
     await play(b, idB, 'baseline', 'complete', 0.71); // baseline 2 on B
     await play(b, idB, 'mobilenet', 'complete', 0.9);
     await play(b, idB, 'baseline', 'complete', 0.6); // baseline 3 on B ...
-    const { id: inFlight } = first(await a.query<{ id: number }>(`select id from runs where experiment_id = $1 and model = 'baseline' and run_index = 1`, [idA]));
+    const { id: inFlight } = first(
+      await a.query<{ id: number }>(`select id from runs where experiment_id = $1 and model = 'baseline' and run_index = 1`, [idA]),
+    );
     await recordEvent(a, inFlight, runEvents(specFor('baseline', 2), 0.75).at(-1)!); // its 'final' event
     await finishRun(a, inFlight, { status: 'completed' });
     await play(a, idA, 'baseline', 'complete', 0.72); // baseline 2 on A
@@ -234,11 +297,13 @@ test('two machines continue one study: each import adds what the other did, no c
     // baseline 1 (interrupted on B, completed in A's file) is updated; B's completed baseline 2, 3 and mobilenet 0 stay B's.
     assert.deepEqual([fromA.added, fromA.updated, fromA.unchanged], [0, 1, 5]);
     const testAuc = async (db: Database, index: number) =>
-      (await db.query<{ roc_auc: number }>(
-        `select ev.roc_auc from evaluations ev join runs r on r.id = ev.run_id join experiments e on e.id = r.experiment_id
+      (
+        await db.query<{ roc_auc: number }>(
+          `select ev.roc_auc from evaluations ev join runs r on r.id = ev.run_id join experiments e on e.id = r.experiment_id
          where e.name = 'merge' and r.model = 'baseline' and r.run_index = $1 and ev.split = 'test'`,
-        [index],
-      ))[0]?.roc_auc;
+          [index],
+        )
+      )[0]?.roc_auc;
     assert.equal(await testAuc(b, 1), 0.75);
     assert.equal(await testAuc(b, 3), 0.6);
 
@@ -246,9 +311,17 @@ test('two machines continue one study: each import adds what the other did, no c
     assert.deepEqual([fromB.added, fromB.updated, fromB.unchanged], [0, 1, 5]); // mobilenet 0 reaches A
     assert.equal(await testAuc(a, 3), 0.5); // A keeps its own completed run
     const counts = async (db: Database) =>
-      (await db.query<{ status: string; n: number }>(`select status, count(*)::integer as n from runs r join experiments e on e.id = r.experiment_id where e.name = 'merge' group by status order by status`));
-    assert.deepEqual(await counts(a), [{ status: 'completed', n: 5 }, { status: 'pending', n: 1 }]);
-    assert.deepEqual(await counts(b), [{ status: 'completed', n: 5 }, { status: 'pending', n: 1 }]);
+      await db.query<{ status: string; n: number }>(
+        `select status, count(*)::integer as n from runs r join experiments e on e.id = r.experiment_id where e.name = 'merge' group by status order by status`,
+      );
+    assert.deepEqual(await counts(a), [
+      { status: 'completed', n: 5 },
+      { status: 'pending', n: 1 },
+    ]);
+    assert.deepEqual(await counts(b), [
+      { status: 'completed', n: 5 },
+      { status: 'pending', n: 1 },
+    ]);
   } finally {
     await a.close();
     await b.close();

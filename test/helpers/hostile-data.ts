@@ -15,7 +15,9 @@ export async function noiseJpeg(path: string, size: number, seed: number): Promi
     x = (x * 1103515245 + 12345) >>> 0;
     pixels[i] = x >>> 24;
   }
-  await sharp(pixels, { raw: { width: size, height: size, channels: 3 } }).jpeg({ quality: 90 }).toFile(path);
+  await sharp(pixels, { raw: { width: size, height: size, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toFile(path);
 }
 
 /** Rewrites a JPEG with only its first `fraction` of bytes: a file cut short, as by an interrupted copy. */

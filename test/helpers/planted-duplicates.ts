@@ -23,7 +23,10 @@ export async function plantedSubset(real: string, perClass = { train: 8, test: 8
   const index = await indexDataset(dir, { warn: () => {} });
   const source = index.splits.train.find((r) => r.label === 0)!;
   const twin = index.splits.train.find((r) => r.label === 1)!;
-  await sharp(source.path).resize(180, 180).jpeg({ quality: 60 }).toFile(join(dir, 'test', 'benign', 'planted.jpg'));
+  await sharp(source.path)
+    .resize(180, 180)
+    .jpeg({ quality: 60 })
+    .toFile(join(dir, 'test', 'benign', 'planted.jpg'));
   copyFileSync(twin.path, join(dir, 'train', 'malignant', 'zz-twin.jpg'));
   return { dir, source: source.id, planted: 'test/benign/planted.jpg', twin: twin.id, twinCopy: 'train/malignant/zz-twin.jpg' };
 }

@@ -32,7 +32,23 @@ export async function trainedExperiment(t: TestContext | null, name = 'tiny'): P
     rmSync(data, { recursive: true, force: true });
   };
   const db = join(work, 'db');
-  const args = ['--experiment', name, '--models', 'baseline', '--runs', '2', '--epochs', '1', '--image-size', '48', '--backend', 'wasm', '--workers', '1', '--no-estimate'];
+  const args = [
+    '--experiment',
+    name,
+    '--models',
+    'baseline',
+    '--runs',
+    '2',
+    '--epochs',
+    '1',
+    '--image-size',
+    '48',
+    '--backend',
+    'wasm',
+    '--workers',
+    '1',
+    '--no-estimate',
+  ];
   const trained = await runCli([...args, '--data', data, '--db', db, '--out', join(work, 'out')]);
   if (trained.code !== 0) {
     remove();

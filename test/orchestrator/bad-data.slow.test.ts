@@ -24,7 +24,26 @@ test('orchestrate: truncated images stop the study before anything is stored, ev
   const db = join(tempDir('db'), 'db');
   const out = join(tempDir('out'), 'runs');
   try {
-    const r = await runCli(['--data', data, '--db', db, '--out', out, '--thread-file', FAKE_THREAD, '--backend', 'cpu', '--runs', '1', '--models', 'baseline', '--epochs', '1', '--image-size', '64']);
+    const r = await runCli([
+      '--data',
+      data,
+      '--db',
+      db,
+      '--out',
+      out,
+      '--thread-file',
+      FAKE_THREAD,
+      '--backend',
+      'cpu',
+      '--runs',
+      '1',
+      '--models',
+      'baseline',
+      '--epochs',
+      '1',
+      '--image-size',
+      '64',
+    ]);
     assert.equal(r.code, 1, r.stderr);
     assert.ok(r.stderr.includes(`orchestrate: 2 images of ${data} cannot be decoded; fix or remove them before training:\n`), r.stderr);
     assert.ok(r.stderr.includes(`  ${join(data, 'train', 'malignant', '2.jpg')}: ${REASON}\n`), r.stderr);
@@ -44,22 +63,53 @@ for (const mode of ['thread', 'process'] as const) {
     const data = await hostileDataset({ truncated: ['test/malignant/3.jpg'] });
     const out = tempDir('out');
     const spec: RunSpec = {
-      model: 'baseline', dataDir: data, outDir: join(out, 'baseline-run0'), seed: 1, epochs: 1, imageSize: 64, batchSize: 8, learningRate: 1e-3,
-      patience: 10, backend: 'cpu', gpu: null, initFrom: null, weights: null, cacheImages: true, saveAugmented: null, checkImages: true,
+      model: 'baseline',
+      dataDir: data,
+      outDir: join(out, 'baseline-run0'),
+      seed: 1,
+      epochs: 1,
+      imageSize: 64,
+      batchSize: 8,
+      learningRate: 1e-3,
+      patience: 10,
+      backend: 'cpu',
+      gpu: null,
+      initFrom: null,
+      weights: null,
+      cacheImages: true,
+      saveAugmented: null,
+      checkImages: true,
     };
     const database = await openDatabase('memory://');
-    const store = await openStore(database, { experiment: 'bad', config: {}, datasetDir: data, datasetFingerprint: 'fp', retries: 3, runs: [{ model: 'baseline', runIndex: 0, seed: 1, spec }] });
+    const store = await openStore(database, {
+      experiment: 'bad',
+      config: {},
+      datasetDir: data,
+      datasetFingerprint: 'fp',
+      retries: 3,
+      runs: [{ model: 'baseline', runIndex: 0, seed: 1, spec }],
+    });
     const runner = createSlotRunner({ name: 'cpu0', gpu: null }, { mode, threadFile: DEFAULT_THREAD_FILE });
     try {
-      const report = await runScheduler({ store, runners: [runner], progress: quiet, signal: new AbortController().signal, pollMs: 50, specFor: (claim) => claim.spec });
+      const report = await runScheduler({
+        store,
+        runners: [runner],
+        progress: quiet,
+        signal: new AbortController().signal,
+        pollMs: 50,
+        specFor: (claim) => claim.spec,
+      });
       assert.deepEqual(report, { completed: 0, failedAttempts: 1, interrupted: 0 });
       const run = first(await listRuns(database, store.experimentId));
       assert.equal(run.status, 'failed');
-      assert.equal(run.attempts, 1, 'a failure on the user\'s data is not retried');
+      assert.equal(run.attempts, 1, "a failure on the user's data is not retried");
       const expected = `1 image of ${data} cannot be decoded; fix or remove it before training:\n  ${join(data, 'test', 'malignant', '3.jpg')}: ${REASON}`;
       assert.equal(run.error, expected);
       const failures = await runFailedAttempts(database, run.runId);
-      assert.deepEqual(failures.map((f) => ({ attempt: f.attempt, slot: f.slot, retried: f.retried, error: f.error })), [{ attempt: 1, slot: 'cpu0', retried: false, error: expected }]);
+      assert.deepEqual(
+        failures.map((f) => ({ attempt: f.attempt, slot: f.slot, retried: f.retried, error: f.error })),
+        [{ attempt: 1, slot: 'cpu0', retried: false, error: expected }],
+      );
       assert.equal(existsSync(join(out, 'baseline-run0')), false, 'the run stopped before writing anything');
     } finally {
       store.close();

@@ -10,7 +10,12 @@ import { openStore } from '../../orchestrator/store.ts';
 import { specFor } from '../web/run-events.ts';
 
 const cost = (secondsPerEpoch: number, epochs: number, setupSeconds = 0): ModelCost => ({
-  secondsPerEpoch, epochs, maxEpochs: epochs, setupSeconds, source: 'calibration', upperBound: true,
+  secondsPerEpoch,
+  epochs,
+  maxEpochs: epochs,
+  setupSeconds,
+  source: 'calibration',
+  upperBound: true,
 });
 
 test('runs fill the slots in claim order; a -ft run waits for its base', () => {
@@ -38,7 +43,7 @@ test('runs fill the slots in claim order; a -ft run waits for its base', () => {
   assert.equal(estimateSeconds(three, { baseline: cost(1, 10) }, 2, 5), 25);
 });
 
-test('the clock replaces a model\'s prior cost by its measured epochs and counts down', () => {
+test("the clock replaces a model's prior cost by its measured epochs and counts down", () => {
   const runs = [0, 1].map((runIndex) => ({ model: 'baseline' as const, runIndex, state: 'pending' as const }));
   const clock = new ExperimentClock(runs, { baseline: cost(1, 10) }, 1);
   assert.equal(clock.secondsLeft(), 20);
@@ -58,7 +63,11 @@ test('the clock replaces a model\'s prior cost by its measured epochs and counts
 
 test('a calibrated cost: train split at the training pace, val at the predicting pace; transfer models from activations', () => {
   const images = { train: 2000, val: 500, test: 600 };
-  const plain = costFromSpeed({ model: 'baseline', trainImages: 100, predictImages: 500, trunk: null, trainAboveTrunk: null, predictAboveTrunk: null }, images, { maxEpochs: 50, augment: false });
+  const plain = costFromSpeed(
+    { model: 'baseline', trainImages: 100, predictImages: 500, trunk: null, trainAboveTrunk: null, predictAboveTrunk: null },
+    images,
+    { maxEpochs: 50, augment: false },
+  );
   assert.equal(plain.secondsPerEpoch, 2000 / 100 + 500 / 500);
   assert.equal(plain.setupSeconds, 3100 / 500);
   assert.deepEqual([plain.epochs, plain.upperBound], [50, true]);
@@ -70,20 +79,41 @@ test('a calibrated cost: train split at the training pace, val at the predicting
 });
 
 test('the printed line names runs, time, slots and the bound', () => {
-  const line = estimateLine({ runs: 31, seconds: 41 * 3600, upperBound: true, slots: [{ gpu: null }, { gpu: null }], basis: ['baseline 62.0 s/epoch calibrated'] });
+  const line = estimateLine({
+    runs: 31,
+    seconds: 41 * 3600,
+    upperBound: true,
+    slots: [{ gpu: null }, { gpu: null }],
+    basis: ['baseline 62.0 s/epoch calibrated'],
+  });
   assert.match(line, /^estimate: 31 runs ≈ 41h00m on 2 CPU slots \(upper bound: .*baseline 62\.0 s\/epoch calibrated\)$/);
 });
 
-async function completedRun(db: Database, experiment: string, epochs: number[], over: Parameters<typeof specFor>[2] = {}, run: { duration?: number; attempts?: number } = {}) {
+async function completedRun(
+  db: Database,
+  experiment: string,
+  epochs: number[],
+  over: Parameters<typeof specFor>[2] = {},
+  run: { duration?: number; attempts?: number } = {},
+) {
   const spec = specFor('baseline', 1, { backend: 'wasm', imageSize: 64, batchSize: 32, epochs: 20, patience: 5, ...over });
   const store = await openStore(db, {
-    experiment, config: {}, datasetDir: '/d', datasetFingerprint: 'f'.repeat(64), retries: 0,
+    experiment,
+    config: {},
+    datasetDir: '/d',
+    datasetFingerprint: 'f'.repeat(64),
+    retries: 0,
     runs: [{ model: 'baseline', runIndex: 0, seed: 1, spec }],
   });
   const claim = (await store.claimNextRun('cpu0'))!;
   const metrics = Object.fromEntries(METRIC_NAMES.map((m) => [m, m === 'loss' ? 0.5 : 0.8])) as Metrics;
   for (const [i, seconds] of epochs.entries()) {
-    await recordEvent(db, claim.runId, { type: 'epoch', record: { epoch: i + 1, train: metrics, val: metrics, seconds, learningRate: 1e-3 }, best: i === 0 }, store.owner);
+    await recordEvent(
+      db,
+      claim.runId,
+      { type: 'epoch', record: { epoch: i + 1, train: metrics, val: metrics, seconds, learningRate: 1e-3 }, best: i === 0 },
+      store.owner,
+    );
   }
   await db.query(`update runs set status = 'completed', duration_seconds = $2, attempts = $3 where id = $1`, [
     claim.runId,
@@ -104,7 +134,10 @@ test('stored history: mean seconds per epoch over alike runs, mean epochs of run
     const protocol = resolveProtocol('seed', { epochs: 20, imageSize: 64, batchSize: 32 });
     protocol.models.baseline.patience.value = 5;
     const never: typeof runCalibration = async () => assert.fail('no calibration when history exists');
-    const { costs, basis } = await experimentCosts({ models: ['baseline'], protocol, backend: 'wasm', images: { train: 1, val: 1, test: 1 }, database: db }, never);
+    const { costs, basis } = await experimentCosts(
+      { models: ['baseline'], protocol, backend: 'wasm', images: { train: 1, val: 1, test: 1 }, database: db },
+      never,
+    );
     // (10+20+30 + 5*40 + 2*100) / 10 epochs = 46 s; (3 + 5) / 2 = 4 epochs.
     assert.equal(costs.baseline!.secondsPerEpoch, 46);
     assert.equal(costs.baseline!.epochs, 4);
@@ -113,15 +146,25 @@ test('stored history: mean seconds per epoch over alike runs, mean epochs of run
     assert.match(basis[0]!, /baseline 46\.0 s\/epoch measured over 3 run\(s\), 4\.0 epochs on average, 20 s a run outside its epochs/);
     // Another backend has no history: calibrated, to the max epochs.
     const calibrated: typeof runCalibration = async (r) => ({
-      backend: 'cpu', backendDetail: 'test', seconds: 0, backendSeconds: 2, decodeImages: 10,
+      backend: 'cpu',
+      backendDetail: 'test',
+      seconds: 0,
+      backendSeconds: 2,
+      decodeImages: 10,
       speeds: r.models.map((model) => ({ model, trainImages: 10, predictImages: 20, trunk: null, trainAboveTrunk: null, predictAboveTrunk: null })),
     });
-    const other = await experimentCosts({ models: ['baseline'], protocol, backend: 'cpu', images: { train: 100, val: 40, test: 0 }, database: db, slots: 2 }, calibrated);
+    const other = await experimentCosts(
+      { models: ['baseline'], protocol, backend: 'cpu', images: { train: 100, val: 40, test: 0 }, database: db, slots: 2 },
+      calibrated,
+    );
     assert.equal(other.costs.baseline!.secondsPerEpoch, 100 / 10 + 40 / 20);
     assert.deepEqual([other.costs.baseline!.epochs, other.costs.baseline!.upperBound], [20, true]);
     // Each slot starts its backend (2 s); the 2 slots decode the 140 images each at once, 10 images/s on all cores.
     assert.equal(other.slotSetupSeconds, 2 + (2 * 140) / 10);
-    assert.ok(other.basis.some((b) => /decoding 10 images\/s, 28 s before the slots' first epochs/.test(b)), other.basis.join('; '));
+    assert.ok(
+      other.basis.some((b) => /decoding 10 images\/s, 28 s before the slots' first epochs/.test(b)),
+      other.basis.join('; '),
+    );
   } finally {
     await db.close();
   }

@@ -25,7 +25,9 @@ export async function tinyDataset(): Promise<string> {
       mkdirSync(join(dir, split, cls), { recursive: true });
       for (let i = 0; i < 5; i++) {
         const grey = 40 * i;
-        await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: grey, g: grey, b: grey } } }).jpeg().toFile(join(dir, split, cls, `${i}.jpg`));
+        await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: grey, g: grey, b: grey } } })
+          .jpeg()
+          .toFile(join(dir, split, cls, `${i}.jpg`));
       }
     }
   }
@@ -40,7 +42,11 @@ export interface Finished {
 }
 
 /** Starts `node bin/orchestrate.mjs ...args` (or bin/melanoma.mjs); `done` settles when it exits. */
-export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, bin = ORCHESTRATE): { child: ChildProcess; done: Promise<Finished>; stderrSoFar(): string } {
+export function startCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  bin = ORCHESTRATE,
+): { child: ChildProcess; done: Promise<Finished>; stderrSoFar(): string } {
   return startProcess(process.execPath, [bin, ...args], env);
 }
 

@@ -28,7 +28,10 @@ async function withDb<T>(target: string, fn: (db: Database) => Promise<T>): Prom
 async function experiment(d: Database, name: string) {
   // biome-ignore lint/suspicious/noExplicitAny: the stored config is loose JSON, read field by field
   const row = first(await d.query<{ id: number; config: Record<string, any> }>('select id, config from experiments where name = $1', [name]));
-  const runs = await d.query<{ model: string; run_index: number; spec: RunSpec }>('select model, run_index, spec from runs where experiment_id = $1 order by id', [row.id]);
+  const runs = await d.query<{ model: string; run_index: number; spec: RunSpec }>(
+    'select model, run_index, spec from runs where experiment_id = $1 order by id',
+    [row.id],
+  );
   return { ...row, runs };
 }
 
@@ -41,27 +44,69 @@ test('--dry-run --json with no other flags: the seed protocol, each setting with
   assert.equal(existsSync(noDb), false, 'the dry run opens no database');
   assert.equal(plan.protocol.name, 'seed');
   const byModel = (m: string) => plan.runs.filter((x) => x.model === m);
-  assert.deepEqual(['baseline', 'augmented', 'xception', 'xception-ft'].map((m) => byModel(m).length), [10, 10, 10, 1]);
-  assert.deepEqual(['baseline', 'augmented', 'xception', 'xception-ft'].map((m) => byModel(m)[0]!.settings.epochs.value), [50, 25, 100, 100]);
+  assert.deepEqual(
+    ['baseline', 'augmented', 'xception', 'xception-ft'].map((m) => byModel(m).length),
+    [10, 10, 10, 1],
+  );
+  assert.deepEqual(
+    ['baseline', 'augmented', 'xception', 'xception-ft'].map((m) => byModel(m)[0]!.settings.epochs.value),
+    [50, 25, 100, 100],
+  );
   for (const run of plan.runs) {
     const s = run.settings;
     assert.equal(s.augment.value, run.model !== 'baseline', `${run.model} augmentation`);
     assert.deepEqual(s.validation.value, { fraction: 0.2, take: 'first' });
     assert.equal(s.inputScaling.value, '[0, 1]');
-    for (const key of ['epochs', 'patience', 'learningRate', 'batchSize', 'imageSize', 'augment', 'inputScaling', 'validation', 'outputBias', 'architecture'] as const) {
+    for (const key of [
+      'epochs',
+      'patience',
+      'learningRate',
+      'batchSize',
+      'imageSize',
+      'augment',
+      'inputScaling',
+      'validation',
+      'outputBias',
+      'architecture',
+    ] as const) {
       assert.ok('article' in s[key].source || 'choice' in s[key].source, `${run.model} ${key} has a source`);
     }
   }
   assert.match(byModel('xception')[0]!.settings.augment.source && JSON.stringify(byModel('xception')[0]!.settings.augment.source), /279/);
-  assert.ok(plan.notes.some((n) => /weights: .*xception/.test(n)), `notes: ${plan.notes.join(' | ')}`);
+  assert.ok(
+    plan.notes.some((n) => /weights: .*xception/.test(n)),
+    `notes: ${plan.notes.join(' | ')}`,
+  );
   assert.deepEqual(plan.data?.images, { train: 8, val: 2, test: 10 });
   assert.equal(plan.estimate, null);
 });
 
-test('a real start records the protocol, its overrides and each run\'s settings; a resume keeps them', async () => {
+test("a real start records the protocol, its overrides and each run's settings; a resume keeps them", async () => {
   const out = tempDir('out');
-  const argv = ['--data', data, '--db', db, '--out', out, '--thread-file', FAKE_THREAD, '--backend', 'cpu', '--poll-ms', '50', '--workers', '1',
-    '--models', 'baseline,augmented,mobilenet,mobilenet-ft', '--experiment', 'seeded', '--epochs', '2', '--image-size', '64'];
+  const argv = [
+    '--data',
+    data,
+    '--db',
+    db,
+    '--out',
+    out,
+    '--thread-file',
+    FAKE_THREAD,
+    '--backend',
+    'cpu',
+    '--poll-ms',
+    '50',
+    '--workers',
+    '1',
+    '--models',
+    'baseline,augmented,mobilenet,mobilenet-ft',
+    '--experiment',
+    'seeded',
+    '--epochs',
+    '2',
+    '--image-size',
+    '64',
+  ];
   const r = await runCli(argv);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /protocol seed: baseline x 10, augmented x 10, mobilenet x 10, mobilenet-ft x 1 = 31 runs/);
@@ -73,7 +118,10 @@ test('a real start records the protocol, its overrides and each run\'s settings;
     assert.deepEqual(x.config.protocol.models.augmented.batchSize.value, 32);
     assert.equal(x.runs.length, 31);
     const ft = x.runs.filter((run) => run.model === 'mobilenet-ft');
-    assert.deepEqual(ft.map((run) => run.run_index), [0]);
+    assert.deepEqual(
+      ft.map((run) => run.run_index),
+      [0],
+    );
     const mobilenet = x.runs.find((run) => run.model === 'mobilenet')!.spec;
     assert.deepEqual([mobilenet.protocol, mobilenet.epochs, mobilenet.imageSize, mobilenet.inputScaling], ['seed', 2, 64, '[0, 1]']);
     assert.deepEqual(mobilenet.validation, { fraction: 0.2, take: 'first' });
@@ -101,8 +149,32 @@ test('an experiment recorded before protocols resumes as extended, as before, an
       codeVersion: 'old',
     });
   });
-  const argv = ['--data', data, '--db', db, '--out', out, '--thread-file', FAKE_THREAD, '--backend', 'cpu', '--poll-ms', '50', '--workers', '1',
-    '--models', 'baseline', '--runs', '2', '--experiment', 'legacy', '--epochs', '2', '--image-size', '64'];
+  const argv = [
+    '--data',
+    data,
+    '--db',
+    db,
+    '--out',
+    out,
+    '--thread-file',
+    FAKE_THREAD,
+    '--backend',
+    'cpu',
+    '--poll-ms',
+    '50',
+    '--workers',
+    '1',
+    '--models',
+    'baseline',
+    '--runs',
+    '2',
+    '--experiment',
+    'legacy',
+    '--epochs',
+    '2',
+    '--image-size',
+    '64',
+  ];
   const seed = await runCli([...argv, '--protocol', 'seed']);
   assert.equal(seed.code, 1);
   assert.match(seed.stderr, /recorded before protocols and continues as --protocol extended/);
@@ -113,7 +185,13 @@ test('an experiment recorded before protocols resumes as extended, as before, an
     const x = await experiment(d, 'legacy');
     assert.equal(x.config.protocol.name, 'extended');
     assert.equal(x.config.epochs, 2);
-    assert.deepEqual(x.runs.map((run) => [run.spec.protocol, run.spec.validation?.take]), [['extended', 'last'], ['extended', 'last']]);
+    assert.deepEqual(
+      x.runs.map((run) => [run.spec.protocol, run.spec.validation?.take]),
+      [
+        ['extended', 'last'],
+        ['extended', 'last'],
+      ],
+    );
     assert.equal((await listRuns(d, x.id)).filter((run) => run.status === 'completed').length, 2);
   });
 });

@@ -29,8 +29,28 @@ test('kill -9 once epoch 2 is stored, then once epoch 4 of the continued run is:
   const data = realSubset({ train: 10, test: 4 });
   const db = join(tempDir('db'), 'db');
   const args = (experiment: string) => [
-    '--data', data, '--db', db, '--out', tempDir('out'), '--models', 'baseline', '--runs', '1', '--epochs', '6',
-    '--image-size', '48', '--batch-size', '4', '--backend', 'wasm', '--workers', '1', '--experiment', experiment,
+    '--data',
+    data,
+    '--db',
+    db,
+    '--out',
+    tempDir('out'),
+    '--models',
+    'baseline',
+    '--runs',
+    '1',
+    '--epochs',
+    '6',
+    '--image-size',
+    '48',
+    '--batch-size',
+    '4',
+    '--backend',
+    'wasm',
+    '--workers',
+    '1',
+    '--experiment',
+    experiment,
   ];
   const argv = args('cut');
   // An epoch's line comes before its state is saved: once epoch 3's shows, epoch 2's state is on disk.
@@ -50,11 +70,16 @@ test('kill -9 once epoch 2 is stored, then once epoch 4 of the continued run is:
   const d = await openDatabase(db, { create: false });
   try {
     const rows = (experiment: string, sql: string) =>
-      d.query<Record<string, unknown>>(`${sql.replace('$RUNS', `(select r.id from runs r join experiments e on e.id = r.experiment_id where e.name = '${experiment}')`)}`);
+      d.query<Record<string, unknown>>(
+        `${sql.replace('$RUNS', `(select r.id from runs r join experiments e on e.id = r.experiment_id where e.name = '${experiment}')`)}`,
+      );
     const epochs = `select epoch, split, loss, accuracy, precision, recall, roc_auc, pr_auc, improved from epoch_metrics where run_id in $RUNS order by epoch, split`;
     const finals = `select split, n, loss, accuracy, precision, recall, roc_auc, pr_auc, tp, fp, tn, fn from evaluations where run_id in $RUNS order by split`;
     const cut = await rows('cut', epochs);
-    assert.deepEqual(cut.map((r) => `${r.epoch}${r.split}`), [1, 2, 3, 4, 5, 6].flatMap((e) => [`${e}train`, `${e}val`]));
+    assert.deepEqual(
+      cut.map((r) => `${r.epoch}${r.split}`),
+      [1, 2, 3, 4, 5, 6].flatMap((e) => [`${e}train`, `${e}val`]),
+    );
     assert.deepEqual(cut, await rows('whole', epochs));
     assert.deepEqual(await rows('cut', finals), await rows('whole', finals));
     const [run] = await rows('cut', `select status, attempts from runs where id in $RUNS`);

@@ -16,8 +16,21 @@ const EPOCHS = 3;
 
 function specOf(out: string, model: ModelName, seed: number, runIndex: number): RunSpec {
   return {
-    model, dataDir: out, outDir: join(out, `${model}-run${runIndex}`), seed, epochs: EPOCHS, imageSize: 64, batchSize: 8,
-    learningRate: PROTOCOLS.seed.models[model].learningRate.value, patience: 10, backend: 'cpu', gpu: null, initFrom: null, weights: null, cacheImages: false, saveAugmented: null,
+    model,
+    dataDir: out,
+    outDir: join(out, `${model}-run${runIndex}`),
+    seed,
+    epochs: EPOCHS,
+    imageSize: 64,
+    batchSize: 8,
+    learningRate: PROTOCOLS.seed.models[model].learningRate.value,
+    patience: 10,
+    backend: 'cpu',
+    gpu: null,
+    initFrom: null,
+    weights: null,
+    cacheImages: false,
+    saveAugmented: null,
   };
 }
 
@@ -56,7 +69,11 @@ async function study(models: ModelName[], runs: number, slots: number, faults: o
   const rec = recordingProgress();
   try {
     const report = await runScheduler({
-      store, runners, progress: rec.progress, signal: new AbortController().signal, pollMs: 50,
+      store,
+      runners,
+      progress: rec.progress,
+      signal: new AbortController().signal,
+      pollMs: 50,
       specFor: (claim, runner) => ({ ...claim.spec, gpu: runner.slot.gpu, initFrom: claim.initFrom }),
     });
     const rows = await listRuns(database, store.experimentId);
@@ -78,7 +95,14 @@ test('a failing run does not stop the others; failures are retried and attempts 
   const byKey = new Map(rows.map((r) => [`${r.model}#${r.runIndex}`, r]));
   assert.deepEqual(
     [...byKey].map(([k, r]) => `${k} ${r.status} ${r.attempts}`),
-    ['baseline#0 completed 1', 'baseline#1 completed 2', 'baseline#2 failed 2', 'augmented#0 completed 2', 'augmented#1 completed 1', 'augmented#2 completed 1'],
+    [
+      'baseline#0 completed 1',
+      'baseline#1 completed 2',
+      'baseline#2 failed 2',
+      'augmented#0 completed 2',
+      'augmented#1 completed 1',
+      'augmented#2 completed 1',
+    ],
   );
   assert.match(byKey.get('baseline#2')!.error ?? '', /exited with code: 3/);
   assert.equal(byKey.get('baseline#1')!.error, null);
@@ -98,10 +122,13 @@ test('a failing run does not stop the others; failures are retried and attempts 
   assert.deepEqual(rec.overlaps, []);
   assert.deepEqual(new Set(rows.map((r) => r.slot)), new Set(['cpu0', 'cpu1']));
   assert.equal(outcome.counts.failed, 1);
-  assert.deepEqual(outcome.summary.map((s) => `${s.model} ${s.split} ${s.n}`), ['baseline train 2', 'baseline val 2', 'baseline test 2', 'augmented train 3', 'augmented val 3', 'augmented test 3']);
+  assert.deepEqual(
+    outcome.summary.map((s) => `${s.model} ${s.split} ${s.n}`),
+    ['baseline train 2', 'baseline val 2', 'baseline test 2', 'augmented train 3', 'augmented val 3', 'augmented test 3'],
+  );
 });
 
-test('a -ft run starts from its base run\'s checkpoint once it is done; a failed base blocks it without hanging', async () => {
+test("a -ft run starts from its base run's checkpoint once it is done; a failed base blocks it without hanging", async () => {
   const { rows, rec } = await study(['mobilenet', 'mobilenet-ft'], 2, 2, [{ model: 'mobilenet', runIndex: 1, kind: 'throw' }], 0);
   const byKey = new Map(rows.map((r) => [`${r.model}#${r.runIndex}`, r]));
   assert.equal(byKey.get('mobilenet#0')!.status, 'completed');

@@ -11,8 +11,21 @@ const work = mkdtempSync(join(tmpdir(), 'orch-slot-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 const spec = (seed: number): RunSpec => ({
-  model: 'baseline', dataDir: work, outDir: join(work, `run-${seed}`), seed, epochs: 3, imageSize: 64, batchSize: 8,
-  learningRate: 1e-3, patience: 10, backend: 'cpu', gpu: null, initFrom: null, weights: null, cacheImages: false, saveAugmented: null,
+  model: 'baseline',
+  dataDir: work,
+  outDir: join(work, `run-${seed}`),
+  seed,
+  epochs: 3,
+  imageSize: 64,
+  batchSize: 8,
+  learningRate: 1e-3,
+  patience: 10,
+  backend: 'cpu',
+  gpu: null,
+  initFrom: null,
+  weights: null,
+  cacheImages: false,
+  saveAugmented: null,
 });
 
 // Seeds 2, 3, 4 (run indices 1, 2, 3) fail on their first attempt: thrown, process.exit in the thread, uncaught in a timer.
@@ -32,9 +45,16 @@ for (const mode of ['thread', 'process'] as const) {
       assert.deepEqual(events, ['started', 'epoch', 'checkpoint', 'epoch', 'checkpoint', 'epoch', 'checkpoint', 'final']);
       assert.equal(result.history.length, 3);
 
-      for (const [seed, message] of [[2, /injected failure/], [3, mode === 'thread' ? /exited with code: 3/ : /exited \(code 3\)/], [4, mode === 'thread' ? /uncaught error in a timer/ : /exited \(code 1\)/]] as const) {
+      for (const [seed, message] of [
+        [2, /injected failure/],
+        [3, mode === 'thread' ? /exited with code: 3/ : /exited \(code 3\)/],
+        [4, mode === 'thread' ? /uncaught error in a timer/ : /exited \(code 1\)/],
+      ] as const) {
         const seen: string[] = [];
-        await assert.rejects(runner.run(spec(seed), (e) => seen.push(e.type)), message);
+        await assert.rejects(
+          runner.run(spec(seed), (e) => seen.push(e.type)),
+          message,
+        );
         // A process that exits right after posting may take its last message with it; nothing else may arrive.
         assert.ok(seen.length <= 1 && seen.every((t) => t === 'started'), `events before the fault: ${seen.join(', ')}`);
         // The slot still works: the same run succeeds on its second attempt.

@@ -8,7 +8,10 @@ const task = { SLURM_JOB_ID: '815', SLURM_ARRAY_JOB_ID: '812', SLURM_ARRAY_TASK_
 const H100 = 'NVIDIA H100 80GB HBM3';
 const A100 = 'NVIDIA A100-SXM4-40GB';
 const lavapipe = 'llvmpipe (LLVM 15.0.6, 256 bits)';
-const adapters = (...names: string[]) => () => names.map((name, index) => ({ index, name }));
+const adapters =
+  (...names: string[]) =>
+  () =>
+    names.map((name, index) => ({ index, name }));
 const thread = { mode: 'thread' as const, cpuOnly: false };
 
 test('the job as squeue and scancel name it: <array job>_<task> for an array task, else the job id, null outside Slurm', () => {
@@ -18,7 +21,12 @@ test('the job as squeue and scancel name it: <array job>_<task> for an array tas
 });
 
 test("the allocation: the node's GPU numbers, CUDA's numbers of the same GPUs, and the CPUs", () => {
-  assert.deepEqual(slurmAllocation({ ...task, SLURM_JOB_GPUS: '2,3', CUDA_VISIBLE_DEVICES: '0,1' }), { job: '812_3', nodeGpus: [2, 3], cudaGpus: [0, 1], cpus: 4 });
+  assert.deepEqual(slurmAllocation({ ...task, SLURM_JOB_GPUS: '2,3', CUDA_VISIBLE_DEVICES: '0,1' }), {
+    job: '812_3',
+    nodeGpus: [2, 3],
+    cudaGpus: [0, 1],
+    cpus: 4,
+  });
   assert.deepEqual(slurmAllocation({ ...task, CUDA_VISIBLE_DEVICES: '5' }), { job: '812_3', nodeGpus: [5], cudaGpus: [5], cpus: 4 });
   assert.deepEqual(slurmAllocation(task), { job: '812_3', nodeGpus: [], cudaGpus: [], cpus: 4 });
   // Slurm's value for a GPU type without device files.
@@ -26,13 +34,16 @@ test("the allocation: the node's GPU numbers, CUDA's numbers of the same GPUs, a
 });
 
 test('--gpus slurm outside Slurm, or with an environment it cannot read, is a one-line usage error', () => {
-  assert.throws(() => slurmAllocation({}), (err: Error) => err instanceof UsageError && /not in a Slurm job \(no SLURM_JOB_ID\)/.test(err.message));
+  assert.throws(
+    () => slurmAllocation({}),
+    (err: Error) => err instanceof UsageError && /not in a Slurm job \(no SLURM_JOB_ID\)/.test(err.message),
+  );
   assert.throws(() => slurmAllocation({ ...task, SLURM_JOB_GPUS: 'GPU-1b2c' }), /SLURM_JOB_GPUS='GPU-1b2c' is not a list of GPU indices/);
   assert.throws(() => slurmAllocation({ ...task, SLURM_JOB_GPUS: '0,1', CUDA_VISIBLE_DEVICES: '0' }), /a different number of GPUs/);
   assert.throws(() => slurmAllocation({ SLURM_JOB_ID: '1' }), /SLURM_CPUS_ON_NODE='' is not a number of CPUs/);
 });
 
-test('without GPUs, or on a CPU backend, the slots are the allocation\'s CPUs (unless --workers says fewer)', () => {
+test("without GPUs, or on a CPU backend, the slots are the allocation's CPUs (unless --workers says fewer)", () => {
   const none = slurmAllocation(task);
   assert.deepEqual(allocatedSlots(none, thread, adapters()), { gpus: [], workers: 4, note: null });
   assert.deepEqual(allocatedSlots(none, { ...thread, workers: 2 }, adapters()), { gpus: [], workers: 2, note: null });
@@ -59,12 +70,16 @@ test("webgpu: a job confined to its GPUs sees only them; otherwise the allocated
 
 test('webgpu: GPUs it cannot tell apart or cannot match are usage errors that say what to ask Slurm for', () => {
   const two = slurmAllocation({ ...task, SLURM_JOB_GPUS: '0,1' });
-  assert.throws(() => allocatedSlots(two, thread, adapters(H100, H100)), (err: Error) =>
-    err instanceof UsageError && /several GPUs named 'NVIDIA H100 80GB HBM3'/.test(err.message) && /--gres=gpu:1/.test(err.message));
+  assert.throws(
+    () => allocatedSlots(two, thread, adapters(H100, H100)),
+    (err: Error) => err instanceof UsageError && /several GPUs named 'NVIDIA H100 80GB HBM3'/.test(err.message) && /--gres=gpu:1/.test(err.message),
+  );
   const third = slurmAllocation({ ...task, SLURM_JOB_GPUS: '2' });
   assert.throws(() => allocatedSlots(third, thread, adapters(H100, H100, H100, H100)), /several GPUs named/, 'dawn.node would open GPU 0');
-  assert.throws(() => allocatedSlots(two, thread, adapters(lavapipe)), (err: Error) =>
-    err instanceof UsageError && /WebGPU sees 0 hardware adapter\(s\)/.test(err.message) && /ConstrainDevices=yes/.test(err.message));
+  assert.throws(
+    () => allocatedSlots(two, thread, adapters(lavapipe)),
+    (err: Error) => err instanceof UsageError && /WebGPU sees 0 hardware adapter\(s\)/.test(err.message) && /ConstrainDevices=yes/.test(err.message),
+  );
   assert.throws(() => allocatedSlots(two, { ...thread, workers: 2 }, adapters(H100, A100)), /--workers sets CPU slots, and this Slurm job has GPUs/);
 });
 

@@ -14,7 +14,12 @@ const COMMANDS = ['slurmctld', 'slurmd', 'munged', 'sbatch', 'psql'];
 
 test("README.md's Slurm blocks on a one-node cluster: every run once, also when tasks are cancelled or killed mid-run", { timeout: 900_000 }, async (t) => {
   const missing = COMMANDS.filter((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0);
-  const why = process.getuid?.() !== 0 ? 'it runs as root (slurmd starts jobs as their user)' : missing.length ? `${missing.join(', ')} missing (bash .ci/system-packages.sh)` : null;
+  const why =
+    process.getuid?.() !== 0
+      ? 'it runs as root (slurmd starts jobs as their user)'
+      : missing.length
+        ? `${missing.join(', ')} missing (bash .ci/system-packages.sh)`
+        : null;
   if (why) {
     process.stderr.write(`\n*** SKIPPED: the Slurm cluster test: ${why} ***\n`);
     t.skip(`SKIPPED: ${why}`);

@@ -25,8 +25,30 @@ test("submitted through sbatch, the job's tasks join the stored experiment and d
     url.password = 'not-written'; // the test server trusts 127.0.0.1: a password passes unused
     const env = { PATH: `${FAKE_SLURM}:${process.env.PATH}`, FAKE_SBATCH_DIR: submitted };
     const argv = [
-      '--slurm', '2', '--db', url.href, '--data', await tinyDataset(), '--out', out, '--thread-file', FAKE_THREAD, '--backend', 'cpu',
-      '--models', 'baseline,augmented', '--runs', '2', '--epochs', '2', '--experiment', 'array', '--poll-ms', '50', '--lease', '5',
+      '--slurm',
+      '2',
+      '--db',
+      url.href,
+      '--data',
+      await tinyDataset(),
+      '--out',
+      out,
+      '--thread-file',
+      FAKE_THREAD,
+      '--backend',
+      'cpu',
+      '--models',
+      'baseline,augmented',
+      '--runs',
+      '2',
+      '--epochs',
+      '2',
+      '--experiment',
+      'array',
+      '--poll-ms',
+      '50',
+      '--lease',
+      '5',
     ];
     const refused = await runCli([...argv, '--', '--partition=nope'], { ...env, FAKE_SBATCH_REFUSE: 'invalid partition specified: nope' });
     assert.equal(refused.code, 1);
@@ -35,7 +57,10 @@ test("submitted through sbatch, the job's tasks join the stored experiment and d
     const done = await runCli([...argv, '--', '--time=0:10:00'], env);
     assert.equal(done.code, 0, done.stderr);
     assert.match(done.stdout, /^Slurm job 900: 2 array task\(s\) 900_0 \.\. 900_1, script \S+\/array\/slurm\/job\.sbatch/);
-    assert.match(done.stdout, /results: `npx melanoma serve --db postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+` serves them at http:\/\/127\.0\.0\.1:8080\/experiments\/\d+/);
+    assert.match(
+      done.stdout,
+      /results: `npx melanoma serve --db postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+` serves them at http:\/\/127\.0\.0\.1:8080\/experiments\/\d+/,
+    );
     const script = readFileSync(join(submitted, 'submitted.sbatch'), 'utf8');
     assert.ok(!script.includes('not-written'), 'the password is not in the script');
     assert.equal(readFileSync(join(submitted, 'pgpassword'), 'utf8'), 'not-written', 'sbatch passes it on as $PGPASSWORD');
@@ -43,10 +68,15 @@ test("submitted through sbatch, the job's tasks join the stored experiment and d
 
     const database = await openDatabase(scratch.url);
     try {
-      const runs = () => database.query<{ model: string; run_index: number; status: string; attempts: number; slurm_job: string | null }>(
-        'select model, run_index, status, attempts, slurm_job from runs order by model, run_index',
+      const runs = () =>
+        database.query<{ model: string; run_index: number; status: string; attempts: number; slurm_job: string | null }>(
+          'select model, run_index, status, attempts, slurm_job from runs order by model, run_index',
+        );
+      assert.deepEqual(
+        (await runs()).map((r) => r.status),
+        Array(4).fill('pending'),
+        'stored before submission, the refused one included',
       );
-      assert.deepEqual((await runs()).map((r) => r.status), Array(4).fill('pending'), 'stored before submission, the refused one included');
       // A run that failed for good before these tasks start: joining tasks leave it failed.
       await database.query(`update runs set status = 'failed', attempts = 2, error = 'out of memory' where model = 'augmented' and run_index = 1`);
       // The array's tasks, as Slurm starts them: the script under bash in each task's environment.
@@ -66,7 +96,10 @@ test("submitted through sbatch, the job's tasks join the stored experiment and d
       assert.equal(b.code, 1, b.stderr);
       assert.match(a.stderr, /experiment 'array' \(id \d+\).*slots: cpu0;.*; Slurm job 900_0 on /);
       const rows = await runs();
-      assert.deepEqual(rows.map((r) => `${r.model} ${r.run_index} ${r.status} ${r.attempts}`), ['augmented 0 completed 1', 'augmented 1 failed 2', 'baseline 0 completed 1', 'baseline 1 completed 1']);
+      assert.deepEqual(
+        rows.map((r) => `${r.model} ${r.run_index} ${r.status} ${r.attempts}`),
+        ['augmented 0 completed 1', 'augmented 1 failed 2', 'baseline 0 completed 1', 'baseline 1 completed 1'],
+      );
       assert.deepEqual([...new Set(rows.filter((r) => r.status === 'completed').map((r) => r.slurm_job))].sort(), ['900_0', '900_1'], 'both tasks did runs');
     } finally {
       await database.close();

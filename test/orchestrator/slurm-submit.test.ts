@@ -30,27 +30,36 @@ const job: JobScript = {
 
 test("sbatch options: one #SBATCH line per option with its value; what is no option, or the script's own, is refused", () => {
   assert.deepEqual(sbatchLines(job.sbatchOptions), ['--time=2:00:00', '-p gpu', '--gres gpu:1', '--exclusive']);
-  assert.throws(() => sbatchLines(['--array=0-9']), (err: Error) => err instanceof UsageError && /--slurm N sets the array/.test(err.message));
+  assert.throws(
+    () => sbatchLines(['--array=0-9']),
+    (err: Error) => err instanceof UsageError && /--slurm N sets the array/.test(err.message),
+  );
   assert.throws(() => sbatchLines(['-a', '3']), /--slurm N sets the array/);
   assert.throws(() => sbatchLines(['gpu']), /'gpu' after -- is not an sbatch option/);
   assert.throws(() => sbatchLines(['--time=1:00', 'x']), /'x' after -- is not an sbatch option/);
   assert.throws(() => sbatchLines(['--comment=two words']), /holds a space/);
 });
 
-test('the script: the array, logs and job name, the user\'s options, then each task joining the experiment on its allocation', () => {
+test("the script: the array, logs and job name, the user's options, then each task joining the experiment on its allocation", () => {
   const script = sbatchScript(job);
   const lines = script.split('\n');
-  assert.deepEqual(lines.filter((l) => l.startsWith('#SBATCH')), [
-    '#SBATCH --job-name=melanoma-trial',
-    '#SBATCH --array=0-2',
-    '#SBATCH --output=/home/me/runs/trial/slurm/%A_%a.log',
-    '#SBATCH --time=2:00:00',
-    '#SBATCH -p gpu',
-    '#SBATCH --gres gpu:1',
-    '#SBATCH --exclusive',
-  ]);
+  assert.deepEqual(
+    lines.filter((l) => l.startsWith('#SBATCH')),
+    [
+      '#SBATCH --job-name=melanoma-trial',
+      '#SBATCH --array=0-2',
+      '#SBATCH --output=/home/me/runs/trial/slurm/%A_%a.log',
+      '#SBATCH --time=2:00:00',
+      '#SBATCH -p gpu',
+      '#SBATCH --gres gpu:1',
+      '#SBATCH --exclusive',
+    ],
+  );
   assert.ok(lines.includes("cd '/home/me/melanoma study'"));
-  const command = script.slice(script.indexOf('exec ')).replace(/ \\\n\s*/g, ' ').trim();
+  const command = script
+    .slice(script.indexOf('exec '))
+    .replace(/ \\\n\s*/g, ' ')
+    .trim();
   assert.match(command, /^exec \/opt\/node\/bin\/node \S+\/bin\/orchestrate\.mjs --join --gpus slurm --no-estimate /);
   assert.ok(
     command.endsWith(
@@ -61,7 +70,9 @@ test('the script: the array, logs and job name, the user\'s options, then each t
   );
   assert.equal(spawnSync('bash', ['-n'], { input: script }).status, 0, 'bash reads it');
   // The user's own job name and log files replace the script's.
-  const own = sbatchScript({ ...job, sbatchOptions: ['-J', 'mine', '--output=/logs/%j.out'] }).split('\n').filter((l) => l.startsWith('#SBATCH'));
+  const own = sbatchScript({ ...job, sbatchOptions: ['-J', 'mine', '--output=/logs/%j.out'] })
+    .split('\n')
+    .filter((l) => l.startsWith('#SBATCH'));
   assert.deepEqual(own, ['#SBATCH --array=0-2', '#SBATCH -J mine', '#SBATCH --output=/logs/%j.out']);
 });
 
@@ -78,6 +89,10 @@ test('--slurm needs a PostgreSQL server and takes its slots from each allocation
     [{ join: true }, /--slurm with --join/],
     [{ sbatch: ['--array=1-3'] }, /sets the array/],
   ];
-  for (const [flags, message] of refused) assert.throws(() => checkSlurmFlags({ ...slurm, ...flags }), (err: Error) => err instanceof UsageError && message.test(err.message));
+  for (const [flags, message] of refused)
+    assert.throws(
+      () => checkSlurmFlags({ ...slurm, ...flags }),
+      (err: Error) => err instanceof UsageError && message.test(err.message),
+    );
   assert.throws(() => checkSlurmFlags({ ...base, models: [], sbatch: ['--time=1:00'] }), /'--time=1:00': arguments after -- are sbatch options, for --slurm N/);
 });

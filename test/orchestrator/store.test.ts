@@ -100,8 +100,10 @@ test('a joining store needs the experiment, adds no run, leaves a failed run fai
   const database = await openDatabase(scratch.url);
   const stores: RunStore[] = [];
   try {
-    await assert.rejects(openStore(database, { ...storeOptions, join: true }), (err: Error) =>
-      err instanceof UserError && /experiment 'leases' is not in the database, and joining one \(--join\) never creates it/.test(err.message));
+    await assert.rejects(
+      openStore(database, { ...storeOptions, join: true }),
+      (err: Error) => err instanceof UserError && /experiment 'leases' is not in the database, and joining one \(--join\) never creates it/.test(err.message),
+    );
     const first = await openStore(database, storeOptions);
     stores.push(first);
     const run = (await first.claimNextRun('cpu0'))!;

@@ -11,8 +11,28 @@ test('two orchestrators on one PostgreSQL: each run is done exactly once', async
   const scratch = await scratchPgDatabase(server);
   try {
     const argv = [
-      '--data', await tinyDataset(), '--db', scratch.url, '--out', tempDir('out'), '--thread-file', FAKE_THREAD, '--backend', 'cpu',
-      '--poll-ms', '50', '--runs', '4', '--models', 'mobilenet,mobilenet-ft', '--epochs', '3', '--workers', '2', '--experiment', 'shared',
+      '--data',
+      await tinyDataset(),
+      '--db',
+      scratch.url,
+      '--out',
+      tempDir('out'),
+      '--thread-file',
+      FAKE_THREAD,
+      '--backend',
+      'cpu',
+      '--poll-ms',
+      '50',
+      '--runs',
+      '4',
+      '--models',
+      'mobilenet,mobilenet-ft',
+      '--epochs',
+      '3',
+      '--workers',
+      '2',
+      '--experiment',
+      'shared',
     ];
     const env = { FAKE_THREAD_DELAY_MS: '1000' };
     const a = startCli(argv, env);
@@ -32,7 +52,10 @@ test('two orchestrators on one PostgreSQL: each run is done exactly once', async
     const database = await openDatabase(scratch.url);
     try {
       const runs = await listRuns(database, (await database.query<{ id: number }>(`select id from experiments where name = 'shared'`))[0]!.id);
-      assert.deepEqual(runs.map((r) => `${r.status}/${r.attempts}/${r.epochs}`), Array(8).fill('completed/1/3'));
+      assert.deepEqual(
+        runs.map((r) => `${r.status}/${r.attempts}/${r.epochs}`),
+        Array(8).fill('completed/1/3'),
+      );
     } finally {
       await database.close();
     }

@@ -49,7 +49,10 @@ function assertOneLineWeightsError(stderr: string, cache: string): void {
   assert.match(error, /^orchestrate: the xception model needs its ImageNet weights /);
   assert.ok(error.includes(`put ${file} in ${cache}`), error);
   assert.ok(error.includes('--models baseline,augmented,mobilenet,mobilenet-ft'), error);
-  assert.ok(lines.slice(0, -1).every((l) => !l.startsWith('orchestrate:')), 'the error is one line');
+  assert.ok(
+    lines.slice(0, -1).every((l) => !l.startsWith('orchestrate:')),
+    'the error is one line',
+  );
 }
 
 test('orchestrate: a corrupted download is refused by the md5, nothing stays in the cache, nothing is stored', async () => {
@@ -86,14 +89,21 @@ test('orchestrate offline: an unreachable address fails before storing anything;
   const dry = await runCli(['--dry-run', '--no-estimate', '--json', '--data', data, '--db', db, '--models', 'baseline,xception', '--runs', '1'], env);
   assert.equal(dry.code, 0, dry.stderr);
   const notes = (JSON.parse(dry.stdout) as { notes: string[] }).notes;
-  assert.ok(notes.some((n) => n.includes(`a real start downloads it from ${offline}/${file} into ${cache}`)), notes.join(' | '));
+  assert.ok(
+    notes.some((n) => n.includes(`a real start downloads it from ${offline}/${file} into ${cache}`)),
+    notes.join(' | '),
+  );
 });
 
 test('melanoma run --model xception: the same one-line error, with MobileNetV2 as the alternative; --weights is never downloaded', async () => {
   const cache = tempDir('weights');
   const out = join(tempDir('out'), 'run');
   const env = { MELANOMA_WEIGHTS: cache, MELANOMA_WEIGHTS_URL: await closedAddress() };
-  const r = await runCli(['run', '--model', 'xception', '--data', data, '--image-size', '71', '--epochs', '1', '--backend', 'cpu', '--out', out], env, MELANOMA);
+  const r = await runCli(
+    ['run', '--model', 'xception', '--data', data, '--image-size', '71', '--epochs', '1', '--backend', 'cpu', '--out', out],
+    env,
+    MELANOMA,
+  );
   assert.equal(r.code, 1, r.stderr);
   const error = r.stderr.trimEnd().split('\n').at(-1) ?? '';
   assert.match(error, /^melanoma: the xception model needs its ImageNet weights .* put \S+ in \S+ .*or train mobilenet instead \(--model mobilenet\)\.$/);
@@ -101,7 +111,11 @@ test('melanoma run --model xception: the same one-line error, with MobileNetV2 a
   assert.ok(!existsSync(out));
 
   const given = join(cache, 'elsewhere.h5');
-  const w = await runCli(['run', '--model', 'xception', '--data', data, '--image-size', '71', '--epochs', '1', '--backend', 'cpu', '--out', out, '--weights', given], env, MELANOMA);
+  const w = await runCli(
+    ['run', '--model', 'xception', '--data', data, '--image-size', '71', '--epochs', '1', '--backend', 'cpu', '--out', out, '--weights', given],
+    env,
+    MELANOMA,
+  );
   assert.equal(w.code, 1, w.stderr);
   assert.doesNotMatch(w.stderr, /downloading/);
   assert.match(w.stderr, new RegExp(`weights ${given} do not exist`));

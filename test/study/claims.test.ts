@@ -31,7 +31,10 @@ const narrow = [-0.01, 0, 0.01];
 describe('claims', () => {
   test('every claim of the article is checked, with its lines', () => {
     const results = checkClaims(new Map());
-    assert.deepEqual(results.map((c) => c.id), ARTICLE_CLAIMS.map((c) => c.id));
+    assert.deepEqual(
+      results.map((c) => c.id),
+      ARTICLE_CLAIMS.map((c) => c.id),
+    );
     for (const c of results) {
       assert.equal(c.verdict, 'not testable here');
       assert.match(c.reason!, /the experiment has no /);
@@ -51,7 +54,10 @@ describe('claims', () => {
     aug[0]!.metrics.test!.recall = 0.1; // recall spreads far more than the baseline's
     const d = claim(checkClaims(study(runs('baseline', {}, wide), aug)), 'augmentation-lowers-std');
     assert.equal(d.verdict, 'not supported');
-    assert.deepEqual(d.evidence.filter((e) => !e.holds).map((e) => e.what), ['recall std']);
+    assert.deepEqual(
+      d.evidence.filter((e) => !e.holds).map((e) => e.what),
+      ['recall std'],
+    );
   });
 
   test('augmentation lowers std needs two runs of each model', () => {
@@ -61,13 +67,25 @@ describe('claims', () => {
   });
 
   test('slightly higher loss, recall, AUC and accuracy', () => {
-    const higher = claim(checkClaims(study(runs('baseline', {}, wide), runs('augmented', { loss: 0.51, recall: 0.51, roc_auc: 0.51, accuracy: 0.51 }, wide))), 'augmented-slightly-higher');
+    const higher = claim(
+      checkClaims(study(runs('baseline', {}, wide), runs('augmented', { loss: 0.51, recall: 0.51, roc_auc: 0.51, accuracy: 0.51 }, wide))),
+      'augmented-slightly-higher',
+    );
     assert.equal(higher.verdict, 'supported');
-    assert.deepEqual(higher.evidence.map((e) => e.what), ['loss mean', 'recall mean', 'roc_auc mean', 'accuracy mean']);
+    assert.deepEqual(
+      higher.evidence.map((e) => e.what),
+      ['loss mean', 'recall mean', 'roc_auc mean', 'accuracy mean'],
+    );
     assert.ok(Math.abs(higher.evidence[0]!.numbers.diff! - 0.01) < 1e-12);
-    const lower = claim(checkClaims(study(runs('baseline', {}, wide), runs('augmented', { loss: 0.51, recall: 0.49, roc_auc: 0.51, accuracy: 0.51 }, wide))), 'augmented-slightly-higher');
+    const lower = claim(
+      checkClaims(study(runs('baseline', {}, wide), runs('augmented', { loss: 0.51, recall: 0.49, roc_auc: 0.51, accuracy: 0.51 }, wide))),
+      'augmented-slightly-higher',
+    );
     assert.equal(lower.verdict, 'not supported');
-    assert.deepEqual(lower.evidence.filter((e) => !e.holds).map((e) => e.what), ['recall mean']);
+    assert.deepEqual(
+      lower.evidence.filter((e) => !e.holds).map((e) => e.what),
+      ['recall mean'],
+    );
   });
 
   test('recall/precision trade-off against Xception, and MobileNetV2 standing in for it', () => {
@@ -82,7 +100,10 @@ describe('claims', () => {
     const m = claim(checkClaims(study(...baselines, mobilenet)), 'recall-precision-trade-off');
     assert.deepEqual(m.standIns, { xception: 'mobilenet' });
     assert.equal(m.verdict, 'not supported');
-    assert.deepEqual(m.evidence.filter((e) => !e.holds).map((e) => e.what), ['recall: baseline > mobilenet', 'recall: augmented > mobilenet']);
+    assert.deepEqual(
+      m.evidence.filter((e) => !e.holds).map((e) => e.what),
+      ['recall: baseline > mobilenet', 'recall: augmented > mobilenet'],
+    );
 
     const none = claim(checkClaims(study(...baselines)), 'recall-precision-trade-off');
     assert.equal(none.verdict, 'not testable here');
@@ -90,17 +111,29 @@ describe('claims', () => {
   });
 
   test('similar AUC and accuracy: the Welch interval within ±0.03', () => {
-    const close = claim(checkClaims(study(runs('baseline', {}, narrow), runs('augmented', {}, narrow), runs('xception', { roc_auc: 0.505, accuracy: 0.495 }, narrow))), 'similar-auc-accuracy');
+    const close = claim(
+      checkClaims(study(runs('baseline', {}, narrow), runs('augmented', {}, narrow), runs('xception', { roc_auc: 0.505, accuracy: 0.495 }, narrow))),
+      'similar-auc-accuracy',
+    );
     assert.equal(close.verdict, 'supported');
     assert.equal(close.evidence.length, 6);
     for (const e of close.evidence) assert.ok(e.numbers.ciLow! > -0.03 && e.numbers.ciHigh! < 0.03);
 
-    const apart = claim(checkClaims(study(runs('baseline', {}, narrow), runs('augmented', {}, narrow), runs('xception', { roc_auc: 0.56 }, narrow))), 'similar-auc-accuracy');
+    const apart = claim(
+      checkClaims(study(runs('baseline', {}, narrow), runs('augmented', {}, narrow), runs('xception', { roc_auc: 0.56 }, narrow))),
+      'similar-auc-accuracy',
+    );
     assert.equal(apart.verdict, 'not supported');
-    assert.deepEqual(apart.evidence.filter((e) => !e.holds).map((e) => e.what), ['roc_auc: baseline - xception', 'roc_auc: augmented - xception']);
+    assert.deepEqual(
+      apart.evidence.filter((e) => !e.holds).map((e) => e.what),
+      ['roc_auc: baseline - xception', 'roc_auc: augmented - xception'],
+    );
 
     // Equal means but too few runs and too much spread for the interval to fit: not shown similar.
-    const vague = claim(checkClaims(study(runs('baseline', {}, [-0.05, 0.05]), runs('augmented', {}, [-0.05, 0.05]), runs('xception', {}, [-0.05, 0.05]))), 'similar-auc-accuracy');
+    const vague = claim(
+      checkClaims(study(runs('baseline', {}, [-0.05, 0.05]), runs('augmented', {}, [-0.05, 0.05]), runs('xception', {}, [-0.05, 0.05]))),
+      'similar-auc-accuracy',
+    );
     assert.equal(vague.verdict, 'not supported');
   });
 

@@ -8,7 +8,14 @@ import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
-  HASH_IMAGE_SIZE, NEAR_DUPLICATE_BITS, fingerprintAll, hammingDistance, leakEffect, pairImages, perceptualHash, type ListedImage,
+  HASH_IMAGE_SIZE,
+  NEAR_DUPLICATE_BITS,
+  fingerprintAll,
+  hammingDistance,
+  leakEffect,
+  pairImages,
+  perceptualHash,
+  type ListedImage,
 } from '../../study/duplicates.ts';
 import { indexDataset } from '../../study/data/dataset.ts';
 import { plantedSubset } from '../helpers/planted-duplicates.ts';

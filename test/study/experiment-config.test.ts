@@ -11,7 +11,9 @@ import { PROJECT_ROOT } from '../helpers/real-data.ts';
 
 /** The config of the committed seed-224 experiment, as `orchestrate` recorded it. */
 function committedConfig(): unknown {
-  const lines = gunzipSync(readFileSync(join(PROJECT_ROOT, 'results', 'seed-224.ndjson.gz'))).toString('utf8').split('\n');
+  const lines = gunzipSync(readFileSync(join(PROJECT_ROOT, 'results', 'seed-224.ndjson.gz')))
+    .toString('utf8')
+    .split('\n');
   return (JSON.parse(lines[1]!) as { config: unknown }).config;
 }
 
@@ -23,7 +25,8 @@ test('the recorded config of a real experiment is an ExperimentConfig; its proto
   assert.equal(protocol.name, 'seed');
   assert.deepEqual(protocol.overrides, {});
   // Recorded before mobilenet-ft2 joined the registry: every model it has is the seed protocol's, to the setting.
-  for (const [model, settings] of Object.entries(protocol.models)) assert.deepEqual(settings, JSON.parse(JSON.stringify(PROTOCOLS.seed.models[model as ModelName])), model);
+  for (const [model, settings] of Object.entries(protocol.models))
+    assert.deepEqual(settings, JSON.parse(JSON.stringify(PROTOCOLS.seed.models[model as ModelName])), model);
   assert.equal(protocol.models['mobilenet-ft2'], undefined);
 });
 
@@ -42,7 +45,16 @@ test("a RunSpec takes its model's settings from the protocol after the flags' ov
   const flags = { model: 'mobilenet-ft2', data: '/d', epochs: 2, imageSize: 64, learningRate: undefined, seed: 3 };
   assert.deepEqual(overridesIn(flags), { epochs: 2, imageSize: 64 });
   const protocol = resolveProtocol('seed', overridesIn(flags));
-  const place = { dataDir: '/d', outDir: '/o', backend: 'wasm', gpu: null, initFrom: '/o/base', weights: null, cacheImages: true, saveAugmented: null } as const;
+  const place = {
+    dataDir: '/d',
+    outDir: '/o',
+    backend: 'wasm',
+    gpu: null,
+    initFrom: '/o/base',
+    weights: null,
+    cacheImages: true,
+    saveAugmented: null,
+  } as const;
   for (const model of MODEL_NAMES) {
     const spec = buildRunSpec(protocol, model, 3, place);
     const s = protocol.models[model];

@@ -8,8 +8,7 @@ import { describe, test } from 'node:test';
 import { countsAtThresholds, interpolatePrAuc, kerasPrAuc, kerasThresholds } from '../../study/keras-pr-auc.ts';
 import { averagePrecision } from '../../study/metrics/index.ts';
 
-const close = (actual: number, expected: number, what: string) =>
-  assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} != ${expected}`);
+const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} != ${expected}`);
 
 describe("Keras' AUC(curve='PR')", () => {
   const labels = [0, 0, 1, 1];

@@ -16,7 +16,10 @@ test('`melanoma weights` lists and downloads the ImageNet file of every record t
   const list = await runCli(['weights', 'list', '--dir', empty, '--json'], {}, MELANOMA);
   assert.equal(list.code, 0, list.stderr);
   const listed = (JSON.parse(list.stdout) as { models: { model: string; path: string | null }[] }).models;
-  assert.deepEqual(listed, PRETRAINED_NAMES.map((model) => ({ model, path: null, format: null })));
+  assert.deepEqual(
+    listed,
+    PRETRAINED_NAMES.map((model) => ({ model, path: null, format: null })),
+  );
   const refused = await runCli(['weights', 'download', 'nothing', '--dir', empty], {}, MELANOMA);
   assert.equal(refused.code, 2);
   assert.ok(refused.stderr.includes(`'nothing' is not one of ${PRETRAINED_NAMES.join(', ')}.`), refused.stderr);

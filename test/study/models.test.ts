@@ -41,7 +41,10 @@ test('every record builds through its builder at its smallest image size, which 
   for (const model of MODEL_NAMES) {
     const { builder, minImageSize } = MODELS[model];
     assert.ok(BUILDERS[builder], `${model}: no builder ${builder}`);
-    assert.throws(() => checkMinImageSize(minImageSize.px - 1, [model]), (e: unknown) => e instanceof UsageError && e.message.includes(model));
+    assert.throws(
+      () => checkMinImageSize(minImageSize.px - 1, [model]),
+      (e: unknown) => e instanceof UsageError && e.message.includes(model),
+    );
     checkMinImageSize(minImageSize.px, [model]);
     await assert.rejects(buildModel(model, { imageSize: minImageSize.px - 1, seed: 1, outputBias: 0, randomWeights: true }), UserError, model);
     const m = await buildModel(model, { imageSize: minImageSize.px, seed: 1, outputBias: 0, randomWeights: true });
@@ -59,7 +62,11 @@ test("a fine-tuning record's layers are exactly the base layers that train, and 
     const m = await buildModel(model, { imageSize: size, seed: 1, outputBias: 0, randomWeights: true });
     const layers = m.base!.layers.map((l) => l.name);
     for (const name of fineTune.layers.names) assert.ok(layers.includes(name), `${model}: no layer ${name}`);
-    for (const prefix of fineTune.layers.prefixes) assert.ok(layers.some((l) => l.startsWith(prefix)), `${model}: no layer ${prefix}*`);
+    for (const prefix of fineTune.layers.prefixes)
+      assert.ok(
+        layers.some((l) => l.startsWith(prefix)),
+        `${model}: no layer ${prefix}*`,
+      );
     const matches = (l: string) => fineTune.layers.names.includes(l) || fineTune.layers.prefixes.some((p) => l.startsWith(p));
     const trained = new Set(m.base!.trainableWeights.map((w) => w.originalName.split('/')[0]));
     const expected = m.base!.layers.filter((l) => matches(l.name) && l.trainableWeights.length > 0).map((l) => l.name);
@@ -85,5 +92,8 @@ test('preflight asks for the ImageNet file of every record that starts from one,
       model,
     );
   }
-  assert.deepEqual(PRETRAINED_NAMES, MODEL_NAMES.filter((m) => MODELS[m].pretrained !== null));
+  assert.deepEqual(
+    PRETRAINED_NAMES,
+    MODEL_NAMES.filter((m) => MODELS[m].pretrained !== null),
+  );
 });

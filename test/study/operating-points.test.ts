@@ -3,8 +3,17 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import seedrandom from 'seedrandom';
 import {
-  OPERATING_POINTS, chooseThreshold, confusionAt, meanStd, modelsAtThreshold, operatingPoint, operatingPoints, operatingPointsReport,
-  ratesOf, summarizeOperatingPoints, type Scored,
+  OPERATING_POINTS,
+  chooseThreshold,
+  confusionAt,
+  meanStd,
+  modelsAtThreshold,
+  operatingPoint,
+  operatingPoints,
+  operatingPointsReport,
+  ratesOf,
+  summarizeOperatingPoints,
+  type Scored,
 } from '../../study/operating-points.ts';
 import { first } from '../../common/indexing.ts';
 
@@ -50,9 +59,12 @@ describe('operating points', () => {
     assert.deepEqual(ratesOf({ tp: 0, fp: 0, tn: 4, fn: 2 }), { sensitivity: 0, specificity: 1, ppv: null });
   });
 
-  test('the study\'s five operating points of the worked case', () => {
+  test("the study's five operating points of the worked case", () => {
     const points = operatingPoints(val, testSplit);
-    assert.deepEqual(points.map((p) => [p.kind, p.target]), OPERATING_POINTS.map((t) => [t.kind, t.target]));
+    assert.deepEqual(
+      points.map((p) => [p.kind, p.target]),
+      OPERATING_POINTS.map((t) => [t.kind, t.target]),
+    );
     for (const p of points.slice(0, 3)) {
       assert.equal(p.threshold, 0.7);
       assert.deepEqual(p.val, { sensitivity: 0.5, specificity: 1, ppv: 1, confusion: { tp: 1, fp: 0, tn: 4, fn: 1 } });
@@ -150,7 +162,11 @@ describe('operating points', () => {
     near(m.ppv.mean, 5 / 12);
 
     const report = operatingPointsReport(runs);
-    assert.deepEqual(report.runs.map((r) => r.runId), [1, 2], 'run 3 has no test predictions');
+    assert.deepEqual(
+      report.runs.map((r) => r.runId),
+      [1, 2],
+      'run 3 has no test predictions',
+    );
     assert.deepEqual(report.runs[0]!.points, operatingPoints(val, testSplit));
     assert.equal(report.models[0]!.runs, 2);
     assert.equal(report.models[0]!.points[0]!.sensitivity.mean, 0.25);
@@ -165,7 +181,10 @@ describe('operating points', () => {
       const s = { labels: Array.from({ length: n }, () => (rng() < 0.4 ? 1 : 0)), probabilities: Array.from({ length: n }, () => Math.round(rng() * 10) / 10) };
       const benign = s.probabilities.filter((_, i) => s.labels[i] === 0);
       const malignant = s.probabilities.filter((_, i) => s.labels[i] === 1);
-      const t: { kind: 'specificity' | 'sensitivity'; target: number } = { kind: rng() < 0.5 ? 'specificity' : 'sensitivity', target: [0.5, 0.8, 0.9, 0.95, 1][Math.floor(rng() * 5)]! };
+      const t: { kind: 'specificity' | 'sensitivity'; target: number } = {
+        kind: rng() < 0.5 ? 'specificity' : 'sensitivity',
+        target: [0.5, 0.8, 0.9, 0.95, 1][Math.floor(rng() * 5)]!,
+      };
       const choice = chooseThreshold(s, t);
       if ((t.kind === 'specificity' ? benign : malignant).length === 0) {
         assert.equal(choice.threshold, null);

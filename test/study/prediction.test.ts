@@ -9,7 +9,7 @@ const labels = [0, 0, 0, 1, 1];
 const runA = { labels, probabilities: [0.1, 0.2, 0.6, 0.7, 0.9] };
 const runB = { labels, probabilities: [0.3, 0.1, 0.2, 0.4, 0.8] };
 
-test('each rule: 0.5 first, then each operating point with each run\'s val threshold and the ensemble\'s on the val mean', () => {
+test("each rule: 0.5 first, then each operating point with each run's val threshold and the ensemble's on the val mean", () => {
   const rules = callRules([runA, runB]);
   assert.equal(rules.length, 1 + OPERATING_POINTS.length);
   assert.deepEqual(rules[0], { label: 'at 0.5', target: null, ensemble: 0.5, runs: [0.5, 0.5], reason: null });
@@ -37,7 +37,7 @@ test('an image: the mean, the sample std, min and max, and the calls of the ense
   const rules = callRules([runA, runB]);
   const image = predictionOf('x.jpg', [0.5, 0.35], rules);
   assert.equal(image.probability, 0.425);
-  assert.ok(Math.abs(image.std! - Math.sqrt(((0.075 ** 2) * 2) / 1)) < 1e-12);
+  assert.ok(Math.abs(image.std! - Math.sqrt((0.075 ** 2 * 2) / 1)) < 1e-12);
   assert.deepEqual([image.min, image.max], [0.35, 0.5]);
   // At 0.5 (p > t): neither run, nor the ensemble. At specificity 0.80: run A (t 0.6) no, run B (t 0.3) yes, ensemble (t 0.4) yes.
   assert.deepEqual(image.calls[0], { label: 'at 0.5', threshold: 0.5, malignant: false, runsMalignant: 0, runsWithThreshold: 2 });
@@ -46,7 +46,7 @@ test('an image: the mean, the sample std, min and max, and the calls of the ense
   assert.equal(predictionOf('one.jpg', [0.9], callRules([runA])).std, null, 'no std for one run');
 });
 
-test('test-time views keep the rotation and flips of the protocol, nothing else; the backend is the runs\' own', () => {
+test("test-time views keep the rotation and flips of the protocol, nothing else; the backend is the runs' own", () => {
   const a = ttaAugmentation({ augment: null, protocol: 'seed' });
   assert.equal(a.rotationRange, 30);
   assert.ok(a.horizontalFlip && a.verticalFlip);

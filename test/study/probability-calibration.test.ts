@@ -2,7 +2,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  TEMPERATURE_RANGE, applyTemperature, binOf, calibrate, calibrationReport, calibrationStats, ensembleOf, fitTemperature, temperatureNll,
+  TEMPERATURE_RANGE,
+  applyTemperature,
+  binOf,
+  calibrate,
+  calibrationReport,
+  calibrationStats,
+  ensembleOf,
+  fitTemperature,
+  temperatureNll,
 } from '../../study/probability-calibration.ts';
 
 const near = (a: number | null | undefined, b: number, tolerance = 1e-12) =>
@@ -33,7 +41,10 @@ describe('calibrationStats', () => {
     near(s.ece, 0.107);
     near(s.brier, 0.15917);
     assert.equal(s.n, 10);
-    assert.deepEqual(s.bins.map((b) => b.n), [1, 3, 0, 1, 0, 0, 3, 0, 0, 2]);
+    assert.deepEqual(
+      s.bins.map((b) => b.n),
+      [1, 3, 0, 1, 0, 0, 3, 0, 0, 2],
+    );
     near(s.bins[1]!.meanProbability, 0.4 / 3);
     near(s.bins[1]!.observedFraction, 1 / 3);
     near(s.bins[9]!.meanProbability, 0.975);
@@ -121,7 +132,11 @@ describe('calibrationReport', () => {
   test('per run, mean ± std per model, and the ensemble of the mean probabilities', () => {
     const report = calibrationReport([run(1, 'baseline', 0), run(2, 'baseline', 0.1), { runId: 3, model: 'augmented', runIndex: 0 }]);
     assert.equal(report.bins, 10);
-    assert.deepEqual(report.runs.map((r) => r.runId), [1, 2], 'a run without predictions is left out');
+    assert.deepEqual(
+      report.runs.map((r) => r.runId),
+      [1, 2],
+      'a run without predictions is left out',
+    );
     assert.equal(report.models.length, 1);
     const m = report.models[0]!;
     assert.equal(m.runs, 2);

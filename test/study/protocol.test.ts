@@ -32,7 +32,15 @@ test('seed is the article: 50/25/100 epochs, one -ft run, patience 10, augmented
   const values = (model: ModelName) => runSettings(seed[model]);
   assert.deepEqual(
     MODEL_NAMES.map((m) => [m, values(m).epochs, seed[m].runs.value]),
-    [['baseline', 50, 10], ['augmented', 25, 10], ['xception', 100, 10], ['xception-ft', 100, 1], ['mobilenet', 100, 10], ['mobilenet-ft', 100, 1], ['mobilenet-ft2', 100, 1]],
+    [
+      ['baseline', 50, 10],
+      ['augmented', 25, 10],
+      ['xception', 100, 10],
+      ['xception-ft', 100, 1],
+      ['mobilenet', 100, 10],
+      ['mobilenet-ft', 100, 1],
+      ['mobilenet-ft2', 100, 1],
+    ],
   );
   for (const m of MODEL_NAMES) {
     const v = values(m);
@@ -45,7 +53,7 @@ test('seed is the article: 50/25/100 epochs, one -ft run, patience 10, augmented
   }
   assert.equal(values('augmented').augment!.rotationRange, 30);
   assert.ok('article' in seed.augmented.augmentation!.rotationRange.source);
-  assert.ok('choice' in seed.augmented.augmentation!.zoomRange.source, 'zoom is the project\'s value');
+  assert.ok('choice' in seed.augmented.augmentation!.zoomRange.source, "zoom is the project's value");
   assert.ok('article' in seed.xception.augment.source && /279/.test((seed.xception.augment.source as { article: string }).article));
   assert.equal(values('baseline').learningRate, 1e-3);
   assert.ok('article' in seed.baseline.learningRate.source);
@@ -56,7 +64,11 @@ test('seed is the article: 50/25/100 epochs, one -ft run, patience 10, augmented
 test('the MobileNetV2 models take the settings of the Xception model they replace, and say so', () => {
   for (const name of PROTOCOL_NAMES) {
     const models = PROTOCOLS[name].models;
-    for (const [standIn, replaced] of [['mobilenet', 'xception'], ['mobilenet-ft', 'xception-ft'], ['mobilenet-ft2', 'xception-ft']] as const) {
+    for (const [standIn, replaced] of [
+      ['mobilenet', 'xception'],
+      ['mobilenet-ft', 'xception-ft'],
+      ['mobilenet-ft2', 'xception-ft'],
+    ] as const) {
       assert.deepEqual(runSettings(models[standIn]), runSettings(models[replaced]), `${name}: ${standIn}`);
       assert.equal(models[standIn].runs.value, models[replaced].runs.value);
       assert.equal(models[standIn].standsInFor, replaced);

@@ -31,7 +31,14 @@ describe('ROC point', () => {
 });
 
 /** A stored run whose test predictions are `probs` over a fixed 20-image test set (10 malignant first). */
-function run(runId: number, model: string, runIndex: number, probs: number[], counts: { tp: number; fp: number; tn: number; fn: number }, epochs = 20): StoredRun {
+function run(
+  runId: number,
+  model: string,
+  runIndex: number,
+  probs: number[],
+  counts: { tp: number; fp: number; tn: number; fn: number },
+  epochs = 20,
+): StoredRun {
   const labels = probs.map((_, i) => (i < 10 ? 1 : 0));
   const images = probs.map((_, i) => `test/${i < 10 ? 'malignant' : 'benign'}/${String(i).padStart(2, '0')}.jpg`);
   const e = evaluateBinary(labels, probs);
@@ -82,16 +89,20 @@ describe('reproduction report', () => {
   });
 
   test("a number outside the runs' range and beyond 2 std", () => {
-    const far = buildReproduction(
-      { experiment: { id: 1, name: 'far', protocol: null }, runs: [run(1, 'baseline', 0, ramp(0), { tp: 200, fp: 10, tn: 350, fn: 100 }), run(2, 'baseline', 1, ramp(0), { tp: 202, fp: 12, tn: 348, fn: 98 })], alwaysWrong: [] }
-    );
+    const far = buildReproduction({
+      experiment: { id: 1, name: 'far', protocol: null },
+      runs: [run(1, 'baseline', 0, ramp(0), { tp: 200, fp: 10, tn: 350, fn: 100 }), run(2, 'baseline', 1, ramp(0), { tp: 202, fp: 12, tn: 348, fn: 98 })],
+      alwaysWrong: [],
+    });
     const tp = far.article.find((a) => a.id === 'baseline-tp')!;
     assert.equal(tp.withinRange, false);
     assert.equal(tp.within2Std, false);
     // 280, 286, 292: mean 286, std 6; 295 lies beyond the maximum but within 2 std (9 <= 12), not within 1 std.
-    const spreadOut = buildReproduction(
-      { experiment: { id: 1, name: 'spread', protocol: null }, runs: [280, 286, 292].map((tp, i) => run(i + 1, 'baseline', i, ramp(0), { tp, fp: 10, tn: 350, fn: 300 - tp })), alwaysWrong: [] }
-    );
+    const spreadOut = buildReproduction({
+      experiment: { id: 1, name: 'spread', protocol: null },
+      runs: [280, 286, 292].map((tp, i) => run(i + 1, 'baseline', i, ramp(0), { tp, fp: 10, tn: 350, fn: 300 - tp })),
+      alwaysWrong: [],
+    });
     const tp3 = spreadOut.article.find((a) => a.id === 'baseline-tp')!;
     assert.equal(tp3.withinRange, false);
     assert.equal(tp3.within2Std, true);
@@ -135,12 +146,24 @@ describe('reproduction report', () => {
   test("calibration of the runs with val and test predictions, per model and ensemble, in the Markdown's table", () => {
     const withVal = RUNS.map((r, i) => ({ ...r, predictions: { ...r.predictions, val: { ...r.predictions.test!, probabilities: ramp(0.02 * i - 0.03) } } }));
     const c = buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: withVal, alwaysWrong: [] }).calibration;
-    assert.deepEqual(c, calibrationReport(withVal.map((r) => ({ runId: r.runId, model: r.model, runIndex: r.runIndex, val: r.predictions.val, test: r.predictions.test }))));
-    assert.deepEqual(c.models.map((m) => [m.model, m.runs]), [['baseline', 2], ['augmented', 2]]);
+    assert.deepEqual(
+      c,
+      calibrationReport(withVal.map((r) => ({ runId: r.runId, model: r.model, runIndex: r.runIndex, val: r.predictions.val, test: r.predictions.test }))),
+    );
+    assert.deepEqual(
+      c.models.map((m) => [m.model, m.runs]),
+      [
+        ['baseline', 2],
+        ['augmented', 2],
+      ],
+    );
     const md = reproductionMarkdown(buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: withVal, alwaysWrong: [] }));
     const b = c.models[0]!;
     const ms = (s: { mean: number | null; std: number | null }) => `${s.mean!.toFixed(3)} ± ${s.std!.toFixed(3)}`;
-    assert.ok(md.includes(`| baseline | 2 | ${ms(b.temperature)} | ${ms(b.test.brier)} | ${ms(b.test.brierScaled)} | ${ms(b.test.ece)} | ${ms(b.test.eceScaled)} |`), md);
+    assert.ok(
+      md.includes(`| baseline | 2 | ${ms(b.temperature)} | ${ms(b.test.brier)} | ${ms(b.test.brierScaled)} | ${ms(b.test.ece)} | ${ms(b.test.eceScaled)} |`),
+      md,
+    );
     assert.ok(md.includes(`| baseline (ensemble) | 2 | ${b.ensemble!.temperature!.toFixed(3)} | ${b.ensemble!.test.before.brier.toFixed(3)} |`));
   });
 });

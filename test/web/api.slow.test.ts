@@ -51,7 +51,10 @@ describe('JSON API', () => {
   test('/api/experiments lists experiments newest first with run counts', async () => {
     const { status, json } = await get('/api/experiments');
     assert.equal(status, 200);
-    assert.deepEqual(json.map((x: { id: number }) => x.id), [oneClass.experimentId, study.experimentId]);
+    assert.deepEqual(
+      json.map((x: { id: number }) => x.id),
+      [oneClass.experimentId, study.experimentId],
+    );
     const x = json[1];
     assert.equal(x.name, XSS_NAME);
     assert.deepEqual(x.models, ['baseline', 'xception']);
@@ -63,12 +66,20 @@ describe('JSON API', () => {
 
   test('/api/experiments/:id has every run with its test metrics', async () => {
     const { json } = await get(`/api/experiments/${study.experimentId}`);
-    assert.deepEqual(json.runs.map((r: { id: number }) => r.id), study.runIds);
+    assert.deepEqual(
+      json.runs.map((r: { id: number }) => r.id),
+      study.runIds,
+    );
     const [listed] = json.runs;
-    const row = first(await db.query<{ accuracy: number; roc_auc: number }>("select accuracy, roc_auc from evaluations where run_id = $1 and split = 'test'", [listed.id]));
+    const row = first(
+      await db.query<{ accuracy: number; roc_auc: number }>("select accuracy, roc_auc from evaluations where run_id = $1 and split = 'test'", [listed.id]),
+    );
     assert.equal(listed.test.accuracy, row.accuracy);
     assert.equal(listed.test.roc_auc, row.roc_auc);
-    assert.deepEqual(json.runs.map((r: { status: string }) => r.status), ['completed', 'completed', 'failed', 'completed', 'completed', 'running', 'pending']);
+    assert.deepEqual(
+      json.runs.map((r: { status: string }) => r.status),
+      ['completed', 'completed', 'failed', 'completed', 'completed', 'running', 'pending'],
+    );
     assert.match(json.runs[2].error, /injected failure/);
     assert.equal(json.runs[3].gpu, 0);
     // The protocol: rows of the experiment's models only, each setting with its source.
@@ -111,8 +122,14 @@ describe('JSON API', () => {
     const id = study.runIds[0];
     const run = (await get(`/api/runs/${id}`)).json;
     assert.equal(run.experimentName, XSS_NAME);
-    assert.deepEqual(run.evaluations.map((e: { split: string }) => e.split), ['train', 'val', 'test']);
-    const [cm] = await db.query<{ tp: number; fp: number; tn: number; fn: number }>("select tp, fp, tn, fn from evaluations where run_id = $1 and split = 'test'", [id]);
+    assert.deepEqual(
+      run.evaluations.map((e: { split: string }) => e.split),
+      ['train', 'val', 'test'],
+    );
+    const [cm] = await db.query<{ tp: number; fp: number; tn: number; fn: number }>(
+      "select tp, fp, tn, fn from evaluations where run_id = $1 and split = 'test'",
+      [id],
+    );
     assert.deepEqual(run.evaluations[2].confusion, cm);
     assert.equal(run.stoppedEarly, true);
     assert.ok(run.bestEpoch >= 1 && run.checkpointDir.endsWith('/best'));
@@ -123,7 +140,10 @@ describe('JSON API', () => {
     assert.equal(epochs.bestEpoch, run.bestEpoch);
 
     const curves = (await get(`/api/runs/${id}/curves`)).json;
-    assert.deepEqual(curves.curves.map((c: { split: string; kind: string }) => `${c.split}/${c.kind}`), ['train/pr', 'train/roc', 'val/pr', 'val/roc', 'test/pr', 'test/roc']);
+    assert.deepEqual(
+      curves.curves.map((c: { split: string; kind: string }) => `${c.split}/${c.kind}`),
+      ['train/pr', 'train/roc', 'val/pr', 'val/roc', 'test/pr', 'test/roc'],
+    );
     const roc = curves.curves.find((c: { split: string; kind: string }) => c.split === 'test' && c.kind === 'roc');
     assert.equal(roc.x.length, roc.y.length);
     assert.ok(roc.x.length > 10);
@@ -143,11 +163,14 @@ describe('JSON API', () => {
   test("a run's host and Slurm job: on the experiment's runs and on the run", async () => {
     const { runs } = (await get(`/api/experiments/${study.experimentId}`)).json;
     const where = (id: number | undefined) => runs.find((r: { id: number }) => r.id === id);
-    assert.deepEqual([3, 5, 6].map((i) => [where(study.runIds[i]).host, where(study.runIds[i]).slurmJob]), [
-      ['gpu-node-3', '812_0'],
-      ['gpu-node-5', '812_1'],
-      [null, null],
-    ]);
+    assert.deepEqual(
+      [3, 5, 6].map((i) => [where(study.runIds[i]).host, where(study.runIds[i]).slurmJob]),
+      [
+        ['gpu-node-3', '812_0'],
+        ['gpu-node-5', '812_1'],
+        [null, null],
+      ],
+    );
     assert.equal(where(study.runIds[0]).host, hostname(), 'a run claimed outside Slurm: this machine, no job');
     assert.equal(where(study.runIds[0]).slurmJob, null);
     const run = (await get(`/api/runs/${study.runIds[5]}`)).json;
@@ -163,7 +186,10 @@ describe('JSON API', () => {
 
   test('/api/experiments/:id/compare gives every run of the model and per-epoch bands from SQL', async () => {
     const { json } = await get(`/api/experiments/${study.experimentId}/compare?model=xception`);
-    assert.deepEqual(json.runs.map((r: { status: string }) => r.status), ['completed', 'completed', 'running', 'pending']);
+    assert.deepEqual(
+      json.runs.map((r: { status: string }) => r.status),
+      ['completed', 'completed', 'running', 'pending'],
+    );
     const val = json.bands.val.roc_auc;
     assert.equal(val.length, 20, 'the longest run has 20 epochs');
     assert.equal(val[0].n, 3, 'epoch 1: two completed runs and the running one');
@@ -182,7 +208,10 @@ describe('JSON API', () => {
     const ids = [study.experimentId, oneClass.experimentId];
     const { status, json } = await get(`/api/compare?experiments=${ids.join(',')}`);
     assert.equal(status, 200);
-    assert.deepEqual(json.experiments.map((x: { id: number }) => x.id), ids);
+    assert.deepEqual(
+      json.experiments.map((x: { id: number }) => x.id),
+      ids,
+    );
     const { protocol, ...config } = json.experiments[0].config;
     assert.deepEqual(config, { models: ['baseline', 'xception'], runs: 7, epochs: 30 });
     assert.deepEqual([protocol.name, protocol.overrides], ['seed', { epochs: 30 }]);
@@ -194,7 +223,11 @@ describe('JSON API', () => {
       assert.deepEqual(mine, own, `experiment ${id}`);
     }
     const reversed = (await get(`/api/compare?experiments=${oneClass.experimentId},${study.experimentId},${oneClass.experimentId}`)).json;
-    assert.deepEqual(reversed.experiments.map((x: { id: number }) => x.id), [oneClass.experimentId, study.experimentId], 'repeats count once');
+    assert.deepEqual(
+      reversed.experiments.map((x: { id: number }) => x.id),
+      [oneClass.experimentId, study.experimentId],
+      'repeats count once',
+    );
   });
 });
 
@@ -211,8 +244,14 @@ describe('predictions', () => {
       const list: Prediction[] = json.predictions;
       const stored = run.evaluations.find((e: { split: string }) => e.split === split);
       assert.equal(list.length, stored.n);
-      assert.ok(list.every((p) => p.fileId === null), 'no dataset folder: no file ids');
-      const e = evaluateBinary(list.map((p) => p.label), list.map((p) => p.probability));
+      assert.ok(
+        list.every((p) => p.fileId === null),
+        'no dataset folder: no file ids',
+      );
+      const e = evaluateBinary(
+        list.map((p) => p.label),
+        list.map((p) => p.probability),
+      );
       assert.deepEqual(e.confusion, stored.confusion, split);
       assert.equal(e.metrics.roc_auc, stored.metrics.roc_auc, split);
       assert.equal(e.metrics.pr_auc, stored.metrics.pr_auc, split);
@@ -224,16 +263,27 @@ describe('predictions', () => {
     assert.equal((await get(`/api/runs/${runId}/predictions?limit=3`)).status, 400);
   });
 
-  test('/api/experiments/:id/ensemble: the metrics of the completed runs\' mean probabilities, per model', async () => {
+  test("/api/experiments/:id/ensemble: the metrics of the completed runs' mean probabilities, per model", async () => {
     const x = study.experimentId;
     const { status, json } = await get(`/api/experiments/${x}/ensemble?split=val`);
     assert.equal(status, 200);
-    assert.deepEqual(json.models.map((m: { model: string; runs: number }) => [m.model, m.runs]), [['baseline', 2], ['xception', 2]]);
+    assert.deepEqual(
+      json.models.map((m: { model: string; runs: number }) => [m.model, m.runs]),
+      [
+        ['baseline', 2],
+        ['xception', 2],
+      ],
+    );
     const completed = { baseline: [study.runIds[0], study.runIds[1]], xception: [study.runIds[3], study.runIds[4]] };
     for (const m of json.models) {
-      const lists: Prediction[][] = await Promise.all(completed[m.model as 'baseline'].map(async (r) => (await get(`/api/runs/${r}/predictions?split=val`)).json.predictions));
+      const lists: Prediction[][] = await Promise.all(
+        completed[m.model as 'baseline'].map(async (r) => (await get(`/api/runs/${r}/predictions?split=val`)).json.predictions),
+      );
       const mean = lists[0]!.map((_, i) => lists.reduce((a, list) => a + list[i]!.probability, 0) / lists.length);
-      const e = evaluateBinary(lists[0]!.map((p) => p.label), mean);
+      const e = evaluateBinary(
+        lists[0]!.map((p) => p.label),
+        mean,
+      );
       assert.equal(m.n, 527);
       assert.deepEqual(m.confusion, e.confusion);
       for (const k of METRIC_NAMES) assert.ok(Math.abs(m.metrics[k] - e.metrics[k]) < 1e-12, `${m.model} ${k}`);
@@ -251,7 +301,7 @@ describe('predictions', () => {
       .map((p, i) => {
         const probs = perRun.map((list) => list[i]!.probability);
         const mean = probs.reduce((a, b) => a + b, 0) / probs.length;
-        return { image: p.image, wrong: probs.filter((q) => (q > 0.5) !== (p.label === 1)).length, mean, far: Math.abs(mean - p.label) };
+        return { image: p.image, wrong: probs.filter((q) => q > 0.5 !== (p.label === 1)).length, mean, far: Math.abs(mean - p.label) };
       })
       .filter((e) => e.wrong > 0)
       .sort((a, b) => b.wrong - a.wrong || b.far - a.far);
@@ -259,7 +309,10 @@ describe('predictions', () => {
     assert.equal(status, 200);
     assert.equal(json.runs, 2);
     assert.equal(json.split, 'test');
-    assert.deepEqual(json.images.map((i: { image: string; wrong: number }) => [i.image, i.wrong]), expected.slice(0, 30).map((e) => [e.image, e.wrong]));
+    assert.deepEqual(
+      json.images.map((i: { image: string; wrong: number }) => [i.image, i.wrong]),
+      expected.slice(0, 30).map((e) => [e.image, e.wrong]),
+    );
     json.images.forEach((i: { meanProbability: number; n: number }, k: number) => {
       assert.equal(i.n, 2);
       assert.ok(Math.abs(i.meanProbability - expected[k]!.mean) < 1e-12);
@@ -274,7 +327,19 @@ describe('predictions', () => {
 });
 
 describe('errors', () => {
-  for (const path of ['/api/compare?experiments=1,999', '/api/experiments/999', '/api/experiments/999/summary', '/api/experiments/999/compare?model=baseline', '/api/runs/999', '/api/runs/999/epochs', '/api/runs/999/curves', '/api/runs/abc', '/api/runs/1.5', '/api/runs/0', '/api/nothing-here']) {
+  for (const path of [
+    '/api/compare?experiments=1,999',
+    '/api/experiments/999',
+    '/api/experiments/999/summary',
+    '/api/experiments/999/compare?model=baseline',
+    '/api/runs/999',
+    '/api/runs/999/epochs',
+    '/api/runs/999/curves',
+    '/api/runs/abc',
+    '/api/runs/1.5',
+    '/api/runs/0',
+    '/api/nothing-here',
+  ]) {
     test(`${path} is a JSON 404`, async () => {
       const { status, json } = await get(path);
       assert.equal(status, 404);
@@ -330,10 +395,24 @@ describe('errors', () => {
   });
 
   test('the server is read-only: other methods are 405 and change nothing', async () => {
-    const count = async () => (await db.query<{ n: number }>('select (select count(*) from experiments) + (select count(*) from runs) + (select count(*) from epoch_metrics) as n'))[0]!.n;
+    const count = async () =>
+      (await db.query<{ n: number }>('select (select count(*) from experiments) + (select count(*) from runs) + (select count(*) from epoch_metrics) as n'))[0]!
+        .n;
     const before = await count();
-    for (const [method, path] of [['POST', '/api/experiments'], ['DELETE', `/api/runs/${study.runIds[0]}`], ['PUT', `/api/experiments/${study.experimentId}`], ['PATCH', '/api/runs/1'], ['POST', '/'], ['DELETE', '/static/style.css'], ['OPTIONS', '/api/experiments']] as const) {
-      const { status, headers } = await get(path, { method, body: method === 'OPTIONS' ? undefined : '{"name":"x"}', headers: { 'content-type': 'application/json' } });
+    for (const [method, path] of [
+      ['POST', '/api/experiments'],
+      ['DELETE', `/api/runs/${study.runIds[0]}`],
+      ['PUT', `/api/experiments/${study.experimentId}`],
+      ['PATCH', '/api/runs/1'],
+      ['POST', '/'],
+      ['DELETE', '/static/style.css'],
+      ['OPTIONS', '/api/experiments'],
+    ] as const) {
+      const { status, headers } = await get(path, {
+        method,
+        body: method === 'OPTIONS' ? undefined : '{"name":"x"}',
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(status, 405, `${method} ${path}`);
       assert.equal(headers.get('allow'), 'GET, HEAD');
     }
@@ -437,7 +516,7 @@ describe('dataset API (tiny real subset)', () => {
     assert.equal((await dataGet('/api/dataset/augmented/27')).status, 400, 'a test image is never augmented');
   });
 
-  test('predictions carry the file ids of their images when the server has the run\'s dataset, and none for another', async (t) => {
+  test("predictions carry the file ids of their images when the server has the run's dataset, and none for another", async (t) => {
     if (!realDataOrSkip(t) || !dataServer) return;
     const index = await indexDataset(subset!, { warn: () => {} });
     const listing = [...index.splits.train, ...index.splits.val, ...index.splits.test];
@@ -451,7 +530,10 @@ describe('dataset API (tiny real subset)', () => {
       const predictions = (await fetchJson(`/api/runs/${onSubset.runIds[0]}/predictions?split=val`)).predictions as { image: string; fileId: number }[];
       assert.equal(predictions.length, 4);
       for (const p of predictions) assert.equal(listing[p.fileId]!.id, p.image);
-      const hard = (await fetchJson(`/api/experiments/${onSubset.experimentId}/misclassified?model=baseline&split=test`)).images as { image: string; fileId: number }[];
+      const hard = (await fetchJson(`/api/experiments/${onSubset.experimentId}/misclassified?model=baseline&split=test`)).images as {
+        image: string;
+        fileId: number;
+      }[];
       for (const h of hard) assert.equal(listing[h.fileId]!.id, h.image);
       const elsewhere = (await fetchJson(`/api/runs/${other.runIds[0]}/predictions`)).predictions as { fileId: number | null }[];
       assert.ok(elsewhere.length > 0 && elsewhere.every((p) => p.fileId === null), 'another dataset: its paths may name other images');

@@ -38,7 +38,10 @@ const get = async (path: string) => {
 
 describe('calibration API', () => {
   test("a run's calibration is its stored rows; the experiment's per model are their mean ± std", async () => {
-    const completed = (await db.query<{ id: number; model: string }>(`select id, model from runs where status = 'completed' order by id`)).map((r) => ({ id: Number(r.id), model: r.model }));
+    const completed = (await db.query<{ id: number; model: string }>(`select id, model from runs where status = 'completed' order by id`)).map((r) => ({
+      id: Number(r.id),
+      model: r.model,
+    }));
     assert.ok(completed.length >= 2);
     for (const { id } of completed) {
       const { status, body } = await get(`/api/runs/${id}/calibration`);
@@ -51,15 +54,20 @@ describe('calibration API', () => {
         assert.equal(split.before.ece, row.ece);
         assert.equal(split.after.ece, row.eceScaled);
         assert.equal(body.calibration.temperature, row.temperature);
-        assert.equal(split.before.bins.reduce((a: number, b: { n: number }) => a + b.n, 0), row.n);
+        assert.equal(
+          split.before.bins.reduce((a: number, b: { n: number }) => a + b.n, 0),
+          row.n,
+        );
       }
     }
     const { body } = await get(`/api/experiments/${study.experimentId}/calibration`);
     const model = body.models[0];
-    const view = first(await db.query<{ n: number; ece_mean: number; ece_std: number; temperature_mean: number }>(
-      `select n, ece_mean, ece_std, temperature_mean from calibration_summary where experiment_id = $1 and model = $2 and split = 'test'`,
-      [study.experimentId, model.model],
-    ));
+    const view = first(
+      await db.query<{ n: number; ece_mean: number; ece_std: number; temperature_mean: number }>(
+        `select n, ece_mean, ece_std, temperature_mean from calibration_summary where experiment_id = $1 and model = $2 and split = 'test'`,
+        [study.experimentId, model.model],
+      ),
+    );
     assert.equal(model.runs, view.n);
     assert.ok(Math.abs(model.test.ece.mean - view.ece_mean) < 1e-12);
     assert.ok(Math.abs(model.test.ece.std - view.ece_std) < 1e-12);
@@ -81,7 +89,9 @@ type ChartHandle = { Chart: { getChart(c: unknown): { data: { datasets: { label:
 
 async function datasets(page: Page, selector: string) {
   await page.waitForFunction((sel) => (globalThis as unknown as ChartHandle).Chart.getChart(document.querySelector(`${sel} canvas`)) !== undefined, selector);
-  return page.$eval(`${selector} canvas`, (canvas) => (globalThis as unknown as ChartHandle).Chart.getChart(canvas).data.datasets.map((d) => ({ label: d.label, data: d.data })));
+  return page.$eval(`${selector} canvas`, (canvas) =>
+    (globalThis as unknown as ChartHandle).Chart.getChart(canvas).data.datasets.map((d) => ({ label: d.label, data: d.data })),
+  );
 }
 
 describe('calibration in the pages', { skip }, () => {
@@ -102,7 +112,10 @@ describe('calibration in the pages', { skip }, () => {
     const sets = await datasets(page, '#run-reliability-chart');
     const test = sets.find((s) => s.label === 'test')!;
     const bins = body.calibration.test.before.bins.filter((b: { n: number }) => b.n > 0);
-    assert.deepEqual(test.data.map((p) => [p.x, p.y]), bins.map((b: { meanProbability: number; observedFraction: number }) => [b.meanProbability, b.observedFraction]));
+    assert.deepEqual(
+      test.data.map((p) => [p.x, p.y]),
+      bins.map((b: { meanProbability: number; observedFraction: number }) => [b.meanProbability, b.observedFraction]),
+    );
     assert.ok(sets.some((s) => s.label === 'test, temperature-scaled'));
     await screenshot(page, 'run-calibration');
     assert.deepEqual(problems, []);
@@ -115,7 +128,11 @@ describe('calibration in the pages', { skip }, () => {
     await page.waitForSelector('#calibration-table tr[data-kind="ensemble"]');
     const sets = await datasets(page, '#reliability-chart');
     const { body } = await get(`/api/experiments/${study.experimentId}/calibration`);
-    for (const m of body.models) assert.ok(sets.some((s) => s.label === m.model), `a curve of ${m.model}`);
+    for (const m of body.models)
+      assert.ok(
+        sets.some((s) => s.label === m.model),
+        `a curve of ${m.model}`,
+      );
     await page.selectOption('#calibration-split', 'val');
     const val = await datasets(page, '#reliability-chart');
     const first = body.models[0];

@@ -20,7 +20,10 @@ let db: Database;
 let server: RunningServer;
 let ids: Map<string, number>;
 
-const jpeg = (shade: number) => sharp({ create: { width: 8, height: 8, channels: 3, background: { r: shade, g: 0, b: 0 } } }).jpeg().toBuffer();
+const jpeg = (shade: number) =>
+  sharp({ create: { width: 8, height: 8, channels: 3, background: { r: shade, g: 0, b: 0 } } })
+    .jpeg()
+    .toBuffer();
 
 before(async () => {
   for (const split of ['train', 'test']) {

@@ -35,7 +35,13 @@ after(async () => {
 
 test('GET /api/dataset/duplicates: the planted pairs with their file ids', { skip }, async () => {
   const d = await (await fetch(`${server.url}/api/dataset/duplicates`)).json();
-  assert.deepEqual(d.pairs.map((p: { kind: string; a: string; b: string }) => [p.kind, p.a, p.b]), [['exact', subset.twin, subset.twinCopy], ['near', subset.source, subset.planted]]);
+  assert.deepEqual(
+    d.pairs.map((p: { kind: string; a: string; b: string }) => [p.kind, p.a, p.b]),
+    [
+      ['exact', subset.twin, subset.twinCopy],
+      ['near', subset.source, subset.planted],
+    ],
+  );
   const summary = await (await fetch(`${server.url}/api/dataset`)).json();
   assert.equal(d.images, summary.all.total);
   assert.deepEqual(d.leakedTest, [subset.planted]);
@@ -52,16 +58,32 @@ test('the dataset page shows the pairs as thumbnails on request', { skip: skip |
     await page.waitForSelector('#duplicate-pairs');
     assert.equal(await page.textContent('#leaked-test'), '1 test image');
     const counts = await page.$$eval('#duplicate-counts tbody tr', (trs) => trs.map((tr) => Array.from(tr.children).map((c) => c.textContent)));
-    assert.deepEqual(counts.find((c) => c[0] === 'train–test'), ['train–test', '0', '1']);
-    const pairs = await page.$$eval('#duplicate-pairs > [data-kind]', (rows) => rows.map((r) => [r.getAttribute('data-kind'), r.getAttribute('data-a'), r.getAttribute('data-b')]));
-    assert.deepEqual(pairs, [['near', subset.source, subset.planted], ['exact', subset.twin, subset.twinCopy]], 'the pair across splits first');
+    assert.deepEqual(
+      counts.find((c) => c[0] === 'train–test'),
+      ['train–test', '0', '1'],
+    );
+    const pairs = await page.$$eval('#duplicate-pairs > [data-kind]', (rows) =>
+      rows.map((r) => [r.getAttribute('data-kind'), r.getAttribute('data-a'), r.getAttribute('data-b')]),
+    );
+    assert.deepEqual(
+      pairs,
+      [
+        ['near', subset.source, subset.planted],
+        ['exact', subset.twin, subset.twinCopy],
+      ],
+      'the pair across splits first',
+    );
     await page.$$eval('#duplicate-pairs img', (imgs) => {
       for (const i of imgs) (i as HTMLImageElement).loading = 'eager';
     });
-    await page.waitForFunction(() => {
-      const imgs = Array.from(document.querySelectorAll('#duplicate-pairs img')) as HTMLImageElement[];
-      return imgs.length === 4 && imgs.every((img) => img.complete && img.naturalWidth > 0);
-    }, null, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => {
+        const imgs = Array.from(document.querySelectorAll('#duplicate-pairs img')) as HTMLImageElement[];
+        return imgs.length === 4 && imgs.every((img) => img.complete && img.naturalWidth > 0);
+      },
+      null,
+      { timeout: 20_000 },
+    );
     await screenshot(page, 'dataset-duplicates');
     assert.deepEqual(problems, []);
   } finally {

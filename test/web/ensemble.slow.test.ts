@@ -13,9 +13,17 @@ test('ensemble: the mean probability per image over the completed runs, scored l
   const db = await openDatabase('memory://');
   try {
     const x = await createOrResumeExperiment(db, { name: 'ensemble', config: {}, datasetFingerprint: 'fp', datasetDir: '/data', codeVersion: 'v1' });
-    await ensureRuns(db, x.id, [0, 1, 2].map((i) => ({ model: 'baseline' as const, runIndex: i, seed: i, spec: specFor('baseline', i) })));
+    await ensureRuns(
+      db,
+      x.id,
+      [0, 1, 2].map((i) => ({ model: 'baseline' as const, runIndex: i, seed: i, spec: specFor('baseline', i) })),
+    );
     // The fixture's test predictions: a (benign) 0.25, b (benign) v, c (malignant) 0.875, d (malignant) 1 - v.
-    for (const [v, status] of [[0.7, 'completed'], [0.8, 'completed'], [0.3, 'failed']] as const) {
+    for (const [v, status] of [
+      [0.7, 'completed'],
+      [0.8, 'completed'],
+      [0.3, 'failed'],
+    ] as const) {
       const run = (await claimNextRun(db, x.id, 'cpu:0'))!;
       for (const event of runEvents(run.spec, v)) await recordEvent(db, run.id, event);
       await finishRun(db, run.id, { status });
@@ -37,7 +45,10 @@ test('ensemble: the mean probability per image over the completed runs, scored l
     assert.ok(Math.abs(m.metrics.pr_auc! - (0.5 * 1 + 0.5 * (2 / 3))) < 1e-12, `pr_auc ${m.metrics.pr_auc}`);
     const loss = -(Math.log(1 - 0.25) + Math.log(1 - b) + Math.log(0.875) + Math.log(d)) / 4;
     assert.ok(Math.abs(m.metrics.loss! - loss) < 1e-12, `loss ${m.metrics.loss} against ${loss}`);
-    assert.deepEqual((await ensemble(db, x.id, 'val'))!.models.map((e) => e.n), [4]);
+    assert.deepEqual(
+      (await ensemble(db, x.id, 'val'))!.models.map((e) => e.n),
+      [4],
+    );
     assert.equal(await ensemble(db, 999, 'test'), null);
   } finally {
     await db.close();

@@ -3,9 +3,7 @@
  * with each RunEvent, finishRun), with the realistic event streams of run-events.ts.
  */
 import { resolveProtocol, type ResolvedProtocol } from '../../study/protocol.ts';
-import {
-  claimNextRun, createOrResumeExperiment, ensureRuns, failAttempt, finishExperiment, finishRun, recordEvent, type Database,
-} from '../../db/index.ts';
+import { claimNextRun, createOrResumeExperiment, ensureRuns, failAttempt, finishExperiment, finishRun, recordEvent, type Database } from '../../db/index.ts';
 import type { ModelName } from '../../study/run.ts';
 import { runEvents, specFor, type FixtureDataset, type RunPlan } from './run-events.ts';
 
@@ -71,7 +69,11 @@ export async function buildExperiment(database: Database, x: FixtureExperiment):
     if (status === 'failed') plan.failAfter ??= Math.ceil(plan.epochs / 3);
     for (const event of runEvents(plan)) await recordEvent(database, claimed.id, event);
     if (status === 'completed') await finishRun(database, claimed.id, { status: 'completed' });
-    if (status === 'failed') await failAttempt(database, claimed.id, { error: `Error: injected failure at epoch ${plan.failAfter! + 1} (test hook)\n  <b>second line</b>`, retry: false });
+    if (status === 'failed')
+      await failAttempt(database, claimed.id, {
+        error: `Error: injected failure at epoch ${plan.failAfter! + 1} (test hook)\n  <b>second line</b>`,
+        retry: false,
+      });
   }
   if (x.finished) await finishExperiment(database, experiment.id);
   return { experimentId: experiment.id, runIds: stored.map((r) => r.id) };
@@ -90,7 +92,17 @@ export function smallStudy(name = XSS_NAME): FixtureExperiment {
       { model: 'baseline', epochs: 12, bestEpoch: 7, status: 'failed', failAfter: 4 },
       { model: 'xception', epochs: 16, bestEpoch: 10, slot: 'gpu:0', spec: { backend: 'webgpu', gpu: 0 }, host: 'gpu-node-3', slurmJob: '812_0' },
       { model: 'xception', epochs: 20, bestEpoch: 14, slot: 'gpu:0', spec: { backend: 'webgpu', gpu: 0 }, host: 'gpu-node-3', slurmJob: '812_0' },
-      { model: 'xception', epochs: 30, bestEpoch: 20, slot: 'gpu:0', spec: { backend: 'webgpu', gpu: 0 }, status: 'running', upTo: 8, host: 'gpu-node-5', slurmJob: '812_1' },
+      {
+        model: 'xception',
+        epochs: 30,
+        bestEpoch: 20,
+        slot: 'gpu:0',
+        spec: { backend: 'webgpu', gpu: 0 },
+        status: 'running',
+        upTo: 8,
+        host: 'gpu-node-5',
+        slurmJob: '812_1',
+      },
       { model: 'xception', epochs: 30, bestEpoch: 20, status: 'pending' },
     ],
     protocol: resolveProtocol('seed', { epochs: 30 }),

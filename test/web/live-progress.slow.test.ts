@@ -57,8 +57,19 @@ const quiet: Progress = { runStarted() {}, phase() {}, epoch() {}, estimate() {}
 
 test("the run page shows a running epoch's progress and the heartbeat before the first epoch ends", async () => {
   const spec = specFor('baseline', 1, { epochs: 50 });
-  store = await openStore(db, { experiment: 'live', config: {}, datasetDir: '/d', datasetFingerprint: 'f'.repeat(64), retries: 0, runs: [{ model: 'baseline', runIndex: 0, seed: 1, spec }] });
-  const clock = new ExperimentClock([{ model: 'baseline', runIndex: 0, state: 'pending' }], { baseline: { secondsPerEpoch: 60, epochs: 50, maxEpochs: 50, setupSeconds: 0, source: 'calibration', upperBound: true } }, 1);
+  store = await openStore(db, {
+    experiment: 'live',
+    config: {},
+    datasetDir: '/d',
+    datasetFingerprint: 'f'.repeat(64),
+    retries: 0,
+    runs: [{ model: 'baseline', runIndex: 0, seed: 1, spec }],
+  });
+  const clock = new ExperimentClock(
+    [{ model: 'baseline', runIndex: 0, state: 'pending' }],
+    { baseline: { secondsPerEpoch: 60, epochs: 50, maxEpochs: 50, setupSeconds: 0, source: 'calibration', upperBound: true } },
+    1,
+  );
   live.setEstimate(store.experimentId, { secondsLeft: clock.secondsLeft(), upperBound: true, basis: 'test' });
   const stop = new AbortController();
   let posted!: () => void;
@@ -69,7 +80,11 @@ test("the run page shows a running epoch's progress and the heartbeat before the
     { type: 'progress', phase: 'training', epoch: 1, done: 640, total: 2110, imagesPerSecond: 52 },
   ];
   const scheduled = runScheduler({
-    store, runners: [blockedRunner(events, posted)], progress: quiet, signal: stop.signal, pollMs: 20,
+    store,
+    runners: [blockedRunner(events, posted)],
+    progress: quiet,
+    signal: stop.signal,
+    pollMs: 20,
     specFor: (claim) => claim.spec,
     observer: liveObserver({ live, experimentId: store.experimentId, clock }),
   });

@@ -43,7 +43,10 @@ test('the database: a column of every metric in its tables and views, each fille
   for (const table of ['epoch_metrics', 'evaluations']) {
     assert.deepEqual(sorted((await columns(table)).filter((c) => ALL.includes(c))), ALL, table);
     const nulls = METRIC_NAMES.map((m) => `count(*) filter (where "${m}" is null)`).join(' + ');
-    const [row] = await db.query<{ rows: number; nulls: number }>(`select count(*)::integer as rows, (${nulls})::integer as nulls from ${table} where run_id = $1`, [completed]);
+    const [row] = await db.query<{ rows: number; nulls: number }>(
+      `select count(*)::integer as rows, (${nulls})::integer as nulls from ${table} where run_id = $1`,
+      [completed],
+    );
     assert.ok(row!.rows > 0);
     assert.equal(row!.nulls, 0, `${table}: every metric stored`);
   }
@@ -62,8 +65,14 @@ test('the API: the metric list, and every metric in each answer that carries met
   const keys = (o: Record<string, unknown>) => sorted(Object.keys(o));
 
   const listed = await get('/api/metrics');
-  assert.deepEqual(listed.map((m: { name: string }) => m.name), [...METRIC_NAMES]);
-  assert.deepEqual(listed.map((m: { label: string }) => m.label), METRICS.map((m) => m.label));
+  assert.deepEqual(
+    listed.map((m: { name: string }) => m.name),
+    [...METRIC_NAMES],
+  );
+  assert.deepEqual(
+    listed.map((m: { label: string }) => m.label),
+    METRICS.map((m) => m.label),
+  );
 
   const summary = await get(`/api/experiments/${x}/summary`);
   assert.deepEqual(sorted(new Set(summary.rows.map((r: { metric: string }) => r.metric))), ALL);
@@ -93,7 +102,10 @@ test('the page: its metric module is the list', async () => {
   const res = await fetch(`${server.url}/static/metrics.js`);
   assert.match(res.headers.get('content-type') ?? '', /javascript/);
   const module = await import(`data:text/javascript,${encodeURIComponent(await res.text())}`);
-  assert.deepEqual(module.METRIC_INFO, METRICS.map(({ name, label, better, max, reference }) => ({ name, label, better, max, reference })));
+  assert.deepEqual(
+    module.METRIC_INFO,
+    METRICS.map(({ name, label, better, max, reference }) => ({ name, label, better, max, reference })),
+  );
 });
 
 const skip = hasChromium() ? false : 'SKIPPED: needs Chromium (.ci/system-packages.sh installs it)';
@@ -128,7 +140,9 @@ describe('the page shows every metric', { skip }, () => {
     for (const row of summary) assert.deepEqual(row, [...METRIC_NAMES]);
     const ensemble = await onPage(`/experiments/${x}`, '#ensemble-table tbody tr[data-model]', metricCells('#ensemble-table tbody tr[data-model]'));
     for (const row of ensemble) assert.deepEqual(row, [...METRIC_NAMES]);
-    const picker = await onPage(`/experiments/${x}`, '#bands-metric option', (page) => page.$$eval('#bands-metric option', (os) => os.map((o) => (o as HTMLOptionElement).value)));
+    const picker = await onPage(`/experiments/${x}`, '#bands-metric option', (page) =>
+      page.$$eval('#bands-metric option', (os) => os.map((o) => (o as HTMLOptionElement).value)),
+    );
     assert.deepEqual(picker, [...METRIC_NAMES]);
   });
 

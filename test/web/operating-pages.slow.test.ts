@@ -25,8 +25,18 @@ let spread = 0;
 
 /** Two running runs with one epoch each, val recalls 0.99 and 0.40: mean 0.695 ± 0.417, so mean + std passes 1. */
 async function oneEpochSpread(database: Database): Promise<number> {
-  const x = await createOrResumeExperiment(database, { name: 'one epoch, wide spread', config: { models: ['baseline'] }, datasetFingerprint: 'f'.repeat(64), datasetDir: '/data/melanoma', codeVersion: 'fixture' });
-  await ensureRuns(database, x.id, [0, 1].map((i) => ({ model: 'baseline' as const, runIndex: i, seed: 7 + i, spec: specFor('baseline', 7 + i) })));
+  const x = await createOrResumeExperiment(database, {
+    name: 'one epoch, wide spread',
+    config: { models: ['baseline'] },
+    datasetFingerprint: 'f'.repeat(64),
+    datasetDir: '/data/melanoma',
+    codeVersion: 'fixture',
+  });
+  await ensureRuns(
+    database,
+    x.id,
+    [0, 1].map((i) => ({ model: 'baseline' as const, runIndex: i, seed: 7 + i, spec: specFor('baseline', 7 + i) })),
+  );
   for (const recall of [0.99, 0.4]) {
     const run = await claimNextRun(database, x.id, 'cpu:0', { models: ['baseline'] });
     for (const e of runEvents({ model: 'baseline', seed: 7, epochs: 30, bestEpoch: 10, upTo: 1 })) {
@@ -58,7 +68,14 @@ async function view(path: string, ready: string): Promise<{ page: Page; problems
   return opened;
 }
 
-type ChartHandle = { Chart: { getChart(c: unknown): { scales: { y: { min: number; max: number } }; data: { datasets: { label: string; band?: boolean; data: { y: number | null }[] }[] } } } };
+type ChartHandle = {
+  Chart: {
+    getChart(c: unknown): {
+      scales: { y: { min: number; max: number } };
+      data: { datasets: { label: string; band?: boolean; data: { y: number | null }[] }[] };
+    };
+  };
+};
 
 /** The drawn y axis of a chart and the y values of its band edges. */
 async function chartState(page: Page, selector: string): Promise<{ min: number; max: number; edges: number[]; labels: string[] }> {
@@ -79,7 +96,10 @@ async function cells(page: Page, table: string): Promise<{ tp: number; fp: numbe
 
 /** A hand count of the stored predictions of a run's split at threshold t: malignant when p > t. */
 async function handCount(runId: number, split: string, t: number) {
-  const rows = await db.query<{ label: number; probability: number }>('select label, probability from predictions where run_id = $1 and split = $2', [runId, split]);
+  const rows = await db.query<{ label: number; probability: number }>('select label, probability from predictions where run_id = $1 and split = $2', [
+    runId,
+    split,
+  ]);
   const c = { tp: 0, fp: 0, tn: 0, fn: 0 };
   for (const r of rows) {
     const p = Math.fround(r.probability);
@@ -96,7 +116,12 @@ describe('thresholds and operating points in the pages', { skip }, () => {
     assert.deepEqual(await cells(page, '#threshold-confusion'), await handCount(id, 'test', 0.5), 'at 0.5 by default');
 
     // t equal to a stored malignant probability: that melanoma is not > t, so it is a false negative.
-    const tie = first(await db.query<{ probability: number }>("select probability from predictions where run_id = $1 and split = 'test' and label = 1 order by probability offset 150 limit 1", [id]));
+    const tie = first(
+      await db.query<{ probability: number }>(
+        "select probability from predictions where run_id = $1 and split = 'test' and label = 1 order by probability offset 150 limit 1",
+        [id],
+      ),
+    );
     const t = Math.fround(tie.probability);
     await page.fill('#run-threshold', String(t));
     await page.waitForFunction((s) => document.querySelector('#threshold-confusion caption')?.textContent?.includes(`threshold ${s} `), String(t));
@@ -104,7 +129,10 @@ describe('thresholds and operating points in the pages', { skip }, () => {
     assert.deepEqual(await cells(page, '#threshold-confusion'), atTie);
     assert.equal(atTie.fn, 151, 'the 151 lowest melanomas, the tied one included, are missed');
     const rates = await page.$eval('#threshold-rates', (p) => p.textContent);
-    assert.equal(rates, `sensitivity ${(atTie.tp / 300).toFixed(3)} · specificity ${(atTie.tn / 360).toFixed(3)} · PPV ${(atTie.tp / (atTie.tp + atTie.fp)).toFixed(3)}`);
+    assert.equal(
+      rates,
+      `sensitivity ${(atTie.tp / 300).toFixed(3)} · specificity ${(atTie.tn / 360).toFixed(3)} · PPV ${(atTie.tp / (atTie.tp + atTie.fp)).toFixed(3)}`,
+    );
 
     // The slider moves the number box and the matrix; another split counts that split.
     await page.$eval('#run-threshold-range', (r) => {
@@ -124,12 +152,21 @@ describe('thresholds and operating points in the pages', { skip }, () => {
 
     // The run's five operating points are the API's.
     const api = await (await fetch(`${server.url}/api/runs/${id}/operating-points`)).json();
-    const shown = await page.$$eval('#run-operating-points tbody tr', (trs) => trs.map((tr) => [tr.querySelector('th')!.textContent, tr.querySelector('[data-field="test-sensitivity"]')!.textContent, tr.querySelector('[data-field="test-specificity"]')!.textContent]));
-    assert.deepEqual(shown, api.points.map((p: { kind: string; target: number; test: { sensitivity: number; specificity: number } }) => [
-      `${p.kind === 'specificity' ? 'sensitivity' : 'specificity'} at ${p.kind} ≥ ${p.target.toFixed(2)}`,
-      p.test.sensitivity.toFixed(3),
-      p.test.specificity.toFixed(3),
-    ]));
+    const shown = await page.$$eval('#run-operating-points tbody tr', (trs) =>
+      trs.map((tr) => [
+        tr.querySelector('th')!.textContent,
+        tr.querySelector('[data-field="test-sensitivity"]')!.textContent,
+        tr.querySelector('[data-field="test-specificity"]')!.textContent,
+      ]),
+    );
+    assert.deepEqual(
+      shown,
+      api.points.map((p: { kind: string; target: number; test: { sensitivity: number; specificity: number } }) => [
+        `${p.kind === 'specificity' ? 'sensitivity' : 'specificity'} at ${p.kind} ≥ ${p.target.toFixed(2)}`,
+        p.test.sensitivity.toFixed(3),
+        p.test.specificity.toFixed(3),
+      ]),
+    );
     assert.match((await page.getAttribute('#run-operating-points', 'title'))!, /p > t.*smallest threshold whose val specificity is at least s/s);
     await screenshot(page, 'run-threshold');
     assert.deepEqual(problems, []);
@@ -166,7 +203,9 @@ describe('thresholds and operating points in the pages', { skip }, () => {
     await page.fill('#experiment-threshold', '0.3');
     await page.waitForFunction(() => document.querySelector('#threshold .hint')?.textContent?.startsWith('t = 0.3 on test'));
     const [b1, b2] = await Promise.all([handCount(study.runIds[0]!, 'test', 0.3), handCount(study.runIds[1]!, 'test', 0.3)]);
-    const baseline = await page.$$eval('#threshold-table tr[data-model="baseline"] td[data-field]', (tds) => Object.fromEntries(tds.map((td) => [td.getAttribute('data-field'), td.textContent])));
+    const baseline = await page.$$eval('#threshold-table tr[data-model="baseline"] td[data-field]', (tds) =>
+      Object.fromEntries(tds.map((td) => [td.getAttribute('data-field'), td.textContent])),
+    );
     assert.equal(baseline.tp, ((b1.tp + b2.tp) / 2).toFixed(1));
     assert.equal(baseline.fn, ((b1.fn + b2.fn) / 2).toFixed(1));
     const sens = [b1.tp / 300, b2.tp / 300];
@@ -198,7 +237,10 @@ describe('thresholds and operating points in the pages', { skip }, () => {
     for (const metric of ['accuracy', 'precision', 'recall', 'roc_auc', 'pr_auc']) {
       const s = await chartState(page, `#compare-${metric}`);
       assert.deepEqual([s.min, s.max], [0, 1], metric);
-      assert.ok(s.edges.every((y) => y >= 0 && y <= 1), metric);
+      assert.ok(
+        s.edges.every((y) => y >= 0 && y <= 1),
+        metric,
+      );
     }
     const std = Math.sqrt(((0.99 - 0.695) ** 2 + (0.4 - 0.695) ** 2) / 1);
     const recall = await chartState(page, '#compare-recall');

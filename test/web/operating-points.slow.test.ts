@@ -44,7 +44,10 @@ async function get(path: string) {
 
 /** A split of a run as stored: labels and probabilities by image, from SQL. */
 async function stored(runId: number, split: string) {
-  const rows = await db.query<{ label: number; probability: number }>('select label, probability from predictions where run_id = $1 and split = $2 order by image', [runId, split]);
+  const rows = await db.query<{ label: number; probability: number }>(
+    'select label, probability from predictions where run_id = $1 and split = $2 order by image',
+    [runId, split],
+  );
   return { labels: rows.map((r) => r.label), probabilities: rows.map((r) => Math.fround(r.probability)) };
 }
 
@@ -57,7 +60,13 @@ describe('operating points API', () => {
       "select r.model, e.tp, e.fp, e.tn, e.fn, e.recall from evaluations e join runs r on r.id = e.run_id where r.experiment_id = $1 and r.status = 'completed' and e.split = 'test'",
       [study.experimentId],
     );
-    assert.deepEqual(json.models.map((m: { model: string; runs: number }) => [m.model, m.runs]), [['baseline', 2], ['xception', 2]]);
+    assert.deepEqual(
+      json.models.map((m: { model: string; runs: number }) => [m.model, m.runs]),
+      [
+        ['baseline', 2],
+        ['xception', 2],
+      ],
+    );
     for (const m of json.models) {
       const runs = evals.filter((e) => e.model === m.model);
       for (const k of ['tp', 'fp', 'tn', 'fn'] as const) assert.equal(m.confusion[k].mean, (runs[0]![k] + runs[1]![k]) / 2, `${m.model} ${k}`);
@@ -74,14 +83,20 @@ describe('operating points API', () => {
     const { status, json } = await get(`/api/experiments/${study.experimentId}/operating-points`);
     assert.equal(status, 200);
     const completed = [study.runIds[0], study.runIds[1], study.runIds[3], study.runIds[4]];
-    assert.deepEqual(json.runs.map((r: { runId: number }) => r.runId), completed);
+    assert.deepEqual(
+      json.runs.map((r: { runId: number }) => r.runId),
+      completed,
+    );
     for (const r of json.runs) {
       assert.deepEqual(r.points, operatingPoints(await stored(r.runId, 'val'), await stored(r.runId, 'test')));
       assert.deepEqual((await get(`/api/runs/${r.runId}/operating-points`)).json.points, r.points, 'the run endpoint gives the same');
     }
     const [baseline] = json.models;
     assert.equal(baseline.model, 'baseline');
-    assert.deepEqual(baseline.points.map((p: { kind: string; target: number }) => `${p.kind} ${p.target}`), ['specificity 0.8', 'specificity 0.9', 'specificity 0.95', 'sensitivity 0.9', 'sensitivity 0.95']);
+    assert.deepEqual(
+      baseline.points.map((p: { kind: string; target: number }) => `${p.kind} ${p.target}`),
+      ['specificity 0.8', 'specificity 0.9', 'specificity 0.95', 'sensitivity 0.9', 'sensitivity 0.95'],
+    );
     const [a, b] = json.runs.slice(0, 2).map((r: { points: { test: { sensitivity: number } }[] }) => r.points[1]!.test.sensitivity);
     assert.ok(Math.abs(baseline.points[1].sensitivity.mean - (a + b) / 2) < 1e-12);
     assert.ok(Math.abs(baseline.points[1].sensitivity.std - Math.abs(a - b) / Math.SQRT2) < 1e-12);
@@ -110,7 +125,13 @@ describe('operating points API', () => {
   test("the all-models bands are each model's compare bands", async () => {
     const { status, json } = await get(`/api/experiments/${study.experimentId}/bands`);
     assert.equal(status, 200);
-    assert.deepEqual(json.models.map((m: { model: string; runs: number }) => [m.model, m.runs]), [['baseline', 2], ['xception', 3]]);
+    assert.deepEqual(
+      json.models.map((m: { model: string; runs: number }) => [m.model, m.runs]),
+      [
+        ['baseline', 2],
+        ['xception', 3],
+      ],
+    );
     for (const m of json.models) {
       const compare = (await get(`/api/experiments/${study.experimentId}/compare?model=${m.model}`)).json;
       // The same aggregates, grouped differently: equal but for the last bits of floating-point summation.

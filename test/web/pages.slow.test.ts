@@ -57,8 +57,14 @@ async function view(path: string, ready: string, viewport?: { width: number; hei
 /** Number of points per dataset of the Chart.js chart drawn on `selector`'s canvas. */
 function chartPoints(page: Page, selector: string): Promise<{ label: string; points: number; fill: unknown }[]> {
   return page.$eval(`${selector} canvas`, (canvas) => {
-    const chart = (globalThis as unknown as { Chart: { getChart(c: unknown): { data: { datasets: { label: string; data: unknown[]; fill?: unknown }[] } } } }).Chart.getChart(canvas);
-    return chart.data.datasets.map((d) => ({ label: d.label, points: d.data.filter((p) => p !== null && (typeof p !== 'object' || (p as { y: unknown }).y !== null)).length, fill: d.fill ?? null }));
+    const chart = (
+      globalThis as unknown as { Chart: { getChart(c: unknown): { data: { datasets: { label: string; data: unknown[]; fill?: unknown }[] } } } }
+    ).Chart.getChart(canvas);
+    return chart.data.datasets.map((d) => ({
+      label: d.label,
+      points: d.data.filter((p) => p !== null && (typeof p !== 'object' || (p as { y: unknown }).y !== null)).length,
+      fill: d.fill ?? null,
+    }));
   });
 }
 
@@ -68,7 +74,13 @@ const fmt = (mean: number | null, std: number | null) =>
 describe('pages', { skip }, () => {
   test('experiments list: counts, names as text', async () => {
     const { page, problems } = await view('/', '#experiments-table');
-    const rows = await page.$$eval('#experiments-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).slice(1).map((td) => td.textContent)));
+    const rows = await page.$$eval('#experiments-table tbody tr', (trs) =>
+      trs.map((tr) =>
+        Array.from(tr.querySelectorAll('td'))
+          .slice(1)
+          .map((td) => td.textContent),
+      ),
+    );
     assert.equal(rows.length, 2);
     const row = rows.find((r) => r[0] === XSS_NAME)!;
     assert.ok(row, 'the name is shown verbatim, as text');
@@ -101,7 +113,9 @@ describe('pages', { skip }, () => {
         model: tr.getAttribute('data-model'),
         split: tr.getAttribute('data-split'),
         n: tr.querySelector('td')!.textContent,
-        values: Object.fromEntries(Array.from(tr.querySelectorAll('td[data-metric]')).map((td) => [td.getAttribute('data-metric'), td.firstChild!.textContent])),
+        values: Object.fromEntries(
+          Array.from(tr.querySelectorAll('td[data-metric]')).map((td) => [td.getAttribute('data-metric'), td.firstChild!.textContent]),
+        ),
         best: Array.from(tr.querySelectorAll('td.best')).map((td) => td.getAttribute('data-metric')),
       })),
     );
@@ -123,16 +137,24 @@ describe('pages', { skip }, () => {
     }
 
     const bars = await chartPoints(page, '#summary-chart');
-    assert.deepEqual(bars.map((b) => b.label), ['baseline (n=2)', 'xception (n=2)']);
+    assert.deepEqual(
+      bars.map((b) => b.label),
+      ['baseline (n=2)', 'xception (n=2)'],
+    );
     assert.ok(bars.every((b) => b.points === METRIC_NAMES.length));
     const errorBars = await page.$eval('#summary-chart canvas', (c) =>
-      (globalThis as unknown as { Chart: { getChart(c: unknown): { data: { datasets: { errorBars: number[] }[] } } } }).Chart.getChart(c).data.datasets.map((d) => d.errorBars),
+      (globalThis as unknown as { Chart: { getChart(c: unknown): { data: { datasets: { errorBars: number[] }[] } } } }).Chart.getChart(c).data.datasets.map(
+        (d) => d.errorBars,
+      ),
     );
     const testAucStd = rows.find((r) => r.model === 'xception' && r.split === 'test' && r.metric === 'roc_auc')!.stddev;
     assert.equal(errorBars[1]![METRIC_NAMES.indexOf('roc_auc')], testAucStd);
 
     const runLinks = await page.$$eval('#runs-table tbody tr a', (as) => as.map((a) => a.getAttribute('href')));
-    assert.deepEqual(runLinks, study.runIds.map((id) => `/runs/${id}`));
+    assert.deepEqual(
+      runLinks,
+      study.runIds.map((id) => `/runs/${id}`),
+    );
     const ranOn = await page.$$eval('#runs-table tbody tr', (trs) => trs.map((tr) => tr.querySelectorAll('td')[8]!.textContent));
     assert.deepEqual(ranOn.slice(3), ['gpu:0 on gpu-node-3, Slurm 812_0', 'gpu:0 on gpu-node-3, Slurm 812_0', 'gpu:0 on gpu-node-5, Slurm 812_1', '—']);
     await screenshot(page, 'experiment');
@@ -141,13 +163,16 @@ describe('pages', { skip }, () => {
     await page.click('button[data-sort="roc_auc"]');
     const order = await page.$$eval('#summary-table tbody tr[data-split="test"]', (trs) => trs.map((tr) => tr.getAttribute('data-model')));
     const testAuc = rows.filter((r) => r.split === 'test' && r.metric === 'roc_auc').sort((a, b) => b.mean - a.mean);
-    assert.deepEqual(order, testAuc.map((r) => r.model));
+    assert.deepEqual(
+      order,
+      testAuc.map((r) => r.model),
+    );
     assert.deepEqual(problems, []);
     await page.close();
   });
 
   test("the README's picture of the experiment page is taken from the current page", async () => {
-    const shown = await buildExperiment(db, smallStudy('seed-224 (the browser tests\' synthetic runs)'));
+    const shown = await buildExperiment(db, smallStudy("seed-224 (the browser tests' synthetic runs)"));
     const { page, problems } = await view(`/experiments/${shown.experimentId}`, '#summary-table', { width: 1200, height: 1500 });
     await page.waitForSelector('#summary-chart canvas');
     mkdirSync(dirname(README_PICTURE), { recursive: true });
@@ -159,7 +184,11 @@ describe('pages', { skip }, () => {
   test('experiment: the protocol of each model, every setting with its source; an experiment recorded before protocols says so', async () => {
     const { page, problems } = await view(`/experiments/${study.experimentId}`, '#protocol-table');
     const rows = await page.$$eval('#protocol-table tbody tr', (trs) =>
-      trs.map((tr) => ({ model: tr.getAttribute('data-model'), kind: tr.getAttribute('data-kind'), cells: Array.from(tr.querySelectorAll('td')).map((td) => td.textContent) })),
+      trs.map((tr) => ({
+        model: tr.getAttribute('data-model'),
+        kind: tr.getAttribute('data-kind'),
+        cells: Array.from(tr.querySelectorAll('td')).map((td) => td.textContent),
+      })),
     );
     assert.deepEqual([...new Set(rows.map((r) => r.model))], ['baseline', 'xception']);
     const find = (model: string, setting: string) => rows.find((r) => r.model === model && r.cells[0] === setting)!;
@@ -168,7 +197,10 @@ describe('pages', { skip }, () => {
     assert.match(find('xception', 'augmentation').cells[2]!, /^article 279/);
     assert.equal(find('xception', 'input scaling').cells[1], '[0, 1]');
     assert.match(find('baseline', 'validation').cells[1]!, /^first 20%/);
-    assert.ok(rows.every((r) => r.cells[2]!.trim().length > 8), 'every setting has a source');
+    assert.ok(
+      rows.every((r) => r.cells[2]!.trim().length > 8),
+      'every setting has a source',
+    );
     assert.match((await page.textContent('#protocol')) ?? '', /Protocol seed, overridden by flags: epochs 30/);
     const legacy = await view(`/experiments/${oneClass.experimentId}`, '#protocol-table');
     assert.match((await legacy.page.textContent('#protocol')) ?? '', /Recorded before protocols: its runs followed the extended protocol/);
@@ -188,7 +220,12 @@ describe('pages', { skip }, () => {
   test('run: history with best epoch, confusion matrix of the database, ROC and PR curves', async () => {
     const id = study.runIds[0];
     const { page, problems } = await view(`/runs/${id}`, '#confusion-table');
-    const cm = first(await db.query<{ tp: number; fp: number; tn: number; fn: number; n: number }>("select tp, fp, tn, fn, n from evaluations where run_id = $1 and split = 'test'", [id]));
+    const cm = first(
+      await db.query<{ tp: number; fp: number; tn: number; fn: number; n: number }>(
+        "select tp, fp, tn, fn, n from evaluations where run_id = $1 and split = 'test'",
+        [id],
+      ),
+    );
     const cell = (what: string) => page.$eval(`#confusion-table td[data-cell^="${what}"] strong`, (s) => s.textContent);
     assert.equal(await cell('TP'), String(cm.tp));
     assert.equal(await cell('FP'), String(cm.fp));
@@ -198,15 +235,26 @@ describe('pages', { skip }, () => {
     assert.equal(recall, `${((100 * cm.tp) / (cm.tp + cm.fn)).toFixed(1)}% TP (recall)`);
 
     const loss = await chartPoints(page, '#history-loss');
-    assert.deepEqual(loss.map((d) => [d.label, d.points]), [['train', 14], ['val', 14]]);
+    assert.deepEqual(
+      loss.map((d) => [d.label, d.points]),
+      [
+        ['train', 14],
+        ['val', 14],
+      ],
+    );
     const markers = await page.$eval('#history-loss canvas', (c) =>
-      (globalThis as unknown as { Chart: { getChart(c: unknown): { options: { plugins: { markers: { lines: { label: string }[] } } } } } }).Chart.getChart(c).options.plugins.markers.lines.map((l) => l.label),
+      (globalThis as unknown as { Chart: { getChart(c: unknown): { options: { plugins: { markers: { lines: { label: string }[] } } } } } }).Chart.getChart(
+        c,
+      ).options.plugins.markers.lines.map((l) => l.label),
     );
     const run = first(await db.query<{ best_epoch: number }>('select best_epoch from runs where id = $1', [id]));
     assert.deepEqual(markers, [`best: ${run.best_epoch}`, 'early stop: 14']);
 
     const roc = await chartPoints(page, '#roc-chart');
-    assert.deepEqual(roc.map((d) => d.label.replace(/\(AUC [\d.]+\)/, '(AUC x)')), ['train (AUC x)', 'val (AUC x)', 'test (AUC x)', 'chance']);
+    assert.deepEqual(
+      roc.map((d) => d.label.replace(/\(AUC [\d.]+\)/, '(AUC x)')),
+      ['train (AUC x)', 'val (AUC x)', 'test (AUC x)', 'chance'],
+    );
     assert.ok(roc.slice(0, 3).every((d) => d.points > 10));
     const auc = first(await db.query<{ roc_auc: number }>("select roc_auc from evaluations where run_id = $1 and split = 'test'", [id]));
     assert.equal(roc[2]!.label, `test (AUC ${auc.roc_auc.toFixed(3)})`);
@@ -245,15 +293,24 @@ describe('pages', { skip }, () => {
         await page.selectOption('#predictions-split', split);
         await page.waitForFunction((s) => document.querySelector('#predictions-note')?.textContent?.includes(` ${s} images`), split);
       }
-      const cm = first(await db.query<{ fp: number; fn: number; n: number }>('select fp, fn, n from evaluations where run_id = $1 and split = $2', [id, split]));
-      const bars = await page.$eval('#probability-chart canvas', (c) =>
-        (globalThis as unknown as { Chart: { getChart(c: unknown): { data: { datasets: { label: string; data: { y: number }[] }[] } } } }).Chart.getChart(c).data.datasets.map((d) => [d.label, d.data.reduce((a, p) => a + p.y, 0)]),
+      const cm = first(
+        await db.query<{ fp: number; fn: number; n: number }>('select fp, fn, n from evaluations where run_id = $1 and split = $2', [id, split]),
       );
-      const counts = first(await db.query<{ benign: number; malignant: number }>(
-        'select count(*) filter (where label = 0)::integer as benign, count(*) filter (where label = 1)::integer as malignant from predictions where run_id = $1 and split = $2',
-        [id, split],
-      ));
-      assert.deepEqual(bars, [[`true benign (${counts.benign})`, counts.benign], [`true malignant (${counts.malignant})`, counts.malignant]]);
+      const bars = await page.$eval('#probability-chart canvas', (c) =>
+        (globalThis as unknown as { Chart: { getChart(c: unknown): { data: { datasets: { label: string; data: { y: number }[] }[] } } } }).Chart.getChart(
+          c,
+        ).data.datasets.map((d) => [d.label, d.data.reduce((a, p) => a + p.y, 0)]),
+      );
+      const counts = first(
+        await db.query<{ benign: number; malignant: number }>(
+          'select count(*) filter (where label = 0)::integer as benign, count(*) filter (where label = 1)::integer as malignant from predictions where run_id = $1 and split = $2',
+          [id, split],
+        ),
+      );
+      assert.deepEqual(bars, [
+        [`true benign (${counts.benign})`, counts.benign],
+        [`true malignant (${counts.malignant})`, counts.malignant],
+      ]);
       assert.equal(counts.benign + counts.malignant, cm.n);
       assert.match((await page.$eval('#missed h3', (h) => h.textContent))!, new RegExp(`: ${cm.fn}( |$)`));
       assert.match((await page.$eval('#false-alarms h3', (h) => h.textContent))!, new RegExp(`: ${cm.fp}( |$)`));
@@ -262,7 +319,10 @@ describe('pages', { skip }, () => {
         'select image from predictions where run_id = $1 and split = $2 and label = 1 and probability <= 0.5 order by probability, image limit 12',
         [id, split],
       );
-      assert.deepEqual(missed, lowest.map((r) => r.image));
+      assert.deepEqual(
+        missed,
+        lowest.map((r) => r.image),
+      );
       assert.equal(await page.$$eval('#errors img', (imgs) => imgs.length), 0, 'no dataset folder: blank tiles');
     }
     await screenshot(page, 'run-predictions');
@@ -274,11 +334,22 @@ describe('pages', { skip }, () => {
     const { page, problems } = await view(`/experiments/${study.experimentId}`, '#delong-table tr[data-pair]');
     const report = await (await fetch(`${server.url}/api/experiments/${study.experimentId}/reproduction`)).json();
     const checks = await page.$$eval('#article-numbers tr[data-number]', (trs) =>
-      trs.map((tr) => [tr.getAttribute('data-number'), tr.querySelector('[data-check="range"]')?.textContent, tr.querySelector('[data-check="2std"]')?.textContent]));
+      trs.map((tr) => [
+        tr.getAttribute('data-number'),
+        tr.querySelector('[data-check="range"]')?.textContent,
+        tr.querySelector('[data-check="2std"]')?.textContent,
+      ]),
+    );
     const yesNo = (b: boolean | null) => (b === null ? 'n/a' : b ? 'yes' : 'no');
-    assert.deepEqual(checks, report.article.map((a: { id: string; withinRange: boolean | null; within2Std: boolean | null }) => [a.id, yesNo(a.withinRange), yesNo(a.within2Std)]));
+    assert.deepEqual(
+      checks,
+      report.article.map((a: { id: string; withinRange: boolean | null; within2Std: boolean | null }) => [a.id, yesNo(a.withinRange), yesNo(a.within2Std)]),
+    );
     const verdicts = await page.$$eval('#claims > li', (lis) => lis.map((li) => [li.getAttribute('data-claim'), li.getAttribute('data-verdict')]));
-    assert.deepEqual(verdicts, report.claims.map((c: { id: string; verdict: string }) => [c.id, c.verdict]));
+    assert.deepEqual(
+      verdicts,
+      report.claims.map((c: { id: string; verdict: string }) => [c.id, c.verdict]),
+    );
     assert.equal(await page.$$eval('#welch-table tr[data-pair]', (trs) => trs.length), report.welch.length);
     assert.match((await page.$eval('#reproduction', (d) => d.textContent))!, /Protocol: seed\./);
     await screenshot(page, 'experiment-reproduction');
@@ -286,16 +357,23 @@ describe('pages', { skip }, () => {
     await page.close();
   });
 
-  test('experiment: the ensemble of each model\'s runs, and the images its runs get wrong most often, per model and split', async () => {
+  test("experiment: the ensemble of each model's runs, and the images its runs get wrong most often, per model and split", async () => {
     const { page, problems } = await view(`/experiments/${study.experimentId}`, '#misclassified .error-tile');
     const api = async (model: string, split: string) =>
-      (await (await fetch(`${server.url}/api/experiments/${study.experimentId}/misclassified?model=${model}&split=${split}`)).json()).images.map((i: { image: string }) => i.image);
+      (await (await fetch(`${server.url}/api/experiments/${study.experimentId}/misclassified?model=${model}&split=${split}`)).json()).images.map(
+        (i: { image: string }) => i.image,
+      );
     const shown = () => page.$$eval('#misclassified .error-tile', (tiles) => tiles.map((t) => t.getAttribute('data-image')));
     assert.deepEqual(await shown(), await api('baseline', 'test'));
     assert.equal((await shown()).length, 24);
     const ensembleApi = await (await fetch(`${server.url}/api/experiments/${study.experimentId}/ensemble`)).json();
-    const ensembleRows = await page.$$eval('#ensemble-table tr[data-kind="ensemble"]', (trs) => trs.map((tr) => [tr.getAttribute('data-model'), tr.querySelector('[data-metric="roc_auc"]')?.textContent]));
-    assert.deepEqual(ensembleRows, ensembleApi.models.map((m: { model: string; metrics: { roc_auc: number } }) => [m.model, m.metrics.roc_auc.toFixed(3)]));
+    const ensembleRows = await page.$$eval('#ensemble-table tr[data-kind="ensemble"]', (trs) =>
+      trs.map((tr) => [tr.getAttribute('data-model'), tr.querySelector('[data-metric="roc_auc"]')?.textContent]),
+    );
+    assert.deepEqual(
+      ensembleRows,
+      ensembleApi.models.map((m: { model: string; metrics: { roc_auc: number } }) => [m.model, m.metrics.roc_auc.toFixed(3)]),
+    );
     assert.equal(await page.$$eval('#ensemble-table tr[data-kind="runs"]', (trs) => trs.length), 2, 'each ensemble above its single runs');
     await page.selectOption('#misclassified-model', 'xception');
     await page.selectOption('#misclassified-split', 'val');
@@ -308,7 +386,9 @@ describe('pages', { skip }, () => {
 
   test('run with a one-class validation split shows — for its undefined AUCs', async () => {
     const { page, problems } = await view(`/runs/${oneClass.runIds[0]}`, '#final-table');
-    const val = await page.$$eval('#final-table tr[data-split="val"] td[data-metric]', (tds) => Object.fromEntries(tds.map((td) => [td.getAttribute('data-metric'), td.textContent])));
+    const val = await page.$$eval('#final-table tr[data-split="val"] td[data-metric]', (tds) =>
+      Object.fromEntries(tds.map((td) => [td.getAttribute('data-metric'), td.textContent])),
+    );
     assert.equal(val.roc_auc, '—');
     assert.equal(val.pr_auc, '—');
     assert.match(val.accuracy!, /^0\.\d{3}$/);
@@ -324,10 +404,15 @@ describe('pages', { skip }, () => {
     const id = study.runIds[5]!;
     const { page, problems } = await view(`/runs/${id}`, '#history-loss canvas');
     await page.waitForFunction(() => document.querySelector('#live')?.textContent?.includes('live'), null, { timeout: 8000 }).catch(() => {});
-    assert.deepEqual((await chartPoints(page, '#history-loss')).map((d) => d.points), [8, 8]);
+    assert.deepEqual(
+      (await chartPoints(page, '#history-loss')).map((d) => d.points),
+      [8, 8],
+    );
     await screenshot(page, 'run-running');
     // The worker reports two more epochs.
-    const more = runEvents({ model: 'xception', seed: 1002, epochs: 30, bestEpoch: 20, upTo: 10 }).filter((e) => e.type === 'epoch').slice(8);
+    const more = runEvents({ model: 'xception', seed: 1002, epochs: 30, bestEpoch: 20, upTo: 10 })
+      .filter((e) => e.type === 'epoch')
+      .slice(8);
     for (const e of more) await recordEvent(db, id, e);
     await page.waitForFunction(
       () => {
@@ -346,8 +431,18 @@ describe('pages', { skip }, () => {
     const { page, problems } = await view(`/experiments/${study.experimentId}/compare?model=xception`, '#compare-roc_auc canvas');
     await page.waitForFunction(() => document.querySelector('#compare-note')?.textContent?.includes('run(s)'));
     const bands = await chartPoints(page, '#compare-roc_auc');
-    assert.deepEqual(bands.map((d) => [d.label, d.fill]), [['+1 std', false], ['± 1 std', '-1'], ['mean of 3 runs', null]]);
-    assert.ok(bands.every((d) => d.points === 20), 'the longest run has 20 epochs');
+    assert.deepEqual(
+      bands.map((d) => [d.label, d.fill]),
+      [
+        ['+1 std', false],
+        ['± 1 std', '-1'],
+        ['mean of 3 runs', null],
+      ],
+    );
+    assert.ok(
+      bands.every((d) => d.points === 20),
+      'the longest run has 20 epochs',
+    );
     await screenshot(page, 'compare-bands');
     await page.selectOption('#compare-mode', 'overlay');
     const lines = await chartPoints(page, '#compare-roc_auc');
@@ -356,7 +451,10 @@ describe('pages', { skip }, () => {
       "select count(*)::integer as n from epoch_metrics where split = 'val' and run_id = any($1::integer[]) group by run_id order by n",
       [study.runIds.slice(3)],
     );
-    assert.deepEqual(lines.map((d) => d.points).sort((a, b) => a - b), epochs.map((e) => e.n));
+    assert.deepEqual(
+      lines.map((d) => d.points).sort((a, b) => a - b),
+      epochs.map((e) => e.n),
+    );
     assert.match(page.url(), /mode=overlay/);
     await screenshot(page, 'compare-overlay');
     assert.deepEqual(problems, []);
@@ -367,7 +465,11 @@ describe('pages', { skip }, () => {
     const ids = [study.experimentId, oneClass.experimentId];
     const { page, problems } = await view(`/compare?experiments=${ids.join(',')}`, '#compare-table');
     const settings = await page.$$eval('#settings-table tbody tr', (trs) =>
-      trs.map((tr) => ({ name: tr.getAttribute('data-setting'), differs: tr.classList.contains('differs'), values: Array.from(tr.querySelectorAll('td')).map((td) => td.textContent) })),
+      trs.map((tr) => ({
+        name: tr.getAttribute('data-setting'),
+        differs: tr.classList.contains('differs'),
+        values: Array.from(tr.querySelectorAll('td')).map((td) => td.textContent),
+      })),
     );
     const setting = (name: string) => settings.find((x) => x.name === name)!;
     assert.deepEqual(setting('Models'), { name: 'Models', differs: true, values: ['baseline, xception', 'mobilenet'] });
@@ -385,10 +487,19 @@ describe('pages', { skip }, () => {
         model: tr.getAttribute('data-model'),
         experiment: Number(tr.getAttribute('data-experiment')),
         n: tr.querySelector('td')!.textContent,
-        values: Object.fromEntries(Array.from(tr.querySelectorAll('td[data-metric]')).map((td) => [td.getAttribute('data-metric'), td.firstChild!.textContent])),
+        values: Object.fromEntries(
+          Array.from(tr.querySelectorAll('td[data-metric]')).map((td) => [td.getAttribute('data-metric'), td.firstChild!.textContent]),
+        ),
       })),
     );
-    assert.deepEqual(cells.map((c) => [c.model, c.experiment]), [['baseline', ids[0]], ['xception', ids[0]], ['mobilenet', ids[1]]]);
+    assert.deepEqual(
+      cells.map((c) => [c.model, c.experiment]),
+      [
+        ['baseline', ids[0]],
+        ['xception', ids[0]],
+        ['mobilenet', ids[1]],
+      ],
+    );
     assert.equal(sql.length, 3 * METRIC_NAMES.length);
     for (const r of sql) {
       const cell = cells.find((c) => c.model === r.model && c.experiment === r.experiment_id)!;
@@ -398,14 +509,30 @@ describe('pages', { skip }, () => {
     assert.equal(await page.$$eval('#compare-table td.best', (tds) => tds.length), 0, 'no model is in both experiments: nothing to mark');
 
     const bars = await chartPoints(page, '#compare-chart');
-    assert.deepEqual(bars.map((b) => [b.label, b.points]), [[XSS_NAME, 2], ['one-class validation', 1]]);
-    const labels = await page.$eval('#compare-chart canvas', (c) => (globalThis as unknown as { Chart: { getChart(c: unknown): { data: { labels: string[] } } } }).Chart.getChart(c).data.labels);
+    assert.deepEqual(
+      bars.map((b) => [b.label, b.points]),
+      [
+        [XSS_NAME, 2],
+        ['one-class validation', 1],
+      ],
+    );
+    const labels = await page.$eval(
+      '#compare-chart canvas',
+      (c) => (globalThis as unknown as { Chart: { getChart(c: unknown): { data: { labels: string[] } } } }).Chart.getChart(c).data.labels,
+    );
     assert.deepEqual(labels, ['baseline', 'xception', 'mobilenet']);
     await screenshot(page, 'compare-experiments');
 
     // History of one model: the mean of its runs per epoch, as the experiment's own compare endpoint gives it.
     const history = await chartPoints(page, '#history-chart');
-    assert.deepEqual(history.map((d) => [d.label, d.fill]), [[`${XSS_NAME} +1 std`, false], [`${XSS_NAME} ± 1 std`, '-1'], [XSS_NAME, null]]);
+    assert.deepEqual(
+      history.map((d) => [d.label, d.fill]),
+      [
+        [`${XSS_NAME} +1 std`, false],
+        [`${XSS_NAME} ± 1 std`, '-1'],
+        [XSS_NAME, null],
+      ],
+    );
     const band = (await (await fetch(`${server.url}/api/experiments/${ids[0]}/compare?model=baseline`)).json()).bands.val.roc_auc;
     assert.equal(history[2]!.points, band.length);
     await page.selectOption('#history-model', 'mobilenet');
@@ -440,9 +567,19 @@ describe('pages', { skip }, () => {
         ['all', '14', '14', '28', '50.0%'],
       ]);
       const bars = await chartPoints(page, '#class-chart');
-      assert.deepEqual(bars.map((b) => [b.label, b.points]), [['benign', 3], ['malignant', 3]]);
+      assert.deepEqual(
+        bars.map((b) => [b.label, b.points]),
+        [
+          ['benign', 3],
+          ['malignant', 3],
+        ],
+      );
       // Every image (8 samples per class, 4 sources x (original + 5 augmentations)) decoded in the browser.
-      await page.waitForFunction(() => Array.from(document.images).length === 40 && Array.from(document.images).every((img) => img.complete && img.naturalWidth > 0), null, { timeout: 20_000 });
+      await page.waitForFunction(
+        () => Array.from(document.images).length === 40 && Array.from(document.images).every((img) => img.complete && img.naturalWidth > 0),
+        null,
+        { timeout: 20_000 },
+      );
       const sizes = await page.$$eval('#augmented img', (imgs) => imgs.map((img) => (img as HTMLImageElement).naturalWidth));
       assert.ok(sizes.every((w) => w === 224));
       await screenshot(page, 'dataset');
@@ -473,10 +610,14 @@ describe('pages', { skip }, () => {
       await page.$$eval('#errors img', (imgs) => {
         for (const i of imgs) (i as HTMLImageElement).loading = 'eager';
       });
-      await page.waitForFunction((n) => {
-        const imgs = Array.from(document.querySelectorAll('#errors img')) as HTMLImageElement[];
-        return imgs.length === n && imgs.every((img) => img.complete && img.naturalWidth === 112);
-      }, tiles, { timeout: 20_000 });
+      await page.waitForFunction(
+        (n) => {
+          const imgs = Array.from(document.querySelectorAll('#errors img')) as HTMLImageElement[];
+          return imgs.length === n && imgs.every((img) => img.complete && img.naturalWidth === 112);
+        },
+        tiles,
+        { timeout: 20_000 },
+      );
       assert.deepEqual(problems, []);
       await page.close();
     } finally {

@@ -73,7 +73,7 @@ describe('the predict page', { skip }, () => {
     assert.deepEqual(problems, []);
     await page.close();
     assert.deepEqual(listing(x.data), files, 'nothing written into the data folder');
-    assert.equal((globalThis as { _tfengine?: unknown })._tfengine, undefined, 'no tfjs in the page\'s process');
+    assert.equal((globalThis as { _tfengine?: unknown })._tfengine, undefined, "no tfjs in the page's process");
   });
 
   test("the run page's misclassified tiles show the run's Grad-CAM on demand", async () => {
@@ -89,8 +89,15 @@ describe('the predict page', { skip }, () => {
   });
 
   test('uploads: type, size and image checked, one line each; unknown experiment 404; POST elsewhere 405', async () => {
-    const post = (path: string, body: Uint8Array | string, type: string) => fetch(`${server.url}${path}`, { method: 'POST', body: typeof body === 'string' ? body : new Blob([new Uint8Array(body)]), headers: { 'content-type': type } });
-    const tiny = await sharp({ create: { width: 40, height: 40, channels: 3, background: '#884444' } }).png().toBuffer();
+    const post = (path: string, body: Uint8Array | string, type: string) =>
+      fetch(`${server.url}${path}`, {
+        method: 'POST',
+        body: typeof body === 'string' ? body : new Blob([new Uint8Array(body)]),
+        headers: { 'content-type': type },
+      });
+    const tiny = await sharp({ create: { width: 40, height: 40, channels: 3, background: '#884444' } })
+      .png()
+      .toBuffer();
     const cases: [Response, number, RegExp][] = [
       [await post('/api/experiments/1/predict', 'hello', 'text/plain'), 415, /must be an image sent as image\/jpeg/],
       [await post('/api/experiments/1/predict', new Uint8Array(10 * 2 ** 20 + 1), 'image/jpeg'), 413, /over the 10 MB/],
@@ -116,7 +123,9 @@ describe('the predict page', { skip }, () => {
   test('only this machine is answered', async (t) => {
     assert.ok(isLoopback('127.0.0.1') && isLoopback('::1') && isLoopback('::ffff:127.0.0.1'));
     assert.ok(!isLoopback('10.0.0.2') && !isLoopback('::ffff:192.168.1.4') && !isLoopback(undefined));
-    const address = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+    const address = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
     if (!address) return t.skip('this machine has no address besides loopback');
     const open = await startServer({ db, host: '0.0.0.0', port: 0, dataDir: x.data, predictor: null });
     try {

@@ -25,7 +25,11 @@ const get = async (path: string) => (await fetch(server.url + path)).json();
 
 test('a read after a write sees the write; a write to one run keeps the answers about another', async () => {
   const x = await createOrResumeExperiment(db, { name: 'cache', config: {}, datasetFingerprint: 'fp', datasetDir: '/d', codeVersion: 'v' });
-  await ensureRuns(db, x.id, [0, 1].map((i) => ({ model: 'baseline' as const, runIndex: i, seed: i, spec: specFor('baseline', i) })));
+  await ensureRuns(
+    db,
+    x.id,
+    [0, 1].map((i) => ({ model: 'baseline' as const, runIndex: i, seed: i, spec: specFor('baseline', i) })),
+  );
   const a = (await claimNextRun(db, x.id, 'cpu:0'))!;
   const b = (await claimNextRun(db, x.id, 'cpu:1'))!;
   const [ea, eb] = [runEvents(a.spec, 0.8), runEvents(b.spec, 0.8)];
@@ -38,8 +42,11 @@ test('a read after a write sees the write; a write to one run keeps the answers 
   assert.equal(await epochs(b.id), 0);
 
   // A write that names no run (a plain statement) is seen by every kept answer.
-  await db.query(`insert into epoch_metrics select run_id + $1, epoch, split, loss, accuracy, precision, recall, roc_auc, pr_auc, seconds, learning_rate, improved
-                  from epoch_metrics where run_id = $2`, [b.id - a.id, a.id]);
+  await db.query(
+    `insert into epoch_metrics select run_id + $1, epoch, split, loss, accuracy, precision, recall, roc_auc, pr_auc, seconds, learning_rate, improved
+                  from epoch_metrics where run_id = $2`,
+    [b.id - a.id, a.id],
+  );
   assert.equal(await epochs(b.id), 1, 'an unscoped write is seen in run b');
   assert.equal((await get(`/api/experiments/${x.id}/compare?model=baseline`)).runs.filter((r: { epochs: unknown[] }) => r.epochs.length === 1).length, 2);
 

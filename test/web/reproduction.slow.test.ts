@@ -77,14 +77,35 @@ describe('reproduction report from the database', () => {
       alwaysWrong: { model: string; runs: number }[];
     };
     assert.deepEqual(r.experiment, { id: experimentId, name: NAME, protocol: 'article' });
-    assert.deepEqual(r.models, [{ model: 'baseline', runs: 2 }, { model: 'augmented', runs: 2 }, { model: 'mobilenet', runs: 2 }]);
+    assert.deepEqual(r.models, [
+      { model: 'baseline', runs: 2 },
+      { model: 'augmented', runs: 2 },
+      { model: 'mobilenet', runs: 2 },
+    ]);
     assert.deepEqual(r.standIns, { xception: 'mobilenet' });
     assert.equal(r.claims.find((c) => c.id === 'fine-tuning-no-difference')!.verdict, 'not testable here');
     assert.notEqual(r.claims.find((c) => c.id === 'recall-precision-trade-off')!.verdict, 'not testable here');
     assert.equal(r.welch.length, 3 * REPORT_METRICS.length, 'three pairs, every reported metric');
-    assert.deepEqual(r.delong.map((d) => d.images), [660, 660, 660]);
-    assert.deepEqual(r.ensembles.map((e) => [e.model, e.images]), [['baseline', 660], ['augmented', 660], ['mobilenet', 660]]);
-    assert.deepEqual(r.alwaysWrong.map((w) => [w.model, w.runs]), [['baseline', 2], ['augmented', 2], ['mobilenet', 2]]);
+    assert.deepEqual(
+      r.delong.map((d) => d.images),
+      [660, 660, 660],
+    );
+    assert.deepEqual(
+      r.ensembles.map((e) => [e.model, e.images]),
+      [
+        ['baseline', 660],
+        ['augmented', 660],
+        ['mobilenet', 660],
+      ],
+    );
+    assert.deepEqual(
+      r.alwaysWrong.map((w) => [w.model, w.runs]),
+      [
+        ['baseline', 2],
+        ['augmented', 2],
+        ['mobilenet', 2],
+      ],
+    );
   });
 
   test('Markdown by default, the same bytes twice; bad flags and names get one-line errors', async () => {

@@ -7,8 +7,16 @@ import { PROTOCOLS, DEFAULT_BATCH_SIZE, DEFAULT_IMAGE_SIZE } from '../../study/p
 import seedrandom from 'seedrandom';
 import { evaluateBinary } from '../../study/metrics/index.ts';
 import {
-  METRIC_NAMES, SPLITS, type EpochRecord, type Metrics, type ModelName, type RunEvent, type RunResult,
-  type RunSpec, type Split, type SplitEvaluation,
+  METRIC_NAMES,
+  SPLITS,
+  type EpochRecord,
+  type Metrics,
+  type ModelName,
+  type RunEvent,
+  type RunResult,
+  type RunSpec,
+  type Split,
+  type SplitEvaluation,
 } from '../../study/run.ts';
 
 /** The real dataset's split sizes (benign, malignant). */
@@ -59,7 +67,10 @@ function scores(split: Split, counts: { benign: number; malignant: number }, ski
   const images: string[] = [];
   const labels: (0 | 1)[] = [];
   const probs: number[] = [];
-  for (const [label, n] of [[0, counts.benign], [1, counts.malignant]] as const) {
+  for (const [label, n] of [
+    [0, counts.benign],
+    [1, counts.malignant],
+  ] as const) {
     const names = dataset?.images[split].filter((r) => r.label === label).map((r) => r.id);
     for (let i = 0; i < n; i++) {
       const logit = (label ? skill / 2 : -skill / 2) + gaussian(rng);

@@ -9,7 +9,15 @@
 import { DASH, el, fill, getJSON, meanStd, num, section, table } from './common.js';
 import { SPLIT_STYLE, baseOptions, chartBox, drawChart, lineDataset, seriesStyle } from './charts.js';
 
-const PERFECT = lineDataset('perfectly calibrated', [{ x: 0, y: 0 }, { x: 1, y: 1 }], { color: '#999', dash: [2, 4], point: 'line' }, { pointRadius: 0, borderWidth: 1, showLine: true });
+const PERFECT = lineDataset(
+  'perfectly calibrated',
+  [
+    { x: 0, y: 0 },
+    { x: 1, y: 1 },
+  ],
+  { color: '#999', dash: [2, 4], point: 'line' },
+  { pointRadius: 0, borderWidth: 1, showLine: true },
+);
 
 /**
  * One reliability curve: a point per non-empty bin at (mean p, fraction of melanomas), its image count in the tooltip.
@@ -78,7 +86,13 @@ export function runCalibrationSection(id) {
     );
     fill(
       holder,
-      el('p', {}, 'Temperature fitted on val: ', el('strong', { id: 'run-temperature' }, c.temperature === null ? 'none (val lacks a class)' : num(c.temperature, 4)), c.temperature === null ? '' : ' (p scaled to σ(logit(p) / T); T > 1 softens overconfident probabilities).'),
+      el(
+        'p',
+        {},
+        'Temperature fitted on val: ',
+        el('strong', { id: 'run-temperature' }, c.temperature === null ? 'none (val lacks a class)' : num(c.temperature, 4)),
+        c.temperature === null ? '' : ' (p scaled to σ(logit(p) / T); T > 1 softens overconfident probabilities).',
+      ),
       table(['Split', 'Images', 'Brier', 'ECE', 'Brier, scaled', 'ECE, scaled'], rows, { id: 'run-calibration-table', class: 'summary' }),
     );
     const sets = SPLITS.map((split) => curve(split, c[split].before, SPLIT_STYLE[split]));
@@ -94,7 +108,11 @@ export function runCalibrationSection(id) {
  */
 export function experimentCalibrationSections(id) {
   const holder = el('div', { id: 'calibration' });
-  const split = el('select', { id: 'calibration-split', 'aria-label': 'split of the reliability diagram' }, ['test', 'val'].map((s) => el('option', { value: s }, s)));
+  const split = el(
+    'select',
+    { id: 'calibration-split', 'aria-label': 'split of the reliability diagram' },
+    ['test', 'val'].map((s) => el('option', { value: s }, s)),
+  );
   const chart = chartBox("Reliability diagram of each model's ensemble (10 equal-width bins of p)", { id: 'reliability-chart' });
   const hint = el('p', { class: 'hint', id: 'calibration-hint' });
   /** @type {ExperimentCalibration | null} */
@@ -125,7 +143,8 @@ export function experimentCalibrationSections(id) {
       return;
     }
     const cells = (/** @type {ModelCalibration} */ x) => SPLITS.flatMap((s) => [x[s].brier, x[s].ece, x[s].brierScaled, x[s].eceScaled]);
-    const ens = (/** @type {Calibration} */ e) => SPLITS.flatMap((s) => [e[s].before.brier, e[s].before.ece, e[s].after?.brier ?? null, e[s].after?.ece ?? null]);
+    const ens = (/** @type {Calibration} */ e) =>
+      SPLITS.flatMap((s) => [e[s].before.brier, e[s].before.ece, e[s].after?.brier ?? null, e[s].after?.ece ?? null]);
     const rows = report.models.flatMap((m) => [
       el(
         'tr',

@@ -374,6 +374,10 @@ export function bandDatasets(band, style, { prefix = '', mean, shade = 0.2, rang
   return [
     lineDataset(`${prefix}+1 std`, edge(1), style, { borderWidth: 0, pointRadius: 0, fill: false, band: true }),
     lineDataset(`${prefix}± 1 std`, edge(-1), style, { borderWidth: 0, pointRadius: 0, fill: '-1', backgroundColor: alpha(style.color, shade), band: true }),
-    lineDataset(mean, band.map((b) => ({ x: b.epoch, y: b.mean, n: b.n, std: b.std })), style),
+    lineDataset(
+      mean,
+      band.map((b) => ({ x: b.epoch, y: b.mean, n: b.n, std: b.std })),
+      style,
+    ),
   ];
 }

@@ -226,7 +226,20 @@ export function table(head, rows, attrs = {}) {
   return el(
     'div',
     { class: 'table-wrap' },
-    el('table', attrs, el('thead', {}, el('tr', {}, head.map((h) => (h instanceof Node ? h : el('th', { scope: 'col' }, h))))), el('tbody', {}, rows)),
+    el(
+      'table',
+      attrs,
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          head.map((h) => (h instanceof Node ? h : el('th', { scope: 'col' }, h))),
+        ),
+      ),
+      el('tbody', {}, rows),
+    ),
   );
 }
 
@@ -256,7 +269,11 @@ export function selected(select, values) {
  * @param {([string, Child] | null | false)[]} pairs
  */
 export function facts(pairs) {
-  return el('dl', { class: 'facts' }, pairs.filter((p) => !!p).map(([k, v]) => [el('dt', {}, k), el('dd', {}, v ?? DASH)]));
+  return el(
+    'dl',
+    { class: 'facts' },
+    pairs.filter((p) => !!p).map(([k, v]) => [el('dt', {}, k), el('dd', {}, v ?? DASH)]),
+  );
 }
 
 /**
@@ -307,11 +324,16 @@ const SETTINGS = {
   backend: ['Backend', String],
   weights: ['Weights', (v) => (v === null ? 'the weights cache' : String(v))],
   out: ['Output folder', String],
-  protocol: ['Protocol', (v) => {
-    const p = /** @type {{ name?: string, overrides?: Record<string, unknown> } | null} */ (v);
-    const overrides = Object.entries(p?.overrides ?? {}).map(([k, x]) => `${k} ${x}`).join(', ');
-    return `${p?.name ?? DASH}${overrides ? ` (flags: ${overrides})` : ''}`;
-  }],
+  protocol: [
+    'Protocol',
+    (v) => {
+      const p = /** @type {{ name?: string, overrides?: Record<string, unknown> } | null} */ (v);
+      const overrides = Object.entries(p?.overrides ?? {})
+        .map(([k, x]) => `${k} ${x}`)
+        .join(', ');
+      return `${p?.name ?? DASH}${overrides ? ` (flags: ${overrides})` : ''}`;
+    },
+  ],
 };
 
 /**

@@ -12,7 +12,11 @@ const main = mainElement();
 
 const header = el('div', { id: 'compare-header' });
 const modelSelect = el('select', { id: 'compare-model', 'aria-label': 'model' });
-const splitSelect = el('select', { id: 'compare-split', 'aria-label': 'split' }, ['val', 'train'].map((s) => el('option', { value: s, selected: s === (params.get('split') ?? 'val') }, s)));
+const splitSelect = el(
+  'select',
+  { id: 'compare-split', 'aria-label': 'split' },
+  ['val', 'train'].map((s) => el('option', { value: s, selected: s === (params.get('split') ?? 'val') }, s)),
+);
 const modeSelect = el(
   'select',
   { id: 'compare-mode', 'aria-label': 'display' },
@@ -25,9 +29,22 @@ const charts = new Map(METRICS.map((m) => [m, chartBox(METRIC_LABELS[m], { id: `
 main.append(
   header,
   el('p', { id: 'live', class: 'live', hidden: true }),
-  el('div', { class: 'controls' }, el('label', { class: 'control' }, 'Model ', modelSelect), el('label', { class: 'control' }, 'Split ', splitSelect), el('label', { class: 'control' }, 'Show ', modeSelect)),
+  el(
+    'div',
+    { class: 'controls' },
+    el('label', { class: 'control' }, 'Model ', modelSelect),
+    el('label', { class: 'control' }, 'Split ', splitSelect),
+    el('label', { class: 'control' }, 'Show ', modeSelect),
+  ),
   note,
-  section('History per epoch', el('div', { class: 'chart-grid' }, [...charts.values()].map((c) => c.box))),
+  section(
+    'History per epoch',
+    el(
+      'div',
+      { class: 'chart-grid' },
+      [...charts.values()].map((c) => c.box),
+    ),
+  ),
 );
 
 /** The model shown: the page's ?model= until another is picked. */
@@ -43,11 +60,25 @@ function renderHeader(experiment, data) {
   document.title = `Compare ${data.model} · ${experiment.name} · melanoma study`;
   fill(
     header,
-    el('p', { class: 'crumbs' }, el('a', { href: '/' }, 'Experiments'), ' / ', el('a', { href: `/experiments/${encodeURIComponent(experiment.id)}` }, experiment.name), ' / '),
+    el(
+      'p',
+      { class: 'crumbs' },
+      el('a', { href: '/' }, 'Experiments'),
+      ' / ',
+      el('a', { href: `/experiments/${encodeURIComponent(experiment.id)}` }, experiment.name),
+      ' / ',
+    ),
     el('h1', {}, `Compare: ${data.model}`),
-    el('p', { class: 'links' }, data.runs.map((r) => el('span', {}, el('a', { href: `/runs/${encodeURIComponent(r.id)}` }, `#${r.id}`), ' ', statusBadge(r.status)))),
+    el(
+      'p',
+      { class: 'links' },
+      data.runs.map((r) => el('span', {}, el('a', { href: `/runs/${encodeURIComponent(r.id)}` }, `#${r.id}`), ' ', statusBadge(r.status))),
+    ),
   );
-  fill(modelSelect, experiment.models.map((m) => el('option', { value: m, selected: m === data.model }, m)));
+  fill(
+    modelSelect,
+    experiment.models.map((m) => el('option', { value: m, selected: m === data.model }, m)),
+  );
 }
 
 function render() {
@@ -55,18 +86,32 @@ function render() {
   const split = splitSelect.value === 'train' ? 'train' : 'val';
   const mode = modeSelect.value;
   const runs = data.runs.filter((r) => r.epochs.length);
-  fill(note, runs.length ? `${runs.length} run(s) with epochs; ${split} split; ${mode === 'bands' ? 'line = mean, band = ± 1 sample std (clipped to [0, 1], the loss at 0), n = runs that reached the epoch' : 'one line per run'}.` : 'No epochs recorded for this model yet.');
+  fill(
+    note,
+    runs.length
+      ? `${runs.length} run(s) with epochs; ${split} split; ${mode === 'bands' ? 'line = mean, band = ± 1 sample std (clipped to [0, 1], the loss at 0), n = runs that reached the epoch' : 'one line per run'}.`
+      : 'No epochs recorded for this model yet.',
+  );
   const maxEpoch = Math.max(2, ...runs.map((r) => r.epochs.at(-1)?.epoch ?? 0));
   for (const [metric, chart] of charts) {
     let datasets;
     if (mode === 'overlay') {
-      datasets = runs.map((r, i) => lineDataset(`#${r.id} (repeat ${r.repeat}${r.status === 'completed' ? '' : `, ${r.status}`})`, r.epochs.map((e) => ({ x: e.epoch, y: e[split]?.[metric] ?? null })), seriesStyle(i)));
+      datasets = runs.map((r, i) =>
+        lineDataset(
+          `#${r.id} (repeat ${r.repeat}${r.status === 'completed' ? '' : `, ${r.status}`})`,
+          r.epochs.map((e) => ({ x: e.epoch, y: e[split]?.[metric] ?? null })),
+          seriesStyle(i),
+        ),
+      );
     } else {
       datasets = bandDatasets(data.bands[split][metric], SPLIT_STYLE[split], { mean: `mean of ${runs.length} runs`, range: metricRange(metric) });
     }
     const options = baseOptions({ xTitle: 'epoch', yTitle: METRIC_LABELS[metric], xMin: 1, xMax: maxEpoch, ...metricAxis(metric) });
     options.scales.x.ticks = { precision: 0 };
-    options.plugins.legend = { ...legend, labels: { ...legend.labels, filter: (item, chartData) => chartData.datasets[item.datasetIndex ?? -1]?.label !== '+1 std' } };
+    options.plugins.legend = {
+      ...legend,
+      labels: { ...legend.labels, filter: (item, chartData) => chartData.datasets[item.datasetIndex ?? -1]?.label !== '+1 std' },
+    };
     options.plugins.tooltip = {
       filter: (item) => !item.dataset.band,
       callbacks: {

@@ -13,14 +13,37 @@
  * @import { SummaryEntry } from './common.js'
  */
 import {
-  DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, boundsNote, datasetImage, duration, el, facts, fileName, fill, getJSON,
-  isFiniteNumber, lowerIsBetter, mainElement, meanStd, num, pathPart, poll, section, selected, settings, showError, statusBadge,
-  summaryCells, table, thumb, when,
+  DASH,
+  METRICS,
+  METRIC_LABELS,
+  SPLITS,
+  bestMeans,
+  boundsNote,
+  datasetImage,
+  duration,
+  el,
+  facts,
+  fileName,
+  fill,
+  getJSON,
+  isFiniteNumber,
+  lowerIsBetter,
+  mainElement,
+  meanStd,
+  num,
+  pathPart,
+  poll,
+  section,
+  selected,
+  settings,
+  showError,
+  statusBadge,
+  summaryCells,
+  table,
+  thumb,
+  when,
 } from './common.js';
-import {
-  bandDatasets, bandOptions, chartBox, drawChart, hatch, meanBarMax, meanBarOptions, metricRange, paletteColor,
-  seriesStyle,
-} from './charts.js';
+import { bandDatasets, bandOptions, chartBox, drawChart, hatch, meanBarMax, meanBarOptions, metricRange, paletteColor, seriesStyle } from './charts.js';
 import { experimentCalibrationSections } from './calibration.js';
 import { experimentOperatingSections } from './operating-points.js';
 
@@ -29,21 +52,41 @@ const main = mainElement();
 
 const header = el('div', { id: 'experiment-header' });
 const summaryHolder = el('div', { id: 'summary' });
-const splitSelect = el('select', { id: 'chart-split', 'aria-label': 'split shown in the chart' }, SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)));
+const splitSelect = el(
+  'select',
+  { id: 'chart-split', 'aria-label': 'split shown in the chart' },
+  SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)),
+);
 const { box: chartFigure, canvas: chartCanvas } = chartBox('Mean ± std per metric and model', { id: 'summary-chart' });
 const runsHolder = el('div', { id: 'runs' });
-const ensembleSplit = el('select', { id: 'ensemble-split', 'aria-label': 'split of the ensemble' }, SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)));
+const ensembleSplit = el(
+  'select',
+  { id: 'ensemble-split', 'aria-label': 'split of the ensemble' },
+  SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)),
+);
 const ensembleHolder = el('div', { id: 'ensemble' });
 const hardModel = el('select', { id: 'misclassified-model', 'aria-label': 'model whose misclassified images are shown' });
-const hardSplit = el('select', { id: 'misclassified-split', 'aria-label': 'split of the misclassified images' }, SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)));
+const hardSplit = el(
+  'select',
+  { id: 'misclassified-split', 'aria-label': 'split of the misclassified images' },
+  SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)),
+);
 const hardHolder = el('div', { id: 'misclassified' });
 const protocolHolder = el('div', { id: 'protocol' });
 const reproductionHolder = el('div', { id: 'reproduction' });
 
 // All models per epoch: one line per model (the mean over its completed and running runs), a ± 1 std band each.
-const bandsMetric = el('select', { id: 'bands-metric', 'aria-label': 'metric of the all-models chart' }, METRICS.map((m) => el('option', { value: m, selected: m === 'roc_auc' }, METRIC_LABELS[m])));
+const bandsMetric = el(
+  'select',
+  { id: 'bands-metric', 'aria-label': 'metric of the all-models chart' },
+  METRICS.map((m) => el('option', { value: m, selected: m === 'roc_auc' }, METRIC_LABELS[m])),
+);
 const BAND_SPLITS = /** @type {const} */ (['val', 'train']);
-const bandsSplit = el('select', { id: 'bands-split', 'aria-label': 'split of the all-models chart' }, BAND_SPLITS.map((s) => el('option', { value: s }, s)));
+const bandsSplit = el(
+  'select',
+  { id: 'bands-split', 'aria-label': 'split of the all-models chart' },
+  BAND_SPLITS.map((s) => el('option', { value: s }, s)),
+);
 const bandsNote = el('p', { class: 'hint', id: 'bands-note' });
 const { box: bandsFigure, canvas: bandsCanvas } = chartBox('Mean ± std per epoch, one line per model', { id: 'bands-chart' });
 /** @type {ExperimentBands | null} */
@@ -60,7 +103,14 @@ function renderBands() {
       ? `${split} ${METRIC_LABELS[metric]} per epoch: line = mean over each model's completed and running runs, band = ± 1 sample std${boundsNote(metric)}; n (in the tooltip) drops as runs stop early.`
       : 'No epochs recorded yet.',
   );
-  const datasets = shown.flatMap((m, i) => bandDatasets(m.bands[split][metric], seriesStyle(i), { prefix: `${m.model} `, mean: `${m.model} (${m.runs} runs)`, shade: 0.12, range: metricRange(metric) }));
+  const datasets = shown.flatMap((m, i) =>
+    bandDatasets(m.bands[split][metric], seriesStyle(i), {
+      prefix: `${m.model} `,
+      mean: `${m.model} (${m.runs} runs)`,
+      shade: 0.12,
+      range: metricRange(metric),
+    }),
+  );
   drawChart(bandsCanvas, { type: 'line', data: { datasets }, options: bandOptions(metric, METRIC_LABELS[metric]) });
 }
 
@@ -76,25 +126,52 @@ const calibration = experimentCalibrationSections(id);
 main.append(
   header,
   el('p', { id: 'live', class: 'live', hidden: true }),
-  section('Summary', el('p', { class: 'hint' }, 'Mean ± sample std over completed runs; n = runs. ★ marks the best value of each column within a split (lowest loss, highest otherwise). Click a column to sort.'), summaryHolder),
+  section(
+    'Summary',
+    el(
+      'p',
+      { class: 'hint' },
+      'Mean ± sample std over completed runs; n = runs. ★ marks the best value of each column within a split (lowest loss, highest otherwise). Click a column to sort.',
+    ),
+    summaryHolder,
+  ),
   section('Summary chart', el('label', { class: 'control' }, 'Split ', splitSelect), chartFigure),
-  section('All models per epoch', el('div', { class: 'controls' }, el('label', { class: 'control' }, 'Metric ', bandsMetric), el('label', { class: 'control' }, 'Split ', bandsSplit)), bandsNote, bandsFigure),
+  section(
+    'All models per epoch',
+    el('div', { class: 'controls' }, el('label', { class: 'control' }, 'Metric ', bandsMetric), el('label', { class: 'control' }, 'Split ', bandsSplit)),
+    bandsNote,
+    bandsFigure,
+  ),
   ...operating.sections,
   section(
     'Ensemble of the runs',
-    el('p', { class: 'hint' }, "Each model's repeated runs as one classifier: every image's probability averaged over the completed runs, scored like a single run; below it, the single runs' mean ± std."),
+    el(
+      'p',
+      { class: 'hint' },
+      "Each model's repeated runs as one classifier: every image's probability averaged over the completed runs, scored like a single run; below it, the single runs' mean ± std.",
+    ),
     el('label', { class: 'control' }, 'Split ', ensembleSplit),
     ensembleHolder,
   ),
   ...calibration.sections,
   section(
     'Reproduction',
-    el('p', { class: 'hint' }, "The article's numbers beside the runs' test values, its claims with verdicts, and Welch's and DeLong's tests between the models (the same report as `melanoma report`)."),
+    el(
+      'p',
+      { class: 'hint' },
+      "The article's numbers beside the runs' test values, its claims with verdicts, and Welch's and DeLong's tests between the models (the same report as `melanoma report`).",
+    ),
     reproductionHolder,
   ),
   section('Runs', runsHolder),
   section('Protocol', protocolHolder),
-  section('Images the runs get wrong', el('label', { class: 'control' }, 'Model ', hardModel), ' ', el('label', { class: 'control' }, 'Split ', hardSplit), hardHolder),
+  section(
+    'Images the runs get wrong',
+    el('label', { class: 'control' }, 'Model ', hardModel),
+    ' ',
+    el('label', { class: 'control' }, 'Split ', hardSplit),
+    hardHolder,
+  ),
 );
 
 /** @type {ExperimentAnswer | null} */
@@ -144,11 +221,30 @@ function renderHeader(experiment) {
       ['Started', when(experiment.startedAt)],
       ['Duration', duration(experiment.seconds)],
       experiment.estimate && experiment.status === 'running'
-        ? ['Time left', el('span', { id: 'time-left', title: experiment.estimate.basis }, `${experiment.estimate.upperBound ? 'at most about' : 'about'} ${duration(Math.max(0, experiment.estimate.secondsLeft - (Date.now() - new Date(experiment.estimate.at).getTime()) / 1000))} left`)]
+        ? [
+            'Time left',
+            el(
+              'span',
+              { id: 'time-left', title: experiment.estimate.basis },
+              `${experiment.estimate.upperBound ? 'at most about' : 'about'} ${duration(Math.max(0, experiment.estimate.secondsLeft - (Date.now() - new Date(experiment.estimate.at).getTime()) / 1000))} left`,
+            ),
+          ]
         : null,
       ...settings(experiment),
-      ['Compare runs', el('span', { class: 'links' }, modelsInOrder(experiment).map((m) => el('a', { href: `/experiments/${encodeURIComponent(id)}/compare?model=${encodeURIComponent(m)}` }, m)))],
-      experiment.counts.done > 0 ? ['New images', el('a', { href: `/predict?experiment=${encodeURIComponent(id)}`, id: 'predict-link' }, "predict a new lesion with this experiment's runs")] : null,
+      [
+        'Compare runs',
+        el(
+          'span',
+          { class: 'links' },
+          modelsInOrder(experiment).map((m) => el('a', { href: `/experiments/${encodeURIComponent(id)}/compare?model=${encodeURIComponent(m)}` }, m)),
+        ),
+      ],
+      experiment.counts.done > 0
+        ? [
+            'New images',
+            el('a', { href: `/predict?experiment=${encodeURIComponent(id)}`, id: 'predict-link' }, "predict a new lesion with this experiment's runs"),
+          ]
+        : null,
     ]),
   );
 }
@@ -171,7 +267,13 @@ function renderSummary(experiment) {
   const head = [
     el('th', { scope: 'col' }, sortButton(experiment, null, 'Model')),
     el('th', { scope: 'col', class: 'num' }, 'n'),
-    ...METRICS.map((m) => el('th', { scope: 'col', class: 'num', 'aria-sort': sortBy === m ? (lowerIsBetter(m) ? 'ascending' : 'descending') : undefined }, sortButton(experiment, m, METRIC_LABELS[m]))),
+    ...METRICS.map((m) =>
+      el(
+        'th',
+        { scope: 'col', class: 'num', 'aria-sort': sortBy === m ? (lowerIsBetter(m) ? 'ascending' : 'descending') : undefined },
+        sortButton(experiment, m, METRIC_LABELS[m]),
+      ),
+    ),
   ];
   const rows = [];
   const by = sortBy;
@@ -285,7 +387,9 @@ function renderRuns(experiment) {
   );
   fill(
     runsHolder,
-    table(['Run', 'Model', 'Repeat', 'Status', 'Best / epochs', 'Test acc.', 'Test ROC AUC', 'Test PR AUC', 'Ran on', 'Duration', 'Error'], rows, { id: 'runs-table' }),
+    table(['Run', 'Model', 'Repeat', 'Status', 'Best / epochs', 'Test acc.', 'Test ROC AUC', 'Test PR AUC', 'Ran on', 'Duration', 'Error'], rows, {
+      id: 'runs-table',
+    }),
   );
 }
 
@@ -308,8 +412,22 @@ async function loadEnsemble() {
   const rows = v.models.flatMap((m) => {
     const single = byKey.get(`${m.model}|${v.split}`);
     return [
-      el('tr', { 'data-model': m.model, 'data-kind': 'ensemble' }, el('th', { scope: 'row' }, `${m.model}: ensemble of ${m.runs}`), el('td', { class: 'num' }, String(m.n)), METRICS.map((k) => el('td', { class: 'num', 'data-metric': k }, num(m.metrics[k])))),
-      single ? el('tr', { 'data-model': m.model, 'data-kind': 'runs', class: 'secondary' }, el('th', { scope: 'row' }, `${m.model}: ${single.n} runs, mean ± std`), el('td', { class: 'num' }, DASH), summaryCells(single, {}, false)) : null,
+      el(
+        'tr',
+        { 'data-model': m.model, 'data-kind': 'ensemble' },
+        el('th', { scope: 'row' }, `${m.model}: ensemble of ${m.runs}`),
+        el('td', { class: 'num' }, String(m.n)),
+        METRICS.map((k) => el('td', { class: 'num', 'data-metric': k }, num(m.metrics[k]))),
+      ),
+      single
+        ? el(
+            'tr',
+            { 'data-model': m.model, 'data-kind': 'runs', class: 'secondary' },
+            el('th', { scope: 'row' }, `${m.model}: ${single.n} runs, mean ± std`),
+            el('td', { class: 'num' }, DASH),
+            summaryCells(single, {}, false),
+          )
+        : null,
     ];
   });
   fill(ensembleHolder, table(['Model', 'Images', ...METRICS.map((k) => METRIC_LABELS[k])], rows, { id: 'ensemble-table', class: 'summary' }));
@@ -321,10 +439,16 @@ async function loadEnsemble() {
  */
 async function loadMisclassified(experiment) {
   const models = experiment.models;
-  if (hardModel.options.length !== models.length) fill(hardModel, models.map((m) => el('option', { value: m }, m)));
+  if (hardModel.options.length !== models.length)
+    fill(
+      hardModel,
+      models.map((m) => el('option', { value: m }, m)),
+    );
   if (!hardModel.value) return;
   /** @type {MisclassifiedAnswer} */
-  const v = await getJSON(`/api/experiments/${encodeURIComponent(id)}/misclassified?model=${encodeURIComponent(hardModel.value)}&split=${encodeURIComponent(hardSplit.value)}`);
+  const v = await getJSON(
+    `/api/experiments/${encodeURIComponent(id)}/misclassified?model=${encodeURIComponent(hardModel.value)}&split=${encodeURIComponent(hardSplit.value)}`,
+  );
   if (!v.runs) {
     fill(hardHolder, el('p', { class: 'empty' }, `No completed ${v.model} run has predictions stored for the ${v.split} split.`));
     return;
@@ -332,14 +456,29 @@ async function loadMisclassified(experiment) {
   const thumbnails = v.images.some((i) => i.fileId !== null);
   fill(
     hardHolder,
-    el('p', { class: 'hint' }, `Over ${v.runs} completed ${v.model} run${v.runs === 1 ? '' : 's'}: the ${v.split} images classified wrongly (p > 0.5 for benign, p ≤ 0.5 for malignant) by the most runs, then the furthest from their class on average. `, thumbnails ? '' : "Images show when the server is started with --data on this experiment's dataset."),
+    el(
+      'p',
+      { class: 'hint' },
+      `Over ${v.runs} completed ${v.model} run${v.runs === 1 ? '' : 's'}: the ${v.split} images classified wrongly (p > 0.5 for benign, p ≤ 0.5 for malignant) by the most runs, then the furthest from their class on average. `,
+      thumbnails ? '' : "Images show when the server is started with --data on this experiment's dataset.",
+    ),
     v.images.length
-      ? el('div', { class: 'grid' }, v.images.map((i) => {
-          const { src, href } = datasetImage(i.fileId);
-          const cls = i.label ? 'malignant' : 'benign';
-          const caption = [`${fileName(i.image)} · ${cls}`, el('br'), `wrong in ${i.wrong} of ${i.n}`, el('br'), `mean p ${meanStd(i.meanProbability, i.stdProbability, 2)}`];
-          return el('div', { class: 'error-tile', 'data-image': i.image }, thumb(src, caption, `${cls} ${fileName(i.image)}`, href));
-        }))
+      ? el(
+          'div',
+          { class: 'grid' },
+          v.images.map((i) => {
+            const { src, href } = datasetImage(i.fileId);
+            const cls = i.label ? 'malignant' : 'benign';
+            const caption = [
+              `${fileName(i.image)} · ${cls}`,
+              el('br'),
+              `wrong in ${i.wrong} of ${i.n}`,
+              el('br'),
+              `mean p ${meanStd(i.meanProbability, i.stdProbability, 2)}`,
+            ];
+            return el('div', { class: 'error-tile', 'data-image': i.image }, thumb(src, caption, `${cls} ${fileName(i.image)}`, href));
+          }),
+        )
       : el('p', { class: 'empty' }, 'Every run classified every image correctly.'),
   );
 }
@@ -352,7 +491,9 @@ const SOURCE_LABELS = { article: 'article', choice: "project's choice", override
  */
 function renderProtocol(experiment) {
   const p = experiment.protocol;
-  const overrides = Object.entries(p.overrides).map(([k, v]) => `${k} ${v}`).join(', ');
+  const overrides = Object.entries(p.overrides)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   const intro = p.legacy
     ? `Recorded before protocols: its runs followed the ${p.name} protocol, whose settings these are.`
     : `Protocol ${p.name}${overrides ? `, overridden by flags: ${overrides}` : ''}. Each setting comes from the article (its line in the article) or is the project's choice (with why).`;
@@ -367,7 +508,13 @@ function renderProtocol(experiment) {
       el('th', { scope: 'row' }, first ? r.model : ''),
       el('td', {}, r.setting),
       el('td', {}, r.value),
-      el('td', {}, el('span', { class: `source source-${r.kind}` }, SOURCE_LABELS[r.kind]), ' ', r.source.replace(/^(article |project's choice: |override: )/, '')),
+      el(
+        'td',
+        {},
+        el('span', { class: `source source-${r.kind}` }, SOURCE_LABELS[r.kind]),
+        ' ',
+        r.source.replace(/^(article |project's choice: |override: )/, ''),
+      ),
     );
   });
   fill(protocolHolder, el('p', { class: 'hint' }, intro), table(['Model', 'Setting', 'Value', 'Source'], rows, { id: 'protocol-table' }));
@@ -407,29 +554,68 @@ async function loadReproduction() {
         `: ${c.says} (line ${c.lines}). Rule: ${c.rule}.`,
         c.reason ? ` Why: ${c.reason}.` : '',
         c.evidence.length
-          ? el('ul', {}, c.evidence.map((e) => el('li', {}, `${e.holds ? 'holds' : 'fails'}: ${e.what} (${Object.entries(e.numbers).map(([k, v]) => `${k} ${k === 'p' ? pValue(v) : num(v, 4)}`).join(', ')})`)))
+          ? el(
+              'ul',
+              {},
+              c.evidence.map((e) =>
+                el(
+                  'li',
+                  {},
+                  `${e.holds ? 'holds' : 'fails'}: ${e.what} (${Object.entries(e.numbers)
+                    .map(([k, v]) => `${k} ${k === 'p' ? pValue(v) : num(v, 4)}`)
+                    .join(', ')})`,
+                ),
+              ),
+            )
           : null,
       ),
     ),
   );
   const welchRows = r.welch.map((w) =>
-    el('tr', { 'data-pair': `${w.a}|${w.b}`, 'data-metric': w.metric }, el('td', {}, `${w.a} vs ${w.b}`), el('td', {}, w.metric === 'keras_pr_auc' ? 'PR AUC (Keras)' : METRIC_LABELS[w.metric]), el('td', { class: 'num' }, `${w.n[0]} / ${w.n[1]}`), el('td', { class: 'num' }, w.test ? num(w.test.diff) : DASH), el('td', { class: 'num' }, interval(w.test?.ci)), el('td', { class: 'num' }, w.test ? pValue(w.test.p) : 'n/a')),
+    el(
+      'tr',
+      { 'data-pair': `${w.a}|${w.b}`, 'data-metric': w.metric },
+      el('td', {}, `${w.a} vs ${w.b}`),
+      el('td', {}, w.metric === 'keras_pr_auc' ? 'PR AUC (Keras)' : METRIC_LABELS[w.metric]),
+      el('td', { class: 'num' }, `${w.n[0]} / ${w.n[1]}`),
+      el('td', { class: 'num' }, w.test ? num(w.test.diff) : DASH),
+      el('td', { class: 'num' }, interval(w.test?.ci)),
+      el('td', { class: 'num' }, w.test ? pValue(w.test.p) : 'n/a'),
+    ),
   );
   const delongRows = r.delong.map((d) =>
-    el('tr', { 'data-pair': `${d.a}|${d.b}` }, el('td', {}, `${d.a} vs ${d.b}`), el('td', { class: 'num' }, String(d.images)), el('td', { class: 'num' }, num(d.aucA)), el('td', { class: 'num' }, num(d.aucB)), el('td', { class: 'num' }, interval(d.ci)), el('td', { class: 'num' }, pValue(d.p))),
+    el(
+      'tr',
+      { 'data-pair': `${d.a}|${d.b}` },
+      el('td', {}, `${d.a} vs ${d.b}`),
+      el('td', { class: 'num' }, String(d.images)),
+      el('td', { class: 'num' }, num(d.aucA)),
+      el('td', { class: 'num' }, num(d.aucB)),
+      el('td', { class: 'num' }, interval(d.ci)),
+      el('td', { class: 'num' }, pValue(d.p)),
+    ),
   );
   const standIns = Object.entries(r.standIns);
   fill(
     reproductionHolder,
-    el('p', {}, `Protocol: ${r.experiment.protocol ?? 'protocol not recorded'}.`, standIns.length ? ` Stand-ins: ${standIns.map(([a, m]) => `${m} for ${a}`).join(', ')} (Xception's weights can't be downloaded here).` : ''),
+    el(
+      'p',
+      {},
+      `Protocol: ${r.experiment.protocol ?? 'protocol not recorded'}.`,
+      standIns.length ? ` Stand-ins: ${standIns.map(([a, m]) => `${m} for ${a}`).join(', ')} (Xception's weights can't be downloaded here).` : '',
+    ),
     el('h3', {}, "The article's numbers beside ours"),
     table(['Line', 'Model', 'Number', 'Article', 'Ours (mean ± std)', 'Our range', 'In range', 'Within 2 std'], articleRows, { id: 'article-numbers' }),
     el('h3', {}, 'Claims'),
     claims,
     el('h3', {}, "Welch's t-test (test metrics, first model minus second)"),
-    welchRows.length ? table(['Models', 'Metric', 'Runs', 'A − B', '95% CI', 'p'], welchRows, { id: 'welch-table' }) : el('p', { class: 'empty' }, 'Fewer than two models.'),
+    welchRows.length
+      ? table(['Models', 'Metric', 'Runs', 'A − B', '95% CI', 'p'], welchRows, { id: 'welch-table' })
+      : el('p', { class: 'empty' }, 'Fewer than two models.'),
     el('h3', {}, "DeLong's test (the ensembles' test ROC AUCs, paired over the same images)"),
-    delongRows.length ? table(['Models', 'Images', 'AUC A', 'AUC B', '95% CI of A − B', 'p'], delongRows, { id: 'delong-table' }) : el('p', { class: 'empty' }, 'No pair of models with test predictions.'),
+    delongRows.length
+      ? table(['Models', 'Images', 'AUC A', 'AUC B', '95% CI of A − B', 'p'], delongRows, { id: 'delong-table' })
+      : el('p', { class: 'empty' }, 'No pair of models with test predictions.'),
   );
 }
 

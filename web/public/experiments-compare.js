@@ -6,8 +6,25 @@
 /** @import { CompareView, ExperimentComparison, ExperimentSettings } from '../api-types.ts' */
 /** @import { SummaryEntry } from './common.js' */
 import {
-  DASH, METRICS, METRIC_LABELS, SPLITS, bestMeans, el, fill, getJSON, mainElement, meanStd, metricMax, poll, section, selected, settings,
-  showError, statusBadge, summaryCells, table,
+  DASH,
+  METRICS,
+  METRIC_LABELS,
+  SPLITS,
+  bestMeans,
+  el,
+  fill,
+  getJSON,
+  mainElement,
+  meanStd,
+  metricMax,
+  poll,
+  section,
+  selected,
+  settings,
+  showError,
+  statusBadge,
+  summaryCells,
+  table,
 } from './common.js';
 import { bandDatasets, bandOptions, chartBox, drawChart, hatch, meanBarMax, meanBarOptions, metricRange, paletteColor, seriesStyle } from './charts.js';
 
@@ -19,7 +36,11 @@ const HISTORY_SPLITS = /** @type {const} */ (['val', 'train']);
 const header = el('div', { id: 'compare-header' });
 const settingsHolder = el('div', { id: 'settings' });
 const summaryHolder = el('div', { id: 'summary' });
-const splitSelect = el('select', { id: 'compare-split', 'aria-label': 'split' }, SPLITS.map((s) => el('option', { value: s, selected: s === (params.get('split') ?? 'test') }, s)));
+const splitSelect = el(
+  'select',
+  { id: 'compare-split', 'aria-label': 'split' },
+  SPLITS.map((s) => el('option', { value: s, selected: s === (params.get('split') ?? 'test') }, s)),
+);
 const metricSelect = el(
   'select',
   { id: 'compare-metric', 'aria-label': 'metric shown in the chart' },
@@ -42,7 +63,11 @@ main.append(
   section(
     'Summary',
     el('label', { class: 'control' }, 'Split ', splitSelect),
-    el('p', { class: 'hint' }, 'Mean ± sample std over completed runs; n = runs. ★ marks the best experiment of each model and column (lowest loss, highest otherwise).'),
+    el(
+      'p',
+      { class: 'hint' },
+      'Mean ± sample std over completed runs; n = runs. ★ marks the best experiment of each model and column (lowest loss, highest otherwise).',
+    ),
     summaryHolder,
   ),
   section('Charts', el('label', { class: 'control' }, 'Metric ', metricSelect), chartFigure),
@@ -95,7 +120,11 @@ function renderHeader(data) {
     header,
     el('p', { class: 'crumbs' }, el('a', { href: '/' }, 'Experiments'), ' / '),
     el('h1', {}, data.experiments.length === 1 ? 'One experiment' : `Compare ${data.experiments.length} experiments`),
-    el('p', { class: 'links' }, data.experiments.map((x) => el('span', {}, experimentLink(x), ' ', statusBadge(x.status)))),
+    el(
+      'p',
+      { class: 'links' },
+      data.experiments.map((x) => el('span', {}, experimentLink(x), ' ', statusBadge(x.status))),
+    ),
   );
 }
 
@@ -116,16 +145,30 @@ function renderSettings(data) {
   });
   const body = [...rows].map(([label, texts]) => {
     const differs = new Set(texts).size > 1;
-    return el('tr', { class: differs ? 'differs' : undefined, 'data-setting': label }, el('th', { scope: 'row' }, label), texts.map((t) => el('td', {}, t)));
+    return el(
+      'tr',
+      { class: differs ? 'differs' : undefined, 'data-setting': label },
+      el('th', { scope: 'row' }, label),
+      texts.map((t) => el('td', {}, t)),
+    );
   });
-  fill(settingsHolder, table([el('th', { scope: 'col' }, 'Setting'), ...data.experiments.map((x) => el('th', { scope: 'col' }, experimentLink(x)))], body, { id: 'settings-table' }));
+  fill(
+    settingsHolder,
+    table([el('th', { scope: 'col' }, 'Setting'), ...data.experiments.map((x) => el('th', { scope: 'col' }, experimentLink(x)))], body, {
+      id: 'settings-table',
+    }),
+  );
 }
 
 /** @param {ExperimentComparison} data */
 function renderSummary(data) {
   const split = selected(splitSelect, SPLITS);
   const byKey = indexRows(data.rows);
-  const head = [el('th', { scope: 'col' }, 'Experiment'), el('th', { scope: 'col', class: 'num' }, 'n'), ...METRICS.map((m) => el('th', { scope: 'col', class: 'num' }, METRIC_LABELS[m]))];
+  const head = [
+    el('th', { scope: 'col' }, 'Experiment'),
+    el('th', { scope: 'col', class: 'num' }, 'n'),
+    ...METRICS.map((m) => el('th', { scope: 'col', class: 'num' }, METRIC_LABELS[m])),
+  ];
   const rows = [];
   for (const model of models(data)) {
     const entries = data.experiments.flatMap((x) => {
@@ -177,7 +220,8 @@ function renderChart(data) {
     data: { labels: shown, datasets },
     options: meanBarOptions(
       `${split} ${METRIC_LABELS[metric]}: mean ± std (whiskers${metricMax(metric) === null ? '' : `, clipped to [0, ${metricMax(metric)}]`}) over completed runs`,
-      (ctx) => `${ctx.dataset.label}: ${meanStd(/** @type {number | null} */ (ctx.raw), ctx.dataset.errorBars?.[ctx.dataIndex])} (n=${ctx.dataset.counts?.[ctx.dataIndex]})`,
+      (ctx) =>
+        `${ctx.dataset.label}: ${meanStd(/** @type {number | null} */ (ctx.raw), ctx.dataset.errorBars?.[ctx.dataIndex])} (n=${ctx.dataset.counts?.[ctx.dataIndex]})`,
       meanBarMax(datasets),
     ),
   });
@@ -223,7 +267,13 @@ function render(data) {
 }
 
 function keepInUrl() {
-  const q = new URLSearchParams({ experiments: ids, split: splitSelect.value, metric: metricSelect.value, model: modelSelect.value, historySplit: historySplitSelect.value });
+  const q = new URLSearchParams({
+    experiments: ids,
+    split: splitSelect.value,
+    metric: metricSelect.value,
+    model: modelSelect.value,
+    historySplit: historySplitSelect.value,
+  });
   history.replaceState(null, '', `${location.pathname}?${q}`);
 }
 
@@ -233,7 +283,10 @@ async function load() {
   comparison = data;
   const chosen = modelSelect.value || params.get('model');
   const available = models(data);
-  fill(modelSelect, available.map((m) => el('option', { value: m, selected: m === chosen }, m)));
+  fill(
+    modelSelect,
+    available.map((m) => el('option', { value: m, selected: m === chosen }, m)),
+  );
   await loadHistories(data);
   render(data);
 }

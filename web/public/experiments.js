@@ -62,7 +62,14 @@ function render() {
     ),
   );
   updateCompareLink();
-  fill(holder, table([el('th', { scope: 'col', class: 'nowrap' }, 'Compare'), 'Name', 'Status', 'Dataset', 'Models', 'Done', 'Failed', 'Running', 'Started', 'Duration'], rows, { id: 'experiments-table' }));
+  fill(
+    holder,
+    table(
+      [el('th', { scope: 'col', class: 'nowrap' }, 'Compare'), 'Name', 'Status', 'Dataset', 'Models', 'Done', 'Failed', 'Running', 'Started', 'Duration'],
+      rows,
+      { id: 'experiments-table' },
+    ),
+  );
 }
 
 async function load() {

@@ -7,7 +7,7 @@
 import { DASH, el, fill, getJSON, meanStd, num, pct, section, showError, table } from './common.js';
 
 /** The project's decision rule, the one the API's numbers follow. */
-export const RULE = 'An image is called malignant when its probability p > t (as at the study\'s 0.5).';
+export const RULE = "An image is called malignant when its probability p > t (as at the study's 0.5).";
 
 /** The tooltip of an operating-point table: the rule and the definition the API sends. */
 const tooltip = (/** @type {{ definition: string }} */ report) => `${RULE} ${report.definition}`;
@@ -44,8 +44,26 @@ export function ratesOf({ tp, fp, tn, fn }) {
  * @param {(t: number) => void} onChange
  */
 export function thresholdControl(prefix, onChange, initial = 0.5) {
-  const number = el('input', { type: 'number', id: `${prefix}-threshold`, min: 0, max: 1, step: 0.01, value: String(initial), 'aria-label': 'threshold', class: 'threshold-number' });
-  const range = el('input', { type: 'range', id: `${prefix}-threshold-range`, min: 0, max: 1, step: 0.001, value: String(initial), 'aria-label': 'threshold slider', class: 'threshold-range' });
+  const number = el('input', {
+    type: 'number',
+    id: `${prefix}-threshold`,
+    min: 0,
+    max: 1,
+    step: 0.01,
+    value: String(initial),
+    'aria-label': 'threshold',
+    class: 'threshold-number',
+  });
+  const range = el('input', {
+    type: 'range',
+    id: `${prefix}-threshold-range`,
+    min: 0,
+    max: 1,
+    step: 0.001,
+    value: String(initial),
+    'aria-label': 'threshold slider',
+    class: 'threshold-range',
+  });
   let value = initial;
   const set = (/** @type {number} */ t, /** @type {HTMLInputElement} */ from) => {
     value = t;
@@ -78,7 +96,13 @@ export function confusionTable(c, { id, caption }) {
    * @param {string} cls
    */
   const cell = (count, total, what, cls) =>
-    el('td', { class: `cm ${cls}`, 'data-cell': what }, el('strong', {}, String(count)), el('br'), el('span', { class: 'rate' }, `${pct(total ? count / total : NaN)} ${what}`));
+    el(
+      'td',
+      { class: `cm ${cls}`, 'data-cell': what },
+      el('strong', {}, String(count)),
+      el('br'),
+      el('span', { class: 'rate' }, `${pct(total ? count / total : NaN)} ${what}`),
+    );
   return el(
     'div',
     { class: 'table-wrap' },
@@ -86,12 +110,37 @@ export function confusionTable(c, { id, caption }) {
       'table',
       { id, class: 'confusion' },
       el('caption', {}, caption),
-      el('thead', {}, el('tr', {}, el('td'), el('th', { scope: 'col' }, 'predicted benign'), el('th', { scope: 'col' }, 'predicted malignant'), el('th', { scope: 'col' }, 'total'))),
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('td'),
+          el('th', { scope: 'col' }, 'predicted benign'),
+          el('th', { scope: 'col' }, 'predicted malignant'),
+          el('th', { scope: 'col' }, 'total'),
+        ),
+      ),
       el(
         'tbody',
         {},
-        el('tr', {}, el('th', { scope: 'row' }, 'true benign'), cell(c.tn, neg, 'TN (specificity)', 'good'), cell(c.fp, neg, 'FP', 'bad'), el('td', { class: 'num' }, String(neg))),
-        el('tr', {}, el('th', { scope: 'row' }, 'true malignant'), cell(c.fn, pos, 'FN', 'bad'), cell(c.tp, pos, 'TP (recall)', 'good'), el('td', { class: 'num' }, String(pos))),
+        el(
+          'tr',
+          {},
+          el('th', { scope: 'row' }, 'true benign'),
+          cell(c.tn, neg, 'TN (specificity)', 'good'),
+          cell(c.fp, neg, 'FP', 'bad'),
+          el('td', { class: 'num' }, String(neg)),
+        ),
+        el(
+          'tr',
+          {},
+          el('th', { scope: 'row' }, 'true malignant'),
+          cell(c.fn, pos, 'FN', 'bad'),
+          cell(c.tp, pos, 'TP (recall)', 'good'),
+          el('td', { class: 'num' }, String(pos)),
+        ),
       ),
     ),
   );
@@ -108,7 +157,8 @@ const reported = (/** @type {OperatingPointTarget} */ p) => (p.kind === 'specifi
  * @param {RunOperatingPoints} report
  */
 export function runPointsTable(report) {
-  if (!report.points.length) return el('p', { class: 'empty', id: 'run-operating-points-empty' }, 'The operating points appear when the run has its val and test predictions.');
+  if (!report.points.length)
+    return el('p', { class: 'empty', id: 'run-operating-points-empty' }, 'The operating points appear when the run has its val and test predictions.');
   const rows = report.points.map((p) =>
     el(
       'tr',
@@ -123,7 +173,11 @@ export function runPointsTable(report) {
       el('td', { class: 'msg' }, p.reason ?? ''),
     ),
   );
-  return table(['Operating point', 't (chosen on val)', 'Val sens.', 'Val spec.', 'Test sens.', 'Test spec.', 'Test PPV', 'Note'], rows, { id: 'run-operating-points', class: 'summary', title: tooltip(report) });
+  return table(['Operating point', 't (chosen on val)', 'Val sens.', 'Val spec.', 'Test sens.', 'Test spec.', 'Test PPV', 'Note'], rows, {
+    id: 'run-operating-points',
+    class: 'summary',
+    title: tooltip(report),
+  });
 }
 
 /**
@@ -148,7 +202,11 @@ export function modelPointsTable(report) {
       ),
     ),
   ]);
-  return table(['Operating point', 't (chosen on val)', 'Test sensitivity', 'Test specificity', 'Test PPV', 'n', 'Note'], rows, { id: 'operating-points-table', class: 'summary', title: tooltip(report) });
+  return table(['Operating point', 't (chosen on val)', 'Test sensitivity', 'Test specificity', 'Test PPV', 'n', 'Note'], rows, {
+    id: 'operating-points-table',
+    class: 'summary',
+    title: tooltip(report),
+  });
 }
 
 /**
@@ -181,7 +239,11 @@ function atThresholdTable(v) {
 export function experimentOperatingSections(id) {
   const pointsHolder = el('div', { id: 'operating-points' });
   const thresholdHolder = el('div', { id: 'threshold' });
-  const split = el('select', { id: 'threshold-split', 'aria-label': 'split at the threshold' }, ['train', 'val', 'test'].map((s) => el('option', { value: s, selected: s === 'test' }, s)));
+  const split = el(
+    'select',
+    { id: 'threshold-split', 'aria-label': 'split at the threshold' },
+    ['train', 'val', 'test'].map((s) => el('option', { value: s, selected: s === 'test' }, s)),
+  );
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
   let asked = 0;
@@ -191,7 +253,11 @@ export function experimentOperatingSections(id) {
     /** @type {ExperimentAtThreshold} */
     const v = await getJSON(`/api/experiments/${encodeURIComponent(id)}/threshold?${q}`);
     if (mine !== asked) return; // a later choice is on its way
-    fill(thresholdHolder, el('p', { class: 'hint' }, `t = ${v.threshold} on ${v.split}: counts are the mean per run, rates mean ± sample std over runs.`), atThresholdTable(v));
+    fill(
+      thresholdHolder,
+      el('p', { class: 'hint' }, `t = ${v.threshold} on ${v.split}: counts are the mean per run, rates mean ± sample std over runs.`),
+      atThresholdTable(v),
+    );
   };
   const control = thresholdControl('experiment', () => {
     clearTimeout(timer);
@@ -201,10 +267,19 @@ export function experimentOperatingSections(id) {
   const sections = [
     section(
       'Operating points',
-      el('p', { class: 'hint' }, `Thresholds chosen on val for a target specificity (0.80, 0.90, 0.95) or sensitivity (0.90, 0.95), measured on test; mean ± sample std over the completed runs. ${RULE} Hover over the table for the definition.`),
+      el(
+        'p',
+        { class: 'hint' },
+        `Thresholds chosen on val for a target specificity (0.80, 0.90, 0.95) or sensitivity (0.90, 0.95), measured on test; mean ± sample std over the completed runs. ${RULE} Hover over the table for the definition.`,
+      ),
       pointsHolder,
     ),
-    section('At a threshold', el('p', { class: 'hint' }, `${RULE} Every model's completed runs at the threshold chosen here.`), el('div', { class: 'controls' }, control.node, el('label', { class: 'control' }, 'Split ', split)), thresholdHolder),
+    section(
+      'At a threshold',
+      el('p', { class: 'hint' }, `${RULE} Every model's completed runs at the threshold chosen here.`),
+      el('div', { class: 'controls' }, control.node, el('label', { class: 'control' }, 'Split ', split)),
+      thresholdHolder,
+    ),
   ];
   const load = async () => {
     /** @type {ExperimentOperatingPoints} */

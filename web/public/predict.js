@@ -37,20 +37,26 @@ main.append(
 );
 
 async function loadExperiments() {
-  const list = (/** @type {ExperimentListItem[]} */ (await getJSON('/api/experiments'))).filter((x) => x.counts.done > 0);
+  const list = /** @type {ExperimentListItem[]} */ (await getJSON('/api/experiments')).filter((x) => x.counts.done > 0);
   const wanted = new URLSearchParams(location.search).get('experiment');
   fill(
     experimentSelect,
-    list.length ? list.map((x) => el('option', { value: String(x.id), selected: String(x.id) === wanted }, `${x.name} (${x.counts.done} completed runs)`)) : el('option', { value: '' }, 'no experiment has completed runs'),
+    list.length
+      ? list.map((x) => el('option', { value: String(x.id), selected: String(x.id) === wanted }, `${x.name} (${x.counts.done} completed runs)`))
+      : el('option', { value: '' }, 'no experiment has completed runs'),
   );
   await loadModels();
 }
 
 async function loadModels() {
   const id = experimentSelect.value;
-  const runs = id ? (/** @type {ExperimentAnswer} */ (await getJSON(`/api/experiments/${encodeURIComponent(id)}`))).runs : [];
+  const runs = id ? /** @type {ExperimentAnswer} */ (await getJSON(`/api/experiments/${encodeURIComponent(id)}`)).runs : [];
   const models = [...new Set(runs.filter((r) => r.status === 'completed').map((r) => r.model))];
-  fill(modelSelect, el('option', { value: '' }, 'best by mean val ROC AUC'), models.map((m) => el('option', { value: m }, m)));
+  fill(
+    modelSelect,
+    el('option', { value: '' }, 'best by mean val ROC AUC'),
+    models.map((m) => el('option', { value: m }, m)),
+  );
 }
 
 /**
@@ -88,11 +94,26 @@ function render(doc, file) {
       el('td', { class: 'num' }, `#${r.runIndex}`),
       el('td', { class: 'num' }, num(image.runs[i], 4)),
       el('td', {}, (image.runs[i] ?? 0) > 0.5 ? 'malignant' : 'benign'),
-      el('td', {}, el('button', { type: 'button', class: 'saliency', onclick: (/** @type {Event} */ e) => showSaliency(/** @type {HTMLButtonElement} */ (e.target), r, file) }, 'where it looks')),
+      el(
+        'td',
+        {},
+        el(
+          'button',
+          { type: 'button', class: 'saliency', onclick: (/** @type {Event} */ e) => showSaliency(/** @type {HTMLButtonElement} */ (e.target), r, file) },
+          'where it looks',
+        ),
+      ),
     ),
   );
   const callRows = image.calls.map((c) =>
-    el('tr', {}, el('th', { scope: 'row' }, c.label), el('td', { class: 'num' }, num(c.threshold, 4)), el('td', { class: 'call' }, call(c)), el('td', { class: 'num' }, `${c.runsMalignant} of ${c.runsWithThreshold}`)),
+    el(
+      'tr',
+      {},
+      el('th', { scope: 'row' }, c.label),
+      el('td', { class: 'num' }, num(c.threshold, 4)),
+      el('td', { class: 'call' }, call(c)),
+      el('td', { class: 'num' }, `${c.runsMalignant} of ${c.runsWithThreshold}`),
+    ),
   );
   fill(
     result,
@@ -104,7 +125,12 @@ function render(doc, file) {
         el('figure', { class: 'upload' }, picture, el('figcaption', {}, file.name)),
         facts([
           ['Ensemble probability', el('strong', { id: 'ensemble-p' }, num(image.probability, 4))],
-          ['Runs', image.std === null ? num(image.runs[0], 4) : `${num(image.probability, 4)} ± ${num(image.std, 4)} (min ${num(image.min, 4)}, max ${num(image.max, 4)})`],
+          [
+            'Runs',
+            image.std === null
+              ? num(image.runs[0], 4)
+              : `${num(image.probability, 4)} ± ${num(image.std, 4)} (min ${num(image.min, 4)}, max ${num(image.max, 4)})`,
+          ],
           ['Experiment', el('a', { href: `/experiments/${doc.experiment.id}` }, doc.experiment.name)],
           ['Model', `${doc.model} (${doc.chosenBy}), ${doc.runs.length} run${doc.runs.length === 1 ? '' : 's'}`],
           ['Views', doc.tta === 1 ? 'the image alone' : `${doc.tta}: the image, then ${doc.tta - 1} rotated and flipped`],
@@ -112,7 +138,11 @@ function render(doc, file) {
         ]),
       ),
       el('h3', {}, 'Calls'),
-      el('p', { class: 'hint' }, `Decision rule: ${doc.rule}. The ensemble's threshold at an operating point is chosen on its own val probabilities; each run calls at its own.`),
+      el(
+        'p',
+        { class: 'hint' },
+        `Decision rule: ${doc.rule}. The ensemble's threshold at an operating point is chosen on its own val probabilities; each run calls at its own.`,
+      ),
       table(['Rule', 't (ensemble)', 'Ensemble', 'Runs calling malignant'], callRows, { id: 'calls-table' }),
       el('h3', {}, 'Each run'),
       table(['Run', 'Index', 'p', 'At 0.5', 'Saliency'], runRows, { id: 'runs-table' }),
@@ -132,9 +162,16 @@ async function showSaliency(button, run, file) {
     const res = await upload(`/api/runs/${run.runId}/saliency`, file);
     const src = URL.createObjectURL(await res.blob());
     const layer = res.headers.get('x-saliency-layer');
-    document.getElementById('saliency')?.append(
-      el('figure', { class: 'saliency-map', 'data-run': String(run.runId) }, el('img', { src, alt: `where run ${run.runId} looks` }), el('figcaption', {}, `run ${run.runId} (#${run.runIndex}): Grad-CAM of ${layer}, p = ${num(Number(res.headers.get('x-probability')), 4)}`)),
-    );
+    document
+      .getElementById('saliency')
+      ?.append(
+        el(
+          'figure',
+          { class: 'saliency-map', 'data-run': String(run.runId) },
+          el('img', { src, alt: `where run ${run.runId} looks` }),
+          el('figcaption', {}, `run ${run.runId} (#${run.runIndex}): Grad-CAM of ${layer}, p = ${num(Number(res.headers.get('x-probability')), 4)}`),
+        ),
+      );
   } catch (err) {
     showError(err);
     button.disabled = false;

@@ -9,8 +9,27 @@
 
 /** @typedef {PredictionsAnswer['predictions'][number]} Prediction */
 import {
-  DASH, METRICS, METRIC_LABELS, SPLITS, datasetImage, duration, el, facts, fileName, fill, getJSON, mainElement, num,
-  pathPart, poll, section, showError, statusBadge, table, thumb, when,
+  DASH,
+  METRICS,
+  METRIC_LABELS,
+  SPLITS,
+  datasetImage,
+  duration,
+  el,
+  facts,
+  fileName,
+  fill,
+  getJSON,
+  mainElement,
+  num,
+  pathPart,
+  poll,
+  section,
+  showError,
+  statusBadge,
+  table,
+  thumb,
+  when,
 } from './common.js';
 import { SPLIT_STYLE, baseOptions, chartBox, drawChart, hatch, lineDataset, metricAxis, paletteColor } from './charts.js';
 import { runCalibrationSection } from './calibration.js';
@@ -28,13 +47,21 @@ const progressHolder = el('div', { id: 'run-progress', hidden: true });
 const finalHolder = el('div', { id: 'final' });
 const historyNote = el('p', { class: 'hint', id: 'history-note' });
 const historyCharts = new Map(HISTORY.map((m) => [m, chartBox(`${METRIC_LABELS[m]} per epoch`, { id: `history-${m}` })]));
-const cmSelect = el('select', { id: 'confusion-split', 'aria-label': 'split of the confusion matrix' }, SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)));
+const cmSelect = el(
+  'select',
+  { id: 'confusion-split', 'aria-label': 'split of the confusion matrix' },
+  SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)),
+);
 const cmHolder = el('div', { id: 'confusion' });
 const roc = chartBox('ROC curve (true-positive rate vs. false-positive rate)', { id: 'roc-chart' });
 const pr = chartBox('Precision-recall curve', { id: 'pr-chart' });
 const curvesNote = el('p', { class: 'empty', id: 'curves-note', hidden: true }, 'The curves appear when the run has its final evaluation.');
 const curvesGrid = el('div', { class: 'chart-grid two' }, roc.box, pr.box);
-const predSelect = el('select', { id: 'predictions-split', 'aria-label': 'split of the predictions' }, SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)));
+const predSelect = el(
+  'select',
+  { id: 'predictions-split', 'aria-label': 'split of the predictions' },
+  SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)),
+);
 const predNote = el('p', { class: 'hint', id: 'predictions-note' });
 const histogram = chartBox('Predicted probability of melanoma, per true class', { id: 'probability-chart' });
 const errorsHolder = el('div', { id: 'errors' });
@@ -43,11 +70,33 @@ const logHolder = el('div', { id: 'log' });
 const failuresHolder = el('div', { id: 'failed-attempts' });
 const failuresSection = section('Failed attempts', failuresHolder);
 // RunSpec's fields in a readable order; anything else follows alphabetically.
-const SPEC_ORDER = ['model', 'seed', 'epochs', 'patience', 'learningRate', 'batchSize', 'imageSize', 'backend', 'gpu', 'dataDir', 'outDir', 'initFrom', 'weights', 'cacheImages', 'checkImages', 'saveAugmented', 'failAtEpoch'];
+const SPEC_ORDER = [
+  'model',
+  'seed',
+  'epochs',
+  'patience',
+  'learningRate',
+  'batchSize',
+  'imageSize',
+  'backend',
+  'gpu',
+  'dataDir',
+  'outDir',
+  'initFrom',
+  'weights',
+  'cacheImages',
+  'checkImages',
+  'saveAugmented',
+  'failAtEpoch',
+];
 
 // Threshold and operating points: the confusion matrix at a threshold the reader picks, counted here from the
 // run's stored predictions (malignant when p > t), and the run's operating points from the API.
-const thresholdSplit = el('select', { id: 'threshold-split', 'aria-label': 'split at the threshold' }, SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)));
+const thresholdSplit = el(
+  'select',
+  { id: 'threshold-split', 'aria-label': 'split at the threshold' },
+  SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)),
+);
 const thresholdHolder = el('div', { id: 'threshold-confusion-holder' });
 const runPointsHolder = el('div', { id: 'run-operating-points-holder' });
 /** @type {Map<string, PredictionsAnswer['predictions']>} */
@@ -87,7 +136,10 @@ function renderThreshold() {
   const r = ratesOf(c);
   fill(
     thresholdHolder,
-    confusionTable(c, { id: 'threshold-confusion', caption: `${split}: ${list.length} images, threshold ${t} (malignant when p > ${t}); rates are of the true class (row)` }),
+    confusionTable(c, {
+      id: 'threshold-confusion',
+      caption: `${split}: ${list.length} images, threshold ${t} (malignant when p > ${t}); rates are of the true class (row)`,
+    }),
     el(
       'p',
       { id: 'threshold-rates' },
@@ -114,7 +166,15 @@ main.append(
   progressHolder,
   el('p', { id: 'live', class: 'live', hidden: true }),
   failuresSection,
-  section('Training history', historyNote, el('div', { class: 'chart-grid' }, [...historyCharts.values()].map((c) => c.box))),
+  section(
+    'Training history',
+    historyNote,
+    el(
+      'div',
+      { class: 'chart-grid' },
+      [...historyCharts.values()].map((c) => c.box),
+    ),
+  ),
   section('Final evaluation', finalHolder),
   section('Confusion matrix at threshold 0.5', el('label', { class: 'control' }, 'Split ', cmSelect), cmHolder),
   thresholdSection(),
@@ -142,13 +202,26 @@ function renderHeader(run, epochs) {
   document.title = `Run #${run.id} · ${run.model} · melanoma study`;
   fill(
     header,
-    el('p', { class: 'crumbs' }, el('a', { href: '/' }, 'Experiments'), ' / ', el('a', { href: `/experiments/${encodeURIComponent(run.experimentId)}` }, run.experimentName), ' / '),
+    el(
+      'p',
+      { class: 'crumbs' },
+      el('a', { href: '/' }, 'Experiments'),
+      ' / ',
+      el('a', { href: `/experiments/${encodeURIComponent(run.experimentId)}` }, run.experimentName),
+      ' / ',
+    ),
     el('h1', {}, `Run #${run.id}: ${run.model}, repeat ${run.repeat} `, statusBadge(run.status)),
     facts([
-      ['Compare', el('a', { href: `/experiments/${encodeURIComponent(run.experimentId)}/compare?model=${encodeURIComponent(run.model)}` }, `all ${run.model} runs`)],
+      [
+        'Compare',
+        el('a', { href: `/experiments/${encodeURIComponent(run.experimentId)}/compare?model=${encodeURIComponent(run.model)}` }, `all ${run.model} runs`),
+      ],
       ['Epochs', `${epochs.epochs.length} of ${run.spec?.epochs ?? DASH}`],
       ['Best epoch', run.bestEpoch ?? DASH],
-      ['Stopped early', run.stoppedEarly === null || run.stoppedEarly === undefined ? DASH : run.stoppedEarly ? `yes (patience ${run.spec?.patience ?? DASH})` : 'no'],
+      [
+        'Stopped early',
+        run.stoppedEarly === null || run.stoppedEarly === undefined ? DASH : run.stoppedEarly ? `yes (patience ${run.spec?.patience ?? DASH})` : 'no',
+      ],
       ['Slot / GPU', `${run.slot ?? DASH} / ${run.gpu === null || run.gpu === undefined ? 'CPU' : `GPU ${run.gpu}`}`],
       ['Host', run.host ?? DASH],
       run.slurmJob ? ['Slurm job', run.slurmJob] : null,
@@ -176,10 +249,21 @@ function renderProgress(run) {
   const age = (/** @type {string | null} */ iso) => (iso ? `${duration((Date.now() - new Date(iso).getTime()) / 1000)} ago` : DASH);
   const beat = el('p', { class: 'hint', id: 'run-heartbeat' }, `Last heartbeat: ${when(run.heartbeatAt)} (${age(run.heartbeatAt)}).`);
   if (!p) {
-    fill(progressHolder, el('p', { class: 'hint', id: 'run-progress-text' }, 'Progress inside the epoch shows on the page of the orchestrator that runs it (orchestrate --serve).'), beat);
+    fill(
+      progressHolder,
+      el(
+        'p',
+        { class: 'hint', id: 'run-progress-text' },
+        'Progress inside the epoch shows on the page of the orchestrator that runs it (orchestrate --serve).',
+      ),
+      beat,
+    );
     return;
   }
-  const what = p.phase === 'evaluating' && p.epoch === null ? 'Final evaluation' : `${p.epoch === null ? '' : `Epoch ${p.epoch} of ${run.spec?.epochs ?? DASH}: `}${PHASE_WORDS[p.phase] ?? p.phase}`;
+  const what =
+    p.phase === 'evaluating' && p.epoch === null
+      ? 'Final evaluation'
+      : `${p.epoch === null ? '' : `Epoch ${p.epoch} of ${run.spec?.epochs ?? DASH}: `}${PHASE_WORDS[p.phase] ?? p.phase}`;
   const rate = p.imagesPerSecond ? `, ${num(p.imagesPerSecond, 0)} images/s, about ${duration((p.total - p.done) / p.imagesPerSecond)} left` : '';
   fill(
     progressHolder,
@@ -207,7 +291,11 @@ function renderHistory(run, epochs) {
   if (epochs.stoppedEarly && last) markers.push({ x: last, label: `early stop: ${last}`, dash: [1, 3] });
   for (const [metric, chart] of historyCharts) {
     const datasets = /** @type {const} */ (['train', 'val']).map((split) =>
-      lineDataset(split, list.map((e) => ({ x: e.epoch, y: e[split]?.[metric] ?? null })), SPLIT_STYLE[split]),
+      lineDataset(
+        split,
+        list.map((e) => ({ x: e.epoch, y: e[split]?.[metric] ?? null })),
+        SPLIT_STYLE[split],
+      ),
     );
     const options = baseOptions({ xTitle: 'epoch', yTitle: METRIC_LABELS[metric], xMin: 1, xMax: Math.max(2, last ?? 1), ...metricAxis(metric) });
     options.scales.x.ticks = { precision: 0 };
@@ -220,11 +308,20 @@ function renderHistory(run, epochs) {
 function renderFinal(run) {
   const evals = run.evaluations;
   if (!evals.length) {
-    fill(finalHolder, el('p', { class: 'empty' }, run.status === 'running' || run.status === 'pending' ? 'The run is not finished.' : 'No evaluation recorded.'));
+    fill(
+      finalHolder,
+      el('p', { class: 'empty' }, run.status === 'running' || run.status === 'pending' ? 'The run is not finished.' : 'No evaluation recorded.'),
+    );
     return;
   }
   const rows = evals.map((e) =>
-    el('tr', { 'data-split': e.split }, el('th', { scope: 'row' }, e.split), el('td', { class: 'num' }, String(e.n)), METRICS.map((m) => el('td', { class: 'num', 'data-metric': m }, num(e.metrics[m])))),
+    el(
+      'tr',
+      { 'data-split': e.split },
+      el('th', { scope: 'row' }, e.split),
+      el('td', { class: 'num' }, String(e.n)),
+      METRICS.map((m) => el('td', { class: 'num', 'data-metric': m }, num(e.metrics[m]))),
+    ),
   );
   fill(finalHolder, table(['Split', 'n', ...METRICS.map((m) => METRIC_LABELS[m])], rows, { id: 'final-table' }));
 }
@@ -236,7 +333,10 @@ function renderConfusion(run) {
     fill(cmHolder, el('p', { class: 'empty' }, `No ${cmSelect.value} evaluation yet.`));
     return;
   }
-  fill(cmHolder, confusionTable(e.confusion, { id: 'confusion-table', caption: `${e.split}: ${e.n} images, threshold 0.5; rates are of the true class (row)` }));
+  fill(
+    cmHolder,
+    confusionTable(e.confusion, { id: 'confusion-table', caption: `${e.split}: ${e.n} images, threshold 0.5; rates are of the true class (row)` }),
+  );
 }
 
 /**
@@ -247,21 +347,55 @@ function renderCurves(run, curves) {
   const list = curves.curves;
   const build = (/** @type {'roc' | 'pr'} */ kind) =>
     SPLITS.flatMap((split) => list.find((c) => c.split === split && c.kind === kind) ?? []).map((c) =>
-      lineDataset(`${c.split} (AUC ${num(c.auc)})`, c.x.map((x, i) => ({ x, y: c.y[i] ?? null })), SPLIT_STYLE[c.split], { pointRadius: 0, showLine: true }),
+      lineDataset(
+        `${c.split} (AUC ${num(c.auc)})`,
+        c.x.map((x, i) => ({ x, y: c.y[i] ?? null })),
+        SPLIT_STYLE[c.split],
+        { pointRadius: 0, showLine: true },
+      ),
     );
   curvesNote.hidden = list.length > 0;
   curvesGrid.hidden = list.length === 0;
   if (!list.length) return;
   const rocSets = build('roc');
-  if (rocSets.length) rocSets.push(lineDataset('chance', [{ x: 0, y: 0 }, { x: 1, y: 1 }], { color: '#999', dash: [2, 4], point: 'line' }, { pointRadius: 0, borderWidth: 1, showLine: true }));
+  if (rocSets.length)
+    rocSets.push(
+      lineDataset(
+        'chance',
+        [
+          { x: 0, y: 0 },
+          { x: 1, y: 1 },
+        ],
+        { color: '#999', dash: [2, 4], point: 'line' },
+        { pointRadius: 0, borderWidth: 1, showLine: true },
+      ),
+    );
   const prSets = build('pr');
   const testEval = run.evaluations.find((e) => e.split === 'test');
   if (prSets.length && testEval?.n) {
     const prevalence = (testEval.confusion.tp + testEval.confusion.fn) / testEval.n;
-    prSets.push(lineDataset(`chance (test prevalence ${num(prevalence, 2)})`, [{ x: 0, y: prevalence }, { x: 1, y: prevalence }], { color: '#999', dash: [2, 4], point: 'line' }, { pointRadius: 0, borderWidth: 1, showLine: true }));
+    prSets.push(
+      lineDataset(
+        `chance (test prevalence ${num(prevalence, 2)})`,
+        [
+          { x: 0, y: prevalence },
+          { x: 1, y: prevalence },
+        ],
+        { color: '#999', dash: [2, 4], point: 'line' },
+        { pointRadius: 0, borderWidth: 1, showLine: true },
+      ),
+    );
   }
-  drawChart(roc.canvas, { type: 'scatter', data: { datasets: rocSets }, options: baseOptions({ xTitle: 'false-positive rate', yTitle: 'true-positive rate', xMin: 0, xMax: 1, yMin: 0, yMax: 1 }) });
-  drawChart(pr.canvas, { type: 'scatter', data: { datasets: prSets }, options: baseOptions({ xTitle: 'recall', yTitle: 'precision', xMin: 0, xMax: 1, yMin: 0, yMax: 1 }) });
+  drawChart(roc.canvas, {
+    type: 'scatter',
+    data: { datasets: rocSets },
+    options: baseOptions({ xTitle: 'false-positive rate', yTitle: 'true-positive rate', xMin: 0, xMax: 1, yMin: 0, yMax: 1 }),
+  });
+  drawChart(pr.canvas, {
+    type: 'scatter',
+    data: { datasets: prSets },
+    options: baseOptions({ xTitle: 'recall', yTitle: 'precision', xMin: 0, xMax: 1, yMin: 0, yMax: 1 }),
+  });
 }
 
 /**
@@ -272,11 +406,16 @@ function renderPredictions(run, predictions) {
   const list = predictions?.predictions ?? [];
   histogram.box.hidden = list.length === 0;
   if (!predictions || !list.length) {
-    fill(predNote, run.status === 'completed' || run.status === 'failed' ? 'No predictions stored for this run (runs recorded before predictions were kept have none).' : 'The predictions appear when the run has its final evaluation.');
+    fill(
+      predNote,
+      run.status === 'completed' || run.status === 'failed'
+        ? 'No predictions stored for this run (runs recorded before predictions were kept have none).'
+        : 'The predictions appear when the run has its final evaluation.',
+    );
     fill(errorsHolder);
     return;
   }
-  const wrong = (/** @type {Prediction} */ p) => (p.probability > 0.5) !== (p.label === 1);
+  const wrong = (/** @type {Prediction} */ p) => p.probability > 0.5 !== (p.label === 1);
   const missed = list.filter((p) => p.label === 1 && wrong(p)).sort((a, b) => a.probability - b.probability);
   const alarms = list.filter((p) => p.label === 0 && wrong(p)).sort((a, b) => b.probability - a.probability);
   const thumbnails = list.some((p) => p.fileId !== null);
@@ -310,15 +449,25 @@ function renderPredictions(run, predictions) {
   drawChart(histogram.canvas, { type: 'bar', data: { datasets }, options });
   const tiles = (/** @type {Prediction[]} */ items, /** @type {string} */ what) =>
     items.length
-      ? el('div', { class: 'grid' }, items.slice(0, SHOWN_ERRORS).map((p) => {
-          const { src, href } = datasetImage(p.fileId);
-          const tile = el('div', { class: 'error-tile', 'data-image': p.image }, thumb(src, `${fileName(p.image)} · p = ${num(p.probability)}`, `${what} ${fileName(p.image)}`, href));
-          const fileId = p.fileId;
-          if (fileId !== null && run.status === 'completed') tile.append(el('button', { type: 'button', class: 'saliency', onclick: () => showSaliency(tile, fileId) }, 'where it looks'));
-          return tile;
-        }))
+      ? el(
+          'div',
+          { class: 'grid' },
+          items.slice(0, SHOWN_ERRORS).map((p) => {
+            const { src, href } = datasetImage(p.fileId);
+            const tile = el(
+              'div',
+              { class: 'error-tile', 'data-image': p.image },
+              thumb(src, `${fileName(p.image)} · p = ${num(p.probability)}`, `${what} ${fileName(p.image)}`, href),
+            );
+            const fileId = p.fileId;
+            if (fileId !== null && run.status === 'completed')
+              tile.append(el('button', { type: 'button', class: 'saliency', onclick: () => showSaliency(tile, fileId) }, 'where it looks'));
+            return tile;
+          }),
+        )
       : el('p', { class: 'empty' }, 'None.');
-  const heading = (/** @type {string} */ title, /** @type {Prediction[]} */ items) => el('h3', {}, `${title}: ${items.length}`, items.length > SHOWN_ERRORS ? ` (the ${SHOWN_ERRORS} most confident shown)` : '');
+  const heading = (/** @type {string} */ title, /** @type {Prediction[]} */ items) =>
+    el('h3', {}, `${title}: ${items.length}`, items.length > SHOWN_ERRORS ? ` (the ${SHOWN_ERRORS} most confident shown)` : '');
   fill(
     errorsHolder,
     el('div', { id: 'missed' }, heading('Missed melanomas (false negatives, lowest p first)', missed), tiles(missed, 'missed melanoma')),
@@ -357,7 +506,9 @@ function renderConfig(run) {
   const spec = run.spec ?? {};
   const rank = (/** @type {string} */ k) => (SPEC_ORDER.includes(k) ? SPEC_ORDER.indexOf(k) : SPEC_ORDER.length);
   const entries = Object.entries(spec).sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
-  const rows = entries.map(([k, v]) => el('tr', {}, el('th', { scope: 'row' }, k), el('td', { class: 'path' }, v === null ? 'null' : typeof v === 'object' ? JSON.stringify(v) : String(v))));
+  const rows = entries.map(([k, v]) =>
+    el('tr', {}, el('th', { scope: 'row' }, k), el('td', { class: 'path' }, v === null ? 'null' : typeof v === 'object' ? JSON.stringify(v) : String(v))),
+  );
   fill(configHolder, rows.length ? table(['Setting', 'Value'], rows, { id: 'config-table' }) : el('p', { class: 'empty' }, 'No configuration recorded.'));
 }
 
@@ -370,7 +521,17 @@ function renderFailures(run) {
     list.length
       ? table(
           ['Attempt', 'Failed', 'Slot', 'Retried', 'Error'],
-          list.map((f) => el('tr', {}, el('td', {}, String(f.attempt)), el('td', {}, when(f.at)), el('td', {}, f.slot ?? DASH), el('td', {}, f.retried ? 'yes' : 'no'), el('td', {}, el('pre', { class: 'msg' }, f.error)))),
+          list.map((f) =>
+            el(
+              'tr',
+              {},
+              el('td', {}, String(f.attempt)),
+              el('td', {}, when(f.at)),
+              el('td', {}, f.slot ?? DASH),
+              el('td', {}, f.retried ? 'yes' : 'no'),
+              el('td', {}, el('pre', { class: 'msg' }, f.error)),
+            ),
+          ),
           { id: 'failed-attempts-table' },
         )
       : null,
@@ -383,7 +544,11 @@ function renderLog(run) {
   fill(
     logHolder,
     logs.length
-      ? el('pre', { class: 'log' }, logs.map((l) => `${when(l.at)}  [attempt ${l.attempt}]  ${l.message}\n`))
+      ? el(
+          'pre',
+          { class: 'log' },
+          logs.map((l) => `${when(l.at)}  [attempt ${l.attempt}]  ${l.message}\n`),
+        )
       : el('p', { class: 'empty' }, 'No log messages.'),
   );
 }

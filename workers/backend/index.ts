@@ -54,7 +54,7 @@ export function assertDeviceHealthy(): void {
   if (error === null) return;
   throw new UserError(
     `the WebGPU device reported an error, so the results computed since are not valid: ${error.split('\n')[0]}` +
-      (/binding size/i.test(error) ? ' (a tensor exceeds the adapter\'s buffer limit: lower --batch-size or --image-size)' : ''),
+      (/binding size/i.test(error) ? " (a tensor exceeds the adapter's buffer limit: lower --batch-size or --image-size)" : ''),
   );
 }
 
@@ -79,8 +79,7 @@ async function start(requested: BackendName, gpu: number | null): Promise<Backen
       const loaded = await loadTensorflow();
       if (typeof loaded !== 'string') return loaded;
       throw new UserError(
-        `the tensorflow backend needs @tensorflow/tfjs-node-gpu (or @tensorflow/tfjs-node for CPUs): ` +
-          `npm install @tensorflow/tfjs-node-gpu (${loaded})`,
+        `the tensorflow backend needs @tensorflow/tfjs-node-gpu (or @tensorflow/tfjs-node for CPUs): ` + `npm install @tensorflow/tfjs-node-gpu (${loaded})`,
       );
     }
     case 'webgpu': {

@@ -51,10 +51,7 @@ export async function openAdapter(gpu: number | null): Promise<OpenedAdapter | n
   if (gpu !== null) {
     const chosen = adapters[gpu];
     if (!chosen) {
-      throw new UserError(
-        `GPU ${gpu} does not exist: WebGPU sees ${adapters.length} adapter(s): ` +
-          adapters.map((a) => `${a.index}: ${a.name}`).join('; '),
-      );
+      throw new UserError(`GPU ${gpu} does not exist: WebGPU sees ${adapters.length} adapter(s): ` + adapters.map((a) => `${a.index}: ${a.name}`).join('; '));
     }
     flags = [`adapter=${chosen.name}`];
     const first = adapters.find((a) => a.name === chosen.name)!;

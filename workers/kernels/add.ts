@@ -13,8 +13,15 @@ function isBiasOf(bias: TensorInfo, x: TensorInfo): boolean {
   const c = x.shape[x.shape.length - 1];
   const b = bias.shape;
   return (
-    c !== undefined && x.dtype === 'float32' && bias.dtype === 'float32' && c % 4 === 0 && b.length >= 1 && b.length <= x.shape.length &&
-    b[b.length - 1] === c && b.slice(0, -1).every((d) => d === 1) && tf.util.sizeFromShape(x.shape) > c
+    c !== undefined &&
+    x.dtype === 'float32' &&
+    bias.dtype === 'float32' &&
+    c % 4 === 0 &&
+    b.length >= 1 &&
+    b.length <= x.shape.length &&
+    b[b.length - 1] === c &&
+    b.slice(0, -1).every((d) => d === 1) &&
+    tf.util.sizeFromShape(x.shape) > c
   );
 }
 

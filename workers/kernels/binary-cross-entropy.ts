@@ -23,5 +23,11 @@ export const binaryCrossEntropyGradWebgpuConfig: KernelConfig = {
   kernelName: BINARY_CROSS_ENTROPY_GRAD,
   backendName: 'webgpu',
   kernelFunc: (({ inputs, attrs, backend }: Args) =>
-    binaryCrossEntropyGrad(backend as WebGPUBackend, inputs.dy as TensorInfo, inputs.y as TensorInfo, inputs.p as TensorInfo, attrs.epsilon)) as unknown as KernelFunc,
+    binaryCrossEntropyGrad(
+      backend as WebGPUBackend,
+      inputs.dy as TensorInfo,
+      inputs.y as TensorInfo,
+      inputs.p as TensorInfo,
+      attrs.epsilon,
+    )) as unknown as KernelFunc,
 };

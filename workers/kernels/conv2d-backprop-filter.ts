@@ -13,31 +13,16 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { isPointwise } from './conv2d.ts';
 import { POINTWISE_MAX_CHANNELS } from './wgsl/pointwise-conv.ts';
 import { pointwiseFilterGrad } from './wgsl/pointwise-filter-grad.ts';
-import {
-  asTensor,
-  assertChannelsLast,
-  matMulTN,
-  padOrCrop,
-  sumOverBatchChunks,
-  tapSlice,
-  type KernelBackend,
-} from './tensors.ts';
+import { asTensor, assertChannelsLast, matMulTN, padOrCrop, sumOverBatchChunks, tapSlice, type KernelBackend } from './tensors.ts';
 
 /** Temporary im2col buffers stay under this many floats (64 MiB); larger batches are split. */
 const IM2COL_MAX_ELEMENTS = 16 * 1024 * 1024;
 /** Below this many input channels a per-tap matMul has too few rows to run fast; use im2col instead. */
 const IM2COL_MAX_CHANNELS = 16;
 
-export function conv2DBackpropFilterImpl(
-  x: tf.Tensor4D,
-  dy: tf.Tensor4D,
-  attrs: Conv2DBackpropFilterAttrs,
-  backend: KernelBackend,
-): tf.Tensor4D {
+export function conv2DBackpropFilterImpl(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Conv2DBackpropFilterAttrs, backend: KernelBackend): tf.Tensor4D {
   assertChannelsLast('Conv2DBackpropFilter', attrs.dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape, attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
-  );
+  const info = tf.backend_util.computeConv2DInfo(x.shape, attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
   const { filterHeight: kh, filterWidth: kw, inChannels: cin, outChannels: cout, strideHeight, strideWidth } = info;
   const { top, bottom, left, right } = info.padInfo;
   const stride: [number, number] = [strideHeight, strideWidth];
@@ -66,10 +51,12 @@ export function conv2DBackpropFilterImpl(
   const perTap: tf.Tensor2D[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
-      perTap.push(tf.tidy(() => {
-        const xs = tapSlice(xPadded, i, j, info, stride);
-        return matMulTN(tf.reshape<tf.Rank.R2>(xs, [pixels, cin]), dy2d, backend);
-      }));
+      perTap.push(
+        tf.tidy(() => {
+          const xs = tapSlice(xPadded, i, j, info, stride);
+          return matMulTN(tf.reshape<tf.Rank.R2>(xs, [pixels, cin]), dy2d, backend);
+        }),
+      );
     }
   }
   return tf.reshape(tf.stack(perTap), [kh, kw, cin, cout]);
@@ -82,15 +69,20 @@ export function conv2DBackpropFilterConfig(backendName: KernelBackend): KernelCo
     if (backendName === 'webgpu' && x.dtype === 'float32' && dy.dtype === 'float32') {
       assertChannelsLast('Conv2DBackpropFilter', a.dataFormat);
       const info = tf.backend_util.computeConv2DInfo(
-        x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast',
+        x.shape as [number, number, number, number],
+        a.filterShape,
+        a.strides,
+        1,
+        a.pad,
+        a.dimRoundingMode,
+        false,
+        'channelsLast',
       );
       if (isPointwise(info) && info.inChannels <= POINTWISE_MAX_CHANNELS) {
         return pointwiseFilterGrad(backend as WebGPUBackend, x, dy, info.inChannels, info.outChannels);
       }
     }
-    return tf.tidy(() =>
-      conv2DBackpropFilterImpl(asTensor<tf.Rank.R4>(x, 'x'), asTensor<tf.Rank.R4>(dy, 'dy'), a, backendName),
-    );
+    return tf.tidy(() => conv2DBackpropFilterImpl(asTensor<tf.Rank.R4>(x, 'x'), asTensor<tf.Rank.R4>(dy, 'dy'), a, backendName));
   };
   return { kernelName: tf.Conv2DBackpropFilter, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
 }

@@ -16,16 +16,9 @@ import { simdKernels } from './simd/index.ts';
 import { POINTWISE_MAX_CHANNELS, pointwiseConvInputGrad } from './wgsl/pointwise-conv.ts';
 import { asTensor, assertChannelsLast, dilateSpatial, matMulNT, padOrCrop, type KernelBackend } from './tensors.ts';
 
-export function conv2DBackpropInputImpl(
-  dy: tf.Tensor4D,
-  filter: tf.Tensor4D,
-  attrs: Conv2DBackpropInputAttrs,
-  backend: KernelBackend,
-): tf.Tensor4D {
+export function conv2DBackpropInputImpl(dy: tf.Tensor4D, filter: tf.Tensor4D, attrs: Conv2DBackpropInputAttrs, backend: KernelBackend): tf.Tensor4D {
   assertChannelsLast('Conv2DBackpropInput', attrs.dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
-  );
+  const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
   const { filterHeight: kh, filterWidth: kw, inChannels: cin, outChannels: cout, inHeight, inWidth } = info;
   const { top, left } = info.padInfo;
   const [n, oh, ow] = dy.shape;
@@ -52,8 +45,14 @@ export function conv2DBackpropInputImpl(
 /** The geometry of a pointwise convolution (1x1, stride 1, no padding) on float32 data, else null. */
 function pointwiseInfo(dy: TensorInfo, filter: TensorInfo, attrs: Conv2DBackpropInputAttrs): tf.backend_util.Conv2DInfo | null {
   const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad,
-    attrs.dimRoundingMode, false, 'channelsLast',
+    attrs.inputShape,
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
   );
   return isPointwise(info) && dy.dtype === 'float32' && filter.dtype === 'float32' ? info : null;
 }
@@ -89,12 +88,11 @@ export function conv2DBackpropInputConfig(backendName: KernelBackend, stock?: Ke
       if (dx !== null) return dx;
     }
     if (backendName === 'webgpu' && stock !== undefined) {
-      return pointwiseBackpropInputWebgpu(inputs.dy!, inputs.filter!, a, backend as WebGPUBackend)
-        ?? stock.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
+      return (
+        pointwiseBackpropInputWebgpu(inputs.dy!, inputs.filter!, a, backend as WebGPUBackend) ?? stock.kernelFunc(args as unknown as Parameters<KernelFunc>[0])
+      );
     }
-    return tf.tidy(() =>
-      conv2DBackpropInputImpl(asTensor<tf.Rank.R4>(inputs.dy, 'dy'), asTensor<tf.Rank.R4>(inputs.filter, 'filter'), a, backendName),
-    );
+    return tf.tidy(() => conv2DBackpropInputImpl(asTensor<tf.Rank.R4>(inputs.dy, 'dy'), asTensor<tf.Rank.R4>(inputs.filter, 'filter'), a, backendName));
   };
   return { kernelName: tf.Conv2DBackpropInput, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
 }

@@ -22,16 +22,28 @@ import { POINTWISE_MAX_CHANNELS, pointwiseConv } from './wgsl/pointwise-conv.ts'
 export function isPointwise(info: tf.backend_util.Conv2DInfo): boolean {
   const { top, bottom, left, right } = info.padInfo;
   return (
-    info.filterHeight === 1 && info.filterWidth === 1 && info.strideHeight === 1 && info.strideWidth === 1 &&
-    top === 0 && bottom === 0 && left === 0 && right === 0
+    info.filterHeight === 1 &&
+    info.filterWidth === 1 &&
+    info.strideHeight === 1 &&
+    info.strideWidth === 1 &&
+    top === 0 &&
+    bottom === 0 &&
+    left === 0 &&
+    right === 0
   );
 }
 
 /** The convolution's geometry if it is a pointwise one on NHWC float32 data, else null. */
 function pointwiseInfo(x: TensorInfo, filter: TensorInfo, attrs: Conv2DAttrs) {
   const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filter.shape as [number, number, number, number], attrs.strides,
-    attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
   );
   const nhwc = attrs.dataFormat === undefined || attrs.dataFormat === 'NHWC';
   return isPointwise(info) && nhwc && x.dtype === 'float32' && filter.dtype === 'float32' ? info : null;
@@ -39,7 +51,11 @@ function pointwiseInfo(x: TensorInfo, filter: TensorInfo, attrs: Conv2DAttrs) {
 
 export function conv2DWasmConfig(stock: KernelConfig): KernelConfig {
   const kernelFunc = (args: { inputs: { x: TensorInfo; filter: TensorInfo }; attrs: Conv2DAttrs; backend: BackendWasm }) => {
-    const { inputs: { x, filter }, attrs, backend } = args;
+    const {
+      inputs: { x, filter },
+      attrs,
+      backend,
+    } = args;
     const info = pointwiseInfo(x, filter, attrs);
     if (info === null) return stock.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
     const out = backend.makeOutput(info.outShape, 'float32');
@@ -107,7 +123,11 @@ export function fusedConv2DWebgpuConfig(stock: KernelConfig): KernelConfig {
 
 export function fusedConv2DWasmConfig(stock: KernelConfig): KernelConfig {
   const kernelFunc = (args: FusedConv2DArgs<BackendWasm>) => {
-    const { inputs: { x, filter, bias }, attrs, backend } = args;
+    const {
+      inputs: { x, filter, bias },
+      attrs,
+      backend,
+    } = args;
     const info = fusedPointwiseInfo(args);
     if (info === null) return stock.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
     const out = backend.makeOutput(info.outShape, 'float32');

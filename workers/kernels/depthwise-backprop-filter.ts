@@ -6,12 +6,7 @@
  * for tests) as k*k elementwise products of shifted inputs and dy, each reduced over batch and space.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type {
-  DepthwiseConv2dNativeBackpropFilterAttrs,
-  KernelConfig,
-  KernelFunc,
-  NamedTensorInfoMap,
-} from '@tensorflow/tfjs-core';
+import type { DepthwiseConv2dNativeBackpropFilterAttrs, KernelConfig, KernelFunc, NamedTensorInfoMap } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { depthwiseFilterGradLoop } from './loops.ts';
@@ -22,16 +17,18 @@ import { depthwiseFilterGrad } from './wgsl/depthwise-filter-grad.ts';
 
 function depthwiseFilterInfo(xShape: number[], attrs: DepthwiseConv2dNativeBackpropFilterAttrs) {
   return tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number], attrs.filterShape, attrs.strides, attrs.dilations ?? 1, attrs.pad,
-    attrs.dimRoundingMode, true, 'channelsLast',
+    xShape as [number, number, number, number],
+    attrs.filterShape,
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    true,
+    'channelsLast',
   );
 }
 
-export function depthwiseBackpropFilterImpl(
-  x: tf.Tensor4D,
-  dy: tf.Tensor4D,
-  attrs: DepthwiseConv2dNativeBackpropFilterAttrs,
-): tf.Tensor4D {
+export function depthwiseBackpropFilterImpl(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: DepthwiseConv2dNativeBackpropFilterAttrs): tf.Tensor4D {
   const dilation = pair(attrs.dilations ?? 1);
   const info = depthwiseFilterInfo(x.shape, attrs);
   const { filterHeight: kh, filterWidth: kw, inChannels: c, strideHeight, strideWidth } = info;
@@ -45,10 +42,12 @@ export function depthwiseBackpropFilterImpl(
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
       // One tap at a time, so that only its [C, M] result outlives the input-sized temporaries.
-      taps.push(tf.tidy(() => {
-        const xs = tf.reshape(tapSlice(xPadded, i, j, info, [strideHeight, strideWidth], dilation), [pixels, c, 1]);
-        return tf.sum(tf.mul(xs, dy3d), 0);
-      }));
+      taps.push(
+        tf.tidy(() => {
+          const xs = tf.reshape(tapSlice(xPadded, i, j, info, [strideHeight, strideWidth], dilation), [pixels, c, 1]);
+          return tf.sum(tf.mul(xs, dy3d), 0);
+        }),
+      );
     }
   }
   return tf.reshape(tf.stack(taps), [kh, kw, c, m]);
@@ -68,8 +67,24 @@ function depthwiseBackpropFilterWasm({ inputs, attrs, backend }: { inputs: Named
   const out = wasm.makeOutput(a.filterShape, 'float32');
   simd.withScratch([kh * kw * outWidth * c * 4, kh * kw * c * 8], (rows, acc) =>
     simd.exports.depthwise_filter_grad(
-      simd.ptr(x), simd.ptr(dy), batchSize, inHeight, inWidth, c, outHeight, outWidth, strideHeight,
-      dilationHeight, dilationWidth, info.padInfo.top, info.padInfo.left, kh, kw, rows, acc, simd.ptr(out),
+      simd.ptr(x),
+      simd.ptr(dy),
+      batchSize,
+      inHeight,
+      inWidth,
+      c,
+      outHeight,
+      outWidth,
+      strideHeight,
+      dilationHeight,
+      dilationWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+      kh,
+      kw,
+      rows,
+      acc,
+      simd.ptr(out),
     ),
   );
   return out;
@@ -89,13 +104,7 @@ export function depthwiseBackpropFilterConfig(backendName: KernelBackend): Kerne
       const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
       return depthwiseFilterGrad(backend as WebGPUBackend, x, dy, depthwiseFilterInfo(x.shape, a));
     }
-    return tf.tidy(() =>
-      depthwiseBackpropFilterImpl(
-        asTensor<tf.Rank.R4>(inputs.x, 'x'),
-        asTensor<tf.Rank.R4>(inputs.dy, 'dy'),
-        a,
-      ),
-    );
+    return tf.tidy(() => depthwiseBackpropFilterImpl(asTensor<tf.Rank.R4>(inputs.x, 'x'), asTensor<tf.Rank.R4>(inputs.dy, 'dy'), a));
   };
   return {
     kernelName: tf.DepthwiseConv2dNativeBackpropFilter,

@@ -7,25 +7,22 @@
  * the convolution padding dy itself: 1.4-6x the stock kernel on lavapipe at the baseline's shapes.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type {
-  DepthwiseConv2dNativeBackpropInputAttrs,
-  KernelConfig,
-  KernelFunc,
-  NamedTensorInfoMap,
-  TensorInfo,
-} from '@tensorflow/tfjs-core';
+import type { DepthwiseConv2dNativeBackpropInputAttrs, KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { simdKernels } from './simd/index.ts';
 import { asTensor, dilateSpatial, padOrCrop, pair, type KernelBackend } from './tensors.ts';
 
-export function depthwiseBackpropInputImpl(
-  dy: tf.Tensor4D,
-  filter: tf.Tensor4D,
-  attrs: DepthwiseConv2dNativeBackpropInputAttrs,
-): tf.Tensor4D {
+export function depthwiseBackpropInputImpl(dy: tf.Tensor4D, filter: tf.Tensor4D, attrs: DepthwiseConv2dNativeBackpropInputAttrs): tf.Tensor4D {
   const [dh, dw] = pair(attrs.dilations ?? 1);
   const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape, filter.shape, attrs.strides, [dh, dw], attrs.pad, attrs.dimRoundingMode, true, 'channelsLast',
+    attrs.inputShape,
+    filter.shape,
+    attrs.strides,
+    [dh, dw],
+    attrs.pad,
+    attrs.dimRoundingMode,
+    true,
+    'channelsLast',
   );
   const { filterHeight: kh, filterWidth: kw, inChannels: c, inHeight, inWidth, batchSize: n } = info;
   const m = filter.shape[3];
@@ -39,27 +36,67 @@ export function depthwiseBackpropInputImpl(
   const padRight = inWidth + (kw - 1) * dw - sw - padLeft;
   const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [kh, kw, c * m, 1]) as tf.Tensor4D;
   // The convolution pads dy itself (no padded copy) where every amount is >= 0, as 'same' and 'valid' give.
-  const dx = Math.min(padTop, padBottom, padLeft, padRight) >= 0
-    ? tf.depthwiseConv2d(spread, flipped, 1, [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]], 'NHWC', [dh, dw])
-    : tf.depthwiseConv2d(padOrCrop(spread, padTop, padBottom, padLeft, padRight), flipped, 1, 'valid', 'NHWC', [dh, dw]);
+  const dx =
+    Math.min(padTop, padBottom, padLeft, padRight) >= 0
+      ? tf.depthwiseConv2d(
+          spread,
+          flipped,
+          1,
+          [
+            [0, 0],
+            [padTop, padBottom],
+            [padLeft, padRight],
+            [0, 0],
+          ],
+          'NHWC',
+          [dh, dw],
+        )
+      : tf.depthwiseConv2d(padOrCrop(spread, padTop, padBottom, padLeft, padRight), flipped, 1, 'valid', 'NHWC', [dh, dw]);
   if (m === 1) return dx;
   return tf.sum(tf.reshape(dx, [n, inHeight, inWidth, c, m]), 4);
 }
 
-function depthwiseBackpropInputWasm(dy: TensorInfo, filter: TensorInfo, attrs: DepthwiseConv2dNativeBackpropInputAttrs, backend: BackendWasm): TensorInfo | null {
+function depthwiseBackpropInputWasm(
+  dy: TensorInfo,
+  filter: TensorInfo,
+  attrs: DepthwiseConv2dNativeBackpropInputAttrs,
+  backend: BackendWasm,
+): TensorInfo | null {
   const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, attrs.dilations ?? 1, attrs.pad,
-    attrs.dimRoundingMode, true, 'channelsLast',
+    attrs.inputShape,
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    true,
+    'channelsLast',
   );
   if (filter.shape[3] !== 1 || info.strideHeight !== 1 || info.strideWidth !== 1 || dy.dtype !== 'float32') return null;
   const { filterHeight: kh, filterWidth: kw, dilationHeight: dh, dilationWidth: dw } = info;
   const dx = backend.makeOutput(attrs.inputShape, 'float32');
   // dx is the convolution of dy by the rotated filter, offset by (k-1)*dilation - pad.
-  simdKernels(backend).depthwiseConv(dy, filter, dx, {
-    n: info.batchSize, h: info.outHeight, w: info.outWidth, c: info.inChannels, outHeight: info.inHeight,
-    outWidth: info.inWidth, strideHeight: 1, dilationHeight: dh, dilationWidth: dw,
-    top: (kh - 1) * dh - info.padInfo.top, left: (kw - 1) * dw - info.padInfo.left, kh, kw,
-  }, true);
+  simdKernels(backend).depthwiseConv(
+    dy,
+    filter,
+    dx,
+    {
+      n: info.batchSize,
+      h: info.outHeight,
+      w: info.outWidth,
+      c: info.inChannels,
+      outHeight: info.inHeight,
+      outWidth: info.inWidth,
+      strideHeight: 1,
+      dilationHeight: dh,
+      dilationWidth: dw,
+      top: (kh - 1) * dh - info.padInfo.top,
+      left: (kw - 1) * dw - info.padInfo.left,
+      kh,
+      kw,
+    },
+    true,
+  );
   return dx;
 }
 
@@ -76,13 +113,7 @@ export function depthwiseBackpropInputConfig(backendName: KernelBackend, stock?:
     if (backendName === 'webgpu' && stock !== undefined && pair(a.strides).some((s) => s !== 1)) {
       return stock.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
     }
-    return tf.tidy(() =>
-      depthwiseBackpropInputImpl(
-        asTensor<tf.Rank.R4>(inputs.dy, 'dy'),
-        asTensor<tf.Rank.R4>(inputs.filter, 'filter'),
-        a,
-      ),
-    );
+    return tf.tidy(() => depthwiseBackpropInputImpl(asTensor<tf.Rank.R4>(inputs.dy, 'dy'), asTensor<tf.Rank.R4>(inputs.filter, 'filter'), a));
   };
   return {
     kernelName: tf.DepthwiseConv2dNativeBackpropInput,

@@ -30,12 +30,7 @@ import { maxPoolGradWasmConfig, maxPoolGradWebgpuConfig } from './max-pool-grad.
 import { ADAM_MOMENTS, ADAM_VALUE, adamMomentsWebgpuConfig, adamValueWebgpuConfig } from './adam.ts';
 import { IMAGE_BATCH, imageBatchWebgpuConfig } from './image-batch.ts';
 import { SEEDED_DROPOUT, seededDropoutWebgpuConfig } from './dropout.ts';
-import {
-  BINARY_CROSS_ENTROPY,
-  BINARY_CROSS_ENTROPY_GRAD,
-  binaryCrossEntropyGradWebgpuConfig,
-  binaryCrossEntropyWebgpuConfig,
-} from './binary-cross-entropy.ts';
+import { BINARY_CROSS_ENTROPY, BINARY_CROSS_ENTROPY_GRAD, binaryCrossEntropyGradWebgpuConfig, binaryCrossEntropyWebgpuConfig } from './binary-cross-entropy.ts';
 import { addWasmConfig } from './add.ts';
 import { conv2DWasmConfig, conv2DWebgpuConfig, fusedConv2DWasmConfig, fusedConv2DWebgpuConfig } from './conv2d.ts';
 import { depthwiseConvWasmConfig } from './depthwise-conv.ts';
@@ -67,7 +62,25 @@ export const TRAINING_KERNELS: Record<'wasm' | 'webgpu', readonly string[]> = {
     tf.MaxPool,
     RELU_GRAD,
   ],
-  webgpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.MaxPoolGrad, tf.Sum, tf.Conv2D, tf.FusedConv2D, tf.DepthwiseConv2dNativeBackpropInput, tf.Conv2DBackpropInput, tf.BatchMatMul, tf._FusedMatMul, RELU_GRAD, ADAM_MOMENTS, ADAM_VALUE, IMAGE_BATCH, BINARY_CROSS_ENTROPY, BINARY_CROSS_ENTROPY_GRAD, SEEDED_DROPOUT],
+  webgpu: [
+    tf.Conv2DBackpropFilter,
+    tf.DepthwiseConv2dNativeBackpropFilter,
+    tf.MaxPoolGrad,
+    tf.Sum,
+    tf.Conv2D,
+    tf.FusedConv2D,
+    tf.DepthwiseConv2dNativeBackpropInput,
+    tf.Conv2DBackpropInput,
+    tf.BatchMatMul,
+    tf._FusedMatMul,
+    RELU_GRAD,
+    ADAM_MOMENTS,
+    ADAM_VALUE,
+    IMAGE_BATCH,
+    BINARY_CROSS_ENTROPY,
+    BINARY_CROSS_ENTROPY_GRAD,
+    SEEDED_DROPOUT,
+  ],
 };
 
 /** Builds a kernel for `backend`; `stock` is the kernel it replaces (the wasm ones fall back to it). */

@@ -27,14 +27,22 @@ export function choosesSplitK(backend: WebGPUBackend, a: number[], b: number[], 
 
 function activate(x: tf.Tensor, attrs: _FusedMatMulAttrs, prelu: tf.Tensor | undefined): tf.Tensor {
   switch (attrs.activation) {
-    case 'linear': return x;
-    case 'relu': return tf.relu(x);
-    case 'relu6': return tf.relu6(x);
-    case 'elu': return tf.elu(x);
-    case 'sigmoid': return tf.sigmoid(x);
-    case 'leakyrelu': return tf.leakyRelu(x, attrs.leakyreluAlpha);
-    case 'prelu': return tf.prelu(x, prelu!);
-    default: throw new Error(`_FusedMatMul: unknown activation '${attrs.activation}'`);
+    case 'linear':
+      return x;
+    case 'relu':
+      return tf.relu(x);
+    case 'relu6':
+      return tf.relu6(x);
+    case 'elu':
+      return tf.elu(x);
+    case 'sigmoid':
+      return tf.sigmoid(x);
+    case 'leakyrelu':
+      return tf.leakyRelu(x, attrs.leakyreluAlpha);
+    case 'prelu':
+      return tf.prelu(x, prelu!);
+    default:
+      throw new Error(`_FusedMatMul: unknown activation '${attrs.activation}'`);
   }
 }
 

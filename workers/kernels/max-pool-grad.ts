@@ -20,8 +20,14 @@ type Pool2DInfo = ReturnType<typeof tf.backend_util.computePool2DInfo>;
 export function tiles(info: Pool2DInfo): boolean {
   const { top, bottom, left, right } = info.padInfo;
   return (
-    info.strideHeight === info.filterHeight && info.strideWidth === info.filterWidth &&
-    info.dilationHeight === 1 && info.dilationWidth === 1 && top === 0 && bottom === 0 && left === 0 && right === 0
+    info.strideHeight === info.filterHeight &&
+    info.strideWidth === info.filterWidth &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1 &&
+    top === 0 &&
+    bottom === 0 &&
+    left === 0 &&
+    right === 0
   );
 }
 

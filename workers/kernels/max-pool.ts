@@ -11,9 +11,18 @@ import { simdKernels } from './simd/index.ts';
 
 export function maxPoolWasmConfig(stock: KernelConfig): KernelConfig {
   const kernelFunc = (args: { inputs: { x: TensorInfo }; attrs: MaxPoolAttrs; backend: BackendWasm }) => {
-    const { inputs: { x }, attrs, backend } = args;
+    const {
+      inputs: { x },
+      attrs,
+      backend,
+    } = args;
     const info = tf.backend_util.computePool2DInfo(
-      x.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode,
+      x.shape as [number, number, number, number],
+      attrs.filterSize,
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
     );
     if (!tiles(info) || info.filterHeight !== 2 || info.filterWidth !== 2 || info.inChannels % 4 !== 0 || x.dtype !== 'float32') {
       return stock.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);

@@ -46,7 +46,12 @@ export function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: num
     y = tf.slice(y, [0, t, l, 0], [n, h - t - Math.max(0, -bottom), w - l - Math.max(0, -right), c]);
   }
   if (top > 0 || bottom > 0 || left > 0 || right > 0) {
-    y = tf.pad(y, [[0, 0], [Math.max(0, top), Math.max(0, bottom)], [Math.max(0, left), Math.max(0, right)], [0, 0]]);
+    y = tf.pad(y, [
+      [0, 0],
+      [Math.max(0, top), Math.max(0, bottom)],
+      [Math.max(0, left), Math.max(0, right)],
+      [0, 0],
+    ]);
   }
   return y;
 }
@@ -58,7 +63,14 @@ export function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: num
 export function dilateSpatial(x: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
   if (sh === 1 && sw === 1) return x;
   const [n, h, w, c] = x.shape;
-  const spread = tf.pad(tf.reshape(x, [n, h, 1, w, 1, c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
+  const spread = tf.pad(tf.reshape(x, [n, h, 1, w, 1, c]), [
+    [0, 0],
+    [0, 0],
+    [0, sh - 1],
+    [0, 0],
+    [0, sw - 1],
+    [0, 0],
+  ]);
   const grid = tf.reshape<tf.Rank.R4>(spread, [n, h * sh, w * sw, c]);
   return tf.slice(grid, [0, 0, 0, 0], [n, (h - 1) * sh + 1, (w - 1) * sw + 1, c]);
 }
@@ -86,12 +98,7 @@ export function tapSlice(
     const rows = tf.slice(tf.reshape<tf.Rank.R3>(xPadded, [n, h, w * c]), [0, top, left * c], [n, oh, ow * c]);
     return tf.reshape<tf.Rank.R4>(rows, [n, oh, ow, c]);
   }
-  return tf.stridedSlice(
-    xPadded,
-    [0, top, left, 0],
-    [n, top + (oh - 1) * sh + 1, left + (ow - 1) * sw + 1, c],
-    [1, sh, sw, 1],
-  ) as tf.Tensor4D;
+  return tf.stridedSlice(xPadded, [0, top, left, 0], [n, top + (oh - 1) * sh + 1, left + (ow - 1) * sw + 1, c], [1, sh, sw, 1]) as tf.Tensor4D;
 }
 
 /**

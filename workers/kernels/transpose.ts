@@ -23,7 +23,8 @@ export function simplifyPermutation(shape: readonly number[], perm: readonly num
   const groups: number[][] = [];
   for (const axis of moved) {
     const last = groups[groups.length - 1];
-    if (last && last[last.length - 1]! + 1 === axis) last.push(axis); // a group is never empty
+    if (last && last[last.length - 1]! + 1 === axis)
+      last.push(axis); // a group is never empty
     else groups.push([axis]);
   }
   const inInputOrder = [...groups].sort((a, b) => a[0]! - b[0]!);
@@ -41,7 +42,10 @@ export function transposeWasmConfig(stock: KernelConfig): KernelConfig {
     const swap2d = perm.length === 2 && perm[0] === 1;
     const batched = perm.length === 3 && perm[0] === 0 && perm[1] === 2;
     if (x.dtype !== 'float32' || !(swap2d || batched)) return stock.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
-    const out = backend.makeOutput(attrs.perm.map((axis) => x.shape[axis]!), 'float32');
+    const out = backend.makeOutput(
+      attrs.perm.map((axis) => x.shape[axis]!),
+      'float32',
+    );
     const [batches, rows, cols] = swap2d ? [1, shape[0]!, shape[1]!] : [shape[0]!, shape[1]!, shape[2]!];
     transposeLoop(heapView(backend, x), heapView(backend, out), batches, rows, cols);
     return out;

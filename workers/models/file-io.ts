@@ -52,10 +52,7 @@ export function fileLoadHandler(dirOrFile: string): tf.io.IOHandler {
   return {
     async load(): Promise<tf.io.ModelArtifacts> {
       const { json, path } = readModelJson(dirOrFile);
-      return tf.io.getModelArtifactsForJSON(json, async (manifest) => [
-        tf.io.getWeightSpecs(manifest),
-        readWeightFiles(manifest, dirname(path)),
-      ]);
+      return tf.io.getModelArtifactsForJSON(json, async (manifest) => [tf.io.getWeightSpecs(manifest), readWeightFiles(manifest, dirname(path))]);
     },
   };
 }

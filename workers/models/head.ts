@@ -3,9 +3,7 @@ import { SeededInit, constantInit } from './init.ts';
 
 /** The study's classifier, Dense(16, relu) → Dense(1, sigmoid) with its bias set to outputBias = log(pos/neg). */
 export function classifier(features: tfl.SymbolicTensor, init: SeededInit, outputBias: number): tfl.SymbolicTensor {
-  const x = tfl.layers
-    .dense({ units: 16, activation: 'relu', kernelInitializer: init.glorot(), name: 'dense' })
-    .apply(features) as tfl.SymbolicTensor;
+  const x = tfl.layers.dense({ units: 16, activation: 'relu', kernelInitializer: init.glorot(), name: 'dense' }).apply(features) as tfl.SymbolicTensor;
   return tfl.layers
     .dense({
       units: 1,

@@ -118,13 +118,7 @@ export async function buildModel(name: ModelName, opts: BuildOptions): Promise<S
   return finish(name, base, head, model, loaded);
 }
 
-function finish(
-  name: ModelName,
-  base: tfl.LayersModel | null,
-  head: tfl.LayersModel,
-  model: tfl.LayersModel,
-  loaded: StudyModel['loaded'],
-): StudyModel {
+function finish(name: ModelName, base: tfl.LayersModel | null, head: tfl.LayersModel, model: tfl.LayersModel, loaded: StudyModel['loaded']): StudyModel {
   return { name, base, head, model, trainableParams: countParams(model.trainableWeights), totalParams: model.countParams(), loaded };
 }
 

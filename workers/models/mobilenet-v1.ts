@@ -11,8 +11,19 @@ export const MOBILENET_V1_MIN_SIZE = 32;
 
 /** (pointwise filters before alpha, stride) of depthwise-separable blocks 1..13. */
 const BLOCKS: [number, number][] = [
-  [64, 1], [128, 2], [128, 1], [256, 2], [256, 1], [512, 2],
-  [512, 1], [512, 1], [512, 1], [512, 1], [512, 1], [1024, 2], [1024, 1],
+  [64, 1],
+  [128, 2],
+  [128, 1],
+  [256, 2],
+  [256, 1],
+  [512, 2],
+  [512, 1],
+  [512, 1],
+  [512, 1],
+  [512, 1],
+  [512, 1],
+  [1024, 2],
+  [1024, 1],
 ];
 
 type T = tfl.SymbolicTensor;
@@ -24,7 +35,16 @@ export function buildMobileNetV1Base(imageSize: number, alpha: number, seed = 0)
   const init = new SeededInit(seed);
   const bn = (x: T, name: string): T => tfl.layers.batchNormalization({ axis: -1, name }).apply(x) as T;
   const relu6 = (x: T, name: string): T => tfl.layers.reLU({ maxValue: 6, name }).apply(x) as T;
-  const pad = (x: T, name: string): T => tfl.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]], name }).apply(x) as T;
+  const pad = (x: T, name: string): T =>
+    tfl.layers
+      .zeroPadding2d({
+        padding: [
+          [0, 1],
+          [0, 1],
+        ],
+        name,
+      })
+      .apply(x) as T;
 
   const input = tfl.input({ shape: [imageSize, imageSize, 3], name: 'input_1' });
   let x = pad(input, 'conv1_pad');

@@ -20,11 +20,21 @@ export const MOBILENET_BASE_PARAMS = 410_208;
 /** (expansion, output filters before alpha, stride) of blocks 0..16, as in the paper's table 2. */
 const BLOCKS: [number, number, number][] = [
   [1, 16, 1],
-  [6, 24, 2], [6, 24, 1],
-  [6, 32, 2], [6, 32, 1], [6, 32, 1],
-  [6, 64, 2], [6, 64, 1], [6, 64, 1], [6, 64, 1],
-  [6, 96, 1], [6, 96, 1], [6, 96, 1],
-  [6, 160, 2], [6, 160, 1], [6, 160, 1],
+  [6, 24, 2],
+  [6, 24, 1],
+  [6, 32, 2],
+  [6, 32, 1],
+  [6, 32, 1],
+  [6, 64, 2],
+  [6, 64, 1],
+  [6, 64, 1],
+  [6, 64, 1],
+  [6, 96, 1],
+  [6, 96, 1],
+  [6, 96, 1],
+  [6, 160, 2],
+  [6, 160, 1],
+  [6, 160, 1],
   [6, 320, 1],
 ];
 
@@ -51,13 +61,10 @@ export function buildMobileNetV2Base(imageSize: number, seed: number, inputScali
     throw new UserError(`image size ${imageSize} is too small for MobileNetV2, which needs at least ${MOBILENET_MIN_SIZE} pixels.`);
   }
   const init = new SeededInit(seed);
-  const bn = (x: T, name: string): T =>
-    tfl.layers.batchNormalization({ axis: -1, epsilon: 1e-3, momentum: 0.999, name }).apply(x) as T;
+  const bn = (x: T, name: string): T => tfl.layers.batchNormalization({ axis: -1, epsilon: 1e-3, momentum: 0.999, name }).apply(x) as T;
   const relu6 = (x: T, name: string): T => tfl.layers.reLU({ maxValue: 6, name }).apply(x) as T;
   const conv1x1 = (x: T, filters: number, name: string): T =>
-    tfl.layers
-      .conv2d({ filters, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: init.glorot(), name })
-      .apply(x) as T;
+    tfl.layers.conv2d({ filters, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: init.glorot(), name }).apply(x) as T;
 
   const input = tfl.input({ shape: [imageSize, imageSize, 3], name: 'input_1' });
   let x = inputScaling === '[-1, 1]' ? (rescaling({ scale: 2, offset: -1, name: 'rescaling' }).apply(input) as T) : input;
@@ -97,9 +104,7 @@ export function buildMobileNetV2Base(imageSize: number, seed: number, inputScali
   });
 
   const lastFilters = alpha > 1 ? makeDivisible(1280 * alpha) : 1280;
-  x = tfl.layers
-    .conv2d({ filters: lastFilters, kernelSize: 1, useBias: false, kernelInitializer: init.glorot(), name: 'Conv_1' })
-    .apply(x) as T;
+  x = tfl.layers.conv2d({ filters: lastFilters, kernelSize: 1, useBias: false, kernelInitializer: init.glorot(), name: 'Conv_1' }).apply(x) as T;
   x = relu6(bn(x, 'Conv_1_bn'), 'out_relu');
   return tfl.model({ inputs: input, outputs: x, name: `mobilenetv2_${alpha.toFixed(2)}_${imageSize}` });
 }

@@ -22,7 +22,9 @@ function reluGradFromOutput(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
 export const pointwiseBiasRelu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, w, bias, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.GradSaveFunc];
   const y = tf.engine().runKernel(tf.FusedConv2D, { x, filter: w, bias }, {
-    ...POINTWISE, dilations: [1, 1], activation: 'relu',
+    ...POINTWISE,
+    dilations: [1, 1],
+    activation: 'relu',
   } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
   save([x, w, y]);
   return {
@@ -31,10 +33,12 @@ export const pointwiseBiasRelu = tf.customGrad((...args: (tf.Tensor | tf.GradSav
       const [xs, ws, ys] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D]; // save([x, w, y]) above
       const g = reluGradFromOutput(dy, ys);
       const dx = tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: g, filter: ws }, {
-        ...POINTWISE, inputShape: xs.shape,
+        ...POINTWISE,
+        inputShape: xs.shape,
       } as unknown as tf.NamedAttrMap) as tf.Tensor;
       const dw = tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: xs, dy: g }, {
-        ...POINTWISE, filterShape: ws.shape,
+        ...POINTWISE,
+        filterShape: ws.shape,
       } as unknown as tf.NamedAttrMap) as tf.Tensor;
       return [dx, dw, tf.sum(g, [0, 1, 2])];
     },
@@ -46,8 +50,7 @@ type SeparableConv2D = ReturnType<typeof tfl.layers.separableConv2d>;
 type SeparableConv2DClass = new (args: SeparableConvLayerArgs) => SeparableConv2D;
 // tfjs-layers exports the layer's factory, not its class; the class is the constructor of what the factory
 // makes. (Named, so that making it leaves tfjs-layers' automatic layer names untouched.)
-const SeparableConv2DBase = tfl.layers.separableConv2d({ filters: 1, kernelSize: 1, name: 'separable_conv2d_class' })
-  .constructor as SeparableConv2DClass;
+const SeparableConv2DBase = tfl.layers.separableConv2d({ filters: 1, kernelSize: 1, name: 'separable_conv2d_class' }).constructor as SeparableConv2DClass;
 
 /** The fields of the base layer this one reads (protected in the typings). */
 interface SeparableFields {
@@ -73,9 +76,7 @@ class FusedSeparableConv2D extends SeparableConv2DBase {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
       const dilation = f.dilationRate.length === 1 ? f.dilationRate[0] : (f.dilationRate as [number, number]);
-      const depthwise = tf.depthwiseConv2d(
-        x, f.depthwiseKernel.read() as tf.Tensor4D, f.strides as [number, number], f.padding, 'NHWC', dilation,
-      );
+      const depthwise = tf.depthwiseConv2d(x, f.depthwiseKernel.read() as tf.Tensor4D, f.strides as [number, number], f.padding, 'NHWC', dilation);
       return pointwiseBiasRelu(depthwise, f.pointwiseKernel.read(), f.bias.read());
     });
   }

@@ -55,9 +55,7 @@ export function assignWeightsByName(model: tfl.LayersModel, source: Map<string, 
     else if (!tf.util.arraysEqual(t.shape, v.shape as number[])) mismatched.push(`${key}: file [${t.shape}] vs model [${v.shape}]`);
   }
   if (missing.length > 0) {
-    throw new UserError(
-      `${from} lacks ${missing.length} of the ${targets.size} weights of ${model.name}: ${preview(missing)}.`,
-    );
+    throw new UserError(`${from} lacks ${missing.length} of the ${targets.size} weights of ${model.name}: ${preview(missing)}.`);
   }
   if (mismatched.length > 0) {
     throw new UserError(`${from} has weights of the wrong shape for ${model.name}: ${preview(mismatched)}.`);

@@ -34,9 +34,7 @@ export function buildXceptionBase(imageSize: number, seed: number, inputScaling:
   const suffixed = (base: string, i: number) => (i === 0 ? base : `${base}_${i}`);
 
   const conv = (x: T, filters: number, name: string, strides = 1): T =>
-    tfl.layers
-      .conv2d({ filters, kernelSize: 3, strides, useBias: false, kernelInitializer: init.glorot(), name })
-      .apply(x) as T;
+    tfl.layers.conv2d({ filters, kernelSize: 3, strides, useBias: false, kernelInitializer: init.glorot(), name }).apply(x) as T;
   const sep = (x: T, filters: number, name: string): T =>
     tfl.layers
       .separableConv2d({
@@ -51,8 +49,7 @@ export function buildXceptionBase(imageSize: number, seed: number, inputScaling:
       .apply(x) as T;
   const bn = (x: T, name: string): T => tfl.layers.batchNormalization({ axis: -1, name }).apply(x) as T;
   const relu = (x: T, name: string): T => tfl.layers.activation({ activation: 'relu', name }).apply(x) as T;
-  const pool = (x: T, name: string): T =>
-    tfl.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same', name }).apply(x) as T;
+  const pool = (x: T, name: string): T => tfl.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same', name }).apply(x) as T;
   const add = (a: T, b: T): T => tfl.layers.add({ name: suffixed('add', addIndex++) }).apply([a, b]) as T;
   const residual = (x: T, filters: number): T => {
     const i = residualIndex++;
@@ -84,7 +81,10 @@ export function buildXceptionBase(imageSize: number, seed: number, inputScaling:
   x = bn(sep(x, 128, 'block2_sepconv2'), 'block2_sepconv2_bn');
   x = add(pool(x, 'block2_pool'), r);
 
-  for (const [block, filters] of [[3, 256], [4, 728]] as const) {
+  for (const [block, filters] of [
+    [3, 256],
+    [4, 728],
+  ] as const) {
     r = residual(x, filters);
     x = relu(x, `block${block}_sepconv1_act`);
     x = bn(sep(x, filters, `block${block}_sepconv1`), `block${block}_sepconv1_bn`);
@@ -123,7 +123,10 @@ export function buildXceptionBase(imageSize: number, seed: number, inputScaling:
 export function xceptionH5LayerNames(fileLayerNames: string[]): Map<string, string> {
   const map = new Map<string, string>();
   for (const name of fileLayerNames) map.set(name, name);
-  for (const [prefix, targets] of [['conv2d', XCEPTION_RESIDUAL_CONVS], ['batch_normalization', XCEPTION_RESIDUAL_BNS]] as const) {
+  for (const [prefix, targets] of [
+    ['conv2d', XCEPTION_RESIDUAL_CONVS],
+    ['batch_normalization', XCEPTION_RESIDUAL_BNS],
+  ] as const) {
     const pattern = new RegExp(`^${prefix}(?:_(\\d+))?$`);
     const found = fileLayerNames
       .map((name) => ({ name, m: pattern.exec(name) }))

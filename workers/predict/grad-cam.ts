@@ -38,7 +38,9 @@ const isConvolution = (l: Layer) => /Conv[123]D$/.test(l.getClassName());
 /** A nested model each of whose layers is fed by the one before only (a head), as opposed to a base with branches. */
 function isChain(model: tfl.LayersModel): boolean {
   const layers = model.layers;
-  return layers.every((l, i) => i === 0 ? isInput(l) : l.inboundNodes.some((node) => node.inboundLayers.length === 1 && node.inboundLayers[0] === layers[i - 1]));
+  return layers.every((l, i) =>
+    i === 0 ? isInput(l) : l.inboundNodes.some((node) => node.inboundLayers.length === 1 && node.inboundLayers[0] === layers[i - 1]),
+  );
 }
 
 /** The model's units in order, nested chains opened up. */

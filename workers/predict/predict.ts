@@ -34,7 +34,10 @@ export function runModel(run: PredictingRun): Promise<StudyModel> {
     while (models.size >= KEPT_MODELS) {
       const [oldest, loaded] = models.entries().next().value!;
       models.delete(oldest);
-      void loaded.then((x) => x.model.dispose(), () => {});
+      void loaded.then(
+        (x) => x.model.dispose(),
+        () => {},
+      );
     }
   }
   models.set(key, m);
@@ -57,7 +60,11 @@ async function loadRunModel(run: PredictingRun): Promise<StudyModel> {
  * Each image's probability under each run ([image][run]): with `tta` > 1 the mean over the image's test-time views
  * (tta.ts), drawn from `augment`.
  */
-export async function predictImages(runs: readonly PredictingRun[], images: readonly ImageSource[], o: { tta: number; augment: AugmentConfig }): Promise<number[][]> {
+export async function predictImages(
+  runs: readonly PredictingRun[],
+  images: readonly ImageSource[],
+  o: { tta: number; augment: AugmentConfig },
+): Promise<number[][]> {
   const out = images.map(() => new Array<number>(runs.length));
   const decoded = new Map<number, Promise<Uint8Array[]>>();
   const pixelsAt = (size: number) => {

@@ -52,5 +52,7 @@ export async function saliencyPng(image: string | Uint8Array, cam: GradCam): Pro
     const alpha = MAX_ALPHA * v;
     for (let c = 0; c < 3; c++) out[3 * i + c] = Math.round(picture[3 * i + c]! * (1 - alpha) + colour[c]! * alpha);
   }
-  return sharp(out, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(out, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }

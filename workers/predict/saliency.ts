@@ -21,7 +21,13 @@ export async function saliency(run: PredictingRun, image: ImageSource): Promise<
     const cam = await gradCam(splits.get(m.model)!, x);
     assertDeviceHealthy();
     const png = await saliencyPng(image.source, cam);
-    return { png: new Uint8Array(png.buffer, png.byteOffset, png.length), layer: cam.layer, height: cam.height, width: cam.width, probability: cam.probability };
+    return {
+      png: new Uint8Array(png.buffer, png.byteOffset, png.length),
+      layer: cam.layer,
+      height: cam.height,
+      width: cam.width,
+      probability: cam.probability,
+    };
   } finally {
     x.dispose();
   }

@@ -58,9 +58,10 @@ export class KerasAdam extends tf.AdamOptimizer {
 
   /** tfjs' accBeta1 and accBeta2 are left as they are: only tfjs' own update reads them, and setWeights sets them. */
   private applyFlat(variableGradients: Gradients): void {
-    const grads = (Array.isArray(variableGradients)
-      ? variableGradients
-      : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }))) as { name: string; tensor: tf.Tensor | null }[];
+    const grads = (Array.isArray(variableGradients) ? variableGradients : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }))) as {
+      name: string;
+      tensor: tf.Tensor | null;
+    }[];
     const missing = grads.find((g) => g.tensor == null);
     if (missing) throw new Error(`KerasAdam: no gradient for ${missing.name} (every variable it trains needs one)`);
     const scalars: AdamScalars = {

@@ -58,7 +58,10 @@ export async function predictAll(m: StudyModel, source: InputSource, onBatch?: (
   let offset = 0;
   onBatch?.(0, source.size);
   for await (const batch of source.batches({ epoch: 0, training: false })) {
-    await reads.push(tf.tidy(() => forward(m, batch.x, false, source.base)), offset);
+    await reads.push(
+      tf.tidy(() => forward(m, batch.x, false, source.base)),
+      offset,
+    );
     offset += batch.n;
     tf.dispose([batch.x, batch.y]);
     onBatch?.(offset, source.size);
@@ -89,9 +92,7 @@ export async function fit(
 ): Promise<FitOutcome> {
   const optimizer = kerasAdam(opts.learningRate);
   const trainStep = makeTrainStep(m, optimizer, train.base);
-  const p: FitProgress = resume
-    ? await resume.restore(optimizer)
-    : { epoch: 0, history: [], improved: [], best: -Infinity, bestEpoch: 0, sinceBest: 0 };
+  const p: FitProgress = resume ? await resume.restore(optimizer) : { epoch: 0, history: [], improved: [], best: -Infinity, bestEpoch: 0, sinceBest: 0 };
   const finished = () => p.epoch >= opts.epochs || (p.epoch > 0 && p.sinceBest >= opts.patience);
 
   while (!finished()) {

@@ -103,7 +103,10 @@ export async function featureSource(
     let done = 0;
     o.onProgress?.(0, images.size);
     for await (const b of images.batches({ epoch: 0, training: false })) {
-      await reads.push(tf.tidy(() => trunk.apply(b.x, { training: false }) as tf.Tensor), offset);
+      await reads.push(
+        tf.tidy(() => trunk.apply(b.x, { training: false }) as tf.Tensor),
+        offset,
+      );
       offset += b.n * perItem;
       done += b.n;
       tf.dispose([b.x, b.y]);

@@ -155,7 +155,9 @@ export async function saveResumeState(
  */
 export function loadResumeState(dir: string, identity: Record<string, unknown>): ResumeState | null {
   if (!existsSync(dir)) return null;
-  const epochs = readdirSync(dir).flatMap((e) => (/^epoch-\d+$/.test(e) ? [e] : [])).sort();
+  const epochs = readdirSync(dir)
+    .flatMap((e) => (/^epoch-\d+$/.test(e) ? [e] : []))
+    .sort();
   if (epochs.length === 0) return null;
   const folder = join(dir, last(epochs, 'epoch folder'));
   const state = JSON.parse(readFileSync(join(folder, 'state.json'), 'utf8'), fromJson) as StateFile;
@@ -177,8 +179,7 @@ export function loadResumeState(dir: string, identity: Record<string, unknown>):
   return { dir: folder, progress: state.progress, dropoutCalls: state.dropoutCalls, random: state.random, tensors };
 }
 
-const tensorsOf = (state: ResumeState, group: Group) =>
-  state.tensors.filter((t) => t.group === group).map((t) => tf.tensor(t.values, t.shape, t.dtype));
+const tensorsOf = (state: ResumeState, group: Group) => state.tensors.filter((t) => t.group === group).map((t) => tf.tensor(t.values, t.shape, t.dtype));
 
 function checkShapes(what: string, saved: tf.Tensor[], expected: { shape: readonly (number | null)[] }[]): void {
   if (saved.length !== expected.length || saved.some((t, i) => !isDeepStrictEqual(t.shape, expected[i]!.shape)) /* as many, checked first */) {
@@ -191,7 +192,11 @@ function checkShapes(what: string, saved: tf.Tensor[], expected: { shape: readon
 export async function restoreTraining(state: ResumeState, m: StudyModel, optimizer: tf.Optimizer): Promise<FitProgress> {
   const trained = trainedVariables(m);
   const weights = tensorsOf(state, 'weights');
-  checkShapes('weights', weights, trained.map((t) => t.variable));
+  checkShapes(
+    'weights',
+    weights,
+    trained.map((t) => t.variable),
+  );
   for (const [i, { variable }] of trained.entries()) variable.assign(weights[i]!); // as many, checked above
   tf.dispose(weights);
 
@@ -211,7 +216,11 @@ export async function restoreTraining(state: ResumeState, m: StudyModel, optimiz
 export function restoredBestWeights(state: ResumeState, m: StudyModel): tf.Tensor[] {
   const trained = trainedVariables(m);
   const best = tensorsOf(state, 'best');
-  checkShapes('best weights', best, trained.map((t) => t.variable));
+  checkShapes(
+    'best weights',
+    best,
+    trained.map((t) => t.variable),
+  );
   const byIndex = new Map(trained.map(({ index }, i) => [index, best[i]]));
   return m.model.weights.map((w, index) => byIndex.get(index) ?? tf.clone(w.read()));
 }

@@ -76,9 +76,18 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
   // A source's inference batches are never augmented, so `train` serves the clean training images here.
   const final = await evaluateSplits(m, { train, val, test: await sourceOf('test', false) }, data, report);
   const result: RunResult = {
-    spec, backend: backend.name, backendDetail: backend.detail, datasetFingerprint: data.fingerprint, counts, params,
-    history: outcome.history, bestEpoch: outcome.bestEpoch, stoppedEarly: outcome.stoppedEarly,
-    checkpointDir: checkpoints.bestDir, final, seconds: (performance.now() - started) / 1000,
+    spec,
+    backend: backend.name,
+    backendDetail: backend.detail,
+    datasetFingerprint: data.fingerprint,
+    counts,
+    params,
+    history: outcome.history,
+    bestEpoch: outcome.bestEpoch,
+    stoppedEarly: outcome.stoppedEarly,
+    checkpointDir: checkpoints.bestDir,
+    final,
+    seconds: (performance.now() - started) / 1000,
   };
   writeFileSync(join(spec.outDir, 'result.json'), JSON.stringify(result, null, 2));
   checkpoints.clear();
@@ -138,7 +147,14 @@ async function announce(hooks: RunHooks, backend: BackendInfo, datasetFingerprin
   if (saved) await hooks.emit({ type: 'log', message: `continues after epoch ${saved.progress.epoch}, from ${saved.dir}` });
 }
 
-function sourceOptions(spec: RunSpec, settings: SpecSettings, cache: ImageCache | null, backend: BackendInfo, hooks: RunHooks, report: ReportProgress): SourceOptions {
+function sourceOptions(
+  spec: RunSpec,
+  settings: SpecSettings,
+  cache: ImageCache | null,
+  backend: BackendInfo,
+  hooks: RunHooks,
+  report: ReportProgress,
+): SourceOptions {
   return {
     imageSize: spec.imageSize,
     batchSize: spec.batchSize,

@@ -55,13 +55,15 @@ export function runSources(m: StudyModel, data: DatasetIndex, o: SourceOptions):
       // Augmented training batches change every epoch: the trunk runs on each of them.
       if (!trunk || (forTraining && o.augment)) return images;
       digest ??= store ? trunkDigest(trunk.trunk) : null;
-      const key = digest && featureKey({
-        trunk: await digest,
-        imageSize: o.imageSize,
-        backend: o.backend,
-        datasetFingerprint: data.fingerprint,
-        ids: data.splits[split].map((r) => r.id),
-      });
+      const key =
+        digest &&
+        featureKey({
+          trunk: await digest,
+          imageSize: o.imageSize,
+          backend: o.backend,
+          datasetFingerprint: data.fingerprint,
+          ids: data.splits[split].map((r) => r.id),
+        });
       const source = await featureSource(trunk, images, {
         batchSize: o.batchSize,
         seed: o.seed,

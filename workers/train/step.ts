@@ -85,10 +85,15 @@ export function makeTrainStep(m: StudyModel, optimizer: tf.Optimizer, base: Base
       const input = split ? (split.trunk.apply(x, { training: false }) as tf.Tensor) : x;
       let probs: tf.Tensor | undefined;
       // optimizer.minimize, seeded with a kept 1 instead of a new scalar uploaded at every step.
-      const { grads } = tf.engine().gradients(() => {
-        probs = tf.keep(forward(m, input, true, split ? split.rest : base));
-        return binaryCrossEntropy(y, probs);
-      }, variables, keptScalar(1), true);
+      const { grads } = tf.engine().gradients(
+        () => {
+          probs = tf.keep(forward(m, input, true, split ? split.rest : base));
+          return binaryCrossEntropy(y, probs);
+        },
+        variables,
+        keptScalar(1),
+        true,
+      );
       optimizer.applyGradients(Object.fromEntries(variables.map((v, i) => [v.name, grads[i]!]))); // a gradient per variable
       return probs!;
     });

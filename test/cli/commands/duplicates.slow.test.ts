@@ -38,7 +38,10 @@ before(async () => {
   db = join(tempDir('duplicates'), 'db');
   const database = await openDatabase(db);
   const index = await indexDataset(subset.dir, { warn: () => {} });
-  const count = (split: 'train' | 'val' | 'test') => ({ benign: index.splits[split].filter((r) => r.label === 0).length, malignant: index.splits[split].filter((r) => r.label === 1).length });
+  const count = (split: 'train' | 'val' | 'test') => ({
+    benign: index.splits[split].filter((r) => r.label === 0).length,
+    malignant: index.splits[split].filter((r) => r.label === 1).length,
+  });
   const dataset = { fingerprint: index.fingerprint, images: index.splits };
   const counts = { train: count('train'), val: count('val'), test: count('test') };
   const built = await buildExperiment(database, {
@@ -58,7 +61,13 @@ test('--json: the planted pairs, and the test metrics without the leaked image f
   const r = await melanoma('--data', subset.dir, '--experiment', 'on the subset', '--db', db, '--json');
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout);
-  assert.deepEqual(doc.duplicates.pairs.map((p: { kind: string; a: string; b: string }) => [p.kind, p.a, p.b]), [['exact', subset.twin, subset.twinCopy], ['near', subset.source, subset.planted]]);
+  assert.deepEqual(
+    doc.duplicates.pairs.map((p: { kind: string; a: string; b: string }) => [p.kind, p.a, p.b]),
+    [
+      ['exact', subset.twin, subset.twinCopy],
+      ['near', subset.source, subset.planted],
+    ],
+  );
   assert.deepEqual(doc.duplicates.leakedTest, [subset.planted]);
   assert.equal(doc.copies.copies, doc.duplicates.images);
   assert.ok(doc.copies.maxBits < doc.duplicates.threshold);
@@ -69,8 +78,16 @@ test('--json: the planted pairs, and the test metrics without the leaked image f
   try {
     const kept = [];
     for (const id of runIds) {
-      const rows = await database.query<{ image: string; label: number; probability: number }>("select image, label, probability from predictions where run_id = $1 and split = 'test' and image <> $2 order by image", [id, subset.planted]);
-      kept.push(evaluateBinary(rows.map((x) => x.label), rows.map((x) => Math.fround(x.probability))).metrics);
+      const rows = await database.query<{ image: string; label: number; probability: number }>(
+        "select image, label, probability from predictions where run_id = $1 and split = 'test' and image <> $2 order by image",
+        [id, subset.planted],
+      );
+      kept.push(
+        evaluateBinary(
+          rows.map((x) => x.label),
+          rows.map((x) => Math.fround(x.probability)),
+        ).metrics,
+      );
     }
     for (const k of METRIC_NAMES) assert.ok(Math.abs(row.metrics[k].kept.mean - (kept[0]![k] + kept[1]![k]) / 2) < 1e-12, k);
   } finally {

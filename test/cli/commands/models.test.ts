@@ -20,11 +20,10 @@ test('models summary prints the Keras-like table and the parameter counts', asyn
   assert.match(lines.find((l) => l.startsWith('block_16_project_BN')) ?? '', /\(None, 3, 3, 112\)\s+448\s+no$/);
   assert.match(lines.find((l) => l.startsWith('dense ')) ?? '', /\(None, 16\)\s+184,336\s+yes$/);
   const head = 3 * 3 * 1280 * 16 + 16 + 17;
-  assert.deepEqual(lines.filter((l) => /params:/.test(l)), [
-    `Total params: ${(410_208 + head).toLocaleString('en-US')}`,
-    `Trainable params: ${head.toLocaleString('en-US')}`,
-    'Non-trainable params: 410,208',
-  ]);
+  assert.deepEqual(
+    lines.filter((l) => /params:/.test(l)),
+    [`Total params: ${(410_208 + head).toLocaleString('en-US')}`, `Trainable params: ${head.toLocaleString('en-US')}`, 'Non-trainable params: 410,208'],
+  );
 });
 
 test('models summary --json for the baseline; a too small image is a clear error', async () => {

@@ -72,8 +72,7 @@ test('melanoma predict --tta, saliency, and bad input: one line each, nothing st
   await database.close();
 
   const tta = [];
-  for (let i = 0; i < 2; i++)
-    tta.push(await runCli(['predict', '--experiment', x.name, '--db', x.db, '--tta', '4', '--json', file], {}, MELANOMA));
+  for (let i = 0; i < 2; i++) tta.push(await runCli(['predict', '--experiment', x.name, '--db', x.db, '--tta', '4', '--json', file], {}, MELANOMA));
   for (const r of tta) assert.equal(r.code, 0, r.stderr);
   const [a, b] = tta.map((r) => JSON.parse(r.stdout) as PredictionDocument) as [PredictionDocument, PredictionDocument];
   assert.equal(a.tta, 4);
@@ -96,10 +95,7 @@ test('melanoma predict --tta, saliency, and bad input: one line each, nothing st
     [['predict', '--experiment', x.name, notImage], /notes\.jpg is not an image that can be read/],
     [['predict', '--experiment', x.name, tiny], /tiny\.png is 30x40 px: the runs take 48x48 px images/],
     [['predict', '--experiment', 'nope', file], /no experiment named 'nope'/],
-    [
-      ['predict', '--experiment', x.name, '--model', 'augmented', file],
-      /experiment 'tiny' has no completed run of augmented \(it has: baseline x 2\)/,
-    ],
+    [['predict', '--experiment', x.name, '--model', 'augmented', file], /experiment 'tiny' has no completed run of augmented \(it has: baseline x 2\)/],
     [['predict', '--experiment', x.name, join(x.work, 'missing.jpg')], /no such file or folder: .*missing\.jpg/],
     [['predict', '--experiment', x.name, '--tta', '65', file], /65 views is over the 64/],
     [['saliency', '--run', '99', file, '--out', out], /no run 99 in/],

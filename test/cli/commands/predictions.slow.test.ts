@@ -11,7 +11,7 @@ import { openDatabase, runPredictions } from '../../../db/index.ts';
 import { MELANOMA, runCli, tempDir } from '../../orchestrator/helpers.ts';
 import { realDataOrSkip, realSubset } from '../../helpers/real-data.ts';
 
-test('melanoma predictions: stores a checkpoint\'s predictions only when they give the stored evaluation', async (t) => {
+test("melanoma predictions: stores a checkpoint's predictions only when they give the stored evaluation", async (t) => {
   if (!realDataOrSkip(t)) return;
   const data = realSubset({ train: 10, test: 4 });
   const work = tempDir('predictions');

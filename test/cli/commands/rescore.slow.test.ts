@@ -63,7 +63,11 @@ test('the metrics the runs lack come back from their predictions as the runs sto
     const b = stored.find((s) => s.run_id === a.run_id && s.split === a.split && s.metric === a.metric)!;
     return a.value !== b.value;
   });
-  assert.deepEqual(changed.map((c) => [c.split, c.metric, c.value]), [['test', 'precision', 0.5]], 'every other value as stored, to the bit');
+  assert.deepEqual(
+    changed.map((c) => [c.split, c.metric, c.value]),
+    [['test', 'precision', 0.5]],
+    'every other value as stored, to the bit',
+  );
   assert.equal(after.length, stored.length);
 
   const again = await melanoma('rescore', '--experiment', 'study', '--db', folder);

@@ -79,7 +79,9 @@ describe('on PostgreSQL', () => {
     await createOrResumeExperiment(orchestrator, { name: 'study', config: {}, datasetFingerprint: 'fp', datasetDir: '/data', codeVersion: 'v1' });
     admin = postgres(scratch.url, { max: 1, onnotice: () => {} });
     // The project's own command creates the role, as a user would.
-    const { stdout } = await exec(process.execPath, [join(PROJECT_ROOT, 'bin', 'melanoma.mjs'), 'sql-reader', '--db', scratch.url, '--new-password'], { cwd: PROJECT_ROOT });
+    const { stdout } = await exec(process.execPath, [join(PROJECT_ROOT, 'bin', 'melanoma.mjs'), 'sql-reader', '--db', scratch.url, '--new-password'], {
+      cwd: PROJECT_ROOT,
+    });
     readerUrl = /--db (postgres:\/\/\S+)/.exec(stdout)![1]!;
     bystanders = await pids();
   });
@@ -92,10 +94,16 @@ describe('on PostgreSQL', () => {
   test('melanoma sql-reader prints a URL whose role may only read; the superuser URL is refused with a one-line error naming it', async (t) => {
     if (!pgUrlOrSkip(t)) return;
     assert.match(readerUrl, /^postgres:\/\/melanoma_reader:[^@]+@127\.0\.0\.1:\d+\/melanoma_t_/);
-    assert.deepEqual(await runReadOnly({ target: readerUrl, sql: 'select name from experiments', timeoutMs: TIMEOUT_MS }), { columns: ['name'], rows: [['study']] });
+    assert.deepEqual(await runReadOnly({ target: readerUrl, sql: 'select name from experiments', timeoutMs: TIMEOUT_MS }), {
+      columns: ['name'],
+      rows: [['study']],
+    });
     const refused = await answerOf(scratch!.url, 'select name from experiments');
     assert.ok('error' in refused);
-    assert.match(refused.error, /^the role postgres of postgres:\/\/postgres@.* can do more than read the study \(it is a superuser; .*"npx melanoma sql-reader --db postgres:\/\/postgres@/);
+    assert.match(
+      refused.error,
+      /^the role postgres of postgres:\/\/postgres@.* can do more than read the study \(it is a superuser; .*"npx melanoma sql-reader --db postgres:\/\/postgres@/,
+    );
   });
 
   HOSTILE_SQL.forEach((c, i) => {

@@ -25,7 +25,29 @@ before(async () => {
   const data = await tinyDataset();
   // Each epoch of the fake thread waits 10 minutes: the orchestrator holds the folder until it is stopped.
   orchestrator = startCli(
-    ['--data', data, '--db', folder, '--out', tempDir('out'), '--thread-file', FAKE_THREAD, '--backend', 'cpu', '--runs', '1', '--models', 'baseline', '--epochs', '2', '--workers', '1', '--experiment', 'live', '--no-estimate'],
+    [
+      '--data',
+      data,
+      '--db',
+      folder,
+      '--out',
+      tempDir('out'),
+      '--thread-file',
+      FAKE_THREAD,
+      '--backend',
+      'cpu',
+      '--runs',
+      '1',
+      '--models',
+      'baseline',
+      '--epochs',
+      '2',
+      '--workers',
+      '1',
+      '--experiment',
+      'live',
+      '--no-estimate',
+    ],
     { FAKE_THREAD_DELAY_MS: '600000' },
   );
   await waitForStderr(orchestrator, (s) => /baseline run 0 .*started/.test(s), 180_000);
@@ -66,7 +88,9 @@ test('the endpoint file names the orchestrator and is readable by its owner only
 });
 
 test('the endpoint cannot be reached through an address of the machine other than 127.0.0.1', async () => {
-  const others = Object.values(networkInterfaces()).flat().filter((a) => a && !a.internal && a.family === 'IPv4');
+  const others = Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a && !a.internal && a.family === 'IPv4');
   for (const address of others) {
     await assert.rejects(fetch(`http://${address!.address}:${endpoint.port}/api/experiments`), `not on ${address!.address}`);
   }
@@ -78,7 +102,10 @@ test('melanoma sql answers while the orchestrator holds the folder, and says on 
   const r = await runCli(['sql', '--db', folder, '--json', 'select e.name, r.status from runs r join experiments e on e.id = r.experiment_id'], {}, MELANOMA);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), [{ name: 'live', status: 'running' }]);
-  assert.equal(r.stderr, `melanoma sql: the database folder is held by the running orchestrator (pid ${orchestrator.child.pid}); the statement ran through it, on a copy of the folder taken now.\n`);
+  assert.equal(
+    r.stderr,
+    `melanoma sql: the database folder is held by the running orchestrator (pid ${orchestrator.child.pid}); the statement ran through it, on a copy of the folder taken now.\n`,
+  );
 });
 
 test('every hostile statement gets its PGlite answer through the orchestrator, and nothing changes', async () => {
@@ -109,7 +136,11 @@ test('a statement past its time limit is stopped, and the orchestrator answers m
 
 test('the endpoint refuses a request without its token, or with another one', async () => {
   const url = `http://127.0.0.1:${endpoint.port}`;
-  const sql = { method: 'POST', body: JSON.stringify({ sql: 'select name from experiments', timeoutMs: 5000 }), headers: { 'content-type': 'application/json' } };
+  const sql = {
+    method: 'POST',
+    body: JSON.stringify({ sql: 'select name from experiments', timeoutMs: 5000 }),
+    headers: { 'content-type': 'application/json' },
+  };
   for (const authorization of [undefined, `Bearer ${'x'.repeat(endpoint.token.length)}`, endpoint.token]) {
     const headers: Record<string, string> = authorization ? { authorization } : {};
     const post = await fetch(`${url}/sql`, { ...sql, headers: { ...sql.headers, ...headers } });
@@ -121,17 +152,23 @@ test('the endpoint refuses a request without its token, or with another one', as
   assert.equal(allowed.status, 200);
 });
 
-test('melanoma serve on the held folder serves the orchestrator\'s page, live, on its own port', async () => {
+test("melanoma serve on the held folder serves the orchestrator's page, live, on its own port", async () => {
   const serve = startCli(['serve', '--db', folder, '--port', '0'], {}, MELANOMA);
   try {
     let stdout = '';
     serve.child.stdout!.on('data', (d) => (stdout += d));
     const until = Date.now() + 60_000;
     while (!/at (http:\S+)\//.test(stdout) && Date.now() < until && serve.child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
-    assert.match(stdout, new RegExp(`^Serving ${folder} at http://127\\.0\\.0\\.1:\\d+/ through the running orchestrator \\(pid ${orchestrator.child.pid}\\) that holds it`));
+    assert.match(
+      stdout,
+      new RegExp(`^Serving ${folder} at http://127\\.0\\.0\\.1:\\d+/ through the running orchestrator \\(pid ${orchestrator.child.pid}\\) that holds it`),
+    );
     const url = /at (http:\S+)\//.exec(stdout)![1];
     const experiments = (await (await fetch(`${url}/api/experiments`)).json()) as { name: string }[];
-    assert.deepEqual(experiments.map((e) => e.name), ['live']);
+    assert.deepEqual(
+      experiments.map((e) => e.name),
+      ['live'],
+    );
     const page = await fetch(`${url}/`);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<html/i);

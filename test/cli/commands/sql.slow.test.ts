@@ -17,7 +17,11 @@ async function sql(...args: (string | NodeJS.ProcessEnv)[]): Promise<{ code: num
   const env = { ...process.env, ...args.find((a) => typeof a === 'object') };
   const argv = args.filter((a) => typeof a === 'string');
   try {
-    const { stdout, stderr } = await exec(process.execPath, [join(PROJECT_ROOT, 'bin', 'melanoma.mjs'), 'sql', ...argv], { cwd: PROJECT_ROOT, timeout: 120_000, env });
+    const { stdout, stderr } = await exec(process.execPath, [join(PROJECT_ROOT, 'bin', 'melanoma.mjs'), 'sql', ...argv], {
+      cwd: PROJECT_ROOT,
+      timeout: 120_000,
+      env,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -26,7 +30,13 @@ async function sql(...args: (string | NodeJS.ProcessEnv)[]): Promise<{ code: num
 }
 
 test('the table aligns columns (numbers right), CSV quotes, JSON keeps NaN and duplicate names', () => {
-  const output = { columns: ['model', 'auc', 'auc', 'note'], rows: [['baseline', 0.8, NaN, null], ['mobilenet-ft', 0.935, 1, 'a,"b"\nc']] };
+  const output = {
+    columns: ['model', 'auc', 'auc', 'note'],
+    rows: [
+      ['baseline', 0.8, NaN, null],
+      ['mobilenet-ft', 0.935, 1, 'a,"b"\nc'],
+    ],
+  };
   assert.equal(
     formatTable(output),
     [
@@ -46,7 +56,14 @@ test('the table aligns columns (numbers right), CSV quotes, JSON keeps NaN and d
 });
 
 test('the table rounds the floats of numeric columns to 4 places unless raw; text columns and big integers keep their digits', () => {
-  const output = { columns: ['model', 'auc', 'n', 'note'], rows: [['baseline', 0.93953612345, '12345678901234567890', '0.123456'], ['augmented', '0.9012499999', 2, 'x'], ['tiny', 1.23e-7, 0, null]] };
+  const output = {
+    columns: ['model', 'auc', 'n', 'note'],
+    rows: [
+      ['baseline', 0.93953612345, '12345678901234567890', '0.123456'],
+      ['augmented', '0.9012499999', 2, 'x'],
+      ['tiny', 1.23e-7, 0, null],
+    ],
+  };
   assert.equal(
     formatTable(output),
     [
@@ -64,8 +81,23 @@ test('the table rounds the floats of numeric columns to 4 places unless raw; tex
 });
 
 test('expanded: a block per row, one line per field; auto only when the table is wider than the terminal', () => {
-  const output = { columns: ['model', 'roc_auc_mean'], rows: [['baseline', 0.91], ['mobilenet', 0.94]] };
-  const expanded = ['-[ RECORD 1 ]--', 'model        | baseline', 'roc_auc_mean | 0.91', '-[ RECORD 2 ]--', 'model        | mobilenet', 'roc_auc_mean | 0.94', '(2 rows)', ''].join('\n');
+  const output = {
+    columns: ['model', 'roc_auc_mean'],
+    rows: [
+      ['baseline', 0.91],
+      ['mobilenet', 0.94],
+    ],
+  };
+  const expanded = [
+    '-[ RECORD 1 ]--',
+    'model        | baseline',
+    'roc_auc_mean | 0.91',
+    '-[ RECORD 2 ]--',
+    'model        | mobilenet',
+    'roc_auc_mean | 0.94',
+    '(2 rows)',
+    '',
+  ].join('\n');
   assert.equal(formatTable(output, { expanded: true }), expanded);
   assert.equal(formatTable(output, { expanded: 'auto', width: 20 }), expanded, 'the table is 24 characters wide');
   assert.match(formatTable(output, { expanded: 'auto', width: 80 }), /^model {5}\| roc_auc_mean\n/);
@@ -87,7 +119,10 @@ test('on a PGlite folder: prints rows; refuses writes; cancels a query past the 
 
   const write = await sql('delete from experiments', '--db', folder);
   assert.equal(write.code, 1);
-  assert.equal(write.stderr, 'melanoma: the statement tries to write, but queries here are read-only (cannot execute DELETE in a read-only transaction); nothing was changed.\n');
+  assert.equal(
+    write.stderr,
+    'melanoma: the statement tries to write, but queries here are read-only (cannot execute DELETE in a read-only transaction); nothing was changed.\n',
+  );
   await assert.rejects(
     runReadOnly({ target: folder, sql: 'select count(*) from generate_series(1, 1000000000)', timeoutMs: 1000 }),
     /cancelled after the 1 s statement timeout \(raise it with --timeout\)/,
@@ -113,10 +148,7 @@ test('on PostgreSQL, as the role melanoma sql-reader creates ($MELANOMA_SQL_DB):
     const write = await sql("insert into experiments (name, config) values ('x', '{}')", '--json', { MELANOMA_SQL_DB: reader });
     assert.equal(write.code, 1);
     assert.match(write.stderr, /cannot execute INSERT in a read-only transaction/);
-    await assert.rejects(
-      runReadOnly({ target: reader, sql: 'select pg_sleep(30)', timeoutMs: 500 }),
-      /cancelled after the 0.5 s statement timeout/,
-    );
+    await assert.rejects(runReadOnly({ target: reader, sql: 'select pg_sleep(30)', timeoutMs: 500 }), /cancelled after the 0.5 s statement timeout/);
     const count = await runReadOnly({ target: reader, sql: 'select count(*)::integer as n from experiments', timeoutMs: 5000 });
     assert.deepEqual(count, { columns: ['n'], rows: [[0]] });
   } finally {

@@ -16,7 +16,10 @@ const exec = promisify(execFile);
 
 async function summary(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [join(PROJECT_ROOT, 'bin', 'melanoma.mjs'), 'summary', ...args], { cwd: PROJECT_ROOT, timeout: 120_000 });
+    const { stdout, stderr } = await exec(process.execPath, [join(PROJECT_ROOT, 'bin', 'melanoma.mjs'), 'summary', ...args], {
+      cwd: PROJECT_ROOT,
+      timeout: 120_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -38,7 +41,10 @@ before(async () => {
   sql = await database.query("select model, metric, n, mean, stddev from metric_summary where experiment_id = $1 and split = 'test'", [study.experimentId]);
   for (const id of study.runIds) {
     const split = async (s: string) => {
-      const rows = await database.query<{ label: number; probability: number }>('select label, probability from predictions where run_id = $1 and split = $2 order by image', [id, s]);
+      const rows = await database.query<{ label: number; probability: number }>(
+        'select label, probability from predictions where run_id = $1 and split = $2 order by image',
+        [id, s],
+      );
       return { labels: rows.map((r) => r.label), probabilities: rows.map((r) => Math.fround(r.probability)) };
     };
     stored[id] = { val: await split('val'), test: await split('test') };
@@ -48,12 +54,18 @@ before(async () => {
 
 after(() => rmSync(dirname(folder), { recursive: true, force: true }));
 
-test('--json: the test rows of metric_summary, and each completed run\'s operating points from its stored predictions', async () => {
+test("--json: the test rows of metric_summary, and each completed run's operating points from its stored predictions", async () => {
   const r = await summary('--experiment', 'study-224', '--db', folder, '--json');
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.deepEqual(doc.experiment, { id: study.experimentId, name: 'study-224' });
-  assert.deepEqual(doc.summary.map((s: { model: string; split: string; n: number }) => [s.model, s.split, s.n]), [['baseline', 'test', 2], ['xception', 'test', 2]]);
+  assert.deepEqual(
+    doc.summary.map((s: { model: string; split: string; n: number }) => [s.model, s.split, s.n]),
+    [
+      ['baseline', 'test', 2],
+      ['xception', 'test', 2],
+    ],
+  );
   for (const row of sql) {
     const s = doc.summary.find((x: { model: string }) => x.model === row.model);
     // The same aggregate, read twice: equal to the last bits of the database's floating-point summation order.
@@ -61,12 +73,15 @@ test('--json: the test rows of metric_summary, and each completed run\'s operati
     assert.ok(Math.abs(s.std[row.metric] - row.stddev!) < 1e-12, `${row.model} ${row.metric} std`);
   }
   const completed = [0, 1, 3, 4].map((i) => study.runIds[i]);
-  assert.deepEqual(doc.operatingPoints.runs.map((x: { runId: number }) => x.runId), completed);
+  assert.deepEqual(
+    doc.operatingPoints.runs.map((x: { runId: number }) => x.runId),
+    completed,
+  );
   for (const run of doc.operatingPoints.runs) assert.deepEqual(run.points, operatingPoints(stored[run.runId]!.val, stored[run.runId]!.test));
   assert.match(doc.operatingPoints.rule, /p > t/);
 });
 
-test('the tables: 4 places, the page\'s mean ± std, the operating points per model; the newest experiment by default', async () => {
+test("the tables: 4 places, the page's mean ± std, the operating points per model; the newest experiment by default", async () => {
   const r = await summary('--experiment', 'study-224', '--db', folder);
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse((await summary('--experiment', 'study-224', '--db', folder, '--json')).stdout);
@@ -78,7 +93,14 @@ test('the tables: 4 places, the page\'s mean ± std, the operating points per mo
   const p = doc.operatingPoints.models[0].points[1];
   const row = lines.find((l) => l.startsWith('baseline') && l.includes('sensitivity at specificity ≥ 0.90'))!;
   assert.ok(row, r.stdout);
-  assert.deepEqual(row.split(/ {2,}/).slice(1), ['2', 'sensitivity at specificity ≥ 0.90', `${p.threshold.mean.toFixed(4)} ± ${p.threshold.std.toFixed(4)}`, `${p.sensitivity.mean.toFixed(4)} ± ${p.sensitivity.std.toFixed(4)}`, `${p.specificity.mean.toFixed(4)} ± ${p.specificity.std.toFixed(4)}`, `${p.ppv.mean.toFixed(4)} ± ${p.ppv.std.toFixed(4)}`]);
+  assert.deepEqual(row.split(/ {2,}/).slice(1), [
+    '2',
+    'sensitivity at specificity ≥ 0.90',
+    `${p.threshold.mean.toFixed(4)} ± ${p.threshold.std.toFixed(4)}`,
+    `${p.sensitivity.mean.toFixed(4)} ± ${p.sensitivity.std.toFixed(4)}`,
+    `${p.specificity.mean.toFixed(4)} ± ${p.specificity.std.toFixed(4)}`,
+    `${p.ppv.mean.toFixed(4)} ± ${p.ppv.std.toFixed(4)}`,
+  ]);
   assert.equal(lines.filter((l) => /^(baseline|xception) +2 +(sensitivity|specificity) at/.test(l)).length, 10, 'five operating points per model');
 
   // Without --experiment: the newest experiment; its one run has no val malignant image, so no sensitivity target.
@@ -99,10 +121,13 @@ test('an unknown experiment or database is a one-line error, exit 1', async () =
   assert.match(help.stdout, /Examples:\n {2}melanoma summary\n/);
 });
 
-test('calibration: each run\'s numbers from its stored predictions, the test table per model and ensemble', async () => {
+test("calibration: each run's numbers from its stored predictions, the test table per model and ensemble", async () => {
   const doc = JSON.parse((await summary('--experiment', 'study-224', '--db', folder, '--json')).stdout);
   const completed = [0, 1, 3, 4].map((i) => study.runIds[i]);
-  assert.deepEqual(doc.calibration.runs.map((x: { runId: number }) => x.runId), completed);
+  assert.deepEqual(
+    doc.calibration.runs.map((x: { runId: number }) => x.runId),
+    completed,
+  );
   for (const run of doc.calibration.runs) {
     const { val, test } = stored[run.runId]!;
     assert.equal(run.test.before.brier, calibrationStats(test).brier);
@@ -113,7 +138,11 @@ test('calibration: each run\'s numbers from its stored predictions, the test tab
   const text = lines.slice(lines.findIndex((l) => l.startsWith('Calibration of the probabilities')));
   const m = doc.calibration.models[1];
   const row = text.find((l) => l.startsWith('xception  '))!;
-  assert.deepEqual(row.split(/ {2,}/).slice(1), ['2', `${m.temperature.mean.toFixed(4)} ± ${m.temperature.std.toFixed(4)}`, ...['brier', 'brierScaled', 'ece', 'eceScaled'].map((k) => `${m.test[k].mean.toFixed(4)} ± ${m.test[k].std.toFixed(4)}`)]);
+  assert.deepEqual(row.split(/ {2,}/).slice(1), [
+    '2',
+    `${m.temperature.mean.toFixed(4)} ± ${m.temperature.std.toFixed(4)}`,
+    ...['brier', 'brierScaled', 'ece', 'eceScaled'].map((k) => `${m.test[k].mean.toFixed(4)} ± ${m.test[k].std.toFixed(4)}`),
+  ]);
   const ensemble = text.find((l) => l.startsWith('xception ensemble'))!;
   assert.equal(ensemble.split(/ {2,}/)[4], m.ensemble.test.after.brier.toFixed(4));
 });

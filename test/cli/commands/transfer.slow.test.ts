@@ -17,7 +17,30 @@ import { first } from '../../../common/indexing.ts';
 const melanoma = (args: string[]) => runCli(args, {}, MELANOMA);
 
 function orchestrate(db: string, data: string, runs: number) {
-  return runCli(['--data', data, '--db', db, '--out', tempDir('out'), '--thread-file', FAKE_THREAD, '--backend', 'cpu', '--poll-ms', '50', '--workers', '1', '--models', 'baseline,augmented', '--runs', String(runs), '--epochs', '2', '--experiment', 'carry']);
+  return runCli([
+    '--data',
+    data,
+    '--db',
+    db,
+    '--out',
+    tempDir('out'),
+    '--thread-file',
+    FAKE_THREAD,
+    '--backend',
+    'cpu',
+    '--poll-ms',
+    '50',
+    '--workers',
+    '1',
+    '--models',
+    'baseline,augmented',
+    '--runs',
+    String(runs),
+    '--epochs',
+    '2',
+    '--experiment',
+    'carry',
+  ]);
 }
 
 /** Every table through `melanoma sql --json`, one statement for all of them (one process per database). */
@@ -57,8 +80,7 @@ test('export, import into PGlite and PostgreSQL, continue with orchestrate, carr
   if (PG_URL) {
     scratch = await scratchPgDatabase(PG_URL);
     targets.push(scratch.url);
-  }
-  else process.stderr.write('\n*** SKIPPED: the PostgreSQL part of transfer.slow.test.ts needs MELANOMA_TEST_PG_URL ***\n');
+  } else process.stderr.write('\n*** SKIPPED: the PostgreSQL part of transfer.slow.test.ts needs MELANOMA_TEST_PG_URL ***\n');
   try {
     for (const target of targets) {
       const imported = await melanoma(['import', file, '--db', target]);
@@ -88,12 +110,33 @@ test('export, import into PGlite and PostgreSQL, continue with orchestrate, carr
   const more = await orchestrate(dbB, await tinyDataset(), 3);
   assert.equal(more.code, 0, more.stderr);
   assert.match(more.stderr, /4 already completed/);
-  const runsB = JSON.parse((await melanoma(['sql', '--json', "select model, run_index, attempts, status, to_char(finished_at, 'YYYY-MM-DD HH24:MI:SS.US') as finished from run_overview order by model, run_index", '--db', dbB])).stdout);
-  const before = JSON.parse((await melanoma(['sql', '--json', "select model, run_index, to_char(finished_at, 'YYYY-MM-DD HH24:MI:SS.US') as finished from run_overview order by model, run_index", '--db', dbA])).stdout);
+  const runsB = JSON.parse(
+    (
+      await melanoma([
+        'sql',
+        '--json',
+        "select model, run_index, attempts, status, to_char(finished_at, 'YYYY-MM-DD HH24:MI:SS.US') as finished from run_overview order by model, run_index",
+        '--db',
+        dbB,
+      ])
+    ).stdout,
+  );
+  const before = JSON.parse(
+    (
+      await melanoma([
+        'sql',
+        '--json',
+        "select model, run_index, to_char(finished_at, 'YYYY-MM-DD HH24:MI:SS.US') as finished from run_overview order by model, run_index",
+        '--db',
+        dbA,
+      ])
+    ).stdout,
+  );
   assert.equal(runsB.length, 6);
   assert.ok(runsB.every((r: { status: string; attempts: number }) => r.status === 'completed' && r.attempts === 1));
   // The imported runs were not run again.
-  for (const r of before) assert.equal(runsB.find((b: { model: string; run_index: number }) => b.model === r.model && b.run_index === r.run_index).finished, r.finished);
+  for (const r of before)
+    assert.equal(runsB.find((b: { model: string; run_index: number }) => b.model === r.model && b.run_index === r.run_index).finished, r.finished);
 
   // Another dataset under the same experiment name is refused, as on any resume.
   const otherData = await tinyDataset();

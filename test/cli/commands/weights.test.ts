@@ -16,9 +16,14 @@ let url: string;
 
 function melanoma(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(PROJECT_ROOT, 'bin', 'melanoma.mjs'), ...args], { env: { ...process.env, MELANOMA_WEIGHTS: tmp } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [join(PROJECT_ROOT, 'bin', 'melanoma.mjs'), ...args],
+      { env: { ...process.env, MELANOMA_WEIGHTS: tmp } },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -56,7 +61,10 @@ test('weights download mobilenet (no published md5) accepts a Keras .h5, with pl
   assert.equal(list.code, 0, list.stderr);
   const parsed = JSON.parse(list.stdout) as { dir: string; files: { model: string }[]; models: { model: string; path: string | null }[] };
   assert.equal(parsed.dir, out);
-  assert.deepEqual(parsed.files.map((f) => f.model), ['mobilenet']);
+  assert.deepEqual(
+    parsed.files.map((f) => f.model),
+    ['mobilenet'],
+  );
   assert.equal(parsed.models.find((m) => m.model === 'mobilenet')?.path, join(out, PRETRAINED.mobilenet.file));
   assert.equal(parsed.models.find((m) => m.model === 'xception')?.path, null);
 });

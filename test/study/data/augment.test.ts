@@ -24,11 +24,20 @@ function ramp(size: number): Uint8Array {
 const at = (px: Uint8Array, size: number, x: number, y: number) => Array.from(px.subarray((y * size + x) * 3, (y * size + x) * 3 + 3));
 const params = (p: Partial<AugmentParams>): AugmentParams => ({ ...IDENTITY_PARAMS, ...p });
 
-test('the default configuration is the study\'s ImageDataGenerator settings', () => {
-  assert.deepEqual({ ...DEFAULT_AUGMENT, brightnessRange: [...DEFAULT_AUGMENT.brightnessRange] }, {
-    rotationRange: 30, zoomRange: 0.2, widthShiftRange: 0.2, heightShiftRange: 0.2,
-    horizontalFlip: true, verticalFlip: true, brightnessRange: [0.8, 1.2], fill: 'constant',
-  });
+test("the default configuration is the study's ImageDataGenerator settings", () => {
+  assert.deepEqual(
+    { ...DEFAULT_AUGMENT, brightnessRange: [...DEFAULT_AUGMENT.brightnessRange] },
+    {
+      rotationRange: 30,
+      zoomRange: 0.2,
+      widthShiftRange: 0.2,
+      heightShiftRange: 0.2,
+      horizontalFlip: true,
+      verticalFlip: true,
+      brightnessRange: [0.8, 1.2],
+      fill: 'constant',
+    },
+  );
 });
 
 test('a configuration that changes nothing returns the input bytes exactly and draws no random number', () => {

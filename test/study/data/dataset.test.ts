@@ -17,10 +17,7 @@ test('real dataset: the published split sizes and a Keras validation split of 20
   if (!root) return;
   const index = await indexDataset(root);
   const count = (split: 'train' | 'val' | 'test', label: 0 | 1) => index.splits[split].filter((r) => r.label === label).length;
-  assert.deepEqual(
-    { train: index.splits.train.length, val: index.splits.val.length, test: index.splits.test.length },
-    { train: 2110, val: 527, test: 660 },
-  );
+  assert.deepEqual({ train: index.splits.train.length, val: index.splits.val.length, test: index.splits.test.length }, { train: 2110, val: 527, test: 660 });
   assert.deepEqual([count('train', 0), count('train', 1)], [1152, 958]);
   assert.deepEqual([count('val', 0), count('val', 1)], [288, 239]);
   assert.deepEqual([count('test', 0), count('test', 1)], [360, 300]);
@@ -28,16 +25,32 @@ test('real dataset: the published split sizes and a Keras validation split of 20
   // flow_from_directory(subset='validation') takes it; train and val do not overlap.
   const trainIds = new Set(index.splits.train.map((r) => r.id));
   assert.ok(index.splits.val.every((r) => !trainIds.has(r.id) && r.id.startsWith('train/')));
-  for (const [label, cls, n, cut] of [[0, 'benign', 1440, 288], [1, 'malignant', 1197, 239]] as const) {
-    const sorted: string[] = readdirSync(join(root, 'train', cls)).sort().map((f) => `train/${cls}/${f}`);
+  for (const [label, cls, n, cut] of [
+    [0, 'benign', 1440, 288],
+    [1, 'malignant', 1197, 239],
+  ] as const) {
+    const sorted: string[] = readdirSync(join(root, 'train', cls))
+      .sort()
+      .map((f) => `train/${cls}/${f}`);
     assert.equal(sorted.length, n);
-    assert.deepEqual(index.splits.val.filter((r) => r.label === label).map((r) => r.id), sorted.slice(0, cut));
-    assert.deepEqual(index.splits.train.filter((r) => r.label === label).map((r) => r.id), sorted.slice(cut));
+    assert.deepEqual(
+      index.splits.val.filter((r) => r.label === label).map((r) => r.id),
+      sorted.slice(0, cut),
+    );
+    assert.deepEqual(
+      index.splits.train.filter((r) => r.label === label).map((r) => r.id),
+      sorted.slice(cut),
+    );
   }
   // The extended protocol (and every run recorded before protocols): the last 20%, the article's sentence.
   const last = await indexDataset(root, { validation: { fraction: 0.2, take: 'last' } });
-  const benignSorted = readdirSync(join(root, 'train', 'benign')).sort().map((f) => `train/benign/${f}`);
-  assert.deepEqual(last.splits.val.filter((r) => r.label === 0).map((r) => r.id), benignSorted.slice(1440 - 288));
+  const benignSorted = readdirSync(join(root, 'train', 'benign'))
+    .sort()
+    .map((f) => `train/benign/${f}`);
+  assert.deepEqual(
+    last.splits.val.filter((r) => r.label === 0).map((r) => r.id),
+    benignSorted.slice(1440 - 288),
+  );
   assert.equal(last.splits.val.length, 527);
   assert.equal(index.fingerprint.length, 64);
   assert.equal((await indexDataset(root)).fingerprint, index.fingerprint);
@@ -49,16 +62,19 @@ test("the extended protocol's validation takes the last floor(v*n) names of each
     const index = await indexDataset(root, { validation: { fraction: 0.2, take: 'last' } });
     const val = index.splits.val.map((r) => r.id);
     // 12 benign: '1','10','11','12','2',...,'9': floor(2.4) = 2 -> the last two, 8.jpg and 9.jpg; 5 malignant -> 1 file.
-    const malignant = index.splits.train.concat(index.splits.val).filter((r) => r.label === 1).map((r) => r.id);
+    const malignant = index.splits.train
+      .concat(index.splits.val)
+      .filter((r) => r.label === 1)
+      .map((r) => r.id);
     assert.deepEqual(val, ['train/benign/8.jpg', 'train/benign/9.jpg', malignant[malignant.length - 1]]);
     assert.deepEqual(
       index.splits.train.filter((r) => r.label === 0).map((r) => r.id.split('/')[2]),
       ['1.jpg', '10.jpg', '11.jpg', '12.jpg', '2.jpg', '3.jpg', '4.jpg', '5.jpg', '6.jpg', '7.jpg'],
     );
-    assert.deepEqual(index.splits.test.map((r) => `${r.id}:${r.label}:${r.split}`), [
-      'test/benign/1.jpg:0:test', 'test/benign/2.jpg:0:test', 'test/benign/3.jpg:0:test',
-      'test/malignant/1.jpg:1:test', 'test/malignant/2.jpg:1:test',
-    ]);
+    assert.deepEqual(
+      index.splits.test.map((r) => `${r.id}:${r.label}:${r.split}`),
+      ['test/benign/1.jpg:0:test', 'test/benign/2.jpg:0:test', 'test/benign/3.jpg:0:test', 'test/malignant/1.jpg:1:test', 'test/malignant/2.jpg:1:test'],
+    );
     assert.ok(index.splits.val.every((r) => r.split === 'val' && r.path === join(root, r.id)));
     const half = await indexDataset(root, { validation: { fraction: 0.5, take: 'last' } });
     assert.equal(half.splits.val.length, 6 + 2);
@@ -76,8 +92,15 @@ test("the seed protocol's validation takes the first int(v*n) names of each clas
   try {
     const index = await indexDataset(root); // the default protocol, seed
     // 12 benign in string order '1','10','11','12','2',...: int(0.2 * 12) = 2 -> 1.jpg and 10.jpg; 5 malignant -> 1 file.
-    const malignant = index.splits.train.concat(index.splits.val).filter((r) => r.label === 1).map((r) => r.id).sort();
-    assert.deepEqual(index.splits.val.map((r) => r.id), ['train/benign/1.jpg', 'train/benign/10.jpg', malignant[0]]);
+    const malignant = index.splits.train
+      .concat(index.splits.val)
+      .filter((r) => r.label === 1)
+      .map((r) => r.id)
+      .sort();
+    assert.deepEqual(
+      index.splits.val.map((r) => r.id),
+      ['train/benign/1.jpg', 'train/benign/10.jpg', malignant[0]],
+    );
     assert.deepEqual(
       index.splits.train.filter((r) => r.label === 0).map((r) => r.id.split('/')[2]),
       ['11.jpg', '12.jpg', '2.jpg', '3.jpg', '4.jpg', '5.jpg', '6.jpg', '7.jpg', '8.jpg', '9.jpg'],
@@ -144,17 +167,24 @@ test('resolveDataDir: flag, then $MELANOMA_DATA, then ./data; a missing folder s
     assert.equal(resolveDataDir(dir), dir);
     process.env.MELANOMA_DATA = dir;
     assert.equal(resolveDataDir(), dir);
-    assert.throws(() => resolveDataDir(join(dir, 'nope')), (e: Error) => {
-      assert.ok(e instanceof UserError);
-      assert.ok(e.message.includes(join(dir, 'nope')));
-      assert.match(e.message, /Skin Cancer: Malignant vs\. Benign/);
-      assert.match(e.message, /Claudio Fanconi/);
-      assert.match(e.message, /MELANOMA_DATA/);
-      return true;
-    });
+    assert.throws(
+      () => resolveDataDir(join(dir, 'nope')),
+      (e: Error) => {
+        assert.ok(e instanceof UserError);
+        assert.ok(e.message.includes(join(dir, 'nope')));
+        assert.match(e.message, /Skin Cancer: Malignant vs\. Benign/);
+        assert.match(e.message, /Claudio Fanconi/);
+        assert.match(e.message, /MELANOMA_DATA/);
+        return true;
+      },
+    );
     delete process.env.MELANOMA_DATA;
     if (existsSync(resolve('data'))) assert.equal(resolveDataDir(), resolve('data'));
-    else assert.throws(() => resolveDataDir(), (e: Error) => e instanceof UserError && e.message.includes(resolve('data')));
+    else
+      assert.throws(
+        () => resolveDataDir(),
+        (e: Error) => e instanceof UserError && e.message.includes(resolve('data')),
+      );
   } finally {
     if (saved === undefined) delete process.env.MELANOMA_DATA;
     else process.env.MELANOMA_DATA = saved;

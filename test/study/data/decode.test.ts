@@ -19,7 +19,10 @@ function pixel(px: Uint8Array, size: number, x: number, y: number): number[] {
 }
 
 function near(actual: number[], expected: number[], tol: number, what: string): void {
-  assert.ok(actual.every((v, i) => Math.abs(v - expected[i]!) <= tol), `${what}: ${actual} is not within ${tol} of ${expected}`);
+  assert.ok(
+    actual.every((v, i) => Math.abs(v - expected[i]!) <= tol),
+    `${what}: ${actual} is not within ${tol} of ${expected}`,
+  );
 }
 
 /** Left half red, right half blue, S x S: any rotation would move the colours. */
@@ -31,7 +34,10 @@ async function halves(): Promise<Buffer> {
 
 test('grayscale PNG -> 3 equal channels', async () => {
   const path = join(dir, 'gray.png');
-  await sharp(Buffer.alloc(S * S, 100), { raw: { width: S, height: S, channels: 1 } }).toColourspace('b-w').png().toFile(path);
+  await sharp(Buffer.alloc(S * S, 100), { raw: { width: S, height: S, channels: 1 } })
+    .toColourspace('b-w')
+    .png()
+    .toFile(path);
   assert.equal((await sharp(path).metadata()).channels, 1);
   const px = await decodeImage(path, S);
   assert.equal(px.length, S * S * 3);
@@ -40,7 +46,9 @@ test('grayscale PNG -> 3 equal channels', async () => {
 
 test('RGBA PNG -> alpha dropped, not composited', async () => {
   const path = join(dir, 'rgba.png');
-  await sharp({ create: { width: S, height: S, channels: 4, background: { r: 200, g: 50, b: 25, alpha: 0.5 } } }).png().toFile(path);
+  await sharp({ create: { width: S, height: S, channels: 4, background: { r: 200, g: 50, b: 25, alpha: 0.5 } } })
+    .png()
+    .toFile(path);
   assert.equal((await sharp(path).metadata()).channels, 4);
   const px = await decodeImage(path, S);
   assert.equal(px.length, S * S * 3);
@@ -50,7 +58,9 @@ test('RGBA PNG -> alpha dropped, not composited', async () => {
 
 test('palette PNG -> RGB', async () => {
   const path = join(dir, 'palette.png');
-  await sharp({ create: { width: S, height: S, channels: 3, background: { r: 10, g: 200, b: 90 } } }).png({ palette: true }).toFile(path);
+  await sharp({ create: { width: S, height: S, channels: 3, background: { r: 10, g: 200, b: 90 } } })
+    .png({ palette: true })
+    .toFile(path);
   assert.equal((await sharp(path).metadata()).isPalette, true);
   const px = await decodeImage(path, S);
   near(pixel(px, S, 5, 5), [10, 200, 90], 4, 'palette colour');
@@ -70,7 +80,10 @@ test('CMYK JPEG -> sRGB close to the original colour', async () => {
 
 test('an EXIF orientation tag is ignored: the pixels are taken as stored', async () => {
   const path = join(dir, 'exif6.jpg');
-  await sharp(await halves(), { raw: { width: S, height: S, channels: 3 } }).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toFile(path);
+  await sharp(await halves(), { raw: { width: S, height: S, channels: 3 } })
+    .jpeg({ quality: 95 })
+    .withMetadata({ orientation: 6 })
+    .toFile(path);
   assert.equal((await sharp(path).metadata()).orientation, 6);
   const px = await decodeImage(path, S);
   // Rotated by 90 degrees the red half would be at the top; as stored it stays on the left.
@@ -81,7 +94,10 @@ test('an EXIF orientation tag is ignored: the pixels are taken as stored', async
 
 test('resize to size x size (bilinear, aspect ratio not kept)', async () => {
   const path = join(dir, 'wide.png');
-  await sharp(await halves(), { raw: { width: S, height: S, channels: 3 } }).resize(128, 32, { fit: 'fill', kernel: 'nearest' }).png().toFile(path);
+  await sharp(await halves(), { raw: { width: S, height: S, channels: 3 } })
+    .resize(128, 32, { fit: 'fill', kernel: 'nearest' })
+    .png()
+    .toFile(path);
   const px = await decodeImage(path, 32);
   assert.equal(px.length, 32 * 32 * 3);
   assert.deepEqual(pixel(px, 32, 2, 16), [220, 20, 20]);
@@ -90,7 +106,9 @@ test('resize to size x size (bilinear, aspect ratio not kept)', async () => {
 
 test('truncated JPEG, garbage and missing files: UserError naming the file', async () => {
   const good = join(dir, 'good.jpg');
-  await sharp(await halves(), { raw: { width: S, height: S, channels: 3 } }).jpeg().toFile(good);
+  await sharp(await halves(), { raw: { width: S, height: S, channels: 3 } })
+    .jpeg()
+    .toFile(good);
   const bytes = readFileSync(good);
   const truncated = join(dir, 'truncated.jpg');
   writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length * 0.6)));

@@ -42,5 +42,4 @@ export async function makeDataset(
   return root;
 }
 
-export const names = (from: number, to: number, ext = '.jpg'): string[] =>
-  Array.from({ length: to - from + 1 }, (_, i) => `${from + i}${ext}`);
+export const names = (from: number, to: number, ext = '.jpg'): string[] => Array.from({ length: to - from + 1 }, (_, i) => `${from + i}${ext}`);

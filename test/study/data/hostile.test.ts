@@ -31,8 +31,13 @@ test('a hidden image, a .DS_Store and a sub-folder in class folders: each skippe
       `skipping ${dsStore}: hidden file.`,
       `skipping ${sub}: a sub-folder (class folders are not read recursively).`,
     ]);
-    assert.deepEqual(index.skipped.map((s) => s.path), [hidden, dsStore, sub]);
-    const ids = Object.values(index.splits).flat().map((r) => r.id);
+    assert.deepEqual(
+      index.skipped.map((s) => s.path),
+      [hidden, dsStore, sub],
+    );
+    const ids = Object.values(index.splits)
+      .flat()
+      .map((r) => r.id);
     assert.equal(ids.length, 24, 'only the 6 images of each class folder are listed');
     assert.ok(!ids.some((id) => id.includes('hidden') || id.includes('extra') || id.includes('DS_Store')));
   } finally {
@@ -50,9 +55,15 @@ test('every truncated JPEG is found, in listing order, with the decoder reason; 
     const bad = await findBadImages(records, { imageSize: 64, cache, concurrency: 3, onProgress: (done) => seen.push(done) });
     // Both bad training images are training images (the seed protocol's validation is the first of each folder of
     // six): benign's listing comes before malignant's, then test's.
-    assert.deepEqual(bad.map((b) => `${b.id}: ${b.reason}`), [`train/benign/6.jpg: ${REASON}`, `train/malignant/3.jpg: ${REASON}`, `test/benign/2.jpg: ${REASON}`]);
+    assert.deepEqual(
+      bad.map((b) => `${b.id}: ${b.reason}`),
+      [`train/benign/6.jpg: ${REASON}`, `train/malignant/3.jpg: ${REASON}`, `test/benign/2.jpg: ${REASON}`],
+    );
     assert.equal(bad[1]!.path, join(root, 'train', 'malignant', '3.jpg'));
-    assert.deepEqual(seen, Array.from({ length: 24 }, (_, i) => i + 1));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 24 }, (_, i) => i + 1),
+    );
     assert.equal(cache.size, 21, 'the check keeps the pixels of every good image for the run');
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -77,8 +88,14 @@ test('melanoma data inspect: unreadable images listed with their reason (exit 1)
     assert.equal(json.stderr, '', 'no progress and no warnings on stderr with --json (they are in the document)');
     const doc = JSON.parse(json.stdout);
     assert.equal(doc.skipped.count, 3);
-    assert.deepEqual(doc.skipped.entries.map((e: { reason: string }) => e.reason), ['hidden file', 'hidden file', 'a sub-folder (class folders are not read recursively)']);
-    assert.deepEqual(doc.images.unreadableFiles.map((b: { id: string; reason: string }) => `${b.id}: ${b.reason}`), [`train/benign/2.jpg: ${REASON}`, `test/malignant/5.jpg: ${REASON}`]);
+    assert.deepEqual(
+      doc.skipped.entries.map((e: { reason: string }) => e.reason),
+      ['hidden file', 'hidden file', 'a sub-folder (class folders are not read recursively)'],
+    );
+    assert.deepEqual(
+      doc.images.unreadableFiles.map((b: { id: string; reason: string }) => `${b.id}: ${b.reason}`),
+      [`train/benign/2.jpg: ${REASON}`, `test/malignant/5.jpg: ${REASON}`],
+    );
 
     const plain = spawnSync(process.execPath, [MELANOMA, 'data', 'inspect', '--data', root, '--image-size', '64'], { encoding: 'utf8' });
     assert.equal(plain.status, 1);

@@ -14,7 +14,10 @@ test('inspect: counts, ratios and the odd images', async () => {
     { images: true, size: 24 },
   );
   try {
-    await sharp(Buffer.alloc(24 * 24, 9), { raw: { width: 24, height: 24, channels: 1 } }).toColourspace('b-w').png().toFile(join(root, 'test', 'benign', '2.png'));
+    await sharp(Buffer.alloc(24 * 24, 9), { raw: { width: 24, height: 24, channels: 1 } })
+      .toColourspace('b-w')
+      .png()
+      .toFile(join(root, 'test', 'benign', '2.png'));
     writeFileSync(join(root, 'train', 'malignant', '5.png'), 'broken');
     writeFileSync(join(root, 'train', 'malignant', 'list.csv'), 'x');
     const r = await inspectDataset(root, { expectedSize: 24 });
@@ -49,7 +52,9 @@ test('melanoma data inspect --json prints the report, its validation files by --
     assert.equal(report.counts.test.total, 2);
     assert.equal(report.images.wrongSize, 0);
     assert.deepEqual(report.firstValidation, { benign: 'train/benign/1.png', malignant: 'train/malignant/1.png' });
-    const extended = JSON.parse(execFileSync(process.execPath, [bin, 'data', 'inspect', '--data', root, '--json', '--image-size', '24', '--protocol', 'extended'], { encoding: 'utf8' }));
+    const extended = JSON.parse(
+      execFileSync(process.execPath, [bin, 'data', 'inspect', '--data', root, '--json', '--image-size', '24', '--protocol', 'extended'], { encoding: 'utf8' }),
+    );
     assert.deepEqual(extended.firstValidation, { benign: 'train/benign/5.png', malignant: 'train/malignant/5.png' }, 'the last 20%');
     let failed: { status: number; stderr: string } | null = null;
     try {

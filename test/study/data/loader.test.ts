@@ -29,7 +29,14 @@ after(() => {
 });
 
 const options = (o: Partial<LoaderOptions> = {}): LoaderOptions => ({
-  imageSize: SIZE, batchSize: 4, shuffle: true, seed: 3, epoch: 1, augment: null, cache: null, ...o,
+  imageSize: SIZE,
+  batchSize: 4,
+  shuffle: true,
+  seed: 3,
+  epoch: 1,
+  augment: null,
+  cache: null,
+  ...o,
 });
 
 async function collect(recs: ImageRecord[], o: LoaderOptions): Promise<Batch[]> {
@@ -41,7 +48,10 @@ async function collect(recs: ImageRecord[], o: LoaderOptions): Promise<Batch[]> 
 test('an epoch: every record once, batches of batchSize and a smaller last one, labels, the decoded bytes', async () => {
   assert.equal(records.length, 11);
   const got = await collect(records, options());
-  assert.deepEqual(got.map((b) => b.size), [4, 4, 3]);
+  assert.deepEqual(
+    got.map((b) => b.size),
+    [4, 4, 3],
+  );
   const ids = got.flatMap((b) => b.ids);
   assert.deepEqual([...ids].sort(), records.map((r) => r.id).sort());
   for (const b of got) {
@@ -59,28 +69,49 @@ test('an epoch: every record once, batches of batchSize and a smaller last one, 
 test('same seed and epoch -> same batches; another epoch or seed -> another order; no shuffle keeps the order', async () => {
   const a = await collect(records, options());
   const b = await collect(records, options({ prefetch: 1 }));
-  assert.deepEqual(a.map((x) => x.ids), b.map((x) => x.ids));
-  assert.deepEqual(a.map((x) => x.pixels), b.map((x) => x.pixels));
+  assert.deepEqual(
+    a.map((x) => x.ids),
+    b.map((x) => x.ids),
+  );
+  assert.deepEqual(
+    a.map((x) => x.pixels),
+    b.map((x) => x.pixels),
+  );
   const other = await collect(records, options({ epoch: 2 }));
-  assert.notDeepEqual(other.flatMap((x) => x.ids), a.flatMap((x) => x.ids));
+  assert.notDeepEqual(
+    other.flatMap((x) => x.ids),
+    a.flatMap((x) => x.ids),
+  );
   assert.notDeepEqual(epochOrder(11, 4, 1), epochOrder(11, 3, 1));
   assert.deepEqual(epochOrder(11, 3, 1), epochOrder(11, 3, 1));
   const plain = await collect(records, options({ shuffle: false }));
-  assert.deepEqual(plain.flatMap((x) => x.ids), records.map((r) => r.id));
+  assert.deepEqual(
+    plain.flatMap((x) => x.ids),
+    records.map((r) => r.id),
+  );
 });
 
 test('augmentation is fixed by (seed, epoch) and changes with the epoch', async () => {
   const aug = options({ augment: DEFAULT_AUGMENT, shuffle: false });
   const a = await collect(records, aug);
   const b = await collect(records, { ...aug, prefetch: 3 });
-  assert.deepEqual(a.map((x) => x.augment), b.map((x) => x.augment));
+  assert.deepEqual(
+    a.map((x) => x.augment),
+    b.map((x) => x.augment),
+  );
   assert.deepEqual(a.map(augmentedPixels), b.map(augmentedPixels));
   const c = await collect(records, { ...aug, epoch: 2 });
   assert.notDeepEqual(augmentedPixels(a[0]!), augmentedPixels(c[0]!));
   // The bytes stay as decoded; the augmentation is one parameter set per image, applied by augmentedPixels.
   const clean = await collect(records, options({ shuffle: false }));
-  assert.deepEqual(a.map((x) => x.pixels), clean.map((x) => x.pixels));
-  assert.deepEqual(a.map((x) => x.augment!.length), [4, 4, 3]);
+  assert.deepEqual(
+    a.map((x) => x.pixels),
+    clean.map((x) => x.pixels),
+  );
+  assert.deepEqual(
+    a.map((x) => x.augment!.length),
+    [4, 4, 3],
+  );
   assert.notDeepEqual(augmentedPixels(a[0]!), clean[0]!.pixels);
   const n = SIZE * SIZE * 3;
   assert.deepEqual(augmentedPixels(a[1]!).subarray(n, 2 * n), applyAugment(a[1]!.pixels.subarray(n, 2 * n), SIZE, a[1]!.augment![1]!));
@@ -107,7 +138,10 @@ test('the cache serves later epochs and stays within its budget', async () => {
   assert.equal(cache.misses, 11);
   const again = await collect(records, options({ cache }));
   assert.equal(cache.hits, 5);
-  assert.deepEqual(again.map((b) => b.pixels), first.map((b) => b.pixels));
+  assert.deepEqual(
+    again.map((b) => b.pixels),
+    first.map((b) => b.pixels),
+  );
   await assert.rejects(collect(records, options({ cache: new ImageCache(32, 1e6) })), /32 px/);
   assert.throws(() => cache.set('x', new Uint8Array(3)), /holds 16x16x3/);
 });

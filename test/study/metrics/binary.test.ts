@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { METRICS, averagePrecision, evaluateBinary, rocAuc } from '../../../study/metrics/binary.ts';
 
-const close = (actual: number, expected: number) =>
-  assert.ok(Math.abs(actual - expected) < 1e-12, `${actual} is not ${expected}`);
+const close = (actual: number, expected: number) => assert.ok(Math.abs(actual - expected) < 1e-12, `${actual} is not ${expected}`);
 
 test('evaluateBinary on the worked example', () => {
   const yTrue = [1, 0, 1, 1, 0, 0, 1, 0];
@@ -82,5 +81,8 @@ test('the definitions: unique snake_case names (stored rows and SQL columns take
     assert.ok(m.label && m.reference, m.name);
     assert.ok(m.max === null || m.max > 0, m.name);
   }
-  assert.deepEqual(METRICS.filter((m) => m.better === 'lower').map((m) => m.name), ['loss']);
+  assert.deepEqual(
+    METRICS.filter((m) => m.better === 'lower').map((m) => m.name),
+    ['loss'],
+  );
 });

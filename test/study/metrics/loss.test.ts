@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { binaryCrossEntropy } from '../../../study/metrics/loss.ts';
 
-const close = (actual: number, expected: number, tol = 1e-12) =>
-  assert.ok(Math.abs(actual - expected) < tol, `${actual} is not ${expected}`);
+const close = (actual: number, expected: number, tol = 1e-12) => assert.ok(Math.abs(actual - expected) < tol, `${actual} is not ${expected}`);
 
 test('mean of -ln p over positives and -ln(1-p) over negatives', () => {
   // (-ln 0.8 - ln(1 - 0.25)) / 2 = (0.2231435513 + 0.2876820725) / 2 = 0.2554128119

@@ -4,8 +4,7 @@ import { averagePrecision, prCurve } from '../../../study/metrics/precision-reca
 
 // AP = sum over distinct thresholds, descending, of (R_k - R_{k-1}) * P_k with R_0 = 0 (scikit-learn's
 // average_precision_score).
-const close = (actual: number, expected: number) =>
-  assert.ok(Math.abs(actual - expected) < 1e-12, `${actual} is not ${expected}`);
+const close = (actual: number, expected: number) => assert.ok(Math.abs(actual - expected) < 1e-12, `${actual} is not ${expected}`);
 
 test('perfect ranking: AP 1', () => {
   // 0.9: R 1/2 P 1; 0.8: R 1 P 1; lower thresholds add no recall. AP = 1/2*1 + 1/2*1 = 1.

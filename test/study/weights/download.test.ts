@@ -82,7 +82,10 @@ test('downloads into the folder, checks the md5, reports progress, and skips a c
   const dest = join(tmp, 'a', 'weights.h5');
   const seen: number[] = [];
   const r = await downloadFile({ url: `${base}/w.h5`, dest, md5, onProgress: (p) => seen.push(p.received) });
-  assert.deepEqual({ bytes: r.bytes, md5: r.md5, resumedFrom: r.resumedFrom, alreadyCached: r.alreadyCached }, { bytes: payload.length, md5, resumedFrom: 0, alreadyCached: false });
+  assert.deepEqual(
+    { bytes: r.bytes, md5: r.md5, resumedFrom: r.resumedFrom, alreadyCached: r.alreadyCached },
+    { bytes: payload.length, md5, resumedFrom: 0, alreadyCached: false },
+  );
   assert.deepEqual(readFileSync(dest), payload);
   assert.ok(!existsSync(`${dest}.part`));
   assert.equal(seen[seen.length - 1], payload.length);
@@ -143,7 +146,10 @@ test('downloadPretrained: the published file names, --url and md5 overrides, the
   const r = await downloadPretrained('xception', { dir, url: `${base}/x.h5`, md5 });
   assert.equal(r.path, join(dir, PRETRAINED.xception.file));
   assert.equal(PRETRAINED.xception.md5, 'b0042744bf5b25fce3cb969f33bebb97');
-  assert.equal(PRETRAINED.xception.url, 'https://storage.googleapis.com/tensorflow/keras-applications/xception/xception_weights_tf_dim_ordering_tf_kernels_notop.h5');
+  assert.equal(
+    PRETRAINED.xception.url,
+    'https://storage.googleapis.com/tensorflow/keras-applications/xception/xception_weights_tf_dim_ordering_tf_kernels_notop.h5',
+  );
 
   // No published md5 for MobileNetV2: random bytes are rejected, a real Keras .h5 is accepted.
   await assert.rejects(downloadPretrained('mobilenet', { dir, url: `${base}/m.h5` }), (e: unknown) => e instanceof UserError && /HDF5/.test(e.message));
@@ -158,7 +164,10 @@ test('downloadPretrained: the published file names, --url and md5 overrides, the
   const listed = listCachedWeights(dir);
   const x = listed.find((f) => f.model === 'xception');
   assert.deepEqual([x?.name, x?.bytes, x?.partial], [PRETRAINED.xception.file, payload.length, false]);
-  assert.ok(listed.every((f) => f.model !== null), 'only known files in this folder');
+  assert.ok(
+    listed.every((f) => f.model !== null),
+    'only known files in this folder',
+  );
   assert.equal(weightsCacheDir({ MELANOMA_WEIGHTS: '/srv/w' }), '/srv/w');
   assert.match(weightsCacheDir({}), /\.cache\/melanoma\/weights$/);
 });
@@ -190,7 +199,13 @@ test('first use downloads the weights from $MELANOMA_WEIGHTS_URL into the cache,
 
   const seen: { url: string; dest: string }[] = [];
   let last = 0;
-  const got = await ensurePretrained('xception', { env, md5: h5md5, alternative: 'or not', onDownload: (url, dest) => seen.push({ url, dest }), onProgress: (p) => (last = p.received) });
+  const got = await ensurePretrained('xception', {
+    env,
+    md5: h5md5,
+    alternative: 'or not',
+    onDownload: (url, dest) => seen.push({ url, dest }),
+    onProgress: (p) => (last = p.received),
+  });
   const dest = join(cache, PRETRAINED.xception.file);
   assert.deepEqual(got.location, { format: 'h5', path: dest });
   assert.deepEqual(seen, [{ url: `${base}/mirror/${PRETRAINED.xception.file}`, dest }]);
@@ -234,14 +249,21 @@ test('offline: an unreachable mirror fails with the one-line error; an interrupt
   const offline = await closedAddress();
   await assert.rejects(
     ensurePretrained('xception', { env: { MELANOMA_WEIGHTS: cache, MELANOMA_WEIGHTS_URL: offline }, alternative }),
-    (e: unknown) => e instanceof UserError && !e.message.includes('\n') && e.message.includes(`cannot download ${offline}/${PRETRAINED.xception.file}: fetch failed: connect ECONNREFUSED`) &&
-      e.message.includes(`put ${PRETRAINED.xception.file} in ${cache}`) && e.message.endsWith(`${alternative}.`),
+    (e: unknown) =>
+      e instanceof UserError &&
+      !e.message.includes('\n') &&
+      e.message.includes(`cannot download ${offline}/${PRETRAINED.xception.file}: fetch failed: connect ECONNREFUSED`) &&
+      e.message.includes(`put ${PRETRAINED.xception.file} in ${cache}`) &&
+      e.message.endsWith(`${alternative}.`),
   );
   assert.deepEqual(existsSync(cache) ? readdirSync(cache) : [], []);
 
   const env = { MELANOMA_WEIGHTS: cache, MELANOMA_WEIGHTS_URL: base };
   behaviour.cutAfter = 100_000;
-  await assert.rejects(ensurePretrained('xception', { env, md5, alternative }), (e: unknown) => e instanceof UserError && /broke off after \d+ bytes.*run the command again to resume/.test(e.message));
+  await assert.rejects(
+    ensurePretrained('xception', { env, md5, alternative }),
+    (e: unknown) => e instanceof UserError && /broke off after \d+ bytes.*run the command again to resume/.test(e.message),
+  );
   const partial = statSync(join(cache, `${PRETRAINED.xception.file}.part`)).size;
   assert.ok(partial > 0 && partial < payload.length);
   const got = await ensurePretrained('xception', { env, md5, alternative });

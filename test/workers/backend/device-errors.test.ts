@@ -27,6 +27,9 @@ test('webgpu: a failed dispatch makes assertDeviceHealthy throw, naming the devi
   const y = tf.engine().makeTensorFromTensorInfo(broken);
   assert.deepEqual(Array.from(await y.data()), new Array(8).fill(0), 'the failed dispatch reads as zeros');
   await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.throws(assertDeviceHealthy, (error: unknown) => error instanceof UserError && /WebGPU device reported an error/.test(error.message) && /no_such_value/.test(error.message));
+  assert.throws(
+    assertDeviceHealthy,
+    (error: unknown) => error instanceof UserError && /WebGPU device reported an error/.test(error.message) && /no_such_value/.test(error.message),
+  );
   tf.dispose([x, y]);
 });

@@ -63,8 +63,7 @@ test('tensorflow without tfjs-node fails with one clear UserError', async (t) =>
 });
 
 test('software adapters are recognised from their adapter info', () => {
-  const info = (vendor: string, architecture: string, device: string, description: string) =>
-    ({ vendor, architecture, device, description }) as GPUAdapterInfo;
+  const info = (vendor: string, architecture: string, device: string, description: string) => ({ vendor, architecture, device, description }) as GPUAdapterInfo;
   assert.ok(isSoftwareAdapter(info('mesa', 'software', 'llvmpipe-llvm-15', 'llvmpipe: Mesa 25.0.7')));
   assert.ok(isSoftwareAdapter(info('google', '', 'swiftshader device', 'SwiftShader')));
   assert.ok(!isSoftwareAdapter(info('nvidia', 'hopper', 'NVIDIA H100 80GB HBM3', 'NVIDIA H100 80GB HBM3')));

@@ -17,7 +17,10 @@ let adapters: Promise<number> | null = null;
 /** Switches tfjs to `backend`; returns false (after skipping the test loudly) when it cannot run here. */
 export async function useBackendOrSkip(t: TestContext, backend: Backend | 'cpu'): Promise<boolean> {
   if (backend === 'webgpu') {
-    adapters ??= listAdapters().then((list) => list.length, () => 0);
+    adapters ??= listAdapters().then(
+      (list) => list.length,
+      () => 0,
+    );
     if ((await adapters) === 0) {
       const why = `SKIPPED: ${t.name} needs a WebGPU (Vulkan) adapter; install mesa-vulkan-drivers (lavapipe)`;
       process.stderr.write(`\n*** ${why} ***\n`);
@@ -87,7 +90,16 @@ export async function assertSameAsCpu(
   const results: { values: Float32Array; shape: number[] }[] = [];
   for (const b of ['cpu', backend] as const) {
     if (!(await useBackendOrSkip(t, b))) return false;
-    const xs = inputs.map((x, i) => tf.tensor(x.values ?? randomValues(x.shape.reduce((a, c) => a * c, 1), 11 + i), x.shape));
+    const xs = inputs.map((x, i) =>
+      tf.tensor(
+        x.values ??
+          randomValues(
+            x.shape.reduce((a, c) => a * c, 1),
+            11 + i,
+          ),
+        x.shape,
+      ),
+    );
     const y = f(...xs);
     results.push({ values: (await y.data()) as Float32Array, shape: y.shape });
     tf.dispose([...xs, y]);

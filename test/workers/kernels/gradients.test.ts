@@ -38,13 +38,19 @@ for (const backend of ['cpu', 'wasm', 'webgpu'] as const) {
   test(`${backend}: the Mean, Sigmoid and ClipByValue gradients equal tfjs' own, bit for bit`, async (t) => {
     if (!(await useBackendOrSkip(t, backend))) return;
     for (const c of MEANS) {
-      const values = randomValues(c.shape.reduce((a, b) => a * b, 1), 3);
+      const values = randomValues(
+        c.shape.reduce((a, b) => a * b, 1),
+        3,
+      );
       const x = tf.tensor(values, c.shape);
       const mean = (v: tf.Tensor) => tf.mean(v, c.axis, c.keepDims);
       assert.deepEqual(await gradient('ours', mean, x), await gradient('stock', mean, x), `mean of ${c.shape} over ${c.axis}`);
       assert.deepEqual(await gradient('ours', tf.sigmoid, x), await gradient('stock', tf.sigmoid, x), `sigmoid of ${c.shape}`);
       // ReLU6 as MobileNetV2 has it, and bounds that some of x's values equal exactly
-      for (const [lo, hi] of [[0, 6], [Math.min(values[0]!, values[1]!), Math.max(values[0]!, values[1]!)]] as const) {
+      for (const [lo, hi] of [
+        [0, 6],
+        [Math.min(values[0]!, values[1]!), Math.max(values[0]!, values[1]!)],
+      ] as const) {
         const clip = (v: tf.Tensor) => tf.clipByValue(tf.mul(v, 8), lo * 8, hi * 8);
         assert.deepEqual(await gradient('ours', clip, x), await gradient('stock', clip, x), `clip of ${c.shape} to [${lo}, ${hi}]`);
       }
@@ -82,9 +88,18 @@ for (const backend of ['cpu', 'wasm', 'webgpu'] as const) {
     if (!(await useBackendOrSkip(t, backend))) return;
     for (const c of BATCH_NORMS) {
       const n = c.stats.reduce((a, b) => a * b, 1);
-      const x = tf.tensor(randomValues(c.x.reduce((a, b) => a * b, 1), 3), c.x);
+      const x = tf.tensor(
+        randomValues(
+          c.x.reduce((a, b) => a * b, 1),
+          3,
+        ),
+        c.x,
+      );
       const mean = tf.tensor(randomValues(n, 7), c.stats);
-      const variance = tf.tensor(randomValues(n, 11).map((v) => v * v + 0.1), c.stats); // positive
+      const variance = tf.tensor(
+        randomValues(n, 11).map((v) => v * v + 0.1),
+        c.stats,
+      ); // positive
       const offset = tf.tensor(randomValues(n, 13), c.stats);
       const inputs = [x, mean, variance, offset, tf.tensor(randomValues(n, 17), c.stats)];
       const ours = await batchNormGradients('ours', inputs, c.epsilon);

@@ -40,11 +40,18 @@ async function onBoth(t: test.TestContext, batch: Batch): Promise<[Float32Array,
 }
 
 test('webgpu ImageBatch without augmentation: exactly the CPU floats v / 255, for byte counts not a multiple of 4', async (t) => {
-  for (const [size, n] of [[5, 3], [16, 2], [1, 1]] as const) {
+  for (const [size, n] of [
+    [5, 3],
+    [16, 2],
+    [1, 1],
+  ] as const) {
     const both = await onBoth(t, batchOf(size, n, null, size));
     if (both === null) return;
     const [actual, expected] = both;
-    assert.ok(actual.every((v, i) => v === expected[i]), `${n}x${size}x${size}x3: floats differ`);
+    assert.ok(
+      actual.every((v, i) => v === expected[i]),
+      `${n}x${size}x${size}x3: floats differ`,
+    );
   }
 });
 
@@ -86,7 +93,10 @@ test('webgpu: batches uploaded back to back through the one upload buffer each k
   const tensors = batches.map((b) => imageTensor(b)); // nothing read back in between
   for (const [k, x] of tensors.entries()) {
     const got = (await x.data()) as Float32Array;
-    assert.ok(got.every((v, i) => v === batches[k]!.pixels[i]! / 255 || Math.abs(v - batches[k]!.pixels[i]! / 255) < 1e-7), `batch ${k} holds other bytes`);
+    assert.ok(
+      got.every((v, i) => v === batches[k]!.pixels[i]! / 255 || Math.abs(v - batches[k]!.pixels[i]! / 255) < 1e-7),
+      `batch ${k} holds other bytes`,
+    );
   }
   tf.dispose(tensors);
 });

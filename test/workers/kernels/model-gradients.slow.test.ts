@@ -53,7 +53,14 @@ function mobilenetLike(): tfl.LayersModel {
   const relu6 = () => tfl.layers.reLU({ maxValue: 6 });
   let x = tfl.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false }).apply(input);
   x = relu6().apply(bn().apply(x));
-  x = tfl.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]] }).apply(x);
+  x = tfl.layers
+    .zeroPadding2d({
+      padding: [
+        [0, 1],
+        [0, 1],
+      ],
+    })
+    .apply(x);
   x = tfl.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'valid', useBias: false }).apply(x);
   x = relu6().apply(bn().apply(x));
   x = bn().apply(tfl.layers.conv2d({ filters: 12, kernelSize: 1, useBias: false }).apply(x));
@@ -76,15 +83,23 @@ async function gradients(build: () => tfl.LayersModel): Promise<{ names: string[
   model.setWeights(
     model.weights.map((w, i) => {
       const shape = w.shape as number[];
-      const v = randomValues(shape.reduce((a, b) => a * b, 1), 1000 + i);
+      const v = randomValues(
+        shape.reduce((a, b) => a * b, 1),
+        1000 + i,
+      );
       const fanIn = shape.length > 1 ? shape.slice(0, -1).reduce((a, b) => a * b, 1) : 1;
       const init = /gamma|moving_variance/.test(w.name)
         ? v.map((u) => 1 + 0.2 * u)
-        : /beta|moving_mean|bias/.test(w.name) ? v.map((u) => 0.1 * u) : v.map((u) => (1.5 * u) / Math.sqrt(fanIn));
+        : /beta|moving_mean|bias/.test(w.name)
+          ? v.map((u) => 0.1 * u)
+          : v.map((u) => (1.5 * u) / Math.sqrt(fanIn));
       return tf.tensor(init, shape);
     }),
   );
-  const x = tf.tensor4d(randomValues(BATCH * SIZE * SIZE * 3, 7).map((u) => (u + 1) / 2), [BATCH, SIZE, SIZE, 3]);
+  const x = tf.tensor4d(
+    randomValues(BATCH * SIZE * SIZE * 3, 7).map((u) => (u + 1) / 2),
+    [BATCH, SIZE, SIZE, 3],
+  );
   const y = tf.tensor2d([0, 1], [BATCH, 1]);
   const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const { grads } = tf.variableGrads(() => {

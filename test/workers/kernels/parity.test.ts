@@ -19,9 +19,26 @@ import { BACKENDS, compare, randomValues, useBackendOrSkip, values } from './bac
 type Pad = 'same' | 'valid';
 type Shape4 = [number, number, number, number];
 
-interface ConvCase { x: Shape4; k: number; cout: number; stride: number; pad: Pad }
-interface DepthwiseCase { x: Shape4; k: number; mult: number; stride: number; pad: Pad }
-interface PoolCase { x: Shape4; k: number; stride: number; pad: Pad }
+interface ConvCase {
+  x: Shape4;
+  k: number;
+  cout: number;
+  stride: number;
+  pad: Pad;
+}
+interface DepthwiseCase {
+  x: Shape4;
+  k: number;
+  mult: number;
+  stride: number;
+  pad: Pad;
+}
+interface PoolCase {
+  x: Shape4;
+  k: number;
+  stride: number;
+  pad: Pad;
+}
 
 const CONV: ConvCase[] = [
   { x: [1, 7, 7, 3], k: 3, cout: 4, stride: 1, pad: 'valid' },
@@ -80,12 +97,10 @@ const POOL: PoolCase[] = [
 ];
 
 /** Windows side by side with no padding (stride = window; 'same' adds none when the window divides the size). */
-const tilesInput = (c: PoolCase) =>
-  c.k === c.stride && (c.pad === 'valid' || (c.x[1] % c.k === 0 && c.x[2] % c.k === 0));
+const tilesInput = (c: PoolCase) => c.k === c.stride && (c.pad === 'valid' || (c.x[1] % c.k === 0 && c.x[2] % c.k === 0));
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-const name = (c: { x: Shape4; k: number; stride: number; pad: Pad }, extra = '') =>
-  `x ${c.x.join('x')} ${c.k}x${c.k}/${c.stride} ${c.pad}${extra}`;
+const name = (c: { x: Shape4; k: number; stride: number; pad: Pad }, extra = '') => `x ${c.x.join('x')} ${c.k}x${c.k}/${c.stride} ${c.pad}${extra}`;
 
 /**
  * Max-pool inputs shifted down by `shift` (shift 2: every window is negative). With `ties`, multiples of 1/4,
@@ -104,9 +119,7 @@ async function convGrads(c: ConvCase, seed: number): Promise<[dx: Float32Array, 
   const filter = tf.tensor4d(randomValues(size(w), seed + 1), w);
   const yShape = tf.tidy(() => tf.conv2d(x, filter, c.stride, c.pad).shape);
   const dy = tf.tensor(randomValues(size(yShape), seed + 2), yShape);
-  const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-    tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), dy)),
-  )([x, filter]);
+  const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), dy)))([x, filter]);
   const [dx, dw] = await Promise.all(grads.map(values));
   tf.dispose([x, filter, dy, ...grads]);
   return [dx!, dw!]; // a gradient per input
@@ -118,9 +131,10 @@ async function depthwiseGrads(c: DepthwiseCase, seed: number): Promise<[dx: Floa
   const filter = tf.tensor4d(randomValues(size(w), seed + 1), w);
   const yShape = tf.tidy(() => tf.depthwiseConv2d(x, filter, c.stride, c.pad).shape);
   const dy = tf.tensor(randomValues(size(yShape), seed + 2), yShape);
-  const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-    tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), dy)),
-  )([x, filter]);
+  const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), dy)))([
+    x,
+    filter,
+  ]);
   const [dx, dw] = await Promise.all(grads.map(values));
   tf.dispose([x, filter, dy, ...grads]);
   return [dx!, dw!]; // a gradient per input
@@ -147,7 +161,10 @@ test('the grid has filter gradients that webgpu sums in groups of pixels', () =>
     const cols = c.k === 1 || c.x[3] <= 16 ? c.k * c.k * c.x[3] : c.x[3]; // im2col, else per tap
     return innerGroups(info.batchSize * info.outHeight * info.outWidth, cols, c.cout);
   };
-  assert.deepEqual(CONV.map(groups).filter((g) => g > 1), [3, 4, 5]);
+  assert.deepEqual(
+    CONV.map(groups).filter((g) => g > 1),
+    [3, 4, 5],
+  );
 });
 
 for (const backend of BACKENDS) {
@@ -188,8 +205,7 @@ for (const backend of BACKENDS) {
 
 test('the tf-ops formulations (run by webgpu) equal the stock kernels on cpu', async () => {
   await initBackend('cpu');
-  const run = (kernel: string, inputs: tf.NamedTensorMap, attrs: object) =>
-    tf.engine().runKernel(kernel, inputs, attrs as tf.NamedAttrMap) as tf.Tensor4D;
+  const run = (kernel: string, inputs: tf.NamedTensorMap, attrs: object) => tf.engine().runKernel(kernel, inputs, attrs as tf.NamedAttrMap) as tf.Tensor4D;
   for (const [i, c] of CONV.entries()) {
     const w: Shape4 = [c.k, c.k, c.x[3], c.cout];
     const x = tf.tensor4d(randomValues(size(c.x), 400 + i), c.x);

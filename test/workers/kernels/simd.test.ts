@@ -52,7 +52,9 @@ test('wasm depthwise convolution equals cpu with stride 1 or vertical stride 2, 
     [[1, 9, 9, 4], 3, [2, 2], 'same', 1], // horizontal stride 2: stock
   ];
   for (const [x, k, strides, pad, dilation] of cases) {
-    await assertSameAsCpu(t, 'wasm', 
+    await assertSameAsCpu(
+      t,
+      'wasm',
       `depthwise ${x.join('x')} ${k}x${k}/${strides.join(',')} ${pad} dilation ${dilation}`,
       [{ shape: x }, { shape: [k, k, x[3], 1] }],
       (a, w) => tf.depthwiseConv2d(a as tf.Tensor4D, w as tf.Tensor4D, strides, pad, 'NHWC', dilation),
@@ -79,10 +81,19 @@ test('wasm Add equals cpu for a bias along the last axis (either operand) and fo
   const cases: [number[], number[]][] = [
     [[2, 3, 5, 8], [8]],
     [[8], [2, 3, 5, 8]],
-    [[3, 4, 12], [1, 1, 12]],
+    [
+      [3, 4, 12],
+      [1, 1, 12],
+    ],
     [[2, 3], [3]], // 3 channels: stock
-    [[4, 8], [4, 8]], // same shapes: stock
-    [[4, 1], [1, 8]], // broadcast both ways: stock
+    [
+      [4, 8],
+      [4, 8],
+    ], // same shapes: stock
+    [
+      [4, 1],
+      [1, 8],
+    ], // broadcast both ways: stock
     [[8], [8]],
   ];
   for (const [a, b] of cases) {

@@ -43,15 +43,42 @@ test('simplifyPermutation drops size-1 axes and merges axes that move together',
 
 test('wasm Transpose equals cpu for swaps, batched swaps and the permutations it leaves to the stock kernel', async () => {
   const cases: [number[], number[]][] = [
-    [[5, 7], [1, 0]],
-    [[70, 45], [1, 0]], // several 32x32 tiles, partial ones at both edges
-    [[3, 33, 31], [0, 2, 1]],
-    [[2, 3, 4, 5], [0, 3, 1, 2]],
-    [[2, 1, 3, 4], [0, 3, 2, 1]],
-    [[4, 6, 5], [2, 0, 1]],
-    [[2, 3, 4], [2, 1, 0]], // stock
-    [[2, 3, 4], [0, 1, 2]], // no-op: stock
-    [[1, 1], [1, 0]],
+    [
+      [5, 7],
+      [1, 0],
+    ],
+    [
+      [70, 45],
+      [1, 0],
+    ], // several 32x32 tiles, partial ones at both edges
+    [
+      [3, 33, 31],
+      [0, 2, 1],
+    ],
+    [
+      [2, 3, 4, 5],
+      [0, 3, 1, 2],
+    ],
+    [
+      [2, 1, 3, 4],
+      [0, 3, 2, 1],
+    ],
+    [
+      [4, 6, 5],
+      [2, 0, 1],
+    ],
+    [
+      [2, 3, 4],
+      [2, 1, 0],
+    ], // stock
+    [
+      [2, 3, 4],
+      [0, 1, 2],
+    ], // no-op: stock
+    [
+      [1, 1],
+      [1, 0],
+    ],
   ];
   for (const [i, [shape, perm]] of cases.entries()) {
     await assertSame(`transpose ${shape.join('x')} by [${perm}]`, shape, 10 + i, (x) => tf.transpose(x, perm));

@@ -27,7 +27,14 @@ const CASES: { shape: number[]; axis: number | number[]; keepDims?: boolean }[] 
 ];
 
 test('chunkRows: passes shrink the rows and keep every chunk non-empty', () => {
-  for (const [rows, cols] of [[1, 1], [64, 3], [65, 3], [1_577_088, 32], [20_000, 1], [7104, 27]] as const) {
+  for (const [rows, cols] of [
+    [1, 1],
+    [64, 3],
+    [65, 3],
+    [1_577_088, 32],
+    [20_000, 1],
+    [7104, 27],
+  ] as const) {
     const per = chunkRows(rows, cols);
     assert.ok(per >= 1 && per <= rows, `${rows}x${cols}: ${per}`);
     const chunks = Math.ceil(rows / per);
@@ -59,8 +66,12 @@ test('webgpu pointwise FusedConv2D of few input channels equals cpu, with and wi
     const what = `fused conv ${k}x${k} of ${c.x.join('x')} to ${c.cout}${c.bias ? ' + bias' : ''}, ${c.activation}`;
     const conv = (x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor) =>
       tf.fused.conv2d({
-        x: x as tf.Tensor4D, filter: filter as tf.Tensor4D, strides: 1, pad: 'valid',
-        bias: c.bias ? bias : undefined, activation: c.activation,
+        x: x as tf.Tensor4D,
+        filter: filter as tf.Tensor4D,
+        strides: 1,
+        pad: 'valid',
+        bias: c.bias ? bias : undefined,
+        activation: c.activation,
       });
     if (!(await assertSameAsCpu(t, 'webgpu', what, shapes, conv))) return;
   }
@@ -110,7 +121,11 @@ test('webgpu BatchMatMul and _FusedMatMul: products tfjs would split into float 
       await y.data();
       y.dispose();
     });
-    assert.equal(log.some((d) => /SplitK/.test(d.program)), c.splitK, `${what}: ${log.map((d) => d.program).join(', ')}`);
+    assert.equal(
+      log.some((d) => /SplitK/.test(d.program)),
+      c.splitK,
+      `${what}: ${log.map((d) => d.program).join(', ')}`,
+    );
     tf.dispose([a, b, bias]);
   }
 });

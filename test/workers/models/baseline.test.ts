@@ -16,14 +16,23 @@ test('baseline has exactly 49,756 parameters, all trainable, with Keras layer na
     m.layers.map((l) => l.name),
     [
       'input_1',
-      'separable_conv2d', 'max_pooling2d',
-      'separable_conv2d_1', 'max_pooling2d_1',
-      'separable_conv2d_2', 'max_pooling2d_2',
-      'separable_conv2d_3', 'max_pooling2d_3',
-      'global_average_pooling2d', 'dense', 'dense_1',
+      'separable_conv2d',
+      'max_pooling2d',
+      'separable_conv2d_1',
+      'max_pooling2d_1',
+      'separable_conv2d_2',
+      'max_pooling2d_2',
+      'separable_conv2d_3',
+      'max_pooling2d_3',
+      'global_average_pooling2d',
+      'dense',
+      'dense_1',
     ],
   );
-  assert.equal(m.trainableWeights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0), 49_756);
+  assert.equal(
+    m.trainableWeights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0),
+    49_756,
+  );
   m.dispose();
 });
 
@@ -43,7 +52,10 @@ test('46 px works and 45 px is a UserError', () => {
   const y = m.predict(tf.ones([1, 46, 46, 3])) as tf.Tensor;
   assert.deepEqual(y.shape, [1, 1]);
   m.dispose();
-  assert.throws(() => buildBaseline({ imageSize: 45, seed: 1, outputBias: 0 }), (e: unknown) => e instanceof UserError && /45.*46/.test(e.message));
+  assert.throws(
+    () => buildBaseline({ imageSize: 45, seed: 1, outputBias: 0 }),
+    (e: unknown) => e instanceof UserError && /45.*46/.test(e.message),
+  );
   assert.throws(() => buildAugmented({ imageSize: 45, seed: 1, outputBias: 0 }), UserError);
 });
 

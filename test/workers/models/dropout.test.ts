@@ -17,7 +17,7 @@ const trainingCalls = async (layer: tfl.layers.Layer, x: tf.Tensor, n: number) =
   return out;
 };
 
-test('hash32 is Wellons\' lowbias32 (values from an independent implementation)', () => {
+test("hash32 is Wellons' lowbias32 (values from an independent implementation)", () => {
   assert.deepEqual([0, 1, 2, 0xdeadbeef].map(hash32), [0, 1753845952, 3507691905, 3861431939]);
 });
 
@@ -49,21 +49,34 @@ test('the mask keeps 1 - rate of the elements, scaled by 1 / (1 - rate); the gra
     const kept = mask.filter((v) => v !== 0);
     // Binomial standard deviation at n = 200,000: under 0.0012; 0.005 is over four of them.
     assert.ok(Math.abs(kept.length / n - (1 - rate)) < 0.005, `rate ${rate}: kept ${kept.length / n}`);
-    assert.ok(kept.every((v) => v === Math.fround(1 / Math.fround(1 - rate))), `rate ${rate}: scale`);
+    assert.ok(
+      kept.every((v) => v === Math.fround(1 / Math.fround(1 - rate))),
+      `rate ${rate}: scale`,
+    );
   }
   const x = tf.tensor1d(randomValues(1000, 3));
   const mask = tf.tensor1d(dropoutMask(1000, { rate: 0.5, seed: 99 }));
   const { value, grad } = tf.valueAndGrad((v: tf.Tensor) => tf.sum(tf.mul(seededDropout(v, 0.5, 99), tf.range(0, 1000))))(x);
-  assert.equal(await value.data().then((v) => v[0]), await tf.sum(tf.mul(tf.mul(x, mask), tf.range(0, 1000))).data().then((v) => v[0]));
+  assert.equal(
+    await value.data().then((v) => v[0]),
+    await tf
+      .sum(tf.mul(tf.mul(x, mask), tf.range(0, 1000)))
+      .data()
+      .then((v) => v[0]),
+  );
   assert.deepEqual(await grad.data(), await tf.mul(mask, tf.range(0, 1000)).data());
 });
 
-test('webgpu: the dropout kernel gives the CPU\'s numbers', async (t) => {
+test("webgpu: the dropout kernel gives the CPU's numbers", async (t) => {
   if (!(await useBackendOrSkip(t, 'webgpu'))) return;
   const values = randomValues(3 * 37 * 41 * 5, 11);
   values[0] = NaN; // a dropped or kept NaN stays NaN, as x * mask on the CPU
   const shape = [3, 37, 41, 5];
-  for (const [rate, seed] of [[0.5, 1], [0.3, -123456789], [0.5, 0x7fffffff]] as const) {
+  for (const [rate, seed] of [
+    [0.5, 1],
+    [0.3, -123456789],
+    [0.5, 0x7fffffff],
+  ] as const) {
     const mask = dropoutMask(values.length, { rate, seed });
     const expected = values.map((v, i) => Math.fround(v * mask[i]!));
     const y = seededDropout(tf.tensor(values, shape), rate, seed);

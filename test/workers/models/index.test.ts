@@ -68,7 +68,10 @@ test('loading a checkpoint of another model or size is a UserError naming the fi
   const a = await buildModel('baseline', { imageSize: 64, seed: 1, outputBias: 0 });
   await saveModel(a.model, dir);
   const other = await buildModel('mobilenet', { imageSize: 64, seed: 1, outputBias: 0, randomWeights: true });
-  await assert.rejects(loadWeightsByName(other.model, dir), (e: unknown) => e instanceof UserError && e.message.includes(join(dir, 'model.json')) && /lacks/.test(e.message));
+  await assert.rejects(
+    loadWeightsByName(other.model, dir),
+    (e: unknown) => e instanceof UserError && e.message.includes(join(dir, 'model.json')) && /lacks/.test(e.message),
+  );
   await assert.rejects(loadWeightsByName(other.model, join(tmp, 'nowhere')), UserError);
   await assert.rejects(
     buildModel('mobilenet-ft', { imageSize: 64, seed: 1, outputBias: 0, initFrom: join(tmp, 'nowhere') }),
@@ -85,7 +88,10 @@ test('summarize lists the layers of base and head with parameter counts', async 
   const s = summarize(m.model);
   assert.equal(s.total, m.totalParams);
   assert.equal(s.trainable, m.trainableParams);
-  assert.equal(s.layers.reduce((n, l) => n + l.params, 0), s.total);
+  assert.equal(
+    s.layers.reduce((n, l) => n + l.params, 0),
+    s.total,
+  );
   const row = (name: string) => s.layers.find((l) => l.name === name)!;
   assert.deepEqual(row('Conv1'), { name: 'Conv1', className: 'Conv2D', outputShape: '(None, 48, 48, 16)', params: 432, trainable: false });
   assert.equal(row('Conv_1_bn').trainable, true);

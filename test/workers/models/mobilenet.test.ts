@@ -16,7 +16,10 @@ before(async () => {
 });
 
 test('MobileNetV2 0.35 base: 410,208 parameters at any size, Keras layer names, 32 px minimum', () => {
-  assert.deepEqual([11.2, 5, 8.4, 11.2, 22.4, 33.6, 56, 112].map((v) => makeDivisible(v)), [16, 8, 8, 16, 24, 32, 56, 112]);
+  assert.deepEqual(
+    [11.2, 5, 8.4, 11.2, 22.4, 33.6, 56, 112].map((v) => makeDivisible(v)),
+    [16, 8, 8, 16, 24, 32, 56, 112],
+  );
   const base = buildMobileNetV2Base(224, 1);
   assert.equal(base.countParams(), MOBILENET_BASE_PARAMS);
   assert.equal(MOBILENET_BASE_PARAMS, 410_208);
@@ -50,10 +53,18 @@ test('mobilenet / mobilenet-ft trainable counts at 224 and 96', async () => {
     const lastStage = 56 * 336 + 2 * 336 + 9 * 336 + 2 * 336 + 336 * 112 + 2 * 112 + 112 * 1280 + 2 * 1280;
     assert.equal(ft.trainableParams, expected[size].head + lastStage);
     const layers = new Set(ft.model.trainableWeights.map((w) => w.originalName.split('/')[0]));
-    assert.deepEqual(
-      [...layers].sort(),
-      ['Conv_1', 'Conv_1_bn', 'block_16_depthwise', 'block_16_depthwise_BN', 'block_16_expand', 'block_16_expand_BN', 'block_16_project', 'block_16_project_BN', 'dense', 'dense_1'],
-    );
+    assert.deepEqual([...layers].sort(), [
+      'Conv_1',
+      'Conv_1_bn',
+      'block_16_depthwise',
+      'block_16_depthwise_BN',
+      'block_16_expand',
+      'block_16_expand_BN',
+      'block_16_project',
+      'block_16_project_BN',
+      'dense',
+      'dense_1',
+    ]);
     ft.model.dispose();
   }
   const ft = (layer: string) => trainsBaseLayer('mobilenet-ft', layer);
@@ -65,14 +76,20 @@ test('mobilenet-ft2 trains the last two stages: blocks 13 to 16 and Conv_1, 1,31
   // Conv_1 as mobilenet-ft; each convolution with its BN's gamma and beta.
   const block = (cin: number, cexp: number, cout: number) => cin * cexp + 2 * cexp + 9 * cexp + 2 * cexp + cexp * cout + 2 * cout;
   const lastTwoStages = block(32, 192, 56) + 2 * block(56, 336, 56) + block(56, 336, 112) + 112 * 1280 + 2 * 1280;
-  for (const [size, side] of [[224, 7], [96, 3]] as const) {
+  for (const [size, side] of [
+    [224, 7],
+    [96, 3],
+  ] as const) {
     const m = await buildModel('mobilenet-ft2', { imageSize: size, seed: 1, outputBias: 0, randomWeights: true });
     assert.equal(m.trainableParams, side * side * 1280 * 16 + 16 + 17 + lastTwoStages);
     assert.equal(m.totalParams, 410_208 + side * side * 1280 * 16 + 16 + 17);
     const layers = new Set(m.model.trainableWeights.map((w) => w.originalName.split('/')[0]));
     const stages = [13, 14, 15, 16].flatMap((b) => ['depthwise', 'depthwise_BN', 'expand', 'expand_BN', 'project', 'project_BN'].map((l) => `block_${b}_${l}`));
     assert.deepEqual([...layers].sort(), ['Conv_1', 'Conv_1_bn', ...stages, 'dense', 'dense_1'].sort());
-    assert.ok(m.model.trainableWeights.every((w) => !/moving/.test(w.originalName)), 'BN statistics stay frozen');
+    assert.ok(
+      m.model.trainableWeights.every((w) => !/moving/.test(w.originalName)),
+      'BN statistics stay frozen',
+    );
     m.model.dispose();
   }
   assert.equal(lastTwoStages + 7 * 7 * 1280 * 16 + 33, 1_314_241);
@@ -96,8 +113,14 @@ test('frozen base at 224 equals the original TensorFlow.js model, and stays in i
   const original = await tfl.loadLayersModel(fileLoadHandler(dir));
   // The export is Sequential[Sequential[model2 (the base), GAP], Sequential[dense head]].
   const originalBase = (original.layers[0] as tfl.LayersModel).layers[0] as tfl.LayersModel;
-  assert.deepEqual(leafLayers(originalBase).filter((l) => l.weights.length > 0).map((l) => l.name),
-    leafLayers(m.base!).filter((l) => l.weights.length > 0).map((l) => l.name));
+  assert.deepEqual(
+    leafLayers(originalBase)
+      .filter((l) => l.weights.length > 0)
+      .map((l) => l.name),
+    leafLayers(m.base!)
+      .filter((l) => l.weights.length > 0)
+      .map((l) => l.name),
+  );
 
   const x = tf.randomUniform([1, 224, 224, 3], 0, 1, 'float32', 11);
   const ours = m.base!.predict(x) as tf.Tensor;

@@ -26,7 +26,7 @@ for (const backend of ['cpu', ...BACKENDS] as const) {
   });
 }
 
-test('rescaling keeps tfjs-layers\' config and class name, so a model with it loads in stock tfjs', async () => {
+test("rescaling keeps tfjs-layers' config and class name, so a model with it loads in stock tfjs", async () => {
   const ours = rescaling({ scale: 2, offset: -1, name: 'rescaling' });
   assert.equal(ours.getClassName(), 'Rescaling');
   assert.deepEqual(ours.getConfig(), tfl.layers.rescaling({ scale: 2, offset: -1, name: 'rescaling' }).getConfig());

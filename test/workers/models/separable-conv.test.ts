@@ -14,7 +14,13 @@ async function outputAndGrads(make: (a: Args) => tfl.layers.Layer, args: Args, i
   const layer = make({ ...args, name: 'sep' });
   const model = tfl.model({ inputs: input, outputs: layer.apply(input) as tfl.SymbolicTensor });
   model.setWeights(model.getWeights().map((w, i) => tf.tensor(randomValues(w.size, 7 + i), w.shape)));
-  const x = tf.tensor(randomValues(inputShape.reduce((a, b) => a * b), 3), inputShape);
+  const x = tf.tensor(
+    randomValues(
+      inputShape.reduce((a, b) => a * b),
+      3,
+    ),
+    inputShape,
+  );
   const y = model.apply(x) as tf.Tensor;
   const dy = tf.tensor(randomValues(y.size, 5), y.shape);
   const weights = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -48,7 +54,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const { ok, worst } = compare(g, stock.grads[i]!);
         assert.ok(ok, `${what}: gradient of weight ${i} (${worst})`);
       }
-      assert.deepEqual(fused.json.config.layers.map((l) => l.class_name), stock.json.config.layers.map((l) => l.class_name));
+      assert.deepEqual(
+        fused.json.config.layers.map((l) => l.class_name),
+        stock.json.config.layers.map((l) => l.class_name),
+      );
     }
   });
 }

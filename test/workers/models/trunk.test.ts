@@ -23,7 +23,13 @@ function toyBase(top: (x: tfl.SymbolicTensor, skip: tfl.SymbolicTensor) => tfl.S
 async function assertComposes(base: tfl.LayersModel, what: string, imageShape: number[]) {
   const split = frozenTrunk(base);
   assert.ok(split, `${what}: a trunk`);
-  const x = tf.tensor(randomValues(imageShape.reduce((a, b) => a * b), 3), imageShape);
+  const x = tf.tensor(
+    randomValues(
+      imageShape.reduce((a, b) => a * b),
+      3,
+    ),
+    imageShape,
+  );
   const whole = base.apply(x, { training: false }) as tf.Tensor;
   const acts = split.trunk.apply(x, { training: false }) as tf.Tensor;
   const composed = split.rest ? (split.rest.apply(acts, { training: false }) as tf.Tensor) : acts;
@@ -64,7 +70,12 @@ test('frozenTrunk: trainable layers above frozen ones split off and re-compose t
   assert.ok(whole && whole.trunk === frozen && whole.rest === null);
 });
 
-for (const [name, size] of [['xception-ft', 71], ['mobilenet-ft', 48], ['mobilenet-ft2', 48], ['xception', 71]] as const) {
+for (const [name, size] of [
+  ['xception-ft', 71],
+  ['mobilenet-ft', 48],
+  ['mobilenet-ft2', 48],
+  ['xception', 71],
+] as const) {
   test(`${name}: the frozen trunk's cached activations give the same predictions as images through the whole model`, async () => {
     await initBackend('wasm');
     const m = await buildModel(name, { imageSize: size, seed: 1, outputBias: 0, randomWeights: true });

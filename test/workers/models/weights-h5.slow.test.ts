@@ -29,7 +29,10 @@ async function writeKerasH5(model: tfl.LayersModel, path: string, rename: (layer
   await h5wasm.ready;
   const f = new h5wasm.File(path, 'w');
   const layers = leafLayers(model);
-  f.create_attribute('layer_names', layers.map((l) => rename(l.name)));
+  f.create_attribute(
+    'layer_names',
+    layers.map((l) => rename(l.name)),
+  );
   f.create_attribute('keras_version', '2.0.8');
   for (const layer of layers) {
     const name = rename(layer.name);
@@ -51,7 +54,10 @@ test('the real Keras MobileNet v1 0.25 file: 135 tensors, 218,544 parameters, al
   const h5 = await readH5Weights(file);
   assert.equal(h5.kerasVersion, '2.0.4');
   assert.equal(h5.tensors.length, 135);
-  assert.equal(h5.tensors.reduce((n, x) => n + x.values.length, 0), 218_544);
+  assert.equal(
+    h5.tensors.reduce((n, x) => n + x.values.length, 0),
+    218_544,
+  );
   const first = h5.tensors[0]!;
   assert.deepEqual([first.layer, first.param, first.shape], ['conv1', 'kernel', [3, 3, 3, 8]]);
   assert.equal(h5.tensors[h5.tensors.length - 1]!.layer, 'conv_pw_13_bn');
@@ -103,11 +109,15 @@ test('files that are not Keras HDF5 weights are UserErrors naming the file', asy
 
 test('an Xception file in the Keras 2.0 layout (conv2d_1..4, batch_normalization_1..4) loads into the Keras-named model', async () => {
   const source = buildXceptionBase(71, 1);
-  const keras2 = (n: string) => n.replace(/^(conv2d|batch_normalization)(?:_(\d+))?$/, (_m, p: string, k?: string) => `${p}_${k === undefined ? 1 : Number(k) + 1}`);
+  const keras2 = (n: string) =>
+    n.replace(/^(conv2d|batch_normalization)(?:_(\d+))?$/, (_m, p: string, k?: string) => `${p}_${k === undefined ? 1 : Number(k) + 1}`);
   const file = join(tmp, PRETRAINED.xception.file);
   await writeKerasH5(source, file, keras2);
   const h5 = await readH5Weights(file);
-  assert.deepEqual(h5.layerNames.filter((n) => n.startsWith('conv2d')), ['conv2d_1', 'conv2d_2', 'conv2d_3', 'conv2d_4']);
+  assert.deepEqual(
+    h5.layerNames.filter((n) => n.startsWith('conv2d')),
+    ['conv2d_1', 'conv2d_2', 'conv2d_3', 'conv2d_4'],
+  );
 
   const target = buildXceptionBase(71, 2);
   const report = await loadH5Weights(target, file, { renameLayers: xceptionH5LayerNames });

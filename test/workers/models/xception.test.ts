@@ -9,11 +9,7 @@ import { UserError } from '../../../common/errors.ts';
 import { MODELS } from '../../../study/models.ts';
 import { buildModel } from '../../../workers/models/index.ts';
 import { leafLayers } from '../../../workers/models/weights-by-name.ts';
-import {
-  XCEPTION_BASE_PARAMS,
-  buildXceptionBase,
-  xceptionH5LayerNames,
-} from '../../../workers/models/xception.ts';
+import { XCEPTION_BASE_PARAMS, buildXceptionBase, xceptionH5LayerNames } from '../../../workers/models/xception.ts';
 
 const size = (ws: { shape: (number | null)[] }[]) => ws.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0);
 const empty = mkdtempSync(join(tmpdir(), 'melanoma-noweights-'));
@@ -44,7 +40,10 @@ test('xception at 224: 1,605,665 trainable (the head) with the base frozen', asy
   const m = await buildModel('xception', { imageSize: 224, seed: 1, outputBias: 0, randomWeights: true });
   assert.equal(m.totalParams, 20_861_480 + 1_605_665);
   assert.equal(m.trainableParams, 1_605_665);
-  assert.deepEqual(m.model.trainableWeights.map((w) => w.originalName), ['dense/kernel', 'dense/bias', 'dense_1/kernel', 'dense_1/bias']);
+  assert.deepEqual(
+    m.model.trainableWeights.map((w) => w.originalName),
+    ['dense/kernel', 'dense/bias', 'dense_1/kernel', 'dense_1/bias'],
+  );
   assert.deepEqual(m.head.outputShape, [null, 1]);
   m.model.dispose();
 });
@@ -63,7 +62,10 @@ test('xception-ft at 224: 6,354,465 trainable = head + the six block14 layers', 
 });
 
 test('71 px is the smallest Xception input; it runs and gives probabilities', async () => {
-  assert.throws(() => buildXceptionBase(70, 1), (e: unknown) => e instanceof UserError && /70.*71/.test(e.message));
+  assert.throws(
+    () => buildXceptionBase(70, 1),
+    (e: unknown) => e instanceof UserError && /70.*71/.test(e.message),
+  );
   const m = await buildModel('xception', { imageSize: 71, seed: 1, outputBias: -1, randomWeights: true });
   const p = (m.model.predict(tf.randomUniform([1, 71, 71, 3], 0, 1, 'float32', 1)) as tf.Tensor).dataSync();
   assert.equal(p.length, 1);
@@ -90,14 +92,34 @@ test('xception-ft without initFrom is a UserError', async () => {
 });
 
 test('the unnamed residual layers of the Keras 2.0 file map by order onto the model names', () => {
-  const keras2 = ['block1_conv1', 'conv2d_1', 'batch_normalization_1', 'conv2d_2', 'batch_normalization_2', 'conv2d_3', 'batch_normalization_3', 'conv2d_4', 'batch_normalization_4', 'add_1'];
+  const keras2 = [
+    'block1_conv1',
+    'conv2d_1',
+    'batch_normalization_1',
+    'conv2d_2',
+    'batch_normalization_2',
+    'conv2d_3',
+    'batch_normalization_3',
+    'conv2d_4',
+    'batch_normalization_4',
+    'add_1',
+  ];
   const map = xceptionH5LayerNames(keras2);
   assert.deepEqual(
     ['conv2d_1', 'conv2d_2', 'conv2d_3', 'conv2d_4', 'batch_normalization_1', 'batch_normalization_4', 'block1_conv1'].map((n) => map.get(n)),
     ['conv2d', 'conv2d_1', 'conv2d_2', 'conv2d_3', 'batch_normalization', 'batch_normalization_3', 'block1_conv1'],
   );
   // Files written by newer Keras already use the model's names.
-  const newer = xceptionH5LayerNames(['conv2d', 'conv2d_1', 'conv2d_2', 'conv2d_3', 'batch_normalization', 'batch_normalization_1', 'batch_normalization_2', 'batch_normalization_3']);
+  const newer = xceptionH5LayerNames([
+    'conv2d',
+    'conv2d_1',
+    'conv2d_2',
+    'conv2d_3',
+    'batch_normalization',
+    'batch_normalization_1',
+    'batch_normalization_2',
+    'batch_normalization_3',
+  ]);
   assert.equal(newer.get('conv2d_1'), 'conv2d_1');
   assert.throws(() => xceptionH5LayerNames(['conv2d_1', 'batch_normalization_1']), UserError);
 });

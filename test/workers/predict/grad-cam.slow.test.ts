@@ -27,7 +27,10 @@ test("the study's models: the map weighs the last convolution's activations, and
     assert.deepEqual([cam.height, cam.width], [grid, grid], name);
     const p = (m.model.predict(x) as tf.Tensor).dataSync()[0]!;
     assert.ok(Math.abs(cam.probability - p) < 1e-5, `${name}: ${cam.probability} from the logit, ${p} from the model`);
-    assert.ok(cam.map.every((v) => v >= 0 && Number.isFinite(v)), name);
+    assert.ok(
+      cam.map.every((v) => v >= 0 && Number.isFinite(v)),
+      name,
+    );
     m.model.dispose();
     x.dispose();
   }

@@ -17,12 +17,28 @@ const STEPS = 6;
 /** Every value of each variable and of the optimizer state after STEPS updates with reproducible gradients. */
 async function train(make: () => tf.Optimizer): Promise<{ weights: Float32Array[]; state: Float32Array[]; kernels: string[] }> {
   const variables = SHAPES.map((shape, i) =>
-    tf.variable(tf.tensor(randomValues(shape.reduce((a, b) => a * b, 1), 10 + i), shape), true, `adam_test_${i}_${Math.random()}`),
+    tf.variable(
+      tf.tensor(
+        randomValues(
+          shape.reduce((a, b) => a * b, 1),
+          10 + i,
+        ),
+        shape,
+      ),
+      true,
+      `adam_test_${i}_${Math.random()}`,
+    ),
   );
   const optimizer = make();
   let kernels: string[] = [];
   for (let step = 0; step < STEPS; step++) {
-    const grads = variables.map((v, i) => ({ name: v.name, tensor: tf.tensor(randomValues(v.size, 100 * step + i).map((g) => g * (i + 1)), v.shape) }));
+    const grads = variables.map((v, i) => ({
+      name: v.name,
+      tensor: tf.tensor(
+        randomValues(v.size, 100 * step + i).map((g) => g * (i + 1)),
+        v.shape,
+      ),
+    }));
     const profile = await tf.profile(() => optimizer.applyGradients(grads));
     kernels = profile.kernels.map((k) => k.name);
     tf.dispose(grads.map((g) => g.tensor));
@@ -59,8 +75,21 @@ for (const backend of ['cpu', 'wasm', 'webgpu'] as const) {
 
   test(`${backend}: KerasAdam's state goes out and back in tfjs' layout: a copy set from it trains on identically`, async (t) => {
     if (!(await useBackendOrSkip(t, backend))) return;
-    const variables = SHAPES.map((shape, i) => tf.variable(tf.tensor(randomValues(shape.reduce((a, b) => a * b, 1), 20 + i), shape), true, `adam_copy_${i}_${Math.random()}`));
-    const gradients = (step: number, vars: tf.Variable[]) => vars.map((v, i) => ({ name: v.name, tensor: tf.tensor(randomValues(v.size, 300 * step + i), v.shape) }));
+    const variables = SHAPES.map((shape, i) =>
+      tf.variable(
+        tf.tensor(
+          randomValues(
+            shape.reduce((a, b) => a * b, 1),
+            20 + i,
+          ),
+          shape,
+        ),
+        true,
+        `adam_copy_${i}_${Math.random()}`,
+      ),
+    );
+    const gradients = (step: number, vars: tf.Variable[]) =>
+      vars.map((v, i) => ({ name: v.name, tensor: tf.tensor(randomValues(v.size, 300 * step + i), v.shape) }));
     const first = new KerasAdam(0.01);
     for (let step = 0; step < 3; step++) first.applyGradients(gradients(step, variables));
     const copies = variables.map((v, i) => tf.variable(v.clone(), true, `adam_copy_${i}_${Math.random()}`));
@@ -68,7 +97,11 @@ for (const backend of ['cpu', 'wasm', 'webgpu'] as const) {
     const saved = await first.getWeights();
     assert.equal(saved.length, 1 + 2 * SHAPES.length, saved.map((w) => w.name).join(', '));
     // tfjs names each slot after its variable: the copy's slots carry the copies' names.
-    await second.setWeights(saved.map((w, k) => (k === 0 ? w : { name: w.name.replace(variables[(k - 1) % SHAPES.length]!.name, copies[(k - 1) % SHAPES.length]!.name), tensor: w.tensor })));
+    await second.setWeights(
+      saved.map((w, k) =>
+        k === 0 ? w : { name: w.name.replace(variables[(k - 1) % SHAPES.length]!.name, copies[(k - 1) % SHAPES.length]!.name), tensor: w.tensor },
+      ),
+    );
     for (let step = 3; step < 5; step++) {
       first.applyGradients(gradients(step, variables));
       second.applyGradients(gradients(step, copies));
@@ -129,7 +162,10 @@ test('a KerasAdam restored with setWeights after 8 steps takes the next steps ex
       tf.dispose(copies.map((c) => c.tensor));
       assert.deepEqual(await powers(b), await powers(a));
     }
-    for (const [opt, v] of [[a, whole], [b, cut]] as const) {
+    for (const [opt, v] of [
+      [a, whole],
+      [b, cut],
+    ] as const) {
       const g = grad(v, step);
       opt.applyGradients(g);
       tf.dispose(g.map((x) => x.tensor));

@@ -14,9 +14,13 @@ const MELANOMA = join(PROJECT_ROOT, 'bin', 'melanoma.mjs');
 const REASON = 'VipsJpeg: premature end of JPEG image';
 
 const run = (data: string, out: string) =>
-  spawnSync(process.execPath, [MELANOMA, 'run', '--model', 'baseline', '--data', data, '--out', out, '--epochs', '1', '--image-size', '64', '--batch-size', '8', '--backend', 'cpu'], {
-    encoding: 'utf8',
-  });
+  spawnSync(
+    process.execPath,
+    [MELANOMA, 'run', '--model', 'baseline', '--data', data, '--out', out, '--epochs', '1', '--image-size', '64', '--batch-size', '8', '--backend', 'cpu'],
+    {
+      encoding: 'utf8',
+    },
+  );
 
 test('melanoma run: truncated JPEGs in train and test stop the run before epoch 1, each named with its reason', async () => {
   const root = await hostileDataset({ truncated: ['train/benign/1.jpg', 'test/malignant/4.jpg'] });

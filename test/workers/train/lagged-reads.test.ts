@@ -53,13 +53,22 @@ test('LaggedReads waits for each read only once the next batch is pushed, and fi
   c.release();
   await reads.flush();
   assert.deepEqual([...reads.into], [1, 2, 3, 4, 5]);
-  assert.ok([a, b, c].every((t) => t.disposed), 'every tensor disposed');
+  assert.ok(
+    [a, b, c].every((t) => t.disposed),
+    'every tensor disposed',
+  );
   await reads.flush(); // nothing pending: a no-op
 });
 
 test('LaggedReads disposes a tensor whose read fails, and reports the failure', async () => {
   const reads = new LaggedReads(new Float32Array(2));
-  const bad = { disposed: false, data: () => Promise.reject(new Error('device lost')), dispose() { this.disposed = true; } };
+  const bad = {
+    disposed: false,
+    data: () => Promise.reject(new Error('device lost')),
+    dispose() {
+      this.disposed = true;
+    },
+  };
   await reads.push(bad as unknown as tf.Tensor, 0);
   await new Promise((r) => setTimeout(r, 10)); // the next batch's work: the rejection must not go unhandled meanwhile
   await assert.rejects(reads.flush(), /device lost/);

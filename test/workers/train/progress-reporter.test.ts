@@ -13,7 +13,10 @@ test('at most one event per interval inside a phase; the first and last always; 
     t += 100; // 10 images every 100 ms: 100 images/s
     report('training', done, 100, 1);
   }
-  assert.deepEqual(posted.map((p) => p.done), [0, 30, 60, 90, 100]);
+  assert.deepEqual(
+    posted.map((p) => p.done),
+    [0, 30, 60, 90, 100],
+  );
   assert.equal(posted[0]!.imagesPerSecond, null);
   assert.equal(posted.at(-1)!.imagesPerSecond, 100);
   assert.ok(posted.every((p) => p.phase === 'training' && p.epoch === 1 && p.total === 100));
@@ -22,5 +25,11 @@ test('at most one event per interval inside a phase; the first and last always; 
   report('evaluating', 0, 50, 1);
   t += 500;
   report('evaluating', 50, 50, 1);
-  assert.deepEqual(posted.slice(-2).map((p) => [p.phase, p.done, p.imagesPerSecond]), [['evaluating', 0, null], ['evaluating', 50, 100]]);
+  assert.deepEqual(
+    posted.slice(-2).map((p) => [p.phase, p.done, p.imagesPerSecond]),
+    [
+      ['evaluating', 0, null],
+      ['evaluating', 50, 100],
+    ],
+  );
 });

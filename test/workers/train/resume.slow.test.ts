@@ -68,7 +68,11 @@ async function interruptedEqualsUninterrupted(t: TestContext, model: ModelName, 
   const continued = await run(cut);
   const started = continued.events.find((e) => e.type === 'started')!;
   assert.equal(started.type === 'started' && started.resumedFrom?.epoch, 2);
-  assert.deepEqual(continued.events.flatMap((e) => (e.type === 'epoch' ? [e.record.epoch] : [])), [3, 4], 'only epochs 3 and 4 train again');
+  assert.deepEqual(
+    continued.events.flatMap((e) => (e.type === 'epoch' ? [e.record.epoch] : [])),
+    [3, 4],
+    'only epochs 3 and 4 train again',
+  );
   assert.deepEqual(numbers(continued.result), numbers(reference.result));
   assert.ok(!existsSync(join(cut.outDir, 'resume')), 'the resume state goes once the run has finished');
 }
@@ -91,11 +95,17 @@ test('a saved state of a run with other settings is refused with one line naming
   const spec = specFor(t, 'baseline');
   if (!spec) return;
   await assert.rejects(run({ ...spec, failAtEpoch: 3 }), /injected failure/);
-  const err = await run({ ...spec, learningRate: spec.learningRate * 2 }).then(() => null, (e: unknown) => e);
+  const err = await run({ ...spec, learningRate: spec.learningRate * 2 }).then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.ok(isUserError(err), String(err));
   assert.match((err as Error).message, /^\S+resume holds epoch 2 of a run with learningRate [\d.e-]+, not [\d.e-]+: .*delete that folder to start over\.$/);
   assert.deepEqual(readdirSync(join(spec.outDir, 'resume')), ['epoch-0002']);
   // A different output folder or image cache setting is not another run.
   const continued = await run({ ...spec, cacheImages: false });
-  assert.deepEqual(continued.result.history.map((r) => r.epoch), [1, 2, 3, 4]);
+  assert.deepEqual(
+    continued.result.history.map((r) => r.epoch),
+    [1, 2, 3, 4],
+  );
 });

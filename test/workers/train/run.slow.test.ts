@@ -43,7 +43,10 @@ test('melanoma run: baseline on a 56-image real subset at 64 px, 2 epochs on was
         assert.equal(typeof epoch.val[m], 'number', `val ${m}`);
       }
     }
-    assert.deepEqual(result.final.map((e) => e.split), [...SPLITS]);
+    assert.deepEqual(
+      result.final.map((e) => e.split),
+      [...SPLITS],
+    );
     for (const e of result.final) {
       for (const m of METRIC_NAMES) assert.ok(Number.isFinite(e.metrics[m]), `${e.split} ${m} = ${e.metrics[m]}`);
       const { tp, fp, tn, fn } = e.confusion;
@@ -62,7 +65,7 @@ test('melanoma run: baseline on a 56-image real subset at 64 px, 2 epochs on was
       'train and val images are disjoint parts of train/',
     );
     const [train, val] = result.final.map((e) => new Set(e.predictions.images));
-  assert.ok(train && val);
+    assert.ok(train && val);
     assert.ok([...val].every((image) => !train.has(image)));
     assert.equal(result.final.find((e) => e.split === 'test')!.n, 16);
     assert.ok(result.bestEpoch >= 1 && result.bestEpoch <= 2);
@@ -116,8 +119,7 @@ for (const { backend, perClass, batch } of SEED_CASES) {
     const data = realSubset({ train: perClass, test: 2 });
     const outs = [0, 1, 2].map(() => mkdtempSync(join(tmpdir(), 'melanoma-seed-')));
     try {
-      const run = (out: string, seed: number) =>
-        runInThread({ model: 'augmented', data, imageSize: 46, batchSize: batch, epochs: 3, backend, seed, out });
+      const run = (out: string, seed: number) => runInThread({ model: 'augmented', data, imageSize: 46, batchSize: batch, epochs: 3, backend, seed, out });
       const first = await run(outs[0]!, 7);
       const again = await run(outs[1]!, 7);
       const other = await run(outs[2]!, 8);

@@ -25,10 +25,28 @@ test("seed gives the pretrained base the images' [0, 1]; extended and runs recor
   const weights = sharedWeightsOrSkip(t, WEIGHTS);
   if (!weights) return;
   await initBackend('cpu');
-  const seed = await buildModel('mobilenet', { imageSize: SIZE, seed: 3, outputBias: 0, weights, inputScaling: protocolSettings('mobilenet', 'seed').inputScaling });
-  const ext = await buildModel('mobilenet', { imageSize: SIZE, seed: 3, outputBias: 0, weights, inputScaling: protocolSettings('mobilenet', 'extended').inputScaling });
-  assert.equal(seed.base!.layers.some((l) => l.name === 'rescaling'), false);
-  assert.equal(ext.base!.layers.some((l) => l.name === 'rescaling'), true);
+  const seed = await buildModel('mobilenet', {
+    imageSize: SIZE,
+    seed: 3,
+    outputBias: 0,
+    weights,
+    inputScaling: protocolSettings('mobilenet', 'seed').inputScaling,
+  });
+  const ext = await buildModel('mobilenet', {
+    imageSize: SIZE,
+    seed: 3,
+    outputBias: 0,
+    weights,
+    inputScaling: protocolSettings('mobilenet', 'extended').inputScaling,
+  });
+  assert.equal(
+    seed.base!.layers.some((l) => l.name === 'rescaling'),
+    false,
+  );
+  assert.equal(
+    ext.base!.layers.some((l) => l.name === 'rescaling'),
+    true,
+  );
   const x = tf.randomUniform([1, SIZE, SIZE, 3], 0, 1, 'float32', 5);
   // Same weights: seed's base on 2x - 1 is extended's base on x.
   const a = seed.base!.apply(tf.sub(tf.mul(x, 2), 1), { training: false }) as tf.Tensor;
@@ -58,8 +76,15 @@ test("seed: the trunk sees each epoch's augmented images; extended: the head tra
       const m = await buildModel('mobilenet', { imageSize: SIZE, seed: 1, outputBias: 0, weights, inputScaling: settings.inputScaling });
       const trunk = frozenTrunk(m.base!)!.trunk;
       const { sourceOf } = runSources(m, data, {
-        imageSize: SIZE, batchSize: 2, seed: 1, augment: settings.augment, cache: null, saveAugmentedDir: null,
-        featureCacheDir: null, featureBudgetBytes: 2 ** 30, backend: 'cpu',
+        imageSize: SIZE,
+        batchSize: 2,
+        seed: 1,
+        augment: settings.augment,
+        cache: null,
+        saveAugmentedDir: null,
+        featureCacheDir: null,
+        featureBudgetBytes: 2 ** 30,
+        backend: 'cpu',
       });
       const train = await sourceOf('train', true);
       const test = await sourceOf('test', false);

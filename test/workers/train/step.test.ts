@@ -52,18 +52,25 @@ for (const backend of ['cpu', ...BACKENDS] as const) {
     });
     assert.equal(g[4], 0, 'p = 0 is clipped: no gradient');
     assert.equal(g[5], 0, 'p = 1 is clipped: no gradient');
-    assert.equal(g[12], 0, 'a NaN probability passes no gradient, as the clip\'s own gradient');
+    assert.equal(g[12], 0, "a NaN probability passes no gradient, as the clip's own gradient");
     tf.dispose([y, p, ours.value, ours.grad, expected.value, expected.grad]);
   });
 }
 
 // The more of the base trains, the more of its activations the tape keeps: at least `fewer` times fewer copies.
-for (const [name, trainable, fewer] of [['mobilenet', 4, 4], ['mobilenet-ft', 16, 4], ['mobilenet-ft2', 43, 2]] as const) {
+for (const [name, trainable, fewer] of [
+  ['mobilenet', 4, 4],
+  ['mobilenet-ft', 16, 4],
+  ['mobilenet-ft2', 43, 2],
+] as const) {
   test(`${name}: the frozen trunk runs outside the gradient tape, with the same update and without copies of its activations`, async () => {
     await initBackend('cpu');
     const build = () => buildModel(name, { imageSize: 32, seed: 3, outputBias: 0, randomWeights: true, initFrom: null });
     const [ours, recorded] = await Promise.all([build(), build()]);
-    const x = tf.tensor4d(Array.from({ length: 2 * 32 * 32 * 3 }, (_, i) => (i % 97) / 97), [2, 32, 32, 3]);
+    const x = tf.tensor4d(
+      Array.from({ length: 2 * 32 * 32 * 3 }, (_, i) => (i % 97) / 97),
+      [2, 32, 32, 3],
+    );
     const y = tf.tensor2d([0, 1], [2, 1]);
     // The step as it was: the whole model inside the tape.
     const variables = recorded.model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -71,10 +78,14 @@ for (const [name, trainable, fewer] of [['mobilenet', 4, 4], ['mobilenet-ft', 16
     const recordedStep = (a: tf.Tensor, b: tf.Tensor) =>
       tf.tidy(() => {
         let probs: tf.Tensor | undefined;
-        reference.minimize(() => {
-          probs = tf.keep(forward(recorded, a, true, 'all'));
-          return binaryCrossEntropy(b, probs);
-        }, false, variables);
+        reference.minimize(
+          () => {
+            probs = tf.keep(forward(recorded, a, true, 'all'));
+            return binaryCrossEntropy(b, probs);
+          },
+          false,
+          variables,
+        );
         return probs!;
       });
     const optimizer = new KerasAdam(1e-3);

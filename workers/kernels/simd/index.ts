@@ -19,14 +19,46 @@ interface Exports {
   __stack_pointer: WebAssembly.Global;
   gemm_tn(a: Ptr, b: Ptr, p: number, m: number, n: number, acc: Ptr, out: Ptr): void;
   depthwise_filter_grad(
-    x: Ptr, dy: Ptr, n: number, h: number, w: number, c: number, oh: number, ow: number, sh: number,
-    dh: number, dw: number, top: number, left: number, kh: number, kw: number, rows: Ptr, acc: Ptr, out: Ptr,
+    x: Ptr,
+    dy: Ptr,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    oh: number,
+    ow: number,
+    sh: number,
+    dh: number,
+    dw: number,
+    top: number,
+    left: number,
+    kh: number,
+    kw: number,
+    rows: Ptr,
+    acc: Ptr,
+    out: Ptr,
   ): void;
   max_pool_grad_2x2(x: Ptr, dy: Ptr, dx: Ptr, n: number, h: number, w: number, c: number, oh: number, ow: number): void;
   sum_outer(x: Ptr, p: number, k: number, part: Ptr, acc: Ptr, out: Ptr): void;
   depthwise_conv(
-    x: Ptr, w: Ptr, out: Ptr, n: number, h: number, w_: number, c: number, oh: number, ow: number, sh: number,
-    dh: number, dw: number, top: number, left: number, kh: number, kw: number, rotate: number, wrows: Ptr,
+    x: Ptr,
+    w: Ptr,
+    out: Ptr,
+    n: number,
+    h: number,
+    w_: number,
+    c: number,
+    oh: number,
+    ow: number,
+    sh: number,
+    dh: number,
+    dw: number,
+    top: number,
+    left: number,
+    kh: number,
+    kw: number,
+    rotate: number,
+    wrows: Ptr,
   ): void;
   gemm_nn(a: Ptr, b: Ptr, bk: number, bn: number, bias: Ptr, relu: number, p: number, k: number, n: number, bp: Ptr, out: Ptr): void;
   max_pool_2x2(x: Ptr, out: Ptr, n: number, h: number, w: number, c: number, oh: number, ow: number): void;
@@ -120,8 +152,24 @@ export class SimdKernels {
   depthwiseConv(x: TensorInfo, filter: TensorInfo, out: TensorInfo, g: DepthwiseGeometry, rotate: boolean): void {
     this.withScratch([g.kh * g.kw * g.outWidth * g.c * 4], (wrows) =>
       this.exports.depthwise_conv(
-        this.ptr(x), this.ptr(filter), this.ptr(out), g.n, g.h, g.w, g.c, g.outHeight, g.outWidth, g.strideHeight,
-        g.dilationHeight, g.dilationWidth, g.top, g.left, g.kh, g.kw, rotate ? 1 : 0, wrows,
+        this.ptr(x),
+        this.ptr(filter),
+        this.ptr(out),
+        g.n,
+        g.h,
+        g.w,
+        g.c,
+        g.outHeight,
+        g.outWidth,
+        g.strideHeight,
+        g.dilationHeight,
+        g.dilationWidth,
+        g.top,
+        g.left,
+        g.kh,
+        g.kw,
+        rotate ? 1 : 0,
+        wrows,
       ),
     );
   }
@@ -131,7 +179,13 @@ export class SimdKernels {
    * (bk, bn): (N, 1) for a row-major [K, N] matrix, (1, K) for the transpose of a row-major [N, K] one.
    */
   gemmNN(
-    a: TensorInfo, b: TensorInfo, transposeB: boolean, out: TensorInfo, p: number, k: number, n: number,
+    a: TensorInfo,
+    b: TensorInfo,
+    transposeB: boolean,
+    out: TensorInfo,
+    p: number,
+    k: number,
+    n: number,
     epilogue: { bias?: TensorInfo; relu?: boolean } = {},
   ): void {
     const [bk, bn] = transposeB ? [1, k] : [n, 1];

@@ -54,6 +54,12 @@ export function adamMoments(backend: WebGPUBackend, mv: TensorInfo, g: TensorInf
 export function adamValue(backend: WebGPUBackend, mv: TensorInfo, value: TensorInfo, scalars: AdamScalars, offset: number, total: number): TensorInfo {
   const floats = { correction1: scalars.correction1, correction2: scalars.correction2, epsilon: scalars.epsilon, learningRate: scalars.learningRate };
   return runWgsl(backend, {
-    key: 'adam_value', inputs: { mv, value }, outputShape: value.shape, uniforms: { offset, total }, floats, main: VALUE, workgroupSize: 256,
+    key: 'adam_value',
+    inputs: { mv, value },
+    outputShape: value.shape,
+    uniforms: { offset, total },
+    floats,
+    main: VALUE,
+    workgroupSize: 256,
   });
 }

@@ -35,13 +35,22 @@ fn main(index : i32) {
 export function binaryCrossEntropyLoss(backend: WebGPUBackend, y: TensorInfo, p: TensorInfo, epsilon: number): TensorInfo {
   const n = p.shape.reduce((a, b) => a * b, 1);
   return runWgsl(backend, {
-    key: 'binary_cross_entropy', inputs: { y, p }, outputShape: [1], uniforms: { n }, floats: { low: epsilon, high: 1 - epsilon }, main: LOSS,
+    key: 'binary_cross_entropy',
+    inputs: { y, p },
+    outputShape: [1],
+    uniforms: { n },
+    floats: { low: epsilon, high: 1 - epsilon },
+    main: LOSS,
   });
 }
 
 /** d loss / d p, shape of p, for the upstream gradient dy (one value). */
 export function binaryCrossEntropyGrad(backend: WebGPUBackend, dy: TensorInfo, y: TensorInfo, p: TensorInfo, epsilon: number): TensorInfo {
   return runWgsl(backend, {
-    key: 'binary_cross_entropy_grad', inputs: { dy, y, p }, outputShape: p.shape, floats: { low: epsilon, high: 1 - epsilon }, main: GRAD,
+    key: 'binary_cross_entropy_grad',
+    inputs: { dy, y, p },
+    outputShape: p.shape,
+    floats: { low: epsilon, high: 1 - epsilon },
+    main: GRAD,
   });
 }

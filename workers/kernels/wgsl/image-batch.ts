@@ -78,12 +78,22 @@ export function imageBatch(backend: WebGPUBackend, bytes: TensorInfo, unit: Tens
   const total = shape.reduce((a, b) => a * b, 1);
   if (maps === null) {
     return runWgsl(backend, {
-      key: 'image_batch_expand', inputs: { bytes, unit }, outputShape: shape, uniforms: { total }, main: EXPAND,
-      threads: Math.ceil(total / 4), workgroupSize: 256,
+      key: 'image_batch_expand',
+      inputs: { bytes, unit },
+      outputShape: shape,
+      uniforms: { total },
+      main: EXPAND,
+      threads: Math.ceil(total / 4),
+      workgroupSize: 256,
     });
   }
   return runWgsl(backend, {
-    key: 'image_batch_augment', inputs: { bytes, unit, maps }, outputShape: shape, uniforms: { size: shape[1]! }, main: AUGMENT,
-    threads: total / 3, workgroupSize: 256,
+    key: 'image_batch_augment',
+    inputs: { bytes, unit, maps },
+    outputShape: shape,
+    uniforms: { size: shape[1]! },
+    main: AUGMENT,
+    threads: total / 3,
+    workgroupSize: 256,
   });
 }

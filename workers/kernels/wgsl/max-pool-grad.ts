@@ -50,8 +50,11 @@ export function maxPoolGradTiled(backend: WebGPUBackend, x: TensorInfo, dy: Tens
     outputShape: x.shape,
     threads: tf.util.sizeFromShape(dy.shape),
     uniforms: {
-      channels: info.inChannels, inHeight: info.inHeight, inWidth: info.inWidth,
-      outHeight: info.outHeight, outWidth: info.outWidth,
+      channels: info.inChannels,
+      inHeight: info.inHeight,
+      inWidth: info.inWidth,
+      outHeight: info.outHeight,
+      outWidth: info.outWidth,
     },
     main: main(fh, fw),
   });

@@ -42,10 +42,7 @@ export function runWgsl(backend: WebGPUBackend, spec: WgslSpec): TensorInfo {
   const threads = spec.threads ?? spec.outputShape.reduce((a, b) => a * b, 1);
   const ints: Record<string, number> = { threads, ...spec.uniforms };
   const floats = spec.floats ?? {};
-  const declared = [
-    ...Object.keys(ints).map((name) => `${name} : i32,`),
-    ...Object.keys(floats).map((name) => `${name} : f32,`),
-  ];
+  const declared = [...Object.keys(ints).map((name) => `${name} : i32,`), ...Object.keys(floats).map((name) => `${name} : f32,`)];
   const workgroupSize = spec.workgroupSize ?? 64;
   const program: WebGPUProgram = {
     shaderKey: `melanoma_${spec.key}`,
