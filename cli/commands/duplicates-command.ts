@@ -209,7 +209,7 @@ export function duplicatesMarkdown(doc: DuplicatesDocument): string {
   if (!doc.effect) out.push("Run with `--experiment NAME` to recompute an experiment's test metrics without them.", '');
   else {
     out.push(
-      `Experiment \`${doc.effect.experiment}\`${overrides ? ` (protocol overrides: ${overrides})` : ''}: each completed run's test metrics recomputed from its stored predictions (the runs' own metric code, no retraining) on all ${doc.dataset.images.test} test images and without the ${d.leakedTest.length} leaked ones; mean ± sample std over the runs, and the ensemble of the runs (each image's probability averaged). For the study's 224-px reproduction (\`seed-224\`, [results.md](results.md)), run the same command with \`--experiment seed-224\` once its runs complete.`,
+      `Experiment \`${doc.effect.experiment}\`${overrides ? ` (protocol overrides: ${overrides})` : ''}: each completed run's test metrics recomputed from its stored predictions (the runs' own metric code, no retraining) on all ${doc.dataset.images.test} test images and without the ${d.leakedTest.length} leaked ones; mean ± sample std over the runs, and the ensemble of the runs (each image's probability averaged). The runs counted are those completed when this was generated (their number is in the table).`,
       '',
       '| Model | Runs | Metric | All test images | Without leaked | Change | Ensemble, all | Ensemble, without |',
       '|---|---:|---|---:|---:|---:|---:|---:|',
