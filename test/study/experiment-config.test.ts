@@ -24,10 +24,11 @@ test('the recorded config of a real experiment is an ExperimentConfig; its proto
   assert.ok(protocol);
   assert.equal(protocol.name, 'seed');
   assert.deepEqual(protocol.overrides, {});
-  // Recorded before mobilenet-ft2 joined the registry: every model it has is the seed protocol's, to the setting.
+  // Recorded across sessions of the code (resuming records the protocol's models as the code knows them): every
+  // model it has is the seed protocol's, to the setting, and the study's four are there.
   for (const [model, settings] of Object.entries(protocol.models))
     assert.deepEqual(settings, JSON.parse(JSON.stringify(PROTOCOLS.seed.models[model as ModelName])), model);
-  assert.equal(protocol.models['mobilenet-ft2'], undefined);
+  for (const model of ['baseline', 'augmented', 'mobilenet', 'mobilenet-ft'] as const) assert.ok(protocol.models[model], model);
 });
 
 test('an experiment recorded before protocols has none; its flags at the top are its overrides; a broken config is refused', () => {
