@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { shellWord } from '../common/command-line.ts';
 import { UsageError, UserError } from '../common/errors.ts';
 import { parseTarget } from '../db/index.ts';
+import { OVERRIDE_FLAGS, type Overrides, overridesIn } from '../study/protocol.ts';
 import type { BackendName, ModelName } from '../study/run.ts';
 import type { OrchestrateOptions } from './orchestrate.ts';
 
@@ -64,10 +65,8 @@ export interface TaskCommand {
   /** Left out: the stored experiment's. */
   protocol?: string;
   models: ModelName[];
-  runs?: number;
-  epochs?: number;
-  imageSize?: number;
-  batchSize?: number;
+  /** The protocol's overrides among the flags (--runs, --epochs, --learning-rate, ...), passed on as given. */
+  overrides: Overrides;
   seed: number;
   retries: number;
   backend: BackendName;
@@ -91,10 +90,7 @@ export function taskArguments(t: TaskCommand): string[] {
   };
   add('--protocol', t.protocol);
   add('--models', t.models.join(','));
-  add('--runs', t.runs);
-  add('--epochs', t.epochs);
-  add('--image-size', t.imageSize);
-  add('--batch-size', t.batchSize);
+  for (const [key, flag] of Object.entries(OVERRIDE_FLAGS) as [keyof Overrides, string][]) add(flag, t.overrides[key]);
   add('--seed', t.seed);
   add('--retries', t.retries);
   add('--backend', t.backend);
@@ -245,10 +241,7 @@ function jobScript(o: OrchestrateOptions, models: ModelName[], dataDir: string, 
       experiment: o.experiment,
       protocol: o.protocol,
       models,
-      runs: o.runs,
-      epochs: o.epochs,
-      imageSize: o.imageSize,
-      batchSize: o.batchSize,
+      overrides: overridesIn(o),
       seed: o.seed,
       retries: o.retries,
       backend: o.backend,

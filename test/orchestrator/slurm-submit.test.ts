@@ -15,8 +15,7 @@ const job: JobScript = {
     db: 'postgres://melanoma@db-host/melanoma',
     experiment: 'trial',
     models: ['baseline', 'augmented'],
-    runs: 2,
-    imageSize: 64,
+    overrides: { runs: 2, imageSize: 64, learningRate: 0.0003 },
     seed: 1,
     retries: 1,
     backend: 'auto',
@@ -63,7 +62,7 @@ test("the script: the array, logs and job name, the user's options, then each ta
   assert.match(command, /^exec \/opt\/node\/bin\/node \S+\/bin\/orchestrate\.mjs --join --gpus slurm --no-estimate /);
   assert.ok(
     command.endsWith(
-      '--db postgres://melanoma@db-host/melanoma --experiment trial --models baseline,augmented --runs 2 --image-size 64 --seed 1 ' +
+      '--db postgres://melanoma@db-host/melanoma --experiment trial --models baseline,augmented --runs 2 --learning-rate 0.0003 --image-size 64 --seed 1 ' +
         '--retries 1 --backend auto --data /shared/melanoma --out runs --no-feature-cache --lease 30',
     ),
     command,
