@@ -1,15 +1,17 @@
 /**
  * The per-epoch cost of each model for the experiment's estimate: the database's completed runs of the same kind
- * when it has some (db/run-history.ts), else a short calibration in a worker thread (workers/calibrate.ts, started
- * by file path: the orchestrator loads no tfjs), with every run assumed to train to its maximum epochs.
+ * when it has some (db/run-history.ts), else a short calibration in a process of its own (workers/calibrate.ts,
+ * started by file path: the orchestrator loads no tfjs, and the backend's native stderr passes forwardStderr), with
+ * every run assumed to train to its maximum epochs.
  */
+import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { epochHistory, type Database } from '../db/index.ts';
 import type { ModelName } from '../study/models.ts';
 import type { ResolvedProtocol } from '../study/protocol.ts';
 import type { BackendName } from '../study/run.ts';
 import type { ModelCost } from './estimate.ts';
+import { forwardStderr } from './native-stderr.ts';
 import type { CalibrationReport, ModelSpeed } from '../study/calibration.ts';
 
 const CALIBRATE_ENTRY = fileURLToPath(new URL('../workers/calibrate-entry.mjs', import.meta.url));
@@ -40,25 +42,26 @@ export function costFromSpeed(s: ModelSpeed, images: SplitSizes, o: { maxEpochs:
   return { secondsPerEpoch, epochs: o.maxEpochs, maxEpochs: o.maxEpochs, setupSeconds, source: 'calibration', upperBound: true };
 }
 
-/** Runs workers/calibrate.ts in a worker thread; rejects after `timeoutMs`. */
+/** Runs workers/calibrate.ts in a child process; rejects after `timeoutMs`. */
 export function runCalibration(
   request: { backend: BackendName; imageSize: number; batchSize: number; models: ModelName[]; augmented: ModelName[]; steps: number; dataDir?: string },
   timeoutMs = 300_000,
 ): Promise<CalibrationReport> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(CALIBRATE_ENTRY, { workerData: request, stdout: false, stderr: false });
-    const timer = setTimeout(() => {
-      void worker.terminate();
-      reject(new Error(`the calibration took over ${Math.round(timeoutMs / 1000)} s`));
-    }, timeoutMs);
-    const settle = (fn: () => void) => {
+    const child = fork(CALIBRATE_ENTRY, [JSON.stringify(request)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    void forwardStderr(child.stderr!, process.stderr, process.env.MELANOMA_VERBOSE === '1');
+    const timer = setTimeout(() => settle(() => reject(new Error(`the calibration took over ${Math.round(timeoutMs / 1000)} s`))), timeoutMs);
+    let settled = false;
+    function settle(fn: () => void) {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      void worker.terminate();
+      child.kill('SIGKILL');
       fn();
-    };
-    worker.once('message', (m: { report?: CalibrationReport; error?: string }) => settle(() => (m.report ? resolve(m.report) : reject(new Error(m.error)))));
-    worker.once('error', (err) => settle(() => reject(err)));
-    worker.once('exit', (code) => settle(() => reject(new Error(`the calibration thread exited (code ${code})`))));
+    }
+    child.once('message', (m: { report?: CalibrationReport; error?: string }) => settle(() => (m.report ? resolve(m.report) : reject(new Error(m.error)))));
+    child.once('error', (err) => settle(() => reject(err)));
+    child.once('exit', (code, sig) => settle(() => reject(new Error(`the calibration process exited (${sig ?? `code ${code}`})`))));
   });
 }
 

@@ -1,18 +1,23 @@
 /**
- * Executes runs on one slot, one at a time. A thread slot is a piscina pool with exactly one worker thread (a dead
- * thread is replaced by piscina); with `--backend tensorflow` a slot forks a runner process per run, pinned to its
- * GPU with CUDA_VISIBLE_DEVICES (tfjs-node-gpu binds every visible GPU in a process, so threads cannot be pinned).
- * Both load the same task file: default export `({ spec, port }) => Promise<RunResult>` posting RunEvents on `port`.
+ * Executes runs on one slot, one at a time. A slot's runs execute in a piscina pool with exactly one worker thread (a
+ * dead thread is replaced by piscina): a CPU slot's pool is in the orchestrator's process; a GPU slot's is in a
+ * process of its own (slot-host.mjs), whose native stderr the orchestrator filters (native-stderr.ts: Dawn's
+ * adapter warnings). With `--backend tensorflow` a slot forks a runner process per run instead, pinned to its GPU
+ * with CUDA_VISIBLE_DEVICES (tfjs-node-gpu binds every visible GPU in a process, so threads cannot be pinned).
+ * All load the same task file: default export `({ spec, port }) => Promise<RunResult>` posting RunEvents on `port`.
  */
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { RunEvent, RunResult, RunSpec } from '../study/run.ts';
+import { forwardStderr } from './native-stderr.ts';
 import type { SlotPlan } from './slots.ts';
 
 export const DEFAULT_THREAD_FILE = fileURLToPath(new URL('../workers/thread-entry.mjs', import.meta.url));
 const CHILD_RUNNER = fileURLToPath(new URL('./child-runner.mjs', import.meta.url));
+const SLOT_HOST = fileURLToPath(new URL('./slot-host.mjs', import.meta.url));
 
 export interface SlotRunner {
   readonly slot: SlotPlan;
@@ -29,7 +34,8 @@ export interface SlotRunnerOptions {
 
 export function createSlotRunner(slot: SlotPlan, opts: SlotRunnerOptions): SlotRunner {
   const threadFile = opts.threadFile ?? DEFAULT_THREAD_FILE;
-  return opts.mode === 'process' ? processSlot(slot, threadFile) : threadSlot(slot, threadFile);
+  if (opts.mode === 'process') return processSlot(slot, threadFile);
+  return slot.gpu === null ? threadSlot(slot, threadFile) : hostedSlot(slot, threadFile);
 }
 
 /**
@@ -42,7 +48,8 @@ function drainAndClose(port: MessagePort, onEvent: (event: RunEvent) => void): v
   port.close();
 }
 
-function threadSlot(slot: SlotPlan, filename: string): SlotRunner {
+/** The slot's thread in this process (slot-host.mjs holds a GPU slot's this way). */
+export function threadSlot(slot: SlotPlan, filename: string): SlotRunner {
   const pool = new Piscina({ filename, minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1 });
   return {
     slot,
@@ -56,6 +63,64 @@ function threadSlot(slot: SlotPlan, filename: string): SlotRunner {
       }
     },
     close: () => pool.destroy(),
+  };
+}
+
+/**
+ * The slot's thread in a process of its own (slot-host.mjs), started at the slot's first run and kept for the next:
+ * the thread keeps its backend and GPU adapter between runs, as in this process. The process's stderr reaches this
+ * one's through forwardStderr. Aborting a run kills the process; the next run starts another.
+ */
+function hostedSlot(slot: SlotPlan, threadFile: string): SlotRunner {
+  let host: { child: ChildProcess; stderrDone: Promise<void> } | null = null;
+  const start = () => {
+    const child = fork(SLOT_HOST, [threadFile, JSON.stringify(slot)], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+    const stderrDone = forwardStderr(child.stderr!, process.stderr, process.env.MELANOMA_VERBOSE === '1');
+    child.once('exit', () => {
+      if (host?.child === child) host = null;
+    });
+    return { child, stderrDone };
+  };
+  return {
+    slot,
+    run(spec, onEvent, signal) {
+      host ??= start();
+      const { child } = host;
+      return new Promise<RunResult>((resolve, reject) => {
+        const onAbort = () => child.kill('SIGKILL');
+        const onMessage = (msg: ChildMessage) => {
+          if (msg.type === 'event') onEvent(msg.event);
+          else if (msg.type === 'result') finish(() => resolve(msg.result));
+          else finish(() => reject(Object.assign(new Error(msg.message, { cause: msg.cause }), { stack: msg.stack })));
+        };
+        const onExit = (code: number | null, sig: NodeJS.Signals | null) => {
+          const why = signal?.aborted ? 'the run was aborted' : `the slot's process exited (${sig ?? `code ${code}`}) before the run finished`;
+          finish(() => reject(new Error(why)));
+        };
+        const finish = (settle: () => void) => {
+          child.off('message', onMessage);
+          child.off('exit', onExit);
+          signal?.removeEventListener('abort', onAbort);
+          settle();
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        child.on('message', onMessage);
+        child.once('exit', onExit);
+        if (signal?.aborted) onAbort();
+        else child.send({ spec });
+      });
+    },
+    async close() {
+      if (!host) return;
+      const { child, stderrDone } = host;
+      host = null;
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = once(child, 'exit');
+        child.disconnect();
+        await exited;
+      }
+      await stderrDone;
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-/** What a calibration thread (workers/calibrate.ts) reports to the orchestrator's estimate: measured speeds per model. */
+/** What a calibration (workers/calibrate.ts) reports to the orchestrator's estimate: measured speeds per model. */
 import type { ModelName } from './models.ts';
 
 /** Images per second of each path of one model; a path the model never takes is null. */
