@@ -8,16 +8,25 @@ import { test } from 'node:test';
 import { listRuns, openDatabase, type Database } from '../../db/index.ts';
 import { toSummaryRows } from '../../orchestrator/store.ts';
 import { formatSummary } from '../../orchestrator/summary.ts';
-import { FAKE_THREAD, MELANOMA, runCli, startCli, tempDir, tinyDataset, waitForStderr } from '../orchestrator/helpers.ts';
+import {
+  FAKE_THREAD,
+  MELANOMA,
+  type OrchestrateOptions,
+  orchestrateArgv,
+  runCli,
+  startCli,
+  tempDir,
+  tinyDataset,
+  waitForStderr,
+} from '../orchestrator/helpers.ts';
 import { first } from '../../common/indexing.ts';
 
 const data = await tinyDataset();
 // One database folder for the whole file (a new one costs a PGlite initdb per process); each test its own experiment.
 const db = join(tempDir('db'), 'db');
 
-function args(db: string, extra: string[] = []): string[] {
-  return ['--data', data, '--db', db, '--out', join(tempDir('out')), '--thread-file', FAKE_THREAD, '--backend', 'cpu', '--poll-ms', '50', ...extra];
-}
+/** `orchestrate` on this file's data and database, polling every 50 ms. */
+const args = (o: Omit<OrchestrateOptions, 'data' | 'db'>) => orchestrateArgv({ data, db, pollMs: 50, ...o });
 
 async function withDb<T>(target: string, fn: (db: Database) => Promise<T>): Promise<T> {
   const db = await openDatabase(target, { create: false });
@@ -49,7 +58,7 @@ async function tableCounts(d: Database, experiment: string): Promise<Record<stri
 }
 
 test('usage and input errors exit non-zero with a message, before any run', async () => {
-  const ft = await runCli(args(db, ['--models', 'baseline,xception-ft']));
+  const ft = await runCli(args({ models: ['baseline', 'xception-ft'] }));
   assert.equal(ft.code, 2);
   assert.match(ft.stderr, /'xception' must be in --models/);
 
@@ -70,7 +79,7 @@ test('usage and input errors exit non-zero with a message, before any run', asyn
 });
 
 test('kill -9 mid-study, then the same command: finished runs kept, the rest redone, no epoch row duplicated or lost', async () => {
-  const argv = args(db, ['--runs', '3', '--models', 'baseline,augmented', '--epochs', '4', '--workers', '2', '--experiment', 'k9']);
+  const argv = args({ runs: 3, models: ['baseline', 'augmented'], epochs: 4, workers: 2, experiment: 'k9' });
   const env = { FAKE_THREAD_DELAY_MS: '150' };
   const first = startCli(argv, env);
   // Kill it once one run has completed and others are half-way through their epochs.
@@ -96,7 +105,7 @@ test('kill -9 mid-study, then the same command: finished runs kept, the rest red
 });
 
 test('Ctrl-C: runs in flight are recorded interrupted, exit 130; the next invocation finishes them', async () => {
-  const argv = args(db, ['--runs', '2', '--models', 'baseline', '--epochs', '3', '--workers', '2', '--experiment', 'int']);
+  const argv = args({ runs: 2, models: ['baseline'], epochs: 3, workers: 2, experiment: 'int' });
   const first = startCli(argv, { FAKE_THREAD_DELAY_MS: '2000' });
   await waitForStderr(first, (s) => (s.match(/started/g) ?? []).length >= 2);
   first.child.kill('SIGINT');
@@ -118,7 +127,7 @@ test('Ctrl-C: runs in flight are recorded interrupted, exit 130; the next invoca
 
 test('the summary printed is the metric_summary view as `melanoma sql` reads it; --json prints one document; a failed run exits 1', async () => {
   const faults = JSON.stringify([{ model: 'augmented', runIndex: 1, kind: 'throw' }]);
-  const argv = args(db, ['--runs', '3', '--models', 'baseline,augmented', '--epochs', '2', '--workers', '2', '--experiment', 'sum', '--seed', '1']);
+  const argv = [...args({ runs: 3, models: ['baseline', 'augmented'], epochs: 2, workers: 2, experiment: 'sum' }), '--seed', '1'];
   const run = await runCli(argv, { FAKE_THREAD_FAULTS: faults, FAKE_THREAD_SEED0: '1' });
   assert.equal(run.code, 1, run.stderr);
   // The final table lists every failed attempt with its error, whether it was retried or not.
@@ -186,7 +195,7 @@ test('the summary printed is the metric_summary view as `melanoma sql` reads it;
 });
 
 test('--serve: the results page serves this database while and after the runs, until Ctrl-C (exit code of the study)', async () => {
-  const argv = args(db, ['--runs', '1', '--models', 'baseline', '--epochs', '2', '--workers', '1', '--experiment', 'served', '--serve', '--port', '0']);
+  const argv = [...args({ runs: 1, models: ['baseline'], epochs: 2, workers: 1, experiment: 'served' }), '--serve', '--port', '0'];
   const served = startCli(argv);
   await waitForStderr(served, (s) => /Ctrl-C to stop/.test(s));
   const url = /results: (http:\/\/\S+)/.exec(served.stderrSoFar())![1];

@@ -2,7 +2,8 @@
  * Databases and event streams for the db tests: the same suites run against in-memory PGlite, a PGlite folder and
  * (when MELANOMA_TEST_PG_URL is set, see scripts/postgres-test-server.sh) a fresh database on a PostgreSQL server.
  */
-import { PROTOCOLS, DEFAULT_BATCH_SIZE, DEFAULT_IMAGE_SIZE } from '../../study/protocol.ts';
+import { DEFAULT_BATCH_SIZE, DEFAULT_IMAGE_SIZE } from '../../study/protocol.ts';
+import { runSpec } from '../helpers/run-spec.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,7 +114,7 @@ export function describeEachBackend(list: ReturnType<typeof backends>, body: (su
 }
 
 export function specFor(model: ModelName, seed: number): RunSpec {
-  return {
+  return runSpec({
     model,
     dataDir: '/data/melanoma',
     outDir: `/runs/test/${model}-${seed}`,
@@ -121,15 +122,9 @@ export function specFor(model: ModelName, seed: number): RunSpec {
     epochs: 4,
     imageSize: DEFAULT_IMAGE_SIZE,
     batchSize: DEFAULT_BATCH_SIZE,
-    learningRate: PROTOCOLS.seed.models[model].learningRate.value,
     patience: 2,
-    backend: 'cpu',
-    gpu: null,
-    initFrom: null,
-    weights: null,
     cacheImages: true,
-    saveAugmented: null,
-  };
+  });
 }
 
 /** Every metric derived from one number, so a test can predict every aggregate (any other metric: v - its index / 100). */

@@ -12,9 +12,9 @@ import type { Progress } from '../../orchestrator/progress.ts';
 import { runScheduler } from '../../orchestrator/scheduler.ts';
 import { createSlotRunner, DEFAULT_THREAD_FILE } from '../../orchestrator/slot-runner.ts';
 import { openStore } from '../../orchestrator/store.ts';
-import type { RunSpec } from '../../study/run.ts';
 import { hostileDataset } from '../helpers/hostile-data.ts';
-import { FAKE_THREAD, runCli, tempDir } from './helpers.ts';
+import { runSpec } from '../helpers/run-spec.ts';
+import { orchestrateArgv, runCli, tempDir } from './helpers.ts';
 import { first } from '../../common/indexing.ts';
 
 const REASON = 'VipsJpeg: premature end of JPEG image';
@@ -24,26 +24,7 @@ test('orchestrate: truncated images stop the study before anything is stored, ev
   const db = join(tempDir('db'), 'db');
   const out = join(tempDir('out'), 'runs');
   try {
-    const r = await runCli([
-      '--data',
-      data,
-      '--db',
-      db,
-      '--out',
-      out,
-      '--thread-file',
-      FAKE_THREAD,
-      '--backend',
-      'cpu',
-      '--runs',
-      '1',
-      '--models',
-      'baseline',
-      '--epochs',
-      '1',
-      '--image-size',
-      '64',
-    ]);
+    const r = await runCli(orchestrateArgv({ data, db, out, runs: 1, models: ['baseline'], epochs: 1, imageSize: 64 }));
     assert.equal(r.code, 1, r.stderr);
     assert.ok(r.stderr.includes(`orchestrate: 2 images of ${data} cannot be decoded; fix or remove them before training:\n`), r.stderr);
     assert.ok(r.stderr.includes(`  ${join(data, 'train', 'malignant', '2.jpg')}: ${REASON}\n`), r.stderr);
@@ -62,24 +43,7 @@ for (const mode of ['thread', 'process'] as const) {
   test(`a bad image found by the run itself (${mode}) fails it once, not retried; the error is kept in failed_attempts`, async () => {
     const data = await hostileDataset({ truncated: ['test/malignant/3.jpg'] });
     const out = tempDir('out');
-    const spec: RunSpec = {
-      model: 'baseline',
-      dataDir: data,
-      outDir: join(out, 'baseline-run0'),
-      seed: 1,
-      epochs: 1,
-      imageSize: 64,
-      batchSize: 8,
-      learningRate: 1e-3,
-      patience: 10,
-      backend: 'cpu',
-      gpu: null,
-      initFrom: null,
-      weights: null,
-      cacheImages: true,
-      saveAugmented: null,
-      checkImages: true,
-    };
+    const spec = runSpec({ dataDir: data, outDir: join(out, 'baseline-run0'), epochs: 1, cacheImages: true, checkImages: true });
     const database = await openDatabase('memory://');
     const store = await openStore(database, {
       experiment: 'bad',

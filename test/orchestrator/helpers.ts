@@ -1,9 +1,13 @@
-/** Shared pieces of the orchestrator tests: a tiny dataset, the fake thread, the CLI as a child process. */
+/**
+ * Shared pieces of the orchestrator tests: a tiny dataset, the fake thread, `orchestrate`'s flags, the CLI as a
+ * child process.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import type { ModelName } from '../../study/run.ts';
 import { PROJECT_ROOT } from '../helpers/real-data.ts';
 
 export const FAKE_THREAD = join(import.meta.dirname, 'fixtures', 'fake-thread.mjs');
@@ -32,6 +36,46 @@ export async function tinyDataset(): Promise<string> {
     }
   }
   return dir;
+}
+
+/** `orchestrate`'s flags by name: an option left out is a flag not given (`out` excepted). */
+export interface OrchestrateOptions {
+  data: string;
+  db: string;
+  /** Default: a new temporary folder. */
+  out?: string;
+  pollMs?: number;
+  workers?: number;
+  models?: readonly ModelName[];
+  runs?: number;
+  experiment?: string;
+  epochs?: number;
+  imageSize?: number;
+  /** false: --no-estimate. */
+  estimate?: false;
+}
+
+/**
+ * The argument list of `orchestrate` running the fake thread on the cpu backend with these options; a flag without
+ * an option here goes after it.
+ */
+export function orchestrateArgv(o: OrchestrateOptions): string[] {
+  const flags: [string, string | number | undefined][] = [
+    ['--data', o.data],
+    ['--db', o.db],
+    ['--out', o.out ?? tempDir('out')],
+    ['--thread-file', FAKE_THREAD],
+    ['--backend', 'cpu'],
+    ['--poll-ms', o.pollMs],
+    ['--workers', o.workers],
+    ['--models', o.models?.join(',')],
+    ['--runs', o.runs],
+    ['--experiment', o.experiment],
+    ['--epochs', o.epochs],
+    ['--image-size', o.imageSize],
+  ];
+  const argv = flags.flatMap(([flag, value]) => (value === undefined ? [] : [flag, String(value)]));
+  return o.estimate === false ? [...argv, '--no-estimate'] : argv;
 }
 
 export interface Finished {

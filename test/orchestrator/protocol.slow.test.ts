@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { createOrResumeExperiment, listRuns, openDatabase, type Database } from '../../db/index.ts';
 import type { DryRunPlan } from '../../orchestrator/dry-run.ts';
 import type { RunSpec } from '../../study/run.ts';
-import { FAKE_THREAD, runCli, tempDir, tinyDataset } from './helpers.ts';
+import { orchestrateArgv, runCli, tempDir, tinyDataset } from './helpers.ts';
 import { first } from '../../common/indexing.ts';
 
 const data = await tinyDataset();
@@ -82,31 +82,16 @@ test('--dry-run --json with no other flags: the seed protocol, each setting with
 });
 
 test("a real start records the protocol, its overrides and each run's settings; a resume keeps them", async () => {
-  const out = tempDir('out');
-  const argv = [
-    '--data',
+  const argv = orchestrateArgv({
     data,
-    '--db',
     db,
-    '--out',
-    out,
-    '--thread-file',
-    FAKE_THREAD,
-    '--backend',
-    'cpu',
-    '--poll-ms',
-    '50',
-    '--workers',
-    '1',
-    '--models',
-    'baseline,augmented,mobilenet,mobilenet-ft',
-    '--experiment',
-    'seeded',
-    '--epochs',
-    '2',
-    '--image-size',
-    '64',
-  ];
+    pollMs: 50,
+    workers: 1,
+    models: ['baseline', 'augmented', 'mobilenet', 'mobilenet-ft'],
+    experiment: 'seeded',
+    epochs: 2,
+    imageSize: 64,
+  });
   const r = await runCli(argv);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /protocol seed: baseline x 10, augmented x 10, mobilenet x 10, mobilenet-ft x 1 = 31 runs/);
@@ -149,32 +134,7 @@ test('an experiment recorded before protocols resumes as extended, as before, an
       codeVersion: 'old',
     });
   });
-  const argv = [
-    '--data',
-    data,
-    '--db',
-    db,
-    '--out',
-    out,
-    '--thread-file',
-    FAKE_THREAD,
-    '--backend',
-    'cpu',
-    '--poll-ms',
-    '50',
-    '--workers',
-    '1',
-    '--models',
-    'baseline',
-    '--runs',
-    '2',
-    '--experiment',
-    'legacy',
-    '--epochs',
-    '2',
-    '--image-size',
-    '64',
-  ];
+  const argv = orchestrateArgv({ data, db, out, pollMs: 50, workers: 1, models: ['baseline'], runs: 2, experiment: 'legacy', epochs: 2, imageSize: 64 });
   const seed = await runCli([...argv, '--protocol', 'seed']);
   assert.equal(seed.code, 1);
   assert.match(seed.stderr, /recorded before protocols and continues as --protocol extended/);

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { PROTOCOLS } from '../../study/protocol.ts';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -10,28 +9,13 @@ import { runScheduler } from '../../orchestrator/scheduler.ts';
 import { createSlotRunner } from '../../orchestrator/slot-runner.ts';
 import { openStore } from '../../orchestrator/store.ts';
 import type { ModelName, RunSpec } from '../../study/run.ts';
+import { runSpec } from '../helpers/run-spec.ts';
 import { FAKE_THREAD, tempDir } from './helpers.ts';
 
 const EPOCHS = 3;
 
 function specOf(out: string, model: ModelName, seed: number, runIndex: number): RunSpec {
-  return {
-    model,
-    dataDir: out,
-    outDir: join(out, `${model}-run${runIndex}`),
-    seed,
-    epochs: EPOCHS,
-    imageSize: 64,
-    batchSize: 8,
-    learningRate: PROTOCOLS.seed.models[model].learningRate.value,
-    patience: 10,
-    backend: 'cpu',
-    gpu: null,
-    initFrom: null,
-    weights: null,
-    cacheImages: false,
-    saveAugmented: null,
-  };
+  return runSpec({ model, dataDir: out, outDir: join(out, `${model}-run${runIndex}`), seed, epochs: EPOCHS });
 }
 
 /** Records which runs each slot executes, and fails when a slot starts a run before its previous one ended. */

@@ -4,29 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createSlotRunner } from '../../orchestrator/slot-runner.ts';
-import type { RunEvent, RunSpec } from '../../study/run.ts';
+import type { RunEvent } from '../../study/run.ts';
+import { runSpec } from '../helpers/run-spec.ts';
 
 const THREAD_FILE = join(import.meta.dirname, 'fixtures', 'fake-thread.mjs');
 const work = mkdtempSync(join(tmpdir(), 'orch-slot-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-const spec = (seed: number): RunSpec => ({
-  model: 'baseline',
-  dataDir: work,
-  outDir: join(work, `run-${seed}`),
-  seed,
-  epochs: 3,
-  imageSize: 64,
-  batchSize: 8,
-  learningRate: 1e-3,
-  patience: 10,
-  backend: 'cpu',
-  gpu: null,
-  initFrom: null,
-  weights: null,
-  cacheImages: false,
-  saveAugmented: null,
-});
+const spec = (seed: number) => runSpec({ dataDir: work, outDir: join(work, `run-${seed}`), seed, epochs: 3 });
 
 // Seeds 2, 3, 4 (run indices 1, 2, 3) fail on their first attempt: thrown, process.exit in the thread, uncaught in a timer.
 // Seed 50 never finishes.

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { openDatabase } from '../../db/index.ts';
 import { pgUrlOrSkip, scratchPgDatabase } from '../db/fixtures.ts';
-import { FAKE_THREAD, runCli, startProcess, tempDir, tinyDataset, waitForStderr } from './helpers.ts';
+import { orchestrateArgv, runCli, startProcess, tempDir, tinyDataset, waitForStderr } from './helpers.ts';
 
 const FAKE_SLURM = join(import.meta.dirname, 'fixtures', 'fake-slurm');
 
@@ -20,36 +20,12 @@ test("submitted through sbatch, the job's tasks join the stored experiment and d
   const scratch = await scratchPgDatabase(server);
   try {
     const submitted = tempDir('sbatch');
-    const out = tempDir('out');
     const url = new URL(scratch.url);
     url.password = 'not-written'; // the test server trusts 127.0.0.1: a password passes unused
     const env = { PATH: `${FAKE_SLURM}:${process.env.PATH}`, FAKE_SBATCH_DIR: submitted };
-    const argv = [
-      '--slurm',
-      '2',
-      '--db',
-      url.href,
-      '--data',
-      await tinyDataset(),
-      '--out',
-      out,
-      '--thread-file',
-      FAKE_THREAD,
-      '--backend',
-      'cpu',
-      '--models',
-      'baseline,augmented',
-      '--runs',
-      '2',
-      '--epochs',
-      '2',
-      '--experiment',
-      'array',
-      '--poll-ms',
-      '50',
-      '--lease',
-      '5',
-    ];
+    const data = await tinyDataset();
+    const study = orchestrateArgv({ data, db: url.href, models: ['baseline', 'augmented'], runs: 2, epochs: 2, experiment: 'array', pollMs: 50 });
+    const argv = [...study, '--slurm', '2', '--lease', '5'];
     const refused = await runCli([...argv, '--', '--partition=nope'], { ...env, FAKE_SBATCH_REFUSE: 'invalid partition specified: nope' });
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /orchestrate: --slurm: sbatch refused \S+job\.sbatch: sbatch: error: invalid partition specified: nope/);

@@ -3,37 +3,23 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { listRuns, openDatabase } from '../../db/index.ts';
 import { pgUrlOrSkip, scratchPgDatabase } from '../db/fixtures.ts';
-import { FAKE_THREAD, startCli, tempDir, tinyDataset, waitForStderr } from './helpers.ts';
+import { orchestrateArgv, startCli, tinyDataset, waitForStderr } from './helpers.ts';
 
 test('two orchestrators on one PostgreSQL: each run is done exactly once', async (t) => {
   const server = pgUrlOrSkip(t);
   if (!server) return;
   const scratch = await scratchPgDatabase(server);
   try {
-    const argv = [
-      '--data',
-      await tinyDataset(),
-      '--db',
-      scratch.url,
-      '--out',
-      tempDir('out'),
-      '--thread-file',
-      FAKE_THREAD,
-      '--backend',
-      'cpu',
-      '--poll-ms',
-      '50',
-      '--runs',
-      '4',
-      '--models',
-      'mobilenet,mobilenet-ft',
-      '--epochs',
-      '3',
-      '--workers',
-      '2',
-      '--experiment',
-      'shared',
-    ];
+    const argv = orchestrateArgv({
+      data: await tinyDataset(),
+      db: scratch.url,
+      pollMs: 50,
+      runs: 4,
+      models: ['mobilenet', 'mobilenet-ft'],
+      epochs: 3,
+      workers: 2,
+      experiment: 'shared',
+    });
     const env = { FAKE_THREAD_DELAY_MS: '1000' };
     const a = startCli(argv, env);
     // The second starts while the first holds running runs: it must not take them back.

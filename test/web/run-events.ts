@@ -3,7 +3,8 @@
  * stopping and the best epoch mean something), and final evaluations computed by the project's metric code from
  * seeded synthetic scores, so confusion matrices, curves and AUCs agree with each other.
  */
-import { PROTOCOLS, DEFAULT_BATCH_SIZE, DEFAULT_IMAGE_SIZE } from '../../study/protocol.ts';
+import { DEFAULT_BATCH_SIZE, DEFAULT_IMAGE_SIZE } from '../../study/protocol.ts';
+import { runSpec } from '../helpers/run-spec.ts';
 import seedrandom from 'seedrandom';
 import { evaluateBinary } from '../../study/metrics/index.ts';
 import {
@@ -38,7 +39,7 @@ const SKILL: Record<ModelName, number> = {
 };
 
 export function specFor(model: ModelName, seed: number, over: Partial<RunSpec> = {}): RunSpec {
-  return {
+  return runSpec({
     model,
     dataDir: '/data/melanoma',
     outDir: `/runs/exp/${model}-${seed}`,
@@ -46,16 +47,9 @@ export function specFor(model: ModelName, seed: number, over: Partial<RunSpec> =
     epochs: 30,
     imageSize: DEFAULT_IMAGE_SIZE,
     batchSize: DEFAULT_BATCH_SIZE,
-    learningRate: PROTOCOLS.seed.models[model].learningRate.value,
     patience: 5,
-    backend: 'cpu',
-    gpu: null,
-    initFrom: null,
-    weights: null,
-    cacheImages: false,
-    saveAugmented: null,
     ...over,
-  };
+  });
 }
 
 function gaussian(rng: () => number): number {

@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import { ENDPOINT_FILE, type FolderEndpoint } from '../../../db/folder-endpoint.ts';
 import { type ReadOnlyOutput, runReadOnly } from '../../../db/read-only.ts';
 import { HOSTILE_SQL, assertAnswer, type Answer } from '../../fixtures/hostile/sql-cases.ts';
-import { FAKE_THREAD, MELANOMA, runCli, startCli, tempDir, tinyDataset, waitForStderr } from '../../orchestrator/helpers.ts';
+import { MELANOMA, orchestrateArgv, runCli, startCli, tempDir, tinyDataset, waitForStderr } from '../../orchestrator/helpers.ts';
 
 const TIMEOUT_MS = 5000;
 const folder = join(tempDir('live-sql'), 'db');
@@ -24,32 +24,9 @@ let endpoint: FolderEndpoint;
 before(async () => {
   const data = await tinyDataset();
   // Each epoch of the fake thread waits 10 minutes: the orchestrator holds the folder until it is stopped.
-  orchestrator = startCli(
-    [
-      '--data',
-      data,
-      '--db',
-      folder,
-      '--out',
-      tempDir('out'),
-      '--thread-file',
-      FAKE_THREAD,
-      '--backend',
-      'cpu',
-      '--runs',
-      '1',
-      '--models',
-      'baseline',
-      '--epochs',
-      '2',
-      '--workers',
-      '1',
-      '--experiment',
-      'live',
-      '--no-estimate',
-    ],
-    { FAKE_THREAD_DELAY_MS: '600000' },
-  );
+  orchestrator = startCli(orchestrateArgv({ data, db: folder, runs: 1, models: ['baseline'], epochs: 2, workers: 1, experiment: 'live', estimate: false }), {
+    FAKE_THREAD_DELAY_MS: '600000',
+  });
   await waitForStderr(orchestrator, (s) => /baseline run 0 .*started/.test(s), 180_000);
   endpoint = JSON.parse(readFileSync(join(folder, ENDPOINT_FILE), 'utf8'));
 });

@@ -11,36 +11,13 @@ import { test } from 'node:test';
 import { PG_URL, scratchPgDatabase } from '../../db/fixtures.ts';
 import { DUMP_QUERIES } from '../../db/dump.ts';
 import { createReader } from '../../../db/sql-reader.ts';
-import { FAKE_THREAD, MELANOMA, runCli, tempDir, tinyDataset } from '../../orchestrator/helpers.ts';
+import { MELANOMA, orchestrateArgv, runCli, tempDir, tinyDataset } from '../../orchestrator/helpers.ts';
 import { first } from '../../../common/indexing.ts';
 
 const melanoma = (args: string[]) => runCli(args, {}, MELANOMA);
 
 function orchestrate(db: string, data: string, runs: number) {
-  return runCli([
-    '--data',
-    data,
-    '--db',
-    db,
-    '--out',
-    tempDir('out'),
-    '--thread-file',
-    FAKE_THREAD,
-    '--backend',
-    'cpu',
-    '--poll-ms',
-    '50',
-    '--workers',
-    '1',
-    '--models',
-    'baseline,augmented',
-    '--runs',
-    String(runs),
-    '--epochs',
-    '2',
-    '--experiment',
-    'carry',
-  ]);
+  return runCli(orchestrateArgv({ data, db, pollMs: 50, workers: 1, models: ['baseline', 'augmented'], runs, epochs: 2, experiment: 'carry' }));
 }
 
 /** Every table through `melanoma sql --json`, one statement for all of them (one process per database). */
