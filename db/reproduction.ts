@@ -4,7 +4,7 @@
  * (image_summary). SELECTs only.
  */
 import { and, asc, eq, sql } from 'drizzle-orm';
-import type { AlwaysWrong, ReproductionInput, SplitPredictions, StoredRun } from '../study/reproduction.ts';
+import { type AlwaysWrong, EVERY_MODEL, type ReproductionInput, type SplitPredictions, type StoredRun } from '../study/reproduction.ts';
 import type { ReportSplit } from '../study/report-metrics.ts';
 import { METRIC_NAMES, MODEL_NAMES, SPLITS } from '../study/run.ts';
 import type { Database } from './client.ts';
@@ -67,7 +67,10 @@ export async function reproductionInput(database: Database, experimentId: number
   };
 }
 
-/** Per model: the test images that every completed run with test predictions classifies wrongly at 0.5. */
+/**
+ * Per model: the test images that every completed run with test predictions classifies wrongly at 0.5; then, with
+ * two models or more, the images that every such run of every model gets wrong (model EVERY_MODEL).
+ */
 export async function alwaysWrong(database: Database, experimentId: number): Promise<AlwaysWrong[]> {
   const counted = await database.db
     .select({ model: runs.model, runs: sql<number>`count(distinct ${predictions.runId})::integer` })
@@ -86,11 +89,26 @@ export async function alwaysWrong(database: Database, experimentId: number): Pro
     .from(imageSummary)
     .where(and(eq(imageSummary.experimentId, experimentId), eq(imageSummary.split, 'test'), sql`${imageSummary.wrong} = ${imageSummary.n}`))
     .groupBy(imageSummary.model, imageSummary.n);
-  return counted.map((c) => {
+  const rows: AlwaysWrong[] = counted.map((c) => {
     // An image some run lacks (n below the model's runs) is not one that every run gets wrong.
     const w = wrong.find((x) => x.model === c.model && x.n === c.runs);
     const images = w?.images ?? 0;
     const malignant = w?.malignant ?? 0;
     return { model: c.model, runs: c.runs, images, malignant, benign: images - malignant };
   });
+  if (counted.length < 2) return rows;
+  const total = counted.reduce((sum, c) => sum + c.runs, 0);
+  const everyRun = database.db
+    .select({ image: imageSummary.image, label: imageSummary.label })
+    .from(imageSummary)
+    .where(and(eq(imageSummary.experimentId, experimentId), eq(imageSummary.split, 'test')))
+    .groupBy(imageSummary.image, imageSummary.label)
+    .having(sql`sum(${imageSummary.wrong}) = ${total} and sum(${imageSummary.n}) = ${total}`)
+    .as('every_run');
+  const [every] = await database.db
+    .select({ images: sql<number>`count(*)::integer`, malignant: sql<number>`(count(*) filter (where ${everyRun.label} = 1))::integer` })
+    .from(everyRun);
+  const images = every?.images ?? 0;
+  const malignant = every?.malignant ?? 0;
+  return [...rows, { model: EVERY_MODEL, runs: total, images, malignant, benign: images - malignant }];
 }

@@ -36,7 +36,11 @@ export interface StoredRun {
   predictions: Partial<Record<ReportSplit, SplitPredictions>>;
 }
 
+/** The `model` of the AlwaysWrong row that counts the runs of every model together. */
+export const EVERY_MODEL = 'every model';
+
 export interface AlwaysWrong {
+  /** A model, or EVERY_MODEL. */
   model: string;
   /** Completed runs with test predictions. */
   runs: number;

@@ -45,6 +45,12 @@ before(async () => {
   });
   experimentId = built.experimentId;
   await db.query(`update experiments set config = config || '{"protocol": {"name": "article"}}'::jsonb where id = $1`, [experimentId]);
+  // Two melanomas and two benign lesions of test that every run of every model gets wrong.
+  await db.query(
+    `update predictions set probability = case when label = 1 then 0.05 else 0.95 end
+     where split = 'test' and image in ((select distinct image from predictions where split = 'test' and label = 0 order by image limit 2)
+                                        union all (select distinct image from predictions where split = 'test' and label = 1 order by image limit 2))`,
+  );
   const server = await startServer({ db, port: 0, dataDir: null });
   try {
     const res = await fetch(`${server.url}/api/experiments/${experimentId}/reproduction`);
@@ -104,8 +110,42 @@ describe('reproduction report from the database', () => {
         ['baseline', 2],
         ['augmented', 2],
         ['mobilenet', 2],
+        ['every model', 6],
       ],
     );
+  });
+
+  test('the lesions every run gets wrong: counted again from the stored predictions, per model and over every model', async () => {
+    const db = await openDatabase(dir);
+    let stored: { run_id: number; model: string; image: string; label: number; probability: number }[];
+    try {
+      stored = await db.query(
+        `select p.run_id, r.model, p.image, p.label, p.probability from predictions p join runs r on r.id = p.run_id
+         where r.experiment_id = $1 and r.status = 'completed' and p.split = 'test'`,
+        [experimentId],
+      );
+    } finally {
+      await db.close();
+    }
+    const count = (rows: typeof stored) => {
+      const runs = new Set(rows.map((r) => r.run_id)).size;
+      const wrong = new Map<string, { label: number; n: number }>();
+      for (const r of rows) {
+        const w = wrong.get(r.image) ?? { label: r.label, n: 0 };
+        if (r.probability > 0.5 !== (r.label === 1)) w.n++;
+        wrong.set(r.image, w);
+      }
+      const every = [...wrong.values()].filter((w) => w.n === runs);
+      const malignant = every.filter((w) => w.label === 1).length;
+      return { runs, images: every.length, malignant, benign: every.length - malignant };
+    };
+    const expected = ['baseline', 'augmented', 'mobilenet'].map((model) => ({ model, ...count(stored.filter((r) => r.model === model)) }));
+    expected.push({ model: 'every model', ...count(stored) });
+    assert.ok(
+      expected.every((e) => e.malignant >= 2 && e.benign >= 2),
+      JSON.stringify(expected),
+    );
+    assert.deepEqual((api.json as { alwaysWrong: unknown }).alwaysWrong, expected);
   });
 
   test('Markdown by default, the same bytes twice; bad flags and names get one-line errors', async () => {
