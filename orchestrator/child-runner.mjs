@@ -7,6 +7,10 @@ const task = (await import(pathToFileURL(process.argv[2]).href)).default;
 
 const send = (msg) => new Promise((resolve) => process.send(msg, () => resolve()));
 
+// It runs in a process group of its own, which Ctrl-C at the terminal does not reach: the orchestrator decides
+// (aborting the run kills this process), and a gone orchestrator ends it.
+process.once('disconnect', () => process.exit(1));
+
 process.once('message', async ({ spec }) => {
   const { port1, port2 } = new MessageChannel();
   const sent = [];

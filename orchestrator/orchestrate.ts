@@ -31,7 +31,7 @@ import { checkDataset, checkFlags, ensurePretrainedWeights } from './preflight.t
 import { plainProgress, ttyProgress, type Progress } from './progress.ts';
 import { runScheduler } from './scheduler.ts';
 import { createSlotRunner, type SlotRunner } from './slot-runner.ts';
-import { checkGpusDistinguishable, planSlots, runnerMode, usableGpus } from './slots.ts';
+import { checkGpusDistinguishable, opensWebgpu, planSlots, runnerMode, usableGpus } from './slots.ts';
 import { slurmJob, withSlurmSlots } from './slurm-allocation.ts';
 import { checkSlurmFlags, prepareSlurmJob, slurmJobScript, submitSlurmJob } from './slurm-submit.ts';
 import { openStore, type RunStore } from './store.ts';
@@ -292,7 +292,7 @@ export async function orchestrate(given: OrchestrateOptions): Promise<number> {
     });
     if (clock) shown.estimate(`${describeEstimate(clock.secondsLeft(), clock.upperBound())} left`);
     const mode = runnerMode(o.backend);
-    runners = slots.map((slot) => createSlotRunner(slot, { mode, threadFile: o.threadFile }));
+    runners = slots.map((slot) => createSlotRunner(slot, { mode, ownProcess: opensWebgpu(o.backend), threadFile: o.threadFile }));
     await runScheduler({
       store,
       runners,

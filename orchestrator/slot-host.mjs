@@ -1,6 +1,7 @@
 // A GPU slot's process (slot-runner.ts, hostedSlot): holds the slot's piscina worker thread, argv[2] its task file,
 // argv[3] the slot as JSON. Runs each RunSpec it receives over IPC, one at a time, and sends back the run's events
-// and then its result or error (slot-runner.ts, ChildMessage). It ends when the orchestrator disconnects.
+// and then its result or error (slot-runner.ts, ChildMessage). It ends when the orchestrator disconnects or exits.
+// It runs in a process group of its own, which Ctrl-C at the terminal does not reach: the orchestrator decides.
 import { register } from 'tsx/esm/api';
 
 register();

@@ -1,7 +1,7 @@
 /**
  * Executes runs on one slot, one at a time. A slot's runs execute in a piscina pool with exactly one worker thread (a
- * dead thread is replaced by piscina): a CPU slot's pool is in the orchestrator's process; a GPU slot's is in a
- * process of its own (slot-host.mjs), whose native stderr the orchestrator filters (native-stderr.ts: Dawn's
+ * dead thread is replaced by piscina), in the orchestrator's process, or, where a run may open a WebGPU adapter, in a
+ * process of its own (slot-host.mjs) whose native stderr the orchestrator filters (native-stderr.ts: Dawn's
  * adapter warnings). With `--backend tensorflow` a slot forks a runner process per run instead, pinned to its GPU
  * with CUDA_VISIBLE_DEVICES (tfjs-node-gpu binds every visible GPU in a process, so threads cannot be pinned).
  * All load the same task file: default export `({ spec, port }) => Promise<RunResult>` posting RunEvents on `port`.
@@ -19,6 +19,12 @@ export const DEFAULT_THREAD_FILE = fileURLToPath(new URL('../workers/thread-entr
 const CHILD_RUNNER = fileURLToPath(new URL('./child-runner.mjs', import.meta.url));
 const SLOT_HOST = fileURLToPath(new URL('./slot-host.mjs', import.meta.url));
 
+/**
+ * A slot's process gets a process group of its own: Ctrl-C at a terminal signals the whole foreground group, and a
+ * slot's process that died of it first would look like a failed run. The orchestrator stops the runs itself.
+ */
+const OWN_GROUP = { detached: true } as const;
+
 export interface SlotRunner {
   readonly slot: SlotPlan;
   /** Runs one spec; every event reaches `onEvent` before the promise settles. Aborting kills the run. */
@@ -30,12 +36,14 @@ export interface SlotRunnerOptions {
   threadFile?: string;
   /** 'process': a pinned child process per run (tfjs-node-gpu); 'thread': a piscina worker thread. */
   mode: 'thread' | 'process';
+  /** With 'thread': the thread in a process of its own, whose stderr passes forwardStderr (slots.ts, opensWebgpu). */
+  ownProcess?: boolean;
 }
 
 export function createSlotRunner(slot: SlotPlan, opts: SlotRunnerOptions): SlotRunner {
   const threadFile = opts.threadFile ?? DEFAULT_THREAD_FILE;
   if (opts.mode === 'process') return processSlot(slot, threadFile);
-  return slot.gpu === null ? threadSlot(slot, threadFile) : hostedSlot(slot, threadFile);
+  return opts.ownProcess ? hostedSlot(slot, threadFile) : threadSlot(slot, threadFile);
 }
 
 /**
@@ -48,7 +56,7 @@ function drainAndClose(port: MessagePort, onEvent: (event: RunEvent) => void): v
   port.close();
 }
 
-/** The slot's thread in this process (slot-host.mjs holds a GPU slot's this way). */
+/** The slot's thread in this process (slot-host.mjs holds its slot's this way). */
 export function threadSlot(slot: SlotPlan, filename: string): SlotRunner {
   const pool = new Piscina({ filename, minThreads: 1, maxThreads: 1, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1 });
   return {
@@ -74,7 +82,7 @@ export function threadSlot(slot: SlotPlan, filename: string): SlotRunner {
 function hostedSlot(slot: SlotPlan, threadFile: string): SlotRunner {
   let host: { child: ChildProcess; stderrDone: Promise<void> } | null = null;
   const start = () => {
-    const child = fork(SLOT_HOST, [threadFile, JSON.stringify(slot)], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+    const child = fork(SLOT_HOST, [threadFile, JSON.stringify(slot)], { ...OWN_GROUP, serialization: 'advanced', stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
     const stderrDone = forwardStderr(child.stderr!, process.stderr, process.env.MELANOMA_VERBOSE === '1');
     child.once('exit', () => {
       if (host?.child === child) host = null;
@@ -132,7 +140,7 @@ function processSlot(slot: SlotPlan, threadFile: string): SlotRunner {
       return new Promise<RunResult>((resolve, reject) => {
         const env = { ...process.env };
         if (slot.gpu !== null) env.CUDA_VISIBLE_DEVICES = String(slot.gpu);
-        const child = fork(CHILD_RUNNER, [threadFile], { env, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        const child = fork(CHILD_RUNNER, [threadFile], { ...OWN_GROUP, env, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
         children.add(child);
         let settled = false;
         const onAbort = () => child.kill('SIGKILL');

@@ -229,6 +229,15 @@ export function tensorflowInstalled(): boolean {
 }
 
 /**
+ * Whether a run of `backend` may open a WebGPU adapter in its thread: `webgpu`, and `auto`, which takes a hardware
+ * GPU where Dawn finds one. Dawn then writes its adapter warnings to that process's native stderr, so the slot's
+ * thread gets a process of its own whose stderr the orchestrator filters (slot-runner.ts).
+ */
+export function opensWebgpu(backend: BackendName): boolean {
+  return backend === 'webgpu' || backend === 'auto';
+}
+
+/**
  * Threads, or a process per run where the run may use the tensorflow backend (named, or taken by `auto` when
  * installed): tfjs-node binds every GPU its process can see, so only a process pinned with CUDA_VISIBLE_DEVICES
  * keeps a slot on its GPU, and its native addon is not meant to be loaded by several threads of one process.

@@ -22,17 +22,18 @@ process.env.FAKE_THREAD_FAULTS = JSON.stringify([
   { model: 'baseline', runIndex: 49, kind: 'hang' },
 ]);
 
-// A GPU slot's thread lives in a process of its own (slot-host.mjs); a thread crash there is piscina's, as here.
+// A thread in a process of its own (slot-host.mjs): a thread crash there is piscina's, as in this process.
 const slots = [
-  { label: 'thread', mode: 'thread', slot: { name: 'cpu0', gpu: null } },
-  { label: "GPU slot's thread", mode: 'thread', slot: { name: 'gpu0', gpu: 0 } },
-  { label: 'process', mode: 'process', slot: { name: 'cpu0', gpu: null } },
+  { label: 'thread', mode: 'thread', ownProcess: false },
+  { label: 'thread in its own process', mode: 'thread', ownProcess: true },
+  { label: 'process', mode: 'process', ownProcess: false },
 ] as const;
+const slot = { name: 'gpu0', gpu: 0 };
 
-for (const { label, mode, slot } of slots) {
+for (const { label, mode, ownProcess } of slots) {
   test(`${label}: every event arrives in order before the run settles; a crashed ${mode} is replaced`, async () => {
     process.env.FAKE_THREAD_STATE = mkdtempSync(join(work, 'faults-'));
-    const runner = createSlotRunner(slot, { mode, threadFile: THREAD_FILE });
+    const runner = createSlotRunner(slot, { mode, ownProcess, threadFile: THREAD_FILE });
     try {
       const events: RunEvent['type'][] = [];
       const result = await runner.run(spec(1), (e) => events.push(e.type));
@@ -61,9 +62,9 @@ for (const { label, mode, slot } of slots) {
   });
 }
 
-for (const { label, mode, slot } of slots) {
+for (const { label, mode, ownProcess } of slots) {
   test(`${label}: aborting a run kills it, and the slot runs the next one`, async () => {
-    const runner = createSlotRunner(slot, { mode, threadFile: THREAD_FILE });
+    const runner = createSlotRunner(slot, { mode, ownProcess, threadFile: THREAD_FILE });
     try {
       const controller = new AbortController();
       const running = runner.run(spec(50), () => {}, controller.signal);

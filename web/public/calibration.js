@@ -7,6 +7,7 @@
 /** @import { ExperimentCalibration, RunCalibration } from '../api-types.ts' */
 /** @import { LinePoint, SeriesStyle } from './charts.js' */
 import { DASH, el, fill, getJSON, meanStd, num, section, table } from './common.js';
+import { control, picker } from './controls.js';
 import { SPLIT_STYLE, baseOptions, chartBox, drawChart, lineDataset, seriesStyle } from './charts.js';
 
 const PERFECT = lineDataset(
@@ -108,11 +109,7 @@ export function runCalibrationSection(id) {
  */
 export function experimentCalibrationSections(id) {
   const holder = el('div', { id: 'calibration' });
-  const split = el(
-    'select',
-    { id: 'calibration-split', 'aria-label': 'split of the reliability diagram' },
-    ['test', 'val'].map((s) => el('option', { value: s }, s)),
-  );
+  const split = picker({ id: 'calibration-split', 'aria-label': 'split of the reliability diagram' }, ['test', 'val']);
   const chart = chartBox("Reliability diagram of each model's ensemble (10 equal-width bins of p)", { id: 'reliability-chart' });
   const hint = el('p', { class: 'hint', id: 'calibration-hint' });
   /** @type {ExperimentCalibration | null} */
@@ -170,7 +167,7 @@ export function experimentCalibrationSections(id) {
 
   split.addEventListener('change', drawChartOf);
   return {
-    sections: [section('Calibration of the probabilities', hint, holder, el('label', { class: 'control' }, 'Split ', split), chart.box)],
+    sections: [section('Calibration of the probabilities', hint, holder, control('Split', split), chart.box)],
     load,
   };
 }

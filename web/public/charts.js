@@ -4,7 +4,7 @@
 /** @import { ChartConfiguration, ChartDataset, ChartOptions, ChartType, Plugin, Point, PointStyle, ScaleOptions, TooltipItem } from 'chart.js' */
 /** @import { BandPoint } from '../api-types.ts' */
 /** @import { MetricName } from '../../study/run.ts' */
-import { isFiniteNumber, meanStd, metricMax } from './common.js';
+import { METRIC_LABELS, isFiniteNumber, meanStd, metricMax } from './common.js';
 
 const Chart = globalThis.Chart;
 
@@ -303,15 +303,47 @@ export function baseOptions({ xTitle, yTitle, yMin, yMax, xMin, xMax } = {}) {
 }
 
 /**
+ * One series of a bar chart of means: a bar per cell at its mean with its std as the whisker (errorBarsPlugin),
+ * clipped to `ranges` (each bar's metricRange); series `i`'s colour and hatching.
+ * @param {string} label
+ * @param {({ mean: number | null, std: number | null } | undefined)[]} cells one per bar; undefined: no bar
+ * @param {[number, number][]} ranges
+ * @param {number} i
+ * @returns {ChartDataset<'bar', (number | null)[]>}
+ */
+export function meanBarDataset(label, cells, ranges, i) {
+  const color = paletteColor(i);
+  return {
+    label,
+    data: cells.map((c) => c?.mean ?? null),
+    errorBars: cells.map((c) => c?.std ?? null),
+    errorBarRanges: ranges,
+    backgroundColor: hatch(color, i),
+    borderColor: color,
+    borderWidth: 1.5,
+  };
+}
+
+/**
+ * Draws a bar chart of meanBarDatasets on `canvas`: bars grouped by `labels`, a title, the tooltip's label.
+ * @param {HTMLCanvasElement} canvas
+ * @param {string[]} labels
+ * @param {ChartDataset<'bar', (number | null)[]>[]} datasets
+ * @param {string} title
+ * @param {(ctx: TooltipItem<'bar'>) => string} tooltip
+ */
+export function drawMeanBars(canvas, labels, datasets, title, tooltip) {
+  drawChart(canvas, { type: 'bar', data: { labels, datasets }, options: meanBarOptions(title, tooltip, meanBarMax(datasets)) });
+}
+
+/**
  * Options of a bar chart of means whose datasets carry `errorBars` (std whiskers): a title, the tooltip's label and
  * the value axis, from 0 to 1 unless a bar (a loss) with its clipped whisker needs more (`yMax`).
- */
-/**
  * @param {string} title
  * @param {(ctx: TooltipItem<'bar'>) => string} label
  * @returns {ChartOptions<'bar'>}
  */
-export function meanBarOptions(title, label, yMax = 1) {
+function meanBarOptions(title, label, yMax = 1) {
   return {
     responsive: true,
     maintainAspectRatio: false,
@@ -325,9 +357,11 @@ export function meanBarOptions(title, label, yMax = 1) {
   };
 }
 
-/** The top of a mean-bar chart's axis: 1, or above the highest bar or clipped whisker (a loss) rounded up to 0.1. */
-/** @param {ChartDataset<'bar', (number | null)[]>[]} datasets */
-export function meanBarMax(datasets) {
+/**
+ * The top of a mean-bar chart's axis: 1, or above the highest bar or clipped whisker (a loss) rounded up to 0.1.
+ * @param {ChartDataset<'bar', (number | null)[]>[]} datasets
+ */
+function meanBarMax(datasets) {
   let top = 1;
   for (const ds of datasets) {
     ds.data.forEach((mean, i) => {
@@ -341,12 +375,24 @@ export function meanBarMax(datasets) {
 }
 
 /**
+ * Draws one metric's mean ± std band per series over epochs on `canvas`, series `i` in seriesStyle(i): `name`
+ * prefixes its band's labels, `mean` labels its mean line; `shade` is the bands' opacity.
+ * @param {HTMLCanvasElement} canvas
+ * @param {MetricName} metric
+ * @param {{ band: BandPoint[], name: string, mean: string }[]} series
+ * @param {number} shade
+ */
+export function drawBands(canvas, metric, series, shade) {
+  const datasets = series.flatMap((s, i) => bandDatasets(s.band, seriesStyle(i), { prefix: `${s.name} `, mean: s.mean, shade, range: metricRange(metric) }));
+  drawChart(canvas, { type: 'line', data: { datasets }, options: bandOptions(metric) });
+}
+
+/**
  * Options of a chart of bandDatasets over epochs: the metric's axis, the bands out of the legend and the tooltip.
  * @param {MetricName} metric
- * @param {string} label
  */
-export function bandOptions(metric, label) {
-  const options = baseOptions({ xTitle: 'epoch', yTitle: label, xMin: 1, ...metricAxis(metric) });
+function bandOptions(metric) {
+  const options = baseOptions({ xTitle: 'epoch', yTitle: METRIC_LABELS[metric], xMin: 1, ...metricAxis(metric) });
   options.scales.x.ticks = { precision: 0 };
   options.plugins.legend = { ...legend, labels: { ...legend.labels, filter: (item, chartData) => !chartData.datasets[item.datasetIndex ?? -1]?.band } };
   options.plugins.tooltip = {

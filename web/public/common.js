@@ -252,16 +252,17 @@ export function section(title, ...children) {
 }
 
 /**
- * The value of a <select> whose options are `values`, as one of them.
- * @template {string} T
- * @param {HTMLSelectElement} select
- * @param {readonly T[]} values
- * @returns {T}
+ * The trail above a page's title: the experiments list, then the experiment when the page is inside one.
+ * @param {{ id: number | string, name: string } | null} [experiment]
  */
-export function selected(select, values) {
-  const value = values.find((v) => v === select.value);
-  if (value === undefined) throw new Error(`'${select.value}' is none of ${values.join(', ')}`);
-  return value;
+export function crumbs(experiment = null) {
+  return el(
+    'p',
+    { class: 'crumbs' },
+    el('a', { href: '/' }, 'Experiments'),
+    ' / ',
+    experiment ? [el('a', { href: `/experiments/${encodeURIComponent(experiment.id)}` }, experiment.name), ' / '] : null,
+  );
 }
 
 /**
@@ -278,8 +279,28 @@ export function facts(pairs) {
 
 /**
  * A model's summary rows of one split (one per metric), with the most runs any of them counts.
- * @typedef {{ n: number, metrics: Partial<Record<MetricName, SummaryRow>> }} SummaryEntry
+ * @typedef {{ model: string, n: number, metrics: Partial<Record<MetricName, SummaryRow>> }} SummaryEntry
  */
+
+/**
+ * Summary rows as entries, one per `keyOf(row)` (a model and split, of one experiment where rows span several).
+ * @template {SummaryRow} R
+ * @param {readonly R[]} rows
+ * @param {(row: R) => string} keyOf
+ * @returns {Map<string, SummaryEntry>}
+ */
+export function indexSummary(rows, keyOf) {
+  /** @type {Map<string, SummaryEntry>} */
+  const out = new Map();
+  for (const r of rows) {
+    const key = keyOf(r);
+    const entry = out.get(key) ?? { model: r.model, n: 0, metrics: {} };
+    out.set(key, entry);
+    entry.n = Math.max(entry.n, r.n);
+    entry.metrics[r.metric] = r;
+  }
+  return out;
+}
 
 /**
  * The best mean of each metric over summary entries: lowest loss, highest otherwise.
@@ -368,10 +389,22 @@ export function thumb(src, caption, alt, href = null) {
 }
 
 /**
+ * A tile of a list of images that runs classify wrongly (`data-image` the image's path): the thumbnail, linked to
+ * the full size, with its caption; the alt text is `what` and the file name.
+ * @param {{ image: string, fileId: number | null }} item
+ * @param {Child} caption
+ * @param {string} what
+ */
+export function errorTile(item, caption, what) {
+  const { src, href } = datasetImage(item.fileId);
+  return el('div', { class: 'error-tile', 'data-image': item.image }, thumb(src, caption, `${what} ${fileName(item.image)}`, href));
+}
+
+/**
  * Thumbnail and full-size addresses of a dataset image by file id (null: no dataset to show it from).
  * @param {number | null | undefined} fileId
  */
-export function datasetImage(fileId) {
+function datasetImage(fileId) {
   if (fileId === null || fileId === undefined) return { src: null, href: null };
   return { src: `/api/dataset/images/${fileId}?size=112`, href: `/api/dataset/images/${fileId}?size=512` };
 }

@@ -3,7 +3,8 @@
 // (runs that stopped early drop out of later epochs; n per epoch is in the tooltip).
 /** @import { CompareView, ExperimentAnswer } from '../api-types.ts' */
 /** @import { LinePoint } from './charts.js' */
-import { METRICS, METRIC_LABELS, el, fill, getJSON, mainElement, meanStd, num, pathPart, poll, section, showError, statusBadge } from './common.js';
+import { METRICS, METRIC_LABELS, crumbs, el, fill, getJSON, mainElement, meanStd, num, pathPart, poll, section, showError, statusBadge } from './common.js';
+import { control, optionList, picker } from './controls.js';
 import { SPLIT_STYLE, bandDatasets, baseOptions, chartBox, drawChart, legend, lineDataset, metricAxis, metricRange, seriesStyle } from './charts.js';
 
 const id = pathPart(1);
@@ -12,16 +13,13 @@ const main = mainElement();
 
 const header = el('div', { id: 'compare-header' });
 const modelSelect = el('select', { id: 'compare-model', 'aria-label': 'model' });
-const splitSelect = el(
-  'select',
-  { id: 'compare-split', 'aria-label': 'split' },
-  ['val', 'train'].map((s) => el('option', { value: s, selected: s === (params.get('split') ?? 'val') }, s)),
-);
-const modeSelect = el(
-  'select',
+const splitSelect = picker({ id: 'compare-split', 'aria-label': 'split' }, ['val', 'train'], params.get('split') ?? 'val');
+const MODES = { bands: 'mean ± std bands', overlay: 'overlaid runs' };
+const modeSelect = picker(
   { id: 'compare-mode', 'aria-label': 'display' },
-  el('option', { value: 'bands', selected: params.get('mode') !== 'overlay' }, 'mean ± std bands'),
-  el('option', { value: 'overlay', selected: params.get('mode') === 'overlay' }, 'overlaid runs'),
+  /** @type {const} */ (['bands', 'overlay']),
+  params.get('mode') === 'overlay' ? 'overlay' : 'bands',
+  (m) => MODES[m],
 );
 const note = el('p', { class: 'hint', id: 'compare-note' });
 const charts = new Map(METRICS.map((m) => [m, chartBox(METRIC_LABELS[m], { id: `compare-${m}` })]));
@@ -29,13 +27,7 @@ const charts = new Map(METRICS.map((m) => [m, chartBox(METRIC_LABELS[m], { id: `
 main.append(
   header,
   el('p', { id: 'live', class: 'live', hidden: true }),
-  el(
-    'div',
-    { class: 'controls' },
-    el('label', { class: 'control' }, 'Model ', modelSelect),
-    el('label', { class: 'control' }, 'Split ', splitSelect),
-    el('label', { class: 'control' }, 'Show ', modeSelect),
-  ),
+  el('div', { class: 'controls' }, control('Model', modelSelect), control('Split', splitSelect), control('Show', modeSelect)),
   note,
   section(
     'History per epoch',
@@ -60,14 +52,7 @@ function renderHeader(experiment, data) {
   document.title = `Compare ${data.model} · ${experiment.name} · melanoma study`;
   fill(
     header,
-    el(
-      'p',
-      { class: 'crumbs' },
-      el('a', { href: '/' }, 'Experiments'),
-      ' / ',
-      el('a', { href: `/experiments/${encodeURIComponent(experiment.id)}` }, experiment.name),
-      ' / ',
-    ),
+    crumbs(experiment),
     el('h1', {}, `Compare: ${data.model}`),
     el(
       'p',
@@ -75,10 +60,7 @@ function renderHeader(experiment, data) {
       data.runs.map((r) => el('span', {}, el('a', { href: `/runs/${encodeURIComponent(r.id)}` }, `#${r.id}`), ' ', statusBadge(r.status))),
     ),
   );
-  fill(
-    modelSelect,
-    experiment.models.map((m) => el('option', { value: m, selected: m === data.model }, m)),
-  );
+  fill(modelSelect, optionList(experiment.models, data.model));
 }
 
 function render() {

@@ -19,13 +19,15 @@ import {
   SPLITS,
   bestMeans,
   boundsNote,
-  datasetImage,
+  crumbs,
   duration,
   el,
+  errorTile,
   facts,
   fileName,
   fill,
   getJSON,
+  indexSummary,
   isFiniteNumber,
   lowerIsBetter,
   mainElement,
@@ -34,16 +36,15 @@ import {
   pathPart,
   poll,
   section,
-  selected,
   settings,
   showError,
   statusBadge,
   summaryCells,
   table,
-  thumb,
   when,
 } from './common.js';
-import { bandDatasets, bandOptions, chartBox, drawChart, hatch, meanBarMax, meanBarOptions, metricRange, paletteColor, seriesStyle } from './charts.js';
+import { control, optionList, picker, selected } from './controls.js';
+import { chartBox, drawBands, drawMeanBars, meanBarDataset, metricRange } from './charts.js';
 import { experimentCalibrationSections } from './calibration.js';
 import { experimentOperatingSections } from './operating-points.js';
 
@@ -52,41 +53,21 @@ const main = mainElement();
 
 const header = el('div', { id: 'experiment-header' });
 const summaryHolder = el('div', { id: 'summary' });
-const splitSelect = el(
-  'select',
-  { id: 'chart-split', 'aria-label': 'split shown in the chart' },
-  SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)),
-);
+const splitSelect = picker({ id: 'chart-split', 'aria-label': 'split shown in the chart' }, SPLITS, 'test');
 const { box: chartFigure, canvas: chartCanvas } = chartBox('Mean ± std per metric and model', { id: 'summary-chart' });
 const runsHolder = el('div', { id: 'runs' });
-const ensembleSplit = el(
-  'select',
-  { id: 'ensemble-split', 'aria-label': 'split of the ensemble' },
-  SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)),
-);
+const ensembleSplit = picker({ id: 'ensemble-split', 'aria-label': 'split of the ensemble' }, SPLITS, 'test');
 const ensembleHolder = el('div', { id: 'ensemble' });
 const hardModel = el('select', { id: 'misclassified-model', 'aria-label': 'model whose misclassified images are shown' });
-const hardSplit = el(
-  'select',
-  { id: 'misclassified-split', 'aria-label': 'split of the misclassified images' },
-  SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)),
-);
+const hardSplit = picker({ id: 'misclassified-split', 'aria-label': 'split of the misclassified images' }, SPLITS, 'test');
 const hardHolder = el('div', { id: 'misclassified' });
 const protocolHolder = el('div', { id: 'protocol' });
 const reproductionHolder = el('div', { id: 'reproduction' });
 
 // All models per epoch: one line per model (the mean over its completed and running runs), a ± 1 std band each.
-const bandsMetric = el(
-  'select',
-  { id: 'bands-metric', 'aria-label': 'metric of the all-models chart' },
-  METRICS.map((m) => el('option', { value: m, selected: m === 'roc_auc' }, METRIC_LABELS[m])),
-);
+const bandsMetric = picker({ id: 'bands-metric', 'aria-label': 'metric of the all-models chart' }, METRICS, 'roc_auc', (m) => METRIC_LABELS[m]);
 const BAND_SPLITS = /** @type {const} */ (['val', 'train']);
-const bandsSplit = el(
-  'select',
-  { id: 'bands-split', 'aria-label': 'split of the all-models chart' },
-  BAND_SPLITS.map((s) => el('option', { value: s }, s)),
-);
+const bandsSplit = picker({ id: 'bands-split', 'aria-label': 'split of the all-models chart' }, BAND_SPLITS);
 const bandsNote = el('p', { class: 'hint', id: 'bands-note' });
 const { box: bandsFigure, canvas: bandsCanvas } = chartBox('Mean ± std per epoch, one line per model', { id: 'bands-chart' });
 /** @type {ExperimentBands | null} */
@@ -103,15 +84,12 @@ function renderBands() {
       ? `${split} ${METRIC_LABELS[metric]} per epoch: line = mean over each model's completed and running runs, band = ± 1 sample std${boundsNote(metric)}; n (in the tooltip) drops as runs stop early.`
       : 'No epochs recorded yet.',
   );
-  const datasets = shown.flatMap((m, i) =>
-    bandDatasets(m.bands[split][metric], seriesStyle(i), {
-      prefix: `${m.model} `,
-      mean: `${m.model} (${m.runs} runs)`,
-      shade: 0.12,
-      range: metricRange(metric),
-    }),
+  drawBands(
+    bandsCanvas,
+    metric,
+    shown.map((m) => ({ band: m.bands[split][metric], name: m.model, mean: `${m.model} (${m.runs} runs)` })),
+    0.12,
   );
-  drawChart(bandsCanvas, { type: 'line', data: { datasets }, options: bandOptions(metric, METRIC_LABELS[metric]) });
 }
 
 async function loadBands() {
@@ -135,13 +113,8 @@ main.append(
     ),
     summaryHolder,
   ),
-  section('Summary chart', el('label', { class: 'control' }, 'Split ', splitSelect), chartFigure),
-  section(
-    'All models per epoch',
-    el('div', { class: 'controls' }, el('label', { class: 'control' }, 'Metric ', bandsMetric), el('label', { class: 'control' }, 'Split ', bandsSplit)),
-    bandsNote,
-    bandsFigure,
-  ),
+  section('Summary chart', control('Split', splitSelect), chartFigure),
+  section('All models per epoch', el('div', { class: 'controls' }, control('Metric', bandsMetric), control('Split', bandsSplit)), bandsNote, bandsFigure),
   ...operating.sections,
   section(
     'Ensemble of the runs',
@@ -150,7 +123,7 @@ main.append(
       { class: 'hint' },
       "Each model's repeated runs as one classifier: every image's probability averaged over the completed runs, scored like a single run; below it, the single runs' mean ± std.",
     ),
-    el('label', { class: 'control' }, 'Split ', ensembleSplit),
+    control('Split', ensembleSplit),
     ensembleHolder,
   ),
   ...calibration.sections,
@@ -165,13 +138,7 @@ main.append(
   ),
   section('Runs', runsHolder),
   section('Protocol', protocolHolder),
-  section(
-    'Images the runs get wrong',
-    el('label', { class: 'control' }, 'Model ', hardModel),
-    ' ',
-    el('label', { class: 'control' }, 'Split ', hardSplit),
-    hardHolder,
-  ),
+  section('Images the runs get wrong', control('Model', hardModel), ' ', control('Split', hardSplit), hardHolder),
 );
 
 /** @type {ExperimentAnswer | null} */
@@ -182,21 +149,10 @@ let summary = [];
 let sortBy = null; // null: model order
 
 /**
- * Summary rows by "model|split".
+ * The summary's entries by "model|split".
  * @param {SummaryRow[]} rows
- * @returns {Map<string, SummaryEntry & { model: string }>}
  */
-function indexSummary(rows) {
-  const out = new Map();
-  for (const r of rows) {
-    const key = `${r.model}|${r.split}`;
-    const entry = out.get(key) ?? { model: r.model, split: r.split, n: 0, metrics: {} };
-    out.set(key, entry);
-    entry.n = Math.max(entry.n, r.n);
-    entry.metrics[r.metric] = r;
-  }
-  return out;
-}
+const bySplit = (rows) => indexSummary(rows, (r) => `${r.model}|${r.split}`);
 
 /** @param {ExperimentAnswer} experiment */
 function modelsInOrder(experiment) {
@@ -211,7 +167,7 @@ function renderHeader(experiment) {
   document.title = `${experiment.name} · melanoma study`;
   fill(
     header,
-    el('p', { class: 'crumbs' }, el('a', { href: '/' }, 'Experiments'), ' / '),
+    crumbs(),
     el('h1', {}, experiment.name, ' ', statusBadge(experiment.status)),
     facts([
       ['Dataset', experiment.dataDir ?? DASH],
@@ -258,7 +214,7 @@ function runCounts(c) {
 
 /** @param {ExperimentAnswer} experiment */
 function renderSummary(experiment) {
-  const byKey = indexSummary(summary);
+  const byKey = bySplit(summary);
   if (byKey.size === 0) {
     fill(summaryHolder, el('p', { class: 'empty' }, 'No completed runs yet: the table fills in as runs finish.'));
     return;
@@ -334,31 +290,24 @@ function sortButton(experiment, metric, label) {
 /** @param {ExperimentAnswer} experiment */
 function renderChart(experiment) {
   const split = splitSelect.value;
-  const byKey = indexSummary(summary);
+  const byKey = bySplit(summary);
   const entries = modelsInOrder(experiment).flatMap((model) => byKey.get(`${model}|${split}`) ?? []);
   chartFigure.hidden = byKey.size === 0;
-  const datasets = entries.map((e, i) => {
-    const model = e.model;
-    const color = paletteColor(i);
-    return {
-      label: `${model} (n=${e.n})`,
-      data: METRICS.map((m) => e.metrics[m]?.mean ?? null),
-      errorBars: METRICS.map((m) => e.metrics[m]?.std ?? null),
-      errorBarRanges: METRICS.map(metricRange),
-      backgroundColor: hatch(color, i),
-      borderColor: color,
-      borderWidth: 1.5,
-    };
-  });
-  drawChart(chartCanvas, {
-    type: 'bar',
-    data: { labels: METRICS.map((m) => METRIC_LABELS[m]), datasets },
-    options: meanBarOptions(
-      `${split} split: mean ± std (whiskers, clipped to [0, 1] for the metrics) over completed runs`,
-      (ctx) => `${ctx.dataset.label}: ${meanStd(/** @type {number | null} */ (ctx.raw), ctx.dataset.errorBars?.[ctx.dataIndex])}`,
-      meanBarMax(datasets),
+  const datasets = entries.map((e, i) =>
+    meanBarDataset(
+      `${e.model} (n=${e.n})`,
+      METRICS.map((m) => e.metrics[m]),
+      METRICS.map(metricRange),
+      i,
     ),
-  });
+  );
+  drawMeanBars(
+    chartCanvas,
+    METRICS.map((m) => METRIC_LABELS[m]),
+    datasets,
+    `${split} split: mean ± std (whiskers, clipped to [0, 1] for the metrics) over completed runs`,
+    (ctx) => `${ctx.dataset.label}: ${meanStd(/** @type {number | null} */ (ctx.raw), ctx.dataset.errorBars?.[ctx.dataIndex])}`,
+  );
 }
 
 /** @param {ExperimentAnswer} experiment */
@@ -408,7 +357,7 @@ async function loadEnsemble() {
     fill(ensembleHolder, el('p', { class: 'empty' }, `No completed run has predictions stored for the ${v.split} split.`));
     return;
   }
-  const byKey = indexSummary(summary);
+  const byKey = bySplit(summary);
   const rows = v.models.flatMap((m) => {
     const single = byKey.get(`${m.model}|${v.split}`);
     return [
@@ -439,11 +388,7 @@ async function loadEnsemble() {
  */
 async function loadMisclassified(experiment) {
   const models = experiment.models;
-  if (hardModel.options.length !== models.length)
-    fill(
-      hardModel,
-      models.map((m) => el('option', { value: m }, m)),
-    );
+  if (hardModel.options.length !== models.length) fill(hardModel, optionList(models));
   if (!hardModel.value) return;
   /** @type {MisclassifiedAnswer} */
   const v = await getJSON(
@@ -467,7 +412,6 @@ async function loadMisclassified(experiment) {
           'div',
           { class: 'grid' },
           v.images.map((i) => {
-            const { src, href } = datasetImage(i.fileId);
             const cls = i.label ? 'malignant' : 'benign';
             const caption = [
               `${fileName(i.image)} · ${cls}`,
@@ -476,7 +420,7 @@ async function loadMisclassified(experiment) {
               el('br'),
               `mean p ${meanStd(i.meanProbability, i.stdProbability, 2)}`,
             ];
-            return el('div', { class: 'error-tile', 'data-image': i.image }, thumb(src, caption, `${cls} ${fileName(i.image)}`, href));
+            return errorTile(i, caption, cls);
           }),
         )
       : el('p', { class: 'empty' }, 'Every run classified every image correctly.'),

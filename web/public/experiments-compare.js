@@ -4,29 +4,30 @@
 // one metric as grouped bars (models along the axis, one bar per experiment, std whiskers); and that metric's
 // history for one model, the mean ± std band of each experiment's runs per epoch.
 /** @import { CompareView, ExperimentComparison, ExperimentSettings } from '../api-types.ts' */
-/** @import { SummaryEntry } from './common.js' */
 import {
   DASH,
   METRICS,
   METRIC_LABELS,
   SPLITS,
   bestMeans,
+  crumbs,
   el,
   fill,
   getJSON,
+  indexSummary,
   mainElement,
   meanStd,
   metricMax,
   poll,
   section,
-  selected,
   settings,
   showError,
   statusBadge,
   summaryCells,
   table,
 } from './common.js';
-import { bandDatasets, bandOptions, chartBox, drawChart, hatch, meanBarMax, meanBarOptions, metricRange, paletteColor, seriesStyle } from './charts.js';
+import { control, optionList, picker, selected } from './controls.js';
+import { chartBox, drawBands, drawMeanBars, meanBarDataset, metricRange } from './charts.js';
 
 const params = new URLSearchParams(location.search);
 const ids = params.get('experiments') ?? '';
@@ -36,23 +37,16 @@ const HISTORY_SPLITS = /** @type {const} */ (['val', 'train']);
 const header = el('div', { id: 'compare-header' });
 const settingsHolder = el('div', { id: 'settings' });
 const summaryHolder = el('div', { id: 'summary' });
-const splitSelect = el(
-  'select',
-  { id: 'compare-split', 'aria-label': 'split' },
-  SPLITS.map((s) => el('option', { value: s, selected: s === (params.get('split') ?? 'test') }, s)),
-);
-const metricSelect = el(
-  'select',
+const splitSelect = picker({ id: 'compare-split', 'aria-label': 'split' }, SPLITS, params.get('split') ?? 'test');
+const metricSelect = picker(
   { id: 'compare-metric', 'aria-label': 'metric shown in the chart' },
-  METRICS.map((m) => el('option', { value: m, selected: m === (params.get('metric') ?? 'roc_auc') }, METRIC_LABELS[m])),
+  METRICS,
+  params.get('metric') ?? 'roc_auc',
+  (m) => METRIC_LABELS[m],
 );
 const { box: chartFigure, canvas: chartCanvas } = chartBox('Mean ± std per model and experiment', { id: 'compare-chart' });
 const modelSelect = el('select', { id: 'history-model', 'aria-label': 'model whose history is shown' });
-const historySplitSelect = el(
-  'select',
-  { id: 'history-split', 'aria-label': 'split of the history' },
-  HISTORY_SPLITS.map((s) => el('option', { value: s, selected: s === (params.get('historySplit') ?? 'val') }, s)),
-);
+const historySplitSelect = picker({ id: 'history-split', 'aria-label': 'split of the history' }, HISTORY_SPLITS, params.get('historySplit') ?? 'val');
 const historyNote = el('p', { class: 'hint', id: 'history-note' });
 const { box: historyFigure, canvas: historyCanvas } = chartBox('Mean ± std per epoch, one band per experiment', { id: 'history-chart' });
 
@@ -62,7 +56,7 @@ main.append(
   section('Settings', el('p', { class: 'hint' }, 'Rows in bold differ between the experiments.'), settingsHolder),
   section(
     'Summary',
-    el('label', { class: 'control' }, 'Split ', splitSelect),
+    control('Split', splitSelect),
     el(
       'p',
       { class: 'hint' },
@@ -70,10 +64,10 @@ main.append(
     ),
     summaryHolder,
   ),
-  section('Charts', el('label', { class: 'control' }, 'Metric ', metricSelect), chartFigure),
+  section('Charts', control('Metric', metricSelect), chartFigure),
   section(
     'History of one model',
-    el('div', { class: 'controls' }, el('label', { class: 'control' }, 'Model ', modelSelect), el('label', { class: 'control' }, 'Split ', historySplitSelect)),
+    el('div', { class: 'controls' }, control('Model', modelSelect), control('Split', historySplitSelect)),
     historyNote,
     historyFigure,
   ),
@@ -86,21 +80,10 @@ let comparison = null;
 let histories = [];
 
 /**
- * Summary rows by "experimentId|model|split".
+ * The summary's entries by "experimentId|model|split".
  * @param {ExperimentComparison['rows']} rows
- * @returns {Map<string, SummaryEntry>}
  */
-function indexRows(rows) {
-  const out = new Map();
-  for (const r of rows) {
-    const key = `${r.experimentId}|${r.model}|${r.split}`;
-    const entry = out.get(key) ?? { n: 0, metrics: {} };
-    out.set(key, entry);
-    entry.n = Math.max(entry.n, r.n);
-    entry.metrics[r.metric] = r;
-  }
-  return out;
-}
+const indexRows = (rows) => indexSummary(rows, (r) => `${r.experimentId}|${r.model}|${r.split}`);
 
 /**
  * Models in study order, as the experiments list them.
@@ -118,7 +101,7 @@ function renderHeader(data) {
   document.title = `Compare ${data.experiments.map((x) => x.name).join(', ')} · melanoma study`;
   fill(
     header,
-    el('p', { class: 'crumbs' }, el('a', { href: '/' }, 'Experiments'), ' / '),
+    crumbs(),
     el('h1', {}, data.experiments.length === 1 ? 'One experiment' : `Compare ${data.experiments.length} experiments`),
     el(
       'p',
@@ -202,29 +185,25 @@ function renderChart(data) {
   const shown = models(data).filter((m) => data.experiments.some((x) => byKey.has(`${x.id}|${m}|${split}`)));
   chartFigure.hidden = shown.length === 0;
   const datasets = data.experiments.map((x, i) => {
-    const color = paletteColor(i);
-    const cell = (/** @type {string} */ m) => byKey.get(`${x.id}|${m}|${split}`)?.metrics[metric];
+    const cells = shown.map((m) => byKey.get(`${x.id}|${m}|${split}`)?.metrics[metric]);
     return {
-      label: x.name,
-      data: shown.map((m) => cell(m)?.mean ?? null),
-      errorBars: shown.map((m) => cell(m)?.std ?? null),
-      errorBarRanges: shown.map(() => metricRange(metric)),
-      counts: shown.map((m) => cell(m)?.n ?? 0),
-      backgroundColor: hatch(color, i),
-      borderColor: color,
-      borderWidth: 1.5,
+      ...meanBarDataset(
+        x.name,
+        cells,
+        shown.map(() => metricRange(metric)),
+        i,
+      ),
+      counts: cells.map((c) => c?.n ?? 0),
     };
   });
-  drawChart(chartCanvas, {
-    type: 'bar',
-    data: { labels: shown, datasets },
-    options: meanBarOptions(
-      `${split} ${METRIC_LABELS[metric]}: mean ± std (whiskers${metricMax(metric) === null ? '' : `, clipped to [0, ${metricMax(metric)}]`}) over completed runs`,
-      (ctx) =>
-        `${ctx.dataset.label}: ${meanStd(/** @type {number | null} */ (ctx.raw), ctx.dataset.errorBars?.[ctx.dataIndex])} (n=${ctx.dataset.counts?.[ctx.dataIndex]})`,
-      meanBarMax(datasets),
-    ),
-  });
+  drawMeanBars(
+    chartCanvas,
+    shown,
+    datasets,
+    `${split} ${METRIC_LABELS[metric]}: mean ± std (whiskers${metricMax(metric) === null ? '' : `, clipped to [0, ${metricMax(metric)}]`}) over completed runs`,
+    (ctx) =>
+      `${ctx.dataset.label}: ${meanStd(/** @type {number | null} */ (ctx.raw), ctx.dataset.errorBars?.[ctx.dataIndex])} (n=${ctx.dataset.counts?.[ctx.dataIndex]})`,
+  );
 }
 
 function renderHistory() {
@@ -238,10 +217,12 @@ function renderHistory() {
       : `No epochs of ${modelSelect.value || 'any model'} recorded yet.`,
   );
   historyFigure.hidden = shown.length === 0;
-  const datasets = shown.flatMap((h, i) =>
-    bandDatasets(h.bands[split][metric], seriesStyle(i), { prefix: `${h.x.name} `, mean: h.x.name, shade: 0.15, range: metricRange(metric) }),
+  drawBands(
+    historyCanvas,
+    metric,
+    shown.map((h) => ({ band: h.bands[split][metric], name: h.x.name, mean: h.x.name })),
+    0.15,
   );
-  drawChart(historyCanvas, { type: 'line', data: { datasets }, options: bandOptions(metric, METRIC_LABELS[metric]) });
 }
 
 /** @param {ExperimentComparison} data */
@@ -283,10 +264,7 @@ async function load() {
   comparison = data;
   const chosen = modelSelect.value || params.get('model');
   const available = models(data);
-  fill(
-    modelSelect,
-    available.map((m) => el('option', { value: m, selected: m === chosen }, m)),
-  );
+  fill(modelSelect, optionList(available, chosen));
   await loadHistories(data);
   render(data);
 }

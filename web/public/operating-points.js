@@ -4,7 +4,8 @@
 // points chosen on val for a target specificity or sensitivity and measured on test.
 /** @import { ExperimentAtThreshold, ExperimentOperatingPoints, RunOperatingPoints } from '../api-types.ts' */
 /** @import { Confusion, OperatingPointTarget, Rates } from '../../study/operating-points.ts' */
-import { DASH, el, fill, getJSON, meanStd, num, pct, section, showError, table } from './common.js';
+import { DASH, SPLITS, el, fill, getJSON, meanStd, num, pct, section, showError, table } from './common.js';
+import { control, picker } from './controls.js';
 
 /** The project's decision rule, the one the API's numbers follow. */
 export const RULE = "An image is called malignant when its probability p > t (as at the study's 0.5).";
@@ -78,7 +79,7 @@ export function thresholdControl(prefix, onChange, initial = 0.5) {
     number.setAttribute('aria-invalid', ok ? 'false' : 'true');
     if (ok) set(t, number);
   });
-  return { node: el('label', { class: 'control' }, 'Threshold t ', range, number), value: () => value };
+  return { node: control('Threshold t', range, number), value: () => value };
 }
 
 /**
@@ -103,6 +104,20 @@ export function confusionTable(c, { id, caption }) {
       el('br'),
       el('span', { class: 'rate' }, `${pct(total ? count / total : NaN)} ${what}`),
     );
+  /**
+   * A true class's row: its cells predicted benign and predicted malignant ([count, what, good or bad]), its total.
+   * @param {string} truth
+   * @param {number} total
+   * @param {[number, string, string][]} cells
+   */
+  const row = (truth, total, cells) =>
+    el(
+      'tr',
+      {},
+      el('th', { scope: 'row' }, truth),
+      cells.map(([count, what, cls]) => cell(count, total, what, cls)),
+      el('td', { class: 'num' }, String(total)),
+    );
   return el(
     'div',
     { class: 'table-wrap' },
@@ -125,22 +140,14 @@ export function confusionTable(c, { id, caption }) {
       el(
         'tbody',
         {},
-        el(
-          'tr',
-          {},
-          el('th', { scope: 'row' }, 'true benign'),
-          cell(c.tn, neg, 'TN (specificity)', 'good'),
-          cell(c.fp, neg, 'FP', 'bad'),
-          el('td', { class: 'num' }, String(neg)),
-        ),
-        el(
-          'tr',
-          {},
-          el('th', { scope: 'row' }, 'true malignant'),
-          cell(c.fn, pos, 'FN', 'bad'),
-          cell(c.tp, pos, 'TP (recall)', 'good'),
-          el('td', { class: 'num' }, String(pos)),
-        ),
+        row('true benign', neg, [
+          [c.tn, 'TN (specificity)', 'good'],
+          [c.fp, 'FP', 'bad'],
+        ]),
+        row('true malignant', pos, [
+          [c.fn, 'FN', 'bad'],
+          [c.tp, 'TP (recall)', 'good'],
+        ]),
       ),
     ),
   );
@@ -239,17 +246,13 @@ function atThresholdTable(v) {
 export function experimentOperatingSections(id) {
   const pointsHolder = el('div', { id: 'operating-points' });
   const thresholdHolder = el('div', { id: 'threshold' });
-  const split = el(
-    'select',
-    { id: 'threshold-split', 'aria-label': 'split at the threshold' },
-    ['train', 'val', 'test'].map((s) => el('option', { value: s, selected: s === 'test' }, s)),
-  );
+  const split = picker({ id: 'threshold-split', 'aria-label': 'split at the threshold' }, SPLITS, 'test');
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
   let asked = 0;
   const loadThreshold = async () => {
     const mine = ++asked;
-    const q = new URLSearchParams({ threshold: decimal(control.value()), split: split.value });
+    const q = new URLSearchParams({ threshold: decimal(threshold.value()), split: split.value });
     /** @type {ExperimentAtThreshold} */
     const v = await getJSON(`/api/experiments/${encodeURIComponent(id)}/threshold?${q}`);
     if (mine !== asked) return; // a later choice is on its way
@@ -259,7 +262,7 @@ export function experimentOperatingSections(id) {
       atThresholdTable(v),
     );
   };
-  const control = thresholdControl('experiment', () => {
+  const threshold = thresholdControl('experiment', () => {
     clearTimeout(timer);
     timer = setTimeout(() => loadThreshold().catch(showError), 120);
   });
@@ -277,7 +280,7 @@ export function experimentOperatingSections(id) {
     section(
       'At a threshold',
       el('p', { class: 'hint' }, `${RULE} Every model's completed runs at the threshold chosen here.`),
-      el('div', { class: 'controls' }, control.node, el('label', { class: 'control' }, 'Split ', split)),
+      el('div', { class: 'controls' }, threshold.node, control('Split', split)),
       thresholdHolder,
     ),
   ];

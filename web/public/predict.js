@@ -4,6 +4,7 @@
 // at the operating points, each run's probability, and on demand where a run looks (Grad-CAM).
 /** @import { ExperimentAnswer, ExperimentListItem, ImageCall, PredictionDocument } from '../api-types.ts' */
 import { DASH, el, facts, fill, getJSON, mainElement, num, section, showError, table } from './common.js';
+import { control, optionList } from './controls.js';
 
 const MAX_BYTES = 10 * 2 ** 20;
 const TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/tiff'];
@@ -17,10 +18,10 @@ const submit = el('button', { type: 'submit', id: 'predict-button' }, 'Predict')
 const form = el(
   'form',
   { id: 'predict-form', class: 'controls' },
-  el('label', { class: 'control' }, 'Experiment ', experimentSelect),
-  el('label', { class: 'control' }, 'Model ', modelSelect),
+  control('Experiment', experimentSelect),
+  control('Model', modelSelect),
   el('label', { class: 'control', title: 'the image, then rotated and flipped views as the protocol augments; their mean' }, 'Test-time views ', ttaInput),
-  el('label', { class: 'control' }, 'Image ', fileInput),
+  control('Image', fileInput),
   submit,
 );
 const result = el('div', { id: 'result', 'aria-live': 'polite' });
@@ -52,11 +53,7 @@ async function loadModels() {
   const id = experimentSelect.value;
   const runs = id ? /** @type {ExperimentAnswer} */ (await getJSON(`/api/experiments/${encodeURIComponent(id)}`)).runs : [];
   const models = [...new Set(runs.filter((r) => r.status === 'completed').map((r) => r.model))];
-  fill(
-    modelSelect,
-    el('option', { value: '' }, 'best by mean val ROC AUC'),
-    models.map((m) => el('option', { value: m }, m)),
-  );
+  fill(modelSelect, el('option', { value: '' }, 'best by mean val ROC AUC'), optionList(models));
 }
 
 /**

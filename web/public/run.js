@@ -13,9 +13,10 @@ import {
   METRICS,
   METRIC_LABELS,
   SPLITS,
-  datasetImage,
+  crumbs,
   duration,
   el,
+  errorTile,
   facts,
   fileName,
   fill,
@@ -28,9 +29,9 @@ import {
   showError,
   statusBadge,
   table,
-  thumb,
   when,
 } from './common.js';
+import { control, picker } from './controls.js';
 import { SPLIT_STYLE, baseOptions, chartBox, drawChart, hatch, lineDataset, metricAxis, paletteColor } from './charts.js';
 import { runCalibrationSection } from './calibration.js';
 import { RULE, confusionAt, confusionTable, ratesOf, runPointsTable, thresholdControl } from './operating-points.js';
@@ -47,21 +48,13 @@ const progressHolder = el('div', { id: 'run-progress', hidden: true });
 const finalHolder = el('div', { id: 'final' });
 const historyNote = el('p', { class: 'hint', id: 'history-note' });
 const historyCharts = new Map(HISTORY.map((m) => [m, chartBox(`${METRIC_LABELS[m]} per epoch`, { id: `history-${m}` })]));
-const cmSelect = el(
-  'select',
-  { id: 'confusion-split', 'aria-label': 'split of the confusion matrix' },
-  SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)),
-);
+const cmSelect = picker({ id: 'confusion-split', 'aria-label': 'split of the confusion matrix' }, SPLITS, 'test');
 const cmHolder = el('div', { id: 'confusion' });
 const roc = chartBox('ROC curve (true-positive rate vs. false-positive rate)', { id: 'roc-chart' });
 const pr = chartBox('Precision-recall curve', { id: 'pr-chart' });
 const curvesNote = el('p', { class: 'empty', id: 'curves-note', hidden: true }, 'The curves appear when the run has its final evaluation.');
 const curvesGrid = el('div', { class: 'chart-grid two' }, roc.box, pr.box);
-const predSelect = el(
-  'select',
-  { id: 'predictions-split', 'aria-label': 'split of the predictions' },
-  SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)),
-);
+const predSelect = picker({ id: 'predictions-split', 'aria-label': 'split of the predictions' }, SPLITS, 'test');
 const predNote = el('p', { class: 'hint', id: 'predictions-note' });
 const histogram = chartBox('Predicted probability of melanoma, per true class', { id: 'probability-chart' });
 const errorsHolder = el('div', { id: 'errors' });
@@ -92,11 +85,7 @@ const SPEC_ORDER = [
 
 // Threshold and operating points: the confusion matrix at a threshold the reader picks, counted here from the
 // run's stored predictions (malignant when p > t), and the run's operating points from the API.
-const thresholdSplit = el(
-  'select',
-  { id: 'threshold-split', 'aria-label': 'split at the threshold' },
-  SPLITS.map((s) => el('option', { value: s, selected: s === 'test' }, s)),
-);
+const thresholdSplit = picker({ id: 'threshold-split', 'aria-label': 'split at the threshold' }, SPLITS, 'test');
 const thresholdHolder = el('div', { id: 'threshold-confusion-holder' });
 const runPointsHolder = el('div', { id: 'run-operating-points-holder' });
 /** @type {Map<string, PredictionsAnswer['predictions']>} */
@@ -107,7 +96,7 @@ function thresholdSection() {
   return section(
     'Threshold and operating points',
     el('p', { class: 'hint' }, `${RULE} Counted in the browser from the run's stored predictions.`),
-    el('div', { class: 'controls' }, threshold.node, el('label', { class: 'control' }, 'Split ', thresholdSplit)),
+    el('div', { class: 'controls' }, threshold.node, control('Split', thresholdSplit)),
     thresholdHolder,
     el('h3', {}, 'Operating points (threshold chosen on val, measured on test)'),
     runPointsHolder,
@@ -176,11 +165,11 @@ main.append(
     ),
   ),
   section('Final evaluation', finalHolder),
-  section('Confusion matrix at threshold 0.5', el('label', { class: 'control' }, 'Split ', cmSelect), cmHolder),
+  section('Confusion matrix at threshold 0.5', control('Split', cmSelect), cmHolder),
   thresholdSection(),
   section('ROC and PR curves', curvesNote, curvesGrid),
   calibration.node,
-  section('Predictions', el('label', { class: 'control' }, 'Split ', predSelect), predNote, histogram.box, errorsHolder),
+  section('Predictions', control('Split', predSelect), predNote, histogram.box, errorsHolder),
   section('Configuration', configHolder),
   section('Log', logHolder),
 );
@@ -202,14 +191,7 @@ function renderHeader(run, epochs) {
   document.title = `Run #${run.id} · ${run.model} · melanoma study`;
   fill(
     header,
-    el(
-      'p',
-      { class: 'crumbs' },
-      el('a', { href: '/' }, 'Experiments'),
-      ' / ',
-      el('a', { href: `/experiments/${encodeURIComponent(run.experimentId)}` }, run.experimentName),
-      ' / ',
-    ),
+    crumbs({ id: run.experimentId, name: run.experimentName }),
     el('h1', {}, `Run #${run.id}: ${run.model}, repeat ${run.repeat} `, statusBadge(run.status)),
     facts([
       [
@@ -453,12 +435,7 @@ function renderPredictions(run, predictions) {
           'div',
           { class: 'grid' },
           items.slice(0, SHOWN_ERRORS).map((p) => {
-            const { src, href } = datasetImage(p.fileId);
-            const tile = el(
-              'div',
-              { class: 'error-tile', 'data-image': p.image },
-              thumb(src, `${fileName(p.image)} · p = ${num(p.probability)}`, `${what} ${fileName(p.image)}`, href),
-            );
+            const tile = errorTile(p, `${fileName(p.image)} · p = ${num(p.probability)}`, what);
             const fileId = p.fileId;
             if (fileId !== null && run.status === 'completed')
               tile.append(el('button', { type: 'button', class: 'saliency', onclick: () => showSaliency(tile, fileId) }, 'where it looks'));
