@@ -88,8 +88,34 @@ export interface EndpointSqlRequest {
  * Runs the statement through the endpoint. 'gone': nothing listens on its port (the holder ended after the endpoint
  * file was read), so the caller may open the folder itself. The endpoint's refusals and query errors become UserErrors.
  */
-export function queryThroughEndpoint(endpoint: FolderEndpoint, request: EndpointSqlRequest): Promise<QueryOutput | 'gone'> {
-  const body = JSON.stringify({ sql: request.sql, timeoutMs: request.timeoutMs } satisfies EndpointSqlRequest);
+export async function queryThroughEndpoint(endpoint: FolderEndpoint, request: EndpointSqlRequest): Promise<QueryOutput | 'gone'> {
+  const body: EndpointSqlRequest = { sql: request.sql, timeoutMs: request.timeoutMs };
+  const data = await postToEndpoint(endpoint, '/sql', body, 'the statement');
+  return data === 'gone' ? data : (deserialize(data) as QueryOutput);
+}
+
+/** The request web/folder-endpoint.ts answers at POST /snapshot (JSON): a copy of the folder in a new folder in `into`. */
+export interface EndpointSnapshotRequest {
+  into: string;
+}
+
+/**
+ * Asks the holder for a copy of its folder in a new folder in `into` (db/folder-snapshot.ts), and returns the path
+ * it answers, unchecked; 'gone' as for `queryThroughEndpoint`.
+ */
+export async function requestSnapshot(endpoint: FolderEndpoint, into: string): Promise<unknown> {
+  const data = await postToEndpoint(endpoint, '/snapshot', { into } satisfies EndpointSnapshotRequest, 'the copy of the folder');
+  if (data === 'gone') return data;
+  try {
+    return (JSON.parse(data.toString('utf8')) as { path?: unknown }).path;
+  } catch {
+    return undefined;
+  }
+}
+
+/** POSTs `body` as JSON to the endpoint; its 200 answer's bytes, or 'gone'; other answers become errors. */
+function postToEndpoint(endpoint: FolderEndpoint, path: string, body: unknown, what: string): Promise<Buffer | 'gone'> {
+  const text = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
       {
@@ -97,8 +123,8 @@ export function queryThroughEndpoint(endpoint: FolderEndpoint, request: Endpoint
         port: endpoint.port,
         agent: false, // a connection of its own: a kept-alive one may be closed by the server just as it is reused
         method: 'POST',
-        path: '/sql',
-        headers: { authorization: `Bearer ${endpoint.token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        path,
+        headers: { authorization: `Bearer ${endpoint.token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -106,7 +132,7 @@ export function queryThroughEndpoint(endpoint: FolderEndpoint, request: Endpoint
         res.on('error', reject);
         res.on('end', () => {
           const data = Buffer.concat(chunks);
-          if (res.statusCode === 200) return resolve(deserialize(data) as QueryOutput);
+          if (res.statusCode === 200) return resolve(data);
           let message = `HTTP ${res.statusCode}`;
           try {
             message = (JSON.parse(data.toString('utf8')) as { error: string }).error ?? message;
@@ -120,11 +146,8 @@ export function queryThroughEndpoint(endpoint: FolderEndpoint, request: Endpoint
     );
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ECONNREFUSED') resolve('gone');
-      else
-        reject(
-          new UserError(`the ${endpoint.holder} (pid ${endpoint.pid}) that holds the folder broke off the statement (${err.message}); nothing was changed.`),
-        );
+      else reject(new UserError(`the ${endpoint.holder} (pid ${endpoint.pid}) that holds the folder broke off ${what} (${err.message}); nothing was changed.`));
     });
-    req.end(body);
+    req.end(text);
   });
 }

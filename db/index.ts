@@ -1,5 +1,6 @@
 /** The study database: open it, write runs as they happen, read results. */
 export * from './client.ts';
+export { openDatabaseToRead } from './folder-snapshot.ts';
 export * from './experiments.ts';
 export * from './runs.ts';
 export * from './events.ts';

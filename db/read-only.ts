@@ -16,14 +16,15 @@
  * The holder's own database (a superuser session on the live folder) never runs the statement: it would run in the
  * holder's thread, where PGlite cannot stop it, and with a session that could take its rights back.
  */
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../common/errors.ts';
 import { type QueryOutput, noDatabaseAt, openDatabase, parseTarget, redact, rolledBackQuery } from './client.ts';
-import { findEndpoint, isEndpointFile, queryThroughEndpoint } from './folder-endpoint.ts';
-import { LOCK_FILE, lockFolder } from './folder-lock.ts';
+import { findEndpoint, queryThroughEndpoint } from './folder-endpoint.ts';
+import { lockFolder } from './folder-lock.ts';
+import { copyFolder } from './folder-snapshot.ts';
 import { onlyRow } from './sql-helpers.ts';
 import { PGLITE_SANDBOX, READER_ROLE, notReadOnlyError, rightsBeyondReading } from './sql-reader.ts';
 
@@ -70,8 +71,7 @@ async function queryInCopy(dir: string, request: Omit<ReadOnlyRequest, 'target'>
   try {
     const release = o.locked ? () => {} : lockFolder(dir); // nobody writes to the folder while it is copied
     try {
-      const ours = (path: string) => path === join(dir, LOCK_FILE) || (dirname(path) === dir && isEndpointFile(basename(path)));
-      cpSync(dir, join(copy, 'db'), { recursive: true, filter: (path) => !ours(path) });
+      copyFolder(dir, join(copy, 'db'));
     } finally {
       release();
     }

@@ -4,16 +4,19 @@
  * request must carry the token (`Authorization: Bearer <token>`), else it is answered 401.
  *
  * POST /sql runs one read-only statement as `melanoma sql` does (db/read-only.ts, `runReadOnlyInHeldFolder`);
+ * POST /snapshot copies the folder for a command that reads it (db/folder-snapshot.ts) and answers the copy's path;
  * everything else is the results page (web/server.ts), which `melanoma serve` on the held folder passes on
  * (web/endpoint-proxy.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { serialize } from 'node:v8';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { UserError } from '../common/errors.ts';
 import type { Database } from '../db/index.ts';
 import { newEndpointToken, writeEndpointFile } from '../db/folder-endpoint.ts';
+import { takeSnapshot } from '../db/folder-snapshot.ts';
 import { runReadOnlyInHeldFolder } from '../db/read-only.ts';
 import { createApp, listen } from './server.ts';
 
@@ -22,6 +25,7 @@ const MAX_STATEMENTS = 2;
 const MAX_TIMEOUT_MS = 24 * 3600 * 1000;
 
 const sqlRequest = z.strictObject({ sql: z.string().min(1).max(1_000_000), timeoutMs: z.number().min(1).max(MAX_TIMEOUT_MS) });
+const snapshotRequest = z.strictObject({ into: z.string().min(1).max(4096) });
 
 export interface FolderEndpointServer {
   url: string;
@@ -58,6 +62,20 @@ export async function startFolderEndpoint(o: { db: Database; dataDir: string | n
     } finally {
       running--;
     }
+  });
+  app.post('/snapshot', express.json({ limit: '16kb' }), (req, res) => {
+    const parsed = snapshotRequest.safeParse(req.body);
+    if (!parsed.success) return void res.status(400).json({ error: `bad request: ${z.prettifyError(parsed.error).replace(/\s*\n\s*/g, '; ')}` });
+    let folder: string;
+    try {
+      folder = takeSnapshot(dir, parsed.data.into);
+    } catch (err) {
+      if (err instanceof UserError) return void res.status(400).json({ error: err.message });
+      throw err;
+    }
+    // A reader that went away before the answer reached it cannot delete the copy.
+    res.on('close', () => res.writableFinished || rmSync(folder, { recursive: true, force: true }));
+    res.status(200).json({ path: folder });
   });
   app.use(createApp({ db: o.db, dataDir: o.dataDir }));
   const server = await listen(app, '127.0.0.1', 0);

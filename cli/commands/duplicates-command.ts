@@ -51,12 +51,12 @@ export async function duplicatesCommand(f: DuplicatesFlags): Promise<void> {
   const dir = resolveDataDir(f.data);
   const validation = validationRule(f.protocol);
   const index = await indexDataset(dir, { validation, warn: () => {} });
-  const { openDatabase, findExperiment } = await import('../../db/index.ts');
+  const { openDatabaseToRead, findExperiment } = await import('../../db/index.ts');
   let database: Database | null = null;
   try {
     let experiment: { id: number; name: string; overrides: Record<string, unknown> } | null = null;
     if (f.experiment !== undefined) {
-      database = await openDatabase(f.db, { create: false });
+      database = await openDatabaseToRead(f.db, 'melanoma data duplicates');
       const found = await findExperiment(database, f.experiment);
       if (!found) throw new UserError(`--experiment: no experiment named '${f.experiment}' in ${database.target}.`);
       const row = first(

@@ -25,12 +25,12 @@ export function register(program: Command): void {
 export async function exportCommand(opts: { experiment: string; out: string; db?: string }): Promise<void> {
   const out = resolve(opts.out);
   if (existsSync(out) && !statSync(out).isFile()) throw new UserError(`--out ${opts.out} is a folder: give a file name.`);
-  const [{ openDatabase, redact }, { exportExperiment }, { encodeExperimentFile }] = await Promise.all([
-    import('../../db/client.ts'),
+  const [{ openDatabaseToRead, redact }, { exportExperiment }, { encodeExperimentFile }] = await Promise.all([
+    import('../../db/index.ts'),
     import('../../db/transfer.ts'),
     import('../../db/transfer-format.ts'),
   ]);
-  const database = await openDatabase(opts.db, { create: false });
+  const database = await openDatabaseToRead(opts.db, 'melanoma export');
   let file;
   try {
     file = await exportExperiment(database, opts.experiment);

@@ -5,7 +5,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../common/errors.ts';
-import { openDatabase, predictionSetup, type PredictionSetup } from '../../db/index.ts';
+import { openDatabaseToRead, predictionSetup, type PredictionSetup } from '../../db/index.ts';
 import { checkLesionImage } from '../../study/data/lesion-image.ts';
 import { predictionBackend, predictionDocument, type PredictionDocument } from '../../study/prediction.ts';
 import { IMAGE_EXTENSIONS, isImageName } from '../../study/data/dataset.ts';
@@ -13,7 +13,7 @@ import type { PredictFlags } from './predict.ts';
 
 export async function predictCommand(paths: string[], f: PredictFlags): Promise<void> {
   const files = imageFiles(paths);
-  const database = await openDatabase(f.db, { create: false });
+  const database = await openDatabaseToRead(f.db, 'melanoma predict');
   let setup: PredictionSetup;
   try {
     setup = await predictionSetup(database, { experiment: f.experiment, model: f.model });

@@ -37,10 +37,10 @@ export function register(program: Command): void {
 }
 
 export async function reportCommand(opts: ReportOptions): Promise<void> {
-  const { openDatabase, findExperiment } = await import('../../db/index.ts');
+  const { openDatabaseToRead, findExperiment } = await import('../../db/index.ts');
   const { reproductionReport } = await import('../../web/reproduction.ts');
   const { reproductionMarkdown } = await import('../../study/reproduction-markdown.ts');
-  const db = await openDatabase(opts.db, { create: false });
+  const db = await openDatabaseToRead(opts.db, 'melanoma report');
   try {
     const experiment = await findExperiment(db, opts.experiment);
     if (!experiment) throw new UserError(`--experiment: no experiment named '${opts.experiment}' in ${db.target}.`);

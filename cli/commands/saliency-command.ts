@@ -2,7 +2,7 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../../common/errors.ts';
-import { openDatabase, predictingRun } from '../../db/index.ts';
+import { openDatabaseToRead, predictingRun } from '../../db/index.ts';
 import { checkLesionImage } from '../../study/data/lesion-image.ts';
 import { predictionBackend } from '../../study/prediction.ts';
 import type { SaliencyFlags } from './saliency.ts';
@@ -11,7 +11,7 @@ export async function saliencyCommand(image: string, f: SaliencyFlags): Promise<
   if (!f.out.toLowerCase().endsWith('.png')) throw new UsageError(`--out '${f.out}' must name a .png file.`);
   const folder = dirname(resolve(f.out));
   if (!statSync(folder, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--out '${f.out}': the folder ${folder} does not exist.`);
-  const database = await openDatabase(f.db, { create: false });
+  const database = await openDatabaseToRead(f.db, 'melanoma saliency');
   let run: Awaited<ReturnType<typeof predictingRun>>;
   try {
     run = await predictingRun(database, f.run);

@@ -10,7 +10,7 @@ import {
   experimentSummary,
   findExperiment,
   listExperiments,
-  openDatabase,
+  openDatabaseToRead,
   type Database,
 } from '../../db/index.ts';
 import { columnWidths, padCells } from '../../common/text-table.ts';
@@ -34,7 +34,7 @@ export interface SummaryDocument {
 }
 
 export async function summaryCommand(f: SummaryFlags): Promise<void> {
-  const database = await openDatabase(f.db, { create: false });
+  const database = await openDatabaseToRead(f.db, 'melanoma summary');
   try {
     const doc = await summaryDocument(database, f.experiment);
     process.stdout.write(f.json ? `${JSON.stringify(doc, null, 2)}\n` : `${formatDocument(doc)}\n`);

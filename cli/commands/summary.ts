@@ -7,7 +7,8 @@ export function register(program: Command): void {
       "Print an experiment's study table (per model: completed runs, mean ± sample std of the test metrics) and its " +
         'operating points (sensitivity at specificity 0.80 / 0.90 / 0.95, specificity at sensitivity 0.90 / 0.95: the ' +
         'threshold chosen on val, the rates measured on test) and the calibration of its probabilities (Brier score and ' +
-        'ECE on test, before and after temperature scaling fitted on val), as the web page shows them. Read-only.',
+        'ECE on test, before and after temperature scaling fitted on val), as the web page shows them. Read-only: on a PGlite ' +
+        'folder that a running orchestrator holds, it reads a copy the orchestrator takes now.',
     )
     .option('--experiment <name>', 'the experiment, by name (default: the newest one)')
     .option('--db <target>', 'database: a PGlite folder, memory://, or a postgres:// URL (default: $MELANOMA_DB, $DATABASE_URL, else ./.melanoma/db)')
