@@ -1,7 +1,8 @@
 /**
  * `melanoma sql` and `melanoma serve` on a PGlite folder that a running orchestrator holds (the fake thread, its runs
  * paused in their first epoch): they go through the orchestrator's folder endpoint (web/folder-endpoint.ts), which
- * runs each statement as `melanoma sql` does on a folder; the hostile cases get the PGlite answers there too; the
+ * runs each statement as `melanoma sql` does on a folder (and `melanoma summary` reads a copy it takes: more in
+ * read-held.slow.test.ts); the hostile cases get the PGlite answers there too; the
  * endpoint refuses a request without its token; once the orchestrator has finished, `melanoma sql` opens the folder
  * itself again.
  */
@@ -82,6 +83,16 @@ test('melanoma sql answers while the orchestrator holds the folder, and says on 
   assert.equal(
     r.stderr,
     `melanoma sql: the database folder is held by the running orchestrator (pid ${orchestrator.child.pid}); the statement ran through it, on a copy of the folder taken now.\n`,
+  );
+});
+
+test('melanoma summary reads a copy of the folder the orchestrator takes, and says so', async () => {
+  const r = await runCli(['summary', '--db', folder, '--json'], {}, MELANOMA);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).experiment.name, 'live');
+  assert.equal(
+    r.stderr,
+    `melanoma summary: the database folder is held by the running orchestrator (pid ${orchestrator.child.pid}); reading a copy of it taken now.\n`,
   );
 });
 
