@@ -10,6 +10,18 @@ import { test } from 'node:test';
 import { listRuns, openDatabase } from '../../db/index.ts';
 import { FAKE_THREAD, ORCHESTRATE, tempDir, tinyDataset } from './helpers.ts';
 
+/** A field of each child process of `parent`, as ps lists it. */
+function childrenOf(parent: number, field: 'pid' | 'pgid'): number[] {
+  try {
+    return execFileSync('ps', ['-o', `${field}=`, '--ppid', String(parent)], { encoding: 'utf8' })
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+  } catch {
+    return []; // ps exits 1 when it lists nothing
+  }
+}
+
 test('Ctrl-C to the process group with slots in processes of their own: runs interrupted, none failed, exit 130', async () => {
   const db = join(tempDir('db'), 'db');
   const argv = [
@@ -27,16 +39,7 @@ test('Ctrl-C to the process group with slots in processes of their own: runs int
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   // The group's signal would reach every process of the group at once, in no set order: the slots' are not in it.
-  const slotGroups = () => {
-    try {
-      return execFileSync('ps', ['-o', 'pgid=', '--ppid', String(child.pid)], { encoding: 'utf8' })
-        .trim()
-        .split(/\s+/)
-        .map(Number);
-    } catch {
-      return []; // ps exits 1 when it lists nothing
-    }
-  };
+  const slotGroups = () => childrenOf(child.pid!, 'pgid');
   const until = Date.now() + 60_000;
   while ((stderr.match(/: started/g) ?? []).length < 2 || slotGroups().length < 2) {
     assert.ok(Date.now() < until, `the runs did not start in processes of their own:\n${stderr}`);
@@ -65,16 +68,7 @@ test('kill -9 of the orchestrator: the slots’ processes end with it', async ()
   ];
   // Epochs of a minute: a slot's process learns of the loss at once, not when the run next sends an event.
   const child = spawn(process.execPath, [ORCHESTRATE, ...argv], { env: { ...process.env, FAKE_THREAD_DELAY_MS: '60000' }, stdio: 'ignore' });
-  const children = () => {
-    try {
-      return execFileSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' })
-        .trim()
-        .split(/\s+/)
-        .map(Number);
-    } catch {
-      return [];
-    }
-  };
+  const children = () => childrenOf(child.pid!, 'pid');
   const until = Date.now() + 60_000;
   while (children().length < 2) {
     assert.ok(Date.now() < until, 'the slots’ processes did not start');
