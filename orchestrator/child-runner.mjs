@@ -1,6 +1,7 @@
 // A run in its own process (see slot-runner.ts): loads the task file given as argv[2], receives one RunSpec over
 // IPC, forwards the task's events and then its result or error, and exits.
 import { pathToFileURL } from 'node:url';
+import { errorMessage } from './child-error.mjs';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 
 const task = (await import(pathToFileURL(process.argv[2]).href)).default;
@@ -27,9 +28,7 @@ process.once('message', async ({ spec }) => {
     await send({ type: 'result', result });
   } catch (err) {
     await flush();
-    // The cause travels too: it marks a failure the orchestrator does not retry (common/errors.ts, forTransfer).
-    const cause = err instanceof Error && typeof err.cause === 'string' ? err.cause : undefined;
-    await send({ type: 'error', message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined, cause });
+    await send(errorMessage(err));
     code = 1;
   }
   process.exit(code);

@@ -3,6 +3,7 @@
 // and then its result or error (slot-runner.ts, ChildMessage). It ends when the orchestrator disconnects or exits.
 // It runs in a process group of its own, which Ctrl-C at the terminal does not reach: the orchestrator decides.
 import { register } from 'tsx/esm/api';
+import { errorMessage } from './child-error.mjs';
 
 register();
 const { threadSlot } = await import('./slot-runner.ts');
@@ -17,9 +18,7 @@ process.on('message', async ({ spec }) => {
     await send({ type: 'result', result });
   } catch (err) {
     await Promise.all(sent);
-    // The cause travels too: it marks a failure the orchestrator does not retry (common/errors.ts, forTransfer).
-    const cause = err instanceof Error && typeof err.cause === 'string' ? err.cause : undefined;
-    await send({ type: 'error', message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined, cause });
+    await send(errorMessage(err));
   }
 });
 process.once('disconnect', () => runner.close().finally(() => process.exit(0)));

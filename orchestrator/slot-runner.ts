@@ -99,7 +99,7 @@ function hostedSlot(slot: SlotPlan, threadFile: string): SlotRunner {
         const onMessage = (msg: ChildMessage) => {
           if (msg.type === 'event') onEvent(msg.event);
           else if (msg.type === 'result') finish(() => resolve(msg.result));
-          else finish(() => reject(Object.assign(new Error(msg.message, { cause: msg.cause }), { stack: msg.stack })));
+          else finish(() => reject(errorFromChild(msg)));
         };
         const onExit = (code: number | null, sig: NodeJS.Signals | null) => {
           const why = signal?.aborted ? 'the run was aborted' : `the slot's process exited (${sig ?? `code ${code}`}) before the run finished`;
@@ -148,7 +148,7 @@ function processSlot(slot: SlotPlan, threadFile: string): SlotRunner {
         child.on('message', (msg: ChildMessage) => {
           if (msg.type === 'event') onEvent(msg.event);
           else if (msg.type === 'result') finish(() => resolve(msg.result));
-          else finish(() => reject(Object.assign(new Error(msg.message, { cause: msg.cause }), { stack: msg.stack })));
+          else finish(() => reject(errorFromChild(msg)));
         });
         child.on('error', (err) => finish(() => reject(err)));
         child.on('close', (code, sig) => {
@@ -170,6 +170,11 @@ function processSlot(slot: SlotPlan, threadFile: string): SlotRunner {
       for (const child of children) child.kill('SIGKILL');
     },
   };
+}
+
+/** The run's error as its process sent it (child-error.mjs), cause and stack kept. */
+function errorFromChild(msg: Extract<ChildMessage, { type: 'error' }>): Error {
+  return Object.assign(new Error(msg.message, { cause: msg.cause }), { stack: msg.stack });
 }
 
 export type ChildMessage =
