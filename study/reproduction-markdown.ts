@@ -81,6 +81,16 @@ function studyTable(report: ReproductionReport, split: string): string[] {
   );
 }
 
+/** The runs whose output no longer depends on the image: named, and each affected model's ROC AUC without them. */
+function constantMarkdown(report: ReproductionReport): string[] {
+  if (report.constantRuns.length === 0) return ['No run gives every test image the same probability.'];
+  const runs = report.constantRuns.map((c) => `${c.model} run ${c.runIndex} (p = ${c.probability.toFixed(4)})`).join(', ');
+  const without = report.withoutConstant.map((w) => `${w.model} ${meanStd(w.rocAuc)} over ${w.rocAuc.n} run${w.rocAuc.n === 1 ? '' : 's'}`).join('; ');
+  return [
+    `Runs that give every test image the same probability: ${runs}. Their ROC AUC is 0.5 by construction and they call every image one class at 0.5; they count in every number of this report, as the protocol ran them. Test ROC AUC without them: ${without}.`,
+  ];
+}
+
 /** Counts and epochs with one decimal, rates with three. */
 const digitsFor = (a: ArticleComparison) => (a.quantity.kind === 'count' || a.quantity.kind === 'epochs' ? 1 : 3);
 const articleValue = (a: ArticleComparison) => (a.quantity.kind === 'count' || a.quantity.kind === 'epochs' ? String(a.value) : a.value.toFixed(2));
@@ -105,6 +115,7 @@ export function reproductionMarkdown(report: ReproductionReport): string {
     '',
   );
   out.push(...studyTable(report, 'test'), '');
+  out.push(...constantMarkdown(report), '');
   out.push('<details><summary>Validation and training splits</summary>', '');
   for (const split of ['val', 'train']) out.push(`#### ${split}`, '', ...studyTable(report, split), '');
   out.push('</details>', '');

@@ -13,6 +13,7 @@ import { checkClaims, type ClaimResult } from './claims.ts';
 import { ARTICLE_MODELS } from './models.ts';
 import { kerasPrAuc } from './keras-pr-auc.ts';
 import { METRIC_NAMES, evaluateBinary, type Metrics } from './metrics/index.ts';
+import { constantProbability } from './constant-prediction.ts';
 import { calibrationReport, type CalibrationReport } from './probability-calibration.ts';
 import { REPORT_METRICS, REPORT_SPLITS, modelFor, type Confusion, type ReportMetric, type ReportSplit, type RunValues } from './report-metrics.ts';
 import { tprAtFpr } from './roc-point.ts';
@@ -99,6 +100,20 @@ export interface EnsembleRow {
   confusion: Confusion;
 }
 
+/** A completed run that gives every test image one probability (study/constant-prediction.ts). */
+export interface ConstantRun {
+  runId: number;
+  model: string;
+  runIndex: number;
+  probability: number;
+}
+
+/** A model's test ROC AUC over its runs that do not predict a constant, where some of its runs do. */
+export interface WithoutConstant {
+  model: string;
+  rocAuc: Spread;
+}
+
 export interface ReproductionReport {
   experiment: { id: number; name: string; protocol: string | null };
   models: { model: string; runs: number }[];
@@ -112,6 +127,8 @@ export interface ReproductionReport {
   ensembles: EnsembleRow[];
   calibration: CalibrationReport;
   alwaysWrong: AlwaysWrong[];
+  constantRuns: ConstantRun[];
+  withoutConstant: WithoutConstant[];
 }
 
 /** A run's values for the report: stored metrics, and from its predictions Keras' PR AUC and the ROC point. */
@@ -269,6 +286,24 @@ export function buildReproduction(input: ReproductionInput): ReproductionReport 
     return [{ a, b, images: p.labels.length, aucA: d.aucA, aucB: d.aucB, diff: d.diff, ci: d.ci, z: d.z, p: d.p }];
   });
 
+  const constantRuns: ConstantRun[] = input.runs.flatMap((r) => {
+    const p = r.predictions.test && constantProbability(r.predictions.test.probabilities);
+    return p === null || p === undefined ? [] : [{ runId: r.runId, model: r.model, runIndex: r.runIndex, probability: p }];
+  });
+  const isConstant = new Set(constantRuns.map((c) => c.runId));
+  const withoutConstant: WithoutConstant[] = models
+    .filter((m) => constantRuns.some((c) => c.model === m))
+    .map((model) => ({
+      model,
+      rocAuc: spread(
+        byModel
+          .get(model)!
+          .filter((r) => !isConstant.has(r.runId))
+          .map((r) => r.metrics.test?.roc_auc ?? NaN)
+          .filter((v) => !Number.isNaN(v)),
+      ),
+    }));
+
   return {
     experiment: input.experiment,
     models: models.map((model) => ({ model, runs: runsOf(model).length })),
@@ -283,5 +318,7 @@ export function buildReproduction(input: ReproductionInput): ReproductionReport 
       input.runs.map((r) => ({ runId: r.runId, model: r.model, runIndex: r.runIndex, val: r.predictions.val, test: r.predictions.test })),
     ),
     alwaysWrong: input.alwaysWrong,
+    constantRuns,
+    withoutConstant,
   };
 }

@@ -167,3 +167,36 @@ describe('reproduction report', () => {
     assert.ok(md.includes(`| baseline (ensemble) | 2 | ${b.ensemble!.temperature!.toFixed(3)} | ${b.ensemble!.test.before.brier.toFixed(3)} |`));
   });
 });
+
+describe('runs that predict one constant', () => {
+  const constant = Array.from({ length: 20 }, () => 0.4546);
+  const runs = [...RUNS, run(5, 'baseline', 2, constant, { tp: 0, fp: 0, tn: 10, fn: 10 })];
+  const report = buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'seed' }, runs, alwaysWrong: [] });
+
+  test('are named with their probability, and the model ROC AUC is given without them beside the one with them', () => {
+    assert.deepEqual(report.constantRuns, [{ runId: 5, model: 'baseline', runIndex: 2, probability: 0.4546 }]);
+    const withAll = report.table.find((t) => t.split === 'test')!.rows.find((r) => r.model === 'baseline')!;
+    assert.equal(withAll.runs, 3, 'the constant run counts in the table');
+    const aucs = RUNS.filter((r) => r.model === 'baseline').map((r) => r.evaluations.test!.metrics.roc_auc!);
+    assert.deepEqual(
+      report.withoutConstant.map((w) => [w.model, w.rocAuc.n, w.rocAuc.mean]),
+      [['baseline', 2, (aucs[0]! + aucs[1]!) / 2]],
+    );
+    assert.equal(withAll.metrics.roc_auc.mean, (aucs[0]! + aucs[1]! + 0.5) / 3);
+    assert.match(
+      reproductionMarkdown(report),
+      /same probability: baseline run 2 \(p = 0\.4546\)\..*without them: baseline \d\.\d{3} ± \d\.\d{3} over 2 runs\./,
+    );
+  });
+
+  test('a run whose probabilities differ by more than float noise is not one', () => {
+    const nearly = constant.map((p, i) => (i === 3 ? p + 1e-5 : p));
+    const r = buildReproduction({
+      experiment: { id: 7, name: 'hand', protocol: 'seed' },
+      runs: [run(5, 'baseline', 2, nearly, { tp: 0, fp: 0, tn: 10, fn: 10 })],
+      alwaysWrong: [],
+    });
+    assert.deepEqual(r.constantRuns, []);
+    assert.match(reproductionMarkdown(r), /No run gives every test image the same probability\./);
+  });
+});

@@ -357,6 +357,27 @@ describe('pages', { skip }, () => {
     await page.close();
   });
 
+  test('experiment: runs that give every test image one probability are named, linked and set apart in the reproduction section', async () => {
+    const report = await (await fetch(`${server.url}/api/experiments/${study.experimentId}/reproduction`)).json();
+    assert.deepEqual(report.constantRuns, [], "the fixture's runs all rank their images");
+    const runId = study.runIds[0]!;
+    const answer = {
+      ...report,
+      constantRuns: [{ runId, model: 'baseline', runIndex: 0, probability: 0.45459 }],
+      withoutConstant: [{ model: 'baseline', rocAuc: { n: 1, mean: 0.81234, std: null, min: 0.81234, max: 0.81234 } }],
+    };
+    const page = await browser.newPage();
+    await page.route(/\/api\/experiments\/\d+\/reproduction$/, (route) => route.fulfill({ json: answer }));
+    await page.goto(`${server.url}/experiments/${study.experimentId}`);
+    await page.waitForSelector('#constant-runs');
+    assert.equal(await page.getAttribute('#constant-runs a[data-run]', 'href'), `/runs/${runId}`);
+    assert.match(
+      (await page.$eval('#constant-runs', (p) => p.textContent))!,
+      /same probability: baseline run 0 \(p = 0\.4546\)\. .*without them: baseline 0\.812 over 1\.$/,
+    );
+    await page.close();
+  });
+
   test("experiment: the ensemble of each model's runs, and the images its runs get wrong most often, per model and split", async () => {
     const { page, problems } = await view(`/experiments/${study.experimentId}`, '#misclassified .error-tile');
     const api = async (model: string, split: string) =>
@@ -375,9 +396,21 @@ describe('pages', { skip }, () => {
       ensembleApi.models.map((m: { model: string; metrics: { roc_auc: number } }) => [m.model, m.metrics.roc_auc.toFixed(3)]),
     );
     assert.equal(await page.$$eval('#ensemble-table tr[data-kind="runs"]', (trs) => trs.length), 2, 'each ensemble above its single runs');
+    // The answer to the first of two quick choices arrives last: the page keeps showing the second.
+    let lateAnswered!: () => void;
+    const lateAnswer = new Promise<void>((resolve) => {
+      lateAnswered = resolve;
+    });
+    await page.route(/\/misclassified\?model=xception&split=test$/, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await route.continue();
+      lateAnswered();
+    });
     await page.selectOption('#misclassified-model', 'xception');
     await page.selectOption('#misclassified-split', 'val');
-    await page.waitForFunction(() => document.querySelector('#misclassified .hint')?.textContent?.includes('xception run'));
+    await page.waitForFunction(() => /xception runs?: the val images/.test(document.querySelector('#misclassified .hint')?.textContent ?? ''));
+    await lateAnswer;
+    await page.waitForTimeout(300);
     assert.deepEqual(await shown(), await api('xception', 'val'));
     assert.match((await page.$eval('#misclassified .hint', (p) => p.textContent))!, /Over 2 completed xception runs: the val images/);
     assert.deepEqual(problems, []);

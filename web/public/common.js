@@ -160,6 +160,25 @@ export async function getJSON(url) {
 }
 
 /**
+ * A getJSON for one control's answers: when a later choice has asked since, an earlier answer resolves to null
+ * (a slower answer to an old choice would otherwise overwrite the new one).
+ */
+export function latestJSON() {
+  let asked = 0;
+  /**
+   * @template T
+   * @param {string} url
+   * @returns {Promise<T | null>}
+   */
+  return async (url) => {
+    const mine = ++asked;
+    /** @type {T} */
+    const answer = await getJSON(url);
+    return mine === asked ? answer : null;
+  };
+}
+
+/**
  * The path segment at `index`, e.g. pathPart(1) on '/runs/12' gives '12'.
  * @param {number} index
  */

@@ -29,6 +29,7 @@ import {
   getJSON,
   indexSummary,
   isFiniteNumber,
+  latestJSON,
   lowerIsBetter,
   mainElement,
   meanStd,
@@ -61,6 +62,7 @@ const ensembleHolder = el('div', { id: 'ensemble' });
 const hardModel = el('select', { id: 'misclassified-model', 'aria-label': 'model whose misclassified images are shown' });
 const hardSplit = picker({ id: 'misclassified-split', 'aria-label': 'split of the misclassified images' }, SPLITS, 'test');
 const hardHolder = el('div', { id: 'misclassified' });
+const misclassifiedJSON = latestJSON();
 const protocolHolder = el('div', { id: 'protocol' });
 const reproductionHolder = el('div', { id: 'reproduction' });
 
@@ -350,9 +352,11 @@ function ranOn(r) {
   return `${r.slot ?? DASH}${r.host ? ` on ${r.host}` : ''}${r.slurmJob ? `, Slurm ${r.slurmJob}` : ''}`;
 }
 
+const ensembleJSON = latestJSON();
 async function loadEnsemble() {
-  /** @type {EnsembleView} */
-  const v = await getJSON(`/api/experiments/${encodeURIComponent(id)}/ensemble?split=${encodeURIComponent(ensembleSplit.value)}`);
+  /** @type {EnsembleView | null} */
+  const v = await ensembleJSON(`/api/experiments/${encodeURIComponent(id)}/ensemble?split=${encodeURIComponent(ensembleSplit.value)}`);
+  if (!v) return;
   if (!v.models.length) {
     fill(ensembleHolder, el('p', { class: 'empty' }, `No completed run has predictions stored for the ${v.split} split.`));
     return;
@@ -390,10 +394,11 @@ async function loadMisclassified(experiment) {
   const models = experiment.models;
   if (hardModel.options.length !== models.length) fill(hardModel, optionList(models));
   if (!hardModel.value) return;
-  /** @type {MisclassifiedAnswer} */
-  const v = await getJSON(
+  /** @type {MisclassifiedAnswer | null} */
+  const v = await misclassifiedJSON(
     `/api/experiments/${encodeURIComponent(id)}/misclassified?model=${encodeURIComponent(hardModel.value)}&split=${encodeURIComponent(hardSplit.value)}`,
   );
+  if (!v) return;
   if (!v.runs) {
     fill(hardHolder, el('p', { class: 'empty' }, `No completed ${v.model} run has predictions stored for the ${v.split} split.`));
     return;
@@ -548,6 +553,7 @@ async function loadReproduction() {
       `Protocol: ${r.experiment.protocol ?? 'protocol not recorded'}.`,
       standIns.length ? ` Stand-ins: ${standIns.map(([a, m]) => `${m} for ${a}`).join(', ')} (Xception's weights can't be downloaded here).` : '',
     ),
+    constantRunsNote(r),
     el('h3', {}, "The article's numbers beside ours"),
     table(['Line', 'Model', 'Number', 'Article', 'Ours (mean ± std)', 'Our range', 'In range', 'Within 2 std'], articleRows, { id: 'article-numbers' }),
     el('h3', {}, 'Claims'),
@@ -560,6 +566,27 @@ async function loadReproduction() {
     delongRows.length
       ? table(['Models', 'Images', 'AUC A', 'AUC B', '95% CI of A − B', 'p'], delongRows, { id: 'delong-table' })
       : el('p', { class: 'empty' }, 'No pair of models with test predictions.'),
+  );
+}
+
+/**
+ * The runs whose output no longer depends on the image, linked, with each affected model's test ROC AUC without them.
+ * @param {ReproductionReport} r
+ */
+function constantRunsNote(r) {
+  if (!r.constantRuns.length) return null;
+  const runs = r.constantRuns.flatMap((c, i) => [
+    i ? ', ' : '',
+    el('a', { href: `/runs/${c.runId}`, 'data-run': String(c.runId) }, `${c.model} run ${c.runIndex}`),
+    ` (p = ${c.probability.toFixed(4)})`,
+  ]);
+  const without = r.withoutConstant.map((w) => `${w.model} ${meanStd(w.rocAuc.mean, w.rocAuc.std, 3)} over ${w.rocAuc.n}`).join('; ');
+  return el(
+    'p',
+    { id: 'constant-runs', class: 'hint' },
+    'Runs that give every test image the same probability: ',
+    ...runs,
+    `. Their ROC AUC is 0.5 by construction; they count in every number here, as the protocol ran them. Test ROC AUC without them: ${without}.`,
   );
 }
 

@@ -4,7 +4,7 @@
 // points chosen on val for a target specificity or sensitivity and measured on test.
 /** @import { ExperimentAtThreshold, ExperimentOperatingPoints, RunOperatingPoints } from '../api-types.ts' */
 /** @import { Confusion, OperatingPointTarget, Rates } from '../../study/operating-points.ts' */
-import { DASH, SPLITS, el, fill, getJSON, meanStd, num, pct, section, showError, table } from './common.js';
+import { DASH, SPLITS, el, fill, getJSON, latestJSON, meanStd, num, pct, section, showError, table } from './common.js';
 import { control, picker } from './controls.js';
 
 /** The project's decision rule, the one the API's numbers follow. */
@@ -249,13 +249,12 @@ export function experimentOperatingSections(id) {
   const split = picker({ id: 'threshold-split', 'aria-label': 'split at the threshold' }, SPLITS, 'test');
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
-  let asked = 0;
+  const thresholdJSON = latestJSON();
   const loadThreshold = async () => {
-    const mine = ++asked;
     const q = new URLSearchParams({ threshold: decimal(threshold.value()), split: split.value });
-    /** @type {ExperimentAtThreshold} */
-    const v = await getJSON(`/api/experiments/${encodeURIComponent(id)}/threshold?${q}`);
-    if (mine !== asked) return; // a later choice is on its way
+    /** @type {ExperimentAtThreshold | null} */
+    const v = await thresholdJSON(`/api/experiments/${encodeURIComponent(id)}/threshold?${q}`);
+    if (!v) return;
     fill(
       thresholdHolder,
       el('p', { class: 'hint' }, `t = ${v.threshold} on ${v.split}: counts are the mean per run, rates mean ± sample std over runs.`),

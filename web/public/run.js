@@ -21,6 +21,7 @@ import {
   fileName,
   fill,
   getJSON,
+  latestJSON,
   mainElement,
   num,
   pathPart,
@@ -475,8 +476,9 @@ async function showSaliency(tile, fileId) {
   }
 }
 
-/** @returns {Promise<PredictionsAnswer>} */
-const fetchPredictions = () => getJSON(`/api/runs/${encodeURIComponent(id)}/predictions?split=${encodeURIComponent(predSelect.value)}`);
+const predictionsJSON = latestJSON();
+/** @returns {Promise<PredictionsAnswer | null>} */
+const fetchPredictions = () => predictionsJSON(`/api/runs/${encodeURIComponent(id)}/predictions?split=${encodeURIComponent(predSelect.value)}`);
 
 /** @param {RunAnswer} run */
 function renderConfig(run) {
@@ -538,7 +540,7 @@ async function load() {
   run = r;
   if (!curves || !wasFinished) {
     curves = /** @type {RunCurves} */ (await getJSON(`${base}/curves`));
-    predictions = await fetchPredictions();
+    predictions = (await fetchPredictions()) ?? predictions;
     await Promise.all([loadThreshold(), loadRunPoints(), calibration.load()]);
   }
   renderHeader(r, epochs);
@@ -556,7 +558,9 @@ async function load() {
 cmSelect.addEventListener('change', () => run && renderConfusion(run));
 predSelect.addEventListener('change', async () => {
   try {
-    predictions = await fetchPredictions();
+    const answer = await fetchPredictions();
+    if (!answer) return;
+    predictions = answer;
     if (run) renderPredictions(run, predictions);
   } catch (err) {
     showError(err);

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { assertDeviceHealthy } from '../backend/index.ts';
 import type { EpochRecord, Predictions, Split } from '../../study/run.ts';
 import type { ImageRecord } from '../../study/data/dataset.ts';
+import { constantProbability, constantValMessage } from '../../study/constant-prediction.ts';
 import { evaluateBinary } from '../../study/metrics/index.ts';
 import type { StudyModel } from '../models/index.ts';
 import type { InputSource } from './inputs.ts';
@@ -34,6 +35,8 @@ export interface FitCallbacks {
   onBatch?(done: number, total: number, epoch: number): void;
   /** After each batch of the epoch's validation pass (and with done = 0 as it starts). */
   onValidate?(done: number, total: number, epoch: number): void;
+  /** A line worth a reader's attention, e.g. an epoch whose val images all get the same probability. */
+  onWarning?(message: string): void;
   /** Called after each epoch, once the callbacks above have run, with what it takes to continue from there. */
   onEpochEnd?(progress: FitProgress, optimizer: tf.Optimizer): Promise<void> | void;
 }
@@ -121,6 +124,8 @@ export async function fit(
     };
     p.epoch = epoch;
     p.history.push(record);
+    const constant = constantProbability(valProbs);
+    if (constant !== null) cb.onWarning?.(constantValMessage(epoch, constant));
 
     // Strictly greater, as Keras' ModelCheckpoint and EarlyStopping compare; a NaN AUC (one-class val) never
     // improves, except that the first epoch is always kept so there is a best model to restore.

@@ -178,6 +178,7 @@ function trainModel(m: StudyModel, train: InputSource, val: InputSource, spec: R
       if (done > 0) hooks.onBatch?.(done, total);
     },
     onValidate: (done, total, epoch) => report('evaluating', done, total, epoch),
+    onWarning: (message) => void hooks.emit({ type: 'log', message }),
     onEpoch: async (record, best) => {
       await hooks.emit({ type: 'epoch', record, best });
     },

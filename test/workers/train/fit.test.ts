@@ -158,3 +158,31 @@ test('fit holds the same tensors at the end of every epoch (cpu here; every back
   const run = await fitScripted([0.5, 0.75, 0.25, 1], { epochs: 4, patience: 10 });
   assert.deepEqual(run.held.slice(1), run.held.slice(0, -1), run.held.join(', '));
 });
+
+test('an epoch whose val images all get one probability is named in a warning, with that probability; other epochs are not', async () => {
+  await initBackend('cpu');
+  const m = scoreModel();
+  const passes = [
+    [0, 2, 1, 3],
+    [5, 5, 5, 5],
+    [1, 3, 0, 2],
+  ];
+  let pass = 0;
+  const warnings: string[] = [];
+  try {
+    await fit(
+      m,
+      TRAIN,
+      source(LABELS, () => passes[pass++]!),
+      { epochs: 3, patience: 10, learningRate: 1e-3 },
+      { onEpoch: () => {}, onBest: () => {}, onWarning: (message) => void warnings.push(message) },
+    );
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    const p = 1 / (1 + Math.exp(-(5 * m.head.getWeights()[0]!.dataSync()[0]! + m.head.getWeights()[1]!.dataSync()[0]!)));
+    assert.match(warnings[0]!, /^epoch 2: every val image gets p = (0\.\d{4})/);
+    // The weights have moved since epoch 2 by at most a few Adam steps of 1e-3: the same probability to 4 places.
+    assert.ok(Math.abs(Number(/p = (0\.\d{4})/.exec(warnings[0]!)![1]) - p) < 0.002);
+  } finally {
+    m.model.dispose();
+  }
+});
