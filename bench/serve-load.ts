@@ -21,6 +21,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { first } from '../common/indexing.ts';
 import type { ModelName, RunEvent, RunResult, RunSpec } from '../study/run.ts';
+import { scratchPgDatabase } from '../test/db/fixtures.ts';
 import { runEvents, specFor } from '../test/web/run-events.ts';
 
 const { values: opts } = parseArgs({
@@ -96,7 +97,7 @@ async function measure(db: string, root: { label: string; dir: string }): Promis
     target = join(dir, 'db');
     drop = async () => rmSync(dir, { recursive: true, force: true });
   } else if (db === 'postgres') {
-    ({ target, drop } = await scratchPostgres(process.env.MELANOMA_TEST_PG_URL!));
+    ({ url: target, drop } = await scratchPgDatabase(process.env.MELANOMA_TEST_PG_URL!));
   } else throw new Error(`--db: pglite, postgres or both (got '${db}')`);
   const child = fork(import.meta.filename, ['--serve', '--root', root.dir, '--target', target, ...passOn()], {
     execArgv: ['--import', 'tsx'],
@@ -181,24 +182,6 @@ async function load(ready: Extract<ServerMessage, { type: 'ready' }>) {
   times.sort((a, b) => a - b);
   const at = (q: number) => times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)] ?? NaN;
   return { n: times.length, errors, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: times.at(-1) ?? NaN, rps: times.length / seconds };
-}
-
-async function scratchPostgres(serverUrl: string): Promise<{ target: string; drop(): Promise<void> }> {
-  const { default: postgres } = await import('postgres');
-  const name = `melanoma_bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    target: url.toString(),
-    async drop() {
-      const a = postgres(serverUrl, { max: 1, onnotice: () => {} });
-      await a.unsafe(`drop database if exists ${name} with (force)`);
-      await a.end();
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
