@@ -1,6 +1,19 @@
 #!/usr/bin/env node
-// Loads the TypeScript sources through tsx, so the CLI runs straight from a checkout without a build step.
-import { register } from 'tsx/esm/api';
+// Loads the TypeScript sources through tsx, so the CLI runs straight from a checkout without a build step. The
+// commands that open a compute backend in their own process (serve: in its upload-predict thread) run the CLI in a
+// child of this process, whose native stderr passes a filter that drops Dawn's adapter warnings unless --verbose or
+// MELANOMA_VERBOSE=1 (cli/filtered-child.mjs). This process stays plain JavaScript, so tsx loads once, in the child.
+import { adoptFilteredStderr, runFilteredChild } from '../cli/filtered-child.mjs';
 
-register();
-await import('../cli/melanoma.ts');
+const BACKEND_COMMANDS = new Set(['run', 'predict', 'saliency', 'predictions', 'rescore', 'bench', 'serve']);
+
+const args = process.argv.slice(2);
+const command = args.find((arg) => !arg.startsWith('-'));
+if (!adoptFilteredStderr() && BACKEND_COMMANDS.has(command ?? '')) {
+  const verbose = args.includes('--verbose') || process.env.MELANOMA_VERBOSE === '1';
+  await runFilteredChild(process.argv[1], args, verbose);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../cli/melanoma.ts');
+}

@@ -92,6 +92,14 @@ export function backendOption(): Option {
   return new Option('--backend <name>', `compute backend: ${BACKEND_NAMES.join(', ')}`).argParser(oneOf(BACKEND_NAMES)).default('auto');
 }
 
+/**
+ * --verbose, the same for every command that may open a WebGPU adapter: those run Dawn in child processes whose
+ * stderr passes a filter (common/native-stderr.mjs); `melanoma`'s entry reads the flag before commander does.
+ */
+export function verboseOption(): Option {
+  return new Option('--verbose', 'show the warnings Dawn prints on opening a GPU adapter ("maxDynamic... artificially reduced"); also MELANOMA_VERBOSE=1');
+}
+
 /** --data, the same for every command that reads the dataset. */
 export function dataOption(): Option {
   return new Option('--data <dir>', 'dataset folder in the Kaggle layout (default: $MELANOMA_DATA, else ./data)');

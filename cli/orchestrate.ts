@@ -2,7 +2,19 @@
 import { Command, Option } from 'commander';
 import { runProgram } from './main.ts';
 import { examples } from './help.ts';
-import { backendOption, dataOption, listOf, nonNegativeInt, oneOf, overrideOptions, port, positiveInt, weightsOption, withOptions } from './options.ts';
+import {
+  backendOption,
+  dataOption,
+  listOf,
+  nonNegativeInt,
+  oneOf,
+  overrideOptions,
+  port,
+  positiveInt,
+  verboseOption,
+  weightsOption,
+  withOptions,
+} from './options.ts';
 import { DEFAULT_PROTOCOL, PROTOCOL_NAMES } from '../study/protocol.ts';
 import { MODEL_NAMES } from '../study/models.ts';
 import { orchestrate, STUDY_MODELS } from '../orchestrator/orchestrate.ts';
@@ -46,7 +58,7 @@ withOptions(program, overrideOptions('runs', 'epochs', 'imageSize', 'batchSize')
   .addOption(weightsOption())
   .option('--dry-run', 'print the planned runs with their resolved settings and sources, and what is missing; store nothing')
   .option('--no-estimate', "skip the experiment's time estimate (a calibration of a few training steps per model when the database has no history)")
-  .option('--verbose', "show what the backends print when they look for GPUs (Dawn's adapter warnings)")
+  .addOption(verboseOption())
   .option('--serve', 'also serve the results web page (and keep serving after the runs, until Ctrl-C)')
   .option('--host <host>', 'web server address', '127.0.0.1')
   .option('--port <n>', 'web server port (0 picks a free one)', port, 8080)

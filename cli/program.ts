@@ -51,5 +51,9 @@ export function melanomaProgram(): Command {
     serve,
   ])
     command.register(program);
+  // --verbose (cli/options.ts) reaches the processes a command starts, e.g. the adapter listing of `--backend auto`.
+  program.hook('preAction', (_program, action) => {
+    if (action.opts().verbose) process.env.MELANOMA_VERBOSE = '1';
+  });
   return program;
 }

@@ -11,7 +11,7 @@ import type { ModelName } from '../study/models.ts';
 import type { ResolvedProtocol } from '../study/protocol.ts';
 import type { BackendName } from '../study/run.ts';
 import type { ModelCost } from './estimate.ts';
-import { forwardStderr } from './native-stderr.ts';
+import { forwardStderr } from '../common/native-stderr.mjs';
 import type { CalibrationReport, ModelSpeed } from '../study/calibration.ts';
 
 const CALIBRATE_ENTRY = fileURLToPath(new URL('../workers/calibrate-entry.mjs', import.meta.url));

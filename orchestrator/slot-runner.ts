@@ -1,7 +1,7 @@
 /**
  * Executes runs on one slot, one at a time. A slot's runs execute in a piscina pool with exactly one worker thread (a
  * dead thread is replaced by piscina), in the orchestrator's process, or, where a run may open a WebGPU adapter, in a
- * process of its own (slot-host.mjs) whose native stderr the orchestrator filters (native-stderr.ts: Dawn's
+ * process of its own (slot-host.mjs) whose native stderr the orchestrator filters (common/native-stderr.mjs: Dawn's
  * adapter warnings). With `--backend tensorflow` a slot forks a runner process per run instead, pinned to its GPU
  * with CUDA_VISIBLE_DEVICES (tfjs-node-gpu binds every visible GPU in a process, so threads cannot be pinned).
  * All load the same task file: default export `({ spec, port }) => Promise<RunResult>` posting RunEvents on `port`.
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { RunEvent, RunResult, RunSpec } from '../study/run.ts';
-import { forwardStderr } from './native-stderr.ts';
+import { forwardStderr } from '../common/native-stderr.mjs';
 import type { SlotPlan } from './slots.ts';
 
 export const DEFAULT_THREAD_FILE = fileURLToPath(new URL('../workers/thread-entry.mjs', import.meta.url));

@@ -1,5 +1,5 @@
 // Entry of the orchestrator's calibration (workers/calibrate.ts), in a process of its own so that what the backend
-// writes to the native stderr passes the orchestrator's filter (orchestrator/native-stderr.ts). argv[2] is the
+// writes to the native stderr passes the orchestrator's filter (common/native-stderr.mjs). argv[2] is the
 // CalibrationRequest as JSON; sends { report } or { error } over IPC and exits.
 import { register } from 'tsx/esm/api';
 

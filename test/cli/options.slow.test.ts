@@ -26,7 +26,7 @@ function descriptions(help: string): Map<string, string> {
   return found;
 }
 
-const SHARED = ['--data', '--epochs', '--image-size', '--batch-size', '--backend', '--weights'];
+const SHARED = ['--data', '--epochs', '--image-size', '--batch-size', '--backend', '--weights', '--verbose'];
 
 test('orchestrate and melanoma run describe their shared flags the same way', async () => {
   const [orchestrate, run] = await Promise.all([runCli(['--help']), runCli(['run', '--help'], {}, MELANOMA)]);

@@ -2,7 +2,7 @@
  * Shared pieces of the orchestrator tests: a tiny dataset, the fake thread, `orchestrate`'s flags, the CLI as a
  * child process.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,6 +106,22 @@ export function startProcess(command: string, args: string[], env: NodeJS.Proces
 }
 
 export const runCli = (args: string[], env: NodeJS.ProcessEnv = {}, bin = ORCHESTRATE) => startCli(args, env, bin).done;
+
+/**
+ * The pid of the process that runs the command: for the melanoma commands that bin/melanoma.mjs runs in a child of
+ * its own (cli/filtered-child.mjs), that child, e.g. the process that holds a database folder.
+ */
+export function cliPid(started: ReturnType<typeof startCli>): number {
+  try {
+    return Number(
+      execFileSync('ps', ['-o', 'pid=', '--ppid', String(started.child.pid)], { encoding: 'utf8' })
+        .trim()
+        .split(/\s+/)[0],
+    );
+  } catch {
+    return started.child.pid!; // ps exits 1 when it lists nothing
+  }
+}
 
 /** Resolves once `predicate(stderr)` holds, polling every 50 ms; rejects after `ms`. */
 export async function waitForStderr(started: ReturnType<typeof startCli>, predicate: (s: string) => boolean, ms = 60_000): Promise<void> {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ENDPOINT_FILE, type FolderEndpoint } from '../../../db/folder-endpoint.ts';
 import { PROJECT_ROOT } from '../../helpers/real-data.ts';
-import { MELANOMA, runCli, startCli, tempDir } from '../../orchestrator/helpers.ts';
+import { MELANOMA, cliPid, runCli, startCli, tempDir } from '../../orchestrator/helpers.ts';
 
 const RESULTS = join(PROJECT_ROOT, 'results', 'seed-224.ndjson.gz');
 const folder = join(tempDir('read-held'), 'db');
@@ -40,7 +40,7 @@ after(async () => {
 });
 
 const heldLine = (command: string) =>
-  `melanoma ${command}: the database folder is held by the running melanoma serve (pid ${serve.child.pid}); reading a copy of it taken now.\n`;
+  `melanoma ${command}: the database folder is held by the running melanoma serve (pid ${cliPid(serve)}); reading a copy of it taken now.\n`;
 
 test('summary and report --json on the held folder print what they print on an unheld copy, and leave no copy behind', async () => {
   for (const args of [
@@ -81,7 +81,7 @@ test('a command that fails on the copy leaves no copy behind, and names the fold
 test('a command that writes is still refused while the folder is held', async () => {
   const r = await melanoma(['import', RESULTS], folder);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, new RegExp(`^melanoma: the database folder ${folder} is in use by process ${serve.child.pid} `));
+  assert.match(r.stderr, new RegExp(`^melanoma: the database folder ${folder} is in use by process ${cliPid(serve)} `));
 });
 
 test('the endpoint copies only for a request with its token, into an existing folder', async () => {

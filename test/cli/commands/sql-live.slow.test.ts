@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 import { ENDPOINT_FILE, type FolderEndpoint } from '../../../db/folder-endpoint.ts';
 import { type ReadOnlyOutput, runReadOnly } from '../../../db/read-only.ts';
 import { HOSTILE_SQL, assertAnswer, type Answer } from '../../fixtures/hostile/sql-cases.ts';
-import { MELANOMA, orchestrateArgv, runCli, startCli, tempDir, tinyDataset, waitForStderr } from '../../orchestrator/helpers.ts';
+import { MELANOMA, cliPid, orchestrateArgv, runCli, startCli, tempDir, tinyDataset, waitForStderr } from '../../orchestrator/helpers.ts';
 
 const TIMEOUT_MS = 5000;
 const folder = join(tempDir('live-sql'), 'db');
@@ -186,7 +186,7 @@ test('melanoma serve holding the folder answers melanoma sql the same way', asyn
     const until = Date.now() + 60_000;
     while (!/Press Ctrl-C/.test(stdout) && Date.now() < until && serve.child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
     const out = await runReadOnly({ target: folder, sql: 'select status from runs', timeoutMs: TIMEOUT_MS });
-    assert.deepEqual(out.heldBy, { pid: serve.child.pid, holder: 'melanoma serve' });
+    assert.deepEqual(out.heldBy, { pid: cliPid(serve), holder: 'melanoma serve' });
     assert.deepEqual(out.rows, [['interrupted']]);
   } finally {
     serve.child.kill('SIGINT');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { forwardStderr } from '../../orchestrator/native-stderr.ts';
+import { forwardStderr } from '../../common/native-stderr.mjs';
 
 const DAWN = [
   'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.',

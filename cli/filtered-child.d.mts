@@ -1,0 +1,2 @@
+export function runFilteredChild(script: string, args: string[], verbose: boolean): Promise<void>;
+export function adoptFilteredStderr(): boolean;
