@@ -100,7 +100,7 @@ export async function executeRun(spec: RunSpec, hooks: RunHooks): Promise<RunRes
  * Every tfjs random draw without an explicit seed comes from Math.random: seeding it (per worker thread) makes the
  * whole run a function of the seed on a given backend.
  */
-function seedThread(seed: number): void {
+export function seedThread(seed: number): void {
   seedrandom(`melanoma:${seed}`, { global: true, state: true });
 }
 
