@@ -1,6 +1,6 @@
 /**
  * A model that gives every image the same probability: its output no longer depends on the image (e.g. every
- * ReLU unit before the output is dead, and only the output bias is left). Its ROC AUC is 0.5 by construction and
+ * ReLU unit before the output is dead, and only the output bias is left). Its ROC AUC ranks only float noise (0.5 for an exact constant) and
  * it calls every image one class at 0.5.
  */
 

@@ -87,7 +87,7 @@ function constantMarkdown(report: ReproductionReport): string[] {
   const runs = report.constantRuns.map((c) => `${c.model} run ${c.runIndex} (p = ${c.probability.toFixed(4)})`).join(', ');
   const without = report.withoutConstant.map((w) => `${w.model} ${meanStd(w.rocAuc)} over ${w.rocAuc.n} run${w.rocAuc.n === 1 ? '' : 's'}`).join('; ');
   return [
-    `Runs that give every test image the same probability: ${runs}. Their ROC AUC is 0.5 by construction and they call every image one class at 0.5; they count in every number of this report, as the protocol ran them. Test ROC AUC without them: ${without}.`,
+    `Runs that give every test image the same probability (to within 1e-6): ${runs}. Their ROC AUC ranks only float noise (0.5 for an exact constant) and they call every image one class at 0.5; they count in every number of this report, as the protocol ran them. Test ROC AUC without them: ${without}.`,
   ];
 }
 

@@ -584,9 +584,9 @@ function constantRunsNote(r) {
   return el(
     'p',
     { id: 'constant-runs', class: 'hint' },
-    'Runs that give every test image the same probability: ',
+    'Runs that give every test image the same probability (to within 1e-6): ',
     ...runs,
-    `. Their ROC AUC is 0.5 by construction; they count in every number here, as the protocol ran them. Test ROC AUC without them: ${without}.`,
+    `. Their ROC AUC ranks only float noise (0.5 for an exact constant); they count in every number here, as the protocol ran them. Test ROC AUC without them: ${without}.`,
   );
 }
 
