@@ -3,13 +3,11 @@
 // commands that open a compute backend in their own process (serve: in its upload-predict thread) run the CLI in a
 // child of this process, whose native stderr passes a filter that drops Dawn's adapter warnings unless --verbose or
 // MELANOMA_VERBOSE=1 (cli/filtered-child.mjs). This process stays plain JavaScript, so tsx loads once, in the child.
-import { adoptFilteredStderr, runFilteredChild } from '../cli/filtered-child.mjs';
-
-const BACKEND_COMMANDS = new Set(['run', 'predict', 'saliency', 'predictions', 'rescore', 'bench', 'serve']);
+import { adoptFilteredStderr, FILTERED_COMMANDS, runFilteredChild } from '../cli/filtered-child.mjs';
 
 const args = process.argv.slice(2);
 const command = args.find((arg) => !arg.startsWith('-'));
-if (!adoptFilteredStderr() && BACKEND_COMMANDS.has(command ?? '')) {
+if (!adoptFilteredStderr() && FILTERED_COMMANDS.includes(command ?? '')) {
   const verbose = args.includes('--verbose') || process.env.MELANOMA_VERBOSE === '1';
   await runFilteredChild(process.argv[1], args, verbose);
 } else {

@@ -9,6 +9,9 @@ import { readFileSync } from 'node:fs';
 import { WriteStream } from 'node:tty';
 import { forwardStderr } from '../common/native-stderr.mjs';
 
+/** The `melanoma` commands that may open a WebGPU adapter (serve: in its upload-predict thread); they take --verbose. */
+export const FILTERED_COMMANDS = ['run', 'predict', 'saliency', 'predictions', 'rescore', 'bench', 'serve'];
+
 /** Set in the child: the fd of the terminal that is its stderr, or 'pipe'. */
 const CHILD_STDERR = 'MELANOMA_CHILD_STDERR';
 const TERMINAL_FD = 4; // after stdin, stdout, stderr and the IPC channel

@@ -16,7 +16,9 @@ import * as serve from './commands/serve.ts';
 import * as sql from './commands/sql.ts';
 import * as summary from './commands/summary.ts';
 import * as weights from './commands/weights.ts';
+import { FILTERED_COMMANDS } from './filtered-child.mjs';
 import { examples } from './help.ts';
+import { verboseOption } from './options.ts';
 
 export function melanomaProgram(): Command {
   const program = new Command('melanoma')
@@ -51,6 +53,7 @@ export function melanomaProgram(): Command {
     serve,
   ])
     command.register(program);
+  for (const command of program.commands) if (FILTERED_COMMANDS.includes(command.name())) command.addOption(verboseOption());
   // --verbose (cli/options.ts) reaches the processes a command starts, e.g. the adapter listing of `--backend auto`.
   program.hook('preAction', (_program, action) => {
     if (action.opts().verbose) process.env.MELANOMA_VERBOSE = '1';

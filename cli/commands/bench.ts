@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_BATCH_SIZE, DEFAULT_IMAGE_SIZE } from '../../study/protocol.ts';
 import { BACKEND_NAMES, MODEL_NAMES } from '../../study/run.ts';
-import { nonNegativeInt, oneOf, positiveInt, verboseOption } from '../options.ts';
+import { nonNegativeInt, oneOf, positiveInt } from '../options.ts';
 import { examples } from '../help.ts';
 
 export function register(program: Command): void {
@@ -9,7 +9,6 @@ export function register(program: Command): void {
     .command('bench')
     .description('Measure training and inference speed of one backend on one model, and the data pipeline that feeds it.')
     .option('--backend <name>', `compute backend: ${BACKEND_NAMES.join(', ')}`, oneOf(BACKEND_NAMES), 'auto')
-    .addOption(verboseOption())
     .option('--model <name>', `model: ${MODEL_NAMES.join(', ')}`, oneOf(MODEL_NAMES), 'baseline')
     .option('--image-size <px>', 'square image size', positiveInt, DEFAULT_IMAGE_SIZE)
     .option('--batch-size <n>', 'images per step', positiveInt, DEFAULT_BATCH_SIZE)

@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { MAX_TTA } from '../../study/prediction.ts';
 import { BACKEND_NAMES, MODEL_NAMES } from '../../study/run.ts';
 import { examples } from '../help.ts';
-import { oneOf, positiveInt, verboseOption } from '../options.ts';
+import { oneOf, positiveInt } from '../options.ts';
 
 export interface PredictFlags {
   experiment: string;
@@ -42,7 +42,6 @@ export function register(program: Command): void {
       1,
     )
     .option('--backend <name>', `compute backend (default: the one the runs ran on): ${BACKEND_NAMES.join(', ')}`, oneOf(BACKEND_NAMES))
-    .addOption(verboseOption())
     .option('--json', "print one JSON document: the runs, every threshold, and per image each run's probability and every call")
     .addHelpText(
       'after',

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { examples } from '../help.ts';
-import { verboseOption } from '../options.ts';
 
 export function register(program: Command): void {
   program
@@ -12,7 +11,6 @@ export function register(program: Command): void {
     )
     .requiredOption('--experiment <name>', 'the experiment, by name')
     .option('--db <target>', 'database: a PGlite folder or a postgres:// URL (default: $MELANOMA_DB, $DATABASE_URL, else ./.melanoma/db)')
-    .addOption(verboseOption())
     .addHelpText('after', examples('melanoma rescore --experiment seed-224', 'melanoma rescore --experiment study --db postgres://user@host/melanoma'))
     .action(async (opts: { experiment: string; db?: string }) => {
       const { rescoreCommand } = await import('./rescore-command.ts');

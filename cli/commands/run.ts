@@ -3,7 +3,7 @@ import { checkWritableFolder } from '../../common/writable-folder.ts';
 import { checkMinImageSize } from '../../study/image-size.ts';
 import { DEFAULT_PROTOCOL, PROTOCOL_NAMES } from '../../study/protocol.ts';
 import { FINE_TUNES, MODEL_NAMES } from '../../study/models.ts';
-import { backendOption, dataOption, nonNegativeInt, oneOf, overrideOptions, verboseOption, weightsOption, withOptions } from '../options.ts';
+import { backendOption, dataOption, nonNegativeInt, oneOf, overrideOptions, weightsOption, withOptions } from '../options.ts';
 import { examples } from '../help.ts';
 
 export function register(program: Command): void {
@@ -16,7 +16,6 @@ export function register(program: Command): void {
   withOptions(run, overrideOptions('epochs', 'imageSize', 'batchSize', 'learningRate', 'patience'))
     .option('--seed <n>', 'fixes data order, augmentation and initial weights', nonNegativeInt, 1)
     .addOption(backendOption())
-    .addOption(verboseOption())
     .option('--gpu <index>', 'GPU (WebGPU adapter / CUDA device) to run on', nonNegativeInt)
     .option('--out <dir>', 'output folder (default: runs/<model>-seed<seed>-<time>)')
     .option('--init-from <dir>', `checkpoint of the base run (${Object.keys(FINE_TUNES).join(', ')})`)

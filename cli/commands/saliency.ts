@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { BACKEND_NAMES } from '../../study/run.ts';
 import { examples } from '../help.ts';
-import { oneOf, positiveInt, verboseOption } from '../options.ts';
+import { oneOf, positiveInt } from '../options.ts';
 
 export interface SaliencyFlags {
   run: number;
@@ -22,7 +22,6 @@ export function register(program: Command): void {
     .requiredOption('--out <file.png>', 'the PNG to write (its folder must exist)')
     .option('--db <target>', 'database: a PGlite folder or a postgres:// URL (default: $MELANOMA_DB, $DATABASE_URL, else ./.melanoma/db)')
     .option('--backend <name>', `compute backend (default: the one the run ran on): ${BACKEND_NAMES.join(', ')}`, oneOf(BACKEND_NAMES))
-    .addOption(verboseOption())
     .addHelpText(
       'after',
       examples(

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { port, verboseOption } from '../options.ts';
+import { port } from '../options.ts';
 import { examples } from '../help.ts';
 
 export interface ServeOptions {
@@ -19,7 +19,6 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to listen on (127.0.0.1: this machine only)', '127.0.0.1')
     .option('--port <port>', 'port (0 picks a free one)', port, 8080)
     .option('--data <dir>', 'dataset folder for the Dataset view (default: $MELANOMA_DATA, else ./data when present)')
-    .addOption(verboseOption())
     .addHelpText(
       'after',
       examples(
