@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { listRuns, openDatabase, type Database } from '../../db/index.ts';
+import { listRuns, type Database } from '../../db/index.ts';
 import { toSummaryRows } from '../../orchestrator/store.ts';
 import { formatSummary } from '../../orchestrator/summary.ts';
 import {
@@ -20,6 +20,7 @@ import {
   waitForStderr,
 } from '../orchestrator/helpers.ts';
 import { first } from '../../common/indexing.ts';
+import { withDatabase } from '../helpers/database.ts';
 
 const data = await tinyDataset();
 // One database folder for the whole file (a new one costs a PGlite initdb per process); each test its own experiment.
@@ -27,15 +28,6 @@ const db = join(tempDir('db'), 'db');
 
 /** `orchestrate` on this file's data and database, polling every 50 ms. */
 const args = (o: Omit<OrchestrateOptions, 'data' | 'db'>) => orchestrateArgv({ data, db, pollMs: 50, ...o });
-
-async function withDb<T>(target: string, fn: (db: Database) => Promise<T>): Promise<T> {
-  const db = await openDatabase(target, { create: false });
-  try {
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
 
 async function experimentRuns(d: Database, name: string) {
   const { id } = first(await d.query<{ id: number }>('select id from experiments where name = $1', [name]));
@@ -87,7 +79,7 @@ test('kill -9 mid-study, then the same command: finished runs kept, the rest red
   first.child.kill('SIGKILL');
   const killed = await first.done;
   assert.equal(killed.signal, 'SIGKILL');
-  const before = await withDb(db, async (d) =>
+  const before = await withDatabase(db, async (d) =>
     (await experimentRuns(d, 'k9')).filter((r) => r.status === 'completed').map((r) => [r.runId, r.finishedAt?.toISOString()]),
   );
   assert.ok(before.length >= 1 && before.length < 6, `completed before the kill: ${before.length}`);
@@ -95,7 +87,7 @@ test('kill -9 mid-study, then the same command: finished runs kept, the rest red
   const second = await runCli(argv, { FAKE_THREAD_DELAY_MS: '5' });
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stderr, new RegExp(`${before.length} already completed`));
-  await withDb(db, async (d) => {
+  await withDatabase(db, async (d) => {
     assert.deepEqual(await tableCounts(d, 'k9'), { runs: 6, completed: 6, epoch_rows: 6 * 4 * 2, evaluations: 6 * 3, duplicates: 0 });
     const runs = await experimentRuns(d, 'k9');
     // The runs finished before the kill were not run again.
@@ -111,7 +103,7 @@ test('Ctrl-C: runs in flight are recorded interrupted, exit 130; the next invoca
   first.child.kill('SIGINT');
   const stopped = await first.done;
   assert.equal(stopped.code, 130, stopped.stderr);
-  await withDb(db, async (d) =>
+  await withDatabase(db, async (d) =>
     assert.deepEqual(
       (await experimentRuns(d, 'int')).map((r) => r.status),
       ['interrupted', 'interrupted'],
@@ -120,7 +112,7 @@ test('Ctrl-C: runs in flight are recorded interrupted, exit 130; the next invoca
 
   const second = await runCli(argv, { FAKE_THREAD_DELAY_MS: '5' });
   assert.equal(second.code, 0, second.stderr);
-  await withDb(db, async (d) =>
+  await withDatabase(db, async (d) =>
     assert.deepEqual(await tableCounts(d, 'int'), { runs: 2, completed: 2, epoch_rows: 2 * 3 * 2, evaluations: 2 * 3, duplicates: 0 }),
   );
 });

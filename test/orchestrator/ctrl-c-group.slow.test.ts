@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { listRuns, openDatabase } from '../../db/index.ts';
+import { listRuns } from '../../db/index.ts';
+import { withDatabase } from '../helpers/database.ts';
 import { FAKE_THREAD, ORCHESTRATE, tempDir, tinyDataset } from './helpers.ts';
 
 /** A field of each child process of `parent`, as ps lists it. */
@@ -49,16 +50,13 @@ test('Ctrl-C to the process group with slots in processes of their own: runs int
   process.kill(-child.pid!, 'SIGINT');
   assert.equal(await exited, 130, stderr);
   assert.doesNotMatch(stderr, /failed|retry|exited/i);
-  const database = await openDatabase(db, { create: false });
-  try {
+  await withDatabase(db, async (database) => {
     const experiment = (await database.query<{ id: number }>(`select id from experiments where name = 'group'`))[0]!;
     assert.deepEqual(
       (await listRuns(database, experiment.id)).map((r) => `${r.status}/${r.attempts}`),
       ['interrupted/1', 'interrupted/1'],
     );
-  } finally {
-    await database.close();
-  }
+  });
 });
 
 test('kill -9 of the orchestrator: the slots’ processes end with it', async () => {

@@ -7,23 +7,15 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { createOrResumeExperiment, listRuns, openDatabase, type Database } from '../../db/index.ts';
+import { createOrResumeExperiment, listRuns, type Database } from '../../db/index.ts';
 import type { DryRunPlan } from '../../orchestrator/dry-run.ts';
 import type { RunSpec } from '../../study/run.ts';
 import { orchestrateArgv, runCli, tempDir, tinyDataset } from './helpers.ts';
 import { first } from '../../common/indexing.ts';
+import { withDatabase } from '../helpers/database.ts';
 
 const data = await tinyDataset();
 const db = join(tempDir('db'), 'db');
-
-async function withDb<T>(target: string, fn: (db: Database) => Promise<T>): Promise<T> {
-  const d = await openDatabase(target, { create: false });
-  try {
-    return await fn(d);
-  } finally {
-    await d.close();
-  }
-}
 
 async function experiment(d: Database, name: string) {
   // biome-ignore lint/suspicious/noExplicitAny: the stored config is loose JSON, read field by field
@@ -95,7 +87,7 @@ test("a real start records the protocol, its overrides and each run's settings; 
   const r = await runCli(argv);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /protocol seed: baseline x 10, augmented x 10, mobilenet x 10, mobilenet-ft x 1 = 31 runs/);
-  await withDb(db, async (d) => {
+  await withDatabase(db, async (d) => {
     const x = await experiment(d, 'seeded');
     assert.equal(x.config.protocol.name, 'seed');
     assert.deepEqual(x.config.protocol.overrides, { epochs: 2, imageSize: 64 });
@@ -124,7 +116,7 @@ test("a real start records the protocol, its overrides and each run's settings; 
 
 test('an experiment recorded before protocols resumes as extended, as before, and gets its protocol recorded', async () => {
   const out = tempDir('out');
-  await withDb(db, async (d) => {
+  await withDatabase(db, async (d) => {
     // The config the orchestrator recorded before protocols existed.
     await createOrResumeExperiment(d, {
       name: 'legacy',
@@ -141,7 +133,7 @@ test('an experiment recorded before protocols resumes as extended, as before, an
   const r = await runCli(argv);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /protocol extended \(recorded before protocols\)/);
-  await withDb(db, async (d) => {
+  await withDatabase(db, async (d) => {
     const x = await experiment(d, 'legacy');
     assert.equal(x.config.protocol.name, 'extended');
     assert.equal(x.config.epochs, 2);
