@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { PRETRAINED } from '../../study/weights/pretrained.ts';
 import { MELANOMA, runCli, tempDir, tinyDataset } from './helpers.ts';
+import { closedAddress } from '../helpers/closed-address.ts';
 
 const data = await tinyDataset();
 const file = PRETRAINED.xception.file;
@@ -33,15 +34,6 @@ after(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });
-
-/** An address on this machine where nothing listens: connecting to it is refused at once. */
-async function closedAddress(): Promise<string> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((resolve) => s.close(resolve));
-  return `http://127.0.0.1:${port}`;
-}
 
 function assertOneLineWeightsError(stderr: string, cache: string): void {
   const lines = stderr.trimEnd().split('\n');

@@ -11,6 +11,7 @@ import h5wasm from 'h5wasm/node';
 import { PRETRAINED, pretrainedUrl, weightsCacheDir } from '../../../study/weights/pretrained.ts';
 import { downloadFile, downloadPretrained, ensurePretrained, listCachedWeights } from '../../../study/weights/download.ts';
 import { sharedWeightsOrSkip } from '../../helpers/real-data.ts';
+import { closedAddress } from '../../helpers/closed-address.ts';
 
 const payload = Buffer.alloc(300_000);
 for (let i = 0; i < payload.length; i++) payload[i] = (i * 2654435761) >>> 24;
@@ -62,15 +63,6 @@ after(async () => {
   await new Promise((resolve) => server.close(resolve));
   rmSync(tmp, { recursive: true, force: true });
 });
-
-/** An address on this machine where nothing listens: connecting to it is refused at once. */
-async function closedAddress(): Promise<string> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((resolve) => s.close(resolve));
-  return `http://127.0.0.1:${port}`;
-}
 
 function reset(): void {
   Object.assign(behaviour, { ignoreRange: false, cutAfter: null, body: payload });
