@@ -1,10 +1,10 @@
 /**
- * The reads behind the reproduction report (study/reproduction.ts): an experiment's completed runs with their
- * evaluations and every image's stored probability, and per model the test images every run gets wrong
+ * The reads behind the reproduction report (study/reproduction.ts): where each of an experiment's runs stands, its
+ * completed runs with their evaluations and every image's stored probability, and per model the test images every run gets wrong
  * (image_summary). SELECTs only.
  */
 import { and, asc, eq, sql } from 'drizzle-orm';
-import { type AlwaysWrong, EVERY_MODEL, type ReproductionInput, type SplitPredictions, type StoredRun } from '../study/reproduction.ts';
+import { type AlwaysWrong, EVERY_MODEL, type ReproductionInput, type RunProgress, type SplitPredictions, type StoredRun } from '../study/reproduction.ts';
 import type { ReportSplit } from '../study/report-metrics.ts';
 import { METRIC_NAMES, MODEL_NAMES, SPLITS } from '../study/run.ts';
 import type { Database } from './client.ts';
@@ -22,11 +22,23 @@ export function protocolName(config: Record<string, unknown>): string | null {
 export async function reproductionInput(database: Database, experimentId: number): Promise<ReproductionInput | null> {
   const [experiment] = await database.db.select().from(experiments).where(eq(experiments.id, experimentId));
   if (!experiment) return null;
-  const completed = await database.db
-    .select({ runId: runOverview.runId, model: runOverview.model, runIndex: runOverview.runIndex, epochs: runOverview.epochs })
+  const progress: RunProgress[] = await database.db
+    .select({
+      runId: runOverview.runId,
+      model: runOverview.model,
+      runIndex: runOverview.runIndex,
+      seed: runOverview.seed,
+      status: runOverview.status,
+      epochs: runOverview.epochs,
+      bestEpoch: runOverview.bestEpoch,
+      stoppedEarly: runOverview.stoppedEarly,
+      valRocAuc: runOverview.valRocAuc,
+      testRocAuc: runOverview.test_roc_auc,
+    })
     .from(runOverview)
-    .where(and(eq(runOverview.experimentId, experimentId), eq(runOverview.status, 'completed')))
+    .where(eq(runOverview.experimentId, experimentId))
     .orderBy(positionIn(MODEL_NAMES, runOverview.model), asc(runOverview.runIndex));
+  const completed = progress.filter((r) => r.status === 'completed');
   const evals = await database.db
     .select({ e: evaluations })
     .from(evaluations)
@@ -63,6 +75,7 @@ export async function reproductionInput(database: Database, experimentId: number
   return {
     experiment: { id: experiment.id, name: experiment.name, protocol: protocolName(experiment.config) },
     runs: [...byRun.values()],
+    progress,
     alwaysWrong: await alwaysWrong(database, experimentId),
   };
 }

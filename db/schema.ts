@@ -29,10 +29,9 @@ import {
   timestamp,
   unique,
 } from 'drizzle-orm/pg-core';
-import { METRIC_NAMES, type MetricName, type ModelName, type RunSpec, type Split } from '../study/run.ts';
+import { METRIC_NAMES, type MetricName, type ModelName, RUN_STATUSES, type RunSpec, type RunStatus, type Split } from '../study/run.ts';
 
-export const RUN_STATUSES = ['pending', 'running', 'completed', 'failed', 'interrupted'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+export { RUN_STATUSES, type RunStatus };
 export const CURVE_KINDS = ['roc', 'pr'] as const;
 export type CurveKind = (typeof CURVE_KINDS)[number];
 

@@ -17,6 +17,7 @@ import { constantProbability } from './constant-prediction.ts';
 import { calibrationReport, type CalibrationReport } from './probability-calibration.ts';
 import { REPORT_METRICS, REPORT_SPLITS, modelFor, type Confusion, type ReportMetric, type ReportSplit, type RunValues } from './report-metrics.ts';
 import { tprAtFpr } from './roc-point.ts';
+import type { RunStatus } from './run.ts';
 import { delongTest, spread, welch, type Spread } from './statistics.ts';
 
 export interface SplitPredictions {
@@ -51,10 +52,27 @@ export interface AlwaysWrong {
   benign: number;
 }
 
+/** One run of the experiment, whatever its status: where the experiment stands. */
+export interface RunProgress {
+  runId: number;
+  model: string;
+  runIndex: number;
+  seed: number;
+  status: RunStatus;
+  /** Epochs recorded (for an unfinished run, those a continuation carries on from). */
+  epochs: number;
+  bestEpoch: number | null;
+  stoppedEarly: boolean | null;
+  valRocAuc: number | null;
+  testRocAuc: number | null;
+}
+
 export interface ReproductionInput {
   experiment: { id: number; name: string; protocol: string | null };
   /** Completed runs, in the study's model order then run index. */
   runs: StoredRun[];
+  /** Every run, completed or not, in the same order. */
+  progress: RunProgress[];
   alwaysWrong: AlwaysWrong[];
 }
 
@@ -117,6 +135,7 @@ export interface WithoutConstant {
 export interface ReproductionReport {
   experiment: { id: number; name: string; protocol: string | null };
   models: { model: string; runs: number }[];
+  progress: RunProgress[];
   /** Article model -> the experiment's model that answers for it, where the experiment lacks the article's. */
   standIns: Record<string, string>;
   table: { split: ReportSplit; rows: { model: string; runs: number; metrics: Record<ReportMetric, Spread> }[] }[];
@@ -307,6 +326,7 @@ export function buildReproduction(input: ReproductionInput): ReproductionReport 
   return {
     experiment: input.experiment,
     models: models.map((model) => ({ model, runs: runsOf(model).length })),
+    progress: input.progress,
     standIns,
     table,
     article: ARTICLE_NUMBERS.map((n) => compareNumber(n, byModel)),

@@ -16,6 +16,10 @@ import type { PhaseProgress } from './live.ts';
 
 export { FINE_TUNES, MODEL_NAMES, type ModelName } from './models.ts';
 
+/** Where a run stands: waiting, training in a slot, done, given up after its attempts, or stopped to be continued. */
+export const RUN_STATUSES = ['pending', 'running', 'completed', 'failed', 'interrupted'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
 export const BACKEND_NAMES = ['auto', 'webgpu', 'wasm', 'tensorflow', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 

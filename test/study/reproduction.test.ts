@@ -9,7 +9,7 @@ import { kerasPrAuc } from '../../study/keras-pr-auc.ts';
 import { calibrationReport } from '../../study/probability-calibration.ts';
 import { reproductionMarkdown } from '../../study/reproduction-markdown.ts';
 import { REPORT_METRICS } from '../../study/report-metrics.ts';
-import { buildReproduction, type StoredRun } from '../../study/reproduction.ts';
+import { buildReproduction, type RunProgress, type StoredRun } from '../../study/reproduction.ts';
 import { tprAtFpr } from '../../study/roc-point.ts';
 import { delongTest } from '../../study/statistics.ts';
 import { evaluateBinary } from '../../study/metrics/index.ts';
@@ -62,7 +62,7 @@ const RUNS: StoredRun[] = [
 ];
 
 describe('reproduction report', () => {
-  const report = buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: RUNS, alwaysWrong: [] });
+  const report = buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: RUNS, progress: [], alwaysWrong: [] });
 
   test("the article's numbers against the runs' range and 2 std", () => {
     const tp = report.article.find((a) => a.id === 'baseline-tp')!;
@@ -92,6 +92,7 @@ describe('reproduction report', () => {
     const far = buildReproduction({
       experiment: { id: 1, name: 'far', protocol: null },
       runs: [run(1, 'baseline', 0, ramp(0), { tp: 200, fp: 10, tn: 350, fn: 100 }), run(2, 'baseline', 1, ramp(0), { tp: 202, fp: 12, tn: 348, fn: 98 })],
+      progress: [],
       alwaysWrong: [],
     });
     const tp = far.article.find((a) => a.id === 'baseline-tp')!;
@@ -101,12 +102,13 @@ describe('reproduction report', () => {
     const spreadOut = buildReproduction({
       experiment: { id: 1, name: 'spread', protocol: null },
       runs: [280, 286, 292].map((tp, i) => run(i + 1, 'baseline', i, ramp(0), { tp, fp: 10, tn: 350, fn: 300 - tp })),
+      progress: [],
       alwaysWrong: [],
     });
     const tp3 = spreadOut.article.find((a) => a.id === 'baseline-tp')!;
     assert.equal(tp3.withinRange, false);
     assert.equal(tp3.within2Std, true);
-    const one = buildReproduction({ experiment: { id: 1, name: 'one', protocol: null }, runs: [RUNS[0]!], alwaysWrong: [] });
+    const one = buildReproduction({ experiment: { id: 1, name: 'one', protocol: null }, runs: [RUNS[0]!], progress: [], alwaysWrong: [] });
     assert.equal(one.article.find((a) => a.id === 'baseline-tp')!.within2Std, null);
   });
 
@@ -132,20 +134,20 @@ describe('reproduction report', () => {
   });
 
   test('the same report gives the same Markdown bytes; it names the protocol and folds val and train', () => {
-    const again = buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: structuredClone(RUNS), alwaysWrong: [] });
+    const again = buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: structuredClone(RUNS), progress: [], alwaysWrong: [] });
     const md = reproductionMarkdown(report);
     assert.equal(reproductionMarkdown(again), md);
     assert.match(md, /protocol: article\./);
     assert.match(md, /<details><summary>Validation and training splits<\/summary>/);
     assert.match(md, /\| 129 \| baseline \| one run \| test TP \| 295 \| 295\.0 ± 7\.1 \| 290 to 300 \| 2 \| yes \| yes \|/);
-    const none = reproductionMarkdown(buildReproduction({ experiment: { id: 1, name: 'x', protocol: null }, runs: [], alwaysWrong: [] }));
+    const none = reproductionMarkdown(buildReproduction({ experiment: { id: 1, name: 'x', protocol: null }, runs: [], progress: [], alwaysWrong: [] }));
     assert.match(none, /protocol not recorded/);
     assert.match(none, /### Calibration of the probabilities \(test\)\n\n.*\n\nNo completed run has val and test predictions stored\./);
   });
 
   test("calibration of the runs with val and test predictions, per model and ensemble, in the Markdown's table", () => {
     const withVal = RUNS.map((r, i) => ({ ...r, predictions: { ...r.predictions, val: { ...r.predictions.test!, probabilities: ramp(0.02 * i - 0.03) } } }));
-    const c = buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: withVal, alwaysWrong: [] }).calibration;
+    const c = buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: withVal, progress: [], alwaysWrong: [] }).calibration;
     assert.deepEqual(
       c,
       calibrationReport(withVal.map((r) => ({ runId: r.runId, model: r.model, runIndex: r.runIndex, val: r.predictions.val, test: r.predictions.test }))),
@@ -157,7 +159,9 @@ describe('reproduction report', () => {
         ['augmented', 2],
       ],
     );
-    const md = reproductionMarkdown(buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: withVal, alwaysWrong: [] }));
+    const md = reproductionMarkdown(
+      buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: withVal, progress: [], alwaysWrong: [] }),
+    );
     const b = c.models[0]!;
     const ms = (s: { mean: number | null; std: number | null }) => `${s.mean!.toFixed(3)} ± ${s.std!.toFixed(3)}`;
     assert.ok(
@@ -171,7 +175,7 @@ describe('reproduction report', () => {
 describe('runs that predict one constant', () => {
   const constant = Array.from({ length: 20 }, () => 0.4546);
   const runs = [...RUNS, run(5, 'baseline', 2, constant, { tp: 0, fp: 0, tn: 10, fn: 10 })];
-  const report = buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'seed' }, runs, alwaysWrong: [] });
+  const report = buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'seed' }, runs, progress: [], alwaysWrong: [] });
 
   test('are named with their probability, and the model ROC AUC is given without them beside the one with them', () => {
     assert.deepEqual(report.constantRuns, [{ runId: 5, model: 'baseline', runIndex: 2, probability: 0.4546 }]);
@@ -185,18 +189,91 @@ describe('runs that predict one constant', () => {
     assert.equal(withAll.metrics.roc_auc.mean, (aucs[0]! + aucs[1]! + 0.5) / 3);
     assert.match(
       reproductionMarkdown(report),
-      /same probability \(to within 1e-6\): baseline run 2 \(p = 0\.4546\)\..*without them: baseline \d\.\d{3} ± \d\.\d{3} over 2 runs\./,
+      /same probability \(to within 0\.001; collapsed\): baseline run 2 \(p = 0\.4546\)\..*without them: baseline \d\.\d{3} ± \d\.\d{3} over 2 runs\./,
     );
   });
 
-  test('a run whose probabilities differ by more than float noise is not one', () => {
-    const nearly = constant.map((p, i) => (i === 3 ? p + 1e-5 : p));
-    const r = buildReproduction({
-      experiment: { id: 7, name: 'hand', protocol: 'seed' },
-      runs: [run(5, 'baseline', 2, nearly, { tp: 0, fp: 0, tn: 10, fn: 10 })],
-      alwaysWrong: [],
-    });
-    assert.deepEqual(r.constantRuns, []);
-    assert.match(reproductionMarkdown(r), /No run gives every test image the same probability\./);
+  test('a run whose probabilities differ by more than 0.001 is not one; by a residue of 5e-6 it is', () => {
+    const build = (probabilities: number[]) =>
+      buildReproduction({
+        experiment: { id: 7, name: 'hand', protocol: 'seed' },
+        runs: [run(5, 'baseline', 2, probabilities, { tp: 0, fp: 0, tn: 10, fn: 10 })],
+        progress: [],
+        alwaysWrong: [],
+      });
+    const apart = build(constant.map((p, i) => (i === 3 ? p + 2e-3 : p)));
+    assert.deepEqual(apart.constantRuns, []);
+    assert.match(reproductionMarkdown(apart), /No run gives every test image the same probability\./);
+    const residue = build(constant.map((p, i) => p + (i % 5) * 1.2e-6));
+    assert.equal(residue.constantRuns.length, 1);
+  });
+});
+
+describe('where the runs stand', () => {
+  const constant = Array.from({ length: 20 }, () => 0.4546);
+  const runs = [...RUNS, run(5, 'baseline', 2, constant, { tp: 0, fp: 0, tn: 10, fn: 10 })];
+  const done = (r: StoredRun, seed: number, bestEpoch: number): RunProgress => ({
+    runId: r.runId,
+    model: r.model,
+    runIndex: r.runIndex,
+    seed,
+    status: 'completed',
+    epochs: r.epochs,
+    bestEpoch,
+    stoppedEarly: r.epochs === 30,
+    valRocAuc: 0.8,
+    testRocAuc: r.evaluations.test!.metrics.roc_auc!,
+  });
+  const unfinished = (runId: number, model: string, runIndex: number, status: RunProgress['status'], epochs: number): RunProgress => ({
+    runId,
+    model,
+    runIndex,
+    seed: runIndex + 1,
+    status,
+    epochs,
+    bestEpoch: epochs > 0 ? epochs - 1 : null,
+    stoppedEarly: null,
+    valRocAuc: null,
+    testRocAuc: null,
+  });
+  const progress = [
+    ...runs.filter((r) => r.model === 'baseline').map((r) => done(r, r.runIndex + 1, 7)),
+    unfinished(6, 'baseline', 3, 'interrupted', 14),
+    unfinished(7, 'baseline', 4, 'pending', 0),
+    ...runs.filter((r) => r.model === 'augmented').map((r) => done(r, r.runIndex + 1, 9)),
+    unfinished(8, 'augmented', 2, 'failed', 3),
+    unfinished(9, 'augmented', 3, 'pending', 0),
+    unfinished(10, 'augmented', 4, 'pending', 0),
+  ];
+  const md = reproductionMarkdown(buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'seed' }, runs, progress, alwaysWrong: [] }));
+
+  test('the runs not completed are named with the epoch they stand at, and the pending ones counted per model', () => {
+    assert.match(
+      md,
+      /\nNot completed: baseline run 3 interrupted after epoch 14, augmented run 2 failed after epoch 3, 3 pending \(baseline 4; augmented 3, 4\)\.\n/,
+    );
+  });
+
+  test('a fold-out lists every started run with its status, seed, epochs and ROC AUCs, the constant run marked', () => {
+    const fold = md.slice(md.indexOf('<details><summary>Every run (7)</summary>'));
+    assert.ok(fold.length < md.length, md);
+    const rows = fold
+      .slice(0, fold.indexOf('</details>'))
+      .split('\n')
+      .filter((l) => /^\| (baseline|augmented) \|/.test(l));
+    assert.equal(rows.length, 7, 'five completed runs, one interrupted, one failed; no pending one');
+    const auc = RUNS[0]!.evaluations.test!.metrics.roc_auc!.toFixed(4);
+    assert.ok(rows.includes(`| baseline | 0 | completed | 1 | 20 | 7 | 0.8000 | ${auc} |`), rows.join('\n'));
+    assert.ok(rows.includes('| baseline | 2 | completed; every test image p = 0.4546 | 3 | 20 | 7 | 0.8000 | 0.5000 |'), rows.join('\n'));
+    assert.ok(rows.includes('| baseline | 3 | interrupted | 4 | 14 | 13 | – | – |'), rows.join('\n'));
+    assert.ok(rows.includes('| augmented | 1 | completed, stopped early | 2 | 30 | 9 | 0.8000 | 1.0000 |'), rows.join('\n'));
+  });
+
+  test('an experiment with every run completed has no line of unfinished runs', () => {
+    const all = progress.filter((p) => p.status === 'completed');
+    assert.doesNotMatch(
+      reproductionMarkdown(buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'seed' }, runs, progress: all, alwaysWrong: [] })),
+      /Not completed/,
+    );
   });
 });

@@ -584,9 +584,9 @@ function constantRunsNote(r) {
   return el(
     'p',
     { id: 'constant-runs', class: 'hint' },
-    'Runs that give every test image the same probability (to within 1e-6): ',
+    'Runs that give every test image the same probability (to within 0.001; collapsed): ',
     ...runs,
-    `. Their ROC AUC ranks only float noise (0.5 for an exact constant); they count in every number here, as the protocol ran them. Test ROC AUC without them: ${without}.`,
+    `. Their ROC AUC ranks only differences below 0.001 (0.5 for an exact constant); they count in every number here, as the protocol ran them. Test ROC AUC without them: ${without}.`,
   );
 }
 
