@@ -5,7 +5,7 @@
 import { REPORT_METRICS, REPORT_METRIC_LABELS } from './report-metrics.ts';
 import type { ArticleComparison, ReproductionReport } from './reproduction.ts';
 import type { Spread } from './statistics.ts';
-import { SIMILARITY_MARGIN } from './claims.ts';
+import { SIMILARITY_MARGIN, type ClaimResult } from './claims.ts';
 import type { MeanStd as RunsMeanStd } from './operating-points.ts';
 import type { CalibrationReport } from './probability-calibration.ts';
 
@@ -145,6 +145,24 @@ function runsFoldOut(report: ReproductionReport): string[] {
   ];
 }
 
+/** Each claim with its verdict, rule and the evidence that decides it. */
+function claimLines(claims: ClaimResult[]): string[] {
+  return claims.flatMap((c) => {
+    const standIns = Object.entries(c.standIns).map(([a, m]) => `${m} for ${a}`);
+    return [
+      `- **${c.verdict}**: ${c.says} (line ${c.lines}).`,
+      `  Rule: ${c.rule}.${standIns.length ? ` Using ${standIns.join(', ')}.` : ''}`,
+      ...(c.reason ? [`  Why: ${c.reason}.`] : []),
+      ...c.evidence.map((e) => {
+        const numbers = Object.entries(e.numbers)
+          .map(([k, v]) => `${k} ${k === 'p' ? pValue(v) : fixed(v, 4)}`)
+          .join(', ');
+        return `  - ${e.holds ? 'holds' : 'fails'}: ${e.what} (${numbers})`;
+      }),
+    ];
+  });
+}
+
 /** Counts and epochs with one decimal, rates with three. */
 const digitsFor = (a: ArticleComparison) => (a.quantity.kind === 'count' || a.quantity.kind === 'epochs' ? 1 : 3);
 const articleValue = (a: ArticleComparison) => (a.quantity.kind === 'count' || a.quantity.kind === 'epochs' ? String(a.value) : a.value.toFixed(2));
@@ -202,25 +220,9 @@ export function reproductionMarkdown(report: ReproductionReport): string {
     '',
   );
 
-  out.push("### The article's claims", '');
-  for (const c of report.claims) {
-    out.push(`- **${c.verdict}**: ${c.says} (line ${c.lines}).`);
-    out.push(
-      `  Rule: ${c.rule}.${
-        Object.keys(c.standIns).length
-          ? ` Using ${Object.entries(c.standIns)
-              .map(([a, m]) => `${m} for ${a}`)
-              .join(', ')}.`
-          : ''
-      }`,
-    );
-    if (c.reason) out.push(`  Why: ${c.reason}.`);
-    for (const e of c.evidence) {
-      const numbers = Object.entries(e.numbers)
-        .map(([k, v]) => `${k} ${k === 'p' ? pValue(v) : fixed(v, 4)}`)
-        .join(', ');
-      out.push(`  - ${e.holds ? 'holds' : 'fails'}: ${e.what} (${numbers})`);
-    }
+  out.push("### The article's claims", '', ...claimLines(report.claims));
+  if (report.claimsWithoutConstant.length > 0) {
+    out.push('', '#### The same claims without the collapsed runs', '', ...claimLines(report.claimsWithoutConstant));
   }
   out.push('');
 

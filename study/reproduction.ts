@@ -148,6 +148,8 @@ export interface ReproductionReport {
   alwaysWrong: AlwaysWrong[];
   constantRuns: ConstantRun[];
   withoutConstant: WithoutConstant[];
+  /** The claims again over the runs that did not collapse; empty when none did. */
+  claimsWithoutConstant: ClaimResult[];
 }
 
 /** A run's values for the report: stored metrics, and from its predictions Keras' PR AUC and the ROC point. */
@@ -322,6 +324,7 @@ export function buildReproduction(input: ReproductionInput): ReproductionReport 
           .filter((v) => !Number.isNaN(v)),
       ),
     }));
+  const withoutCollapsed = new Map([...byModel].map(([model, runs]) => [model, runs.filter((r) => !isConstant.has(r.runId))]));
 
   return {
     experiment: input.experiment,
@@ -340,5 +343,6 @@ export function buildReproduction(input: ReproductionInput): ReproductionReport 
     alwaysWrong: input.alwaysWrong,
     constantRuns,
     withoutConstant,
+    claimsWithoutConstant: constantRuns.length > 0 ? checkClaims(withoutCollapsed) : [],
   };
 }

@@ -187,6 +187,13 @@ describe('runs that predict one constant', () => {
       [['baseline', 2, (aucs[0]! + aucs[1]!) / 2]],
     );
     assert.equal(withAll.metrics.roc_auc.mean, (aucs[0]! + aucs[1]! + 0.5) / 3);
+    assert.deepEqual(
+      report.claimsWithoutConstant,
+      buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'seed' }, runs: RUNS, progress: [], alwaysWrong: [] }).claims,
+      'the claims over the runs that did not collapse',
+    );
+    assert.notDeepEqual(report.claimsWithoutConstant, report.claims);
+    assert.match(reproductionMarkdown(report), /\n#### The same claims without the collapsed runs\n\n- \*\*/);
     assert.match(
       reproductionMarkdown(report),
       /same probability \(to within 0\.001; collapsed\): baseline run 2 \(p = 0\.4546\)\..*without them: baseline \d\.\d{3} ± \d\.\d{3} over 2 runs\./,
@@ -203,6 +210,7 @@ describe('runs that predict one constant', () => {
       });
     const apart = build(constant.map((p, i) => (i === 3 ? p + 2e-3 : p)));
     assert.deepEqual(apart.constantRuns, []);
+    assert.deepEqual(apart.claimsWithoutConstant, [], 'no collapsed run, no second set of claims');
     assert.match(reproductionMarkdown(apart), /No run gives every test image the same probability\./);
     const residue = build(constant.map((p, i) => p + (i % 5) * 1.2e-6));
     assert.equal(residue.constantRuns.length, 1);

@@ -492,34 +492,6 @@ async function loadReproduction() {
       el('td', { 'data-check': '2std' }, yesNo(a.within2Std)),
     ),
   );
-  const claims = el(
-    'ul',
-    { id: 'claims' },
-    r.claims.map((c) =>
-      el(
-        'li',
-        { 'data-claim': c.id, 'data-verdict': c.verdict },
-        el('strong', {}, c.verdict),
-        `: ${c.says} (line ${c.lines}). Rule: ${c.rule}.`,
-        c.reason ? ` Why: ${c.reason}.` : '',
-        c.evidence.length
-          ? el(
-              'ul',
-              {},
-              c.evidence.map((e) =>
-                el(
-                  'li',
-                  {},
-                  `${e.holds ? 'holds' : 'fails'}: ${e.what} (${Object.entries(e.numbers)
-                    .map(([k, v]) => `${k} ${k === 'p' ? pValue(v) : num(v, 4)}`)
-                    .join(', ')})`,
-                ),
-              ),
-            )
-          : null,
-      ),
-    ),
-  );
   const welchRows = r.welch.map((w) =>
     el(
       'tr',
@@ -557,7 +529,10 @@ async function loadReproduction() {
     el('h3', {}, "The article's numbers beside ours"),
     table(['Line', 'Model', 'Number', 'Article', 'Ours (mean ± std)', 'Our range', 'In range', 'Within 2 std'], articleRows, { id: 'article-numbers' }),
     el('h3', {}, 'Claims'),
-    claims,
+    claimList(r.claims, 'claims'),
+    ...(r.claimsWithoutConstant.length
+      ? [el('h4', {}, 'The same claims without the collapsed runs'), claimList(r.claimsWithoutConstant, 'claims-without-collapsed')]
+      : []),
     el('h3', {}, "Welch's t-test (test metrics, first model minus second)"),
     welchRows.length
       ? table(['Models', 'Metric', 'Runs', 'A − B', '95% CI', 'p'], welchRows, { id: 'welch-table' })
@@ -566,6 +541,42 @@ async function loadReproduction() {
     delongRows.length
       ? table(['Models', 'Images', 'AUC A', 'AUC B', '95% CI of A − B', 'p'], delongRows, { id: 'delong-table' })
       : el('p', { class: 'empty' }, 'No pair of models with test predictions.'),
+  );
+}
+
+/**
+ * The article's claims, each with its verdict, rule and the evidence that decides it.
+ * @param {ReproductionReport['claims']} claims
+ * @param {string} listId
+ */
+function claimList(claims, listId) {
+  return el(
+    'ul',
+    { id: listId },
+    claims.map((c) =>
+      el(
+        'li',
+        { 'data-claim': c.id, 'data-verdict': c.verdict },
+        el('strong', {}, c.verdict),
+        `: ${c.says} (line ${c.lines}). Rule: ${c.rule}.`,
+        c.reason ? ` Why: ${c.reason}.` : '',
+        c.evidence.length
+          ? el(
+              'ul',
+              {},
+              c.evidence.map((e) =>
+                el(
+                  'li',
+                  {},
+                  `${e.holds ? 'holds' : 'fails'}: ${e.what} (${Object.entries(e.numbers)
+                    .map(([k, v]) => `${k} ${k === 'p' ? pValue(v) : num(v, 4)}`)
+                    .join(', ')})`,
+                ),
+              ),
+            )
+          : null,
+      ),
+    ),
   );
 }
 
