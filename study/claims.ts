@@ -154,14 +154,17 @@ const RULES: Record<ClaimId, Rule> = {
   },
 };
 
-/** Every claim of the article checked against the completed runs of each model (test metrics). */
-export function checkClaims(byModel: ReadonlyMap<string, readonly RunValues[]>): ClaimResult[] {
+/**
+ * Every claim of the article checked against the runs of each model (test metrics): its completed runs, or those
+ * `counted` names where the caller left some out.
+ */
+export function checkClaims(byModel: ReadonlyMap<string, readonly RunValues[]>, counted = 'completed runs'): ClaimResult[] {
   return ARTICLE_CLAIMS.map((claim) => {
     const r = RULES[claim.id];
     const { models, standIns, missing } = resolve(r.needs, byModel, r.minRuns);
     const base = { ...claim, rule: r.rule, standIns };
     if (missing.length > 0) {
-      const runs = r.minRuns > 1 ? ` with ${r.minRuns} or more completed runs` : ' with a completed run';
+      const runs = r.minRuns > 1 ? ` with ${r.minRuns} or more ${counted}` : ` with any ${counted}`;
       return { ...base, verdict: 'not testable here', reason: `the experiment has no ${missing.join(', ')} model${runs}`, evidence: [] };
     }
     const modelOf = (a: ArticleModel): string => {

@@ -81,13 +81,14 @@ function studyTable(report: ReproductionReport, split: string): string[] {
   );
 }
 
-/** The runs whose output no longer depends on the image: named, and each affected model's ROC AUC without them. */
+/** The near-constant runs, whose output hardly depends on the image: named, and each affected model's ROC AUC without them. */
 function constantMarkdown(report: ReproductionReport): string[] {
-  if (report.constantRuns.length === 0) return ['No run gives every test image the same probability.'];
+  const tolerance = report.constantTolerance;
+  if (report.constantRuns.length === 0) return [`No run gives every test image the same probability (to within ${tolerance}).`];
   const runs = report.constantRuns.map((c) => `${c.model} run ${c.runIndex} (p = ${c.probability.toFixed(4)})`).join(', ');
   const without = report.withoutConstant.map((w) => `${w.model} ${meanStd(w.rocAuc)} over ${w.rocAuc.n} run${w.rocAuc.n === 1 ? '' : 's'}`).join('; ');
   return [
-    `Runs that give every test image the same probability (to within 0.001; collapsed): ${runs}. Their ROC AUC ranks only differences below 0.001 (0.5 for an exact constant) and they call every image one class at 0.5; they count in every number of this report, as the protocol ran them. Test ROC AUC without them: ${without}.`,
+    `Near-constant runs, whose kept checkpoint gives every test image the same probability to within ${tolerance}: ${runs}. Their ROC AUC ranks only differences below ${tolerance} (0.5 for an exact constant) and they call every image one class at 0.5; they count in every number of this report, as the protocol ran them. Test ROC AUC without them: ${without}.`,
   ];
 }
 
@@ -96,7 +97,9 @@ function unfinishedLine(report: ReproductionReport): string | null {
   const started = report.progress.filter((r) => r.status !== 'completed' && r.status !== 'pending');
   const pending = report.progress.filter((r) => r.status === 'pending');
   if (started.length === 0 && pending.length === 0) return null;
-  const parts = started.map((r) => `${r.model} run ${r.runIndex} ${r.status} after epoch ${r.epochs}`);
+  const where = (r: (typeof started)[number]) =>
+    r.epochs === 0 ? 'before its first epoch' : r.status === 'running' ? `epoch ${r.epochs} done` : `after epoch ${r.epochs}`;
+  const parts = started.map((r) => `${r.model} run ${r.runIndex} ${r.status} ${where(r)}`);
   if (pending.length > 0) {
     const models = [...new Set(pending.map((r) => r.model))];
     const listed = models
@@ -113,7 +116,7 @@ function unfinishedLine(report: ReproductionReport): string | null {
   return `Not completed: ${parts.join(', ')}.`;
 }
 
-/** Every run that has started, one row each, folded: its status, seed, epochs, best epoch and ROC AUCs. */
+/** Every started run, one row each, folded: its status, seed, epochs, best epoch and ROC AUCs. */
 function runsFoldOut(report: ReproductionReport): string[] {
   const started = report.progress.filter((r) => r.status !== 'pending');
   if (started.length === 0) return [];
@@ -121,7 +124,7 @@ function runsFoldOut(report: ReproductionReport): string[] {
   const status = (r: (typeof started)[number]) =>
     [
       r.stoppedEarly ? `${r.status}, stopped early` : r.status,
-      ...(constant.has(r.runId) ? [`every test image p = ${constant.get(r.runId)!.toFixed(4)}`] : []),
+      ...(constant.has(r.runId) ? [`near-constant, every test image p = ${constant.get(r.runId)!.toFixed(4)}`] : []),
     ].join('; ');
   const rows = started.map((r) => [
     r.model,
@@ -134,7 +137,7 @@ function runsFoldOut(report: ReproductionReport): string[] {
     fixed(r.testRocAuc, 4),
   ]);
   return [
-    `<details><summary>Every run (${started.length})</summary>`,
+    `<details><summary>Every started run (${started.length})</summary>`,
     '',
     "A completed run's ROC AUCs are its kept checkpoint's (the best epoch by val ROC AUC).",
     '',
@@ -222,7 +225,7 @@ export function reproductionMarkdown(report: ReproductionReport): string {
 
   out.push("### The article's claims", '', ...claimLines(report.claims));
   if (report.claimsWithoutConstant.length > 0) {
-    out.push('', '#### The same claims without the collapsed runs', '', ...claimLines(report.claimsWithoutConstant));
+    out.push('', '#### The same claims without the near-constant runs', '', ...claimLines(report.claimsWithoutConstant));
   }
   out.push('');
 

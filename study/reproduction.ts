@@ -13,7 +13,7 @@ import { checkClaims, type ClaimResult } from './claims.ts';
 import { ARTICLE_MODELS } from './models.ts';
 import { kerasPrAuc } from './keras-pr-auc.ts';
 import { METRIC_NAMES, evaluateBinary, type Metrics } from './metrics/index.ts';
-import { constantProbability } from './constant-prediction.ts';
+import { NEAR_CONSTANT_TOLERANCE, constantProbability } from './constant-prediction.ts';
 import { calibrationReport, type CalibrationReport } from './probability-calibration.ts';
 import { REPORT_METRICS, REPORT_SPLITS, modelFor, type Confusion, type ReportMetric, type ReportSplit, type RunValues } from './report-metrics.ts';
 import { tprAtFpr } from './roc-point.ts';
@@ -118,7 +118,7 @@ export interface EnsembleRow {
   confusion: Confusion;
 }
 
-/** A completed run that gives every test image one probability (study/constant-prediction.ts). */
+/** A completed run whose kept checkpoint gives every test image nearly one probability (study/constant-prediction.ts). */
 export interface ConstantRun {
   runId: number;
   model: string;
@@ -146,9 +146,11 @@ export interface ReproductionReport {
   ensembles: EnsembleRow[];
   calibration: CalibrationReport;
   alwaysWrong: AlwaysWrong[];
+  /** How close every test probability of a near-constant run lies (study/constant-prediction.ts). */
+  constantTolerance: number;
   constantRuns: ConstantRun[];
   withoutConstant: WithoutConstant[];
-  /** The claims again over the runs that did not collapse; empty when none did. */
+  /** The claims again over the runs that are not near-constant; empty when no run is. */
   claimsWithoutConstant: ClaimResult[];
 }
 
@@ -308,7 +310,7 @@ export function buildReproduction(input: ReproductionInput): ReproductionReport 
   });
 
   const constantRuns: ConstantRun[] = input.runs.flatMap((r) => {
-    const p = r.predictions.test && constantProbability(r.predictions.test.probabilities);
+    const p = r.predictions.test && constantProbability(r.predictions.test.probabilities, NEAR_CONSTANT_TOLERANCE);
     return p === null || p === undefined ? [] : [{ runId: r.runId, model: r.model, runIndex: r.runIndex, probability: p }];
   });
   const isConstant = new Set(constantRuns.map((c) => c.runId));
@@ -324,7 +326,7 @@ export function buildReproduction(input: ReproductionInput): ReproductionReport 
           .filter((v) => !Number.isNaN(v)),
       ),
     }));
-  const withoutCollapsed = new Map([...byModel].map(([model, runs]) => [model, runs.filter((r) => !isConstant.has(r.runId))]));
+  const byModelWithoutConstant = new Map([...byModel].map(([model, runs]) => [model, runs.filter((r) => !isConstant.has(r.runId))]));
 
   return {
     experiment: input.experiment,
@@ -341,8 +343,9 @@ export function buildReproduction(input: ReproductionInput): ReproductionReport 
       input.runs.map((r) => ({ runId: r.runId, model: r.model, runIndex: r.runIndex, val: r.predictions.val, test: r.predictions.test })),
     ),
     alwaysWrong: input.alwaysWrong,
+    constantTolerance: NEAR_CONSTANT_TOLERANCE,
     constantRuns,
     withoutConstant,
-    claimsWithoutConstant: constantRuns.length > 0 ? checkClaims(withoutCollapsed) : [],
+    claimsWithoutConstant: constantRuns.length > 0 ? checkClaims(byModelWithoutConstant, 'completed runs that are not near-constant') : [],
   };
 }

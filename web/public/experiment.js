@@ -531,7 +531,7 @@ async function loadReproduction() {
     el('h3', {}, 'Claims'),
     claimList(r.claims, 'claims'),
     ...(r.claimsWithoutConstant.length
-      ? [el('h4', {}, 'The same claims without the collapsed runs'), claimList(r.claimsWithoutConstant, 'claims-without-collapsed')]
+      ? [el('h4', {}, 'The same claims without the near-constant runs'), claimList(r.claimsWithoutConstant, 'claims-without-constant')]
       : []),
     el('h3', {}, "Welch's t-test (test metrics, first model minus second)"),
     welchRows.length
@@ -581,7 +581,7 @@ function claimList(claims, listId) {
 }
 
 /**
- * The runs whose output no longer depends on the image, linked, with each affected model's test ROC AUC without them.
+ * The near-constant runs, whose output hardly depends on the image, linked, with each affected model's test ROC AUC without them.
  * @param {ReproductionReport} r
  */
 function constantRunsNote(r) {
@@ -595,9 +595,9 @@ function constantRunsNote(r) {
   return el(
     'p',
     { id: 'constant-runs', class: 'hint' },
-    'Runs that give every test image the same probability (to within 0.001; collapsed): ',
+    `Near-constant runs, whose kept checkpoint gives every test image the same probability to within ${r.constantTolerance}: `,
     ...runs,
-    `. Their ROC AUC ranks only differences below 0.001 (0.5 for an exact constant); they count in every number here, as the protocol ran them. Test ROC AUC without them: ${without}.`,
+    `. Their ROC AUC ranks only differences below ${r.constantTolerance} (0.5 for an exact constant); they count in every number here, as the protocol ran them. Test ROC AUC without them: ${without}.`,
   );
 }
 

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { assertDeviceHealthy } from '../backend/index.ts';
 import type { EpochRecord, Predictions, Split } from '../../study/run.ts';
 import type { ImageRecord } from '../../study/data/dataset.ts';
-import { constantProbability, constantValMessage } from '../../study/constant-prediction.ts';
+import { COLLAPSE_TOLERANCE, constantProbability, constantValMessage } from '../../study/constant-prediction.ts';
 import { evaluateBinary } from '../../study/metrics/index.ts';
 import type { StudyModel } from '../models/index.ts';
 import type { InputSource } from './inputs.ts';
@@ -124,7 +124,7 @@ export async function fit(
     };
     p.epoch = epoch;
     p.history.push(record);
-    const constant = constantProbability(valProbs);
+    const constant = constantProbability(valProbs, COLLAPSE_TOLERANCE);
     if (constant !== null) cb.onWarning?.(constantValMessage(epoch, constant));
 
     // Strictly greater, as Keras' ModelCheckpoint and EarlyStopping compare; a NaN AUC (one-class val) never
