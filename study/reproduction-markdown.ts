@@ -101,16 +101,9 @@ function unfinishedLine(report: ReproductionReport): string | null {
     r.epochs === 0 ? 'before its first epoch' : r.status === 'running' ? `epoch ${r.epochs} done` : `after epoch ${r.epochs}`;
   const parts = started.map((r) => `${r.model} run ${r.runIndex} ${r.status} ${where(r)}`);
   if (pending.length > 0) {
-    const models = [...new Set(pending.map((r) => r.model))];
-    const listed = models
-      .map(
-        (m) =>
-          `${m} ${pending
-            .filter((r) => r.model === m)
-            .map((r) => r.runIndex)
-            .join(', ')}`,
-      )
-      .join('; ');
+    const byModel = new Map<string, number[]>();
+    for (const r of pending) byModel.set(r.model, [...(byModel.get(r.model) ?? []), r.runIndex]);
+    const listed = [...byModel].map(([model, runs]) => `${model} ${runs.join(', ')}`).join('; ');
     parts.push(`${pending.length} pending (${listed})`);
   }
   return `Not completed: ${parts.join(', ')}.`;
