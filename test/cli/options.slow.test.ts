@@ -15,7 +15,7 @@ function descriptions(help: string): Map<string, string> {
   const found = new Map<string, string>();
   let flag = '';
   for (const line of options) {
-    const start = /^ {2}(-\S+)(?: <[^>]+>)?\s{2,}(.*)$/.exec(line);
+    const start = /^ {2}(?:-\w, )?(-\S+)(?: <[^>]+>)?\s{2,}(.*)$/.exec(line);
     if (start) {
       flag = start[1]!;
       found.set(flag, start[2]!);
