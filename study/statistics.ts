@@ -2,6 +2,7 @@
  * The significance tests the reproduction report uses, pure functions:
  * - Welch's two-sample t-test over repeated runs (stdlib's `ttest2`, unequal variances), for the difference of two
  *   models' mean test metrics;
+ * - Crawford and Howell's (1998) test of a single run against a model's runs, where a protocol gives one run;
  * - DeLong's test for two correlated ROC AUCs (DeLong, DeLong & Clarke-Pearson 1988), for two classifiers scored on
  *   the same images: the AUC as a Mann-Whitney statistic, its variance and covariance from the placement values
  *   (the structural components V10 of the positives and V01 of the negatives), a z statistic on the difference.
@@ -9,6 +10,8 @@
  */
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
+import tCdf from '@stdlib/stats-base-dists-t-cdf';
+import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import ttest2 from '@stdlib/stats-ttest2';
 
 /** The middle value (the upper of the two middle ones for an even count), as the benchmarks report times. */
@@ -46,7 +49,7 @@ export function spread(xs: readonly number[]): Spread {
   return { n: xs.length, mean: mean(xs), std: sampleStd(xs), min: xs.length ? Math.min(...xs) : NaN, max: xs.length ? Math.max(...xs) : NaN };
 }
 
-export interface WelchResult {
+export interface TTestResult {
   /** mean(a) - mean(b). */
   diff: number;
   /** Confidence interval of the difference (level `confidence`). */
@@ -61,11 +64,29 @@ export interface WelchResult {
  * Welch's t-test of mean(a) = mean(b), two-sided. Null when it is undefined: fewer than two values in a group, or
  * no variance in either group (the t statistic is then infinite or 0/0).
  */
-export function welch(a: readonly number[], b: readonly number[], confidence = 0.95): WelchResult | null {
+export function welch(a: readonly number[], b: readonly number[], confidence = 0.95): TTestResult | null {
   if (a.length < 2 || b.length < 2) return null;
   if (sampleStd(a) === 0 && sampleStd(b) === 0) return null;
   const r = ttest2([...a], [...b], { alpha: 1 - confidence, variance: 'unequal' });
   return { diff: mean(a) - mean(b), ci: [r.ci[0]!, r.ci[1]!], t: r.statistic, df: r.df, p: r.pValue };
+}
+
+/**
+ * Crawford and Howell's (1998) modified t-test of one value `x` against a small sample `a`, two-sided:
+ * t = (mean(a) - x) / (s * sqrt((n + 1) / n)) on n - 1 degrees of freedom. It is Student's pooled two-sample t-test
+ * with `x` as a group of one (stdlib's `ttest2` gives NaN for a group of one, so the statistic is written out here
+ * and its distribution is stdlib's). The interval is for mean(a) - x. Null below two values in `a` or with no
+ * variance in it.
+ */
+export function singleCase(a: readonly number[], x: number, confidence = 0.95): TTestResult | null {
+  const s = sampleStd(a);
+  if (a.length < 2 || !(s > 0)) return null;
+  const df = a.length - 1;
+  const diff = mean(a) - x;
+  const se = s * Math.sqrt((a.length + 1) / a.length);
+  const t = diff / se;
+  const half = tQuantile(1 - (1 - confidence) / 2, df) * se;
+  return { diff, ci: [diff - half, diff + half], t, df, p: 2 * tCdf(-Math.abs(t), df) };
 }
 
 /** Two-sided p-value of a standard normal z. */

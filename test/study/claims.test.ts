@@ -151,4 +151,26 @@ describe('claims', () => {
     assert.equal(noVariance.verdict, 'not testable here');
     assert.match(noVariance.reason!, /no variance/);
   });
+
+  test("fine-tuning with one run, as the article has: Crawford and Howell's test of that run against the frozen runs", () => {
+    const frozen = runs('mobilenet', {}, [-0.02, -0.01, 0, 0.01, 0.02]);
+    const inside = claim(checkClaims(study(frozen, runs('mobilenet-ft', {}, [0.015]))), 'fine-tuning-no-difference');
+    assert.equal(inside.verdict, 'supported');
+    assert.equal(inside.evidence.length, 6);
+    const auc = inside.evidence.find((e) => e.what === 'roc_auc: mobilenet - mobilenet-ft (Crawford-Howell)')!;
+    assert.ok(Math.abs(auc.numbers.diff! + 0.015) < 1e-12 && auc.numbers.p! > 0.05 && auc.numbers.p! < 0.5, `p ${auc.numbers.p}`);
+
+    const outside = claim(checkClaims(study(frozen, runs('mobilenet-ft', { recall: 0.6 }, [0]))), 'fine-tuning-no-difference');
+    assert.equal(outside.verdict, 'not supported');
+    assert.deepEqual(
+      outside.evidence.filter((e) => !e.holds).map((e) => e.what),
+      ['recall: mobilenet - mobilenet-ft (Crawford-Howell)'],
+    );
+
+    const one = claim(checkClaims(study(runs('mobilenet', {}, [0]), runs('mobilenet-ft', {}, [0]))), 'fine-tuning-no-difference');
+    assert.equal(one.verdict, 'not testable here');
+    assert.equal(one.reason, 'the experiment has no xception model with 2 or more completed runs');
+    const none = claim(checkClaims(study(runs('mobilenet', {}, [0]))), 'fine-tuning-no-difference');
+    assert.equal(none.reason, 'the experiment has no xception model with 2 or more completed runs or xception-ft model with any completed runs');
+  });
 });

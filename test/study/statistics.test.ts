@@ -8,11 +8,14 @@
  *   roc.test(r.wfns, r.ndka): Z = 2.79777591868904, p = 0.00514557970691098, CI 0.0634011709339876 to
  *   0.3600405634833566; roc.test(r.ndka, r.s100b): Z = -1.39077002573558, p = 0.164295175223054;
  *   var(r.wfns) = 0.00146991470882363, var(r.ndka) = 0.0031908105493913, var(r.s100b) = 0.00266868245717244.
+ * - Crawford and Howell's single-case test: singcar's README (its `TD()` on the size-weight illusion data), which
+ *   prints "controls (M = 0.16, SD = 0.08, N = 28) t = -1.7243, df = 27, p-value = 0.04804" (one-sided) with the
+ *   standardised case score Z-CC = -1.754857, the case's distance from the controls' mean in their sds.
  * And small cases computed by hand.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { delongTest, delongVariance, mean, median, rocAucPlacements, sampleStd, spread, welch } from '../../study/statistics.ts';
+import { delongTest, delongVariance, mean, median, rocAucPlacements, sampleStd, singleCase, spread, welch } from '../../study/statistics.ts';
 import { NDKA, OUTCOME, S100B, WFNS } from './fixtures/asah.ts';
 
 const close = (actual: number, expected: number, tol: number, what: string) =>
@@ -48,6 +51,39 @@ describe('Welch t-test', () => {
     close(sampleStd([1, 2, 3, 6]), Math.sqrt(14 / 3), 1e-15, 'std');
     assert.deepEqual(spread([2, 4]), { n: 2, mean: 3, std: Math.SQRT2, min: 2, max: 4 });
     assert.ok(Number.isNaN(sampleStd([5])));
+  });
+});
+
+describe("Crawford and Howell's single-case test", () => {
+  // 28 controls with mean 0.16 and sample sd 0.08, and a case Z-CC = -1.754857 of their sds below the mean.
+  const d = 0.08 * Math.sqrt(27 / 28);
+  const controls = Array.from({ length: 28 }, (_, i) => 0.16 + (i % 2 === 0 ? d : -d));
+  const x = 0.16 - 1.754857 * 0.08;
+
+  test("gives singcar's TD() example: t = -1.7243, df = 27, one-sided p = 0.04804", () => {
+    close(sampleStd(controls), 0.08, 1e-15, 'controls sd');
+    const r = singleCase(controls, x)!;
+    close(r.t, 1.7243, 5e-5, 't (mean minus case)');
+    assert.equal(r.df, 27);
+    close(r.p / 2, 0.04804, 5e-6, 'one-sided p');
+    close(r.diff, 1.754857 * 0.08, 1e-12, 'difference');
+  });
+
+  test('is the pooled two-sample t with the case as a group of one; its interval holds 0 exactly when p >= 0.05', () => {
+    const a = [0.91, 0.9, 0.92, 0.905, 0.915];
+    const r = singleCase(a, 0.89)!;
+    const pooledSe = sampleStd(a) * Math.sqrt(1 / a.length + 1);
+    close(r.t, (mean(a) - 0.89) / pooledSe, 1e-12, 't');
+    assert.equal(r.df, 4);
+    assert.equal(r.ci[0] <= 0 && 0 <= r.ci[1], r.p >= 0.05);
+    close((r.ci[0] + r.ci[1]) / 2, r.diff, 1e-12, 'interval centre');
+    const far = singleCase(a, 0.8)!;
+    assert.ok(far.p < 0.05 && far.ci[0] > 0, `p ${far.p}, interval ${far.ci}`);
+  });
+
+  test('is undefined below two values or with no variance', () => {
+    assert.equal(singleCase([0.9], 0.8), null);
+    assert.equal(singleCase([0.9, 0.9], 0.8), null);
   });
 });
 
