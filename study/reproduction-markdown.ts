@@ -3,7 +3,7 @@
  * bytes: no clock, no locale, fixed decimals), val and train folded into <details>.
  */
 import { REPORT_METRICS, REPORT_METRIC_LABELS } from './report-metrics.ts';
-import type { ArticleComparison, ReproductionReport } from './reproduction.ts';
+import type { ArticleComparison, DelongRow, ReproductionReport } from './reproduction.ts';
 import type { Spread } from './statistics.ts';
 import { SIMILARITY_MARGIN, type ClaimResult } from './claims.ts';
 import type { MeanStd as RunsMeanStd } from './operating-points.ts';
@@ -163,6 +163,17 @@ function claimLines(claims: ClaimResult[]): string[] {
 const digitsFor = (a: ArticleComparison) => (a.quantity.kind === 'count' || a.quantity.kind === 'epochs' ? 1 : 3);
 const articleValue = (a: ArticleComparison) => (a.quantity.kind === 'count' || a.quantity.kind === 'epochs' ? String(a.value) : a.value.toFixed(2));
 
+const delongCells = (d: DelongRow, what: string): string[] => [
+  what,
+  String(d.images),
+  fixed(d.aucA),
+  fixed(d.aucB),
+  fixed(d.diff),
+  `${fixed(d.ci[0])} to ${fixed(d.ci[1])}`,
+  fixed(d.z, 2),
+  pValue(d.p),
+];
+
 export function reproductionMarkdown(report: ReproductionReport): string {
   const out: string[] = [];
   const { experiment } = report;
@@ -253,16 +264,19 @@ export function reproductionMarkdown(report: ReproductionReport): string {
     out.push(
       ...tableOf(
         ['Models', 'Images', 'AUC A', 'AUC B', 'A − B', '95% CI', 'z', 'p'],
-        report.delong.map((d) => [
-          `${d.a} vs ${d.b}`,
-          String(d.images),
-          fixed(d.aucA),
-          fixed(d.aucB),
-          fixed(d.diff),
-          `${fixed(d.ci[0])} to ${fixed(d.ci[1])}`,
-          fixed(d.z, 2),
-          pValue(d.p),
-        ]),
+        report.delong.map((d) => delongCells(d, `${d.a} vs ${d.b}`)),
+        1,
+      ),
+      '',
+    );
+  }
+  if (report.fineTuned.length > 0) {
+    out.push(
+      "DeLong's test of each fine-tuned run against the run it starts from (its base model's run of the same index, the first model), paired over the same test images.",
+      '',
+      ...tableOf(
+        ['Runs', 'Images', 'AUC A', 'AUC B', 'A − B', '95% CI', 'z', 'p'],
+        report.fineTuned.map((d) => delongCells(d, `${d.a} run ${d.runIndex} vs ${d.b} run ${d.runIndex}`)),
         1,
       ),
       '',

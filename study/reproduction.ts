@@ -3,14 +3,15 @@
  * the study's table (mean ± std over the runs per split and metric, Keras' PR AUC beside scikit-learn's average
  * precision), the article's numbers beside the runs' (within the range? within 2 std of the mean?), the article's
  * claims with verdicts, Welch's tests between every pair of models per test metric, DeLong's tests between the
- * models' ensembles (paired over the same test images), the ensembles' metrics, the calibration of the runs' and the
+ * models' ensembles and between each fine-tuned run and the run it starts from (paired over the same test images),
+ * the ensembles' metrics, the calibration of the runs' and the
  * ensembles' probabilities (study/probability-calibration.ts) and the lesions every run gets wrong.
  * Numbers that are undefined (a single run's std, a split without a class) are NaN here and null in JSON.
  */
 import { at } from '../common/indexing.ts';
 import { ARTICLE_NUMBERS, ARTICLE_ROC_FPR, type ArticleNumber } from './article.ts';
 import { checkClaims, type ClaimResult } from './claims.ts';
-import { ARTICLE_MODELS } from './models.ts';
+import { ARTICLE_MODELS, FINE_TUNES, isModelName } from './models.ts';
 import { kerasPrAuc } from './keras-pr-auc.ts';
 import { METRIC_NAMES, evaluateBinary, type Metrics } from './metrics/index.ts';
 import { NEAR_CONSTANT_TOLERANCE, constantProbability } from './constant-prediction.ts';
@@ -109,6 +110,11 @@ export interface DelongRow {
   p: number;
 }
 
+/** A fine-tuned run (model `b`) against the run of its base model (`a`) with the same index, which it starts from. */
+export interface FineTunedRow extends DelongRow {
+  runIndex: number;
+}
+
 export interface EnsembleRow {
   model: string;
   runs: number;
@@ -143,6 +149,7 @@ export interface ReproductionReport {
   claims: ClaimResult[];
   welch: WelchRow[];
   delong: DelongRow[];
+  fineTuned: FineTunedRow[];
   ensembles: EnsembleRow[];
   calibration: CalibrationReport;
   alwaysWrong: AlwaysWrong[];
@@ -299,14 +306,19 @@ export function buildReproduction(input: ReproductionInput): ReproductionReport 
     return [{ model, runs, images: e.images.length, metrics: { ...s.metrics, keras_pr_auc: kerasPrAuc(e.labels, e.probabilities) }, confusion: s.confusion }];
   });
 
-  const delong: DelongRow[] = pairs.flatMap(([a, b]) => {
-    const ea = ensembleOf.get(a);
-    const eb = ensembleOf.get(b);
-    if (!ea || !eb) return [];
-    const p = paired(ea, eb);
+  const delongOf = (a: string, b: string, pa: SplitPredictions | null | undefined, pb: SplitPredictions | null | undefined): DelongRow[] => {
+    if (!pa || !pb) return [];
+    const p = paired(pa, pb);
     if (!p.labels.includes(0) || !p.labels.includes(1)) return [];
     const d = delongTest(p.labels, p.a, p.b);
     return [{ a, b, images: p.labels.length, aucA: d.aucA, aucB: d.aucB, diff: d.diff, ci: d.ci, z: d.z, p: d.p }];
+  };
+  const delong = pairs.flatMap(([a, b]) => delongOf(a, b, ensembleOf.get(a), ensembleOf.get(b)));
+  const fineTuned: FineTunedRow[] = input.runs.flatMap((run) => {
+    const base = isModelName(run.model) ? FINE_TUNES[run.model] : undefined;
+    const start = base && input.runs.find((r) => r.model === base && r.runIndex === run.runIndex);
+    if (!base || !start) return [];
+    return delongOf(base, run.model, start.predictions.test, run.predictions.test).map((d) => ({ ...d, runIndex: run.runIndex }));
   });
 
   const constantRuns: ConstantRun[] = input.runs.flatMap((r) => {
@@ -338,6 +350,7 @@ export function buildReproduction(input: ReproductionInput): ReproductionReport 
     claims: checkClaims(byModel),
     welch: welchRows,
     delong,
+    fineTuned,
     ensembles,
     calibration: calibrationReport(
       input.runs.map((r) => ({ runId: r.runId, model: r.model, runIndex: r.runIndex, val: r.predictions.val, test: r.predictions.test })),

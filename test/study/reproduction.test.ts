@@ -133,6 +133,24 @@ describe('reproduction report', () => {
     assert.equal(report.welch.length, REPORT_METRICS.length, 'one pair, every reported metric');
   });
 
+  test('each fine-tuned run against the run of its base model it starts from (the same index), DeLong-paired', () => {
+    const runs = [
+      run(11, 'mobilenet', 0, ramp(0), { tp: 280, fp: 60, tn: 300, fn: 20 }),
+      run(12, 'mobilenet', 1, ramp(0.05), { tp: 280, fp: 60, tn: 300, fn: 20 }),
+      run(13, 'mobilenet-ft', 1, ramp(0.1), { tp: 285, fp: 55, tn: 305, fn: 15 }),
+      run(14, 'mobilenet-ft', 2, ramp(-0.05), { tp: 285, fp: 55, tn: 305, fn: 15 }), // its base run 2 is missing
+    ];
+    const r = buildReproduction({ experiment: { id: 8, name: 'ft', protocol: 'seed' }, runs, progress: [], alwaysWrong: [] });
+    const expected = delongTest(runs[1]!.predictions.test!.labels, ramp(0.05), ramp(0.1));
+    assert.deepEqual(
+      r.fineTuned.map((d) => [d.a, d.b, d.runIndex, d.images, d.z, d.p]),
+      [['mobilenet', 'mobilenet-ft', 1, 20, expected.z, expected.p]],
+    );
+    assert.match(reproductionMarkdown(r), /\n\| mobilenet run 1 vs mobilenet-ft run 1 \| 20 \| /);
+    assert.deepEqual(report.fineTuned, [], 'no fine-tuning model, no row');
+    assert.doesNotMatch(reproductionMarkdown(report), /against the run it starts from/);
+  });
+
   test('the same report gives the same Markdown bytes; it names the protocol and folds val and train', () => {
     const again = buildReproduction({ experiment: { id: 7, name: 'hand', protocol: 'article' }, runs: structuredClone(RUNS), progress: [], alwaysWrong: [] });
     const md = reproductionMarkdown(report);

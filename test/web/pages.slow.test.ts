@@ -384,6 +384,30 @@ describe('pages', { skip }, () => {
     await page.close();
   });
 
+  test('experiment: each fine-tuned run against the run it starts from, in the reproduction section', async () => {
+    const report = await (await fetch(`${server.url}/api/experiments/${study.experimentId}/reproduction`)).json();
+    assert.deepEqual(report.fineTuned, [], 'the fixture has no fine-tuning model');
+    const row = {
+      a: 'xception',
+      b: 'xception-ft',
+      runIndex: 1,
+      images: 660,
+      aucA: 0.8942,
+      aucB: 0.9087,
+      diff: -0.0145,
+      ci: [-0.0237, -0.0053],
+      z: -3.1,
+      p: 0.00195,
+    };
+    const page = await browser.newPage();
+    await page.route(/\/api\/experiments\/\d+\/reproduction$/, (route) => route.fulfill({ json: { ...report, fineTuned: [row] } }));
+    await page.goto(`${server.url}/experiments/${study.experimentId}`);
+    await page.waitForSelector('#fine-tuned-table tr[data-pair]');
+    const cells = await page.$$eval('#fine-tuned-table tr[data-pair] td', (tds) => tds.map((td) => td.textContent));
+    assert.deepEqual(cells, ['xception run 1 vs xception-ft run 1', '660', '0.894', '0.909', '-0.024 to -0.005', '0.002']);
+    await page.close();
+  });
+
   test("experiment: the ensemble of each model's runs, and the images its runs get wrong most often, per model and split", async () => {
     const { page, problems } = await view(`/experiments/${study.experimentId}`, '#misclassified .error-tile');
     const api = async (model: string, split: string) =>

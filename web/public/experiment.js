@@ -516,6 +516,18 @@ async function loadReproduction() {
       el('td', { class: 'num' }, pValue(d.p)),
     ),
   );
+  const fineTunedRows = r.fineTuned.map((d) =>
+    el(
+      'tr',
+      { 'data-pair': `${d.a}|${d.b}|${d.runIndex}` },
+      el('td', {}, `${d.a} run ${d.runIndex} vs ${d.b} run ${d.runIndex}`),
+      el('td', { class: 'num' }, String(d.images)),
+      el('td', { class: 'num' }, num(d.aucA)),
+      el('td', { class: 'num' }, num(d.aucB)),
+      el('td', { class: 'num' }, interval(d.ci)),
+      el('td', { class: 'num' }, pValue(d.p)),
+    ),
+  );
   const standIns = Object.entries(r.standIns);
   fill(
     reproductionHolder,
@@ -541,6 +553,12 @@ async function loadReproduction() {
     delongRows.length
       ? table(['Models', 'Images', 'AUC A', 'AUC B', '95% CI of A − B', 'p'], delongRows, { id: 'delong-table' })
       : el('p', { class: 'empty' }, 'No pair of models with test predictions.'),
+    ...(fineTunedRows.length
+      ? [
+          el('h4', {}, "Each fine-tuned run against the run it starts from (DeLong's test, test ROC AUC, paired over the same images)"),
+          table(['Runs', 'Images', 'AUC A', 'AUC B', '95% CI of A − B', 'p'], fineTunedRows, { id: 'fine-tuned-table' }),
+        ]
+      : []),
   );
 }
 
