@@ -4,6 +4,7 @@
  * Xception's claims use the MobileNetV2 pair where the experiment has no Xception runs (report-metrics.ts).
  */
 import { ARTICLE_CLAIMS, ARTICLE_METRICS, type ArticleClaim, type ArticleModel, type ClaimId } from './article.ts';
+import { FINE_TUNES, isModelName } from './models.ts';
 import { modelFor, type ReportMetric, type RunValues } from './report-metrics.ts';
 import { mean, sampleStd, singleCase, welch } from './statistics.ts';
 
@@ -28,7 +29,7 @@ export interface ClaimResult extends ArticleClaim {
 
 /** 'Similar': the 95% Welch interval of the difference of means lies within ± this margin (an equivalence test). */
 export const SIMILARITY_MARGIN = 0.03;
-/** 'No clear difference' and the Welch p-values: significance level. */
+/** 'No clear difference' and the p-values of the tests: significance level. */
 export const SIGNIFICANCE = 0.05;
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -45,7 +46,12 @@ function resolve(needed: readonly ArticleModel[], byModel: ReadonlyMap<string, r
   const standIns: Record<string, string> = {};
   const missing: ArticleModel[] = [];
   for (const a of needed) {
-    const present = [...byModel.keys()].filter((m) => (byModel.get(m)?.length ?? 0) >= minRuns(a));
+    // A fine-tuned model answers only with the model it starts from: mobilenet-ft beside mobilenet, never xception.
+    const startsFrom = FINE_TUNES[a];
+    const fromResolved = startsFrom === undefined ? undefined : models[startsFrom];
+    const present = [...byModel.keys()].filter(
+      (m) => (byModel.get(m)?.length ?? 0) >= minRuns(a) && (fromResolved === undefined || (isModelName(m) && FINE_TUNES[m] === fromResolved)),
+    );
     const m = modelFor(a, present);
     if (m === null) missing.push(a);
     else {
@@ -144,17 +150,18 @@ const RULES: Record<ClaimId, Rule> = {
       `no stored test metric differs significantly between the frozen and the fine-tuned model (p >= ${SIGNIFICANCE}): ` +
       "Welch's t-test, or for a single fine-tuned run, as the article has, Crawford and Howell's test of that run against the frozen runs",
     check: (runs, name) => {
+      const single = runs('xception-ft').length === 1;
+      const test = single ? 'Crawford-Howell' : 'Welch';
       const rows: Evidence[] = [];
       for (const metric of ARTICLE_METRICS) {
         const frozen = testValues(runs('xception'), metric);
         const tuned = testValues(runs('xception-ft'), metric);
-        const test = tuned.length === 1 ? 'Crawford-Howell' : 'Welch';
-        const w = tuned.length === 1 ? singleCase(frozen, tuned[0]!) : welch(frozen, tuned);
-        if (!w) return `the ${metric} of ${name('xception')} and ${name('xception-ft')} has no ${test} test (no variance)`;
+        const t = single ? (tuned.length === 1 ? singleCase(frozen, tuned[0]!) : null) : welch(frozen, tuned);
+        if (!t) return `the ${metric} of ${name('xception')} and ${name('xception-ft')} has no ${test} test (too few values, or no variance)`;
         rows.push({
           what: `${metric}: ${name('xception')} - ${name('xception-ft')} (${test})`,
-          holds: w.p >= SIGNIFICANCE,
-          numbers: { diff: w.diff, ciLow: w.ci[0], ciHigh: w.ci[1], p: w.p },
+          holds: t.p >= SIGNIFICANCE,
+          numbers: { diff: t.diff, ciLow: t.ci[0], ciHigh: t.ci[1], p: t.p },
         });
       }
       return rows;
@@ -175,9 +182,9 @@ export function checkClaims(byModel: ReadonlyMap<string, readonly RunValues[]>, 
     if (missing.length > 0) {
       const lacking = [...new Set(missing.map(minRuns))].map((n) => {
         const runs = n > 1 ? ` with ${n} or more ${counted}` : ` with any ${counted}`;
-        return `${missing.filter((a) => minRuns(a) === n).join(', ')} model${runs}`;
+        return `no ${missing.filter((a) => minRuns(a) === n).join(' or ')} model${runs}`;
       });
-      return { ...base, verdict: 'not testable here', reason: `the experiment has no ${lacking.join(' or ')}`, evidence: [] };
+      return { ...base, verdict: 'not testable here', reason: `the experiment has ${lacking.join(' and ')}`, evidence: [] };
     }
     const modelOf = (a: ArticleModel): string => {
       const model = models[a];

@@ -272,7 +272,7 @@ export function reproductionMarkdown(report: ReproductionReport): string {
   }
   if (report.fineTuned.length > 0) {
     out.push(
-      "DeLong's test of each fine-tuned run against the run it starts from (its base model's run of the same index, the first model), paired over the same test images.",
+      "DeLong's test of each fine-tuned run (B) against the run it starts from (A: its base model's run of the same index), paired over the same test images.",
       '',
       ...tableOf(
         ['Runs', 'Images', 'AUC A', 'AUC B', 'A − B', '95% CI', 'z', 'p'],

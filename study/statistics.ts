@@ -75,8 +75,8 @@ export function welch(a: readonly number[], b: readonly number[], confidence = 0
  * Crawford and Howell's (1998) modified t-test of one value `x` against a small sample `a`, two-sided:
  * t = (mean(a) - x) / (s * sqrt((n + 1) / n)) on n - 1 degrees of freedom. It is Student's pooled two-sample t-test
  * with `x` as a group of one (stdlib's `ttest2` gives NaN for a group of one, so the statistic is written out here
- * and its distribution is stdlib's). The interval is for mean(a) - x. Null below two values in `a` or with no
- * variance in it.
+ * and its distribution is stdlib's). The interval is for the difference between the mean of `a`'s population and
+ * that of `x`'s, taking their variances as equal. Null below two values in `a` or with no variance in it.
  */
 export function singleCase(a: readonly number[], x: number, confidence = 0.95): TTestResult | null {
   const s = sampleStd(a);

@@ -171,6 +171,19 @@ describe('claims', () => {
     assert.equal(one.verdict, 'not testable here');
     assert.equal(one.reason, 'the experiment has no xception model with 2 or more completed runs');
     const none = claim(checkClaims(study(runs('mobilenet', {}, [0]))), 'fine-tuning-no-difference');
-    assert.equal(none.reason, 'the experiment has no xception model with 2 or more completed runs or xception-ft model with any completed runs');
+    assert.equal(none.reason, 'the experiment has no xception model with 2 or more completed runs and no xception-ft model with any completed runs');
+
+    // The fine-tuned model is the one that starts from the frozen model chosen: never xception-ft beside mobilenet.
+    const mixed = study(runs('xception', {}, [0]), runs('xception-ft', {}, [0]), frozen);
+    assert.equal(claim(checkClaims(mixed), 'fine-tuning-no-difference').reason, 'the experiment has no xception-ft model with any completed runs');
+    mixed.set('mobilenet-ft', runs('mobilenet-ft', {}, [0.015]));
+    assert.deepEqual(claim(checkClaims(mixed), 'fine-tuning-no-difference').standIns, { xception: 'mobilenet', 'xception-ft': 'mobilenet-ft' });
+
+    const unscored = runs('mobilenet-ft', {}, [0]);
+    unscored[0]!.metrics.test!.recall = NaN;
+    assert.equal(
+      claim(checkClaims(study(frozen, unscored)), 'fine-tuning-no-difference').reason,
+      'the recall of mobilenet and mobilenet-ft has no Crawford-Howell test (too few values, or no variance)',
+    );
   });
 });

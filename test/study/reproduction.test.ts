@@ -134,17 +134,25 @@ describe('reproduction report', () => {
   });
 
   test('each fine-tuned run against the run of its base model it starts from (the same index), DeLong-paired', () => {
+    // Scores whose classes overlap (10 malignant first): the fine-tuned run ranks the melanomas higher than its start.
+    const negatives = [0.85, 0.55, 0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.1, 0.05];
+    const start = [0.9, 0.8, 0.7, 0.6, 0.5, 0.45, 0.4, 0.35, 0.3, 0.2, ...negatives];
+    const tuned = [0.95, 0.85, 0.8, 0.7, 0.65, 0.6, 0.5, 0.45, 0.4, 0.3, ...negatives];
+    const counts = { tp: 280, fp: 60, tn: 300, fn: 20 };
     const runs = [
-      run(11, 'mobilenet', 0, ramp(0), { tp: 280, fp: 60, tn: 300, fn: 20 }),
-      run(12, 'mobilenet', 1, ramp(0.05), { tp: 280, fp: 60, tn: 300, fn: 20 }),
-      run(13, 'mobilenet-ft', 1, ramp(0.1), { tp: 285, fp: 55, tn: 305, fn: 15 }),
-      run(14, 'mobilenet-ft', 2, ramp(-0.05), { tp: 285, fp: 55, tn: 305, fn: 15 }), // its base run 2 is missing
+      run(11, 'mobilenet', 0, ramp(0), counts),
+      run(12, 'mobilenet', 1, start, counts),
+      run(13, 'mobilenet-ft', 1, tuned, counts),
+      run(14, 'mobilenet-ft', 2, ramp(-0.05), counts), // its base run 2 is missing
     ];
     const r = buildReproduction({ experiment: { id: 8, name: 'ft', protocol: 'seed' }, runs, progress: [], alwaysWrong: [] });
-    const expected = delongTest(runs[1]!.predictions.test!.labels, ramp(0.05), ramp(0.1));
+    const labels = runs[1]!.predictions.test!.labels;
+    const expected = delongTest(labels, start, tuned);
+    assert.ok(expected.diff < 0 && expected.p < 1, 'the fixture separates the two runs');
+    assert.notEqual(delongTest(labels, ramp(0), tuned).z, expected.z, 'pairing with run 0 would give another z');
     assert.deepEqual(
-      r.fineTuned.map((d) => [d.a, d.b, d.runIndex, d.images, d.z, d.p]),
-      [['mobilenet', 'mobilenet-ft', 1, 20, expected.z, expected.p]],
+      r.fineTuned.map((d) => [d.a, d.b, d.runIndex, d.images, d.aucA, d.aucB, d.diff, d.z, d.p]),
+      [['mobilenet', 'mobilenet-ft', 1, 20, expected.aucA, expected.aucB, expected.diff, expected.z, expected.p]],
     );
     assert.match(reproductionMarkdown(r), /\n\| mobilenet run 1 vs mobilenet-ft run 1 \| 20 \| /);
     assert.deepEqual(report.fineTuned, [], 'no fine-tuning model, no row');

@@ -504,30 +504,24 @@ async function loadReproduction() {
       el('td', { class: 'num' }, w.test ? pValue(w.test.p) : 'n/a'),
     ),
   );
-  const delongRows = r.delong.map((d) =>
+  /**
+   * @param {ReproductionReport['delong'][number]} d
+   * @param {string} pair
+   * @param {string} what
+   */
+  const delongRow = (d, pair, what) =>
     el(
       'tr',
-      { 'data-pair': `${d.a}|${d.b}` },
-      el('td', {}, `${d.a} vs ${d.b}`),
+      { 'data-pair': pair },
+      el('td', {}, what),
       el('td', { class: 'num' }, String(d.images)),
       el('td', { class: 'num' }, num(d.aucA)),
       el('td', { class: 'num' }, num(d.aucB)),
       el('td', { class: 'num' }, interval(d.ci)),
       el('td', { class: 'num' }, pValue(d.p)),
-    ),
-  );
-  const fineTunedRows = r.fineTuned.map((d) =>
-    el(
-      'tr',
-      { 'data-pair': `${d.a}|${d.b}|${d.runIndex}` },
-      el('td', {}, `${d.a} run ${d.runIndex} vs ${d.b} run ${d.runIndex}`),
-      el('td', { class: 'num' }, String(d.images)),
-      el('td', { class: 'num' }, num(d.aucA)),
-      el('td', { class: 'num' }, num(d.aucB)),
-      el('td', { class: 'num' }, interval(d.ci)),
-      el('td', { class: 'num' }, pValue(d.p)),
-    ),
-  );
+    );
+  const delongRows = r.delong.map((d) => delongRow(d, `${d.a}|${d.b}`, `${d.a} vs ${d.b}`));
+  const fineTunedRows = r.fineTuned.map((d) => delongRow(d, `${d.a}|${d.b}|${d.runIndex}`, `${d.a} run ${d.runIndex} vs ${d.b} run ${d.runIndex}`));
   const standIns = Object.entries(r.standIns);
   fill(
     reproductionHolder,
@@ -555,7 +549,7 @@ async function loadReproduction() {
       : el('p', { class: 'empty' }, 'No pair of models with test predictions.'),
     ...(fineTunedRows.length
       ? [
-          el('h4', {}, "Each fine-tuned run against the run it starts from (DeLong's test, test ROC AUC, paired over the same images)"),
+          el('h4', {}, "Each fine-tuned run (B) against the run it starts from (A): DeLong's test of the test ROC AUCs, paired over the same images"),
           table(['Runs', 'Images', 'AUC A', 'AUC B', '95% CI of A − B', 'p'], fineTunedRows, { id: 'fine-tuned-table' }),
         ]
       : []),
