@@ -235,14 +235,14 @@ export function reproductionMarkdown(report: ReproductionReport): string {
 
   out.push('### Significance', '');
   out.push(
-    `Welch's t-test over the runs, per test metric: the difference of means (first model minus second) with its 95% interval and two-sided p-value. 'Similar' in the claims means that interval lies within ±${SIMILARITY_MARGIN}.`,
+    `Welch's t-test over the runs, per test metric: the difference of means (first model minus second) with its 95% interval and two-sided p-value. Where a model has a single run, Crawford and Howell's test of that run against the other model's runs. 'Similar' in the claims means that interval lies within ±${SIMILARITY_MARGIN}.`,
     '',
   );
   if (report.welch.length === 0) out.push('Fewer than two models: nothing to compare.', '');
   else {
     out.push(
       ...tableOf(
-        ['Models', 'Metric', 'Runs', 'Mean A', 'Mean B', 'A − B', '95% CI', 'p'],
+        ['Models', 'Metric', 'Runs', 'Mean A', 'Mean B', 'A − B', '95% CI', 'p', 'Test'],
         report.welch.map((w) => [
           `${w.a} vs ${w.b}`,
           REPORT_METRIC_LABELS[w.metric],
@@ -252,6 +252,7 @@ export function reproductionMarkdown(report: ReproductionReport): string {
           w.test ? fixed(w.test.diff) : DASH,
           w.test ? `${fixed(w.test.ci[0])} to ${fixed(w.test.ci[1])}` : DASH,
           w.test ? pValue(w.test.p) : 'n/a',
+          w.method,
         ]),
         2,
       ),

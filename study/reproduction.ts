@@ -2,7 +2,8 @@
  * The reproduction report of one experiment, built from its completed runs (pure: the caller reads the database):
  * the study's table (mean ± std over the runs per split and metric, Keras' PR AUC beside scikit-learn's average
  * precision), the article's numbers beside the runs' (within the range? within 2 std of the mean?), the article's
- * claims with verdicts, Welch's tests between every pair of models per test metric, DeLong's tests between the
+ * claims with verdicts, Welch's tests between every pair of models per test metric (Crawford and Howell's where one
+ * model has a single run), DeLong's tests between the
  * models' ensembles and between each fine-tuned run and the run it starts from (paired over the same test images),
  * the ensembles' metrics, the calibration of the runs' and the
  * ensembles' probabilities (study/probability-calibration.ts) and the lesions every run gets wrong.
@@ -19,7 +20,7 @@ import { calibrationReport, type CalibrationReport } from './probability-calibra
 import { REPORT_METRICS, REPORT_SPLITS, modelFor, type Confusion, type ReportMetric, type ReportSplit, type RunValues } from './report-metrics.ts';
 import { tprAtFpr } from './roc-point.ts';
 import type { RunStatus } from './run.ts';
-import { delongTest, spread, welch, type Spread } from './statistics.ts';
+import { compareMeans, delongTest, spread, type MeansTest, type Spread } from './statistics.ts';
 
 export interface SplitPredictions {
   /** Image paths, ascending; labels and probabilities in the same order. */
@@ -93,7 +94,9 @@ export interface WelchRow {
   n: [number, number];
   meanA: number;
   meanB: number;
-  /** Null when the test is undefined (a single run, or no variance in either model). */
+  /** Welch's t-test, or Crawford and Howell's where one model has a single run. */
+  method: MeansTest;
+  /** Null when the test is undefined (a single run of each, or no variance). */
   test: { diff: number; ci: [number, number]; t: number; df: number; p: number } | null;
 }
 
@@ -284,7 +287,7 @@ export function buildReproduction(input: ReproductionInput): ReproductionReport 
     REPORT_METRICS.map((metric) => {
       const xa = testValues(a, metric);
       const xb = testValues(b, metric);
-      const w = welch(xa, xb);
+      const { method, test: w } = compareMeans(xa, xb);
       return {
         a,
         b,
@@ -292,6 +295,7 @@ export function buildReproduction(input: ReproductionInput): ReproductionReport 
         n: [xa.length, xb.length] as [number, number],
         meanA: spread(xa).mean,
         meanB: spread(xb).mean,
+        method,
         test: w && { diff: w.diff, ci: w.ci, t: w.t, df: w.df, p: w.p },
       };
     }),

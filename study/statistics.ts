@@ -89,6 +89,21 @@ export function singleCase(a: readonly number[], x: number, confidence = 0.95): 
   return { diff, ci: [diff - half, diff + half], t, df, p: 2 * tCdf(-Math.abs(t), df) };
 }
 
+export type MeansTest = 'Welch' | 'Crawford-Howell';
+
+/**
+ * mean(a) - mean(b) tested by Welch's t-test, or by Crawford and Howell's where one side is a single value (that
+ * value against the other side's sample). Null where neither is defined.
+ */
+export function compareMeans(a: readonly number[], b: readonly number[], confidence = 0.95): { method: MeansTest; test: TTestResult | null } {
+  if (b.length === 1 && a.length >= 2) return { method: 'Crawford-Howell', test: singleCase(a, b[0]!, confidence) };
+  if (a.length === 1 && b.length >= 2) {
+    const r = singleCase(b, a[0]!, confidence);
+    return { method: 'Crawford-Howell', test: r && { diff: -r.diff, ci: [-r.ci[1], -r.ci[0]], t: -r.t, df: r.df, p: r.p } };
+  }
+  return { method: 'Welch', test: welch(a, b, confidence) };
+}
+
 /** Two-sided p-value of a standard normal z. */
 export function normalTwoSidedP(z: number): number {
   return 2 * normalCdf(-Math.abs(z), 0, 1);

@@ -11,7 +11,7 @@ import { reproductionMarkdown } from '../../study/reproduction-markdown.ts';
 import { REPORT_METRICS } from '../../study/report-metrics.ts';
 import { buildReproduction, type RunProgress, type StoredRun } from '../../study/reproduction.ts';
 import { tprAtFpr } from '../../study/roc-point.ts';
-import { delongTest } from '../../study/statistics.ts';
+import { delongTest, singleCase } from '../../study/statistics.ts';
 import { evaluateBinary } from '../../study/metrics/index.ts';
 
 describe('ROC point', () => {
@@ -155,6 +155,11 @@ describe('reproduction report', () => {
       [['mobilenet', 'mobilenet-ft', 1, 20, expected.aucA, expected.aucB, expected.diff, expected.z, expected.p]],
     );
     assert.match(reproductionMarkdown(r), /\n\| mobilenet run 1 vs mobilenet-ft run 1 \| 20 \| /);
+    const single = buildReproduction({ experiment: { id: 9, name: 'one', protocol: 'seed' }, runs: runs.slice(0, 3), progress: [], alwaysWrong: [] });
+    const auc = single.welch.find((w) => w.metric === 'roc_auc')!;
+    assert.deepEqual([auc.a, auc.b, auc.n, auc.method], ['mobilenet', 'mobilenet-ft', [2, 1], 'Crawford-Howell']);
+    assert.equal(auc.test!.diff, singleCase([1, evaluateBinary(labels, start).metrics.roc_auc], evaluateBinary(labels, tuned).metrics.roc_auc)!.diff);
+    assert.match(reproductionMarkdown(single), /\| mobilenet vs mobilenet-ft \| ROC AUC \| 2 \/ 1 \|.*\| Crawford-Howell \|/);
     assert.deepEqual(report.fineTuned, [], 'no fine-tuning model, no row');
     assert.doesNotMatch(reproductionMarkdown(report), /against the run it starts from/);
   });

@@ -15,7 +15,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { delongTest, delongVariance, mean, median, rocAucPlacements, sampleStd, singleCase, spread, welch } from '../../study/statistics.ts';
+import { compareMeans, delongTest, delongVariance, mean, median, rocAucPlacements, sampleStd, singleCase, spread, welch } from '../../study/statistics.ts';
 import { NDKA, OUTCOME, S100B, WFNS } from './fixtures/asah.ts';
 
 const close = (actual: number, expected: number, tol: number, what: string) =>
@@ -79,6 +79,20 @@ describe("Crawford and Howell's single-case test", () => {
     close((r.ci[0] + r.ci[1]) / 2, r.diff, 1e-12, 'interval centre');
     const far = singleCase(a, 0.8)!;
     assert.ok(far.p < 0.05 && far.ci[0] > 0, `p ${far.p}, interval ${far.ci}`);
+  });
+
+  test('compares two models: Welch for runs on both sides, Crawford-Howell with one run on either side (A − B kept)', () => {
+    const runs = [0.91, 0.9, 0.92, 0.905, 0.915];
+    assert.deepEqual(compareMeans(runs, [0.88, 0.89]), { method: 'Welch', test: welch(runs, [0.88, 0.89]) });
+    const after = compareMeans(runs, [0.89]);
+    assert.deepEqual(after, { method: 'Crawford-Howell', test: singleCase(runs, 0.89) });
+    const before = compareMeans([0.89], runs);
+    assert.equal(before.method, 'Crawford-Howell');
+    close(before.test!.diff, -after.test!.diff, 1e-15, 'difference');
+    close(before.test!.t, -after.test!.t, 1e-15, 't');
+    assert.deepEqual(before.test!.ci, [-after.test!.ci[1], -after.test!.ci[0]]);
+    assert.equal(before.test!.p, after.test!.p);
+    assert.deepEqual(compareMeans([0.9], [0.8]), { method: 'Welch', test: null });
   });
 
   test('is undefined below two values or with no variance', () => {

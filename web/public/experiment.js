@@ -502,6 +502,7 @@ async function loadReproduction() {
       el('td', { class: 'num' }, w.test ? num(w.test.diff) : DASH),
       el('td', { class: 'num' }, interval(w.test?.ci)),
       el('td', { class: 'num' }, w.test ? pValue(w.test.p) : 'n/a'),
+      el('td', {}, w.method),
     ),
   );
   /**
@@ -539,9 +540,9 @@ async function loadReproduction() {
     ...(r.claimsWithoutConstant.length
       ? [el('h4', {}, 'The same claims without the near-constant runs'), claimList(r.claimsWithoutConstant, 'claims-without-constant')]
       : []),
-    el('h3', {}, "Welch's t-test (test metrics, first model minus second)"),
+    el('h3', {}, "Welch's t-test (test metrics, first model minus second; Crawford and Howell's where a model has a single run)"),
     welchRows.length
-      ? table(['Models', 'Metric', 'Runs', 'A − B', '95% CI', 'p'], welchRows, { id: 'welch-table' })
+      ? table(['Models', 'Metric', 'Runs', 'A − B', '95% CI', 'p', 'Test'], welchRows, { id: 'welch-table' })
       : el('p', { class: 'empty' }, 'Fewer than two models.'),
     el('h3', {}, "DeLong's test (the ensembles' test ROC AUCs, paired over the same images)"),
     delongRows.length
