@@ -6,7 +6,7 @@
 import { ARTICLE_CLAIMS, ARTICLE_METRICS, type ArticleClaim, type ArticleModel, type ClaimId } from './article.ts';
 import { FINE_TUNES, isModelName } from './models.ts';
 import { modelFor, type ReportMetric, type RunValues } from './report-metrics.ts';
-import { mean, sampleStd, singleCase, welch } from './statistics.ts';
+import { compareMeans, mean, sampleStd, welch, type MeansTest } from './statistics.ts';
 
 export type Verdict = 'supported' | 'not supported' | 'not testable here';
 
@@ -150,14 +150,13 @@ const RULES: Record<ClaimId, Rule> = {
       `no stored test metric differs significantly between the frozen and the fine-tuned model (p >= ${SIGNIFICANCE}): ` +
       "Welch's t-test, or for a single fine-tuned run, as the article has, Crawford and Howell's test of that run against the frozen runs",
     check: (runs, name) => {
-      const single = runs('xception-ft').length === 1;
-      const test = single ? 'Crawford-Howell' : 'Welch';
+      // The test follows the run count; a metric whose missing values would change it has no test.
+      const test: MeansTest = runs('xception-ft').length === 1 ? 'Crawford-Howell' : 'Welch';
       const rows: Evidence[] = [];
       for (const metric of ARTICLE_METRICS) {
-        const frozen = testValues(runs('xception'), metric);
-        const tuned = testValues(runs('xception-ft'), metric);
-        const t = single ? (tuned.length === 1 ? singleCase(frozen, tuned[0]!) : null) : welch(frozen, tuned);
-        if (!t) return `the ${metric} of ${name('xception')} and ${name('xception-ft')} has no ${test} test (too few values, or no variance)`;
+        const { method, test: t } = compareMeans(testValues(runs('xception'), metric), testValues(runs('xception-ft'), metric));
+        if (!t || method !== test)
+          return `the ${metric} of ${name('xception')} and ${name('xception-ft')} has no ${test} test (too few values, or no variance)`;
         rows.push({
           what: `${metric}: ${name('xception')} - ${name('xception-ft')} (${test})`,
           holds: t.p >= SIGNIFICANCE,
